@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* learn.h - workloads, inventory, the learned graph of workload -> workload edges, its state file.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "util/util.h"
+
+/* ---- Workloads ---------------------------------------------------------------------------- */
+
+enum learn_kind {
+	LEARN_KIND_K8S =
+		0, /* namespace + controller (Deployment, StatefulSet, ..., or a bare Pod) */
+	LEARN_KIND_DOCKER,   /* compose project/service, else the container name */
+	LEARN_KIND_NODE,     /* a node IP, which hostNetwork pods share */
+	LEARN_KIND_EXTERNAL, /* an address (or prefix) that matches nothing in the inventory */
+};
+
+/* "k8s", "docker", "node", "external" and back. */
+const char *learn_kind_name(enum learn_kind kind);
+int learn_kind_from_name(const char *name, enum learn_kind *ret);
+
+/*
+ * A workload is immutable once it has been given to a graph or an inventory. Its id is derived
+ * from its fields and is what the state file, the graph and every output key on:
+ *   k8s       "k8s:NAMESPACE/CONTROLLER/NAME"  controller lowercased ("deployment", "pod", ...)
+ *   docker    "docker:PROJECT/SERVICE" (compose) or "docker:NAME"
+ *   node      "node:NAME"
+ *   external  "external:CIDR"               (name is the CIDR, e.g. "203.0.113.7/32")
+ * Reference counted: _new returns one reference, _unref(NULL) is fine and returns NULL.
+ */
+struct learn_workload;
+struct learn_workload *learn_workload_new(enum learn_kind kind, const char *namespace_,
+					  const char *controller, const char *name);
+struct learn_workload *learn_workload_ref(struct learn_workload *w);
+struct learn_workload *learn_workload_unref(struct learn_workload *w);
+/* Labels are the pod selector (k8s) or container labels kept for display; sorted by key. */
+void learn_workload_set_label(struct learn_workload *w, const char *key, const char *value);
+/* Addresses are CIDR strings, kept sorted and unique; used for node and external peers. */
+void learn_workload_add_address(struct learn_workload *w, const char *cidr);
+
+const char *learn_workload_id(const struct learn_workload *w);
+enum learn_kind learn_workload_kind(const struct learn_workload *w);
+const char *learn_workload_namespace(const struct learn_workload *w);  /* "" when none */
+const char *learn_workload_controller(const struct learn_workload *w); /* "" when none */
+const char *learn_workload_name(const struct learn_workload *w);
+size_t learn_workload_label_count(const struct learn_workload *w);
+const char *learn_workload_label_key(const struct learn_workload *w, size_t i);
+const char *learn_workload_label_value(const struct learn_workload *w, size_t i);
+size_t learn_workload_address_count(const struct learn_workload *w);
+const char *learn_workload_address(const struct learn_workload *w, size_t i);
+
+/* ---- The graph ---------------------------------------------------------------------------- */
+
+/*
+ * Workloads and the edges between them: client -> server over one protocol to one server port.
+ * Every accessor that takes an index walks a sorted view, so iteration order is deterministic:
+ * workloads by id; edges by client id, server id, protocol number, port.
+ */
+struct learn_graph;
+struct learn_edge;
+
+struct learn_graph *learn_graph_new(void);
+struct learn_graph *learn_graph_free(struct learn_graph *g); /* NULL-safe, returns NULL */
+
+/*
+ * Adds w (taking a reference) or, when a workload with the same id is already there, replaces
+ * its labels and addresses with w's (the newest inventory wins). Returns the graph's workload.
+ */
+const struct learn_workload *learn_graph_add_workload(struct learn_graph *g,
+						      struct learn_workload *w);
+const struct learn_workload *learn_graph_find_workload(const struct learn_graph *g, const char *id);
+
+/*
+ * Adds connections to the edge client -> server (both must already be in g): connections are
+ * summed, first_ns is the minimum and last_ns the maximum of what was there and what is added.
+ */
+void learn_graph_add_edge(struct learn_graph *g, const struct learn_workload *client,
+			  const struct learn_workload *server, uint8_t proto, uint16_t port,
+			  uint64_t connections, uint64_t first_ns, uint64_t last_ns);
+
+size_t learn_graph_workload_count(const struct learn_graph *g);
+const struct learn_workload *learn_graph_workload(const struct learn_graph *g, size_t i);
+size_t learn_graph_edge_count(const struct learn_graph *g);
+const struct learn_edge *learn_graph_edge(const struct learn_graph *g, size_t i);
+
+const struct learn_workload *learn_edge_client(const struct learn_edge *e);
+const struct learn_workload *learn_edge_server(const struct learn_edge *e);
+uint8_t learn_edge_proto(const struct learn_edge *e);
+uint16_t learn_edge_port(const struct learn_edge *e);
+uint64_t learn_edge_connections(const struct learn_edge *e);
+uint64_t learn_edge_first_ns(const struct learn_edge *e);
+uint64_t learn_edge_last_ns(const struct learn_edge *e);
+
+/* Named counters carried in the state (packets read, truncated, ...); added to, sorted by name. */
+void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n);
+size_t learn_graph_counter_count(const struct learn_graph *g);
+const char *learn_graph_counter_name(const struct learn_graph *g, size_t i);
+uint64_t learn_graph_counter_value(const struct learn_graph *g, size_t i);
+
+/* ---- The state file ----------------------------------------------------------------------- */
+
+#define LEARN_STATE_VERSION 1
+
+/*
+ * Reads a state file written by learn_state_save(). -ENOENT (with err set) when the file does
+ * not exist; any other failure names the file and, for YAML problems, the line and column.
+ */
+int learn_state_load(const char *path, struct learn_graph **ret, struct util_err *err);
+
+/*
+ * Writes g to path atomically: a temporary file in the same directory, fsync, rename, fsync of
+ * the directory. Output is byte-for-byte the same for the same graph. On failure path is untouched.
+ */
+int learn_state_save(const struct learn_graph *g, const char *path, struct util_err *err);
+
+/* ---- Inventory ---------------------------------------------------------------------------- */
+
+/*
+ * What users already have: `kubectl get pods,namespaces,services -A -o yaml` (or -o json, or
+ * a single object) and `docker inspect` JSON. learn_inventory_load() detects which it was given.
+ * Names and labels are validated on the way in; a file that breaks the rules fails whole.
+ */
+struct learn_inventory;
+struct learn_inventory *learn_inventory_new(void);
+struct learn_inventory *learn_inventory_free(struct learn_inventory *inv); /* NULL-safe */
+int learn_inventory_load(struct learn_inventory *inv, const char *path, struct util_err *err);
+
+/* Prefix lengths that external addresses are aggregated to (defaults 32 and 128). */
+int learn_inventory_set_external_prefix(struct learn_inventory *inv, unsigned v4, unsigned v6);
+
+/* Every workload the inventory knows (k8s, docker, node), sorted by id, for the state to keep. */
+size_t learn_inventory_workload_count(const struct learn_inventory *inv);
+struct learn_workload *learn_inventory_workload(const struct learn_inventory *inv, size_t i);
+
+/*
+ * One end of a flow as the graph should record it. For a Service ClusterIP:port a server end
+ * resolves to every distinct workload the Service selects, each with its target port.
+ */
+struct learn_endpoint {
+	struct learn_workload *workload; /* a reference owned by the inventory */
+	uint16_t port;
+};
+
+/* The client end: the workload owning addr, a node, or an external endpoint (never fails). */
+struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,
+						      const struct capture_addr *addr);
+/*
+ * The server end(s): fills up to max endpoints and returns how many there are (>= 1). A
+ * Service resolves to its backends and their target ports (named ports through the pods'
+ * container ports); anything else to one endpoint with the port unchanged.
+ */
+size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct capture_addr *addr,
+				      uint8_t proto, uint16_t port, struct learn_endpoint *ret,
+				      size_t max);
+
+/* ---- Attribution -------------------------------------------------------------------------- */
+
+/*
+ * Resolves both ends of a captured flow through inv and adds the edge(s) to g. Flows to
+ * loopback, multicast, broadcast and unspecified addresses teach nothing and are dropped.
+ * Returns the number of edges touched.
+ */
+size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
+			    const struct capture_flow *flow);

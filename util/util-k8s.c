@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* util-k8s.c - the Kubernetes and Docker naming rules every emitted name and label must pass. */
+#include "util/util.h"
+
+#include <string.h>
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+bool util_k8s_dns_label(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool util_k8s_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_lower_alnum(s[i]) && s[i] != '-' && s[i] != '.')
+			return false;
+		/* each dot-separated part is itself a label: no empty part, no '-' at its edges */
+		if (s[i] == '.' && (!is_lower_alnum(s[i - 1]) || !is_lower_alnum(s[i + 1])))
+			return false;
+	}
+	return true;
+}
+
+/* The name part of a label key, and any label value: <= 63 of [A-Za-z0-9._-], alnum at both ends.
+ */
+static bool k8s_qualified_name(const char *s, size_t n, bool allow_empty)
+{
+	if (n == 0)
+		return allow_empty;
+	if (n > 63 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+bool util_k8s_label_key(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char prefix[254];
+	size_t plen;
+
+	if (!slash)
+		return k8s_qualified_name(s, strlen(s), false);
+	plen = (size_t)(slash - s);
+	if (plen == 0 || plen > 253)
+		return false;
+	memcpy(prefix, s, plen);
+	prefix[plen] = '\0';
+	return util_k8s_dns_subdomain(prefix) &&
+	       k8s_qualified_name(slash + 1, strlen(slash + 1), false);
+}
+
+bool util_k8s_label_value(const char *s)
+{
+	return k8s_qualified_name(s, strlen(s), true);
+}
+
+bool util_docker_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253 || !is_alnum(s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* util.c - allocation wrappers, error formatting, protocol names and RFC 3339 times. */
+#include "util/util.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void __attribute__((noreturn)) util_oom(void)
+{
+	/* Nothing sensible can continue without memory; say so and stop. */
+	fputs("flowlock: out of memory\n", stderr);
+	abort();
+}
+
+void *util_zalloc(size_t size)
+{
+	void *p = calloc(1, size ? size : 1);
+
+	if (!p)
+		util_oom();
+	return p;
+}
+
+void *util_reallocarray(void *ptr, size_t nmemb, size_t size)
+{
+	void *p = reallocarray(ptr, nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		util_oom();
+	return p;
+}
+
+char *util_strdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		util_oom();
+	return p;
+}
+
+char *util_strndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (!p)
+		util_oom();
+	return p;
+}
+
+char *util_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		util_oom();
+	return p;
+}
+
+int util_err_set(struct util_err *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+		/* The message is one line whatever the input put into it. */
+		for (char *c = err->msg; *c; c++)
+			if (*c == '\n' || *c == '\r')
+				*c = ' ';
+	}
+	return -abs(errnum);
+}
+
+static const struct {
+	uint8_t proto;
+	const char *name;
+} util_protos[] = {
+	{IPPROTO_TCP, "TCP"},	{IPPROTO_UDP, "UDP"},	    {IPPROTO_SCTP, "SCTP"},
+	{IPPROTO_ICMP, "ICMP"}, {IPPROTO_ICMPV6, "ICMPv6"},
+};
+
+const char *util_proto_name(uint8_t proto)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(util_protos); i++)
+		if (util_protos[i].proto == proto)
+			return util_protos[i].name;
+	return NULL;
+}
+
+int util_proto_from_name(const char *name, uint8_t *ret_proto)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(util_protos); i++) {
+		if (strcmp(util_protos[i].name, name) == 0) {
+			*ret_proto = util_protos[i].proto;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void util_time_format(uint64_t ns, char buf[static UTIL_TIME_LEN])
+{
+	time_t secs = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&secs, &tm)) {
+		snprintf(buf, UTIL_TIME_LEN, "1970-01-01T00:00:00.000000000Z");
+		return;
+	}
+	n = strftime(buf, UTIL_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, UTIL_TIME_LEN - n, ".%09uZ", (unsigned)(ns % 1000000000u));
+}
+
+int util_time_parse(const char *s, uint64_t *ret_ns)
+{
+	struct tm tm = {0};
+	const char *frac;
+	uint64_t ns = 0;
+	time_t secs;
+	int digits = 0;
+
+	frac = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!frac)
+		return -EINVAL;
+	if (*frac == '.') {
+		for (frac++; *frac >= '0' && *frac <= '9'; frac++) {
+			if (++digits > 9)
+				return -EINVAL;
+			ns = ns * 10 + (uint64_t)(*frac - '0');
+		}
+		if (digits == 0)
+			return -EINVAL;
+		for (; digits < 9; digits++)
+			ns *= 10;
+	}
+	if (strcmp(frac, "Z") != 0)
+		return -EINVAL;
+	secs = timegm(&tm);
+	if (secs < 0)
+		return -EINVAL;
+	*ret_ns = (uint64_t)secs * 1000000000u + ns;
+	return 0;
+}
+
+int util_parse_u64(const char *s, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)(*c - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*c - '0');
+	}
+	if (v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}

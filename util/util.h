@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* util.h - allocation that aborts on OOM, error messages for main, names, times, validation. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation wrappers: they abort on out-of-memory, so callers carry no OOM branches. */
+void *util_zalloc(size_t size);
+void *util_reallocarray(void *ptr, size_t nmemb, size_t size);
+char *util_strdup(const char *s);
+char *util_strndup(const char *s, size_t n);
+char *util_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * An error for main to print: library code never logs, it fills one of these with a complete
+ * one-line message ("FILE:LINE:COL: what is wrong") and returns a negative errno.
+ */
+struct util_err {
+	char msg[512];
+};
+
+/* Formats the message into err (err may be NULL) and returns -errnum. */
+int util_err_set(struct util_err *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Warnings (non-fatal) go through a callback so that main decides where they are printed. */
+typedef void (*util_warn_fn)(void *userdata, const char *msg);
+
+/* IP protocol numbers <-> the names used in every output ("TCP", "UDP", "SCTP", "ICMP", "ICMPv6").
+ */
+const char *util_proto_name(uint8_t proto);
+int util_proto_from_name(const char *name, uint8_t *ret_proto);
+
+/* Times are nanoseconds since the epoch, rendered as RFC 3339 UTC with nanoseconds. */
+#define UTIL_TIME_LEN 40
+void util_time_format(uint64_t ns, char buf[static UTIL_TIME_LEN]);
+int util_time_parse(const char *s, uint64_t *ret_ns);
+
+/* Strict unsigned parse of a whole string: no sign, no spaces, no trailing text, <= max. */
+int util_parse_u64(const char *s, uint64_t max, uint64_t *ret);
+
+/*
+ * Kubernetes name and label rules (util-k8s.c). Everything that reaches an emitted policy has
+ * passed one of these; inputs that fail them are rejected where they are read.
+ */
+bool util_k8s_dns_label(const char *s);	    /* RFC 1123 label, <= 63: namespaces, service names */
+bool util_k8s_dns_subdomain(const char *s); /* RFC 1123 subdomain, <= 253: object names */
+bool util_k8s_label_key(const char *s);	    /* [prefix/]name */
+bool util_k8s_label_value(const char *s);   /* empty or <= 63 [A-Za-z0-9._-], alnum at both ends */
+/* Docker container names and compose project/service labels: [A-Za-z0-9][A-Za-z0-9_.-]*, <= 253. */
+bool util_docker_name(const char *s);
