@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* bench-gen.c - writes a large synthetic TCP capture with a fixed set of edges, for the benchmark.
+ */
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Usage: bench-gen OUT.pcap PACKETS EDGES
+ * Clients 10.1.x.y talk to servers 10.2.x.y; EDGES distinct (client, server, port) triples are
+ * each opened again and again with new ephemeral ports, 64 connections open at a time, so the
+ * number of edges stays fixed however many packets are asked for. Deterministic (fixed seed).
+ */
+
+#define CONCURRENT 64
+#define PKT_LEN	   66 /* Ethernet 14 + IPv4 20 + TCP 32 (timestamps option) */
+
+struct conn {
+	uint32_t client, server;
+	uint16_t sport, dport;
+	uint32_t step, steps;
+};
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+static uint16_t csum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void conn_start(struct conn *c, uint32_t edges, uint16_t *ephemeral)
+{
+	uint32_t e = next_rand() % edges;
+
+	c->client = 0x0a010000u | (e % 4000 + 1);
+	c->server = 0x0a020000u | (e % 97 + 1);
+	c->dport = (uint16_t)(8000 + e % 7);
+	c->sport = (*ephemeral)++;
+	if (*ephemeral < 32768)
+		*ephemeral = 32768;
+	c->step = 0;
+	c->steps = 8 + next_rand() % 60; /* handshake, data, close */
+}
+
+static void build(uint8_t *pkt, const struct conn *c)
+{
+	/* steps: 0 SYN, 1 SYN-ACK, 2 ACK, data..., last-3 FIN, last-2 FIN-ACK, last-1 ACK */
+	bool from_client = c->step == 0 || c->step == 2 || c->step == c->steps - 3 ||
+			   c->step == c->steps - 1 || (c->step > 2 && c->step % 2 == 1);
+	uint8_t flags = 0x10;
+	uint8_t *ip = pkt + 14, *tcp = ip + 20;
+	uint32_t src = from_client ? c->client : c->server;
+	uint32_t dst = from_client ? c->server : c->client;
+
+	if (c->step == 0)
+		flags = 0x02;
+	else if (c->step == 1)
+		flags = 0x12;
+	else if (c->step == c->steps - 3 || c->step == c->steps - 2)
+		flags = 0x11;
+	else if (c->step > 2)
+		flags = 0x18;
+
+	memset(pkt, 0, PKT_LEN);
+	memcpy(pkt, "\x02\x42\xac\x11\x00\x02\x02\x42\xac\x11\x00\x03\x08\x00", 14);
+	ip[0] = 0x45;
+	ip[2] = 0;
+	ip[3] = 52 + (flags & 0x08 ? 100 : 0); /* data packets claim 100 payload bytes */
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = 6;
+	*(uint32_t *)(ip + 12) = htonl(src);
+	*(uint32_t *)(ip + 16) = htonl(dst);
+	*(uint16_t *)(ip + 10) = htons(csum(ip, 20));
+	*(uint16_t *)(tcp + 0) = htons(from_client ? c->sport : c->dport);
+	*(uint16_t *)(tcp + 2) = htons(from_client ? c->dport : c->sport);
+	*(uint32_t *)(tcp + 4) = htonl(1000 + c->step);
+	*(uint32_t *)(tcp + 8) = htonl(flags & 0x10 ? 2000 + c->step : 0);
+	tcp[12] = 8 << 4;
+	tcp[13] = flags;
+	*(uint16_t *)(tcp + 14) = htons(502);
+	memcpy(tcp + 20, "\x01\x01\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x02", 12);
+}
+
+int main(int argc, char **argv)
+{
+	struct conn conns[CONCURRENT];
+	uint8_t pkt[PKT_LEN];
+	uint64_t packets, ts_us = 1795356000000000ull;
+	uint16_t ephemeral = 32768;
+	pcap_dumper_t *d;
+	uint32_t edges;
+	pcap_t *p;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: bench-gen OUT.pcap PACKETS EDGES\n");
+		return 2;
+	}
+	packets = strtoull(argv[2], NULL, 10);
+	edges = (uint32_t)strtoul(argv[3], NULL, 10);
+	if (!packets || !edges) {
+		fprintf(stderr, "bench-gen: PACKETS and EDGES must be positive\n");
+		return 2;
+	}
+	p = pcap_open_dead(DLT_EN10MB, 262144);
+	d = pcap_dump_open(p, argv[1]);
+	if (!d) {
+		fprintf(stderr, "bench-gen: %s\n", pcap_geterr(p));
+		return 2;
+	}
+	for (int i = 0; i < CONCURRENT; i++)
+		conn_start(&conns[i], edges, &ephemeral);
+	for (uint64_t n = 0; n < packets; n++) {
+		struct conn *c = &conns[next_rand() % CONCURRENT];
+		struct pcap_pkthdr h = {.caplen = PKT_LEN};
+
+		build(pkt, c);
+		h.len = PKT_LEN + (pkt[14 + 33] & 0x08 ? 100 : 0);
+		ts_us += 1 + next_rand() % 20;
+		h.ts.tv_sec = (time_t)(ts_us / 1000000);
+		h.ts.tv_usec = (suseconds_t)(ts_us % 1000000);
+		pcap_dump((u_char *)d, &h, pkt);
+		if (++c->step == c->steps)
+			conn_start(c, edges, &ephemeral);
+	}
+	pcap_dump_close(d);
+	pcap_close(p);
+	return 0;
+}

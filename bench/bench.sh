@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# bench.sh - times `flowlock learn` next to a bare libpcap read of the same file, in one run.
+#
+# Usage: bench/bench.sh [BUILDDIR] [PACKETS] [EDGES]   (defaults: build 2000000 3000)
+# Prints, for a capture of PACKETS and one of 4x PACKETS with the same EDGES: the best of
+# RUNS timings of each, their ratio, packets per second, and peak resident memory. The ratio
+# is what to compare across machines; a shared, noisy machine moves both sides alike.
+set -euo pipefail
+build=${1:-build}
+packets=${2:-2000000}
+edges=${3:-3000}
+runs=${RUNS:-5}
+out=${BENCH_DIR:-$(mktemp -d)}
+trap '[ -n "${BENCH_DIR:-}" ] || rm -rf "$out"' EXIT
+
+for tool in "$build/flowlock" "$build/bench/bench-gen" "$build/bench/bench-bare" /usr/bin/time; do
+	[ -x "$tool" ] || { echo "bench: $tool is missing (build first; /usr/bin/time is Debian's 'time')" >&2; exit 2; }
+done
+
+# best wall time (s) and the peak RSS (KiB) of that command over $runs runs
+measure() {
+	local best="" rss=0 t m
+	for _ in $(seq "$runs"); do
+		read -r t m < <(/usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1)
+		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+		[ "$m" -gt "$rss" ] && rss=$m
+	done
+	echo "$best $rss"
+}
+
+printf '%-10s %-9s %10s %10s %8s %12s %12s %10s\n' packets edges bare_s learn_s ratio learn_pps bare_rss_kb learn_rss_kb
+for n in "$packets" $((packets * 4)); do
+	cap="$out/synthetic-$n.pcap"
+	"$build/bench/bench-gen" "$cap" "$n" "$edges"
+	cat "$cap" >/dev/null # both sides start from the page cache
+	read -r bare_s bare_rss < <(measure "$build/bench/bench-bare" "$cap")
+	read -r learn_s learn_rss < <(measure sh -c "rm -f '$out/state.yaml'; exec '$build/flowlock' learn -q -r '$cap' --state '$out/state.yaml'")
+	learned=$("$build/flowlock" show "$out/state.yaml" | tail -n 1)
+	awk -v n="$n" -v e="$edges" -v b="$bare_s" -v l="$learn_s" -v br="$bare_rss" -v lr="$learn_rss" \
+		'BEGIN{printf "%-10d %-9d %10.3f %10.3f %8.2f %12.0f %12d %10d\n", n, e, b, l, (b>0?l/b:0), (l>0?n/l:0), br, lr}'
+	echo "  learned: $learned"
+	rm -f "$cap"
+done
