@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# badinput.sh - bad usage and bad input: exit status 2, one line on stderr naming the file,
+# no crash, and an existing state file left byte for byte as it was.
+# Usage: badinput.sh FLOWLOCK DATADIR
+set -u
+flowlock=$1 data=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+sample=$data/../../samples/shop
+
+# A good state to protect.
+"$flowlock" learn -q -r "$sample/shop.pcapng" --inventory "$sample/inventory.yaml" --state "$tmp/state.yaml" ||
+	{ echo "badinput: cannot build the good state"; exit 1; }
+cp "$tmp/state.yaml" "$tmp/state.orig"
+
+# Hand-made bad inputs that need no fixture file.
+head -c 4096 /dev/urandom >"$tmp/garbage.bin"
+: >"$tmp/empty"
+printf 'this is not a capture\n' >"$tmp/text.pcap"
+head -c 10000 "$sample/shop.pcapng" >"$tmp/truncated.pcapng"
+head -c 30 "$sample/shop.pcapng" >"$tmp/header-only.pcapng"
+
+bad() { # name expected-substring command...
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$? lines
+	lines=$(wc -l <"$tmp/err")
+	if [ $rc -ne 2 ]; then
+		fail=$((fail + 1)); echo "FAIL: $name: exit $rc, expected 2"; cat "$tmp/err"
+	elif [ "$lines" -ne 1 ]; then
+		fail=$((fail + 1)); echo "FAIL: $name: $lines lines on stderr, expected 1"; cat "$tmp/err"
+	elif ! grep -qF -- "$want" "$tmp/err"; then
+		fail=$((fail + 1)); echo "FAIL: $name: stderr lacks '$want'"; cat "$tmp/err"
+	elif ! cmp -s "$tmp/state.yaml" "$tmp/state.orig"; then
+		fail=$((fail + 1)); echo "FAIL: $name: the state file changed"
+		cp "$tmp/state.orig" "$tmp/state.yaml"
+	elif ls "$tmp"/state.yaml.tmp* >/dev/null 2>&1; then
+		fail=$((fail + 1)); echo "FAIL: $name: a temporary file was left behind"
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+learn() { "$flowlock" learn -r "$sample/shop.pcapng" --state "$tmp/state.yaml" "$@"; }
+
+# usage
+bad "no command" "Usage" "$flowlock"
+bad "unknown command" "unknown command" "$flowlock" frobnicate
+bad "learn: unknown option" "unknown option" "$flowlock" learn --frob
+bad "learn: no state" "--state is required" "$flowlock" learn -r "$sample/shop.pcapng"
+bad "learn: no capture" "at least one -r" "$flowlock" learn --state "$tmp/state.yaml"
+bad "learn: bad prefix" "--external-prefix" learn --external-prefix 33
+bad "learn: bad prefix6" "--external-prefix6" learn --external-prefix6 x
+bad "emit: bad format" "--format" "$flowlock" emit --format yaml "$tmp/state.yaml"
+bad "emit: no format" "--format is required" "$flowlock" emit "$tmp/state.yaml"
+bad "emit: two states" "exactly one" "$flowlock" emit --format k8s "$tmp/state.yaml" "$tmp/state.yaml"
+bad "show: no state" "exactly one" "$flowlock" show
+
+# captures
+bad "capture: missing" "$tmp/nope.pcap" "$flowlock" learn -r "$tmp/nope.pcap" --state "$tmp/state.yaml"
+bad "capture: garbage" "$tmp/garbage.bin" "$flowlock" learn -r "$tmp/garbage.bin" --state "$tmp/state.yaml"
+bad "capture: empty" "$tmp/empty" "$flowlock" learn -r "$tmp/empty" --state "$tmp/state.yaml"
+bad "capture: text" "$tmp/text.pcap" "$flowlock" learn -r "$tmp/text.pcap" --state "$tmp/state.yaml"
+bad "capture: truncated" "$tmp/truncated.pcapng" "$flowlock" learn -r "$tmp/truncated.pcapng" --state "$tmp/state.yaml"
+bad "capture: header only" "$tmp/header-only.pcapng" "$flowlock" learn -r "$tmp/header-only.pcapng" --state "$tmp/state.yaml"
+bad "capture: good then bad" "$tmp/garbage.bin" learn -r "$tmp/garbage.bin"
+
+# inventories and states: every file under tests/data/bad/ must be refused, with its name
+for f in "$data"/bad/inventory-*; do
+	[ -e "$f" ] && bad "inventory: $(basename "$f")" "$f" learn --inventory "$f"
+done
+bad "inventory: missing" "$tmp/nope.yaml" learn --inventory "$tmp/nope.yaml"
+bad "inventory: garbage" "$tmp/garbage.bin" learn --inventory "$tmp/garbage.bin"
+bad "inventory: empty" "$tmp/empty" learn --inventory "$tmp/empty"
+for f in "$data"/bad/state-*; do
+	[ -e "$f" ] || continue
+	cp "$f" "$tmp/bad-state.yaml"
+	bad "state (show): $(basename "$f")" "bad-state.yaml" "$flowlock" show "$tmp/bad-state.yaml"
+	bad "state (emit): $(basename "$f")" "bad-state.yaml" "$flowlock" emit --format k8s "$tmp/bad-state.yaml"
+	bad "state (learn): $(basename "$f")" "bad-state.yaml" \
+		"$flowlock" learn -r "$sample/shop.pcapng" --state "$tmp/bad-state.yaml"
+	cmp -s "$f" "$tmp/bad-state.yaml" || { fail=$((fail + 1)); echo "FAIL: learn changed bad state $f"; }
+done
+bad "state: garbage" "$tmp/garbage.bin" "$flowlock" show "$tmp/garbage.bin"
+bad "state: empty" "$tmp/empty" "$flowlock" emit --format json "$tmp/empty"
+bad "state: missing" "$tmp/nope.yaml" "$flowlock" show "$tmp/nope.yaml"
+
+# emit -o into a directory that does not exist: error, nothing written
+bad "emit: unwritable output" "$tmp/no/such/dir/out.yaml" \
+	"$flowlock" emit --format k8s -o "$tmp/no/such/dir/out.yaml" "$tmp/state.yaml"
+
+echo "badinput: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# golden.sh - whole-program golden tests: capture + inventory -> state -> every output format,
+# compared byte for byte with the expected files. FLOWLOCK_UPDATE_GOLDEN=1 rewrites them.
+# Usage: golden.sh FLOWLOCK DATADIR SRCROOT
+set -u
+flowlock=$1 data=$2 root=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+# Debian's python3 (with python3-kubernetes) may not be the first python3 on PATH.
+py=""
+for p in /usr/bin/python3 python3; do
+	if "$p" -c 'import kubernetes, yaml' 2>/dev/null; then py=$p; break; fi
+done
+[ -n "$py" ] || echo "golden: python3-kubernetes missing: policies are not checked against the API models"
+
+check() { # name expected-file actual-file
+	if [ "${FLOWLOCK_UPDATE_GOLDEN:-}" = 1 ]; then
+		cp "$3" "$2"
+	fi
+	if cmp -s "$2" "$3"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $1: output differs from $2"
+		diff -u "$2" "$3" | head -40
+	fi
+}
+
+expect() { # name condition-command...
+	local name=$1
+	shift
+	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+
+# One golden case: a folder with capture files (*.pcap, *.pcapng), inventories (inventory*),
+# optional 'args' (extra learn options) and the expected outputs.
+run_case() {
+	local dir=$1 name
+	name=$(basename "$dir")
+	local -a args=()
+	for f in "$dir"/*.pcap "$dir"/*.pcapng; do [ -e "$f" ] && args+=(-r "$f"); done
+	for f in "$dir"/inventory*; do [ -e "$f" ] && args+=(--inventory "$f"); done
+	[ -f "$dir/args" ] && read -r -a extra <"$dir/args" && args+=("${extra[@]}")
+
+	local state=$tmp/$name.state.yaml
+	"$flowlock" learn -q "${args[@]}" --state "$state" 2>"$tmp/err"
+	expect "$name: learn exits 0 ($(head -c 200 "$tmp/err"))" [ $? -eq 0 ]
+	check "$name: state" "$dir/expected-state.yaml" "$state"
+	"$flowlock" emit --format k8s "$state" >"$tmp/k8s.yaml" 2>"$tmp/k8s.err"
+	check "$name: k8s" "$dir/expected-policies.yaml" "$tmp/k8s.yaml"
+	check "$name: k8s warnings" "$dir/expected-policies.warnings" "$tmp/k8s.err"
+	"$flowlock" emit --format k8s --allow-dns "$state" >"$tmp/k8s-dns.yaml" 2>/dev/null
+	check "$name: k8s --allow-dns" "$dir/expected-policies-allow-dns.yaml" "$tmp/k8s-dns.yaml"
+	"$flowlock" emit --format json "$state" >"$tmp/graph.json"
+	check "$name: json" "$dir/expected-graph.json" "$tmp/graph.json"
+	"$flowlock" emit --format dot "$state" >"$tmp/graph.dot"
+	check "$name: dot" "$dir/expected-graph.dot" "$tmp/graph.dot"
+	"$flowlock" show "$state" >"$tmp/show.txt"
+	check "$name: show" "$dir/expected-show.txt" "$tmp/show.txt"
+
+	# -o writes the same bytes as standard output
+	"$flowlock" emit --format k8s -o "$tmp/k8s-o.yaml" "$state" 2>/dev/null
+	expect "$name: -o equals stdout" cmp -s "$tmp/k8s.yaml" "$tmp/k8s-o.yaml"
+
+	# Same input, same bytes: a second learn into a fresh state is identical.
+	"$flowlock" learn -q "${args[@]}" --state "$tmp/again.yaml"
+	expect "$name: learning is deterministic" cmp -s "$state" "$tmp/again.yaml"
+
+	# Learning the same capture twice changes counters and times, never edges or policies.
+	"$flowlock" learn -q "${args[@]}" --state "$tmp/again.yaml"
+	expect "$name: relearning keeps the edge count" \
+		[ "$(grep -c '^- client:' "$state")" = "$(grep -c '^- client:' "$tmp/again.yaml")" ]
+	"$flowlock" emit --format k8s "$tmp/again.yaml" >"$tmp/k8s-again.yaml" 2>/dev/null
+	expect "$name: relearning keeps the policies" cmp -s "$tmp/k8s.yaml" "$tmp/k8s-again.yaml"
+	expect "$name: relearning doubles the connections" \
+		[ "$(grep -m1 'connections:' "$tmp/again.yaml" | awk '{print $2}')" = \
+		"$(($(grep -m1 'connections:' "$state" | awk '{print $2}') * 2))" ]
+
+	# A structural check of the policies against the Kubernetes API models, where available.
+	if [ -n "$py" ]; then
+		"$py" "$root/tests/validate-netpol.py" "$tmp/k8s.yaml" "$tmp/k8s-dns.yaml"
+		expect "$name: policies validate as networking.k8s.io/v1" [ $? -eq 0 ]
+	fi
+}
+
+run_case "$root/samples/shop"
+for dir in "$data"/golden/*/; do
+	[ -d "$dir" ] && run_case "${dir%/}"
+done
+
+echo "golden: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test-util.c - table-driven tests of names, times, numbers and the Kubernetes naming rules. */
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+static const struct {
+	uint64_t ns;
+	const char *text;
+} time_cases[] = {
+	{0, "1970-01-01T00:00:00.000000000Z"},
+	{1, "1970-01-01T00:00:00.000000001Z"},
+	{1795356005123456789ull, "2026-11-22T14:00:05.123456789Z"},
+	{951782400000000000ull, "2000-02-29T00:00:00.000000000Z"},
+	{4102444799999999999ull, "2099-12-31T23:59:59.999999999Z"},
+};
+
+START_TEST(test_time_round_trip)
+{
+	char buf[UTIL_TIME_LEN];
+	uint64_t ns = 0;
+
+	util_time_format(time_cases[_i].ns, buf);
+	ck_assert_str_eq(buf, time_cases[_i].text);
+	ck_assert_int_eq(util_time_parse(time_cases[_i].text, &ns), 0);
+	ck_assert_uint_eq(ns, time_cases[_i].ns);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	int ret;
+	uint64_t ns;
+} time_parse_cases[] = {
+	{"2026-11-22T14:00:05Z", 0, 1795356005000000000ull},
+	{"2026-11-22T14:00:05.5Z", 0, 1795356005500000000ull},
+	{"2026-11-22T14:00:05.Z", -EINVAL, 0},
+	{"2026-11-22T14:00:05.1234567890Z", -EINVAL, 0},
+	{"2026-11-22T14:00:05", -EINVAL, 0},
+	{"2026-11-22T14:00:05+01:00", -EINVAL, 0},
+	{"2026-11-22T14:00:05Zjunk", -EINVAL, 0},
+	{"yesterday", -EINVAL, 0},
+	{"", -EINVAL, 0},
+};
+
+START_TEST(test_time_parse)
+{
+	uint64_t ns = 42;
+
+	ck_assert_int_eq(util_time_parse(time_parse_cases[_i].text, &ns), time_parse_cases[_i].ret);
+	ck_assert_uint_eq(ns, time_parse_cases[_i].ret == 0 ? time_parse_cases[_i].ns : 42);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	uint64_t max;
+	int ret;
+	uint64_t value;
+} u64_cases[] = {
+	{"0", 10, 0, 0},
+	{"65535", 65535, 0, 65535},
+	{"65536", 65535, -ERANGE, 0},
+	{"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
+	{"18446744073709551616", UINT64_MAX, -ERANGE, 0},
+	{"", 10, -EINVAL, 0},
+	{"-1", 10, -EINVAL, 0},
+	{"+1", 10, -EINVAL, 0},
+	{" 1", 10, -EINVAL, 0},
+	{"1 ", 10, -EINVAL, 0},
+	{"0x10", 100, -EINVAL, 0},
+};
+
+START_TEST(test_parse_u64)
+{
+	uint64_t v = 7;
+
+	ck_assert_int_eq(util_parse_u64(u64_cases[_i].text, u64_cases[_i].max, &v),
+			 u64_cases[_i].ret);
+	ck_assert_uint_eq(v, u64_cases[_i].ret == 0 ? u64_cases[_i].value : 7);
+}
+END_TEST
+
+static const struct {
+	uint8_t proto;
+	const char *name;
+} proto_cases[] = {
+	{IPPROTO_TCP, "TCP"},	{IPPROTO_UDP, "UDP"},	    {IPPROTO_SCTP, "SCTP"},
+	{IPPROTO_ICMP, "ICMP"}, {IPPROTO_ICMPV6, "ICMPv6"}, {IPPROTO_GRE, NULL},
+};
+
+START_TEST(test_proto_names)
+{
+	const char *name = util_proto_name(proto_cases[_i].proto);
+	uint8_t p = 0;
+
+	if (!proto_cases[_i].name) {
+		ck_assert_ptr_null(name);
+		ck_assert_int_eq(util_proto_from_name("GRE", &p), -EINVAL);
+		return;
+	}
+	ck_assert_str_eq(name, proto_cases[_i].name);
+	ck_assert_int_eq(util_proto_from_name(name, &p), 0);
+	ck_assert_uint_eq(p, proto_cases[_i].proto);
+}
+END_TEST
+
+enum rule {
+	DNS_LABEL,
+	DNS_SUBDOMAIN,
+	LABEL_KEY,
+	LABEL_VALUE,
+	DOCKER_NAME
+};
+
+static const struct {
+	enum rule rule;
+	const char *text;
+	bool valid;
+} name_cases[] = {
+	{DNS_LABEL, "shop", true},
+	{DNS_LABEL, "kube-system", true},
+	{DNS_LABEL, "Shop", false},
+	{DNS_LABEL, "-shop", false},
+	{DNS_LABEL, "shop-", false},
+	{DNS_LABEL, "a.b", false},
+	{DNS_LABEL, "", false},
+	{DNS_LABEL, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true},
+	{DNS_LABEL, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
+	{DNS_SUBDOMAIN, "frontend-7d4b9c", true},
+	{DNS_SUBDOMAIN, "a.b.c", true},
+	{DNS_SUBDOMAIN, "a..b", false},
+	{DNS_SUBDOMAIN, "a.-b", false},
+	{DNS_SUBDOMAIN, "a_b", false},
+	{DNS_SUBDOMAIN, "web\"; x", false},
+	{LABEL_KEY, "app", true},
+	{LABEL_KEY, "app.kubernetes.io/name", true},
+	{LABEL_KEY, "Tier_1", true},
+	{LABEL_KEY, "/app", false},
+	{LABEL_KEY, "example.com/", false},
+	{LABEL_KEY, "a/b/c", false},
+	{LABEL_KEY, "app name", false},
+	{LABEL_KEY, "app\n", false},
+	{LABEL_VALUE, "", true},
+	{LABEL_VALUE, "v1.2_3-x", true},
+	{LABEL_VALUE, "-v1", false},
+	{LABEL_VALUE, "a\"b", false},
+	{LABEL_VALUE, "a\nb", false},
+	{LABEL_VALUE, "a;b", false},
+	{LABEL_VALUE, "{a}", false},
+	{DOCKER_NAME, "shop_web_1", true},
+	{DOCKER_NAME, "Web.1-a", true},
+	{DOCKER_NAME, "_web", false},
+	{DOCKER_NAME, "web\"; drop", false},
+	{DOCKER_NAME, "web}", false},
+	{DOCKER_NAME, "", false},
+};
+
+START_TEST(test_names)
+{
+	const char *s = name_cases[_i].text;
+	bool got = false;
+
+	switch (name_cases[_i].rule) {
+	case DNS_LABEL:
+		got = util_k8s_dns_label(s);
+		break;
+	case DNS_SUBDOMAIN:
+		got = util_k8s_dns_subdomain(s);
+		break;
+	case LABEL_KEY:
+		got = util_k8s_label_key(s);
+		break;
+	case LABEL_VALUE:
+		got = util_k8s_label_value(s);
+		break;
+	case DOCKER_NAME:
+		got = util_docker_name(s);
+		break;
+	}
+	ck_assert_msg(got == name_cases[_i].valid, "rule %d on \"%s\": got %d", name_cases[_i].rule,
+		      s, got);
+}
+END_TEST
+
+START_TEST(test_err_one_line)
+{
+	struct util_err err;
+
+	ck_assert_int_eq(util_err_set(&err, EINVAL, "%s: bad\nvalue\r", "f.yaml"), -EINVAL);
+	ck_assert_str_eq(err.msg, "f.yaml: bad value ");
+	ck_assert_int_eq(util_err_set(NULL, -ENOENT, "x"), -ENOENT);
+}
+END_TEST
+
+static Suite *util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("util");
+
+	tcase_add_loop_test(tc, test_time_round_trip, 0, (int)UTIL_ARRAY_SIZE(time_cases));
+	tcase_add_loop_test(tc, test_time_parse, 0, (int)UTIL_ARRAY_SIZE(time_parse_cases));
+	tcase_add_loop_test(tc, test_parse_u64, 0, (int)UTIL_ARRAY_SIZE(u64_cases));
+	tcase_add_loop_test(tc, test_proto_names, 0, (int)UTIL_ARRAY_SIZE(proto_cases));
+	tcase_add_loop_test(tc, test_names, 0, (int)UTIL_ARRAY_SIZE(name_cases));
+	tcase_add_test(tc, test_err_one_line);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(util_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
