@@ -8,8 +8,9 @@
 #include <uthash.h>
 
 struct graph_node {
+	char *id;		  /* the node's own copy: w may be replaced and freed */
 	struct learn_workload *w; /* replaced when a newer inventory describes the same id */
-	UT_hash_handle hh;	  /* keyed by the workload id, which never changes */
+	UT_hash_handle hh;	  /* keyed by id */
 };
 
 struct edge_key {
@@ -65,6 +66,7 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 	HASH_ITER (hh, g->nodes, n, ntmp) {
 		HASH_DEL(g->nodes, n);
 		learn_workload_unref(n->w);
+		free(n->id);
 		free(n);
 	}
 	for (size_t i = 0; i < g->n_counters; i++)
@@ -98,8 +100,9 @@ const struct learn_workload *learn_graph_add_workload(struct learn_graph *g,
 		return n->w;
 	}
 	n = util_zalloc(sizeof(*n));
+	n->id = util_strdup(learn_workload_id(w));
 	n->w = learn_workload_ref(w);
-	HASH_ADD_KEYPTR(hh, g->nodes, learn_workload_id(w), strlen(learn_workload_id(w)), n);
+	HASH_ADD_KEYPTR(hh, g->nodes, n->id, strlen(n->id), n);
 	g->nodes_dirty = true;
 	return n->w;
 }
