@@ -1,0 +1,1795 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* learn-inventory.c - kubectl and docker inspect output turned into address and Service lookups. */
+#include "learn/learn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <uthash.h>
+#include <yaml.h>
+
+#define INV_MAX_FILE_SIZE ((size_t)256 << 20)
+#define INV_MAX_DEPTH	  64
+/* Untrusted text quoted in an error message is escaped and cut to this many characters. */
+#define INV_SHOW_MAX 60
+#define INV_SHOW_LEN (INV_SHOW_MAX + 4)
+
+/*
+ * Labels that Kubernetes or its controllers put on pods one by one. They tell replicas, revisions
+ * or runs apart and never describe the workload, so they are dropped before the pods' labels are
+ * intersected into the workload's selector:
+ *   pod-template-hash                         the Deployment's ReplicaSet revision
+ *   controller-revision-hash                  the StatefulSet / DaemonSet revision
+ *   pod-template-generation                   the DaemonSet generation (legacy)
+ *   statefulset.kubernetes.io/pod-name        one StatefulSet replica
+ *   apps.kubernetes.io/pod-index              one StatefulSet replica's ordinal
+ *   controller-uid, batch.kubernetes.io/controller-uid      one Job run
+ *   job-name, batch.kubernetes.io/job-name                  one Job run (a CronJob's schedule)
+ *   batch.kubernetes.io/job-completion-index                one indexed Job completion
+ *   any key under topology.kubernetes.io/ or topology.k8s.io/   where a pod landed
+ */
+static const char *const inv_dropped_labels[] = {
+	"pod-template-hash",
+	"controller-revision-hash",
+	"pod-template-generation",
+	"statefulset.kubernetes.io/pod-name",
+	"apps.kubernetes.io/pod-index",
+	"controller-uid",
+	"batch.kubernetes.io/controller-uid",
+	"job-name",
+	"batch.kubernetes.io/job-name",
+	"batch.kubernetes.io/job-completion-index",
+};
+static const char *const inv_dropped_prefixes[] = {
+	"topology.kubernetes.io/",
+	"topology.k8s.io/",
+};
+
+/* ---- Records: what one file said, kept so that every load can rebuild the lookups ---------- */
+
+struct inv_kv {
+	char *key;
+	char *value;
+};
+
+struct inv_cport {
+	char *name; /* NULL when the container port has none */
+	uint8_t proto;
+	uint16_t port;
+};
+
+struct inv_addrs {
+	struct capture_addr *v;
+	size_t n;
+};
+
+struct inv_pod {
+	char *ns, *name;
+	char *controller, *owner; /* the workload: "Deployment" + "web", or "Pod" + the pod name */
+	struct inv_kv *labels;
+	size_t n_labels;
+	struct inv_addrs ips;
+	struct inv_addrs host_ips;
+	char *node; /* spec.nodeName, NULL when unscheduled */
+	bool host_network;
+	bool terminated; /* Succeeded or Failed: its IP may already belong to another pod */
+	struct inv_cport *cports;
+	size_t n_cports;
+	struct learn_workload *w; /* set while the lookups are rebuilt */
+};
+
+struct inv_sport {
+	uint8_t proto;
+	uint16_t port;
+	uint16_t target;   /* 0: the named target, or (no name either) the port itself */
+	char *target_name; /* a container port name, or NULL */
+};
+
+struct inv_service {
+	char *ns, *name;
+	struct inv_addrs ips;
+	struct inv_kv *selector;
+	size_t n_selector;
+	struct inv_sport *ports;
+	size_t n_ports;
+};
+
+struct inv_nodeobj {
+	char *name;
+	struct inv_addrs ips;
+};
+
+struct inv_container {
+	char *project; /* compose project, NULL for a plain container */
+	char *name;    /* compose service, or the container name */
+	struct inv_addrs ips;
+	struct learn_workload *w; /* set while the lookups are rebuilt */
+};
+
+struct inv_batch {
+	struct inv_pod *pods;
+	size_t n_pods, cap_pods;
+	struct inv_service *services;
+	size_t n_services, cap_services;
+	struct inv_nodeobj *nodes;
+	size_t n_nodes, cap_nodes;
+	struct inv_container *containers;
+	size_t n_containers, cap_containers;
+};
+
+/* ---- Lookup tables ------------------------------------------------------------------------ */
+
+struct inv_wl {
+	struct learn_workload *w; /* one reference, keyed by its id */
+	struct inv_kv *labels;	  /* the intersection so far; strings borrowed from the records */
+	size_t n_labels;
+	bool seen;
+	UT_hash_handle hh;
+};
+
+struct inv_ip {
+	struct capture_addr addr;
+	struct learn_workload *w; /* borrowed from the workload table */
+	UT_hash_handle hh;
+};
+
+struct inv_svc_key {
+	struct capture_addr addr;
+	uint8_t proto;
+	uint16_t port;
+};
+
+struct inv_svc {
+	struct inv_svc_key key; /* hashed as bytes: built from a zeroed struct */
+	struct learn_endpoint *eps;
+	size_t n_eps;
+	UT_hash_handle hh;
+};
+
+struct inv_ext {
+	struct learn_workload *w; /* one reference, keyed by its name (the CIDR) */
+	UT_hash_handle hh;
+};
+
+struct learn_inventory {
+	struct inv_batch *batches; /* every successful load, oldest first */
+	size_t n_batches;
+	unsigned prefix4, prefix6;
+	struct inv_wl *workloads;
+	struct learn_workload **view; /* workloads sorted by id */
+	size_t n_view;
+	struct inv_ip *ips;
+	struct inv_svc *svcs;
+	struct inv_ext *externals;
+	/*
+	 * Workloads replaced by a rebuild. Callers may still hold what an earlier lookup returned,
+	 * so those stay alive until the inventory is freed.
+	 */
+	struct learn_workload **retired;
+	size_t n_retired;
+};
+
+/* ---- Small helpers ------------------------------------------------------------------------ */
+
+static void *inv_grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 8;
+	return util_reallocarray(arr, *cap, size);
+}
+
+static void inv_addrs_add(struct inv_addrs *a, const struct capture_addr *addr)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (memcmp(&a->v[i], addr, sizeof(*addr)) == 0)
+			return;
+	a->v = util_reallocarray(a->v, a->n + 1, sizeof(*a->v));
+	a->v[a->n++] = *addr;
+}
+
+static void inv_kv_free(struct inv_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+static const char *inv_kv_get(const struct inv_kv *kv, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0)
+			return kv[i].value;
+	return NULL;
+}
+
+static void inv_pod_clear(struct inv_pod *p)
+{
+	free(p->ns);
+	free(p->name);
+	free(p->controller);
+	free(p->owner);
+	inv_kv_free(p->labels, p->n_labels);
+	free(p->ips.v);
+	free(p->host_ips.v);
+	free(p->node);
+	for (size_t i = 0; i < p->n_cports; i++)
+		free(p->cports[i].name);
+	free(p->cports);
+}
+
+static void inv_service_clear(struct inv_service *s)
+{
+	free(s->ns);
+	free(s->name);
+	free(s->ips.v);
+	inv_kv_free(s->selector, s->n_selector);
+	for (size_t i = 0; i < s->n_ports; i++)
+		free(s->ports[i].target_name);
+	free(s->ports);
+}
+
+static void inv_batch_clear(struct inv_batch *b)
+{
+	for (size_t i = 0; i < b->n_pods; i++)
+		inv_pod_clear(&b->pods[i]);
+	for (size_t i = 0; i < b->n_services; i++)
+		inv_service_clear(&b->services[i]);
+	for (size_t i = 0; i < b->n_nodes; i++) {
+		free(b->nodes[i].name);
+		free(b->nodes[i].ips.v);
+	}
+	for (size_t i = 0; i < b->n_containers; i++) {
+		free(b->containers[i].project);
+		free(b->containers[i].name);
+		free(b->containers[i].ips.v);
+	}
+	free(b->pods);
+	free(b->services);
+	free(b->nodes);
+	free(b->containers);
+	memset(b, 0, sizeof(*b));
+}
+
+/* IPv4 lives in the first 4 bytes with the rest zero; anything not AF_INET is taken as IPv6. */
+static void inv_addr_normalise(const struct capture_addr *in, struct capture_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (in->family == AF_INET) {
+		out->family = AF_INET;
+		memcpy(out->bytes, in->bytes, 4);
+	} else {
+		out->family = AF_INET6;
+		memcpy(out->bytes, in->bytes, 16);
+	}
+}
+
+static int inv_addr_parse(const char *s, struct capture_addr *ret)
+{
+	struct capture_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, s, a.bytes) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, a.bytes) == 1)
+		a.family = AF_INET6;
+	else
+		return -EINVAL;
+	*ret = a;
+	return 0;
+}
+
+/* "ADDR/LEN" of a (already masked by the caller when it should be). */
+static void inv_addr_cidr(const struct capture_addr *a, unsigned prefix, char *buf, size_t len)
+{
+	char tmp[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(a->family, a->bytes, tmp, sizeof(tmp)))
+		snprintf(tmp, sizeof(tmp), "invalid");
+	snprintf(buf, len, "%s/%u", tmp, prefix);
+}
+
+/*
+ * Renders untrusted text for an error message: printable ASCII only, quotes and backslashes
+ * escaped, at most INV_SHOW_MAX characters, so the message stays one readable line.
+ */
+static const char *inv_show(const char *s, char buf[static INV_SHOW_LEN])
+{
+	size_t o = 0;
+
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		char tmp[8];
+		size_t n;
+
+		if (*c == '"' || *c == '\\')
+			snprintf(tmp, sizeof(tmp), "\\%c", *c);
+		else if (*c == '\n')
+			snprintf(tmp, sizeof(tmp), "\\n");
+		else if (*c == '\t')
+			snprintf(tmp, sizeof(tmp), "\\t");
+		else if (*c == '\r')
+			snprintf(tmp, sizeof(tmp), "\\r");
+		else if (*c < 0x20 || *c >= 0x7f)
+			snprintf(tmp, sizeof(tmp), "\\x%02x", *c);
+		else
+			snprintf(tmp, sizeof(tmp), "%c", *c);
+		n = strlen(tmp);
+		if (o + n > INV_SHOW_MAX - 3) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, tmp, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* ---- The YAML node tree ------------------------------------------------------------------- */
+
+enum inv_type {
+	INV_SCALAR,
+	INV_SEQ,
+	INV_MAP,
+};
+
+struct inv_node {
+	enum inv_type type;
+	bool plain; /* an unquoted scalar: may be null, a boolean or a number */
+	size_t line, col;
+	char *str;		/* scalars: text without NUL bytes */
+	struct inv_node **kids; /* sequence items; mapping keys and values alternating */
+	size_t n_kids, cap_kids;
+};
+
+static void inv_node_free(struct inv_node *n)
+{
+	if (!n)
+		return;
+	/* recursion is bounded: the tree is never deeper than INV_MAX_DEPTH */
+	for (size_t i = 0; i < n->n_kids; i++)
+		inv_node_free(n->kids[i]);
+	free(n->kids);
+	free(n->str);
+	free(n);
+}
+
+static bool inv_is_null(const struct inv_node *n)
+{
+	return n->type == INV_SCALAR && n->plain &&
+	       (!*n->str || strcmp(n->str, "~") == 0 || strcmp(n->str, "null") == 0 ||
+		strcmp(n->str, "Null") == 0 || strcmp(n->str, "NULL") == 0);
+}
+
+/* The first value under key in a mapping, or NULL. */
+static const struct inv_node *inv_get(const struct inv_node *map, const char *key)
+{
+	if (!map || map->type != INV_MAP)
+		return NULL;
+	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
+		const struct inv_node *k = map->kids[i];
+
+		if (k->type == INV_SCALAR && strcmp(k->str, key) == 0)
+			return map->kids[i + 1];
+	}
+	return NULL;
+}
+
+/* ---- Parsing context and errors ----------------------------------------------------------- */
+
+struct inv_ctx {
+	const char *path;
+	struct util_err *err;
+	struct inv_batch *batch;
+	size_t n_docs;
+	char subject[400]; /* "pod NS/NAME" for messages; only validated names go in */
+};
+
+static int inv_fail(struct inv_ctx *ctx, const struct inv_node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int inv_fail(struct inv_ctx *ctx, const struct inv_node *at, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s", ctx->path, at ? at->line : 1,
+			    at ? at->col : 1, msg);
+}
+
+static const char *inv_type_name(enum inv_type t)
+{
+	switch (t) {
+	case INV_SCALAR:
+		return "a scalar";
+	case INV_SEQ:
+		return "a sequence";
+	case INV_MAP:
+	default:
+		return "a mapping";
+	}
+}
+
+/* key's value in map when it has the wanted type; absent and null both give NULL. */
+static int inv_field(struct inv_ctx *ctx, const struct inv_node *map, const char *key,
+		     enum inv_type want, const struct inv_node **ret)
+{
+	const struct inv_node *n = inv_get(map, key);
+
+	if (n && inv_is_null(n))
+		n = NULL;
+	if (n && n->type != want)
+		return inv_fail(ctx, n, "%s is not %s%s%s", key, inv_type_name(want),
+				*ctx->subject ? " on " : "", ctx->subject);
+	*ret = n;
+	return 0;
+}
+
+/* A string field: NULL when absent or null. */
+static int inv_str(struct inv_ctx *ctx, const struct inv_node *map, const char *key,
+		   const struct inv_node **ret)
+{
+	return inv_field(ctx, map, key, INV_SCALAR, ret);
+}
+
+static int inv_bool(struct inv_ctx *ctx, const struct inv_node *map, const char *key, bool *ret)
+{
+	const struct inv_node *n;
+	char show[INV_SHOW_LEN];
+	int r;
+
+	r = inv_str(ctx, map, key, &n);
+	if (r < 0)
+		return r;
+	if (!n || strcmp(n->str, "false") == 0 || strcmp(n->str, "False") == 0 ||
+	    strcmp(n->str, "FALSE") == 0) {
+		*ret = false;
+		return 0;
+	}
+	if (strcmp(n->str, "true") == 0 || strcmp(n->str, "True") == 0 ||
+	    strcmp(n->str, "TRUE") == 0) {
+		*ret = true;
+		return 0;
+	}
+	return inv_fail(ctx, n, "invalid boolean \"%s\" for %s on %s", inv_show(n->str, show), key,
+			ctx->subject);
+}
+
+static int inv_port(struct inv_ctx *ctx, const struct inv_node *n, uint16_t *ret)
+{
+	char show[INV_SHOW_LEN];
+	uint64_t v;
+
+	if (n->type != INV_SCALAR || util_parse_u64(n->str, 65535, &v) < 0 || v == 0)
+		return inv_fail(ctx, n, "invalid port \"%s\" on %s",
+				inv_show(n->type == INV_SCALAR ? n->str : "(not a scalar)", show),
+				ctx->subject);
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+/* Kubernetes ports speak TCP, UDP or SCTP; absent means TCP. */
+static int inv_proto(struct inv_ctx *ctx, const struct inv_node *map, uint8_t *ret)
+{
+	const struct inv_node *n;
+	char show[INV_SHOW_LEN];
+	int r;
+
+	r = inv_str(ctx, map, "protocol", &n);
+	if (r < 0)
+		return r;
+	if (!n) {
+		*ret = IPPROTO_TCP;
+		return 0;
+	}
+	if (strcmp(n->str, "TCP") == 0 || strcmp(n->str, "UDP") == 0 || strcmp(n->str, "SCTP") == 0)
+		return util_proto_from_name(n->str, ret);
+	return inv_fail(ctx, n, "invalid protocol \"%s\" on %s", inv_show(n->str, show),
+			ctx->subject);
+}
+
+/* An IP address field; empty strings are skipped. */
+static int inv_ip(struct inv_ctx *ctx, const struct inv_node *n, struct inv_addrs *out)
+{
+	struct capture_addr a;
+	char show[INV_SHOW_LEN];
+
+	if (!n || inv_is_null(n))
+		return 0;
+	if (n->type != INV_SCALAR)
+		return inv_fail(ctx, n, "IP address is not a scalar on %s", ctx->subject);
+	if (!*n->str)
+		return 0;
+	if (inv_addr_parse(n->str, &a) < 0)
+		return inv_fail(ctx, n, "invalid IP address \"%s\" on %s", inv_show(n->str, show),
+				ctx->subject);
+	inv_addrs_add(out, &a);
+	return 0;
+}
+
+/* A list of {ip: ADDR} (status.podIPs, status.hostIPs). */
+static int inv_ip_list(struct inv_ctx *ctx, const struct inv_node *map, const char *key,
+		       struct inv_addrs *out)
+{
+	const struct inv_node *seq, *ip;
+	int r;
+
+	r = inv_field(ctx, map, key, INV_SEQ, &seq);
+	if (r < 0 || !seq)
+		return r;
+	for (size_t i = 0; i < seq->n_kids; i++) {
+		if (seq->kids[i]->type != INV_MAP)
+			return inv_fail(ctx, seq->kids[i], "%s item is not a mapping on %s", key,
+					ctx->subject);
+		r = inv_str(ctx, seq->kids[i], "ip", &ip);
+		if (r < 0)
+			return r;
+		r = inv_ip(ctx, ip, out);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A label map (metadata.labels, spec.selector), every key and value validated. */
+static int inv_labels(struct inv_ctx *ctx, const struct inv_node *map, struct inv_kv **kv,
+		      size_t *n_kv)
+{
+	char show[INV_SHOW_LEN];
+
+	for (size_t i = 0; map && i + 1 < map->n_kids; i += 2) {
+		const struct inv_node *k = map->kids[i], *v = map->kids[i + 1];
+		const char *value;
+
+		if (k->type != INV_SCALAR || !util_k8s_label_key(k->str))
+			return inv_fail(
+				ctx, k, "invalid label key \"%s\" on %s",
+				inv_show(k->type == INV_SCALAR ? k->str : "(not a scalar)", show),
+				ctx->subject);
+		if (v->type != INV_SCALAR)
+			return inv_fail(ctx, v, "invalid label value (not a scalar) on %s",
+					ctx->subject);
+		value = inv_is_null(v) ? "" : v->str;
+		if (!util_k8s_label_value(value))
+			return inv_fail(ctx, v, "invalid label value \"%s\" on %s",
+					inv_show(value, show), ctx->subject);
+		if (inv_kv_get(*kv, *n_kv, k->str))
+			continue; /* a duplicate key: the first one counts, as in every lookup */
+		*kv = util_reallocarray(*kv, *n_kv + 1, sizeof(**kv));
+		(*kv)[(*n_kv)++] = (struct inv_kv){util_strdup(k->str), util_strdup(value)};
+	}
+	return 0;
+}
+
+/* IANA service names, as Kubernetes port names: <= 15 of [a-z0-9-], a DNS label. */
+static bool inv_port_name_ok(const char *s)
+{
+	bool letter = false;
+
+	for (const char *c = s; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			letter = true;
+	return letter && strlen(s) <= 15 && util_k8s_dns_label(s) && !strstr(s, "--");
+}
+
+/* Owner and controller kinds go into workload ids: an identifier, "ReplicaSet" style. */
+static bool inv_kind_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] < 'A' || s[0] > 'Z')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+/*
+ * metadata.name (validated as a DNS label or subdomain) and, for namespaced objects,
+ * metadata.namespace ("default" when absent, as kubectl applies it). Sets ctx->subject.
+ */
+static int inv_k8s_meta(struct inv_ctx *ctx, const struct inv_node *obj, const char *what,
+			bool namespaced, bool name_is_label, const char **ret_ns,
+			const char **ret_name)
+{
+	const struct inv_node *meta, *name, *ns;
+	char show[INV_SHOW_LEN];
+	int r;
+
+	ctx->subject[0] = '\0';
+	r = inv_field(ctx, obj, "metadata", INV_MAP, &meta);
+	if (r < 0)
+		return r;
+	if (!meta)
+		return inv_fail(ctx, obj, "%s without metadata", what);
+	r = inv_str(ctx, meta, "name", &name);
+	if (r < 0)
+		return r;
+	if (!name)
+		return inv_fail(ctx, meta, "%s without metadata.name", what);
+	if (!(name_is_label ? util_k8s_dns_label(name->str) : util_k8s_dns_subdomain(name->str)))
+		return inv_fail(ctx, name, "invalid %s name \"%s\"", what,
+				inv_show(name->str, show));
+	*ret_name = name->str;
+	if (!namespaced) {
+		snprintf(ctx->subject, sizeof(ctx->subject), "%s %s", what, name->str);
+		return 0;
+	}
+	r = inv_str(ctx, meta, "namespace", &ns);
+	if (r < 0)
+		return r;
+	if (ns && !util_k8s_dns_label(ns->str))
+		return inv_fail(ctx, ns, "invalid namespace \"%s\" on %s %s",
+				inv_show(ns->str, show), what, name->str);
+	*ret_ns = ns ? ns->str : "default";
+	snprintf(ctx->subject, sizeof(ctx->subject), "%s %s/%s", what, *ret_ns, name->str);
+	return 0;
+}
+
+/* ---- Kubernetes objects ------------------------------------------------------------------- */
+
+/* Which controller a pod belongs to, walking up the one level that its name encodes. */
+static int inv_pod_owner(struct inv_ctx *ctx, const struct inv_node *meta, struct inv_pod *pod)
+{
+	const struct inv_node *owners, *owner = NULL, *kind, *name;
+	char show[INV_SHOW_LEN];
+	const char *hash;
+	size_t len;
+	int r;
+
+	r = inv_field(ctx, meta, "ownerReferences", INV_SEQ, &owners);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; owners && i < owners->n_kids; i++) {
+		bool controller;
+
+		if (owners->kids[i]->type != INV_MAP)
+			return inv_fail(ctx, owners->kids[i],
+					"ownerReferences item is not a mapping on %s",
+					ctx->subject);
+		r = inv_bool(ctx, owners->kids[i], "controller", &controller);
+		if (r < 0)
+			return r;
+		if (!owner || controller)
+			owner = owners->kids[i];
+		if (controller)
+			break;
+	}
+	if (!owner) {
+		pod->controller = util_strdup("Pod");
+		pod->owner = util_strdup(pod->name);
+		return 0;
+	}
+	r = inv_str(ctx, owner, "kind", &kind);
+	if (r < 0)
+		return r;
+	if (!kind || !inv_kind_ok(kind->str))
+		return inv_fail(ctx, kind ? kind : owner, "invalid owner kind \"%s\" on %s",
+				inv_show(kind ? kind->str : "", show), ctx->subject);
+	r = inv_str(ctx, owner, "name", &name);
+	if (r < 0)
+		return r;
+	if (!name || !util_k8s_dns_subdomain(name->str))
+		return inv_fail(ctx, name ? name : owner, "invalid owner name \"%s\" on %s",
+				inv_show(name ? name->str : "", show), ctx->subject);
+	len = strlen(name->str);
+
+	hash = inv_kv_get(pod->labels, pod->n_labels, "pod-template-hash");
+	if (strcmp(kind->str, "ReplicaSet") == 0 && hash && *hash && len > strlen(hash) + 1 &&
+	    name->str[len - strlen(hash) - 1] == '-' &&
+	    strcmp(name->str + len - strlen(hash), hash) == 0) {
+		char *deploy = util_strndup(name->str, len - strlen(hash) - 1);
+
+		if (util_k8s_dns_subdomain(deploy)) {
+			pod->controller = util_strdup("Deployment");
+			pod->owner = deploy;
+			return 0;
+		}
+		free(deploy);
+	}
+	if (strcmp(kind->str, "Job") == 0) {
+		/* a CronJob names each Job "<cronjob>-<scheduled time in minutes>" */
+		const char *dash = strrchr(name->str, '-');
+		size_t digits = dash ? strspn(dash + 1, "0123456789") : 0;
+
+		if (dash && dash > name->str && digits >= 8 && dash[1 + digits] == '\0') {
+			char *cron = util_strndup(name->str, (size_t)(dash - name->str));
+
+			if (util_k8s_dns_subdomain(cron)) {
+				pod->controller = util_strdup("CronJob");
+				pod->owner = cron;
+				return 0;
+			}
+			free(cron);
+		}
+	}
+	pod->controller = util_strdup(kind->str);
+	pod->owner = util_strdup(name->str);
+	return 0;
+}
+
+static int inv_container_ports(struct inv_ctx *ctx, const struct inv_node *spec, const char *key,
+			       struct inv_pod *pod)
+{
+	const struct inv_node *containers, *ports, *n;
+	char show[INV_SHOW_LEN];
+	int r;
+
+	r = inv_field(ctx, spec, key, INV_SEQ, &containers);
+	if (r < 0 || !containers)
+		return r;
+	for (size_t i = 0; i < containers->n_kids; i++) {
+		r = inv_field(ctx, containers->kids[i], "ports", INV_SEQ, &ports);
+		if (r < 0)
+			return r;
+		for (size_t j = 0; ports && j < ports->n_kids; j++) {
+			const struct inv_node *p = ports->kids[j];
+			struct inv_cport cp = {0};
+
+			if (p->type != INV_MAP)
+				return inv_fail(ctx, p, "container port is not a mapping on %s",
+						ctx->subject);
+			r = inv_str(ctx, p, "containerPort", &n);
+			if (r < 0)
+				return r;
+			if (!n)
+				return inv_fail(ctx, p,
+						"container port without containerPort on %s",
+						ctx->subject);
+			r = inv_port(ctx, n, &cp.port);
+			if (r < 0)
+				return r;
+			r = inv_proto(ctx, p, &cp.proto);
+			if (r < 0)
+				return r;
+			r = inv_str(ctx, p, "name", &n);
+			if (r < 0)
+				return r;
+			if (n && !inv_port_name_ok(n->str))
+				return inv_fail(ctx, n, "invalid port name \"%s\" on %s",
+						inv_show(n->str, show), ctx->subject);
+			cp.name = n ? util_strdup(n->str) : NULL;
+			pod->cports = util_reallocarray(pod->cports, pod->n_cports + 1,
+							sizeof(*pod->cports));
+			pod->cports[pod->n_cports++] = cp;
+		}
+	}
+	return 0;
+}
+
+static int inv_k8s_pod(struct inv_ctx *ctx, const struct inv_node *obj)
+{
+	const struct inv_node *meta, *labels, *spec, *status, *n;
+	struct inv_pod pod = {0};
+	char show[INV_SHOW_LEN];
+	const char *ns, *name;
+	int r;
+
+	r = inv_k8s_meta(ctx, obj, "pod", true, false, &ns, &name);
+	if (r < 0)
+		goto out;
+	pod.ns = util_strdup(ns);
+	pod.name = util_strdup(name);
+	meta = inv_get(obj, "metadata");
+	r = inv_field(ctx, meta, "labels", INV_MAP, &labels);
+	if (r < 0)
+		goto out;
+	r = inv_labels(ctx, labels, &pod.labels, &pod.n_labels);
+	if (r < 0)
+		goto out;
+	r = inv_pod_owner(ctx, meta, &pod);
+	if (r < 0)
+		goto out;
+
+	r = inv_field(ctx, obj, "spec", INV_MAP, &spec);
+	if (r < 0)
+		goto out;
+	r = inv_str(ctx, spec, "nodeName", &n);
+	if (r < 0)
+		goto out;
+	if (n && !util_k8s_dns_subdomain(n->str)) {
+		r = inv_fail(ctx, n, "invalid node name \"%s\" on %s", inv_show(n->str, show),
+			     ctx->subject);
+		goto out;
+	}
+	pod.node = n ? util_strdup(n->str) : NULL;
+	r = inv_bool(ctx, spec, "hostNetwork", &pod.host_network);
+	if (r < 0)
+		goto out;
+	r = inv_container_ports(ctx, spec, "containers", &pod);
+	if (r < 0)
+		goto out;
+	/* sidecars are init containers that keep running, and may serve ports */
+	r = inv_container_ports(ctx, spec, "initContainers", &pod);
+	if (r < 0)
+		goto out;
+
+	r = inv_field(ctx, obj, "status", INV_MAP, &status);
+	if (r < 0)
+		goto out;
+	r = inv_str(ctx, status, "phase", &n);
+	if (r < 0)
+		goto out;
+	pod.terminated = n && (strcmp(n->str, "Succeeded") == 0 || strcmp(n->str, "Failed") == 0);
+	r = inv_ip(ctx, inv_get(status, "podIP"), &pod.ips);
+	if (r < 0)
+		goto out;
+	r = inv_ip_list(ctx, status, "podIPs", &pod.ips);
+	if (r < 0)
+		goto out;
+	r = inv_ip(ctx, inv_get(status, "hostIP"), &pod.host_ips);
+	if (r < 0)
+		goto out;
+	r = inv_ip_list(ctx, status, "hostIPs", &pod.host_ips);
+	if (r < 0)
+		goto out;
+
+	ctx->batch->pods = inv_grow(ctx->batch->pods, ctx->batch->n_pods, &ctx->batch->cap_pods,
+				    sizeof(*ctx->batch->pods));
+	ctx->batch->pods[ctx->batch->n_pods++] = pod;
+	return 0;
+out:
+	inv_pod_clear(&pod);
+	return r;
+}
+
+static int inv_service_port(struct inv_ctx *ctx, const struct inv_node *p, struct inv_sport *sp)
+{
+	const struct inv_node *n;
+	char show[INV_SHOW_LEN];
+	int r;
+
+	if (p->type != INV_MAP)
+		return inv_fail(ctx, p, "service port is not a mapping on %s", ctx->subject);
+	r = inv_str(ctx, p, "port", &n);
+	if (r < 0)
+		return r;
+	if (!n)
+		return inv_fail(ctx, p, "service port without port on %s", ctx->subject);
+	r = inv_port(ctx, n, &sp->port);
+	if (r < 0)
+		return r;
+	r = inv_proto(ctx, p, &sp->proto);
+	if (r < 0)
+		return r;
+	r = inv_str(ctx, p, "targetPort", &n);
+	if (r < 0 || !n)
+		return r;
+	if (*n->str >= '0' && *n->str <= '9')
+		return inv_port(ctx, n, &sp->target);
+	if (!inv_port_name_ok(n->str))
+		return inv_fail(ctx, n, "invalid targetPort \"%s\" on %s", inv_show(n->str, show),
+				ctx->subject);
+	sp->target_name = util_strdup(n->str);
+	return 0;
+}
+
+/* A ClusterIP that is "None" (headless) or empty (ExternalName) is no address. */
+static int inv_cluster_ip(struct inv_ctx *ctx, const struct inv_node *n, struct inv_addrs *out)
+{
+	if (n && n->type == INV_SCALAR && strcmp(n->str, "None") == 0)
+		return 0;
+	return inv_ip(ctx, n, out);
+}
+
+static int inv_k8s_service(struct inv_ctx *ctx, const struct inv_node *obj)
+{
+	const struct inv_node *spec, *seq, *sel;
+	struct inv_service svc = {0};
+	const char *ns, *name;
+	int r;
+
+	r = inv_k8s_meta(ctx, obj, "service", true, true, &ns, &name);
+	if (r < 0)
+		goto out;
+	svc.ns = util_strdup(ns);
+	svc.name = util_strdup(name);
+	r = inv_field(ctx, obj, "spec", INV_MAP, &spec);
+	if (r < 0)
+		goto out;
+	r = inv_cluster_ip(ctx, inv_get(spec, "clusterIP"), &svc.ips);
+	if (r < 0)
+		goto out;
+	r = inv_field(ctx, spec, "clusterIPs", INV_SEQ, &seq);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; seq && i < seq->n_kids; i++) {
+		r = inv_cluster_ip(ctx, seq->kids[i], &svc.ips);
+		if (r < 0)
+			goto out;
+	}
+	r = inv_field(ctx, spec, "selector", INV_MAP, &sel);
+	if (r < 0)
+		goto out;
+	r = inv_labels(ctx, sel, &svc.selector, &svc.n_selector);
+	if (r < 0)
+		goto out;
+	r = inv_field(ctx, spec, "ports", INV_SEQ, &seq);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; seq && i < seq->n_kids; i++) {
+		svc.ports = util_reallocarray(svc.ports, svc.n_ports + 1, sizeof(*svc.ports));
+		svc.ports[svc.n_ports] = (struct inv_sport){0};
+		r = inv_service_port(ctx, seq->kids[i], &svc.ports[svc.n_ports]);
+		svc.n_ports++; /* counted even when half-filled, so that it is freed */
+		if (r < 0)
+			goto out;
+	}
+
+	ctx->batch->services = inv_grow(ctx->batch->services, ctx->batch->n_services,
+					&ctx->batch->cap_services, sizeof(*ctx->batch->services));
+	ctx->batch->services[ctx->batch->n_services++] = svc;
+	return 0;
+out:
+	inv_service_clear(&svc);
+	return r;
+}
+
+static int inv_k8s_node(struct inv_ctx *ctx, const struct inv_node *obj)
+{
+	const struct inv_node *status, *addrs, *type;
+	struct inv_nodeobj node = {0};
+	const char *ns, *name;
+	int r;
+
+	r = inv_k8s_meta(ctx, obj, "node", false, false, &ns, &name);
+	if (r < 0)
+		return r;
+	r = inv_field(ctx, obj, "status", INV_MAP, &status);
+	if (r < 0)
+		return r;
+	r = inv_field(ctx, status, "addresses", INV_SEQ, &addrs);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; addrs && i < addrs->n_kids; i++) {
+		r = inv_str(ctx, addrs->kids[i], "type", &type);
+		if (r < 0)
+			goto out;
+		/* Hostname and the DNS entries are names, not addresses */
+		if (!type ||
+		    (strcmp(type->str, "InternalIP") != 0 && strcmp(type->str, "ExternalIP") != 0))
+			continue;
+		r = inv_ip(ctx, inv_get(addrs->kids[i], "address"), &node.ips);
+		if (r < 0)
+			goto out;
+	}
+	node.name = util_strdup(name);
+	ctx->batch->nodes = inv_grow(ctx->batch->nodes, ctx->batch->n_nodes, &ctx->batch->cap_nodes,
+				     sizeof(*ctx->batch->nodes));
+	ctx->batch->nodes[ctx->batch->n_nodes++] = node;
+	return 0;
+out:
+	free(node.ips.v);
+	return r;
+}
+
+static int inv_k8s_object(struct inv_ctx *ctx, const struct inv_node *obj, const char *kind)
+{
+	const struct inv_node *n;
+	const char *ns, *name;
+	int r;
+
+	if (obj->type != INV_MAP)
+		return inv_fail(ctx, obj, "list item is not a mapping");
+	r = inv_str(ctx, obj, "kind", &n);
+	if (r < 0)
+		return r;
+	if (n)
+		kind = n->str;
+	if (!kind)
+		return 0;
+	if (strcmp(kind, "Pod") == 0)
+		return inv_k8s_pod(ctx, obj);
+	if (strcmp(kind, "Service") == 0)
+		return inv_k8s_service(ctx, obj);
+	if (strcmp(kind, "Node") == 0)
+		return inv_k8s_node(ctx, obj);
+	if (strcmp(kind, "Namespace") == 0)
+		return inv_k8s_meta(ctx, obj, "namespace", false, true, &ns, &name);
+	return 0; /* Deployments, ConfigMaps...: nothing to learn addresses from */
+}
+
+/* A List ("List", or "PodList" and friends, whose items carry no kind) or a single object. */
+static int inv_k8s_document(struct inv_ctx *ctx, const struct inv_node *root)
+{
+	const char *kind = inv_get(root, "kind")->str;
+	const struct inv_node *items;
+	size_t len = strlen(kind);
+	char *item_kind = NULL;
+	int r;
+
+	if (len < 4 || strcmp(kind + len - 4, "List") != 0)
+		return inv_k8s_object(ctx, root, NULL);
+	r = inv_field(ctx, root, "items", INV_SEQ, &items);
+	if (r < 0)
+		return r;
+	if (len > 4)
+		item_kind = util_strndup(kind, len - 4);
+	for (size_t i = 0; items && i < items->n_kids && r == 0; i++)
+		r = inv_k8s_object(ctx, items->kids[i], item_kind);
+	free(item_kind);
+	return r;
+}
+
+/* ---- docker inspect ----------------------------------------------------------------------- */
+
+static int inv_docker_ips(struct inv_ctx *ctx, const struct inv_node *map, struct inv_addrs *out)
+{
+	const struct inv_node *n;
+	int r;
+
+	r = inv_str(ctx, map, "IPAddress", &n);
+	if (r < 0)
+		return r;
+	r = inv_ip(ctx, n, out);
+	if (r < 0)
+		return r;
+	r = inv_str(ctx, map, "GlobalIPv6Address", &n);
+	if (r < 0)
+		return r;
+	return inv_ip(ctx, n, out);
+}
+
+static int inv_docker_label(struct inv_ctx *ctx, const struct inv_node *labels, const char *key,
+			    const char *what, const struct inv_node **ret)
+{
+	char show[INV_SHOW_LEN];
+	const struct inv_node *n;
+	int r;
+
+	r = inv_str(ctx, labels, key, &n);
+	if (r < 0)
+		return r;
+	if (n && !util_docker_name(n->str))
+		return inv_fail(ctx, n, "invalid compose %s label \"%s\" on %s", what,
+				inv_show(n->str, show), ctx->subject);
+	*ret = n;
+	return 0;
+}
+
+/*
+ * A compose container is the workload "PROJECT/SERVICE", labelled with the two compose labels
+ * under their own keys; a plain container is its name and has no labels. Other Config.Labels
+ * are free-form (images put anything there) and are not kept.
+ */
+static int inv_docker_container(struct inv_ctx *ctx, const struct inv_node *obj)
+{
+	const struct inv_node *name, *config, *labels, *project, *service, *host, *mode, *net,
+		*nets;
+	struct inv_container c = {0};
+	char show[INV_SHOW_LEN];
+	const char *cname;
+	int r;
+
+	ctx->subject[0] = '\0';
+	r = inv_str(ctx, obj, "Name", &name);
+	if (r < 0)
+		return r;
+	if (!name)
+		return inv_fail(ctx, obj, "container without Name");
+	cname = name->str[0] == '/' ? name->str + 1 : name->str;
+	if (!util_docker_name(cname))
+		return inv_fail(ctx, name, "invalid container name \"%s\"", inv_show(cname, show));
+	snprintf(ctx->subject, sizeof(ctx->subject), "container %s", cname);
+
+	r = inv_field(ctx, obj, "Config", INV_MAP, &config);
+	if (r < 0)
+		return r;
+	r = inv_field(ctx, config, "Labels", INV_MAP, &labels);
+	if (r < 0)
+		return r;
+	r = inv_docker_label(ctx, labels, "com.docker.compose.project", "project", &project);
+	if (r < 0)
+		return r;
+	r = inv_docker_label(ctx, labels, "com.docker.compose.service", "service", &service);
+	if (r < 0)
+		return r;
+
+	r = inv_field(ctx, obj, "HostConfig", INV_MAP, &host);
+	if (r < 0)
+		return r;
+	r = inv_str(ctx, host, "NetworkMode", &mode);
+	if (r < 0)
+		return r;
+	r = inv_field(ctx, obj, "NetworkSettings", INV_MAP, &net);
+	if (r < 0)
+		return r;
+	r = inv_docker_ips(ctx, net, &c.ips);
+	if (r < 0)
+		goto out;
+	r = inv_field(ctx, net, "Networks", INV_MAP, &nets);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; nets && i + 1 < nets->n_kids; i += 2) {
+		if (inv_is_null(nets->kids[i + 1]))
+			continue;
+		if (nets->kids[i + 1]->type != INV_MAP) {
+			r = inv_fail(ctx, nets->kids[i + 1], "network is not a mapping on %s",
+				     ctx->subject);
+			goto out;
+		}
+		r = inv_docker_ips(ctx, nets->kids[i + 1], &c.ips);
+		if (r < 0)
+			goto out;
+	}
+	/* a host-network container has no address of its own: its traffic is the host's */
+	if (mode && strcmp(mode->str, "host") == 0) {
+		r = 0;
+		goto out;
+	}
+
+	if (project && service) {
+		c.project = util_strdup(project->str);
+		c.name = util_strdup(service->str);
+	} else {
+		c.name = util_strdup(cname);
+	}
+	ctx->batch->containers =
+		inv_grow(ctx->batch->containers, ctx->batch->n_containers,
+			 &ctx->batch->cap_containers, sizeof(*ctx->batch->containers));
+	ctx->batch->containers[ctx->batch->n_containers++] = c;
+	return 0;
+out:
+	free(c.ips.v);
+	return r;
+}
+
+static bool inv_is_docker(const struct inv_node *root)
+{
+	if (root->type != INV_SEQ || root->n_kids == 0)
+		return false;
+	for (size_t i = 0; i < root->n_kids; i++) {
+		const struct inv_node *c = root->kids[i];
+
+		if (c->type != INV_MAP || !inv_get(c, "Id") ||
+		    (!inv_get(c, "NetworkSettings") && !inv_get(c, "Config")))
+			return false;
+	}
+	return true;
+}
+
+static int inv_document(struct inv_ctx *ctx, const struct inv_node *root)
+{
+	const struct inv_node *kind, *api;
+	int r = 0;
+
+	if (!root || inv_is_null(root))
+		return 0; /* an empty document in a stream ("---" then nothing) */
+	ctx->n_docs++;
+	kind = inv_get(root, "kind");
+	api = inv_get(root, "apiVersion");
+	if (kind && kind->type == INV_SCALAR && api && api->type == INV_SCALAR)
+		return inv_k8s_document(ctx, root);
+	if (inv_is_docker(root)) {
+		for (size_t i = 0; i < root->n_kids && r == 0; i++)
+			r = inv_docker_container(ctx, root->kids[i]);
+		return r;
+	}
+	return inv_fail(ctx, root, "not a kubectl or docker inspect inventory");
+}
+
+/* ---- Reading the file --------------------------------------------------------------------- */
+
+struct inv_reader {
+	FILE *f;
+	size_t total;
+	bool too_big;
+	int error;
+};
+
+/* libyaml's input callback, which also enforces the size limit on whatever the file is. */
+static int inv_read(void *data, unsigned char *buf, size_t size, size_t *size_read)
+{
+	struct inv_reader *rd = data;
+	size_t n = fread(buf, 1, size, rd->f);
+
+	if (n == 0 && ferror(rd->f)) {
+		rd->error = errno ? errno : EIO;
+		return 0;
+	}
+	rd->total += n;
+	if (rd->total > INV_MAX_FILE_SIZE) {
+		rd->too_big = true;
+		return 0;
+	}
+	*size_read = n;
+	return 1;
+}
+
+static const char *inv_event_anchor(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return (const char *)ev->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return (const char *)ev->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return (const char *)ev->data.mapping_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
+struct inv_builder {
+	struct inv_node *stack[INV_MAX_DEPTH];
+	size_t depth;
+	struct inv_node *root;
+};
+
+static void inv_builder_reset(struct inv_builder *b)
+{
+	/* the root owns everything on the stack */
+	inv_node_free(b->root);
+	b->root = NULL;
+	b->depth = 0;
+}
+
+static void inv_builder_attach(struct inv_builder *b, struct inv_node *n)
+{
+	struct inv_node *parent;
+
+	if (b->depth == 0) {
+		inv_node_free(b->root);
+		b->root = n;
+		return;
+	}
+	parent = b->stack[b->depth - 1];
+	parent->kids =
+		inv_grow(parent->kids, parent->n_kids, &parent->cap_kids, sizeof(*parent->kids));
+	parent->kids[parent->n_kids++] = n;
+}
+
+/* One event into the tree under construction; a finished document goes to inv_document(). */
+static int inv_event(struct inv_ctx *ctx, struct inv_builder *b, const yaml_event_t *ev)
+{
+	struct inv_node at = {.line = ev->start_mark.line + 1, .col = ev->start_mark.column + 1};
+	struct inv_node *n;
+	int r;
+
+	if (inv_event_anchor(ev))
+		return inv_fail(ctx, &at, "YAML anchors are not allowed in an inventory");
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		return inv_fail(ctx, &at, "YAML aliases are not allowed in an inventory");
+	case YAML_DOCUMENT_START_EVENT:
+		inv_builder_reset(b);
+		return 0;
+	case YAML_DOCUMENT_END_EVENT:
+		r = inv_document(ctx, b->root);
+		inv_builder_reset(b);
+		return r;
+	case YAML_SCALAR_EVENT:
+		if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+			return inv_fail(ctx, &at, "NUL character in a string");
+		n = util_zalloc(sizeof(*n));
+		*n = at;
+		n->type = INV_SCALAR;
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->str = util_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		inv_builder_attach(b, n);
+		return 0;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (b->depth >= INV_MAX_DEPTH)
+			return inv_fail(ctx, &at, "nested deeper than %d levels", INV_MAX_DEPTH);
+		n = util_zalloc(sizeof(*n));
+		*n = at;
+		n->type = ev->type == YAML_SEQUENCE_START_EVENT ? INV_SEQ : INV_MAP;
+		inv_builder_attach(b, n);
+		b->stack[b->depth++] = n;
+		return 0;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (b->depth > 0)
+			b->depth--;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int inv_parse(struct inv_ctx *ctx, FILE *f)
+{
+	struct inv_reader rd = {.f = f};
+	struct inv_builder b = {0};
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	bool done = false;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return util_err_set(ctx->err, ENOMEM, "%s: cannot initialise the YAML parser",
+				    ctx->path);
+	yaml_parser_set_input(&parser, inv_read, &rd);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			if (rd.too_big)
+				r = util_err_set(ctx->err, EFBIG, "%s: larger than %zu MiB",
+						 ctx->path, INV_MAX_FILE_SIZE >> 20);
+			else if (rd.error)
+				r = util_err_set(ctx->err, rd.error, "%s: %s", ctx->path,
+						 strerror(rd.error));
+			else
+				r = util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s%s%s", ctx->path,
+						 parser.problem_mark.line + 1,
+						 parser.problem_mark.column + 1,
+						 parser.problem ? parser.problem : "invalid YAML",
+						 parser.context ? " " : "",
+						 parser.context ? parser.context : "");
+			break;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		r = inv_event(ctx, &b, &ev);
+		yaml_event_delete(&ev);
+		if (r < 0)
+			break;
+	}
+	inv_builder_reset(&b);
+	yaml_parser_delete(&parser);
+	if (r == 0 && ctx->n_docs == 0)
+		r = util_err_set(ctx->err, EINVAL,
+				 "%s:1:1: empty file, not a kubectl or docker inspect inventory",
+				 ctx->path);
+	return r;
+}
+
+/* ---- Building the lookups ----------------------------------------------------------------- */
+
+static bool inv_label_dropped(const char *key)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(inv_dropped_labels); i++)
+		if (strcmp(key, inv_dropped_labels[i]) == 0)
+			return true;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(inv_dropped_prefixes); i++)
+		if (strncmp(key, inv_dropped_prefixes[i], strlen(inv_dropped_prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+static struct inv_wl *inv_workload(struct learn_inventory *inv, enum learn_kind kind,
+				   const char *ns, const char *controller, const char *name)
+{
+	struct learn_workload *w = learn_workload_new(kind, ns, controller, name);
+	const char *id = learn_workload_id(w);
+	struct inv_wl *e;
+
+	HASH_FIND_STR(inv->workloads, id, e);
+	if (e) {
+		learn_workload_unref(w);
+		return e;
+	}
+	e = util_zalloc(sizeof(*e));
+	e->w = w;
+	HASH_ADD_KEYPTR(hh, inv->workloads, id, strlen(id), e);
+	return e;
+}
+
+/* The selector is what every pod of the workload carries, minus the per-pod labels. */
+static void inv_workload_intersect(struct inv_wl *e, const struct inv_pod *pod)
+{
+	size_t keep = 0;
+
+	if (!e->seen) {
+		e->seen = true;
+		e->labels = util_reallocarray(NULL, pod->n_labels, sizeof(*e->labels));
+		for (size_t i = 0; i < pod->n_labels; i++)
+			if (!inv_label_dropped(pod->labels[i].key))
+				e->labels[e->n_labels++] = pod->labels[i];
+		return;
+	}
+	for (size_t i = 0; i < e->n_labels; i++) {
+		const char *v = inv_kv_get(pod->labels, pod->n_labels, e->labels[i].key);
+
+		if (v && strcmp(v, e->labels[i].value) == 0)
+			e->labels[keep++] = e->labels[i];
+	}
+	e->n_labels = keep;
+}
+
+static void inv_claim(struct learn_inventory *inv, const struct capture_addr *a,
+		      struct learn_workload *w)
+{
+	struct inv_ip *e;
+
+	HASH_FIND(hh, inv->ips, a, sizeof(*a), e);
+	if (!e) {
+		e = util_zalloc(sizeof(*e));
+		e->addr = *a;
+		HASH_ADD(hh, inv->ips, addr, sizeof(e->addr), e);
+	}
+	e->w = w; /* the later record wins */
+}
+
+/* The node that owns address a: node_name, or when it is unknown, a node named by the address. */
+static void inv_claim_node(struct learn_inventory *inv, const char *node_name,
+			   const struct capture_addr *a)
+{
+	char ip[INET6_ADDRSTRLEN], cidr[INET6_ADDRSTRLEN + 8];
+	struct inv_wl *e;
+
+	if (!inet_ntop(a->family, a->bytes, ip, sizeof(ip)))
+		return;
+	snprintf(cidr, sizeof(cidr), "%s/%u", ip, a->family == AF_INET ? 32u : 128u);
+	e = inv_workload(inv, LEARN_KIND_NODE, "", "", node_name ? node_name : ip);
+	learn_workload_add_address(e->w, cidr);
+	inv_claim(inv, a, e->w);
+}
+
+static int inv_ep_cmp(const void *a, const void *b)
+{
+	const struct learn_endpoint *ea = a, *eb = b;
+	int c = strcmp(learn_workload_id(ea->workload), learn_workload_id(eb->workload));
+
+	if (c)
+		return c;
+	return (ea->port > eb->port) - (ea->port < eb->port);
+}
+
+static bool inv_selects(const struct inv_service *s, const struct inv_pod *p)
+{
+	/* a Service without a selector has its endpoints managed by hand: not ours to guess */
+	if (s->n_selector == 0 || p->terminated || strcmp(s->ns, p->ns) != 0)
+		return false;
+	for (size_t i = 0; i < s->n_selector; i++) {
+		const char *v = inv_kv_get(p->labels, p->n_labels, s->selector[i].key);
+
+		if (!v || strcmp(v, s->selector[i].value) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* The distinct (workload, target port) pairs behind one service port. */
+static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_service *s,
+				  const struct inv_sport *sp, struct learn_endpoint **ret,
+				  size_t *ret_n)
+{
+	struct learn_endpoint *eps = NULL;
+	size_t n = 0;
+
+	for (size_t b = 0; b < inv->n_batches; b++) {
+		for (size_t i = 0; i < inv->batches[b].n_pods; i++) {
+			const struct inv_pod *p = &inv->batches[b].pods[i];
+			uint16_t port = sp->target ? sp->target : sp->port;
+			bool dup = false;
+
+			if (!inv_selects(s, p))
+				continue;
+			if (sp->target_name) {
+				/* as the endpoints controller does: same name and protocol */
+				port = 0;
+				for (size_t j = 0; j < p->n_cports && !port; j++)
+					if (p->cports[j].name &&
+					    strcmp(p->cports[j].name, sp->target_name) == 0 &&
+					    p->cports[j].proto == sp->proto)
+						port = p->cports[j].port;
+				if (!port)
+					continue;
+			}
+			for (size_t j = 0; j < n && !dup; j++)
+				dup = eps[j].workload == p->w && eps[j].port == port;
+			if (dup)
+				continue;
+			eps = util_reallocarray(eps, n + 1, sizeof(*eps));
+			eps[n++] = (struct learn_endpoint){p->w, port};
+		}
+	}
+	if (n > 1)
+		qsort(eps, n, sizeof(*eps), inv_ep_cmp);
+	*ret = eps;
+	*ret_n = n;
+}
+
+/*
+ * Every ClusterIP:port of s that has backends. A port without backends is left out, so that
+ * its ClusterIP resolves like any address the inventory does not own: to an external peer.
+ */
+static void inv_add_service(struct learn_inventory *inv, const struct inv_service *s)
+{
+	for (size_t i = 0; i < s->n_ports; i++) {
+		struct learn_endpoint *eps;
+		size_t n;
+
+		inv_service_endpoints(inv, s, &s->ports[i], &eps, &n);
+		for (size_t j = 0; n && j < s->ips.n; j++) {
+			struct inv_svc_key key;
+			struct inv_svc *e;
+
+			memset(&key, 0, sizeof(key));
+			key.addr = s->ips.v[j];
+			key.proto = s->ports[i].proto;
+			key.port = s->ports[i].port;
+			HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
+			if (!e) {
+				e = util_zalloc(sizeof(*e));
+				e->key = key;
+				HASH_ADD(hh, inv->svcs, key, sizeof(e->key), e);
+			}
+			free(e->eps); /* the later Service wins */
+			e->eps = util_reallocarray(NULL, n, sizeof(*eps));
+			memcpy(e->eps, eps, n * sizeof(*eps));
+			e->n_eps = n;
+		}
+		free(eps);
+	}
+}
+
+static void inv_tables_clear(struct learn_inventory *inv)
+{
+	struct inv_wl *w, *wtmp;
+	struct inv_ip *ip, *iptmp;
+	struct inv_svc *s, *stmp;
+
+	HASH_ITER (hh, inv->workloads, w, wtmp) {
+		HASH_DEL(inv->workloads, w);
+		inv->retired =
+			util_reallocarray(inv->retired, inv->n_retired + 1, sizeof(*inv->retired));
+		inv->retired[inv->n_retired++] = w->w;
+		free(w->labels);
+		free(w);
+	}
+	HASH_ITER (hh, inv->ips, ip, iptmp) {
+		HASH_DEL(inv->ips, ip);
+		free(ip);
+	}
+	HASH_ITER (hh, inv->svcs, s, stmp) {
+		HASH_DEL(inv->svcs, s);
+		free(s->eps);
+		free(s);
+	}
+	free(inv->view);
+	inv->view = NULL;
+	inv->n_view = 0;
+}
+
+static int inv_view_cmp(const void *a, const void *b)
+{
+	return strcmp(learn_workload_id(*(struct learn_workload *const *)a),
+		      learn_workload_id(*(struct learn_workload *const *)b));
+}
+
+/*
+ * Rebuilds every lookup from the records of all loads, so that selectors intersect over pods
+ * from every file and Services find backends listed in another file. Addresses are claimed in
+ * load order: when two records claim one address, the later one wins.
+ */
+static void inv_rebuild(struct learn_inventory *inv)
+{
+	struct inv_wl *e, *tmp;
+	size_t i = 0;
+
+	inv_tables_clear(inv);
+
+	for (size_t b = 0; b < inv->n_batches; b++) {
+		struct inv_batch *batch = &inv->batches[b];
+
+		for (size_t j = 0; j < batch->n_pods; j++) {
+			struct inv_pod *p = &batch->pods[j];
+
+			e = inv_workload(inv, LEARN_KIND_K8S, p->ns, p->controller, p->owner);
+			inv_workload_intersect(e, p);
+			p->w = e->w;
+		}
+		for (size_t j = 0; j < batch->n_containers; j++) {
+			struct inv_container *c = &batch->containers[j];
+
+			e = inv_workload(inv, LEARN_KIND_DOCKER, c->project, "", c->name);
+			if (c->project) {
+				learn_workload_set_label(e->w, "com.docker.compose.project",
+							 c->project);
+				learn_workload_set_label(e->w, "com.docker.compose.service",
+							 c->name);
+			}
+			c->w = e->w;
+		}
+	}
+	HASH_ITER (hh, inv->workloads, e, tmp) {
+		for (size_t j = 0; j < e->n_labels; j++)
+			learn_workload_set_label(e->w, e->labels[j].key, e->labels[j].value);
+		free(e->labels);
+		e->labels = NULL;
+		e->n_labels = 0;
+	}
+
+	for (size_t b = 0; b < inv->n_batches; b++) {
+		const struct inv_batch *batch = &inv->batches[b];
+
+		for (size_t j = 0; j < batch->n_pods; j++) {
+			const struct inv_pod *p = &batch->pods[j];
+
+			for (size_t k = 0; k < p->ips.n; k++) {
+				if (p->host_network)
+					inv_claim_node(inv, p->node, &p->ips.v[k]);
+				else if (!p->terminated)
+					inv_claim(inv, &p->ips.v[k], p->w);
+			}
+			for (size_t k = 0; k < p->host_ips.n; k++)
+				inv_claim_node(inv, p->node, &p->host_ips.v[k]);
+		}
+		for (size_t j = 0; j < batch->n_nodes; j++)
+			for (size_t k = 0; k < batch->nodes[j].ips.n; k++)
+				inv_claim_node(inv, batch->nodes[j].name,
+					       &batch->nodes[j].ips.v[k]);
+		for (size_t j = 0; j < batch->n_containers; j++)
+			for (size_t k = 0; k < batch->containers[j].ips.n; k++)
+				inv_claim(inv, &batch->containers[j].ips.v[k],
+					  batch->containers[j].w);
+	}
+
+	for (size_t b = 0; b < inv->n_batches; b++)
+		for (size_t j = 0; j < inv->batches[b].n_services; j++)
+			inv_add_service(inv, &inv->batches[b].services[j]);
+
+	inv->n_view = HASH_COUNT(inv->workloads);
+	inv->view = util_reallocarray(NULL, inv->n_view, sizeof(*inv->view));
+	HASH_ITER (hh, inv->workloads, e, tmp)
+		inv->view[i++] = e->w;
+	qsort(inv->view, inv->n_view, sizeof(*inv->view), inv_view_cmp);
+}
+
+/* ---- Public API --------------------------------------------------------------------------- */
+
+struct learn_inventory *learn_inventory_new(void)
+{
+	struct learn_inventory *inv = util_zalloc(sizeof(*inv));
+
+	inv->prefix4 = 32;
+	inv->prefix6 = 128;
+	return inv;
+}
+
+struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
+{
+	struct inv_ext *x, *xtmp;
+
+	if (!inv)
+		return NULL;
+	inv_tables_clear(inv);
+	for (size_t i = 0; i < inv->n_retired; i++)
+		learn_workload_unref(inv->retired[i]);
+	free(inv->retired);
+	HASH_ITER (hh, inv->externals, x, xtmp) {
+		HASH_DEL(inv->externals, x);
+		learn_workload_unref(x->w);
+		free(x);
+	}
+	for (size_t i = 0; i < inv->n_batches; i++)
+		inv_batch_clear(&inv->batches[i]);
+	free(inv->batches);
+	free(inv);
+	return NULL;
+}
+
+int learn_inventory_load(struct learn_inventory *inv, const char *path, struct util_err *err)
+{
+	struct inv_batch batch = {0};
+	struct inv_ctx ctx = {.path = path, .err = err, .batch = &batch};
+	struct stat st;
+	FILE *f;
+	int r;
+
+	f = fopen(path, "re");
+	if (!f)
+		return util_err_set(err, errno, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) < 0) {
+		r = util_err_set(err, errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = util_err_set(err, EISDIR, "%s: is a directory", path);
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > INV_MAX_FILE_SIZE) {
+		r = util_err_set(err, EFBIG, "%s: larger than %zu MiB", path,
+				 INV_MAX_FILE_SIZE >> 20);
+		goto out;
+	}
+	r = inv_parse(&ctx, f);
+	if (r < 0)
+		goto out;
+
+	/* nothing above touched inv: a file that fails, fails whole */
+	inv->batches = util_reallocarray(inv->batches, inv->n_batches + 1, sizeof(*inv->batches));
+	inv->batches[inv->n_batches++] = batch;
+	memset(&batch, 0, sizeof(batch));
+	inv_rebuild(inv);
+out:
+	inv_batch_clear(&batch);
+	fclose(f);
+	return r;
+}
+
+int learn_inventory_set_external_prefix(struct learn_inventory *inv, unsigned v4, unsigned v6)
+{
+	if (v4 > 32 || v6 > 128)
+		return -EINVAL;
+	inv->prefix4 = v4;
+	inv->prefix6 = v6;
+	return 0;
+}
+
+size_t learn_inventory_workload_count(const struct learn_inventory *inv)
+{
+	return inv->n_view;
+}
+
+struct learn_workload *learn_inventory_workload(const struct learn_inventory *inv, size_t i)
+{
+	return i < inv->n_view ? inv->view[i] : NULL;
+}
+
+/* An address nobody in the inventory owns, aggregated to the external prefix; cached by CIDR. */
+static struct learn_workload *inv_external(struct learn_inventory *inv,
+					   const struct capture_addr *a)
+{
+	unsigned prefix = a->family == AF_INET ? inv->prefix4 : inv->prefix6;
+	size_t nbytes = a->family == AF_INET ? 4 : 16;
+	char cidr[INET6_ADDRSTRLEN + 8];
+	struct capture_addr masked = *a;
+	struct inv_ext *x;
+
+	for (size_t i = 0; i < nbytes; i++) {
+		unsigned bits = prefix > 8 * i ? prefix - 8 * (unsigned)i : 0;
+
+		if (bits < 8)
+			masked.bytes[i] &= (uint8_t)(0xff00u >> bits);
+	}
+	inv_addr_cidr(&masked, prefix, cidr, sizeof(cidr));
+	HASH_FIND_STR(inv->externals, cidr, x);
+	if (x)
+		return x->w;
+	x = util_zalloc(sizeof(*x));
+	x->w = learn_workload_new(LEARN_KIND_EXTERNAL, "", "", cidr);
+	learn_workload_add_address(x->w, cidr);
+	HASH_ADD_KEYPTR(hh, inv->externals, learn_workload_name(x->w),
+			strlen(learn_workload_name(x->w)), x);
+	return x->w;
+}
+
+struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,
+						      const struct capture_addr *addr)
+{
+	struct capture_addr a;
+	struct inv_ip *e;
+
+	inv_addr_normalise(addr, &a);
+	HASH_FIND(hh, inv->ips, &a, sizeof(a), e);
+	if (e)
+		return e->w;
+	return inv_external(inv, &a);
+}
+
+size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct capture_addr *addr,
+				      uint8_t proto, uint16_t port, struct learn_endpoint *ret,
+				      size_t max)
+{
+	struct inv_svc_key key;
+	struct inv_svc *e;
+
+	memset(&key, 0, sizeof(key));
+	inv_addr_normalise(addr, &key.addr);
+	key.proto = proto;
+	key.port = port;
+	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
+	if (e) {
+		if (max > 0)
+			memcpy(ret, e->eps, (e->n_eps < max ? e->n_eps : max) * sizeof(*ret));
+		return e->n_eps;
+	}
+	if (max > 0)
+		ret[0] = (struct learn_endpoint){learn_inventory_resolve_client(inv, addr), port};
+	return 1;
+}

@@ -1,0 +1,762 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test-inventory.c - kubectl and docker inspect inventories, address resolution, attribution. */
+#include "learn/learn.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define INV_DIR TEST_DATA "/inventory/"
+
+/* ---- File sets: what each test loads, in order --------------------------------------------- */
+
+enum set {
+	SET_K8S,      /* kubectl get pods,namespaces,services -A -o yaml */
+	SET_K8S_JSON, /* the same, -o json */
+	SET_K8S_NODES,
+	SET_DOCKER,
+	SET_REUSE_NEW_LAST, /* two docker inspects claiming one address: the later file wins */
+	SET_REUSE_OLD_LAST,
+	SET_MIXED,
+	SET_SINGLES, /* one bare object; an API PodList whose items carry no kind */
+};
+
+static const char *const sets[][4] = {
+	[SET_K8S] = {"shop-pods-services.yaml"},
+	[SET_K8S_JSON] = {"shop-pods-services.json"},
+	[SET_K8S_NODES] = {"shop-pods-services.yaml", "nodes.yaml"},
+	[SET_DOCKER] = {"docker-inspect.json", "docker-hostnet.json"},
+	[SET_REUSE_NEW_LAST] = {"docker-inspect.json", "docker-reuse.json"},
+	[SET_REUSE_OLD_LAST] = {"docker-reuse.json", "docker-inspect.json"},
+	[SET_MIXED] = {"shop-pods-services.json", "nodes.yaml", "docker-inspect.json"},
+	[SET_SINGLES] = {"single-pod.yaml", "podlist.json"},
+};
+
+static struct learn_inventory *load_set(enum set s)
+{
+	struct learn_inventory *inv = learn_inventory_new();
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(sets[s]) && sets[s][i]; i++) {
+		struct util_err err = {{0}};
+		char path[512];
+		int r;
+
+		snprintf(path, sizeof(path), "%s%s", INV_DIR, sets[s][i]);
+		r = learn_inventory_load(inv, path, &err);
+		ck_assert_msg(r == 0, "%s: %d %s", path, r, err.msg);
+	}
+	return inv;
+}
+
+static struct capture_addr addr(const char *s)
+{
+	struct capture_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, s, a.bytes) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, a.bytes) == 1)
+		a.family = AF_INET6;
+	else
+		ck_abort_msg("bad address in a test table: %s", s);
+	return a;
+}
+
+/* "k=v,k=v" of a workload's labels, in their (sorted) order. */
+static void labels_str(const struct learn_workload *w, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < learn_workload_label_count(w); i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s=%s", i ? "," : "",
+				      learn_workload_label_key(w, i),
+				      learn_workload_label_value(w, i));
+}
+
+static void addresses_str(const struct learn_workload *w, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < learn_workload_address_count(w); i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "," : "",
+				      learn_workload_address(w, i));
+}
+
+static const struct learn_workload *find_workload(const struct learn_inventory *inv, const char *id)
+{
+	for (size_t i = 0; i < learn_inventory_workload_count(inv); i++)
+		if (strcmp(learn_workload_id(learn_inventory_workload(inv, i)), id) == 0)
+			return learn_inventory_workload(inv, i);
+	return NULL;
+}
+
+/* ---- Which workloads each file set defines, in id order ----------------------------------- */
+
+static const struct {
+	enum set set;
+	const char *ids[20];
+} workload_cases[] = {
+	{SET_K8S,
+	 {"k8s:kube-system/daemonset/fluent-bit", "k8s:kube-system/daemonset/kube-proxy",
+	  "k8s:kube-system/deployment/coredns", "k8s:kube-system/node/kind-control-plane",
+	  "k8s:payments/cronjob/settlement", "k8s:payments/deployment/payments-api",
+	  "k8s:payments/job/db-migrate", "k8s:shop/deployment/cart", "k8s:shop/deployment/frontend",
+	  "k8s:shop/pod/debug", "k8s:shop/replicaset/legacy-worker", "k8s:shop/statefulset/redis",
+	  "node:kind-control-plane", "node:kind-worker"}},
+	{SET_K8S_JSON,
+	 {"k8s:kube-system/daemonset/fluent-bit", "k8s:kube-system/daemonset/kube-proxy",
+	  "k8s:kube-system/deployment/coredns", "k8s:kube-system/node/kind-control-plane",
+	  "k8s:payments/cronjob/settlement", "k8s:payments/deployment/payments-api",
+	  "k8s:payments/job/db-migrate", "k8s:shop/deployment/cart", "k8s:shop/deployment/frontend",
+	  "k8s:shop/pod/debug", "k8s:shop/replicaset/legacy-worker", "k8s:shop/statefulset/redis",
+	  "node:kind-control-plane", "node:kind-worker"}},
+	/* the host-network container (netdata) defines nothing */
+	{SET_DOCKER, {"docker:proxy", "docker:shop/db", "docker:shop/web", "docker:toolbox"}},
+	{SET_REUSE_NEW_LAST,
+	 {"docker:shop/db", "docker:shop/web", "docker:toolbox", "docker:toolbox-new"}},
+	{SET_MIXED,
+	 {"docker:shop/db", "docker:shop/web", "docker:toolbox",
+	  "k8s:kube-system/daemonset/fluent-bit", "k8s:kube-system/daemonset/kube-proxy",
+	  "k8s:kube-system/deployment/coredns", "k8s:kube-system/node/kind-control-plane",
+	  "k8s:payments/cronjob/settlement", "k8s:payments/deployment/payments-api",
+	  "k8s:payments/job/db-migrate", "k8s:shop/deployment/cart", "k8s:shop/deployment/frontend",
+	  "k8s:shop/pod/debug", "k8s:shop/replicaset/legacy-worker", "k8s:shop/statefulset/redis",
+	  "node:kind-control-plane", "node:kind-worker"}},
+	{SET_SINGLES,
+	 {"k8s:shop/deployment/checkout", "k8s:shop/statefulset/inventory",
+	  "node:kind-control-plane", "node:kind-worker"}},
+};
+
+START_TEST(test_workloads)
+{
+	struct learn_inventory *inv = load_set(workload_cases[_i].set);
+	size_t n = 0;
+
+	while (workload_cases[_i].ids[n])
+		n++;
+	ck_assert_uint_eq(learn_inventory_workload_count(inv), n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(learn_workload_id(learn_inventory_workload(inv, i)),
+				 workload_cases[_i].ids[i]);
+	ck_assert_ptr_null(learn_inventory_workload(inv, n));
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- Selector labels: intersection over replicas, per-pod labels dropped ------------------- */
+
+static const struct {
+	enum set set;
+	const char *id;
+	const char *labels;
+} label_cases[] = {
+	/* pod-template-hash dropped */
+	{SET_K8S, "k8s:kube-system/deployment/coredns", "k8s-app=kube-dns"},
+	/* controller-revision-hash and pod-template-generation dropped */
+	{SET_K8S, "k8s:kube-system/daemonset/kube-proxy", "k8s-app=kube-proxy"},
+	{SET_K8S, "k8s:kube-system/daemonset/fluent-bit",
+	 "app.kubernetes.io/instance=fluent-bit,app.kubernetes.io/name=fluent-bit"},
+	{SET_K8S, "k8s:kube-system/node/kind-control-plane", "component=etcd,tier=control-plane"},
+	/* canary=true is on one replica only: not in the intersection */
+	{SET_K8S, "k8s:shop/deployment/frontend",
+	 "app=frontend,app.kubernetes.io/part-of=shop,tier=web"},
+	{SET_K8S, "k8s:shop/deployment/cart", "app=cart,app.kubernetes.io/part-of=shop"},
+	/* pod-index, revision, pod-name and the topology label all dropped though shared */
+	{SET_K8S, "k8s:shop/statefulset/redis", "app=redis"},
+	{SET_K8S, "k8s:shop/pod/debug", "run=debug"},
+	{SET_K8S, "k8s:shop/replicaset/legacy-worker", "app=legacy-worker"},
+	{SET_K8S, "k8s:payments/deployment/payments-api", "app=payments-api"},
+	/* job-name, controller-uid and their batch.kubernetes.io/ forms dropped */
+	{SET_K8S, "k8s:payments/cronjob/settlement", "app=settlement"},
+	{SET_K8S, "k8s:payments/job/db-migrate", "app=db-migrate"},
+	{SET_K8S, "node:kind-worker", ""},
+	{SET_K8S_JSON, "k8s:shop/deployment/frontend",
+	 "app=frontend,app.kubernetes.io/part-of=shop,tier=web"},
+	{SET_K8S_JSON, "k8s:shop/statefulset/redis", "app=redis"},
+	{SET_DOCKER, "docker:shop/web",
+	 "com.docker.compose.project=shop,com.docker.compose.service=web"},
+	{SET_DOCKER, "docker:shop/db",
+	 "com.docker.compose.project=shop,com.docker.compose.service=db"},
+	/* plain containers keep no labels (the maintainer label is not kept) */
+	{SET_DOCKER, "docker:toolbox", ""},
+	{SET_DOCKER, "docker:proxy", ""},
+	{SET_SINGLES, "k8s:shop/deployment/checkout", "app=checkout"},
+	{SET_SINGLES, "k8s:shop/statefulset/inventory", "app=inventory"},
+};
+
+START_TEST(test_labels)
+{
+	struct learn_inventory *inv = load_set(label_cases[_i].set);
+	const struct learn_workload *w = find_workload(inv, label_cases[_i].id);
+	char buf[512];
+
+	ck_assert_msg(w != NULL, "%s not defined", label_cases[_i].id);
+	labels_str(w, buf, sizeof(buf));
+	ck_assert_str_eq(buf, label_cases[_i].labels);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- Address -> workload ------------------------------------------------------------------ */
+
+static const struct {
+	enum set set;
+	const char *ip;
+	const char *id;
+} ip_cases[] = {
+	{SET_K8S, "10.244.0.2", "k8s:kube-system/deployment/coredns"},
+	{SET_K8S, "10.244.0.3", "k8s:kube-system/deployment/coredns"},
+	{SET_K8S, "10.244.0.5", "k8s:kube-system/daemonset/fluent-bit"},
+	{SET_K8S, "10.244.1.5", "k8s:kube-system/daemonset/fluent-bit"},
+	{SET_K8S, "10.244.1.10", "k8s:shop/deployment/frontend"},
+	{SET_K8S, "10.244.1.11", "k8s:shop/deployment/frontend"},
+	{SET_K8S, "10.244.1.20", "k8s:shop/deployment/cart"},
+	{SET_K8S, "10.244.1.21", "k8s:shop/deployment/cart"},
+	{SET_K8S, "fd00:10:244:1::14", "k8s:shop/deployment/cart"},
+	{SET_K8S, "fd00:10:244:1::15", "k8s:shop/deployment/cart"},
+	{SET_K8S, "10.244.1.30", "k8s:shop/statefulset/redis"},
+	{SET_K8S, "10.244.0.30", "k8s:shop/statefulset/redis"},
+	{SET_K8S, "10.244.1.50", "k8s:shop/pod/debug"},
+	{SET_K8S, "10.244.0.40", "k8s:shop/replicaset/legacy-worker"},
+	{SET_K8S, "10.244.1.62", "k8s:payments/job/db-migrate"},
+	/* the Succeeded settlement pod listed later had this IP: it does not claim it */
+	{SET_K8S, "10.244.1.60", "k8s:payments/deployment/payments-api"},
+	/* hostNetwork pods and host IPs are node peers */
+	{SET_K8S, "172.18.0.2", "node:kind-control-plane"},
+	{SET_K8S, "172.18.0.3", "node:kind-worker"},
+	/* nobody's: a free pod IP, the apiserver ClusterIP (no selector), a ClusterIP as client */
+	{SET_K8S, "10.244.1.61", "external:10.244.1.61/32"},
+	{SET_K8S, "10.96.0.1", "external:10.96.0.1/32"},
+	{SET_K8S, "10.96.0.10", "external:10.96.0.10/32"},
+	{SET_K8S, "fc00:f853:ccd:e793::2", "external:fc00:f853:ccd:e793::2/128"},
+	{SET_K8S_JSON, "10.244.1.10", "k8s:shop/deployment/frontend"},
+	{SET_K8S_JSON, "fd00:10:244:1::15", "k8s:shop/deployment/cart"},
+	{SET_K8S_JSON, "10.244.1.60", "k8s:payments/deployment/payments-api"},
+	{SET_K8S_JSON, "172.18.0.3", "node:kind-worker"},
+	/* Node objects add their InternalIPs to the node */
+	{SET_K8S_NODES, "fc00:f853:ccd:e793::2", "node:kind-control-plane"},
+	{SET_K8S_NODES, "fc00:f853:ccd:e793::3", "node:kind-worker"},
+	{SET_K8S_NODES, "172.18.0.2", "node:kind-control-plane"},
+	{SET_DOCKER, "172.20.0.3", "docker:shop/web"},
+	{SET_DOCKER, "fd00:dead:beef::3", "docker:shop/web"},
+	{SET_DOCKER, "172.20.0.2", "docker:shop/db"},
+	{SET_DOCKER, "172.17.0.2", "docker:toolbox"},
+	{SET_DOCKER, "172.21.0.5", "docker:proxy"},
+	{SET_DOCKER, "172.22.0.5", "docker:proxy"},
+	{SET_DOCKER, "172.17.0.1", "external:172.17.0.1/32"},
+	{SET_REUSE_NEW_LAST, "172.17.0.2", "docker:toolbox-new"},
+	{SET_REUSE_OLD_LAST, "172.17.0.2", "docker:toolbox"},
+	{SET_MIXED, "10.244.1.10", "k8s:shop/deployment/frontend"},
+	{SET_MIXED, "172.20.0.3", "docker:shop/web"},
+	{SET_MIXED, "fc00:f853:ccd:e793::3", "node:kind-worker"},
+	{SET_SINGLES, "10.244.1.70", "k8s:shop/deployment/checkout"},
+	{SET_SINGLES, "10.244.0.71", "k8s:shop/statefulset/inventory"},
+	/* the evicted replica's address is not claimed */
+	{SET_SINGLES, "10.244.1.72", "external:10.244.1.72/32"},
+	{SET_SINGLES, "172.18.0.2", "node:kind-control-plane"},
+};
+
+START_TEST(test_ip)
+{
+	struct learn_inventory *inv = load_set(ip_cases[_i].set);
+	struct capture_addr a = addr(ip_cases[_i].ip);
+	struct learn_workload *w = learn_inventory_resolve_client(inv, &a);
+	struct learn_endpoint ep[2];
+
+	ck_assert_str_eq(learn_workload_id(w), ip_cases[_i].id);
+	/* the same reference every time, externals included */
+	ck_assert_ptr_eq(learn_inventory_resolve_client(inv, &a), w);
+	/* a non-Service server end is the same workload, port unchanged */
+	ck_assert_uint_eq(learn_inventory_resolve_server(inv, &a, IPPROTO_TCP, 31337, ep, 2), 1);
+	ck_assert_ptr_eq(ep[0].workload, w);
+	ck_assert_uint_eq(ep[0].port, 31337);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- Node peers --------------------------------------------------------------------------- */
+
+static const struct {
+	enum set set;
+	const char *id;
+	const char *addresses;
+} node_cases[] = {
+	{SET_K8S, "node:kind-control-plane", "172.18.0.2/32"},
+	{SET_K8S, "node:kind-worker", "172.18.0.3/32"},
+	{SET_K8S_NODES, "node:kind-control-plane", "172.18.0.2/32,fc00:f853:ccd:e793::2/128"},
+	{SET_K8S_NODES, "node:kind-worker", "172.18.0.3/32,fc00:f853:ccd:e793::3/128"},
+	{SET_MIXED, "node:kind-worker", "172.18.0.3/32,fc00:f853:ccd:e793::3/128"},
+};
+
+START_TEST(test_nodes)
+{
+	struct learn_inventory *inv = load_set(node_cases[_i].set);
+	const struct learn_workload *w = find_workload(inv, node_cases[_i].id);
+	char buf[512];
+
+	ck_assert_msg(w != NULL, "%s not defined", node_cases[_i].id);
+	ck_assert_int_eq(learn_workload_kind(w), LEARN_KIND_NODE);
+	ck_assert_str_eq(learn_workload_namespace(w), "");
+	addresses_str(w, buf, sizeof(buf));
+	ck_assert_str_eq(buf, node_cases[_i].addresses);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- Service ClusterIP:port -> backends with their target ports -------------------------- */
+
+static const struct {
+	enum set set;
+	const char *ip;
+	uint8_t proto;
+	uint16_t port;
+	const char *ids[3]; /* sorted by id */
+	uint16_t ports[3];
+} svc_cases[] = {
+	/* named targetPorts through the coredns containers' ports, per protocol */
+	{SET_K8S, "10.96.0.10", IPPROTO_UDP, 53, {"k8s:kube-system/deployment/coredns"}, {53}},
+	{SET_K8S, "10.96.0.10", IPPROTO_TCP, 53, {"k8s:kube-system/deployment/coredns"}, {53}},
+	{SET_K8S, "10.96.0.10", IPPROTO_TCP, 9153, {"k8s:kube-system/deployment/coredns"}, {9153}},
+	/* no such Service port: the ClusterIP is nobody's */
+	{SET_K8S, "10.96.0.10", IPPROTO_UDP, 9153, {"external:10.96.0.10/32"}, {9153}},
+	{SET_K8S, "10.96.100.10", IPPROTO_TCP, 80, {"k8s:shop/deployment/frontend"}, {8080}},
+	/* numeric targetPort, dual-stack ClusterIPs */
+	{SET_K8S, "10.96.100.20", IPPROTO_TCP, 80, {"k8s:shop/deployment/cart"}, {7070}},
+	{SET_K8S, "fd00:10:96::64:14", IPPROTO_TCP, 80, {"k8s:shop/deployment/cart"}, {7070}},
+	/* no targetPort: the port itself; the selector picks redis-0 only */
+	{SET_K8S, "10.96.100.30", IPPROTO_TCP, 6379, {"k8s:shop/statefulset/redis"}, {6379}},
+	/* one Service, two workloads, one named port resolving differently in each */
+	{SET_K8S,
+	 "10.96.100.40",
+	 IPPROTO_TCP,
+	 9100,
+	 {"k8s:shop/deployment/cart", "k8s:shop/deployment/frontend"},
+	 {9091, 9090}},
+	{SET_K8S,
+	 "10.96.200.10",
+	 IPPROTO_TCP,
+	 443,
+	 {"k8s:payments/deployment/payments-api"},
+	 {8443}},
+	/* selector matches nothing; no selector at all */
+	{SET_K8S, "10.96.100.50", IPPROTO_TCP, 8080, {"external:10.96.100.50/32"}, {8080}},
+	{SET_K8S, "10.96.0.1", IPPROTO_TCP, 443, {"external:10.96.0.1/32"}, {443}},
+	{SET_K8S_JSON, "10.96.0.10", IPPROTO_UDP, 53, {"k8s:kube-system/deployment/coredns"}, {53}},
+	{SET_K8S_JSON,
+	 "10.96.100.40",
+	 IPPROTO_TCP,
+	 9100,
+	 {"k8s:shop/deployment/cart", "k8s:shop/deployment/frontend"},
+	 {9091, 9090}},
+	{SET_K8S_JSON, "fd00:10:96::64:14", IPPROTO_TCP, 80, {"k8s:shop/deployment/cart"}, {7070}},
+};
+
+START_TEST(test_service)
+{
+	struct learn_inventory *inv = load_set(svc_cases[_i].set);
+	struct capture_addr a = addr(svc_cases[_i].ip);
+	struct learn_endpoint ep[4], one;
+	size_t n = 0, got;
+
+	while (n < 3 && svc_cases[_i].ids[n])
+		n++;
+	got = learn_inventory_resolve_server(inv, &a, svc_cases[_i].proto, svc_cases[_i].port, ep,
+					     4);
+	ck_assert_uint_eq(got, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_str_eq(learn_workload_id(ep[i].workload), svc_cases[_i].ids[i]);
+		ck_assert_uint_eq(ep[i].port, svc_cases[_i].ports[i]);
+	}
+	/* with room for one: the count is still the whole, the first one is filled */
+	got = learn_inventory_resolve_server(inv, &a, svc_cases[_i].proto, svc_cases[_i].port, &one,
+					     1);
+	ck_assert_uint_eq(got, n);
+	ck_assert_str_eq(learn_workload_id(one.workload), svc_cases[_i].ids[0]);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- External peers aggregated to a prefix ------------------------------------------------ */
+
+static const struct {
+	unsigned v4, v6;
+	const char *ip;
+	const char *id;
+} ext_cases[] = {
+	{32, 128, "203.0.113.7", "external:203.0.113.7/32"},
+	{24, 128, "203.0.113.7", "external:203.0.113.0/24"},
+	{20, 128, "203.0.113.7", "external:203.0.112.0/20"},
+	{0, 128, "203.0.113.7", "external:0.0.0.0/0"},
+	{32, 128, "2001:db8:1:2::7", "external:2001:db8:1:2::7/128"},
+	{32, 64, "2001:db8:1:2:aa:bb:cc:7", "external:2001:db8:1:2::/64"},
+	{32, 56, "2001:db8:1:2ff::7", "external:2001:db8:1:200::/56"},
+	/* the prefix only applies to addresses the inventory does not own */
+	{24, 64, "10.244.1.10", "k8s:shop/deployment/frontend"},
+	{24, 64, "fd00:10:244:1::14", "k8s:shop/deployment/cart"},
+};
+
+START_TEST(test_external)
+{
+	struct learn_inventory *inv = load_set(SET_K8S);
+	struct capture_addr a = addr(ext_cases[_i].ip);
+	struct learn_workload *w;
+
+	ck_assert_int_eq(
+		learn_inventory_set_external_prefix(inv, ext_cases[_i].v4, ext_cases[_i].v6), 0);
+	w = learn_inventory_resolve_client(inv, &a);
+	ck_assert_str_eq(learn_workload_id(w), ext_cases[_i].id);
+	ck_assert_ptr_eq(learn_inventory_resolve_client(inv, &a), w);
+	if (learn_workload_kind(w) == LEARN_KIND_EXTERNAL) {
+		ck_assert_uint_eq(learn_workload_address_count(w), 1);
+		ck_assert_str_eq(learn_workload_address(w, 0),
+				 ext_cases[_i].id + strlen("external:"));
+	}
+	/* externals are not inventory workloads */
+	ck_assert_uint_eq(learn_inventory_workload_count(inv), 14);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+START_TEST(test_external_prefix_range)
+{
+	static const struct {
+		unsigned v4, v6;
+		int r;
+	} cases[] = {{32, 128, 0}, {0, 0, 0}, {33, 128, -EINVAL}, {32, 129, -EINVAL}};
+	struct learn_inventory *inv = learn_inventory_new();
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cases); i++)
+		ck_assert_int_eq(learn_inventory_set_external_prefix(inv, cases[i].v4, cases[i].v6),
+				 cases[i].r);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- Files that must fail whole ----------------------------------------------------------- */
+
+static const struct {
+	const char *file;
+	const char *msg; /* follows the path */
+} bad_cases[] = {
+	{"bad-malformed.yaml", ":7:4: did not find expected key while parsing a block mapping"},
+	{"bad-malformed.json",
+	 ":9:17: did not find expected ',' or '}' while parsing a flow mapping"},
+	{"bad-label-newline.yaml", ":26:12: invalid label value \"web\\nprod\" on pod shop/web-0"},
+	{"bad-label-quote.yaml", ":26:12: invalid label value \"we\\\"b\" on pod shop/web-0"},
+	{"bad-label-semicolon.yaml",
+	 ":26:12: invalid label value \"web;rm -rf /\" on pod shop/web-0"},
+	{"bad-label-long.yaml", ":5:10: invalid label value "
+				"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" "
+				"on pod shop/web-0"},
+	{"bad-namespace-upper.yaml", ":9:16: invalid namespace \"Shop\" on pod web-0"},
+	{"bad-ip.yaml", ":19:12: invalid IP address \"10.244.1.300\" on pod shop/web-0"},
+	{"bad-port.yaml", ":10:11: invalid port \"70000\" on service shop/web"},
+	{"bad-owner-kind.yaml", ":9:11: invalid owner kind \"Replica Set; rm\" on pod shop/web-0"},
+	{"bad-docker-name.json",
+	 ":25:17: invalid container name \"toolbox\\\"; drop table containers; {x}\""},
+	{"bad-compose-newline.json",
+	 ":87:47: invalid compose service label \"web\\nevil\" on container shop-web-1"},
+	{"bad-nul.json", ":25:17: NUL character in a string"},
+	{"bad-alias.yaml", ":3:3: YAML anchors are not allowed in an inventory"},
+	{"bad-alias-only.yaml", ":3:11: YAML aliases are not allowed in an inventory"},
+	{"bad-deep.json", ":1:65: nested deeper than 64 levels"},
+	{"empty.yaml", ":1:1: empty file, not a kubectl or docker inspect inventory"},
+	{"bad-binary.bin", ":1:1: control characters are not allowed"},
+	{"bad-neither.yaml", ":2:1: not a kubectl or docker inspect inventory"},
+};
+
+static void assert_one_line(const char *msg)
+{
+	ck_assert_uint_lt(strlen(msg), sizeof(((struct util_err *)0)->msg) - 1);
+	for (const char *c = msg; *c; c++)
+		ck_assert_msg(*c >= 0x20 && *c < 0x7f, "unprintable byte 0x%02x in \"%s\"",
+			      (unsigned char)*c, msg);
+}
+
+START_TEST(test_bad)
+{
+	struct learn_inventory *inv = load_set(SET_K8S);
+	struct capture_addr kept = addr("10.244.1.10"), fresh = addr("10.244.9.9");
+	struct util_err err = {{0}};
+	char path[512], expect[1024];
+	int r;
+
+	snprintf(path, sizeof(path), "%s%s", INV_DIR, bad_cases[_i].file);
+	snprintf(expect, sizeof(expect), "%s%s", path, bad_cases[_i].msg);
+	r = learn_inventory_load(inv, path, &err);
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_str_eq(err.msg, expect);
+	assert_one_line(err.msg);
+
+	/* what was loaded before is untouched; the valid pods before the bad one were not taken */
+	ck_assert_uint_eq(learn_inventory_workload_count(inv), 14);
+	ck_assert_str_eq(learn_workload_id(learn_inventory_resolve_client(inv, &kept)),
+			 "k8s:shop/deployment/frontend");
+	ck_assert_str_eq(learn_workload_id(learn_inventory_resolve_client(inv, &fresh)),
+			 "external:10.244.9.9/32");
+	ck_assert_ptr_null(find_workload(inv, "k8s:shop/pod/ok-0"));
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- Files that cannot be read ------------------------------------------------------------ */
+
+enum special {
+	SPECIAL_MISSING,
+	SPECIAL_DIRECTORY,
+	SPECIAL_HUGE, /* a sparse file one byte over 256 MiB */
+};
+
+static const struct {
+	enum special kind;
+	int r;
+	const char *msg;
+} special_cases[] = {
+	{SPECIAL_MISSING, -ENOENT, ": No such file or directory"},
+	{SPECIAL_DIRECTORY, -EISDIR, ": is a directory"},
+	{SPECIAL_HUGE, -EFBIG, ": larger than 256 MiB"},
+};
+
+START_TEST(test_special)
+{
+	char dir[] = "/tmp/test-inventory-XXXXXX", path[600], expect[1024];
+	struct learn_inventory *inv = learn_inventory_new();
+	struct util_err err = {{0}};
+	int fd, r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	switch (special_cases[_i].kind) {
+	case SPECIAL_MISSING:
+		snprintf(path, sizeof(path), "%s/missing.yaml", dir);
+		break;
+	case SPECIAL_DIRECTORY:
+		snprintf(path, sizeof(path), "%s", dir);
+		break;
+	case SPECIAL_HUGE:
+		snprintf(path, sizeof(path), "%s/huge.yaml", dir);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(ftruncate(fd, ((off_t)256 << 20) + 1), 0);
+		close(fd);
+		break;
+	}
+	r = learn_inventory_load(inv, path, &err);
+	snprintf(expect, sizeof(expect), "%s%s", path, special_cases[_i].msg);
+	ck_assert_int_eq(r, special_cases[_i].r);
+	ck_assert_str_eq(err.msg, expect);
+	ck_assert_uint_eq(learn_inventory_workload_count(inv), 0);
+	if (special_cases[_i].kind == SPECIAL_HUGE)
+		unlink(path);
+	rmdir(dir);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- Flows into the graph ----------------------------------------------------------------- */
+
+struct edge_case {
+	const char *client, *server;
+	uint8_t proto;
+	uint16_t port;
+};
+
+static const struct {
+	const char *client, *server;
+	uint8_t proto;
+	uint16_t port;
+	size_t touched;
+	struct edge_case edges[3]; /* the graph's edges afterwards, in its order */
+} flow_cases[] = {
+	/* Service DNAT-style: the ClusterIP becomes the backend and its target port */
+	{"10.244.1.10",
+	 "10.96.100.20",
+	 IPPROTO_TCP,
+	 80,
+	 1,
+	 {{"k8s:shop/deployment/frontend", "k8s:shop/deployment/cart", IPPROTO_TCP, 7070}}},
+	{"10.244.1.20",
+	 "10.96.0.10",
+	 IPPROTO_UDP,
+	 53,
+	 1,
+	 {{"k8s:shop/deployment/cart", "k8s:kube-system/deployment/coredns", IPPROTO_UDP, 53}}},
+	{"fd00:10:244:1::14",
+	 "fd00:10:96::64:14",
+	 IPPROTO_TCP,
+	 80,
+	 1,
+	 {{"k8s:shop/deployment/cart", "k8s:shop/deployment/cart", IPPROTO_TCP, 7070}}},
+	/* one Service, two backends: two edges, one of them back to the client's own workload */
+	{"10.244.1.10",
+	 "10.96.100.40",
+	 IPPROTO_TCP,
+	 9100,
+	 2,
+	 {{"k8s:shop/deployment/frontend", "k8s:shop/deployment/cart", IPPROTO_TCP, 9091},
+	  {"k8s:shop/deployment/frontend", "k8s:shop/deployment/frontend", IPPROTO_TCP, 9090}}},
+	/* replica to replica is an edge */
+	{"10.244.1.10",
+	 "10.244.1.11",
+	 IPPROTO_TCP,
+	 8080,
+	 1,
+	 {{"k8s:shop/deployment/frontend", "k8s:shop/deployment/frontend", IPPROTO_TCP, 8080}}},
+	/* the kubelet probing a pod from its node */
+	{"172.18.0.3",
+	 "10.244.1.10",
+	 IPPROTO_TCP,
+	 8080,
+	 1,
+	 {{"node:kind-worker", "k8s:shop/deployment/frontend", IPPROTO_TCP, 8080}}},
+	{"10.244.1.50",
+	 "10.96.0.1",
+	 IPPROTO_TCP,
+	 443,
+	 1,
+	 {{"k8s:shop/pod/debug", "external:10.96.0.1/32", IPPROTO_TCP, 443}}},
+	{"10.244.1.60",
+	 "203.0.113.7",
+	 IPPROTO_TCP,
+	 443,
+	 1,
+	 {{"k8s:payments/deployment/payments-api", "external:203.0.113.7/32", IPPROTO_TCP, 443}}},
+	{"198.51.100.23",
+	 "10.96.100.10",
+	 IPPROTO_TCP,
+	 80,
+	 1,
+	 {{"external:198.51.100.23/32", "k8s:shop/deployment/frontend", IPPROTO_TCP, 8080}}},
+	{"10.244.1.50",
+	 "10.244.1.30",
+	 IPPROTO_ICMP,
+	 0,
+	 1,
+	 {{"k8s:shop/pod/debug", "k8s:shop/statefulset/redis", IPPROTO_ICMP, 0}}},
+	/* nothing to learn from these */
+	{"127.0.0.1", "127.0.0.1", IPPROTO_TCP, 8080, 0, {{0}}},
+	{"10.244.1.10", "127.0.0.53", IPPROTO_UDP, 53, 0, {{0}}},
+	{"10.244.1.10", "224.0.0.251", IPPROTO_UDP, 5353, 0, {{0}}},
+	{"10.244.1.10", "239.255.255.250", IPPROTO_UDP, 1900, 0, {{0}}},
+	{"10.244.1.10", "255.255.255.255", IPPROTO_UDP, 67, 0, {{0}}},
+	{"0.0.0.0", "255.255.255.255", IPPROTO_UDP, 67, 0, {{0}}},
+	{"::1", "::1", IPPROTO_TCP, 8080, 0, {{0}}},
+	{"::", "ff02::16", IPPROTO_ICMPV6, 0, 0, {{0}}},
+	{"fe80::1", "fe80::2", IPPROTO_ICMPV6, 0, 0, {{0}}},
+	{"fd00:10:244:1::14", "ff02::1", IPPROTO_UDP, 547, 0, {{0}}},
+	{"::ffff:127.0.0.1", "::ffff:127.0.0.1", IPPROTO_TCP, 80, 0, {{0}}},
+};
+
+START_TEST(test_flow)
+{
+	struct learn_inventory *inv = load_set(SET_K8S);
+	struct learn_graph *g = learn_graph_new();
+	struct capture_flow flow;
+	size_t n_edges = 0;
+
+	memset(&flow, 0, sizeof(flow));
+	flow.client = addr(flow_cases[_i].client);
+	flow.server = addr(flow_cases[_i].server);
+	flow.proto = flow_cases[_i].proto;
+	flow.port = flow_cases[_i].port;
+	flow.first_ns = 2000;
+	flow.last_ns = 3000;
+	flow.packets = 10;
+	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &flow), flow_cases[_i].touched);
+	/* the same connection seen again, earlier and later: counted, times widened */
+	flow.first_ns = 1000;
+	flow.last_ns = 2500;
+	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &flow), flow_cases[_i].touched);
+	flow.first_ns = 2200;
+	flow.last_ns = 4000;
+	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &flow), flow_cases[_i].touched);
+
+	while (n_edges < 3 && flow_cases[_i].edges[n_edges].client)
+		n_edges++;
+	ck_assert_uint_eq(learn_graph_edge_count(g), n_edges);
+	for (size_t i = 0; i < n_edges; i++) {
+		const struct learn_edge *e = learn_graph_edge(g, i);
+		const struct edge_case *want = &flow_cases[_i].edges[i];
+
+		ck_assert_str_eq(learn_workload_id(learn_edge_client(e)), want->client);
+		ck_assert_str_eq(learn_workload_id(learn_edge_server(e)), want->server);
+		ck_assert_uint_eq(learn_edge_proto(e), want->proto);
+		ck_assert_uint_eq(learn_edge_port(e), want->port);
+		ck_assert_uint_eq(learn_edge_connections(e), 3);
+		ck_assert_uint_eq(learn_edge_first_ns(e), 1000);
+		ck_assert_uint_eq(learn_edge_last_ns(e), 4000);
+		ck_assert_ptr_nonnull(learn_graph_find_workload(g, want->client));
+		ck_assert_ptr_nonnull(learn_graph_find_workload(g, want->server));
+	}
+	if (n_edges == 0)
+		ck_assert_uint_eq(learn_graph_workload_count(g), 0);
+	learn_graph_free(g);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* The graph holds its own references: it outlives the inventory the workloads came from. */
+START_TEST(test_flow_outlives_inventory)
+{
+	static const char *const flows[][2] = {
+		{"10.244.1.10", "10.96.100.40"},
+		{"203.0.113.9", "10.96.100.10"},
+	};
+	struct learn_inventory *inv = load_set(SET_K8S);
+	struct learn_graph *g = learn_graph_new();
+	struct capture_flow flow;
+	const struct learn_workload *w;
+
+	memset(&flow, 0, sizeof(flow));
+	flow.client = addr(flows[_i][0]);
+	flow.server = addr(flows[_i][1]);
+	flow.proto = IPPROTO_TCP;
+	flow.port = _i == 0 ? 9100 : 80;
+	ck_assert_uint_gt(learn_graph_add_flow(g, inv, &flow), 0);
+	learn_inventory_free(inv);
+	w = learn_graph_find_workload(g, "k8s:shop/deployment/frontend");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_str_eq(learn_workload_label_key(w, 0), "app");
+	ck_assert_str_eq(learn_workload_label_value(w, 0), "frontend");
+	learn_graph_free(g);
+}
+END_TEST
+
+static Suite *inventory_suite(void)
+{
+	Suite *s = suite_create("inventory");
+	TCase *tc = tcase_create("inventory");
+
+	tcase_add_loop_test(tc, test_workloads, 0, (int)UTIL_ARRAY_SIZE(workload_cases));
+	tcase_add_loop_test(tc, test_labels, 0, (int)UTIL_ARRAY_SIZE(label_cases));
+	tcase_add_loop_test(tc, test_ip, 0, (int)UTIL_ARRAY_SIZE(ip_cases));
+	tcase_add_loop_test(tc, test_nodes, 0, (int)UTIL_ARRAY_SIZE(node_cases));
+	tcase_add_loop_test(tc, test_service, 0, (int)UTIL_ARRAY_SIZE(svc_cases));
+	tcase_add_loop_test(tc, test_external, 0, (int)UTIL_ARRAY_SIZE(ext_cases));
+	tcase_add_test(tc, test_external_prefix_range);
+	tcase_add_loop_test(tc, test_bad, 0, (int)UTIL_ARRAY_SIZE(bad_cases));
+	tcase_add_loop_test(tc, test_special, 0, (int)UTIL_ARRAY_SIZE(special_cases));
+	tcase_add_loop_test(tc, test_flow, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
+	tcase_add_loop_test(tc, test_flow_outlives_inventory, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(inventory_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
