@@ -1,0 +1,809 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* emit-k8s.c - one least-privilege NetworkPolicy per Kubernetes workload, through libyaml. */
+#include "emit/emit.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <uthash.h>
+#include <yaml.h>
+
+#define K8S_POLICY_PREFIX "flowlock-"
+#define K8S_NAME_MAX	  253
+
+struct k8s_port {
+	uint8_t proto;
+	uint16_t port;
+};
+
+/* Everything one peer may do: it becomes one rule, so its ports are ANDed with that peer only. */
+struct k8s_rule {
+	const struct learn_workload *peer;
+	struct k8s_port *ports;
+	size_t n_ports;
+};
+
+struct k8s_policy {
+	const struct learn_workload *w;
+	char *name;
+	bool skip;
+	bool dns_rule; /* allow_dns, and no learned rule to kube-dns to merge it into */
+	struct k8s_rule *ingress, *egress;
+	size_t n_ingress, n_egress;
+	UT_hash_handle hh; /* keyed by the workload id */
+};
+
+/* Warnings are said once: the same peer or edge shows up in the policies of both its ends. */
+struct k8s_said {
+	char *msg;
+	UT_hash_handle hh;
+};
+
+/* Counts k8s workloads per "namespace/name" to find the ones whose plain names would clash. */
+struct k8s_name_count {
+	char *key;
+	size_t n;
+	UT_hash_handle hh;
+};
+
+struct k8s_ctx {
+	const struct emit_options *opts;
+	struct util_err *err;
+	struct k8s_said *said;
+	struct k8s_policy **policies; /* sorted by namespace, then name */
+	size_t n_policies;
+	struct k8s_policy *by_id;
+	yaml_emitter_t emitter;
+	int r; /* the first emitter failure; later emits do nothing */
+};
+
+static void k8s_warn(struct k8s_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void k8s_warn(struct k8s_ctx *c, const char *fmt, ...)
+{
+	struct k8s_said *s;
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort(); /* out of memory, as util_asprintf would */
+	va_end(ap);
+	/* names in it may come from anywhere (a Docker peer is not checked against k8s rules) */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	HASH_FIND_STR(c->said, msg, s);
+	if (s) {
+		free(msg);
+		return;
+	}
+	s = util_zalloc(sizeof(*s));
+	s->msg = msg;
+	HASH_ADD_KEYPTR(hh, c->said, s->msg, strlen(s->msg), s);
+	if (c->opts->warn)
+		c->opts->warn(c->opts->warn_userdata, msg);
+}
+
+/* ---- validation --------------------------------------------------------------------------- */
+
+/* "ADDR/PREFIX" with a prefix that fits the family; a bare address is taken as a host. */
+static int k8s_cidr_parse(const char *s, char **ret_cidr)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	const char *slash = strchr(s, '/');
+	uint64_t prefix;
+	char *addr;
+	int family;
+
+	addr = slash ? util_strndup(s, (size_t)(slash - s)) : util_strdup(s);
+	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(family, addr, buf) != 1 ||
+	    (slash && util_parse_u64(slash + 1, family == AF_INET ? 32 : 128, &prefix) < 0)) {
+		free(addr);
+		return -EINVAL;
+	}
+	free(addr);
+	*ret_cidr =
+		slash ? util_strdup(s) : util_asprintf("%s/%u", s, family == AF_INET ? 32 : 128);
+	return 0;
+}
+
+/*
+ * The bad string itself goes into the message, but only as printable ASCII and not too much of
+ * it: what is refused here may be exactly the escape sequence meant for someone's terminal.
+ */
+#define K8S_SHOWN_MAX 64
+static const char *k8s_shown(const char *s, char buf[static K8S_SHOWN_MAX + 4])
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < K8S_SHOWN_MAX; i++)
+		buf[i] = s[i] >= 0x20 && s[i] <= 0x7e ? s[i] : '?';
+	strcpy(buf + i, s[i] ? "..." : "");
+	return buf;
+}
+
+static int k8s_bad(struct util_err *err, const struct learn_workload *w, const char *what,
+		   const char *s)
+{
+	char id[K8S_SHOWN_MAX + 4], bad[K8S_SHOWN_MAX + 4];
+
+	return util_err_set(err, EINVAL, "%s: %s \"%s\" is not valid",
+			    k8s_shown(learn_workload_id(w), id), what, k8s_shown(s, bad));
+}
+
+/* The graph came from a validated state; this is the last line before text someone applies. */
+static int k8s_validate(const struct learn_graph *g, struct util_err *err)
+{
+	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
+		const struct learn_workload *w = learn_graph_workload(g, i);
+		char *cidr;
+
+		switch (learn_workload_kind(w)) {
+		case LEARN_KIND_K8S:
+			if (!util_k8s_dns_label(learn_workload_namespace(w)))
+				return k8s_bad(err, w, "namespace", learn_workload_namespace(w));
+			for (size_t j = 0; j < learn_workload_label_count(w); j++) {
+				const char *key = learn_workload_label_key(w, j);
+
+				if (!util_k8s_label_key(key))
+					return k8s_bad(err, w, "label key", key);
+				if (!util_k8s_label_value(learn_workload_label_value(w, j)))
+					return k8s_bad(err, w, "label value",
+						       learn_workload_label_value(w, j));
+			}
+			break;
+		case LEARN_KIND_NODE:
+		case LEARN_KIND_EXTERNAL:
+			for (size_t j = 0; j < learn_workload_address_count(w); j++) {
+				if (k8s_cidr_parse(learn_workload_address(w, j), &cidr) < 0)
+					return k8s_bad(err, w, "CIDR",
+						       learn_workload_address(w, j));
+				free(cidr);
+			}
+			if (learn_workload_kind(w) == LEARN_KIND_EXTERNAL &&
+			    learn_workload_address_count(w) == 0) {
+				if (k8s_cidr_parse(learn_workload_name(w), &cidr) < 0)
+					return k8s_bad(err, w, "CIDR", learn_workload_name(w));
+				free(cidr);
+			}
+			break;
+		case LEARN_KIND_DOCKER:
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ---- the model ---------------------------------------------------------------------------- */
+
+static char *k8s_lower(const char *s)
+{
+	char *l = util_strdup(s);
+
+	for (char *p = l; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return l;
+}
+
+/* Cut to the longest valid length; what is left must still be a valid object name. */
+static char *k8s_policy_name(const struct learn_workload *w, bool qualify)
+{
+	char *name, *ctl;
+	size_t n;
+
+	if (qualify) {
+		ctl = k8s_lower(learn_workload_controller(w));
+		name = util_asprintf(K8S_POLICY_PREFIX "%s-%s", ctl, learn_workload_name(w));
+		free(ctl);
+	} else {
+		name = util_asprintf(K8S_POLICY_PREFIX "%s", learn_workload_name(w));
+	}
+	n = strlen(name);
+	if (n > K8S_NAME_MAX)
+		n = K8S_NAME_MAX;
+	while (n > 0 && (name[n - 1] == '-' || name[n - 1] == '.'))
+		n--;
+	name[n] = '\0';
+	return name;
+}
+
+static int k8s_policy_cmp(const void *a, const void *b)
+{
+	const struct k8s_policy *pa = *(struct k8s_policy *const *)a;
+	const struct k8s_policy *pb = *(struct k8s_policy *const *)b;
+	int c = strcmp(learn_workload_namespace(pa->w), learn_workload_namespace(pb->w));
+
+	if (c)
+		return c;
+	c = strcmp(pa->name, pb->name);
+	if (c)
+		return c;
+	return strcmp(learn_workload_id(pa->w), learn_workload_id(pb->w));
+}
+
+static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
+{
+	struct k8s_name_count *counts = NULL, *nc, *tmp;
+	size_t n = 0;
+
+	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
+		const struct learn_workload *w = learn_graph_workload(g, i);
+		char *key;
+
+		if (learn_workload_kind(w) != LEARN_KIND_K8S)
+			continue;
+		key = util_asprintf("%s/%s", learn_workload_namespace(w), learn_workload_name(w));
+		HASH_FIND_STR(counts, key, nc);
+		if (nc) {
+			nc->n++;
+			free(key);
+			continue;
+		}
+		nc = util_zalloc(sizeof(*nc));
+		nc->key = key;
+		nc->n = 1;
+		HASH_ADD_KEYPTR(hh, counts, nc->key, strlen(nc->key), nc);
+	}
+
+	c->policies = util_reallocarray(NULL, learn_graph_workload_count(g), sizeof(*c->policies));
+	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
+		const struct learn_workload *w = learn_graph_workload(g, i);
+		struct k8s_policy *p;
+		char *key;
+
+		if (learn_workload_kind(w) != LEARN_KIND_K8S)
+			continue;
+		if (learn_workload_label_count(w) == 0) {
+			/* podSelector: {} would select every pod in the namespace */
+			k8s_warn(c, "%s: no labels to select it by; no policy written",
+				 learn_workload_id(w));
+			continue;
+		}
+		key = util_asprintf("%s/%s", learn_workload_namespace(w), learn_workload_name(w));
+		HASH_FIND_STR(counts, key, nc);
+		free(key);
+
+		p = util_zalloc(sizeof(*p));
+		p->w = w;
+		p->name = k8s_policy_name(w, nc && nc->n > 1);
+		if (!util_k8s_dns_subdomain(p->name)) {
+			k8s_warn(c, "%s: \"%s\" is not a valid object name; no policy written",
+				 learn_workload_id(w), p->name);
+			free(p->name);
+			free(p);
+			continue;
+		}
+		c->policies[n++] = p;
+	}
+	HASH_ITER (hh, counts, nc, tmp) {
+		HASH_DEL(counts, nc);
+		free(nc->key);
+		free(nc);
+	}
+
+	qsort(c->policies, n, sizeof(*c->policies), k8s_policy_cmp);
+	/* Names can still meet after qualifying or truncating: no winner, both are left out. */
+	for (size_t i = 0; i + 1 < n; i++) {
+		struct k8s_policy *a = c->policies[i], *b = c->policies[i + 1];
+
+		if (strcmp(learn_workload_namespace(a->w), learn_workload_namespace(b->w)) != 0 ||
+		    strcmp(a->name, b->name) != 0)
+			continue;
+		a->skip = b->skip = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct k8s_policy *p = c->policies[i];
+
+		if (p->skip) {
+			k8s_warn(c,
+				 "%s: policy name %s in namespace %s is wanted twice; no policy "
+				 "written",
+				 learn_workload_id(p->w), p->name, learn_workload_namespace(p->w));
+			continue;
+		}
+		HASH_ADD_KEYPTR(hh, c->by_id, learn_workload_id(p->w),
+				strlen(learn_workload_id(p->w)), p);
+	}
+	c->n_policies = n;
+}
+
+static bool k8s_proto_ok(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+static const char *k8s_edge_proto(const struct learn_edge *e, char buf[static 16])
+{
+	const char *name = util_proto_name(learn_edge_proto(e));
+
+	if (name)
+		return name;
+	snprintf(buf, 16, "proto-%u", (unsigned)learn_edge_proto(e));
+	return buf;
+}
+
+/* Whether rules may name this peer; says why not, once per peer. */
+static bool k8s_peer_ok(struct k8s_ctx *c, const struct learn_workload *peer)
+{
+	const char *id = learn_workload_id(peer);
+
+	switch (learn_workload_kind(peer)) {
+	case LEARN_KIND_K8S:
+		if (learn_workload_label_count(peer) > 0)
+			return true;
+		k8s_warn(c, "%s: no labels to select it by as a peer; its traffic is not allowed",
+			 id);
+		return false;
+	case LEARN_KIND_DOCKER:
+		k8s_warn(c,
+			 "%s: a Docker container cannot be a NetworkPolicy peer; its traffic is "
+			 "not allowed",
+			 id);
+		return false;
+	case LEARN_KIND_NODE:
+		if (learn_workload_address_count(peer) > 0)
+			return true;
+		k8s_warn(c, "%s: no address known for this node; its traffic is not allowed", id);
+		return false;
+	case LEARN_KIND_EXTERNAL:
+		return true;
+	default:
+		k8s_warn(c, "%s: unknown kind of peer; its traffic is not allowed", id);
+		return false;
+	}
+}
+
+/*
+ * The graph hands out edges sorted by client, server, protocol, port: for one policy the
+ * peers of its ingress (the clients) and of its egress (the servers) both arrive in order, and
+ * each peer's ports arrive sorted and unique. So appending keeps every list sorted.
+ */
+static void k8s_rule_add(struct k8s_rule **rules, size_t *n, const struct learn_workload *peer,
+			 uint8_t proto, uint16_t port)
+{
+	struct k8s_rule *r = *n > 0 ? &(*rules)[*n - 1] : NULL;
+
+	if (!r || r->peer != peer) {
+		*rules = util_reallocarray(*rules, *n + 1, sizeof(**rules));
+		r = &(*rules)[(*n)++];
+		*r = (struct k8s_rule){.peer = peer};
+	}
+	r->ports = util_reallocarray(r->ports, r->n_ports + 1, sizeof(*r->ports));
+	r->ports[r->n_ports++] = (struct k8s_port){proto, port};
+}
+
+static const struct k8s_port k8s_dns_ports[] = {{IPPROTO_TCP, 53}, {IPPROTO_UDP, 53}};
+
+/* Whether peer is exactly what the allow_dns rule selects: k8s-app=kube-dns in kube-system. */
+static bool k8s_is_dns_peer(const struct learn_workload *peer)
+{
+	return learn_workload_kind(peer) == LEARN_KIND_K8S &&
+	       strcmp(learn_workload_namespace(peer), "kube-system") == 0 &&
+	       learn_workload_label_count(peer) == 1 &&
+	       strcmp(learn_workload_label_key(peer, 0), "k8s-app") == 0 &&
+	       strcmp(learn_workload_label_value(peer, 0), "kube-dns") == 0;
+}
+
+static int k8s_port_cmp(const void *a, const void *b)
+{
+	const struct k8s_port *pa = a, *pb = b;
+
+	if (pa->proto != pb->proto)
+		return pa->proto < pb->proto ? -1 : 1;
+	return pa->port < pb->port ? -1 : pa->port > pb->port;
+}
+
+/*
+ * With allow_dns the DNS ports go into the learned rule to kube-dns when there is one, so the
+ * same peer is not listed twice; otherwise they are a rule of their own, after all others.
+ */
+static void k8s_add_dns(struct k8s_policy *p)
+{
+	struct k8s_rule *r = NULL;
+
+	for (size_t i = 0; i < p->n_egress && !r; i++)
+		if (k8s_is_dns_peer(p->egress[i].peer))
+			r = &p->egress[i];
+	if (!r) {
+		p->dns_rule = true;
+		return;
+	}
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(k8s_dns_ports); i++) {
+		if (bsearch(&k8s_dns_ports[i], r->ports, r->n_ports, sizeof(*r->ports),
+			    k8s_port_cmp))
+			continue;
+		r->ports = util_reallocarray(r->ports, r->n_ports + 1, sizeof(*r->ports));
+		r->ports[r->n_ports++] = k8s_dns_ports[i];
+		qsort(r->ports, r->n_ports, sizeof(*r->ports), k8s_port_cmp);
+	}
+}
+
+static void k8s_build_rules(struct k8s_ctx *c, const struct learn_graph *g)
+{
+	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
+		const struct learn_edge *e = learn_graph_edge(g, i);
+		const struct learn_workload *client = learn_edge_client(e);
+		const struct learn_workload *server = learn_edge_server(e);
+		struct k8s_policy *pc, *ps;
+		char pbuf[16];
+
+		HASH_FIND_STR(c->by_id, learn_workload_id(client), pc);
+		HASH_FIND_STR(c->by_id, learn_workload_id(server), ps);
+		if (!pc && !ps)
+			continue;
+		if (!k8s_proto_ok(learn_edge_proto(e))) {
+			/* A rule without ports would allow every protocol and port. */
+			k8s_warn(c,
+				 "%s -> %s %s: NetworkPolicy cannot express this protocol; not "
+				 "allowed",
+				 learn_workload_id(client), learn_workload_id(server),
+				 k8s_edge_proto(e, pbuf));
+			continue;
+		}
+		if (learn_edge_port(e) == 0) {
+			k8s_warn(c, "%s -> %s %s/0: port 0 cannot be expressed; not allowed",
+				 learn_workload_id(client), learn_workload_id(server),
+				 k8s_edge_proto(e, pbuf));
+			continue;
+		}
+		if (ps && k8s_peer_ok(c, client))
+			k8s_rule_add(&ps->ingress, &ps->n_ingress, client, learn_edge_proto(e),
+				     learn_edge_port(e));
+		if (pc && k8s_peer_ok(c, server))
+			k8s_rule_add(&pc->egress, &pc->n_egress, server, learn_edge_proto(e),
+				     learn_edge_port(e));
+	}
+	if (c->opts->allow_dns)
+		for (size_t i = 0; i < c->n_policies; i++)
+			k8s_add_dns(c->policies[i]);
+}
+
+static void k8s_ctx_free(struct k8s_ctx *c)
+{
+	struct k8s_said *s, *stmp;
+
+	HASH_CLEAR(hh, c->by_id);
+	for (size_t i = 0; i < c->n_policies; i++) {
+		struct k8s_policy *p = c->policies[i];
+
+		for (size_t j = 0; j < p->n_ingress; j++)
+			free(p->ingress[j].ports);
+		for (size_t j = 0; j < p->n_egress; j++)
+			free(p->egress[j].ports);
+		free(p->ingress);
+		free(p->egress);
+		free(p->name);
+		free(p);
+	}
+	free(c->policies);
+	HASH_ITER (hh, c->said, s, stmp) {
+		HASH_DEL(c->said, s);
+		free(s->msg);
+		free(s);
+	}
+}
+
+/* ---- rendering ---------------------------------------------------------------------------- */
+
+/*
+ * Plain only where every YAML reader (kubectl's is YAML 1.1 flavoured) reads a string back:
+ * a letter first, no indicator characters, and not one of the 1.1 booleans or null.
+ */
+static bool k8s_plain_is_string(const char *s)
+{
+	static const char *const words[] = {"y",   "n",	   "yes",   "no",  "on",
+					    "off", "true", "false", "null"};
+
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '/'))
+			return false;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(words); i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return false;
+	return true;
+}
+
+static void k8s_emit(struct k8s_ctx *c, yaml_event_t *ev)
+{
+	if (c->r < 0) {
+		yaml_event_delete(ev);
+		return;
+	}
+	if (!yaml_emitter_emit(&c->emitter, ev))
+		c->r = util_err_set(c->err, EIO, "cannot write the NetworkPolicy YAML: %s",
+				    c->emitter.problem ? c->emitter.problem : "unknown error");
+}
+
+static void k8s_str(struct k8s_ctx *c, const char *s)
+{
+	yaml_scalar_style_t style =
+		k8s_plain_is_string(s) ? YAML_PLAIN_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	yaml_event_t ev;
+
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
+				     style);
+	k8s_emit(c, &ev);
+}
+
+static void k8s_int(struct k8s_ctx *c, unsigned v)
+{
+	char buf[16];
+	yaml_event_t ev;
+
+	snprintf(buf, sizeof(buf), "%u", v);
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)buf, (int)strlen(buf), 1, 0,
+				     YAML_PLAIN_SCALAR_STYLE);
+	k8s_emit(c, &ev);
+}
+
+static void k8s_map_start(struct k8s_ctx *c)
+{
+	yaml_event_t ev;
+
+	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+	k8s_emit(c, &ev);
+}
+
+static void k8s_map_end(struct k8s_ctx *c)
+{
+	yaml_event_t ev;
+
+	yaml_mapping_end_event_initialize(&ev);
+	k8s_emit(c, &ev);
+}
+
+static void k8s_seq_start(struct k8s_ctx *c)
+{
+	yaml_event_t ev;
+
+	yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+	k8s_emit(c, &ev);
+}
+
+static void k8s_seq_end(struct k8s_ctx *c)
+{
+	yaml_event_t ev;
+
+	yaml_sequence_end_event_initialize(&ev);
+	k8s_emit(c, &ev);
+}
+
+static void k8s_kv(struct k8s_ctx *c, const char *key, const char *value)
+{
+	k8s_str(c, key);
+	k8s_str(c, value);
+}
+
+/* matchLabels: {...} of one workload (its labels are its selector). */
+static void k8s_match_labels(struct k8s_ctx *c, const struct learn_workload *w)
+{
+	k8s_str(c, "matchLabels");
+	k8s_map_start(c);
+	for (size_t i = 0; i < learn_workload_label_count(w); i++)
+		k8s_kv(c, learn_workload_label_key(w, i), learn_workload_label_value(w, i));
+	k8s_map_end(c);
+}
+
+static void k8s_namespace_selector(struct k8s_ctx *c, const char *ns)
+{
+	k8s_str(c, "namespaceSelector");
+	k8s_map_start(c);
+	k8s_str(c, "matchLabels");
+	k8s_map_start(c);
+	k8s_kv(c, "kubernetes.io/metadata.name", ns);
+	k8s_map_end(c);
+	k8s_map_end(c);
+}
+
+static void k8s_ip_block(struct k8s_ctx *c, const char *addr)
+{
+	char *cidr;
+
+	if (k8s_cidr_parse(addr, &cidr) < 0) {
+		/* k8s_validate() has seen every address: this cannot happen */
+		c->r = util_err_set(c->err, EINVAL, "\"%s\" is not a CIDR", addr);
+		return;
+	}
+	k8s_map_start(c);
+	k8s_str(c, "ipBlock");
+	k8s_map_start(c);
+	k8s_kv(c, "cidr", cidr);
+	k8s_map_end(c);
+	k8s_map_end(c);
+	free(cidr);
+}
+
+/* The entries of from: / to: that stand for one peer (several for a peer with many addresses).
+ */
+static void k8s_peers(struct k8s_ctx *c, const struct learn_workload *self,
+		      const struct learn_workload *peer)
+{
+	switch (learn_workload_kind(peer)) {
+	case LEARN_KIND_K8S:
+		/* both selectors in one entry: pods with these labels in that namespace */
+		k8s_map_start(c);
+		if (strcmp(learn_workload_namespace(peer), learn_workload_namespace(self)) != 0)
+			k8s_namespace_selector(c, learn_workload_namespace(peer));
+		k8s_str(c, "podSelector");
+		k8s_map_start(c);
+		k8s_match_labels(c, peer);
+		k8s_map_end(c);
+		k8s_map_end(c);
+		break;
+	case LEARN_KIND_EXTERNAL:
+		if (learn_workload_address_count(peer) == 0) {
+			k8s_ip_block(c, learn_workload_name(peer));
+			break;
+		}
+		/* fall through */
+	case LEARN_KIND_NODE:
+		for (size_t i = 0; i < learn_workload_address_count(peer); i++)
+			k8s_ip_block(c, learn_workload_address(peer, i));
+		break;
+	case LEARN_KIND_DOCKER:
+	default:
+		break; /* k8s_peer_ok() kept these out of every rule */
+	}
+}
+
+static void k8s_ports(struct k8s_ctx *c, const struct k8s_port *ports, size_t n)
+{
+	k8s_str(c, "ports");
+	k8s_seq_start(c);
+	for (size_t i = 0; i < n; i++) {
+		k8s_map_start(c);
+		k8s_kv(c, "protocol", util_proto_name(ports[i].proto));
+		k8s_str(c, "port");
+		k8s_int(c, ports[i].port);
+		k8s_map_end(c);
+	}
+	k8s_seq_end(c);
+}
+
+static void k8s_rules(struct k8s_ctx *c, const struct k8s_policy *p, bool ingress)
+{
+	const struct k8s_rule *rules = ingress ? p->ingress : p->egress;
+	size_t n = ingress ? p->n_ingress : p->n_egress;
+	bool dns = !ingress && p->dns_rule;
+
+	/* no key at all: with the policy type listed, that denies everything */
+	if (n == 0 && !dns)
+		return;
+	k8s_str(c, ingress ? "ingress" : "egress");
+	k8s_seq_start(c);
+	for (size_t i = 0; i < n; i++) {
+		k8s_map_start(c);
+		k8s_str(c, ingress ? "from" : "to");
+		k8s_seq_start(c);
+		k8s_peers(c, p->w, rules[i].peer);
+		k8s_seq_end(c);
+		k8s_ports(c, rules[i].ports, rules[i].n_ports);
+		k8s_map_end(c);
+	}
+	if (dns) {
+		k8s_map_start(c);
+		k8s_str(c, "to");
+		k8s_seq_start(c);
+		k8s_map_start(c);
+		k8s_namespace_selector(c, "kube-system");
+		k8s_str(c, "podSelector");
+		k8s_map_start(c);
+		k8s_str(c, "matchLabels");
+		k8s_map_start(c);
+		k8s_kv(c, "k8s-app", "kube-dns");
+		k8s_map_end(c);
+		k8s_map_end(c);
+		k8s_map_end(c);
+		k8s_seq_end(c);
+		k8s_ports(c, k8s_dns_ports, UTIL_ARRAY_SIZE(k8s_dns_ports));
+		k8s_map_end(c);
+	}
+	k8s_seq_end(c);
+}
+
+/* Annotation values may be anything; keep the id only when it is plain printable ASCII. */
+static bool k8s_annotation_ok(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return false;
+	return true;
+}
+
+static void k8s_policy(struct k8s_ctx *c, const struct k8s_policy *p)
+{
+	yaml_event_t ev;
+
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0);
+	k8s_emit(c, &ev);
+	k8s_map_start(c);
+	k8s_kv(c, "apiVersion", "networking.k8s.io/v1");
+	k8s_kv(c, "kind", "NetworkPolicy");
+
+	k8s_str(c, "metadata");
+	k8s_map_start(c);
+	k8s_kv(c, "name", p->name);
+	k8s_kv(c, "namespace", learn_workload_namespace(p->w));
+	k8s_str(c, "labels");
+	k8s_map_start(c);
+	k8s_kv(c, "app.kubernetes.io/managed-by", "flowlock");
+	k8s_map_end(c);
+	if (k8s_annotation_ok(learn_workload_id(p->w))) {
+		k8s_str(c, "annotations");
+		k8s_map_start(c);
+		k8s_kv(c, "flowlock.io/workload", learn_workload_id(p->w));
+		k8s_map_end(c);
+	}
+	k8s_map_end(c);
+
+	k8s_str(c, "spec");
+	k8s_map_start(c);
+	k8s_str(c, "podSelector");
+	k8s_map_start(c);
+	k8s_match_labels(c, p->w);
+	k8s_map_end(c);
+	/* both types always: whatever no rule names is denied */
+	k8s_str(c, "policyTypes");
+	k8s_seq_start(c);
+	k8s_str(c, "Ingress");
+	k8s_str(c, "Egress");
+	k8s_seq_end(c);
+	k8s_rules(c, p, true);
+	k8s_rules(c, p, false);
+	k8s_map_end(c);
+
+	k8s_map_end(c);
+	yaml_document_end_event_initialize(&ev, 1);
+	k8s_emit(c, &ev);
+}
+
+int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+	     struct util_err *err)
+{
+	static const struct emit_options no_opts;
+	struct k8s_ctx c = {.opts = opts ? opts : &no_opts, .err = err};
+	yaml_event_t ev;
+	int r;
+
+	r = k8s_validate(g, err);
+	if (r < 0)
+		return r;
+	k8s_build_policies(&c, g);
+	k8s_build_rules(&c, g);
+
+	if (!yaml_emitter_initialize(&c.emitter)) {
+		k8s_ctx_free(&c);
+		return util_err_set(err, ENOMEM, "cannot set up the YAML emitter");
+	}
+	yaml_emitter_set_output_file(&c.emitter, out);
+	yaml_emitter_set_unicode(&c.emitter, 1);
+	yaml_emitter_set_width(&c.emitter, -1);
+	yaml_emitter_set_indent(&c.emitter, 2);
+
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	k8s_emit(&c, &ev);
+	for (size_t i = 0; i < c.n_policies; i++)
+		if (!c.policies[i]->skip)
+			k8s_policy(&c, c.policies[i]);
+	yaml_stream_end_event_initialize(&ev);
+	k8s_emit(&c, &ev);
+	if (c.r == 0 && !yaml_emitter_flush(&c.emitter))
+		c.r = util_err_set(err, EIO, "cannot write the NetworkPolicy YAML");
+	if (c.r == 0 && (fflush(out) != 0 || ferror(out)))
+		c.r = util_err_set(err, EIO, "cannot write the NetworkPolicy YAML: %s",
+				   strerror(errno));
+	r = c.r;
+	yaml_emitter_delete(&c.emitter);
+	k8s_ctx_free(&c);
+	return r;
+}

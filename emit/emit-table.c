@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* emit-table.c - `flowlock show`: the learned edges as a fixed-column table for people. */
+#include "emit/emit.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum table_col {
+	TABLE_CLIENT = 0,
+	TABLE_SERVER,
+	TABLE_PROTO,
+	TABLE_PORT,
+	TABLE_CONNS,
+	TABLE_FIRST,
+	TABLE_LAST,
+	TABLE_NCOLS,
+};
+
+static const struct {
+	const char *title;
+	bool right; /* numbers line up on their last digit */
+} table_cols[TABLE_NCOLS] = {
+	[TABLE_CLIENT] = {"CLIENT", false},  [TABLE_SERVER] = {"SERVER", false},
+	[TABLE_PROTO] = {"PROTO", false},    [TABLE_PORT] = {"PORT", true},
+	[TABLE_CONNS] = {"CONNS", true},     [TABLE_FIRST] = {"FIRST SEEN", false},
+	[TABLE_LAST] = {"LAST SEEN", false},
+};
+
+/*
+ * Display width of s in a terminal, or -1 when it holds a control character (an escape
+ * sequence in a workload name must not reach someone's terminal) or invalid UTF-8.
+ * Counts one column per code point, which is right for everything a validated graph holds.
+ */
+static int table_width(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int width = 0;
+
+	while (*s) {
+		uint32_t cp;
+		size_t n;
+
+		if (s[0] < 0x80) {
+			if (s[0] < 0x20 || s[0] == 0x7f)
+				return -1;
+			s++;
+			width++;
+			continue;
+		}
+		if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+			n = 2;
+			cp = s[0] & 0x1f;
+		} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+			n = 3;
+			cp = s[0] & 0x0f;
+		} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+			n = 4;
+			cp = s[0] & 0x07;
+		} else {
+			return -1;
+		}
+		for (size_t i = 1; i < n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return -1;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
+			return -1;
+		s += n;
+		width++;
+	}
+	return width;
+}
+
+/* People read seconds; the state and JSON keep the nanoseconds. "2026-11-22 14:00:05" */
+static void table_time(uint64_t ns, char buf[static UTIL_TIME_LEN])
+{
+	char *dot;
+
+	util_time_format(ns, buf);
+	buf[10] = ' ';
+	dot = strchr(buf, '.');
+	if (dot)
+		*dot = '\0';
+}
+
+static void table_row_free(char **row)
+{
+	for (size_t i = 0; i < TABLE_NCOLS; i++)
+		free(row[i]);
+}
+
+static void table_edge_row(const struct learn_edge *e, char **row)
+{
+	const char *proto = util_proto_name(learn_edge_proto(e));
+	char buf[UTIL_TIME_LEN];
+
+	row[TABLE_CLIENT] = util_strdup(learn_workload_id(learn_edge_client(e)));
+	row[TABLE_SERVER] = util_strdup(learn_workload_id(learn_edge_server(e)));
+	row[TABLE_PROTO] =
+		proto ? util_strdup(proto) : util_asprintf("%u", (unsigned)learn_edge_proto(e));
+	if (learn_edge_proto(e) == IPPROTO_ICMP || learn_edge_proto(e) == IPPROTO_ICMPV6)
+		row[TABLE_PORT] = util_strdup("-");
+	else
+		row[TABLE_PORT] = util_asprintf("%u", (unsigned)learn_edge_port(e));
+	row[TABLE_CONNS] = util_asprintf("%" PRIu64, learn_edge_connections(e));
+	table_time(learn_edge_first_ns(e), buf);
+	row[TABLE_FIRST] = util_strdup(buf);
+	table_time(learn_edge_last_ns(e), buf);
+	row[TABLE_LAST] = util_strdup(buf);
+}
+
+/* Two spaces between columns; nothing trails the last one. */
+static void table_print_row(FILE *out, char *const *row, const int *widths)
+{
+	for (size_t i = 0; i < TABLE_NCOLS; i++) {
+		int pad = widths[i] - table_width(row[i]);
+		bool last = i + 1 == TABLE_NCOLS;
+
+		if (table_cols[i].right)
+			fprintf(out, "%*s%s", pad, "", row[i]);
+		else
+			fprintf(out, "%s%*s", row[i], last ? 0 : pad, "");
+		fputs(last ? "\n" : "  ", out);
+	}
+}
+
+int emit_table(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+	       struct util_err *err)
+{
+	size_t n = learn_graph_edge_count(g);
+	size_t nw = learn_graph_workload_count(g);
+	char *(*rows)[TABLE_NCOLS] = util_reallocarray(NULL, n ? n : 1, sizeof(*rows));
+	char *titles[TABLE_NCOLS];
+	int widths[TABLE_NCOLS];
+	int r = 0;
+
+	for (size_t i = 0; i < TABLE_NCOLS; i++) {
+		titles[i] = (char *)table_cols[i].title;
+		widths[i] = table_width(titles[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		table_edge_row(learn_graph_edge(g, i), rows[i]);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < TABLE_NCOLS; j++) {
+			int w = table_width(rows[i][j]);
+
+			if (w < 0) {
+				r = util_err_set(
+					err, EINVAL,
+					"table: a workload id holds a control character or "
+					"invalid UTF-8 (%zu bytes); not shown",
+					strlen(rows[i][j]));
+				goto out;
+			}
+			if (w > widths[j])
+				widths[j] = w;
+		}
+	}
+
+	if (n == 0) {
+		fputs("no edges learned yet\n", out);
+	} else {
+		table_print_row(out, titles, widths);
+		for (size_t i = 0; i < n; i++)
+			table_print_row(out, rows[i], widths);
+	}
+	fprintf(out, "%zu workload%s, %zu edge%s\n", nw, nw == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	if (fflush(out) != 0 || ferror(out))
+		r = util_err_set(err, EIO, "cannot write the table: %s", strerror(errno));
+out:
+	for (size_t i = 0; i < n; i++)
+		table_row_free(rows[i]);
+	free(rows);
+	return r;
+}
