@@ -44,6 +44,12 @@ struct learn_graph {
 	bool nodes_dirty, edges_dirty;
 };
 
+/* Counts that run for days must not wrap back to small numbers: they stop at the maximum. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 struct learn_graph *learn_graph_new(void)
 {
 	struct learn_graph *g = util_zalloc(sizeof(*g));
@@ -138,7 +144,7 @@ void learn_graph_add_edge(struct learn_graph *g, const struct learn_workload *cl
 		HASH_ADD(hh, g->edges, key, sizeof(key), e);
 		g->edges_dirty = true;
 	}
-	e->connections += connections;
+	e->connections = sat_add(e->connections, connections);
 	if (first_ns < e->first_ns)
 		e->first_ns = first_ns;
 	if (last_ns > e->last_ns)
@@ -272,7 +278,7 @@ void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n
 		int c = strcmp(g->counters[i].name, name);
 
 		if (c == 0) {
-			g->counters[i].value += n;
+			g->counters[i].value = sat_add(g->counters[i].value, n);
 			return;
 		}
 		if (c > 0)
