@@ -1,0 +1,1609 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* learn-state.c - the state file: the learned graph as YAML, read strictly and written atomically.
+ */
+#include "learn/learn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+/*
+ * Limits on what a state file may make us hold. The file size is far above any real graph; the
+ * look-ahead bounds how much libyaml buffers for one token (a 100 MB scalar is refused after
+ * 1 MiB, before it is in memory); the longest legitimate scalar is a k8s id (~390 bytes).
+ */
+#define STATE_MAX_FILE	    (1ull << 30)
+#define STATE_MAX_LOOKAHEAD (1ull << 20)
+#define STATE_MAX_SCALAR    1024
+#define STATE_MAX_LABELS    1024
+#define STATE_MAX_ADDRESSES 4096
+
+#define STATE_MSG_LEN  320
+#define STATE_SHOW_LEN 72
+
+/* ---- Rules shared by load and save: a state we write is always one we can read back ------ */
+
+static bool state_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool state_is_alnum(char c)
+{
+	return state_is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* A hostile value quoted in a message: printable ASCII only, cut short. */
+static const char *state_show(const char *s, char buf[static STATE_SHOW_LEN])
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < STATE_SHOW_LEN - 4; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (s[i]) {
+		memcpy(&buf[i], "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Canonical text of an IP address (what inet_ntop prints), so that ids cannot alias. */
+static bool state_ip(const char *s, size_t n)
+{
+	char addr[INET6_ADDRSTRLEN], canon[INET6_ADDRSTRLEN];
+	unsigned char bytes[16];
+	int family;
+
+	if (n == 0 || n >= sizeof(addr))
+		return false;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(family, addr, bytes) != 1)
+		return false;
+	return inet_ntop(family, bytes, canon, sizeof(canon)) && strcmp(canon, addr) == 0;
+}
+
+static bool state_cidr(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	uint64_t len;
+
+	if (!slash || !state_ip(s, (size_t)(slash - s)))
+		return false;
+	if (slash[1] == '0' && slash[2] != '\0')
+		return false; /* no leading zeros: one spelling per prefix */
+	return util_parse_u64(slash + 1, strchr(s, ':') ? 128 : 32, &len) == 0;
+}
+
+/* A Kubernetes kind as written in ownerReferences: "Deployment", "StatefulSet", "Pod", ... */
+static bool state_k8s_kind(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] < 'A' || s[0] > 'Z')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!state_is_alnum(s[i]))
+			return false;
+	return true;
+}
+
+static bool state_counter_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || !state_is_alnum(s[0]) || !state_is_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!state_is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+enum {
+	WL_ID = 0,
+	WL_KIND,
+	WL_NAMESPACE,
+	WL_CONTROLLER,
+	WL_NAME,
+	WL_LABELS,
+	WL_ADDRESSES,
+	WL_N,
+};
+
+static const char *const state_workload_keys[WL_N] = {
+	[WL_ID] = "id",
+	[WL_KIND] = "kind",
+	[WL_NAMESPACE] = "namespace",
+	[WL_CONTROLLER] = "controller",
+	[WL_NAME] = "name",
+	[WL_LABELS] = "labels",
+	[WL_ADDRESSES] = "addresses",
+};
+
+/*
+ * Checks the identity fields of a workload of the given kind ("" is an absent field). On failure
+ * writes why into msg and the offending field (WL_*) into ret_field.
+ */
+static int state_check_identity(enum learn_kind kind, const char *ns, const char *ctrl,
+				const char *name, char msg[static STATE_MSG_LEN], int *ret_field)
+{
+	const char *kname = learn_kind_name(kind), *rule = NULL;
+	char show[STATE_SHOW_LEN];
+	int field = WL_NAME;
+	bool ok;
+
+	switch (kind) {
+	case LEARN_KIND_K8S:
+		if (!*ns || !*ctrl) {
+			field = *ns ? WL_CONTROLLER : WL_NAMESPACE;
+			snprintf(msg, STATE_MSG_LEN, "kind k8s needs a %s",
+				 state_workload_keys[field]);
+			goto fail;
+		}
+		if (!util_k8s_dns_label(ns)) {
+			field = WL_NAMESPACE;
+			snprintf(msg, STATE_MSG_LEN,
+				 "namespace \"%s\" is not a valid Kubernetes namespace (RFC 1123 "
+				 "label)",
+				 state_show(ns, show));
+			goto fail;
+		}
+		if (!state_k8s_kind(ctrl)) {
+			field = WL_CONTROLLER;
+			snprintf(msg, STATE_MSG_LEN,
+				 "controller \"%s\" is not a Kubernetes kind (like Deployment)",
+				 state_show(ctrl, show));
+			goto fail;
+		}
+		ok = util_k8s_dns_subdomain(name);
+		rule = "a Kubernetes object name (RFC 1123 subdomain)";
+		break;
+	case LEARN_KIND_DOCKER:
+		if (*ctrl) {
+			field = WL_CONTROLLER;
+			snprintf(msg, STATE_MSG_LEN, "controller is not allowed for kind docker");
+			goto fail;
+		}
+		if (*ns && !util_docker_name(ns)) {
+			field = WL_NAMESPACE;
+			snprintf(msg, STATE_MSG_LEN,
+				 "namespace \"%s\" is not a valid compose project name",
+				 state_show(ns, show));
+			goto fail;
+		}
+		ok = util_docker_name(name);
+		rule = "a Docker container or compose service name";
+		break;
+	case LEARN_KIND_NODE:
+	case LEARN_KIND_EXTERNAL:
+		if (*ns || *ctrl) {
+			field = *ns ? WL_NAMESPACE : WL_CONTROLLER;
+			snprintf(msg, STATE_MSG_LEN, "%s is not allowed for kind %s",
+				 state_workload_keys[field], kname);
+			goto fail;
+		}
+		if (kind == LEARN_KIND_NODE) {
+			ok = util_k8s_dns_subdomain(name) || state_ip(name, strlen(name));
+			rule = "a node name or IP address";
+		} else {
+			ok = state_cidr(name);
+			rule = "a CIDR in canonical form (like 203.0.113.0/24)";
+		}
+		break;
+	default:
+		field = WL_KIND;
+		snprintf(msg, STATE_MSG_LEN, "unknown workload kind %d", (int)kind);
+		goto fail;
+	}
+	if (!ok) {
+		snprintf(msg, STATE_MSG_LEN, "%s name \"%s\" is not valid: expected %s", kname,
+			 state_show(name, show), rule);
+		goto fail;
+	}
+	return 0;
+fail:
+	*ret_field = field;
+	return -EINVAL;
+}
+
+static int state_check_label(const char *key, const char *value, char msg[static STATE_MSG_LEN])
+{
+	char show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
+
+	if (!util_k8s_label_key(key)) {
+		snprintf(msg, STATE_MSG_LEN, "label key \"%s\" is not a valid Kubernetes label key",
+			 state_show(key, show));
+		return -EINVAL;
+	}
+	if (!util_k8s_label_value(value)) {
+		snprintf(msg, STATE_MSG_LEN,
+			 "label \"%s\" has an invalid value \"%s\" (at most 63 of [A-Za-z0-9._-], "
+			 "alphanumeric at both ends)",
+			 state_show(key, show), state_show(value, show2));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int state_check_address(const char *cidr, char msg[static STATE_MSG_LEN])
+{
+	char show[STATE_SHOW_LEN];
+
+	if (state_cidr(cidr))
+		return 0;
+	snprintf(msg, STATE_MSG_LEN,
+		 "address \"%s\" is not a CIDR in canonical form (like 10.1.2.3/32)",
+		 state_show(cidr, show));
+	return -EINVAL;
+}
+
+/* ICMP has no ports: its edges carry port 0 and nothing else; every other protocol needs one. */
+static int state_check_port(uint8_t proto, uint64_t port, char msg[static STATE_MSG_LEN])
+{
+	const char *pname = util_proto_name(proto);
+
+	if (!pname) {
+		snprintf(msg, STATE_MSG_LEN, "unsupported protocol %u", proto);
+		return -EINVAL;
+	}
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+		if (port == 0)
+			return 0;
+		snprintf(msg, STATE_MSG_LEN, "port %" PRIu64 " is not valid for %s (only 0)", port,
+			 pname);
+		return -EINVAL;
+	}
+	if (port >= 1 && port <= 65535)
+		return 0;
+	snprintf(msg, STATE_MSG_LEN, "port %" PRIu64 " is not valid for %s (1 to 65535)", port,
+		 pname);
+	return -EINVAL;
+}
+
+/* ---- Loading ------------------------------------------------------------------------------ */
+
+struct state_reader {
+	yaml_parser_t parser;
+	yaml_event_t event; /* the current event, valid while have_event */
+	bool have_event;
+	FILE *f;
+	const char *path;
+	struct util_err *err;
+	uint64_t bytes;	    /* read from f so far */
+	uint64_t event_end; /* where the last event ended (a character index) */
+	int read_errno;
+	bool too_large, too_long;
+};
+
+static int state_read(void *data, unsigned char *buffer, size_t size, size_t *size_read)
+{
+	struct state_reader *r = data;
+	size_t n;
+
+	/* A character index never exceeds the bytes read, so this over-estimates, never under. */
+	if (r->bytes > r->event_end + STATE_MAX_LOOKAHEAD) {
+		r->too_long = true;
+		return 0;
+	}
+	n = fread(buffer, 1, size, r->f);
+	if (n == 0 && ferror(r->f)) {
+		r->read_errno = errno ? errno : EIO;
+		return 0;
+	}
+	r->bytes += n;
+	if (r->bytes > STATE_MAX_FILE) {
+		r->too_large = true;
+		return 0;
+	}
+	*size_read = n;
+	return 1;
+}
+
+static int state_error(struct state_reader *r, yaml_mark_t mark, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int state_error(struct state_reader *r, yaml_mark_t mark, const char *fmt, ...)
+{
+	char msg[STATE_MSG_LEN + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return util_err_set(r->err, EINVAL, "%s:%zu:%zu: %s", r->path, mark.line + 1,
+			    mark.column + 1, msg);
+}
+
+/* libyaml reports reader errors (bad UTF-8, control bytes) as a byte offset: find its line. */
+static void state_offset_mark(struct state_reader *r, size_t offset, yaml_mark_t *ret)
+{
+	yaml_mark_t m = {0};
+	int c;
+
+	if (fseek(r->f, 0, SEEK_SET) == 0) {
+		for (size_t i = 0; i < offset && (c = getc(r->f)) != EOF; i++) {
+			if (c == '\n') {
+				m.line++;
+				m.column = 0;
+			} else {
+				m.column++;
+			}
+		}
+	}
+	*ret = m;
+}
+
+static int state_parse_error(struct state_reader *r)
+{
+	const yaml_parser_t *p = &r->parser;
+	yaml_mark_t mark;
+
+	if (r->too_large)
+		return util_err_set(r->err, EINVAL,
+				    "%s: state file too large (more than %llu bytes)", r->path,
+				    STATE_MAX_FILE);
+	if (r->too_long)
+		return state_error(r, p->mark, "a value or comment longer than %llu bytes",
+				   STATE_MAX_LOOKAHEAD);
+	if (r->read_errno)
+		return util_err_set(r->err, r->read_errno, "%s: read failed: %s", r->path,
+				    strerror(r->read_errno));
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return util_err_set(r->err, ENOMEM, "%s: out of memory parsing YAML", r->path);
+	case YAML_READER_ERROR:
+		state_offset_mark(r, p->problem_offset, &mark);
+		return state_error(r, mark, "not YAML text: %s",
+				   p->problem ? p->problem : "unreadable input");
+	default:
+		if (p->context)
+			return state_error(r, p->problem_mark, "invalid YAML: %s (%s at %zu:%zu)",
+					   p->problem ? p->problem : "syntax error", p->context,
+					   p->context_mark.line + 1, p->context_mark.column + 1);
+		return state_error(r, p->problem_mark, "invalid YAML: %s",
+				   p->problem ? p->problem : "syntax error");
+	}
+}
+
+static const char *state_event_what(yaml_event_type_t type)
+{
+	switch (type) {
+	case YAML_SCALAR_EVENT:
+		return "a scalar";
+	case YAML_SEQUENCE_START_EVENT:
+		return "a sequence";
+	case YAML_MAPPING_START_EVENT:
+		return "a mapping";
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		return "the end of a collection";
+	case YAML_DOCUMENT_START_EVENT:
+		return "another document";
+	default:
+		return "something else";
+	}
+}
+
+/* Advances to the next event. Anchors, aliases and tags have no place in a state file. */
+static int state_next(struct state_reader *r)
+{
+	const yaml_event_t *e = &r->event;
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+
+	if (r->have_event) {
+		yaml_event_delete(&r->event);
+		r->have_event = false;
+	}
+	if (!yaml_parser_parse(&r->parser, &r->event))
+		return state_parse_error(r);
+	r->have_event = true;
+	r->event_end = e->end_mark.index;
+
+	switch (e->type) {
+	case YAML_ALIAS_EVENT:
+		return state_error(r, e->start_mark, "aliases are not allowed in a state file");
+	case YAML_SCALAR_EVENT:
+		anchor = e->data.scalar.anchor;
+		tag = e->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = e->data.sequence_start.anchor;
+		tag = e->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = e->data.mapping_start.anchor;
+		tag = e->data.mapping_start.tag;
+		break;
+	default:
+		break;
+	}
+	if (anchor)
+		return state_error(r, e->start_mark, "anchors are not allowed in a state file");
+	if (tag)
+		return state_error(r, e->start_mark, "tags are not allowed in a state file");
+	return 0;
+}
+
+/* The current event must be of type; what names the place for the message. */
+static int state_expect(struct state_reader *r, yaml_event_type_t type, const char *what)
+{
+	if (r->event.type == type)
+		return 0;
+	return state_error(r, r->event.start_mark, "%s: expected %s, got %s", what,
+			   state_event_what(type), state_event_what(r->event.type));
+}
+
+/* The current event is a scalar; checks its size and returns its text (valid until next). */
+static int state_scalar_text(struct state_reader *r, const char *what, const char **ret_value)
+{
+	const yaml_event_t *e = &r->event;
+	const char *s = (const char *)e->data.scalar.value;
+
+	if (e->data.scalar.length > STATE_MAX_SCALAR)
+		return state_error(r, e->start_mark, "%s: value too long (%zu bytes, at most %d)",
+				   what, e->data.scalar.length, STATE_MAX_SCALAR);
+	if (strlen(s) != e->data.scalar.length)
+		return state_error(r, e->start_mark, "%s: value contains a NUL character", what);
+	*ret_value = s;
+	return 0;
+}
+
+/* Reads the next event as a string scalar. A bare empty, ~ or null is YAML's null. */
+static int state_read_string(struct state_reader *r, const char *what, const char **ret_value)
+{
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+	const char *s = NULL;
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_SCALAR_EVENT, what);
+	if (ret < 0)
+		return ret;
+	ret = state_scalar_text(r, what, &s);
+	if (ret < 0)
+		return ret;
+	if (r->event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		for (size_t i = 0; i < UTIL_ARRAY_SIZE(nulls); i++)
+			if (strcmp(s, nulls[i]) == 0)
+				return state_error(r, r->event.start_mark,
+						   "%s: expected a string, got null", what);
+	}
+	*ret_value = s;
+	return 0;
+}
+
+/* Reads the next event as a plain decimal number (no quotes, no sign, no leading zeros). */
+static int state_read_u64(struct state_reader *r, const char *what, uint64_t max,
+			  uint64_t *ret_value)
+{
+	char show[STATE_SHOW_LEN];
+	const char *s = NULL;
+	uint64_t v;
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_SCALAR_EVENT, what);
+	if (ret < 0)
+		return ret;
+	ret = state_scalar_text(r, what, &s);
+	if (ret < 0)
+		return ret;
+	if (r->event.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    (s[0] == '0' && s[1] != '\0') || util_parse_u64(s, UINT64_MAX, &v) == -EINVAL)
+		return state_error(r, r->event.start_mark, "%s: expected a number, got \"%s\"",
+				   what, state_show(s, show));
+	if (util_parse_u64(s, max, &v) < 0)
+		return state_error(r, r->event.start_mark,
+				   "%s: %s is out of range (at most %" PRIu64 ")", what,
+				   state_show(s, show), max);
+	*ret_value = v;
+	return 0;
+}
+
+/* Reads the next event as a time in the canonical form util_time_format() writes. */
+static int state_read_time(struct state_reader *r, const char *what, uint64_t *ret_value)
+{
+	char show[STATE_SHOW_LEN], canon[UTIL_TIME_LEN];
+	const char *s = NULL;
+	uint64_t ns;
+	int ret;
+
+	ret = state_read_string(r, what, &s);
+	if (ret < 0)
+		return ret;
+	/* Re-formatting catches what strptime() forgives: spaces, signs, overflowing years. */
+	if (util_time_parse(s, &ns) < 0 || (util_time_format(ns, canon), strcmp(canon, s) != 0))
+		return state_error(r, r->event.start_mark,
+				   "%s: \"%s\" is not a time like 2026-11-22T14:00:00.000000000Z",
+				   what, state_show(s, show));
+	*ret_value = ns;
+	return 0;
+}
+
+/*
+ * Reads the next key of a mapping: 1 for a key, 0 at the end of the mapping, < 0 on error.
+ * Given keys, any other key is an error and ret_index says which it was; the text (valid until
+ * the next event) and where it starts are returned either way.
+ */
+static int state_read_key(struct state_reader *r, const char *what, const char *const *keys,
+			  size_t n_keys, int *ret_index, const char **ret_text,
+			  yaml_mark_t *ret_mark)
+{
+	char show[STATE_SHOW_LEN];
+	const char *s = NULL;
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	if (r->event.type == YAML_MAPPING_END_EVENT)
+		return 0;
+	if (r->event.type != YAML_SCALAR_EVENT)
+		return state_error(r, r->event.start_mark, "%s: expected a key, got %s", what,
+				   state_event_what(r->event.type));
+	ret = state_scalar_text(r, what, &s);
+	if (ret < 0)
+		return ret;
+	*ret_mark = r->event.start_mark;
+	if (ret_text)
+		*ret_text = s;
+	if (!keys)
+		return 1;
+	for (size_t i = 0; i < n_keys; i++) {
+		if (strcmp(keys[i], s) == 0) {
+			*ret_index = (int)i;
+			return 1;
+		}
+	}
+	return state_error(r, r->event.start_mark, "%s: unknown key \"%s\"", what,
+			   state_show(s, show));
+}
+
+static int state_duplicate_key(struct state_reader *r, yaml_mark_t mark, const char *what,
+			       const char *key)
+{
+	return state_error(r, mark, "%s: duplicate key \"%s\"", what, key);
+}
+
+static int state_parse_counters(struct state_reader *r, struct learn_graph *g)
+{
+	char show[STATE_SHOW_LEN];
+	char *name = NULL;
+	const char *s = NULL;
+	yaml_mark_t mark;
+	uint64_t v;
+	size_t before;
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_MAPPING_START_EVENT, "counters");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = state_read_key(r, "counters", NULL, 0, NULL, &s, &mark);
+		if (ret <= 0)
+			break;
+		if (!state_counter_name(s)) {
+			ret = state_error(r, mark, "counters: invalid counter name \"%s\"",
+					  state_show(s, show));
+			break;
+		}
+		name = util_strdup(s);
+		ret = state_read_u64(r, name, UINT64_MAX, &v);
+		if (ret < 0)
+			break;
+		before = learn_graph_counter_count(g);
+		learn_graph_add_counter(g, name, v);
+		if (learn_graph_counter_count(g) == before) {
+			ret = state_duplicate_key(r, mark, "counters", name);
+			break;
+		}
+		free(name);
+		name = NULL;
+	}
+	free(name);
+	return ret;
+}
+
+struct state_label {
+	char *key, *value;
+	yaml_mark_t mark;
+};
+
+struct state_address {
+	char *cidr;
+	yaml_mark_t mark;
+};
+
+struct state_workload {
+	char *field[WL_NAME + 1]; /* id, kind, namespace, controller, name; NULL when absent */
+	yaml_mark_t mark[WL_N];	  /* of each value */
+	yaml_mark_t start;
+	struct state_label *labels;
+	size_t n_labels;
+	struct state_address *addresses;
+	size_t n_addresses;
+};
+
+static void state_workload_clear(struct state_workload *sw)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(sw->field); i++)
+		free(sw->field[i]);
+	for (size_t i = 0; i < sw->n_labels; i++) {
+		free(sw->labels[i].key);
+		free(sw->labels[i].value);
+	}
+	for (size_t i = 0; i < sw->n_addresses; i++)
+		free(sw->addresses[i].cidr);
+	free(sw->labels);
+	free(sw->addresses);
+}
+
+static int state_parse_labels(struct state_reader *r, struct state_workload *sw)
+{
+	char msg[STATE_MSG_LEN];
+	struct state_label *l;
+	const char *s = NULL;
+	yaml_mark_t mark;
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_MAPPING_START_EVENT, "labels");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = state_read_key(r, "labels", NULL, 0, NULL, &s, &mark);
+		if (ret <= 0)
+			return ret;
+		if (sw->n_labels >= STATE_MAX_LABELS)
+			return state_error(r, mark, "labels: more than %d labels",
+					   STATE_MAX_LABELS);
+		sw->labels = util_reallocarray(sw->labels, sw->n_labels + 1, sizeof(*sw->labels));
+		l = &sw->labels[sw->n_labels++];
+		*l = (struct state_label){.key = util_strdup(s), .mark = mark};
+		/* An empty value is written "": a bare empty one is YAML's null and refused. */
+		ret = state_read_string(r, "labels", &s);
+		if (ret < 0)
+			return ret;
+		l->value = util_strdup(s);
+		if (state_check_label(l->key, l->value, msg) < 0)
+			return state_error(r,
+					   util_k8s_label_key(l->key) ? r->event.start_mark : mark,
+					   "labels: %s", msg);
+	}
+}
+
+static int state_parse_addresses(struct state_reader *r, struct state_workload *sw)
+{
+	char msg[STATE_MSG_LEN];
+	const char *s = NULL;
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_SEQUENCE_START_EVENT, "addresses");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = state_next(r);
+		if (ret < 0)
+			return ret;
+		if (r->event.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		ret = state_expect(r, YAML_SCALAR_EVENT, "addresses");
+		if (ret < 0)
+			return ret;
+		ret = state_scalar_text(r, "addresses", &s);
+		if (ret < 0)
+			return ret;
+		if (state_check_address(s, msg) < 0)
+			return state_error(r, r->event.start_mark, "addresses: %s", msg);
+		if (sw->n_addresses >= STATE_MAX_ADDRESSES)
+			return state_error(r, r->event.start_mark,
+					   "addresses: more than %d addresses",
+					   STATE_MAX_ADDRESSES);
+		sw->addresses = util_reallocarray(sw->addresses, sw->n_addresses + 1,
+						  sizeof(*sw->addresses));
+		sw->addresses[sw->n_addresses++] =
+			(struct state_address){util_strdup(s), r->event.start_mark};
+	}
+}
+
+/* Builds the workload described by sw, checking it whole, and adds it to g. */
+static int state_add_workload(struct state_reader *r, struct state_workload *sw,
+			      struct learn_graph *g)
+{
+	struct learn_workload *w = NULL;
+	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
+	enum learn_kind kind;
+	size_t before;
+	int ret, field;
+
+	static const int required[] = {WL_ID, WL_KIND, WL_NAME};
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(required); i++)
+		if (!sw->field[required[i]])
+			return state_error(r, sw->start, "workload: missing \"%s\"",
+					   state_workload_keys[required[i]]);
+	if (learn_kind_from_name(sw->field[WL_KIND], &kind) < 0)
+		return state_error(r, sw->mark[WL_KIND],
+				   "kind: unknown workload kind \"%s\" (expected k8s, docker, node "
+				   "or external)",
+				   state_show(sw->field[WL_KIND], show));
+	if (state_check_identity(kind, sw->field[WL_NAMESPACE] ? sw->field[WL_NAMESPACE] : "",
+				 sw->field[WL_CONTROLLER] ? sw->field[WL_CONTROLLER] : "",
+				 sw->field[WL_NAME], msg, &field) < 0)
+		return state_error(r, sw->field[field] ? sw->mark[field] : sw->start, "%s", msg);
+	if (sw->n_labels > 0 && kind != LEARN_KIND_K8S && kind != LEARN_KIND_DOCKER)
+		return state_error(r, sw->mark[WL_LABELS], "labels are not allowed for kind %s",
+				   learn_kind_name(kind));
+
+	w = learn_workload_new(kind, sw->field[WL_NAMESPACE], sw->field[WL_CONTROLLER],
+			       sw->field[WL_NAME]);
+	if (strcmp(learn_workload_id(w), sw->field[WL_ID]) != 0) {
+		ret = state_error(
+			r, sw->mark[WL_ID],
+			"id: \"%s\" does not match the workload's fields (expected \"%s\")",
+			state_show(sw->field[WL_ID], show),
+			state_show(learn_workload_id(w), show2));
+		goto out;
+	}
+	for (size_t i = 0; i < sw->n_labels; i++) {
+		before = learn_workload_label_count(w);
+		learn_workload_set_label(w, sw->labels[i].key, sw->labels[i].value);
+		if (learn_workload_label_count(w) == before) {
+			ret = state_duplicate_key(r, sw->labels[i].mark, "labels",
+						  state_show(sw->labels[i].key, show));
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < sw->n_addresses; i++) {
+		before = learn_workload_address_count(w);
+		learn_workload_add_address(w, sw->addresses[i].cidr);
+		if (learn_workload_address_count(w) == before) {
+			ret = state_error(r, sw->addresses[i].mark,
+					  "addresses: duplicate address \"%s\"",
+					  state_show(sw->addresses[i].cidr, show));
+			goto out;
+		}
+	}
+	if (learn_graph_find_workload(g, learn_workload_id(w))) {
+		ret = state_error(r, sw->mark[WL_ID], "id: duplicate workload \"%s\"",
+				  state_show(learn_workload_id(w), show));
+		goto out;
+	}
+	(void)learn_graph_add_workload(g, w);
+	ret = 0;
+out:
+	learn_workload_unref(w);
+	return ret;
+}
+
+/* The current event is the MAPPING_START of one workload. */
+static int state_parse_workload(struct state_reader *r, struct learn_graph *g)
+{
+	struct state_workload sw = {.start = r->event.start_mark};
+	unsigned seen = 0;
+	yaml_mark_t mark;
+	const char *s = NULL;
+	int ret, k;
+
+	for (;;) {
+		ret = state_read_key(r, "workload", state_workload_keys, WL_N, &k, NULL, &mark);
+		if (ret < 0)
+			goto out;
+		if (ret == 0)
+			break;
+		if (seen & (1u << k)) {
+			ret = state_duplicate_key(r, mark, "workload", state_workload_keys[k]);
+			goto out;
+		}
+		seen |= 1u << k;
+		sw.mark[k] = mark;
+		if (k == WL_LABELS) {
+			ret = state_parse_labels(r, &sw);
+		} else if (k == WL_ADDRESSES) {
+			ret = state_parse_addresses(r, &sw);
+		} else {
+			ret = state_read_string(r, state_workload_keys[k], &s);
+			if (ret == 0) {
+				sw.field[k] = util_strdup(s);
+				sw.mark[k] = r->event.start_mark;
+			}
+		}
+		if (ret < 0)
+			goto out;
+	}
+	ret = state_add_workload(r, &sw, g);
+out:
+	state_workload_clear(&sw);
+	return ret;
+}
+
+static int state_parse_workloads(struct state_reader *r, struct learn_graph *g)
+{
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_SEQUENCE_START_EVENT, "workloads");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = state_next(r);
+		if (ret < 0)
+			return ret;
+		if (r->event.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		ret = state_expect(r, YAML_MAPPING_START_EVENT, "workloads");
+		if (ret < 0)
+			return ret;
+		ret = state_parse_workload(r, g);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+enum {
+	EDGE_CLIENT = 0,
+	EDGE_SERVER,
+	EDGE_PROTOCOL,
+	EDGE_PORT,
+	EDGE_CONNECTIONS,
+	EDGE_FIRST_SEEN,
+	EDGE_LAST_SEEN,
+	EDGE_N,
+};
+
+static const char *const state_edge_keys[EDGE_N] = {
+	[EDGE_CLIENT] = "client",	    [EDGE_SERVER] = "server",
+	[EDGE_PROTOCOL] = "protocol",	    [EDGE_PORT] = "port",
+	[EDGE_CONNECTIONS] = "connections", [EDGE_FIRST_SEEN] = "first-seen",
+	[EDGE_LAST_SEEN] = "last-seen",
+};
+
+/* Edges are kept until the whole file is read so that they may precede their workloads. */
+struct state_edge {
+	char *client, *server;
+	yaml_mark_t start, mark[EDGE_N];
+	uint8_t proto;
+	uint16_t port;
+	uint64_t connections, first_ns, last_ns;
+};
+
+struct state_edges {
+	struct state_edge *v;
+	size_t n;
+};
+
+static void state_edges_clear(struct state_edges *edges)
+{
+	for (size_t i = 0; i < edges->n; i++) {
+		free(edges->v[i].client);
+		free(edges->v[i].server);
+	}
+	free(edges->v);
+}
+
+/* The current event is the MAPPING_START of one edge. */
+static int state_parse_edge(struct state_reader *r, struct state_edges *edges)
+{
+	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN];
+	struct state_edge *e;
+	unsigned seen = 0;
+	yaml_mark_t mark;
+	uint64_t port = 0;
+	const char *s = NULL;
+	int ret, k;
+
+	edges->v = util_reallocarray(edges->v, edges->n + 1, sizeof(*edges->v));
+	e = &edges->v[edges->n++];
+	*e = (struct state_edge){.start = r->event.start_mark};
+	for (;;) {
+		ret = state_read_key(r, "edge", state_edge_keys, EDGE_N, &k, NULL, &mark);
+		if (ret <= 0)
+			break;
+		if (seen & (1u << k))
+			return state_duplicate_key(r, mark, "edge", state_edge_keys[k]);
+		seen |= 1u << k;
+		switch (k) {
+		case EDGE_CLIENT:
+		case EDGE_SERVER:
+			ret = state_read_string(r, state_edge_keys[k], &s);
+			if (ret == 0 && k == EDGE_CLIENT)
+				e->client = util_strdup(s);
+			else if (ret == 0)
+				e->server = util_strdup(s);
+			break;
+		case EDGE_PROTOCOL:
+			ret = state_read_string(r, "protocol", &s);
+			if (ret == 0 && util_proto_from_name(s, &e->proto) < 0)
+				ret = state_error(
+					r, r->event.start_mark,
+					"protocol: unknown protocol \"%s\" (expected TCP, "
+					"UDP, SCTP, ICMP or ICMPv6)",
+					state_show(s, show));
+			break;
+		case EDGE_PORT:
+			ret = state_read_u64(r, "port", UINT64_MAX, &port);
+			break;
+		case EDGE_CONNECTIONS:
+			ret = state_read_u64(r, "connections", UINT64_MAX, &e->connections);
+			break;
+		case EDGE_FIRST_SEEN:
+			ret = state_read_time(r, "first-seen", &e->first_ns);
+			break;
+		case EDGE_LAST_SEEN:
+			ret = state_read_time(r, "last-seen", &e->last_ns);
+			break;
+		}
+		if (ret < 0)
+			return ret;
+		e->mark[k] = r->event.start_mark;
+	}
+	if (ret < 0)
+		return ret;
+	for (k = 0; k < EDGE_N; k++)
+		if (!(seen & (1u << k)))
+			return state_error(r, e->start, "edge: missing \"%s\"", state_edge_keys[k]);
+	if (state_check_port(e->proto, port, msg) < 0)
+		return state_error(r, e->mark[EDGE_PORT], "port: %s", msg);
+	e->port = (uint16_t)port;
+	if (e->last_ns < e->first_ns)
+		return state_error(r, e->mark[EDGE_LAST_SEEN], "last-seen: before first-seen");
+	return 0;
+}
+
+static int state_parse_edges(struct state_reader *r, struct state_edges *edges)
+{
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_SEQUENCE_START_EVENT, "edges");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = state_next(r);
+		if (ret < 0)
+			return ret;
+		if (r->event.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		ret = state_expect(r, YAML_MAPPING_START_EVENT, "edges");
+		if (ret < 0)
+			return ret;
+		ret = state_parse_edge(r, edges);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+static int state_add_edges(struct state_reader *r, const struct state_edges *edges,
+			   struct learn_graph *g)
+{
+	char show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
+
+	for (size_t i = 0; i < edges->n; i++) {
+		const struct state_edge *e = &edges->v[i];
+		const struct learn_workload *client, *server;
+		size_t before;
+
+		client = learn_graph_find_workload(g, e->client);
+		if (!client)
+			return state_error(r, e->mark[EDGE_CLIENT],
+					   "client: undefined workload \"%s\"",
+					   state_show(e->client, show));
+		server = learn_graph_find_workload(g, e->server);
+		if (!server)
+			return state_error(r, e->mark[EDGE_SERVER],
+					   "server: undefined workload \"%s\"",
+					   state_show(e->server, show));
+		before = learn_graph_edge_count(g);
+		learn_graph_add_edge(g, client, server, e->proto, e->port, e->connections,
+				     e->first_ns, e->last_ns);
+		if (learn_graph_edge_count(g) == before)
+			return state_error(r, e->start, "duplicate edge %s -> %s %s/%u",
+					   state_show(e->client, show),
+					   state_show(e->server, show2), util_proto_name(e->proto),
+					   e->port);
+	}
+	return 0;
+}
+
+enum {
+	ROOT_VERSION = 0,
+	ROOT_COUNTERS,
+	ROOT_WORKLOADS,
+	ROOT_EDGES,
+	ROOT_N,
+};
+
+static const char *const state_root_keys[ROOT_N] = {
+	[ROOT_VERSION] = "flowlock-state",
+	[ROOT_COUNTERS] = "counters",
+	[ROOT_WORKLOADS] = "workloads",
+	[ROOT_EDGES] = "edges",
+};
+
+static int state_parse_root(struct state_reader *r, struct learn_graph *g,
+			    struct state_edges *edges)
+{
+	char show[STATE_SHOW_LEN];
+	unsigned seen = 0;
+	yaml_mark_t mark;
+	const char *s = NULL;
+	uint64_t version;
+	int ret, k;
+
+	/* The version comes first, so that a newer file is refused for that and nothing else. */
+	ret = state_read_key(r, "state", NULL, 0, NULL, &s, &mark);
+	if (ret < 0)
+		return ret;
+	if (ret == 0 || strcmp(s, state_root_keys[ROOT_VERSION]) != 0)
+		return state_error(
+			r, r->event.start_mark,
+			"not a flowlock state file: expected \"%s\" as the first key%s%s%s",
+			state_root_keys[ROOT_VERSION], ret ? ", got \"" : "",
+			ret ? state_show(s, show) : "", ret ? "\"" : "");
+	ret = state_read_u64(r, state_root_keys[ROOT_VERSION], UINT64_MAX, &version);
+	if (ret < 0)
+		return ret;
+	if (version != LEARN_STATE_VERSION)
+		return state_error(r, r->event.start_mark,
+				   "unsupported state version %" PRIu64 " (this flowlock reads %d)",
+				   version, LEARN_STATE_VERSION);
+	seen |= 1u << ROOT_VERSION;
+
+	for (;;) {
+		ret = state_read_key(r, "state", state_root_keys, ROOT_N, &k, NULL, &mark);
+		if (ret <= 0)
+			return ret;
+		if (seen & (1u << k))
+			return state_duplicate_key(r, mark, "state", state_root_keys[k]);
+		seen |= 1u << k;
+		switch (k) {
+		case ROOT_COUNTERS:
+			ret = state_parse_counters(r, g);
+			break;
+		case ROOT_WORKLOADS:
+			ret = state_parse_workloads(r, g);
+			break;
+		case ROOT_EDGES:
+			ret = state_parse_edges(r, edges);
+			break;
+		default:
+			ret = -EINVAL; /* the version is seen already */
+			break;
+		}
+		if (ret < 0)
+			return ret;
+	}
+}
+
+static int state_parse(struct state_reader *r, struct learn_graph *g)
+{
+	struct state_edges edges = {0};
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		goto out;
+	ret = state_expect(r, YAML_STREAM_START_EVENT, "state");
+	if (ret < 0)
+		goto out;
+	/* The look-ahead limit counts bytes against characters: only right for UTF-8. */
+	if (r->event.data.stream_start.encoding != YAML_UTF8_ENCODING) {
+		ret = state_error(r, r->event.start_mark, "not UTF-8: a state file is UTF-8");
+		goto out;
+	}
+	ret = state_next(r);
+	if (ret < 0)
+		goto out;
+	if (r->event.type == YAML_STREAM_END_EVENT) {
+		ret = util_err_set(r->err, EINVAL, "%s: empty state file", r->path);
+		goto out;
+	}
+	ret = state_next(r);
+	if (ret < 0)
+		goto out;
+	if (r->event.type != YAML_MAPPING_START_EVENT) {
+		ret = state_error(r, r->event.start_mark, "expected a mapping at the top, got %s",
+				  state_event_what(r->event.type));
+		goto out;
+	}
+	ret = state_parse_root(r, g, &edges);
+	if (ret < 0)
+		goto out;
+	ret = state_next(r);
+	if (ret < 0)
+		goto out;
+	ret = state_expect(r, YAML_DOCUMENT_END_EVENT, "state");
+	if (ret < 0)
+		goto out;
+	ret = state_next(r);
+	if (ret < 0)
+		goto out;
+	if (r->event.type != YAML_STREAM_END_EVENT) {
+		ret = state_error(r, r->event.start_mark,
+				  "a state file holds one YAML document, found another");
+		goto out;
+	}
+	ret = state_add_edges(r, &edges, g);
+out:
+	state_edges_clear(&edges);
+	return ret;
+}
+
+int learn_state_load(const char *path, struct learn_graph **ret_value, struct util_err *err)
+{
+	struct state_reader r = {.path = path, .err = err};
+	struct learn_graph *g = NULL;
+	bool parser_ready = false;
+	struct stat st;
+	int ret;
+
+	r.f = fopen(path, "re");
+	if (!r.f)
+		return util_err_set(err, errno, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(r.f), &st) < 0) {
+		ret = util_err_set(err, errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = util_err_set(err, EINVAL, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > STATE_MAX_FILE) {
+		ret = util_err_set(err, EINVAL, "%s: state file too large (more than %llu bytes)",
+				   path, STATE_MAX_FILE);
+		goto out;
+	}
+	if (!yaml_parser_initialize(&r.parser)) {
+		ret = util_err_set(err, ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	parser_ready = true;
+	yaml_parser_set_input(&r.parser, state_read, &r);
+
+	g = learn_graph_new();
+	ret = state_parse(&r, g);
+	if (ret < 0)
+		goto out;
+	*ret_value = g;
+	g = NULL;
+out:
+	learn_graph_free(g);
+	if (r.have_event)
+		yaml_event_delete(&r.event);
+	if (parser_ready)
+		yaml_parser_delete(&r.parser);
+	fclose(r.f);
+	return ret;
+}
+
+/* ---- Saving ------------------------------------------------------------------------------- */
+
+/*
+ * The emitter writes into memory; the first failure is kept and later events are dropped, so
+ * the rendering code reads straight through and checks once at the end.
+ */
+struct state_out {
+	yaml_emitter_t emitter;
+	char *buf;
+	size_t len, cap;
+	const char *problem;
+};
+
+static int state_write(void *data, unsigned char *buffer, size_t size)
+{
+	struct state_out *o = data;
+
+	if (size > SIZE_MAX / 2 - o->len)
+		return 0;
+	if (o->len + size > o->cap) {
+		size_t cap = o->cap ? o->cap : 16384;
+
+		while (cap < o->len + size)
+			cap *= 2;
+		o->buf = util_reallocarray(o->buf, cap, 1);
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, buffer, size);
+	o->len += size;
+	return 1;
+}
+
+static void out_event(struct state_out *o, yaml_event_t *ev, int initialized)
+{
+	if (!initialized) {
+		if (!o->problem)
+			o->problem = "cannot build a YAML event";
+		return;
+	}
+	if (o->problem) {
+		yaml_event_delete(ev);
+		return;
+	}
+	/* yaml_emitter_emit() owns the event from here, failed or not. */
+	if (!yaml_emitter_emit(&o->emitter, ev))
+		o->problem = o->emitter.problem ? o->emitter.problem : "YAML emitter failed";
+}
+
+static void out_scalar(struct state_out *o, const char *s, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev,
+		  yaml_scalar_event_initialize(&ev, NULL, NULL, (const yaml_char_t *)s,
+					       (int)strlen(s), 1, 1, style));
+}
+
+/*
+ * Plain only when the text cannot read back as anything but a string in YAML 1.1 or 1.2 (no
+ * null, bool, number or date), otherwise double-quoted. Conservative: a digit first is only
+ * plain with a '/' in it (CIDRs), which no YAML number or date has.
+ */
+static bool state_plain_safe(const char *s)
+{
+	static const char *const words[] = {"y",     "n",  "yes", "no",	 "true",
+					    "false", "on", "off", "null"};
+	size_t n = strlen(s);
+
+	if (n == 0 || !state_is_alnum(s[0]) || s[n - 1] == ':')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!state_is_alnum(s[i]) && !strchr("._/:-", s[i]))
+			return false;
+	if (state_is_digit(s[0]))
+		return strchr(s, '/') != NULL;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(words); i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return false;
+	return true;
+}
+
+static void out_str(struct state_out *o, const char *s)
+{
+	out_scalar(o, s,
+		   state_plain_safe(s) ? YAML_PLAIN_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+}
+
+static void out_u64(struct state_out *o, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	out_scalar(o, buf, YAML_PLAIN_SCALAR_STYLE);
+}
+
+static void out_time(struct state_out *o, uint64_t ns)
+{
+	char buf[UTIL_TIME_LEN];
+
+	util_time_format(ns, buf);
+	out_scalar(o, buf, YAML_PLAIN_SCALAR_STYLE);
+}
+
+static void out_key(struct state_out *o, const char *key)
+{
+	out_scalar(o, key, YAML_PLAIN_SCALAR_STYLE);
+}
+
+static void out_mapping_start(struct state_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(
+		o, &ev,
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
+}
+
+static void out_mapping_end(struct state_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev, yaml_mapping_end_event_initialize(&ev));
+}
+
+static void out_sequence_start(struct state_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev,
+		  yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+						       YAML_BLOCK_SEQUENCE_STYLE));
+}
+
+static void out_sequence_end(struct state_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev, yaml_sequence_end_event_initialize(&ev));
+}
+
+/* Refuses what learn_state_load() would refuse, so that a saved state always loads. */
+static int state_check_graph(const struct learn_graph *g, const char *path, struct util_err *err)
+{
+	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN];
+	int field;
+
+	for (size_t i = 0; i < learn_graph_counter_count(g); i++)
+		if (!state_counter_name(learn_graph_counter_name(g, i)))
+			return util_err_set(err, EINVAL, "%s: cannot save counter \"%s\": bad name",
+					    path, state_show(learn_graph_counter_name(g, i), show));
+	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
+		const struct learn_workload *w = learn_graph_workload(g, i);
+		int ret = state_check_identity(learn_workload_kind(w), learn_workload_namespace(w),
+					       learn_workload_controller(w), learn_workload_name(w),
+					       msg, &field);
+
+		if (ret == 0 && learn_workload_label_count(w) > 0 &&
+		    learn_workload_kind(w) != LEARN_KIND_K8S &&
+		    learn_workload_kind(w) != LEARN_KIND_DOCKER) {
+			snprintf(msg, sizeof(msg), "labels are not allowed for kind %s",
+				 learn_kind_name(learn_workload_kind(w)));
+			ret = -EINVAL;
+		}
+		if (learn_workload_label_count(w) > STATE_MAX_LABELS ||
+		    learn_workload_address_count(w) > STATE_MAX_ADDRESSES) {
+			snprintf(msg, sizeof(msg), "too many labels or addresses");
+			ret = -EINVAL;
+		}
+		for (size_t j = 0; ret == 0 && j < learn_workload_label_count(w); j++)
+			ret = state_check_label(learn_workload_label_key(w, j),
+						learn_workload_label_value(w, j), msg);
+		for (size_t j = 0; ret == 0 && j < learn_workload_address_count(w); j++)
+			ret = state_check_address(learn_workload_address(w, j), msg);
+		if (ret < 0)
+			return util_err_set(err, EINVAL, "%s: cannot save workload \"%s\": %s",
+					    path, state_show(learn_workload_id(w), show), msg);
+	}
+	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
+		const struct learn_edge *e = learn_graph_edge(g, i);
+		int ret = state_check_port(learn_edge_proto(e), learn_edge_port(e), msg);
+
+		if (ret == 0 && learn_edge_last_ns(e) < learn_edge_first_ns(e)) {
+			snprintf(msg, sizeof(msg), "last seen before first seen");
+			ret = -EINVAL;
+		}
+		if (ret < 0)
+			return util_err_set(err, EINVAL, "%s: cannot save edge %s -> %s: %s", path,
+					    learn_workload_id(learn_edge_client(e)),
+					    learn_workload_id(learn_edge_server(e)), msg);
+	}
+	return 0;
+}
+
+static void state_render_workload(struct state_out *o, const struct learn_workload *w)
+{
+	out_mapping_start(o);
+	out_key(o, "id");
+	out_str(o, learn_workload_id(w));
+	out_key(o, "kind");
+	out_str(o, learn_kind_name(learn_workload_kind(w)));
+	if (*learn_workload_namespace(w)) {
+		out_key(o, "namespace");
+		out_str(o, learn_workload_namespace(w));
+	}
+	if (*learn_workload_controller(w)) {
+		out_key(o, "controller");
+		out_str(o, learn_workload_controller(w));
+	}
+	out_key(o, "name");
+	out_str(o, learn_workload_name(w));
+	if (learn_workload_label_count(w) > 0) {
+		out_key(o, "labels");
+		out_mapping_start(o);
+		for (size_t i = 0; i < learn_workload_label_count(w); i++) {
+			out_str(o, learn_workload_label_key(w, i));
+			out_str(o, learn_workload_label_value(w, i));
+		}
+		out_mapping_end(o);
+	}
+	if (learn_workload_address_count(w) > 0) {
+		out_key(o, "addresses");
+		out_sequence_start(o);
+		for (size_t i = 0; i < learn_workload_address_count(w); i++)
+			out_str(o, learn_workload_address(w, i));
+		out_sequence_end(o);
+	}
+	out_mapping_end(o);
+}
+
+static void state_render_edge(struct state_out *o, const struct learn_edge *e)
+{
+	out_mapping_start(o);
+	out_key(o, "client");
+	out_str(o, learn_workload_id(learn_edge_client(e)));
+	out_key(o, "server");
+	out_str(o, learn_workload_id(learn_edge_server(e)));
+	out_key(o, "protocol");
+	out_str(o, util_proto_name(learn_edge_proto(e)));
+	out_key(o, "port");
+	out_u64(o, learn_edge_port(e));
+	out_key(o, "connections");
+	out_u64(o, learn_edge_connections(e));
+	out_key(o, "first-seen");
+	out_time(o, learn_edge_first_ns(e));
+	out_key(o, "last-seen");
+	out_time(o, learn_edge_last_ns(e));
+	out_mapping_end(o);
+}
+
+static void state_render(struct state_out *o, const struct learn_graph *g)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	out_event(o, &ev, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
+	out_mapping_start(o);
+
+	out_key(o, "flowlock-state");
+	out_u64(o, LEARN_STATE_VERSION);
+
+	out_key(o, "counters");
+	out_mapping_start(o);
+	for (size_t i = 0; i < learn_graph_counter_count(g); i++) {
+		out_str(o, learn_graph_counter_name(g, i));
+		out_u64(o, learn_graph_counter_value(g, i));
+	}
+	out_mapping_end(o);
+
+	out_key(o, "workloads");
+	out_sequence_start(o);
+	for (size_t i = 0; i < learn_graph_workload_count(g); i++)
+		state_render_workload(o, learn_graph_workload(g, i));
+	out_sequence_end(o);
+
+	out_key(o, "edges");
+	out_sequence_start(o);
+	for (size_t i = 0; i < learn_graph_edge_count(g); i++)
+		state_render_edge(o, learn_graph_edge(g, i));
+	out_sequence_end(o);
+
+	out_mapping_end(o);
+	out_event(o, &ev, yaml_document_end_event_initialize(&ev, 1));
+	out_event(o, &ev, yaml_stream_end_event_initialize(&ev));
+	if (!o->problem && !yaml_emitter_flush(&o->emitter))
+		o->problem = o->emitter.problem ? o->emitter.problem : "YAML emitter failed";
+}
+
+static int state_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fsync of the directory makes the rename itself durable. */
+static int state_sync_dir(const char *path)
+{
+	char *dir = util_strdup(path), *slash = strrchr(dir, '/');
+	const char *d = ".";
+	int fd, ret = 0;
+
+	if (slash == dir)
+		d = "/";
+	else if (slash) {
+		*slash = '\0';
+		d = dir;
+	}
+	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		ret = -errno;
+	else if (fsync(fd) < 0 && errno != EINVAL) /* EINVAL: the file system cannot sync dirs */
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
+int learn_state_save(const struct learn_graph *g, const char *path, struct util_err *err)
+{
+	struct state_out o = {0};
+	char *tmp = NULL;
+	struct stat st;
+	mode_t mode = 0644;
+	int fd = -1, ret;
+
+	ret = state_check_graph(g, path, err);
+	if (ret < 0)
+		return ret;
+
+	if (!yaml_emitter_initialize(&o.emitter))
+		return util_err_set(err, ENOMEM, "%s: out of memory", path);
+	yaml_emitter_set_output(&o.emitter, state_write, &o);
+	yaml_emitter_set_unicode(&o.emitter, 1);
+	yaml_emitter_set_width(&o.emitter, -1); /* never fold a long id over two lines */
+	yaml_emitter_set_indent(&o.emitter, 2);
+	yaml_emitter_set_break(&o.emitter, YAML_LN_BREAK);
+	state_render(&o, g);
+	yaml_emitter_delete(&o.emitter);
+	if (o.problem) {
+		ret = util_err_set(err, EINVAL, "%s: cannot render YAML: %s", path, o.problem);
+		goto out;
+	}
+
+	/* The state describes the cluster's topology, not secrets: readable like the policies. */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		mode = st.st_mode & 07777; /* keep what the user chose for an existing state */
+	tmp = util_asprintf("%s.tmp.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = util_err_set(err, errno, "%s: creating a temporary file: %s", path,
+				   strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, mode) < 0) {
+		ret = util_err_set(err, errno, "%s: chmod: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = state_write_all(fd, o.buf, o.len);
+	if (ret < 0) {
+		ret = util_err_set(err, ret, "%s: writing: %s", path, strerror(-ret));
+		goto out;
+	}
+	if (fsync(fd) < 0) {
+		ret = util_err_set(err, errno, "%s: fsync: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = close(fd);
+	fd = -1;
+	if (ret < 0) {
+		ret = util_err_set(err, errno, "%s: closing: %s", path, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		ret = util_err_set(err, errno, "%s: rename: %s", path, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL; /* renamed: nothing to clean up any more */
+	ret = state_sync_dir(path);
+	if (ret < 0)
+		ret = util_err_set(err, ret, "%s: fsync of the directory: %s", path,
+				   strerror(-ret));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		(void)unlink(tmp);
+		free(tmp);
+	}
+	free(o.buf);
+	return ret;
+}
