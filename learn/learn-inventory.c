@@ -1578,7 +1578,23 @@ static void inv_rebuild(struct learn_inventory *inv)
 
 		for (size_t j = 0; j < batch->n_pods; j++) {
 			struct inv_pod *p = &batch->pods[j];
+			char ip[INET6_ADDRSTRLEN] = "";
 
+			/*
+			 * NetworkPolicy does not apply to hostNetwork pods: they are their node,
+			 * and a Service that selects them leads to the node.
+			 */
+			if (p->host_network) {
+				if (!p->node && p->ips.n > 0)
+					(void)inet_ntop(p->ips.v[0].family, p->ips.v[0].bytes, ip,
+							sizeof(ip));
+				if (p->node || *ip) {
+					e = inv_workload(inv, LEARN_KIND_NODE, "", "",
+							 p->node ? p->node : ip);
+					p->w = e->w;
+					continue;
+				}
+			}
 			e = inv_workload(inv, LEARN_KIND_K8S, p->ns, p->controller, p->owner);
 			inv_workload_intersect(e, p);
 			p->w = e->w;

@@ -106,15 +106,13 @@ static const struct {
 	const char *ids[20];
 } workload_cases[] = {
 	{SET_K8S,
-	 {"k8s:kube-system/daemonset/fluent-bit", "k8s:kube-system/daemonset/kube-proxy",
-	  "k8s:kube-system/deployment/coredns", "k8s:kube-system/node/kind-control-plane",
+	 {"k8s:kube-system/daemonset/fluent-bit", "k8s:kube-system/deployment/coredns",
 	  "k8s:payments/cronjob/settlement", "k8s:payments/deployment/payments-api",
 	  "k8s:payments/job/db-migrate", "k8s:shop/deployment/cart", "k8s:shop/deployment/frontend",
 	  "k8s:shop/pod/debug", "k8s:shop/replicaset/legacy-worker", "k8s:shop/statefulset/redis",
 	  "node:kind-control-plane", "node:kind-worker"}},
 	{SET_K8S_JSON,
-	 {"k8s:kube-system/daemonset/fluent-bit", "k8s:kube-system/daemonset/kube-proxy",
-	  "k8s:kube-system/deployment/coredns", "k8s:kube-system/node/kind-control-plane",
+	 {"k8s:kube-system/daemonset/fluent-bit", "k8s:kube-system/deployment/coredns",
 	  "k8s:payments/cronjob/settlement", "k8s:payments/deployment/payments-api",
 	  "k8s:payments/job/db-migrate", "k8s:shop/deployment/cart", "k8s:shop/deployment/frontend",
 	  "k8s:shop/pod/debug", "k8s:shop/replicaset/legacy-worker", "k8s:shop/statefulset/redis",
@@ -125,8 +123,7 @@ static const struct {
 	 {"docker:shop/db", "docker:shop/web", "docker:toolbox", "docker:toolbox-new"}},
 	{SET_MIXED,
 	 {"docker:shop/db", "docker:shop/web", "docker:toolbox",
-	  "k8s:kube-system/daemonset/fluent-bit", "k8s:kube-system/daemonset/kube-proxy",
-	  "k8s:kube-system/deployment/coredns", "k8s:kube-system/node/kind-control-plane",
+	  "k8s:kube-system/daemonset/fluent-bit", "k8s:kube-system/deployment/coredns",
 	  "k8s:payments/cronjob/settlement", "k8s:payments/deployment/payments-api",
 	  "k8s:payments/job/db-migrate", "k8s:shop/deployment/cart", "k8s:shop/deployment/frontend",
 	  "k8s:shop/pod/debug", "k8s:shop/replicaset/legacy-worker", "k8s:shop/statefulset/redis",
@@ -162,10 +159,8 @@ static const struct {
 	/* pod-template-hash dropped */
 	{SET_K8S, "k8s:kube-system/deployment/coredns", "k8s-app=kube-dns"},
 	/* controller-revision-hash and pod-template-generation dropped */
-	{SET_K8S, "k8s:kube-system/daemonset/kube-proxy", "k8s-app=kube-proxy"},
 	{SET_K8S, "k8s:kube-system/daemonset/fluent-bit",
 	 "app.kubernetes.io/instance=fluent-bit,app.kubernetes.io/name=fluent-bit"},
-	{SET_K8S, "k8s:kube-system/node/kind-control-plane", "component=etcd,tier=control-plane"},
 	/* canary=true is on one replica only: not in the intersection */
 	{SET_K8S, "k8s:shop/deployment/frontend",
 	 "app=frontend,app.kubernetes.io/part-of=shop,tier=web"},
@@ -421,7 +416,7 @@ START_TEST(test_external)
 				 ext_cases[_i].id + strlen("external:"));
 	}
 	/* externals are not inventory workloads */
-	ck_assert_uint_eq(learn_inventory_workload_count(inv), 14);
+	ck_assert_uint_eq(learn_inventory_workload_count(inv), 12);
 	learn_inventory_free(inv);
 }
 END_TEST
@@ -498,7 +493,7 @@ START_TEST(test_bad)
 	assert_one_line(err.msg);
 
 	/* what was loaded before is untouched; the valid pods before the bad one were not taken */
-	ck_assert_uint_eq(learn_inventory_workload_count(inv), 14);
+	ck_assert_uint_eq(learn_inventory_workload_count(inv), 12);
 	ck_assert_str_eq(learn_workload_id(learn_inventory_resolve_client(inv, &kept)),
 			 "k8s:shop/deployment/frontend");
 	ck_assert_str_eq(learn_workload_id(learn_inventory_resolve_client(inv, &fresh)),
