@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* capture-tracker.c - folds decoded packets into two-way flows and reports each one directed. */
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "capture/capture.h"
+
+/*
+ * Keys are small fixed-size structs of whole 4-byte words. Each 8-byte word gets its own odd
+ * multiplier, so the multiplications run in parallel, then one avalanche mixes the sum: several
+ * times faster than uthash's default Jenkins hash, and this runs once per packet.
+ */
+static inline uint32_t tracker_hash(const void *key, size_t len)
+{
+	/* Enough for the largest key (40 bytes); the loop unrolls for each constant length. */
+	static const uint64_t mul[6] = {
+		0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
+		0xd6e8feb86659fd93ULL, 0xff51afd7ed558ccdULL, 0xc4ceb9fe1a85ec53ULL,
+	};
+	const uint8_t *p = key;
+	uint64_t h = len, w;
+	size_t i = 0;
+
+	for (; len >= 8 && i < UTIL_ARRAY_SIZE(mul) - 1; len -= 8, p += 8, i++) {
+		memcpy(&w, p, 8);
+		h += (w ^ (w >> 29)) * mul[i];
+	}
+	if (len >= 4) {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		h += v * mul[i];
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = tracker_hash((keyptr), (keylen)))
+#define uthash_fatal(msg)		     abort()
+#include <uthash.h>
+
+/*
+ * Who opened a flow is decided when the flow is reported, so that everything seen meanwhile
+ * counts. The rules, strongest first (enum capture_how):
+ *
+ *  1. HANDSHAKE: the sender of a bare SYN (SYN without ACK) is the client; else the sender of
+ *     SYN+ACK is the server. Likewise SCTP INIT (client) / INIT ACK (server), and ICMP echo
+ *     request (client) / echo reply (server).
+ *  2. LISTENER: an endpoint (address, protocol, port) seen earlier in the stream as the server
+ *     of a handshake (it sent SYN+ACK or INIT ACK) is the server.
+ *  3. PORTS: port classes well-known (< 1024) < registered (1024..32767) < ephemeral
+ *     (>= 32768); the endpoint in the lower class is the server, and within one class the lower
+ *     port number.
+ *  4. FIRST: the ports are equal: the sender of the first packet seen is the client.
+ *
+ * All timing follows packet timestamps, never the wall clock, so a capture file gives the same
+ * flows however fast it is read.
+ */
+
+#define NS_PER_SEC	   1000000000ULL
+#define IDLE_TIMEOUT_TCP   (300 * NS_PER_SEC)
+#define IDLE_TIMEOUT_OTHER (120 * NS_PER_SEC)
+/* A closed TCP flow absorbs stragglers (the last ACK, retransmitted FINs) this long. */
+#define CLOSED_LINGER (10 * NS_PER_SEC)
+/* Expiry walks the whole table, so it runs at most this often in packet time. */
+#define SCAN_INTERVAL (5 * NS_PER_SEC)
+/*
+ * Recently used flows by hash: a hit touches only memory that is already hot, where the hash
+ * table's chains would miss the cache once it holds many (lingering, idle) flows.
+ */
+#define RECENT_SLOTS 1024
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+#define SCTP_INIT     1
+#define SCTP_INIT_ACK 2
+
+#define ICMP_ECHO_REPLY	   0
+#define ICMP_ECHO_REQUEST  8
+#define ICMP6_ECHO_REQUEST 128
+#define ICMP6_ECHO_REPLY   129
+
+/* What one side of a flow has sent. */
+enum side_flag {
+	SENT_SYN = 1 << 0,	/* a bare SYN: it opened the connection */
+	SENT_SYN_ACK = 1 << 1,	/* it accepted one */
+	SENT_INIT = 1 << 2,	/* SCTP INIT */
+	SENT_INIT_ACK = 1 << 3, /* SCTP INIT ACK */
+	SENT_ECHO_REQ = 1 << 4, /* ICMP or ICMPv6 echo request */
+	SENT_ECHO_REP = 1 << 5, /* ICMP or ICMPv6 echo reply */
+	SENT_FIN = 1 << 6,
+};
+
+/*
+ * The two endpoints in canonical order (see endpoint_le()), so both directions of a flow find the
+ * same entry. Fixed size with its padding always zero: the hash and compare read every byte.
+ */
+struct flow_key {
+	uint8_t a[16];
+	uint8_t b[16];
+	uint16_t a_port;
+	uint16_t b_port;
+	uint8_t proto;
+	uint8_t family;
+	uint8_t pad[2];
+};
+/* tracker_hash() and flow_key_equal() read the key as whole 8-byte words. */
+_Static_assert(sizeof(struct flow_key) == 40 && offsetof(struct flow_key, a_port) == 32,
+	       "flow_key is five 8-byte words, the last one starting at a_port");
+
+/* What the per-packet path touches comes first, next to the key, to share its cache lines. */
+struct flow {
+	struct flow_key key;
+	uint64_t last_ns;
+	uint64_t packets;
+	uint8_t sent[2];    /* enum side_flag, per side: 0 is a, 1 is b */
+	uint8_t first_side; /* who sent the first packet seen */
+	bool rst;
+	bool closed;
+	uint64_t first_ns, closed_ns;
+	UT_hash_handle hh;
+};
+
+/* An endpoint that accepted a handshake; the set grows with servers, not with packets. */
+struct listener_key {
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t proto;
+	uint8_t family;
+};
+
+struct listener {
+	struct listener_key key;
+	UT_hash_handle hh;
+};
+
+struct capture_tracker {
+	capture_flow_fn fn;
+	void *userdata;
+	struct flow *flows;
+	struct listener *listeners;
+	struct flow *recent[RECENT_SLOTS];
+	uint64_t next_scan_ns;
+	size_t n_flows;
+};
+
+struct capture_tracker *capture_tracker_new(capture_flow_fn fn, void *userdata)
+{
+	struct capture_tracker *t = util_zalloc(sizeof(*t));
+
+	t->fn = fn;
+	t->userdata = userdata;
+	return t;
+}
+
+static void listener_key_make(struct listener_key *k, const struct flow_key *fk, int side)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, side ? fk->b : fk->a, sizeof(k->addr));
+	k->port = side ? fk->b_port : fk->a_port;
+	k->proto = fk->proto;
+	k->family = fk->family;
+}
+
+static void listener_add(struct capture_tracker *t, const struct flow_key *fk, int side)
+{
+	struct listener_key k;
+	struct listener *l;
+
+	listener_key_make(&k, fk, side);
+	HASH_FIND(hh, t->listeners, &k, sizeof(k), l);
+	if (l)
+		return;
+	l = util_zalloc(sizeof(*l));
+	l->key = k;
+	HASH_ADD(hh, t->listeners, key, sizeof(l->key), l);
+}
+
+static bool listener_has(const struct capture_tracker *t, const struct flow_key *fk, int side)
+{
+	struct listener_key k;
+	struct listener *l;
+
+	listener_key_make(&k, fk, side);
+	HASH_FIND(hh, t->listeners, &k, sizeof(k), l);
+	return l != NULL;
+}
+
+static int port_class(uint16_t port)
+{
+	if (port < 1024)
+		return 0;
+	if (port < 32768)
+		return 1;
+	return 2;
+}
+
+/* Returns the index of the server side, -1 when only one side claims nothing conclusive. */
+static int server_by_flag(const struct flow *f, uint8_t client_flag, uint8_t server_flag)
+{
+	bool c0 = f->sent[0] & client_flag, c1 = f->sent[1] & client_flag;
+	bool s0 = f->sent[0] & server_flag, s1 = f->sent[1] & server_flag;
+
+	if (c0 != c1)
+		return c0 ? 1 : 0;
+	if (s0 != s1)
+		return s0 ? 0 : 1;
+	return -1;
+}
+
+static int flow_server(const struct capture_tracker *t, const struct flow *f,
+		       enum capture_how *ret_how)
+{
+	const struct flow_key *k = &f->key;
+	int server = -1;
+	bool l0, l1;
+
+	switch (k->proto) {
+	case IPPROTO_TCP:
+		server = server_by_flag(f, SENT_SYN, SENT_SYN_ACK);
+		break;
+	case IPPROTO_SCTP:
+		server = server_by_flag(f, SENT_INIT, SENT_INIT_ACK);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		server = server_by_flag(f, SENT_ECHO_REQ, SENT_ECHO_REP);
+		break;
+	}
+	if (server >= 0) {
+		*ret_how = CAPTURE_HOW_HANDSHAKE;
+		return server;
+	}
+
+	l0 = listener_has(t, k, 0);
+	l1 = listener_has(t, k, 1);
+	if (l0 != l1) {
+		*ret_how = CAPTURE_HOW_LISTENER;
+		return l0 ? 0 : 1;
+	}
+
+	if (port_class(k->a_port) != port_class(k->b_port)) {
+		*ret_how = CAPTURE_HOW_PORTS;
+		return port_class(k->a_port) < port_class(k->b_port) ? 0 : 1;
+	}
+	if (k->a_port != k->b_port) {
+		*ret_how = CAPTURE_HOW_PORTS;
+		return k->a_port < k->b_port ? 0 : 1;
+	}
+
+	*ret_how = CAPTURE_HOW_FIRST;
+	return f->first_side ? 0 : 1;
+}
+
+static void flow_report(struct capture_tracker *t, struct flow *f)
+{
+	const struct flow_key *k = &f->key;
+	struct capture_flow out = {
+		.proto = k->proto,
+		.first_ns = f->first_ns,
+		.last_ns = f->last_ns,
+		.packets = f->packets,
+	};
+	int server = flow_server(t, f, &out.how);
+
+	out.client.family = k->family;
+	out.server.family = k->family;
+	memcpy(out.client.bytes, server ? k->a : k->b, sizeof(out.client.bytes));
+	memcpy(out.server.bytes, server ? k->b : k->a, sizeof(out.server.bytes));
+	if (k->proto != IPPROTO_ICMP && k->proto != IPPROTO_ICMPV6)
+		out.port = server ? k->b_port : k->a_port;
+	t->fn(&out, t->userdata);
+}
+
+static void flow_remove(struct capture_tracker *t, struct flow *f)
+{
+	struct flow **slot = &t->recent[f->hh.hashv % RECENT_SLOTS];
+
+	if (*slot == f)
+		*slot = NULL;
+	HASH_DEL(t->flows, f);
+	t->n_flows--;
+	free(f);
+}
+
+static void flow_end(struct capture_tracker *t, struct flow *f)
+{
+	flow_report(t, f);
+	flow_remove(t, f);
+}
+
+static bool flow_expired(const struct flow *f, uint64_t now)
+{
+	uint64_t idle = f->key.proto == IPPROTO_TCP ? IDLE_TIMEOUT_TCP : IDLE_TIMEOUT_OTHER;
+
+	/* Packets from several interfaces may arrive slightly out of order: never underflow. */
+	if (f->closed && now >= f->closed_ns && now - f->closed_ns >= CLOSED_LINGER)
+		return true;
+	return now >= f->last_ns && now - f->last_ns >= idle;
+}
+
+static void tracker_expire(struct capture_tracker *t, uint64_t now)
+{
+	struct flow *f, *tmp;
+
+	HASH_ITER (hh, t->flows, f, tmp) {
+		if (flow_expired(f, now))
+			flow_end(t, f);
+	}
+	t->next_scan_ns = now + SCAN_INTERVAL;
+}
+
+/*
+ * Any total order of the endpoints makes a canonical key, so compare the addresses as two
+ * native words rather than byte by byte: no call, and selects instead of branches on the path
+ * that every packet takes in a random direction.
+ */
+static inline bool endpoint_le(const uint8_t *x, uint16_t xport, const uint8_t *y, uint16_t yport)
+{
+	uint64_t x0, x1, y0, y1;
+
+	memcpy(&x0, x, 8);
+	memcpy(&x1, x + 8, 8);
+	memcpy(&y0, y, 8);
+	memcpy(&y1, y + 8, 8);
+	if (x0 != y0)
+		return x0 < y0;
+	if (x1 != y1)
+		return x1 < y1;
+	return xport <= yport;
+}
+
+/*
+ * The last key word (ports, protocol, family, padding) is assembled in a register and stored
+ * whole: the hash and the compare read the key back as 8-byte words, and a word load that spans
+ * several narrow stores cannot be forwarded from them and stalls.
+ */
+static inline uint64_t flow_key_tail(uint16_t a_port, uint16_t b_port, uint8_t proto,
+				     uint8_t family)
+{
+	struct {
+		uint16_t a_port, b_port;
+		uint8_t proto, family, pad[2];
+	} tail = {a_port, b_port, proto, family, {0, 0}};
+	uint64_t w;
+
+	memcpy(&w, &tail, sizeof(w));
+	return w;
+}
+
+/* Fills the canonical key; returns the side (0 a, 1 b) that sent p. */
+static int flow_key_make(struct flow_key *k, const struct capture_packet *p)
+{
+	int side = !endpoint_le(p->src.bytes, p->sport, p->dst.bytes, p->dport);
+	const struct capture_addr *a = side ? &p->dst : &p->src, *b = side ? &p->src : &p->dst;
+	uint64_t tail = flow_key_tail(side ? p->dport : p->sport, side ? p->sport : p->dport,
+				      p->proto, p->src.family);
+
+	memcpy(k->a, a->bytes, sizeof(k->a));
+	memcpy(k->b, b->bytes, sizeof(k->b));
+	memcpy(&k->a_port, &tail, sizeof(tail));
+	return side;
+}
+
+static inline bool flow_key_equal(const struct flow_key *x, const struct flow_key *y)
+{
+	uint64_t d = 0, u, v;
+
+	for (size_t i = 0; i < sizeof(*x); i += 8) {
+		memcpy(&u, (const uint8_t *)x + i, 8);
+		memcpy(&v, (const uint8_t *)y + i, 8);
+		d |= u ^ v;
+	}
+	return d == 0;
+}
+
+static uint8_t packet_flags(const struct capture_packet *p)
+{
+	switch (p->proto) {
+	case IPPROTO_TCP:
+		if ((p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN)
+			return SENT_SYN | (p->tcp_flags & TCP_FIN ? SENT_FIN : 0);
+		if ((p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_SYN | TCP_ACK))
+			return SENT_SYN_ACK;
+		return p->tcp_flags & TCP_FIN ? SENT_FIN : 0;
+	case IPPROTO_SCTP:
+		if (p->l4_type == SCTP_INIT)
+			return SENT_INIT;
+		if (p->l4_type == SCTP_INIT_ACK)
+			return SENT_INIT_ACK;
+		return 0;
+	case IPPROTO_ICMP:
+		return p->l4_type == ICMP_ECHO_REQUEST ? SENT_ECHO_REQ
+		       : p->l4_type == ICMP_ECHO_REPLY ? SENT_ECHO_REP
+						       : 0;
+	case IPPROTO_ICMPV6:
+		return p->l4_type == ICMP6_ECHO_REQUEST ? SENT_ECHO_REQ
+		       : p->l4_type == ICMP6_ECHO_REPLY ? SENT_ECHO_REP
+							: 0;
+	default:
+		return 0;
+	}
+}
+
+void capture_tracker_add(struct capture_tracker *t, const struct capture_packet *p, uint64_t ts_ns)
+{
+	struct flow_key k;
+	struct flow *f;
+	uint32_t hashv;
+	uint8_t flags;
+	int side;
+
+	if (ts_ns >= t->next_scan_ns) {
+		/* The first packet only arms the timer: nothing can have expired yet. */
+		if (t->next_scan_ns != 0)
+			tracker_expire(t, ts_ns);
+		else
+			t->next_scan_ns = ts_ns + SCAN_INTERVAL;
+	}
+
+	side = flow_key_make(&k, p);
+	hashv = tracker_hash(&k, sizeof(k));
+	f = t->recent[hashv % RECENT_SLOTS];
+	if (!f || !flow_key_equal(&f->key, &k)) {
+		HASH_FIND_BYHASHVALUE(hh, t->flows, &k, sizeof(k), hashv, f);
+		if (f)
+			t->recent[hashv % RECENT_SLOTS] = f;
+	}
+	flags = packet_flags(p);
+
+	/* A new bare SYN on a closed connection is the port being reused: a new flow. */
+	if (f && f->closed && (flags & SENT_SYN)) {
+		flow_end(t, f);
+		f = NULL;
+	}
+	if (!f) {
+		f = util_zalloc(sizeof(*f));
+		f->key = k;
+		f->first_ns = ts_ns;
+		f->first_side = (uint8_t)side;
+		HASH_ADD_BYHASHVALUE(hh, t->flows, key, sizeof(f->key), hashv, f);
+		t->n_flows++;
+		t->recent[hashv % RECENT_SLOTS] = f;
+	}
+
+	if (ts_ns > f->last_ns)
+		f->last_ns = ts_ns;
+	f->packets++;
+	f->sent[side] |= flags;
+	if (flags & (SENT_SYN_ACK | SENT_INIT_ACK))
+		listener_add(t, &k, side);
+	if (p->proto == IPPROTO_TCP && !f->closed) {
+		if (p->tcp_flags & TCP_RST)
+			f->rst = true;
+		if (f->rst || ((f->sent[0] & SENT_FIN) && (f->sent[1] & SENT_FIN))) {
+			f->closed = true;
+			f->closed_ns = ts_ns;
+		}
+	}
+}
+
+static void flows_free(struct capture_tracker *t)
+{
+	struct flow *f = t->flows, *next;
+
+	/* Everything goes: drop the buckets, then walk the items' own list, unlinking nothing. */
+	HASH_CLEAR(hh, t->flows);
+	for (; f; f = next) {
+		next = f->hh.next;
+		free(f);
+	}
+	memset(t->recent, 0, sizeof(t->recent));
+	t->n_flows = 0;
+}
+
+void capture_tracker_flush(struct capture_tracker *t)
+{
+	for (struct flow *f = t->flows; f; f = f->hh.next)
+		flow_report(t, f);
+	flows_free(t);
+}
+
+size_t capture_tracker_open_flows(const struct capture_tracker *t)
+{
+	return t->n_flows;
+}
+
+struct capture_tracker *capture_tracker_free(struct capture_tracker *t)
+{
+	struct listener *l, *next;
+
+	if (!t)
+		return NULL;
+	flows_free(t);
+	l = t->listeners;
+	HASH_CLEAR(hh, t->listeners);
+	for (; l; l = next) {
+		next = l->hh.next;
+		free(l);
+	}
+	free(t);
+	return NULL;
+}
