@@ -62,9 +62,16 @@ static void conn_start(struct conn *c, uint32_t edges, uint16_t *ephemeral)
 
 static void build(uint8_t *pkt, const struct conn *c)
 {
-	/* steps: 0 SYN, 1 SYN-ACK, 2 ACK, data..., last-3 FIN, last-2 FIN-ACK, last-1 ACK */
-	bool from_client = c->step == 0 || c->step == 2 || c->step == c->steps - 3 ||
-			   c->step == c->steps - 1 || (c->step > 2 && c->step % 2 == 1);
+	/* steps: 0 SYN, 1 SYN-ACK, 2 ACK, data (alternating), FIN, FIN-ACK (server), ACK */
+	uint32_t last = c->steps - 1;
+	bool from_client;
+
+	if (c->step == 0 || c->step == 2 || c->step == last - 2 || c->step == last)
+		from_client = true;
+	else if (c->step == 1 || c->step == last - 1)
+		from_client = false;
+	else
+		from_client = c->step % 2 == 1;
 	uint8_t flags = 0x10;
 	uint8_t *ip = pkt + 14, *tcp = ip + 20;
 	uint32_t src = from_client ? c->client : c->server;
@@ -74,9 +81,9 @@ static void build(uint8_t *pkt, const struct conn *c)
 		flags = 0x02;
 	else if (c->step == 1)
 		flags = 0x12;
-	else if (c->step == c->steps - 3 || c->step == c->steps - 2)
+	else if (c->step == last - 2 || c->step == last - 1)
 		flags = 0x11;
-	else if (c->step > 2)
+	else if (c->step > 2 && c->step < last)
 		flags = 0x18;
 
 	memset(pkt, 0, PKT_LEN);

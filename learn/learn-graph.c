@@ -11,6 +11,11 @@ struct graph_node {
 	char *id;		  /* the node's own copy: w may be replaced and freed */
 	struct learn_workload *w; /* replaced when a newer inventory describes the same id */
 	UT_hash_handle hh;	  /* keyed by id */
+	/*
+	 * Also keyed by the pointer w, which is what attribution holds for every flow: no string
+	 * to hash. Safe because the node holds a reference, so w cannot be freed and reused.
+	 */
+	UT_hash_handle hh_ptr;
 };
 
 struct edge_key {
@@ -35,6 +40,7 @@ struct graph_counter {
 
 struct learn_graph {
 	struct graph_node *nodes;
+	struct graph_node *nodes_by_ptr;
 	struct learn_edge *edges;
 	struct graph_counter *counters; /* sorted by name */
 	size_t n_counters;
@@ -92,25 +98,46 @@ static struct graph_node *graph_find_node(const struct learn_graph *g, const cha
 	return n;
 }
 
+static struct graph_node *graph_find_node_ptr(const struct learn_graph *g,
+					      const struct learn_workload *w)
+{
+	struct graph_node *n;
+
+	HASH_FIND(hh_ptr, g->nodes_by_ptr, &w, sizeof(w), n);
+	return n;
+}
+
 const struct learn_workload *learn_graph_add_workload(struct learn_graph *g,
 						      struct learn_workload *w)
 {
-	struct graph_node *n = graph_find_node(g, learn_workload_id(w));
+	struct graph_node *n = graph_find_node_ptr(g, w);
 
+	if (n)
+		return n->w;
+	n = graph_find_node(g, learn_workload_id(w));
 	if (n) {
-		if (n->w != w) {
-			learn_workload_ref(w);
-			learn_workload_unref(n->w);
-			n->w = w;
-		}
+		HASH_DELETE(hh_ptr, g->nodes_by_ptr, n);
+		learn_workload_ref(w);
+		learn_workload_unref(n->w);
+		n->w = w;
+		HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
 		return n->w;
 	}
 	n = util_zalloc(sizeof(*n));
 	n->id = util_strdup(learn_workload_id(w));
 	n->w = learn_workload_ref(w);
 	HASH_ADD_KEYPTR(hh, g->nodes, n->id, strlen(n->id), n);
+	HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
 	g->nodes_dirty = true;
 	return n->w;
+}
+
+/* The graph's own node for w: by pointer when w is the graph's instance, else by id. */
+static struct graph_node *graph_node_of(const struct learn_graph *g, const struct learn_workload *w)
+{
+	struct graph_node *n = graph_find_node_ptr(g, w);
+
+	return n ? n : graph_find_node(g, learn_workload_id(w));
 }
 
 const struct learn_workload *learn_graph_find_workload(const struct learn_graph *g, const char *id)
@@ -128,8 +155,8 @@ void learn_graph_add_edge(struct learn_graph *g, const struct learn_workload *cl
 	struct learn_edge *e;
 
 	memset(&key, 0, sizeof(key));
-	key.client = graph_find_node(g, learn_workload_id(client));
-	key.server = graph_find_node(g, learn_workload_id(server));
+	key.client = graph_node_of(g, client);
+	key.server = graph_node_of(g, server);
 	key.proto = proto;
 	key.port = port;
 	if (!key.client || !key.server)

@@ -151,8 +151,15 @@ struct inv_svc {
 	UT_hash_handle hh;
 };
 
+/* The masked address and its prefix length: a binary key, so a lookup formats nothing. */
+struct inv_ext_key {
+	struct capture_addr masked;
+	uint8_t prefix;
+};
+
 struct inv_ext {
-	struct learn_workload *w; /* one reference, keyed by its name (the CIDR) */
+	struct inv_ext_key key;
+	struct learn_workload *w; /* one reference */
 	UT_hash_handle hh;
 };
 
@@ -1747,31 +1754,37 @@ struct learn_workload *learn_inventory_workload(const struct learn_inventory *in
 	return i < inv->n_view ? inv->view[i] : NULL;
 }
 
-/* An address nobody in the inventory owns, aggregated to the external prefix; cached by CIDR. */
+/*
+ * An address nobody in the inventory owns, aggregated to the external prefix. Cached by the
+ * masked address: this runs for every flow that leaves the inventory, so it must not format.
+ */
 static struct learn_workload *inv_external(struct learn_inventory *inv,
 					   const struct capture_addr *a)
 {
 	unsigned prefix = a->family == AF_INET ? inv->prefix4 : inv->prefix6;
 	size_t nbytes = a->family == AF_INET ? 4 : 16;
 	char cidr[INET6_ADDRSTRLEN + 8];
-	struct capture_addr masked = *a;
+	struct inv_ext_key key;
 	struct inv_ext *x;
 
+	memset(&key, 0, sizeof(key));
+	key.masked = *a;
+	key.prefix = (uint8_t)prefix;
 	for (size_t i = 0; i < nbytes; i++) {
 		unsigned bits = prefix > 8 * i ? prefix - 8 * (unsigned)i : 0;
 
 		if (bits < 8)
-			masked.bytes[i] &= (uint8_t)(0xff00u >> bits);
+			key.masked.bytes[i] &= (uint8_t)(0xff00u >> bits);
 	}
-	inv_addr_cidr(&masked, prefix, cidr, sizeof(cidr));
-	HASH_FIND_STR(inv->externals, cidr, x);
+	HASH_FIND(hh, inv->externals, &key, sizeof(key), x);
 	if (x)
 		return x->w;
+	inv_addr_cidr(&key.masked, prefix, cidr, sizeof(cidr));
 	x = util_zalloc(sizeof(*x));
+	x->key = key;
 	x->w = learn_workload_new(LEARN_KIND_EXTERNAL, "", "", cidr);
 	learn_workload_add_address(x->w, cidr);
-	HASH_ADD_KEYPTR(hh, inv->externals, learn_workload_name(x->w),
-			strlen(learn_workload_name(x->w)), x);
+	HASH_ADD(hh, inv->externals, key, sizeof(x->key), x);
 	return x->w;
 }
 
