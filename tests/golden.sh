@@ -45,8 +45,10 @@ run_case() {
 	[ -f "$dir/args" ] && read -r -a extra <"$dir/args" && args+=("${extra[@]}")
 
 	local state=$tmp/$name.state.yaml
+	local rc
 	"$flowlock" learn -q "${args[@]}" --state "$state" 2>"$tmp/err"
-	expect "$name: learn exits 0 ($(head -c 200 "$tmp/err"))" [ $? -eq 0 ]
+	rc=$?
+	expect "$name: learn exits 0 ($(head -c 200 "$tmp/err"))" [ $rc -eq 0 ]
 	check "$name: state" "$dir/expected-state.yaml" "$state"
 	"$flowlock" emit --format k8s "$state" >"$tmp/k8s.yaml" 2>"$tmp/k8s.err"
 	check "$name: k8s" "$dir/expected-policies.yaml" "$tmp/k8s.yaml"
@@ -81,7 +83,21 @@ run_case() {
 	# A structural check of the policies against the Kubernetes API models, where available.
 	if [ -n "$py" ]; then
 		"$py" "$root/tests/validate-netpol.py" "$tmp/k8s.yaml" "$tmp/k8s-dns.yaml"
-		expect "$name: policies validate as networking.k8s.io/v1" [ $? -eq 0 ]
+		rc=$?
+		expect "$name: policies validate as networking.k8s.io/v1" [ $rc -eq 0 ]
+	fi
+	# The proof: allowed == observed over every pod pair and port (needs a kubectl inventory).
+	local kinv
+	kinv=$(grep -l '^kind: List' "$dir"/inventory* 2>/dev/null | head -n 1)
+	if [ -n "$py" ] && [ -n "$kinv" ]; then
+		"$py" "$root/tests/policy-oracle.py" "$kinv" "$tmp/graph.json" "$tmp/k8s.yaml" 2>"$tmp/oracle"
+		rc=$?
+		[ $rc -eq 0 ] || head -n 20 "$tmp/oracle"
+		expect "$name: policies allow exactly what was observed ($(tail -n 1 "$tmp/oracle"))" [ $rc -eq 0 ]
+		"$py" "$root/tests/policy-oracle.py" "$kinv" "$tmp/graph.json" "$tmp/k8s-dns.yaml" --allow-dns 2>"$tmp/oracle"
+		rc=$?
+		[ $rc -eq 0 ] || head -n 20 "$tmp/oracle"
+		expect "$name: --allow-dns policies allow exactly observed + DNS ($(tail -n 1 "$tmp/oracle"))" [ $rc -eq 0 ]
 	fi
 }
 
