@@ -30,7 +30,8 @@ struct k8s_policy {
 	const struct learn_workload *w;
 	char *name;
 	bool skip;
-	bool dns_rule; /* allow_dns, and no learned rule to kube-dns to merge it into */
+	bool dns_rule;	  /* allow_dns, and no learned rule to kube-dns to merge it into */
+	bool dns_ingress; /* allow_dns, and this is kube-dns: every pod may ask it */
 	struct k8s_rule *ingress, *egress;
 	size_t n_ingress, n_egress;
 	UT_hash_handle hh; /* keyed by the workload id */
@@ -408,6 +409,10 @@ static void k8s_add_dns(struct k8s_policy *p)
 {
 	struct k8s_rule *r = NULL;
 
+	/* kube-dns's own policy must let in what every other policy now lets out */
+	if (k8s_is_dns_peer(p->w))
+		p->dns_ingress = true;
+
 	for (size_t i = 0; i < p->n_egress && !r; i++)
 		if (k8s_is_dns_peer(p->egress[i].peer))
 			r = &p->egress[i];
@@ -675,9 +680,10 @@ static void k8s_rules(struct k8s_ctx *c, const struct k8s_policy *p, bool ingres
 	const struct k8s_rule *rules = ingress ? p->ingress : p->egress;
 	size_t n = ingress ? p->n_ingress : p->n_egress;
 	bool dns = !ingress && p->dns_rule;
+	bool dns_in = ingress && p->dns_ingress;
 
 	/* no key at all: with the policy type listed, that denies everything */
-	if (n == 0 && !dns)
+	if (n == 0 && !dns && !dns_in)
 		return;
 	k8s_str(c, ingress ? "ingress" : "egress");
 	k8s_seq_start(c);
@@ -702,6 +708,20 @@ static void k8s_rules(struct k8s_ctx *c, const struct k8s_policy *p, bool ingres
 		k8s_map_start(c);
 		k8s_kv(c, "k8s-app", "kube-dns");
 		k8s_map_end(c);
+		k8s_map_end(c);
+		k8s_map_end(c);
+		k8s_seq_end(c);
+		k8s_ports(c, k8s_dns_ports, UTIL_ARRAY_SIZE(k8s_dns_ports));
+		k8s_map_end(c);
+	}
+	if (dns_in) {
+		/* an empty namespaceSelector: every pod in every namespace, and nothing outside */
+		k8s_map_start(c);
+		k8s_str(c, "from");
+		k8s_seq_start(c);
+		k8s_map_start(c);
+		k8s_str(c, "namespaceSelector");
+		k8s_map_start(c);
 		k8s_map_end(c);
 		k8s_map_end(c);
 		k8s_seq_end(c);

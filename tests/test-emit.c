@@ -556,12 +556,16 @@ static void check_selector(yaml_document_t *doc, yaml_node_t *sel, const char *w
 	}
 }
 
-static void check_peer(yaml_document_t *doc, yaml_node_t *peer, const char *where)
+/* Returns true for the one peer that selects every pod: an empty namespaceSelector alone. */
+static bool check_peer(yaml_document_t *doc, yaml_node_t *peer, const char *where)
 {
 	yaml_node_t *pod = ynode_get(doc, peer, "podSelector");
 	yaml_node_t *ns = ynode_get(doc, peer, "namespaceSelector");
 	yaml_node_t *ip = ynode_get(doc, peer, "ipBlock");
 
+	if (!pod && !ip && ns && ns->type == YAML_MAPPING_NODE &&
+	    ns->data.mapping.pairs.top == ns->data.mapping.pairs.start)
+		return true;
 	ck_assert_msg(pod || ip, "%s: a peer with neither podSelector nor ipBlock", where);
 	if (pod)
 		check_selector(doc, pod, where);
@@ -572,6 +576,7 @@ static void check_peer(yaml_document_t *doc, yaml_node_t *peer, const char *wher
 		ck_assert_ptr_nonnull(yscalar(ynode_get(doc, ip, "cidr")));
 		ck_assert_ptr_nonnull(strchr(yscalar(ynode_get(doc, ip, "cidr")), '/'));
 	}
+	return false;
 }
 
 static void check_rules(yaml_document_t *doc, yaml_node_t *rules, const char *peers_key,
@@ -596,9 +601,18 @@ static void check_rules(yaml_document_t *doc, yaml_node_t *rules, const char *pe
 				      ports->data.sequence.items.top >
 					      ports->data.sequence.items.start,
 			      "%s: a rule without ports would allow every port", where);
+		bool all_pods = false;
+
 		for (yaml_node_item_t *p = peers->data.sequence.items.start;
 		     p < peers->data.sequence.items.top; p++)
-			check_peer(doc, yaml_document_get_node(doc, *p), where);
+			all_pods |= check_peer(doc, yaml_document_get_node(doc, *p), where);
+		/* every pod may be let in for DNS (allow_dns, on kube-dns) and for nothing else */
+		for (yaml_node_item_t *p = ports->data.sequence.items.start;
+		     all_pods && p < ports->data.sequence.items.top; p++)
+			ck_assert_msg(strcmp(yscalar(ynode_get(doc, yaml_document_get_node(doc, *p),
+							       "port")),
+					     "53") == 0,
+				      "%s: every pod let in on a port that is not DNS", where);
 		for (yaml_node_item_t *p = ports->data.sequence.items.start;
 		     p < ports->data.sequence.items.top; p++) {
 			yaml_node_t *port = yaml_document_get_node(doc, *p);
