@@ -109,10 +109,6 @@ def allowed_one_side(ep, other, proto, port, direction):
     return not isolated
 
 
-def name_of(ep):
-    return workload_of(ep[1]) if ep[0] == "pod" else ep[1]
-
-
 observed = set()
 outside = {}  # outside address -> workload id
 for w in graph["workloads"]:
@@ -124,22 +120,47 @@ for e in graph["edges"]:
 if allow_dns:
     dns = [p for p in pods if p["metadata"]["namespace"] == "kube-system"
            and p["metadata"].get("labels", {}).get("k8s-app") == "kube-dns"]
-    for p in pods:
-        for d in dns:
-            for proto in ("UDP", "TCP"):
+    # --allow-dns means every pod, even one flowlock never saw, may ask kube-dns
+    for d in dns:
+        for proto in ("UDP", "TCP"):
+            observed.add(("stranger", workload_of(d), proto, 53))
+            for p in pods:
                 observed.add((workload_of(p), workload_of(d), proto, 53))
 
 ports = sorted({(e[2], e[3]) for e in observed if e[2] in ("TCP", "UDP", "SCTP")}
                | {("TCP", 22), ("TCP", 5432), ("UDP", 5353), ("SCTP", 9999)})
-endpoints = [("pod", p) for p in pods] + [("ip", a) for a in sorted(outside)]
+# Strangers: workloads nobody observed and no policy selects (an unlabelled pod in every
+# namespace, one in a namespace of its own, an address never seen). Every connection to or from
+# them must be denied by the managed side alone, so each policy is proven on its own.
+STRANGER = "stranger"
+strangers = []
+for ns in sorted(set(namespaces) | {"flowlock-oracle-new"}):
+    namespaces.setdefault(ns, {"kubernetes.io/metadata.name": ns})
+    strangers.append({"metadata": {"name": "stranger", "namespace": ns, "labels": {}},
+                      "stranger": True})
+outside_strangers = ["192.0.2.99"]
+
+
+def name_of(ep):
+    if ep[0] == "pod":
+        return STRANGER if ep[1].get("stranger") else workload_of(ep[1])
+    return outside.get(ep[1], STRANGER)
+
+
+endpoints = ([("pod", p) for p in pods] + [("pod", p) for p in strangers]
+             + [("ip", a) for a in sorted(outside)] + [("ip", a) for a in outside_strangers])
 errors = checked = 0
 for c in endpoints:
     for s in endpoints:
-        if c[0] == "ip" and s[0] == "ip":
+        cname, sname = name_of(c), name_of(s)
+
+        def managed(ep):
+            return ep[0] == "pod" and not ep[1].get("stranger")
+
+        # with no managed pod on either side, no policy of flowlock's has a say
+        if not managed(c) and not managed(s):
             continue
         for proto, port in ports:
-            cname = name_of(c) if c[0] == "pod" else outside[c[1]]
-            sname = name_of(s) if s[0] == "pod" else outside[s[1]]
             want = (cname, sname, proto, port) in observed
             got = (allowed_one_side(c, s, proto, port, "egress")
                    and allowed_one_side(s, c, proto, port, "ingress"))
