@@ -144,7 +144,7 @@ outside_strangers = ["192.0.2.99"]
 def name_of(ep):
     if ep[0] == "pod":
         return STRANGER if ep[1].get("stranger") else workload_of(ep[1])
-    return outside.get(ep[1], STRANGER)
+    return outside.get(ep[1], STRANGER + "-outside")
 
 
 endpoints = ([("pod", p) for p in pods] + [("pod", p) for p in strangers]
