@@ -59,6 +59,11 @@ run_case() {
 	check "$name: json" "$dir/expected-graph.json" "$tmp/graph.json"
 	"$flowlock" emit --format dot "$state" >"$tmp/graph.dot"
 	check "$name: dot" "$dir/expected-graph.dot" "$tmp/graph.dot"
+	if command -v dot >/dev/null; then
+		dot -Tsvg "$tmp/graph.dot" >/dev/null 2>"$tmp/dot.err"
+		rc=$?
+		expect "$name: Graphviz reads the dot output ($(head -c 200 "$tmp/dot.err"))" [ $rc -eq 0 ]
+	fi
 	"$flowlock" show "$state" >"$tmp/show.txt"
 	check "$name: show" "$dir/expected-show.txt" "$tmp/show.txt"
 
