@@ -44,6 +44,19 @@ static int usage_error(const char *cmd, const char *what)
 	return EXIT_BAD;
 }
 
+/* getopt stays quiet (opterr = 0): the one line about a bad option is ours. */
+static int option_error(const char *cmd, char **argv)
+{
+	char what[128];
+
+	if (optopt && optopt < 0x100)
+		snprintf(what, sizeof(what), "unknown option or missing argument: -%c", optopt);
+	else
+		snprintf(what, sizeof(what), "unknown option or missing argument: %.80s",
+			 argv[optind - 1]);
+	return usage_error(cmd, what);
+}
+
 /* ---- learn -------------------------------------------------------------------------------- */
 
 static const char learn_help[] =
@@ -144,7 +157,7 @@ static int cmd_learn(int argc, char **argv)
 			ret = EXIT_SUCCESS;
 			goto out;
 		default:
-			ret = usage_error("learn", "unknown option");
+			ret = option_error("learn", argv);
 			goto out;
 		}
 	}
@@ -366,7 +379,7 @@ static int cmd_emit(int argc, char **argv)
 			fputs(emit_help, stdout);
 			return EXIT_SUCCESS;
 		default:
-			return usage_error("emit", "unknown option");
+			return option_error("emit", argv);
 		}
 	}
 	if (!have_format)
@@ -390,7 +403,7 @@ static int cmd_show(int argc, char **argv)
 			fputs(show_help, stdout);
 			return EXIT_SUCCESS;
 		}
-		return usage_error("show", "unknown option");
+		return option_error("show", argv);
 	}
 	if (argc - optind != 1)
 		return usage_error("show", "expected exactly one STATE file");
@@ -424,8 +437,9 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+	opterr = 0;
 	if (argc < 2) {
-		fputs(main_help, stderr);
+		log_error("no command given (see 'flowlock --help')");
 		return EXIT_BAD;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -47,9 +47,12 @@ bad() { # name expected-substring command...
 learn() { "$flowlock" learn -r "$sample/shop.pcapng" --state "$tmp/state.yaml" "$@"; }
 
 # usage
-bad "no command" "Usage" "$flowlock"
+bad "no command" "no command given" "$flowlock"
 bad "unknown command" "unknown command" "$flowlock" frobnicate
-bad "learn: unknown option" "unknown option" "$flowlock" learn --frob
+bad "learn: unknown option" "unknown option or missing argument: --frob" "$flowlock" learn --frob
+bad "learn: missing argument" "missing argument: -r" "$flowlock" learn -r
+bad "emit: unknown option" "unknown option or missing argument: -x" "$flowlock" emit -x "$tmp/state.yaml"
+bad "show: unknown option" "unknown option or missing argument: --bogus" "$flowlock" show --bogus "$tmp/state.yaml"
 bad "learn: no state" "--state is required" "$flowlock" learn -r "$sample/shop.pcapng"
 bad "learn: no capture" "at least one -r" "$flowlock" learn --state "$tmp/state.yaml"
 bad "learn: bad prefix" "--external-prefix" learn --external-prefix 33
