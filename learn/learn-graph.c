@@ -75,6 +75,7 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 		HASH_DEL(g->edges, e);
 		free(e);
 	}
+	HASH_CLEAR(hh_ptr, g->nodes_by_ptr);
 	HASH_ITER (hh, g->nodes, n, ntmp) {
 		HASH_DEL(g->nodes, n);
 		learn_workload_unref(n->w);
