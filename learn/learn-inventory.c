@@ -278,21 +278,6 @@ static void inv_addr_normalise(const struct capture_addr *in, struct capture_add
 	}
 }
 
-static int inv_addr_parse(const char *s, struct capture_addr *ret)
-{
-	struct capture_addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a.bytes) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, s, a.bytes) == 1)
-		a.family = AF_INET6;
-	else
-		return -EINVAL;
-	*ret = a;
-	return 0;
-}
-
 /* "ADDR/LEN" of a (already masked by the caller when it should be). */
 static void inv_addr_cidr(const struct capture_addr *a, unsigned prefix, char *buf, size_t len)
 {
@@ -518,7 +503,7 @@ static int inv_ip(struct inv_ctx *ctx, const struct inv_node *n, struct inv_addr
 		return inv_fail(ctx, n, "IP address is not a scalar on %s", ctx->subject);
 	if (!*n->str)
 		return 0;
-	if (inv_addr_parse(n->str, &a) < 0)
+	if (capture_addr_parse(n->str, &a) < 0)
 		return inv_fail(ctx, n, "invalid IP address \"%s\" on %s", inv_show(n->str, show),
 				ctx->subject);
 	inv_addrs_add(out, &a);
