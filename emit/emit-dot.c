@@ -7,39 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the UTF-8 sequence at s, or 0 when it is not a valid one (overlong, surrogate...). */
-static size_t dot_utf8_len(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	if (cp >= 0x80 && cp <= 0x9f) /* C1 controls */
-		return 0;
-	return n;
-}
-
 /*
  * Every string that reaches the output passes here: ids, labels, cluster names. Control
  * characters are refused rather than escaped, since no valid graph holds one.
@@ -49,9 +16,10 @@ static int dot_quote(FILE *out, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		size_t n = dot_utf8_len(p);
+		uint32_t cp;
+		size_t n = util_utf8_next((const char *)p, &cp);
 
-		if (n == 0 || *p < 0x20 || *p == 0x7f)
+		if (n == 0 || util_is_control(cp))
 			return -EINVAL;
 		p += n;
 	}

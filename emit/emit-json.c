@@ -23,36 +23,13 @@ struct json_ctx {
  * need one are refused: C0 and C1 controls, DEL, U+2028/U+2029, anything beyond the BMP, and
  * invalid UTF-8. None of these can be in a validated graph.
  */
-static bool json_string_ok(const char *str)
+static bool json_string_ok(const char *s)
 {
-	const unsigned char *s = (const unsigned char *)str;
-
 	while (*s) {
 		uint32_t cp;
-		size_t n;
+		size_t n = util_utf8_next(s, &cp);
 
-		if (s[0] < 0x80) {
-			if (s[0] < 0x20 || s[0] == 0x7f)
-				return false;
-			s++;
-			continue;
-		}
-		if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-			n = 2;
-			cp = s[0] & 0x1f;
-		} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-			n = 3;
-			cp = s[0] & 0x0f;
-		} else {
-			return false; /* stray continuation, overlong lead, or beyond the BMP */
-		}
-		for (size_t i = 1; i < n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 3 && cp < 0x800) || (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f ||
-		    cp == 0x2028 || cp == 0x2029)
+		if (n == 0 || util_is_control(cp) || cp > 0xffff || cp == 0x2028 || cp == 0x2029)
 			return false;
 		s += n;
 	}

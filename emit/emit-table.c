@@ -34,41 +34,15 @@ static const struct {
  * sequence in a workload name must not reach someone's terminal) or invalid UTF-8.
  * Counts one column per code point, which is right for everything a validated graph holds.
  */
-static int table_width(const char *str)
+static int table_width(const char *s)
 {
-	const unsigned char *s = (const unsigned char *)str;
 	int width = 0;
 
 	while (*s) {
 		uint32_t cp;
-		size_t n;
+		size_t n = util_utf8_next(s, &cp);
 
-		if (s[0] < 0x80) {
-			if (s[0] < 0x20 || s[0] == 0x7f)
-				return -1;
-			s++;
-			width++;
-			continue;
-		}
-		if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-			n = 2;
-			cp = s[0] & 0x1f;
-		} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-			n = 3;
-			cp = s[0] & 0x0f;
-		} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-			n = 4;
-			cp = s[0] & 0x07;
-		} else {
-			return -1;
-		}
-		for (size_t i = 1; i < n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return -1;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
+		if (n == 0 || util_is_control(cp))
 			return -1;
 		s += n;
 		width++;

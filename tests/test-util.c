@@ -187,6 +187,43 @@ START_TEST(test_names)
 }
 END_TEST
 
+static const struct {
+	const char *bytes;
+	size_t len; /* 0: invalid */
+	uint32_t cp;
+	bool control;
+} utf8_cases[] = {
+	{"a", 1, 'a', false},
+	{"\x7f", 1, 0x7f, true},
+	{"\x1b[31m", 1, 0x1b, true},
+	{"\xc2\x85", 2, 0x85, true},	    /* C1 NEL */
+	{"\xc3\xa9", 2, 0xe9, false},	    /* e acute */
+	{"\xe2\x80\xa8", 3, 0x2028, false}, /* line separator: printable to the decoder */
+	{"\xf0\x9f\x98\x80", 4, 0x1f600, false},
+	{"\xc0\xaf", 0, 0, false},	   /* overlong '/' */
+	{"\xe0\x80\xaf", 0, 0, false},	   /* overlong, 3 bytes */
+	{"\xed\xa0\x80", 0, 0, false},	   /* surrogate */
+	{"\xf4\x90\x80\x80", 0, 0, false}, /* beyond U+10FFFF */
+	{"\x80", 0, 0, false},		   /* stray continuation */
+	{"\xe2\x80", 0, 0, false},	   /* cut short by the NUL */
+	{"\xff", 0, 0, false},
+};
+
+START_TEST(test_utf8)
+{
+	uint32_t cp = 0xdeadbeef;
+	size_t n = util_utf8_next(utf8_cases[_i].bytes, &cp);
+
+	ck_assert_uint_eq(n, utf8_cases[_i].len);
+	if (n) {
+		ck_assert_uint_eq(cp, utf8_cases[_i].cp);
+		ck_assert(util_is_control(cp) == utf8_cases[_i].control);
+	} else {
+		ck_assert_uint_eq(cp, 0xdeadbeef);
+	}
+}
+END_TEST
+
 START_TEST(test_err_one_line)
 {
 	struct util_err err;
@@ -207,6 +244,7 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_parse_u64, 0, (int)UTIL_ARRAY_SIZE(u64_cases));
 	tcase_add_loop_test(tc, test_proto_names, 0, (int)UTIL_ARRAY_SIZE(proto_cases));
 	tcase_add_loop_test(tc, test_names, 0, (int)UTIL_ARRAY_SIZE(name_cases));
+	tcase_add_loop_test(tc, test_utf8, 0, (int)UTIL_ARRAY_SIZE(utf8_cases));
 	tcase_add_test(tc, test_err_one_line);
 	suite_add_tcase(s, tc);
 	return s;

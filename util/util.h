@@ -41,6 +41,14 @@ int util_proto_from_name(const char *name, uint8_t *ret_proto);
 void util_time_format(uint64_t ns, char buf[static UTIL_TIME_LEN]);
 int util_time_parse(const char *s, uint64_t *ret_ns);
 
+/*
+ * The UTF-8 character at s (NUL-terminated): returns its length in bytes and sets *ret_cp, or
+ * returns 0 for invalid UTF-8 (overlong, surrogate, beyond U+10FFFF, cut short).
+ */
+size_t util_utf8_next(const char *s, uint32_t *ret_cp);
+/* C0 and C1 control characters and DEL: nothing an output should pass through to a terminal. */
+bool util_is_control(uint32_t cp);
+
 /* Strict unsigned parse of a whole string: no sign, no spaces, no trailing text, <= max. */
 int util_parse_u64(const char *s, uint64_t max, uint64_t *ret);
 
