@@ -9,56 +9,62 @@
 
 #include "capture/capture.h"
 
+/* Counted here and added to the caller's stats once, at the end: no pointer chase per packet. */
 struct read_ctx {
 	struct capture_tracker *t;
-	struct capture_stats *stats;
 	int dlt;
+	uint64_t counts[6]; /* by enum capture_decode_result */
 };
 
 static void read_one(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct read_ctx *ctx = (struct read_ctx *)user;
-	struct capture_stats *s = ctx->stats;
+	enum capture_decode_result r;
 	struct capture_packet p;
 	uint64_t ts;
 
-	s->packets++;
-	switch (capture_decode(ctx->dlt, bytes, h->caplen, &p)) {
-	case CAPTURE_DECODE_OK:
-		/* The handle was opened with nanosecond precision: tv_usec holds nanoseconds. */
-		ts = h->ts.tv_sec < 0
-			     ? 0
-			     : (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
-		capture_tracker_add(ctx->t, &p, ts);
-		s->decoded++;
-		break;
-	case CAPTURE_DECODE_TRUNCATED:
-		s->truncated++;
-		break;
-	case CAPTURE_DECODE_NOT_IP:
-		s->not_ip++;
-		break;
-	case CAPTURE_DECODE_FRAGMENT:
-		s->fragments++;
-		break;
-	case CAPTURE_DECODE_UNSUPPORTED:
-		s->unsupported++;
-		break;
-	case CAPTURE_DECODE_MALFORMED:
-		s->malformed++;
-		break;
+	r = capture_decode(ctx->dlt, bytes, h->caplen, &p);
+	if (r != CAPTURE_DECODE_OK) {
+		/* Bad input must not index out of counts, whatever a future decoder returns. */
+		if ((unsigned)r < UTIL_ARRAY_SIZE(ctx->counts))
+			ctx->counts[r]++;
+		return;
 	}
+	ctx->counts[CAPTURE_DECODE_OK]++;
+	/* The handle was opened with nanosecond precision: tv_usec holds nanoseconds. */
+	ts = h->ts.tv_sec < 0 ? 0
+			      : (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+	capture_tracker_add(ctx->t, &p, ts);
+}
+
+static uint64_t read_ctx_packets(const struct read_ctx *ctx)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(ctx->counts); i++)
+		n += ctx->counts[i];
+	return n;
+}
+
+static void read_ctx_add_stats(const struct read_ctx *ctx, struct capture_stats *s)
+{
+	s->packets += read_ctx_packets(ctx);
+	s->decoded += ctx->counts[CAPTURE_DECODE_OK];
+	s->truncated += ctx->counts[CAPTURE_DECODE_TRUNCATED];
+	s->not_ip += ctx->counts[CAPTURE_DECODE_NOT_IP];
+	s->fragments += ctx->counts[CAPTURE_DECODE_FRAGMENT];
+	s->unsupported += ctx->counts[CAPTURE_DECODE_UNSUPPORTED];
+	s->malformed += ctx->counts[CAPTURE_DECODE_MALFORMED];
 }
 
 int capture_file_read(struct capture_tracker *t, const char *path, struct capture_stats *stats,
 		      struct util_err *err)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	struct read_ctx ctx = {.t = t, .stats = stats};
+	struct read_ctx ctx = {.t = t};
 	const char *name;
 	pcap_t *p = NULL;
 	struct stat st;
-	uint64_t before;
 	FILE *f;
 	int r;
 
@@ -86,16 +92,16 @@ int capture_file_read(struct capture_tracker *t, const char *path, struct captur
 		goto out;
 	}
 
-	before = stats->packets;
 	/* One pcap_dispatch over the whole file: no per-packet call and copy as pcap_next_ex. */
 	r = pcap_dispatch(p, -1, read_one, (u_char *)&ctx);
 	if (r == PCAP_ERROR) {
 		r = util_err_set(err, EINVAL, "%s: record %llu: %s", path,
-				 (unsigned long long)(stats->packets - before + 1), pcap_geterr(p));
+				 (unsigned long long)(read_ctx_packets(&ctx) + 1), pcap_geterr(p));
 		goto out;
 	}
 	r = 0;
 out:
+	read_ctx_add_stats(&ctx, stats);
 	pcap_close(p);
 	return r;
 }

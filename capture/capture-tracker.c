@@ -6,12 +6,22 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define SPARE_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define SPARE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define SPARE_POISON(p, n)   ((void)(p), (void)(n))
+#define SPARE_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #include "capture/capture.h"
 
 /*
  * Keys are small fixed-size structs of whole 4-byte words. Each 8-byte word gets its own odd
  * multiplier, so the multiplications run in parallel, then one avalanche mixes the sum: several
- * times faster than uthash's default Jenkins hash, and this runs once per packet.
+ * times faster than uthash's default Jenkins hash. Only packets that miss the fast paths (see
+ * capture_tracker_add()) get here.
  */
 static inline uint32_t tracker_hash(const void *key, size_t len)
 {
@@ -70,10 +80,17 @@ static inline uint32_t tracker_hash(const void *key, size_t len)
 /* Expiry walks the whole table, so it runs at most this often in packet time. */
 #define SCAN_INTERVAL (5 * NS_PER_SEC)
 /*
- * Recently used flows by hash: a hit touches only memory that is already hot, where the hash
- * table's chains would miss the cache once it holds many (lingering, idle) flows.
+ * Recently used flows by recent_slot() (direct-mapped, both directions of a flow share one slot):
+ * a hit touches only memory that is already hot, where the hash table's chains would miss the
+ * cache once it holds many (lingering, idle) flows. The fast path for what dir[] does not hold.
  */
 #define RECENT_SLOTS 1024
+/*
+ * The fast path for IPv4 TCP and UDP (struct dir_entry): 8192 slots of 24 bytes, so that the
+ * few hundred directions busy at any moment rarely collide.
+ */
+#define DIR_BITS  13
+#define DIR_SLOTS (1u << DIR_BITS)
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -112,13 +129,16 @@ struct flow_key {
 	uint8_t family;
 	uint8_t pad[2];
 };
-/* tracker_hash() and flow_key_equal() read the key as whole 8-byte words. */
+/* flow_has_packet() reads the key as whole 8-byte words. */
 _Static_assert(sizeof(struct flow_key) == 40 && offsetof(struct flow_key, a_port) == 32,
 	       "flow_key is five 8-byte words, the last one starting at a_port");
 
 /* What the per-packet path touches comes first, next to the key, to share its cache lines. */
 struct flow {
-	struct flow_key key;
+	union {
+		struct flow_key key;
+		struct flow *spare_next; /* while on the spare list, see flow_new() */
+	};
 	uint64_t last_ns;
 	uint64_t packets;
 	uint8_t sent[2];    /* enum side_flag, per side: 0 is a, 1 is b */
@@ -142,15 +162,38 @@ struct listener {
 	UT_hash_handle hh;
 };
 
+/*
+ * One IPv4 direction of a TCP or UDP flow, by its own tuple: no canonical order to work out and
+ * no 16-byte addresses to hash. Both addresses in one word (capture.h promises the other 12
+ * bytes of an IPv4 address are zero), the protocol and ports in the other, see dir_rest(). An
+ * empty entry has rest DIR_EMPTY, which no packet's word can equal.
+ */
+struct dir_entry {
+	uint64_t addrs;
+	uint64_t rest;
+	struct flow *f;
+};
+#define DIR_EMPTY UINT64_MAX
+
 struct capture_tracker {
 	capture_flow_fn fn;
 	void *userdata;
 	struct flow *flows;
 	struct listener *listeners;
+	struct dir_entry dir[DIR_SLOTS];
 	struct flow *recent[RECENT_SLOTS];
+	struct flow *spare; /* freed flows, for the next ones: at most as many as were ever open */
 	uint64_t next_scan_ns;
 	size_t n_flows;
+	/* Tests only: fill neither dir[] nor recent[], so every packet goes the slow way. */
+	bool no_cache;
 };
+
+static void dir_clear(struct capture_tracker *t)
+{
+	for (size_t i = 0; i < DIR_SLOTS; i++)
+		t->dir[i] = (struct dir_entry){.rest = DIR_EMPTY};
+}
 
 struct capture_tracker *capture_tracker_new(capture_flow_fn fn, void *userdata)
 {
@@ -158,7 +201,151 @@ struct capture_tracker *capture_tracker_new(capture_flow_fn fn, void *userdata)
 
 	t->fn = fn;
 	t->userdata = userdata;
+	dir_clear(t);
 	return t;
+}
+
+static inline uint64_t dir_addrs(const struct capture_packet *p)
+{
+	uint32_t src, dst;
+
+	memcpy(&src, p->src.bytes, 4);
+	memcpy(&dst, p->dst.bytes, 4);
+	return (uint64_t)src | (uint64_t)dst << 32;
+}
+
+/*
+ * The protocol and both ports sit in the 8 bytes from proto on (their order within the word is
+ * whatever the machine's is, the same for every packet): one load and a mask, no shifts.
+ */
+#define PACKET_FROM_PROTO(field)                                                                   \
+	(offsetof(struct capture_packet, field) - offsetof(struct capture_packet, proto))
+_Static_assert(PACKET_FROM_PROTO(sport) == 2 && PACKET_FROM_PROTO(dport) == 4 &&
+		       PACKET_FROM_PROTO(l4_type) == 7,
+	       "proto, its padding, sport, dport, tcp_flags and l4_type make one 8-byte word");
+
+static inline uint64_t dir_rest(const struct capture_packet *p)
+{
+	static const union {
+		uint8_t b[8];
+		uint64_t w;
+	} mask = {{0xff, 0, 0xff, 0xff, 0xff, 0xff, 0, 0}};
+	uint64_t w;
+
+	memcpy(&w, &p->proto, 8);
+	return w & mask.w;
+}
+
+static inline size_t dir_index(uint64_t addrs, uint64_t rest)
+{
+	return (size_t)(((addrs ^ rest * 0xc2b2ae3d27d4eb4fULL) * 0x9e3779b97f4a7c15ULL) >>
+			(64 - DIR_BITS));
+}
+
+/* The same direction's words, seen from the other side. */
+static inline uint64_t dir_addrs_reverse(uint64_t addrs)
+{
+	return addrs >> 32 | addrs << 32;
+}
+
+/*
+ * The two ports are the 16-bit fields at bytes 2 and 4 of the word: bits 16-31 and 32-47 in
+ * either byte order, so swapping those two bit ranges swaps the ports anywhere.
+ */
+static inline uint64_t dir_rest_reverse(uint64_t rest)
+{
+	return (rest & ~0xffffffff0000ULL) | (rest >> 16 & 0xffff0000ULL) |
+	       (rest << 16 & 0xffff00000000ULL);
+}
+
+static bool dir_holds(const struct capture_packet *p)
+{
+	return p->src.family == AF_INET && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP);
+}
+
+/*
+ * Remembers both directions of p's flow f, for the fast path: the reverse one too, so that the
+ * answer (SYN+ACK, a UDP response) finds f at once.
+ */
+static void dir_remember(struct capture_tracker *t, const struct capture_packet *p, struct flow *f)
+{
+	uint64_t addrs, rest;
+
+	if (!dir_holds(p))
+		return;
+	addrs = dir_addrs(p);
+	rest = dir_rest(p);
+	t->dir[dir_index(addrs, rest)] = (struct dir_entry){addrs, rest, f};
+	addrs = dir_addrs_reverse(addrs);
+	rest = dir_rest_reverse(rest);
+	t->dir[dir_index(addrs, rest)] = (struct dir_entry){addrs, rest, f};
+}
+
+/*
+ * Takes f out of dir[] before it is freed: both directions, from the slots they would have,
+ * where they still point at f (another flow may have taken a slot since). Recomputed rather
+ * than remembered, which would cost every flow 8 bytes.
+ */
+static void dir_forget(struct capture_tracker *t, const struct flow *f)
+{
+	struct capture_packet p = {
+		.src.family = f->key.family,
+		.proto = f->key.proto,
+		.sport = f->key.a_port,
+		.dport = f->key.b_port,
+	};
+	uint64_t addrs, rest;
+	struct dir_entry *e;
+
+	if (!dir_holds(&p))
+		return;
+	memcpy(p.src.bytes, f->key.a, 4);
+	memcpy(p.dst.bytes, f->key.b, 4);
+	addrs = dir_addrs(&p);
+	rest = dir_rest(&p);
+	e = &t->dir[dir_index(addrs, rest)];
+	if (e->f == f)
+		*e = (struct dir_entry){.rest = DIR_EMPTY};
+	addrs = dir_addrs_reverse(addrs);
+	rest = dir_rest_reverse(rest);
+	e = &t->dir[dir_index(addrs, rest)];
+	if (e->f == f)
+		*e = (struct dir_entry){.rest = DIR_EMPTY};
+}
+
+/*
+ * The recent[] slot of a flow: a hash of its two endpoints in either order, one strong hash per
+ * endpoint, summed. So a packet finds the slot from its own fields without building the
+ * canonical key first, and flow_remove() finds it from the key.
+ */
+static inline uint64_t endpoint_hash(const uint8_t *addr, uint16_t port)
+{
+	uint64_t w0, w1, h;
+
+	memcpy(&w0, addr, 8);
+	memcpy(&w1, addr + 8, 8);
+	h = w0 * 0x9e3779b97f4a7c15ULL + (w1 + port) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	return h ^ (h >> 29);
+}
+
+static inline size_t recent_slot(const uint8_t *x, uint16_t xport, const uint8_t *y, uint16_t yport,
+				 uint8_t proto)
+{
+	uint64_t h = endpoint_hash(x, xport) + endpoint_hash(y, yport) + proto;
+
+	return (size_t)((h ^ (h >> 32)) % RECENT_SLOTS);
+}
+
+static inline size_t recent_slot_packet(const struct capture_packet *p)
+{
+	return recent_slot(p->src.bytes, p->sport, p->dst.bytes, p->dport, p->proto);
+}
+
+static inline size_t recent_slot_key(const struct flow_key *k)
+{
+	return recent_slot(k->a, k->a_port, k->b, k->b_port, k->proto);
 }
 
 static void listener_key_make(struct listener_key *k, const struct flow_key *fk, int side)
@@ -282,13 +469,33 @@ static void flow_report(struct capture_tracker *t, struct flow *f)
 
 static void flow_remove(struct capture_tracker *t, struct flow *f)
 {
-	struct flow **slot = &t->recent[f->hh.hashv % RECENT_SLOTS];
+	struct flow **slot = &t->recent[recent_slot_key(&f->key)];
 
 	if (*slot == f)
 		*slot = NULL;
+	dir_forget(t, f);
 	HASH_DEL(t->flows, f);
 	t->n_flows--;
-	free(f);
+	f->spare_next = t->spare;
+	t->spare = f;
+	/* Under ASan a dangling pointer to a spare flow still faults, as it would after free(). */
+	SPARE_POISON((uint8_t *)f + sizeof(f->spare_next), sizeof(*f) - sizeof(f->spare_next));
+}
+
+/*
+ * A zeroed flow, from the spare list when it has one: flows come and go at the rate of
+ * connections, and calloc() plus free() cost more than everything else a connection does here.
+ */
+static struct flow *flow_new(struct capture_tracker *t)
+{
+	struct flow *f = t->spare;
+
+	if (!f)
+		return util_zalloc(sizeof(*f));
+	SPARE_UNPOISON(f, sizeof(*f));
+	t->spare = f->spare_next;
+	memset(f, 0, sizeof(*f));
+	return f;
 }
 
 static void flow_end(struct capture_tracker *t, struct flow *f)
@@ -370,18 +577,6 @@ static int flow_key_make(struct flow_key *k, const struct capture_packet *p)
 	return side;
 }
 
-static inline bool flow_key_equal(const struct flow_key *x, const struct flow_key *y)
-{
-	uint64_t d = 0, u, v;
-
-	for (size_t i = 0; i < sizeof(*x); i += 8) {
-		memcpy(&u, (const uint8_t *)x + i, 8);
-		memcpy(&v, (const uint8_t *)y + i, 8);
-		d |= u ^ v;
-	}
-	return d == 0;
-}
-
 static uint8_t packet_flags(const struct capture_packet *p)
 {
 	switch (p->proto) {
@@ -410,29 +605,100 @@ static uint8_t packet_flags(const struct capture_packet *p)
 	}
 }
 
-void capture_tracker_add(struct capture_tracker *t, const struct capture_packet *p, uint64_t ts_ns)
+/* Whether p belongs to f, from either side: the packet's endpoints are f's key, in some order. */
+static inline bool flow_has_packet(const struct flow *f, const struct capture_packet *p)
 {
+	const struct flow_key *k = &f->key;
+	uint64_t s0, s1, d0, d1, a0, a1, b0, b1, tail, x, y;
+
+	memcpy(&s0, p->src.bytes, 8);
+	memcpy(&s1, p->src.bytes + 8, 8);
+	memcpy(&d0, p->dst.bytes, 8);
+	memcpy(&d1, p->dst.bytes + 8, 8);
+	memcpy(&a0, k->a, 8);
+	memcpy(&a1, k->a + 8, 8);
+	memcpy(&b0, k->b, 8);
+	memcpy(&b1, k->b + 8, 8);
+	memcpy(&tail, &k->a_port, 8);
+	x = (s0 ^ a0) | (s1 ^ a1) | (d0 ^ b0) | (d1 ^ b1) |
+	    (tail ^ flow_key_tail(p->sport, p->dport, p->proto, p->src.family));
+	y = (s0 ^ b0) | (s1 ^ b1) | (d0 ^ a0) | (d1 ^ a1) |
+	    (tail ^ flow_key_tail(p->dport, p->sport, p->proto, p->src.family));
+	return x == 0 || y == 0;
+}
+
+/* UDP, or TCP without SYN, FIN or RST: a packet that changes no flag of its flow. */
+static inline bool packet_plain(const struct capture_packet *p)
+{
+	return p->proto == IPPROTO_UDP ||
+	       (p->proto == IPPROTO_TCP && !(p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)));
+}
+
+static __attribute__((noinline)) void tracker_tick(struct capture_tracker *t, uint64_t ts_ns)
+{
+	/* The first packet only arms the timer: nothing can have expired yet. */
+	if (t->next_scan_ns != 0)
+		tracker_expire(t, ts_ns);
+	else
+		t->next_scan_ns = ts_ns + SCAN_INTERVAL;
+}
+
+/* Which side of f sent p, as flow_key_make() would tell; p belongs to f. */
+static inline int flow_side(const struct flow *f, const struct capture_packet *p)
+{
+	return !(memcmp(f->key.a, p->src.bytes, sizeof(f->key.a)) == 0 &&
+		 f->key.a_port == p->sport);
+}
+
+/* What a packet of f, sent by side, changes in it. */
+static void flow_update(struct capture_tracker *t, struct flow *f, int side,
+			const struct capture_packet *p, uint8_t flags, uint64_t ts_ns)
+{
+	if (ts_ns > f->last_ns)
+		f->last_ns = ts_ns;
+	f->packets++;
+	f->sent[side] |= flags;
+	if (flags & (SENT_SYN_ACK | SENT_INIT_ACK))
+		listener_add(t, &f->key, side);
+	if (p->proto == IPPROTO_TCP && !f->closed) {
+		if (p->tcp_flags & TCP_RST)
+			f->rst = true;
+		if (f->rst || ((f->sent[0] & SENT_FIN) && (f->sent[1] & SENT_FIN))) {
+			f->closed = true;
+			f->closed_ns = ts_ns;
+		}
+	}
+}
+
+/* Everything but the fast path. */
+static __attribute__((noinline)) void
+tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint64_t ts_ns)
+{
+	struct flow **slot = &t->recent[recent_slot_packet(p)];
+	struct flow *f = *slot;
 	struct flow_key k;
-	struct flow *f;
-	uint32_t hashv;
 	uint8_t flags;
 	int side;
 
-	if (ts_ns >= t->next_scan_ns) {
-		/* The first packet only arms the timer: nothing can have expired yet. */
-		if (t->next_scan_ns != 0)
-			tracker_expire(t, ts_ns);
-		else
-			t->next_scan_ns = ts_ns + SCAN_INTERVAL;
+	if (f && !flow_has_packet(f, p))
+		f = NULL;
+	/*
+	 * The same fast path for what dir[] does not hold (IPv6) or has lost to a collision; an
+	 * IPv4 flow goes back into dir[] for its next packets.
+	 */
+	if (f && packet_plain(p)) {
+		dir_remember(t, p, f);
+		if (ts_ns > f->last_ns)
+			f->last_ns = ts_ns;
+		f->packets++;
+		return;
 	}
 
 	side = flow_key_make(&k, p);
-	hashv = tracker_hash(&k, sizeof(k));
-	f = t->recent[hashv % RECENT_SLOTS];
-	if (!f || !flow_key_equal(&f->key, &k)) {
-		HASH_FIND_BYHASHVALUE(hh, t->flows, &k, sizeof(k), hashv, f);
-		if (f)
-			t->recent[hashv % RECENT_SLOTS] = f;
+	if (!f) {
+		HASH_FIND(hh, t->flows, &k, sizeof(k), f);
+		if (f && !t->no_cache)
+			*slot = f;
 	}
 	flags = packet_flags(p);
 
@@ -442,29 +708,93 @@ void capture_tracker_add(struct capture_tracker *t, const struct capture_packet 
 		f = NULL;
 	}
 	if (!f) {
-		f = util_zalloc(sizeof(*f));
+		f = flow_new(t);
 		f->key = k;
 		f->first_ns = ts_ns;
 		f->first_side = (uint8_t)side;
-		HASH_ADD_BYHASHVALUE(hh, t->flows, key, sizeof(f->key), hashv, f);
+		HASH_ADD(hh, t->flows, key, sizeof(f->key), f);
 		t->n_flows++;
-		t->recent[hashv % RECENT_SLOTS] = f;
+		if (!t->no_cache)
+			*slot = f;
 	}
+	if (!t->no_cache)
+		dir_remember(t, p, f);
+	flow_update(t, f, side, p, flags, ts_ns);
+}
 
+/* A packet with SYN, FIN or RST, its flow already found in dir[]. */
+static __attribute__((noinline)) void tracker_add_flagged(struct capture_tracker *t, struct flow *f,
+							  const struct capture_packet *p,
+							  uint64_t ts_ns)
+{
+	uint8_t flags = packet_flags(p);
+
+	/* Port reuse ends f and starts a new flow: the slow path knows how. */
+	if (f->closed && (flags & SENT_SYN))
+		tracker_add_slow(t, p, ts_ns);
+	else
+		flow_update(t, f, flow_side(f, p), p, flags, ts_ns);
+}
+
+/*
+ * Most packets belong to an established flow and set no flag on it (UDP, TCP without SYN, FIN
+ * or RST): all they can change is the flow's time and count. For IPv4 such a packet finds its
+ * flow in dir[] by its own tuple; IPv6 through recent[] in tracker_add_slow(). Both caches only
+ * point at live flows: flow_remove() and flows_free() take a flow out of them before freeing it.
+ * flow_remove() finds the entries from the flow's key, so a flow must only ever be cached under
+ * the tuples of its own key.
+ * Every call out of here is a tail call, so the common case needs no stack frame.
+ */
+static inline void tracker_add_fast(struct capture_tracker *t, const struct capture_packet *p,
+				    uint64_t ts_ns)
+{
+	uint64_t addrs, rest;
+	const struct dir_entry *e;
+	struct flow *f;
+
+	if (p->src.family != AF_INET) {
+		tracker_add_slow(t, p, ts_ns);
+		return;
+	}
+	addrs = dir_addrs(p);
+	rest = dir_rest(p);
+	e = &t->dir[dir_index(addrs, rest)];
+	if (e->addrs != addrs || e->rest != rest) {
+		tracker_add_slow(t, p, ts_ns);
+		return;
+	}
+	f = e->f;
+	if ((p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) && p->proto == IPPROTO_TCP) {
+		tracker_add_flagged(t, f, p, ts_ns);
+		return;
+	}
 	if (ts_ns > f->last_ns)
 		f->last_ns = ts_ns;
 	f->packets++;
-	f->sent[side] |= flags;
-	if (flags & (SENT_SYN_ACK | SENT_INIT_ACK))
-		listener_add(t, &k, side);
-	if (p->proto == IPPROTO_TCP && !f->closed) {
-		if (p->tcp_flags & TCP_RST)
-			f->rst = true;
-		if (f->rst || ((f->sent[0] & SENT_FIN) && (f->sent[1] & SENT_FIN))) {
-			f->closed = true;
-			f->closed_ns = ts_ns;
-		}
-	}
+}
+
+static __attribute__((noinline)) void
+tracker_add_tick(struct capture_tracker *t, const struct capture_packet *p, uint64_t ts_ns)
+{
+	tracker_tick(t, ts_ns);
+	tracker_add_fast(t, p, ts_ns);
+}
+
+void capture_tracker_add(struct capture_tracker *t, const struct capture_packet *p, uint64_t ts_ns)
+{
+	if (ts_ns >= t->next_scan_ns)
+		tracker_add_tick(t, p, ts_ns);
+	else
+		tracker_add_fast(t, p, ts_ns);
+}
+
+/* For tests/test-capture.c only, not part of the API: false sends every packet the slow way. */
+void capture_tracker_set_fast_path(struct capture_tracker *t, bool on);
+void capture_tracker_set_fast_path(struct capture_tracker *t, bool on)
+{
+	t->no_cache = !on;
+	memset(t->recent, 0, sizeof(t->recent));
+	dir_clear(t);
 }
 
 static void flows_free(struct capture_tracker *t)
@@ -477,7 +807,14 @@ static void flows_free(struct capture_tracker *t)
 		next = f->hh.next;
 		free(f);
 	}
+	for (f = t->spare; f; f = next) {
+		SPARE_UNPOISON(f, sizeof(*f));
+		next = f->spare_next;
+		free(f);
+	}
+	t->spare = NULL;
 	memset(t->recent, 0, sizeof(t->recent));
+	dir_clear(t);
 	t->n_flows = 0;
 }
 

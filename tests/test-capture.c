@@ -792,6 +792,156 @@ START_TEST(test_decode_truncated)
 }
 END_TEST
 
+/* ---- The decoder's fast path against its general path ------------------------------------- */
+
+/*
+ * capture_decode() takes the common IPv4 TCP/UDP packet under Ethernet, Linux cooked and raw IP
+ * links through a fast path, and the same IP bytes under DLT_NULL through the general path only.
+ * So any IPv4 packet, however mangled and wherever cut, must get the same verdict and the same
+ * fields under Ethernet, LINUX_SLL, LINUX_SLL2, DLT_IPV4 and (while the version nibble still
+ * says 4: it picks the version there) DLT_RAW as under DLT_NULL. The variants come from a fixed
+ * seed: byte edits, most of them at the fields the fast path reads, to values at and around its
+ * limits.
+ */
+struct decode_diff_case {
+	const char *name;
+	const uint8_t *bytes; /* an Ethernet frame carrying IPv4 */
+	size_t len;
+	uint32_t seed;
+};
+
+static const struct decode_diff_case decode_diff_cases[] = {
+	{"tcp4 syn", PKT(eth_tcp4_syn), 1},
+	{"tcp4 syn-ack", PKT(eth_tcp4_synack), 2},
+	{"tcp4 rst-ack", PKT(eth_tcp4_rst), 3},
+	{"tcp4 syn ecn", PKT(eth_tcp4_syn_ecn), 4},
+	{"tcp4 syn, ipv4 record-route option", PKT(eth_tcp4_syn_rr), 5},
+	{"udp4 request", PKT(eth_udp4_req), 6},
+	{"icmp4 echo request", PKT(eth_icmp4_echo_req), 7},
+	{"icmp4 port unreachable", PKT(eth_icmp4_unreach), 8},
+	{"ipv4 first fragment", PKT(eth_ip4_frag_first), 9},
+	{"ipv4 later fragment", PKT(eth_ip4_frag_later), 10},
+	{"sctp4 init", PKT(eth_sctp4_init), 11},
+};
+
+#define DIFF_VARIANTS 500
+
+static uint32_t diff_rand(uint64_t *state)
+{
+	/* xorshift64: deterministic, so a failure reproduces. */
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (uint32_t)(*state >> 11);
+}
+
+static bool packet_equal(const struct capture_packet *a, const struct capture_packet *b)
+{
+	return a->src.family == b->src.family && a->dst.family == b->dst.family &&
+	       memcmp(a->src.bytes, b->src.bytes, sizeof(a->src.bytes)) == 0 &&
+	       memcmp(a->dst.bytes, b->dst.bytes, sizeof(a->dst.bytes)) == 0 &&
+	       a->proto == b->proto && a->sport == b->sport && a->dport == b->dport &&
+	       a->tcp_flags == b->tcp_flags && a->l4_type == b->l4_type;
+}
+
+/*
+ * Decodes ip[0, cut) after a link header, from an exact-size buffer so ASan sees any overread.
+ * Millions of these run: passing ck_assert calls cost a pipe write each under CK_FORK, so the
+ * checks here only call into Check when they fail.
+ */
+static enum capture_decode_result decode_under(int dlt, const uint8_t *hdr, size_t hdr_len,
+					       const uint8_t *ip, size_t cut,
+					       struct capture_packet *ret)
+{
+	size_t len = hdr_len + cut;
+	uint8_t *buf = malloc(len ? len : 1);
+	enum capture_decode_result r;
+	const uint8_t untouched[sizeof(*ret)] = {[0 ... sizeof(*ret) - 1] = 0xa5};
+
+	if (!buf)
+		ck_abort_msg("out of memory");
+	if (hdr_len)
+		memcpy(buf, hdr, hdr_len);
+	if (cut)
+		memcpy(buf + hdr_len, ip, cut);
+	memset(ret, 0xa5, sizeof(*ret));
+	r = capture_decode(dlt, len ? buf : NULL, len, ret);
+	if (r != CAPTURE_DECODE_OK && memcmp(ret, untouched, sizeof(*ret)) != 0)
+		ck_abort_msg("dlt %d cut %zu: result %d written to ret", dlt, cut, r);
+	free(buf);
+	return r;
+}
+
+START_TEST(test_decode_fast_path)
+{
+	static const uint8_t null_af_inet[4] = {2, 0, 0, 0};
+	/* Offsets into the IP header the fast path reads, and values at its edges. */
+	static const size_t hot_off[] = {0, 2, 3, 6, 7, 9, 32, 33};
+	static const uint8_t hot_val[] = {0x00, 0x01, 0x05, 0x06, 0x11, 0x13, 0x14, 0x15, 0x1c,
+					  0x1f, 0x20, 0x28, 0x3f, 0x40, 0x44, 0x45, 0x46, 0x4f,
+					  0x50, 0x55, 0x60, 0x84, 0xc0, 0xe0, 0xff};
+	const struct decode_diff_case *dc = &decode_diff_cases[_i];
+	const size_t ip_len = dc->len - 14;
+	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ dc->seed;
+	uint8_t *ip = malloc(ip_len);
+	size_t n_ok = 0, n_other = 0;
+
+	ck_assert_ptr_nonnull(ip);
+	/* The link headers in front: each one's protocol field says IPv4. */
+	ck_assert_uint_eq(dc->bytes[12], 0x08);
+	ck_assert_uint_eq(dc->bytes[13], 0x00);
+	ck_assert_uint_eq(sll_tcp4_syn[14], 0x08);
+	ck_assert_uint_eq(sll_tcp4_syn[15], 0x00);
+	ck_assert_uint_eq(sll2_icmp4_echo_req[0], 0x08);
+	ck_assert_uint_eq(sll2_icmp4_echo_req[1], 0x00);
+	for (int v = 0; v <= DIFF_VARIANTS; v++) {
+		memcpy(ip, dc->bytes + 14, ip_len);
+		/* Variant 0 is the real packet; the others get one to three edits. */
+		for (uint32_t e = 0, n = v ? 1 + diff_rand(&rng) % 3 : 0; e < n; e++) {
+			size_t off = diff_rand(&rng) % 2
+					     ? hot_off[diff_rand(&rng) % UTIL_ARRAY_SIZE(hot_off)]
+					     : diff_rand(&rng) % ip_len;
+			uint8_t val = diff_rand(&rng) % 2
+					      ? hot_val[diff_rand(&rng) % UTIL_ARRAY_SIZE(hot_val)]
+					      : (uint8_t)diff_rand(&rng);
+
+			if (off < ip_len)
+				ip[off] = val;
+		}
+		for (size_t cut = 0; cut <= ip_len; cut++) {
+			bool raw = cut == 0 || ip[0] >> 4 == 4;
+			struct capture_packet pn, pe, ps, ps2, p4, pr;
+			enum capture_decode_result rn, re, rs, rs2, r4, rr;
+
+			rn = decode_under(DLT_NULL, null_af_inet, 4, ip, cut, &pn);
+			re = decode_under(DLT_EN10MB, dc->bytes, 14, ip, cut, &pe);
+			rs = decode_under(DLT_LINUX_SLL, sll_tcp4_syn, 16, ip, cut, &ps);
+			rs2 = decode_under(DLT_LINUX_SLL2, sll2_icmp4_echo_req, 20, ip, cut, &ps2);
+			r4 = decode_under(DLT_IPV4, NULL, 0, ip, cut, &p4);
+			rr = raw ? decode_under(DLT_RAW, NULL, 0, ip, cut, &pr) : rn;
+			if (re != rn || rs != rn || rs2 != rn || r4 != rn || rr != rn)
+				ck_abort_msg("%s variant %d cut %zu: ethernet %d, sll %d, sll2 %d, "
+					     "ipv4 %d, raw %d, general path %d",
+					     dc->name, v, cut, re, rs, rs2, r4, rr, rn);
+			if (rn == CAPTURE_DECODE_OK) {
+				if (!packet_equal(&pe, &pn) || !packet_equal(&ps, &pn) ||
+				    !packet_equal(&ps2, &pn) || !packet_equal(&p4, &pn) ||
+				    (raw && !packet_equal(&pr, &pn)))
+					ck_abort_msg("%s variant %d cut %zu: fields differ",
+						     dc->name, v, cut);
+				n_ok++;
+			} else {
+				n_other++;
+			}
+		}
+	}
+	/* Both kinds of verdict were compared, not just one. */
+	ck_assert_uint_gt(n_ok, 0);
+	ck_assert_uint_gt(n_other, 0);
+	free(ip);
+}
+END_TEST
+
 /* ---- Addresses ---------------------------------------------------------------------------- */
 
 struct addr_case {
@@ -1120,6 +1270,355 @@ START_TEST(test_tracker)
 }
 END_TEST
 
+/* ---- The tracker's fast path against its slow path ---------------------------------------- */
+
+/*
+ * capture-tracker.c sends most packets through caches (dir[] for IPv4 TCP/UDP, recent[] for the
+ * rest) that point at flows; this switch, not part of the API, turns them off so that every
+ * packet goes through the hash table. Both ways must report the very same flows, in the same
+ * order, at the same moments, and hold the same number open after every packet.
+ */
+void capture_tracker_set_fast_path(struct capture_tracker *t, bool on);
+
+struct diff_flow {
+	struct capture_flow flow;
+	size_t when; /* packets added before it was reported */
+	bool early;  /* reported before capture_tracker_flush() */
+};
+
+struct diff_side {
+	struct capture_tracker *t;
+	struct diff_flow *flows;
+	size_t n, cap, added;
+	bool flushing;
+};
+
+static void diff_collect(const struct capture_flow *flow, void *userdata)
+{
+	struct diff_side *d = userdata;
+
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->flows = util_reallocarray(d->flows, d->cap, sizeof(*d->flows));
+	}
+	d->flows[d->n++] = (struct diff_flow){*flow, d->added, !d->flushing};
+}
+
+struct diff_pair {
+	struct diff_side fast, slow;
+};
+
+static void diff_start(struct diff_pair *dp)
+{
+	*dp = (struct diff_pair){0};
+	dp->fast.t = capture_tracker_new(diff_collect, &dp->fast);
+	dp->slow.t = capture_tracker_new(diff_collect, &dp->slow);
+	capture_tracker_set_fast_path(dp->slow.t, false);
+}
+
+/* Passing ck_assert calls cost a pipe write each under CK_FORK: only fail through Check. */
+static void diff_add(struct diff_pair *dp, const struct capture_packet *p, uint64_t ts_ns)
+{
+	size_t nf, ns;
+
+	capture_tracker_add(dp->fast.t, p, ts_ns);
+	dp->fast.added++;
+	capture_tracker_add(dp->slow.t, p, ts_ns);
+	dp->slow.added++;
+	nf = capture_tracker_open_flows(dp->fast.t);
+	ns = capture_tracker_open_flows(dp->slow.t);
+	if (nf != ns || dp->fast.n != dp->slow.n)
+		ck_abort_msg("after packet %zu: %zu open and %zu reported with the fast path, %zu "
+			     "and %zu without",
+			     dp->fast.added, nf, dp->fast.n, ns, dp->slow.n);
+}
+
+static bool diff_flow_equal(const struct diff_flow *x, const struct diff_flow *y)
+{
+	const struct capture_flow *a = &x->flow, *b = &y->flow;
+
+	return capture_addr_compare(&a->client, &b->client) == 0 &&
+	       capture_addr_compare(&a->server, &b->server) == 0 && a->proto == b->proto &&
+	       a->port == b->port && a->first_ns == b->first_ns && a->last_ns == b->last_ns &&
+	       a->packets == b->packets && a->how == b->how && x->when == y->when &&
+	       x->early == y->early;
+}
+
+/* Flushes both, compares everything reported, frees; returns how many flows each reported. */
+static size_t diff_finish(struct diff_pair *dp, const char *name)
+{
+	size_t n;
+
+	dp->fast.flushing = dp->slow.flushing = true;
+	capture_tracker_flush(dp->fast.t);
+	capture_tracker_flush(dp->slow.t);
+	ck_assert_msg(dp->fast.n == dp->slow.n, "%s: %zu flows with the fast path, %zu without",
+		      name, dp->fast.n, dp->slow.n);
+	for (size_t i = 0; i < dp->fast.n; i++) {
+		if (!diff_flow_equal(&dp->fast.flows[i], &dp->slow.flows[i])) {
+			flow_print(&dp->fast.flows[i].flow, dp->fast.flows[i].early);
+			flow_print(&dp->slow.flows[i].flow, dp->slow.flows[i].early);
+			ck_abort_msg("%s: flow %zu differs (fast path first)", name, i);
+		}
+	}
+	n = dp->fast.n;
+	capture_tracker_free(dp->fast.t);
+	capture_tracker_free(dp->slow.t);
+	free(dp->fast.flows);
+	free(dp->slow.flows);
+	return n;
+}
+
+static void tpkt_packet(const struct tpkt *tp, struct capture_packet *p)
+{
+	*p = (struct capture_packet){.proto = tp->proto, .sport = tp->sport, .dport = tp->dport};
+	ck_assert_int_eq(capture_addr_parse(tp->src, &p->src), 0);
+	ck_assert_int_eq(capture_addr_parse(tp->dst, &p->dst), 0);
+	if (tp->proto == IPPROTO_TCP)
+		p->tcp_flags = tp->flags;
+	else
+		p->l4_type = tp->flags;
+}
+
+static void diff_script(const struct tracker_case *tc)
+{
+	struct diff_pair dp;
+
+	diff_start(&dp);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(tc->pkts) && tc->pkts[i].src; i++) {
+		struct capture_packet p;
+
+		tpkt_packet(&tc->pkts[i], &p);
+		diff_add(&dp, &p, BASE_NS + tc->pkts[i].ms * 1000000ULL);
+	}
+	ck_assert_uint_gt(diff_finish(&dp, tc->name), 0);
+}
+
+/* Every tracker case above, both ways. */
+START_TEST(test_tracker_fast_path_cases)
+{
+	diff_script(&tracker_cases[_i]);
+}
+END_TEST
+
+/* Sequences aimed at the caches: only compared between the two ways, no expected flows. */
+static const struct tracker_case diff_scripts[] = {
+	{.name = "a flow freed by expiry, then its tuple again (stale cache entry)",
+	 .pkts = {CONN(0, 45000, 443),
+		  {20000, "10.0.0.7", 40000, SV, 53, UDP, 0},
+		  {20001, C, 45000, SV, 443, TCP, A},
+		  {20002, SV, 443, C, 45000, TCP, PA},
+		  {20003, C, 45000, SV, 443, TCP, FA}}},
+	{.name = "the same over ipv6",
+	 .pkts = {{0, "fd99::2", 45000, "fd99::1", 443, TCP, S},
+		  {1, "fd99::1", 443, "fd99::2", 45000, TCP, SA},
+		  {2, "fd99::2", 45000, "fd99::1", 443, TCP, A},
+		  {3, "fd99::2", 45000, "fd99::1", 443, TCP, RA},
+		  {20000, "fd99::7", 40000, "fd99::1", 53, UDP, 0},
+		  {20001, "fd99::2", 45000, "fd99::1", 443, TCP, A},
+		  {20002, "fd99::1", 443, "fd99::2", 45000, TCP, PA}}},
+	{.name = "idle udp freed, then its tuple again from the other side",
+	 .pkts = {{0, C, 53000, SV, 53, UDP, 0},
+		  {1, SV, 53, C, 53000, UDP, 0},
+		  {130000, C, 1, SV, 2, UDP, 0},
+		  {130001, SV, 53, C, 53000, UDP, 0},
+		  {130002, C, 53000, SV, 53, UDP, 0}}},
+	{.name = "port reuse while the closed flow lingers, plain packets between",
+	 .pkts = {CONN(0, 45000, 443),
+		  {8, C, 45000, SV, 443, TCP, A},
+		  {9, SV, 443, C, 45000, TCP, A},
+		  {10, C, 45000, SV, 443, TCP, S},
+		  {11, SV, 443, C, 45000, TCP, A},
+		  {12, C, 45000, SV, 443, TCP, PA},
+		  {13, SV, 443, C, 45000, TCP, SA},
+		  {14, C, 45000, SV, 443, TCP, A}}},
+	{.name = "a flow with itself: both endpoints equal",
+	 .pkts = {{0, C, 5000, C, 5000, TCP, S},
+		  {1, C, 5000, C, 5000, TCP, SA},
+		  {2, C, 5000, C, 5000, TCP, A},
+		  {3, C, 5000, C, 5000, TCP, PA},
+		  {4, C, 5000, C, 5000, TCP, FA},
+		  {5, C, 5000, C, 5000, TCP, FA},
+		  {6, C, 5000, C, 5000, UDP, 0},
+		  {7, C, 5000, C, 5000, UDP, 0}}},
+	{.name = "rst then data, fin retransmits, syn retransmit on an open flow",
+	 .pkts = {{0, C, 45000, SV, 80, TCP, S},
+		  {1, C, 45000, SV, 80, TCP, S},
+		  {2, SV, 80, C, 45000, TCP, SA},
+		  {3, C, 45000, SV, 80, TCP, PA},
+		  {4, C, 45000, SV, 80, TCP, FA},
+		  {5, C, 45000, SV, 80, TCP, FA},
+		  {6, C, 45000, SV, 80, TCP, PA},
+		  {7, SV, 80, C, 45000, TCP, 0x04},
+		  {8, C, 45000, SV, 80, TCP, PA},
+		  {9, SV, 80, C, 45000, TCP, FA}}},
+	{.name = "tcp and udp on the same ports are two flows",
+	 .pkts = {{0, C, 45000, SV, 53, TCP, PA},
+		  {1, C, 45000, SV, 53, UDP, 0},
+		  {2, SV, 53, C, 45000, TCP, A},
+		  {3, SV, 53, C, 45000, UDP, 0},
+		  {4, C, 45000, SV, 53, TCP, FA},
+		  {5, C, 45000, SV, 53, UDP, 0}}},
+};
+
+START_TEST(test_tracker_fast_path_scripts)
+{
+	diff_script(&diff_scripts[_i]);
+}
+END_TEST
+
+/*
+ * Random traffic from a fixed seed over a working set of connections: each packet picks one at
+ * random and sends it either way, with flags drawn per protocol; now and then a connection is
+ * swapped for a new one. Endpoints come from small pools, so tuples repeat (port reuse), flows
+ * meet themselves and several protocols share ports.
+ */
+struct tracker_diff_case {
+	const char *name;
+	uint32_t seed;
+	unsigned packets;
+	unsigned working; /* connections open at a time */
+	unsigned renew;	  /* per mille of packets that swap a connection for a new one */
+	unsigned hosts;	  /* addresses in the pool */
+	unsigned ports;	  /* ports in the pool */
+	unsigned v6, udp, icmp, sctp; /* percent of connections; the rest are TCP */
+	uint32_t step_ms;	      /* packet time moves by 0..step_ms */
+	unsigned jump; /* per mille of packets 9 to 400 s after the last: linger and idle expiry */
+	unsigned back; /* per mille of packets a little earlier than the last: interfaces mixed */
+};
+
+static const struct tracker_diff_case tracker_diff_cases[] = {
+	{"few endpoints: reuse, self flows, shared ports", 1, 20000, 8, 50, 3, 4, 20, 20, 5, 5, 400,
+	 2, 2},
+	/* 20000 connections, 40000 directions: more than dir[] and recent[] have slots. */
+	{"many concurrent connections contend for every cache slot", 2, 120000, 20000, 20, 4000,
+	 500, 10, 20, 0, 0, 1, 0, 0},
+	{"ipv6 only, more connections than recent[] has slots", 3, 40000, 3000, 20, 500, 200, 100,
+	 20, 5, 5, 2, 0, 0},
+	{"expiry frees flows the caches point at", 4, 30000, 40, 30, 20, 20, 10, 25, 5, 5, 1000, 20,
+	 0},
+	{"tcp only: handshakes, closes, resets, port reuse", 5, 30000, 6, 5, 2, 3, 0, 0, 0, 0, 300,
+	 3, 0},
+	{"timestamps out of order", 6, 30000, 50, 20, 30, 30, 10, 20, 5, 5, 200, 5, 100},
+};
+
+static void diff_endpoint(unsigned i, bool v6, struct capture_addr *ret)
+{
+	*ret = (struct capture_addr){.family = v6 ? AF_INET6 : AF_INET};
+	if (v6) {
+		ret->bytes[0] = 0xfd;
+		ret->bytes[14] = (uint8_t)(i >> 8);
+		ret->bytes[15] = (uint8_t)i;
+	} else {
+		ret->bytes[0] = 10;
+		ret->bytes[2] = (uint8_t)(i >> 8);
+		ret->bytes[3] = (uint8_t)i;
+	}
+}
+
+static uint16_t diff_port(unsigned i)
+{
+	/* The first ones span the port classes and the rules between them. */
+	static const uint16_t ports[] = {80, 443, 53, 1024, 8080, 32767, 32768, 45000, 60000, 5353};
+
+	return i < UTIL_ARRAY_SIZE(ports) ? ports[i] : (uint16_t)(20000 + i * 7);
+}
+
+struct diff_conn {
+	struct capture_packet p; /* one direction; the other swaps it */
+};
+
+static void diff_conn_new(const struct tracker_diff_case *dc, uint64_t *rng, struct diff_conn *c)
+{
+	unsigned kind = diff_rand(rng) % 100;
+	bool v6 = diff_rand(rng) % 100 < dc->v6;
+	struct capture_packet *p = &c->p;
+
+	*p = (struct capture_packet){0};
+	diff_endpoint(diff_rand(rng) % dc->hosts, v6, &p->src);
+	diff_endpoint(diff_rand(rng) % dc->hosts, v6, &p->dst);
+	p->sport = diff_port(diff_rand(rng) % dc->ports);
+	p->dport = diff_port(diff_rand(rng) % dc->ports);
+	if (kind < dc->udp) {
+		p->proto = IPPROTO_UDP;
+	} else if (kind < dc->udp + dc->icmp) {
+		p->proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+		p->dport = p->sport; /* the echo identifier */
+	} else if (kind < dc->udp + dc->icmp + dc->sctp) {
+		p->proto = IPPROTO_SCTP;
+	} else {
+		p->proto = IPPROTO_TCP;
+	}
+}
+
+static void diff_conn_packet(const struct diff_conn *c, uint64_t *rng, struct capture_packet *ret)
+{
+	/* Mostly plain segments, the rest every flag the tracker looks at and some it does not. */
+	static const uint8_t tcp[] = {A,  PA, A,  PA,	A,    PA,   A,	  PA,	S,    SA,
+				      FA, FA, RA, 0x04, 0xc2, 0x52, 0x03, 0x07, 0x01, 0x00};
+	uint32_t r = diff_rand(rng);
+
+	*ret = c->p;
+	if (r % 2) {
+		ret->src = c->p.dst;
+		ret->dst = c->p.src;
+		ret->sport = c->p.dport;
+		ret->dport = c->p.sport;
+	}
+	r = diff_rand(rng);
+	switch (ret->proto) {
+	case IPPROTO_TCP:
+		ret->tcp_flags = tcp[r % UTIL_ARRAY_SIZE(tcp)];
+		break;
+	case IPPROTO_UDP:
+		/* Whatever a caller leaves in the TCP flags of a UDP packet means nothing. */
+		ret->tcp_flags = r % 4 ? 0 : (uint8_t)(r >> 8);
+		break;
+	case IPPROTO_ICMP:
+		ret->l4_type = r % 2 ? 8 : 0;
+		break;
+	case IPPROTO_ICMPV6:
+		ret->l4_type = r % 2 ? 128 : 129;
+		break;
+	default:
+		ret->l4_type = (uint8_t)(r % 4);
+		break;
+	}
+}
+
+START_TEST(test_tracker_fast_path_random)
+{
+	const struct tracker_diff_case *dc = &tracker_diff_cases[_i];
+	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ dc->seed, ts = BASE_NS;
+	struct diff_conn *conns = util_reallocarray(NULL, dc->working, sizeof(*conns));
+	struct diff_pair dp;
+	size_t n;
+
+	diff_start(&dp);
+	for (unsigned i = 0; i < dc->working; i++)
+		diff_conn_new(dc, &rng, &conns[i]);
+	for (unsigned i = 0; i < dc->packets; i++) {
+		struct capture_packet p;
+		uint32_t r = diff_rand(&rng) % 1000;
+
+		if (diff_rand(&rng) % 1000 < dc->renew)
+			diff_conn_new(dc, &rng, &conns[diff_rand(&rng) % dc->working]);
+		if (r < dc->jump)
+			ts += (9 + diff_rand(&rng) % 392) * 1000000000ULL;
+		else if (r < dc->jump + dc->back)
+			ts -= diff_rand(&rng) % (50 * 1000000ULL);
+		else
+			ts += diff_rand(&rng) % (dc->step_ms * 1000000ULL + 1);
+		diff_conn_packet(&conns[diff_rand(&rng) % dc->working], &rng, &p);
+		diff_add(&dp, &p, ts);
+	}
+	n = diff_finish(&dp, dc->name);
+	/* Enough flows to have meant something: more than the working set ever holds. */
+	ck_assert_uint_gt(n, dc->working);
+	free(conns);
+}
+END_TEST
+
 /* ---- Capture files ------------------------------------------------------------------------ */
 
 struct file_case {
@@ -1263,6 +1762,7 @@ static Suite *capture_suite(void)
 	tc = tcase_create("decode");
 	tcase_add_loop_test(tc, test_decode, 0, UTIL_ARRAY_SIZE(decode_cases));
 	tcase_add_loop_test(tc, test_decode_truncated, 0, UTIL_ARRAY_SIZE(decode_cases));
+	tcase_add_loop_test(tc, test_decode_fast_path, 0, UTIL_ARRAY_SIZE(decode_diff_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("addr");
@@ -1271,6 +1771,10 @@ static Suite *capture_suite(void)
 
 	tc = tcase_create("tracker");
 	tcase_add_loop_test(tc, test_tracker, 0, UTIL_ARRAY_SIZE(tracker_cases));
+	tcase_add_loop_test(tc, test_tracker_fast_path_cases, 0, UTIL_ARRAY_SIZE(tracker_cases));
+	tcase_add_loop_test(tc, test_tracker_fast_path_scripts, 0, UTIL_ARRAY_SIZE(diff_scripts));
+	tcase_add_loop_test(tc, test_tracker_fast_path_random, 0,
+			    UTIL_ARRAY_SIZE(tracker_diff_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("file");
