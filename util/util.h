@@ -62,3 +62,11 @@ bool util_k8s_label_key(const char *s);	    /* [prefix/]name */
 bool util_k8s_label_value(const char *s);   /* empty or <= 63 [A-Za-z0-9._-], alnum at both ends */
 /* Docker container names and compose project/service labels: [A-Za-z0-9][A-Za-z0-9_.-]*, <= 253. */
 bool util_docker_name(const char *s);
+
+/*
+ * Becomes user (and their groups, so a docker group keeps the engine's socket reachable) and
+ * keeps only CAP_NET_RAW and CAP_NET_ADMIN, which attaching to interfaces that appear later and
+ * growing netlink buffers still need; every other capability is dropped from the bounding set
+ * too, and no_new_privs is set. For a process that has already opened what it needs as root.
+ */
+int util_drop_privileges(const char *user, struct util_err *err);
