@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <poll.h>
 #include <stdint.h>
 
 #include "util/util.h"
@@ -105,3 +106,105 @@ struct capture_stats {
  */
 int capture_file_read(struct capture_tracker *t, const char *path, struct capture_stats *stats,
 		      struct util_err *err);
+
+/* ---- Live capture (capture-live.c) --------------------------------------------------------- */
+
+/*
+ * One libpcap handle per interface whose name matches a pattern (fnmatch: "br-*", "veth*",
+ * "docker0"), opened with pcap_create/pcap_activate (TPACKET_V3, immediate mode off, a sized
+ * buffer, a headers-only snaplen) and a kernel BPF filter that keeps what opens or closes a
+ * connection and what direction recovery needs. Links are watched with rtnetlink (libnl-route-3):
+ * matching interfaces that appear are attached, deleted ones detached, without losing anything.
+ */
+struct capture_live_options {
+	const char *const *patterns;
+	size_t n_patterns;
+	int snaplen;	  /* 0: CAPTURE_LIVE_SNAPLEN */
+	int buffer_bytes; /* 0: CAPTURE_LIVE_BUFFER per interface */
+};
+#define CAPTURE_LIVE_SNAPLEN 160
+#define CAPTURE_LIVE_BUFFER  (8 << 20)
+
+/* What one interface has seen; kept after the interface is gone, so nothing is forgotten. */
+struct capture_iface_stats {
+	char name[32];
+	bool attached;
+	uint64_t packets;   /* delivered to flowlock */
+	uint64_t drops;	    /* pcap_stats ps_drop: the kernel buffer was full */
+	uint64_t if_drops;  /* pcap_stats ps_ifdrop */
+	uint64_t attach_ns; /* when it was (last) attached, wall clock */
+};
+
+struct capture_live;
+int capture_live_open(const struct capture_live_options *opts, struct capture_tracker *t,
+		      struct capture_live **ret, struct util_err *err);
+/* The descriptors to poll for input: one per attached interface plus the link watcher. */
+size_t capture_live_pollfds(const struct capture_live *l, struct pollfd *fds, size_t max);
+/*
+ * Reads whatever is ready on any descriptor (never blocks): packets go to the tracker with
+ * their capture timestamps, link changes attach and detach interfaces. Stats are refreshed.
+ */
+int capture_live_dispatch(struct capture_live *l, struct capture_stats *stats,
+			  struct util_err *err);
+/*
+ * Before the last report: reads what the rings still hold and hands every packet waiting for
+ * time order to the tracker, so nothing seen before a stop is lost.
+ */
+void capture_live_drain(struct capture_live *l, struct capture_stats *stats);
+size_t capture_live_iface_count(const struct capture_live *l);
+const struct capture_iface_stats *capture_live_iface(const struct capture_live *l, size_t i);
+struct capture_live *capture_live_free(struct capture_live *l); /* NULL-safe */
+
+/* ---- Conntrack (capture-conntrack.c) ------------------------------------------------------- */
+
+/*
+ * Connection tracking over netlink with libnl-nf-3: subscribes to NEW and DESTROY events first,
+ * then dumps the table once, so nothing opened in between is missed. The original tuple tells
+ * who opened the connection; when the reply comes from elsewhere (DNAT: a Service ClusterIP, a
+ * published port) the flow's server is the real backend and its port.
+ */
+struct capture_conntrack_stats {
+	uint64_t events;   /* NEW and DESTROY messages read */
+	uint64_t dumped;   /* entries read by dumps */
+	uint64_t overruns; /* ENOBUFS: the socket buffer overflowed, events were lost */
+	uint64_t resyncs;  /* dumps made after an overrun to catch up */
+};
+
+struct capture_conntrack;
+int capture_conntrack_open(struct capture_tracker *t, struct capture_conntrack **ret,
+			   struct util_err *err);
+int capture_conntrack_fd(const struct capture_conntrack *ct);
+int capture_conntrack_dispatch(struct capture_conntrack *ct, struct util_err *err);
+const struct capture_conntrack_stats *capture_conntrack_stats(const struct capture_conntrack *ct);
+struct capture_conntrack *capture_conntrack_free(struct capture_conntrack *ct); /* NULL-safe */
+/*
+ * NULL when bridged traffic reaches netfilter, else a sentence saying why conntrack will not see
+ * traffic between containers on one bridge (br_netfilter not loaded, bridge-nf-call-iptables=0).
+ */
+const char *capture_conntrack_bridge_problem(void);
+
+/* ---- Tracker additions for live sources ---------------------------------------------------- */
+
+/* One connection as conntrack reports it (addresses and ports of both tuples, host order). */
+struct capture_ct_event {
+	bool destroy; /* false: NEW or a dump entry */
+	uint8_t proto;
+	struct capture_addr orig_src, orig_dst, reply_src, reply_dst;
+	uint16_t orig_sport, orig_dport, reply_sport, reply_dport;
+};
+
+/*
+ * Feeds a conntrack event into the same flow table as packets, so a connection that both
+ * sources see is one flow: the client is orig_src; the server is reply_src:reply_sport (the
+ * real backend after any DNAT). Packets of the post-DNAT leg find the same flow.
+ */
+void capture_tracker_add_ct(struct capture_tracker *t, const struct capture_ct_event *ev,
+			    uint64_t ts_ns);
+/* Live mode: time passes without packets; ends flows idle or closed as of now_ns. */
+void capture_tracker_expire(struct capture_tracker *t, uint64_t now_ns);
+/*
+ * Reports every open flow whose direction is known through fn without ending it, for
+ * checkpoints: fn gets the flow with packets as seen so far; it is reported again, once, when
+ * it ends.
+ */
+void capture_tracker_peek(const struct capture_tracker *t, capture_flow_fn fn, void *userdata);
