@@ -70,6 +70,41 @@ static inline uint32_t tracker_hash(const void *key, size_t len)
  *
  * All timing follows packet timestamps, never the wall clock, so a capture file gives the same
  * flows however fast it is read.
+ *
+ * Live sources add three things:
+ *
+ *  - capture_tracker_expire() runs the same expiry with the wall clock, for when no packet comes
+ *    to move time on. capture_tracker_peek() describes every open flow, direction decided as it
+ *    would be now, without ending it; the tracker's own callback still reports it once at its end.
+ *
+ *  - Conntrack events (capture_tracker_add_ct()) are a second source for the same flow table, so
+ *    a connection that pcap and conntrack both see is one flow, reported once. Its key is the
+ *    original tuple, orig_src:orig_sport <-> orig_dst:orig_dport (ICMP: the echo identifier in
+ *    both ports, as decoded packets have it). Conntrack knows who opened it, so such a flow is
+ *    directed by conntrack and nothing else: the client is orig_src (HANDSHAKE) and the server
+ *    is the reply's source, reply_src:reply_sport, the real backend after DNAT (for ICMP only
+ *    the address counts: NAT may remap the identifier). What the event says lives in a
+ *    struct ct_link beside the flow (flow.ct marks that it has one), so flows stay as small as
+ *    the packet path wants them.
+ *
+ *  - After NAT the connection's packets travel as the inverse of the reply tuple,
+ *    reply_dst:reply_dport <-> reply_src:reply_sport; with plain DNAT that is the client and the
+ *    backend. When that key differs from the flow's own, it is an ALIAS (links by key, aliases
+ *    by alias key): packets of that tuple that find no flow of their own land on the conntrack
+ *    flow, their sides translated. An aliased packet is never put in dir[] or recent[]: the
+ *    caches may only hold a flow under the tuples of its own key, since flow_remove() finds the
+ *    entries from the key. The alias goes with the flow (flow_remove(), flows_free()). A pcap
+ *    flow already open under the alias key when the event arrives (the post-DNAT leg was read
+ *    first) is merged into the conntrack flow and freed unreported, so each connection is
+ *    reported once. A newer connection takes over an alias an older, lingering one still holds.
+ *
+ *    A NEW event (or dump entry) for an open flow under its key only attaches to it; for a
+ *    conntrack flow already closed it is the tuple reused: the old flow ends, a new one starts.
+ *    A DESTROY event closes the flow like a TCP reset (it lingers, then is reported), and never
+ *    creates one: TCP entries outlive their connections by TIME_WAIT, so a DESTROY usually comes
+ *    after the flow was reported. (capture-conntrack.c knows which connections it has fed and
+ *    sends NEW first for any it has not.) A flow from conntrack alone has no packets; its times
+ *    are those of its events. Events follow the wall clock and do not run expiry themselves.
  */
 
 #define NS_PER_SEC	   1000000000ULL
@@ -145,6 +180,7 @@ struct flow {
 	uint8_t first_side; /* who sent the first packet seen */
 	bool rst;
 	bool closed;
+	bool ct; /* it has a struct ct_link: conntrack decides its direction and server */
 	uint64_t first_ns, closed_ns;
 	UT_hash_handle hh;
 };
@@ -175,11 +211,30 @@ struct dir_entry {
 };
 #define DIR_EMPTY UINT64_MAX
 
+/*
+ * What a conntrack event said about a flow, found from the flow's key in links and, when NAT
+ * made the packets' tuple differ from the original one, from that alias key in aliases.
+ */
+struct ct_link {
+	struct flow_key key;   /* the flow's own: the original tuple */
+	struct flow_key alias; /* the inverse of the reply tuple; in aliases when in_aliases */
+	struct flow *f;
+	uint8_t server[16]; /* what is reported as the server: the real backend */
+	uint16_t server_port;
+	uint8_t client_side;	   /* orig_src's side of key */
+	uint8_t alias_client_side; /* reply_dst's side of alias */
+	bool in_aliases;
+	UT_hash_handle hh; /* links, by key */
+	UT_hash_handle ah; /* aliases, by alias */
+};
+
 struct capture_tracker {
 	capture_flow_fn fn;
 	void *userdata;
 	struct flow *flows;
 	struct listener *listeners;
+	struct ct_link *links;
+	struct ct_link *aliases;
 	struct dir_entry dir[DIR_SLOTS];
 	struct flow *recent[RECENT_SLOTS];
 	struct flow *spare; /* freed flows, for the next ones: at most as many as were ever open */
@@ -447,24 +502,68 @@ static int flow_server(const struct capture_tracker *t, const struct flow *f,
 	return f->first_side ? 0 : 1;
 }
 
-static void flow_report(struct capture_tracker *t, struct flow *f)
+static struct ct_link *ct_link_find(const struct capture_tracker *t, const struct flow *f)
+{
+	struct ct_link *l;
+
+	HASH_FIND(hh, t->links, &f->key, sizeof(f->key), l);
+	return l;
+}
+
+/* The flow as it is reported, its direction decided now. */
+static void flow_describe(const struct capture_tracker *t, const struct flow *f,
+			  struct capture_flow *ret)
 {
 	const struct flow_key *k = &f->key;
+	const struct ct_link *l = f->ct ? ct_link_find(t, f) : NULL;
 	struct capture_flow out = {
 		.proto = k->proto,
 		.first_ns = f->first_ns,
 		.last_ns = f->last_ns,
 		.packets = f->packets,
 	};
-	int server = flow_server(t, f, &out.how);
+	bool icmp = k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
+	int server;
 
 	out.client.family = k->family;
 	out.server.family = k->family;
+	if (l) {
+		out.how = CAPTURE_HOW_HANDSHAKE;
+		memcpy(out.client.bytes, l->client_side ? k->b : k->a, sizeof(out.client.bytes));
+		memcpy(out.server.bytes, l->server, sizeof(out.server.bytes));
+		if (!icmp)
+			out.port = l->server_port;
+		*ret = out;
+		return;
+	}
+	server = flow_server(t, f, &out.how);
 	memcpy(out.client.bytes, server ? k->a : k->b, sizeof(out.client.bytes));
 	memcpy(out.server.bytes, server ? k->b : k->a, sizeof(out.server.bytes));
-	if (k->proto != IPPROTO_ICMP && k->proto != IPPROTO_ICMPV6)
+	if (!icmp)
 		out.port = server ? k->b_port : k->a_port;
+	*ret = out;
+}
+
+static void flow_report(struct capture_tracker *t, struct flow *f)
+{
+	struct capture_flow out;
+
+	flow_describe(t, f, &out);
 	t->fn(&out, t->userdata);
+}
+
+/* Drops f's conntrack link and its alias, so no packet is steered to f once it is gone. */
+static void ct_link_drop(struct capture_tracker *t, struct flow *f)
+{
+	struct ct_link *l = ct_link_find(t, f);
+
+	if (!l)
+		return;
+	if (l->in_aliases)
+		HASH_DELETE(ah, t->aliases, l);
+	HASH_DELETE(hh, t->links, l);
+	free(l);
+	f->ct = false;
 }
 
 static void flow_remove(struct capture_tracker *t, struct flow *f)
@@ -473,6 +572,8 @@ static void flow_remove(struct capture_tracker *t, struct flow *f)
 
 	if (*slot == f)
 		*slot = NULL;
+	if (f->ct)
+		ct_link_drop(t, f);
 	dir_forget(t, f);
 	HASH_DEL(t->flows, f);
 	t->n_flows--;
@@ -670,6 +771,42 @@ static void flow_update(struct capture_tracker *t, struct flow *f, int side,
 	}
 }
 
+/* The side of l's flow that an endpoint on side alias_side of l's alias key is. */
+static int ct_alias_side(const struct ct_link *l, int alias_side)
+{
+	return alias_side == l->alias_client_side ? l->client_side : !l->client_side;
+}
+
+/*
+ * A packet whose key k is l's alias: it updates l's flow, sides translated; a SYN+ACK or INIT
+ * ACK makes the endpoint that really sent it (the backend) a listener. Returns false when it
+ * is no alias, or when it reuses the tuple of a closed flow, which then ends: the caller makes
+ * a new flow under k.
+ */
+static bool tracker_add_alias(struct capture_tracker *t, const struct flow_key *k, int side,
+			      const struct capture_packet *p, uint64_t ts_ns)
+{
+	uint8_t flags = packet_flags(p), acks = flags & (SENT_SYN_ACK | SENT_INIT_ACK);
+	struct ct_link *l;
+	struct flow *f;
+	int fside;
+
+	HASH_FIND(ah, t->aliases, k, sizeof(*k), l);
+	if (!l)
+		return false;
+	f = l->f;
+	if (f->closed && (flags & SENT_SYN)) {
+		flow_end(t, f);
+		return false;
+	}
+	fside = ct_alias_side(l, side);
+	flow_update(t, f, fside, p, flags & ~acks, ts_ns);
+	f->sent[fside] |= acks;
+	if (acks)
+		listener_add(t, &l->alias, side);
+	return true;
+}
+
 /* Everything but the fast path. */
 static __attribute__((noinline)) void
 tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint64_t ts_ns)
@@ -700,6 +837,9 @@ tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint
 		if (f && !t->no_cache)
 			*slot = f;
 	}
+	/* No flow of its own: maybe the post-NAT leg of a conntrack flow. Never cached. */
+	if (!f && t->aliases && tracker_add_alias(t, &k, side, p, ts_ns))
+		return;
 	flags = packet_flags(p);
 
 	/* A new bare SYN on a closed connection is the port being reused: a new flow. */
@@ -797,6 +937,18 @@ void capture_tracker_set_fast_path(struct capture_tracker *t, bool on)
 	dir_clear(t);
 }
 
+static void links_free(struct capture_tracker *t)
+{
+	struct ct_link *l = t->links, *next;
+
+	HASH_CLEAR(ah, t->aliases);
+	HASH_CLEAR(hh, t->links);
+	for (; l; l = next) {
+		next = l->hh.next;
+		free(l);
+	}
+}
+
 static void flows_free(struct capture_tracker *t)
 {
 	struct flow *f = t->flows, *next;
@@ -816,6 +968,7 @@ static void flows_free(struct capture_tracker *t)
 	memset(t->recent, 0, sizeof(t->recent));
 	dir_clear(t);
 	t->n_flows = 0;
+	links_free(t);
 }
 
 void capture_tracker_flush(struct capture_tracker *t)
@@ -845,4 +998,168 @@ struct capture_tracker *capture_tracker_free(struct capture_tracker *t)
 	}
 	free(t);
 	return NULL;
+}
+
+/* ---- Live sources: wall-clock expiry, checkpoints, conntrack ------------------------------- */
+
+void capture_tracker_expire(struct capture_tracker *t, uint64_t now_ns)
+{
+	tracker_expire(t, now_ns);
+}
+
+void capture_tracker_peek(const struct capture_tracker *t, capture_flow_fn fn, void *userdata)
+{
+	for (const struct flow *f = t->flows; f; f = f->hh.next) {
+		struct capture_flow out;
+
+		flow_describe(t, f, &out);
+		fn(&out, userdata);
+	}
+}
+
+static bool ct_addr_ok(const struct capture_addr *a, uint8_t family)
+{
+	return a->family == family && (family == AF_INET || family == AF_INET6);
+}
+
+/*
+ * The canonical key of x:xport <-> y:yport, as a packet between them would make it (an IPv4
+ * address keeps only its 4 bytes, whatever the caller left in the other 12); returns x's side.
+ */
+static int ct_key_make(struct flow_key *k, uint8_t proto, const struct capture_addr *x,
+		       uint16_t xport, const struct capture_addr *y, uint16_t yport)
+{
+	struct capture_packet p = {
+		.src.family = x->family,
+		.dst.family = y->family,
+		.proto = proto,
+		.sport = xport,
+		.dport = yport,
+	};
+	size_t n = x->family == AF_INET ? 4 : 16;
+
+	memcpy(p.src.bytes, x->bytes, n);
+	memcpy(p.dst.bytes, y->bytes, n);
+	return flow_key_make(k, &p);
+}
+
+/* Folds the pcap flow pf (the post-NAT leg, under l's alias key) into l's flow, and frees it. */
+static void ct_merge(struct capture_tracker *t, const struct ct_link *l, struct flow *pf)
+{
+	struct flow *f = l->f;
+
+	for (int side = 0; side < 2; side++)
+		f->sent[ct_alias_side(l, side)] |= pf->sent[side];
+	f->packets += pf->packets;
+	if (pf->first_ns < f->first_ns)
+		f->first_ns = pf->first_ns;
+	if (pf->last_ns > f->last_ns)
+		f->last_ns = pf->last_ns;
+	f->rst |= pf->rst;
+	if (pf->closed && !f->closed) {
+		f->closed = true;
+		f->closed_ns = pf->closed_ns;
+	}
+	flow_remove(t, pf);
+}
+
+/* Gives f (under k, the original tuple) what ev says: direction, real server, alias. */
+static void ct_link_new(struct capture_tracker *t, struct flow *f, const struct flow_key *k,
+			int client_side, const struct capture_ct_event *ev)
+{
+	struct ct_link *l = util_zalloc(sizeof(*l)), *old;
+	bool icmp = ev->proto == IPPROTO_ICMP || ev->proto == IPPROTO_ICMPV6;
+	bool reply_ok = ct_addr_ok(&ev->reply_src, ev->orig_src.family) &&
+			ct_addr_ok(&ev->reply_dst, ev->orig_src.family);
+	size_t n = ev->orig_src.family == AF_INET ? 4 : 16;
+	struct flow *pf;
+
+	l->key = *k;
+	l->f = f;
+	l->client_side = (uint8_t)client_side;
+	if (reply_ok && (memcmp(ev->reply_src.bytes, ev->orig_dst.bytes, n) != 0 ||
+			 (!icmp && ev->reply_sport != ev->orig_dport))) {
+		memcpy(l->server, ev->reply_src.bytes, n);
+		l->server_port = ev->reply_sport;
+	} else {
+		memcpy(l->server, ev->orig_dst.bytes, n);
+		l->server_port = ev->orig_dport;
+	}
+	HASH_ADD(hh, t->links, key, sizeof(l->key), l);
+	f->ct = true;
+	if (!reply_ok)
+		return;
+
+	l->alias_client_side =
+		(uint8_t)!ct_key_make(&l->alias, ev->proto, &ev->reply_src, ev->reply_sport,
+				      &ev->reply_dst, ev->reply_dport);
+	if (memcmp(&l->alias, k, sizeof(*k)) == 0)
+		return;
+	HASH_FIND(hh, t->flows, &l->alias, sizeof(l->alias), pf);
+	/* One that conntrack opened itself is another connection, not this one's other leg. */
+	if (pf && !pf->ct)
+		ct_merge(t, l, pf);
+	HASH_FIND(ah, t->aliases, &l->alias, sizeof(l->alias), old);
+	if (old) {
+		HASH_DELETE(ah, t->aliases, old);
+		old->in_aliases = false;
+	}
+	HASH_ADD(ah, t->aliases, alias, sizeof(l->alias), l);
+	l->in_aliases = true;
+}
+
+void capture_tracker_add_ct(struct capture_tracker *t, const struct capture_ct_event *ev,
+			    uint64_t ts_ns)
+{
+	uint8_t family = ev->orig_src.family;
+	struct flow_key k;
+	struct flow *f;
+	int client_side;
+
+	if (!ct_addr_ok(&ev->orig_src, family) || !ct_addr_ok(&ev->orig_dst, family))
+		return;
+	switch (ev->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		break;
+	case IPPROTO_ICMP:
+		if (family != AF_INET)
+			return;
+		break;
+	case IPPROTO_ICMPV6:
+		if (family != AF_INET6)
+			return;
+		break;
+	default:
+		return;
+	}
+
+	client_side = ct_key_make(&k, ev->proto, &ev->orig_src, ev->orig_sport, &ev->orig_dst,
+				  ev->orig_dport);
+	HASH_FIND(hh, t->flows, &k, sizeof(k), f);
+	if (ev->destroy && !f)
+		return;
+	/* Conntrack made a new entry for the tuple of one it has closed: the tuple is reused. */
+	if (!ev->destroy && f && f->ct && f->closed) {
+		flow_end(t, f);
+		f = NULL;
+	}
+	if (!f) {
+		f = flow_new(t);
+		f->key = k;
+		f->first_ns = ts_ns;
+		f->last_ns = ts_ns;
+		f->first_side = (uint8_t)client_side;
+		HASH_ADD(hh, t->flows, key, sizeof(f->key), f);
+		t->n_flows++;
+	}
+	if (ts_ns > f->last_ns)
+		f->last_ns = ts_ns;
+	if (!f->ct)
+		ct_link_new(t, f, &k, client_side, ev);
+	if (ev->destroy && !f->closed) {
+		f->closed = true;
+		f->closed_ns = ts_ns;
+	}
 }

@@ -1619,6 +1619,332 @@ START_TEST(test_tracker_fast_path_random)
 }
 END_TEST
 
+/* ---- Tracker additions for live sources: conntrack events, wall-clock expiry, peek --------- */
+
+enum lkind {
+	L_PKT = 0, /* capture_tracker_add() */
+	L_NEW,	   /* capture_tracker_add_ct(): a NEW event or a dump entry */
+	L_DESTROY, /* capture_tracker_add_ct(): a DESTROY event */
+	L_EXPIRE,  /* capture_tracker_expire() at ms */
+	L_PEEK,	   /* capture_tracker_peek() */
+};
+
+/*
+ * One step. For an event p is the original tuple and r the reply tuple's source and
+ * destination; rsrc NULL means no NAT (the reply comes from p.dst to p.src).
+ */
+struct lstep {
+	struct tpkt p;
+	enum lkind kind;
+	const char *rsrc, *rdst;
+	uint16_t rsport, rdport;
+};
+
+struct live_case {
+	const char *name;
+	struct lstep steps[20];
+	struct tflow flows[4];	/* through the tracker's callback */
+	struct tflow peeked[4]; /* through capture_tracker_peek(); early is not compared */
+	size_t open;		/* capture_tracker_open_flows() after the last step */
+};
+
+#define VIP "10.0.9.9"
+#define BE  "10.0.0.5"
+#define LP(t, s, sp, d, dp, pr, fl)                                                                \
+	{                                                                                          \
+		.p = {(t), (s), (sp), (d), (dp), (pr), (fl) }                                      \
+	}
+#define CT(k, t, s, sp, d, dp, pr)                                                                 \
+	{                                                                                          \
+		.p = {(t), (s), (sp), (d), (dp), (pr), 0}, .kind = (k)                             \
+	}
+#define CTNAT(k, t, s, sp, d, dp, pr, rs, rsp, rd, rdp)                                            \
+	{                                                                                          \
+		.p = {(t), (s), (sp), (d), (dp), (pr), 0}, .kind = (k), .rsrc = (rs),              \
+		.rsport = (rsp), .rdst = (rd), .rdport = (rdp)                                     \
+	}
+/* C:45000 opens VIP:80, which the router turns into BE:8080. */
+#define DNAT(k, t) CTNAT(k, t, C, 45000, VIP, 80, TCP, BE, 8080, C, 45000)
+#define LEXP(t)                                                                                    \
+	{                                                                                          \
+		.p = {.ms = (t)}, .kind = L_EXPIRE                                                 \
+	}
+#define LPEEK(t)                                                                                   \
+	{                                                                                          \
+		.p = {.ms = (t)}, .kind = L_PEEK                                                   \
+	}
+/* CONN() as steps. */
+#define LCONN(t0, port, sport)                                                                     \
+	LP((t0), C, (port), SV, (sport), TCP, S), LP((t0) + 1, SV, (sport), C, (port), TCP, SA),   \
+		LP((t0) + 2, C, (port), SV, (sport), TCP, A),                                      \
+		LP((t0) + 3, C, (port), SV, (sport), TCP, PA),                                     \
+		LP((t0) + 4, SV, (sport), C, (port), TCP, PA),                                     \
+		LP((t0) + 5, C, (port), SV, (sport), TCP, FA),                                     \
+		LP((t0) + 6, SV, (sport), C, (port), TCP, FA),                                     \
+		LP((t0) + 7, C, (port), SV, (sport), TCP, A)
+
+static const struct live_case live_cases[] = {
+	{"conntrack alone: NEW, DESTROY, reported after the linger",
+	 {CT(L_NEW, 0, C, 45000, SV, 80, TCP), CT(L_DESTROY, 1000, C, 45000, SV, 80, TCP),
+	  LEXP(10999), LPEEK(10999), LEXP(11000)},
+	 {{C, SV, TCP, 80, 0, HS, true, 0, 1000}},
+	 {{C, SV, TCP, 80, 0, HS, false, 0, 1000}},
+	 0},
+	{"pcap and conntrack see one connection",
+	 {CT(L_NEW, 0, C, 45000, SV, 80, TCP), LCONN(0, 45000, 80)},
+	 {{C, SV, TCP, 80, 8, HS, false, 0, 7}},
+	 {{0}},
+	 1},
+	{"conntrack's direction beats the ports",
+	 {LP(0, C, 50000, SV, 80, TCP, PA), LP(1, SV, 80, C, 50000, TCP, A),
+	  CT(L_NEW, 2, SV, 80, C, 50000, TCP)},
+	 {{SV, C, TCP, 50000, 2, HS, false, 0, 2}},
+	 {{0}},
+	 1},
+	{"dnat: event first, packets of both legs, the backend becomes a listener",
+	 {DNAT(L_NEW, 0), LP(1, C, 45000, VIP, 80, TCP, S), LP(1, C, 45000, BE, 8080, TCP, S),
+	  LP(2, BE, 8080, C, 45000, TCP, SA), LP(2, VIP, 80, C, 45000, TCP, SA),
+	  LP(3, C, 45000, BE, 8080, TCP, A), LP(4, C, 45000, VIP, 80, TCP, A),
+	  LP(5, "10.0.0.3", 2001, BE, 8080, TCP, PA), LP(6, BE, 8080, "10.0.0.3", 2001, TCP, A)},
+	 {{C, BE, TCP, 8080, 6, HS, false, 0, 4}, {"10.0.0.3", BE, TCP, 8080, 2, LI, false, 5, 6}},
+	 {{0}},
+	 2},
+	{"dnat: the post-dnat leg read first is merged when the event comes",
+	 {LP(0, C, 45000, BE, 8080, TCP, S), LP(1, BE, 8080, C, 45000, TCP, SA), DNAT(L_NEW, 2),
+	  LP(3, C, 45000, BE, 8080, TCP, A), LP(4, C, 45000, VIP, 80, TCP, PA),
+	  LP(5, C, 45000, BE, 8080, TCP, FA), LP(6, BE, 8080, C, 45000, TCP, FA), LEXP(10005),
+	  LPEEK(10005), LEXP(10006)},
+	 {{C, BE, TCP, 8080, 6, HS, true, 0, 6}},
+	 {{C, BE, TCP, 8080, 6, HS, false, 0, 6}},
+	 0},
+	{"dnat tuple reused after a reset, the event first",
+	 {DNAT(L_NEW, 0), LP(1, C, 45000, BE, 8080, TCP, S), LP(2, BE, 8080, C, 45000, TCP, SA),
+	  LP(3, C, 45000, BE, 8080, TCP, RA), DNAT(L_NEW, 5), LP(6, C, 45000, BE, 8080, TCP, S),
+	  LP(7, BE, 8080, C, 45000, TCP, SA)},
+	 {{C, BE, TCP, 8080, 3, HS, true, 0, 3}, {C, BE, TCP, 8080, 2, HS, false, 5, 7}},
+	 {{0}},
+	 1},
+	{"dnat tuple reused after a reset, the new syn first",
+	 {DNAT(L_NEW, 0), LP(1, C, 45000, BE, 8080, TCP, S), LP(2, BE, 8080, C, 45000, TCP, SA),
+	  LP(3, C, 45000, BE, 8080, TCP, RA), LP(5, C, 45000, BE, 8080, TCP, S), DNAT(L_NEW, 6),
+	  LP(7, BE, 8080, C, 45000, TCP, SA)},
+	 {{C, BE, TCP, 8080, 3, HS, true, 0, 3}, {C, BE, TCP, 8080, 2, HS, false, 5, 7}},
+	 {{0}},
+	 1},
+	{"icmp echo through conntrack is one flow, port 0",
+	 {CT(L_NEW, 0, C, 77, SV, 77, ICMP), LP(1, C, 77, SV, 77, ICMP, 8),
+	  LP(2, SV, 77, C, 77, ICMP, 0)},
+	 {{C, SV, ICMP, 0, 2, HS, false, 0, 2}},
+	 {{0}},
+	 1},
+	{"icmp echo to a dnat address",
+	 {CTNAT(L_NEW, 0, C, 77, VIP, 77, ICMP, BE, 77, C, 77), LP(1, C, 77, BE, 77, ICMP, 8),
+	  LP(2, BE, 77, C, 77, ICMP, 0)},
+	 {{C, BE, ICMP, 0, 2, HS, false, 0, 2}},
+	 {{0}},
+	 1},
+	{"ipv6 dnat",
+	 {CTNAT(L_NEW, 0, "fd99::2", 45000, "fd99::99", 80, TCP, "fd99::5", 8080, "fd99::2", 45000),
+	  LP(1, "fd99::2", 45000, "fd99::5", 8080, TCP, S),
+	  LP(2, "fd99::5", 8080, "fd99::2", 45000, TCP, SA),
+	  LP(3, "fd99::2", 45000, "fd99::99", 80, TCP, A)},
+	 {{"fd99::2", "fd99::5", TCP, 8080, 3, HS, false, 0, 3}},
+	 {{0}},
+	 1},
+	{"snat and dnat: the post-nat leg is the reply tuple turned round",
+	 {CTNAT(L_NEW, 0, C, 45000, VIP, 80, TCP, BE, 8080, "10.0.0.254", 61000),
+	  LP(1, "10.0.0.254", 61000, BE, 8080, TCP, S),
+	  LP(2, BE, 8080, "10.0.0.254", 61000, TCP, SA), LP(3, C, 45000, VIP, 80, TCP, A)},
+	 {{C, BE, TCP, 8080, 3, HS, false, 0, 3}},
+	 {{0}},
+	 1},
+	{"a dump entry and an event for one connection are one flow",
+	 {CT(L_NEW, 0, C, 45000, SV, 80, TCP), CT(L_NEW, 1, C, 45000, SV, 80, TCP)},
+	 {{C, SV, TCP, 80, 0, HS, false, 0, 1}},
+	 {{0}},
+	 1},
+	{"a DESTROY alone creates nothing",
+	 {CT(L_DESTROY, 0, C, 45000, SV, 80, TCP), LPEEK(0)},
+	 {{0}},
+	 {{0}},
+	 0},
+	{"a DESTROY after the flow was reported creates nothing",
+	 {CT(L_NEW, 0, C, 45000, SV, 80, TCP), LCONN(0, 45000, 80), LEXP(20000),
+	  CT(L_DESTROY, 120000, C, 45000, SV, 80, TCP), LPEEK(120000)},
+	 {{C, SV, TCP, 80, 8, HS, true, 0, 7}},
+	 {{0}},
+	 0},
+	{"a late NEW attaches to the pcap flow it closed already",
+	 {LCONN(0, 45000, 80), CT(L_NEW, 8, C, 45000, SV, 80, TCP)},
+	 {{C, SV, TCP, 80, 8, HS, false, 0, 8}},
+	 {{0}},
+	 1},
+	{"an alias goes with its flow: later packets of that tuple are a flow of their own",
+	 {DNAT(L_NEW, 0), DNAT(L_DESTROY, 1), LEXP(11001), LP(12000, BE, 8080, C, 45000, TCP, PA),
+	  LP(12001, C, 45000, BE, 8080, TCP, A)},
+	 {{C, BE, TCP, 8080, 0, HS, true, 0, 1}, {C, BE, TCP, 8080, 2, PO, false, 12000, 12001}},
+	 {{0}},
+	 1},
+	/* Under ASan a cache entry left behind for the alias tuple faults here. */
+	{"post-dnat packets, the flow ends, then that tuple again",
+	 {DNAT(L_NEW, 0), LP(1, C, 45000, BE, 8080, TCP, PA), LP(2, BE, 8080, C, 45000, TCP, A),
+	  DNAT(L_DESTROY, 3), LEXP(10003), LP(12000, BE, 8080, C, 45000, TCP, PA),
+	  LP(12001, C, 45000, BE, 8080, TCP, A)},
+	 {{C, BE, TCP, 8080, 2, HS, true, 0, 3}, {C, BE, TCP, 8080, 2, PO, false, 12000, 12001}},
+	 {{0}},
+	 1},
+	{"the same over ipv6",
+	 {CTNAT(L_NEW, 0, "fd99::2", 45000, "fd99::99", 80, TCP, "fd99::5", 8080, "fd99::2", 45000),
+	  LP(1, "fd99::2", 45000, "fd99::5", 8080, TCP, PA),
+	  LP(2, "fd99::5", 8080, "fd99::2", 45000, TCP, A),
+	  CTNAT(L_DESTROY, 3, "fd99::2", 45000, "fd99::99", 80, TCP, "fd99::5", 8080, "fd99::2",
+		45000),
+	  LEXP(10003), LP(12000, "fd99::5", 8080, "fd99::2", 45000, TCP, PA),
+	  LP(12001, "fd99::2", 45000, "fd99::5", 8080, TCP, A)},
+	 {{"fd99::2", "fd99::5", TCP, 8080, 2, HS, true, 0, 3},
+	  {"fd99::2", "fd99::5", TCP, 8080, 2, PO, false, 12000, 12001}},
+	 {{0}},
+	 1},
+	{"wall-clock expiry: idle udp at 120 s, idle tcp at 300 s",
+	 {LP(0, C, 53000, SV, 53, UDP, 0), LP(0, C, 45000, SV, 443, TCP, PA), LEXP(119999),
+	  LPEEK(119999), LEXP(120000), LEXP(299999), LPEEK(299999), LEXP(300000)},
+	 {{C, SV, UDP, 53, 1, PO, true, 0, 0}, {C, SV, TCP, 443, 1, PO, true, 0, 0}},
+	 {{C, SV, UDP, 53, 1, PO, false, 0, 0},
+	  {C, SV, TCP, 443, 1, PO, false, 0, 0},
+	  {C, SV, TCP, 443, 1, PO, false, 0, 0}},
+	 0},
+	{"peek describes open flows as they stand; the end reports them once",
+	 {LP(0, C, 45000, SV, 80, TCP, S), LP(1, SV, 80, C, 45000, TCP, SA), LPEEK(1),
+	  LP(2, C, 45000, SV, 80, TCP, A)},
+	 {{C, SV, TCP, 80, 3, HS, false, 0, 2}},
+	 {{C, SV, TCP, 80, 2, HS, false, 0, 1}},
+	 1},
+	{"peek of a dnat flow names the backend",
+	 {DNAT(L_NEW, 0), LPEEK(0)},
+	 {{C, BE, TCP, 8080, 0, HS, false, 0, 0}},
+	 {{C, BE, TCP, 8080, 0, HS, false, 0, 0}},
+	 1},
+	{"a flow conntrack opened itself is not merged as another's leg",
+	 {CT(L_NEW, 0, C, 45000, BE, 8080, TCP), DNAT(L_NEW, 1), LP(2, C, 45000, BE, 8080, TCP, A)},
+	 {{C, BE, TCP, 8080, 1, HS, false, 0, 2}, {C, BE, TCP, 8080, 0, HS, false, 1, 1}},
+	 {{0}},
+	 2},
+	{"events that make no flow: another protocol, icmpv6 over ipv4",
+	 {CT(L_NEW, 0, C, 1, SV, 1, 47), CT(L_NEW, 0, C, 5, SV, 5, ICMP6)},
+	 {{0}},
+	 {{0}},
+	 0},
+	{"a reply tuple of another family is ignored: the server is the original destination",
+	 {CTNAT(L_NEW, 0, C, 45000, VIP, 80, TCP, "fd99::5", 8080, "fd99::2", 45000)},
+	 {{C, VIP, TCP, 80, 0, HS, false, 0, 0}},
+	 {{0}},
+	 1},
+};
+
+static void lstep_event(const struct lstep *st, struct capture_ct_event *ret)
+{
+	*ret = (struct capture_ct_event){
+		.destroy = st->kind == L_DESTROY,
+		.proto = st->p.proto,
+		.orig_sport = st->p.sport,
+		.orig_dport = st->p.dport,
+		.reply_sport = st->rsrc ? st->rsport : st->p.dport,
+		.reply_dport = st->rdst ? st->rdport : st->p.sport,
+	};
+	ck_assert_int_eq(capture_addr_parse(st->p.src, &ret->orig_src), 0);
+	ck_assert_int_eq(capture_addr_parse(st->p.dst, &ret->orig_dst), 0);
+	ck_assert_int_eq(capture_addr_parse(st->rsrc ? st->rsrc : st->p.dst, &ret->reply_src), 0);
+	ck_assert_int_eq(capture_addr_parse(st->rdst ? st->rdst : st->p.src, &ret->reply_dst), 0);
+}
+
+/* Every wanted flow is among got, each matched once, and nothing else is. */
+static void live_expect(const char *name, const char *what, const struct tflow *want, size_t max,
+			const struct collected *got, bool compare_early)
+{
+	bool used[UTIL_ARRAY_SIZE(got->flows)] = {false};
+	size_t n_want = 0;
+
+	while (n_want < max && want[n_want].client)
+		n_want++;
+	if (got->n != n_want) {
+		for (size_t j = 0; j < got->n; j++)
+			flow_print(&got->flows[j], got->early[j]);
+		ck_abort_msg("%s: %zu flows %s, want %zu", name, got->n, what, n_want);
+	}
+	for (size_t i = 0; i < n_want; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < got->n && !found; j++) {
+			bool early = compare_early ? got->early[j] : want[i].early;
+
+			if (!used[j] && flow_matches(&want[i], &got->flows[j], early))
+				used[j] = found = true;
+		}
+		if (!found) {
+			for (size_t j = 0; j < got->n; j++)
+				flow_print(&got->flows[j], got->early[j]);
+			ck_abort_msg("%s: flow %zu (%s -> %s port %u) not %s", name, i,
+				     want[i].client, want[i].server, want[i].port, what);
+		}
+	}
+}
+
+/* Runs one case with the tracker's caches on or off: the answers must not differ. */
+static void live_run(const struct live_case *lc, bool fast)
+{
+	struct collected got = {0}, peeked = {0};
+	struct capture_tracker *t = capture_tracker_new(collect, &got);
+
+	if (!fast)
+		capture_tracker_set_fast_path(t, false);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(lc->steps); i++) {
+		const struct lstep *st = &lc->steps[i];
+		uint64_t ts = BASE_NS + st->p.ms * 1000000ULL;
+		struct capture_ct_event ev;
+		struct capture_packet p;
+
+		if (st->kind == L_PKT && !st->p.src)
+			break;
+		switch (st->kind) {
+		case L_PKT:
+			tpkt_packet(&st->p, &p);
+			capture_tracker_add(t, &p, ts);
+			break;
+		case L_NEW:
+		case L_DESTROY:
+			lstep_event(st, &ev);
+			capture_tracker_add_ct(t, &ev, ts);
+			break;
+		case L_EXPIRE:
+			capture_tracker_expire(t, ts);
+			break;
+		case L_PEEK:
+			capture_tracker_peek(t, collect, &peeked);
+			break;
+		}
+	}
+	ck_assert_msg(capture_tracker_open_flows(t) == lc->open, "%s: %zu open, want %zu", lc->name,
+		      capture_tracker_open_flows(t), lc->open);
+	got.flushing = true;
+	capture_tracker_flush(t);
+	ck_assert_uint_eq(capture_tracker_open_flows(t), 0);
+	capture_tracker_free(t);
+	live_expect(lc->name, "reported", lc->flows, UTIL_ARRAY_SIZE(lc->flows), &got, true);
+	live_expect(lc->name, "peeked", lc->peeked, UTIL_ARRAY_SIZE(lc->peeked), &peeked, false);
+}
+
+START_TEST(test_tracker_live)
+{
+	live_run(&live_cases[_i], true);
+}
+END_TEST
+
+START_TEST(test_tracker_live_slow)
+{
+	live_run(&live_cases[_i], false);
+}
+END_TEST
+
 /* ---- Capture files ------------------------------------------------------------------------ */
 
 struct file_case {
@@ -1775,6 +2101,11 @@ static Suite *capture_suite(void)
 	tcase_add_loop_test(tc, test_tracker_fast_path_scripts, 0, UTIL_ARRAY_SIZE(diff_scripts));
 	tcase_add_loop_test(tc, test_tracker_fast_path_random, 0,
 			    UTIL_ARRAY_SIZE(tracker_diff_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tracker-live");
+	tcase_add_loop_test(tc, test_tracker_live, 0, UTIL_ARRAY_SIZE(live_cases));
+	tcase_add_loop_test(tc, test_tracker_live_slow, 0, UTIL_ARRAY_SIZE(live_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("file");
