@@ -40,8 +40,9 @@ static bool attr_ignored(const struct capture_addr *a)
 	return false;
 }
 
-size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
-			    const struct capture_flow *flow)
+/* The edges of one flow, each counted with connections (0 for a flow still open). */
+static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
+		       const struct capture_flow *flow, uint64_t connections)
 {
 	struct learn_endpoint stack_eps[16], *eps = stack_eps;
 	struct learn_workload *client;
@@ -49,16 +50,17 @@ size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
 
 	if (attr_ignored(&flow->client) || attr_ignored(&flow->server))
 		return 0;
-	client = learn_inventory_resolve_client(inv, &flow->client);
-	n = learn_inventory_resolve_server(inv, &flow->server, flow->proto, flow->port, eps,
-					   UTIL_ARRAY_SIZE(stack_eps));
+	/* who owned each address when the flow began: a container's address may move later */
+	client = learn_inventory_resolve_client_at(inv, &flow->client, flow->first_ns);
+	n = learn_inventory_resolve_server_at(inv, &flow->server, flow->proto, flow->port,
+					      flow->first_ns, eps, UTIL_ARRAY_SIZE(stack_eps));
 	if (n > UTIL_ARRAY_SIZE(stack_eps)) {
 		/* a Service in front of many workloads */
 		size_t max = n;
 
 		eps = util_reallocarray(NULL, max, sizeof(*eps));
-		n = learn_inventory_resolve_server(inv, &flow->server, flow->proto, flow->port, eps,
-						   max);
+		n = learn_inventory_resolve_server_at(inv, &flow->server, flow->proto, flow->port,
+						      flow->first_ns, eps, max);
 		if (n > max)
 			n = max;
 	}
@@ -66,10 +68,22 @@ size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
 	for (size_t i = 0; i < n; i++) {
 		(void)learn_graph_add_workload(g, eps[i].workload);
 		/* a workload talking to itself (replica to replica) is an edge like any other */
-		learn_graph_add_edge(g, client, eps[i].workload, flow->proto, eps[i].port, 1,
-				     flow->first_ns, flow->last_ns);
+		learn_graph_add_edge(g, client, eps[i].workload, flow->proto, eps[i].port,
+				     connections, flow->first_ns, flow->last_ns);
 	}
 	if (eps != stack_eps)
 		free(eps);
 	return n;
+}
+
+size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
+			    const struct capture_flow *flow)
+{
+	return attr_add(g, inv, flow, 1);
+}
+
+size_t learn_graph_note_flow(struct learn_graph *g, struct learn_inventory *inv,
+			     const struct capture_flow *flow)
+{
+	return attr_add(g, inv, flow, 0);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* learn-inventory.c - kubectl and docker inspect output turned into address and Service lookups. */
+/* learn-inventory.c - kubectl, docker inspect and live containers turned into address lookups. */
 #include "learn/learn.h"
 
 #include <arpa/inet.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <uthash.h>
 #include <yaml.h>
 
@@ -163,6 +164,41 @@ struct inv_ext {
 	UT_hash_handle hh;
 };
 
+/*
+ * Live containers. An address keeps a short history of the containers that held it, each claim
+ * valid over [since, until), so a flow is attributed to whoever held the address when it began.
+ */
+#define INV_LIVE_HISTORY 16 /* past claims kept per address; the oldest is dropped */
+#define INV_LIVE_OPEN	 UINT64_MAX
+
+struct inv_live_claim {
+	struct learn_workload *w; /* borrowed from the live workload table */
+	uint64_t serial;	  /* the claiming container's, so only its own claims are closed */
+	uint64_t since, until;	  /* until is INV_LIVE_OPEN while the container holds it */
+};
+
+struct inv_live_ip {
+	struct capture_addr addr;			/* normalised */
+	struct inv_live_claim claims[INV_LIVE_HISTORY]; /* sorted by since, oldest first */
+	size_t n;
+	UT_hash_handle hh;
+};
+
+struct inv_live_ctr {
+	char *id;
+	uint64_t serial;
+	struct learn_workload *w;
+	struct capture_addr *addrs; /* normalised and unique */
+	size_t n_addrs;
+	UT_hash_handle hh;
+};
+
+/* Every workload a live container has had; kept until the inventory is freed. */
+struct inv_live_wl {
+	struct learn_workload *w; /* one reference, keyed by its id */
+	UT_hash_handle hh;
+};
+
 struct learn_inventory {
 	struct inv_batch *batches; /* every successful load, oldest first */
 	size_t n_batches;
@@ -179,6 +215,10 @@ struct learn_inventory {
 	 */
 	struct learn_workload **retired;
 	size_t n_retired;
+	struct inv_live_ip *live_ips;
+	struct inv_live_ctr *live_ctrs;
+	struct inv_live_wl *live_wls;
+	uint64_t live_serial;
 };
 
 /* ---- Small helpers ------------------------------------------------------------------------ */
@@ -1553,6 +1593,29 @@ static int inv_view_cmp(const void *a, const void *b)
 		      learn_workload_id(*(struct learn_workload *const *)b));
 }
 
+/* The sorted view of every workload: the files', then live ones whose id no file has. */
+static void inv_view_build(struct learn_inventory *inv)
+{
+	struct inv_live_wl *l, *ltmp;
+	struct inv_wl *e, *tmp;
+	size_t i = 0;
+
+	free(inv->view);
+	inv->view = util_reallocarray(NULL, HASH_COUNT(inv->workloads) + HASH_COUNT(inv->live_wls),
+				      sizeof(*inv->view));
+	HASH_ITER (hh, inv->workloads, e, tmp)
+		inv->view[i++] = e->w;
+	HASH_ITER (hh, inv->live_wls, l, ltmp) {
+		const char *id = learn_workload_id(l->w);
+
+		HASH_FIND_STR(inv->workloads, id, e);
+		if (!e)
+			inv->view[i++] = l->w;
+	}
+	inv->n_view = i;
+	qsort(inv->view, inv->n_view, sizeof(*inv->view), inv_view_cmp);
+}
+
 /*
  * Rebuilds every lookup from the records of all loads, so that selectors intersect over pods
  * from every file and Services find backends listed in another file. Addresses are claimed in
@@ -1561,7 +1624,6 @@ static int inv_view_cmp(const void *a, const void *b)
 static void inv_rebuild(struct learn_inventory *inv)
 {
 	struct inv_wl *e, *tmp;
-	size_t i = 0;
 
 	inv_tables_clear(inv);
 
@@ -1641,14 +1703,12 @@ static void inv_rebuild(struct learn_inventory *inv)
 		for (size_t j = 0; j < inv->batches[b].n_services; j++)
 			inv_add_service(inv, &inv->batches[b].services[j]);
 
-	inv->n_view = HASH_COUNT(inv->workloads);
-	inv->view = util_reallocarray(NULL, inv->n_view, sizeof(*inv->view));
-	HASH_ITER (hh, inv->workloads, e, tmp)
-		inv->view[i++] = e->w;
-	qsort(inv->view, inv->n_view, sizeof(*inv->view), inv_view_cmp);
+	inv_view_build(inv);
 }
 
 /* ---- Public API --------------------------------------------------------------------------- */
+
+static void inv_live_clear(struct learn_inventory *inv);
 
 struct learn_inventory *learn_inventory_new(void)
 {
@@ -1677,14 +1737,15 @@ struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 	for (size_t i = 0; i < inv->n_batches; i++)
 		inv_batch_clear(&inv->batches[i]);
 	free(inv->batches);
+	inv_live_clear(inv);
 	free(inv);
 	return NULL;
 }
 
-int learn_inventory_load(struct learn_inventory *inv, const char *path, struct util_err *err)
+/* One file into batch, which the caller clears; nothing in inv is touched. */
+static int inv_load_batch(const char *path, struct inv_batch *batch, struct util_err *err)
 {
-	struct inv_batch batch = {0};
-	struct inv_ctx ctx = {.path = path, .err = err, .batch = &batch};
+	struct inv_ctx ctx = {.path = path, .err = err, .batch = batch};
 	struct stat st;
 	FILE *f;
 	int r;
@@ -1706,9 +1767,19 @@ int learn_inventory_load(struct learn_inventory *inv, const char *path, struct u
 		goto out;
 	}
 	r = inv_parse(&ctx, f);
+out:
+	fclose(f);
+	return r;
+}
+
+int learn_inventory_load(struct learn_inventory *inv, const char *path, struct util_err *err)
+{
+	struct inv_batch batch = {0};
+	int r;
+
+	r = inv_load_batch(path, &batch, err);
 	if (r < 0)
 		goto out;
-
 	/* nothing above touched inv: a file that fails, fails whole */
 	inv->batches = util_reallocarray(inv->batches, inv->n_batches + 1, sizeof(*inv->batches));
 	inv->batches[inv->n_batches++] = batch;
@@ -1716,8 +1787,33 @@ int learn_inventory_load(struct learn_inventory *inv, const char *path, struct u
 	inv_rebuild(inv);
 out:
 	inv_batch_clear(&batch);
-	fclose(f);
 	return r;
+}
+
+int learn_inventory_reload(struct learn_inventory *inv, const char *const *paths, size_t n,
+			   struct util_err *err)
+{
+	struct inv_batch *batches = util_reallocarray(NULL, n, sizeof(*batches));
+	int r = 0;
+
+	memset(batches, 0, (n ? n : 1) * sizeof(*batches));
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = inv_load_batch(paths[i], &batches[i], err);
+	if (r < 0) {
+		/* every file is read before anything is replaced: on failure nothing changes */
+		for (size_t i = 0; i < n; i++)
+			inv_batch_clear(&batches[i]);
+		free(batches);
+		return r;
+	}
+	for (size_t i = 0; i < inv->n_batches; i++)
+		inv_batch_clear(&inv->batches[i]);
+	free(inv->batches);
+	inv->batches = batches;
+	inv->n_batches = n;
+	/* live containers are kept apart from the files' records, so they stay as they are */
+	inv_rebuild(inv);
+	return 0;
 }
 
 int learn_inventory_set_external_prefix(struct learn_inventory *inv, unsigned v4, unsigned v6)
@@ -1773,22 +1869,278 @@ static struct learn_workload *inv_external(struct learn_inventory *inv,
 	return x->w;
 }
 
-struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,
-						      const struct capture_addr *addr)
+/* ---- Live containers ---------------------------------------------------------------------- */
+
+static void inv_live_clear(struct learn_inventory *inv)
 {
+	struct inv_live_ip *ip, *iptmp;
+	struct inv_live_ctr *c, *ctmp;
+	struct inv_live_wl *l, *ltmp;
+
+	HASH_ITER (hh, inv->live_ips, ip, iptmp) {
+		HASH_DEL(inv->live_ips, ip);
+		free(ip);
+	}
+	HASH_ITER (hh, inv->live_ctrs, c, ctmp) {
+		HASH_DEL(inv->live_ctrs, c);
+		free(c->id);
+		free(c->addrs);
+		free(c);
+	}
+	HASH_ITER (hh, inv->live_wls, l, ltmp) {
+		HASH_DEL(inv->live_wls, l);
+		learn_workload_unref(l->w);
+		free(l);
+	}
+}
+
+/* The workload of a live container, made as a docker inspect file's would be. */
+static struct learn_workload *inv_live_workload(struct learn_inventory *inv, const char *project,
+						const char *name, bool *ret_new)
+{
+	struct learn_workload *w = learn_workload_new(LEARN_KIND_DOCKER, project, "", name);
+	const char *id = learn_workload_id(w);
+	struct inv_live_wl *l;
+
+	HASH_FIND_STR(inv->live_wls, id, l);
+	if (l) {
+		learn_workload_unref(w);
+		return l->w;
+	}
+	if (project) {
+		learn_workload_set_label(w, "com.docker.compose.project", project);
+		learn_workload_set_label(w, "com.docker.compose.service", name);
+	}
+	l = util_zalloc(sizeof(*l));
+	l->w = w;
+	HASH_ADD_KEYPTR(hh, inv->live_wls, id, strlen(id), l);
+	*ret_new = true;
+	return w;
+}
+
+static bool inv_addrs_have(const struct capture_addr *v, size_t n, const struct capture_addr *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(&v[i], a, sizeof(*a)) == 0)
+			return true;
+	return false;
+}
+
+/* Ends the container's claim on a at t, when it is the one holding the address. */
+static void inv_live_close(struct learn_inventory *inv, const struct capture_addr *a,
+			   uint64_t serial, uint64_t t)
+{
+	struct inv_live_claim *c;
+	struct inv_live_ip *e;
+
+	HASH_FIND(hh, inv->live_ips, a, sizeof(*a), e);
+	if (!e || e->n == 0)
+		return;
+	c = &e->claims[e->n - 1];
+	if (c->serial == serial && c->until == INV_LIVE_OPEN)
+		c->until = t > c->since ? t : c->since;
+}
+
+/*
+ * Gives a to w from since on. Whoever held it until now loses it then (its die event may come
+ * later, or never if the engine restarted). Claims stay sorted by since: a set that reports an
+ * earlier time than the newest claim starts where that claim starts.
+ */
+static void inv_live_open(struct learn_inventory *inv, const struct capture_addr *a,
+			  struct learn_workload *w, uint64_t serial, uint64_t since)
+{
+	struct inv_live_claim *last;
+	struct inv_live_ip *e;
+
+	HASH_FIND(hh, inv->live_ips, a, sizeof(*a), e);
+	if (!e) {
+		e = util_zalloc(sizeof(*e));
+		e->addr = *a;
+		HASH_ADD(hh, inv->live_ips, addr, sizeof(e->addr), e);
+	}
+	if (e->n > 0) {
+		last = &e->claims[e->n - 1];
+		if (since < last->since)
+			since = last->since;
+		if (last->until == INV_LIVE_OPEN)
+			last->until = since;
+	}
+	if (e->n == INV_LIVE_HISTORY) {
+		memmove(&e->claims[0], &e->claims[1],
+			(INV_LIVE_HISTORY - 1) * sizeof(e->claims[0]));
+		e->n--;
+	}
+	e->claims[e->n++] = (struct inv_live_claim){w, serial, since, INV_LIVE_OPEN};
+}
+
+/*
+ * The same container set again with nothing changed (the list, then a start event that came in
+ * before it): its open claims may start earlier than was first known, back to the claim before.
+ */
+static void inv_live_extend(struct learn_inventory *inv, const struct capture_addr *a,
+			    uint64_t serial, uint64_t since)
+{
+	struct inv_live_claim *c;
+	struct inv_live_ip *e;
+	uint64_t floor = 0;
+
+	HASH_FIND(hh, inv->live_ips, a, sizeof(*a), e);
+	if (!e || e->n == 0)
+		return;
+	c = &e->claims[e->n - 1];
+	if (c->serial != serial || c->until != INV_LIVE_OPEN || since >= c->since)
+		return;
+	if (e->n > 1)
+		floor = e->claims[e->n - 2].until;
+	c->since = since > floor ? since : floor;
+}
+
+int learn_inventory_set_container(struct learn_inventory *inv, const struct learn_container *c,
+				  uint64_t since_ns, struct util_err *err)
+{
+	char show[INV_SHOW_LEN], show_id[INV_SHOW_LEN];
+	struct capture_addr *addrs = NULL;
+	struct learn_workload *w;
+	struct inv_live_ctr *ctr;
+	size_t n_addrs = 0;
+	bool is_new = false;
+
+	if (!c->id || !util_docker_name(c->id))
+		return util_err_set(err, EINVAL, "invalid container id \"%s\"",
+				    inv_show(c->id ? c->id : "", show));
+	inv_show(c->id, show_id);
+	if (!c->name || !util_docker_name(c->name))
+		return util_err_set(err, EINVAL, "container %s: invalid container name \"%s\"",
+				    show_id, inv_show(c->name ? c->name : "", show));
+	if (c->project && !util_docker_name(c->project))
+		return util_err_set(err, EINVAL,
+				    "container %s: invalid compose project label \"%s\"", show_id,
+				    inv_show(c->project, show));
+	if (c->service && !util_docker_name(c->service))
+		return util_err_set(err, EINVAL,
+				    "container %s: invalid compose service label \"%s\"", show_id,
+				    inv_show(c->service, show));
+	for (size_t i = 0; i < c->n_addrs; i++)
+		if (c->addrs[i].family != AF_INET && c->addrs[i].family != AF_INET6)
+			return util_err_set(err, EINVAL, "container %s: invalid address family %u",
+					    show_id, c->addrs[i].family);
+
+	/* nothing fails past this point: a refused container leaves the inventory as it was */
+	addrs = util_reallocarray(NULL, c->n_addrs, sizeof(*addrs));
+	for (size_t i = 0; i < c->n_addrs; i++) {
+		struct capture_addr a;
+
+		inv_addr_normalise(&c->addrs[i], &a);
+		if (!inv_addrs_have(addrs, n_addrs, &a))
+			addrs[n_addrs++] = a;
+	}
+	if (c->project && c->service)
+		w = inv_live_workload(inv, c->project, c->service, &is_new);
+	else
+		w = inv_live_workload(inv, NULL, c->name, &is_new);
+
+	HASH_FIND_STR(inv->live_ctrs, c->id, ctr);
+	if (!ctr) {
+		ctr = util_zalloc(sizeof(*ctr));
+		ctr->id = util_strdup(c->id);
+		ctr->serial = ++inv->live_serial;
+		HASH_ADD_KEYPTR(hh, inv->live_ctrs, ctr->id, strlen(ctr->id), ctr);
+	}
+	/* addresses it keeps under the same workload stay claimed without a break */
+	for (size_t i = 0; i < ctr->n_addrs; i++) {
+		if (ctr->w == w && inv_addrs_have(addrs, n_addrs, &ctr->addrs[i]))
+			inv_live_extend(inv, &ctr->addrs[i], ctr->serial, since_ns);
+		else
+			inv_live_close(inv, &ctr->addrs[i], ctr->serial, since_ns);
+	}
+	for (size_t i = 0; i < n_addrs; i++)
+		if (ctr->w != w || !inv_addrs_have(ctr->addrs, ctr->n_addrs, &addrs[i]))
+			inv_live_open(inv, &addrs[i], w, ctr->serial, since_ns);
+	free(ctr->addrs);
+	ctr->addrs = addrs;
+	ctr->n_addrs = n_addrs;
+	ctr->w = w;
+	if (is_new)
+		inv_view_build(inv);
+	return 0;
+}
+
+void learn_inventory_remove_container(struct learn_inventory *inv, const char *id,
+				      uint64_t until_ns)
+{
+	struct inv_live_ctr *ctr;
+
+	if (!id)
+		return;
+	HASH_FIND_STR(inv->live_ctrs, id, ctr);
+	if (!ctr)
+		return;
+	for (size_t i = 0; i < ctr->n_addrs; i++)
+		inv_live_close(inv, &ctr->addrs[i], ctr->serial, until_ns);
+	HASH_DEL(inv->live_ctrs, ctr);
+	free(ctr->id);
+	free(ctr->addrs);
+	free(ctr);
+}
+
+/*
+ * Who held a (normalised) at ts: the claim valid then; else, for a flow reported after its
+ * container left, the latest claim that started before ts; else nobody live.
+ */
+static struct learn_workload *inv_live_find(const struct learn_inventory *inv,
+					    const struct capture_addr *a, uint64_t ts)
+{
+	const struct inv_live_ip *e;
+
+	HASH_FIND(hh, inv->live_ips, a, sizeof(*a), e);
+	if (!e)
+		return NULL;
+	for (size_t i = e->n; i-- > 0;)
+		if (e->claims[i].since <= ts && ts < e->claims[i].until)
+			return e->claims[i].w;
+	for (size_t i = e->n; i-- > 0;)
+		if (e->claims[i].since <= ts)
+			return e->claims[i].w;
+	return NULL;
+}
+
+static uint64_t inv_now(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_REALTIME, &t) < 0)
+		return INV_LIVE_OPEN - 1;
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory *inv,
+							 const struct capture_addr *addr,
+							 uint64_t ts_ns)
+{
+	struct learn_workload *w;
 	struct capture_addr a;
 	struct inv_ip *e;
 
 	inv_addr_normalise(addr, &a);
+	w = inv_live_find(inv, &a, ts_ns);
+	if (w)
+		return w;
 	HASH_FIND(hh, inv->ips, &a, sizeof(a), e);
 	if (e)
 		return e->w;
 	return inv_external(inv, &a);
 }
 
-size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct capture_addr *addr,
-				      uint8_t proto, uint16_t port, struct learn_endpoint *ret,
-				      size_t max)
+struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,
+						      const struct capture_addr *addr)
+{
+	return learn_inventory_resolve_client_at(inv, addr, inv->live_ips ? inv_now() : 0);
+}
+
+size_t learn_inventory_resolve_server_at(struct learn_inventory *inv,
+					 const struct capture_addr *addr, uint8_t proto,
+					 uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
+					 size_t max)
 {
 	struct inv_svc_key key;
 	struct inv_svc *e;
@@ -1804,6 +2156,15 @@ size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct 
 		return e->n_eps;
 	}
 	if (max > 0)
-		ret[0] = (struct learn_endpoint){learn_inventory_resolve_client(inv, addr), port};
+		ret[0] = (struct learn_endpoint){
+			learn_inventory_resolve_client_at(inv, addr, ts_ns), port};
 	return 1;
+}
+
+size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct capture_addr *addr,
+				      uint8_t proto, uint16_t port, struct learn_endpoint *ret,
+				      size_t max)
+{
+	return learn_inventory_resolve_server_at(inv, addr, proto, port,
+						 inv->live_ips ? inv_now() : 0, ret, max);
 }

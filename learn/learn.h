@@ -167,3 +167,61 @@ size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct 
  */
 size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
 			    const struct capture_flow *flow);
+
+/* ---- Live identity (learn-inventory.c, learn-docker.c) ------------------------------------- */
+
+/*
+ * Containers known while running live. Each container's addresses belong to it from since_ns
+ * until it is removed, so an address that moves from one container to another is attributed to
+ * the right one at the time of each flow. A container set again (renamed, reconnected) replaces
+ * its addresses from that time on. Names and labels are validated as in learn_inventory_load().
+ */
+struct learn_container {
+	const char *id;	     /* the engine's container id */
+	const char *name;    /* without the leading '/' */
+	const char *project; /* com.docker.compose.project, or NULL */
+	const char *service; /* com.docker.compose.service, or NULL */
+	const struct capture_addr *addrs;
+	size_t n_addrs;
+};
+int learn_inventory_set_container(struct learn_inventory *inv, const struct learn_container *c,
+				  uint64_t since_ns, struct util_err *err);
+void learn_inventory_remove_container(struct learn_inventory *inv, const char *id,
+				      uint64_t until_ns);
+
+/* As learn_inventory_resolve_client/_server, for a flow that started at ts_ns. */
+struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory *inv,
+							 const struct capture_addr *addr,
+							 uint64_t ts_ns);
+size_t learn_inventory_resolve_server_at(struct learn_inventory *inv,
+					 const struct capture_addr *addr, uint8_t proto,
+					 uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
+					 size_t max);
+
+/*
+ * A Docker Engine API client on a unix socket (default /var/run/docker.sock): lists running
+ * containers into the inventory, then follows the event stream (start, die, destroy, network
+ * connect and disconnect, rename) so containers that start later are known by name.
+ */
+#define LEARN_DOCKER_SOCKET "/var/run/docker.sock"
+struct learn_docker;
+int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
+		      struct learn_docker **ret, struct util_err *err);
+int learn_docker_fd(const struct learn_docker *d);
+/* Reads what the event stream has (never blocks) and applies it; -EPIPE when the engine left. */
+int learn_docker_dispatch(struct learn_docker *d, struct util_err *err);
+struct learn_docker *learn_docker_free(struct learn_docker *d); /* NULL-safe */
+
+/*
+ * Replaces what was loaded from files with what paths hold now (SIGHUP, or a file changed);
+ * live containers stay. On failure nothing changes and err names the file.
+ */
+int learn_inventory_reload(struct learn_inventory *inv, const char *const *paths, size_t n,
+			   struct util_err *err);
+
+/*
+ * Like learn_graph_add_flow for a flow that is still open (a checkpoint): its edges are added
+ * with no connection counted, since the flow is counted once, when it ends.
+ */
+size_t learn_graph_note_flow(struct learn_graph *g, struct learn_inventory *inv,
+			     const struct capture_flow *flow);

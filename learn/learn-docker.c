@@ -1,0 +1,1264 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* learn-docker.c - a Docker Engine API client on a unix socket that keeps the inventory live. */
+#include "learn/learn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <yaml.h>
+
+/*
+ * Limits on what the engine may send. The socket is root's, but a confused or hostile peer
+ * must still not make the agent allocate without bound or parse for ever.
+ */
+#define DK_MAX_HEAD	 ((size_t)64 << 10) /* status line and headers */
+#define DK_MAX_BODY	 ((size_t)64 << 20) /* one response body, and events held at open */
+#define DK_MAX_LINE	 1024		    /* a chunk-size or trailer line */
+#define DK_MAX_EVENT	 ((size_t)1 << 20)  /* one event object on the stream */
+#define DK_MAX_DEPTH	 64
+#define DK_MAX_NODES	 ((size_t)1 << 21)
+#define DK_TIMEOUT_MS	 5000 /* for each whole request that is not the event stream */
+#define DK_READS_PER_RUN 64   /* a flood of events yields to the caller's loop */
+#define DK_SHOW_MAX	 80
+
+/* ---- Small helpers ------------------------------------------------------------------------ */
+
+/* Untrusted text for an error message: printable ASCII, escaped, cut short. */
+static const char *dk_show(const char *s, size_t len, char buf[static DK_SHOW_MAX + 8])
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char tmp[8];
+		size_t n;
+
+		if (c == '"' || c == '\\')
+			snprintf(tmp, sizeof(tmp), "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+		else
+			snprintf(tmp, sizeof(tmp), "%c", c);
+		n = strlen(tmp);
+		if (o + n > DK_SHOW_MAX) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, tmp, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static uint64_t dk_realtime_ns(void)
+{
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static int64_t dk_monotonic_ms(void)
+{
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits for events on fd until deadline (monotonic ms): 0, or -ETIMEDOUT, or -errno. */
+static int dk_wait(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = events};
+		int64_t left = deadline - dk_monotonic_ms();
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* ---- The connection ----------------------------------------------------------------------- */
+
+static int dk_connect(const char *path, int *ret_fd, struct util_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return util_err_set(err, ENAMETOOLONG, "%s: socket path longer than %zu bytes",
+				    path, sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return util_err_set(err, errno, "%s: socket: %s", path, strerror(errno));
+	do
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		r = util_err_set(err, errno, "%s: connect: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* MSG_NOSIGNAL: an engine that went away must give EPIPE, not kill the agent with SIGPIPE. */
+static int dk_send_all(int fd, const char *buf, size_t n, int64_t deadline)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
+		int r;
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -errno;
+			r = dk_wait(fd, POLLOUT, deadline);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* ---- HTTP/1.1 responses ------------------------------------------------------------------- */
+
+/*
+ * A strict, incremental reader of one response: the status line and headers (CRLF line ends,
+ * no folding), then a body framed by chunked transfer coding, Content-Length, or the end of
+ * the connection. Bytes may arrive in any split; body bytes go to fn as they are decoded.
+ */
+enum dk_state {
+	DK_HEAD,
+	DK_SIZE,     /* a chunk-size line */
+	DK_DATA,     /* inside a chunk */
+	DK_DATA_END, /* the CRLF after a chunk */
+	DK_TRAILER,
+	DK_LENGTH, /* Content-Length bytes */
+	DK_TO_EOF,
+	DK_DONE,
+};
+
+typedef int (*dk_body_fn)(void *userdata, const char *p, size_t n, struct util_err *err);
+
+struct dk_http {
+	const char *where; /* "PATH: GET TARGET", the start of every message */
+	enum dk_state state;
+	char *head;
+	size_t n_head;
+	char line[DK_MAX_LINE];
+	size_t n_line;
+	size_t n_trailer;
+	int status;
+	char reason[DK_SHOW_MAX + 8];
+	uint64_t left;
+	uint64_t body, max_body; /* max_body 0: a stream without end */
+	dk_body_fn fn;
+	void *userdata;
+};
+
+static void dk_http_init(struct dk_http *h, const char *where, uint64_t max_body, dk_body_fn fn,
+			 void *userdata)
+{
+	memset(h, 0, sizeof(*h));
+	h->where = where;
+	h->max_body = max_body;
+	h->fn = fn;
+	h->userdata = userdata;
+	h->head = util_zalloc(DK_MAX_HEAD + 1);
+}
+
+static void dk_http_clear(struct dk_http *h)
+{
+	free(h->head);
+	h->head = NULL;
+}
+
+static bool dk_is_tchar(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* The header value between optional whitespace, NUL-terminated in place. */
+static char *dk_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+static int dk_http_head(struct dk_http *h, struct util_err *err)
+{
+	bool chunked = false, have_length = false;
+	uint64_t length = 0;
+	char show[DK_SHOW_MAX + 8];
+	char *line = h->head, *end;
+	size_t n_line = 0;
+
+	if (memchr(h->head, '\0', h->n_head))
+		return util_err_set(err, EBADMSG, "%s: NUL byte in the response header", h->where);
+	h->head[h->n_head] = '\0';
+	for (; (end = strstr(line, "\r\n")) != NULL; line = end + 2, n_line++) {
+		char *colon, *value;
+
+		*end = '\0';
+		if (strpbrk(line, "\r\n"))
+			return util_err_set(err, EBADMSG,
+					    "%s: stray CR or LF in the response header", h->where);
+		if (n_line == 0) {
+			/* HTTP/1.x SP 3DIGIT [SP reason] */
+			if ((strncmp(line, "HTTP/1.1 ", 9) != 0 &&
+			     strncmp(line, "HTTP/1.0 ", 9) != 0) ||
+			    line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' ||
+			    line[11] < '0' || line[11] > '9' || (line[12] && line[12] != ' '))
+				return util_err_set(err, EBADMSG, "%s: invalid status line \"%s\"",
+						    h->where, dk_show(line, strlen(line), show));
+			h->status =
+				(line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+			(void)dk_show(line[12] ? line + 13 : "", line[12] ? strlen(line + 13) : 0,
+				      h->reason);
+			continue;
+		}
+		if (!*line)
+			break; /* the empty line that ends the header */
+		if (*line == ' ' || *line == '\t')
+			return util_err_set(err, EBADMSG, "%s: folded header line", h->where);
+		colon = strchr(line, ':');
+		if (!colon || colon == line)
+			return util_err_set(err, EBADMSG, "%s: invalid header line \"%s\"",
+					    h->where, dk_show(line, strlen(line), show));
+		for (char *c = line; c < colon; c++)
+			if (!dk_is_tchar((unsigned char)*c))
+				return util_err_set(err, EBADMSG, "%s: invalid header name \"%s\"",
+						    h->where,
+						    dk_show(line, (size_t)(colon - line), show));
+		*colon = '\0';
+		value = dk_trim(colon + 1);
+		if (strcasecmp(line, "Transfer-Encoding") == 0) {
+			if (strcasecmp(value, "chunked") != 0)
+				return util_err_set(err, EBADMSG,
+						    "%s: unsupported Transfer-Encoding \"%s\"",
+						    h->where, dk_show(value, strlen(value), show));
+			chunked = true;
+		} else if (strcasecmp(line, "Content-Length") == 0) {
+			uint64_t v;
+
+			if (util_parse_u64(value, UINT64_MAX, &v) < 0 ||
+			    (have_length && v != length))
+				return util_err_set(err, EBADMSG,
+						    "%s: invalid Content-Length \"%s\"", h->where,
+						    dk_show(value, strlen(value), show));
+			have_length = true;
+			length = v;
+		}
+	}
+	if (chunked && have_length)
+		return util_err_set(err, EBADMSG,
+				    "%s: both Transfer-Encoding and Content-Length in the response",
+				    h->where);
+	if (h->status < 200)
+		return util_err_set(err, EBADMSG, "%s: unexpected interim response %d", h->where,
+				    h->status);
+	if (h->status == 204 || h->status == 304)
+		h->state = DK_DONE;
+	else if (chunked)
+		h->state = DK_SIZE;
+	else if (have_length) {
+		if (h->max_body && length > h->max_body)
+			return util_err_set(err, EFBIG, "%s: response body larger than %llu MiB",
+					    h->where, (unsigned long long)(h->max_body >> 20));
+		h->left = length;
+		h->state = length ? DK_LENGTH : DK_DONE;
+	} else {
+		h->state = DK_TO_EOF;
+	}
+	return 0;
+}
+
+static int dk_http_body(struct dk_http *h, const char *p, size_t n, struct util_err *err)
+{
+	h->body += n;
+	if (h->max_body && h->body > h->max_body)
+		return util_err_set(err, EFBIG, "%s: response body larger than %llu MiB", h->where,
+				    (unsigned long long)(h->max_body >> 20));
+	return h->fn(h->userdata, p, n, err);
+}
+
+/* A chunk-size line: 1*HEXDIG [ BWS ";" extensions ]. */
+static int dk_http_size(struct dk_http *h, struct util_err *err)
+{
+	char show[DK_SHOW_MAX + 8];
+	uint64_t size = 0;
+	size_t i = 0, j;
+
+	for (; i < h->n_line; i++) {
+		char c = h->line[i];
+		unsigned v;
+
+		if (c >= '0' && c <= '9')
+			v = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v = (unsigned)(c - 'A' + 10);
+		else
+			break;
+		if (i >= 15) /* past 2^60 is nothing the limits would let through */
+			return util_err_set(err, EFBIG, "%s: chunk size \"%s\" too large", h->where,
+					    dk_show(h->line, h->n_line, show));
+		size = size * 16 + v;
+	}
+	for (j = i; j < h->n_line && (h->line[j] == ' ' || h->line[j] == '\t'); j++)
+		;
+	if (i == 0 || (j < h->n_line && h->line[j] != ';'))
+		return util_err_set(err, EBADMSG, "%s: invalid chunk size \"%s\"", h->where,
+				    dk_show(h->line, h->n_line, show));
+	if (size == 0) {
+		h->state = DK_TRAILER;
+		return 0;
+	}
+	if (h->max_body && size > h->max_body - h->body)
+		return util_err_set(err, EFBIG, "%s: response body larger than %llu MiB", h->where,
+				    (unsigned long long)(h->max_body >> 20));
+	h->left = size;
+	h->state = DK_DATA;
+	return 0;
+}
+
+/* One byte of a CRLF-terminated line; *ret_done when the line is complete (without CRLF). */
+static int dk_http_line_byte(struct dk_http *h, char c, bool *ret_done, struct util_err *err)
+{
+	*ret_done = false;
+	if (c == '\n') {
+		if (h->n_line == 0 || h->line[h->n_line - 1] != '\r')
+			return util_err_set(err, EBADMSG, "%s: bare LF in chunked framing",
+					    h->where);
+		h->n_line--;
+		*ret_done = true;
+		return 0;
+	}
+	if (h->n_line > 0 && h->line[h->n_line - 1] == '\r')
+		return util_err_set(err, EBADMSG, "%s: bare CR in chunked framing", h->where);
+	if (h->n_line >= sizeof(h->line))
+		return util_err_set(err, EBADMSG, "%s: chunked framing line longer than %d bytes",
+				    h->where, DK_MAX_LINE);
+	h->line[h->n_line++] = c;
+	return 0;
+}
+
+static int dk_http_feed(struct dk_http *h, const char *p, size_t n, struct util_err *err)
+{
+	int r = 0;
+
+	while (n > 0 && r == 0) {
+		switch (h->state) {
+		case DK_HEAD: {
+			size_t take = DK_MAX_HEAD - h->n_head, from;
+			char *end;
+
+			if (take > n)
+				take = n;
+			from = h->n_head > 3 ? h->n_head - 3 : 0;
+			memcpy(h->head + h->n_head, p, take);
+			h->n_head += take;
+			end = memmem(h->head + from, h->n_head - from, "\r\n\r\n", 4);
+			if (!end) {
+				if (h->n_head == DK_MAX_HEAD)
+					return util_err_set(
+						err, EMSGSIZE,
+						"%s: response header larger than %zu KiB", h->where,
+						DK_MAX_HEAD >> 10);
+				p += take;
+				n -= take;
+				break;
+			}
+			/* the bytes past the header are the body's: give them back */
+			take -= h->n_head - (size_t)(end + 4 - h->head);
+			h->n_head = (size_t)(end + 4 - h->head);
+			p += take;
+			n -= take;
+			r = dk_http_head(h, err);
+			break;
+		}
+		case DK_SIZE:
+		case DK_DATA_END:
+		case DK_TRAILER: {
+			bool done;
+
+			r = dk_http_line_byte(h, *p, &done, err);
+			p++;
+			n--;
+			if (r < 0 || !done)
+				break;
+			if (h->state == DK_SIZE) {
+				r = dk_http_size(h, err);
+			} else if (h->state == DK_DATA_END) {
+				if (h->n_line != 0)
+					r = util_err_set(err, EBADMSG,
+							 "%s: chunk data longer than its size",
+							 h->where);
+				h->state = DK_SIZE;
+			} else {
+				h->n_trailer += h->n_line + 2;
+				if (h->n_trailer > DK_MAX_HEAD)
+					r = util_err_set(err, EMSGSIZE,
+							 "%s: trailer larger than %zu KiB",
+							 h->where, DK_MAX_HEAD >> 10);
+				if (h->n_line == 0)
+					h->state = DK_DONE;
+			}
+			h->n_line = 0;
+			break;
+		}
+		case DK_DATA:
+		case DK_LENGTH: {
+			size_t take = h->left < n ? (size_t)h->left : n;
+
+			r = dk_http_body(h, p, take, err);
+			p += take;
+			n -= take;
+			h->left -= take;
+			if (h->left == 0)
+				h->state = h->state == DK_DATA ? DK_DATA_END : DK_DONE;
+			break;
+		}
+		case DK_TO_EOF:
+			r = dk_http_body(h, p, n, err);
+			n = 0;
+			break;
+		case DK_DONE:
+		default:
+			/* nothing may follow a response on a connection we asked to close */
+			return util_err_set(err, EBADMSG, "%s: data after the end of the response",
+					    h->where);
+		}
+	}
+	return r;
+}
+
+/* The connection ended: fine only when that is how the body ends. */
+static int dk_http_eof(struct dk_http *h, struct util_err *err)
+{
+	if (h->state == DK_TO_EOF)
+		h->state = DK_DONE;
+	if (h->state == DK_DONE)
+		return 0;
+	return util_err_set(err, EPIPE, "%s: connection closed in the middle of the response",
+			    h->where);
+}
+
+/* ---- One blocking request ------------------------------------------------------------------ */
+
+struct dk_buf {
+	char *p;
+	size_t n, cap;
+};
+
+static int dk_buf_append(void *userdata, const char *p, size_t n, struct util_err *err)
+{
+	struct dk_buf *b = userdata;
+
+	if (b->n + n + 1 > b->cap) {
+		while (b->n + n + 1 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 4096;
+		b->p = util_reallocarray(b->p, b->cap, 1);
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+/* "GET target" on fd, the whole response read with h, within deadline. */
+static int dk_exchange(int fd, const char *target, struct dk_http *h, bool close_after,
+		       int64_t deadline, struct util_err *err)
+{
+	char *req = util_asprintf(
+		"GET %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: flowlock/" FLOWLOCK_VERSION
+		"\r\nAccept: application/json\r\n%s\r\n",
+		target, close_after ? "Connection: close\r\n" : "");
+	char buf[16384];
+	int r;
+
+	r = dk_send_all(fd, req, strlen(req), deadline);
+	free(req);
+	if (r < 0)
+		return util_err_set(err, -r, "%s: send: %s", h->where, strerror(-r));
+	/* for the event stream, only the header is waited for here */
+	while (close_after ? h->state != DK_DONE : h->state == DK_HEAD) {
+		ssize_t got;
+
+		r = dk_wait(fd, POLLIN, deadline);
+		if (r == -ETIMEDOUT)
+			return util_err_set(err, ETIMEDOUT, "%s: no complete answer within %d s",
+					    h->where, DK_TIMEOUT_MS / 1000);
+		if (r < 0)
+			return util_err_set(err, -r, "%s: poll: %s", h->where, strerror(-r));
+		got = read(fd, buf, sizeof(buf));
+		if (got < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return util_err_set(err, errno, "%s: read: %s", h->where, strerror(errno));
+		}
+		if (got == 0)
+			return dk_http_eof(h, err);
+		r = dk_http_feed(h, buf, (size_t)got, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- JSON, read with libyaml (JSON is YAML's flow syntax) ----------------------------------- */
+
+enum dk_type {
+	DK_SCALAR,
+	DK_SEQ,
+	DK_MAP,
+};
+
+struct dk_node {
+	enum dk_type type;
+	bool plain; /* unquoted: null, true, false or a number */
+	char *str;
+	struct dk_node **kids; /* sequence items; mapping keys and values alternating */
+	size_t n_kids, cap_kids;
+};
+
+static void dk_node_free(struct dk_node *n)
+{
+	if (!n)
+		return;
+	/* recursion is bounded: the tree is never deeper than DK_MAX_DEPTH */
+	for (size_t i = 0; i < n->n_kids; i++)
+		dk_node_free(n->kids[i]);
+	free(n->kids);
+	free(n->str);
+	free(n);
+}
+
+static bool dk_is_null(const struct dk_node *n)
+{
+	return !n || (n->type == DK_SCALAR && n->plain && strcmp(n->str, "null") == 0);
+}
+
+static const struct dk_node *dk_get(const struct dk_node *map, const char *key)
+{
+	if (!map || map->type != DK_MAP)
+		return NULL;
+	for (size_t i = 0; i + 1 < map->n_kids; i += 2)
+		if (map->kids[i]->type == DK_SCALAR && strcmp(map->kids[i]->str, key) == 0)
+			return map->kids[i + 1];
+	return NULL;
+}
+
+/* A string member, or NULL when absent, null or not a string. */
+static const char *dk_get_str(const struct dk_node *map, const char *key)
+{
+	const struct dk_node *n = dk_get(map, key);
+
+	return n && n->type == DK_SCALAR && !dk_is_null(n) ? n->str : NULL;
+}
+
+static const struct dk_node *dk_get_type(const struct dk_node *map, const char *key,
+					 enum dk_type type)
+{
+	const struct dk_node *n = dk_get(map, key);
+
+	return n && n->type == type ? n : NULL;
+}
+
+static const char *dk_event_anchor(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return (const char *)ev->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return (const char *)ev->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return (const char *)ev->data.mapping_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Parses one JSON value into a tree. YAML features that JSON lacks (anchors, aliases, several
+ * documents) are refused. The problem, if any, goes to err after the prefix `where`.
+ */
+static int dk_json_parse(const char *buf, size_t len, const char *where, struct dk_node **ret,
+			 struct util_err *err)
+{
+	struct dk_node *stack[DK_MAX_DEPTH], *root = NULL;
+	size_t depth = 0, n_nodes = 0, n_docs = 0;
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	bool done = false;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return util_err_set(err, ENOMEM, "%s: cannot initialise the YAML parser", where);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!done && r == 0) {
+		size_t line, col;
+		struct dk_node *n;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			r = util_err_set(err, EBADMSG, "%s: invalid JSON at %zu:%zu: %s", where,
+					 parser.problem_mark.line + 1,
+					 parser.problem_mark.column + 1,
+					 parser.problem ? parser.problem : "syntax error");
+			break;
+		}
+		line = ev.start_mark.line + 1;
+		col = ev.start_mark.column + 1;
+		done = ev.type == YAML_STREAM_END_EVENT;
+		if (dk_event_anchor(&ev) || ev.type == YAML_ALIAS_EVENT) {
+			r = util_err_set(err, EBADMSG,
+					 "%s: invalid JSON at %zu:%zu: YAML anchor or alias", where,
+					 line, col);
+			goto next;
+		}
+		if (ev.type == YAML_DOCUMENT_START_EVENT && ++n_docs > 1) {
+			r = util_err_set(err, EBADMSG,
+					 "%s: invalid JSON at %zu:%zu: more than one value", where,
+					 line, col);
+			goto next;
+		}
+		if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+			if (depth > 0)
+				depth--;
+			goto next;
+		}
+		if (ev.type != YAML_SCALAR_EVENT && ev.type != YAML_SEQUENCE_START_EVENT &&
+		    ev.type != YAML_MAPPING_START_EVENT)
+			goto next;
+		if (++n_nodes > DK_MAX_NODES) {
+			r = util_err_set(err, EFBIG, "%s: JSON with more than %zu values", where,
+					 DK_MAX_NODES);
+			goto next;
+		}
+		if (ev.type != YAML_SCALAR_EVENT && depth >= DK_MAX_DEPTH) {
+			r = util_err_set(err, EBADMSG, "%s: JSON nested deeper than %d levels",
+					 where, DK_MAX_DEPTH);
+			goto next;
+		}
+		if (ev.type == YAML_SCALAR_EVENT &&
+		    memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
+			r = util_err_set(err, EBADMSG,
+					 "%s: invalid JSON at %zu:%zu: NUL in a string", where,
+					 line, col);
+			goto next;
+		}
+		n = util_zalloc(sizeof(*n));
+		if (ev.type == YAML_SCALAR_EVENT) {
+			n->type = DK_SCALAR;
+			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+			n->str = util_strndup((const char *)ev.data.scalar.value,
+					      ev.data.scalar.length);
+		} else {
+			n->type = ev.type == YAML_SEQUENCE_START_EVENT ? DK_SEQ : DK_MAP;
+		}
+		if (depth == 0) {
+			dk_node_free(root);
+			root = n;
+		} else {
+			struct dk_node *parent = stack[depth - 1];
+
+			if (parent->n_kids == parent->cap_kids) {
+				parent->cap_kids = parent->cap_kids ? parent->cap_kids * 2 : 8;
+				parent->kids = util_reallocarray(parent->kids, parent->cap_kids,
+								 sizeof(*parent->kids));
+			}
+			parent->kids[parent->n_kids++] = n;
+		}
+		if (n->type != DK_SCALAR)
+			stack[depth++] = n;
+	next:
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	if (r == 0 && !root)
+		r = util_err_set(err, EBADMSG, "%s: empty JSON", where);
+	if (r < 0) {
+		dk_node_free(root);
+		return r;
+	}
+	*ret = root;
+	return 0;
+}
+
+/* ---- Containers as the engine describes them ---------------------------------------------- */
+
+struct dk_ctr {
+	const char *id, *name, *project, *service; /* borrowed from the JSON tree */
+	struct capture_addr *addrs;
+	size_t n_addrs;
+	bool running;
+	bool host_network;
+};
+
+static int dk_ctr_ip(struct dk_ctr *c, const char *s, char *why, size_t why_len)
+{
+	char show[DK_SHOW_MAX + 8];
+	struct capture_addr a;
+
+	if (!s || !*s)
+		return 0;
+	if (capture_addr_parse(s, &a) < 0) {
+		snprintf(why, why_len, "invalid IP address \"%s\"", dk_show(s, strlen(s), show));
+		return -EINVAL;
+	}
+	c->addrs = util_reallocarray(c->addrs, c->n_addrs + 1, sizeof(*c->addrs));
+	c->addrs[c->n_addrs++] = a;
+	return 0;
+}
+
+/*
+ * The parts of one container that the inventory needs, from an item of GET /containers/json
+ * (Names, Labels) or from GET /containers/{id}/json (Name, Config.Labels, State.Running). A
+ * container that does not have the expected shape is refused with the reason in why.
+ */
+static int dk_ctr_read(const struct dk_node *obj, bool listed, struct dk_ctr *c, char *why,
+		       size_t why_len)
+{
+	const struct dk_node *labels, *nets, *net, *names, *state, *running;
+	const char *mode;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if (!obj || obj->type != DK_MAP) {
+		snprintf(why, why_len, "container is not a JSON object");
+		return -EINVAL;
+	}
+	c->id = dk_get_str(obj, "Id");
+	if (!c->id) {
+		snprintf(why, why_len, "container without Id");
+		return -EINVAL;
+	}
+	if (listed) {
+		names = dk_get_type(obj, "Names", DK_SEQ);
+		if (names && names->n_kids > 0 && names->kids[0]->type == DK_SCALAR)
+			c->name = names->kids[0]->str;
+		labels = dk_get(obj, "Labels");
+		c->running = true;
+	} else {
+		c->name = dk_get_str(obj, "Name");
+		labels = dk_get(dk_get_type(obj, "Config", DK_MAP), "Labels");
+		state = dk_get_type(obj, "State", DK_MAP);
+		running = dk_get(state, "Running");
+		c->running = running && running->type == DK_SCALAR && running->plain &&
+			     strcmp(running->str, "true") == 0;
+	}
+	if (!c->name) {
+		snprintf(why, why_len, "container without a name");
+		return -EINVAL;
+	}
+	if (*c->name == '/')
+		c->name++;
+	if (!dk_is_null(labels) && labels->type != DK_MAP) {
+		snprintf(why, why_len, "Labels is not an object");
+		return -EINVAL;
+	}
+	c->project = dk_get_str(labels, "com.docker.compose.project");
+	c->service = dk_get_str(labels, "com.docker.compose.service");
+
+	/* a host-network container has no address of its own: its traffic is the host's */
+	mode = dk_get_str(dk_get_type(obj, "HostConfig", DK_MAP), "NetworkMode");
+	if (mode && strcmp(mode, "host") == 0) {
+		c->host_network = true;
+		return 0;
+	}
+	net = dk_get_type(obj, "NetworkSettings", DK_MAP);
+	r = dk_ctr_ip(c, dk_get_str(net, "IPAddress"), why, why_len);
+	if (r == 0)
+		r = dk_ctr_ip(c, dk_get_str(net, "GlobalIPv6Address"), why, why_len);
+	nets = dk_get(net, "Networks");
+	if (r == 0 && !dk_is_null(nets) && nets->type != DK_MAP) {
+		snprintf(why, why_len, "Networks is not an object");
+		r = -EINVAL;
+	}
+	for (size_t i = 1; r == 0 && nets && i < nets->n_kids; i += 2) {
+		const struct dk_node *one = nets->kids[i];
+
+		if (dk_is_null(one))
+			continue;
+		if (one->type != DK_MAP) {
+			snprintf(why, why_len, "a network is not an object");
+			r = -EINVAL;
+			break;
+		}
+		r = dk_ctr_ip(c, dk_get_str(one, "IPAddress"), why, why_len);
+		if (r == 0)
+			r = dk_ctr_ip(c, dk_get_str(one, "GlobalIPv6Address"), why, why_len);
+	}
+	if (r < 0) {
+		free(c->addrs);
+		c->addrs = NULL;
+		c->n_addrs = 0;
+	}
+	return r;
+}
+
+/* ---- The client --------------------------------------------------------------------------- */
+
+struct learn_docker {
+	char *path;
+	struct learn_inventory *inv;
+	int fd; /* the event stream */
+	char *where;
+	struct dk_http http;
+	char *ev; /* event bytes not yet applied: a partial line, or all of them while held */
+	size_t n_ev, cap_ev;
+	bool hold;  /* at open: events wait until the list has been applied */
+	int failed; /* the stream's first error: nothing after it can be trusted */
+	/* containers skipped for a bad name, label, address or shape, and why the last one was */
+	size_t refused;
+	struct util_err last_refusal;
+};
+
+/*
+ * A container the inventory will not take. For files, a bad inventory fails whole; from the
+ * live engine that would let one badly named container stop the agent observing everything
+ * else, so the container is skipped (and counted), and what it held before ends at ts.
+ */
+static void dk_refuse(struct learn_docker *d, const char *id, uint64_t ts, const char *why)
+{
+	d->refused++;
+	(void)util_err_set(&d->last_refusal, EINVAL, "%s: container skipped: %s", d->path, why);
+	if (id && util_docker_name(id))
+		learn_inventory_remove_container(d->inv, id, ts);
+}
+
+static void dk_apply(struct learn_docker *d, const struct dk_ctr *c, uint64_t ts)
+{
+	const struct learn_container lc = {
+		.id = c->id,
+		.name = c->name,
+		.project = c->project,
+		.service = c->service,
+		.addrs = c->addrs,
+		.n_addrs = c->n_addrs,
+	};
+	struct util_err err;
+
+	/* as in a docker inspect file, a host-network container is no workload of its own */
+	if (c->host_network)
+		return;
+	if (learn_inventory_set_container(d->inv, &lc, ts, &err) < 0)
+		dk_refuse(d, c->id, ts, err.msg);
+}
+
+/* GET target on a connection of its own; *ret_body is NUL-terminated. */
+static int dk_get_request(struct learn_docker *d, const char *target, int *ret_status,
+			  char **ret_body, size_t *ret_len, struct util_err *err)
+{
+	char *where = util_asprintf("%s: GET %s", d->path, target);
+	struct dk_buf body = {0};
+	struct dk_http h;
+	int fd = -1, r;
+
+	r = dk_connect(d->path, &fd, err);
+	if (r < 0)
+		goto out;
+	dk_http_init(&h, where, DK_MAX_BODY, dk_buf_append, &body);
+	r = dk_exchange(fd, target, &h, true, dk_monotonic_ms() + DK_TIMEOUT_MS, err);
+	if (r == 0) {
+		(void)dk_buf_append(&body, "", 0, NULL);
+		*ret_status = h.status;
+		*ret_body = body.p;
+		*ret_len = body.n;
+		body.p = NULL;
+	}
+	dk_http_clear(&h);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(body.p);
+	free(where);
+	return r;
+}
+
+/* A status other than 200, with the engine's own {"message": ...} when it sent one. */
+static int dk_status_error(struct learn_docker *d, const char *target, int status, const char *body,
+			   size_t len, struct util_err *err)
+{
+	char show[DK_SHOW_MAX + 8] = "";
+	struct dk_node *root = NULL;
+	struct util_err ignored;
+	const char *msg;
+
+	if (dk_json_parse(body, len, "", &root, &ignored) == 0 &&
+	    (msg = dk_get_str(root, "message")) != NULL)
+		(void)dk_show(msg, strlen(msg), show);
+	dk_node_free(root);
+	return util_err_set(err, EPROTO, "%s: GET %s: HTTP status %d%s%s", d->path, target, status,
+			    *show ? ": " : "", show);
+}
+
+/* The engine's description of one container, applied as of ts. A container gone is no error. */
+static int dk_inspect(struct learn_docker *d, const char *id, uint64_t ts, struct util_err *err)
+{
+	char *target = util_asprintf("/containers/%s/json", id);
+	char *where = NULL, *body = NULL, why[256];
+	struct dk_node *root = NULL;
+	struct dk_ctr c = {0};
+	size_t len;
+	int status, r;
+
+	r = dk_get_request(d, target, &status, &body, &len, err);
+	if (r < 0)
+		goto out;
+	if (status == 404)
+		goto out; /* destroyed since: its destroy event follows */
+	if (status != 200) {
+		r = dk_status_error(d, target, status, body, len, err);
+		goto out;
+	}
+	where = util_asprintf("%s: GET %s", d->path, target);
+	r = dk_json_parse(body, len, where, &root, err);
+	if (r < 0)
+		goto out;
+	if (dk_ctr_read(root, false, &c, why, sizeof(why)) < 0) {
+		dk_refuse(d, id, ts, why);
+		goto out;
+	}
+	/* the id asked for is the one the inventory knows it by */
+	c.id = id;
+	/* stopped since: its die event, before or after, releases the addresses */
+	if (c.running)
+		dk_apply(d, &c, ts);
+out:
+	free(c.addrs);
+	dk_node_free(root);
+	free(body);
+	free(where);
+	free(target);
+	return r;
+}
+
+static int dk_list(struct learn_docker *d, struct util_err *err)
+{
+	static const char target[] = "/containers/json";
+	char *where = NULL, *body = NULL;
+	struct dk_node *root = NULL;
+	uint64_t now;
+	size_t len;
+	int status, r;
+
+	r = dk_get_request(d, target, &status, &body, &len, err);
+	if (r < 0)
+		goto out;
+	if (status != 200) {
+		r = dk_status_error(d, target, status, body, len, err);
+		goto out;
+	}
+	where = util_asprintf("%s: GET %s", d->path, target);
+	r = dk_json_parse(body, len, where, &root, err);
+	if (r < 0)
+		goto out;
+	if (root->type != DK_SEQ) {
+		r = util_err_set(err, EBADMSG, "%s: not a JSON array of containers", where);
+		goto out;
+	}
+	now = dk_realtime_ns();
+	for (size_t i = 0; i < root->n_kids; i++) {
+		struct dk_ctr c;
+		char why[256];
+
+		if (dk_ctr_read(root->kids[i], true, &c, why, sizeof(why)) < 0) {
+			dk_refuse(d, NULL, now, why);
+			continue;
+		}
+		dk_apply(d, &c, now);
+		free(c.addrs);
+	}
+out:
+	dk_node_free(root);
+	free(body);
+	free(where);
+	return r;
+}
+
+/* When the event happened by the engine's clock: timeNano, else time, else now. */
+static uint64_t dk_event_time(const struct dk_node *ev)
+{
+	const char *s = dk_get_str(ev, "timeNano");
+	uint64_t v;
+
+	if (s && util_parse_u64(s, UINT64_MAX, &v) == 0)
+		return v;
+	s = dk_get_str(ev, "time");
+	if (s && util_parse_u64(s, UINT64_MAX / 1000000000u, &v) == 0)
+		return v * 1000000000u;
+	return dk_realtime_ns();
+}
+
+/*
+ * One event. A container's start, rename, and network connect or disconnect are answered by
+ * asking the engine what the container looks like now; its die, stop and destroy release its
+ * addresses at the event's time. Everything else (create, kill, exec, health, ...) is ignored.
+ */
+static int dk_event(struct learn_docker *d, const char *line, size_t len, struct util_err *err)
+{
+	const struct dk_node *actor, *attrs;
+	const char *type, *action, *id = NULL;
+	char show[DK_SHOW_MAX + 8], why[256];
+	struct dk_node *ev = NULL;
+	bool set = false;
+	uint64_t ts;
+	int r;
+
+	r = dk_json_parse(line, len, d->where, &ev, err);
+	if (r < 0)
+		return r;
+	if (ev->type != DK_MAP) {
+		r = util_err_set(err, EBADMSG, "%s: an event is not a JSON object", d->where);
+		goto out;
+	}
+	type = dk_get_str(ev, "Type");
+	action = dk_get_str(ev, "Action");
+	if (!action && !type && dk_get_str(ev, "id")) {
+		/* engines before API 1.22 told only of containers, with status and id */
+		type = "container";
+		action = dk_get_str(ev, "status");
+	}
+	actor = dk_get_type(ev, "Actor", DK_MAP);
+	attrs = dk_get_type(actor, "Attributes", DK_MAP);
+	ts = dk_event_time(ev);
+	if (!type || !action)
+		goto out;
+	if (strcmp(type, "container") == 0) {
+		id = dk_get_str(actor, "ID");
+		if (!id)
+			id = dk_get_str(ev, "id");
+		if (strcmp(action, "start") == 0 || strcmp(action, "rename") == 0)
+			set = true;
+		else if (strcmp(action, "die") != 0 && strcmp(action, "stop") != 0 &&
+			 strcmp(action, "destroy") != 0)
+			goto out;
+	} else if (strcmp(type, "network") == 0) {
+		if (strcmp(action, "connect") != 0 && strcmp(action, "disconnect") != 0)
+			goto out;
+		id = dk_get_str(attrs, "container");
+		set = true;
+	} else {
+		goto out;
+	}
+	/* the id goes into a request path: only what an id can be */
+	if (!id || !util_docker_name(id) || strlen(id) > 128) {
+		snprintf(why, sizeof(why), "%s %s event with an invalid container id \"%s\"", type,
+			 action, dk_show(id ? id : "", id ? strlen(id) : 0, show));
+		dk_refuse(d, NULL, ts, why);
+		goto out;
+	}
+	if (set)
+		r = dk_inspect(d, id, ts, err);
+	else
+		learn_inventory_remove_container(d->inv, id, ts);
+out:
+	dk_node_free(ev);
+	return r;
+}
+
+/* Applies every complete line in the event buffer; keeps the partial one. */
+static int dk_events_run(struct learn_docker *d, struct util_err *err)
+{
+	size_t start = 0;
+	char *nl;
+	int r = 0;
+
+	if (d->n_ev == 0)
+		return 0;
+	while (r == 0 && (nl = memchr(d->ev + start, '\n', d->n_ev - start)) != NULL) {
+		size_t len = (size_t)(nl - (d->ev + start));
+		bool blank = true;
+
+		for (size_t i = 0; i < len && blank; i++)
+			blank = d->ev[start + i] == ' ' || d->ev[start + i] == '\t' ||
+				d->ev[start + i] == '\r';
+		if (!blank)
+			r = dk_event(d, d->ev + start, len, err);
+		start += len + 1;
+	}
+	memmove(d->ev, d->ev + start, d->n_ev - start);
+	d->n_ev -= start;
+	if (r == 0 && d->n_ev > DK_MAX_EVENT)
+		r = util_err_set(err, EMSGSIZE, "%s: an event larger than %zu KiB", d->where,
+				 DK_MAX_EVENT >> 10);
+	return r;
+}
+
+/* The event stream's body: one JSON object per line, lines split anywhere across chunks. */
+static int dk_events_body(void *userdata, const char *p, size_t n, struct util_err *err)
+{
+	struct learn_docker *d = userdata;
+
+	/* held events are few (one read's worth); a running stream is cut by dk_events_run() */
+	if (d->n_ev + n > DK_MAX_BODY)
+		return util_err_set(err, EMSGSIZE, "%s: more than %zu MiB of events unapplied",
+				    d->where, DK_MAX_BODY >> 20);
+	if (d->n_ev + n > d->cap_ev) {
+		while (d->n_ev + n > d->cap_ev)
+			d->cap_ev = d->cap_ev ? d->cap_ev * 2 : 16384;
+		d->ev = util_reallocarray(d->ev, d->cap_ev, 1);
+	}
+	memcpy(d->ev + d->n_ev, p, n);
+	d->n_ev += n;
+	return d->hold ? 0 : dk_events_run(d, err);
+}
+
+/* Request-target characters: RFC 3986 unreserved pass, everything else is percent-encoded. */
+static char *dk_url_encode(const char *s)
+{
+	char *out = util_zalloc(strlen(s) * 3 + 1), *o = out;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    strchr("-._~", c))
+			*o++ = (char)c;
+		else
+			o += sprintf(o, "%%%02X", c);
+	}
+	return out;
+}
+
+struct learn_docker *learn_docker_free(struct learn_docker *d)
+{
+	if (!d)
+		return NULL;
+	if (d->fd >= 0)
+		close(d->fd);
+	dk_http_clear(&d->http);
+	free(d->ev);
+	free(d->where);
+	free(d->path);
+	free(d);
+	return NULL;
+}
+
+int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
+		      struct learn_docker **ret, struct util_err *err)
+{
+	char *filters = dk_url_encode("{\"type\":[\"container\",\"network\"]}");
+	char *target = util_asprintf("/events?filters=%s", filters);
+	struct learn_docker *d = util_zalloc(sizeof(*d));
+	int r, flags;
+
+	d->path = util_strdup(socket_path ? socket_path : LEARN_DOCKER_SOCKET);
+	d->inv = inv;
+	d->fd = -1;
+	d->where = util_asprintf("%s: GET /events", d->path);
+	dk_http_init(&d->http, d->where, 0, dk_events_body, d);
+
+	/*
+	 * Subscribe first, then list: a container that starts in between is in the list, or its
+	 * events are held and applied after it (setting a container twice changes nothing).
+	 */
+	d->hold = true;
+	r = dk_connect(d->path, &d->fd, err);
+	if (r < 0)
+		goto out;
+	r = dk_exchange(d->fd, target, &d->http, false, dk_monotonic_ms() + DK_TIMEOUT_MS, err);
+	if (r < 0)
+		goto out;
+	if (d->http.status != 200) {
+		r = util_err_set(err, EPROTO, "%s: HTTP status %d%s%s", d->where, d->http.status,
+				 *d->http.reason ? " " : "", d->http.reason);
+		goto out;
+	}
+	r = dk_list(d, err);
+	if (r < 0)
+		goto out;
+	d->hold = false;
+	r = dk_events_run(d, err);
+	if (r < 0)
+		goto out;
+	if (d->http.state == DK_DONE) {
+		r = util_err_set(err, EPIPE, "%s: the Docker Engine ended the event stream",
+				 d->where);
+		goto out;
+	}
+	flags = fcntl(d->fd, F_GETFL);
+	if (flags < 0 || fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		r = util_err_set(err, errno, "%s: fcntl: %s", d->path, strerror(errno));
+		goto out;
+	}
+	*ret = d;
+	d = NULL;
+out:
+	learn_docker_free(d);
+	free(target);
+	free(filters);
+	return r;
+}
+
+int learn_docker_fd(const struct learn_docker *d)
+{
+	return d->fd;
+}
+
+int learn_docker_dispatch(struct learn_docker *d, struct util_err *err)
+{
+	char buf[16384];
+	int r = 0;
+
+	if (d->failed)
+		return util_err_set(err, -d->failed, "%s: the event stream failed earlier",
+				    d->where);
+	for (int i = 0; i < DK_READS_PER_RUN && r == 0; i++) {
+		ssize_t n = read(d->fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			r = util_err_set(err, errno, "%s: read: %s", d->where, strerror(errno));
+		} else if (n == 0) {
+			r = util_err_set(err, EPIPE,
+					 "%s: the Docker Engine closed the event stream", d->where);
+		} else {
+			r = dk_http_feed(&d->http, buf, (size_t)n, err);
+			if (r == 0 && d->http.state == DK_DONE)
+				r = util_err_set(err, EPIPE,
+						 "%s: the Docker Engine ended the event stream",
+						 d->where);
+		}
+	}
+	if (r < 0)
+		d->failed = r;
+	return r;
+}

@@ -1,0 +1,1102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test-docker.c - live containers in the inventory, and the Engine API client against a fake. */
+#include "learn/learn.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DK_DIR TEST_DATA "/docker/"
+
+/* Container ids of the recorded fixtures (tests/data/docker/inspect/). */
+#define ID_WEB "0c2b2dba68de747a204ebe0fc3d30a2f8b8a6163053d68e10fd275f0c0c65bd0"
+#define ID_DB  "8fd1ade3f86184529762769d9ec92710d437dddc17cdbc6d9ded688dcb85438a"
+
+/* The recorded event times were moved to 2100, after any "now" the listing uses. */
+#define T0     UINT64_C(4102444800000000000)
+#define AT(ms) (T0 + (uint64_t)(ms)*1000000u)
+
+static struct capture_addr addr(const char *s)
+{
+	struct capture_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, s, a.bytes) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, a.bytes) == 1)
+		a.family = AF_INET6;
+	else
+		ck_abort_msg("bad address in a test table: %s", s);
+	return a;
+}
+
+/* The inventory's workload ids, comma-separated, in its (sorted) order. */
+static void workloads_str(const struct learn_inventory *inv, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < learn_inventory_workload_count(inv) && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "," : "",
+				      learn_workload_id(learn_inventory_workload(inv, i)));
+}
+
+struct resolve {
+	const char *ip;
+	uint64_t ts; /* 0: "now", through learn_inventory_resolve_client() */
+	const char *id;
+};
+
+static void check_resolves(struct learn_inventory *inv, const struct resolve *rs, size_t n,
+			   const char *what)
+{
+	for (size_t i = 0; i < n && rs[i].ip; i++) {
+		struct capture_addr a = addr(rs[i].ip);
+		struct learn_endpoint ep[2];
+		struct learn_workload *w;
+		size_t k;
+
+		if (rs[i].ts)
+			w = learn_inventory_resolve_client_at(inv, &a, rs[i].ts);
+		else
+			w = learn_inventory_resolve_client(inv, &a);
+		ck_assert_msg(strcmp(learn_workload_id(w), rs[i].id) == 0,
+			      "%s: %s at %" PRIu64 " resolved to %s, expected %s", what, rs[i].ip,
+			      rs[i].ts, learn_workload_id(w), rs[i].id);
+		/* the server end agrees, the port unchanged */
+		if (rs[i].ts)
+			k = learn_inventory_resolve_server_at(inv, &a, IPPROTO_TCP, 8080, rs[i].ts,
+							      ep, 2);
+		else
+			k = learn_inventory_resolve_server(inv, &a, IPPROTO_TCP, 8080, ep, 2);
+		ck_assert_uint_eq(k, 1);
+		ck_assert_ptr_eq(ep[0].workload, w);
+		ck_assert_uint_eq(ep[0].port, 8080);
+	}
+}
+
+/* ---- The inventory's live containers, without a socket ------------------------------------ */
+
+enum op_kind {
+	OP_END = 0,
+	OP_SET,	   /* set container id (name, project, service) with addresses from t */
+	OP_REMOVE, /* remove container id at t */
+	OP_LOAD,   /* learn_inventory_load() of a tests/data/inventory file */
+	OP_CHURN,  /* n containers in turn take one address, each for 1 ms from t */
+	OP_RELOAD, /* learn_inventory_reload() of "a,b" tests/data/inventory files */
+};
+
+struct op {
+	enum op_kind kind;
+	const char *id, *name, *project, *service;
+	const char *addrs; /* "a,b" */
+	uint64_t t;
+	const char *err; /* for OP_SET: expected failure text, or NULL */
+};
+
+#define SET(id, name, project, service, addrs, t)                                                  \
+	{                                                                                          \
+		OP_SET, id, name, project, service, addrs, t, NULL                                 \
+	}
+#define SET_FAIL(id, name, project, service, addrs, t, err)                                        \
+	{                                                                                          \
+		OP_SET, id, name, project, service, addrs, t, err                                  \
+	}
+#define REMOVE(id, t)                                                                              \
+	{                                                                                          \
+		OP_REMOVE, id, NULL, NULL, NULL, NULL, t, NULL                                     \
+	}
+#define LOAD(file)                                                                                 \
+	{                                                                                          \
+		OP_LOAD, file, NULL, NULL, NULL, NULL, 0, NULL                                     \
+	}
+#define RELOAD(files, err)                                                                         \
+	{                                                                                          \
+		OP_RELOAD, files, NULL, NULL, NULL, NULL, 0, err                                   \
+	}
+
+/* Times for the tables without a socket: in the past, so that "now" is after all of them. */
+#define P(ms) (UINT64_C(1600000000000000000) + (uint64_t)(ms)*1000000u)
+
+#define MAX_OPS 12
+static const struct {
+	const char *name;
+	struct op ops[MAX_OPS];
+	const char *workloads;
+	struct resolve resolves[12];
+} inv_cases[] = {
+	{"one container",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000))},
+	 "docker:web",
+	 {{"172.18.0.2", P(1000), "docker:web"},
+	  {"172.18.0.2", P(5000), "docker:web"},
+	  {"172.18.0.2", 0, "docker:web"},
+	  /* before it held the address, nobody live did */
+	  {"172.18.0.2", P(999), "external:172.18.0.2/32"},
+	  {"172.18.0.3", P(1000), "external:172.18.0.3/32"}}},
+	{"the address moves to another container",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000)), REMOVE("c1", P(2000)),
+	  SET("c2", "db", NULL, NULL, "172.18.0.2", P(3000))},
+	 "docker:db,docker:web",
+	 {{"172.18.0.2", P(1500), "docker:web"},
+	  {"172.18.0.2", P(1999), "docker:web"},
+	  /* a flow seen after web left and before db came: the last holder */
+	  {"172.18.0.2", P(2500), "docker:web"},
+	  {"172.18.0.2", P(3000), "docker:db"},
+	  {"172.18.0.2", 0, "docker:db"}}},
+	{"a new container takes the address before the old one's die",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000)),
+	  SET("c2", "db", NULL, NULL, "172.18.0.2", P(3000)), REMOVE("c1", P(4000))},
+	 "docker:db,docker:web",
+	 {{"172.18.0.2", P(2000), "docker:web"},
+	  {"172.18.0.2", P(3500), "docker:db"},
+	  {"172.18.0.2", P(4500), "docker:db"}}},
+	{"compose labels name the workload project/service",
+	 {SET("c1", "shop-api-1", "shop", "api", "172.18.0.3,fd00::3", P(1000)),
+	  SET("c2", "shop-api-2", "shop", "api", "172.18.0.4", P(1000)),
+	  /* half a compose pair is a plain container */
+	  SET("c3", "odd", "shop", NULL, "172.18.0.5", P(1000))},
+	 "docker:odd,docker:shop/api",
+	 {{"172.18.0.3", P(1001), "docker:shop/api"},
+	  {"fd00::3", P(1001), "docker:shop/api"},
+	  {"172.18.0.4", P(1001), "docker:shop/api"},
+	  {"172.18.0.5", P(1001), "docker:odd"}}},
+	{"a rename changes the workload from then on",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000)),
+	  SET("c1", "frontend", NULL, NULL, "172.18.0.2", P(2000))},
+	 "docker:frontend,docker:web",
+	 {{"172.18.0.2", P(1500), "docker:web"}, {"172.18.0.2", P(2500), "docker:frontend"}}},
+	{"a reconnect replaces the addresses",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2,172.19.0.2", P(1000)),
+	  SET("c1", "web", NULL, NULL, "172.19.0.2,172.20.0.2", P(2000))},
+	 "docker:web",
+	 {{"172.18.0.2", P(1500), "docker:web"},
+	  {"172.20.0.2", P(1500), "external:172.20.0.2/32"},
+	  {"172.20.0.2", P(2500), "docker:web"},
+	  {"172.19.0.2", P(1500), "docker:web"}}},
+	{"the same container set again earlier starts its claim earlier",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(5000)),
+	  SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000))},
+	 "docker:web",
+	 {{"172.18.0.2", P(2000), "docker:web"}, {"172.18.0.2", P(999), "external:172.18.0.2/32"}}},
+	{"an earlier set never reaches back past the previous holder",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000)), REMOVE("c1", P(2000)),
+	  SET("c2", "db", NULL, NULL, "172.18.0.2", P(3000)),
+	  SET("c2", "db", NULL, NULL, "172.18.0.2", P(500))},
+	 "docker:db,docker:web",
+	 {{"172.18.0.2", P(1500), "docker:web"}, {"172.18.0.2", P(2500), "docker:db"}}},
+	{"removing an unknown container changes nothing",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000)), REMOVE("nope", P(2000)),
+	  REMOVE("c1", P(3000)), REMOVE("c1", P(4000))},
+	 "docker:web",
+	 {{"172.18.0.2", P(3500), "docker:web"}}},
+	{"a live claim beats a file claim while it lasts",
+	 {LOAD("docker-inspect.json"), SET("c1", "intruder", NULL, NULL, "172.20.0.2", P(1000))},
+	 "docker:intruder,docker:shop/db,docker:shop/web,docker:toolbox",
+	 {{"172.20.0.2", P(500), "docker:shop/db"},
+	  {"172.20.0.2", P(1500), "docker:intruder"},
+	  {"172.20.0.2", 0, "docker:intruder"},
+	  {"172.20.0.3", P(1500), "docker:shop/web"}}},
+	{"a live workload that a file also names is listed once",
+	 {LOAD("docker-inspect.json"), SET("c1", "web-1", "shop", "web", "172.18.0.2", P(1000)),
+	  LOAD("docker-hostnet.json")},
+	 "docker:proxy,docker:shop/db,docker:shop/web,docker:toolbox",
+	 {{"172.18.0.2", P(1500), "docker:shop/web"}}},
+	{"history is bounded: the oldest claims are forgotten",
+	 {{OP_CHURN, .name = "c", .addrs = "172.18.0.2", .t = P(0), .err = "20"}},
+	 NULL,
+	 /* claims of c0..c3 dropped, so the first flows find no live holder */
+	 {{"172.18.0.2", P(0), "external:172.18.0.2/32"},
+	  {"172.18.0.2", P(3), "external:172.18.0.2/32"},
+	  {"172.18.0.2", P(4), "docker:c4"},
+	  {"172.18.0.2", P(19), "docker:c19"},
+	  {"172.18.0.2", P(50), "docker:c19"}}},
+	{"a reload replaces the files and keeps live containers",
+	 {LOAD("docker-inspect.json"), SET("c1", "intruder", NULL, NULL, "172.20.0.2", P(1000)),
+	  RELOAD("docker-reuse.json", NULL)},
+	 "docker:intruder,docker:toolbox-new",
+	 {{"172.20.0.2", P(1500), "docker:intruder"},
+	  {"172.20.0.3", P(1500), "external:172.20.0.3/32"},
+	  {"172.17.0.2", P(1500), "docker:toolbox-new"}}},
+	{"a reload that fails changes nothing",
+	 {LOAD("docker-inspect.json"), SET("c1", "intruder", NULL, NULL, "172.20.0.2", P(1000)),
+	  RELOAD("docker-reuse.json,bad-docker-name.json", "bad-docker-name.json:"),
+	  RELOAD("docker-reuse.json,missing.json", "missing.json: No such file or directory")},
+	 "docker:intruder,docker:shop/db,docker:shop/web,docker:toolbox",
+	 {{"172.20.0.3", P(1500), "docker:shop/web"}, {"172.17.0.2", P(1500), "docker:toolbox"}}},
+	{"a reload to no files at all",
+	 {LOAD("docker-inspect.json"), SET("c1", "intruder", NULL, NULL, "172.20.0.2", P(1000)),
+	  RELOAD("", NULL)},
+	 "docker:intruder",
+	 {{"172.20.0.3", P(1500), "external:172.20.0.3/32"},
+	  {"172.20.0.2", P(1500), "docker:intruder"}}},
+	{"hostile names are refused and the inventory is unchanged",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000)),
+	  SET_FAIL("c1", "we\"b", NULL, NULL, "172.18.0.9", P(2000),
+		   "container c1: invalid container name \"we\\\"b\""),
+	  SET_FAIL("c2", "x", "shop;rm", "api", "172.18.0.9", P(2000),
+		   "container c2: invalid compose project label \"shop;rm\""),
+	  SET_FAIL("c3", "x", "shop", "a\nb", "172.18.0.9", P(2000),
+		   "container c3: invalid compose service label \"a\\nb\""),
+	  SET_FAIL("c/4", "x", NULL, NULL, "172.18.0.9", P(2000), "invalid container id \"c/4\""),
+	  SET_FAIL("c5", "", NULL, NULL, "172.18.0.9", P(2000),
+		   "container c5: invalid container name \"\""),
+	  SET_FAIL("c6", "-x", NULL, NULL, "172.18.0.9", P(2000),
+		   "container c6: invalid container name \"-x\"")},
+	 "docker:web",
+	 {{"172.18.0.2", P(2500), "docker:web"},
+	  {"172.18.0.9", P(2500), "external:172.18.0.9/32"}}},
+};
+
+static void parse_addrs(const char *s, struct capture_addr *out, size_t max, size_t *n)
+{
+	char buf[256], *save = NULL;
+
+	*n = 0;
+	snprintf(buf, sizeof(buf), "%s", s ? s : "");
+	for (char *t = strtok_r(buf, ",", &save); t && *n < max; t = strtok_r(NULL, ",", &save))
+		out[(*n)++] = addr(t);
+}
+
+START_TEST(test_inventory_live)
+{
+	struct learn_inventory *inv = learn_inventory_new();
+	char got[1024];
+
+	for (size_t i = 0; i < MAX_OPS && inv_cases[_i].ops[i].kind != OP_END; i++) {
+		const struct op *op = &inv_cases[_i].ops[i];
+		struct util_err err = {{0}};
+		struct capture_addr addrs[4];
+		char path[512];
+		size_t n;
+		int r;
+
+		switch (op->kind) {
+		case OP_SET: {
+			const struct learn_container c = {op->id,      op->name, op->project,
+							  op->service, addrs,	 0};
+			struct learn_container cc = c;
+
+			workloads_str(inv, got, sizeof(got));
+			parse_addrs(op->addrs, addrs, 4, &n);
+			cc.n_addrs = n;
+			r = learn_inventory_set_container(inv, &cc, op->t, &err);
+			if (!op->err) {
+				ck_assert_msg(r == 0, "%s: op %zu: %d %s", inv_cases[_i].name, i, r,
+					      err.msg);
+				break;
+			}
+			ck_assert_int_eq(r, -EINVAL);
+			ck_assert_str_eq(err.msg, op->err);
+			/* refused: the workload list is what it was */
+			{
+				char after[1024];
+
+				workloads_str(inv, after, sizeof(after));
+				ck_assert_str_eq(after, got);
+			}
+			break;
+		}
+		case OP_REMOVE:
+			learn_inventory_remove_container(inv, op->id, op->t);
+			break;
+		case OP_LOAD:
+			snprintf(path, sizeof(path), "%s/inventory/%s", TEST_DATA, op->id);
+			r = learn_inventory_load(inv, path, &err);
+			ck_assert_msg(r == 0, "%s: %s", path, err.msg);
+			break;
+		case OP_CHURN:
+			n = strtoul(op->err, NULL, 10);
+			parse_addrs(op->addrs, addrs, 1, &(size_t){0});
+			for (size_t k = 0; k < n; k++) {
+				char id[32], name[32];
+				const struct learn_container c = {id, name, NULL, NULL, addrs, 1};
+
+				snprintf(id, sizeof(id), "%s%zu", op->name, k);
+				snprintf(name, sizeof(name), "%s%zu", op->name, k);
+				ck_assert_int_eq(learn_inventory_set_container(
+							 inv, &c, op->t + k * 1000000u, &err),
+						 0);
+				learn_inventory_remove_container(inv, id,
+								 op->t + k * 1000000u + 900000u);
+			}
+			break;
+		case OP_RELOAD: {
+			char buf[256], *save = NULL, paths_buf[4][512];
+			const char *paths[4];
+			size_t np = 0;
+
+			snprintf(buf, sizeof(buf), "%s", op->id);
+			for (char *t = strtok_r(buf, ",", &save); t && np < 4;
+			     t = strtok_r(NULL, ",", &save)) {
+				snprintf(paths_buf[np], sizeof(paths_buf[np]), "%s/inventory/%s",
+					 TEST_DATA, t);
+				paths[np] = paths_buf[np];
+				np++;
+			}
+			workloads_str(inv, got, sizeof(got));
+			r = learn_inventory_reload(inv, paths, np, &err);
+			if (!op->err) {
+				ck_assert_msg(r == 0, "reload %s: %s", op->id, err.msg);
+			} else {
+				char after[1024];
+
+				ck_assert_int_lt(r, 0);
+				ck_assert_msg(strstr(err.msg, op->err), "reload: got \"%s\"",
+					      err.msg);
+				workloads_str(inv, after, sizeof(after));
+				ck_assert_str_eq(after, got);
+			}
+			break;
+		}
+		case OP_END:
+		default:
+			break;
+		}
+	}
+	if (inv_cases[_i].workloads) {
+		workloads_str(inv, got, sizeof(got));
+		ck_assert_str_eq(got, inv_cases[_i].workloads);
+	}
+	check_resolves(inv, inv_cases[_i].resolves, UTIL_ARRAY_SIZE(inv_cases[_i].resolves),
+		       inv_cases[_i].name);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- Attribution: a flow is resolved at the time it began --------------------------------- */
+
+static const struct {
+	const char *client;
+	uint64_t first_ns;
+	const char *edge; /* "client>server" of the one edge the flow makes */
+} flow_cases[] = {
+	{"172.18.0.7", P(1500), "docker:shop/web>docker:web"},
+	{"172.18.0.7", P(3500), "docker:shop/web>docker:db"},
+	{"172.18.0.7", P(500), "docker:shop/web>external:172.18.0.2/32"},
+};
+
+START_TEST(test_flow_at)
+{
+	struct learn_inventory *inv = learn_inventory_new();
+	struct learn_graph *g = learn_graph_new();
+	struct capture_addr a2 = addr("172.18.0.2"), a7 = addr("172.18.0.7");
+	const struct learn_container web = {"c1", "web", NULL, NULL, &a2, 1};
+	const struct learn_container db = {"c2", "db", NULL, NULL, &a2, 1};
+	const struct learn_container shop = {"c3", "shop-web-1", "shop", "web", &a7, 1};
+	struct capture_flow flow = {.proto = IPPROTO_TCP, .port = 5432, .packets = 3};
+	const struct learn_edge *e;
+	char got[300];
+
+	ck_assert_int_eq(learn_inventory_set_container(inv, &shop, P(0), NULL), 0);
+	ck_assert_int_eq(learn_inventory_set_container(inv, &web, P(1000), NULL), 0);
+	learn_inventory_remove_container(inv, "c1", P(2000));
+	ck_assert_int_eq(learn_inventory_set_container(inv, &db, P(3000), NULL), 0);
+
+	flow.client = addr(flow_cases[_i].client);
+	flow.server = a2;
+	flow.first_ns = flow_cases[_i].first_ns;
+	flow.last_ns = flow.first_ns + 1000;
+	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &flow), 1);
+	ck_assert_uint_eq(learn_graph_edge_count(g), 1);
+	e = learn_graph_edge(g, 0);
+	snprintf(got, sizeof(got), "%s>%s", learn_workload_id(learn_edge_client(e)),
+		 learn_workload_id(learn_edge_server(e)));
+	ck_assert_str_eq(got, flow_cases[_i].edge);
+	ck_assert_uint_eq(learn_edge_port(e), 5432);
+	ck_assert_uint_eq(learn_edge_connections(e), 1);
+	/* a checkpoint of a flow still open: the same edge, no connection counted */
+	flow.last_ns += 5000;
+	ck_assert_uint_eq(learn_graph_note_flow(g, inv, &flow), 1);
+	ck_assert_uint_eq(learn_graph_edge_count(g), 1);
+	ck_assert_uint_eq(learn_edge_connections(learn_graph_edge(g, 0)), 1);
+	ck_assert_uint_eq(learn_edge_last_ns(learn_graph_edge(g, 0)), flow.last_ns);
+	learn_graph_free(g);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* ---- A fake Docker Engine on a unix socket ------------------------------------------------ */
+
+#define EVENTS_TARGET "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%7D"
+
+enum frame {
+	FRAME_CHUNKED = 0, /* chunk size lines in lowercase hex */
+	FRAME_EXT,	   /* uppercase hex and chunk extensions */
+	FRAME_TRAILER,	   /* the last chunk, then trailer fields */
+	FRAME_LENGTH,	   /* Content-Length, no chunks */
+	FRAME_EOF,	   /* neither: the body ends when the engine closes */
+	FRAME_BARE_LF,	   /* chunk lines end in LF alone */
+	FRAME_OVERRUN,	   /* a chunk carries more than its size says */
+	FRAME_HUGE_SIZE,   /* a chunk size past any limit */
+	FRAME_BAD_SIZE,	   /* a chunk size that is not hex */
+	FRAME_HUGE_EVENT,  /* 2 MiB without a newline */
+};
+
+struct engine {
+	const char *list; /* served for /containers/json, under tests/data/docker */
+	int list_status;  /* 0: 200 */
+	bool list_chunked;
+	const char *events; /* event lines for /events; NULL: none */
+	const char *head;   /* the /events response header, verbatim; NULL: a normal one */
+	bool huge_head;	    /* 70 KiB of header fields */
+	enum frame frame;   /* how the event lines are framed */
+	size_t chunk;	    /* bytes per chunk; 0: one chunk per line */
+	size_t write;	    /* bytes per write; 0: as few writes as can be */
+	unsigned pause_us;  /* between writes */
+	size_t cut;	    /* close after this many body bytes; 0: send all */
+	bool last_chunk;    /* end with the 0-size chunk rather than a close */
+};
+
+static char *slurp(const char *path, size_t *ret_n)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t got;
+
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap);
+			if (!buf)
+				abort();
+		}
+		got = fread(buf + n, 1, 4096, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*ret_n = n;
+	return buf;
+}
+
+/* The engine side writes as the test says; a reader that went away just ends the child. */
+static void put(int fd, const char *p, size_t n, const struct engine *e)
+{
+	size_t step = e->write ? e->write : n;
+
+	while (n > 0) {
+		size_t k = n < step ? n : step;
+		ssize_t w = write(fd, p, k);
+
+		if (w <= 0)
+			_exit(0);
+		p += w;
+		n -= (size_t)w;
+		if (e->pause_us && n > 0)
+			usleep(e->pause_us);
+	}
+}
+
+static void put_str(int fd, const char *s, const struct engine *e)
+{
+	put(fd, s, strlen(s), e);
+}
+
+static void serve_file(int fd, const char *path, int status, bool chunked)
+{
+	const struct engine plain = {0};
+	char head[256];
+	size_t n = 0;
+	char *body = slurp(path, &n);
+
+	if (!body) {
+		body = strdup("{\"message\":\"No such container\"}\n");
+		n = strlen(body);
+		status = 404;
+	}
+	if (chunked) {
+		snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+			 "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
+			 status, n);
+		put_str(fd, head, &plain);
+		put(fd, body, n, &plain);
+		put_str(fd, "\r\n0\r\n\r\n", &plain);
+	} else {
+		snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: "
+			 "%zu\r\n\r\n",
+			 status, n);
+		put_str(fd, head, &plain);
+		put(fd, body, n, &plain);
+	}
+	free(body);
+}
+
+/* The event stream framed as the test asks, written in pieces. */
+static void serve_events(int fd, const struct engine *e)
+{
+	char path[512], line[64];
+	size_t n = 0, o = 0, cap;
+	char *body = NULL, *out;
+
+	if (e->head) {
+		put_str(fd, e->head, e);
+	} else if (e->huge_head) {
+		put_str(fd, "HTTP/1.1 200 OK\r\n", e);
+		for (int i = 0; i < 1000; i++)
+			put_str(fd,
+				"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				"aaaaaaaaaa\r\n",
+				e);
+		put_str(fd, "\r\n", e);
+		return;
+	} else if (e->frame == FRAME_LENGTH || e->frame == FRAME_EOF) {
+		put_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", e);
+	} else {
+		put_str(fd,
+			"HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\n"
+			"Server: Docker/20.10.24 (linux)\r\nTransfer-Encoding: chunked\r\n\r\n",
+			e);
+	}
+	if (e->events) {
+		snprintf(path, sizeof(path), "%s%s", DK_DIR, e->events);
+		body = slurp(path, &n);
+		if (!body)
+			_exit(1);
+	}
+	if (e->frame == FRAME_HUGE_EVENT) {
+		n = 2u << 20;
+		body = realloc(body, n);
+		memset(body, 'x', n);
+		body[0] = '{';
+	}
+	if (e->frame == FRAME_LENGTH) {
+		snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n", n);
+		put_str(fd, line, e);
+	} else if (e->frame == FRAME_EOF) {
+		put_str(fd, "\r\n", e);
+	}
+	cap = n * 8 + 256;
+	out = malloc(cap);
+	if (!out)
+		abort();
+	for (size_t i = 0; i < n;) {
+		size_t k;
+
+		if (e->frame == FRAME_LENGTH || e->frame == FRAME_EOF) {
+			memcpy(out, body, n);
+			o = n;
+			break;
+		}
+		if (e->chunk) {
+			k = n - i < e->chunk ? n - i : e->chunk;
+		} else {
+			const char *nl = memchr(body + i, '\n', n - i);
+
+			k = nl ? (size_t)(nl - (body + i)) + 1 : n - i;
+		}
+		switch (e->frame) {
+		case FRAME_EXT:
+			o += (size_t)sprintf(out + o, "%zX;name=\"v;x\"; b=1\r\n", k);
+			break;
+		case FRAME_BARE_LF:
+			o += (size_t)sprintf(out + o, "%zx\n", k);
+			break;
+		case FRAME_HUGE_SIZE:
+			o += (size_t)sprintf(out + o, "fffffffffffffffff\r\n");
+			break;
+		case FRAME_BAD_SIZE:
+			o += (size_t)sprintf(out + o, "0x%zx\r\n", k);
+			break;
+		default:
+			o += (size_t)sprintf(out + o, "%zx\r\n", k);
+			break;
+		}
+		memcpy(out + o, body + i, k);
+		o += k;
+		if (e->frame == FRAME_OVERRUN)
+			out[o++] = '!';
+		o += (size_t)sprintf(out + o, e->frame == FRAME_BARE_LF ? "\n" : "\r\n");
+		i += k;
+	}
+	if (e->frame == FRAME_TRAILER)
+		o += (size_t)sprintf(out + o, "0\r\nX-Checksum: none\r\nX-Other: 1\r\n\r\n");
+	else if (e->last_chunk)
+		o += (size_t)sprintf(out + o, "0\r\n\r\n");
+	if (e->cut && e->cut < o)
+		o = e->cut;
+	put(fd, out, o, e);
+	free(out);
+	free(body);
+	/* an engine that has more to say keeps the stream open for a moment */
+	if (!e->cut && !e->last_chunk && e->frame != FRAME_TRAILER && e->frame != FRAME_LENGTH)
+		usleep(100000);
+}
+
+static void serve(int fd, const struct engine *e)
+{
+	char req[8192], target[512], path[700];
+	size_t n = 0;
+
+	while (n < sizeof(req) - 1 && !memmem(req, n, "\r\n\r\n", 4)) {
+		ssize_t got = read(fd, req + n, sizeof(req) - 1 - n);
+
+		if (got <= 0)
+			_exit(0);
+		n += (size_t)got;
+	}
+	req[n] = '\0';
+	if (sscanf(req, "GET %511s HTTP/1.1\r\n", target) != 1 || !strstr(req, "\r\nHost: "))
+		_exit(2);
+	if (strncmp(target, "/events?", 8) == 0) {
+		if (strcmp(target, EVENTS_TARGET) != 0)
+			serve_file(fd, "/nonexistent", 400, false);
+		else
+			serve_events(fd, e);
+	} else if (strcmp(target, "/containers/json") == 0) {
+		snprintf(path, sizeof(path), "%s%s", DK_DIR, e->list ? e->list : "");
+		serve_file(fd, path, e->list_status ? e->list_status : 200, e->list_chunked);
+	} else if (strncmp(target, "/containers/", 12) == 0 && strlen(target) > 17 &&
+		   strcmp(target + strlen(target) - 5, "/json") == 0) {
+		snprintf(path, sizeof(path), "%sinspect/%.*s.json", DK_DIR,
+			 (int)(strlen(target) - 17), target + 12);
+		serve_file(fd, path, 200, true);
+	} else {
+		serve_file(fd, "/nonexistent", 404, false);
+	}
+}
+
+struct fake {
+	char dir[64];
+	char sock[100];
+	pid_t pid;
+};
+
+/* The engine's own cleanup: it is told to stop, or its test ended (even by a failed assert). */
+static struct fake *fake_self;
+
+static void fake_on_term(int sig)
+{
+	(void)sig;
+	(void)unlink(fake_self->sock);
+	(void)rmdir(fake_self->dir);
+	_exit(0);
+}
+
+static void fake_start(struct fake *f, const struct engine *e)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int lfd;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/flowlock-docker-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->dir));
+	snprintf(f->sock, sizeof(f->sock), "%s/docker.sock", f->dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	f->pid = fork();
+	ck_assert_int_ge(f->pid, 0);
+	if (f->pid == 0) {
+		fake_self = f;
+		signal(SIGTERM, fake_on_term);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		(void)setpgid(0, 0);
+		signal(SIGCHLD, SIG_IGN);
+		alarm(60);
+		for (;;) {
+			int cfd = accept(lfd, NULL, NULL);
+
+			if (cfd < 0)
+				continue;
+			if (fork() == 0) {
+				(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+				close(lfd);
+				serve(cfd, e);
+				_exit(0);
+			}
+			close(cfd);
+		}
+	}
+	close(lfd);
+}
+
+static void fake_stop(struct fake *f)
+{
+	if (f->pid > 0) {
+		(void)kill(f->pid, SIGTERM);
+		(void)waitpid(f->pid, NULL, 0);
+		(void)kill(-f->pid, SIGKILL); /* connections still being served */
+	}
+	(void)unlink(f->sock);
+	(void)rmdir(f->dir);
+}
+
+/* ---- The client against the fake engine ---------------------------------------------------- */
+
+#define WEB_2 "docker:fldk-web"
+#define DB_2  "docker:fldk-db"
+#define API_3 "docker:fldkshop/api"
+
+/* What the recorded stream teaches: web, then db, on 172.18.0.2; api on 172.18.0.3. */
+#define RECORDED_RESOLVES                                                                          \
+	{"172.18.0.2", AT(1000), WEB_2}, {"172.18.0.2", AT(4000), WEB_2},                          \
+		{"172.18.0.2", AT(4600), WEB_2}, {"172.18.0.2", AT(5000), DB_2},                   \
+		{"172.18.0.2", AT(9000), DB_2}, {"172.18.0.3", AT(2000), API_3},                   \
+		{"172.18.0.3", AT(1700), "external:172.18.0.3/32"},                                \
+	{                                                                                          \
+		"172.18.0.2", AT(700), "external:172.18.0.2/32"                                    \
+	}
+#define RECORDED_WORKLOADS DB_2 "," WEB_2 "," API_3
+
+#define CLOSED "the Docker Engine closed the event stream"
+#define ENDED  "the Docker Engine ended the event stream"
+
+static const struct {
+	const char *name;
+	struct engine engine;
+	bool no_engine;
+	const char *open_err; /* NULL: open succeeds */
+	const char *err;      /* the error that ends dispatching */
+	int err_no;
+	const char *workloads;
+	struct resolve resolves[10];
+} engine_cases[] = {
+	/* listing */
+	{"list",
+	 {.list = "containers.json"},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = "docker:fldk-web,docker:fldkshop/api",
+	 .resolves = {{"172.18.0.2", 0, WEB_2},
+		      {"172.18.0.3", 0, API_3},
+		      {"172.18.0.4", 0, "external:172.18.0.4/32"}}},
+	{"list, chunked",
+	 {.list = "containers.json", .list_chunked = true},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = "docker:fldk-web,docker:fldkshop/api",
+	 .resolves = {{"172.18.0.2", 0, WEB_2}, {"172.18.0.3", 0, API_3}}},
+	{"list, two networks and IPv6",
+	 {.list = "containers-dual.json"},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = "docker:shop/cart",
+	 .resolves = {{"172.18.0.10", 0, "docker:shop/cart"},
+		      {"172.19.0.10", 0, "docker:shop/cart"},
+		      {"fd00:db8::10", 0, "docker:shop/cart"}}},
+	{"hostile list: bad containers skipped, the rest kept",
+	 {.list = "containers-hostile.json"},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = "docker:fldk-web",
+	 .resolves = {{"172.18.0.2", 0, WEB_2},
+		      {"172.18.0.5", 0, "external:172.18.0.5/32"},
+		      {"172.18.0.6", 0, "external:172.18.0.6/32"},
+		      {"172.18.0.8", 0, "external:172.18.0.8/32"}}},
+	/* the recorded event stream, framed and split in several ways */
+	{"events, a chunk per event",
+	 {.list = "containers-empty.json", .events = "events.jsonl"},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = RECORDED_WORKLOADS,
+	 .resolves = {RECORDED_RESOLVES}},
+	{"events, chunks split mid-object, writes split mid size line",
+	 {.list = "containers-empty.json",
+	  .events = "events.jsonl",
+	  .chunk = 333,
+	  .write = 97,
+	  .pause_us = 2000,
+	  .last_chunk = true},
+	 .err = ENDED,
+	 .err_no = EPIPE,
+	 .workloads = RECORDED_WORKLOADS,
+	 .resolves = {RECORDED_RESOLVES}},
+	{"events, byte by byte",
+	 {.list = "containers-empty.json", .events = "events.jsonl", .chunk = 1, .write = 1},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = RECORDED_WORKLOADS,
+	 .resolves = {RECORDED_RESOLVES}},
+	{"events, after a list of the same containers",
+	 {.list = "containers.json", .events = "events.jsonl", .chunk = 4096, .write = 1000},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = RECORDED_WORKLOADS,
+	 .resolves = {{"172.18.0.2", AT(1000), WEB_2},
+		      {"172.18.0.2", AT(5000), DB_2},
+		      {"172.18.0.3", AT(2000), API_3},
+		      /* listed, so known from the listing on */
+		      {"172.18.0.3", AT(100), API_3}}},
+	{"events, chunk extensions and uppercase hex",
+	 {.list = "containers-empty.json", .events = "events-db.jsonl", .frame = FRAME_EXT},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = DB_2,
+	 .resolves = {{"172.18.0.2", AT(5000), DB_2}}},
+	{"events, trailer fields after the last chunk",
+	 {.list = "containers-empty.json",
+	  .events = "events-db.jsonl",
+	  .frame = FRAME_TRAILER,
+	  .write = 5},
+	 .err = ENDED,
+	 .err_no = EPIPE,
+	 .workloads = DB_2,
+	 .resolves = {{"172.18.0.2", AT(5000), DB_2}}},
+	{"events, Content-Length framing",
+	 {.list = "containers-empty.json", .events = "events-db.jsonl", .frame = FRAME_LENGTH},
+	 .err = ENDED,
+	 .err_no = EPIPE,
+	 .workloads = DB_2,
+	 .resolves = {{"172.18.0.2", AT(5000), DB_2}}},
+	{"events, body until the connection closes",
+	 {.list = "containers-empty.json", .events = "events-db.jsonl", .frame = FRAME_EOF},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = DB_2,
+	 .resolves = {{"172.18.0.2", AT(5000), DB_2}}},
+	{"events, the engine leaves mid-chunk",
+	 {.list = "containers-empty.json", .events = "events-db.jsonl", .cut = 600},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 /* the connect event made it through; the engine said the container runs */
+	 .workloads = DB_2,
+	 .resolves = {{"172.18.0.2", AT(5000), DB_2}}},
+	{"events, hostile containers skipped, the good one kept",
+	 {.list = "containers-empty.json", .events = "events-hostile.jsonl", .write = 200},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = DB_2,
+	 .resolves = {{"172.18.0.9", AT(5500), "external:172.18.0.9/32"},
+		      {"172.18.0.11", AT(5500), "external:172.18.0.11/32"},
+		      {"172.18.0.2", AT(6000), DB_2}}},
+	/* what must fail, clearly */
+	{"no engine",
+	 {0},
+	 .no_engine = true,
+	 .open_err = "docker.sock: connect: No such file or directory"},
+	{"events: HTTP status 500",
+	 {.head = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"},
+	 .open_err = "GET /events: HTTP status 500 Internal Server Error"},
+	{"events: not HTTP",
+	 {.head = "SSH-2.0-OpenSSH_9.6\r\n\r\n"},
+	 .open_err = "GET /events: invalid status line \"SSH-2.0-OpenSSH_9.6\""},
+	{"events: status not three digits",
+	 {.head = "HTTP/1.1 2OO OK\r\n\r\n"},
+	 .open_err = "GET /events: invalid status line \"HTTP/1.1 2OO OK\""},
+	{"events: header larger than 64 KiB",
+	 {.huge_head = true},
+	 .open_err = "GET /events: response header larger than 64 KiB"},
+	{"events: unsupported transfer coding",
+	 {.head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"},
+	 .open_err = "GET /events: unsupported Transfer-Encoding \"gzip, chunked\""},
+	{"events: both framings",
+	 {.head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"},
+	 .open_err = "GET /events: both Transfer-Encoding and Content-Length"},
+	{"events: folded header",
+	 {.head = "HTTP/1.1 200 OK\r\nX-A: b\r\n  c\r\n\r\n"},
+	 .open_err = "GET /events: folded header line"},
+	{"events: header without a colon",
+	 {.head = "HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n"},
+	 .open_err = "GET /events: invalid header line \"No colon here\""},
+	{"events: bare LF in the header",
+	 {.head = "HTTP/1.1 200 OK\r\nX-A: b\nX-B: c\r\n\r\n"},
+	 .open_err = "GET /events: stray CR or LF in the response header"},
+	{"events: two Content-Lengths",
+	 {.head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"},
+	 .open_err = "GET /events: invalid Content-Length \"6\""},
+	{"events: closed before the header ends",
+	 {.head = "HTTP/1.1 200 OK\r\nX-A: b\r\n"},
+	 .open_err = "GET /events: connection closed in the middle of the response"},
+	{"list: HTTP status 500 with the engine's message",
+	 {.list = "containers-object.json", .list_status = 500},
+	 .open_err = "GET /containers/json: HTTP status 500: page not found"},
+	{"list: truncated JSON",
+	 {.list = "containers-truncated.json"},
+	 .open_err = "GET /containers/json: invalid JSON at "},
+	{"list: not an array",
+	 {.list = "containers-object.json"},
+	 .open_err = "GET /containers/json: not a JSON array of containers"},
+	{"list: missing",
+	 {.list = "no-such-file.json"},
+	 .open_err = "GET /containers/json: HTTP status 404: No such container"},
+	{"events: malformed JSON",
+	 {.list = "containers-empty.json", .events = "events-badjson.jsonl", .write = 50},
+	 .err = "GET /events: invalid JSON at 1:",
+	 .err_no = EBADMSG,
+	 /* the event before the bad one was applied */
+	 .workloads = DB_2},
+	{"events: an event that is not an object",
+	 {.list = "containers-empty.json", .events = "events-notobject.jsonl"},
+	 .err = "GET /events: an event is not a JSON object",
+	 .err_no = EBADMSG,
+	 .workloads = ""},
+	{"events: an event larger than 1 MiB",
+	 {.list = "containers-empty.json", .frame = FRAME_HUGE_EVENT, .chunk = 65536},
+	 .err = "GET /events: an event larger than 1024 KiB",
+	 .err_no = EMSGSIZE,
+	 .workloads = ""},
+	{"events: bare LF in chunk framing",
+	 {.list = "containers-empty.json",
+	  .events = "events-db.jsonl",
+	  .frame = FRAME_BARE_LF,
+	  .write = 64,
+	  .pause_us = 20000},
+	 .err = "GET /events: bare LF in chunked framing",
+	 .err_no = EBADMSG,
+	 .workloads = ""},
+	{"events: chunk longer than its size",
+	 {.list = "containers-empty.json",
+	  .events = "events-db.jsonl",
+	  .frame = FRAME_OVERRUN,
+	  .write = 64,
+	  .pause_us = 20000},
+	 .err = "GET /events: chunk data longer than its size",
+	 .err_no = EBADMSG,
+	 .workloads = DB_2},
+	{"events: chunk size too large",
+	 {.list = "containers-empty.json",
+	  .events = "events-db.jsonl",
+	  .frame = FRAME_HUGE_SIZE,
+	  .write = 64,
+	  .pause_us = 20000},
+	 .err = "GET /events: chunk size \"fffffffffffffffff\" too large",
+	 .err_no = EFBIG,
+	 .workloads = ""},
+	{"events: chunk size not hex",
+	 {.list = "containers-empty.json",
+	  .events = "events-db.jsonl",
+	  .frame = FRAME_BAD_SIZE,
+	  .write = 64,
+	  .pause_us = 20000},
+	 .err = "GET /events: invalid chunk size \"0x",
+	 .err_no = EBADMSG,
+	 .workloads = ""},
+};
+
+START_TEST(test_engine)
+{
+	const __typeof__(engine_cases[0]) *c = &engine_cases[_i];
+	struct learn_inventory *inv = learn_inventory_new();
+	struct learn_docker *d = NULL;
+	struct util_err err = {{0}}, again = {{0}};
+	struct fake f = {0};
+	char got[1024];
+	int r;
+
+	if (c->no_engine) {
+		snprintf(f.dir, sizeof(f.dir), "/tmp/flowlock-docker-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(f.dir));
+		snprintf(f.sock, sizeof(f.sock), "%s/docker.sock", f.dir);
+	} else {
+		fake_start(&f, &c->engine);
+	}
+	r = learn_docker_open(f.sock, inv, &d, &err);
+	if (c->open_err) {
+		ck_assert_msg(r < 0, "%s: open succeeded", c->name);
+		ck_assert_ptr_null(d);
+		/* one line that names the socket first */
+		ck_assert_msg(strncmp(err.msg, f.sock, strlen(f.sock)) == 0 &&
+				      strstr(err.msg, c->open_err) && !strchr(err.msg, '\n'),
+			      "%s: got \"%s\", expected \"%s\"", c->name, err.msg, c->open_err);
+		goto out;
+	}
+	/*
+	 * A quick engine (or a slow test machine) can deliver the whole stream with the header.
+	 * Then open reports the end itself: after applying the events when the stream simply
+	 * ended, before the list when its framing was bad (so what was applied is not checked).
+	 */
+	if (r < 0 && strstr(err.msg, c->err)) {
+		ck_assert_ptr_null(d);
+		if (c->err_no != EPIPE) {
+			ck_assert_int_eq(r, -c->err_no);
+			goto out;
+		}
+	} else {
+		ck_assert_msg(r == 0, "%s: open: %s", c->name, err.msg);
+		ck_assert_int_ge(learn_docker_fd(d), 0);
+		for (int rounds = 0;; rounds++) {
+			struct pollfd p = {.fd = learn_docker_fd(d), .events = POLLIN};
+
+			ck_assert_msg(rounds < 100000, "%s: the stream never ended", c->name);
+			ck_assert_int_eq(poll(&p, 1, 10000), 1);
+			r = learn_docker_dispatch(d, &err);
+			if (r < 0)
+				break;
+		}
+		/* once failed, it stays failed */
+		ck_assert_int_eq(learn_docker_dispatch(d, &again), r);
+		ck_assert_ptr_nonnull(strstr(again.msg, "the event stream failed earlier"));
+	}
+	ck_assert_msg(r == -c->err_no && strncmp(err.msg, f.sock, strlen(f.sock)) == 0 &&
+			      strstr(err.msg, c->err) && !strchr(err.msg, '\n'),
+		      "%s: got %d \"%s\", expected %d \"%s\"", c->name, r, err.msg, -c->err_no,
+		      c->err);
+	workloads_str(inv, got, sizeof(got));
+	ck_assert_msg(strcmp(got, c->workloads) == 0, "%s: workloads %s, expected %s", c->name, got,
+		      c->workloads);
+	check_resolves(inv, c->resolves, UTIL_ARRAY_SIZE(c->resolves), c->name);
+	if (strcmp(c->workloads, API_3) == 0 || strstr(c->workloads, API_3)) {
+		const struct learn_workload *w = NULL;
+
+		for (size_t i = 0; i < learn_inventory_workload_count(inv); i++)
+			if (strcmp(learn_workload_id(learn_inventory_workload(inv, i)), API_3) == 0)
+				w = learn_inventory_workload(inv, i);
+		ck_assert_ptr_nonnull(w);
+		ck_assert_uint_eq(learn_workload_label_count(w), 2);
+		ck_assert_str_eq(learn_workload_label_key(w, 0), "com.docker.compose.project");
+		ck_assert_str_eq(learn_workload_label_value(w, 0), "fldkshop");
+		ck_assert_str_eq(learn_workload_label_value(w, 1), "api");
+	}
+out:
+	learn_docker_free(d);
+	learn_inventory_free(inv);
+	fake_stop(&f);
+}
+END_TEST
+
+START_TEST(test_free_null)
+{
+	ck_assert_ptr_null(learn_docker_free(NULL));
+}
+END_TEST
+
+static Suite *docker_suite(void)
+{
+	Suite *s = suite_create("docker");
+	TCase *tc = tcase_create("inventory");
+
+	tcase_add_loop_test(tc, test_inventory_live, 0, (int)UTIL_ARRAY_SIZE(inv_cases));
+	tcase_add_loop_test(tc, test_flow_at, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("engine");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_engine, 0, (int)UTIL_ARRAY_SIZE(engine_cases));
+	tcase_add_test(tc, test_free_null);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(docker_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
