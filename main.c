@@ -4,7 +4,12 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,22 +62,46 @@ static int option_error(const char *cmd, char **argv)
 	return usage_error(cmd, what);
 }
 
-/* ---- learn -------------------------------------------------------------------------------- */
+/* ---- learn ------------------------------------------------------------------------------- */
 
 static const char learn_help[] =
-	"Usage: flowlock learn [-r FILE]... [--inventory FILE]... --state STATE\n"
+	"Usage: flowlock learn [-r FILE]... [-i IFACE_OR_PATTERN]... [--conntrack]\n"
+	"                      [--docker[=SOCKET]] [--inventory FILE]... --state STATE\n"
+	"                      [--duration SECS] [--checkpoint SECS] [--user NAME]\n"
 	"\n"
-	"Reads capture files, attributes every flow to a workload and merges the\n"
-	"learned edges into STATE (created if missing; observation accumulates).\n"
+	"Learns who talks to whom and merges it into STATE (created if missing;\n"
+	"observation accumulates). Capture files are read first; then, with -i or\n"
+	"--conntrack, it watches live traffic until --duration ends or SIGINT or\n"
+	"SIGTERM arrives, writing STATE every --checkpoint seconds and on exit.\n"
+	"SIGHUP re-reads the inventory files (so does a change to one of them).\n"
 	"\n"
 	"  -r, --read FILE          a pcap or pcapng capture (repeatable)\n"
+	"  -i, --interface PATTERN  capture live on matching interfaces: docker0, br-*,\n"
+	"                           veth* (repeatable; interfaces that appear later are\n"
+	"                           attached, deleted ones detached)\n"
+	"      --conntrack          also learn from connection tracking (sees DNAT)\n"
+	"      --docker[=SOCKET]    name containers through the Docker Engine API\n"
+	"                           (default " LEARN_DOCKER_SOCKET ")\n"
 	"  -I, --inventory FILE     kubectl get pods,namespaces,services -A -o yaml|json\n"
 	"                           output, or docker inspect JSON (repeatable)\n"
 	"  -s, --state STATE        the state file to create or update (required)\n"
+	"      --duration SECS      stop live capture after SECS (default: until a signal)\n"
+	"      --checkpoint SECS    write STATE every SECS while live (default 60)\n"
+	"      --user NAME          after opening everything, run as NAME keeping only\n"
+	"                           CAP_NET_RAW and CAP_NET_ADMIN\n"
 	"      --external-prefix N  aggregate unknown IPv4 peers to /N (default 32)\n"
 	"      --external-prefix6 N aggregate unknown IPv6 peers to /N (default 128)\n"
-	"  -q, --quiet              no summary on standard error\n"
+	"  -q, --quiet              no progress and no summary on standard error\n"
 	"  -h, --help               this text\n";
+
+struct learn_opts {
+	const char **reads, **inventories, **patterns;
+	size_t n_reads, n_inventories, n_patterns;
+	const char *state_path, *docker_socket, *user;
+	bool conntrack, docker, quiet;
+	unsigned prefix4, prefix6;
+	uint64_t duration_s, checkpoint_s;
+};
 
 struct learn_ctx {
 	struct learn_graph *graph;
@@ -88,6 +117,13 @@ static void learn_on_flow(const struct capture_flow *flow, void *userdata)
 	(void)learn_graph_add_flow(ctx->graph, ctx->inv, flow);
 }
 
+static void learn_on_open_flow(const struct capture_flow *flow, void *userdata)
+{
+	struct learn_ctx *ctx = userdata;
+
+	(void)learn_graph_note_flow(ctx->graph, ctx->inv, flow);
+}
+
 static int parse_prefix(const char *arg, unsigned max, unsigned *ret)
 {
 	uint64_t v;
@@ -98,59 +134,435 @@ static int parse_prefix(const char *arg, unsigned max, unsigned *ret)
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Counters in the state accumulate over runs and checkpoints, so each save adds only what
+ * changed since the previous one.
+ */
+struct counters {
+	struct capture_stats cap;
+	uint64_t flows;
+	struct capture_conntrack_stats ct;
+};
+
+static void counters_commit(struct learn_graph *g, const struct counters *now,
+			    struct counters *saved)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} cap[] = {
+		{"packets", offsetof(struct capture_stats, packets)},
+		{"packets-decoded", offsetof(struct capture_stats, decoded)},
+		{"packets-truncated", offsetof(struct capture_stats, truncated)},
+		{"packets-not-ip", offsetof(struct capture_stats, not_ip)},
+		{"packets-fragment", offsetof(struct capture_stats, fragments)},
+		{"packets-unsupported", offsetof(struct capture_stats, unsupported)},
+		{"packets-malformed", offsetof(struct capture_stats, malformed)},
+	};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cap); i++) {
+		uint64_t a = *(const uint64_t *)((const char *)&now->cap + cap[i].off);
+		uint64_t b = *(const uint64_t *)((const char *)&saved->cap + cap[i].off);
+
+		learn_graph_add_counter(g, cap[i].name, a - b);
+	}
+	learn_graph_add_counter(g, "flows", now->flows - saved->flows);
+	*saved = *now;
+}
+
+/* A counter name from an interface name: only what the state allows in a name survives. */
+static void iface_counter(char *buf, size_t len, const char *prefix, const char *ifname)
+{
+	size_t n = (size_t)snprintf(buf, len, "%s.%s", prefix, ifname);
+
+	for (size_t i = strlen(prefix) + 1; i < n && i < len; i++) {
+		char c = buf[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_'))
+			buf[i] = '_';
+	}
+	if (n > 0 && n < len &&
+	    !((buf[n - 1] >= 'a' && buf[n - 1] <= 'z') ||
+	      (buf[n - 1] >= 'A' && buf[n - 1] <= 'Z') || (buf[n - 1] >= '0' && buf[n - 1] <= '9')))
+		buf[n - 1] = '0';
+}
+
+struct agent {
+	const struct learn_opts *o;
+	struct learn_ctx *ctx;
+	struct capture_tracker *tracker;
+	struct capture_live *live;
+	struct capture_conntrack *ct;
+	struct learn_docker *docker;
+	struct counters now, saved;
+	uint64_t *iface_drops_saved; /* per interface index, what the state already holds */
+	size_t n_iface_saved;
+	struct conntrack_saved {
+		uint64_t events, overruns, resyncs;
+	} ct_saved;
+	struct timespec *inv_mtime;
+	bool tty;
+	uint64_t start_ns;
+};
+
+static int agent_save(struct agent *a, bool final, struct util_err *err)
+{
+	char name[96];
+
+	if (final) {
+		if (a->live)
+			capture_live_drain(a->live, &a->now.cap);
+		capture_tracker_flush(a->tracker);
+	} else
+		capture_tracker_peek(a->tracker, learn_on_open_flow, a->ctx);
+	a->now.flows = a->ctx->flows;
+	counters_commit(a->ctx->graph, &a->now, &a->saved);
+
+	if (a->live) {
+		size_t n = capture_live_iface_count(a->live);
+
+		if (n > a->n_iface_saved) {
+			a->iface_drops_saved = util_reallocarray(a->iface_drops_saved, n,
+								 sizeof(*a->iface_drops_saved));
+			memset(a->iface_drops_saved + a->n_iface_saved, 0,
+			       (n - a->n_iface_saved) * sizeof(*a->iface_drops_saved));
+			a->n_iface_saved = n;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const struct capture_iface_stats *s = capture_live_iface(a->live, i);
+			uint64_t drops = s->drops + s->if_drops;
+
+			iface_counter(name, sizeof(name), "pcap-drops", s->name);
+			learn_graph_add_counter(a->ctx->graph, name,
+						drops - a->iface_drops_saved[i]);
+			a->iface_drops_saved[i] = drops;
+		}
+	}
+	if (a->ct) {
+		const struct capture_conntrack_stats *s = capture_conntrack_stats(a->ct);
+
+		learn_graph_add_counter(a->ctx->graph, "conntrack-events",
+					s->events - a->ct_saved.events);
+		learn_graph_add_counter(a->ctx->graph, "conntrack-overruns",
+					s->overruns - a->ct_saved.overruns);
+		learn_graph_add_counter(a->ctx->graph, "conntrack-resyncs",
+					s->resyncs - a->ct_saved.resyncs);
+		a->ct_saved = (struct conntrack_saved){s->events, s->overruns, s->resyncs};
+	}
+	return learn_state_save(a->ctx->graph, a->o->state_path, err);
+}
+
+static uint64_t agent_drops(const struct agent *a)
+{
+	uint64_t d = 0;
+
+	for (size_t i = 0; a->live && i < capture_live_iface_count(a->live); i++)
+		d += capture_live_iface(a->live, i)->drops +
+		     capture_live_iface(a->live, i)->if_drops;
+	return d;
+}
+
+static void agent_status(struct agent *a, uint64_t now, bool final)
+{
+	uint64_t el = (now - a->start_ns) / 1000000000ULL;
+	size_t attached = 0;
+	char line[256];
+
+	for (size_t i = 0; a->live && i < capture_live_iface_count(a->live); i++)
+		attached += capture_live_iface(a->live, i)->attached;
+	snprintf(line, sizeof(line),
+		 "%" PRIu64 " packets, %" PRIu64 " flows, %zu edges, %" PRIu64
+		 " drops, %zu interfaces, %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 " elapsed",
+		 a->now.cap.packets, a->ctx->flows, learn_graph_edge_count(a->ctx->graph),
+		 agent_drops(a), attached, el / 3600, el / 60 % 60, el % 60);
+	/* one line updated in place on a terminal; a log line otherwise */
+	if (a->tty)
+		fprintf(stderr, "\r\033[Kflowlock: %s%s", line, final ? "\n" : "");
+	else
+		fprintf(stderr, "flowlock: %s\n", line);
+}
+
+/* Inventory files are re-read when one changes (or on SIGHUP); a bad new version is refused. */
+static bool inventories_changed(struct agent *a)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < a->o->n_inventories; i++) {
+		struct stat st;
+
+		if (stat(a->o->inventories[i], &st) < 0)
+			continue;
+		if (st.st_mtim.tv_sec != a->inv_mtime[i].tv_sec ||
+		    st.st_mtim.tv_nsec != a->inv_mtime[i].tv_nsec) {
+			a->inv_mtime[i] = st.st_mtim;
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+static void agent_reload(struct agent *a)
+{
+	struct util_err err = {""};
+
+	if (learn_inventory_reload(a->ctx->inv, a->o->inventories, a->o->n_inventories, &err) < 0) {
+		log_error("warning: inventory not reloaded, keeping the previous one: %s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < learn_inventory_workload_count(a->ctx->inv); i++)
+		(void)learn_graph_add_workload(a->ctx->graph,
+					       learn_inventory_workload(a->ctx->inv, i));
+	if (!a->o->quiet)
+		log_error("inventory re-read (%zu workloads)",
+			  learn_inventory_workload_count(a->ctx->inv));
+}
+
+#define AGENT_MAX_FDS 1100
+
+static int agent_run(struct agent *a)
+{
+	const struct learn_opts *o = a->o;
+	struct util_err err = {""};
+	uint64_t end, next_checkpoint, next_status, next_expire;
+	struct pollfd *fds = util_reallocarray(NULL, AGENT_MAX_FDS, sizeof(*fds));
+	bool stop = false;
+	sigset_t mask;
+	int sfd = -1, ret = EXIT_BAD;
+	const char *problem;
+
+	/* Signals arrive as input on a descriptor, so no handler runs in the middle of a save. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		goto out;
+	}
+
+	if (o->docker && learn_docker_open(o->docker_socket, a->ctx->inv, &a->docker, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (o->n_patterns) {
+		struct capture_live_options lo = {.patterns = o->patterns,
+						  .n_patterns = o->n_patterns};
+
+		if (capture_live_open(&lo, a->tracker, &a->live, &err) < 0) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+	}
+	if (o->conntrack) {
+		if (capture_conntrack_open(a->tracker, &a->ct, &err) < 0) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		problem = capture_conntrack_bridge_problem();
+		if (problem && !o->quiet)
+			log_error("warning: %s", problem);
+	}
+	/* Everything privileged is open: from here on root is not needed. */
+	if (o->user && util_drop_privileges(o->user, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+
+	a->start_ns = now_ns();
+	end = o->duration_s ? a->start_ns + o->duration_s * 1000000000ULL : UINT64_MAX;
+	next_checkpoint = a->start_ns + o->checkpoint_s * 1000000000ULL;
+	next_status = a->start_ns;
+	next_expire = a->start_ns;
+	while (!stop) {
+		uint64_t now = now_ns(), wake = end;
+		struct signalfd_siginfo si;
+		size_t n = 0;
+		int timeout;
+
+		if (now >= end)
+			break;
+		if (next_checkpoint < wake)
+			wake = next_checkpoint;
+		if (next_status < wake && !o->quiet)
+			wake = next_status;
+		if (next_expire < wake)
+			wake = next_expire;
+		timeout = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
+
+		fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		if (a->ct)
+			fds[n++] = (struct pollfd){.fd = capture_conntrack_fd(a->ct),
+						   .events = POLLIN};
+		if (a->docker)
+			fds[n++] =
+				(struct pollfd){.fd = learn_docker_fd(a->docker), .events = POLLIN};
+		if (a->live)
+			n += capture_live_pollfds(a->live, fds + n, AGENT_MAX_FDS - n);
+		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			goto out;
+		}
+
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGHUP)
+				agent_reload(a);
+			else
+				stop = true;
+		}
+		if (a->live && capture_live_dispatch(a->live, &a->now.cap, &err) < 0) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		if (a->ct && capture_conntrack_dispatch(a->ct, &err) < 0) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		if (a->docker && learn_docker_dispatch(a->docker, &err) < 0) {
+			/* the engine went away: keep observing with what is known */
+			log_error("warning: %s; containers started from now on are not named",
+				  err.msg);
+			a->docker = learn_docker_free(a->docker);
+		}
+
+		now = now_ns();
+		if (now >= next_expire) {
+			capture_tracker_expire(a->tracker, now);
+			if (inventories_changed(a))
+				agent_reload(a);
+			next_expire = now + 1000000000ULL;
+		}
+		if (!o->quiet && now >= next_status) {
+			agent_status(a, now, false);
+			next_status = now + 1000000000ULL * (a->tty ? 1 : 10);
+		}
+		if (now >= next_checkpoint) {
+			if (agent_save(a, false, &err) < 0)
+				log_error("warning: checkpoint failed, will retry: %s", err.msg);
+			next_checkpoint = now + o->checkpoint_s * 1000000000ULL;
+		}
+	}
+	if (!o->quiet)
+		agent_status(a, now_ns(), true);
+	ret = EXIT_SUCCESS;
+out:
+	if (sfd >= 0)
+		close(sfd);
+	free(fds);
+	return ret;
+}
+
 static int cmd_learn(int argc, char **argv)
 {
 	enum {
 		OPT_PREFIX4 = 0x100,
-		OPT_PREFIX6
+		OPT_PREFIX6,
+		OPT_CONNTRACK,
+		OPT_DOCKER,
+		OPT_DURATION,
+		OPT_CHECKPOINT,
+		OPT_USER,
 	};
 	static const struct option options[] = {
 		{"read", required_argument, NULL, 'r'},
+		{"interface", required_argument, NULL, 'i'},
 		{"inventory", required_argument, NULL, 'I'},
 		{"state", required_argument, NULL, 's'},
+		{"conntrack", no_argument, NULL, OPT_CONNTRACK},
+		{"docker", optional_argument, NULL, OPT_DOCKER},
+		{"duration", required_argument, NULL, OPT_DURATION},
+		{"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+		{"user", required_argument, NULL, OPT_USER},
 		{"external-prefix", required_argument, NULL, OPT_PREFIX4},
 		{"external-prefix6", required_argument, NULL, OPT_PREFIX6},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	const char **reads = NULL, **inventories = NULL, *state_path = NULL;
-	size_t n_reads = 0, n_inventories = 0, edges_before;
+	struct learn_opts o = {.prefix4 = 32,
+			       .prefix6 = 128,
+			       .checkpoint_s = 60,
+			       .docker_socket = LEARN_DOCKER_SOCKET};
 	struct capture_tracker *tracker = NULL;
-	struct capture_stats stats = {0};
 	struct learn_ctx ctx = {0};
-	unsigned prefix4 = 32, prefix6 = 128;
+	struct agent a = {.o = &o, .ctx = &ctx};
 	struct util_err err = {""};
-	bool quiet = false;
+	size_t edges_before;
+	bool live;
 	int c, r, ret = EXIT_BAD;
 
-	reads = util_reallocarray(NULL, (size_t)argc, sizeof(*reads));
-	inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*inventories));
-	while ((c = getopt_long(argc, argv, "r:I:s:qh", options, NULL)) != -1) {
+	o.reads = util_reallocarray(NULL, (size_t)argc, sizeof(*o.reads));
+	o.inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*o.inventories));
+	o.patterns = util_reallocarray(NULL, (size_t)argc, sizeof(*o.patterns));
+	while ((c = getopt_long(argc, argv, "r:i:I:s:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			reads[n_reads++] = optarg;
+			o.reads[o.n_reads++] = optarg;
+			break;
+		case 'i':
+			o.patterns[o.n_patterns++] = optarg;
 			break;
 		case 'I':
-			inventories[n_inventories++] = optarg;
+			o.inventories[o.n_inventories++] = optarg;
 			break;
 		case 's':
-			state_path = optarg;
+			o.state_path = optarg;
+			break;
+		case OPT_CONNTRACK:
+			o.conntrack = true;
+			break;
+		case OPT_DOCKER:
+			o.docker = true;
+			/* "--docker SOCKET" as well as "--docker=SOCKET": a path is not an option
+			 */
+			if (optarg)
+				o.docker_socket = optarg;
+			else if (optind < argc && argv[optind][0] == '/')
+				o.docker_socket = argv[optind++];
+			break;
+		case OPT_DURATION:
+		case OPT_CHECKPOINT: {
+			uint64_t v;
+
+			if (util_parse_u64(optarg, 10 * 365 * 86400ULL, &v) < 0 || v == 0) {
+				ret = usage_error("learn",
+						  c == OPT_DURATION
+							  ? "--duration takes whole seconds > 0"
+							  : "--checkpoint takes whole seconds > 0");
+				goto out;
+			}
+			if (c == OPT_DURATION)
+				o.duration_s = v;
+			else
+				o.checkpoint_s = v;
+			break;
+		}
+		case OPT_USER:
+			o.user = optarg;
 			break;
 		case OPT_PREFIX4:
-			if (parse_prefix(optarg, 32, &prefix4) < 0) {
+			if (parse_prefix(optarg, 32, &o.prefix4) < 0) {
 				ret = usage_error("learn", "--external-prefix takes 1 to 32");
 				goto out;
 			}
 			break;
 		case OPT_PREFIX6:
-			if (parse_prefix(optarg, 128, &prefix6) < 0) {
+			if (parse_prefix(optarg, 128, &o.prefix6) < 0) {
 				ret = usage_error("learn", "--external-prefix6 takes 1 to 128");
 				goto out;
 			}
 			break;
 		case 'q':
-			quiet = true;
+			o.quiet = true;
 			break;
 		case 'h':
 			fputs(learn_help, stdout);
@@ -161,22 +573,30 @@ static int cmd_learn(int argc, char **argv)
 			goto out;
 		}
 	}
+	live = o.n_patterns > 0 || o.conntrack;
 	if (optind < argc) {
 		ret = usage_error("learn", "unexpected argument; captures are given with -r");
 		goto out;
 	}
-	if (!state_path) {
+	if (!o.state_path) {
 		ret = usage_error("learn", "--state is required");
 		goto out;
 	}
-	if (n_reads == 0) {
-		ret = usage_error("learn", "nothing to learn from: give at least one -r FILE");
+	if (o.n_reads == 0 && !live) {
+		ret = usage_error(
+			"learn",
+			"nothing to learn from: give -r FILE, -i INTERFACE or --conntrack");
+		goto out;
+	}
+	if (!live && (o.docker || o.user || o.duration_s)) {
+		ret = usage_error("learn", "--docker, --user and --duration go with live capture "
+					   "(-i or --conntrack)");
 		goto out;
 	}
 
 	/* Everything is read and checked before the state is written: bad input never touches it.
 	 */
-	r = learn_state_load(state_path, &ctx.graph, &err);
+	r = learn_state_load(o.state_path, &ctx.graph, &err);
 	if (r == -ENOENT) {
 		ctx.graph = learn_graph_new();
 	} else if (r < 0) {
@@ -186,9 +606,14 @@ static int cmd_learn(int argc, char **argv)
 	edges_before = learn_graph_edge_count(ctx.graph);
 
 	ctx.inv = learn_inventory_new();
-	(void)learn_inventory_set_external_prefix(ctx.inv, prefix4, prefix6);
-	for (size_t i = 0; i < n_inventories; i++) {
-		if (learn_inventory_load(ctx.inv, inventories[i], &err) < 0) {
+	(void)learn_inventory_set_external_prefix(ctx.inv, o.prefix4, o.prefix6);
+	a.inv_mtime = util_reallocarray(NULL, o.n_inventories + 1, sizeof(*a.inv_mtime));
+	for (size_t i = 0; i < o.n_inventories; i++) {
+		struct stat st;
+
+		a.inv_mtime[i] =
+			stat(o.inventories[i], &st) == 0 ? st.st_mtim : (struct timespec){0, 0};
+		if (learn_inventory_load(ctx.inv, o.inventories[i], &err) < 0) {
 			log_error("%s", err.msg);
 			goto out;
 		}
@@ -197,44 +622,57 @@ static int cmd_learn(int argc, char **argv)
 		(void)learn_graph_add_workload(ctx.graph, learn_inventory_workload(ctx.inv, i));
 
 	tracker = capture_tracker_new(learn_on_flow, &ctx);
-	for (size_t i = 0; i < n_reads; i++) {
-		if (capture_file_read(tracker, reads[i], &stats, &err) < 0) {
+	a.tracker = tracker;
+	a.tty = isatty(STDERR_FILENO);
+	for (size_t i = 0; i < o.n_reads; i++) {
+		if (capture_file_read(tracker, o.reads[i], &a.now.cap, &err) < 0) {
 			log_error("%s", err.msg);
 			goto out;
 		}
 	}
-	capture_tracker_flush(tracker);
-
-	learn_graph_add_counter(ctx.graph, "packets", stats.packets);
-	learn_graph_add_counter(ctx.graph, "packets-decoded", stats.decoded);
-	learn_graph_add_counter(ctx.graph, "packets-truncated", stats.truncated);
-	learn_graph_add_counter(ctx.graph, "packets-not-ip", stats.not_ip);
-	learn_graph_add_counter(ctx.graph, "packets-fragment", stats.fragments);
-	learn_graph_add_counter(ctx.graph, "packets-unsupported", stats.unsupported);
-	learn_graph_add_counter(ctx.graph, "packets-malformed", stats.malformed);
-	learn_graph_add_counter(ctx.graph, "flows", ctx.flows);
-
-	if (learn_state_save(ctx.graph, state_path, &err) < 0) {
+	if (live) {
+		/* what the files taught is safe on disk before the first live packet */
+		capture_tracker_flush(tracker);
+		if (o.n_reads && agent_save(&a, false, &err) < 0) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		if (agent_run(&a) != EXIT_SUCCESS)
+			goto out_save;
+	}
+	if (agent_save(&a, true, &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;
 	}
-	if (!quiet)
+	if (!o.quiet)
 		fprintf(stderr,
 			"flowlock: %" PRIu64 " packets, %" PRIu64 " flows -> %zu edges (%zu new) "
 			"among %zu workloads in %s; skipped %" PRIu64 " truncated, %" PRIu64
 			" malformed, %" PRIu64 " fragments, %" PRIu64 " non-IP, %" PRIu64
 			" other\n",
-			stats.packets, ctx.flows, learn_graph_edge_count(ctx.graph),
+			a.now.cap.packets, ctx.flows, learn_graph_edge_count(ctx.graph),
 			learn_graph_edge_count(ctx.graph) - edges_before,
-			learn_graph_workload_count(ctx.graph), state_path, stats.truncated,
-			stats.malformed, stats.fragments, stats.not_ip, stats.unsupported);
+			learn_graph_workload_count(ctx.graph), o.state_path, a.now.cap.truncated,
+			a.now.cap.malformed, a.now.cap.fragments, a.now.cap.not_ip,
+			a.now.cap.unsupported);
 	ret = EXIT_SUCCESS;
+	goto out;
+out_save:
+	/* a live source failed: keep what was learned up to here, then report the failure */
+	if (agent_save(&a, true, &err) < 0)
+		log_error("%s", err.msg);
 out:
+	capture_live_free(a.live);
+	capture_conntrack_free(a.ct);
+	learn_docker_free(a.docker);
 	capture_tracker_free(tracker);
 	learn_inventory_free(ctx.inv);
 	learn_graph_free(ctx.graph);
-	free(reads);
-	free(inventories);
+	free(a.iface_drops_saved);
+	free(a.inv_mtime);
+	free(o.reads);
+	free(o.inventories);
+	free(o.patterns);
 	return ret;
 }
 

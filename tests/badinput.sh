@@ -54,7 +54,10 @@ bad "learn: missing argument" "missing argument: -r" "$flowlock" learn -r
 bad "emit: unknown option" "unknown option or missing argument: -x" "$flowlock" emit -x "$tmp/state.yaml"
 bad "show: unknown option" "unknown option or missing argument: --bogus" "$flowlock" show --bogus "$tmp/state.yaml"
 bad "learn: no state" "--state is required" "$flowlock" learn -r "$sample/shop.pcapng"
-bad "learn: no capture" "at least one -r" "$flowlock" learn --state "$tmp/state.yaml"
+bad "learn: no capture" "nothing to learn from" "$flowlock" learn --state "$tmp/state.yaml"
+bad "learn: --docker without live" "go with live capture" learn --docker
+bad "learn: bad duration" "--duration takes" "$flowlock" learn -i lo --duration 0 --state "$tmp/state.yaml"
+bad "learn: bad checkpoint" "--checkpoint takes" "$flowlock" learn -i lo --checkpoint x --state "$tmp/state.yaml"
 bad "learn: bad prefix" "--external-prefix" learn --external-prefix 33
 bad "learn: bad prefix6" "--external-prefix6" learn --external-prefix6 x
 bad "emit: bad format" "--format" "$flowlock" emit --format yaml "$tmp/state.yaml"
