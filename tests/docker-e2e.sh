@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# docker-e2e.sh - the live agent on a real Docker Engine (root only).
+#
+# Starts a private dockerd (vfs storage, its own socket and data root), builds a busybox image
+# with docker import, runs containers on an --internal network with fixed addresses, drives
+# traffic between them (and from one started after the agent), and checks that
+# `flowlock learn -i 'br-*' --conntrack --docker` names the containers and holds exactly the
+# edges driven. Traffic goes only between these containers.
+# Usage: docker-e2e.sh FLOWLOCK SRCROOT
+set -u
+flowlock=$1
+[ "$(id -u)" = 0 ] || { echo "docker-e2e: not root, skipped"; exit 77; }
+for tool in dockerd docker busybox; do
+	command -v "$tool" >/dev/null || { echo "docker-e2e: $tool missing"; exit 1; }
+done
+py=$(command -v /usr/bin/python3 || command -v python3)
+
+tmp=$(mktemp -d /tmp/fle2e.XXXXXX)
+sock=$tmp/docker.sock
+export DOCKER_HOST=unix://$sock
+pass=0 fail=0
+net=fle2e-net
+
+expect() {
+	local name=$1
+	shift
+	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+
+cleanup() {
+	docker rm -f fle2e-web fle2e-api fle2e-db fle2e-cache fle2e-late >/dev/null 2>&1
+	docker network rm "$net" >/dev/null 2>&1
+	[ -f "$tmp/dockerd.pid" ] && kill "$(cat "$tmp/dockerd.pid")" 2>/dev/null
+	for _ in $(seq 50); do [ -S "$sock" ] || break; sleep 0.2; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+dockerd --storage-driver=vfs --data-root "$tmp/root" --exec-root "$tmp/exec" \
+	-H "unix://$sock" --pidfile "$tmp/dockerd.pid" >"$tmp/dockerd.log" 2>&1 &
+for _ in $(seq 100); do docker version >/dev/null 2>&1 && break; sleep 0.3; done
+docker version >/dev/null 2>&1 || { echo "docker-e2e: dockerd did not start"; tail -5 "$tmp/dockerd.log"; exit 1; }
+
+# A minimal image: busybox and the applets the containers use, nothing from a registry.
+mkdir -p "$tmp/image/bin"
+cp "$(command -v busybox)" "$tmp/image/bin/busybox"
+for applet in sh nc sleep cat true echo; do ln -s busybox "$tmp/image/bin/$applet"; done
+tar -C "$tmp/image" -c . | docker import - fle2e-busybox:1 >/dev/null ||
+	{ echo "docker-e2e: docker import failed"; exit 1; }
+docker network create --internal --subnet 10.124.0.0/24 "$net" >/dev/null ||
+	{ echo "docker-e2e: network create failed"; exit 1; }
+
+run() { # name ip [labels...] -- command...
+	local name=$1 ip=$2
+	shift 2
+	docker run -d --name "$name" --network "$net" --ip "$ip" "$@" >/dev/null ||
+		echo "docker-e2e: cannot start $name"
+}
+run fle2e-api 10.124.0.11 fle2e-busybox:1 /bin/busybox nc -ll -p 8080 -e /bin/true
+run fle2e-db 10.124.0.12 fle2e-busybox:1 /bin/busybox nc -ll -p 5432 -e /bin/true
+run fle2e-cache 10.124.0.13 --label com.docker.compose.project=shop \
+	--label com.docker.compose.service=cache fle2e-busybox:1 /bin/busybox nc -ll -p 6379 -e /bin/true
+run fle2e-web 10.124.0.10 fle2e-busybox:1 /bin/busybox sleep 600
+bridge=br-$(docker network inspect -f '{{.Id}}' "$net" | cut -c1-12)
+
+state=$tmp/state.yaml
+"$flowlock" learn -i 'br-*' --conntrack --docker "$sock" --state "$state" --checkpoint 2 \
+	2>"$tmp/agent.err" &
+agent=$!
+sleep 2
+
+tcp() { # container addr port
+	docker exec "$1" /bin/busybox sh -c "echo hi | /bin/busybox nc -w 2 $2 $3" >/dev/null 2>&1 ||
+		echo "docker-e2e: $1 -> $2:$3 failed"
+}
+for _ in 1 2 3; do
+	tcp fle2e-web 10.124.0.11 8080
+	tcp fle2e-api 10.124.0.12 5432
+	tcp fle2e-web 10.124.0.13 6379
+done
+# a container that starts after the agent: named through the engine's event stream
+run fle2e-late 10.124.0.14 fle2e-busybox:1 /bin/busybox sleep 600
+sleep 1
+tcp fle2e-late 10.124.0.11 8080
+sleep 1.5
+kill -TERM "$agent"
+wait "$agent"
+rc=$?
+expect "the agent exits 0 on SIGTERM (rc $rc: $(tail -n 2 "$tmp/agent.err" | tr '\n' ' '))" [ $rc -eq 0 ]
+
+got=$("$flowlock" emit --format json "$state" | "$py" -c '
+import json, sys
+for e in json.load(sys.stdin)["edges"]:
+    print(e["client"], e["server"], e["protocol"], e["port"])' | sort)
+want="docker:fle2e-api docker:fle2e-db TCP 5432
+docker:fle2e-late docker:fle2e-api TCP 8080
+docker:fle2e-web docker:fle2e-api TCP 8080
+docker:fle2e-web docker:shop/cache TCP 6379"
+if [ "$got" = "$want" ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: the learned edges differ from the driven ones"
+	diff <(echo "$want") <(echo "$got")
+	cat "$tmp/agent.err"
+fi
+expect "the bridge's drops are recorded" grep -q "pcap-drops.$bridge: 0" "$state"
+expect "conntrack events were read" sh -c "grep 'conntrack-events:' '$state' | grep -qv ': 0$'"
+
+echo "docker-e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,222 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# live.sh - the live agent on a small host made of network namespaces (root only).
+#
+#   fll-web 10.79.0.1 --+                 +-- fll-backend 10.80.0.2 (routed, behind DNAT:
+#   fll-api 10.79.0.2 --+-- br-fll  in    |   Service 10.79.9.9:80 -> 10.80.0.2:8080)
+#   fll-db  10.79.0.3 --+   fll-host -----+
+#   fll-late 10.79.0.4 -+  (created after the agent started)
+#
+# The agent runs in fll-host on br-fll and the vfl-* veths, with conntrack off and on, and
+# must learn exactly the edges driven here. Traffic goes only between these namespaces.
+# Usage: live.sh FLOWLOCK SRCROOT
+set -u
+flowlock=$1
+root=$2
+[ "$(id -u)" = 0 ] || { echo "live: not root, skipped"; exit 77; }
+ip netns add fll-probe 2>/dev/null && ip netns del fll-probe || { echo "live: no netns, skipped"; exit 77; }
+command -v busybox >/dev/null || { echo "live: busybox missing"; exit 1; }
+py=$(command -v /usr/bin/python3 || command -v python3)
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pass=0 fail=0
+NS="fll-host fll-web fll-api fll-db fll-backend fll-late"
+
+cleanup() {
+	for ns in $NS; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	done
+	for ns in $NS; do ip netns del "$ns" 2>/dev/null; done
+}
+trap 'cleanup; rm -rf "$tmp"' EXIT
+
+expect() {
+	local name=$1
+	shift
+	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+
+inns() { local ns=$1; shift; ip netns exec "fll-$ns" "$@"; }
+
+pod() { # name address: a pod on the bridge
+	ip netns add "fll-$1"
+	ip link add "vfl-$1" netns fll-host type veth peer name eth0 netns "fll-$1"
+	ip -n "fll-$1" link set lo up
+	ip -n "fll-$1" addr add "$2/24" dev eth0
+	ip -n "fll-$1" link set eth0 up
+	ip -n "fll-$1" route add 10.79.9.0/24 via 10.79.0.254
+	ip -n "fll-$1" route add 10.80.0.0/24 via 10.79.0.254
+	ip -n fll-host link set "vfl-$1" master br-fll up
+}
+
+topology() {
+	cleanup
+	ip netns add fll-host
+	ip -n fll-host link set lo up
+	ip netns exec fll-host sysctl -qw net.ipv4.ip_forward=1
+	ip -n fll-host link add br-fll type bridge
+	ip -n fll-host addr add 10.79.0.254/24 dev br-fll
+	ip -n fll-host link set br-fll up
+	pod web 10.79.0.1
+	pod api 10.79.0.2
+	pod db 10.79.0.3
+	# the backend is routed, not bridged, so its replies pass the host's conntrack
+	ip netns add fll-backend
+	ip link add vfl-backend netns fll-host type veth peer name eth0 netns fll-backend
+	ip -n fll-backend link set lo up
+	ip -n fll-backend addr add 10.80.0.2/24 dev eth0
+	ip -n fll-backend link set eth0 up
+	ip -n fll-backend route add default via 10.80.0.1
+	ip -n fll-host addr add 10.80.0.1/24 dev vfl-backend
+	ip -n fll-host link set vfl-backend up
+	ip netns exec fll-host nft -f - <<-'EOF'
+	table ip fll {
+		chain pre {
+			type nat hook prerouting priority dstnat; policy accept;
+			ip daddr 10.79.9.9 tcp dport 80 dnat to 10.80.0.2:8080
+		}
+	}
+	EOF
+	# conntrack sees bridged traffic only through br_netfilter; on where the kernel has it
+	if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+		ip netns exec fll-host sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null
+	fi
+	# servers: TCP that accepts and closes (busybox), UDP echo (python)
+	inns api busybox nc -ll -p 8080 -e /bin/true >/dev/null 2>&1 &
+	inns db busybox nc -ll -p 5432 -e /bin/true >/dev/null 2>&1 &
+	inns backend busybox nc -ll -p 8080 -e /bin/true >/dev/null 2>&1 &
+	inns db "$py" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.79.0.3", 5353))
+while True:
+    d, a = s.recvfrom(512)
+    s.sendto(d, a)' >/dev/null 2>&1 &
+	sleep 0.5
+}
+
+# The inventory: kubectl output for these pods, and a Service in front of the backend.
+cat >"$tmp/inventory.yaml" <<'EOF'
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: t, labels: {kubernetes.io/metadata.name: t}}}
+- {apiVersion: v1, kind: Pod, metadata: {name: web, namespace: t, labels: {app: web}}, status: {phase: Running, podIP: 10.79.0.1}}
+- {apiVersion: v1, kind: Pod, metadata: {name: api, namespace: t, labels: {app: api}}, status: {phase: Running, podIP: 10.79.0.2}}
+- {apiVersion: v1, kind: Pod, metadata: {name: db, namespace: t, labels: {app: db}}, status: {phase: Running, podIP: 10.79.0.3}}
+- {apiVersion: v1, kind: Pod, metadata: {name: late, namespace: t, labels: {app: late}}, status: {phase: Running, podIP: 10.79.0.4}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: backend, namespace: t, labels: {app: backend}}
+  spec: {containers: [{name: b, ports: [{name: http, containerPort: 8080}]}]}
+  status: {phase: Running, podIP: 10.80.0.2}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: backend, namespace: t}
+  spec: {clusterIP: 10.79.9.9, selector: {app: backend}, ports: [{port: 80, targetPort: http}]}
+EOF
+
+tcp() { # from to-addr port
+	echo "hello from $1" | inns "$1" busybox nc -w 2 "$2" "$3" >/dev/null 2>&1 ||
+		echo "live: tcp $1 -> $2:$3 failed"
+}
+udp() { # from to-addr port
+	inns "$1" "$py" -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(b'q', ('$2', $3))
+s.recvfrom(512)" || echo "live: udp $1 -> $2:$3 failed"
+}
+
+drive() {
+	for _ in 1 2 3; do
+		tcp web 10.79.0.2 8080
+		tcp api 10.79.0.3 5432
+		udp web 10.79.0.3 5353
+		tcp web 10.79.9.9 80
+	done
+	# a pod whose interface appears while the agent runs
+	pod late 10.79.0.4
+	sleep 1.5 # the agent attaches on the link notification; give it time to see the link up
+	tcp late 10.79.0.2 8080
+	tcp late 10.79.0.2 8080
+}
+
+EXPECTED="k8s:t/pod/api k8s:t/pod/db TCP 5432
+k8s:t/pod/late k8s:t/pod/api TCP 8080
+k8s:t/pod/web k8s:t/pod/api TCP 8080
+k8s:t/pod/web k8s:t/pod/backend TCP 8080
+k8s:t/pod/web k8s:t/pod/db UDP 5353"
+
+edges() { # state -> "client server proto port" lines, sorted
+	"$flowlock" emit --format json "$1" | "$py" -c '
+import json, sys
+for e in json.load(sys.stdin)["edges"]:
+    print(e["client"], e["server"], e["protocol"], e["port"])' | sort
+}
+
+run_agent() { # name extra-args...
+	local name=$1
+	shift
+	topology
+	local state=$tmp/$name.yaml
+	ip netns exec fll-host "$flowlock" learn -i br-fll -i 'vfl-*' --inventory "$tmp/inventory.yaml" \
+		--state "$state" --checkpoint 2 "$@" 2>"$tmp/$name.err" &
+	local agent=$!
+	sleep 1.5
+	drive
+	sleep 1
+	kill -TERM "$agent"
+	wait "$agent"
+	local rc=$?
+	expect "$name: the agent exits 0 on SIGTERM (rc $rc: $(tail -n 2 "$tmp/$name.err" | tr '\n' ' '))" [ $rc -eq 0 ]
+	edges "$state" >"$tmp/$name.edges"
+	if [ "$(cat "$tmp/$name.edges")" = "$EXPECTED" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $name: learned edges differ from the driven ones"
+		diff <(echo "$EXPECTED") "$tmp/$name.edges"
+	fi
+	expect "$name: drops are recorded per interface" grep -q 'pcap-drops.br-fll: 0' "$state"
+	expect "$name: the late interface was attached" grep -q 'pcap-drops.vfl-late' "$state"
+}
+
+run_agent pcap
+run_agent conntrack --conntrack
+expect "conntrack: events were read" \
+	sh -c "grep 'conntrack-events:' '$tmp/conntrack.yaml' | grep -qv ': 0$'"
+
+# kill -9 in the middle of checkpoints leaves a complete state, never half of one
+topology
+ip netns exec fll-host "$flowlock" learn -q -i br-fll -i 'vfl-*' --state "$tmp/killed.yaml" --checkpoint 1 &
+agent=$!
+for _ in 1 2 3 4 5 6; do tcp web 10.79.0.2 8080; sleep 0.5; done
+kill -9 "$agent"
+wait "$agent" 2>/dev/null
+expect "kill -9: the state still loads" "$flowlock" show "$tmp/killed.yaml" >/dev/null
+expect "kill -9: the state is one whole document" \
+	sh -c "'$flowlock' emit --format json '$tmp/killed.yaml' | grep -q '\"edges\"'"
+
+# --user: after opening everything the agent runs unprivileged with two capabilities
+topology
+mkdir -m 1777 "$tmp/u"
+ip netns exec fll-host "$flowlock" learn -q -i br-fll -i 'vfl-*' --state "$tmp/u/user.yaml" --user nobody \
+	--duration 4 2>"$tmp/user.err" &
+agent=$!
+sleep 2
+uid=$(awk '/^Uid:/ {print $2}' /proc/$agent/status 2>/dev/null)
+capeff=$(awk '/^CapEff:/ {print $2}' /proc/$agent/status 2>/dev/null)
+tcp web 10.79.0.2 8080
+wait "$agent"
+rc=$?
+expect "--user: runs as nobody (uid $uid)" [ "$uid" = "$(id -u nobody)" ]
+# CAP_NET_ADMIN (12) and CAP_NET_RAW (13) only: 0x3000
+expect "--user: keeps only CAP_NET_RAW and CAP_NET_ADMIN (CapEff $capeff)" [ "$capeff" = 0000000000003000 ]
+expect "--user: exits 0 and wrote its state (rc $rc: $(head -c 200 "$tmp/user.err"))" \
+	sh -c "[ $rc -eq 0 ] && '$flowlock' show '$tmp/u/user.yaml' | grep -q 'TCP    8080'"
+
+echo "live: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
