@@ -29,7 +29,7 @@ expect() {
 }
 
 cleanup() {
-	docker rm -f fle2e-web fle2e-api fle2e-db fle2e-cache fle2e-late >/dev/null 2>&1
+	docker rm -f fle2e-web fle2e-api fle2e-db fle2e-db2 fle2e-cache fle2e-late >/dev/null 2>&1
 	docker network rm "$net" >/dev/null 2>&1
 	[ -f "$tmp/dockerd.pid" ] && kill "$(cat "$tmp/dockerd.pid")" 2>/dev/null
 	for _ in $(seq 50); do [ -S "$sock" ] || break; sleep 0.2; done
@@ -83,6 +83,11 @@ done
 run fle2e-late 10.124.0.14 fle2e-busybox:1 /bin/busybox sleep 600
 sleep 1
 tcp fle2e-late 10.124.0.11 8080
+# an address that moves: db goes, db2 comes up on its address; the edge follows the owner
+docker rm -f fle2e-db >/dev/null
+run fle2e-db2 10.124.0.12 fle2e-busybox:1 /bin/busybox nc -ll -p 5432 -e /bin/true
+sleep 1
+tcp fle2e-api 10.124.0.12 5432
 sleep 1.5
 kill -TERM "$agent"
 wait "$agent"
@@ -94,6 +99,7 @@ import json, sys
 for e in json.load(sys.stdin)["edges"]:
     print(e["client"], e["server"], e["protocol"], e["port"])' | sort)
 want="docker:fle2e-api docker:fle2e-db TCP 5432
+docker:fle2e-api docker:fle2e-db2 TCP 5432
 docker:fle2e-late docker:fle2e-api TCP 8080
 docker:fle2e-web docker:fle2e-api TCP 8080
 docker:fle2e-web docker:shop/cache TCP 6379"

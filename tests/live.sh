@@ -130,14 +130,16 @@ s.sendto(b'q', ('$2', $3))
 s.recvfrom(512)" || echo "live: udp $1 -> $2:$3 failed"
 }
 
-drive() {
+drive() { # inventory-file
 	for _ in 1 2 3; do
 		tcp web 10.79.0.2 8080
 		tcp api 10.79.0.3 5432
 		udp web 10.79.0.3 5353
 		tcp web 10.79.9.9 80
 	done
-	# a pod whose interface appears while the agent runs
+	# a pod whose interface appears while the agent runs, and the inventory file learns of it:
+	# the agent notices the file changed and re-reads it
+	cp "$tmp/inventory.yaml" "$1.new" && mv "$1.new" "$1"
 	pod late 10.79.0.4
 	sleep 1.5 # the agent attaches on the link notification; give it time to see the link up
 	tcp late 10.79.0.2 8080
@@ -161,12 +163,15 @@ run_agent() { # name extra-args...
 	local name=$1
 	shift
 	topology
-	local state=$tmp/$name.yaml
-	ip netns exec fll-host "$flowlock" learn -i br-fll -i 'vfl-*' --inventory "$tmp/inventory.yaml" \
+	local state=$tmp/$name.yaml inv=$tmp/$name-inventory.yaml
+	grep -v 'name: late' "$tmp/inventory.yaml" >"$inv"
+	ip netns exec fll-host "$flowlock" learn -i br-fll -i 'vfl-*' --inventory "$inv" \
 		--state "$state" --checkpoint 2 "$@" 2>"$tmp/$name.err" &
 	local agent=$!
 	sleep 1.5
-	drive
+	drive "$inv"
+	kill -HUP "$agent"
+	sleep 0.5
 	sleep 1
 	kill -TERM "$agent"
 	wait "$agent"
@@ -182,6 +187,9 @@ run_agent() { # name extra-args...
 	fi
 	expect "$name: drops are recorded per interface" grep -q 'pcap-drops.br-fll: 0' "$state"
 	expect "$name: the late interface was attached" grep -q 'pcap-drops.vfl-late' "$state"
+	# once for the changed file, once for SIGHUP
+	expect "$name: the inventory was re-read on change and on SIGHUP" \
+		[ "$(grep -c 'inventory re-read' "$tmp/$name.err")" -ge 2 ]
 }
 
 run_agent pcap
