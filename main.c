@@ -281,9 +281,10 @@ static void agent_status(struct agent *a, uint64_t now, bool final)
 		attached += capture_live_iface(a->live, i)->attached;
 	snprintf(line, sizeof(line),
 		 "%" PRIu64 " packets, %" PRIu64 " flows, %zu edges, %" PRIu64
-		 " drops, %zu interfaces, %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 " elapsed",
+		 " drops, %zu interface%s, %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 " elapsed",
 		 a->now.cap.packets, a->ctx->flows, learn_graph_edge_count(a->ctx->graph),
-		 agent_drops(a), attached, el / 3600, el / 60 % 60, el % 60);
+		 agent_drops(a), attached, attached == 1 ? "" : "s", el / 3600, el / 60 % 60,
+		 el % 60);
 	/* one line updated in place on a terminal; a log line otherwise */
 	if (a->tty)
 		fprintf(stderr, "\r\033[Kflowlock: %s%s", line, final ? "\n" : "");
