@@ -544,3 +544,24 @@ enum capture_decode_result capture_decode(int dlt, const uint8_t *bytes, size_t 
 		return CAPTURE_DECODE_OK;
 	return decode_other(dlt, bytes, caplen, ret);
 }
+
+/* ---- Records ------------------------------------------------------------------------------ */
+
+uint64_t capture_stats_add(struct capture_stats *stats,
+			   const uint64_t counts[static CAPTURE_DECODE_KINDS])
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < CAPTURE_DECODE_KINDS; i++)
+		n += counts[i];
+	if (stats) {
+		stats->packets += n;
+		stats->decoded += counts[CAPTURE_DECODE_OK];
+		stats->truncated += counts[CAPTURE_DECODE_TRUNCATED];
+		stats->not_ip += counts[CAPTURE_DECODE_NOT_IP];
+		stats->fragments += counts[CAPTURE_DECODE_FRAGMENT];
+		stats->unsupported += counts[CAPTURE_DECODE_UNSUPPORTED];
+		stats->malformed += counts[CAPTURE_DECODE_MALFORMED];
+	}
+	return n;
+}

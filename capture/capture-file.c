@@ -13,48 +13,23 @@
 struct read_ctx {
 	struct capture_tracker *t;
 	int dlt;
-	uint64_t counts[6]; /* by enum capture_decode_result */
+	uint64_t counts[CAPTURE_DECODE_KINDS];
 };
 
 static void read_one(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct read_ctx *ctx = (struct read_ctx *)user;
-	enum capture_decode_result r;
 	struct capture_packet p;
 	uint64_t ts;
 
-	r = capture_decode(ctx->dlt, bytes, h->caplen, &p);
-	if (r != CAPTURE_DECODE_OK) {
-		/* Bad input must not index out of counts, whatever a future decoder returns. */
-		if ((unsigned)r < UTIL_ARRAY_SIZE(ctx->counts))
-			ctx->counts[r]++;
-		return;
-	}
-	ctx->counts[CAPTURE_DECODE_OK]++;
 	/* The handle was opened with nanosecond precision: tv_usec holds nanoseconds. */
-	ts = h->ts.tv_sec < 0 ? 0
-			      : (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
-	capture_tracker_add(ctx->t, &p, ts);
+	if (capture_record_decode(ctx->dlt, true, h, bytes, ctx->counts, &p, &ts))
+		capture_tracker_add(ctx->t, &p, ts);
 }
 
 static uint64_t read_ctx_packets(const struct read_ctx *ctx)
 {
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(ctx->counts); i++)
-		n += ctx->counts[i];
-	return n;
-}
-
-static void read_ctx_add_stats(const struct read_ctx *ctx, struct capture_stats *s)
-{
-	s->packets += read_ctx_packets(ctx);
-	s->decoded += ctx->counts[CAPTURE_DECODE_OK];
-	s->truncated += ctx->counts[CAPTURE_DECODE_TRUNCATED];
-	s->not_ip += ctx->counts[CAPTURE_DECODE_NOT_IP];
-	s->fragments += ctx->counts[CAPTURE_DECODE_FRAGMENT];
-	s->unsupported += ctx->counts[CAPTURE_DECODE_UNSUPPORTED];
-	s->malformed += ctx->counts[CAPTURE_DECODE_MALFORMED];
+	return capture_stats_add(NULL, ctx->counts);
 }
 
 int capture_file_read(struct capture_tracker *t, const char *path, struct capture_stats *stats,
@@ -101,7 +76,7 @@ int capture_file_read(struct capture_tracker *t, const char *path, struct captur
 	}
 	r = 0;
 out:
-	read_ctx_add_stats(&ctx, stats);
+	(void)capture_stats_add(stats, ctx.counts);
 	pcap_close(p);
 	return r;
 }

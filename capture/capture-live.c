@@ -302,29 +302,18 @@ struct read_ctx {
 	struct capture_live *l;
 	int dlt;
 	bool nano;
-	bool hold;	    /* through held_add(), else straight to the tracker */
-	uint64_t counts[6]; /* by enum capture_decode_result */
+	bool hold; /* through held_add(), else straight to the tracker */
+	uint64_t counts[CAPTURE_DECODE_KINDS];
 };
 
 static void read_one(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct read_ctx *ctx = (struct read_ctx *)user;
-	enum capture_decode_result r;
 	struct capture_packet p;
 	uint64_t ts;
 
-	r = capture_decode(ctx->dlt, bytes, h->caplen, &p);
-	if (r != CAPTURE_DECODE_OK) {
-		if ((unsigned)r < UTIL_ARRAY_SIZE(ctx->counts))
-			ctx->counts[r]++;
+	if (!capture_record_decode(ctx->dlt, ctx->nano, h, bytes, ctx->counts, &p, &ts))
 		return;
-	}
-	ctx->counts[CAPTURE_DECODE_OK]++;
-	if (h->ts.tv_sec < 0)
-		ts = 0;
-	else
-		ts = (uint64_t)h->ts.tv_sec * 1000000000ULL +
-		     (uint64_t)h->ts.tv_usec * (ctx->nano ? 1 : 1000);
 	if (ctx->hold)
 		held_add(ctx->l, &p, ts);
 	else
@@ -333,20 +322,7 @@ static void read_one(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 
 static void read_ctx_add(const struct read_ctx *ctx, struct live_iface *e, struct capture_stats *s)
 {
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(ctx->counts); i++)
-		n += ctx->counts[i];
-	e->st.packets += n;
-	if (!s)
-		return;
-	s->packets += n;
-	s->decoded += ctx->counts[CAPTURE_DECODE_OK];
-	s->truncated += ctx->counts[CAPTURE_DECODE_TRUNCATED];
-	s->not_ip += ctx->counts[CAPTURE_DECODE_NOT_IP];
-	s->fragments += ctx->counts[CAPTURE_DECODE_FRAGMENT];
-	s->unsupported += ctx->counts[CAPTURE_DECODE_UNSUPPORTED];
-	s->malformed += ctx->counts[CAPTURE_DECODE_MALFORMED];
+	e->st.packets += capture_stats_add(s, ctx->counts);
 }
 
 /* Returns pcap_dispatch()'s result: the packets read, or a negative PCAP_ERROR. */
