@@ -285,6 +285,22 @@ static void agent_status(struct agent *a, uint64_t now, bool final)
 		 a->now.cap.packets, a->ctx->flows, learn_graph_edge_count(a->ctx->graph),
 		 agent_drops(a), attached, attached == 1 ? "" : "s", el / 3600, el / 60 % 60,
 		 el % 60);
+	/* which interfaces dropped, when any did: the first few, by name */
+	for (size_t i = 0, shown = 0; a->live && i < capture_live_iface_count(a->live); i++) {
+		const struct capture_iface_stats *s = capture_live_iface(a->live, i);
+		size_t len = strlen(line);
+
+		if (s->drops + s->if_drops == 0 || len + 48 > sizeof(line))
+			continue;
+		if (shown++ == 3) {
+			snprintf(line + len, sizeof(line) - len, ", ...");
+			break;
+		}
+		snprintf(line + len, sizeof(line) - len, "%s %.20s %" PRIu64,
+			 shown == 1 ? " (drops:" : ",", s->name, s->drops + s->if_drops);
+	}
+	if (strstr(line, " (drops:"))
+		strncat(line, ")", sizeof(line) - strlen(line) - 1);
 	/* one line updated in place on a terminal; a log line otherwise */
 	if (a->tty)
 		fprintf(stderr, "\r\033[Kflowlock: %s%s", line, final ? "\n" : "");

@@ -185,6 +185,13 @@ run_agent() { # name extra-args...
 		echo "FAIL: $name: learned edges differ from the driven ones"
 		diff <(echo "$EXPECTED") "$tmp/$name.edges"
 	fi
+	# each connection is one flow, however many interfaces and conntrack saw it: 3 rounds, 3
+	local conns
+	conns=$("$flowlock" emit --format json "$state" | "$py" -c '
+import json, sys
+print(sum(e["connections"] for e in json.load(sys.stdin)["edges"]
+          if e["client"] == "k8s:t/pod/web" and e["server"] == "k8s:t/pod/api"))')
+	expect "$name: web -> api counted once per connection (got $conns, want 3)" [ "$conns" = 3 ]
 	expect "$name: drops are recorded per interface" grep -q 'pcap-drops.br-fll: 0' "$state"
 	expect "$name: the late interface was attached" grep -q 'pcap-drops.vfl-late' "$state"
 	# once for the changed file, once for SIGHUP
