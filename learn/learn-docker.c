@@ -13,7 +13,6 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <yaml.h>
 
 /*
  * Limits on what the engine may send. The socket is root's, but a confused or hostile peer
@@ -541,181 +540,89 @@ static int dk_exchange(int fd, const char *target, struct dk_http *h, bool close
 
 /* ---- JSON, read with libyaml (JSON is YAML's flow syntax) ----------------------------------- */
 
-enum dk_type {
-	DK_SCALAR,
-	DK_SEQ,
-	DK_MAP,
-};
-
-struct dk_node {
-	enum dk_type type;
-	bool plain; /* unquoted: null, true, false or a number */
-	char *str;
-	struct dk_node **kids; /* sequence items; mapping keys and values alternating */
-	size_t n_kids, cap_kids;
-};
-
-static void dk_node_free(struct dk_node *n)
+/* JSON has one null, and a node that is not there counts as one. */
+static bool dk_is_null(const struct learn_tree_node *n)
 {
-	if (!n)
-		return;
-	/* recursion is bounded: the tree is never deeper than DK_MAX_DEPTH */
-	for (size_t i = 0; i < n->n_kids; i++)
-		dk_node_free(n->kids[i]);
-	free(n->kids);
-	free(n->str);
-	free(n);
-}
-
-static bool dk_is_null(const struct dk_node *n)
-{
-	return !n || (n->type == DK_SCALAR && n->plain && strcmp(n->str, "null") == 0);
-}
-
-static const struct dk_node *dk_get(const struct dk_node *map, const char *key)
-{
-	if (!map || map->type != DK_MAP)
-		return NULL;
-	for (size_t i = 0; i + 1 < map->n_kids; i += 2)
-		if (map->kids[i]->type == DK_SCALAR && strcmp(map->kids[i]->str, key) == 0)
-			return map->kids[i + 1];
-	return NULL;
+	return !n || (n->type == LEARN_TREE_SCALAR && n->plain && strcmp(n->str, "null") == 0);
 }
 
 /* A string member, or NULL when absent, null or not a string. */
-static const char *dk_get_str(const struct dk_node *map, const char *key)
+static const char *dk_get_str(const struct learn_tree_node *map, const char *key)
 {
-	const struct dk_node *n = dk_get(map, key);
+	const struct learn_tree_node *n = learn_tree_get(map, key);
 
-	return n && n->type == DK_SCALAR && !dk_is_null(n) ? n->str : NULL;
+	return n && n->type == LEARN_TREE_SCALAR && !dk_is_null(n) ? n->str : NULL;
 }
 
-static const struct dk_node *dk_get_type(const struct dk_node *map, const char *key,
-					 enum dk_type type)
+static const struct learn_tree_node *dk_get_type(const struct learn_tree_node *map, const char *key,
+						 enum learn_tree_type type)
 {
-	const struct dk_node *n = dk_get(map, key);
+	const struct learn_tree_node *n = learn_tree_get(map, key);
 
 	return n && n->type == type ? n : NULL;
 }
 
-static const char *dk_event_anchor(const yaml_event_t *ev)
+struct dk_json {
+	const char *where;
+	struct util_err *err;
+};
+
+/* The tree's faults in the words of a JSON reader; positions are within buf. */
+static int dk_json_fault(void *data, const struct learn_tree_fault *f)
 {
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		return (const char *)ev->data.scalar.anchor;
-	case YAML_SEQUENCE_START_EVENT:
-		return (const char *)ev->data.sequence_start.anchor;
-	case YAML_MAPPING_START_EVENT:
-		return (const char *)ev->data.mapping_start.anchor;
+	const struct dk_json *j = data;
+	const char *what;
+
+	switch (f->kind) {
+	case LEARN_TREE_NOMEM:
+		return util_err_set(j->err, ENOMEM, "%s: cannot initialise the YAML parser",
+				    j->where);
+	case LEARN_TREE_VALUES:
+		return util_err_set(j->err, EFBIG, "%s: JSON with more than %zu values", j->where,
+				    DK_MAX_NODES);
+	case LEARN_TREE_DEPTH:
+		return util_err_set(j->err, EBADMSG, "%s: JSON nested deeper than %d levels",
+				    j->where, DK_MAX_DEPTH);
+	case LEARN_TREE_EMPTY:
+		return util_err_set(j->err, EBADMSG, "%s: empty JSON", j->where);
+	case LEARN_TREE_ANCHOR:
+	case LEARN_TREE_ALIAS:
+		what = "YAML anchor or alias";
+		break;
+	case LEARN_TREE_DOCUMENTS:
+		what = "more than one value";
+		break;
+	case LEARN_TREE_NUL:
+		what = "NUL in a string";
+		break;
+	case LEARN_TREE_SYNTAX:
+	case LEARN_TREE_TOO_BIG:
+	case LEARN_TREE_READ:
 	default:
-		return NULL;
+		what = f->problem ? f->problem : "syntax error";
+		break;
 	}
+	return util_err_set(j->err, EBADMSG, "%s: invalid JSON at %zu:%zu: %s", j->where, f->line,
+			    f->col, what);
 }
 
 /*
  * Parses one JSON value into a tree. YAML features that JSON lacks (anchors, aliases, several
  * documents) are refused. The problem, if any, goes to err after the prefix `where`.
  */
-static int dk_json_parse(const char *buf, size_t len, const char *where, struct dk_node **ret,
-			 struct util_err *err)
+static int dk_json_parse(const char *buf, size_t len, const char *where,
+			 struct learn_tree_node **ret, struct util_err *err)
 {
-	struct dk_node *stack[DK_MAX_DEPTH], *root = NULL;
-	size_t depth = 0, n_nodes = 0, n_docs = 0;
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	bool done = false;
-	int r = 0;
+	struct dk_json j = {.where = where, .err = err};
+	const struct learn_tree_opts opts = {
+		.max_depth = DK_MAX_DEPTH,
+		.max_values = DK_MAX_NODES,
+		.one_document = true,
+		.fault = dk_json_fault,
+		.userdata = &j,
+	};
 
-	if (!yaml_parser_initialize(&parser))
-		return util_err_set(err, ENOMEM, "%s: cannot initialise the YAML parser", where);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	while (!done && r == 0) {
-		size_t line, col;
-		struct dk_node *n;
-
-		if (!yaml_parser_parse(&parser, &ev)) {
-			r = util_err_set(err, EBADMSG, "%s: invalid JSON at %zu:%zu: %s", where,
-					 parser.problem_mark.line + 1,
-					 parser.problem_mark.column + 1,
-					 parser.problem ? parser.problem : "syntax error");
-			break;
-		}
-		line = ev.start_mark.line + 1;
-		col = ev.start_mark.column + 1;
-		done = ev.type == YAML_STREAM_END_EVENT;
-		if (dk_event_anchor(&ev) || ev.type == YAML_ALIAS_EVENT) {
-			r = util_err_set(err, EBADMSG,
-					 "%s: invalid JSON at %zu:%zu: YAML anchor or alias", where,
-					 line, col);
-			goto next;
-		}
-		if (ev.type == YAML_DOCUMENT_START_EVENT && ++n_docs > 1) {
-			r = util_err_set(err, EBADMSG,
-					 "%s: invalid JSON at %zu:%zu: more than one value", where,
-					 line, col);
-			goto next;
-		}
-		if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
-			if (depth > 0)
-				depth--;
-			goto next;
-		}
-		if (ev.type != YAML_SCALAR_EVENT && ev.type != YAML_SEQUENCE_START_EVENT &&
-		    ev.type != YAML_MAPPING_START_EVENT)
-			goto next;
-		if (++n_nodes > DK_MAX_NODES) {
-			r = util_err_set(err, EFBIG, "%s: JSON with more than %zu values", where,
-					 DK_MAX_NODES);
-			goto next;
-		}
-		if (ev.type != YAML_SCALAR_EVENT && depth >= DK_MAX_DEPTH) {
-			r = util_err_set(err, EBADMSG, "%s: JSON nested deeper than %d levels",
-					 where, DK_MAX_DEPTH);
-			goto next;
-		}
-		if (ev.type == YAML_SCALAR_EVENT &&
-		    memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
-			r = util_err_set(err, EBADMSG,
-					 "%s: invalid JSON at %zu:%zu: NUL in a string", where,
-					 line, col);
-			goto next;
-		}
-		n = util_zalloc(sizeof(*n));
-		if (ev.type == YAML_SCALAR_EVENT) {
-			n->type = DK_SCALAR;
-			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-			n->str = util_strndup((const char *)ev.data.scalar.value,
-					      ev.data.scalar.length);
-		} else {
-			n->type = ev.type == YAML_SEQUENCE_START_EVENT ? DK_SEQ : DK_MAP;
-		}
-		if (depth == 0) {
-			dk_node_free(root);
-			root = n;
-		} else {
-			struct dk_node *parent = stack[depth - 1];
-
-			if (parent->n_kids == parent->cap_kids) {
-				parent->cap_kids = parent->cap_kids ? parent->cap_kids * 2 : 8;
-				parent->kids = util_reallocarray(parent->kids, parent->cap_kids,
-								 sizeof(*parent->kids));
-			}
-			parent->kids[parent->n_kids++] = n;
-		}
-		if (n->type != DK_SCALAR)
-			stack[depth++] = n;
-	next:
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&parser);
-	if (r == 0 && !root)
-		r = util_err_set(err, EBADMSG, "%s: empty JSON", where);
-	if (r < 0) {
-		dk_node_free(root);
-		return r;
-	}
-	*ret = root;
-	return 0;
+	return learn_tree_parse_buffer(buf, len, &opts, ret);
 }
 
 /* ---- Containers as the engine describes them ---------------------------------------------- */
@@ -749,15 +656,15 @@ static int dk_ctr_ip(struct dk_ctr *c, const char *s, char *why, size_t why_len)
  * (Names, Labels) or from GET /containers/{id}/json (Name, Config.Labels, State.Running). A
  * container that does not have the expected shape is refused with the reason in why.
  */
-static int dk_ctr_read(const struct dk_node *obj, bool listed, struct dk_ctr *c, char *why,
+static int dk_ctr_read(const struct learn_tree_node *obj, bool listed, struct dk_ctr *c, char *why,
 		       size_t why_len)
 {
-	const struct dk_node *labels, *nets, *net, *names, *state, *running;
+	const struct learn_tree_node *labels, *nets, *net, *names, *state, *running;
 	const char *mode;
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	if (!obj || obj->type != DK_MAP) {
+	if (!obj || obj->type != LEARN_TREE_MAP) {
 		snprintf(why, why_len, "container is not a JSON object");
 		return -EINVAL;
 	}
@@ -767,17 +674,17 @@ static int dk_ctr_read(const struct dk_node *obj, bool listed, struct dk_ctr *c,
 		return -EINVAL;
 	}
 	if (listed) {
-		names = dk_get_type(obj, "Names", DK_SEQ);
-		if (names && names->n_kids > 0 && names->kids[0]->type == DK_SCALAR)
+		names = dk_get_type(obj, "Names", LEARN_TREE_SEQ);
+		if (names && names->n_kids > 0 && names->kids[0]->type == LEARN_TREE_SCALAR)
 			c->name = names->kids[0]->str;
-		labels = dk_get(obj, "Labels");
+		labels = learn_tree_get(obj, "Labels");
 		c->running = true;
 	} else {
 		c->name = dk_get_str(obj, "Name");
-		labels = dk_get(dk_get_type(obj, "Config", DK_MAP), "Labels");
-		state = dk_get_type(obj, "State", DK_MAP);
-		running = dk_get(state, "Running");
-		c->running = running && running->type == DK_SCALAR && running->plain &&
+		labels = learn_tree_get(dk_get_type(obj, "Config", LEARN_TREE_MAP), "Labels");
+		state = dk_get_type(obj, "State", LEARN_TREE_MAP);
+		running = learn_tree_get(state, "Running");
+		c->running = running && running->type == LEARN_TREE_SCALAR && running->plain &&
 			     strcmp(running->str, "true") == 0;
 	}
 	if (!c->name) {
@@ -786,7 +693,7 @@ static int dk_ctr_read(const struct dk_node *obj, bool listed, struct dk_ctr *c,
 	}
 	if (*c->name == '/')
 		c->name++;
-	if (!dk_is_null(labels) && labels->type != DK_MAP) {
+	if (!dk_is_null(labels) && labels->type != LEARN_TREE_MAP) {
 		snprintf(why, why_len, "Labels is not an object");
 		return -EINVAL;
 	}
@@ -794,26 +701,26 @@ static int dk_ctr_read(const struct dk_node *obj, bool listed, struct dk_ctr *c,
 	c->service = dk_get_str(labels, "com.docker.compose.service");
 
 	/* a host-network container has no address of its own: its traffic is the host's */
-	mode = dk_get_str(dk_get_type(obj, "HostConfig", DK_MAP), "NetworkMode");
+	mode = dk_get_str(dk_get_type(obj, "HostConfig", LEARN_TREE_MAP), "NetworkMode");
 	if (mode && strcmp(mode, "host") == 0) {
 		c->host_network = true;
 		return 0;
 	}
-	net = dk_get_type(obj, "NetworkSettings", DK_MAP);
+	net = dk_get_type(obj, "NetworkSettings", LEARN_TREE_MAP);
 	r = dk_ctr_ip(c, dk_get_str(net, "IPAddress"), why, why_len);
 	if (r == 0)
 		r = dk_ctr_ip(c, dk_get_str(net, "GlobalIPv6Address"), why, why_len);
-	nets = dk_get(net, "Networks");
-	if (r == 0 && !dk_is_null(nets) && nets->type != DK_MAP) {
+	nets = learn_tree_get(net, "Networks");
+	if (r == 0 && !dk_is_null(nets) && nets->type != LEARN_TREE_MAP) {
 		snprintf(why, why_len, "Networks is not an object");
 		r = -EINVAL;
 	}
 	for (size_t i = 1; r == 0 && nets && i < nets->n_kids; i += 2) {
-		const struct dk_node *one = nets->kids[i];
+		const struct learn_tree_node *one = nets->kids[i];
 
 		if (dk_is_null(one))
 			continue;
-		if (one->type != DK_MAP) {
+		if (one->type != LEARN_TREE_MAP) {
 			snprintf(why, why_len, "a network is not an object");
 			r = -EINVAL;
 			break;
@@ -914,14 +821,14 @@ static int dk_status_error(struct learn_docker *d, const char *target, int statu
 			   size_t len, struct util_err *err)
 {
 	char show[DK_SHOW_MAX + 8] = "";
-	struct dk_node *root = NULL;
+	struct learn_tree_node *root = NULL;
 	struct util_err ignored;
 	const char *msg;
 
 	if (dk_json_parse(body, len, "", &root, &ignored) == 0 &&
 	    (msg = dk_get_str(root, "message")) != NULL)
 		(void)dk_show(msg, strlen(msg), show);
-	dk_node_free(root);
+	learn_tree_free(root);
 	return util_err_set(err, EPROTO, "%s: GET %s: HTTP status %d%s%s", d->path, target, status,
 			    *show ? ": " : "", show);
 }
@@ -931,7 +838,7 @@ static int dk_inspect(struct learn_docker *d, const char *id, uint64_t ts, struc
 {
 	char *target = util_asprintf("/containers/%s/json", id);
 	char *where = NULL, *body = NULL, why[256];
-	struct dk_node *root = NULL;
+	struct learn_tree_node *root = NULL;
 	struct dk_ctr c = {0};
 	size_t len;
 	int status, r;
@@ -960,7 +867,7 @@ static int dk_inspect(struct learn_docker *d, const char *id, uint64_t ts, struc
 		dk_apply(d, &c, ts);
 out:
 	free(c.addrs);
-	dk_node_free(root);
+	learn_tree_free(root);
 	free(body);
 	free(where);
 	free(target);
@@ -971,7 +878,7 @@ static int dk_list(struct learn_docker *d, struct util_err *err)
 {
 	static const char target[] = "/containers/json";
 	char *where = NULL, *body = NULL;
-	struct dk_node *root = NULL;
+	struct learn_tree_node *root = NULL;
 	uint64_t now;
 	size_t len;
 	int status, r;
@@ -987,7 +894,7 @@ static int dk_list(struct learn_docker *d, struct util_err *err)
 	r = dk_json_parse(body, len, where, &root, err);
 	if (r < 0)
 		goto out;
-	if (root->type != DK_SEQ) {
+	if (root->type != LEARN_TREE_SEQ) {
 		r = util_err_set(err, EBADMSG, "%s: not a JSON array of containers", where);
 		goto out;
 	}
@@ -1004,14 +911,14 @@ static int dk_list(struct learn_docker *d, struct util_err *err)
 		free(c.addrs);
 	}
 out:
-	dk_node_free(root);
+	learn_tree_free(root);
 	free(body);
 	free(where);
 	return r;
 }
 
 /* When the event happened by the engine's clock: timeNano, else time, else now. */
-static uint64_t dk_event_time(const struct dk_node *ev)
+static uint64_t dk_event_time(const struct learn_tree_node *ev)
 {
 	const char *s = dk_get_str(ev, "timeNano");
 	uint64_t v;
@@ -1031,10 +938,10 @@ static uint64_t dk_event_time(const struct dk_node *ev)
  */
 static int dk_event(struct learn_docker *d, const char *line, size_t len, struct util_err *err)
 {
-	const struct dk_node *actor, *attrs;
+	const struct learn_tree_node *actor, *attrs;
 	const char *type, *action, *id = NULL;
 	char show[DK_SHOW_MAX + 8], why[256];
-	struct dk_node *ev = NULL;
+	struct learn_tree_node *ev = NULL;
 	bool set = false;
 	uint64_t ts;
 	int r;
@@ -1042,7 +949,7 @@ static int dk_event(struct learn_docker *d, const char *line, size_t len, struct
 	r = dk_json_parse(line, len, d->where, &ev, err);
 	if (r < 0)
 		return r;
-	if (ev->type != DK_MAP) {
+	if (ev->type != LEARN_TREE_MAP) {
 		r = util_err_set(err, EBADMSG, "%s: an event is not a JSON object", d->where);
 		goto out;
 	}
@@ -1053,8 +960,8 @@ static int dk_event(struct learn_docker *d, const char *line, size_t len, struct
 		type = "container";
 		action = dk_get_str(ev, "status");
 	}
-	actor = dk_get_type(ev, "Actor", DK_MAP);
-	attrs = dk_get_type(actor, "Attributes", DK_MAP);
+	actor = dk_get_type(ev, "Actor", LEARN_TREE_MAP);
+	attrs = dk_get_type(actor, "Attributes", LEARN_TREE_MAP);
 	ts = dk_event_time(ev);
 	if (!type || !action)
 		goto out;
@@ -1087,7 +994,7 @@ static int dk_event(struct learn_docker *d, const char *line, size_t len, struct
 	else
 		learn_inventory_remove_container(d->inv, id, ts);
 out:
-	dk_node_free(ev);
+	learn_tree_free(ev);
 	return r;
 }
 

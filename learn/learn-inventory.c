@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <uthash.h>
-#include <yaml.h>
 
 #define INV_MAX_FILE_SIZE ((size_t)256 << 20)
 #define INV_MAX_DEPTH	  64
@@ -365,56 +364,6 @@ static const char *inv_show(const char *s, char buf[static INV_SHOW_LEN])
 	return buf;
 }
 
-/* ---- The YAML node tree ------------------------------------------------------------------- */
-
-enum inv_type {
-	INV_SCALAR,
-	INV_SEQ,
-	INV_MAP,
-};
-
-struct inv_node {
-	enum inv_type type;
-	bool plain; /* an unquoted scalar: may be null, a boolean or a number */
-	size_t line, col;
-	char *str;		/* scalars: text without NUL bytes */
-	struct inv_node **kids; /* sequence items; mapping keys and values alternating */
-	size_t n_kids, cap_kids;
-};
-
-static void inv_node_free(struct inv_node *n)
-{
-	if (!n)
-		return;
-	/* recursion is bounded: the tree is never deeper than INV_MAX_DEPTH */
-	for (size_t i = 0; i < n->n_kids; i++)
-		inv_node_free(n->kids[i]);
-	free(n->kids);
-	free(n->str);
-	free(n);
-}
-
-static bool inv_is_null(const struct inv_node *n)
-{
-	return n->type == INV_SCALAR && n->plain &&
-	       (!*n->str || strcmp(n->str, "~") == 0 || strcmp(n->str, "null") == 0 ||
-		strcmp(n->str, "Null") == 0 || strcmp(n->str, "NULL") == 0);
-}
-
-/* The first value under key in a mapping, or NULL. */
-static const struct inv_node *inv_get(const struct inv_node *map, const char *key)
-{
-	if (!map || map->type != INV_MAP)
-		return NULL;
-	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
-		const struct inv_node *k = map->kids[i];
-
-		if (k->type == INV_SCALAR && strcmp(k->str, key) == 0)
-			return map->kids[i + 1];
-	}
-	return NULL;
-}
-
 /* ---- Parsing context and errors ----------------------------------------------------------- */
 
 struct inv_ctx {
@@ -425,10 +374,10 @@ struct inv_ctx {
 	char subject[400]; /* "pod NS/NAME" for messages; only validated names go in */
 };
 
-static int inv_fail(struct inv_ctx *ctx, const struct inv_node *at, const char *fmt, ...)
+static int inv_fail(struct inv_ctx *ctx, const struct learn_tree_node *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int inv_fail(struct inv_ctx *ctx, const struct inv_node *at, const char *fmt, ...)
+static int inv_fail(struct inv_ctx *ctx, const struct learn_tree_node *at, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
@@ -440,26 +389,26 @@ static int inv_fail(struct inv_ctx *ctx, const struct inv_node *at, const char *
 			    at ? at->col : 1, msg);
 }
 
-static const char *inv_type_name(enum inv_type t)
+static const char *inv_type_name(enum learn_tree_type t)
 {
 	switch (t) {
-	case INV_SCALAR:
+	case LEARN_TREE_SCALAR:
 		return "a scalar";
-	case INV_SEQ:
+	case LEARN_TREE_SEQ:
 		return "a sequence";
-	case INV_MAP:
+	case LEARN_TREE_MAP:
 	default:
 		return "a mapping";
 	}
 }
 
 /* key's value in map when it has the wanted type; absent and null both give NULL. */
-static int inv_field(struct inv_ctx *ctx, const struct inv_node *map, const char *key,
-		     enum inv_type want, const struct inv_node **ret)
+static int inv_field(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
+		     enum learn_tree_type want, const struct learn_tree_node **ret)
 {
-	const struct inv_node *n = inv_get(map, key);
+	const struct learn_tree_node *n = learn_tree_get(map, key);
 
-	if (n && inv_is_null(n))
+	if (n && learn_tree_is_null(n))
 		n = NULL;
 	if (n && n->type != want)
 		return inv_fail(ctx, n, "%s is not %s%s%s", key, inv_type_name(want),
@@ -469,15 +418,16 @@ static int inv_field(struct inv_ctx *ctx, const struct inv_node *map, const char
 }
 
 /* A string field: NULL when absent or null. */
-static int inv_str(struct inv_ctx *ctx, const struct inv_node *map, const char *key,
-		   const struct inv_node **ret)
+static int inv_str(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
+		   const struct learn_tree_node **ret)
 {
-	return inv_field(ctx, map, key, INV_SCALAR, ret);
+	return inv_field(ctx, map, key, LEARN_TREE_SCALAR, ret);
 }
 
-static int inv_bool(struct inv_ctx *ctx, const struct inv_node *map, const char *key, bool *ret)
+static int inv_bool(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
+		    bool *ret)
 {
-	const struct inv_node *n;
+	const struct learn_tree_node *n;
 	char show[INV_SHOW_LEN];
 	int r;
 
@@ -498,23 +448,24 @@ static int inv_bool(struct inv_ctx *ctx, const struct inv_node *map, const char 
 			ctx->subject);
 }
 
-static int inv_port(struct inv_ctx *ctx, const struct inv_node *n, uint16_t *ret)
+static int inv_port(struct inv_ctx *ctx, const struct learn_tree_node *n, uint16_t *ret)
 {
 	char show[INV_SHOW_LEN];
 	uint64_t v;
 
-	if (n->type != INV_SCALAR || util_parse_u64(n->str, 65535, &v) < 0 || v == 0)
-		return inv_fail(ctx, n, "invalid port \"%s\" on %s",
-				inv_show(n->type == INV_SCALAR ? n->str : "(not a scalar)", show),
-				ctx->subject);
+	if (n->type != LEARN_TREE_SCALAR || util_parse_u64(n->str, 65535, &v) < 0 || v == 0)
+		return inv_fail(
+			ctx, n, "invalid port \"%s\" on %s",
+			inv_show(n->type == LEARN_TREE_SCALAR ? n->str : "(not a scalar)", show),
+			ctx->subject);
 	*ret = (uint16_t)v;
 	return 0;
 }
 
 /* Kubernetes ports speak TCP, UDP or SCTP; absent means TCP. */
-static int inv_proto(struct inv_ctx *ctx, const struct inv_node *map, uint8_t *ret)
+static int inv_proto(struct inv_ctx *ctx, const struct learn_tree_node *map, uint8_t *ret)
 {
-	const struct inv_node *n;
+	const struct learn_tree_node *n;
 	char show[INV_SHOW_LEN];
 	int r;
 
@@ -532,14 +483,14 @@ static int inv_proto(struct inv_ctx *ctx, const struct inv_node *map, uint8_t *r
 }
 
 /* An IP address field; empty strings are skipped. */
-static int inv_ip(struct inv_ctx *ctx, const struct inv_node *n, struct inv_addrs *out)
+static int inv_ip(struct inv_ctx *ctx, const struct learn_tree_node *n, struct inv_addrs *out)
 {
 	struct capture_addr a;
 	char show[INV_SHOW_LEN];
 
-	if (!n || inv_is_null(n))
+	if (!n || learn_tree_is_null(n))
 		return 0;
-	if (n->type != INV_SCALAR)
+	if (n->type != LEARN_TREE_SCALAR)
 		return inv_fail(ctx, n, "IP address is not a scalar on %s", ctx->subject);
 	if (!*n->str)
 		return 0;
@@ -551,17 +502,17 @@ static int inv_ip(struct inv_ctx *ctx, const struct inv_node *n, struct inv_addr
 }
 
 /* A list of {ip: ADDR} (status.podIPs, status.hostIPs). */
-static int inv_ip_list(struct inv_ctx *ctx, const struct inv_node *map, const char *key,
+static int inv_ip_list(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
 		       struct inv_addrs *out)
 {
-	const struct inv_node *seq, *ip;
+	const struct learn_tree_node *seq, *ip;
 	int r;
 
-	r = inv_field(ctx, map, key, INV_SEQ, &seq);
+	r = inv_field(ctx, map, key, LEARN_TREE_SEQ, &seq);
 	if (r < 0 || !seq)
 		return r;
 	for (size_t i = 0; i < seq->n_kids; i++) {
-		if (seq->kids[i]->type != INV_MAP)
+		if (seq->kids[i]->type != LEARN_TREE_MAP)
 			return inv_fail(ctx, seq->kids[i], "%s item is not a mapping on %s", key,
 					ctx->subject);
 		r = inv_str(ctx, seq->kids[i], "ip", &ip);
@@ -575,24 +526,25 @@ static int inv_ip_list(struct inv_ctx *ctx, const struct inv_node *map, const ch
 }
 
 /* A label map (metadata.labels, spec.selector), every key and value validated. */
-static int inv_labels(struct inv_ctx *ctx, const struct inv_node *map, struct inv_kv **kv,
+static int inv_labels(struct inv_ctx *ctx, const struct learn_tree_node *map, struct inv_kv **kv,
 		      size_t *n_kv)
 {
 	char show[INV_SHOW_LEN];
 
 	for (size_t i = 0; map && i + 1 < map->n_kids; i += 2) {
-		const struct inv_node *k = map->kids[i], *v = map->kids[i + 1];
+		const struct learn_tree_node *k = map->kids[i], *v = map->kids[i + 1];
 		const char *value;
 
-		if (k->type != INV_SCALAR || !util_k8s_label_key(k->str))
+		if (k->type != LEARN_TREE_SCALAR || !util_k8s_label_key(k->str))
 			return inv_fail(
 				ctx, k, "invalid label key \"%s\" on %s",
-				inv_show(k->type == INV_SCALAR ? k->str : "(not a scalar)", show),
+				inv_show(k->type == LEARN_TREE_SCALAR ? k->str : "(not a scalar)",
+					 show),
 				ctx->subject);
-		if (v->type != INV_SCALAR)
+		if (v->type != LEARN_TREE_SCALAR)
 			return inv_fail(ctx, v, "invalid label value (not a scalar) on %s",
 					ctx->subject);
-		value = inv_is_null(v) ? "" : v->str;
+		value = learn_tree_is_null(v) ? "" : v->str;
 		if (!util_k8s_label_value(value))
 			return inv_fail(ctx, v, "invalid label value \"%s\" on %s",
 					inv_show(value, show), ctx->subject);
@@ -633,16 +585,16 @@ static bool inv_kind_ok(const char *s)
  * metadata.name (validated as a DNS label or subdomain) and, for namespaced objects,
  * metadata.namespace ("default" when absent, as kubectl applies it). Sets ctx->subject.
  */
-static int inv_k8s_meta(struct inv_ctx *ctx, const struct inv_node *obj, const char *what,
+static int inv_k8s_meta(struct inv_ctx *ctx, const struct learn_tree_node *obj, const char *what,
 			bool namespaced, bool name_is_label, const char **ret_ns,
 			const char **ret_name)
 {
-	const struct inv_node *meta, *name, *ns;
+	const struct learn_tree_node *meta, *name, *ns;
 	char show[INV_SHOW_LEN];
 	int r;
 
 	ctx->subject[0] = '\0';
-	r = inv_field(ctx, obj, "metadata", INV_MAP, &meta);
+	r = inv_field(ctx, obj, "metadata", LEARN_TREE_MAP, &meta);
 	if (r < 0)
 		return r;
 	if (!meta)
@@ -674,21 +626,22 @@ static int inv_k8s_meta(struct inv_ctx *ctx, const struct inv_node *obj, const c
 /* ---- Kubernetes objects ------------------------------------------------------------------- */
 
 /* Which controller a pod belongs to, walking up the one level that its name encodes. */
-static int inv_pod_owner(struct inv_ctx *ctx, const struct inv_node *meta, struct inv_pod *pod)
+static int inv_pod_owner(struct inv_ctx *ctx, const struct learn_tree_node *meta,
+			 struct inv_pod *pod)
 {
-	const struct inv_node *owners, *owner = NULL, *kind, *name;
+	const struct learn_tree_node *owners, *owner = NULL, *kind, *name;
 	char show[INV_SHOW_LEN];
 	const char *hash;
 	size_t len;
 	int r;
 
-	r = inv_field(ctx, meta, "ownerReferences", INV_SEQ, &owners);
+	r = inv_field(ctx, meta, "ownerReferences", LEARN_TREE_SEQ, &owners);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; owners && i < owners->n_kids; i++) {
 		bool controller;
 
-		if (owners->kids[i]->type != INV_MAP)
+		if (owners->kids[i]->type != LEARN_TREE_MAP)
 			return inv_fail(ctx, owners->kids[i],
 					"ownerReferences item is not a mapping on %s",
 					ctx->subject);
@@ -753,25 +706,25 @@ static int inv_pod_owner(struct inv_ctx *ctx, const struct inv_node *meta, struc
 	return 0;
 }
 
-static int inv_container_ports(struct inv_ctx *ctx, const struct inv_node *spec, const char *key,
-			       struct inv_pod *pod)
+static int inv_container_ports(struct inv_ctx *ctx, const struct learn_tree_node *spec,
+			       const char *key, struct inv_pod *pod)
 {
-	const struct inv_node *containers, *ports, *n;
+	const struct learn_tree_node *containers, *ports, *n;
 	char show[INV_SHOW_LEN];
 	int r;
 
-	r = inv_field(ctx, spec, key, INV_SEQ, &containers);
+	r = inv_field(ctx, spec, key, LEARN_TREE_SEQ, &containers);
 	if (r < 0 || !containers)
 		return r;
 	for (size_t i = 0; i < containers->n_kids; i++) {
-		r = inv_field(ctx, containers->kids[i], "ports", INV_SEQ, &ports);
+		r = inv_field(ctx, containers->kids[i], "ports", LEARN_TREE_SEQ, &ports);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; ports && j < ports->n_kids; j++) {
-			const struct inv_node *p = ports->kids[j];
+			const struct learn_tree_node *p = ports->kids[j];
 			struct inv_cport cp = {0};
 
-			if (p->type != INV_MAP)
+			if (p->type != LEARN_TREE_MAP)
 				return inv_fail(ctx, p, "container port is not a mapping on %s",
 						ctx->subject);
 			r = inv_str(ctx, p, "containerPort", &n);
@@ -802,9 +755,9 @@ static int inv_container_ports(struct inv_ctx *ctx, const struct inv_node *spec,
 	return 0;
 }
 
-static int inv_k8s_pod(struct inv_ctx *ctx, const struct inv_node *obj)
+static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 {
-	const struct inv_node *meta, *labels, *spec, *status, *n;
+	const struct learn_tree_node *meta, *labels, *spec, *status, *n;
 	struct inv_pod pod = {0};
 	char show[INV_SHOW_LEN];
 	const char *ns, *name;
@@ -815,8 +768,8 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct inv_node *obj)
 		goto out;
 	pod.ns = util_strdup(ns);
 	pod.name = util_strdup(name);
-	meta = inv_get(obj, "metadata");
-	r = inv_field(ctx, meta, "labels", INV_MAP, &labels);
+	meta = learn_tree_get(obj, "metadata");
+	r = inv_field(ctx, meta, "labels", LEARN_TREE_MAP, &labels);
 	if (r < 0)
 		goto out;
 	r = inv_labels(ctx, labels, &pod.labels, &pod.n_labels);
@@ -826,7 +779,7 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct inv_node *obj)
 	if (r < 0)
 		goto out;
 
-	r = inv_field(ctx, obj, "spec", INV_MAP, &spec);
+	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
 	if (r < 0)
 		goto out;
 	r = inv_str(ctx, spec, "nodeName", &n);
@@ -849,20 +802,20 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct inv_node *obj)
 	if (r < 0)
 		goto out;
 
-	r = inv_field(ctx, obj, "status", INV_MAP, &status);
+	r = inv_field(ctx, obj, "status", LEARN_TREE_MAP, &status);
 	if (r < 0)
 		goto out;
 	r = inv_str(ctx, status, "phase", &n);
 	if (r < 0)
 		goto out;
 	pod.terminated = n && (strcmp(n->str, "Succeeded") == 0 || strcmp(n->str, "Failed") == 0);
-	r = inv_ip(ctx, inv_get(status, "podIP"), &pod.ips);
+	r = inv_ip(ctx, learn_tree_get(status, "podIP"), &pod.ips);
 	if (r < 0)
 		goto out;
 	r = inv_ip_list(ctx, status, "podIPs", &pod.ips);
 	if (r < 0)
 		goto out;
-	r = inv_ip(ctx, inv_get(status, "hostIP"), &pod.host_ips);
+	r = inv_ip(ctx, learn_tree_get(status, "hostIP"), &pod.host_ips);
 	if (r < 0)
 		goto out;
 	r = inv_ip_list(ctx, status, "hostIPs", &pod.host_ips);
@@ -878,13 +831,14 @@ out:
 	return r;
 }
 
-static int inv_service_port(struct inv_ctx *ctx, const struct inv_node *p, struct inv_sport *sp)
+static int inv_service_port(struct inv_ctx *ctx, const struct learn_tree_node *p,
+			    struct inv_sport *sp)
 {
-	const struct inv_node *n;
+	const struct learn_tree_node *n;
 	char show[INV_SHOW_LEN];
 	int r;
 
-	if (p->type != INV_MAP)
+	if (p->type != LEARN_TREE_MAP)
 		return inv_fail(ctx, p, "service port is not a mapping on %s", ctx->subject);
 	r = inv_str(ctx, p, "port", &n);
 	if (r < 0)
@@ -910,16 +864,17 @@ static int inv_service_port(struct inv_ctx *ctx, const struct inv_node *p, struc
 }
 
 /* A ClusterIP that is "None" (headless) or empty (ExternalName) is no address. */
-static int inv_cluster_ip(struct inv_ctx *ctx, const struct inv_node *n, struct inv_addrs *out)
+static int inv_cluster_ip(struct inv_ctx *ctx, const struct learn_tree_node *n,
+			  struct inv_addrs *out)
 {
-	if (n && n->type == INV_SCALAR && strcmp(n->str, "None") == 0)
+	if (n && n->type == LEARN_TREE_SCALAR && strcmp(n->str, "None") == 0)
 		return 0;
 	return inv_ip(ctx, n, out);
 }
 
-static int inv_k8s_service(struct inv_ctx *ctx, const struct inv_node *obj)
+static int inv_k8s_service(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 {
-	const struct inv_node *spec, *seq, *sel;
+	const struct learn_tree_node *spec, *seq, *sel;
 	struct inv_service svc = {0};
 	const char *ns, *name;
 	int r;
@@ -929,13 +884,13 @@ static int inv_k8s_service(struct inv_ctx *ctx, const struct inv_node *obj)
 		goto out;
 	svc.ns = util_strdup(ns);
 	svc.name = util_strdup(name);
-	r = inv_field(ctx, obj, "spec", INV_MAP, &spec);
+	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
 	if (r < 0)
 		goto out;
-	r = inv_cluster_ip(ctx, inv_get(spec, "clusterIP"), &svc.ips);
+	r = inv_cluster_ip(ctx, learn_tree_get(spec, "clusterIP"), &svc.ips);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, spec, "clusterIPs", INV_SEQ, &seq);
+	r = inv_field(ctx, spec, "clusterIPs", LEARN_TREE_SEQ, &seq);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; seq && i < seq->n_kids; i++) {
@@ -943,13 +898,13 @@ static int inv_k8s_service(struct inv_ctx *ctx, const struct inv_node *obj)
 		if (r < 0)
 			goto out;
 	}
-	r = inv_field(ctx, spec, "selector", INV_MAP, &sel);
+	r = inv_field(ctx, spec, "selector", LEARN_TREE_MAP, &sel);
 	if (r < 0)
 		goto out;
 	r = inv_labels(ctx, sel, &svc.selector, &svc.n_selector);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, spec, "ports", INV_SEQ, &seq);
+	r = inv_field(ctx, spec, "ports", LEARN_TREE_SEQ, &seq);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; seq && i < seq->n_kids; i++) {
@@ -970,9 +925,9 @@ out:
 	return r;
 }
 
-static int inv_k8s_node(struct inv_ctx *ctx, const struct inv_node *obj)
+static int inv_k8s_node(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 {
-	const struct inv_node *status, *addrs, *type;
+	const struct learn_tree_node *status, *addrs, *type;
 	struct inv_nodeobj node = {0};
 	const char *ns, *name;
 	int r;
@@ -980,10 +935,10 @@ static int inv_k8s_node(struct inv_ctx *ctx, const struct inv_node *obj)
 	r = inv_k8s_meta(ctx, obj, "node", false, false, &ns, &name);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, obj, "status", INV_MAP, &status);
+	r = inv_field(ctx, obj, "status", LEARN_TREE_MAP, &status);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, status, "addresses", INV_SEQ, &addrs);
+	r = inv_field(ctx, status, "addresses", LEARN_TREE_SEQ, &addrs);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; addrs && i < addrs->n_kids; i++) {
@@ -994,7 +949,7 @@ static int inv_k8s_node(struct inv_ctx *ctx, const struct inv_node *obj)
 		if (!type ||
 		    (strcmp(type->str, "InternalIP") != 0 && strcmp(type->str, "ExternalIP") != 0))
 			continue;
-		r = inv_ip(ctx, inv_get(addrs->kids[i], "address"), &node.ips);
+		r = inv_ip(ctx, learn_tree_get(addrs->kids[i], "address"), &node.ips);
 		if (r < 0)
 			goto out;
 	}
@@ -1008,13 +963,13 @@ out:
 	return r;
 }
 
-static int inv_k8s_object(struct inv_ctx *ctx, const struct inv_node *obj, const char *kind)
+static int inv_k8s_object(struct inv_ctx *ctx, const struct learn_tree_node *obj, const char *kind)
 {
-	const struct inv_node *n;
+	const struct learn_tree_node *n;
 	const char *ns, *name;
 	int r;
 
-	if (obj->type != INV_MAP)
+	if (obj->type != LEARN_TREE_MAP)
 		return inv_fail(ctx, obj, "list item is not a mapping");
 	r = inv_str(ctx, obj, "kind", &n);
 	if (r < 0)
@@ -1035,17 +990,17 @@ static int inv_k8s_object(struct inv_ctx *ctx, const struct inv_node *obj, const
 }
 
 /* A List ("List", or "PodList" and friends, whose items carry no kind) or a single object. */
-static int inv_k8s_document(struct inv_ctx *ctx, const struct inv_node *root)
+static int inv_k8s_document(struct inv_ctx *ctx, const struct learn_tree_node *root)
 {
-	const char *kind = inv_get(root, "kind")->str;
-	const struct inv_node *items;
+	const char *kind = learn_tree_get(root, "kind")->str;
+	const struct learn_tree_node *items;
 	size_t len = strlen(kind);
 	char *item_kind = NULL;
 	int r;
 
 	if (len < 4 || strcmp(kind + len - 4, "List") != 0)
 		return inv_k8s_object(ctx, root, NULL);
-	r = inv_field(ctx, root, "items", INV_SEQ, &items);
+	r = inv_field(ctx, root, "items", LEARN_TREE_SEQ, &items);
 	if (r < 0)
 		return r;
 	if (len > 4)
@@ -1058,9 +1013,10 @@ static int inv_k8s_document(struct inv_ctx *ctx, const struct inv_node *root)
 
 /* ---- docker inspect ----------------------------------------------------------------------- */
 
-static int inv_docker_ips(struct inv_ctx *ctx, const struct inv_node *map, struct inv_addrs *out)
+static int inv_docker_ips(struct inv_ctx *ctx, const struct learn_tree_node *map,
+			  struct inv_addrs *out)
 {
-	const struct inv_node *n;
+	const struct learn_tree_node *n;
 	int r;
 
 	r = inv_str(ctx, map, "IPAddress", &n);
@@ -1075,11 +1031,11 @@ static int inv_docker_ips(struct inv_ctx *ctx, const struct inv_node *map, struc
 	return inv_ip(ctx, n, out);
 }
 
-static int inv_docker_label(struct inv_ctx *ctx, const struct inv_node *labels, const char *key,
-			    const char *what, const struct inv_node **ret)
+static int inv_docker_label(struct inv_ctx *ctx, const struct learn_tree_node *labels,
+			    const char *key, const char *what, const struct learn_tree_node **ret)
 {
 	char show[INV_SHOW_LEN];
-	const struct inv_node *n;
+	const struct learn_tree_node *n;
 	int r;
 
 	r = inv_str(ctx, labels, key, &n);
@@ -1097,10 +1053,10 @@ static int inv_docker_label(struct inv_ctx *ctx, const struct inv_node *labels, 
  * under their own keys; a plain container is its name and has no labels. Other Config.Labels
  * are free-form (images put anything there) and are not kept.
  */
-static int inv_docker_container(struct inv_ctx *ctx, const struct inv_node *obj)
+static int inv_docker_container(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 {
-	const struct inv_node *name, *config, *labels, *project, *service, *host, *mode, *net,
-		*nets;
+	const struct learn_tree_node *name, *config, *labels, *project, *service, *host, *mode,
+		*net, *nets;
 	struct inv_container c = {0};
 	char show[INV_SHOW_LEN];
 	const char *cname;
@@ -1117,10 +1073,10 @@ static int inv_docker_container(struct inv_ctx *ctx, const struct inv_node *obj)
 		return inv_fail(ctx, name, "invalid container name \"%s\"", inv_show(cname, show));
 	snprintf(ctx->subject, sizeof(ctx->subject), "container %s", cname);
 
-	r = inv_field(ctx, obj, "Config", INV_MAP, &config);
+	r = inv_field(ctx, obj, "Config", LEARN_TREE_MAP, &config);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, config, "Labels", INV_MAP, &labels);
+	r = inv_field(ctx, config, "Labels", LEARN_TREE_MAP, &labels);
 	if (r < 0)
 		return r;
 	r = inv_docker_label(ctx, labels, "com.docker.compose.project", "project", &project);
@@ -1130,25 +1086,25 @@ static int inv_docker_container(struct inv_ctx *ctx, const struct inv_node *obj)
 	if (r < 0)
 		return r;
 
-	r = inv_field(ctx, obj, "HostConfig", INV_MAP, &host);
+	r = inv_field(ctx, obj, "HostConfig", LEARN_TREE_MAP, &host);
 	if (r < 0)
 		return r;
 	r = inv_str(ctx, host, "NetworkMode", &mode);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, obj, "NetworkSettings", INV_MAP, &net);
+	r = inv_field(ctx, obj, "NetworkSettings", LEARN_TREE_MAP, &net);
 	if (r < 0)
 		return r;
 	r = inv_docker_ips(ctx, net, &c.ips);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, net, "Networks", INV_MAP, &nets);
+	r = inv_field(ctx, net, "Networks", LEARN_TREE_MAP, &nets);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; nets && i + 1 < nets->n_kids; i += 2) {
-		if (inv_is_null(nets->kids[i + 1]))
+		if (learn_tree_is_null(nets->kids[i + 1]))
 			continue;
-		if (nets->kids[i + 1]->type != INV_MAP) {
+		if (nets->kids[i + 1]->type != LEARN_TREE_MAP) {
 			r = inv_fail(ctx, nets->kids[i + 1], "network is not a mapping on %s",
 				     ctx->subject);
 			goto out;
@@ -1179,31 +1135,31 @@ out:
 	return r;
 }
 
-static bool inv_is_docker(const struct inv_node *root)
+static bool inv_is_docker(const struct learn_tree_node *root)
 {
-	if (root->type != INV_SEQ || root->n_kids == 0)
+	if (root->type != LEARN_TREE_SEQ || root->n_kids == 0)
 		return false;
 	for (size_t i = 0; i < root->n_kids; i++) {
-		const struct inv_node *c = root->kids[i];
+		const struct learn_tree_node *c = root->kids[i];
 
-		if (c->type != INV_MAP || !inv_get(c, "Id") ||
-		    (!inv_get(c, "NetworkSettings") && !inv_get(c, "Config")))
+		if (c->type != LEARN_TREE_MAP || !learn_tree_get(c, "Id") ||
+		    (!learn_tree_get(c, "NetworkSettings") && !learn_tree_get(c, "Config")))
 			return false;
 	}
 	return true;
 }
 
-static int inv_document(struct inv_ctx *ctx, const struct inv_node *root)
+static int inv_document(struct inv_ctx *ctx, const struct learn_tree_node *root)
 {
-	const struct inv_node *kind, *api;
+	const struct learn_tree_node *kind, *api;
 	int r = 0;
 
-	if (!root || inv_is_null(root))
+	if (!root || learn_tree_is_null(root))
 		return 0; /* an empty document in a stream ("---" then nothing) */
 	ctx->n_docs++;
-	kind = inv_get(root, "kind");
-	api = inv_get(root, "apiVersion");
-	if (kind && kind->type == INV_SCALAR && api && api->type == INV_SCALAR)
+	kind = learn_tree_get(root, "kind");
+	api = learn_tree_get(root, "apiVersion");
+	if (kind && kind->type == LEARN_TREE_SCALAR && api && api->type == LEARN_TREE_SCALAR)
 		return inv_k8s_document(ctx, root);
 	if (inv_is_docker(root)) {
 		for (size_t i = 0; i < root->n_kids && r == 0; i++)
@@ -1213,164 +1169,61 @@ static int inv_document(struct inv_ctx *ctx, const struct inv_node *root)
 	return inv_fail(ctx, root, "not a kubectl or docker inspect inventory");
 }
 
-/* ---- Reading the file --------------------------------------------------------------------- */
+/* ---- Reading the file ----------------------------------------------------------------- */
 
-struct inv_reader {
-	FILE *f;
-	size_t total;
-	bool too_big;
-	int error;
-};
-
-/* libyaml's input callback, which also enforces the size limit on whatever the file is. */
-static int inv_read(void *data, unsigned char *buf, size_t size, size_t *size_read)
+/* The tree's faults in the inventory's words. */
+static int inv_tree_fault(void *data, const struct learn_tree_fault *f)
 {
-	struct inv_reader *rd = data;
-	size_t n = fread(buf, 1, size, rd->f);
+	struct inv_ctx *ctx = data;
+	struct learn_tree_node at = {.line = f->line, .col = f->col};
 
-	if (n == 0 && ferror(rd->f)) {
-		rd->error = errno ? errno : EIO;
-		return 0;
-	}
-	rd->total += n;
-	if (rd->total > INV_MAX_FILE_SIZE) {
-		rd->too_big = true;
-		return 0;
-	}
-	*size_read = n;
-	return 1;
-}
-
-static const char *inv_event_anchor(const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		return (const char *)ev->data.scalar.anchor;
-	case YAML_SEQUENCE_START_EVENT:
-		return (const char *)ev->data.sequence_start.anchor;
-	case YAML_MAPPING_START_EVENT:
-		return (const char *)ev->data.mapping_start.anchor;
-	default:
-		return NULL;
-	}
-}
-
-struct inv_builder {
-	struct inv_node *stack[INV_MAX_DEPTH];
-	size_t depth;
-	struct inv_node *root;
-};
-
-static void inv_builder_reset(struct inv_builder *b)
-{
-	/* the root owns everything on the stack */
-	inv_node_free(b->root);
-	b->root = NULL;
-	b->depth = 0;
-}
-
-static void inv_builder_attach(struct inv_builder *b, struct inv_node *n)
-{
-	struct inv_node *parent;
-
-	if (b->depth == 0) {
-		inv_node_free(b->root);
-		b->root = n;
-		return;
-	}
-	parent = b->stack[b->depth - 1];
-	parent->kids =
-		inv_grow(parent->kids, parent->n_kids, &parent->cap_kids, sizeof(*parent->kids));
-	parent->kids[parent->n_kids++] = n;
-}
-
-/* One event into the tree under construction; a finished document goes to inv_document(). */
-static int inv_event(struct inv_ctx *ctx, struct inv_builder *b, const yaml_event_t *ev)
-{
-	struct inv_node at = {.line = ev->start_mark.line + 1, .col = ev->start_mark.column + 1};
-	struct inv_node *n;
-	int r;
-
-	if (inv_event_anchor(ev))
+	switch (f->kind) {
+	case LEARN_TREE_NOMEM:
+		return util_err_set(ctx->err, ENOMEM, "%s: cannot initialise the YAML parser",
+				    ctx->path);
+	case LEARN_TREE_TOO_BIG:
+		return util_err_set(ctx->err, EFBIG, "%s: larger than %zu MiB", ctx->path,
+				    INV_MAX_FILE_SIZE >> 20);
+	case LEARN_TREE_READ:
+		return util_err_set(ctx->err, f->error, "%s: %s", ctx->path, strerror(f->error));
+	case LEARN_TREE_SYNTAX:
+		return util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s%s%s", ctx->path, f->line,
+				    f->col, f->problem ? f->problem : "invalid YAML",
+				    f->context ? " " : "", f->context ? f->context : "");
+	case LEARN_TREE_ANCHOR:
 		return inv_fail(ctx, &at, "YAML anchors are not allowed in an inventory");
-	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
+	case LEARN_TREE_ALIAS:
 		return inv_fail(ctx, &at, "YAML aliases are not allowed in an inventory");
-	case YAML_DOCUMENT_START_EVENT:
-		inv_builder_reset(b);
-		return 0;
-	case YAML_DOCUMENT_END_EVENT:
-		r = inv_document(ctx, b->root);
-		inv_builder_reset(b);
-		return r;
-	case YAML_SCALAR_EVENT:
-		if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
-			return inv_fail(ctx, &at, "NUL character in a string");
-		n = util_zalloc(sizeof(*n));
-		*n = at;
-		n->type = INV_SCALAR;
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		n->str = util_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-		inv_builder_attach(b, n);
-		return 0;
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		if (b->depth >= INV_MAX_DEPTH)
-			return inv_fail(ctx, &at, "nested deeper than %d levels", INV_MAX_DEPTH);
-		n = util_zalloc(sizeof(*n));
-		*n = at;
-		n->type = ev->type == YAML_SEQUENCE_START_EVENT ? INV_SEQ : INV_MAP;
-		inv_builder_attach(b, n);
-		b->stack[b->depth++] = n;
-		return 0;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		if (b->depth > 0)
-			b->depth--;
-		return 0;
+	case LEARN_TREE_DEPTH:
+		return inv_fail(ctx, &at, "nested deeper than %d levels", INV_MAX_DEPTH);
+	case LEARN_TREE_NUL:
+		return inv_fail(ctx, &at, "NUL character in a string");
+	case LEARN_TREE_DOCUMENTS:
+	case LEARN_TREE_VALUES:
+	case LEARN_TREE_EMPTY:
 	default:
-		return 0;
+		/* not asked for by inv_parse()'s options */
+		return inv_fail(ctx, &at, "invalid YAML");
 	}
+}
+
+static int inv_tree_document(void *data, const struct learn_tree_node *root)
+{
+	return inv_document(data, root);
 }
 
 static int inv_parse(struct inv_ctx *ctx, FILE *f)
 {
-	struct inv_reader rd = {.f = f};
-	struct inv_builder b = {0};
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	bool done = false;
-	int r = 0;
+	const struct learn_tree_opts opts = {
+		.max_depth = INV_MAX_DEPTH,
+		.max_input = INV_MAX_FILE_SIZE,
+		.fault = inv_tree_fault,
+		.document = inv_tree_document,
+		.userdata = ctx,
+	};
+	int r;
 
-	if (!yaml_parser_initialize(&parser))
-		return util_err_set(ctx->err, ENOMEM, "%s: cannot initialise the YAML parser",
-				    ctx->path);
-	yaml_parser_set_input(&parser, inv_read, &rd);
-	while (!done) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			if (rd.too_big)
-				r = util_err_set(ctx->err, EFBIG, "%s: larger than %zu MiB",
-						 ctx->path, INV_MAX_FILE_SIZE >> 20);
-			else if (rd.error)
-				r = util_err_set(ctx->err, rd.error, "%s: %s", ctx->path,
-						 strerror(rd.error));
-			else
-				r = util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s%s%s", ctx->path,
-						 parser.problem_mark.line + 1,
-						 parser.problem_mark.column + 1,
-						 parser.problem ? parser.problem : "invalid YAML",
-						 parser.context ? " " : "",
-						 parser.context ? parser.context : "");
-			break;
-		}
-		done = ev.type == YAML_STREAM_END_EVENT;
-		r = inv_event(ctx, &b, &ev);
-		yaml_event_delete(&ev);
-		if (r < 0)
-			break;
-	}
-	inv_builder_reset(&b);
-	yaml_parser_delete(&parser);
+	r = learn_tree_parse_file(f, &opts, NULL);
 	if (r == 0 && ctx->n_docs == 0)
 		r = util_err_set(ctx->err, EINVAL,
 				 "%s:1:1: empty file, not a kubectl or docker inspect inventory",

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "capture/capture.h"
 #include "util/util.h"
@@ -225,3 +226,74 @@ int learn_inventory_reload(struct learn_inventory *inv, const char *const *paths
  */
 size_t learn_graph_note_flow(struct learn_graph *g, struct learn_inventory *inv,
 			     const struct capture_flow *flow);
+
+/* ---- INTERNAL to learn/: the YAML/JSON document tree (learn-tree.c) ------------------------- */
+
+/*
+ * Not for other modules: the tree that learn-inventory.c and learn-docker.c build from libyaml's
+ * events and then walk. Anchors, aliases and NUL bytes in strings are refused; every node keeps
+ * the 1-based line and column where it starts. The tree never words an error itself: each fault
+ * goes to the caller's fault callback, which writes its own one-line message into its util_err.
+ */
+enum learn_tree_type {
+	LEARN_TREE_SCALAR,
+	LEARN_TREE_SEQ,
+	LEARN_TREE_MAP,
+};
+
+struct learn_tree_node {
+	enum learn_tree_type type;
+	bool plain; /* an unquoted scalar: may be null, a boolean or a number */
+	size_t line, col;
+	char *str;		       /* scalars: text without NUL bytes */
+	struct learn_tree_node **kids; /* sequence items; mapping keys and values alternating */
+	size_t n_kids, cap_kids;
+};
+
+enum learn_tree_fault_kind {
+	LEARN_TREE_NOMEM,     /* libyaml's parser could not be initialised */
+	LEARN_TREE_TOO_BIG,   /* a FILE longer than max_input */
+	LEARN_TREE_READ,      /* a FILE read failed: error */
+	LEARN_TREE_SYNTAX,    /* libyaml refused the text: problem and context, each maybe NULL */
+	LEARN_TREE_ANCHOR,    /* an anchor (&name) */
+	LEARN_TREE_ALIAS,     /* an alias (*name) */
+	LEARN_TREE_DOCUMENTS, /* a second document where opts->one_document */
+	LEARN_TREE_VALUES,    /* more than max_values nodes */
+	LEARN_TREE_DEPTH,     /* collections nested deeper than max_depth */
+	LEARN_TREE_NUL,	      /* a NUL byte in a scalar */
+	LEARN_TREE_EMPTY,     /* no document at all, when the root is returned */
+};
+
+struct learn_tree_fault {
+	enum learn_tree_fault_kind kind;
+	size_t line, col; /* 1-based; where libyaml stopped or where the refused node starts */
+	const char *problem, *context;
+	int error;
+};
+
+struct learn_tree_opts {
+	size_t max_depth;  /* nesting of sequences and mappings */
+	size_t max_values; /* nodes in the whole input; 0: no limit */
+	size_t max_input;  /* bytes read from a FILE; 0: no limit */
+	bool one_document; /* a second document is a fault (JSON is one value) */
+	/* Words the fault into the caller's error and returns its -errno. */
+	int (*fault)(void *userdata, const struct learn_tree_fault *f);
+	/*
+	 * Given each document's root (NULL when empty) as soon as it ends; the tree is freed after.
+	 * A negative return stops the parse and is returned. When NULL, the last document's root is
+	 * given to the caller instead, and no document at all is LEARN_TREE_EMPTY.
+	 */
+	int (*document)(void *userdata, const struct learn_tree_node *root);
+	void *userdata;
+};
+
+/* ret_root is written only when opts->document is NULL, and then must not be NULL. */
+int learn_tree_parse_file(FILE *f, const struct learn_tree_opts *opts,
+			  struct learn_tree_node **ret_root);
+int learn_tree_parse_buffer(const char *buf, size_t len, const struct learn_tree_opts *opts,
+			    struct learn_tree_node **ret_root);
+struct learn_tree_node *learn_tree_free(struct learn_tree_node *n); /* NULL-safe, returns NULL */
+/* A YAML null: a plain "", "~", "null", "Null" or "NULL" scalar. */
+bool learn_tree_is_null(const struct learn_tree_node *n);
+/* The first value under key in a mapping, or NULL (also when map is NULL or not a mapping). */
+const struct learn_tree_node *learn_tree_get(const struct learn_tree_node *map, const char *key);
