@@ -17,6 +17,7 @@ static const struct {
 	[EMIT_FORMAT_DOT] = {"dot", emit_dot},
 	[EMIT_FORMAT_JSON] = {"json", emit_json},
 	[EMIT_FORMAT_TABLE] = {"table", emit_table},
+	[EMIT_FORMAT_NFTABLES] = {"nftables", emit_nftables},
 };
 
 int emit_format_from_name(const char *name, enum emit_format *ret)

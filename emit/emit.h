@@ -13,12 +13,30 @@ enum emit_format {
 	EMIT_FORMAT_DOT,
 	EMIT_FORMAT_JSON,
 	EMIT_FORMAT_TABLE,
+	EMIT_FORMAT_NFTABLES,
 };
+
+enum emit_nft_mode {
+	EMIT_NFT_ENFORCE = 0, /* log (rate-limited, fixed prefix) and drop what was not learned */
+	EMIT_NFT_AUDIT,	      /* log the same, and accept it */
+};
+
+/* The log prefix of every packet the ruleset would refuse, for grepping the kernel log. */
+#define EMIT_NFT_LOG_PREFIX "flowlock-deny: "
 
 int emit_format_from_name(const char *name, enum emit_format *ret);
 
 struct emit_options {
-	bool allow_dns;	   /* k8s: egress to kube-dns (UDP and TCP 53) for every workload */
+	bool allow_dns; /* k8s: egress to kube-dns (UDP and TCP 53) for every workload */
+	enum emit_nft_mode nft_mode;
+	/*
+	 * nftables: the graph holds workloads, the ruleset needs addresses. Fills up to max current
+	 * addresses of w and returns how many it has (0: unknown now, its rules are left out with
+	 * a warning). Set by whoever knows the host: an inventory file or the Docker Engine.
+	 */
+	size_t (*addresses)(void *userdata, const struct learn_workload *w,
+			    struct capture_addr *ret, size_t max);
+	void *addresses_userdata;
 	util_warn_fn warn; /* what cannot be expressed is said here, once, and skipped */
 	void *warn_userdata;
 };
@@ -41,3 +59,5 @@ int emit_json(FILE *out, const struct learn_graph *g, const struct emit_options 
 	      struct util_err *err);
 int emit_table(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
 	       struct util_err *err);
+int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+		  struct util_err *err);

@@ -2021,3 +2021,61 @@ size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct 
 	return learn_inventory_resolve_server_at(inv, addr, proto, port,
 						 inv->live_ips ? inv_now() : 0, ret, max);
 }
+
+/* ---- Current addresses -------------------------------------------------------------------- */
+
+/* The claim on a live address that is valid at now, or NULL when nobody live holds it then. */
+static const struct inv_live_claim *inv_live_now(const struct inv_live_ip *e, uint64_t now)
+{
+	for (size_t i = e->n; i-- > 0;)
+		if (e->claims[i].since <= now && now < e->claims[i].until)
+			return &e->claims[i];
+	return NULL;
+}
+
+static int inv_addr_qsort_cmp(const void *a, const void *b)
+{
+	return capture_addr_compare(a, b);
+}
+
+size_t learn_inventory_addresses(struct learn_inventory *inv, const char *workload_id,
+				 struct capture_addr *ret, size_t max)
+{
+	const struct inv_live_claim *c;
+	struct inv_live_ip *l, *ltmp;
+	struct capture_addr *v = NULL;
+	size_t n = 0, cap = 0, keep = 0;
+	struct inv_ip *e, *etmp;
+	uint64_t now;
+
+	if (!inv || !workload_id)
+		return 0;
+	now = inv_now();
+	HASH_ITER (hh, inv->live_ips, l, ltmp) {
+		c = inv_live_now(l, now);
+		if (!c || strcmp(learn_workload_id(c->w), workload_id) != 0)
+			continue;
+		v = inv_grow(v, n, &cap, sizeof(*v));
+		v[n++] = l->addr;
+	}
+	HASH_ITER (hh, inv->ips, e, etmp) {
+		if (strcmp(learn_workload_id(e->w), workload_id) != 0)
+			continue;
+		/* a live container holding the address now wins, as it does when flows resolve */
+		HASH_FIND(hh, inv->live_ips, &e->addr, sizeof(e->addr), l);
+		c = l ? inv_live_now(l, now) : NULL;
+		if (c && strcmp(learn_workload_id(c->w), workload_id) != 0)
+			continue;
+		v = inv_grow(v, n, &cap, sizeof(*v));
+		v[n++] = e->addr;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), inv_addr_qsort_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (keep == 0 || capture_addr_compare(&v[keep - 1], &v[i]) != 0)
+			v[keep++] = v[i];
+	if (max > 0 && keep > 0)
+		memcpy(ret, v, (keep < max ? keep : max) * sizeof(*ret));
+	free(v);
+	return keep;
+}

@@ -159,6 +159,13 @@ size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct 
 				      uint8_t proto, uint16_t port, struct learn_endpoint *ret,
 				      size_t max);
 
+/*
+ * The addresses a workload holds now (file claims and live containers valid now), sorted, for
+ * renderers that need addresses (nftables). Fills up to max and returns how many there are.
+ */
+size_t learn_inventory_addresses(struct learn_inventory *inv, const char *workload_id,
+				 struct capture_addr *ret, size_t max);
+
 /* ---- Attribution -------------------------------------------------------------------------- */
 
 /*

@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* emit-nft.c - an nftables ruleset (one table, replaced atomically) locking down a Docker host. */
+#include "emit/emit.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <uthash.h>
+
+#define NFT_TABLE	"flowlock"
+#define NFT_COMMENT_MAX 128 /* what nft keeps of a comment */
+#define NFT_ADDRS_FIRST 16  /* addresses asked for first; more when the callback has more */
+
+/*
+ * One set element. Sets differ in which fields they use: managed (a), c2c (a proto b port),
+ * out/in (a/alen proto b/blen port), icmp (a/alen b/blen). Unused fields stay zero, so one
+ * comparison orders and deduplicates every kind.
+ */
+struct nft_elem {
+	struct capture_addr a, b;
+	uint8_t alen, blen;
+	uint8_t proto;
+	uint16_t port;
+	char *comment; /* already quoted */
+};
+
+enum nft_set_kind {
+	NFT_SET_MANAGED = 0,
+	NFT_SET_C2C,
+	NFT_SET_OUT,
+	NFT_SET_IN,
+	NFT_SET_ICMP,
+	NFT_SET_KINDS,
+};
+
+static const char *const nft_set_names[NFT_SET_KINDS] = {
+	[NFT_SET_MANAGED] = "managed", [NFT_SET_C2C] = "c2c",	[NFT_SET_OUT] = "out",
+	[NFT_SET_IN] = "in",	       [NFT_SET_ICMP] = "icmp",
+};
+
+struct nft_set {
+	struct nft_elem *v;
+	size_t n, cap;
+};
+
+/* The current addresses of one managed (docker) workload, normalised, sorted and unique. */
+struct nft_wl {
+	const char *id; /* borrowed from the graph */
+	struct capture_addr *addrs;
+	size_t n_addrs;
+	UT_hash_handle hh;
+};
+
+/* Warnings are said once, however many edges lead to the same one. */
+struct nft_said {
+	char *msg;
+	UT_hash_handle hh;
+};
+
+struct nft_ctx {
+	const struct emit_options *opts;
+	struct util_err *err;
+	struct nft_said *said;
+	struct nft_wl *managed;
+	struct nft_set sets[NFT_SET_KINDS][2]; /* [kind][0: IPv4, 1: IPv6] */
+};
+
+static void nft_warn(struct nft_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void nft_warn(struct nft_ctx *c, const char *fmt, ...)
+{
+	struct nft_said *s;
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort(); /* out of memory, as util_asprintf would */
+	va_end(ap);
+	/* names in it reach someone's terminal */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	HASH_FIND_STR(c->said, msg, s);
+	if (s) {
+		free(msg);
+		return;
+	}
+	s = util_zalloc(sizeof(*s));
+	s->msg = msg;
+	HASH_ADD_KEYPTR(hh, c->said, s->msg, strlen(s->msg), s);
+	if (c->opts->warn)
+		c->opts->warn(c->opts->warn_userdata, msg);
+}
+
+/*
+ * THE quoting function: every string that reaches the ruleset from a workload passes here. The
+ * result is safe inside "..." of an nft comment: a small alphabet, everything else '_', capped.
+ * Names were validated on the way in; this is the last line before text someone applies as root.
+ */
+static char *nft_quote(const char *s)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				 " ._:/>-";
+	size_t n = strlen(s);
+	char *q;
+
+	if (n > NFT_COMMENT_MAX)
+		n = NFT_COMMENT_MAX;
+	q = util_strndup(s, n);
+	for (char *p = q; *p; p++)
+		if (!strchr(ok, *p))
+			*p = '_';
+	return q;
+}
+
+static int nft_family_index(const struct capture_addr *a)
+{
+	return a->family == AF_INET ? 0 : 1;
+}
+
+static unsigned nft_host_len(const struct capture_addr *a)
+{
+	return a->family == AF_INET ? 32 : 128;
+}
+
+/* IPv4 in the first 4 bytes and zeroes after, whatever the callback left there. */
+static void nft_addr_normalise(struct capture_addr *a)
+{
+	if (a->family == AF_INET)
+		memset(a->bytes + 4, 0, sizeof(a->bytes) - 4);
+}
+
+static void nft_mask(struct capture_addr *a, unsigned len)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = len > i * 8 ? len - i * 8 : 0;
+
+		if (bits < 8)
+			a->bytes[i] &= (uint8_t)(0xff00u >> bits);
+	}
+}
+
+/* "ADDR/LEN" or a bare address (a host), masked to its prefix. */
+static int nft_cidr_parse(const char *s, struct capture_addr *ret, uint8_t *ret_len)
+{
+	const char *slash = strchr(s, '/');
+	struct capture_addr a;
+	uint64_t len;
+	char *addr;
+	int r;
+
+	addr = slash ? util_strndup(s, (size_t)(slash - s)) : util_strdup(s);
+	r = capture_addr_parse(addr, &a);
+	free(addr);
+	if (r < 0)
+		return -EINVAL;
+	len = nft_host_len(&a);
+	if (slash && util_parse_u64(slash + 1, nft_host_len(&a), &len) < 0)
+		return -EINVAL;
+	nft_mask(&a, (unsigned)len);
+	*ret = a;
+	*ret_len = (uint8_t)len;
+	return 0;
+}
+
+static int nft_elem_cmp(const void *x, const void *y)
+{
+	const struct nft_elem *a = x, *b = y;
+	int c = capture_addr_compare(&a->a, &b->a);
+
+	if (c)
+		return c;
+	if (a->alen != b->alen)
+		return a->alen < b->alen ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	c = capture_addr_compare(&a->b, &b->b);
+	if (c)
+		return c;
+	if (a->blen != b->blen)
+		return a->blen < b->blen ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return strcmp(a->comment, b->comment);
+}
+
+static bool nft_elem_same_key(const struct nft_elem *a, const struct nft_elem *b)
+{
+	return capture_addr_compare(&a->a, &b->a) == 0 && a->alen == b->alen &&
+	       a->proto == b->proto && capture_addr_compare(&a->b, &b->b) == 0 &&
+	       a->blen == b->blen && a->port == b->port;
+}
+
+/* Whether prefix a/alen holds all of b/blen (same family). */
+static bool nft_prefix_covers(const struct capture_addr *a, unsigned alen,
+			      const struct capture_addr *b, unsigned blen)
+{
+	struct capture_addr m = *b;
+
+	if (alen > blen)
+		return false;
+	nft_mask(&m, alen);
+	return capture_addr_compare(a, &m) == 0;
+}
+
+static void nft_set_add(struct nft_ctx *c, enum nft_set_kind kind, const struct nft_elem *e)
+{
+	struct nft_set *s = &c->sets[kind][nft_family_index(&e->a)];
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->v = util_reallocarray(s->v, s->cap, sizeof(*s->v));
+	}
+	s->v[s->n++] = *e;
+}
+
+/*
+ * Sorts and drops repeats (the first comment in order stays). In an interval set the kernel
+ * refuses overlapping elements; prefixes either nest or are disjoint, so an element that a wider
+ * one covers on every field is dropped: it allows nothing the wider one does not.
+ */
+static void nft_set_finish(struct nft_set *s, bool interval)
+{
+	bool *drop = util_zalloc((s->n ? s->n : 1) * sizeof(*drop));
+	size_t keep = 0;
+
+	if (s->n > 0)
+		qsort(s->v, s->n, sizeof(*s->v), nft_elem_cmp);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct nft_elem *e = &s->v[i];
+
+		drop[i] = i > 0 && nft_elem_same_key(&s->v[i - 1], e);
+		for (size_t j = 0; interval && !drop[i] && j < s->n; j++) {
+			const struct nft_elem *w = &s->v[j];
+
+			drop[i] = !nft_elem_same_key(w, e) && w->proto == e->proto &&
+				  w->port == e->port &&
+				  nft_prefix_covers(&w->a, w->alen, &e->a, e->alen) &&
+				  nft_prefix_covers(&w->b, w->blen, &e->b, e->blen);
+		}
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		if (drop[i])
+			free(s->v[i].comment);
+		else
+			s->v[keep++] = s->v[i];
+	}
+	s->n = keep;
+	free(drop);
+}
+
+/* ---- the model ---------------------------------------------------------------------------- */
+
+static int nft_addr_cmp(const void *a, const void *b)
+{
+	return capture_addr_compare(a, b);
+}
+
+static int nft_collect_managed(struct nft_ctx *c, const struct learn_graph *g)
+{
+	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
+		const struct learn_workload *w = learn_graph_workload(g, i);
+		struct capture_addr *addrs;
+		size_t n = 0, got = 0, keep = 0;
+		struct nft_wl *m;
+		char *comment;
+
+		if (learn_workload_kind(w) != LEARN_KIND_DOCKER)
+			continue;
+		addrs = util_reallocarray(NULL, NFT_ADDRS_FIRST, sizeof(*addrs));
+		if (c->opts->addresses) {
+			n = c->opts->addresses(c->opts->addresses_userdata, w, addrs,
+					       NFT_ADDRS_FIRST);
+			got = n;
+			if (n > NFT_ADDRS_FIRST) {
+				addrs = util_reallocarray(addrs, n, sizeof(*addrs));
+				got = c->opts->addresses(c->opts->addresses_userdata, w, addrs, n);
+				if (got > n)
+					got = n; /* it grew in between: keep what fits */
+			}
+		}
+		for (size_t j = 0; j < got; j++) {
+			if (addrs[j].family != AF_INET && addrs[j].family != AF_INET6) {
+				unsigned family = addrs[j].family;
+				char *shown = nft_quote(learn_workload_id(w));
+				int r = util_err_set(c->err, EINVAL,
+						     "%s: address of unknown family %u", shown,
+						     family);
+
+				free(shown);
+				free(addrs);
+				return r;
+			}
+			nft_addr_normalise(&addrs[j]);
+		}
+		if (got > 0)
+			qsort(addrs, got, sizeof(*addrs), nft_addr_cmp);
+		for (size_t j = 0; j < got; j++)
+			if (keep == 0 || capture_addr_compare(&addrs[keep - 1], &addrs[j]) != 0)
+				addrs[keep++] = addrs[j];
+		if (keep == 0) {
+			nft_warn(c, "%s: no current address, its rules are left out",
+				 learn_workload_id(w));
+			free(addrs);
+			continue;
+		}
+		m = util_zalloc(sizeof(*m));
+		m->id = learn_workload_id(w);
+		m->addrs = addrs;
+		m->n_addrs = keep;
+		HASH_ADD_KEYPTR(hh, c->managed, m->id, strlen(m->id), m);
+		comment = nft_quote(m->id);
+		for (size_t j = 0; j < keep; j++) {
+			struct nft_elem e = {.a = addrs[j],
+					     .alen = (uint8_t)nft_host_len(&addrs[j]),
+					     .comment = util_strdup(comment)};
+
+			nft_set_add(c, NFT_SET_MANAGED, &e);
+		}
+		free(comment);
+	}
+	return 0;
+}
+
+/* The prefixes of a node or external peer: its addresses, or for an external its name. */
+static int nft_peer_prefixes(struct nft_ctx *c, const struct learn_workload *w,
+			     struct capture_addr **ret, uint8_t **ret_lens, size_t *ret_n)
+{
+	size_t n = learn_workload_address_count(w);
+	bool by_name = n == 0 && learn_workload_kind(w) == LEARN_KIND_EXTERNAL;
+	struct capture_addr *v;
+	uint8_t *lens;
+
+	if (by_name)
+		n = 1;
+	v = util_reallocarray(NULL, n ? n : 1, sizeof(*v));
+	lens = util_reallocarray(NULL, n ? n : 1, sizeof(*lens));
+	for (size_t i = 0; i < n; i++) {
+		const char *s = by_name ? learn_workload_name(w) : learn_workload_address(w, i);
+		char *shown;
+		int r;
+
+		if (nft_cidr_parse(s, &v[i], &lens[i]) < 0) {
+			char *id = nft_quote(learn_workload_id(w));
+
+			shown = nft_quote(s);
+			r = util_err_set(c->err, EINVAL, "%s: CIDR \"%s\" is not valid", id, shown);
+			free(shown);
+			free(id);
+			free(v);
+			free(lens);
+			return r;
+		}
+	}
+	*ret = v;
+	*ret_lens = lens;
+	*ret_n = n;
+	return 0;
+}
+
+static const char *nft_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_SCTP:
+		return "sctp";
+	default:
+		return NULL;
+	}
+}
+
+/* An edge between two managed containers: every address pair of one family. */
+static void nft_edge_c2c(struct nft_ctx *c, const struct nft_wl *cl, const struct nft_wl *sv,
+			 uint8_t proto, uint16_t port, const char *comment)
+{
+	bool icmp = proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+
+	for (size_t i = 0; i < cl->n_addrs; i++) {
+		for (size_t j = 0; j < sv->n_addrs; j++) {
+			const struct capture_addr *a = &cl->addrs[i], *b = &sv->addrs[j];
+			struct nft_elem e = {.a = *a,
+					     .b = *b,
+					     .alen = (uint8_t)nft_host_len(a),
+					     .blen = (uint8_t)nft_host_len(b)};
+
+			if (a->family != b->family)
+				continue;
+			if (icmp) {
+				/* ICMP is IPv4's, ICMPv6 is IPv6's */
+				if ((proto == IPPROTO_ICMP) != (a->family == AF_INET))
+					continue;
+			} else {
+				e.proto = proto;
+				e.port = port;
+			}
+			e.comment = util_strdup(comment);
+			nft_set_add(c, icmp ? NFT_SET_ICMP : NFT_SET_C2C, &e);
+		}
+	}
+}
+
+/* An edge between a managed container and a peer outside Docker: host . prefix, or reversed. */
+static void nft_edge_peer(struct nft_ctx *c, const struct nft_wl *m, const struct capture_addr *pfx,
+			  const uint8_t *lens, size_t n_pfx, bool outbound, uint8_t proto,
+			  uint16_t port, const char *comment)
+{
+	bool icmp = proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+
+	for (size_t i = 0; i < m->n_addrs; i++) {
+		for (size_t j = 0; j < n_pfx; j++) {
+			const struct capture_addr *h = &m->addrs[i];
+			uint8_t hlen = (uint8_t)nft_host_len(h);
+			struct nft_elem e = {0};
+
+			if (h->family != pfx[j].family)
+				continue;
+			if (icmp && (proto == IPPROTO_ICMP) != (h->family == AF_INET))
+				continue;
+			e.a = outbound ? *h : pfx[j];
+			e.alen = outbound ? hlen : lens[j];
+			e.b = outbound ? pfx[j] : *h;
+			e.blen = outbound ? lens[j] : hlen;
+			if (!icmp) {
+				e.proto = proto;
+				e.port = port;
+			}
+			e.comment = util_strdup(comment);
+			nft_set_add(c,
+				    icmp       ? NFT_SET_ICMP
+				    : outbound ? NFT_SET_OUT
+					       : NFT_SET_IN,
+				    &e);
+		}
+	}
+}
+
+static bool nft_is_peer(enum learn_kind k)
+{
+	return k == LEARN_KIND_EXTERNAL || k == LEARN_KIND_NODE;
+}
+
+static int nft_collect_edge(struct nft_ctx *c, const struct learn_edge *edge)
+{
+	const struct learn_workload *cl = learn_edge_client(edge), *sv = learn_edge_server(edge);
+	enum learn_kind ck = learn_workload_kind(cl), sk = learn_workload_kind(sv);
+	uint8_t proto = learn_edge_proto(edge);
+	uint16_t port = learn_edge_port(edge);
+	const struct nft_wl *mc = NULL, *ms = NULL;
+	const struct learn_workload *peer;
+	struct capture_addr *pfx = NULL;
+	uint8_t *lens = NULL;
+	size_t n_pfx = 0;
+	char *what, *comment;
+	int r = 0;
+
+	/* edges that touch no container are none of this host's business */
+	if (ck != LEARN_KIND_DOCKER && sk != LEARN_KIND_DOCKER)
+		return 0;
+	what = util_asprintf("%s -> %s", learn_workload_id(cl), learn_workload_id(sv));
+	if (ck == LEARN_KIND_K8S || sk == LEARN_KIND_K8S) {
+		nft_warn(c, "%s: a Kubernetes peer cannot be expressed in nftables, left out",
+			 what);
+		goto out;
+	}
+	if (proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6 && !nft_proto_name(proto)) {
+		nft_warn(c, "%s: protocol %u cannot be expressed in nftables, left out", what,
+			 proto);
+		goto out;
+	}
+	if (ck == LEARN_KIND_DOCKER)
+		HASH_FIND_STR(c->managed, learn_workload_id(cl), mc);
+	if (sk == LEARN_KIND_DOCKER)
+		HASH_FIND_STR(c->managed, learn_workload_id(sv), ms);
+	/* a container without addresses was warned about already */
+	if ((ck == LEARN_KIND_DOCKER && !mc) || (sk == LEARN_KIND_DOCKER && !ms))
+		goto out;
+	comment = nft_quote(what);
+	if (mc && ms) {
+		nft_edge_c2c(c, mc, ms, proto, port, comment);
+	} else if (nft_is_peer(ck) || nft_is_peer(sk)) {
+		peer = mc ? sv : cl;
+		r = nft_peer_prefixes(c, peer, &pfx, &lens, &n_pfx);
+		if (r == 0) {
+			if (n_pfx == 0)
+				nft_warn(c, "%s: %s has no address, left out", what,
+					 learn_workload_id(peer));
+			nft_edge_peer(c, mc ? mc : ms, pfx, lens, n_pfx, mc != NULL, proto, port,
+				      comment);
+		}
+	}
+	free(comment);
+	free(pfx);
+	free(lens);
+out:
+	free(what);
+	return r;
+}
+
+/* ---- rendering ---------------------------------------------------------------------------- */
+
+static const char *nft_addr(const struct capture_addr *a, unsigned len, char *buf)
+{
+	char tmp[CAPTURE_ADDR_LEN];
+
+	capture_addr_format(a, tmp);
+	if (len == nft_host_len(a))
+		snprintf(buf, CAPTURE_ADDR_LEN + 8, "%s", tmp);
+	else
+		snprintf(buf, CAPTURE_ADDR_LEN + 8, "%s/%u", tmp, len);
+	return buf;
+}
+
+static void nft_render_set(FILE *out, enum nft_set_kind kind, int fam, const struct nft_set *s)
+{
+	const char *addr = fam == 0 ? "ipv4_addr" : "ipv6_addr";
+	char a[CAPTURE_ADDR_LEN + 8], b[CAPTURE_ADDR_LEN + 8];
+
+	fprintf(out, "\tset %s%c {\n", nft_set_names[kind], fam == 0 ? '4' : '6');
+	switch (kind) {
+	case NFT_SET_MANAGED:
+		fprintf(out, "\t\ttype %s\n", addr);
+		break;
+	case NFT_SET_ICMP:
+		fprintf(out, "\t\ttype %s . %s\n\t\tflags interval\n", addr, addr);
+		break;
+	case NFT_SET_C2C:
+		fprintf(out, "\t\ttype %s . inet_proto . %s . inet_service\n", addr, addr);
+		break;
+	default:
+		fprintf(out, "\t\ttype %s . inet_proto . %s . inet_service\n\t\tflags interval\n",
+			addr, addr);
+		break;
+	}
+	if (s->n > 0) {
+		fputs("\t\telements = {\n", out);
+		for (size_t i = 0; i < s->n; i++) {
+			const struct nft_elem *e = &s->v[i];
+
+			fprintf(out, "\t\t\t%s", nft_addr(&e->a, e->alen, a));
+			if (kind == NFT_SET_ICMP)
+				fprintf(out, " . %s", nft_addr(&e->b, e->blen, b));
+			else if (kind != NFT_SET_MANAGED)
+				fprintf(out, " . %s . %s . %u", nft_proto_name(e->proto),
+					nft_addr(&e->b, e->blen, b), e->port);
+			fprintf(out, " comment \"%s\"%s\n", e->comment, i + 1 < s->n ? "," : "");
+		}
+		fputs("\t\t}\n", out);
+	}
+	fputs("\t}\n\n", out);
+}
+
+static void nft_render(FILE *out, struct nft_ctx *c)
+{
+	bool enforce = c->opts->nft_mode != EMIT_NFT_AUDIT;
+	static const struct {
+		const char *nfproto, *ip, *sfx, *icmp;
+	} fam[2] = {{"ipv4", "ip", "4", "icmp"}, {"ipv6", "ip6", "6", "icmpv6"}};
+
+	fprintf(out,
+		"#!/usr/sbin/nft -f\n"
+		"# Generated by flowlock: what the learned graph allows between this host's "
+		"Docker\n"
+		"# containers and their peers. Mode: %s.\n"
+		"#\n"
+		"# Check, then apply:  nft -c -f FILE  &&  nft -f FILE\n"
+		"# It replaces the table inet " NFT_TABLE
+		" (and nothing else: Docker's tables are\n"
+		"# not touched) in one transaction, so applying it twice is applying it once and\n"
+		"# there is never a moment without rules. Remove: nft delete table inet " NFT_TABLE
+		"\n"
+		"#\n"
+		"# Only the forward hook is filtered: container <-> container, container <-> "
+		"other\n"
+		"# hosts, and published ports after Docker's DNAT (matched on the container's "
+		"address\n"
+		"# and port). Traffic between containers on one bridge reaches it only with\n"
+		"# br_netfilter loaded and net.bridge.bridge-nf-call-iptables=1 (ip6tables=1 for "
+		"IPv6).\n"
+		"# Traffic that touches no managed container is left alone. Anything else to or "
+		"from\n"
+		"# a managed container is logged (at most 10/s, prefix \"" EMIT_NFT_LOG_PREFIX
+		"\")\n"
+		"# and %s.\n",
+		enforce ? "enforce" : "audit",
+		enforce ? "dropped" : "accepted (audit: nothing is refused)");
+	fputs("table inet " NFT_TABLE "\n"
+	      "delete table inet " NFT_TABLE "\n"
+	      "\n"
+	      "table inet " NFT_TABLE " {\n",
+	      out);
+	for (int k = 0; k < NFT_SET_KINDS; k++)
+		for (int f = 0; f < 2; f++)
+			nft_render_set(out, (enum nft_set_kind)k, f, &c->sets[k][f]);
+	fputs("\tchain forward {\n"
+	      "\t\ttype filter hook forward priority filter - 10; policy accept;\n"
+	      "\t\tct state established,related accept\n",
+	      out);
+	for (int f = 0; f < 2; f++)
+		fprintf(out,
+			"\t\tmeta nfproto %s %s saddr != @managed%s %s daddr != @managed%s "
+			"accept\n",
+			fam[f].nfproto, fam[f].ip, fam[f].sfx, fam[f].ip, fam[f].sfx);
+	/* audit must refuse nothing: what enforce drops unlogged, audit accepts unlogged */
+	fprintf(out, "\t\tct state invalid %s\n", enforce ? "drop" : "accept");
+	for (int f = 0; f < 2; f++) {
+		static const char *const port_sets[] = {"c2c", "out", "in"};
+
+		for (size_t k = 0; k < UTIL_ARRAY_SIZE(port_sets); k++)
+			fprintf(out,
+				"\t\tmeta nfproto %s %s saddr . meta l4proto . %s daddr . th dport "
+				"@%s%s accept\n",
+				fam[f].nfproto, fam[f].ip, fam[f].ip, port_sets[k], fam[f].sfx);
+		fprintf(out,
+			"\t\tmeta nfproto %s meta l4proto %s %s type echo-request %s saddr . %s "
+			"daddr @icmp%s accept\n",
+			fam[f].nfproto, fam[f].icmp, fam[f].icmp, fam[f].ip, fam[f].ip, fam[f].sfx);
+	}
+	fprintf(out,
+		"\t\tlimit rate 10/second log prefix \"" EMIT_NFT_LOG_PREFIX "\" level info\n"
+		"\t\t%s\n"
+		"\t}\n"
+		"}\n",
+		enforce ? "drop" : "accept");
+}
+
+int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+		  struct util_err *err)
+{
+	struct nft_ctx c = {.opts = opts, .err = err};
+	struct nft_said *s, *stmp;
+	struct nft_wl *m, *mtmp;
+	int r;
+
+	r = nft_collect_managed(&c, g);
+	for (size_t i = 0; r == 0 && i < learn_graph_edge_count(g); i++)
+		r = nft_collect_edge(&c, learn_graph_edge(g, i));
+	if (r < 0)
+		goto out;
+	for (int k = 0; k < NFT_SET_KINDS; k++)
+		for (int f = 0; f < 2; f++)
+			nft_set_finish(&c.sets[k][f],
+				       k == NFT_SET_OUT || k == NFT_SET_IN || k == NFT_SET_ICMP);
+	nft_render(out, &c);
+out:
+	for (int k = 0; k < NFT_SET_KINDS; k++) {
+		for (int f = 0; f < 2; f++) {
+			for (size_t i = 0; i < c.sets[k][f].n; i++)
+				free(c.sets[k][f].v[i].comment);
+			free(c.sets[k][f].v);
+		}
+	}
+	HASH_ITER (hh, c.managed, m, mtmp) {
+		HASH_DEL(c.managed, m);
+		free(m->addrs);
+		free(m);
+	}
+	HASH_ITER (hh, c.said, s, stmp) {
+		HASH_DEL(c.said, s);
+		free(s->msg);
+		free(s);
+	}
+	return r;
+}
