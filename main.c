@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -697,12 +698,20 @@ out:
 
 static const char emit_help[] =
 	"Usage: flowlock emit --format k8s|dot|json [--allow-dns] [-o FILE] STATE\n"
+	"       flowlock emit --format nftables [--mode enforce|audit]\n"
+	"                     (--inventory FILE... | --docker[=SOCKET]) [-o FILE] STATE\n"
 	"\n"
 	"Renders the learned graph in STATE.\n"
 	"\n"
 	"  -f, --format FORMAT  k8s: one least-privilege NetworkPolicy per workload\n"
 	"                       dot: a Graphviz picture; json: the graph for other tools\n"
+	"                       nftables: a ruleset for a standalone Docker host\n"
 	"      --allow-dns      k8s: let every workload reach kube-dns on port 53\n"
+	"      --mode MODE      nftables: enforce (log and drop what was not learned,\n"
+	"                       the default) or audit (log it and let it through)\n"
+	"  -I, --inventory FILE nftables: docker inspect output giving each container's\n"
+	"                       current addresses (repeatable)\n"
+	"      --docker[=SOCKET] nftables: ask the Docker Engine for them instead\n"
 	"  -o, --output FILE    write to FILE (replaced atomically) instead of stdout\n"
 	"  -q, --quiet          no warnings about what a format cannot express\n"
 	"  -h, --help           this text\n";
@@ -793,32 +802,53 @@ out:
 	return ret;
 }
 
+/* nftables needs addresses: what the inventory (files or the engine) says each workload holds now
+ */
+static size_t emit_addresses(void *userdata, const struct learn_workload *w,
+			     struct capture_addr *ret, size_t max)
+{
+	return learn_inventory_addresses(userdata, learn_workload_id(w), ret, max);
+}
+
 static int cmd_emit(int argc, char **argv)
 {
 	enum {
-		OPT_ALLOW_DNS = 0x100
+		OPT_ALLOW_DNS = 0x100,
+		OPT_MODE,
+		OPT_DOCKER,
 	};
 	static const struct option options[] = {
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"allow-dns", no_argument, NULL, OPT_ALLOW_DNS},
+		{"mode", required_argument, NULL, OPT_MODE},
+		{"inventory", required_argument, NULL, 'I'},
+		{"docker", optional_argument, NULL, OPT_DOCKER},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	struct emit_options opts = {.warn = warn_stderr};
 	enum emit_format format = EMIT_FORMAT_K8S;
-	const char *out_path = NULL;
-	bool have_format = false, quiet = false;
-	int c;
+	const char *out_path = NULL, *docker_socket = NULL, **inventories;
+	struct learn_inventory *inv = NULL;
+	struct learn_docker *docker = NULL;
+	struct util_err err = {""};
+	bool have_format = false, quiet = false, have_mode = false;
+	size_t n_inventories = 0;
+	int c, ret = EXIT_BAD;
 
+	inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*inventories));
 	opts.warn_userdata = &quiet;
-	while ((c = getopt_long(argc, argv, "f:o:qh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:I:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (emit_format_from_name(optarg, &format) < 0 ||
-			    format == EMIT_FORMAT_TABLE)
-				return usage_error("emit", "--format is one of k8s, dot, json");
+			    format == EMIT_FORMAT_TABLE) {
+				ret = usage_error("emit",
+						  "--format is one of k8s, dot, json, nftables");
+				goto out;
+			}
 			have_format = true;
 			break;
 		case 'o':
@@ -827,21 +857,230 @@ static int cmd_emit(int argc, char **argv)
 		case OPT_ALLOW_DNS:
 			opts.allow_dns = true;
 			break;
+		case OPT_MODE:
+			if (strcmp(optarg, "enforce") == 0) {
+				opts.nft_mode = EMIT_NFT_ENFORCE;
+			} else if (strcmp(optarg, "audit") == 0) {
+				opts.nft_mode = EMIT_NFT_AUDIT;
+			} else {
+				ret = usage_error("emit", "--mode is enforce or audit");
+				goto out;
+			}
+			have_mode = true;
+			break;
+		case 'I':
+			inventories[n_inventories++] = optarg;
+			break;
+		case OPT_DOCKER:
+			docker_socket = optarg ? optarg : LEARN_DOCKER_SOCKET;
+			if (!optarg && optind < argc && argv[optind][0] == '/' && argc - optind > 1)
+				docker_socket = argv[optind++];
+			break;
 		case 'q':
 			quiet = true;
 			break;
 		case 'h':
 			fputs(emit_help, stdout);
-			return EXIT_SUCCESS;
+			ret = EXIT_SUCCESS;
+			goto out;
 		default:
-			return option_error("emit", argv);
+			ret = option_error("emit", argv);
+			goto out;
 		}
 	}
-	if (!have_format)
-		return usage_error("emit", "--format is required (k8s, dot or json)");
+	if (!have_format) {
+		ret = usage_error("emit", "--format is required (k8s, dot, json or nftables)");
+		goto out;
+	}
+	if (argc - optind != 1) {
+		ret = usage_error("emit", "expected exactly one STATE file");
+		goto out;
+	}
+	if (format != EMIT_FORMAT_NFTABLES && (have_mode || n_inventories || docker_socket)) {
+		ret = usage_error("emit",
+				  "--mode, --inventory and --docker go with --format nftables");
+		goto out;
+	}
+	if (format == EMIT_FORMAT_NFTABLES) {
+		/* the graph holds workloads; the rules need the addresses they have now */
+		if (!n_inventories && !docker_socket) {
+			ret = usage_error("emit", "--format nftables needs current addresses: give "
+						  "--inventory FILE or --docker");
+			goto out;
+		}
+		inv = learn_inventory_new();
+		for (size_t i = 0; i < n_inventories; i++) {
+			if (learn_inventory_load(inv, inventories[i], &err) < 0) {
+				log_error("%s", err.msg);
+				goto out;
+			}
+		}
+		if (docker_socket && learn_docker_open(docker_socket, inv, &docker, &err) < 0) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		opts.addresses = emit_addresses;
+		opts.addresses_userdata = inv;
+	}
+	ret = render(format, argv[optind], out_path, &opts);
+out:
+	learn_docker_free(docker);
+	learn_inventory_free(inv);
+	free(inventories);
+	return ret;
+}
+
+/* ---- apply -------------------------------------------------------------------------------- */
+
+static const char apply_help[] =
+	"Usage: flowlock apply [--dry-run] FILE\n"
+	"\n"
+	"Loads an nftables ruleset written by 'flowlock emit --format nftables'. The file\n"
+	"must touch nothing but flowlock's own table (inet flowlock); it is checked\n"
+	"against the kernel with 'nft -c -f' first, then loaded in one transaction.\n"
+	"Also says when same-bridge traffic would bypass the rules (br_netfilter).\n"
+	"\n"
+	"  -n, --dry-run  check only, load nothing\n"
+	"  -h, --help     this text\n";
+
+/*
+ * The file may do nothing outside flowlock's own table: at the top level only "table inet
+ * flowlock", "delete table inet flowlock", comments and blank lines are allowed (so never
+ * "flush ruleset", another table, or an include); everything else must be inside the braces of
+ * our table. Braces inside quoted strings and comments do not count.
+ */
+static int apply_check_tables(const char *path, struct util_err *err)
+{
+	char line[4096];
+	size_t lineno = 0;
+	int depth = 0;
+	bool ours = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return util_err_set(err, errno, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = line;
+		bool quoted = false;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (depth == 0 && *p != '#' && *p != '\n' && *p != '\0') {
+			const char *t = strncmp(p, "delete table ", 13) == 0 ? p + 13
+					: strncmp(p, "table ", 6) == 0	     ? p + 6
+									     : NULL;
+
+			if (!t || strncmp(t, "inet flowlock", 13) != 0 ||
+			    (t[13] != ' ' && t[13] != '{' && t[13] != '\n' && t[13] != '\0')) {
+				fclose(f);
+				return util_err_set(
+					err, EPERM,
+					"%s:%zu: does something outside flowlock's own table "
+					"(inet flowlock); refusing to load it",
+					path, lineno);
+			}
+			ours = true;
+		}
+		for (; *p && *p != '\n'; p++) {
+			if (*p == '"')
+				quoted = !quoted;
+			else if (!quoted && *p == '#')
+				break;
+			else if (!quoted && *p == '{')
+				depth++;
+			else if (!quoted && *p == '}' && --depth < 0)
+				break;
+		}
+		if (depth < 0)
+			break;
+	}
+	fclose(f);
+	if (depth != 0)
+		return util_err_set(err, EINVAL, "%s: unbalanced braces; not a flowlock ruleset",
+				    path);
+	if (!ours)
+		return util_err_set(err, EINVAL,
+				    "%s: not a flowlock ruleset (no table inet flowlock)", path);
+	return 0;
+}
+
+static int run_nft(const char *check, const char *path)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (check)
+			execlp("nft", "nft", check, "-f", path, (char *)NULL);
+		else
+			execlp("nft", "nft", "-f", path, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return -ENOENT;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EINVAL;
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct util_err err = {""};
+	bool dry_run = false;
+	const char *path, *problem;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "nh", options, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			fputs(apply_help, stdout);
+			return EXIT_SUCCESS;
+		default:
+			return option_error("apply", argv);
+		}
+	}
 	if (argc - optind != 1)
-		return usage_error("emit", "expected exactly one STATE file");
-	return render(format, argv[optind], out_path, &opts);
+		return usage_error("apply", "expected exactly one ruleset FILE");
+	path = argv[optind];
+	if (apply_check_tables(path, &err) < 0) {
+		log_error("%s", err.msg);
+		return EXIT_BAD;
+	}
+	problem = capture_conntrack_bridge_problem();
+	if (problem)
+		log_error("warning: containers on one bridge would bypass these rules: %s",
+			  problem);
+	r = run_nft("-c", path);
+	if (r == -ENOENT) {
+		log_error("apply: nft is not installed (Debian: apt-get install nftables)");
+		return EXIT_BAD;
+	}
+	if (r < 0) {
+		log_error("%s: the kernel refuses this ruleset (nft -c -f said why above)", path);
+		return EXIT_BAD;
+	}
+	if (dry_run) {
+		fprintf(stderr, "flowlock: %s: checked, not loaded (--dry-run)\n", path);
+		return EXIT_SUCCESS;
+	}
+	if (run_nft(NULL, path) < 0) {
+		log_error("%s: nft -f failed (it said why above); the previous rules are in place",
+			  path);
+		return EXIT_BAD;
+	}
+	fprintf(stderr, "flowlock: %s: loaded (table inet flowlock replaced)\n", path);
+	return EXIT_SUCCESS;
 }
 
 static int cmd_show(int argc, char **argv)
@@ -877,6 +1116,7 @@ static const char main_help[] =
 	"  learn   read captures, attribute flows to workloads, update a state file\n"
 	"  emit    render a state as Kubernetes NetworkPolicy, Graphviz or JSON\n"
 	"  show    print a state as a table\n"
+	"  apply   check an nftables ruleset against the kernel and load it\n"
 	"\n"
 	"Run 'flowlock COMMAND --help' for a command's options.\n"
 	"Exit status: 0 success, 2 bad usage or bad input.\n";
@@ -888,6 +1128,7 @@ static const struct {
 	{"learn", cmd_learn},
 	{"emit", cmd_emit},
 	{"show", cmd_show},
+	{"apply", cmd_apply},
 };
 
 int main(int argc, char **argv)

@@ -63,6 +63,21 @@ bad "learn: bad prefix6" "--external-prefix6" learn --external-prefix6 x
 bad "emit: bad format" "--format" "$flowlock" emit --format yaml "$tmp/state.yaml"
 bad "emit: no format" "--format is required" "$flowlock" emit "$tmp/state.yaml"
 bad "emit: two states" "exactly one" "$flowlock" emit --format k8s "$tmp/state.yaml" "$tmp/state.yaml"
+bad "emit: nftables without addresses" "needs current addresses" "$flowlock" emit --format nftables "$tmp/state.yaml"
+bad "emit: bad mode" "--mode is enforce or audit" "$flowlock" emit --format nftables --mode loud "$tmp/state.yaml"
+bad "emit: mode without nftables" "go with --format nftables" "$flowlock" emit --format k8s --mode audit "$tmp/state.yaml"
+printf 'table ip filter {\n}\n' >"$tmp/foreign.nft"
+bad "apply: a foreign table" "outside flowlock's own table" "$flowlock" apply --dry-run "$tmp/foreign.nft"
+printf 'table inet flowlock\ndelete table ip nat\n' >"$tmp/sneaky.nft"
+bad "apply: deleting a foreign table" "outside flowlock's own table" "$flowlock" apply --dry-run "$tmp/sneaky.nft"
+printf 'table inet flowlock {\n}\nflush ruleset\n' >"$tmp/flush.nft"
+bad "apply: flush ruleset" "outside flowlock's own table" "$flowlock" apply --dry-run "$tmp/flush.nft"
+printf 'table inet flowlock {\n  chain c { comment "}"; }\n}\ninclude "/etc/x"\n' >"$tmp/include.nft"
+bad "apply: include after a quoted brace" "outside flowlock's own table" "$flowlock" apply --dry-run "$tmp/include.nft"
+bad "apply: not a ruleset" "refusing to load it" "$flowlock" apply --dry-run "$tmp/garbage.bin"
+printf "# only a comment\n" >"$tmp/comment.nft"
+bad "apply: no table at all" "not a flowlock ruleset" "$flowlock" apply --dry-run "$tmp/comment.nft"
+bad "apply: missing" "$tmp/nope.nft" "$flowlock" apply "$tmp/nope.nft"
 bad "show: no state" "exactly one" "$flowlock" show
 
 # captures
