@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/object.h>
@@ -131,8 +132,12 @@ char *capture_live_filter(void)
 /* One stats entry: an interface, attached now or before. */
 struct live_iface {
 	struct capture_iface_stats st;
-	/* Drops counted by handles closed before: a re-attached interface adds to them. */
-	uint64_t drops_base, if_drops_base;
+	/*
+	 * pcap_stats() counts in 32 bits per handle: what the current handle said last, so that
+	 * only the difference (modulo 2^32) is added and a wrap never reads as a huge jump.
+	 * A re-attached interface starts a new handle at zero and adds to the same totals.
+	 */
+	uint32_t ps_drop_last, ps_ifdrop_last;
 	uint64_t stats_ns;   /* monotonic time of the last pcap_stats() */
 	uint64_t detach_seq; /* order of detaching, to reuse the longest gone entry */
 	pcap_t *pcap;	     /* NULL while detached */
@@ -355,8 +360,10 @@ static void iface_stats_refresh(struct live_iface *e)
 	e->stats_ns = clock_ns(CLOCK_MONOTONIC);
 	if (pcap_stats(e->pcap, &ps) < 0)
 		return;
-	e->st.drops = e->drops_base + ps.ps_drop;
-	e->st.if_drops = e->if_drops_base + ps.ps_ifdrop;
+	e->st.drops += (uint32_t)(ps.ps_drop - e->ps_drop_last);
+	e->st.if_drops += (uint32_t)(ps.ps_ifdrop - e->ps_ifdrop_last);
+	e->ps_drop_last = ps.ps_drop;
+	e->ps_ifdrop_last = ps.ps_ifdrop;
 }
 
 /* ---- Attaching and detaching -------------------------------------------------------------- */
@@ -433,8 +440,8 @@ static void iface_detach(struct capture_live *l, struct live_iface *e)
 	struct live_closing *c;
 
 	iface_stats_refresh(e);
-	e->drops_base = e->st.drops;
-	e->if_drops_base = e->st.if_drops;
+	e->ps_drop_last = 0;
+	e->ps_ifdrop_last = 0;
 	if (l->n_closing == LIVE_MAX_ATTACHED)
 		closing_close(l, 0);
 	c = &l->closing[l->n_closing++];
@@ -592,18 +599,26 @@ static void link_parsed(struct nl_object *obj, void *arg)
 
 	if (strcmp(nl_object_get_type(obj), "route/link") != 0)
 		return;
-	/*
-	 * A bridge reports its ports' state as AF_BRIDGE messages, and RTM_DELLINK with AF_BRIDGE
-	 * means a port left the bridge, not that the link is gone: only AF_UNSPEC speaks of links.
-	 */
-	if (rtnl_link_get_family(link) != AF_UNSPEC)
-		return;
 	if (type == RTM_NEWLINK || type == RTM_DELLINK)
 		(void)link_update_obj(l, link, type == RTM_DELLINK);
 }
 
 static int link_msg(struct nl_msg *msg, void *arg)
 {
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	const struct ifinfomsg *ifi;
+
+	/*
+	 * A bridge reports its ports' state as AF_BRIDGE messages, and RTM_DELLINK with AF_BRIDGE
+	 * means a port left the bridge, not that the link is gone: only AF_UNSPEC speaks of links.
+	 * Decided on the message header: libnl gives a bridge's own link object the family
+	 * AF_BRIDGE even in an AF_UNSPEC message, which made bridges created later invisible.
+	 */
+	if (!nlmsg_valid_hdr(nlh, sizeof(*ifi)))
+		return NL_OK;
+	ifi = nlmsg_data(nlh);
+	if (ifi->ifi_family != AF_UNSPEC)
+		return NL_OK;
 	(void)nl_msg_parse(msg, link_parsed, arg);
 	return NL_OK;
 }
