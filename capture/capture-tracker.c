@@ -110,6 +110,12 @@ static inline uint32_t tracker_hash(const void *key, size_t len)
 #define NS_PER_SEC	   1000000000ULL
 #define IDLE_TIMEOUT_TCP   (300 * NS_PER_SEC)
 #define IDLE_TIMEOUT_OTHER (120 * NS_PER_SEC)
+/*
+ * A TCP connection seen opening (or known to conntrack) and not yet closed: live capture filters
+ * out everything between the handshake and the FIN, so silence says nothing. It ends with its
+ * FIN pair, RST or conntrack DESTROY; this only bounds what a lost FIN can keep.
+ */
+#define IDLE_TIMEOUT_TCP_OPENED (24 * 3600 * NS_PER_SEC)
 /* A closed TCP flow absorbs stragglers (the last ACK, retransmitted FINs) this long. */
 #define CLOSED_LINGER (10 * NS_PER_SEC)
 /* Expiry walks the whole table, so it runs at most this often in packet time. */
@@ -607,7 +613,12 @@ static void flow_end(struct capture_tracker *t, struct flow *f)
 
 static bool flow_expired(const struct flow *f, uint64_t now)
 {
-	uint64_t idle = f->key.proto == IPPROTO_TCP ? IDLE_TIMEOUT_TCP : IDLE_TIMEOUT_OTHER;
+	uint64_t idle = IDLE_TIMEOUT_OTHER;
+
+	if (f->key.proto == IPPROTO_TCP)
+		idle = f->ct || ((f->sent[0] | f->sent[1]) & (SENT_SYN | SENT_SYN_ACK))
+			       ? IDLE_TIMEOUT_TCP_OPENED
+			       : IDLE_TIMEOUT_TCP;
 
 	/* Packets from several interfaces may arrive slightly out of order: never underflow. */
 	if (f->closed && now >= f->closed_ns && now - f->closed_ns >= CLOSED_LINGER)
