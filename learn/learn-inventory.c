@@ -1418,6 +1418,15 @@ static void inv_tables_clear(struct learn_inventory *inv)
 	struct inv_ip *ip, *iptmp;
 	struct inv_svc *s, *stmp;
 
+	/*
+	 * Workloads a rebuild replaces stay alive for one more generation, so a pointer returned
+	 * just before a reload is still good; the generation before that goes now. Anything kept
+	 * longer holds its own reference (the graph does). Without this, every reload of a file
+	 * that a cron job rewrites would keep all its workloads forever.
+	 */
+	for (size_t i = 0; i < inv->n_retired; i++)
+		learn_workload_unref(inv->retired[i]);
+	inv->n_retired = 0;
 	HASH_ITER (hh, inv->workloads, w, wtmp) {
 		HASH_DEL(inv->workloads, w);
 		inv->retired =
