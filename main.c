@@ -135,12 +135,19 @@ static int parse_prefix(const char *arg, unsigned max, unsigned *ret)
 	return 0;
 }
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Deadlines (duration, checkpoints, status) follow the monotonic clock: a stepped wall clock
+ * must neither stall them nor end a run early. Flow expiry follows packet (wall) time. */
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 /*
@@ -207,6 +214,7 @@ struct agent {
 	struct counters now, saved;
 	uint64_t *iface_drops_saved; /* per interface index, what the state already holds */
 	size_t n_iface_saved;
+	size_t n_iface_counted; /* interfaces already in the interfaces-seen counter */
 	struct conntrack_saved {
 		uint64_t events, overruns, resyncs;
 	} ct_saved;
@@ -238,14 +246,25 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 			       (n - a->n_iface_saved) * sizeof(*a->iface_drops_saved));
 			a->n_iface_saved = n;
 		}
+		/*
+		 * A total always; a counter of its own only for an interface that dropped, or the
+		 * state would keep a line for every container's veth that ever existed.
+		 */
+		learn_graph_add_counter(a->ctx->graph, "pcap-drops", 0);
+		learn_graph_add_counter(a->ctx->graph, "interfaces-seen", n - a->n_iface_counted);
+		a->n_iface_counted = n;
 		for (size_t i = 0; i < n; i++) {
 			const struct capture_iface_stats *s = capture_live_iface(a->live, i);
-			uint64_t drops = s->drops + s->if_drops;
+			uint64_t drops = s->drops + s->if_drops, delta;
 
-			iface_counter(name, sizeof(name), "pcap-drops", s->name);
-			learn_graph_add_counter(a->ctx->graph, name,
-						drops - a->iface_drops_saved[i]);
+			delta = drops >= a->iface_drops_saved[i] ? drops - a->iface_drops_saved[i]
+								 : 0;
 			a->iface_drops_saved[i] = drops;
+			if (delta == 0)
+				continue;
+			iface_counter(name, sizeof(name), "pcap-drops", s->name);
+			learn_graph_add_counter(a->ctx->graph, name, delta);
+			learn_graph_add_counter(a->ctx->graph, "pcap-drops", delta);
 		}
 	}
 	if (a->ct) {
@@ -357,6 +376,8 @@ static int agent_run(struct agent *a)
 	int sfd = -1, ret = EXIT_BAD;
 	const char *problem;
 
+	/* A closed pipe on stderr must not kill the agent before its last save. */
+	signal(SIGPIPE, SIG_IGN);
 	/* Signals arrive as input on a descriptor, so no handler runs in the middle of a save. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -454,7 +475,7 @@ static int agent_run(struct agent *a)
 
 		now = now_ns();
 		if (now >= next_expire) {
-			capture_tracker_expire(a->tracker, now);
+			capture_tracker_expire(a->tracker, clock_ns(CLOCK_REALTIME));
 			if (inventories_changed(a))
 				agent_reload(a);
 			next_expire = now + 1000000000ULL;

@@ -111,7 +111,8 @@ else
 	diff <(echo "$want") <(echo "$got")
 	cat "$tmp/agent.err"
 fi
-expect "the bridge's drops are recorded" grep -q "pcap-drops.$bridge: 0" "$state"
+expect "no packet was dropped" grep -q '^  pcap-drops: 0$' "$state"
+expect "the network's bridge ($bridge) was captured" sh -c "grep -q '^  interfaces-seen: [1-9]' '$state'"
 expect "conntrack events were read" sh -c "grep 'conntrack-events:' '$state' | grep -qv ': 0$'"
 
 echo "docker-e2e: $pass passed, $fail failed"

@@ -21,7 +21,7 @@ py=$(command -v /usr/bin/python3 || command -v python3)
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pass=0 fail=0
-NS="fll-host fll-web fll-api fll-db fll-backend fll-late"
+NS="fll-host fll-web fll-api fll-db fll-backend fll-late fll-late2"
 
 cleanup() {
 	for ns in $NS; do
@@ -47,7 +47,21 @@ pod() { # name address: a pod on the bridge
 	ip -n "fll-$1" link set eth0 up
 	ip -n "fll-$1" route add 10.79.9.0/24 via 10.79.0.254
 	ip -n "fll-$1" route add 10.80.0.0/24 via 10.79.0.254
+	ip -n "fll-$1" route add 10.79.2.0/24 via 10.79.0.254
 	ip -n fll-host link set "vfl-$1" master br-fll up
+}
+
+late_bridge() { # a second bridge, created while the agent runs, with one pod on it
+	ip -n fll-host link add br-fll2 type bridge
+	ip -n fll-host addr add 10.79.2.254/24 dev br-fll2
+	ip -n fll-host link set br-fll2 up
+	ip netns add fll-late2
+	ip link add vfl-late2 netns fll-host type veth peer name eth0 netns fll-late2
+	ip -n fll-late2 link set lo up
+	ip -n fll-late2 addr add 10.79.2.1/24 dev eth0
+	ip -n fll-late2 link set eth0 up
+	ip -n fll-late2 route add default via 10.79.2.254
+	ip -n fll-host link set vfl-late2 master br-fll2 up
 }
 
 topology() {
@@ -106,6 +120,7 @@ items:
 - {apiVersion: v1, kind: Pod, metadata: {name: api, namespace: t, labels: {app: api}}, status: {phase: Running, podIP: 10.79.0.2}}
 - {apiVersion: v1, kind: Pod, metadata: {name: db, namespace: t, labels: {app: db}}, status: {phase: Running, podIP: 10.79.0.3}}
 - {apiVersion: v1, kind: Pod, metadata: {name: late, namespace: t, labels: {app: late}}, status: {phase: Running, podIP: 10.79.0.4}}
+- {apiVersion: v1, kind: Pod, metadata: {name: late2, namespace: t, labels: {app: late2}}, status: {phase: Running, podIP: 10.79.2.1}}
 - apiVersion: v1
   kind: Pod
   metadata: {name: backend, namespace: t, labels: {app: backend}}
@@ -141,13 +156,16 @@ drive() { # inventory-file
 	# the agent notices the file changed and re-reads it
 	cp "$tmp/inventory.yaml" "$1.new" && mv "$1.new" "$1"
 	pod late 10.79.0.4
+	late_bridge
 	sleep 1.5 # the agent attaches on the link notification; give it time to see the link up
 	tcp late 10.79.0.2 8080
 	tcp late 10.79.0.2 8080
+	tcp late2 10.79.0.2 8080
 }
 
 EXPECTED="k8s:t/pod/api k8s:t/pod/db TCP 5432
 k8s:t/pod/late k8s:t/pod/api TCP 8080
+k8s:t/pod/late2 k8s:t/pod/api TCP 8080
 k8s:t/pod/web k8s:t/pod/api TCP 8080
 k8s:t/pod/web k8s:t/pod/backend TCP 8080
 k8s:t/pod/web k8s:t/pod/db UDP 5353"
@@ -165,7 +183,8 @@ run_agent() { # name extra-args...
 	topology
 	local state=$tmp/$name.yaml inv=$tmp/$name-inventory.yaml
 	grep -v 'name: late' "$tmp/inventory.yaml" >"$inv"
-	ip netns exec fll-host "$flowlock" learn -i br-fll -i 'vfl-*' --inventory "$inv" \
+	# br-fll* also matches the bridge created later
+	ip netns exec fll-host "$flowlock" learn -i 'br-fll*' -i 'vfl-*' --inventory "$inv" \
 		--state "$state" --checkpoint 2 "$@" 2>"$tmp/$name.err" &
 	local agent=$!
 	sleep 1.5
@@ -192,8 +211,10 @@ import json, sys
 print(sum(e["connections"] for e in json.load(sys.stdin)["edges"]
           if e["client"] == "k8s:t/pod/web" and e["server"] == "k8s:t/pod/api"))')
 	expect "$name: web -> api counted once per connection (got $conns, want 3)" [ "$conns" = 3 ]
-	expect "$name: drops are recorded per interface" grep -q 'pcap-drops.br-fll: 0' "$state"
-	expect "$name: the late interface was attached" grep -q 'pcap-drops.vfl-late' "$state"
+	expect "$name: drops are counted (none here)" grep -q '^  pcap-drops: 0$' "$state"
+	# br-fll, vfl-web, -api, -db, -backend at the start; vfl-late, br-fll2, vfl-late2 later
+	expect "$name: the interfaces created later were attached ($(grep interfaces-seen "$state"))" \
+		grep -q '^  interfaces-seen: 8$' "$state"
 	# once for the changed file, once for SIGHUP
 	expect "$name: the inventory was re-read on change and on SIGHUP" \
 		[ "$(grep -c 'inventory re-read' "$tmp/$name.err")" -ge 2 ]
