@@ -13,20 +13,25 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <uthash.h>
 
 /*
  * Limits on what the engine may send. The socket is root's, but a confused or hostile peer
  * must still not make the agent allocate without bound or parse for ever.
  */
-#define DK_MAX_HEAD	 ((size_t)64 << 10) /* status line and headers */
-#define DK_MAX_BODY	 ((size_t)64 << 20) /* one response body, and events held at open */
-#define DK_MAX_LINE	 1024		    /* a chunk-size or trailer line */
-#define DK_MAX_EVENT	 ((size_t)1 << 20)  /* one event object on the stream */
-#define DK_MAX_DEPTH	 64
-#define DK_MAX_NODES	 ((size_t)1 << 21)
-#define DK_TIMEOUT_MS	 5000 /* for each whole request that is not the event stream */
-#define DK_READS_PER_RUN 64   /* a flood of events yields to the caller's loop */
-#define DK_SHOW_MAX	 80
+#define DK_MAX_HEAD	  ((size_t)64 << 10) /* status line and headers */
+#define DK_MAX_BODY	  ((size_t)64 << 20) /* one response body, and events held at open */
+#define DK_MAX_LINE	  1024		     /* a chunk-size or trailer line */
+#define DK_MAX_EVENT	  ((size_t)1 << 20)  /* one event object on the stream */
+#define DK_MAX_DEPTH	  64
+#define DK_MAX_NODES	  ((size_t)1 << 21)
+#define DK_TIMEOUT_MS	  5000 /* for each whole request that is not the event stream */
+#define DK_READS_PER_RUN  64   /* a flood of events yields to the caller's loop */
+#define DK_BUDGET_MS	  200  /* what one dispatch call may spend waiting for inspects */
+#define DK_INFLIGHT	  4    /* inspects under way at once */
+#define DK_STARTS_PER_RUN 4    /* inspects one dispatch call may begin */
+#define DK_QUEUE_MAX	  4096 /* containers waiting to be inspected */
+#define DK_SHOW_MAX	  80
 
 /* ---- Small helpers ------------------------------------------------------------------------ */
 
@@ -97,23 +102,57 @@ static int dk_wait(int fd, short events, int64_t deadline)
 
 /* ---- The connection ----------------------------------------------------------------------- */
 
-static int dk_connect(const char *path, int *ret_fd, struct util_err *err)
+/* The socket's address; a path too long for it is refused. */
+static int dk_sockaddr(const char *path, struct sockaddr_un *ret, struct util_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return util_err_set(err, ENAMETOOLONG, "%s: socket path longer than %zu bytes",
 				    path, sizeof(sa.sun_path) - 1);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	*ret = sa;
+	return 0;
+}
+
+/*
+ * A nonblocking connect, waited for until deadline. A unix socket whose listen backlog is full
+ * answers EAGAIN rather than EINPROGRESS; that is retried, briefly, until the deadline.
+ */
+static int dk_connect(const char *path, int64_t deadline, int *ret_fd, struct util_err *err)
+{
+	struct sockaddr_un sa;
+	int fd, r, soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	r = dk_sockaddr(path, &sa, err);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return util_err_set(err, errno, "%s: socket: %s", path, strerror(errno));
-	do
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		r = util_err_set(err, errno, "%s: connect: %s", path, strerror(errno));
+	for (;;) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		r = -errno;
+		if (r == -EINTR)
+			continue;
+		if (r == -EAGAIN && dk_monotonic_ms() < deadline) {
+			(void)poll(NULL, 0, 10);
+			continue;
+		}
+		if (r == -EINPROGRESS) {
+			r = dk_wait(fd, POLLOUT, deadline);
+			if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+				r = -errno;
+			if (r == 0 && soerr)
+				r = -soerr;
+			if (r == 0)
+				break;
+		}
+		if (r == -EAGAIN)
+			r = -ETIMEDOUT;
+		r = util_err_set(err, -r, "%s: connect: %s", path, strerror(-r));
 		close(fd);
 		return r;
 	}
@@ -499,13 +538,18 @@ static int dk_buf_append(void *userdata, const char *p, size_t n, struct util_er
 }
 
 /* "GET target" on fd, the whole response read with h, within deadline. */
-static int dk_exchange(int fd, const char *target, struct dk_http *h, bool close_after,
-		       int64_t deadline, struct util_err *err)
+static char *dk_request(const char *target, bool close_after)
 {
-	char *req = util_asprintf(
+	return util_asprintf(
 		"GET %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: flowlock/" FLOWLOCK_VERSION
 		"\r\nAccept: application/json\r\n%s\r\n",
 		target, close_after ? "Connection: close\r\n" : "");
+}
+
+static int dk_exchange(int fd, const char *target, struct dk_http *h, bool close_after,
+		       int64_t deadline, struct util_err *err)
+{
+	char *req = dk_request(target, close_after);
 	char buf[16384];
 	int r;
 
@@ -739,8 +783,37 @@ static int dk_ctr_read(const struct learn_tree_node *obj, bool listed, struct dk
 
 /* ---- The client --------------------------------------------------------------------------- */
 
+/* A container waiting to be inspected; the queue is the hash table, in insertion order. */
+struct dk_pending {
+	char *id;
+	uint64_t ts; /* the first event that asked for it */
+	UT_hash_handle hh;
+};
+
+/* A container whose claims this client opened and has not yet closed. */
+struct dk_owned {
+	char *id;
+	UT_hash_handle hh;
+};
+
+/* One GET /containers/{id}/json under way on a nonblocking connection of its own. */
+struct dk_req {
+	char *id; /* NULL: the slot is free */
+	uint64_t ts;
+	int fd;
+	bool connecting; /* connect said EINPROGRESS: writable means done */
+	bool connected;
+	char *msg;
+	size_t n_msg, o_msg;
+	char *where;
+	struct dk_http http;
+	struct dk_buf body;
+	int64_t deadline;
+};
+
 struct learn_docker {
 	char *path;
+	struct sockaddr_un sa;
 	struct learn_inventory *inv;
 	int fd; /* the event stream */
 	char *where;
@@ -748,11 +821,67 @@ struct learn_docker {
 	char *ev; /* event bytes not yet applied: a partial line, or all of them while held */
 	size_t n_ev, cap_ev;
 	bool hold;  /* at open: events wait until the list has been applied */
-	int failed; /* the stream's first error: nothing after it can be trusted */
-	/* containers skipped for a bad name, label, address or shape, and why the last one was */
+	int failed; /* the stream's end, once reported: nothing after it can be trusted */
+	/*
+	 * The stream ended (or broke) with end_err. What it said before is still inspected,
+	 * until drain_until; then the client's claims are closed and the end is reported.
+	 */
+	int ended;
+	struct util_err end_err;
+	int64_t drain_until;
+	struct dk_pending *queue;
+	struct dk_owned *owned;
+	struct dk_req reqs[DK_INFLIGHT];
+	/*
+	 * Problems that cost one container or one event, never the client: counted, the last
+	 * one kept. Containers skipped for a bad name, label, address or shape are refusals.
+	 */
 	size_t refused;
 	struct util_err last_refusal;
+	size_t bad_events;	/* unparseable or not an object */
+	size_t failed_inspects; /* connect, timeout, HTTP status, bad JSON */
+	size_t overflow;	/* not queued: the queue was full */
+	size_t abandoned;	/* still queued when the stream ended */
+	struct util_err last_problem;
 };
+
+static void dk_own(struct learn_docker *d, const char *id)
+{
+	struct dk_owned *o;
+
+	HASH_FIND_STR(d->owned, id, o);
+	if (o)
+		return;
+	o = util_zalloc(sizeof(*o));
+	o->id = util_strdup(id);
+	HASH_ADD_KEYPTR(hh, d->owned, o->id, strlen(o->id), o);
+}
+
+static void dk_remove(struct learn_docker *d, const char *id, uint64_t ts)
+{
+	struct dk_owned *o;
+
+	learn_inventory_remove_container(d->inv, id, ts);
+	HASH_FIND_STR(d->owned, id, o);
+	if (!o)
+		return;
+	HASH_DEL(d->owned, o);
+	free(o->id);
+	free(o);
+}
+
+/* The engine can no longer tell us who dies: every claim this client opened ends at ts. */
+static void dk_close_claims(struct learn_docker *d, uint64_t ts)
+{
+	struct dk_owned *o, *tmp;
+
+	HASH_ITER (hh, d->owned, o, tmp) {
+		learn_inventory_remove_container(d->inv, o->id, ts);
+		HASH_DEL(d->owned, o);
+		free(o->id);
+		free(o);
+	}
+}
 
 /*
  * A container the inventory will not take. For files, a bad inventory fails whole; from the
@@ -764,7 +893,7 @@ static void dk_refuse(struct learn_docker *d, const char *id, uint64_t ts, const
 	d->refused++;
 	(void)util_err_set(&d->last_refusal, EINVAL, "%s: container skipped: %s", d->path, why);
 	if (id && util_docker_name(id))
-		learn_inventory_remove_container(d->inv, id, ts);
+		dk_remove(d, id, ts);
 }
 
 static void dk_apply(struct learn_docker *d, const struct dk_ctr *c, uint64_t ts)
@@ -784,22 +913,25 @@ static void dk_apply(struct learn_docker *d, const struct dk_ctr *c, uint64_t ts
 		return;
 	if (learn_inventory_set_container(d->inv, &lc, ts, &err) < 0)
 		dk_refuse(d, c->id, ts, err.msg);
+	else
+		dk_own(d, c->id);
 }
 
-/* GET target on a connection of its own; *ret_body is NUL-terminated. */
+/* GET target on a connection of its own, blocking until the deadline; *ret_body ends in NUL. */
 static int dk_get_request(struct learn_docker *d, const char *target, int *ret_status,
 			  char **ret_body, size_t *ret_len, struct util_err *err)
 {
 	char *where = util_asprintf("%s: GET %s", d->path, target);
+	int64_t deadline = dk_monotonic_ms() + DK_TIMEOUT_MS;
 	struct dk_buf body = {0};
 	struct dk_http h;
 	int fd = -1, r;
 
-	r = dk_connect(d->path, &fd, err);
+	r = dk_connect(d->path, deadline, &fd, err);
 	if (r < 0)
 		goto out;
 	dk_http_init(&h, where, DK_MAX_BODY, dk_buf_append, &body);
-	r = dk_exchange(fd, target, &h, true, dk_monotonic_ms() + DK_TIMEOUT_MS, err);
+	r = dk_exchange(fd, target, &h, true, deadline, err);
 	if (r == 0) {
 		(void)dk_buf_append(&body, "", 0, NULL);
 		*ret_status = h.status;
@@ -833,29 +965,30 @@ static int dk_status_error(struct learn_docker *d, const char *target, int statu
 			    *show ? ": " : "", show);
 }
 
-/* The engine's description of one container, applied as of ts. A container gone is no error. */
-static int dk_inspect(struct learn_docker *d, const char *id, uint64_t ts, struct util_err *err)
+/*
+ * The engine's answer about one container, applied as of ts. A container gone is no error;
+ * any other failure costs this container only: it stays unknown, or keeps its old claim.
+ */
+static void dk_inspect_done(struct learn_docker *d, const char *id, uint64_t ts, int status,
+			    const char *body, size_t len)
 {
 	char *target = util_asprintf("/containers/%s/json", id);
-	char *where = NULL, *body = NULL, why[256];
+	char *where = util_asprintf("%s: GET %s", d->path, target);
 	struct learn_tree_node *root = NULL;
 	struct dk_ctr c = {0};
-	size_t len;
-	int status, r;
+	char why[256];
 
-	r = dk_get_request(d, target, &status, &body, &len, err);
-	if (r < 0)
-		goto out;
 	if (status == 404)
 		goto out; /* destroyed since: its destroy event follows */
 	if (status != 200) {
-		r = dk_status_error(d, target, status, body, len, err);
+		d->failed_inspects++;
+		(void)dk_status_error(d, target, status, body, len, &d->last_problem);
 		goto out;
 	}
-	where = util_asprintf("%s: GET %s", d->path, target);
-	r = dk_json_parse(body, len, where, &root, err);
-	if (r < 0)
+	if (dk_json_parse(body, len, where, &root, &d->last_problem) < 0) {
+		d->failed_inspects++;
 		goto out;
+	}
 	if (dk_ctr_read(root, false, &c, why, sizeof(why)) < 0) {
 		dk_refuse(d, id, ts, why);
 		goto out;
@@ -868,10 +1001,255 @@ static int dk_inspect(struct learn_docker *d, const char *id, uint64_t ts, struc
 out:
 	free(c.addrs);
 	learn_tree_free(root);
-	free(body);
 	free(where);
 	free(target);
-	return r;
+}
+
+static void dk_req_clear(struct dk_req *q)
+{
+	if (!q->id)
+		return;
+	if (q->fd >= 0)
+		close(q->fd);
+	dk_http_clear(&q->http);
+	free(q->body.p);
+	free(q->msg);
+	free(q->where);
+	free(q->id);
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
+}
+
+static void dk_req_fail(struct learn_docker *d, struct dk_req *q)
+{
+	d->failed_inspects++;
+	dk_req_clear(q);
+}
+
+/* Takes the oldest queued container into the free slot q. */
+static void dk_req_start(struct learn_docker *d, struct dk_req *q, int64_t now)
+{
+	struct dk_pending *p = d->queue;
+	char *target;
+
+	HASH_DEL(d->queue, p);
+	memset(q, 0, sizeof(*q));
+	q->id = p->id;
+	q->ts = p->ts;
+	free(p);
+	target = util_asprintf("/containers/%s/json", q->id);
+	q->where = util_asprintf("%s: GET %s", d->path, target);
+	q->msg = dk_request(target, true);
+	q->n_msg = strlen(q->msg);
+	free(target);
+	q->deadline = now + DK_TIMEOUT_MS;
+	dk_http_init(&q->http, q->where, DK_MAX_BODY, dk_buf_append, &q->body);
+	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (q->fd < 0) {
+		(void)util_err_set(&d->last_problem, errno, "%s: socket: %s", d->path,
+				   strerror(errno));
+		dk_req_fail(d, q);
+	}
+}
+
+/*
+ * Moves a request on as far as it goes without waiting: 1 when the response is complete, 0
+ * with *ret_events what to wait for (0: try again shortly), or -errno with the problem in err.
+ */
+static int dk_req_step(struct learn_docker *d, struct dk_req *q, short *ret_events,
+		       struct util_err *err)
+{
+	char buf[16384];
+	int r;
+
+	if (!q->connected && q->connecting) {
+		struct pollfd p = {.fd = q->fd, .events = POLLOUT};
+		socklen_t len = sizeof(r);
+
+		if (poll(&p, 1, 0) == 0) {
+			*ret_events = POLLOUT;
+			return 0;
+		}
+		r = 0;
+		if (getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &r, &len) < 0)
+			r = errno;
+		if (r)
+			return util_err_set(err, r, "%s: connect: %s", d->path, strerror(r));
+		q->connected = true;
+	}
+	while (!q->connected) {
+		if (connect(q->fd, (struct sockaddr *)&d->sa, sizeof(d->sa)) == 0) {
+			q->connected = true;
+		} else if (errno == EINPROGRESS) {
+			q->connecting = true;
+			*ret_events = POLLOUT;
+			return 0;
+		} else if (errno == EAGAIN) {
+			*ret_events = 0; /* the engine's backlog is full */
+			return 0;
+		} else if (errno != EINTR) {
+			return util_err_set(err, errno, "%s: connect: %s", d->path,
+					    strerror(errno));
+		}
+	}
+	while (q->o_msg < q->n_msg) {
+		ssize_t w = send(q->fd, q->msg + q->o_msg, q->n_msg - q->o_msg, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			*ret_events = POLLOUT;
+			return 0;
+		}
+		if (w < 0)
+			return util_err_set(err, errno, "%s: send: %s", q->where, strerror(errno));
+		q->o_msg += (size_t)w;
+	}
+	for (;;) {
+		ssize_t got = read(q->fd, buf, sizeof(buf));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			*ret_events = POLLIN;
+			return 0;
+		}
+		if (got < 0)
+			return util_err_set(err, errno, "%s: read: %s", q->where, strerror(errno));
+		if (got == 0) {
+			r = dk_http_eof(&q->http, err);
+			return r < 0 ? r : 1;
+		}
+		r = dk_http_feed(&q->http, buf, (size_t)got, err);
+		if (r < 0)
+			return r;
+		if (q->http.state == DK_DONE)
+			return 1;
+	}
+}
+
+static size_t dk_reqs_busy(const struct learn_docker *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < DK_INFLIGHT; i++)
+		n += d->reqs[i].id != NULL;
+	return n;
+}
+
+/*
+ * Works on queued inspects until `end` (monotonic ms): at most DK_INFLIGHT at once, at most
+ * `starts` begun. What is not done by then stays queued or under way for the next call.
+ */
+static void dk_inspects_run(struct learn_docker *d, int64_t end, int starts)
+{
+	for (;;) {
+		struct pollfd p[DK_INFLIGHT];
+		int64_t now = dk_monotonic_ms(), wake = end;
+		bool progress = false, retry = false;
+		nfds_t n = 0;
+
+		for (size_t i = 0; i < DK_INFLIGHT && d->queue && starts > 0; i++) {
+			if (d->reqs[i].id)
+				continue;
+			dk_req_start(d, &d->reqs[i], now);
+			starts--;
+		}
+		for (size_t i = 0; i < DK_INFLIGHT; i++) {
+			struct dk_req *q = &d->reqs[i];
+			short events = 0;
+			int r;
+
+			if (!q->id)
+				continue;
+			r = dk_req_step(d, q, &events, &d->last_problem);
+			if (r == 0 && now >= q->deadline)
+				r = util_err_set(&d->last_problem, ETIMEDOUT,
+						 "%s: no complete answer within %d s", q->where,
+						 DK_TIMEOUT_MS / 1000);
+			if (r < 0) {
+				dk_req_fail(d, q);
+				progress = true;
+			} else if (r == 1) {
+				(void)dk_buf_append(&q->body, "", 0, NULL);
+				dk_inspect_done(d, q->id, q->ts, q->http.status, q->body.p,
+						q->body.n);
+				dk_req_clear(q);
+				progress = true;
+			} else if (events) {
+				p[n++] = (struct pollfd){.fd = q->fd, .events = events};
+			} else {
+				retry = true;
+			}
+			if (q->id && q->deadline < wake)
+				wake = q->deadline;
+		}
+		if (dk_reqs_busy(d) == 0 && (!d->queue || starts <= 0))
+			return;
+		if (progress)
+			continue; /* free slots: start more, within what this call may begin */
+		now = dk_monotonic_ms();
+		if (now >= end)
+			return;
+		if (retry && wake > now + 5)
+			wake = now + 5;
+		(void)poll(p, n, (int)(wake - now));
+	}
+}
+
+/* Remembers that id must be asked about, as of ts; once per container however often. */
+static void dk_enqueue(struct learn_docker *d, const char *id, uint64_t ts)
+{
+	struct dk_pending *p;
+
+	HASH_FIND_STR(d->queue, id, p);
+	if (p)
+		return;
+	if (HASH_COUNT(d->queue) >= DK_QUEUE_MAX) {
+		d->overflow++;
+		(void)util_err_set(
+			&d->last_problem, ENOBUFS,
+			"%s: more than %d containers waiting to be inspected; %s skipped", d->path,
+			DK_QUEUE_MAX, id);
+		return;
+	}
+	p = util_zalloc(sizeof(*p));
+	p->id = util_strdup(id);
+	p->ts = ts;
+	HASH_ADD_KEYPTR(hh, d->queue, p->id, strlen(p->id), p);
+}
+
+/* A container gone: what was still to be asked about it no longer matters. */
+static void dk_forget(struct learn_docker *d, const char *id)
+{
+	struct dk_pending *p;
+
+	HASH_FIND_STR(d->queue, id, p);
+	if (p) {
+		HASH_DEL(d->queue, p);
+		free(p->id);
+		free(p);
+	}
+	for (size_t i = 0; i < DK_INFLIGHT; i++)
+		if (d->reqs[i].id && strcmp(d->reqs[i].id, id) == 0)
+			dk_req_clear(&d->reqs[i]);
+}
+
+static void dk_abandon(struct learn_docker *d)
+{
+	struct dk_pending *p, *tmp;
+
+	HASH_ITER (hh, d->queue, p, tmp) {
+		HASH_DEL(d->queue, p);
+		free(p->id);
+		free(p);
+		d->abandoned++;
+	}
+	for (size_t i = 0; i < DK_INFLIGHT; i++) {
+		if (d->reqs[i].id)
+			d->abandoned++;
+		dk_req_clear(&d->reqs[i]);
+	}
 }
 
 static int dk_list(struct learn_docker *d, struct util_err *err)
@@ -880,8 +1258,8 @@ static int dk_list(struct learn_docker *d, struct util_err *err)
 	char *where = NULL, *body = NULL;
 	struct learn_tree_node *root = NULL;
 	uint64_t now;
-	size_t len;
-	int status, r;
+	size_t len = 0;
+	int status = 0, r;
 
 	r = dk_get_request(d, target, &status, &body, &len, err);
 	if (r < 0)
@@ -932,11 +1310,12 @@ static uint64_t dk_event_time(const struct learn_tree_node *ev)
 }
 
 /*
- * One event. A container's start, rename, and network connect or disconnect are answered by
- * asking the engine what the container looks like now; its die, stop and destroy release its
- * addresses at the event's time. Everything else (create, kill, exec, health, ...) is ignored.
+ * One event. A container's start, rename, and network connect or disconnect queue it to be
+ * asked what it looks like now; its die, stop and destroy release its addresses at the event's
+ * time. Everything else (create, kill, exec, health, ...) is ignored. An event that cannot be
+ * read is counted and skipped: the stream after it is still good.
  */
-static int dk_event(struct learn_docker *d, const char *line, size_t len, struct util_err *err)
+static void dk_event(struct learn_docker *d, const char *line, size_t len)
 {
 	const struct learn_tree_node *actor, *attrs;
 	const char *type, *action, *id = NULL;
@@ -944,13 +1323,15 @@ static int dk_event(struct learn_docker *d, const char *line, size_t len, struct
 	struct learn_tree_node *ev = NULL;
 	bool set = false;
 	uint64_t ts;
-	int r;
 
-	r = dk_json_parse(line, len, d->where, &ev, err);
-	if (r < 0)
-		return r;
+	if (dk_json_parse(line, len, d->where, &ev, &d->last_problem) < 0) {
+		d->bad_events++;
+		return;
+	}
 	if (ev->type != LEARN_TREE_MAP) {
-		r = util_err_set(err, EBADMSG, "%s: an event is not a JSON object", d->where);
+		d->bad_events++;
+		(void)util_err_set(&d->last_problem, EBADMSG, "%s: an event is not a JSON object",
+				   d->where);
 		goto out;
 	}
 	type = dk_get_str(ev, "Type");
@@ -989,13 +1370,14 @@ static int dk_event(struct learn_docker *d, const char *line, size_t len, struct
 		dk_refuse(d, NULL, ts, why);
 		goto out;
 	}
-	if (set)
-		r = dk_inspect(d, id, ts, err);
-	else
-		learn_inventory_remove_container(d->inv, id, ts);
+	if (set) {
+		dk_enqueue(d, id, ts);
+	} else {
+		dk_forget(d, id);
+		dk_remove(d, id, ts);
+	}
 out:
 	learn_tree_free(ev);
-	return r;
 }
 
 /* Applies every complete line in the event buffer; keeps the partial one. */
@@ -1003,11 +1385,10 @@ static int dk_events_run(struct learn_docker *d, struct util_err *err)
 {
 	size_t start = 0;
 	char *nl;
-	int r = 0;
 
 	if (d->n_ev == 0)
 		return 0;
-	while (r == 0 && (nl = memchr(d->ev + start, '\n', d->n_ev - start)) != NULL) {
+	while ((nl = memchr(d->ev + start, '\n', d->n_ev - start)) != NULL) {
 		size_t len = (size_t)(nl - (d->ev + start));
 		bool blank = true;
 
@@ -1015,15 +1396,15 @@ static int dk_events_run(struct learn_docker *d, struct util_err *err)
 			blank = d->ev[start + i] == ' ' || d->ev[start + i] == '\t' ||
 				d->ev[start + i] == '\r';
 		if (!blank)
-			r = dk_event(d, d->ev + start, len, err);
+			dk_event(d, d->ev + start, len);
 		start += len + 1;
 	}
 	memmove(d->ev, d->ev + start, d->n_ev - start);
 	d->n_ev -= start;
-	if (r == 0 && d->n_ev > DK_MAX_EVENT)
-		r = util_err_set(err, EMSGSIZE, "%s: an event larger than %zu KiB", d->where,
-				 DK_MAX_EVENT >> 10);
-	return r;
+	if (d->n_ev > DK_MAX_EVENT)
+		return util_err_set(err, EMSGSIZE, "%s: an event larger than %zu KiB", d->where,
+				    DK_MAX_EVENT >> 10);
+	return 0;
 }
 
 /* The event stream's body: one JSON object per line, lines split anywhere across chunks. */
@@ -1062,12 +1443,62 @@ static char *dk_url_encode(const char *s)
 	return out;
 }
 
+/* The stream is over (r < 0, the reason in d->end_err): what it said is drained, then reported. */
+static void dk_end(struct learn_docker *d, int r)
+{
+	if (d->ended)
+		return;
+	d->ended = r;
+	d->drain_until = dk_monotonic_ms() + DK_TIMEOUT_MS;
+}
+
+/* Reads what the event stream has, at most DK_READS_PER_RUN times and until `end`. */
+static void dk_stream_read(struct learn_docker *d, int64_t end)
+{
+	char buf[16384];
+
+	for (int i = 0; i < DK_READS_PER_RUN && !d->ended && dk_monotonic_ms() < end; i++) {
+		ssize_t n = read(d->fd, buf, sizeof(buf));
+		int r;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* a reset is the engine leaving, as an orderly close is */
+			dk_end(d, util_err_set(&d->end_err, errno == ECONNRESET ? EPIPE : errno,
+					       "%s: read: %s", d->where, strerror(errno)));
+		} else if (n == 0) {
+			dk_end(d, util_err_set(&d->end_err, EPIPE,
+					       "%s: the Docker Engine closed the event stream",
+					       d->where));
+		} else {
+			r = dk_http_feed(&d->http, buf, (size_t)n, &d->end_err);
+			if (r == 0 && d->http.state == DK_DONE)
+				r = util_err_set(&d->end_err, EPIPE,
+						 "%s: the Docker Engine ended the event stream",
+						 d->where);
+			if (r < 0)
+				dk_end(d, r);
+		}
+	}
+}
+
 struct learn_docker *learn_docker_free(struct learn_docker *d)
 {
+	struct dk_owned *o, *tmp;
+
 	if (!d)
 		return NULL;
 	if (d->fd >= 0)
 		close(d->fd);
+	dk_abandon(d);
+	HASH_ITER (hh, d->owned, o, tmp) {
+		HASH_DEL(d->owned, o);
+		free(o->id);
+		free(o);
+	}
 	dk_http_clear(&d->http);
 	free(d->ev);
 	free(d->where);
@@ -1082,23 +1513,30 @@ int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 	char *filters = dk_url_encode("{\"type\":[\"container\",\"network\"]}");
 	char *target = util_asprintf("/events?filters=%s", filters);
 	struct learn_docker *d = util_zalloc(sizeof(*d));
+	int64_t deadline;
 	int r, flags;
 
 	d->path = util_strdup(socket_path ? socket_path : LEARN_DOCKER_SOCKET);
 	d->inv = inv;
 	d->fd = -1;
+	for (size_t i = 0; i < DK_INFLIGHT; i++)
+		d->reqs[i].fd = -1;
 	d->where = util_asprintf("%s: GET /events", d->path);
 	dk_http_init(&d->http, d->where, 0, dk_events_body, d);
+	r = dk_sockaddr(d->path, &d->sa, err);
+	if (r < 0)
+		goto out;
 
 	/*
 	 * Subscribe first, then list: a container that starts in between is in the list, or its
 	 * events are held and applied after it (setting a container twice changes nothing).
 	 */
 	d->hold = true;
-	r = dk_connect(d->path, &d->fd, err);
+	deadline = dk_monotonic_ms() + DK_TIMEOUT_MS;
+	r = dk_connect(d->path, deadline, &d->fd, err);
 	if (r < 0)
 		goto out;
-	r = dk_exchange(d->fd, target, &d->http, false, dk_monotonic_ms() + DK_TIMEOUT_MS, err);
+	r = dk_exchange(d->fd, target, &d->http, false, deadline, err);
 	if (r < 0)
 		goto out;
 	if (d->http.status != 200) {
@@ -1113,11 +1551,12 @@ int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 	r = dk_events_run(d, err);
 	if (r < 0)
 		goto out;
-	if (d->http.state == DK_DONE) {
-		r = util_err_set(err, EPIPE, "%s: the Docker Engine ended the event stream",
-				 d->where);
-		goto out;
-	}
+	/* a stream that already ended is reported by dispatch, once what it said is applied */
+	if (d->http.state == DK_DONE)
+		dk_end(d, util_err_set(&d->end_err, EPIPE,
+				       "%s: the Docker Engine ended the event stream", d->where));
+	/* open may block: the held events are answered now, within one request's time */
+	dk_inspects_run(d, dk_monotonic_ms() + DK_TIMEOUT_MS, DK_QUEUE_MAX);
 	flags = fcntl(d->fd, F_GETFL);
 	if (flags < 0 || fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		r = util_err_set(err, errno, "%s: fcntl: %s", d->path, strerror(errno));
@@ -1137,35 +1576,52 @@ int learn_docker_fd(const struct learn_docker *d)
 	return d->fd;
 }
 
+bool learn_docker_busy(const struct learn_docker *d)
+{
+	return d->queue || dk_reqs_busy(d) > 0 || (d->ended && !d->failed);
+}
+
 int learn_docker_dispatch(struct learn_docker *d, struct util_err *err)
 {
-	char buf[16384];
-	int r = 0;
+	int64_t end = dk_monotonic_ms() + DK_BUDGET_MS;
 
 	if (d->failed)
 		return util_err_set(err, -d->failed, "%s: the event stream failed earlier",
 				    d->where);
-	for (int i = 0; i < DK_READS_PER_RUN && r == 0; i++) {
-		ssize_t n = read(d->fd, buf, sizeof(buf));
+	if (!d->ended)
+		dk_stream_read(d, end);
+	if (!d->ended || dk_monotonic_ms() < d->drain_until)
+		dk_inspects_run(d, end, DK_STARTS_PER_RUN);
+	if (!d->ended)
+		return 0;
+	if ((d->queue || dk_reqs_busy(d) > 0) && dk_monotonic_ms() < d->drain_until)
+		return 0;
+	/* nobody will tell us of deaths now: addresses are no longer these containers' */
+	dk_abandon(d);
+	dk_close_claims(d, dk_realtime_ns());
+	d->failed = d->ended;
+	if (err)
+		*err = d->end_err;
+	return d->failed;
+}
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			r = util_err_set(err, errno, "%s: read: %s", d->where, strerror(errno));
-		} else if (n == 0) {
-			r = util_err_set(err, EPIPE,
-					 "%s: the Docker Engine closed the event stream", d->where);
-		} else {
-			r = dk_http_feed(&d->http, buf, (size_t)n, err);
-			if (r == 0 && d->http.state == DK_DONE)
-				r = util_err_set(err, EPIPE,
-						 "%s: the Docker Engine ended the event stream",
-						 d->where);
-		}
+int learn_docker_check_access(const char *socket_path, struct util_err *err)
+{
+	const char *path = socket_path ? socket_path : LEARN_DOCKER_SOCKET;
+	struct util_err e;
+	int fd = -1, r;
+
+	r = dk_connect(path, dk_monotonic_ms() + DK_TIMEOUT_MS, &fd, &e);
+	if (r == -EACCES || r == -EPERM)
+		return util_err_set(err, -r,
+				    "%s: connect: %s (the user given with --user needs access to "
+				    "the Docker socket, e.g. the docker group)",
+				    path, strerror(-r));
+	if (r < 0) {
+		if (err)
+			*err = e;
+		return r;
 	}
-	if (r < 0)
-		d->failed = r;
-	return r;
+	close(fd);
+	return 0;
 }

@@ -216,8 +216,16 @@ struct learn_docker;
 int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 		      struct learn_docker **ret, struct util_err *err);
 int learn_docker_fd(const struct learn_docker *d);
-/* Reads what the event stream has (never blocks) and applies it; -EPIPE when the engine left. */
+/*
+ * Reads what the event stream has and applies it, spending at most a fraction of a second on
+ * asking the engine about containers; -EPIPE when the engine left (the claims this client
+ * opened are then closed). A problem with one event or one container is skipped, not returned.
+ */
 int learn_docker_dispatch(struct learn_docker *d, struct util_err *err);
+/* True while work is left for dispatch (containers queued to be inspected): call it again soon. */
+bool learn_docker_busy(const struct learn_docker *d);
+/* Connects to the socket (with a timeout) and closes it: can this user reach the engine? */
+int learn_docker_check_access(const char *socket_path, struct util_err *err);
 struct learn_docker *learn_docker_free(struct learn_docker *d); /* NULL-safe */
 
 /*

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -447,6 +448,12 @@ enum frame {
 	FRAME_HUGE_EVENT,  /* 2 MiB without a newline */
 };
 
+enum bad_inspect {
+	BAD_500 = 0, /* HTTP 500 with the engine's message */
+	BAD_JSON,    /* 200, and a body that is not JSON */
+	BAD_CLOSE,   /* the connection closed before the answer */
+};
+
 struct engine {
 	const char *list; /* served for /containers/json, under tests/data/docker */
 	int list_status;  /* 0: 200 */
@@ -460,7 +467,28 @@ struct engine {
 	unsigned pause_us;  /* between writes */
 	size_t cut;	    /* close after this many body bytes; 0: send all */
 	bool last_chunk;    /* end with the 0-size chunk rather than a close */
+	/*
+	 * In step with the client: after each line that makes it inspect a container, wait
+	 * until that inspect was answered and the client hung up (so it has been applied).
+	 */
+	bool sync;
+	unsigned gen;	      /* generated: start events for containers gen-0 .. gen-(gen-1) */
+	bool gen_die;	      /* a die for gen-0 right after its start, in the same write */
+	unsigned bad;	      /* 1 + the generated container whose inspect fails; 0: none */
+	enum bad_inspect how; /* how it fails */
+	unsigned slow;	      /* 1 + the generated container whose inspect is answered late */
+	unsigned slow_ms;
+	bool keep_open; /* the stream stays open until the client leaves */
 };
+
+/* The fake's children tell the event stream that an inspect is over, a byte per inspect. */
+static int sync_pipe[2] = {-1, -1};
+
+#define GEN_PREFIX "9e11"
+static void gen_id(unsigned i, char id[static 65])
+{
+	snprintf(id, 65, GEN_PREFIX "%060u", i);
+}
 
 static char *slurp(const char *path, size_t *ret_n)
 {
@@ -544,11 +572,56 @@ static void serve_file(int fd, const char *path, int status, bool chunked)
 	free(body);
 }
 
+/* Whether the event line that ends at body[end] makes the client inspect a container. */
+static bool wants_inspect(const char *body, size_t end)
+{
+	size_t start = end;
+	char line[4096];
+
+	while (start > 0 && body[start - 1] != '\n')
+		start--;
+	snprintf(line, sizeof(line), "%.*s", (int)(end - start), body + start);
+	return strstr(line, "\"Action\":\"start\"") || strstr(line, "\"Action\":\"rename\"") ||
+	       strstr(line, "\"Action\":\"connect\"") || strstr(line, "\"Action\":\"disconnect\"");
+}
+
+/* GET /containers/9e11.../json: a generated container, answered as the test asks. */
+static void serve_gen(int fd, unsigned i, const struct engine *e)
+{
+	const struct engine plain = {0};
+	char body[1024], head[256], id[65];
+
+	if (e->slow == i + 1)
+		usleep(e->slow_ms * 1000u);
+	if (e->bad == i + 1 && e->how == BAD_CLOSE) {
+		(void)shutdown(fd, SHUT_WR);
+		return;
+	}
+	if (e->bad == i + 1 && e->how == BAD_500) {
+		snprintf(body, sizeof(body), "{\"message\":\"server error for gen-%u\"}", i);
+	} else if (e->bad == i + 1) {
+		snprintf(body, sizeof(body), "{\"Id\": [unclosed");
+	} else {
+		gen_id(i, id);
+		snprintf(body, sizeof(body),
+			 "{\"Id\":\"%s\",\"Name\":\"/gen-%u\",\"State\":{\"Running\":true},"
+			 "\"Config\":{\"Labels\":{}},\"HostConfig\":{\"NetworkMode\":\"bridge\"},"
+			 "\"NetworkSettings\":{\"IPAddress\":\"\",\"Networks\":{\"gen\":"
+			 "{\"IPAddress\":\"172.31.0.%u\"}}}}",
+			 id, i, 10 + i);
+	}
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+		 e->bad == i + 1 && e->how == BAD_500 ? 500 : 200, strlen(body));
+	put_str(fd, head, &plain);
+	put_str(fd, body, &plain);
+}
+
 /* The event stream framed as the test asks, written in pieces. */
 static void serve_events(int fd, const struct engine *e)
 {
 	char path[512], line[64];
-	size_t n = 0, o = 0, cap;
+	size_t n = 0, o = 0, cap, n_syncs = 0, *syncs;
 	char *body = NULL, *out;
 
 	if (e->head) {
@@ -576,6 +649,31 @@ static void serve_events(int fd, const struct engine *e)
 		if (!body)
 			_exit(1);
 	}
+	if (e->gen) {
+		size_t cap_gen = 512 * (e->gen + 2);
+
+		body = realloc(body, cap_gen);
+		if (!body)
+			abort();
+		n = 0;
+		for (unsigned i = 0; i < e->gen; i++) {
+			char id[65];
+
+			gen_id(i, id);
+			n += (size_t)snprintf(
+				body + n, cap_gen - n,
+				"{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":"
+				"{\"ID\":\"%s\",\"Attributes\":{\"name\":\"gen-%u\"}},"
+				"\"timeNano\":%" PRIu64 "}\n",
+				id, i, AT(1000 + i));
+			if (i == 0 && e->gen_die)
+				n += (size_t)snprintf(
+					body + n, cap_gen - n,
+					"{\"Type\":\"container\",\"Action\":\"die\",\"Actor\":"
+					"{\"ID\":\"%s\"},\"timeNano\":%" PRIu64 "}\n",
+					id, AT(1500));
+		}
+	}
 	if (e->frame == FRAME_HUGE_EVENT) {
 		n = 2u << 20;
 		body = realloc(body, n);
@@ -590,13 +688,17 @@ static void serve_events(int fd, const struct engine *e)
 	}
 	cap = n * 8 + 256;
 	out = malloc(cap);
-	if (!out)
+	syncs = calloc(n + 1, sizeof(*syncs));
+	if (!out || !syncs)
 		abort();
 	for (size_t i = 0; i < n;) {
 		size_t k;
 
 		if (e->frame == FRAME_LENGTH || e->frame == FRAME_EOF) {
 			memcpy(out, body, n);
+			for (size_t j = 0; j < n; j++)
+				if (body[j] == '\n' && wants_inspect(body, j))
+					syncs[n_syncs++] = j + 1;
 			o = n;
 			break;
 		}
@@ -625,6 +727,9 @@ static void serve_events(int fd, const struct engine *e)
 			break;
 		}
 		memcpy(out + o, body + i, k);
+		for (size_t j = i; j < i + k; j++)
+			if (body[j] == '\n' && wants_inspect(body, j))
+				syncs[n_syncs++] = o + (j - i) + 1;
 		o += k;
 		if (e->frame == FRAME_OVERRUN)
 			out[o++] = '!';
@@ -637,9 +742,26 @@ static void serve_events(int fd, const struct engine *e)
 		o += (size_t)sprintf(out + o, "0\r\n\r\n");
 	if (e->cut && e->cut < o)
 		o = e->cut;
-	put(fd, out, o, e);
+	for (size_t k = 0, done = 0; done < o; k++) {
+		size_t upto = e->sync && k < n_syncs && syncs[k] < o ? syncs[k] : o;
+		struct pollfd p = {.fd = sync_pipe[0], .events = POLLIN};
+		char c;
+
+		put(fd, out + done, upto - done, e);
+		done = upto;
+		if (done < o && poll(&p, 1, 5000) == 1)
+			(void)read(sync_pipe[0], &c, 1);
+	}
+	free(syncs);
 	free(out);
 	free(body);
+	if (e->keep_open) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char c[256];
+
+		while (poll(&p, 1, 30000) == 1 && read(fd, c, sizeof(c)) > 0)
+			;
+	}
 	/* an engine that has more to say keeps the stream open for a moment */
 	if (!e->cut && !e->last_chunk && e->frame != FRAME_TRAILER && e->frame != FRAME_LENGTH)
 		usleep(100000);
@@ -670,9 +792,21 @@ static void serve(int fd, const struct engine *e)
 		serve_file(fd, path, e->list_status ? e->list_status : 200, e->list_chunked);
 	} else if (strncmp(target, "/containers/", 12) == 0 && strlen(target) > 17 &&
 		   strcmp(target + strlen(target) - 5, "/json") == 0) {
-		snprintf(path, sizeof(path), "%sinspect/%.*s.json", DK_DIR,
-			 (int)(strlen(target) - 17), target + 12);
-		serve_file(fd, path, 200, true);
+		char c[256];
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		if (strncmp(target + 12, GEN_PREFIX, strlen(GEN_PREFIX)) == 0) {
+			serve_gen(fd, (unsigned)strtoul(target + 12 + strlen(GEN_PREFIX), NULL, 10),
+				  e);
+		} else {
+			snprintf(path, sizeof(path), "%sinspect/%.*s.json", DK_DIR,
+				 (int)(strlen(target) - 17), target + 12);
+			serve_file(fd, path, 200, true);
+		}
+		/* the client hangs up once it has applied the answer */
+		while (poll(&p, 1, 5000) == 1 && read(fd, c, sizeof(c)) > 0)
+			;
+		(void)write(sync_pipe[1], "x", 1);
 	} else {
 		serve_file(fd, "/nonexistent", 404, false);
 	}
@@ -704,6 +838,12 @@ static void fake_start(struct fake *f, const struct engine *e)
 	ck_assert_ptr_nonnull(mkdtemp(f->dir));
 	snprintf(f->sock, sizeof(f->sock), "%s/docker.sock", f->dir);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
+	if (sync_pipe[0] < 0)
+		ck_assert_int_eq(pipe2(sync_pipe, O_CLOEXEC), 0);
+	/* bytes left from the case before would let this one's stream run ahead */
+	while (poll(&(struct pollfd){.fd = sync_pipe[0], .events = POLLIN}, 1, 0) == 1 &&
+	       read(sync_pipe[0], &(char){0}, 1) == 1)
+		;
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -809,7 +949,7 @@ static const struct {
 		      {"172.18.0.8", 0, "external:172.18.0.8/32"}}},
 	/* the recorded event stream, framed and split in several ways */
 	{"events, a chunk per event",
-	 {.list = "containers-empty.json", .events = "events.jsonl"},
+	 {.list = "containers-empty.json", .events = "events.jsonl", .sync = true},
 	 .err = CLOSED,
 	 .err_no = EPIPE,
 	 .workloads = RECORDED_WORKLOADS,
@@ -817,6 +957,7 @@ static const struct {
 	{"events, chunks split mid-object, writes split mid size line",
 	 {.list = "containers-empty.json",
 	  .events = "events.jsonl",
+	  .sync = true,
 	  .chunk = 333,
 	  .write = 97,
 	  .pause_us = 2000,
@@ -826,13 +967,21 @@ static const struct {
 	 .workloads = RECORDED_WORKLOADS,
 	 .resolves = {RECORDED_RESOLVES}},
 	{"events, byte by byte",
-	 {.list = "containers-empty.json", .events = "events.jsonl", .chunk = 1, .write = 1},
+	 {.list = "containers-empty.json",
+	  .events = "events.jsonl",
+	  .sync = true,
+	  .chunk = 1,
+	  .write = 1},
 	 .err = CLOSED,
 	 .err_no = EPIPE,
 	 .workloads = RECORDED_WORKLOADS,
 	 .resolves = {RECORDED_RESOLVES}},
 	{"events, after a list of the same containers",
-	 {.list = "containers.json", .events = "events.jsonl", .chunk = 4096, .write = 1000},
+	 {.list = "containers.json",
+	  .events = "events.jsonl",
+	  .sync = true,
+	  .chunk = 4096,
+	  .write = 1000},
 	 .err = CLOSED,
 	 .err_no = EPIPE,
 	 .workloads = RECORDED_WORKLOADS,
@@ -933,16 +1082,17 @@ static const struct {
 	{"list: missing",
 	 {.list = "no-such-file.json"},
 	 .open_err = "GET /containers/json: HTTP status 404: No such container"},
+	/* an event that cannot be read is skipped: the stream goes on until the engine leaves */
 	{"events: malformed JSON",
 	 {.list = "containers-empty.json", .events = "events-badjson.jsonl", .write = 50},
-	 .err = "GET /events: invalid JSON at 1:",
-	 .err_no = EBADMSG,
+	 .err = CLOSED,
+	 .err_no = EPIPE,
 	 /* the event before the bad one was applied */
 	 .workloads = DB_2},
 	{"events: an event that is not an object",
 	 {.list = "containers-empty.json", .events = "events-notobject.jsonl"},
-	 .err = "GET /events: an event is not a JSON object",
-	 .err_no = EBADMSG,
+	 .err = CLOSED,
+	 .err_no = EPIPE,
 	 .workloads = ""},
 	{"events: an event larger than 1 MiB",
 	 {.list = "containers-empty.json", .frame = FRAME_HUGE_EVENT, .chunk = 65536},
@@ -1032,7 +1182,12 @@ START_TEST(test_engine)
 			struct pollfd p = {.fd = learn_docker_fd(d), .events = POLLIN};
 
 			ck_assert_msg(rounds < 100000, "%s: the stream never ended", c->name);
-			ck_assert_int_eq(poll(&p, 1, 10000), 1);
+			/* with inspects queued, dispatch is called again soon whatever the stream
+			 * does */
+			if (learn_docker_busy(d))
+				(void)poll(&p, 1, 10);
+			else
+				ck_assert_int_eq(poll(&p, 1, 10000), 1);
 			r = learn_docker_dispatch(d, &err);
 			if (r < 0)
 				break;
@@ -1068,6 +1223,216 @@ out:
 }
 END_TEST
 
+/* ---- Bounded work: inspects queued, each dispatch call short, nothing fatal but the end ---- */
+
+#define GEN(i) "docker:gen-" #i
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static const struct {
+	const char *name;
+	struct engine engine;
+	const char *workloads; /* what the inventory holds once the work is done */
+	bool want_busy;	       /* some dispatch call must have left work for the next */
+	bool want_end;	       /* the stream ends: -EPIPE, and the client's claims closed */
+	struct resolve resolves[6];
+} work_cases[] = {
+	{"an inspect answering 500 skips that container only",
+	 {.list = "containers-empty.json", .gen = 3, .bad = 2, .how = BAD_500, .keep_open = true},
+	 GEN(0) "," GEN(2),
+	 .resolves = {{"172.31.0.10", AT(1500), GEN(0)},
+		      {"172.31.0.11", AT(1500), "external:172.31.0.11/32"},
+		      {"172.31.0.12", AT(1500), GEN(2)}}},
+	{"an inspect answering bad JSON skips that container only",
+	 {.list = "containers-empty.json", .gen = 3, .bad = 1, .how = BAD_JSON, .keep_open = true},
+	 GEN(1) "," GEN(2),
+	 .resolves = {{"172.31.0.10", AT(1500), "external:172.31.0.10/32"},
+		      {"172.31.0.11", AT(1500), GEN(1)}}},
+	{"an inspect cut short skips that container only",
+	 {.list = "containers-empty.json", .gen = 3, .bad = 3, .how = BAD_CLOSE, .keep_open = true},
+	 GEN(0) "," GEN(1),
+	 .resolves = {{"172.31.0.12", AT(1500), "external:172.31.0.12/32"}}},
+	{"a slow inspect: each call returns at once, later calls finish",
+	 {.list = "containers-empty.json", .gen = 2, .slow = 1, .slow_ms = 3000, .keep_open = true},
+	 GEN(0) "," GEN(1),
+	 .want_busy = true,
+	 .resolves = {{"172.31.0.10", AT(1500), GEN(0)}, {"172.31.0.11", AT(1500), GEN(1)}}},
+	{"a burst of 20 starts, a few inspects per call",
+	 {.list = "containers-empty.json", .gen = 20, .keep_open = true},
+	 /* sorted as strings */
+	 "docker:gen-0,docker:gen-1,docker:gen-10,docker:gen-11,docker:gen-12,docker:gen-13,"
+	 "docker:gen-14,docker:gen-15,docker:gen-16,docker:gen-17,docker:gen-18,docker:gen-19,"
+	 "docker:gen-2,docker:gen-3,docker:gen-4,docker:gen-5,docker:gen-6,docker:gen-7,"
+	 "docker:gen-8,docker:gen-9",
+	 .want_busy = true,
+	 .resolves = {{"172.31.0.10", AT(1500), GEN(0)},
+		      {"172.31.0.29", AT(1500), GEN(19)},
+		      {"172.31.0.30", AT(1500), "external:172.31.0.30/32"}}},
+	{"a container that dies before its inspect is dropped from the queue",
+	 {.list = "containers-empty.json",
+	  .gen = 2,
+	  .gen_die = true,
+	  .slow = 1,
+	  .slow_ms = 300,
+	  .keep_open = true},
+	 GEN(1),
+	 .resolves = {{"172.31.0.10", AT(1200), "external:172.31.0.10/32"},
+		      {"172.31.0.11", AT(1500), GEN(1)}}},
+	{"the engine closes the stream: the client's claims end",
+	 {.list = "containers.json", .gen = 2},
+	 "docker:fldk-web,docker:fldkshop/api," GEN(0) "," GEN(1),
+	 .want_end = true,
+	 .resolves = {{"172.31.0.11", AT(1500), GEN(1)}}},
+};
+
+START_TEST(test_work)
+{
+	const __typeof__(work_cases[0]) *c = &work_cases[_i];
+	struct learn_inventory *inv = learn_inventory_new();
+	struct learn_docker *d = NULL;
+	struct util_err err = {{0}};
+	int64_t give_up = mono_ms() + 20000, longest = 0;
+	bool saw_busy = false;
+	struct capture_addr a[4];
+	struct fake f = {0};
+	char got[2048] = "";
+	int r = 0, calls = 0;
+
+	fake_start(&f, &c->engine);
+	ck_assert_msg(learn_docker_open(f.sock, inv, &d, &err) == 0, "%s: open: %s", c->name,
+		      err.msg);
+	if (c->want_end)
+		ck_assert_uint_eq(learn_inventory_addresses(inv, "docker:fldk-web", a, 4), 1);
+	for (;;) {
+		struct pollfd p = {.fd = learn_docker_fd(d), .events = POLLIN};
+		int64_t t0, dt;
+
+		ck_assert_msg(mono_ms() < give_up, "%s: not done: %s (last problem: busy %d)",
+			      c->name, got, learn_docker_busy(d));
+		(void)poll(&p, 1, learn_docker_busy(d) ? 10 : 100);
+		t0 = mono_ms();
+		r = learn_docker_dispatch(d, &err);
+		dt = mono_ms() - t0;
+		calls++;
+		longest = dt > longest ? dt : longest;
+		ck_assert_msg(dt < 1500, "%s: one dispatch call took %" PRId64 " ms", c->name, dt);
+		if (r < 0)
+			break;
+		if (learn_docker_busy(d))
+			saw_busy = true;
+		workloads_str(inv, got, sizeof(got));
+		if (!learn_docker_busy(d) && !c->want_end && strcmp(got, c->workloads) == 0)
+			break;
+	}
+	if (c->want_end) {
+		ck_assert_msg(r == -EPIPE && strstr(err.msg, "the Docker Engine"),
+			      "%s: got %d \"%s\"", c->name, r, err.msg);
+		ck_assert(!learn_docker_busy(d));
+		/* nobody holds the listed address now: its death can no longer be seen */
+		ck_assert_uint_eq(learn_inventory_addresses(inv, "docker:fldk-web", a, 4), 0);
+		ck_assert_uint_eq(learn_inventory_addresses(inv, "docker:fldkshop/api", a, 4), 0);
+	} else {
+		ck_assert_msg(r == 0, "%s: dispatch: %d %s", c->name, r, err.msg);
+	}
+	workloads_str(inv, got, sizeof(got));
+	ck_assert_msg(strcmp(got, c->workloads) == 0, "%s: workloads %s, expected %s", c->name, got,
+		      c->workloads);
+	ck_assert_msg(saw_busy || !c->want_busy, "%s: never busy in %d calls", c->name, calls);
+	check_resolves(inv, c->resolves, UTIL_ARRAY_SIZE(c->resolves), c->name);
+	learn_docker_free(d);
+	learn_inventory_free(inv);
+	fake_stop(&f);
+}
+END_TEST
+
+/* ---- Can this user reach the engine? ------------------------------------------------------- */
+
+#define NO_ACCESS                                                                                  \
+	"docker.sock: connect: Permission denied (the user given with --user needs access to the " \
+	"Docker socket, e.g. the docker group)"
+
+static const struct {
+	const char *name;
+	bool listen;	 /* a socket is there, and listens */
+	mode_t mode;	 /* of the socket */
+	bool nobody;	 /* checked as uid 65534 */
+	const char *err; /* NULL: access */
+} access_cases[] = {
+	{"no socket", false, 0, false, "docker.sock: connect: No such file or directory"},
+	{"mode 000, as nobody", true, 0, true, NO_ACCESS},
+	{"mode 666, as nobody", true, 0666, true, NULL},
+	{"mode 000, as root", true, 0, false, NULL},
+};
+
+START_TEST(test_access)
+{
+	const __typeof__(access_cases[0]) *c = &access_cases[_i];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[64] = "/tmp/flowlock-docker-XXXXXX", sock[100], msg[600] = "";
+	int lfd = -1, pfd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (c->nobody && geteuid() != 0) {
+		fprintf(stderr, "%s: skipped, needs root to become nobody\n", c->name);
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(sock, sizeof(sock), "%s/docker.sock", dir);
+	if (c->listen) {
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(lfd, 0);
+		ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		ck_assert_int_eq(listen(lfd, 4), 0);
+		ck_assert_int_eq(chmod(sock, c->mode), 0);
+	}
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct util_err err = {{0}};
+		int r;
+
+		close(pfd[0]);
+		if (c->nobody && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(3);
+		r = learn_docker_check_access(sock, &err);
+		if (write(pfd[1], err.msg, strlen(err.msg)) < 0)
+			_exit(4);
+		_exit(r == 0 ? 0 : r == -EACCES ? 1 : 2);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	if (!c->err) {
+		ck_assert_msg(WEXITSTATUS(status) == 0, "%s: %d \"%s\"", c->name,
+			      WEXITSTATUS(status), msg);
+	} else {
+		ck_assert_int_ne(WEXITSTATUS(status), 0);
+		ck_assert_int_ne(WEXITSTATUS(status), 3);
+		/* one line, the socket first */
+		ck_assert_msg(strncmp(msg, sock, strlen(dir)) == 0 && strstr(msg, c->err) &&
+				      !strchr(msg, '\n'),
+			      "%s: got \"%s\", expected \"%s\"", c->name, msg, c->err);
+	}
+	if (lfd >= 0)
+		close(lfd);
+	(void)unlink(sock);
+	(void)rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_free_null)
 {
 	ck_assert_ptr_null(learn_docker_free(NULL));
@@ -1085,6 +1450,8 @@ static Suite *docker_suite(void)
 	tc = tcase_create("engine");
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_engine, 0, (int)UTIL_ARRAY_SIZE(engine_cases));
+	tcase_add_loop_test(tc, test_work, 0, (int)UTIL_ARRAY_SIZE(work_cases));
+	tcase_add_loop_test(tc, test_access, 0, (int)UTIL_ARRAY_SIZE(access_cases));
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 	return s;
