@@ -416,6 +416,11 @@ static int agent_run(struct agent *a)
 		log_error("%s", err.msg);
 		goto out;
 	}
+	/* inspecting a container opens the socket again: the user must still be allowed to */
+	if (o->user && a->docker && learn_docker_check_access(o->docker_socket, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
 
 	a->start_ns = now_ns();
 	end = o->duration_s ? a->start_ns + o->duration_s * 1000000000ULL : UINT64_MAX;
@@ -437,6 +442,9 @@ static int agent_run(struct agent *a)
 		if (next_expire < wake)
 			wake = next_expire;
 		timeout = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
+		/* queued container inspects go on in small steps between everything else */
+		if (a->docker && learn_docker_busy(a->docker) && timeout > 20)
+			timeout = 20;
 
 		fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		if (a->ct)
