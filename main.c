@@ -372,6 +372,7 @@ static int agent_run(struct agent *a)
 	uint64_t end, next_checkpoint, next_status, next_expire;
 	struct pollfd *fds = util_reallocarray(NULL, AGENT_MAX_FDS, sizeof(*fds));
 	bool stop = false;
+	unsigned ct_failures = 0;
 	sigset_t mask;
 	int sfd = -1, ret = EXIT_BAD;
 	const char *problem;
@@ -470,9 +471,16 @@ static int agent_run(struct agent *a)
 			log_error("%s", err.msg);
 			goto out;
 		}
+		/* a failed resync is retried at the next overrun; only a conntrack that keeps
+		 * failing stops the agent */
 		if (a->ct && capture_conntrack_dispatch(a->ct, &err) < 0) {
-			log_error("%s", err.msg);
-			goto out;
+			log_error("warning: %s", err.msg);
+			if (++ct_failures >= 10) {
+				log_error("conntrack failed 10 times in a row; stopping");
+				goto out;
+			}
+		} else {
+			ct_failures = 0;
 		}
 		if (a->docker && learn_docker_dispatch(a->docker, &err) < 0) {
 			/* the engine went away: keep observing with what is known */

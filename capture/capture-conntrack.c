@@ -458,13 +458,12 @@ int capture_conntrack_dispatch(struct capture_conntrack *ct, struct util_err *er
 				ct_forget_gone(ct);
 			return 0;
 		}
-		/* ENOBUFS, as libnl reports it. */
-		if (r == -NLE_NOMEM) {
-			r = ct_overrun(ct, err);
-			if (r < 0)
-				return r;
-			continue;
-		}
+		/*
+		 * ENOBUFS, as libnl reports it. One resync per call: under an event storm the pcap
+		 * rings need reading too; what is still queued is read on the next call.
+		 */
+		if (r == -NLE_NOMEM)
+			return ct_overrun(ct, err);
 		return util_err_set(err, ct_errno(r), "conntrack: cannot read events: %s",
 				    nl_geterror(r));
 	}
