@@ -479,10 +479,21 @@ struct engine {
 	unsigned slow;	      /* 1 + the generated container whose inspect is answered late */
 	unsigned slow_ms;
 	bool keep_open; /* the stream stays open until the client leaves */
+	/*
+	 * Events wait until the test says learn_docker_open() has returned (gate_open()), so the
+	 * work they cause happens in dispatch, however the scheduler orders the two processes.
+	 */
+	bool gate;
 };
 
 /* The fake's children tell the event stream that an inspect is over, a byte per inspect. */
 static int sync_pipe[2] = {-1, -1};
+static int gate_pipe[2] = {-1, -1};
+
+static void gate_open(void)
+{
+	ck_assert_int_eq(write(gate_pipe[1], "g", 1), 1);
+}
 
 #define GEN_PREFIX "9e11"
 static void gen_id(unsigned i, char id[static 65])
@@ -648,6 +659,12 @@ static void serve_events(int fd, const struct engine *e)
 		body = slurp(path, &n);
 		if (!body)
 			_exit(1);
+	}
+	if (e->gate) {
+		struct pollfd g = {.fd = gate_pipe[0], .events = POLLIN};
+
+		if (poll(&g, 1, 10000) == 1)
+			(void)read(gate_pipe[0], &(char){0}, 1);
 	}
 	if (e->gen) {
 		size_t cap_gen = 512 * (e->gen + 2);
@@ -840,6 +857,11 @@ static void fake_start(struct fake *f, const struct engine *e)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
 	if (sync_pipe[0] < 0)
 		ck_assert_int_eq(pipe2(sync_pipe, O_CLOEXEC), 0);
+	if (gate_pipe[0] < 0)
+		ck_assert_int_eq(pipe2(gate_pipe, O_CLOEXEC), 0);
+	while (poll(&(struct pollfd){.fd = gate_pipe[0], .events = POLLIN}, 1, 0) == 1 &&
+	       read(gate_pipe[0], &(char){0}, 1) == 1)
+		;
 	/* bytes left from the case before would let this one's stream run ahead */
 	while (poll(&(struct pollfd){.fd = sync_pipe[0], .events = POLLIN}, 1, 0) == 1 &&
 	       read(sync_pipe[0], &(char){0}, 1) == 1)
@@ -1244,27 +1266,47 @@ static const struct {
 	struct resolve resolves[6];
 } work_cases[] = {
 	{"an inspect answering 500 skips that container only",
-	 {.list = "containers-empty.json", .gen = 3, .bad = 2, .how = BAD_500, .keep_open = true},
+	 {.list = "containers-empty.json",
+	  .gen = 3,
+	  .bad = 2,
+	  .how = BAD_500,
+	  .keep_open = true,
+	  .gate = true},
 	 GEN(0) "," GEN(2),
 	 .resolves = {{"172.31.0.10", AT(1500), GEN(0)},
 		      {"172.31.0.11", AT(1500), "external:172.31.0.11/32"},
 		      {"172.31.0.12", AT(1500), GEN(2)}}},
 	{"an inspect answering bad JSON skips that container only",
-	 {.list = "containers-empty.json", .gen = 3, .bad = 1, .how = BAD_JSON, .keep_open = true},
+	 {.list = "containers-empty.json",
+	  .gen = 3,
+	  .bad = 1,
+	  .how = BAD_JSON,
+	  .keep_open = true,
+	  .gate = true},
 	 GEN(1) "," GEN(2),
 	 .resolves = {{"172.31.0.10", AT(1500), "external:172.31.0.10/32"},
 		      {"172.31.0.11", AT(1500), GEN(1)}}},
 	{"an inspect cut short skips that container only",
-	 {.list = "containers-empty.json", .gen = 3, .bad = 3, .how = BAD_CLOSE, .keep_open = true},
+	 {.list = "containers-empty.json",
+	  .gen = 3,
+	  .bad = 3,
+	  .how = BAD_CLOSE,
+	  .keep_open = true,
+	  .gate = true},
 	 GEN(0) "," GEN(1),
 	 .resolves = {{"172.31.0.12", AT(1500), "external:172.31.0.12/32"}}},
 	{"a slow inspect: each call returns at once, later calls finish",
-	 {.list = "containers-empty.json", .gen = 2, .slow = 1, .slow_ms = 3000, .keep_open = true},
+	 {.list = "containers-empty.json",
+	  .gen = 2,
+	  .slow = 1,
+	  .slow_ms = 3000,
+	  .keep_open = true,
+	  .gate = true},
 	 GEN(0) "," GEN(1),
 	 .want_busy = true,
 	 .resolves = {{"172.31.0.10", AT(1500), GEN(0)}, {"172.31.0.11", AT(1500), GEN(1)}}},
 	{"a burst of 20 starts, a few inspects per call",
-	 {.list = "containers-empty.json", .gen = 20, .keep_open = true},
+	 {.list = "containers-empty.json", .gen = 20, .keep_open = true, .gate = true},
 	 /* sorted as strings */
 	 "docker:gen-0,docker:gen-1,docker:gen-10,docker:gen-11,docker:gen-12,docker:gen-13,"
 	 "docker:gen-14,docker:gen-15,docker:gen-16,docker:gen-17,docker:gen-18,docker:gen-19,"
@@ -1307,6 +1349,8 @@ START_TEST(test_work)
 	fake_start(&f, &c->engine);
 	ck_assert_msg(learn_docker_open(f.sock, inv, &d, &err) == 0, "%s: open: %s", c->name,
 		      err.msg);
+	if (c->engine.gate)
+		gate_open();
 	if (c->want_end)
 		ck_assert_uint_eq(learn_inventory_addresses(inv, "docker:fldk-web", a, 4), 1);
 	for (;;) {
