@@ -37,12 +37,6 @@ struct k8s_policy {
 	UT_hash_handle hh; /* keyed by the workload id */
 };
 
-/* Warnings are said once: the same peer or edge shows up in the policies of both its ends. */
-struct k8s_said {
-	char *msg;
-	UT_hash_handle hh;
-};
-
 /* Counts k8s workloads per "namespace/name" to find the ones whose plain names would clash. */
 struct k8s_name_count {
 	char *key;
@@ -53,7 +47,7 @@ struct k8s_name_count {
 struct k8s_ctx {
 	const struct emit_options *opts;
 	struct util_err *err;
-	struct k8s_said *said;
+	struct emit_said *said;
 	struct k8s_policy **policies; /* sorted by namespace, then name */
 	size_t n_policies;
 	struct k8s_policy *by_id;
@@ -61,33 +55,8 @@ struct k8s_ctx {
 	int r; /* the first emitter failure; later emits do nothing */
 };
 
-static void k8s_warn(struct k8s_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void k8s_warn(struct k8s_ctx *c, const char *fmt, ...)
-{
-	struct k8s_said *s;
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort(); /* out of memory, as util_asprintf would */
-	va_end(ap);
-	/* names in it may come from anywhere (a Docker peer is not checked against k8s rules) */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	HASH_FIND_STR(c->said, msg, s);
-	if (s) {
-		free(msg);
-		return;
-	}
-	s = util_zalloc(sizeof(*s));
-	s->msg = msg;
-	HASH_ADD_KEYPTR(hh, c->said, s->msg, strlen(s->msg), s);
-	if (c->opts->warn)
-		c->opts->warn(c->opts->warn_userdata, msg);
-}
+/* Said once: the same peer or edge shows up from both its ends. */
+#define k8s_warn(c, ...) emit_warn_once(&(c)->said, (c)->opts, __VA_ARGS__)
 
 /* ---- validation --------------------------------------------------------------------------- */
 
@@ -472,8 +441,6 @@ static void k8s_build_rules(struct k8s_ctx *c, const struct learn_graph *g)
 
 static void k8s_ctx_free(struct k8s_ctx *c)
 {
-	struct k8s_said *s, *stmp;
-
 	HASH_CLEAR(hh, c->by_id);
 	for (size_t i = 0; i < c->n_policies; i++) {
 		struct k8s_policy *p = c->policies[i];
@@ -488,11 +455,7 @@ static void k8s_ctx_free(struct k8s_ctx *c)
 		free(p);
 	}
 	free(c->policies);
-	HASH_ITER (hh, c->said, s, stmp) {
-		HASH_DEL(c->said, s);
-		free(s->msg);
-		free(s);
-	}
+	emit_said_free(&c->said);
 }
 
 /* ---- rendering ---------------------------------------------------------------------------- */

@@ -54,47 +54,16 @@ struct nft_wl {
 	UT_hash_handle hh;
 };
 
-/* Warnings are said once, however many edges lead to the same one. */
-struct nft_said {
-	char *msg;
-	UT_hash_handle hh;
-};
-
 struct nft_ctx {
 	const struct emit_options *opts;
 	struct util_err *err;
-	struct nft_said *said;
+	struct emit_said *said;
 	struct nft_wl *managed;
 	struct nft_set sets[NFT_SET_KINDS][2]; /* [kind][0: IPv4, 1: IPv6] */
 };
 
-static void nft_warn(struct nft_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void nft_warn(struct nft_ctx *c, const char *fmt, ...)
-{
-	struct nft_said *s;
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort(); /* out of memory, as util_asprintf would */
-	va_end(ap);
-	/* names in it reach someone's terminal */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	HASH_FIND_STR(c->said, msg, s);
-	if (s) {
-		free(msg);
-		return;
-	}
-	s = util_zalloc(sizeof(*s));
-	s->msg = msg;
-	HASH_ADD_KEYPTR(hh, c->said, s->msg, strlen(s->msg), s);
-	if (c->opts->warn)
-		c->opts->warn(c->opts->warn_userdata, msg);
-}
+/* Said once: the same peer or edge shows up from both its ends. */
+#define nft_warn(c, ...) emit_warn_once(&(c)->said, (c)->opts, __VA_ARGS__)
 
 /*
  * THE quoting function: every string that reaches the ruleset from a workload passes here. The
@@ -634,7 +603,6 @@ int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_opti
 		  struct util_err *err)
 {
 	struct nft_ctx c = {.opts = opts, .err = err};
-	struct nft_said *s, *stmp;
 	struct nft_wl *m, *mtmp;
 	int r;
 
@@ -661,10 +629,6 @@ out:
 		free(m->addrs);
 		free(m);
 	}
-	HASH_ITER (hh, c.said, s, stmp) {
-		HASH_DEL(c.said, s);
-		free(s->msg);
-		free(s);
-	}
+	emit_said_free(&c.said);
 	return r;
 }
