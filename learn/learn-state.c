@@ -1291,9 +1291,9 @@ static void out_str(struct state_out *o, const char *s)
 
 static void out_u64(struct state_out *o, uint64_t v)
 {
-	char buf[24];
+	char buf[UTIL_U64_LEN];
 
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	(void)util_u64_format(v, buf);
 	out_scalar(o, buf, YAML_PLAIN_SCALAR_STYLE);
 }
 

@@ -224,6 +224,28 @@ START_TEST(test_utf8)
 }
 END_TEST
 
+static const struct {
+	uint64_t v;
+	const char *text;
+} u64_format_cases[] = {
+	{0, "0"},
+	{7, "7"},
+	{10, "10"},
+	{65535, "65535"},
+	{1000000000000ull, "1000000000000"},
+	{UINT64_MAX, "18446744073709551615"},
+};
+
+START_TEST(test_u64_format)
+{
+	char buf[UTIL_U64_LEN];
+
+	ck_assert_uint_eq(util_u64_format(u64_format_cases[_i].v, buf),
+			  strlen(u64_format_cases[_i].text));
+	ck_assert_str_eq(buf, u64_format_cases[_i].text);
+}
+END_TEST
+
 START_TEST(test_err_one_line)
 {
 	struct util_err err;
@@ -245,6 +267,7 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_proto_names, 0, (int)UTIL_ARRAY_SIZE(proto_cases));
 	tcase_add_loop_test(tc, test_names, 0, (int)UTIL_ARRAY_SIZE(name_cases));
 	tcase_add_loop_test(tc, test_utf8, 0, (int)UTIL_ARRAY_SIZE(utf8_cases));
+	tcase_add_loop_test(tc, test_u64_format, 0, (int)UTIL_ARRAY_SIZE(u64_format_cases));
 	tcase_add_test(tc, test_err_one_line);
 	suite_add_tcase(s, tc);
 	return s;

@@ -109,18 +109,60 @@ int util_proto_from_name(const char *name, uint8_t *ret_proto)
 	return -EINVAL;
 }
 
+size_t util_u64_format(uint64_t v, char buf[static UTIL_U64_LEN])
+{
+	char tmp[UTIL_U64_LEN];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+/* Exactly width digits of v, most significant first. */
+static char *put_digits(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
+/*
+ * Written digit by digit: states hold two times per edge and are written at every checkpoint,
+ * and strftime with snprintf was most of what writing them cost outside libyaml.
+ */
 void util_time_format(uint64_t ns, char buf[static UTIL_TIME_LEN])
 {
 	time_t secs = (time_t)(ns / 1000000000u);
 	struct tm tm;
-	size_t n;
+	char *p = buf;
 
-	if (!gmtime_r(&secs, &tm)) {
+	if (!gmtime_r(&secs, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
 		snprintf(buf, UTIL_TIME_LEN, "1970-01-01T00:00:00.000000000Z");
 		return;
 	}
-	n = strftime(buf, UTIL_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, UTIL_TIME_LEN - n, ".%09uZ", (unsigned)(ns % 1000000000u));
+	p = put_digits(p, (unsigned)(tm.tm_year + 1900), 4);
+	*p++ = '-';
+	p = put_digits(p, (unsigned)tm.tm_mon + 1, 2);
+	*p++ = '-';
+	p = put_digits(p, (unsigned)tm.tm_mday, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)tm.tm_min, 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)tm.tm_sec, 2);
+	*p++ = '.';
+	p = put_digits(p, (unsigned)(ns % 1000000000u), 9);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 int util_time_parse(const char *s, uint64_t *ret_ns)

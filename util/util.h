@@ -49,6 +49,10 @@ size_t util_utf8_next(const char *s, uint32_t *ret_cp);
 /* C0 and C1 control characters and DEL: nothing an output should pass through to a terminal. */
 bool util_is_control(uint32_t cp);
 
+/* Decimal digits of v without printf; returns the length. */
+#define UTIL_U64_LEN 21
+size_t util_u64_format(uint64_t v, char buf[static UTIL_U64_LEN]);
+
 /* Strict unsigned parse of a whole string: no sign, no spaces, no trailing text, <= max. */
 int util_parse_u64(const char *s, uint64_t max, uint64_t *ret);
 
