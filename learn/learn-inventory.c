@@ -1946,24 +1946,45 @@ void learn_inventory_remove_container(struct learn_inventory *inv, const char *i
 }
 
 /*
+ * A container's process runs (and sends: DNS, first connections) a little before the engine's
+ * start event, and a packet's stamp and the engine's can differ by as much: this is how far
+ * either side of a claim a flow still belongs to it.
+ */
+#define INV_LIVE_SLACK (2 * 1000000000ULL)
+
+/*
  * Who held a (normalised) at ts: the claim valid then; else, for a flow reported after its
- * container left, the latest claim that started before ts; else nobody live.
+ * container left, the latest claim that started before ts, unless it ended more than the slack
+ * before ts and another starts within the slack after (ret_early: that one, which a file claim
+ * of the address still beats); else nobody live.
  */
 static struct learn_workload *inv_live_find(const struct learn_inventory *inv,
-					    const struct capture_addr *a, uint64_t ts)
+					    const struct capture_addr *a, uint64_t ts,
+					    bool *ret_early)
 {
+	const struct inv_live_claim *before = NULL, *after = NULL;
 	const struct inv_live_ip *e;
 
+	*ret_early = false;
 	HASH_FIND(hh, inv->live_ips, a, sizeof(*a), e);
 	if (!e)
 		return NULL;
 	for (size_t i = e->n; i-- > 0;)
 		if (e->claims[i].since <= ts && ts < e->claims[i].until)
 			return e->claims[i].w;
-	for (size_t i = e->n; i-- > 0;)
+	/* claims are sorted by since: the latest one started before ts, the first one after */
+	for (size_t i = 0; i < e->n; i++) {
 		if (e->claims[i].since <= ts)
-			return e->claims[i].w;
-	return NULL;
+			before = &e->claims[i];
+		else if (!after)
+			after = &e->claims[i];
+	}
+	if (after && after->since - ts <= INV_LIVE_SLACK &&
+	    (!before || ts - before->until > INV_LIVE_SLACK)) {
+		*ret_early = true;
+		return after->w;
+	}
+	return before ? before->w : NULL;
 }
 
 static uint64_t inv_now(void)
@@ -1982,15 +2003,16 @@ struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory 
 	struct learn_workload *w;
 	struct capture_addr a;
 	struct inv_ip *e;
+	bool early;
 
 	inv_addr_normalise(addr, &a);
-	w = inv_live_find(inv, &a, ts_ns);
-	if (w)
+	w = inv_live_find(inv, &a, ts_ns, &early);
+	if (w && !early)
 		return w;
 	HASH_FIND(hh, inv->ips, &a, sizeof(a), e);
 	if (e)
 		return e->w;
-	return inv_external(inv, &a);
+	return w ? w : inv_external(inv, &a);
 }
 
 struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,

@@ -146,8 +146,10 @@ static const struct {
 	 {{"172.18.0.2", P(1000), "docker:web"},
 	  {"172.18.0.2", P(5000), "docker:web"},
 	  {"172.18.0.2", 0, "docker:web"},
-	  /* before it held the address, nobody live did */
-	  {"172.18.0.2", P(999), "external:172.18.0.2/32"},
+	  /* moments before its start event: the container, which may send first */
+	  {"172.18.0.2", P(999), "docker:web"},
+	  /* seconds before it held the address, nobody live did */
+	  {"172.18.0.2", P(0) - 1500000000u, "external:172.18.0.2/32"},
 	  {"172.18.0.3", P(1000), "external:172.18.0.3/32"}}},
 	{"the address moves to another container",
 	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000)), REMOVE("c1", P(2000)),
@@ -159,6 +161,18 @@ static const struct {
 	  {"172.18.0.2", P(2500), "docker:web"},
 	  {"172.18.0.2", P(3000), "docker:db"},
 	  {"172.18.0.2", 0, "docker:db"}}},
+	{"a container sends before its start event: its first flows are its own",
+	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(10000)), REMOVE("c1", P(20000)),
+	  SET("c2", "db", NULL, NULL, "172.18.0.2", P(30000))},
+	 "docker:db,docker:web",
+	 /* just before web's start: web, not an external address */
+	 {{"172.18.0.2", P(9000), "docker:web"},
+	  /* long after web died, just before db's start: db, not the dead web */
+	  {"172.18.0.2", P(29500), "docker:db"},
+	  /* just after web died and long before db: web (stamps may differ a little) */
+	  {"172.18.0.2", P(21000), "docker:web"},
+	  /* long before anyone: nobody live */
+	  {"172.18.0.2", P(1000), "external:172.18.0.2/32"}}},
 	{"a new container takes the address before the old one's die",
 	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000)),
 	  SET("c2", "db", NULL, NULL, "172.18.0.2", P(3000)), REMOVE("c1", P(4000))},
@@ -186,14 +200,17 @@ static const struct {
 	  SET("c1", "web", NULL, NULL, "172.19.0.2,172.20.0.2", P(2000))},
 	 "docker:web",
 	 {{"172.18.0.2", P(1500), "docker:web"},
-	  {"172.20.0.2", P(1500), "external:172.20.0.2/32"},
+	  /* the new address is web's from the reconnect on, and moments before it */
+	  {"172.20.0.2", P(1500), "docker:web"},
+	  {"172.20.0.2", P(0) - 1000000000u, "external:172.20.0.2/32"},
 	  {"172.20.0.2", P(2500), "docker:web"},
 	  {"172.19.0.2", P(1500), "docker:web"}}},
 	{"the same container set again earlier starts its claim earlier",
 	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(5000)),
 	  SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000))},
 	 "docker:web",
-	 {{"172.18.0.2", P(2000), "docker:web"}, {"172.18.0.2", P(999), "external:172.18.0.2/32"}}},
+	 {{"172.18.0.2", P(2000), "docker:web"},
+	  {"172.18.0.2", P(0) - 1500000000u, "external:172.18.0.2/32"}}},
 	{"an earlier set never reaches back past the previous holder",
 	 {SET("c1", "web", NULL, NULL, "172.18.0.2", P(1000)), REMOVE("c1", P(2000)),
 	  SET("c2", "db", NULL, NULL, "172.18.0.2", P(3000)),
@@ -220,9 +237,10 @@ static const struct {
 	{"history is bounded: the oldest claims are forgotten",
 	 {{OP_CHURN, .name = "c", .addrs = "172.18.0.2", .t = P(0), .err = "20"}},
 	 NULL,
-	 /* claims of c0..c3 dropped, so the first flows find no live holder */
-	 {{"172.18.0.2", P(0), "external:172.18.0.2/32"},
-	  {"172.18.0.2", P(3), "external:172.18.0.2/32"},
+	 /* claims of c0..c3 dropped: the first flows go to the oldest claim kept, c4, which
+	  * starts moments later, not to c0..c3 (c0 held the address at P(0)) */
+	 {{"172.18.0.2", P(0), "docker:c4"},
+	  {"172.18.0.2", P(3), "docker:c4"},
 	  {"172.18.0.2", P(4), "docker:c4"},
 	  {"172.18.0.2", P(19), "docker:c19"},
 	  {"172.18.0.2", P(50), "docker:c19"}}},
@@ -388,7 +406,10 @@ static const struct {
 } flow_cases[] = {
 	{"172.18.0.7", P(1500), "docker:shop/web>docker:web"},
 	{"172.18.0.7", P(3500), "docker:shop/web>docker:db"},
-	{"172.18.0.7", P(500), "docker:shop/web>external:172.18.0.2/32"},
+	/* moments before web's start event: web, which may send before the engine says so */
+	{"172.18.0.7", P(500), "docker:shop/web>docker:web"},
+	/* seconds before anyone: outside (the client's own container had not started either) */
+	{"172.18.0.7", P(0) - 3000000000u, "external:172.18.0.7/32>external:172.18.0.2/32"},
 };
 
 START_TEST(test_flow_at)
@@ -917,10 +938,14 @@ static void fake_stop(struct fake *f)
 #define RECORDED_RESOLVES                                                                          \
 	{"172.18.0.2", AT(1000), WEB_2}, {"172.18.0.2", AT(4000), WEB_2},                          \
 		{"172.18.0.2", AT(4600), WEB_2}, {"172.18.0.2", AT(5000), DB_2},                   \
-		{"172.18.0.2", AT(9000), DB_2}, {"172.18.0.3", AT(2000), API_3},                   \
-		{"172.18.0.3", AT(1700), "external:172.18.0.3/32"},                                \
+		{"172.18.0.2", AT(9000), DB_2},                                                    \
+		{"172.18.0.3", AT(2000),                                                           \
+		 API_3}, /* moments before its start event: the container, which may send first */ \
+		{"172.18.0.3", AT(1700), API_3},                                                   \
+		{"172.18.0.2", AT(700), WEB_2}, /* seconds before: nobody yet */                   \
+		{"172.18.0.3", AT(0) - 3000000000u, "external:172.18.0.3/32"},                     \
 	{                                                                                          \
-		"172.18.0.2", AT(700), "external:172.18.0.2/32"                                    \
+		"172.18.0.2", AT(0) - 3000000000u, "external:172.18.0.2/32"                        \
 	}
 #define RECORDED_WORKLOADS DB_2 "," WEB_2 "," API_3
 
