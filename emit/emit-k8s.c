@@ -89,12 +89,7 @@ static int k8s_cidr_parse(const char *s, char **ret_cidr)
 #define K8S_SHOWN_MAX 64
 static const char *k8s_shown(const char *s, char buf[static K8S_SHOWN_MAX + 4])
 {
-	size_t i;
-
-	for (i = 0; s[i] && i < K8S_SHOWN_MAX; i++)
-		buf[i] = s[i] >= 0x20 && s[i] <= 0x7e ? s[i] : '?';
-	strcpy(buf + i, s[i] ? "..." : "");
-	return buf;
+	return util_show_printable(s, K8S_SHOWN_MAX, buf);
 }
 
 static int k8s_bad(struct util_err *err, const struct learn_workload *w, const char *what,

@@ -38,30 +38,7 @@
 /* Untrusted text for an error message: printable ASCII, escaped, cut short. */
 static const char *dk_show(const char *s, size_t len, char buf[static DK_SHOW_MAX + 8])
 {
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char tmp[8];
-		size_t n;
-
-		if (c == '"' || c == '\\')
-			snprintf(tmp, sizeof(tmp), "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
-		else
-			snprintf(tmp, sizeof(tmp), "%c", c);
-		n = strlen(tmp);
-		if (o + n > DK_SHOW_MAX) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy(buf + o, tmp, n);
-		o += n;
-	}
-	buf[o] = '\0';
-	return buf;
+	return util_show_escaped(s, len, DK_SHOW_MAX, buf);
 }
 
 static uint64_t dk_realtime_ns(void)

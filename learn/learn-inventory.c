@@ -327,41 +327,10 @@ static void inv_addr_cidr(const struct capture_addr *a, unsigned prefix, char *b
 	snprintf(buf, len, "%s/%u", tmp, prefix);
 }
 
-/*
- * Renders untrusted text for an error message: printable ASCII only, quotes and backslashes
- * escaped, at most INV_SHOW_MAX characters, so the message stays one readable line.
- */
+/* Untrusted text for an error message: escaped, at most INV_SHOW_MAX characters. */
 static const char *inv_show(const char *s, char buf[static INV_SHOW_LEN])
 {
-	size_t o = 0;
-
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		char tmp[8];
-		size_t n;
-
-		if (*c == '"' || *c == '\\')
-			snprintf(tmp, sizeof(tmp), "\\%c", *c);
-		else if (*c == '\n')
-			snprintf(tmp, sizeof(tmp), "\\n");
-		else if (*c == '\t')
-			snprintf(tmp, sizeof(tmp), "\\t");
-		else if (*c == '\r')
-			snprintf(tmp, sizeof(tmp), "\\r");
-		else if (*c < 0x20 || *c >= 0x7f)
-			snprintf(tmp, sizeof(tmp), "\\x%02x", *c);
-		else
-			snprintf(tmp, sizeof(tmp), "%c", *c);
-		n = strlen(tmp);
-		if (o + n > INV_SHOW_MAX - 3) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy(buf + o, tmp, n);
-		o += n;
-	}
-	buf[o] = '\0';
-	return buf;
+	return util_show_escaped(s, strlen(s), INV_SHOW_MAX - 3, buf);
 }
 
 /* ---- Parsing context and errors ----------------------------------------------------------- */

@@ -45,16 +45,7 @@ static bool state_is_alnum(char c)
 /* A hostile value quoted in a message: printable ASCII only, cut short. */
 static const char *state_show(const char *s, char buf[static STATE_SHOW_LEN])
 {
-	size_t i;
-
-	for (i = 0; s[i] && i < STATE_SHOW_LEN - 4; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (s[i]) {
-		memcpy(&buf[i], "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
+	return util_show_printable(s, STATE_SHOW_LEN - 4, buf);
 }
 
 /* Canonical text of an IP address (what inet_ntop prints), so that ids cannot alias. */

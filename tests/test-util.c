@@ -246,6 +246,33 @@ START_TEST(test_u64_format)
 }
 END_TEST
 
+static const struct {
+	const char *in;
+	size_t limit;
+	const char *escaped;   /* util_show_escaped(in, strlen(in), limit) */
+	const char *printable; /* util_show_printable(in, limit) */
+} show_cases[] = {
+	{"web", 10, "web", "web"},
+	{"a\"b\\c", 10, "a\\\"b\\\\c", "a\"b\\c"},
+	{"a\nb\tc\rd", 20, "a\\nb\\tc\\rd", "a?b?c?d"},
+	{"\x1b[31m\x7f\xc3\xa9", 40, "\\x1b[31m\\x7f\\xc3\\xa9", "?[31m???"},
+	{"abcdefghij", 4, "abcd...", "abcd..."},
+	{"abc\ndef", 4, "abc...", "abc?..."},
+	{"", 4, "", ""},
+};
+
+START_TEST(test_show)
+{
+	char buf[64];
+
+	ck_assert_str_eq(util_show_escaped(show_cases[_i].in, strlen(show_cases[_i].in),
+					   show_cases[_i].limit, buf),
+			 show_cases[_i].escaped);
+	ck_assert_str_eq(util_show_printable(show_cases[_i].in, show_cases[_i].limit, buf),
+			 show_cases[_i].printable);
+}
+END_TEST
+
 START_TEST(test_err_one_line)
 {
 	struct util_err err;
@@ -268,6 +295,7 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_names, 0, (int)UTIL_ARRAY_SIZE(name_cases));
 	tcase_add_loop_test(tc, test_utf8, 0, (int)UTIL_ARRAY_SIZE(utf8_cases));
 	tcase_add_loop_test(tc, test_u64_format, 0, (int)UTIL_ARRAY_SIZE(u64_format_cases));
+	tcase_add_loop_test(tc, test_show, 0, (int)UTIL_ARRAY_SIZE(show_cases));
 	tcase_add_test(tc, test_err_one_line);
 	suite_add_tcase(s, tc);
 	return s;

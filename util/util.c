@@ -235,6 +235,50 @@ bool util_is_control(uint32_t cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
+const char *util_show_escaped(const char *s, size_t len, size_t limit, char *buf)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char tmp[8];
+		size_t n;
+
+		if (c == '"' || c == '\\')
+			snprintf(tmp, sizeof(tmp), "\\%c", c);
+		else if (c == '\n')
+			snprintf(tmp, sizeof(tmp), "\\n");
+		else if (c == '\t')
+			snprintf(tmp, sizeof(tmp), "\\t");
+		else if (c == '\r')
+			snprintf(tmp, sizeof(tmp), "\\r");
+		else if (c < 0x20 || c >= 0x7f)
+			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+		else
+			snprintf(tmp, sizeof(tmp), "%c", c);
+		n = strlen(tmp);
+		if (o + n > limit) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, tmp, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *util_show_printable(const char *s, size_t max, char *buf)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < max; i++)
+		buf[i] = s[i] >= 0x20 && s[i] <= 0x7e ? s[i] : '?';
+	strcpy(buf + i, s[i] ? "..." : "");
+	return buf;
+}
+
 int util_parse_u64(const char *s, uint64_t max, uint64_t *ret)
 {
 	uint64_t v = 0;

@@ -53,6 +53,16 @@ bool util_is_control(uint32_t cp);
 #define UTIL_U64_LEN 21
 size_t util_u64_format(uint64_t v, char buf[static UTIL_U64_LEN]);
 
+/*
+ * Untrusted text quoted in a one-line message. util_show_escaped: the first len bytes of s with
+ * quotes, backslashes, \n, \t and \r escaped and any other byte outside printable ASCII as \xNN;
+ * it stops before the text passes limit characters and ends with "..." when cut, so buf needs
+ * limit + 4 bytes. util_show_printable: anything not printable ASCII becomes '?', at most max
+ * characters and then "...", so buf needs max + 4 bytes.
+ */
+const char *util_show_escaped(const char *s, size_t len, size_t limit, char *buf);
+const char *util_show_printable(const char *s, size_t max, char *buf);
+
 /* Strict unsigned parse of a whole string: no sign, no spaces, no trailing text, <= max. */
 int util_parse_u64(const char *s, uint64_t max, uint64_t *ret);
 
