@@ -569,7 +569,11 @@ static void nft_render(FILE *out, struct nft_ctx *c)
 			nft_render_set(out, (enum nft_set_kind)k, f, &c->sets[k][f]);
 	fputs("\tchain forward {\n"
 	      "\t\ttype filter hook forward priority filter - 10; policy accept;\n"
-	      "\t\tct state established,related accept\n",
+	      "\t\tct state established,related accept\n"
+	      /* IPv6 neighbour discovery is IPv6's ARP: without it no address resolves. Hop
+	       * limit 255 means it was not forwarded by a router (RFC 4861). */
+	      "\t\tmeta nfproto ipv6 icmpv6 type { nd-router-solicit, nd-router-advert, "
+	      "nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n",
 	      out);
 	for (int f = 0; f < 2; f++)
 		fprintf(out,

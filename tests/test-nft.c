@@ -410,7 +410,7 @@ static void families_check(const char *buf)
 					      strcmp(line, "accept") == 0,
 				      "%s", line);
 	}
-	ck_assert_uint_eq(rules, 10); /* 5 per family */
+	ck_assert_uint_eq(rules, 11); /* 5 per family, and IPv6 neighbour discovery */
 	free(copy);
 }
 
