@@ -11,14 +11,9 @@
 set -u
 flowlock=$1
 [ "$(id -u)" = 0 ] || { echo "docker-e2e: not root, skipped"; exit 77; }
-for tool in dockerd docker busybox; do
-	command -v "$tool" >/dev/null || { echo "docker-e2e: $tool missing"; exit 1; }
-done
 py=$(command -v /usr/bin/python3 || command -v python3)
 
-tmp=$(mktemp -d /tmp/fle2e.XXXXXX)
-sock=$tmp/docker.sock
-export DOCKER_HOST=unix://$sock
+. "$2/tests/docker-lib.sh"
 pass=0 fail=0
 net=fle2e-net
 
@@ -28,26 +23,9 @@ expect() {
 	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
 }
 
-cleanup() {
-	docker rm -f fle2e-web fle2e-api fle2e-db fle2e-db2 fle2e-cache fle2e-late >/dev/null 2>&1
-	docker network rm "$net" >/dev/null 2>&1
-	[ -f "$tmp/dockerd.pid" ] && kill "$(cat "$tmp/dockerd.pid")" 2>/dev/null
-	for _ in $(seq 50); do [ -S "$sock" ] || break; sleep 0.2; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-dockerd --storage-driver=vfs --data-root "$tmp/root" --exec-root "$tmp/exec" \
-	-H "unix://$sock" --pidfile "$tmp/dockerd.pid" >"$tmp/dockerd.log" 2>&1 &
-for _ in $(seq 100); do docker version >/dev/null 2>&1 && break; sleep 0.3; done
-docker version >/dev/null 2>&1 || { echo "docker-e2e: dockerd did not start"; tail -5 "$tmp/dockerd.log"; exit 1; }
-
-# A minimal image: busybox and the applets the containers use, nothing from a registry.
-mkdir -p "$tmp/image/bin"
-cp "$(command -v busybox)" "$tmp/image/bin/busybox"
-for applet in sh nc sleep cat true echo; do ln -s busybox "$tmp/image/bin/$applet"; done
-tar -C "$tmp/image" -c . | docker import - fle2e-busybox:1 >/dev/null ||
-	{ echo "docker-e2e: docker import failed"; exit 1; }
+trap dl_stop EXIT
+dl_start fle2e || exit 1
+tmp=$dl_tmp sock=$dl_sock
 docker network create --internal --subnet 10.124.0.0/24 "$net" >/dev/null ||
 	{ echo "docker-e2e: network create failed"; exit 1; }
 

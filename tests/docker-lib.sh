@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: Apache-2.0
+# docker-lib.sh - sourced by the Docker suites: a private Docker Engine and a busybox image.
+#
+# dl_start NAME starts dockerd with vfs storage, its own socket, data and exec roots under a
+# fresh temporary folder ($dl_tmp), points the docker CLI at it (DOCKER_HOST) and imports the
+# image NAME-busybox:1 built from busybox and its applet links, so no registry is needed.
+# dl_stop removes every container and network of that engine, stops it and the folder.
+dl_tmp= dl_sock= dl_image=
+
+dl_start() {
+	local prefix=$1 tool applet
+	for tool in dockerd docker busybox; do
+		command -v "$tool" >/dev/null || { echo "$prefix: $tool missing"; return 1; }
+	done
+	dl_tmp=$(mktemp -d "/tmp/$prefix.XXXXXX")
+	dl_sock=$dl_tmp/docker.sock
+	export DOCKER_HOST=unix://$dl_sock
+	dockerd --storage-driver=vfs --data-root "$dl_tmp/root" --exec-root "$dl_tmp/exec" \
+		-H "unix://$dl_sock" --pidfile "$dl_tmp/dockerd.pid" >"$dl_tmp/dockerd.log" 2>&1 &
+	for _ in $(seq 100); do docker version >/dev/null 2>&1 && break; sleep 0.3; done
+	docker version >/dev/null 2>&1 ||
+		{ echo "$prefix: dockerd did not start"; tail -5 "$dl_tmp/dockerd.log"; return 1; }
+	mkdir -p "$dl_tmp/image/bin"
+	cp "$(command -v busybox)" "$dl_tmp/image/bin/busybox"
+	for applet in sh nc sleep cat true echo ping; do ln -s busybox "$dl_tmp/image/bin/$applet"; done
+	dl_image=$prefix-busybox:1
+	tar -C "$dl_tmp/image" -c . | docker import - "$dl_image" >/dev/null ||
+		{ echo "$prefix: docker import failed"; return 1; }
+}
+
+dl_stop() {
+	[ -n "$dl_tmp" ] || return 0
+	if [ -S "$dl_sock" ]; then
+		docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
+		docker network ls -q --filter type=custom | xargs -r docker network rm >/dev/null 2>&1
+	fi
+	[ -f "$dl_tmp/dockerd.pid" ] && kill "$(cat "$dl_tmp/dockerd.pid")" 2>/dev/null
+	for _ in $(seq 50); do [ -S "$dl_sock" ] || break; sleep 0.2; done
+	rm -rf "$dl_tmp"
+}
