@@ -40,9 +40,8 @@ static bool attr_ignored(const struct capture_addr *a)
 	return false;
 }
 
-/* The edges of one flow, each counted with connections (0 for a flow still open). */
-static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
-		       const struct capture_flow *flow, uint64_t connections)
+size_t learn_flow_edges(struct learn_inventory *inv, const struct capture_flow *flow,
+			learn_flow_edge_fn fn, void *userdata)
 {
 	struct learn_endpoint stack_eps[16], *eps = stack_eps;
 	struct learn_workload *client;
@@ -64,16 +63,38 @@ static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
 		if (n > max)
 			n = max;
 	}
-	(void)learn_graph_add_workload(g, client);
-	for (size_t i = 0; i < n; i++) {
-		(void)learn_graph_add_workload(g, eps[i].workload);
-		/* a workload talking to itself (replica to replica) is an edge like any other */
-		learn_graph_add_edge(g, client, eps[i].workload, flow->proto, eps[i].port,
-				     connections, flow->first_ns, flow->last_ns);
-	}
+	/* a workload talking to itself (replica to replica) is an edge like any other */
+	for (size_t i = 0; i < n; i++)
+		fn(client, eps[i].workload, flow->proto, eps[i].port, userdata);
 	if (eps != stack_eps)
 		free(eps);
 	return n;
+}
+
+struct attr_add_ctx {
+	struct learn_graph *g;
+	const struct capture_flow *flow;
+	uint64_t connections;
+};
+
+static void attr_add_edge(struct learn_workload *client, struct learn_workload *server,
+			  uint8_t proto, uint16_t port, void *userdata)
+{
+	const struct attr_add_ctx *c = userdata;
+
+	(void)learn_graph_add_workload(c->g, client);
+	(void)learn_graph_add_workload(c->g, server);
+	learn_graph_add_edge(c->g, client, server, proto, port, c->connections, c->flow->first_ns,
+			     c->flow->last_ns);
+}
+
+/* The edges of one flow, each counted with connections (0 for a flow still open). */
+static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
+		       const struct capture_flow *flow, uint64_t connections)
+{
+	struct attr_add_ctx c = {.g = g, .flow = flow, .connections = connections};
+
+	return learn_flow_edges(inv, flow, attr_add_edge, &c);
 }
 
 size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,

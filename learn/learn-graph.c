@@ -3,6 +3,7 @@
  */
 #include "learn/learn.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -26,16 +27,43 @@ struct edge_key {
 	uint8_t pad; /* keys are hashed as bytes: the padding is zeroed and stays zero */
 };
 
+/*
+ * A node (host) whose agent learned part of the graph; "" is an agent that gave no name. Edges
+ * and counters point at it, so that merged states count what each agent saw exactly once.
+ */
+struct graph_agent {
+	char *name;
+};
+
+struct edge_count {
+	const struct graph_agent *agent;
+	uint64_t connections;
+};
+
 struct learn_edge {
 	struct edge_key key;
-	uint64_t connections;
+	uint64_t connections; /* the sum over counts, kept so that readers need no loop */
 	uint64_t first_ns, last_ns;
+	/*
+	 * Per agent, sorted by name. One agent is the common case, and the one the capture path
+	 * pays for: counts then points at one_count and nothing is allocated.
+	 */
+	struct edge_count *counts;
+	size_t n_counts;
+	struct edge_count one_count;
 	UT_hash_handle hh;
+};
+
+struct counter_value {
+	const struct graph_agent *agent;
+	uint64_t value;
 };
 
 struct graph_counter {
 	char *name;
-	uint64_t value;
+	uint64_t value;		      /* the sum over values */
+	struct counter_value *values; /* per agent, sorted by name */
+	size_t n_values;
 };
 
 struct learn_graph {
@@ -44,6 +72,10 @@ struct learn_graph {
 	struct learn_edge *edges;
 	struct graph_counter *counters; /* sorted by name */
 	size_t n_counters;
+	struct graph_agent **agents; /* sorted by name */
+	size_t n_agents;
+	/* What edges and counters are added for; NULL: the unnamed agent, registered when used. */
+	struct graph_agent *agent;
 	/* sorted views, rebuilt on first indexed access after a change */
 	struct graph_node **node_view;
 	struct learn_edge **edge_view;
@@ -73,6 +105,8 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 		return NULL;
 	HASH_ITER (hh, g->edges, e, etmp) {
 		HASH_DEL(g->edges, e);
+		if (e->counts != &e->one_count)
+			free(e->counts);
 		free(e);
 	}
 	HASH_CLEAR(hh_ptr, g->nodes_by_ptr);
@@ -82,9 +116,16 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 		free(n->id);
 		free(n);
 	}
-	for (size_t i = 0; i < g->n_counters; i++)
+	for (size_t i = 0; i < g->n_counters; i++) {
 		free(g->counters[i].name);
+		free(g->counters[i].values);
+	}
 	free(g->counters);
+	for (size_t i = 0; i < g->n_agents; i++) {
+		free(g->agents[i]->name);
+		free(g->agents[i]);
+	}
+	free(g->agents);
 	free(g->node_view);
 	free(g->edge_view);
 	free(g);
@@ -148,10 +189,167 @@ const struct learn_workload *learn_graph_find_workload(const struct learn_graph 
 	return n ? n->w : NULL;
 }
 
+/* ---- Agents: the nodes that learned the graph ------------------------------------------- */
+
+bool learn_node_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool alnum =
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* The agent called name, added in its sorted place when create is set (else NULL if absent). */
+static struct graph_agent *graph_agent_get(struct learn_graph *g, const char *name, bool create)
+{
+	size_t lo = 0, hi = g->n_agents;
+	struct graph_agent *a;
+
+	while (lo < hi) { /* the first agent whose name is not below name */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(g->agents[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < g->n_agents && strcmp(g->agents[lo]->name, name) == 0)
+		return g->agents[lo];
+	if (!create)
+		return NULL;
+	a = util_zalloc(sizeof(*a));
+	a->name = util_strdup(name);
+	g->agents = util_reallocarray(g->agents, g->n_agents + 1, sizeof(*g->agents));
+	memmove(&g->agents[lo + 1], &g->agents[lo], (g->n_agents - lo) * sizeof(*g->agents));
+	g->agents[lo] = a;
+	g->n_agents++;
+	return a;
+}
+
+/* Who counts when nobody said: the unnamed agent, registered the first time it counts. */
+static struct graph_agent *graph_current_agent(struct learn_graph *g)
+{
+	if (!g->agent)
+		g->agent = graph_agent_get(g, "", true);
+	return g->agent;
+}
+
+int learn_graph_use_node(struct learn_graph *g, const char *name)
+{
+	if (!name) {
+		g->agent = NULL;
+		return 0;
+	}
+	if (*name && !learn_node_name_valid(name))
+		return -EINVAL;
+	g->agent = graph_agent_get(g, name, true);
+	return 0;
+}
+
+int learn_graph_claim_node(struct learn_graph *g, const char *name)
+{
+	if (!learn_node_name_valid(name))
+		return -EINVAL;
+	if (g->n_agents == 1 && strcmp(g->agents[0]->name, name) != 0) {
+		if (*g->agents[0]->name)
+			return -EEXIST;
+		/* One agent, so every edge and counter is its alone: renaming keeps all sorted. */
+		free(g->agents[0]->name);
+		g->agents[0]->name = util_strdup(name);
+	}
+	return learn_graph_use_node(g, name);
+}
+
+size_t learn_graph_node_count(const struct learn_graph *g)
+{
+	return g->n_agents;
+}
+
+const char *learn_graph_node_name(const struct learn_graph *g, size_t i)
+{
+	return i < g->n_agents ? g->agents[i]->name : NULL;
+}
+
+/* ---- Edges -------------------------------------------------------------------------------- */
+
+static struct learn_edge *graph_edge_new(struct learn_graph *g, const struct edge_key *key,
+					 uint64_t first_ns, uint64_t last_ns)
+{
+	struct learn_edge *e = util_zalloc(sizeof(*e));
+
+	e->key = *key;
+	e->first_ns = first_ns;
+	e->last_ns = last_ns;
+	e->counts = &e->one_count;
+	HASH_ADD(hh, g->edges, key, sizeof(e->key), e);
+	g->edges_dirty = true;
+	return e;
+}
+
+/* Replaces an edge's counts with v, n of them from the heap, sorted by name; takes v. */
+static void edge_set_counts(struct learn_edge *e, struct edge_count *v, size_t n)
+{
+	if (e->counts != &e->one_count)
+		free(e->counts);
+	e->n_counts = n;
+	e->counts = v;
+	if (n == 1) { /* back inline: the common case stays allocation-free */
+		e->one_count = v[0];
+		e->counts = &e->one_count;
+		free(v);
+	}
+}
+
+/* The edge's count for agent, added at zero in its sorted place when missing. */
+static struct edge_count *edge_count_of(struct learn_edge *e, const struct graph_agent *agent)
+{
+	size_t lo = 0, hi = e->n_counts;
+	struct edge_count *v;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (e->counts[mid].agent == agent)
+			return &e->counts[mid];
+		if (strcmp(e->counts[mid].agent->name, agent->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (e->n_counts == 0) {
+		e->one_count = (struct edge_count){agent, 0};
+		e->counts = &e->one_count;
+		e->n_counts = 1;
+		return &e->one_count;
+	}
+	if (e->counts == &e->one_count) {
+		v = util_reallocarray(NULL, 2, sizeof(*v));
+		v[0] = e->one_count;
+	} else {
+		v = util_reallocarray(e->counts, e->n_counts + 1, sizeof(*v));
+	}
+	memmove(&v[lo + 1], &v[lo], (e->n_counts - lo) * sizeof(*v));
+	v[lo] = (struct edge_count){agent, 0};
+	e->counts = v;
+	e->n_counts++;
+	return &e->counts[lo];
+}
+
 void learn_graph_add_edge(struct learn_graph *g, const struct learn_workload *client,
 			  const struct learn_workload *server, uint8_t proto, uint16_t port,
 			  uint64_t connections, uint64_t first_ns, uint64_t last_ns)
 {
+	const struct graph_agent *agent = graph_current_agent(g);
+	struct edge_count *count;
 	struct edge_key key;
 	struct learn_edge *e;
 
@@ -164,14 +362,12 @@ void learn_graph_add_edge(struct learn_graph *g, const struct learn_workload *cl
 		abort(); /* a caller bug: workloads are added before their edges */
 
 	HASH_FIND(hh, g->edges, &key, sizeof(key), e);
-	if (!e) {
-		e = util_zalloc(sizeof(*e));
-		e->key = key;
-		e->first_ns = first_ns;
-		e->last_ns = last_ns;
-		HASH_ADD(hh, g->edges, key, sizeof(key), e);
-		g->edges_dirty = true;
-	}
+	if (!e)
+		e = graph_edge_new(g, &key, first_ns, last_ns);
+	/* One agent learning is the hot path: its count is the first, and no search is made. */
+	count = e->n_counts > 0 && e->counts[0].agent == agent ? &e->counts[0]
+							       : edge_count_of(e, agent);
+	count->connections = sat_add(count->connections, connections);
 	e->connections = sat_add(e->connections, connections);
 	if (first_ns < e->first_ns)
 		e->first_ns = first_ns;
@@ -298,24 +494,72 @@ uint64_t learn_edge_last_ns(const struct learn_edge *e)
 	return e->last_ns;
 }
 
-void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n)
+size_t learn_edge_node_count(const struct learn_edge *e)
+{
+	return e->n_counts;
+}
+
+const char *learn_edge_node_name(const struct learn_edge *e, size_t i)
+{
+	return i < e->n_counts ? e->counts[i].agent->name : NULL;
+}
+
+uint64_t learn_edge_node_connections(const struct learn_edge *e, size_t i)
+{
+	return i < e->n_counts ? e->counts[i].connections : 0;
+}
+
+/* The counter called name, added in its sorted place when missing. */
+static struct graph_counter *graph_counter_get(struct learn_graph *g, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < g->n_counters; i++) {
 		int c = strcmp(g->counters[i].name, name);
 
-		if (c == 0) {
-			g->counters[i].value = sat_add(g->counters[i].value, n);
-			return;
-		}
+		if (c == 0)
+			return &g->counters[i];
 		if (c > 0)
 			break;
 	}
 	g->counters = util_reallocarray(g->counters, g->n_counters + 1, sizeof(*g->counters));
 	memmove(&g->counters[i + 1], &g->counters[i], (g->n_counters - i) * sizeof(*g->counters));
-	g->counters[i] = (struct graph_counter){util_strdup(name), n};
+	g->counters[i] = (struct graph_counter){.name = util_strdup(name)};
 	g->n_counters++;
+	return &g->counters[i];
+}
+
+/* The counter's value for agent, added at zero in its sorted place when missing. */
+static struct counter_value *counter_value_of(struct graph_counter *c,
+					      const struct graph_agent *agent)
+{
+	size_t lo = 0, hi = c->n_values;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->values[mid].agent == agent)
+			return &c->values[mid];
+		if (strcmp(c->values[mid].agent->name, agent->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	c->values = util_reallocarray(c->values, c->n_values + 1, sizeof(*c->values));
+	memmove(&c->values[lo + 1], &c->values[lo], (c->n_values - lo) * sizeof(*c->values));
+	c->values[lo] = (struct counter_value){agent, 0};
+	c->n_values++;
+	return &c->values[lo];
+}
+
+void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n)
+{
+	const struct graph_agent *agent = graph_current_agent(g);
+	struct graph_counter *c = graph_counter_get(g, name);
+	struct counter_value *v = counter_value_of(c, agent);
+
+	v->value = sat_add(v->value, n);
+	c->value = sat_add(c->value, n);
 }
 
 size_t learn_graph_counter_count(const struct learn_graph *g)
@@ -331,4 +575,201 @@ const char *learn_graph_counter_name(const struct learn_graph *g, size_t i)
 uint64_t learn_graph_counter_value(const struct learn_graph *g, size_t i)
 {
 	return i < g->n_counters ? g->counters[i].value : 0;
+}
+
+int learn_graph_counter_node_value(const struct learn_graph *g, size_t counter, size_t node,
+				   uint64_t *ret_value)
+{
+	const struct graph_counter *c;
+	size_t lo, hi;
+
+	if (counter >= g->n_counters || node >= g->n_agents)
+		return -ENOENT;
+	c = &g->counters[counter];
+	lo = 0;
+	hi = c->n_values;
+	while (lo < hi) { /* values are sorted by name, as the agents are */
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(c->values[mid].agent->name, g->agents[node]->name);
+
+		if (cmp == 0) {
+			*ret_value = c->values[mid].value;
+			return 0;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -ENOENT;
+}
+
+/* ---- Merging ------------------------------------------------------------------------------ */
+
+/* What differs between two workloads with one id, or NULL when nothing but addresses does. */
+static const char *workload_conflict(const struct learn_workload *a, const struct learn_workload *b)
+{
+	size_t n = learn_workload_label_count(a);
+
+	if (learn_workload_kind(a) != learn_workload_kind(b))
+		return "kind";
+	if (strcmp(learn_workload_namespace(a), learn_workload_namespace(b)) != 0)
+		return "namespace";
+	if (strcmp(learn_workload_controller(a), learn_workload_controller(b)) != 0)
+		return "controller";
+	if (strcmp(learn_workload_name(a), learn_workload_name(b)) != 0)
+		return "name";
+	if (n != learn_workload_label_count(b))
+		return "labels";
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(learn_workload_label_key(a, i), learn_workload_label_key(b, i)) != 0 ||
+		    strcmp(learn_workload_label_value(a, i), learn_workload_label_value(b, i)) != 0)
+			return "labels";
+	return NULL;
+}
+
+/* Whether a holds every address b holds; both lists are sorted by strcmp(). */
+static bool workload_has_addresses(const struct learn_workload *a, const struct learn_workload *b)
+{
+	size_t j = 0, na = learn_workload_address_count(a);
+
+	for (size_t i = 0; i < learn_workload_address_count(b); i++) {
+		const char *addr = learn_workload_address(b, i);
+
+		while (j < na && strcmp(learn_workload_address(a, j), addr) < 0)
+			j++;
+		if (j == na || strcmp(learn_workload_address(a, j), addr) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* A new workload: a with b's addresses added. */
+static struct learn_workload *workload_union(const struct learn_workload *a,
+					     const struct learn_workload *b)
+{
+	struct learn_workload *w =
+		learn_workload_new(learn_workload_kind(a), learn_workload_namespace(a),
+				   learn_workload_controller(a), learn_workload_name(a));
+
+	for (size_t i = 0; i < learn_workload_label_count(a); i++)
+		learn_workload_set_label(w, learn_workload_label_key(a, i),
+					 learn_workload_label_value(a, i));
+	for (size_t i = 0; i < learn_workload_address_count(a); i++)
+		learn_workload_add_address(w, learn_workload_address(a, i));
+	for (size_t i = 0; i < learn_workload_address_count(b); i++)
+		learn_workload_add_address(w, learn_workload_address(b, i));
+	return w;
+}
+
+/*
+ * e's counts and from's, both sorted by name, walked side by side into one sorted list: the
+ * larger count of an agent both have, each other count as it is. Linear, so that merging two
+ * states of a thousand nodes each costs a thousand steps per edge, not a million.
+ */
+static void edge_merge_counts(struct learn_graph *g, struct learn_edge *e,
+			      const struct learn_edge *from)
+{
+	struct edge_count *v = util_reallocarray(NULL, e->n_counts + from->n_counts, sizeof(*v));
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < e->n_counts || j < from->n_counts) {
+		int c = i == e->n_counts ? 1
+			: j == from->n_counts
+				? -1
+				: strcmp(e->counts[i].agent->name, from->counts[j].agent->name);
+
+		if (c < 0) {
+			v[n++] = e->counts[i++];
+			continue;
+		}
+		if (c > 0) {
+			v[n++] = (struct edge_count){
+				graph_agent_get(g, from->counts[j].agent->name, false),
+				from->counts[j].connections};
+			j++;
+			continue;
+		}
+		v[n] = e->counts[i++];
+		if (from->counts[j].connections > v[n].connections)
+			v[n].connections = from->counts[j].connections;
+		n++;
+		j++;
+	}
+	edge_set_counts(e, v, n);
+}
+
+int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, struct util_err *err)
+{
+	struct graph_node *n, *ntmp;
+	struct learn_edge *fe, *etmp;
+	char show[80];
+
+	/* Everything that can fail is checked before anything changes. */
+	HASH_ITER (hh, from->nodes, n, ntmp) {
+		struct graph_node *mine = graph_find_node(g, n->id);
+		const char *what = mine ? workload_conflict(mine->w, n->w) : NULL;
+
+		if (what)
+			return util_err_set(err, EEXIST, "workload \"%s\" has different %s",
+					    util_show_printable(n->id, 72, show), what);
+	}
+
+	for (size_t i = 0; i < from->n_agents; i++)
+		(void)graph_agent_get(g, from->agents[i]->name, true);
+	HASH_ITER (hh, from->nodes, n, ntmp) {
+		struct graph_node *mine = graph_find_node(g, n->id);
+		struct learn_workload *w;
+
+		if (!mine) {
+			(void)learn_graph_add_workload(g, n->w); /* immutable: safe to share */
+			continue;
+		}
+		if (workload_has_addresses(mine->w, n->w))
+			continue;
+		w = workload_union(mine->w, n->w);
+		(void)learn_graph_add_workload(g, w);
+		learn_workload_unref(w);
+	}
+	/*
+	 * One agent's counts only grow, so of two copies of its counts the larger is the later
+	 * one: taking the maximum per agent counts nothing twice, whatever the order of merging.
+	 */
+	HASH_ITER (hh, from->edges, fe, etmp) {
+		struct edge_key key;
+		struct learn_edge *e;
+
+		memset(&key, 0, sizeof(key));
+		key.client = graph_find_node(g, fe->key.client->id);
+		key.server = graph_find_node(g, fe->key.server->id);
+		key.proto = fe->key.proto;
+		key.port = fe->key.port;
+		HASH_FIND(hh, g->edges, &key, sizeof(key), e);
+		if (!e)
+			e = graph_edge_new(g, &key, fe->first_ns, fe->last_ns);
+		edge_merge_counts(g, e, fe);
+		e->connections = 0;
+		for (size_t i = 0; i < e->n_counts; i++)
+			e->connections = sat_add(e->connections, e->counts[i].connections);
+		if (fe->first_ns < e->first_ns)
+			e->first_ns = fe->first_ns;
+		if (fe->last_ns > e->last_ns)
+			e->last_ns = fe->last_ns;
+	}
+	for (size_t i = 0; i < from->n_counters; i++) {
+		const struct graph_counter *fc = &from->counters[i];
+		struct graph_counter *c = graph_counter_get(g, fc->name);
+
+		for (size_t j = 0; j < fc->n_values; j++) {
+			struct counter_value *v = counter_value_of(
+				c, graph_agent_get(g, fc->values[j].agent->name, false));
+
+			if (fc->values[j].value > v->value)
+				v->value = fc->values[j].value;
+		}
+		c->value = 0;
+		for (size_t j = 0; j < c->n_values; j++)
+			c->value = sat_add(c->value, c->values[j].value);
+	}
+	return 0;
 }

@@ -104,6 +104,13 @@ struct inv_nodeobj {
 	struct inv_addrs ips;
 };
 
+/* A Namespace object's labels, for NetworkPolicy namespaceSelectors (flowlock verify). */
+struct inv_namespace {
+	char *name;
+	struct inv_kv *labels;
+	size_t n_labels;
+};
+
 struct inv_container {
 	char *project; /* compose project, NULL for a plain container */
 	char *name;    /* compose service, or the container name */
@@ -120,6 +127,8 @@ struct inv_batch {
 	size_t n_nodes, cap_nodes;
 	struct inv_container *containers;
 	size_t n_containers, cap_containers;
+	struct inv_namespace *namespaces;
+	size_t n_namespaces, cap_namespaces;
 };
 
 /* ---- Lookup tables ------------------------------------------------------------------------ */
@@ -297,6 +306,11 @@ static void inv_batch_clear(struct inv_batch *b)
 		free(b->containers[i].name);
 		free(b->containers[i].ips.v);
 	}
+	for (size_t i = 0; i < b->n_namespaces; i++) {
+		free(b->namespaces[i].name);
+		inv_kv_free(b->namespaces[i].labels, b->namespaces[i].n_labels);
+	}
+	free(b->namespaces);
 	free(b->pods);
 	free(b->services);
 	free(b->nodes);
@@ -932,10 +946,36 @@ out:
 	return r;
 }
 
+/* A Namespace: its name is validated as a DNS label, its labels kept for namespaceSelectors. */
+static int inv_k8s_namespace(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+{
+	const struct learn_tree_node *labels;
+	struct inv_namespace nso = {0};
+	const char *ns, *name;
+	int r;
+
+	r = inv_k8s_meta(ctx, obj, "namespace", false, true, &ns, &name);
+	if (r < 0)
+		return r;
+	r = inv_field(ctx, learn_tree_get(obj, "metadata"), "labels", LEARN_TREE_MAP, &labels);
+	if (r < 0)
+		return r;
+	r = inv_labels(ctx, labels, &nso.labels, &nso.n_labels);
+	if (r < 0) {
+		inv_kv_free(nso.labels, nso.n_labels);
+		return r;
+	}
+	nso.name = util_strdup(name);
+	ctx->batch->namespaces =
+		inv_grow(ctx->batch->namespaces, ctx->batch->n_namespaces,
+			 &ctx->batch->cap_namespaces, sizeof(*ctx->batch->namespaces));
+	ctx->batch->namespaces[ctx->batch->n_namespaces++] = nso;
+	return 0;
+}
+
 static int inv_k8s_object(struct inv_ctx *ctx, const struct learn_tree_node *obj, const char *kind)
 {
 	const struct learn_tree_node *n;
-	const char *ns, *name;
 	int r;
 
 	if (obj->type != LEARN_TREE_MAP)
@@ -954,7 +994,7 @@ static int inv_k8s_object(struct inv_ctx *ctx, const struct learn_tree_node *obj
 	if (strcmp(kind, "Node") == 0)
 		return inv_k8s_node(ctx, obj);
 	if (strcmp(kind, "Namespace") == 0)
-		return inv_k8s_meta(ctx, obj, "namespace", false, true, &ns, &name);
+		return inv_k8s_namespace(ctx, obj);
 	return 0; /* Deployments, ConfigMaps...: nothing to learn addresses from */
 }
 
@@ -2073,6 +2113,70 @@ size_t learn_inventory_addresses(struct learn_inventory *inv, const char *worklo
 		qsort(v, n, sizeof(*v), inv_addr_qsort_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (keep == 0 || capture_addr_compare(&v[keep - 1], &v[i]) != 0)
+			v[keep++] = v[i];
+	if (max > 0 && keep > 0)
+		memcpy(ret, v, (keep < max ? keep : max) * sizeof(*ret));
+	free(v);
+	return keep;
+}
+
+/* ---- What NetworkPolicies select by (flowlock verify) ------------------------------------- */
+
+const char *learn_inventory_namespace_label(const struct learn_inventory *inv, const char *ns,
+					    const char *key)
+{
+	/* the newest record of the namespace wins, as addresses do */
+	for (size_t b = inv ? inv->n_batches : 0; b-- > 0;) {
+		const struct inv_batch *batch = &inv->batches[b];
+
+		for (size_t i = batch->n_namespaces; i-- > 0;) {
+			const struct inv_namespace *n = &batch->namespaces[i];
+
+			if (strcmp(n->name, ns) != 0)
+				continue;
+			/* Kubernetes sets this one itself and does not let it be changed */
+			if (strcmp(key, "kubernetes.io/metadata.name") == 0)
+				return n->name;
+			return inv_kv_get(n->labels, n->n_labels, key);
+		}
+	}
+	return strcmp(key, "kubernetes.io/metadata.name") == 0 ? ns : NULL;
+}
+
+static int inv_u16_cmp(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+size_t learn_inventory_named_port(const struct learn_inventory *inv, const char *workload_id,
+				  const char *name, uint8_t proto, uint16_t *ret, size_t max)
+{
+	uint16_t *v = NULL;
+	size_t n = 0, cap = 0, keep = 0;
+
+	for (size_t b = 0; inv && b < inv->n_batches; b++) {
+		const struct inv_batch *batch = &inv->batches[b];
+
+		for (size_t i = 0; i < batch->n_pods; i++) {
+			const struct inv_pod *p = &batch->pods[i];
+
+			if (!p->w || strcmp(learn_workload_id(p->w), workload_id) != 0)
+				continue;
+			for (size_t j = 0; j < p->n_cports; j++) {
+				if (!p->cports[j].name || p->cports[j].proto != proto ||
+				    strcmp(p->cports[j].name, name) != 0)
+					continue;
+				v = inv_grow(v, n, &cap, sizeof(*v));
+				v[n++] = p->cports[j].port;
+			}
+		}
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), inv_u16_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (keep == 0 || v[keep - 1] != v[i])
 			v[keep++] = v[i];
 	if (max > 0 && keep > 0)
 		memcpy(ret, v, (keep < max ? keep : max) * sizeof(*ret));

@@ -26,6 +26,7 @@
 #define STATE_MAX_SCALAR    1024
 #define STATE_MAX_LABELS    1024
 #define STATE_MAX_ADDRESSES 4096
+#define STATE_MAX_NODES	    4096
 
 #define STATE_MSG_LEN  320
 #define STATE_SHOW_LEN 72
@@ -571,14 +572,36 @@ static int state_duplicate_key(struct state_reader *r, yaml_mark_t mark, const c
 	return state_error(r, mark, "%s: duplicate key \"%s\"", what, key);
 }
 
-static int state_parse_counters(struct state_reader *r, struct learn_graph *g)
+/*
+ * Counters are kept until the whole file is read: whose they are depends on "node" and "nodes",
+ * which may come later.
+ */
+struct state_counter {
+	char *name;
+	uint64_t value;
+	yaml_mark_t mark; /* of the name */
+};
+
+struct state_counters {
+	struct state_counter *v;
+	size_t n;
+	yaml_mark_t mark; /* of the mapping */
+};
+
+static void state_counters_clear(struct state_counters *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		free(sc->v[i].name);
+	free(sc->v);
+	*sc = (struct state_counters){0};
+}
+
+static int state_parse_counters(struct state_reader *r, struct state_counters *sc)
 {
 	char show[STATE_SHOW_LEN];
-	char *name = NULL;
 	const char *s = NULL;
 	yaml_mark_t mark;
 	uint64_t v;
-	size_t before;
 	int ret;
 
 	ret = state_next(r);
@@ -587,30 +610,25 @@ static int state_parse_counters(struct state_reader *r, struct learn_graph *g)
 	ret = state_expect(r, YAML_MAPPING_START_EVENT, "counters");
 	if (ret < 0)
 		return ret;
+	sc->mark = r->event.start_mark;
 	for (;;) {
 		ret = state_read_key(r, "counters", NULL, 0, NULL, &s, &mark);
 		if (ret <= 0)
-			break;
-		if (!state_counter_name(s)) {
-			ret = state_error(r, mark, "counters: invalid counter name \"%s\"",
-					  state_show(s, show));
-			break;
-		}
-		name = util_strdup(s);
-		ret = state_read_u64(r, name, UINT64_MAX, &v);
+			return ret;
+		if (!state_counter_name(s))
+			return state_error(r, mark, "counters: invalid counter name \"%s\"",
+					   state_show(s, show));
+		for (size_t i = 0; i < sc->n; i++)
+			if (strcmp(sc->v[i].name, s) == 0)
+				return state_duplicate_key(r, mark, "counters", sc->v[i].name);
+		sc->v = util_reallocarray(sc->v, sc->n + 1, sizeof(*sc->v));
+		sc->v[sc->n] = (struct state_counter){.name = util_strdup(s), .mark = mark};
+		sc->n++;
+		ret = state_read_u64(r, sc->v[sc->n - 1].name, UINT64_MAX, &v);
 		if (ret < 0)
-			break;
-		before = learn_graph_counter_count(g);
-		learn_graph_add_counter(g, name, v);
-		if (learn_graph_counter_count(g) == before) {
-			ret = state_duplicate_key(r, mark, "counters", name);
-			break;
-		}
-		free(name);
-		name = NULL;
+			return ret;
+		sc->v[sc->n - 1].value = v;
 	}
-	free(name);
-	return ret;
 }
 
 struct state_label {
@@ -863,6 +881,7 @@ enum {
 	EDGE_CONNECTIONS,
 	EDGE_FIRST_SEEN,
 	EDGE_LAST_SEEN,
+	EDGE_NODES, /* merged states only */
 	EDGE_N,
 };
 
@@ -870,7 +889,14 @@ static const char *const state_edge_keys[EDGE_N] = {
 	[EDGE_CLIENT] = "client",	    [EDGE_SERVER] = "server",
 	[EDGE_PROTOCOL] = "protocol",	    [EDGE_PORT] = "port",
 	[EDGE_CONNECTIONS] = "connections", [EDGE_FIRST_SEEN] = "first-seen",
-	[EDGE_LAST_SEEN] = "last-seen",
+	[EDGE_LAST_SEEN] = "last-seen",	    [EDGE_NODES] = "nodes",
+};
+
+/* One node's connections on an edge of a merged state. */
+struct state_edge_node {
+	char *name;
+	uint64_t connections;
+	yaml_mark_t mark; /* of the name */
 };
 
 /* Edges are kept until the whole file is read so that they may precede their workloads. */
@@ -880,6 +906,9 @@ struct state_edge {
 	uint8_t proto;
 	uint16_t port;
 	uint64_t connections, first_ns, last_ns;
+	struct state_edge_node *nodes;
+	size_t n_nodes;
+	bool has_nodes;
 };
 
 struct state_edges {
@@ -892,8 +921,64 @@ static void state_edges_clear(struct state_edges *edges)
 	for (size_t i = 0; i < edges->n; i++) {
 		free(edges->v[i].client);
 		free(edges->v[i].server);
+		for (size_t j = 0; j < edges->v[i].n_nodes; j++)
+			free(edges->v[i].nodes[j].name);
+		free(edges->v[i].nodes);
 	}
 	free(edges->v);
+}
+
+/*
+ * Reads the next key of a mapping of nodes: 1 with the name (valid until the next event), 0 at
+ * the end. The unnamed node is the quoted key "" (a bare empty key is YAML's null).
+ */
+static int state_read_node_key(struct state_reader *r, const char *what, const char **ret_name,
+			       yaml_mark_t *ret_mark)
+{
+	char show[STATE_SHOW_LEN];
+	const char *s = NULL;
+	int ret;
+
+	ret = state_read_key(r, what, NULL, 0, NULL, &s, ret_mark);
+	if (ret <= 0)
+		return ret;
+	if (*s ? !learn_node_name_valid(s) : r->event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		return state_error(r, *ret_mark,
+				   "%s: \"%s\" is not a node name (1 to 253 of [A-Za-z0-9._-], "
+				   "alphanumeric first; \"\" for the unnamed node)",
+				   what, state_show(s, show));
+	*ret_name = s;
+	return 1;
+}
+
+/* An edge's "nodes": NODE -> connections. */
+static int state_parse_edge_nodes(struct state_reader *r, struct state_edge *e)
+{
+	struct state_edge_node *n;
+	const char *s = NULL;
+	yaml_mark_t mark;
+	int ret;
+
+	e->has_nodes = true;
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = state_read_node_key(r, "nodes", &s, &mark);
+		if (ret <= 0)
+			return ret;
+		if (e->n_nodes >= STATE_MAX_NODES)
+			return state_error(r, mark, "nodes: more than %d nodes", STATE_MAX_NODES);
+		e->nodes = util_reallocarray(e->nodes, e->n_nodes + 1, sizeof(*e->nodes));
+		n = &e->nodes[e->n_nodes++];
+		*n = (struct state_edge_node){.name = util_strdup(s), .mark = mark};
+		ret = state_read_u64(r, "nodes", UINT64_MAX, &n->connections);
+		if (ret < 0)
+			return ret;
+	}
 }
 
 /* The current event is the MAPPING_START of one edge. */
@@ -947,14 +1032,17 @@ static int state_parse_edge(struct state_reader *r, struct state_edges *edges)
 		case EDGE_LAST_SEEN:
 			ret = state_read_time(r, "last-seen", &e->last_ns);
 			break;
+		case EDGE_NODES:
+			ret = state_parse_edge_nodes(r, e);
+			break;
 		}
 		if (ret < 0)
 			return ret;
-		e->mark[k] = r->event.start_mark;
+		e->mark[k] = k == EDGE_NODES ? mark : r->event.start_mark;
 	}
 	if (ret < 0)
 		return ret;
-	for (k = 0; k < EDGE_N; k++)
+	for (k = 0; k < EDGE_NODES; k++)
 		if (!(seen & (1u << k)))
 			return state_error(r, e->start, "edge: missing \"%s\"", state_edge_keys[k]);
 	if (state_check_port(e->proto, port, msg) < 0)
@@ -990,15 +1078,230 @@ static int state_parse_edges(struct state_reader *r, struct state_edges *edges)
 	}
 }
 
+/* A merged state's "nodes": NODE -> {counters: {...}}. */
+struct state_node {
+	char *name;
+	yaml_mark_t mark; /* of the name */
+	struct state_counters counters;
+};
+
+/* Everything but the workloads, which go straight into the graph. */
+struct state_doc {
+	struct state_counters counters;
+	struct state_node *nodes;
+	size_t n_nodes;
+	bool has_nodes;
+	yaml_mark_t nodes_mark;
+	char *node; /* the one node that learned the state, or NULL */
+	struct state_edges edges;
+};
+
+static void state_doc_clear(struct state_doc *doc)
+{
+	state_counters_clear(&doc->counters);
+	for (size_t i = 0; i < doc->n_nodes; i++) {
+		free(doc->nodes[i].name);
+		state_counters_clear(&doc->nodes[i].counters);
+	}
+	free(doc->nodes);
+	free(doc->node);
+	state_edges_clear(&doc->edges);
+}
+
+static int state_parse_node(struct state_reader *r, struct state_node *n)
+{
+	static const char *const keys[] = {"counters"};
+	bool seen = false;
+	yaml_mark_t mark;
+	int ret, k;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = state_read_key(r, "nodes", keys, UTIL_ARRAY_SIZE(keys), &k, NULL, &mark);
+		if (ret <= 0)
+			return ret;
+		if (seen)
+			return state_duplicate_key(r, mark, "nodes", keys[k]);
+		seen = true;
+		ret = state_parse_counters(r, &n->counters);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+static int state_parse_nodes(struct state_reader *r, struct state_doc *doc)
+{
+	char show[STATE_SHOW_LEN];
+	const char *s = NULL;
+	yaml_mark_t mark;
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	ret = state_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = state_read_node_key(r, "nodes", &s, &mark);
+		if (ret <= 0)
+			return ret;
+		if (doc->n_nodes >= STATE_MAX_NODES)
+			return state_error(r, mark, "nodes: more than %d nodes", STATE_MAX_NODES);
+		for (size_t i = 0; i < doc->n_nodes; i++)
+			if (strcmp(doc->nodes[i].name, s) == 0)
+				return state_duplicate_key(r, mark, "nodes", state_show(s, show));
+		doc->nodes = util_reallocarray(doc->nodes, doc->n_nodes + 1, sizeof(*doc->nodes));
+		doc->nodes[doc->n_nodes] =
+			(struct state_node){.name = util_strdup(s), .mark = mark};
+		doc->n_nodes++;
+		ret = state_parse_node(r, &doc->nodes[doc->n_nodes - 1]);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+static void state_add_counters(struct learn_graph *g, const struct state_counters *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		learn_graph_add_counter(g, sc->v[i].name, sc->v[i].value);
+}
+
+/*
+ * A merged state's "counters" are what its nodes add up to. They are written for readers of
+ * the file; a file where they disagree was edited, and which of the two is right is unknown.
+ */
+static int state_check_totals(struct state_reader *r, const struct state_counters *sc,
+			      const struct learn_graph *g)
+{
+	size_t n = learn_graph_counter_count(g), i, j;
+
+	for (i = 0; i < sc->n; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(learn_graph_counter_name(g, j), sc->v[i].name) == 0)
+				break;
+		if (j == n)
+			return state_error(r, sc->v[i].mark,
+					   "counters: \"%s\" is counted by no node in \"nodes\"",
+					   sc->v[i].name);
+		if (learn_graph_counter_value(g, j) != sc->v[i].value)
+			return state_error(r, sc->v[i].mark,
+					   "counters: %s is %" PRIu64 ", but the nodes' add up to "
+					   "%" PRIu64,
+					   sc->v[i].name, sc->v[i].value,
+					   learn_graph_counter_value(g, j));
+	}
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < sc->n; i++)
+			if (strcmp(learn_graph_counter_name(g, j), sc->v[i].name) == 0)
+				break;
+		if (i == sc->n)
+			return state_error(r, sc->mark,
+					   "counters: missing \"%s\", which nodes count",
+					   learn_graph_counter_name(g, j));
+	}
+	return 0;
+}
+
+/* Whether g has a node called name (the node list is sorted). */
+static bool state_graph_has_node(const struct learn_graph *g, const char *name)
+{
+	size_t lo = 0, hi = learn_graph_node_count(g);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(learn_graph_node_name(g, mid), name);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int state_edge_node_cmp(const void *a, const void *b)
+{
+	const struct state_edge_node *na = *(const struct state_edge_node *const *)a;
+	const struct state_edge_node *nb = *(const struct state_edge_node *const *)b;
+	int c = strcmp(na->name, nb->name);
+
+	if (c)
+		return c;
+	return na < nb ? -1 : na > nb; /* file order: the second of two is the duplicate */
+}
+
+/*
+ * A merged state's edge: its nodes are checked (known, each once, adding up to the edge's
+ * connections) and returned sorted by name, the order the graph keeps them in.
+ */
+static int state_check_edge_nodes(struct state_reader *r, const struct state_edge *e,
+				  const struct learn_graph *g,
+				  const struct state_edge_node ***ret_sorted)
+{
+	const struct state_edge_node **v = NULL, *dup = NULL;
+	char show[STATE_SHOW_LEN];
+	uint64_t sum = 0;
+	int ret = 0;
+
+	if (!e->has_nodes)
+		return state_error(r, e->start,
+				   "edge: missing \"nodes\" (a merged state says which nodes saw "
+				   "each edge)");
+	if (e->n_nodes == 0)
+		return state_error(r, e->mark[EDGE_NODES], "nodes: no node saw this edge");
+	v = util_reallocarray(NULL, e->n_nodes, sizeof(*v));
+	for (size_t i = 0; i < e->n_nodes; i++) {
+		v[i] = &e->nodes[i];
+		if (!state_graph_has_node(g, e->nodes[i].name)) {
+			ret = state_error(r, e->nodes[i].mark,
+					  "nodes: \"%s\" is not one of the state's \"nodes\"",
+					  state_show(e->nodes[i].name, show));
+			goto out;
+		}
+		sum = sum > UINT64_MAX - e->nodes[i].connections ? UINT64_MAX
+								 : sum + e->nodes[i].connections;
+	}
+	qsort(v, e->n_nodes, sizeof(*v), state_edge_node_cmp);
+	for (size_t i = 1; i < e->n_nodes; i++)
+		if (strcmp(v[i - 1]->name, v[i]->name) == 0 && (!dup || v[i] < dup))
+			dup = v[i];
+	if (dup) {
+		ret = state_duplicate_key(r, dup->mark, "nodes", state_show(dup->name, show));
+		goto out;
+	}
+	if (sum != e->connections) {
+		ret = state_error(r, e->mark[EDGE_CONNECTIONS],
+				  "connections: %" PRIu64
+				  ", but the edge's nodes add up to %" PRIu64,
+				  e->connections, sum);
+		goto out;
+	}
+	*ret_sorted = v;
+	v = NULL;
+out:
+	free(v);
+	return ret;
+}
+
 static int state_add_edges(struct state_reader *r, const struct state_edges *edges,
-			   struct learn_graph *g)
+			   struct learn_graph *g, bool merged)
 {
 	char show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
 
 	for (size_t i = 0; i < edges->n; i++) {
 		const struct state_edge *e = &edges->v[i];
 		const struct learn_workload *client, *server;
+		const struct state_edge_node **sorted = NULL;
 		size_t before;
+		int ret;
 
 		client = learn_graph_find_workload(g, e->client);
 		if (!client)
@@ -1010,9 +1313,27 @@ static int state_add_edges(struct state_reader *r, const struct state_edges *edg
 			return state_error(r, e->mark[EDGE_SERVER],
 					   "server: undefined workload \"%s\"",
 					   state_show(e->server, show));
+		if (!merged && e->has_nodes)
+			return state_error(r, e->mark[EDGE_NODES],
+					   "nodes: only a merged state (one with top-level "
+					   "\"nodes\") has nodes on its edges");
+		if (merged) {
+			ret = state_check_edge_nodes(r, e, g, &sorted);
+			if (ret < 0)
+				return ret;
+		}
 		before = learn_graph_edge_count(g);
-		learn_graph_add_edge(g, client, server, e->proto, e->port, e->connections,
-				     e->first_ns, e->last_ns);
+		for (size_t j = 0; j < (merged ? e->n_nodes : 1); j++) {
+			uint64_t n = merged ? sorted[j]->connections : e->connections;
+
+			if (merged)
+				(void)learn_graph_use_node(g, sorted[j]->name);
+			learn_graph_add_edge(g, client, server, e->proto, e->port, n, e->first_ns,
+					     e->last_ns);
+			if (j == 0 && learn_graph_edge_count(g) == before)
+				break;
+		}
+		free(sorted);
 		if (learn_graph_edge_count(g) == before)
 			return state_error(r, e->start, "duplicate edge %s -> %s %s/%u",
 					   state_show(e->client, show),
@@ -1022,23 +1343,75 @@ static int state_add_edges(struct state_reader *r, const struct state_edges *edg
 	return 0;
 }
 
+/* What the file said, now that it is all read, goes into g. */
+static int state_build(struct state_reader *r, struct state_doc *doc, struct learn_graph *g)
+{
+	int ret;
+
+	if (doc->has_nodes && doc->node)
+		return state_error(r, doc->nodes_mark,
+				   "nodes: a state has \"node\" (learned by one node) or \"nodes\" "
+				   "(merged), not both");
+	if (doc->has_nodes && doc->n_nodes < 2)
+		return state_error(r, doc->nodes_mark,
+				   "nodes: a merged state has at least two nodes (one node is "
+				   "written \"node: NAME\")");
+	if (doc->node)
+		(void)learn_graph_use_node(g, doc->node);
+	if (!doc->has_nodes) {
+		state_add_counters(g, &doc->counters);
+		return state_add_edges(r, &doc->edges, g, false);
+	}
+	for (size_t i = 0; i < doc->n_nodes; i++) {
+		(void)learn_graph_use_node(g, doc->nodes[i].name);
+		state_add_counters(g, &doc->nodes[i].counters);
+	}
+	ret = state_check_totals(r, &doc->counters, g);
+	if (ret < 0)
+		return ret;
+	ret = state_add_edges(r, &doc->edges, g, true);
+	if (ret < 0)
+		return ret;
+	/* Learning into a merged state without --node counts for the unnamed node. */
+	(void)learn_graph_use_node(g, NULL);
+	return 0;
+}
+
 enum {
 	ROOT_VERSION = 0,
+	ROOT_NODE,
 	ROOT_COUNTERS,
+	ROOT_NODES,
 	ROOT_WORKLOADS,
 	ROOT_EDGES,
 	ROOT_N,
 };
 
 static const char *const state_root_keys[ROOT_N] = {
-	[ROOT_VERSION] = "flowlock-state",
-	[ROOT_COUNTERS] = "counters",
-	[ROOT_WORKLOADS] = "workloads",
-	[ROOT_EDGES] = "edges",
+	[ROOT_VERSION] = "flowlock-state", [ROOT_NODE] = "node",
+	[ROOT_COUNTERS] = "counters",	   [ROOT_NODES] = "nodes",
+	[ROOT_WORKLOADS] = "workloads",	   [ROOT_EDGES] = "edges",
 };
 
-static int state_parse_root(struct state_reader *r, struct learn_graph *g,
-			    struct state_edges *edges)
+static int state_parse_node_name(struct state_reader *r, struct state_doc *doc)
+{
+	char show[STATE_SHOW_LEN];
+	const char *s = NULL;
+	int ret;
+
+	ret = state_read_string(r, "node", &s);
+	if (ret < 0)
+		return ret;
+	if (!learn_node_name_valid(s))
+		return state_error(r, r->event.start_mark,
+				   "node: \"%s\" is not a node name (1 to 253 of [A-Za-z0-9._-], "
+				   "alphanumeric first)",
+				   state_show(s, show));
+	doc->node = util_strdup(s);
+	return 0;
+}
+
+static int state_parse_root(struct state_reader *r, struct learn_graph *g, struct state_doc *doc)
 {
 	char show[STATE_SHOW_LEN];
 	unsigned seen = 0;
@@ -1074,14 +1447,22 @@ static int state_parse_root(struct state_reader *r, struct learn_graph *g,
 			return state_duplicate_key(r, mark, "state", state_root_keys[k]);
 		seen |= 1u << k;
 		switch (k) {
+		case ROOT_NODE:
+			ret = state_parse_node_name(r, doc);
+			break;
 		case ROOT_COUNTERS:
-			ret = state_parse_counters(r, g);
+			ret = state_parse_counters(r, &doc->counters);
+			break;
+		case ROOT_NODES:
+			doc->has_nodes = true;
+			doc->nodes_mark = mark;
+			ret = state_parse_nodes(r, doc);
 			break;
 		case ROOT_WORKLOADS:
 			ret = state_parse_workloads(r, g);
 			break;
 		case ROOT_EDGES:
-			ret = state_parse_edges(r, edges);
+			ret = state_parse_edges(r, &doc->edges);
 			break;
 		default:
 			ret = -EINVAL; /* the version is seen already */
@@ -1094,7 +1475,7 @@ static int state_parse_root(struct state_reader *r, struct learn_graph *g,
 
 static int state_parse(struct state_reader *r, struct learn_graph *g)
 {
-	struct state_edges edges = {0};
+	struct state_doc doc = {0};
 	int ret;
 
 	ret = state_next(r);
@@ -1123,7 +1504,7 @@ static int state_parse(struct state_reader *r, struct learn_graph *g)
 				  state_event_what(r->event.type));
 		goto out;
 	}
-	ret = state_parse_root(r, g, &edges);
+	ret = state_parse_root(r, g, &doc);
 	if (ret < 0)
 		goto out;
 	ret = state_next(r);
@@ -1140,9 +1521,9 @@ static int state_parse(struct state_reader *r, struct learn_graph *g)
 				  "a state file holds one YAML document, found another");
 		goto out;
 	}
-	ret = state_add_edges(r, &edges, g);
+	ret = state_build(r, &doc, g);
 out:
-	state_edges_clear(&edges);
+	state_doc_clear(&doc);
 	return ret;
 }
 
@@ -1343,6 +1724,9 @@ static int state_check_graph(const struct learn_graph *g, const char *path, stru
 		if (!state_counter_name(learn_graph_counter_name(g, i)))
 			return util_err_set(err, EINVAL, "%s: cannot save counter \"%s\": bad name",
 					    path, state_show(learn_graph_counter_name(g, i), show));
+	if (learn_graph_node_count(g) > STATE_MAX_NODES)
+		return util_err_set(err, EINVAL, "%s: cannot save more than %d nodes", path,
+				    STATE_MAX_NODES);
 	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
 		const struct learn_workload *w = learn_graph_workload(g, i);
 		int ret = state_check_identity(learn_workload_kind(w), learn_workload_namespace(w),
@@ -1422,7 +1806,7 @@ static void state_render_workload(struct state_out *o, const struct learn_worklo
 	out_mapping_end(o);
 }
 
-static void state_render_edge(struct state_out *o, const struct learn_edge *e)
+static void state_render_edge(struct state_out *o, const struct learn_edge *e, bool merged)
 {
 	out_mapping_start(o);
 	out_key(o, "client");
@@ -1439,11 +1823,46 @@ static void state_render_edge(struct state_out *o, const struct learn_edge *e)
 	out_time(o, learn_edge_first_ns(e));
 	out_key(o, "last-seen");
 	out_time(o, learn_edge_last_ns(e));
+	if (merged) {
+		out_key(o, "nodes");
+		out_mapping_start(o);
+		for (size_t i = 0; i < learn_edge_node_count(e); i++) {
+			out_str(o, learn_edge_node_name(e, i));
+			out_u64(o, learn_edge_node_connections(e, i));
+		}
+		out_mapping_end(o);
+	}
+	out_mapping_end(o);
+}
+
+/* A merged state: each node's own counters, from which the totals above are summed. */
+static void state_render_nodes(struct state_out *o, const struct learn_graph *g)
+{
+	uint64_t v;
+
+	out_key(o, "nodes");
+	out_mapping_start(o);
+	for (size_t i = 0; i < learn_graph_node_count(g); i++) {
+		out_str(o, learn_graph_node_name(g, i));
+		out_mapping_start(o);
+		out_key(o, "counters");
+		out_mapping_start(o);
+		for (size_t j = 0; j < learn_graph_counter_count(g); j++) {
+			if (learn_graph_counter_node_value(g, j, i, &v) < 0)
+				continue;
+			out_str(o, learn_graph_counter_name(g, j));
+			out_u64(o, v);
+		}
+		out_mapping_end(o);
+		out_mapping_end(o);
+	}
 	out_mapping_end(o);
 }
 
 static void state_render(struct state_out *o, const struct learn_graph *g)
 {
+	/* One node (or none) is written as before merging existed: old states stay the same. */
+	bool merged = learn_graph_node_count(g) > 1;
 	yaml_event_t ev;
 
 	out_event(o, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
@@ -1452,6 +1871,10 @@ static void state_render(struct state_out *o, const struct learn_graph *g)
 
 	out_key(o, "flowlock-state");
 	out_u64(o, LEARN_STATE_VERSION);
+	if (learn_graph_node_count(g) == 1 && *learn_graph_node_name(g, 0)) {
+		out_key(o, "node");
+		out_str(o, learn_graph_node_name(g, 0));
+	}
 
 	out_key(o, "counters");
 	out_mapping_start(o);
@@ -1460,6 +1883,8 @@ static void state_render(struct state_out *o, const struct learn_graph *g)
 		out_u64(o, learn_graph_counter_value(g, i));
 	}
 	out_mapping_end(o);
+	if (merged)
+		state_render_nodes(o, g);
 
 	out_key(o, "workloads");
 	out_sequence_start(o);
@@ -1470,7 +1895,7 @@ static void state_render(struct state_out *o, const struct learn_graph *g)
 	out_key(o, "edges");
 	out_sequence_start(o);
 	for (size_t i = 0; i < learn_graph_edge_count(g); i++)
-		state_render_edge(o, learn_graph_edge(g, i));
+		state_render_edge(o, learn_graph_edge(g, i), merged);
 	out_sequence_end(o);
 
 	out_mapping_end(o);

@@ -103,6 +103,47 @@ size_t learn_graph_counter_count(const struct learn_graph *g);
 const char *learn_graph_counter_name(const struct learn_graph *g, size_t i);
 uint64_t learn_graph_counter_value(const struct learn_graph *g, size_t i);
 
+/*
+ * Nodes: the hosts whose agents learned the graph, so that states from many agents merge
+ * without counting anything twice. Every edge count and counter value belongs to one node;
+ * learn_edge_connections() and learn_graph_counter_value() are sums over nodes. "" is the
+ * unnamed node (an agent run without --node). A node name is 1 to 253 of [A-Za-z0-9._-],
+ * alphanumeric first.
+ */
+bool learn_node_name_valid(const char *name);
+/*
+ * Makes name the node that later learn_graph_add_edge() and _add_counter() count for, adding
+ * it when new. "" is the unnamed node; NULL is the unnamed node too, but added only when it
+ * first counts (what a new graph starts with). -EINVAL for an invalid name.
+ */
+int learn_graph_use_node(struct learn_graph *g, const char *name);
+/*
+ * learn --node: as learn_graph_use_node(), except that a graph learned by one node alone is
+ * not mixed with another: when that node is unnamed it takes name, when it has another name
+ * the result is -EEXIST and g is unchanged. -EINVAL for an invalid or empty name.
+ */
+int learn_graph_claim_node(struct learn_graph *g, const char *name);
+/* The nodes that counted anything (or were named), sorted by name. */
+size_t learn_graph_node_count(const struct learn_graph *g);
+const char *learn_graph_node_name(const struct learn_graph *g, size_t i);
+/* An edge's connections per node that saw it, sorted by node name. */
+size_t learn_edge_node_count(const struct learn_edge *e);
+const char *learn_edge_node_name(const struct learn_edge *e, size_t i);
+uint64_t learn_edge_node_connections(const struct learn_edge *e, size_t i);
+/* Counter i's value for node `node` (an index of learn_graph_node_name()); -ENOENT if none. */
+int learn_graph_counter_node_value(const struct learn_graph *g, size_t counter, size_t node,
+				   uint64_t *ret_value);
+
+/*
+ * Merges from into g (flowlock merge). Workloads are united by id, their addresses too; per
+ * node, an edge keeps the larger connection count and a counter the larger value (one agent's
+ * counts only grow); first seen is the earlier and last seen the later time. So merging is
+ * associative, commutative and idempotent. A workload whose kind, namespace, controller, name
+ * or labels differ between the two is -EEXIST with err naming it ("workload \"ID\" has
+ * different labels"), and g is unchanged. from is not changed; g may share its workloads.
+ */
+int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, struct util_err *err);
+
 /* ---- The state file ----------------------------------------------------------------------- */
 
 #define LEARN_STATE_VERSION 1
@@ -166,6 +207,22 @@ size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct 
 size_t learn_inventory_addresses(struct learn_inventory *inv, const char *workload_id,
 				 struct capture_addr *ret, size_t max);
 
+/*
+ * What NetworkPolicy selectors see (flowlock verify). The value of label key on namespace ns
+ * (the newest Namespace object of that name wins), or NULL when it has none. Every namespace,
+ * listed or not, has kubernetes.io/metadata.name=NAME, as Kubernetes sets it; that value may be
+ * ns itself. inv may be NULL.
+ */
+const char *learn_inventory_namespace_label(const struct learn_inventory *inv, const char *ns,
+					    const char *key);
+/*
+ * The numbers that the container port called name (with protocol proto) has in the pods of
+ * workload workload_id: pods of one workload may disagree (a rollout). Fills up to max, sorted
+ * and unique, and returns how many there are; 0 when no pod names such a port. Linear in pods.
+ */
+size_t learn_inventory_named_port(const struct learn_inventory *inv, const char *workload_id,
+				  const char *name, uint8_t proto, uint16_t *ret, size_t max);
+
 /* ---- Attribution -------------------------------------------------------------------------- */
 
 /*
@@ -175,6 +232,17 @@ size_t learn_inventory_addresses(struct learn_inventory *inv, const char *worklo
  */
 size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
 			    const struct capture_flow *flow);
+
+/*
+ * The edges of one flow without a graph, for whoever compares traffic with what was learned
+ * (flowlock check): resolves the flow exactly as learn_graph_add_flow does and calls fn once per
+ * edge it would record. client and server are references owned by inv, valid while it is
+ * unchanged. Returns the number of edges (0 for a flow that teaches nothing).
+ */
+typedef void (*learn_flow_edge_fn)(struct learn_workload *client, struct learn_workload *server,
+				   uint8_t proto, uint16_t port, void *userdata);
+size_t learn_flow_edges(struct learn_inventory *inv, const struct capture_flow *flow,
+			learn_flow_edge_fn fn, void *userdata);
 
 /* ---- Live identity (learn-inventory.c, learn-docker.c) ------------------------------------- */
 
@@ -242,13 +310,14 @@ int learn_inventory_reload(struct learn_inventory *inv, const char *const *paths
 size_t learn_graph_note_flow(struct learn_graph *g, struct learn_inventory *inv,
 			     const struct capture_flow *flow);
 
-/* ---- INTERNAL to learn/: the YAML/JSON document tree (learn-tree.c) ------------------------- */
+/* ---- Shared with policy/: the YAML/JSON document tree (learn-tree.c) ----------------------- */
 
 /*
- * Not for other modules: the tree that learn-inventory.c and learn-docker.c build from libyaml's
- * events and then walk. Anchors, aliases and NUL bytes in strings are refused; every node keeps
- * the 1-based line and column where it starts. The tree never words an error itself: each fault
- * goes to the caller's fault callback, which writes its own one-line message into its util_err.
+ * Internal to learn/ and policy/, not for other modules: the tree that learn-inventory.c,
+ * learn-docker.c and policy/ (NetworkPolicy files) build from libyaml's events and then walk.
+ * Anchors, aliases and NUL bytes in strings are refused; every node keeps the 1-based line and
+ * column where it starts. The tree never words an error itself: each fault goes to the caller's
+ * fault callback, which writes its own one-line message into its util_err.
  */
 enum learn_tree_type {
 	LEARN_TREE_SCALAR,

@@ -18,6 +18,7 @@
 #include "learn/learn.h"
 
 #define STATE_DATA TEST_DATA "/state"
+#define MERGE_DATA TEST_DATA "/merge"
 
 static SRunner *runner; /* to ask whether tests run forked */
 #define NS 1000000000ull
@@ -1304,6 +1305,740 @@ skip:
 }
 END_TEST
 
+/* ---- Nodes and merging -------------------------------------------------------------------- */
+
+static const struct node_name_case {
+	const char *name; /* NULL: repeat 'a' n times */
+	size_t n;
+	bool valid;
+} node_name_cases[] = {
+	{"worker-1", 0, true},
+	{"a", 0, true},
+	{"1", 0, true},
+	{"A.b_c-d", 0, true},
+	{"ip-10-0-0-5.ec2.internal", 0, true},
+	{"", 0, false},
+	{"-a", 0, false},
+	{".a", 0, false},
+	{"_a", 0, false},
+	{"a b", 0, false},
+	{"a/b", 0, false},
+	{"a\nb", 0, false},
+	{"a:b", 0, false},
+	{"\xc3\xa4", 0, false},
+	{"a\"b", 0, false},
+	{NULL, 253, true},
+	{NULL, 254, false},
+	{NULL, 100000, false},
+};
+
+START_TEST(test_node_names)
+{
+	const struct node_name_case *c = &node_name_cases[_i];
+	struct learn_graph *g = learn_graph_new();
+	char *name = c->name ? util_strdup(c->name) : util_zalloc(c->n + 1);
+
+	if (!c->name)
+		memset(name, 'a', c->n);
+	ck_assert_int_eq(learn_node_name_valid(name), c->valid);
+	ck_assert_int_eq(learn_graph_claim_node(g, name), c->valid ? 0 : -EINVAL);
+	if (*name) /* "" is the unnamed node: use_node takes it, claim does not */
+		ck_assert_int_eq(learn_graph_use_node(g, name), c->valid ? 0 : -EINVAL);
+	ck_assert_uint_eq(learn_graph_node_count(g), c->valid ? 1 : 0);
+	if (c->valid)
+		ck_assert_str_eq(learn_graph_node_name(g, 0), name);
+	free(name);
+	learn_graph_free(g);
+}
+END_TEST
+
+/* Node names, per-edge counts and per-node counters: what graph_dump() does not show. */
+static char *nodes_dump(const struct learn_graph *g)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	uint64_t v;
+
+	ck_assert_ptr_nonnull(f);
+	fputs("nodes:", f);
+	for (size_t i = 0; i < learn_graph_node_count(g); i++)
+		fprintf(f, "%s%s", i ? "," : "", learn_graph_node_name(g, i));
+	fputc('\n', f);
+	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
+		const struct learn_edge *e = learn_graph_edge(g, i);
+
+		fprintf(f, "edge %s->%s %u n=%" PRIu64 " %" PRIu64 "..%" PRIu64 " [",
+			learn_workload_name(learn_edge_client(e)),
+			learn_workload_name(learn_edge_server(e)), learn_edge_port(e),
+			learn_edge_connections(e), learn_edge_first_ns(e), learn_edge_last_ns(e));
+		for (size_t j = 0; j < learn_edge_node_count(e); j++)
+			fprintf(f, "%s%s=%" PRIu64, j ? "," : "", learn_edge_node_name(e, j),
+				learn_edge_node_connections(e, j));
+		fputs("]\n", f);
+		ck_assert_ptr_null(learn_edge_node_name(e, learn_edge_node_count(e)));
+	}
+	for (size_t i = 0; i < learn_graph_counter_count(g); i++) {
+		bool first = true;
+
+		fprintf(f, "counter %s=%" PRIu64 " [", learn_graph_counter_name(g, i),
+			learn_graph_counter_value(g, i));
+		for (size_t j = 0; j < learn_graph_node_count(g); j++) {
+			if (learn_graph_counter_node_value(g, i, j, &v) < 0)
+				continue;
+			fprintf(f, "%s%s=%" PRIu64, first ? "" : ",", learn_graph_node_name(g, j),
+				v);
+			first = false;
+		}
+		fputs("]\n", f);
+	}
+	ck_assert_int_eq(learn_graph_counter_node_value(g, learn_graph_counter_count(g), 0, &v),
+			 -ENOENT);
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+/* What learn_state_save() writes for g, as a string. */
+static char *saved_bytes(const struct learn_graph *g)
+{
+	char *dir = tmpdir_new(), *path = util_asprintf("%s/s.yaml", dir), *buf;
+	struct util_err err = {""};
+
+	ck_assert_msg(learn_state_save(g, path, &err) == 0, "%s", err.msg);
+	buf = slurp(path, NULL);
+	ck_assert_ptr_nonnull(buf);
+	free(path);
+	tmpdir_free(dir);
+	return buf;
+}
+
+static struct learn_graph *load_merge_data(const char *file)
+{
+	char *path = util_asprintf("%s/%s", MERGE_DATA, file);
+	struct learn_graph *g = NULL;
+	struct util_err err = {""};
+
+	ck_assert_msg(learn_state_load(path, &g, &err) == 0, "%s", err.msg);
+	free(path);
+	return g;
+}
+
+/* A new graph: the inputs merged in order into an empty one. */
+static struct learn_graph *merge_all(struct learn_graph *const *in, size_t n)
+{
+	struct learn_graph *g = learn_graph_new();
+	struct util_err err = {""};
+
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(learn_graph_merge(g, in[i], &err) == 0, "%s", err.msg);
+	return g;
+}
+
+enum claim_setup {
+	CLAIM_FRESH,	 /* a new graph */
+	CLAIM_UNNAMED,	 /* learned by an agent without --node */
+	CLAIM_NAMED,	 /* learned by node a */
+	CLAIM_MERGED,	 /* a and b */
+	CLAIM_MERGED_UN, /* "" and a */
+	CLAIM_LOADED,	 /* tests/data/merge/abc.yaml as learn loads it */
+};
+
+static const struct claim_case {
+	const char *name;
+	enum claim_setup setup;
+	const char *node; /* NULL: learn without --node */
+	int ret;
+	const char *nodes_after; /* after one more connection was counted */
+	const char *edge_after;	 /* the edge's counts then */
+} claim_cases[] = {
+	{"fresh, no name", CLAIM_FRESH, NULL, 0, "", "[=1]"},
+	{"fresh, named", CLAIM_FRESH, "a", 0, "a", "[a=1]"},
+	{"unnamed, no name", CLAIM_UNNAMED, NULL, 0, "", "[=3]"},
+	{"unnamed takes the name", CLAIM_UNNAMED, "a", 0, "a", "[a=3]"},
+	{"named, no name: stays its own", CLAIM_NAMED, NULL, 0, "a", "[a=3]"},
+	{"named, same name", CLAIM_NAMED, "a", 0, "a", "[a=3]"},
+	{"named, another name", CLAIM_NAMED, "b", -EEXIST, "a", "[a=2]"},
+	{"named, invalid name", CLAIM_NAMED, "b c", -EINVAL, "a", "[a=2]"},
+	{"merged, no name: the unnamed node", CLAIM_MERGED, NULL, 0, ",a,b", "[=1,a=2,b=5]"},
+	{"merged, known name", CLAIM_MERGED, "b", 0, "a,b", "[a=2,b=6]"},
+	{"merged, new name", CLAIM_MERGED, "c", 0, "a,b,c", "[a=2,b=5,c=1]"},
+	{"merged with unnamed, no name", CLAIM_MERGED_UN, NULL, 0, ",a", "[=6,a=2]"},
+	{"merged with unnamed, new name", CLAIM_MERGED_UN, "b", 0, ",a,b", "[=5,a=2,b=1]"},
+	{"loaded merged, no name", CLAIM_LOADED, NULL, 0, ",worker-a,worker-b,worker-c",
+	 "[=1,worker-a=5,worker-b=4]"},
+	{"loaded merged, a name in it", CLAIM_LOADED, "worker-b", 0, "worker-a,worker-b,worker-c",
+	 "[worker-a=5,worker-b=5]"},
+};
+
+START_TEST(test_node_claim)
+{
+	const struct claim_case *c = &claim_cases[_i];
+	struct learn_graph *g;
+	const struct learn_workload *x, *y;
+	const struct learn_edge *e;
+	char *nodes = util_strdup(""), *edge, *before = NULL, *after, *tmp;
+
+	if (c->setup == CLAIM_LOADED) {
+		g = load_merge_data("abc.yaml");
+	} else {
+		g = learn_graph_new();
+		add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "frontend", NULL, NULL);
+		add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "cart", NULL, NULL);
+	}
+	x = learn_graph_find_workload(g, "k8s:shop/deployment/frontend");
+	y = learn_graph_find_workload(g, "k8s:shop/deployment/cart");
+	switch (c->setup) {
+	case CLAIM_FRESH:
+	case CLAIM_LOADED:
+		break;
+	case CLAIM_UNNAMED:
+		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 2, 1, 2);
+		break;
+	case CLAIM_NAMED:
+		ck_assert_int_eq(learn_graph_use_node(g, "a"), 0);
+		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 2, 1, 2);
+		break;
+	case CLAIM_MERGED:
+	case CLAIM_MERGED_UN:
+		ck_assert_int_eq(learn_graph_use_node(g, c->setup == CLAIM_MERGED ? "b" : ""), 0);
+		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 5, 1, 2);
+		ck_assert_int_eq(learn_graph_use_node(g, "a"), 0);
+		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 2, 1, 2);
+		ck_assert_int_eq(learn_graph_use_node(g, NULL), 0); /* as load leaves it */
+		break;
+	}
+	if (c->ret < 0)
+		before = saved_bytes(g);
+	if (c->node)
+		ck_assert_int_eq(learn_graph_claim_node(g, c->node), c->ret);
+	if (c->ret == 0) {
+		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 1, 1, 2);
+	} else { /* refused: nothing changed */
+		after = saved_bytes(g);
+		ck_assert_str_eq(after, before);
+		free(after);
+	}
+	for (size_t i = 0; i < learn_graph_node_count(g); i++) {
+		tmp = util_asprintf("%s%s%s", nodes, i ? "," : "", learn_graph_node_name(g, i));
+		free(nodes);
+		nodes = tmp;
+	}
+	ck_assert_ptr_null(learn_graph_node_name(g, learn_graph_node_count(g)));
+	ck_assert_msg(strcmp(nodes, c->nodes_after) == 0, "%s: nodes %s", c->name, nodes);
+	e = NULL;
+	for (size_t i = 0; i < learn_graph_edge_count(g); i++)
+		if (learn_edge_client(learn_graph_edge(g, i)) == x &&
+		    learn_edge_server(learn_graph_edge(g, i)) == y)
+			e = learn_graph_edge(g, i);
+	ck_assert_ptr_nonnull(e);
+	edge = util_strdup("[");
+	for (size_t i = 0; i < learn_edge_node_count(e); i++) {
+		tmp = util_asprintf("%s%s%s=%" PRIu64, edge, i ? "," : "",
+				    learn_edge_node_name(e, i), learn_edge_node_connections(e, i));
+		free(edge);
+		edge = tmp;
+	}
+	tmp = util_asprintf("%s]", edge);
+	free(edge);
+	edge = tmp;
+	ck_assert_msg(strcmp(edge, c->edge_after) == 0, "%s: edge %s", c->name, edge);
+	free(edge);
+	free(nodes);
+	free(before);
+	learn_graph_free(g);
+}
+END_TEST
+
+/* Graphs for the algebra: files, and graphs only the API makes. */
+static struct learn_graph *mk_a(void)
+{
+	return load_merge_data("a.yaml");
+}
+
+static struct learn_graph *mk_a_later(void)
+{
+	return load_merge_data("a-later.yaml");
+}
+
+static struct learn_graph *mk_b(void)
+{
+	return load_merge_data("b.yaml");
+}
+
+static struct learn_graph *mk_c(void)
+{
+	return load_merge_data("c.yaml");
+}
+
+static struct learn_graph *mk_abc(void)
+{
+	return load_merge_data("abc.yaml");
+}
+
+static struct learn_graph *mk_unnamed(void)
+{
+	return load_merge_data("unnamed.yaml");
+}
+
+/* Many nodes, named so that hash order and insertion order are not name order. */
+static struct learn_graph *mk_many(int seed)
+{
+	struct learn_graph *g = learn_graph_new();
+	const struct learn_workload *w[4];
+	char name[32];
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "w%d", i);
+		w[i] = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", name, "app=x", NULL);
+	}
+	for (int i = 0; i < 60; i++) {
+		int k = (i * 37 + seed * 11) % 60;
+
+		snprintf(name, sizeof(name), "node-%02d", k);
+		ck_assert_int_eq(learn_graph_use_node(g, name), 0);
+		learn_graph_add_edge(g, w[k % 4], w[(k / 4) % 4], IPPROTO_TCP,
+				     (uint16_t)(80 + k % 3), (uint64_t)(k * seed + 1),
+				     T0 + (uint64_t)(k + seed), T0 + (uint64_t)(100 + k * seed));
+		learn_graph_add_counter(g, "flows", (uint64_t)(k + seed));
+		if (k % 5 == seed % 5)
+			learn_graph_add_counter(g, "pcap-drops", (uint64_t)k);
+	}
+	return g;
+}
+
+static struct learn_graph *mk_many1(void)
+{
+	return mk_many(1);
+}
+
+static struct learn_graph *mk_many2(void)
+{
+	return mk_many(2);
+}
+
+/* Counts at the top of the range: sums saturate, maxima do not. */
+static struct learn_graph *mk_huge(void)
+{
+	struct learn_graph *g = learn_graph_new();
+	const struct learn_workload *a, *b;
+
+	a = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "w0", "app=x", NULL);
+	b = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "w1", "app=x", NULL);
+	ck_assert_int_eq(learn_graph_use_node(g, "x"), 0);
+	learn_graph_add_edge(g, a, b, IPPROTO_TCP, 80, UINT64_MAX, 0, UINT64_MAX);
+	learn_graph_add_counter(g, "flows", UINT64_MAX);
+	ck_assert_int_eq(learn_graph_use_node(g, "node-07"), 0);
+	learn_graph_add_edge(g, a, b, IPPROTO_TCP, 80, UINT64_MAX - 1, 5, 6);
+	learn_graph_add_counter(g, "flows", 3);
+	return g;
+}
+
+static const struct algebra_case {
+	const char *name;
+	struct learn_graph *(*mk[3])(void);
+} algebra_cases[] = {
+	{"three nodes", {mk_a, mk_b, mk_c}},
+	{"a later snapshot of one node", {mk_a, mk_a_later, mk_b}},
+	{"a merge and its parts", {mk_abc, mk_a, mk_c}},
+	{"unnamed and named", {mk_unnamed, mk_a, mk_c}},
+	{"the empty state", {build_empty, mk_a, build_empty}},
+	{"unnamed states of other workloads", {build_quoting, build_many, mk_b}},
+	{"sixty nodes each", {mk_many1, mk_many2, mk_c}},
+	{"saturated counts", {mk_huge, mk_many1, mk_huge}},
+};
+
+START_TEST(test_merge_algebra)
+{
+	const struct algebra_case *c = &algebra_cases[_i];
+	struct learn_graph *a = c->mk[0](), *b = c->mk[1](), *x = c->mk[2]();
+	struct learn_graph *ab = merge_all((struct learn_graph *[]){a, b}, 2);
+	struct learn_graph *ba = merge_all((struct learn_graph *[]){b, a}, 2);
+	struct learn_graph *bc = merge_all((struct learn_graph *[]){b, x}, 2);
+	struct learn_graph *ab_c = merge_all((struct learn_graph *[]){ab, x}, 2);
+	struct learn_graph *a_bc = merge_all((struct learn_graph *[]){a, bc}, 2);
+	struct learn_graph *aa = merge_all((struct learn_graph *[]){a, a}, 2);
+	struct learn_graph *a1 = merge_all((struct learn_graph *[]){a}, 1);
+	struct learn_graph *loaded = NULL;
+	char *s_a = saved_bytes(a), *s_b = saved_bytes(b), *s_ab = saved_bytes(ab);
+	char *s_ba = saved_bytes(ba), *s_ab_c = saved_bytes(ab_c), *s_a_bc = saved_bytes(a_bc);
+	char *s_aa = saved_bytes(aa), *s_a1 = saved_bytes(a1), *s_b2, *s_again, *d1, *d2;
+	char *dir = tmpdir_new(), *path = util_asprintf("%s/abc.yaml", dir);
+	struct util_err err = {""};
+
+	ck_assert_msg(strcmp(s_ab, s_ba) == 0, "%s: merge(A,B) != merge(B,A):\n%s\n----\n%s",
+		      c->name, s_ab, s_ba);
+	ck_assert_msg(strcmp(s_ab_c, s_a_bc) == 0, "%s: not associative:\n%s\n----\n%s", c->name,
+		      s_ab_c, s_a_bc);
+	ck_assert_msg(strcmp(s_aa, s_a) == 0, "%s: merge(A,A) != A:\n%s", c->name, s_aa);
+	ck_assert_msg(strcmp(s_a1, s_a) == 0, "%s: merge(A) != A:\n%s", c->name, s_a1);
+	/* merging into itself what it already holds changes nothing */
+	ck_assert_int_eq(learn_graph_merge(ab_c, b, &err), 0);
+	s_again = saved_bytes(ab_c);
+	ck_assert_str_eq(s_again, s_ab_c);
+	free(s_again);
+	/* the input is read, never changed */
+	s_b2 = saved_bytes(b);
+	ck_assert_str_eq(s_b2, s_b);
+	/* a merged state reads back to the same graph and the same bytes */
+	ck_assert_msg(learn_state_save(ab_c, path, &err) == 0, "%s", err.msg);
+	ck_assert_msg(learn_state_load(path, &loaded, &err) == 0, "%s: %s", c->name, err.msg);
+	s_again = saved_bytes(loaded);
+	ck_assert_str_eq(s_again, s_ab_c);
+	d1 = nodes_dump(ab_c);
+	d2 = nodes_dump(loaded);
+	ck_assert_str_eq(d2, d1);
+	free(d1);
+	free(d2);
+	d1 = graph_dump(ab_c);
+	d2 = graph_dump(loaded);
+	ck_assert_str_eq(d2, d1);
+
+	free(d1);
+	free(d2);
+	free(s_again);
+	free(s_b2);
+	free(s_a);
+	free(s_b);
+	free(s_ab);
+	free(s_ba);
+	free(s_ab_c);
+	free(s_a_bc);
+	free(s_aa);
+	free(s_a1);
+	free(path);
+	tmpdir_free(dir);
+	learn_graph_free(loaded);
+	learn_graph_free(a);
+	learn_graph_free(b);
+	learn_graph_free(x);
+	learn_graph_free(ab);
+	learn_graph_free(ba);
+	learn_graph_free(bc);
+	learn_graph_free(ab_c);
+	learn_graph_free(a_bc);
+	learn_graph_free(aa);
+	learn_graph_free(a1);
+}
+END_TEST
+
+/* What one agent counted: on graph 0 or 1, for node, an edge between workloads w0..w2. */
+struct count_op {
+	int graph;
+	const char *node;
+	int client, server; /* -1: a counter instead */
+	const char *counter;
+	uint64_t n, first, last;
+};
+
+static const struct count_case {
+	const char *name;
+	struct count_op ops[8];
+	size_t n_ops;
+	const char *expect; /* nodes_dump() of merge(graph 0, graph 1) */
+} count_cases[] = {
+	{"one node twice: the larger count, the wider times",
+	 {{0, "a", 0, 1, NULL, 5, 10, 20}, {1, "a", 0, 1, NULL, 7, 5, 15}},
+	 2,
+	 "nodes:a\nedge w0->w1 80 n=7 5..20 [a=7]\n"},
+	{"two nodes add up",
+	 {{0, "a", 0, 1, NULL, 5, 10, 20}, {1, "b", 0, 1, NULL, 3, 30, 40}},
+	 2,
+	 "nodes:a,b\nedge w0->w1 80 n=8 10..40 [a=5,b=3]\n"},
+	{"per node maximum, then the sum",
+	 {{0, "a", 0, 1, NULL, 5, 1, 1},
+	  {0, "b", 0, 1, NULL, 2, 1, 1},
+	  {1, "c", 0, 1, NULL, 1, 1, 1},
+	  {1, "b", 0, 1, NULL, 6, 1, 1},
+	  {1, "a", 0, 1, NULL, 4, 1, 1}},
+	 5,
+	 "nodes:a,b,c\nedge w0->w1 80 n=12 1..1 [a=5,b=6,c=1]\n"},
+	{"counters: per node maximum, the total their sum",
+	 {{0, "a", -1, -1, "packets", 100, 0, 0},
+	  {0, "a", -1, -1, "flows", 1, 0, 0},
+	  {1, "a", -1, -1, "packets", 150, 0, 0},
+	  {1, "b", -1, -1, "packets", 20, 0, 0}},
+	 4,
+	 "nodes:a,b\ncounter flows=1 [a=1]\ncounter packets=170 [a=150,b=20]\n"},
+	{"unnamed states are one node",
+	 {{0, NULL, 0, 1, NULL, 5, 1, 2},
+	  {1, NULL, 0, 1, NULL, 3, 1, 2},
+	  {1, NULL, -1, -1, "flows", 3, 0, 0}},
+	 3,
+	 "nodes:\nedge w0->w1 80 n=5 1..2 [=5]\ncounter flows=3 [=3]\n"},
+	{"sums saturate",
+	 {{0, "a", 0, 1, NULL, UINT64_MAX, 0, UINT64_MAX},
+	  {1, "b", 0, 1, NULL, 1, 3, 4},
+	  {0, "a", -1, -1, "flows", UINT64_MAX, 0, 0},
+	  {1, "b", -1, -1, "flows", 1, 0, 0}},
+	 4,
+	 "nodes:a,b\nedge w0->w1 80 n=18446744073709551615 0..18446744073709551615 "
+	 "[a=18446744073709551615,b=1]\n"
+	 "counter flows=18446744073709551615 [a=18446744073709551615,b=1]\n"},
+	{"zero counts (open flows) are kept",
+	 {{0, "a", 0, 1, NULL, 0, 1, 2}, {1, "b", 0, 1, NULL, 0, 3, 4}},
+	 2,
+	 "nodes:a,b\nedge w0->w1 80 n=0 1..4 [a=0,b=0]\n"},
+	{"edges only one side has",
+	 {{0, "a", 0, 1, NULL, 1, 1, 2}, {1, "b", 1, 2, NULL, 2, 3, 4}},
+	 2,
+	 "nodes:a,b\nedge w0->w1 80 n=1 1..2 [a=1]\nedge w1->w2 80 n=2 3..4 [b=2]\n"},
+};
+
+START_TEST(test_merge_counts)
+{
+	const struct count_case *c = &count_cases[_i];
+	struct learn_graph *g[2];
+	struct learn_graph *ab, *ba;
+	char *d_ab, *d_ba;
+
+	for (int i = 0; i < 2; i++) {
+		g[i] = learn_graph_new();
+		for (int k = 0; k < 3; k++) {
+			char name[8];
+
+			snprintf(name, sizeof(name), "w%d", k);
+			add_wl(g[i], LEARN_KIND_K8S, "ns", "Deployment", name, NULL, NULL);
+		}
+	}
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(c->ops) &&
+			   (c->ops[i].node || c->ops[i].n || c->ops[i].counter || c->ops[i].last);
+	     i++) {
+		const struct count_op *op = &c->ops[i];
+		struct learn_graph *t = g[op->graph];
+		char cid[32], sid[32];
+
+		ck_assert_int_eq(learn_graph_use_node(t, op->node), 0);
+		if (op->counter) {
+			learn_graph_add_counter(t, op->counter, op->n);
+			continue;
+		}
+		snprintf(cid, sizeof(cid), "k8s:ns/deployment/w%d", op->client);
+		snprintf(sid, sizeof(sid), "k8s:ns/deployment/w%d", op->server);
+		add_edge_ids(t, cid, sid, IPPROTO_TCP, 80, op->n, op->first, op->last);
+	}
+	ab = merge_all(g, 2);
+	ba = merge_all((struct learn_graph *[]){g[1], g[0]}, 2);
+	d_ab = nodes_dump(ab);
+	d_ba = nodes_dump(ba);
+	ck_assert_msg(strcmp(d_ab, c->expect) == 0, "%s:\n  got\n%s  expected\n%s", c->name, d_ab,
+		      c->expect);
+	ck_assert_str_eq(d_ba, d_ab);
+	free(d_ab);
+	free(d_ba);
+	learn_graph_free(ab);
+	learn_graph_free(ba);
+	learn_graph_free(g[0]);
+	learn_graph_free(g[1]);
+}
+END_TEST
+
+/* The same workload id described by two states. */
+static const struct conflict_case {
+	const char *name;
+	const char *ctrl[2], *labels[2], *addrs[2];
+	int ret;
+	const char *expect; /* the message, or the merged addresses */
+} conflict_cases[] = {
+	{"same", {"Deployment", "Deployment"}, {"app=x", "app=x"}, {NULL, NULL}, 0, ""},
+	{"a label value",
+	 {"Deployment", "Deployment"},
+	 {"app=x", "app=y"},
+	 {NULL, NULL},
+	 -EEXIST,
+	 "workload \"k8s:ns/deployment/w\" has different labels"},
+	{"a label more",
+	 {"Deployment", "Deployment"},
+	 {"app=x", "app=x;tier=web"},
+	 {NULL, NULL},
+	 -EEXIST,
+	 "workload \"k8s:ns/deployment/w\" has different labels"},
+	{"a label key",
+	 {"Deployment", "Deployment"},
+	 {"app=x", "apq=x"},
+	 {NULL, NULL},
+	 -EEXIST,
+	 "workload \"k8s:ns/deployment/w\" has different labels"},
+	{"labels and none",
+	 {"Deployment", "Deployment"},
+	 {"app=x", NULL},
+	 {NULL, NULL},
+	 -EEXIST,
+	 "has different labels"},
+	{"the controller's spelling",
+	 {"Deployment", "DEPLOYMENT"},
+	 {NULL, NULL},
+	 {NULL, NULL},
+	 -EEXIST,
+	 "workload \"k8s:ns/deployment/w\" has different controller"},
+	{"addresses are united",
+	 {"Deployment", "Deployment"},
+	 {NULL, NULL},
+	 {"10.0.0.2/32;10.0.0.9/32", "10.0.0.1/32;10.0.0.9/32"},
+	 0,
+	 "10.0.0.1/32,10.0.0.2/32,10.0.0.9/32"},
+	{"addresses already held",
+	 {"Deployment", "Deployment"},
+	 {NULL, NULL},
+	 {"10.0.0.1/32;10.0.0.2/32", "10.0.0.2/32"},
+	 0,
+	 "10.0.0.1/32,10.0.0.2/32"},
+	{"addresses only in the second",
+	 {"Deployment", "Deployment"},
+	 {NULL, NULL},
+	 {NULL, "2001:db8::1/128"},
+	 0,
+	 "2001:db8::1/128"},
+};
+
+START_TEST(test_merge_conflict)
+{
+	const struct conflict_case *c = &conflict_cases[_i];
+	struct learn_graph *g[2], *into;
+	struct util_err err = {""};
+	const struct learn_workload *w;
+	char *before, *after, *addrs = util_strdup(""), *tmp;
+
+	for (int i = 0; i < 2; i++) {
+		g[i] = learn_graph_new();
+		add_wl(g[i], LEARN_KIND_K8S, "ns", c->ctrl[i], "w", c->labels[i], c->addrs[i]);
+		add_wl(g[i], LEARN_KIND_K8S, "ns", "Deployment", i ? "only1" : "only0", NULL, NULL);
+		ck_assert_int_eq(learn_graph_use_node(g[i], i ? "b" : "a"), 0);
+		add_edge_ids(g[i], "k8s:ns/deployment/w",
+			     i ? "k8s:ns/deployment/only1" : "k8s:ns/deployment/only0", IPPROTO_TCP,
+			     80, 1, 1, 2);
+	}
+	into = merge_all(g, 1);
+	before = saved_bytes(into);
+	ck_assert_int_eq(learn_graph_merge(into, g[1], &err), c->ret);
+	if (c->ret < 0) {
+		ck_assert_msg(strstr(err.msg, c->expect), "%s: got \"%s\"", c->name, err.msg);
+		ck_assert_ptr_null(strchr(err.msg, '\n'));
+		after = saved_bytes(into); /* unchanged, not half merged */
+		ck_assert_str_eq(after, before);
+		free(after);
+	} else {
+		w = learn_graph_find_workload(into, "k8s:ns/deployment/w");
+		for (size_t i = 0; i < learn_workload_address_count(w); i++) {
+			tmp = util_asprintf("%s%s%s", addrs, i ? "," : "",
+					    learn_workload_address(w, i));
+			free(addrs);
+			addrs = tmp;
+		}
+		ck_assert_msg(strcmp(addrs, c->expect) == 0, "%s: addresses %s", c->name, addrs);
+		ck_assert_uint_eq(learn_graph_workload_count(into), 3);
+		ck_assert_uint_eq(learn_graph_edge_count(into), 2);
+		/* both edges still lead to the one workload w */
+		ck_assert_ptr_eq(learn_edge_client(learn_graph_edge(into, 0)), w);
+		ck_assert_ptr_eq(learn_edge_client(learn_graph_edge(into, 1)), w);
+	}
+	free(addrs);
+	free(before);
+	learn_graph_free(into);
+	learn_graph_free(g[0]);
+	learn_graph_free(g[1]);
+}
+END_TEST
+
+/* Files merged in order; the result saved must be the golden file byte for byte. */
+static const struct merge_golden_case {
+	const char *in[4];
+	const char *golden;
+} merge_golden_cases[] = {
+	{{"a.yaml", "b.yaml", "c.yaml"}, "abc.yaml"},
+	{{"c.yaml", "b.yaml", "a.yaml"}, "abc.yaml"},
+	{{"a-later.yaml", "b.yaml", "a.yaml", "c-only.yaml"}, "abc.yaml"},
+	{{"abc.yaml", "a.yaml"}, "abc.yaml"},
+	{{"a-later.yaml", "c-only.yaml"}, "c.yaml"},
+	{{"unnamed.yaml", "a.yaml"}, "with-unnamed.yaml"},
+	{{"a.yaml"}, "a.yaml"},
+	{{"b.yaml", "b.yaml"}, "b.yaml"},
+	{{"c.yaml"}, "c.yaml"},
+	{{"with-unnamed.yaml"}, "with-unnamed.yaml"},
+	{{"abc.yaml"}, "abc.yaml"},
+};
+
+START_TEST(test_merge_golden)
+{
+	const struct merge_golden_case *c = &merge_golden_cases[_i];
+	struct learn_graph *in[4];
+	size_t n = 0;
+	struct learn_graph *g;
+	char *path = util_asprintf("%s/%s", MERGE_DATA, c->golden);
+	char *golden = slurp(path, NULL), *got;
+
+	ck_assert_ptr_nonnull(golden);
+	for (; n < UTIL_ARRAY_SIZE(c->in) && c->in[n]; n++)
+		in[n] = load_merge_data(c->in[n]);
+	g = merge_all(in, n);
+	got = saved_bytes(g);
+	ck_assert_msg(strcmp(got, golden) == 0, "%s: got\n%s", c->golden, got);
+	free(got);
+	free(golden);
+	free(path);
+	learn_graph_free(g);
+	for (size_t i = 0; i < n; i++)
+		learn_graph_free(in[i]);
+}
+END_TEST
+
+static const struct bad_case merge_bad_cases[] = {
+	{"bad-node-name.yaml", -EINVAL,
+	 "bad-node-name.yaml:2:7: node: \"-worker\" is not a node name (1 to 253 of "
+	 "[A-Za-z0-9._-], alphanumeric first)"},
+	{"bad-node-space.yaml", -EINVAL,
+	 "bad-node-space.yaml:2:7: node: \"worker a\" is not a node name"},
+	{"bad-node-null.yaml", -EINVAL,
+	 "bad-node-null.yaml:2:6: node: expected a string, got null"},
+	{"bad-node-and-nodes.yaml", -EINVAL,
+	 "bad-node-and-nodes.yaml:6:1: nodes: a state has \"node\" (learned by one node) or "
+	 "\"nodes\" (merged), not both"},
+	{"bad-nodes-one.yaml", -EINVAL,
+	 "bad-nodes-one.yaml:5:1: nodes: a merged state has at least two nodes"},
+	{"bad-nodes-duplicate.yaml", -EINVAL,
+	 "bad-nodes-duplicate.yaml:10:3: nodes: duplicate key \"worker-a\""},
+	{"bad-nodes-unknown-key.yaml", -EINVAL,
+	 "bad-nodes-unknown-key.yaml:11:5: nodes: unknown key \"count\""},
+	{"bad-nodes-name.yaml", -EINVAL,
+	 "bad-nodes-name.yaml:10:3: nodes: \"-c\" is not a node name"},
+	{"bad-nodes-null-name.yaml", -EINVAL,
+	 "bad-nodes-null-name.yaml:10:3: nodes: \"~\" is not a node name"},
+	{"bad-nodes-sequence.yaml", -EINVAL,
+	 "bad-nodes-sequence.yaml:6:1: nodes: expected a mapping, got a sequence"},
+	{"bad-total-mismatch.yaml", -EINVAL,
+	 "bad-total-mismatch.yaml:4:3: counters: packets is 83, but the nodes' add up to 82"},
+	{"bad-total-missing.yaml", -EINVAL,
+	 "bad-total-missing.yaml:3:3: counters: missing \"flows\", which nodes count"},
+	{"bad-total-extra.yaml", -EINVAL,
+	 "bad-total-extra.yaml:5:3: counters: \"pcap-drops\" is counted by no node"},
+	{"bad-edge-no-nodes.yaml", -EINVAL,
+	 "bad-edge-no-nodes.yaml:42:3: edge: missing \"nodes\" (a merged state says which "
+	 "nodes saw each edge)"},
+	{"bad-edge-unknown-node.yaml", -EINVAL,
+	 "bad-edge-unknown-node.yaml:50:5: nodes: \"worker-b\" is not one of the state's "
+	 "\"nodes\""},
+	{"bad-edge-sum.yaml", -EINVAL,
+	 "bad-edge-sum.yaml:46:16: connections: 2, but the edge's nodes add up to 3"},
+	{"bad-edge-nodes-duplicate.yaml", -EINVAL,
+	 "bad-edge-nodes-duplicate.yaml:60:5: nodes: duplicate key \"worker-a\""},
+	{"bad-edge-nodes-empty.yaml", -EINVAL,
+	 "bad-edge-nodes-empty.yaml:49:3: nodes: no node saw this edge"},
+	{"bad-edge-nodes-negative.yaml", -EINVAL,
+	 "bad-edge-nodes-negative.yaml:50:15: nodes: expected a number, got \"-2\""},
+	{"bad-edge-nodes-unmerged.yaml", -EINVAL,
+	 "bad-edge-nodes-unmerged.yaml:34:3: nodes: only a merged state (one with top-level "
+	 "\"nodes\") has nodes on its edges"},
+};
+
+START_TEST(test_merge_load_bad)
+{
+	const struct bad_case *c = &merge_bad_cases[_i];
+	char *path = util_asprintf("%s/%s", MERGE_DATA, c->file);
+
+	check_load_fails(path, c->ret, c->expect);
+	free(path);
+}
+END_TEST
+
 /* ---- Suite -------------------------------------------------------------------------------- */
 
 #define ADD_LOOP(tc, fn, table) tcase_add_loop_test(tc, fn, 0, (int)UTIL_ARRAY_SIZE(table))
@@ -1335,6 +2070,17 @@ static Suite *learn_suite(void)
 	ADD_LOOP(tc, test_state_load_hostile, hostile_cases);
 	ADD_LOOP(tc, test_state_save_invalid, save_bad_cases);
 	ADD_LOOP(tc, test_state_atomic, atomic_cases);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("merge");
+	tcase_set_timeout(tc, 120);
+	ADD_LOOP(tc, test_node_names, node_name_cases);
+	ADD_LOOP(tc, test_node_claim, claim_cases);
+	ADD_LOOP(tc, test_merge_algebra, algebra_cases);
+	ADD_LOOP(tc, test_merge_counts, count_cases);
+	ADD_LOOP(tc, test_merge_conflict, conflict_cases);
+	ADD_LOOP(tc, test_merge_golden, merge_golden_cases);
+	ADD_LOOP(tc, test_merge_load_bad, merge_bad_cases);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test-check.c - learn_flow_edges(): a flow's edges without a graph, exactly as learn records them.
+ */
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "learn/learn.h"
+
+#define T0  1795356005000000000ull /* 2026-11-22T14:00:05Z */
+#define SEC 1000000000ull
+
+/*
+ * A cluster small enough to read: two Deployments behind one Service (a named target port that
+ * differs per pod), a StatefulSet with IPv4 and IPv6, a Service that selects nothing, a node.
+ */
+static const char inventory_yaml[] =
+	"apiVersion: v1\n"
+	"kind: List\n"
+	"items:\n"
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: web-a-5c9b7f8d6-aaaaa\n"
+	"    namespace: shop\n"
+	"    labels: {app: web-a, tier: web, pod-template-hash: 5c9b7f8d6}\n"
+	"    ownerReferences:\n"
+	"    - {apiVersion: apps/v1, kind: ReplicaSet, name: web-a-5c9b7f8d6, controller: true}\n"
+	"  spec:\n"
+	"    nodeName: worker-1\n"
+	"    containers:\n"
+	"    - name: web\n"
+	"      ports: [{containerPort: 8080, name: http, protocol: TCP}]\n"
+	"  status:\n"
+	"    podIP: 10.244.1.10\n"
+	"    podIPs: [{ip: 10.244.1.10}]\n"
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: web-a-5c9b7f8d6-bbbbb\n"
+	"    namespace: shop\n"
+	"    labels: {app: web-a, tier: web, pod-template-hash: 5c9b7f8d6}\n"
+	"    ownerReferences:\n"
+	"    - {apiVersion: apps/v1, kind: ReplicaSet, name: web-a-5c9b7f8d6, controller: true}\n"
+	"  spec:\n"
+	"    nodeName: worker-1\n"
+	"    containers:\n"
+	"    - name: web\n"
+	"      ports: [{containerPort: 8080, name: http, protocol: TCP}]\n"
+	"  status:\n"
+	"    podIP: 10.244.1.12\n"
+	"    podIPs: [{ip: 10.244.1.12}]\n"
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: web-b-7d4b9c6f5d-ccccc\n"
+	"    namespace: shop\n"
+	"    labels: {app: web-b, tier: web, pod-template-hash: 7d4b9c6f5d}\n"
+	"    ownerReferences:\n"
+	"    - {apiVersion: apps/v1, kind: ReplicaSet, name: web-b-7d4b9c6f5d, controller: true}\n"
+	"  spec:\n"
+	"    nodeName: worker-1\n"
+	"    containers:\n"
+	"    - name: web\n"
+	"      ports: [{containerPort: 8081, name: http, protocol: TCP}]\n"
+	"  status:\n"
+	"    podIP: 10.244.1.11\n"
+	"    podIPs: [{ip: 10.244.1.11}]\n"
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: db-0\n"
+	"    namespace: shop\n"
+	"    labels: {app: db}\n"
+	"    ownerReferences:\n"
+	"    - {apiVersion: apps/v1, kind: StatefulSet, name: db, controller: true}\n"
+	"  spec:\n"
+	"    nodeName: worker-1\n"
+	"    containers:\n"
+	"    - name: db\n"
+	"      ports: [{containerPort: 5432, protocol: TCP}]\n"
+	"  status:\n"
+	"    podIP: 10.244.1.20\n"
+	"    podIPs: [{ip: 10.244.1.20}, {ip: 'fd00::20'}]\n"
+	"- apiVersion: v1\n"
+	"  kind: Service\n"
+	"  metadata: {name: web, namespace: shop}\n"
+	"  spec:\n"
+	"    clusterIP: 10.96.0.50\n"
+	"    clusterIPs: [10.96.0.50]\n"
+	"    ports: [{name: http, port: 80, protocol: TCP, targetPort: http}]\n"
+	"    selector: {tier: web}\n"
+	"- apiVersion: v1\n"
+	"  kind: Service\n"
+	"  metadata: {name: nobody, namespace: shop}\n"
+	"  spec:\n"
+	"    clusterIP: 10.96.0.60\n"
+	"    clusterIPs: [10.96.0.60]\n"
+	"    ports: [{port: 80, protocol: TCP, targetPort: 80}]\n"
+	"    selector: {app: nothing-has-this}\n"
+	"- apiVersion: v1\n"
+	"  kind: Node\n"
+	"  metadata: {name: worker-1}\n"
+	"  status:\n"
+	"    addresses: [{address: 172.18.0.3, type: InternalIP}]\n";
+
+#define WEB_A "k8s:shop/deployment/web-a"
+#define WEB_B "k8s:shop/deployment/web-b"
+#define DB    "k8s:shop/statefulset/db"
+
+#define TCP  IPPROTO_TCP
+#define UDP  IPPROTO_UDP
+#define ICMP IPPROTO_ICMP
+
+/* One flow and the edges it must give, in the order learn_flow_edges() reports them. */
+#define FLOW(...) FLOW_AGG(0, 0, __VA_ARGS__)
+/* The same with external peers aggregated to /p4 and /p6 (0: the defaults). */
+#define FLOW_AGG(p4, p6, w, c, s, pr, po, at, ...)                                                 \
+	{                                                                                          \
+		.what = w, .client = c, .server = s, .proto = pr, .port = po, .at_s = at,          \
+		.edges = {__VA_ARGS__}, .prefix4 = p4, .prefix6 = p6                               \
+	}
+
+static const struct flow_case {
+	const char *what;
+	const char *client, *server;
+	uint8_t proto;
+	uint16_t port;
+	uint64_t at_s;		   /* the flow began T0 + at_s */
+	const char *edges[3];	   /* "CLIENT SERVER PROTO PORT" in the order reported */
+	unsigned prefix4, prefix6; /* external aggregation; 0: the defaults */
+} flow_cases[] = {
+	FLOW("pod to pod", "10.244.1.10", "10.244.1.20", TCP, 5432, 1, WEB_A " " DB " 6 5432"),
+	FLOW("IPv6 pod to pod", "fd00::20", "fd00::20", TCP, 5432, 1, DB " " DB " 6 5432"),
+	FLOW("replica to replica", "10.244.1.12", "10.244.1.10", TCP, 8080, 1,
+	     WEB_A " " WEB_A " 6 8080"),
+	FLOW("a Service in front of two workloads", "10.244.1.20", "10.96.0.50", TCP, 80, 1,
+	     DB " " WEB_A " 6 8080", DB " " WEB_B " 6 8081"),
+	FLOW("a Service port that is not served", "10.244.1.20", "10.96.0.50", TCP, 81, 1,
+	     DB " external:10.96.0.50/32 6 81"),
+	FLOW("a Service without backends", "10.244.1.10", "10.96.0.60", TCP, 80, 1,
+	     WEB_A " external:10.96.0.60/32 6 80"),
+	FLOW("an outside client", "198.51.100.7", "10.244.1.11", TCP, 8081, 1,
+	     "external:198.51.100.7/32 " WEB_B " 6 8081"),
+	FLOW_AGG(24, 64, "an outside client, aggregated", "198.51.100.7", "10.244.1.11", TCP, 8081,
+		 1, "external:198.51.100.0/24 " WEB_B " 6 8081"),
+	FLOW_AGG(32, 32, "an outside IPv6 server, aggregated", "fd00::20", "2001:db8:1:2::99", TCP,
+		 443, 1, DB " external:2001:db8::/32 6 443"),
+	FLOW("the node", "172.18.0.3", "10.244.1.20", TCP, 5432, 1, "node:worker-1 " DB " 6 5432"),
+	FLOW("ICMP echo", "10.244.1.10", "203.0.113.10", ICMP, 0, 1,
+	     WEB_A " external:203.0.113.10/32 1 0"),
+	FLOW("UDP", "10.244.1.10", "10.244.1.20", UDP, 53, 1, WEB_A " " DB " 17 53"),
+	/* a container's address belongs to whoever held it when the flow began */
+	FLOW("a container, before its address moved", "172.20.0.2", "10.244.1.20", TCP, 5432, 5,
+	     "docker:old " DB " 6 5432"),
+	FLOW("another container, after the address moved", "172.20.0.2", "10.244.1.20", TCP, 5432,
+	     25, "docker:shop/new " DB " 6 5432"),
+	/* after "old" left: a flow reported late is still its own */
+	FLOW("between the two", "172.20.0.2", "10.244.1.20", TCP, 5432, 15,
+	     "docker:old " DB " 6 5432"),
+	/* clocks differ: a flow just before a claim began is the claimer's */
+	FLOW("just before the new one started", "172.20.0.2", "10.244.1.20", TCP, 5432, 19,
+	     "docker:shop/new " DB " 6 5432"),
+	/* traffic that is not between workloads teaches nothing */
+	FLOW("loopback", "127.0.0.1", "127.0.0.1", TCP, 8080, 1, NULL),
+	FLOW("to loopback", "10.244.1.10", "127.0.0.53", UDP, 53, 1, NULL),
+	FLOW("multicast", "10.244.1.10", "224.0.0.251", UDP, 5353, 1, NULL),
+	FLOW("broadcast", "10.244.1.10", "255.255.255.255", UDP, 67, 1, NULL),
+	FLOW("unspecified", "0.0.0.0", "10.244.1.20", UDP, 67, 1, NULL),
+	FLOW("IPv6 loopback", "::1", "::1", TCP, 80, 1, NULL),
+	FLOW("IPv6 link-local", "fe80::1", "fd00::20", TCP, 5432, 1, NULL),
+	FLOW("IPv6 multicast", "fd00::20", "ff02::fb", UDP, 5353, 1, NULL),
+	FLOW("IPv4-mapped loopback", "::ffff:127.0.0.1", "fd00::20", TCP, 5432, 1, NULL),
+};
+
+static struct learn_inventory *inventory_new(const struct flow_case *tc)
+{
+	char path[] = "/tmp/test-check-XXXXXX";
+	struct learn_inventory *inv = learn_inventory_new();
+	struct util_err err = {{0}};
+	struct capture_addr addr;
+	struct learn_container old = {.id = "c-old", .name = "old"};
+	struct learn_container fresh = {
+		.id = "c-new", .name = "new-1", .project = "shop", .service = "new"};
+	int fd = mkstemp(path);
+	FILE *f;
+
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(inventory_yaml, 1, sizeof(inventory_yaml) - 1, f),
+			  sizeof(inventory_yaml) - 1);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	if (tc->prefix4)
+		ck_assert_int_eq(learn_inventory_set_external_prefix(inv, tc->prefix4, tc->prefix6),
+				 0);
+
+	/* 172.20.0.2 is "old" from T0 to T0+10s, nobody's until T0+20s, then "new"'s */
+	ck_assert_int_eq(capture_addr_parse("172.20.0.2", &addr), 0);
+	old.addrs = fresh.addrs = &addr;
+	old.n_addrs = fresh.n_addrs = 1;
+	ck_assert_msg(learn_inventory_set_container(inv, &old, T0, &err) == 0, "%s", err.msg);
+	learn_inventory_remove_container(inv, "c-old", T0 + 10 * SEC);
+	ck_assert_msg(learn_inventory_set_container(inv, &fresh, T0 + 20 * SEC, &err) == 0, "%s",
+		      err.msg);
+	return inv;
+}
+
+static struct capture_flow flow_of(const struct flow_case *tc)
+{
+	struct capture_flow flow = {
+		.proto = tc->proto,
+		.port = tc->port,
+		.first_ns = T0 + tc->at_s * SEC,
+		.last_ns = T0 + tc->at_s * SEC + 3,
+		.packets = 4,
+	};
+
+	ck_assert_int_eq(capture_addr_parse(tc->client, &flow.client), 0);
+	ck_assert_int_eq(capture_addr_parse(tc->server, &flow.server), 0);
+	return flow;
+}
+
+struct seen {
+	char *edge[8];
+	size_t n;
+	const void *cookie;
+};
+
+static const int cookie;
+
+static void on_edge(struct learn_workload *client, struct learn_workload *server, uint8_t proto,
+		    uint16_t port, void *userdata)
+{
+	struct seen *s = userdata;
+
+	ck_assert_ptr_eq(s->cookie, &cookie);
+	ck_assert_uint_lt(s->n, UTIL_ARRAY_SIZE(s->edge));
+	ck_assert_int_ge(asprintf(&s->edge[s->n++], "%s %s %u %u", learn_workload_id(client),
+				  learn_workload_id(server), (unsigned)proto, (unsigned)port),
+			 0);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+START_TEST(test_flow_edges)
+{
+	const struct flow_case *tc = &flow_cases[_i];
+	struct learn_inventory *inv = inventory_new(tc);
+	struct capture_flow flow = flow_of(tc);
+	struct seen s = {.cookie = &cookie};
+	size_t want = 0, n;
+
+	while (want < UTIL_ARRAY_SIZE(tc->edges) && tc->edges[want])
+		want++;
+	n = learn_flow_edges(inv, &flow, on_edge, &s);
+	ck_assert_msg(n == want && s.n == want, "%s: %zu edges returned, %zu reported, %zu wanted",
+		      tc->what, n, s.n, want);
+	for (size_t i = 0; i < want; i++)
+		ck_assert_msg(strcmp(s.edge[i], tc->edges[i]) == 0,
+			      "%s: edge %zu is \"%s\", not \"%s\"", tc->what, i, s.edge[i],
+			      tc->edges[i]);
+
+	/*
+	 * One code path: learn records exactly these edges, each with both of its workloads, and
+	 * a flow still open (a checkpoint) touches the same ones.
+	 */
+	for (size_t open = 0; open < 2; open++) {
+		struct learn_graph *g = learn_graph_new();
+		char *sorted[8];
+
+		n = open ? learn_graph_note_flow(g, inv, &flow)
+			 : learn_graph_add_flow(g, inv, &flow);
+		ck_assert_uint_eq(n, want);
+		ck_assert_uint_eq(learn_graph_edge_count(g), want);
+		memcpy(sorted, s.edge, want * sizeof(*sorted));
+		qsort(sorted, want, sizeof(*sorted), str_cmp);
+		for (size_t i = 0; i < want; i++) {
+			const struct learn_edge *e = learn_graph_edge(g, i);
+			char *got = NULL;
+
+			ck_assert_int_ge(asprintf(&got, "%s %s %u %u",
+						  learn_workload_id(learn_edge_client(e)),
+						  learn_workload_id(learn_edge_server(e)),
+						  (unsigned)learn_edge_proto(e),
+						  (unsigned)learn_edge_port(e)),
+					 0);
+			ck_assert_str_eq(got, sorted[i]);
+			ck_assert_uint_eq(learn_edge_connections(e), open ? 0 : 1);
+			ck_assert_uint_eq(learn_edge_first_ns(e), flow.first_ns);
+			ck_assert_uint_eq(learn_edge_last_ns(e), flow.last_ns);
+			ck_assert_ptr_nonnull(learn_graph_find_workload(
+				g, learn_workload_id(learn_edge_client(e))));
+			free(got);
+		}
+		/* a flow that teaches nothing leaves no workload behind either */
+		if (want == 0)
+			ck_assert_uint_eq(learn_graph_workload_count(g), 0);
+		learn_graph_free(g);
+	}
+	for (size_t i = 0; i < s.n; i++)
+		free(s.edge[i]);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* The same flow twice gives the same edges: nothing in the inventory moved between the calls. */
+START_TEST(test_flow_edges_repeat)
+{
+	const struct flow_case *tc = &flow_cases[_i];
+	struct learn_inventory *inv = inventory_new(tc);
+	struct capture_flow flow = flow_of(tc);
+	struct seen a = {.cookie = &cookie}, b = {.cookie = &cookie};
+
+	ck_assert_uint_eq(learn_flow_edges(inv, &flow, on_edge, &a),
+			  learn_flow_edges(inv, &flow, on_edge, &b));
+	ck_assert_uint_eq(a.n, b.n);
+	for (size_t i = 0; i < a.n; i++) {
+		ck_assert_str_eq(a.edge[i], b.edge[i]);
+		free(a.edge[i]);
+		free(b.edge[i]);
+	}
+	learn_inventory_free(inv);
+}
+END_TEST
+
+static Suite *check_suite(void)
+{
+	Suite *s = suite_create("check");
+	TCase *tc = tcase_create("flow-edges");
+
+	tcase_add_loop_test(tc, test_flow_edges, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
+	tcase_add_loop_test(tc, test_flow_edges_repeat, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(check_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
