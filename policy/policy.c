@@ -1,0 +1,1454 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* policy.c - NetworkPolicy objects read from YAML or JSON, and what they allow between workloads.
+ */
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#define POL_MAX_FILE_SIZE ((size_t)256 << 20)
+#define POL_MAX_DEPTH	  64
+/* Untrusted text quoted in an error message is escaped and cut to this many characters. */
+#define POL_SHOW_MAX 60
+#define POL_SHOW_LEN (POL_SHOW_MAX + 4)
+
+/* ---- The model: policies as the API server holds them after defaulting ------------------- */
+
+enum pol_op {
+	POL_IN,
+	POL_NOT_IN,
+	POL_EXISTS,
+	POL_DOES_NOT_EXIST,
+};
+
+/* One requirement of a label selector; matchLabels k: v is k In (v). */
+struct pol_req {
+	char *key;
+	enum pol_op op;
+	char **values;
+	size_t n_values;
+};
+
+/* Every requirement must hold; a selector without any selects everything. */
+struct pol_selector {
+	struct pol_req *reqs;
+	size_t n_reqs;
+};
+
+struct pol_cidr {
+	struct capture_addr addr; /* host bits cleared */
+	unsigned prefix;
+};
+
+struct pol_peer {
+	bool has_pods, has_namespaces, is_block;
+	struct pol_selector pods, namespaces;
+	struct pol_cidr block;
+	struct pol_cidr *except;
+	size_t n_except;
+};
+
+enum pol_port_kind {
+	POL_PORT_ALL,	 /* a protocol without a port: every port of it */
+	POL_PORT_NUMBER, /* lo..hi (endPort) */
+	POL_PORT_NAME,	 /* a container port's name */
+};
+
+struct pol_port {
+	uint8_t proto;
+	enum pol_port_kind kind;
+	uint16_t lo, hi;
+	char *name;
+};
+
+struct pol_rule {
+	struct pol_peer *peers; /* none: every peer */
+	size_t n_peers;
+	struct pol_port *ports; /* none: every port of every protocol */
+	size_t n_ports;
+};
+
+enum pol_dir {
+	POL_INGRESS = 0,
+	POL_EGRESS = 1,
+};
+
+struct pol_policy {
+	char *ns, *name;
+	struct pol_selector pods;
+	bool isolates[2]; /* policyTypes, indexed by enum pol_dir */
+	struct pol_rule *rules[2];
+	size_t n_rules[2];
+};
+
+struct policy_set {
+	struct pol_policy *v; /* sorted by namespace, then name */
+	size_t n;
+	size_t skipped;
+};
+
+static void pol_selector_clear(struct pol_selector *sel)
+{
+	for (size_t i = 0; i < sel->n_reqs; i++) {
+		free(sel->reqs[i].key);
+		for (size_t j = 0; j < sel->reqs[i].n_values; j++)
+			free(sel->reqs[i].values[j]);
+		free(sel->reqs[i].values);
+	}
+	free(sel->reqs);
+	memset(sel, 0, sizeof(*sel));
+}
+
+static void pol_rule_clear(struct pol_rule *r)
+{
+	for (size_t i = 0; i < r->n_peers; i++) {
+		pol_selector_clear(&r->peers[i].pods);
+		pol_selector_clear(&r->peers[i].namespaces);
+		free(r->peers[i].except);
+	}
+	free(r->peers);
+	for (size_t i = 0; i < r->n_ports; i++)
+		free(r->ports[i].name);
+	free(r->ports);
+}
+
+static void pol_policy_clear(struct pol_policy *p)
+{
+	free(p->ns);
+	free(p->name);
+	pol_selector_clear(&p->pods);
+	for (int d = 0; d < 2; d++) {
+		for (size_t i = 0; i < p->n_rules[d]; i++)
+			pol_rule_clear(&p->rules[d][i]);
+		free(p->rules[d]);
+	}
+	memset(p, 0, sizeof(*p));
+}
+
+struct policy_set *policy_set_new(void)
+{
+	return util_zalloc(sizeof(struct policy_set));
+}
+
+struct policy_set *policy_set_free(struct policy_set *s)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++)
+		pol_policy_clear(&s->v[i]);
+	free(s->v);
+	free(s);
+	return NULL;
+}
+
+size_t policy_set_count(const struct policy_set *s)
+{
+	return s->n;
+}
+
+const char *policy_set_namespace(const struct policy_set *s, size_t i)
+{
+	return i < s->n ? s->v[i].ns : NULL;
+}
+
+const char *policy_set_name(const struct policy_set *s, size_t i)
+{
+	return i < s->n ? s->v[i].name : NULL;
+}
+
+size_t policy_set_skipped(const struct policy_set *s)
+{
+	return s->skipped;
+}
+
+/* ---- Parsing context and errors ----------------------------------------------------------- */
+
+struct pol_ctx {
+	const char *path;
+	struct util_err *err;
+	struct pol_policy *v; /* this file's policies, in file order */
+	size_t n, cap;
+	size_t skipped, n_docs;
+	char subject[320]; /* " in networkpolicy NS/NAME" once both are validated, else "" */
+};
+
+static int pol_fail(struct pol_ctx *ctx, const struct learn_tree_node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int pol_fail(struct pol_ctx *ctx, const struct learn_tree_node *at, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s%s", ctx->path, at ? at->line : 1,
+			    at ? at->col : 1, msg, ctx->subject);
+}
+
+/* Untrusted text for an error message: escaped, at most POL_SHOW_MAX characters. */
+static const char *pol_show(const struct learn_tree_node *n, char buf[static POL_SHOW_LEN])
+{
+	if (n->type != LEARN_TREE_SCALAR)
+		return n->type == LEARN_TREE_SEQ ? "(a sequence)" : "(a mapping)";
+	return util_show_escaped(n->str, strlen(n->str), POL_SHOW_MAX - 3, buf);
+}
+
+static const char *pol_type_name(enum learn_tree_type t)
+{
+	switch (t) {
+	case LEARN_TREE_SCALAR:
+		return "a scalar";
+	case LEARN_TREE_SEQ:
+		return "a sequence";
+	case LEARN_TREE_MAP:
+	default:
+		return "a mapping";
+	}
+}
+
+/* key's value in map when it has the wanted type; absent and null both give NULL. */
+static int pol_field(struct pol_ctx *ctx, const struct learn_tree_node *map, const char *key,
+		     enum learn_tree_type want, const struct learn_tree_node **ret)
+{
+	const struct learn_tree_node *n = learn_tree_get(map, key);
+
+	if (n && learn_tree_is_null(n))
+		n = NULL;
+	if (n && n->type != want)
+		return pol_fail(ctx, n, "%s is not %s", key, pol_type_name(want));
+	*ret = n;
+	return 0;
+}
+
+/*
+ * Every key of map must be one of keys. A misspelt field would otherwise be read as absent,
+ * and an absent field often means "everything" in a NetworkPolicy.
+ */
+static int pol_known_keys(struct pol_ctx *ctx, const struct learn_tree_node *map,
+			  const char *const *keys, size_t n_keys, const char *what)
+{
+	char show[POL_SHOW_LEN];
+
+	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
+		const struct learn_tree_node *k = map->kids[i];
+		bool known = false;
+
+		for (size_t j = 0; k->type == LEARN_TREE_SCALAR && j < n_keys && !known; j++)
+			known = strcmp(k->str, keys[j]) == 0;
+		if (!known)
+			return pol_fail(ctx, k, "unknown field \"%s\" in %s", pol_show(k, show),
+					what);
+	}
+	return 0;
+}
+
+/* A mapping (or null, which is taken as an empty one); anything else is refused. */
+static int pol_expect_map(struct pol_ctx *ctx, const struct learn_tree_node *n, const char *what)
+{
+	if (n->type != LEARN_TREE_MAP && !learn_tree_is_null(n))
+		return pol_fail(ctx, n, "%s is not a mapping", what);
+	return 0;
+}
+
+/* ---- Parsing: selectors, peers, ports, rules ---------------------------------------------- */
+
+static int pol_label_value(struct pol_ctx *ctx, const struct learn_tree_node *v, const char **ret)
+{
+	char show[POL_SHOW_LEN];
+	const char *value;
+
+	if (v->type != LEARN_TREE_SCALAR)
+		return pol_fail(ctx, v, "label value is not a scalar");
+	value = learn_tree_is_null(v) ? "" : v->str;
+	if (!util_k8s_label_value(value))
+		return pol_fail(ctx, v, "invalid label value \"%s\"", pol_show(v, show));
+	*ret = value;
+	return 0;
+}
+
+static int pol_label_key(struct pol_ctx *ctx, const struct learn_tree_node *k)
+{
+	char show[POL_SHOW_LEN];
+
+	if (k->type != LEARN_TREE_SCALAR || !util_k8s_label_key(k->str))
+		return pol_fail(ctx, k, "invalid label key \"%s\"", pol_show(k, show));
+	return 0;
+}
+
+static struct pol_req *pol_req_add(struct pol_selector *sel, const char *key, enum pol_op op)
+{
+	struct pol_req *r;
+
+	sel->reqs = util_reallocarray(sel->reqs, sel->n_reqs + 1, sizeof(*sel->reqs));
+	r = &sel->reqs[sel->n_reqs++];
+	*r = (struct pol_req){.key = util_strdup(key), .op = op};
+	return r;
+}
+
+static void pol_req_add_value(struct pol_req *r, const char *value)
+{
+	r->values = util_reallocarray(r->values, r->n_values + 1, sizeof(*r->values));
+	r->values[r->n_values++] = util_strdup(value);
+}
+
+static int pol_expression(struct pol_ctx *ctx, const struct learn_tree_node *e,
+			  struct pol_selector *sel)
+{
+	static const char *const keys[] = {"key", "operator", "values"};
+	static const struct {
+		const char *name;
+		enum pol_op op;
+	} ops[] = {
+		{"In", POL_IN},
+		{"NotIn", POL_NOT_IN},
+		{"Exists", POL_EXISTS},
+		{"DoesNotExist", POL_DOES_NOT_EXIST},
+	};
+	const struct learn_tree_node *key, *op, *values;
+	char show[POL_SHOW_LEN];
+	struct pol_req *req;
+	size_t i;
+	int r;
+
+	if (e->type != LEARN_TREE_MAP)
+		return pol_fail(ctx, e, "matchExpressions item is not a mapping");
+	r = pol_known_keys(ctx, e, keys, UTIL_ARRAY_SIZE(keys), "a match expression");
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, e, "key", LEARN_TREE_SCALAR, &key);
+	if (r < 0)
+		return r;
+	if (!key)
+		return pol_fail(ctx, e, "match expression without key");
+	r = pol_label_key(ctx, key);
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, e, "operator", LEARN_TREE_SCALAR, &op);
+	if (r < 0)
+		return r;
+	if (!op)
+		return pol_fail(ctx, e, "match expression without operator");
+	for (i = 0; i < UTIL_ARRAY_SIZE(ops); i++)
+		if (strcmp(op->str, ops[i].name) == 0)
+			break;
+	if (i == UTIL_ARRAY_SIZE(ops))
+		return pol_fail(ctx, op,
+				"invalid operator \"%s\" (In, NotIn, Exists or DoesNotExist)",
+				pol_show(op, show));
+	r = pol_field(ctx, e, "values", LEARN_TREE_SEQ, &values);
+	if (r < 0)
+		return r;
+	if ((ops[i].op == POL_IN || ops[i].op == POL_NOT_IN) && (!values || !values->n_kids))
+		return pol_fail(ctx, op, "operator %s needs values", ops[i].name);
+	if ((ops[i].op == POL_EXISTS || ops[i].op == POL_DOES_NOT_EXIST) && values &&
+	    values->n_kids)
+		return pol_fail(ctx, values, "operator %s takes no values", ops[i].name);
+	req = pol_req_add(sel, key->str, ops[i].op);
+	for (size_t j = 0; values && j < values->n_kids; j++) {
+		const char *value;
+
+		r = pol_label_value(ctx, values->kids[j], &value);
+		if (r < 0)
+			return r;
+		pol_req_add_value(req, value);
+	}
+	return 0;
+}
+
+/* A label selector; the caller has checked that n is a mapping or null. */
+static int pol_selector(struct pol_ctx *ctx, const struct learn_tree_node *n,
+			struct pol_selector *sel)
+{
+	static const char *const keys[] = {"matchLabels", "matchExpressions"};
+	const struct learn_tree_node *labels, *exprs;
+	int r;
+
+	if (n->type != LEARN_TREE_MAP)
+		return 0;
+	r = pol_known_keys(ctx, n, keys, UTIL_ARRAY_SIZE(keys), "a label selector");
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, n, "matchLabels", LEARN_TREE_MAP, &labels);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; labels && i + 1 < labels->n_kids; i += 2) {
+		const char *value;
+
+		r = pol_label_key(ctx, labels->kids[i]);
+		if (r < 0)
+			return r;
+		r = pol_label_value(ctx, labels->kids[i + 1], &value);
+		if (r < 0)
+			return r;
+		pol_req_add_value(pol_req_add(sel, labels->kids[i]->str, POL_IN), value);
+	}
+	r = pol_field(ctx, n, "matchExpressions", LEARN_TREE_SEQ, &exprs);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; exprs && i < exprs->n_kids; i++) {
+		r = pol_expression(ctx, exprs->kids[i], sel);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* "ADDR/LEN" exactly; host bits are cleared. */
+static int pol_cidr_parse(const char *s, struct pol_cidr *ret)
+{
+	const char *slash = strchr(s, '/');
+	struct pol_cidr c = {0};
+	char addr[64];
+	uint64_t prefix;
+	size_t nbytes;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (capture_addr_parse(addr, &c.addr) < 0)
+		return -EINVAL;
+	if (util_parse_u64(slash + 1, c.addr.family == AF_INET ? 32 : 128, &prefix) < 0)
+		return -EINVAL;
+	c.prefix = (unsigned)prefix;
+	nbytes = c.addr.family == AF_INET ? 4 : 16;
+	for (size_t i = 0; i < nbytes; i++) {
+		unsigned bits = c.prefix > 8 * i ? c.prefix - 8 * (unsigned)i : 0;
+
+		if (bits < 8)
+			c.addr.bytes[i] &= (uint8_t)(0xff00u >> bits);
+	}
+	*ret = c;
+	return 0;
+}
+
+/* Whether the first n bits of a and b are the same (both of one family). */
+static bool pol_bits_equal(const struct capture_addr *a, const struct capture_addr *b, unsigned n)
+{
+	size_t whole = n / 8;
+	unsigned rest = n % 8;
+
+	if (memcmp(a->bytes, b->bytes, whole) != 0)
+		return false;
+	if (!rest)
+		return true;
+	return ((a->bytes[whole] ^ b->bytes[whole]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+static bool pol_cidr_within(const struct pol_cidr *inner, const struct pol_cidr *outer)
+{
+	return inner->addr.family == outer->addr.family && inner->prefix >= outer->prefix &&
+	       pol_bits_equal(&inner->addr, &outer->addr, outer->prefix);
+}
+
+static bool pol_cidr_overlap(const struct pol_cidr *a, const struct pol_cidr *b)
+{
+	return a->addr.family == b->addr.family &&
+	       pol_bits_equal(&a->addr, &b->addr, a->prefix < b->prefix ? a->prefix : b->prefix);
+}
+
+static int pol_ip_block(struct pol_ctx *ctx, const struct learn_tree_node *n, struct pol_peer *peer)
+{
+	static const char *const keys[] = {"cidr", "except"};
+	const struct learn_tree_node *cidr, *except;
+	char show[POL_SHOW_LEN];
+	int r;
+
+	if (n->type != LEARN_TREE_MAP)
+		return pol_fail(ctx, n, "ipBlock is not a mapping");
+	r = pol_known_keys(ctx, n, keys, UTIL_ARRAY_SIZE(keys), "ipBlock");
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, n, "cidr", LEARN_TREE_SCALAR, &cidr);
+	if (r < 0)
+		return r;
+	if (!cidr)
+		return pol_fail(ctx, n, "ipBlock without cidr");
+	if (pol_cidr_parse(cidr->str, &peer->block) < 0)
+		return pol_fail(ctx, cidr, "invalid cidr \"%s\"", pol_show(cidr, show));
+	r = pol_field(ctx, n, "except", LEARN_TREE_SEQ, &except);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; except && i < except->n_kids; i++) {
+		const struct learn_tree_node *x = except->kids[i];
+		struct pol_cidr c;
+
+		if (x->type != LEARN_TREE_SCALAR || pol_cidr_parse(x->str, &c) < 0)
+			return pol_fail(ctx, x, "invalid except cidr \"%s\"", pol_show(x, show));
+		/* as the API server validates it: a strict subset of cidr */
+		if (!pol_cidr_within(&c, &peer->block) || c.prefix == peer->block.prefix)
+			return pol_fail(ctx, x, "except \"%s\" is not a strict subset of cidr",
+					pol_show(x, show));
+		peer->except =
+			util_reallocarray(peer->except, peer->n_except + 1, sizeof(*peer->except));
+		peer->except[peer->n_except++] = c;
+	}
+	peer->is_block = true;
+	return 0;
+}
+
+static int pol_peer(struct pol_ctx *ctx, const struct learn_tree_node *n, struct pol_peer *peer)
+{
+	static const char *const keys[] = {"podSelector", "namespaceSelector", "ipBlock"};
+	const struct learn_tree_node *pods, *nss, *block;
+	int r;
+
+	if (n->type != LEARN_TREE_MAP)
+		return pol_fail(ctx, n, "peer is not a mapping");
+	r = pol_known_keys(ctx, n, keys, UTIL_ARRAY_SIZE(keys), "a peer");
+	if (r < 0)
+		return r;
+	pods = learn_tree_get(n, "podSelector");
+	nss = learn_tree_get(n, "namespaceSelector");
+	block = learn_tree_get(n, "ipBlock");
+	/* a null selector is an absent one: the API's pointers are nil either way */
+	pods = pods && learn_tree_is_null(pods) ? NULL : pods;
+	nss = nss && learn_tree_is_null(nss) ? NULL : nss;
+	block = block && learn_tree_is_null(block) ? NULL : block;
+	if (block && (pods || nss))
+		return pol_fail(ctx, block,
+				"ipBlock cannot be combined with podSelector or namespaceSelector");
+	if (block)
+		return pol_ip_block(ctx, block, peer);
+	if (!pods && !nss)
+		return pol_fail(ctx, n, "peer without podSelector, namespaceSelector or ipBlock");
+	if (pods) {
+		r = pol_expect_map(ctx, pods, "podSelector");
+		if (r < 0)
+			return r;
+		peer->has_pods = true;
+		r = pol_selector(ctx, pods, &peer->pods);
+		if (r < 0)
+			return r;
+	}
+	if (nss) {
+		r = pol_expect_map(ctx, nss, "namespaceSelector");
+		if (r < 0)
+			return r;
+		peer->has_namespaces = true;
+		r = pol_selector(ctx, nss, &peer->namespaces);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* IANA service names, as Kubernetes port names: <= 15 of [a-z0-9-], a letter, no "--". */
+static bool pol_port_name_ok(const char *s)
+{
+	bool letter = false;
+
+	for (const char *c = s; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			letter = true;
+	return letter && strlen(s) <= 15 && util_k8s_dns_label(s) && !strstr(s, "--");
+}
+
+static int pol_port_number(struct pol_ctx *ctx, const struct learn_tree_node *n, const char *what,
+			   uint16_t *ret)
+{
+	char show[POL_SHOW_LEN];
+	uint64_t v;
+
+	if (n->type != LEARN_TREE_SCALAR || !n->plain || util_parse_u64(n->str, 65535, &v) < 0 ||
+	    v == 0)
+		return pol_fail(ctx, n, "invalid %s \"%s\" (1-65535)", what, pol_show(n, show));
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+static int pol_port(struct pol_ctx *ctx, const struct learn_tree_node *n, struct pol_port *port)
+{
+	static const char *const keys[] = {"protocol", "port", "endPort"};
+	const struct learn_tree_node *proto, *num, *end;
+	char show[POL_SHOW_LEN];
+	int r;
+
+	if (learn_tree_is_null(n)) {
+		/* an empty item: TCP, every port */
+		*port = (struct pol_port){
+			.proto = IPPROTO_TCP, .kind = POL_PORT_ALL, .lo = 1, .hi = 65535};
+		return 0;
+	}
+	if (n->type != LEARN_TREE_MAP)
+		return pol_fail(ctx, n, "port is not a mapping");
+	r = pol_known_keys(ctx, n, keys, UTIL_ARRAY_SIZE(keys), "a port");
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, n, "protocol", LEARN_TREE_SCALAR, &proto);
+	if (r < 0)
+		return r;
+	port->proto = IPPROTO_TCP;
+	if (proto) {
+		if (strcmp(proto->str, "TCP") != 0 && strcmp(proto->str, "UDP") != 0 &&
+		    strcmp(proto->str, "SCTP") != 0)
+			return pol_fail(ctx, proto, "invalid protocol \"%s\" (TCP, UDP or SCTP)",
+					pol_show(proto, show));
+		(void)util_proto_from_name(proto->str, &port->proto);
+	}
+	r = pol_field(ctx, n, "port", LEARN_TREE_SCALAR, &num);
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, n, "endPort", LEARN_TREE_SCALAR, &end);
+	if (r < 0)
+		return r;
+	if (!num) {
+		if (end)
+			return pol_fail(ctx, end, "endPort without port");
+		port->kind = POL_PORT_ALL;
+		port->lo = 1;
+		port->hi = 65535;
+		return 0;
+	}
+	/* IntOrString: an unquoted number is a number, any string a container port's name */
+	if (num->plain && *num->str >= '0' && *num->str <= '9') {
+		r = pol_port_number(ctx, num, "port", &port->lo);
+		if (r < 0)
+			return r;
+		port->kind = POL_PORT_NUMBER;
+		port->hi = port->lo;
+		if (end) {
+			r = pol_port_number(ctx, end, "endPort", &port->hi);
+			if (r < 0)
+				return r;
+			if (port->hi < port->lo)
+				return pol_fail(ctx, end, "endPort %u is below port %u",
+						(unsigned)port->hi, (unsigned)port->lo);
+		}
+		return 0;
+	}
+	if (!pol_port_name_ok(num->str))
+		return pol_fail(ctx, num, "invalid port name \"%s\"", pol_show(num, show));
+	if (end)
+		return pol_fail(ctx, end, "endPort needs a numeric port, not a name");
+	port->kind = POL_PORT_NAME;
+	port->name = util_strdup(num->str);
+	return 0;
+}
+
+static int pol_rule(struct pol_ctx *ctx, const struct learn_tree_node *n, enum pol_dir dir,
+		    struct pol_rule *rule)
+{
+	static const char *const in_keys[] = {"from", "ports"}, *const out_keys[] = {"to", "ports"};
+	const char *peers_key = dir == POL_INGRESS ? "from" : "to";
+	const struct learn_tree_node *peers, *ports;
+	int r;
+
+	if (learn_tree_is_null(n))
+		return 0; /* an empty rule: every peer, every port */
+	if (n->type != LEARN_TREE_MAP)
+		return pol_fail(ctx, n, "%s rule is not a mapping",
+				dir == POL_INGRESS ? "ingress" : "egress");
+	r = pol_known_keys(ctx, n, dir == POL_INGRESS ? in_keys : out_keys, 2,
+			   dir == POL_INGRESS ? "an ingress rule" : "an egress rule");
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, n, peers_key, LEARN_TREE_SEQ, &peers);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; peers && i < peers->n_kids; i++) {
+		rule->peers =
+			util_reallocarray(rule->peers, rule->n_peers + 1, sizeof(*rule->peers));
+		rule->peers[rule->n_peers] = (struct pol_peer){0};
+		/* counted before it is filled, so that a half-parsed peer is freed */
+		r = pol_peer(ctx, peers->kids[i], &rule->peers[rule->n_peers++]);
+		if (r < 0)
+			return r;
+	}
+	r = pol_field(ctx, n, "ports", LEARN_TREE_SEQ, &ports);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; ports && i < ports->n_kids; i++) {
+		rule->ports =
+			util_reallocarray(rule->ports, rule->n_ports + 1, sizeof(*rule->ports));
+		rule->ports[rule->n_ports] = (struct pol_port){0};
+		r = pol_port(ctx, ports->kids[i], &rule->ports[rule->n_ports++]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int pol_rules(struct pol_ctx *ctx, const struct learn_tree_node *spec, enum pol_dir dir,
+		     struct pol_policy *p)
+{
+	const struct learn_tree_node *seq;
+	int r;
+
+	r = pol_field(ctx, spec, dir == POL_INGRESS ? "ingress" : "egress", LEARN_TREE_SEQ, &seq);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; seq && i < seq->n_kids; i++) {
+		p->rules[dir] = util_reallocarray(p->rules[dir], p->n_rules[dir] + 1,
+						  sizeof(*p->rules[dir]));
+		p->rules[dir][p->n_rules[dir]] = (struct pol_rule){0};
+		r = pol_rule(ctx, seq->kids[i], dir, &p->rules[dir][p->n_rules[dir]++]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int pol_spec(struct pol_ctx *ctx, const struct learn_tree_node *spec, struct pol_policy *p)
+{
+	static const char *const keys[] = {"podSelector", "policyTypes", "ingress", "egress"};
+	const struct learn_tree_node *pods, *types;
+	char show[POL_SHOW_LEN];
+	int r;
+
+	/* The API's spec and podSelector are values, not pointers: absent is empty, all pods. */
+	if (!spec)
+		goto types;
+	r = pol_known_keys(ctx, spec, keys, UTIL_ARRAY_SIZE(keys), "spec");
+	if (r < 0)
+		return r;
+	pods = learn_tree_get(spec, "podSelector");
+	if (pods) {
+		r = pol_expect_map(ctx, pods, "podSelector");
+		if (r < 0)
+			return r;
+		r = pol_selector(ctx, pods, &p->pods);
+		if (r < 0)
+			return r;
+	}
+	r = pol_rules(ctx, spec, POL_INGRESS, p);
+	if (r < 0)
+		return r;
+	r = pol_rules(ctx, spec, POL_EGRESS, p);
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, spec, "policyTypes", LEARN_TREE_SEQ, &types);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; types && i < types->n_kids; i++) {
+		const struct learn_tree_node *t = types->kids[i];
+
+		if (t->type == LEARN_TREE_SCALAR && strcmp(t->str, "Ingress") == 0)
+			p->isolates[POL_INGRESS] = true;
+		else if (t->type == LEARN_TREE_SCALAR && strcmp(t->str, "Egress") == 0)
+			p->isolates[POL_EGRESS] = true;
+		else
+			return pol_fail(ctx, t, "invalid policyType \"%s\" (Ingress or Egress)",
+					pol_show(t, show));
+	}
+	if (types && types->n_kids)
+		return 0;
+types:
+	/* the API server's default: Ingress always, Egress when there are egress rules */
+	p->isolates[POL_INGRESS] = true;
+	p->isolates[POL_EGRESS] = p->n_rules[POL_EGRESS] > 0;
+	return 0;
+}
+
+static int pol_network_policy(struct pol_ctx *ctx, const struct learn_tree_node *obj)
+{
+	const struct learn_tree_node *meta, *name, *ns, *spec;
+	struct pol_policy p = {0};
+	char show[POL_SHOW_LEN];
+	int r;
+
+	ctx->subject[0] = '\0';
+	r = pol_field(ctx, obj, "metadata", LEARN_TREE_MAP, &meta);
+	if (r < 0)
+		return r;
+	if (!meta)
+		return pol_fail(ctx, obj, "NetworkPolicy without metadata");
+	r = pol_field(ctx, meta, "name", LEARN_TREE_SCALAR, &name);
+	if (r < 0)
+		return r;
+	if (!name)
+		return pol_fail(ctx, meta, "NetworkPolicy without metadata.name");
+	if (!util_k8s_dns_subdomain(name->str))
+		return pol_fail(ctx, name, "invalid NetworkPolicy name \"%s\"",
+				pol_show(name, show));
+	r = pol_field(ctx, meta, "namespace", LEARN_TREE_SCALAR, &ns);
+	if (r < 0)
+		return r;
+	if (ns && !util_k8s_dns_label(ns->str))
+		return pol_fail(ctx, ns, "invalid namespace \"%s\"", pol_show(ns, show));
+	/* without a namespace, `kubectl apply` puts it in the default one */
+	p.ns = util_strdup(ns ? ns->str : "default");
+	p.name = util_strdup(name->str);
+	snprintf(ctx->subject, sizeof(ctx->subject), " in networkpolicy %s/%s", p.ns, p.name);
+	r = pol_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	if (r < 0)
+		goto out;
+	r = pol_spec(ctx, spec, &p);
+	if (r < 0)
+		goto out;
+	ctx->subject[0] = '\0';
+	if (ctx->n == ctx->cap) {
+		ctx->cap = ctx->cap ? 2 * ctx->cap : 8;
+		ctx->v = util_reallocarray(ctx->v, ctx->cap, sizeof(*ctx->v));
+	}
+	ctx->v[ctx->n++] = p;
+	return 0;
+out:
+	pol_policy_clear(&p);
+	return r;
+}
+
+/* One object; in a list, list_kind is the kind its items have when they carry none. */
+static int pol_object(struct pol_ctx *ctx, const struct learn_tree_node *obj, const char *list_kind,
+		      const char *list_api)
+{
+	const struct learn_tree_node *kind, *api;
+	const char *k, *a;
+	int r;
+
+	if (obj->type != LEARN_TREE_MAP)
+		return pol_fail(ctx, obj, "not a Kubernetes object (a mapping with kind)");
+	r = pol_field(ctx, obj, "kind", LEARN_TREE_SCALAR, &kind);
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, obj, "apiVersion", LEARN_TREE_SCALAR, &api);
+	if (r < 0)
+		return r;
+	k = kind ? kind->str : list_kind;
+	a = api ? api->str : list_api;
+	if (!k)
+		return pol_fail(ctx, obj, "not a Kubernetes object (no kind)");
+	if (strcmp(k, "NetworkPolicy") != 0) {
+		ctx->skipped++;
+		return 0;
+	}
+	if (!a)
+		return pol_fail(ctx, obj, "NetworkPolicy without apiVersion");
+	/* another API group's NetworkPolicy (Calico's) means something else: not ours to read */
+	if (strcmp(a, "networking.k8s.io/v1") != 0) {
+		ctx->skipped++;
+		return 0;
+	}
+	return pol_network_policy(ctx, obj);
+}
+
+static int pol_document(struct pol_ctx *ctx, const struct learn_tree_node *root)
+{
+	const struct learn_tree_node *kind, *api, *items;
+	size_t len;
+	int r;
+
+	if (!root || learn_tree_is_null(root))
+		return 0; /* an empty document in a stream ("---" then nothing) */
+	ctx->n_docs++;
+	if (root->type != LEARN_TREE_MAP)
+		return pol_fail(ctx, root, "not a Kubernetes object (a mapping with kind)");
+	r = pol_field(ctx, root, "kind", LEARN_TREE_SCALAR, &kind);
+	if (r < 0)
+		return r;
+	len = kind ? strlen(kind->str) : 0;
+	if (len < 4 || strcmp(kind->str + len - 4, "List") != 0)
+		return pol_object(ctx, root, NULL, NULL);
+	r = pol_field(ctx, root, "apiVersion", LEARN_TREE_SCALAR, &api);
+	if (r < 0)
+		return r;
+	r = pol_field(ctx, root, "items", LEARN_TREE_SEQ, &items);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; items && i < items->n_kids; i++) {
+		/* a NetworkPolicyList's items may leave out their kind and apiVersion */
+		bool typed = strcmp(kind->str, "NetworkPolicyList") == 0;
+
+		r = pol_object(ctx, items->kids[i], typed ? "NetworkPolicy" : NULL,
+			       typed && api ? api->str : NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- Reading a file ----------------------------------------------------------------------- */
+
+static int pol_tree_fault(void *data, const struct learn_tree_fault *f)
+{
+	struct pol_ctx *ctx = data;
+	struct learn_tree_node at = {.line = f->line, .col = f->col};
+
+	ctx->subject[0] = '\0';
+	switch (f->kind) {
+	case LEARN_TREE_NOMEM:
+		return util_err_set(ctx->err, ENOMEM, "%s: cannot initialise the YAML parser",
+				    ctx->path);
+	case LEARN_TREE_TOO_BIG:
+		return util_err_set(ctx->err, EFBIG, "%s: larger than %zu MiB", ctx->path,
+				    POL_MAX_FILE_SIZE >> 20);
+	case LEARN_TREE_READ:
+		return util_err_set(ctx->err, f->error, "%s: %s", ctx->path, strerror(f->error));
+	case LEARN_TREE_SYNTAX:
+		return util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s%s%s", ctx->path, f->line,
+				    f->col, f->problem ? f->problem : "invalid YAML",
+				    f->context ? " " : "", f->context ? f->context : "");
+	case LEARN_TREE_ANCHOR:
+		return pol_fail(ctx, &at, "YAML anchors are not allowed in a policy file");
+	case LEARN_TREE_ALIAS:
+		return pol_fail(ctx, &at, "YAML aliases are not allowed in a policy file");
+	case LEARN_TREE_DEPTH:
+		return pol_fail(ctx, &at, "nested deeper than %d levels", POL_MAX_DEPTH);
+	case LEARN_TREE_NUL:
+		return pol_fail(ctx, &at, "NUL character in a string");
+	case LEARN_TREE_DOCUMENTS:
+	case LEARN_TREE_VALUES:
+	case LEARN_TREE_EMPTY:
+	default:
+		/* not asked for by the options below */
+		return pol_fail(ctx, &at, "invalid YAML");
+	}
+}
+
+static int pol_tree_document(void *data, const struct learn_tree_node *root)
+{
+	return pol_document(data, root);
+}
+
+static int pol_set_cmp(const void *a, const void *b)
+{
+	const struct pol_policy *pa = a, *pb = b;
+	int c = strcmp(pa->ns, pb->ns);
+
+	return c ? c : strcmp(pa->name, pb->name);
+}
+
+/* This file's policies into s: a later one of the same namespace and name replaces the earlier. */
+static void pol_set_merge(struct policy_set *s, struct pol_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n; i++) {
+		struct pol_policy *p = &ctx->v[i];
+		size_t j;
+
+		for (j = 0; j < s->n; j++)
+			if (strcmp(s->v[j].ns, p->ns) == 0 && strcmp(s->v[j].name, p->name) == 0)
+				break;
+		if (j == s->n)
+			s->v = util_reallocarray(s->v, ++s->n, sizeof(*s->v));
+		else
+			pol_policy_clear(&s->v[j]);
+		s->v[j] = *p;
+	}
+	ctx->n = 0;
+	s->skipped += ctx->skipped;
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), pol_set_cmp);
+}
+
+static void pol_ctx_clear(struct pol_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n; i++)
+		pol_policy_clear(&ctx->v[i]);
+	free(ctx->v);
+}
+
+static int pol_parse(struct policy_set *s, struct pol_ctx *ctx, FILE *f, const char *buf,
+		     size_t len)
+{
+	const struct learn_tree_opts opts = {
+		.max_depth = POL_MAX_DEPTH,
+		.max_input = POL_MAX_FILE_SIZE,
+		.fault = pol_tree_fault,
+		.document = pol_tree_document,
+		.userdata = ctx,
+	};
+	int r;
+
+	r = f ? learn_tree_parse_file(f, &opts, NULL)
+	      : learn_tree_parse_buffer(buf, len, &opts, NULL);
+	if (r == 0 && ctx->n_docs == 0)
+		r = util_err_set(ctx->err, EINVAL, "%s:1:1: empty file, no Kubernetes objects",
+				 ctx->path);
+	if (r == 0)
+		pol_set_merge(s, ctx);
+	pol_ctx_clear(ctx);
+	return r;
+}
+
+int policy_set_load(struct policy_set *s, const char *path, struct util_err *err)
+{
+	struct pol_ctx ctx = {.path = path, .err = err};
+	struct stat st;
+	FILE *f;
+	int r;
+
+	f = fopen(path, "re");
+	if (!f)
+		return util_err_set(err, errno, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) < 0) {
+		r = util_err_set(err, errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = util_err_set(err, EISDIR, "%s: is a directory", path);
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > POL_MAX_FILE_SIZE) {
+		r = util_err_set(err, EFBIG, "%s: larger than %zu MiB", path,
+				 POL_MAX_FILE_SIZE >> 20);
+		goto out;
+	}
+	r = pol_parse(s, &ctx, f, NULL, 0);
+out:
+	fclose(f);
+	return r;
+}
+
+int policy_set_load_buffer(struct policy_set *s, const char *name, const char *buf, size_t len,
+			   struct util_err *err)
+{
+	struct pol_ctx ctx = {.path = name, .err = err};
+
+	return pol_parse(s, &ctx, NULL, buf, len);
+}
+
+/* ---- Matching ----------------------------------------------------------------------------- */
+
+static bool pol_req_holds(const struct pol_req *r, const char *value)
+{
+	bool listed = false;
+
+	for (size_t i = 0; value && i < r->n_values && !listed; i++)
+		listed = strcmp(r->values[i], value) == 0;
+	switch (r->op) {
+	case POL_IN:
+		return listed;
+	case POL_NOT_IN:
+		return !listed; /* an absent label is not in any list */
+	case POL_EXISTS:
+		return value != NULL;
+	case POL_DOES_NOT_EXIST:
+	default:
+		return value == NULL;
+	}
+}
+
+static const char *pol_workload_label(const struct learn_workload *w, const char *key)
+{
+	for (size_t i = 0; i < learn_workload_label_count(w); i++)
+		if (strcmp(learn_workload_label_key(w, i), key) == 0)
+			return learn_workload_label_value(w, i);
+	return NULL;
+}
+
+static bool pol_selects_workload(const struct pol_selector *sel, const struct learn_workload *w)
+{
+	for (size_t i = 0; i < sel->n_reqs; i++)
+		if (!pol_req_holds(&sel->reqs[i], pol_workload_label(w, sel->reqs[i].key)))
+			return false;
+	return true;
+}
+
+static bool pol_selects_namespace(const struct pol_selector *sel, const struct learn_inventory *inv,
+				  const char *ns)
+{
+	for (size_t i = 0; i < sel->n_reqs; i++)
+		if (!pol_req_holds(&sel->reqs[i],
+				   learn_inventory_namespace_label(inv, ns, sel->reqs[i].key)))
+			return false;
+	return true;
+}
+
+/* An outside peer is inside a block when every address it has is, and none is in an except. */
+static bool pol_block_matches(const struct pol_peer *peer, const struct learn_workload *w)
+{
+	size_t n = learn_workload_address_count(w);
+	bool external_name = n == 0 && learn_workload_kind(w) == LEARN_KIND_EXTERNAL;
+
+	if (n == 0 && !external_name)
+		return false;
+	for (size_t i = 0; i < (external_name ? 1 : n); i++) {
+		struct pol_cidr c;
+
+		if (pol_cidr_parse(external_name ? learn_workload_name(w)
+						 : learn_workload_address(w, i),
+				   &c) < 0)
+			return false;
+		if (!pol_cidr_within(&c, &peer->block))
+			return false;
+		for (size_t j = 0; j < peer->n_except; j++)
+			if (pol_cidr_overlap(&c, &peer->except[j]))
+				return false;
+	}
+	return true;
+}
+
+static bool pol_peer_matches(const struct pol_peer *peer, const char *policy_ns,
+			     const struct learn_inventory *inv, const struct learn_workload *other)
+{
+	bool k8s = learn_workload_kind(other) == LEARN_KIND_K8S;
+
+	if (peer->is_block)
+		return !k8s && pol_block_matches(peer, other);
+	if (!k8s)
+		return false;
+	if (peer->has_namespaces) {
+		if (!pol_selects_namespace(&peer->namespaces, inv, learn_workload_namespace(other)))
+			return false;
+	} else if (strcmp(learn_workload_namespace(other), policy_ns) != 0) {
+		return false; /* podSelector alone: the policy's own namespace */
+	}
+	return !peer->has_pods || pol_selects_workload(&peer->pods, other);
+}
+
+/* The indices of the policies that isolate w for dir; ret has room for every policy. */
+static size_t pol_isolating(const struct policy_set *s, const struct learn_workload *w,
+			    enum pol_dir dir, size_t *ret)
+{
+	size_t n = 0;
+
+	if (learn_workload_kind(w) != LEARN_KIND_K8S)
+		return 0; /* NetworkPolicy selects pods only */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct pol_policy *p = &s->v[i];
+
+		if (p->isolates[dir] && strcmp(p->ns, learn_workload_namespace(w)) == 0 &&
+		    pol_selects_workload(&p->pods, w))
+			ret[n++] = i;
+	}
+	return n;
+}
+
+static void pol_rule_ports(const struct pol_rule *rule, const struct learn_inventory *inv,
+			   const struct learn_workload *server, struct policy_ports *out)
+{
+	if (!rule->n_ports) {
+		policy_ports_add_all(out);
+		return;
+	}
+	for (size_t i = 0; i < rule->n_ports; i++) {
+		const struct pol_port *p = &rule->ports[i];
+		uint16_t stack[16], *nums = stack;
+		size_t n;
+
+		if (p->kind != POL_PORT_NAME) {
+			policy_ports_add(out, p->proto, p->lo, p->hi);
+			continue;
+		}
+		/* a name means the server's container port; outside peers have none */
+		if (learn_workload_kind(server) != LEARN_KIND_K8S)
+			continue;
+		n = learn_inventory_named_port(inv, learn_workload_id(server), p->name, p->proto,
+					       stack, UTIL_ARRAY_SIZE(stack));
+		if (n > UTIL_ARRAY_SIZE(stack)) {
+			nums = util_reallocarray(NULL, n, sizeof(*nums));
+			n = learn_inventory_named_port(inv, learn_workload_id(server), p->name,
+						       p->proto, nums, n);
+		}
+		for (size_t j = 0; j < n; j++)
+			policy_ports_add(out, p->proto, nums[j], nums[j]);
+		if (nums != stack)
+			free(nums);
+	}
+}
+
+/*
+ * One side of a connection: what the policies isolating ep for dir (n_iso of them, indices in
+ * iso) allow with other at the far end. Rules are a union over every such policy; nothing
+ * isolating ep means everything.
+ */
+static struct policy_ports *pol_side(const struct policy_set *s, const struct learn_inventory *inv,
+				     const size_t *iso, size_t n_iso, enum pol_dir dir,
+				     const struct learn_workload *other,
+				     const struct learn_workload *server)
+{
+	struct policy_ports *out = policy_ports_new();
+
+	if (!n_iso) {
+		policy_ports_add_all(out);
+		return out;
+	}
+	for (size_t i = 0; i < n_iso; i++) {
+		const struct pol_policy *p = &s->v[iso[i]];
+
+		for (size_t j = 0; j < p->n_rules[dir]; j++) {
+			const struct pol_rule *rule = &p->rules[dir][j];
+			bool match = rule->n_peers == 0; /* no from/to: every peer */
+
+			for (size_t k = 0; k < rule->n_peers && !match; k++)
+				match = pol_peer_matches(&rule->peers[k], p->ns, inv, other);
+			if (match)
+				pol_rule_ports(rule, inv, server, out);
+		}
+	}
+	return out;
+}
+
+/* Both sides of client -> server: what the client's egress and the server's ingress allow. */
+static void pol_pair(const struct policy_set *s, const struct learn_inventory *inv,
+		     const struct learn_workload *client, const struct learn_workload *server,
+		     struct policy_ports **ret_egress, struct policy_ports **ret_ingress)
+{
+	size_t *iso = util_reallocarray(NULL, s->n ? s->n : 1, sizeof(*iso));
+	size_t n;
+
+	n = pol_isolating(s, client, POL_EGRESS, iso);
+	*ret_egress = pol_side(s, inv, iso, n, POL_EGRESS, server, server);
+	n = pol_isolating(s, server, POL_INGRESS, iso);
+	*ret_ingress = pol_side(s, inv, iso, n, POL_INGRESS, client, server);
+	free(iso);
+}
+
+unsigned policy_check(const struct policy_set *s, const struct learn_inventory *inv,
+		      const struct learn_workload *client, const struct learn_workload *server,
+		      uint8_t proto, uint16_t port)
+{
+	struct policy_ports *egress, *ingress;
+	unsigned denied = 0;
+
+	pol_pair(s, inv, client, server, &egress, &ingress);
+	if (!policy_ports_contains(egress, proto, port))
+		denied |= POLICY_DENY_EGRESS;
+	if (!policy_ports_contains(ingress, proto, port))
+		denied |= POLICY_DENY_INGRESS;
+	policy_ports_free(egress);
+	policy_ports_free(ingress);
+	return denied;
+}
+
+struct policy_ports *policy_allowed(const struct policy_set *s, const struct learn_inventory *inv,
+				    const struct learn_workload *client,
+				    const struct learn_workload *server)
+{
+	struct policy_ports *egress, *ingress;
+
+	pol_pair(s, inv, client, server, &egress, &ingress);
+	policy_ports_intersect(egress, ingress);
+	policy_ports_free(ingress);
+	return egress;
+}
+
+/* ---- Verifying a graph -------------------------------------------------------------------- */
+
+struct pol_break {
+	const struct learn_edge *edge;
+	unsigned denied;
+	char *policies;
+};
+
+struct pol_excess {
+	const struct learn_workload *client, *server;
+	bool observed;
+	struct policy_ports *ports;
+};
+
+struct policy_report {
+	size_t governed;
+	struct pol_break *breaks;
+	size_t n_breaks, cap_breaks;
+	struct pol_excess *excess;
+	size_t n_excess, cap_excess;
+};
+
+/* Per workload of the graph, the policies that isolate it, for each direction. */
+struct pol_isolation {
+	size_t *iso[2];
+	size_t n[2];
+};
+
+/* "egress NS/NAME,NS/NAME; ingress NS/NAME": the policies that isolate the denying side. */
+static char *pol_break_policies(const struct policy_set *s, unsigned denied,
+				const struct pol_isolation *client,
+				const struct pol_isolation *server)
+{
+	size_t len = 32, o = 0;
+	char *buf;
+
+	for (int d = 0; d < 2; d++) {
+		const struct pol_isolation *iso = d == POL_EGRESS ? client : server;
+
+		for (size_t i = 0; i < iso->n[d]; i++)
+			len += strlen(s->v[iso->iso[d][i]].ns) + strlen(s->v[iso->iso[d][i]].name) +
+			       2;
+	}
+	buf = util_zalloc(len);
+	/* egress first: the client's side is where the connection starts */
+	for (int k = 0; k < 2; k++) {
+		enum pol_dir d = k == 0 ? POL_EGRESS : POL_INGRESS;
+		const struct pol_isolation *iso = d == POL_EGRESS ? client : server;
+
+		if (!(denied & (d == POL_EGRESS ? POLICY_DENY_EGRESS : POLICY_DENY_INGRESS)))
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s ", o ? "; " : "",
+				      d == POL_EGRESS ? "egress" : "ingress");
+		for (size_t i = 0; i < iso->n[d]; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s/%s", i ? "," : "",
+					      s->v[iso->iso[d][i]].ns, s->v[iso->iso[d][i]].name);
+	}
+	return buf;
+}
+
+/* The order of the graph's edge view: client id, then server id. */
+static int pol_edge_pair_cmp(const struct learn_edge *e, const struct learn_workload *c,
+			     const struct learn_workload *s)
+{
+	int r = strcmp(learn_workload_id(learn_edge_client(e)), learn_workload_id(c));
+
+	return r ? r : strcmp(learn_workload_id(learn_edge_server(e)), learn_workload_id(s));
+}
+
+static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
+			    const struct learn_graph *g, const struct learn_inventory *inv,
+			    const struct learn_workload *c, const struct pol_isolation *ci,
+			    const struct learn_workload *sv, const struct pol_isolation *si,
+			    size_t first, size_t end)
+{
+	struct policy_ports *egress, *ingress, *allowed;
+
+	egress = pol_side(s, inv, ci->iso[POL_EGRESS], ci->n[POL_EGRESS], POL_EGRESS, sv, sv);
+	ingress = pol_side(s, inv, si->iso[POL_INGRESS], si->n[POL_INGRESS], POL_INGRESS, c, sv);
+	allowed = policy_ports_copy(egress);
+	policy_ports_intersect(allowed, ingress);
+	for (size_t k = first; k < end; k++) {
+		const struct learn_edge *e = learn_graph_edge(g, k);
+		uint8_t proto = learn_edge_proto(e);
+		uint16_t port = learn_edge_port(e);
+		unsigned denied = 0;
+
+		r->governed++;
+		if (!policy_ports_contains(egress, proto, port))
+			denied |= POLICY_DENY_EGRESS;
+		if (!policy_ports_contains(ingress, proto, port))
+			denied |= POLICY_DENY_INGRESS;
+		if (denied) {
+			if (r->n_breaks == r->cap_breaks) {
+				r->cap_breaks = r->cap_breaks ? 2 * r->cap_breaks : 8;
+				r->breaks = util_reallocarray(r->breaks, r->cap_breaks,
+							      sizeof(*r->breaks));
+			}
+			r->breaks[r->n_breaks++] = (struct pol_break){
+				.edge = e,
+				.denied = denied,
+				.policies = pol_break_policies(s, denied, ci, si),
+			};
+		}
+		policy_ports_remove(allowed, proto, port);
+	}
+	if (!policy_ports_empty(allowed)) {
+		if (r->n_excess == r->cap_excess) {
+			r->cap_excess = r->cap_excess ? 2 * r->cap_excess : 8;
+			r->excess = util_reallocarray(r->excess, r->cap_excess, sizeof(*r->excess));
+		}
+		r->excess[r->n_excess++] = (struct pol_excess){
+			.client = c,
+			.server = sv,
+			.observed = end > first,
+			.ports = allowed,
+		};
+		allowed = NULL;
+	}
+	policy_ports_free(allowed);
+	policy_ports_free(egress);
+	policy_ports_free(ingress);
+}
+
+struct policy_report *policy_verify(const struct policy_set *s, const struct learn_graph *g,
+				    const struct learn_inventory *inv)
+{
+	struct policy_report *r = util_zalloc(sizeof(*r));
+	size_t nw = learn_graph_workload_count(g), ne = learn_graph_edge_count(g), cursor = 0;
+	struct pol_isolation *iso = util_reallocarray(NULL, nw ? nw : 1, sizeof(*iso));
+
+	/* who is isolated by what depends on the workload alone: worked out once */
+	for (size_t i = 0; i < nw; i++) {
+		const struct learn_workload *w = learn_graph_workload(g, i);
+
+		for (int d = 0; d < 2; d++) {
+			iso[i].iso[d] = util_reallocarray(NULL, s->n ? s->n : 1, sizeof(size_t));
+			iso[i].n[d] = pol_isolating(s, w, (enum pol_dir)d, iso[i].iso[d]);
+		}
+	}
+	/* pairs in id order meet the edge view, which has the same order, in one walk */
+	for (size_t i = 0; i < nw; i++) {
+		const struct learn_workload *c = learn_graph_workload(g, i);
+
+		for (size_t j = 0; j < nw; j++) {
+			const struct learn_workload *sv = learn_graph_workload(g, j);
+			size_t first;
+
+			while (cursor < ne &&
+			       pol_edge_pair_cmp(learn_graph_edge(g, cursor), c, sv) < 0)
+				cursor++;
+			first = cursor;
+			while (cursor < ne &&
+			       pol_edge_pair_cmp(learn_graph_edge(g, cursor), c, sv) == 0)
+				cursor++;
+			if (learn_workload_kind(c) != LEARN_KIND_K8S &&
+			    learn_workload_kind(sv) != LEARN_KIND_K8S)
+				continue;
+			pol_verify_pair(r, s, g, inv, c, &iso[i], sv, &iso[j], first, cursor);
+		}
+	}
+	for (size_t i = 0; i < nw; i++)
+		for (int d = 0; d < 2; d++)
+			free(iso[i].iso[d]);
+	free(iso);
+	return r;
+}
+
+struct policy_report *policy_report_free(struct policy_report *r)
+{
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < r->n_breaks; i++)
+		free(r->breaks[i].policies);
+	free(r->breaks);
+	for (size_t i = 0; i < r->n_excess; i++)
+		policy_ports_free(r->excess[i].ports);
+	free(r->excess);
+	free(r);
+	return NULL;
+}
+
+size_t policy_report_governed(const struct policy_report *r)
+{
+	return r->governed;
+}
+
+size_t policy_report_break_count(const struct policy_report *r)
+{
+	return r->n_breaks;
+}
+
+const struct learn_edge *policy_report_break_edge(const struct policy_report *r, size_t i)
+{
+	return i < r->n_breaks ? r->breaks[i].edge : NULL;
+}
+
+unsigned policy_report_break_denied(const struct policy_report *r, size_t i)
+{
+	return i < r->n_breaks ? r->breaks[i].denied : 0;
+}
+
+const char *policy_report_break_policies(const struct policy_report *r, size_t i)
+{
+	return i < r->n_breaks ? r->breaks[i].policies : NULL;
+}
+
+size_t policy_report_excess_count(const struct policy_report *r)
+{
+	return r->n_excess;
+}
+
+const struct learn_workload *policy_report_excess_client(const struct policy_report *r, size_t i)
+{
+	return i < r->n_excess ? r->excess[i].client : NULL;
+}
+
+const struct learn_workload *policy_report_excess_server(const struct policy_report *r, size_t i)
+{
+	return i < r->n_excess ? r->excess[i].server : NULL;
+}
+
+bool policy_report_excess_observed(const struct policy_report *r, size_t i)
+{
+	return i < r->n_excess && r->excess[i].observed;
+}
+
+const struct policy_ports *policy_report_excess_ports(const struct policy_report *r, size_t i)
+{
+	return i < r->n_excess ? r->excess[i].ports : NULL;
+}
