@@ -70,3 +70,50 @@ int emit_table(FILE *out, const struct learn_graph *g, const struct emit_options
 	       struct util_err *err);
 int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
 		  struct util_err *err);
+
+/* ---- flowlock diff and check (emit-diff.c) ------------------------------------------------ */
+
+enum emit_report_format {
+	EMIT_REPORT_TEXT = 0, /* for people: aligned columns, "+"/"-" marks */
+	EMIT_REPORT_MARKDOWN, /* diff only: tables to post as a pull-request comment */
+	EMIT_REPORT_JSON,     /* for tools: one JSON value per line, written by libyaml */
+};
+
+/* "text", "markdown", "json"; -EINVAL (ret untouched) for anything else. */
+int emit_report_format_from_name(const char *name, enum emit_report_format *ret);
+
+/* How much changed from one graph to another. */
+struct emit_diff_counts {
+	size_t edges_added, edges_removed;	       /* by client, server, protocol, port */
+	size_t workloads_appeared, workloads_vanished; /* by id */
+};
+
+/*
+ * Writes what changed from old_g to new_g: the edges only one of them has, in the graphs' edge
+ * order, then the workloads only one of them has, by id. Connections, times and counters are
+ * not compared. Output depends only on the two graphs. ret_counts may be NULL. Fails with err
+ * set and nothing written when a workload id cannot be shown safely (control characters,
+ * invalid UTF-8) or on a write error.
+ */
+int emit_diff(FILE *out, enum emit_report_format format, const struct learn_graph *old_g,
+	      const struct learn_graph *new_g, struct emit_diff_counts *ret_counts,
+	      struct util_err *err);
+
+/* One flow edge that a baseline does not allow (flowlock check). */
+struct emit_violation {
+	uint64_t time_ns; /* when the flow began */
+	const struct learn_workload *client, *server;
+	uint8_t proto;
+	uint16_t port;
+};
+
+/*
+ * One line, flushed: text "TIME CLIENT -> SERVER PROTO PORT" (TIME as util_time_format writes
+ * it, PORT "-" for ICMP), or a JSON object {"event": "violation", ...}. Markdown is refused
+ * (-EINVAL), and so is an id that cannot be shown safely; nothing is written then.
+ */
+int emit_violation(FILE *out, enum emit_report_format format, const struct emit_violation *v,
+		   struct util_err *err);
+/* The closing line: flows (of flows_seen) and distinct edges the baseline does not allow. */
+int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows_seen,
+		       uint64_t flows, uint64_t edges, struct util_err *err);
