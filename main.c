@@ -16,52 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uthash.h>
 
 #include "capture/capture.h"
 #include "emit/emit.h"
 #include "learn/learn.h"
 #include "util/util.h"
-
-#define EXIT_BAD 2 /* bad usage or bad input */
-
-static void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void log_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("flowlock: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void warn_stderr(void *userdata, const char *msg)
-{
-	bool quiet = userdata && *(bool *)userdata;
-
-	if (!quiet)
-		fprintf(stderr, "flowlock: warning: %s\n", msg);
-}
-
-static int usage_error(const char *cmd, const char *what)
-{
-	log_error("%s: %s (see 'flowlock %s --help')", cmd, what, cmd);
-	return EXIT_BAD;
-}
-
-/* getopt stays quiet (opterr = 0): the one line about a bad option is ours. */
-static int option_error(const char *cmd, char **argv)
-{
-	char what[128];
-
-	if (optopt && optopt < 0x100)
-		snprintf(what, sizeof(what), "unknown option or missing argument: -%c", optopt);
-	else
-		snprintf(what, sizeof(what), "unknown option or missing argument: %.80s",
-			 argv[optind - 1]);
-	return usage_error(cmd, what);
-}
+#include "cli.h"
 
 /* ---- learn ------------------------------------------------------------------------------- */
 
@@ -86,6 +47,8 @@ static const char learn_help[] =
 	"  -I, --inventory FILE     kubectl get pods,namespaces,services -A -o yaml|json\n"
 	"                           output, or docker inspect JSON (repeatable)\n"
 	"  -s, --state STATE        the state file to create or update (required)\n"
+	"      --node NAME          the node this agent runs on, kept in STATE so that\n"
+	"                           'flowlock merge' counts each node once\n"
 	"      --duration SECS      stop live capture after SECS (default: until a signal)\n"
 	"      --checkpoint SECS    write STATE every SECS while live (default 60)\n"
 	"      --user NAME          after opening everything, run as NAME keeping only\n"
@@ -95,27 +58,302 @@ static const char learn_help[] =
 	"  -q, --quiet              no progress and no summary on standard error\n"
 	"  -h, --help               this text\n";
 
+static const char check_help[] =
+	"Usage: flowlock check --baseline STATE [-r FILE]... [-i IFACE_OR_PATTERN]...\n"
+	"                      [--conntrack] [--docker[=SOCKET]] [--inventory FILE]...\n"
+	"                      [--duration SECS] [--user NAME] [--format text|json]\n"
+	"\n"
+	"Reads new traffic as 'flowlock learn' does and reports every flow whose edge\n"
+	"(client, server, protocol, port) the baseline STATE does not have, one line\n"
+	"each: when it began, client, server, protocol and port. A summary line ends\n"
+	"the report. Capture files are reported sorted by time; live traffic is\n"
+	"reported as it happens, until --duration ends or SIGINT or SIGTERM arrives.\n"
+	"Nothing is written to the baseline or any other state.\n"
+	"\n"
+	"  -b, --baseline STATE     the state learned before (required)\n"
+	"  -f, --format FORMAT      text (the default), or json: one object per line\n"
+	"  -r, -i, --conntrack, --docker, -I, --duration, --user, --external-prefix,\n"
+	"  --external-prefix6       as for 'flowlock learn' (give the inventories and\n"
+	"                           prefixes the baseline was learned with)\n"
+	"  -q, --quiet              no progress on standard error\n"
+	"  -h, --help               this text\n"
+	"\n"
+	"Exit status: 0 every flow is in the baseline, 1 some are not, 2 bad usage\n"
+	"or bad input.\n";
+
 struct learn_opts {
+	bool check; /* flowlock check: compare with baseline_path, write no state */
+	const char *baseline_path;
+	enum emit_report_format format;
 	const char **reads, **inventories, **patterns;
 	size_t n_reads, n_inventories, n_patterns;
 	const char *state_path, *docker_socket, *user;
+	const char *node; /* --node: whose counts these are, for flowlock merge */
 	bool conntrack, docker, quiet;
 	unsigned prefix4, prefix6;
 	uint64_t duration_s, checkpoint_s;
 };
 
+struct check_ctx;
+
 struct learn_ctx {
-	struct learn_graph *graph;
+	struct learn_graph *graph; /* NULL in check mode */
 	struct learn_inventory *inv;
 	uint64_t flows;
+	struct check_ctx *check; /* check mode: every flow goes to check_flow() instead */
 };
+
+/*
+ * flowlock check: the baseline's edges in a hash table, and each flow's edges (resolved as learn
+ * would record them) looked up there. What the baseline does not allow is reported per flow.
+ */
+struct check_edge {
+	UT_hash_handle hh;
+	size_t len;
+	char key[]; /* client id, NUL, server id, NUL, protocol, port (2 bytes) */
+};
+
+struct check_hit {
+	struct emit_violation v; /* holds a reference to each workload */
+};
+
+/* A flow reported while still open, so that it is not reported again when it ends. */
+struct check_open {
+	UT_hash_handle hh;
+	struct check_open_key {
+		struct capture_addr client, server;
+		uint64_t first_ns;
+		uint16_t port;
+		uint8_t proto;
+	} key; /* zeroed first: the padding is part of the key */
+};
+
+struct check_ctx {
+	enum emit_report_format format;
+	struct check_edge *baseline, *found; /* found: distinct edges not in the baseline */
+	uint64_t flows_found;
+	/* reading files: collected and printed sorted at the end; live: printed as they happen */
+	bool collect;
+	struct check_hit *hits;
+	size_t n_hits, cap_hits;
+	char *key; /* the lookup key being built, reused */
+	size_t cap_key;
+	bool flow_found; /* the flow being checked has an edge not in the baseline */
+	uint64_t flow_first_ns;
+	struct check_open *open; /* live: open flows already reported */
+	int failed;		 /* a report could not be written: the agent stops */
+};
+
+static size_t check_key(struct check_ctx *c, const char *client, const char *server, uint8_t proto,
+			uint16_t port)
+{
+	size_t lc = strlen(client) + 1, ls = strlen(server) + 1, len = lc + ls + 3;
+
+	if (len > c->cap_key) {
+		c->cap_key = len * 2;
+		c->key = util_reallocarray(c->key, c->cap_key, 1);
+	}
+	memcpy(c->key, client, lc);
+	memcpy(c->key + lc, server, ls);
+	c->key[lc + ls] = (char)proto;
+	c->key[lc + ls + 1] = (char)(port >> 8);
+	c->key[lc + ls + 2] = (char)(port & 0xff);
+	return len;
+}
+
+/* Adds the key just built to a table; false when it was there already. */
+static bool check_table_add(struct check_ctx *c, struct check_edge **table, size_t len)
+{
+	struct check_edge *e;
+
+	HASH_FIND(hh, *table, c->key, len, e);
+	if (e)
+		return false;
+	e = util_zalloc(sizeof(*e) + len);
+	e->len = len;
+	memcpy(e->key, c->key, len);
+	HASH_ADD_KEYPTR(hh, *table, e->key, e->len, e);
+	return true;
+}
+
+static void check_table_free(struct check_edge **table)
+{
+	struct check_edge *e, *tmp;
+
+	HASH_ITER (hh, *table, e, tmp) {
+		HASH_DEL(*table, e);
+		free(e);
+	}
+}
+
+static void check_ctx_init(struct check_ctx *c, const struct learn_graph *baseline,
+			   enum emit_report_format format, bool collect)
+{
+	memset(c, 0, sizeof(*c));
+	c->format = format;
+	c->collect = collect;
+	for (size_t i = 0; i < learn_graph_edge_count(baseline); i++) {
+		const struct learn_edge *e = learn_graph_edge(baseline, i);
+		size_t len = check_key(c, learn_workload_id(learn_edge_client(e)),
+				       learn_workload_id(learn_edge_server(e)), learn_edge_proto(e),
+				       learn_edge_port(e));
+
+		(void)check_table_add(c, &c->baseline, len);
+	}
+}
+
+static void check_ctx_free(struct check_ctx *c)
+{
+	struct check_open *o, *otmp;
+
+	HASH_ITER (hh, c->open, o, otmp) {
+		HASH_DEL(c->open, o);
+		free(o);
+	}
+	check_table_free(&c->baseline);
+	check_table_free(&c->found);
+	for (size_t i = 0; i < c->n_hits; i++) {
+		learn_workload_unref((struct learn_workload *)c->hits[i].v.client);
+		learn_workload_unref((struct learn_workload *)c->hits[i].v.server);
+	}
+	free(c->hits);
+	free(c->key);
+}
+
+static void check_report(struct check_ctx *c, const struct emit_violation *v)
+{
+	struct util_err err = {""};
+
+	if (c->failed)
+		return;
+	if (emit_violation(stdout, c->format, v, &err) < 0) {
+		cli_log_error("%s", err.msg);
+		c->failed = -EIO;
+	}
+}
+
+static void check_on_edge(struct learn_workload *client, struct learn_workload *server,
+			  uint8_t proto, uint16_t port, void *userdata)
+{
+	struct check_ctx *c = userdata;
+	size_t len =
+		check_key(c, learn_workload_id(client), learn_workload_id(server), proto, port);
+	struct check_edge *e;
+	struct emit_violation v = {c->flow_first_ns, client, server, proto, port};
+
+	HASH_FIND(hh, c->baseline, c->key, len, e);
+	if (e)
+		return;
+	c->flow_found = true;
+	(void)check_table_add(c, &c->found, len);
+	if (!c->collect) {
+		check_report(c, &v);
+		return;
+	}
+	if (c->n_hits == c->cap_hits) {
+		c->cap_hits = c->cap_hits ? c->cap_hits * 2 : 64;
+		c->hits = util_reallocarray(c->hits, c->cap_hits, sizeof(*c->hits));
+	}
+	/* the inventory may drop a workload later (a reload): the report keeps its own */
+	v.client = learn_workload_ref(client);
+	v.server = learn_workload_ref(server);
+	c->hits[c->n_hits++].v = v;
+}
+
+/*
+ * A flow that ended (open false) or is still open: live, open flows are checked every second,
+ * so a connection the baseline does not allow is reported when it starts, not when it ends
+ * (which for a long-lived one may be a day later). Each flow is reported once.
+ */
+static void check_flow(struct learn_ctx *ctx, const struct capture_flow *flow, bool open)
+{
+	struct check_ctx *c = ctx->check;
+	struct check_open_key key;
+	struct check_open *o;
+
+	memset(&key, 0, sizeof(key));
+	key.client = flow->client;
+	key.server = flow->server;
+	key.first_ns = flow->first_ns;
+	key.port = flow->port;
+	key.proto = flow->proto;
+	HASH_FIND(hh, c->open, &key, sizeof(key), o);
+	if (o) {
+		if (!open) {
+			HASH_DEL(c->open, o);
+			free(o);
+		}
+		return;
+	}
+	c->flow_found = false;
+	c->flow_first_ns = flow->first_ns;
+	(void)learn_flow_edges(ctx->inv, flow, check_on_edge, c);
+	c->flows_found += c->flow_found;
+	if (open && c->flow_found) {
+		o = util_zalloc(sizeof(*o));
+		memcpy(&o->key, &key, sizeof(key));
+		HASH_ADD(hh, c->open, key, sizeof(o->key), o);
+	}
+}
+
+static void check_on_open_flow(const struct capture_flow *flow, void *userdata)
+{
+	check_flow(userdata, flow, true);
+}
+
+/* Whether the baseline knows any workload by name (k8s, docker, node), not only addresses. */
+static bool check_baseline_named(const struct learn_graph *g)
+{
+	for (size_t i = 0; i < learn_graph_workload_count(g); i++)
+		if (learn_workload_kind(learn_graph_workload(g, i)) != LEARN_KIND_EXTERNAL)
+			return true;
+	return false;
+}
+
+/* Collected reports by time, then by edge: the same capture gives the same bytes. */
+static int check_hit_cmp(const void *pa, const void *pb)
+{
+	const struct emit_violation *a = &((const struct check_hit *)pa)->v;
+	const struct emit_violation *b = &((const struct check_hit *)pb)->v;
+	int c;
+
+	if (a->time_ns != b->time_ns)
+		return a->time_ns < b->time_ns ? -1 : 1;
+	c = strcmp(learn_workload_id(a->client), learn_workload_id(b->client));
+	if (c)
+		return c;
+	c = strcmp(learn_workload_id(a->server), learn_workload_id(b->server));
+	if (c)
+		return c;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/* Prints what was collected, sorted; from here on each report is printed as it happens. */
+static int check_flush(struct check_ctx *c)
+{
+	if (c->n_hits > 1)
+		qsort(c->hits, c->n_hits, sizeof(*c->hits), check_hit_cmp);
+	for (size_t i = 0; i < c->n_hits; i++) {
+		check_report(c, &c->hits[i].v);
+		learn_workload_unref((struct learn_workload *)c->hits[i].v.client);
+		learn_workload_unref((struct learn_workload *)c->hits[i].v.server);
+	}
+	c->n_hits = 0;
+	c->collect = false;
+	return c->failed;
+}
 
 static void learn_on_flow(const struct capture_flow *flow, void *userdata)
 {
 	struct learn_ctx *ctx = userdata;
 
 	ctx->flows++;
-	(void)learn_graph_add_flow(ctx->graph, ctx->inv, flow);
+	if (ctx->check)
+		check_flow(ctx, flow, false);
+	else
+		(void)learn_graph_add_flow(ctx->graph, ctx->inv, flow);
 }
 
 static void learn_on_open_flow(const struct capture_flow *flow, void *userdata)
@@ -231,8 +469,14 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 		if (a->live)
 			capture_live_drain(a->live, &a->now.cap);
 		capture_tracker_flush(a->tracker);
-	} else
-		capture_tracker_peek(a->tracker, learn_on_open_flow, a->ctx);
+	} else {
+		capture_tracker_peek(a->tracker,
+				     a->ctx->check ? check_on_open_flow : learn_on_open_flow,
+				     a->ctx);
+	}
+	/* check writes no state: its checkpoints (every second) only report open flows */
+	if (a->ctx->check)
+		return 0;
 	a->now.flows = a->ctx->flows;
 	counters_commit(a->ctx->graph, &a->now, &a->saved);
 
@@ -300,11 +544,13 @@ static void agent_status(struct agent *a, uint64_t now, bool final)
 	for (size_t i = 0; a->live && i < capture_live_iface_count(a->live); i++)
 		attached += capture_live_iface(a->live, i)->attached;
 	snprintf(line, sizeof(line),
-		 "%" PRIu64 " packets, %" PRIu64 " flows, %zu edges, %" PRIu64
+		 "%" PRIu64 " packets, %" PRIu64 " flows, %zu edges%s, %" PRIu64
 		 " drops, %zu interface%s, %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 " elapsed",
-		 a->now.cap.packets, a->ctx->flows, learn_graph_edge_count(a->ctx->graph),
-		 agent_drops(a), attached, attached == 1 ? "" : "s", el / 3600, el / 60 % 60,
-		 el % 60);
+		 a->now.cap.packets, a->ctx->flows,
+		 a->ctx->check ? (size_t)HASH_COUNT(a->ctx->check->found)
+			       : learn_graph_edge_count(a->ctx->graph),
+		 a->ctx->check ? " not in the baseline" : "", agent_drops(a), attached,
+		 attached == 1 ? "" : "s", el / 3600, el / 60 % 60, el % 60);
 	/* which interfaces dropped, when any did: the first few, by name */
 	for (size_t i = 0, shown = 0; a->live && i < capture_live_iface_count(a->live); i++) {
 		const struct capture_iface_stats *s = capture_live_iface(a->live, i);
@@ -352,15 +598,16 @@ static void agent_reload(struct agent *a)
 	struct util_err err = {""};
 
 	if (learn_inventory_reload(a->ctx->inv, a->o->inventories, a->o->n_inventories, &err) < 0) {
-		log_error("warning: inventory not reloaded, keeping the previous one: %s", err.msg);
+		cli_log_error("warning: inventory not reloaded, keeping the previous one: %s",
+			      err.msg);
 		return;
 	}
-	for (size_t i = 0; i < learn_inventory_workload_count(a->ctx->inv); i++)
+	for (size_t i = 0; a->ctx->graph && i < learn_inventory_workload_count(a->ctx->inv); i++)
 		(void)learn_graph_add_workload(a->ctx->graph,
 					       learn_inventory_workload(a->ctx->inv, i));
 	if (!a->o->quiet)
-		log_error("inventory re-read (%zu workloads)",
-			  learn_inventory_workload_count(a->ctx->inv));
+		cli_log_error("inventory re-read (%zu workloads)",
+			      learn_inventory_workload_count(a->ctx->inv));
 }
 
 #define AGENT_MAX_FDS 1100
@@ -374,7 +621,7 @@ static int agent_run(struct agent *a)
 	bool stop = false;
 	unsigned ct_failures = 0;
 	sigset_t mask;
-	int sfd = -1, ret = EXIT_BAD;
+	int sfd = -1, ret = CLI_EXIT_BAD;
 	const char *problem;
 
 	/* A closed pipe on stderr must not kill the agent before its last save. */
@@ -386,12 +633,12 @@ static int agent_run(struct agent *a)
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-		log_error("signalfd: %s", strerror(errno));
+		cli_log_error("signalfd: %s", strerror(errno));
 		goto out;
 	}
 
 	if (o->docker && learn_docker_open(o->docker_socket, a->ctx->inv, &a->docker, &err) < 0) {
-		log_error("%s", err.msg);
+		cli_log_error("%s", err.msg);
 		goto out;
 	}
 	if (o->n_patterns) {
@@ -399,27 +646,27 @@ static int agent_run(struct agent *a)
 						  .n_patterns = o->n_patterns};
 
 		if (capture_live_open(&lo, a->tracker, &a->live, &err) < 0) {
-			log_error("%s", err.msg);
+			cli_log_error("%s", err.msg);
 			goto out;
 		}
 	}
 	if (o->conntrack) {
 		if (capture_conntrack_open(a->tracker, &a->ct, &err) < 0) {
-			log_error("%s", err.msg);
+			cli_log_error("%s", err.msg);
 			goto out;
 		}
 		problem = capture_conntrack_bridge_problem();
 		if (problem && !o->quiet)
-			log_error("warning: %s", problem);
+			cli_log_error("warning: %s", problem);
 	}
 	/* Everything privileged is open: from here on root is not needed. */
 	if (o->user && util_drop_privileges(o->user, &err) < 0) {
-		log_error("%s", err.msg);
+		cli_log_error("%s", err.msg);
 		goto out;
 	}
 	/* inspecting a container opens the socket again: the user must still be allowed to */
 	if (o->user && a->docker && learn_docker_check_access(o->docker_socket, &err) < 0) {
-		log_error("%s", err.msg);
+		cli_log_error("%s", err.msg);
 		goto out;
 	}
 
@@ -428,7 +675,8 @@ static int agent_run(struct agent *a)
 	next_checkpoint = a->start_ns + o->checkpoint_s * 1000000000ULL;
 	next_status = a->start_ns;
 	next_expire = a->start_ns;
-	while (!stop) {
+	/* check stops when its report cannot be written any more */
+	while (!stop && !(a->ctx->check && a->ctx->check->failed)) {
 		uint64_t now = now_ns(), wake = end;
 		struct signalfd_siginfo si;
 		size_t n = 0;
@@ -457,7 +705,7 @@ static int agent_run(struct agent *a)
 		if (a->live)
 			n += capture_live_pollfds(a->live, fds + n, AGENT_MAX_FDS - n);
 		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR) {
-			log_error("poll: %s", strerror(errno));
+			cli_log_error("poll: %s", strerror(errno));
 			goto out;
 		}
 
@@ -468,15 +716,15 @@ static int agent_run(struct agent *a)
 				stop = true;
 		}
 		if (a->live && capture_live_dispatch(a->live, &a->now.cap, &err) < 0) {
-			log_error("%s", err.msg);
+			cli_log_error("%s", err.msg);
 			goto out;
 		}
 		/* a failed resync is retried at the next overrun; only a conntrack that keeps
 		 * failing stops the agent */
 		if (a->ct && capture_conntrack_dispatch(a->ct, &err) < 0) {
-			log_error("warning: %s", err.msg);
+			cli_log_error("warning: %s", err.msg);
 			if (++ct_failures >= 10) {
-				log_error("conntrack failed 10 times in a row; stopping");
+				cli_log_error("conntrack failed 10 times in a row; stopping");
 				goto out;
 			}
 		} else {
@@ -484,8 +732,8 @@ static int agent_run(struct agent *a)
 		}
 		if (a->docker && learn_docker_dispatch(a->docker, &err) < 0) {
 			/* the engine went away: keep observing with what is known */
-			log_error("warning: %s; containers started from now on are not named",
-				  err.msg);
+			cli_log_error("warning: %s; containers started from now on are not named",
+				      err.msg);
 			a->docker = learn_docker_free(a->docker);
 		}
 
@@ -502,7 +750,8 @@ static int agent_run(struct agent *a)
 		}
 		if (now >= next_checkpoint) {
 			if (agent_save(a, false, &err) < 0)
-				log_error("warning: checkpoint failed, will retry: %s", err.msg);
+				cli_log_error("warning: checkpoint failed, will retry: %s",
+					      err.msg);
 			next_checkpoint = now + o->checkpoint_s * 1000000000ULL;
 		}
 	}
@@ -516,7 +765,8 @@ out:
 	return ret;
 }
 
-static int cmd_learn(int argc, char **argv)
+/* learn and check share everything up to what a flow becomes: an edge in STATE, or a report. */
+static int learn_or_check(int argc, char **argv, bool check)
 {
 	enum {
 		OPT_PREFIX4 = 0x100,
@@ -526,39 +776,48 @@ static int cmd_learn(int argc, char **argv)
 		OPT_DURATION,
 		OPT_CHECKPOINT,
 		OPT_USER,
+		OPT_NODE,
 	};
 	static const struct option options[] = {
 		{"read", required_argument, NULL, 'r'},
 		{"interface", required_argument, NULL, 'i'},
 		{"inventory", required_argument, NULL, 'I'},
 		{"state", required_argument, NULL, 's'},
+		{"baseline", required_argument, NULL, 'b'},
+		{"format", required_argument, NULL, 'f'},
 		{"conntrack", no_argument, NULL, OPT_CONNTRACK},
 		{"docker", optional_argument, NULL, OPT_DOCKER},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
 		{"user", required_argument, NULL, OPT_USER},
+		{"node", required_argument, NULL, OPT_NODE},
 		{"external-prefix", required_argument, NULL, OPT_PREFIX4},
 		{"external-prefix6", required_argument, NULL, OPT_PREFIX6},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct learn_opts o = {.prefix4 = 32,
+	struct learn_opts o = {.check = check,
+			       .prefix4 = 32,
 			       .prefix6 = 128,
-			       .checkpoint_s = 60,
+			       .checkpoint_s = check ? 1 : 60,
 			       .docker_socket = LEARN_DOCKER_SOCKET};
+	const char *cmd = check ? "check" : "learn";
 	struct capture_tracker *tracker = NULL;
+	struct learn_graph *baseline = NULL;
+	struct check_ctx check_ctx = {0};
+	bool have_checkpoint = false;
 	struct learn_ctx ctx = {0};
 	struct agent a = {.o = &o, .ctx = &ctx};
 	struct util_err err = {""};
-	size_t edges_before;
+	size_t edges_before = 0;
 	bool live;
-	int c, r, ret = EXIT_BAD;
+	int c, r, ret = CLI_EXIT_BAD;
 
 	o.reads = util_reallocarray(NULL, (size_t)argc, sizeof(*o.reads));
 	o.inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*o.inventories));
 	o.patterns = util_reallocarray(NULL, (size_t)argc, sizeof(*o.patterns));
-	while ((c = getopt_long(argc, argv, "r:i:I:s:qh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:I:s:b:f:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o.reads[o.n_reads++] = optarg;
@@ -571,6 +830,16 @@ static int cmd_learn(int argc, char **argv)
 			break;
 		case 's':
 			o.state_path = optarg;
+			break;
+		case 'b':
+			o.baseline_path = optarg;
+			break;
+		case 'f':
+			if (emit_report_format_from_name(optarg, &o.format) < 0 ||
+			    o.format == EMIT_REPORT_MARKDOWN) {
+				ret = cli_usage_error(cmd, "--format is text or json");
+				goto out;
+			}
 			break;
 		case OPT_CONNTRACK:
 			o.conntrack = true;
@@ -589,30 +858,45 @@ static int cmd_learn(int argc, char **argv)
 			uint64_t v;
 
 			if (util_parse_u64(optarg, 10 * 365 * 86400ULL, &v) < 0 || v == 0) {
-				ret = usage_error("learn",
-						  c == OPT_DURATION
-							  ? "--duration takes whole seconds > 0"
-							  : "--checkpoint takes whole seconds > 0");
+				ret = cli_usage_error(
+					cmd, c == OPT_DURATION
+						     ? "--duration takes whole seconds > 0"
+						     : "--checkpoint takes whole seconds > 0");
 				goto out;
 			}
-			if (c == OPT_DURATION)
+			if (c == OPT_DURATION) {
 				o.duration_s = v;
-			else
+			} else {
 				o.checkpoint_s = v;
+				have_checkpoint = true;
+			}
 			break;
 		}
 		case OPT_USER:
 			o.user = optarg;
 			break;
+		case OPT_NODE:
+			if (check) {
+				ret = cli_usage_error(cmd, "--node goes with 'flowlock learn'");
+				goto out;
+			}
+			if (!learn_node_name_valid(optarg)) {
+				ret = cli_usage_error(cmd,
+						      "--node takes 1 to 253 of [A-Za-z0-9._-], "
+						      "alphanumeric first");
+				goto out;
+			}
+			o.node = optarg;
+			break;
 		case OPT_PREFIX4:
 			if (parse_prefix(optarg, 32, &o.prefix4) < 0) {
-				ret = usage_error("learn", "--external-prefix takes 1 to 32");
+				ret = cli_usage_error(cmd, "--external-prefix takes 1 to 32");
 				goto out;
 			}
 			break;
 		case OPT_PREFIX6:
 			if (parse_prefix(optarg, 128, &o.prefix6) < 0) {
-				ret = usage_error("learn", "--external-prefix6 takes 1 to 128");
+				ret = cli_usage_error(cmd, "--external-prefix6 takes 1 to 128");
 				goto out;
 			}
 			break;
@@ -620,45 +904,81 @@ static int cmd_learn(int argc, char **argv)
 			o.quiet = true;
 			break;
 		case 'h':
-			fputs(learn_help, stdout);
+			fputs(check ? check_help : learn_help, stdout);
 			ret = EXIT_SUCCESS;
 			goto out;
 		default:
-			ret = option_error("learn", argv);
+			ret = cli_option_error(cmd, argv);
 			goto out;
 		}
 	}
 	live = o.n_patterns > 0 || o.conntrack;
 	if (optind < argc) {
-		ret = usage_error("learn", "unexpected argument; captures are given with -r");
+		ret = cli_usage_error(cmd, "unexpected argument; captures are given with -r");
 		goto out;
 	}
-	if (!o.state_path) {
-		ret = usage_error("learn", "--state is required");
+	if (!check && !o.state_path) {
+		ret = cli_usage_error(cmd, "--state is required");
+		goto out;
+	}
+	if (!check && (o.baseline_path || o.format != EMIT_REPORT_TEXT)) {
+		ret = cli_usage_error(cmd, "--baseline and --format go with 'flowlock check'");
+		goto out;
+	}
+	if (check && !o.baseline_path) {
+		ret = cli_usage_error(cmd, "--baseline is required");
+		goto out;
+	}
+	if (check && (o.state_path || have_checkpoint)) {
+		ret = cli_usage_error(cmd, "check writes no state: --state and --checkpoint go "
+					   "with 'flowlock learn'");
 		goto out;
 	}
 	if (o.n_reads == 0 && !live) {
-		ret = usage_error(
-			"learn",
-			"nothing to learn from: give -r FILE, -i INTERFACE or --conntrack");
+		ret = cli_usage_error(
+			cmd, "nothing to learn from: give -r FILE, -i INTERFACE or --conntrack");
 		goto out;
 	}
 	if (!live && (o.docker || o.user || o.duration_s)) {
-		ret = usage_error("learn", "--docker, --user and --duration go with live capture "
+		ret = cli_usage_error(cmd, "--docker, --user and --duration go with live capture "
 					   "(-i or --conntrack)");
 		goto out;
 	}
 
 	/* Everything is read and checked before the state is written: bad input never touches it.
 	 */
-	r = learn_state_load(o.state_path, &ctx.graph, &err);
-	if (r == -ENOENT) {
-		ctx.graph = learn_graph_new();
-	} else if (r < 0) {
-		log_error("%s", err.msg);
-		goto out;
+	if (check) {
+		/* the baseline is only looked up: check keeps no graph of its own */
+		if (learn_state_load(o.baseline_path, &baseline, &err) < 0) {
+			cli_log_error("%s", err.msg);
+			goto out;
+		}
+		check_ctx_init(&check_ctx, baseline, o.format, o.n_reads > 0);
+		ctx.check = &check_ctx;
+		/* without names every address is an external peer: all would be reported */
+		if (!o.quiet && !o.n_inventories && !o.docker && check_baseline_named(baseline))
+			cli_log_error(
+				"warning: the baseline names workloads, but neither "
+				"--inventory nor --docker was given: every address will be an "
+				"external peer");
+	} else {
+		r = learn_state_load(o.state_path, &ctx.graph, &err);
+		if (r == -ENOENT) {
+			ctx.graph = learn_graph_new();
+		} else if (r < 0) {
+			cli_log_error("%s", err.msg);
+			goto out;
+		}
+		/* one node's counts never go into another node's state: merge keeps them apart */
+		if (o.node && learn_graph_claim_node(ctx.graph, o.node) < 0) {
+			cli_log_error(
+				"%s: learned by node %s, not %s: give each node its own state "
+				"and combine them with 'flowlock merge'",
+				o.state_path, learn_graph_node_name(ctx.graph, 0), o.node);
+			goto out;
+		}
+		edges_before = learn_graph_edge_count(ctx.graph);
 	}
-	edges_before = learn_graph_edge_count(ctx.graph);
 
 	ctx.inv = learn_inventory_new();
 	(void)learn_inventory_set_external_prefix(ctx.inv, o.prefix4, o.prefix6);
@@ -669,11 +989,11 @@ static int cmd_learn(int argc, char **argv)
 		a.inv_mtime[i] =
 			stat(o.inventories[i], &st) == 0 ? st.st_mtim : (struct timespec){0, 0};
 		if (learn_inventory_load(ctx.inv, o.inventories[i], &err) < 0) {
-			log_error("%s", err.msg);
+			cli_log_error("%s", err.msg);
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < learn_inventory_workload_count(ctx.inv); i++)
+	for (size_t i = 0; ctx.graph && i < learn_inventory_workload_count(ctx.inv); i++)
 		(void)learn_graph_add_workload(ctx.graph, learn_inventory_workload(ctx.inv, i));
 
 	tracker = capture_tracker_new(learn_on_flow, &ctx);
@@ -681,7 +1001,7 @@ static int cmd_learn(int argc, char **argv)
 	a.tty = isatty(STDERR_FILENO);
 	for (size_t i = 0; i < o.n_reads; i++) {
 		if (capture_file_read(tracker, o.reads[i], &a.now.cap, &err) < 0) {
-			log_error("%s", err.msg);
+			cli_log_error("%s", err.msg);
 			goto out;
 		}
 	}
@@ -689,14 +1009,29 @@ static int cmd_learn(int argc, char **argv)
 		/* what the files taught is safe on disk before the first live packet */
 		capture_tracker_flush(tracker);
 		if (o.n_reads && agent_save(&a, false, &err) < 0) {
-			log_error("%s", err.msg);
+			cli_log_error("%s", err.msg);
 			goto out;
 		}
+		/* check: the files' reports, sorted; live ones follow as they happen */
+		if (check && check_flush(&check_ctx) < 0)
+			goto out;
 		if (agent_run(&a) != EXIT_SUCCESS)
 			goto out_save;
 	}
 	if (agent_save(&a, true, &err) < 0) {
-		log_error("%s", err.msg);
+		cli_log_error("%s", err.msg);
+		goto out;
+	}
+	if (check) {
+		if (check_flush(&check_ctx) < 0 ||
+		    emit_check_summary(stdout, o.format, ctx.flows, check_ctx.flows_found,
+				       HASH_COUNT(check_ctx.found), &err) < 0) {
+			if (!check_ctx.failed)
+				cli_log_error("%s", err.msg);
+			goto out;
+		}
+		/* any flow the baseline does not allow needs a look */
+		ret = check_ctx.flows_found ? CLI_EXIT_FOUND : EXIT_SUCCESS;
 		goto out;
 	}
 	if (!o.quiet)
@@ -715,7 +1050,7 @@ static int cmd_learn(int argc, char **argv)
 out_save:
 	/* a live source failed: keep what was learned up to here, then report the failure */
 	if (agent_save(&a, true, &err) < 0)
-		log_error("%s", err.msg);
+		cli_log_error("%s", err.msg);
 out:
 	capture_live_free(a.live);
 	capture_conntrack_free(a.ct);
@@ -723,12 +1058,24 @@ out:
 	capture_tracker_free(tracker);
 	learn_inventory_free(ctx.inv);
 	learn_graph_free(ctx.graph);
+	learn_graph_free(baseline);
+	check_ctx_free(&check_ctx);
 	free(a.iface_drops_saved);
 	free(a.inv_mtime);
 	free(o.reads);
 	free(o.inventories);
 	free(o.patterns);
 	return ret;
+}
+
+static int cmd_learn(int argc, char **argv)
+{
+	return learn_or_check(argc, argv, false);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	return learn_or_check(argc, argv, true);
 }
 
 /* ---- emit and show ------------------------------------------------------------------------ */
@@ -812,24 +1159,24 @@ static int render(enum emit_format format, const char *state_path, const char *o
 {
 	struct util_err err = {""};
 	struct learn_graph *g = NULL;
-	int ret = EXIT_BAD;
+	int ret = CLI_EXIT_BAD;
 
 	if (learn_state_load(state_path, &g, &err) < 0) {
-		log_error("%s", err.msg);
-		return EXIT_BAD;
+		cli_log_error("%s", err.msg);
+		return CLI_EXIT_BAD;
 	}
 	if (out_path) {
 		if (render_to_file(format, out_path, g, opts, &err) < 0) {
-			log_error("%s", err.msg);
+			cli_log_error("%s", err.msg);
 			goto out;
 		}
 	} else {
 		if (emit_graph(format, stdout, g, opts, &err) < 0) {
-			log_error("%s", err.msg);
+			cli_log_error("%s", err.msg);
 			goto out;
 		}
 		if (fflush(stdout) != 0 || ferror(stdout)) {
-			log_error("standard output: write failed: %s", strerror(errno));
+			cli_log_error("standard output: write failed: %s", strerror(errno));
 			goto out;
 		}
 	}
@@ -865,7 +1212,7 @@ static int cmd_emit(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct emit_options opts = {.warn = warn_stderr};
+	struct emit_options opts = {.warn = cli_warn_stderr};
 	enum emit_format format = EMIT_FORMAT_K8S;
 	const char *out_path = NULL, *docker_socket = NULL, **inventories;
 	struct learn_inventory *inv = NULL;
@@ -873,7 +1220,7 @@ static int cmd_emit(int argc, char **argv)
 	struct util_err err = {""};
 	bool have_format = false, quiet = false, have_mode = false;
 	size_t n_inventories = 0;
-	int c, ret = EXIT_BAD;
+	int c, ret = CLI_EXIT_BAD;
 
 	inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*inventories));
 	opts.warn_userdata = &quiet;
@@ -882,8 +1229,8 @@ static int cmd_emit(int argc, char **argv)
 		case 'f':
 			if (emit_format_from_name(optarg, &format) < 0 ||
 			    format == EMIT_FORMAT_TABLE) {
-				ret = usage_error("emit",
-						  "--format is one of k8s, dot, json, nftables");
+				ret = cli_usage_error(
+					"emit", "--format is one of k8s, dot, json, nftables");
 				goto out;
 			}
 			have_format = true;
@@ -900,7 +1247,7 @@ static int cmd_emit(int argc, char **argv)
 			} else if (strcmp(optarg, "audit") == 0) {
 				opts.nft_mode = EMIT_NFT_AUDIT;
 			} else {
-				ret = usage_error("emit", "--mode is enforce or audit");
+				ret = cli_usage_error("emit", "--mode is enforce or audit");
 				goto out;
 			}
 			have_mode = true;
@@ -921,39 +1268,40 @@ static int cmd_emit(int argc, char **argv)
 			ret = EXIT_SUCCESS;
 			goto out;
 		default:
-			ret = option_error("emit", argv);
+			ret = cli_option_error("emit", argv);
 			goto out;
 		}
 	}
 	if (!have_format) {
-		ret = usage_error("emit", "--format is required (k8s, dot, json or nftables)");
+		ret = cli_usage_error("emit", "--format is required (k8s, dot, json or nftables)");
 		goto out;
 	}
 	if (argc - optind != 1) {
-		ret = usage_error("emit", "expected exactly one STATE file");
+		ret = cli_usage_error("emit", "expected exactly one STATE file");
 		goto out;
 	}
 	if (format != EMIT_FORMAT_NFTABLES && (have_mode || n_inventories || docker_socket)) {
-		ret = usage_error("emit",
-				  "--mode, --inventory and --docker go with --format nftables");
+		ret = cli_usage_error("emit",
+				      "--mode, --inventory and --docker go with --format nftables");
 		goto out;
 	}
 	if (format == EMIT_FORMAT_NFTABLES) {
 		/* the graph holds workloads; the rules need the addresses they have now */
 		if (!n_inventories && !docker_socket) {
-			ret = usage_error("emit", "--format nftables needs current addresses: give "
-						  "--inventory FILE or --docker");
+			ret = cli_usage_error("emit",
+					      "--format nftables needs current addresses: give "
+					      "--inventory FILE or --docker");
 			goto out;
 		}
 		inv = learn_inventory_new();
 		for (size_t i = 0; i < n_inventories; i++) {
 			if (learn_inventory_load(inv, inventories[i], &err) < 0) {
-				log_error("%s", err.msg);
+				cli_log_error("%s", err.msg);
 				goto out;
 			}
 		}
 		if (docker_socket && learn_docker_open(docker_socket, inv, &docker, &err) < 0) {
-			log_error("%s", err.msg);
+			cli_log_error("%s", err.msg);
 			goto out;
 		}
 		opts.addresses = emit_addresses;
@@ -1084,37 +1432,39 @@ static int cmd_apply(int argc, char **argv)
 			fputs(apply_help, stdout);
 			return EXIT_SUCCESS;
 		default:
-			return option_error("apply", argv);
+			return cli_option_error("apply", argv);
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error("apply", "expected exactly one ruleset FILE");
+		return cli_usage_error("apply", "expected exactly one ruleset FILE");
 	path = argv[optind];
 	if (apply_check_tables(path, &err) < 0) {
-		log_error("%s", err.msg);
-		return EXIT_BAD;
+		cli_log_error("%s", err.msg);
+		return CLI_EXIT_BAD;
 	}
 	problem = capture_conntrack_bridge_problem();
 	if (problem)
-		log_error("warning: containers on one bridge would bypass these rules: %s",
-			  problem);
+		cli_log_error("warning: containers on one bridge would bypass these rules: %s",
+			      problem);
 	r = run_nft("-c", path);
 	if (r == -ENOENT) {
-		log_error("apply: nft is not installed (Debian: apt-get install nftables)");
-		return EXIT_BAD;
+		cli_log_error("apply: nft is not installed (Debian: apt-get install nftables)");
+		return CLI_EXIT_BAD;
 	}
 	if (r < 0) {
-		log_error("%s: the kernel refuses this ruleset (nft -c -f said why above)", path);
-		return EXIT_BAD;
+		cli_log_error("%s: the kernel refuses this ruleset (nft -c -f said why above)",
+			      path);
+		return CLI_EXIT_BAD;
 	}
 	if (dry_run) {
 		fprintf(stderr, "flowlock: %s: checked, not loaded (--dry-run)\n", path);
 		return EXIT_SUCCESS;
 	}
 	if (run_nft(NULL, path) < 0) {
-		log_error("%s: nft -f failed (it said why above); the previous rules are in place",
-			  path);
-		return EXIT_BAD;
+		cli_log_error(
+			"%s: nft -f failed (it said why above); the previous rules are in place",
+			path);
+		return CLI_EXIT_BAD;
 	}
 	fprintf(stderr, "flowlock: %s: loaded (table inet flowlock replaced)\n", path);
 	return EXIT_SUCCESS;
@@ -1126,7 +1476,7 @@ static int cmd_show(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct emit_options opts = {.warn = warn_stderr};
+	struct emit_options opts = {.warn = cli_warn_stderr};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -1134,10 +1484,10 @@ static int cmd_show(int argc, char **argv)
 			fputs(show_help, stdout);
 			return EXIT_SUCCESS;
 		}
-		return option_error("show", argv);
+		return cli_option_error("show", argv);
 	}
 	if (argc - optind != 1)
-		return usage_error("show", "expected exactly one STATE file");
+		return cli_usage_error("show", "expected exactly one STATE file");
 	return render(EMIT_FORMAT_TABLE, argv[optind], NULL, &opts);
 }
 
@@ -1150,30 +1500,41 @@ static const char main_help[] =
 	"their traffic and writes the network policy that allows exactly that.\n"
 	"\n"
 	"Commands:\n"
-	"  learn   read captures, attribute flows to workloads, update a state file\n"
-	"  emit    render a state as Kubernetes NetworkPolicy, Graphviz or JSON\n"
+	"  learn   read captures or live traffic, attribute flows to workloads,\n"
+	"          update a state file\n"
+	"  emit    render a state as Kubernetes NetworkPolicy, nftables, Graphviz or JSON\n"
 	"  show    print a state as a table\n"
 	"  apply   check an nftables ruleset against the kernel and load it\n"
+	"  diff    compare two states: edges added and removed, workloads\n"
+	"  check   report traffic that a learned state (the baseline) does not allow\n"
+	"  verify  evaluate NetworkPolicies against a state: what would break, what\n"
+	"          they allow that was never observed\n"
+	"  merge   combine the states of many nodes' agents into one\n"
 	"\n"
 	"Run 'flowlock COMMAND --help' for a command's options.\n"
-	"Exit status: 0 success, 2 bad usage or bad input.\n";
+	"Exit status: 0 success, 1 diff, check or verify found something to review,\n"
+	"2 bad usage or bad input.\n";
 
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-	{"learn", cmd_learn},
-	{"emit", cmd_emit},
-	{"show", cmd_show},
-	{"apply", cmd_apply},
+	{"learn", cmd_learn},	/* capture -> learn: traffic into a state */
+	{"emit", cmd_emit},	/* learn -> emit: a state into policy */
+	{"show", cmd_show},	/* a state as a table */
+	{"apply", cmd_apply},	/* an emitted ruleset into the kernel */
+	{"diff", cli_diff},	/* two states */
+	{"check", cmd_check},	/* new traffic against a state */
+	{"verify", cli_verify}, /* policies against a state */
+	{"merge", cli_merge},	/* many nodes' states into one */
 };
 
 int main(int argc, char **argv)
 {
 	opterr = 0;
 	if (argc < 2) {
-		log_error("no command given (see 'flowlock --help')");
-		return EXIT_BAD;
+		cli_log_error("no command given (see 'flowlock --help')");
+		return CLI_EXIT_BAD;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -1187,6 +1548,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(commands); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
-	log_error("unknown command '%s' (see 'flowlock --help')", argv[1]);
-	return EXIT_BAD;
+	cli_log_error("unknown command '%s' (see 'flowlock --help')", argv[1]);
+	return CLI_EXIT_BAD;
 }

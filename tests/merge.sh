@@ -1,0 +1,202 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# merge.sh - whole-program tests of learn --node and merge on samples/shop: the same bytes in
+# every order of merging, nothing counted twice, exit codes, and OUT untouched on errors.
+# Usage: merge.sh FLOWLOCK DATADIR SRCROOT
+set -u
+flowlock=$1 data=$2/merge root=$3
+shop=$root/samples/shop
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+expect() { # name condition-command...
+	local name=$1
+	shift
+	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+
+same() { # name file1 file2: byte for byte
+	if cmp -s "$2" "$3"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $1: $2 and $3 differ"
+		diff -u "$2" "$3" | head -30
+	fi
+}
+
+# Runs flowlock; rc, out and err hold its exit status and output.
+run() {
+	"$flowlock" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# A failure: exit 2, one line on stderr that mentions what ($2), and file $3 unchanged.
+fails() { # name what [file-that-must-not-change copy-of-it]
+	expect "$1: exits 2 (got $rc)" [ "$rc" -eq 2 ]
+	expect "$1: one line on stderr ($(head -c 300 "$tmp/err"))" [ "$(wc -l <"$tmp/err")" -eq 1 ]
+	expect "$1: the message says '$2' ($(head -c 300 "$tmp/err"))" grep -qF -- "$2" "$tmp/err"
+	if [ $# -ge 4 ]; then same "$1: left untouched" "$4" "$3"; fi
+}
+
+learn() { # STATE NODE-or-empty capture...
+	local state=$1 node=$2
+	shift 2
+	local -a args=()
+	for f in "$@"; do args+=(-r "$f"); done
+	[ -n "$node" ] && args+=(--node "$node")
+	"$flowlock" learn -q "${args[@]}" --inventory "$shop/inventory.yaml" --state "$state"
+}
+
+# ---- learn --node ------------------------------------------------------------------------------
+
+learn "$tmp/a.yaml" worker-a "$shop/shop.pcapng"
+expect "learn --node exits 0" [ $? -eq 0 ]
+expect "the state names its node" [ "$(sed -n 2p "$tmp/a.yaml")" = "node: worker-a" ]
+sed 2d "$tmp/a.yaml" >"$tmp/a-unnamed.yaml"
+same "apart from the node, the state is the sample's" "$shop/expected-state.yaml" "$tmp/a-unnamed.yaml"
+
+learn "$tmp/b.yaml" worker-b "$shop/shop.pcapng"
+cp "$tmp/a.yaml" "$tmp/a.keep"
+run learn -q -r "$shop/shop.pcapng" --inventory "$shop/inventory.yaml" --node worker-b \
+	--state "$tmp/a.yaml"
+fails "learn --node into another node's state" "worker-a" "$tmp/a.yaml" "$tmp/a.keep"
+for bad in "" "-a" "a b" "a/b" "$(printf 'a%.0s' $(seq 254))" 'a"b' "$(printf 'a\nb')"; do
+	run learn -q -r "$shop/shop.pcapng" --node "$bad" --state "$tmp/never.yaml"
+	fails "learn --node '$(printf '%s' "$bad" | head -c 20)'" "--node"
+	expect "learn --node '$(printf '%s' "$bad" | head -c 20)': no state written" \
+		[ ! -e "$tmp/never.yaml" ]
+done
+
+# An unnamed state takes the name of the first agent that gives one; relearning adds to it.
+learn "$tmp/claim.yaml" "" "$shop/shop.pcapng"
+same "without --node the state is the sample's" "$shop/expected-state.yaml" "$tmp/claim.yaml"
+learn "$tmp/claim.yaml" worker-a "$shop/shop.pcapng"
+expect "an unnamed state takes the name" [ "$(sed -n 2p "$tmp/claim.yaml")" = "node: worker-a" ]
+learn "$tmp/again.yaml" worker-a "$shop/shop.pcapng"
+learn "$tmp/again.yaml" worker-a "$shop/shop.pcapng"
+same "named later or from the start: the same state" "$tmp/again.yaml" "$tmp/claim.yaml"
+learn "$tmp/claim.yaml" "" "$shop/shop.pcapng"
+expect "without --node a named state keeps its name" \
+	[ "$(sed -n 2p "$tmp/claim.yaml")" = "node: worker-a" ]
+
+# ---- merge: the algebra on real states ------------------------------------------------------
+
+run merge -o "$tmp/ab.yaml" "$tmp/a.yaml" "$tmp/b.yaml"
+expect "merge exits 0 ($(head -c 200 "$tmp/err"))" [ "$rc" -eq 0 ]
+expect "merge: no warning for named states" [ "$(grep -c warning "$tmp/err")" -eq 0 ]
+run merge -q -o "$tmp/ba.yaml" "$tmp/b.yaml" "$tmp/a.yaml"
+same "merge(a,b) = merge(b,a)" "$tmp/ab.yaml" "$tmp/ba.yaml"
+expect "merge -q: nothing on stderr" [ ! -s "$tmp/err" ]
+run merge -q -o "$tmp/ab2.yaml" "$tmp/ab.yaml" "$tmp/a.yaml" "$tmp/ab.yaml" "$tmp/b.yaml"
+same "merging again what is merged changes nothing" "$tmp/ab.yaml" "$tmp/ab2.yaml"
+run merge -q -o "$tmp/a2.yaml" "$tmp/a.yaml"
+same "merge(a) = a" "$tmp/a.yaml" "$tmp/a2.yaml"
+run merge -q -o "$tmp/a3.yaml" "$tmp/a.yaml" "$tmp/a.yaml"
+same "merge(a,a) = a" "$tmp/a.yaml" "$tmp/a3.yaml"
+run merge -q -o "$tmp/ab3.yaml" "$tmp/ab.yaml"
+same "a merged state reads back to the same bytes" "$tmp/ab.yaml" "$tmp/ab3.yaml"
+expect "a merged state lists its nodes" grep -qx 'nodes:' "$tmp/ab.yaml"
+expect "a merged state has no single node" [ "$(grep -c '^node:' "$tmp/ab.yaml")" -eq 0 ]
+expect "two nodes that saw the same packets: twice the packets" \
+	grep -qx '  packets: 962' "$tmp/ab.yaml"
+
+# The same traffic seen by two nodes: the same edges and policies, each connection twice.
+"$flowlock" show "$tmp/ab.yaml" >"$tmp/ab.show"
+"$flowlock" show "$tmp/a.yaml" >"$tmp/a.show"
+expect "merge: the same edges" \
+	[ "$(awk '{print $1, $2, $3, $4}' "$tmp/ab.show")" = "$(awk '{print $1, $2, $3, $4}' "$tmp/a.show")" ]
+expect "merge: each node's connections are added" \
+	[ "$(awk 'NR > 1 && NF == 9 {print $5 * 2}' "$tmp/a.show")" = "$(awk 'NR > 1 && NF == 9 {print $5}' "$tmp/ab.show")" ]
+"$flowlock" emit --format k8s "$tmp/ab.yaml" >"$tmp/ab.k8s" 2>/dev/null
+same "merge: the policies are the sample's" "$shop/expected-policies.yaml" "$tmp/ab.k8s"
+
+# Three nodes that each saw part of the traffic: split with BPF filters that keep both
+# directions of a flow together.
+if command -v tcpdump >/dev/null; then
+	tcpdump -r "$shop/shop.pcapng" -w "$tmp/p1.pcap" 'udp' 2>/dev/null
+	tcpdump -r "$shop/shop.pcapng" -w "$tmp/p2.pcap" 'tcp port 8080' 2>/dev/null
+	tcpdump -r "$shop/shop.pcapng" -w "$tmp/p3.pcap" 'not udp and not tcp port 8080' 2>/dev/null
+	learn "$tmp/n1.yaml" node-1 "$tmp/p1.pcap"
+	learn "$tmp/n2.yaml" node-2 "$tmp/p2.pcap"
+	learn "$tmp/n3.yaml" node-3 "$tmp/p3.pcap"
+	orders=("n1 n2 n3" "n3 n1 n2" "n2 n3 n1" "n3 n2 n1")
+	for o in "${orders[@]}"; do
+		set -- $o
+		"$flowlock" merge -q -o "$tmp/m-$1$2$3.yaml" "$tmp/$1.yaml" "$tmp/$2.yaml" "$tmp/$3.yaml"
+		same "merge $o = merge n1 n2 n3" "$tmp/m-n1n2n3.yaml" "$tmp/m-$1$2$3.yaml"
+	done
+	"$flowlock" merge -q -o "$tmp/n12.yaml" "$tmp/n1.yaml" "$tmp/n2.yaml"
+	"$flowlock" merge -q -o "$tmp/n23.yaml" "$tmp/n2.yaml" "$tmp/n3.yaml"
+	"$flowlock" merge -q -o "$tmp/n12-3.yaml" "$tmp/n12.yaml" "$tmp/n3.yaml"
+	"$flowlock" merge -q -o "$tmp/n1-23.yaml" "$tmp/n1.yaml" "$tmp/n23.yaml"
+	same "merge(merge(n1,n2),n3) = merge(n1,merge(n2,n3))" "$tmp/n12-3.yaml" "$tmp/n1-23.yaml"
+	"$flowlock" show "$tmp/n12-3.yaml" >"$tmp/n.show"
+	same "three partial views merge into the whole graph" "$tmp/a.show" "$tmp/n.show"
+	"$flowlock" emit --format k8s "$tmp/n12-3.yaml" >"$tmp/n.k8s" 2>/dev/null
+	same "three partial views: the sample's policies" "$shop/expected-policies.yaml" "$tmp/n.k8s"
+	# An agent that learns on: merging its newer state replaces its older counts.
+	learn "$tmp/n1.yaml" node-1 "$tmp/p1.pcap"
+	"$flowlock" merge -q -o "$tmp/n12-3.yaml" "$tmp/n12-3.yaml" "$tmp/n1.yaml"
+	expect "a newer state of one node counts once" \
+		grep -qx "  packets: $((481 + $(sed -n 's/^  packets: //p' "$tmp/n1.yaml") / 2))" \
+		"$tmp/n12-3.yaml"
+else
+	echo "merge: tcpdump missing: the split-capture checks are skipped"
+fi
+
+# ---- learning into a merged state -----------------------------------------------------------
+
+cp "$tmp/ab.yaml" "$tmp/abl.yaml"
+learn "$tmp/abl.yaml" worker-a "$shop/shop.pcapng"
+expect "learn --node into a merged state exits 0" [ $? -eq 0 ]
+expect "learn --node into a merged state: that node's counts grow" \
+	grep -qx '  packets: 1443' "$tmp/abl.yaml"
+learn "$tmp/abl.yaml" "" "$shop/shop.pcapng"
+expect "learn without --node into a merged state: the unnamed node" \
+	grep -qx '  "":' "$tmp/abl.yaml"
+
+# ---- warnings and errors --------------------------------------------------------------------
+
+run merge -o "$tmp/u.yaml" "$shop/expected-state.yaml" "$tmp/a.yaml" "$tmp/claim.yaml" \
+	"$shop/expected-state.yaml"
+expect "merge with unnamed states exits 0" [ "$rc" -eq 0 ]
+expect "one warning per unnamed state ($(cat "$tmp/err"))" \
+	[ "$(grep -c "^flowlock: warning: $shop/expected-state.yaml has no node name (learn --node): its counts may overlap another unnamed state's\$" "$tmp/err")" -eq 2 ]
+expect "no warning for named states" [ "$(grep -c warning "$tmp/err")" -eq 2 ]
+
+echo "keep me" >"$tmp/out.yaml"
+cp "$tmp/out.yaml" "$tmp/out.keep"
+run merge "$tmp/a.yaml"
+fails "merge without -o" "-o OUT is required"
+run merge -o "$tmp/out.yaml"
+fails "merge without a state" "at least one STATE" "$tmp/out.yaml" "$tmp/out.keep"
+run merge --bogus -o "$tmp/out.yaml" "$tmp/a.yaml"
+fails "merge --bogus" "--bogus" "$tmp/out.yaml" "$tmp/out.keep"
+run merge -o "$tmp/out.yaml" "$tmp/a.yaml" "$tmp/missing.yaml"
+fails "merge with a missing state" "$tmp/missing.yaml: No such file" "$tmp/out.yaml" "$tmp/out.keep"
+run merge -o "$tmp/out.yaml" "$tmp/a.yaml" "$data/bad-edge-sum.yaml"
+fails "merge with a bad merged state" "bad-edge-sum.yaml:46:16: connections" \
+	"$tmp/out.yaml" "$tmp/out.keep"
+run merge -o "$tmp/out.yaml" "$shop/shop.pcapng" "$tmp/a.yaml"
+fails "merge with a capture for a state" "shop.pcapng" "$tmp/out.yaml" "$tmp/out.keep"
+run merge -o "$tmp/out.yaml" "$data/a.yaml" "$data/c.yaml" "$data/conflict-labels.yaml"
+fails "merge with a conflicting workload" \
+	"merge: $data/a.yaml and $data/conflict-labels.yaml disagree: workload \"k8s:shop/deployment/cart\" has different labels" \
+	"$tmp/out.yaml" "$tmp/out.keep"
+run merge -o "$tmp/no/such/dir/out.yaml" "$tmp/a.yaml"
+fails "merge into a missing directory" "$tmp/no/such/dir/out.yaml"
+run merge --help
+expect "merge --help exits 0" [ "$rc" -eq 0 ]
+expect "merge --help shows the usage" grep -q '^Usage: flowlock merge -o OUT STATE\.\.\.' "$tmp/out"
+run learn --help
+expect "learn --help shows --node" grep -q -- '--node NAME' "$tmp/out"
+
+# OUT may be one of the states: a fleet state merged with newer node states in place.
+cp "$tmp/a.yaml" "$tmp/fleet.yaml"
+run merge -q -o "$tmp/fleet.yaml" "$tmp/fleet.yaml" "$tmp/b.yaml"
+same "merge into one of its inputs" "$tmp/ab.yaml" "$tmp/fleet.yaml"
+
+echo "merge: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
