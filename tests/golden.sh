@@ -111,5 +111,19 @@ for dir in "$data"/golden/*/; do
 	[ -d "$dir" ] && run_case "${dir%/}"
 done
 
+# The cluster sample: valid objects, and an agent command line flowlock learn accepts.
+ds=$root/samples/k8s/flowlock-agent.yaml
+if [ -n "$py" ]; then
+	"$py" "$root/tests/validate-netpol.py" --manifests "$ds"
+	expect "samples/k8s: the DaemonSet sample validates against the API models" [ $? -eq 0 ]
+fi
+learn_help=$("$flowlock" learn --help)
+bad_opts=$(sed -n 's/^ *- \(--[a-z-]*\).*/\1/p' "$ds" | sort -u | while read -r o; do
+	printf '%s\n' "$learn_help" | grep -q -- "$o[ =\[,]" || echo "$o"
+done)
+expect "samples/k8s: the agent's options were found" [ "$(grep -c -- '^ *- --' "$ds")" -ge 8 ]
+expect "samples/k8s: every agent option is one flowlock learn knows (unknown: $bad_opts)" \
+	[ -z "$bad_opts" ]
+
 echo "golden: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -3,6 +3,8 @@
 # validate-netpol.py - checks emitted NetworkPolicy YAML against the Kubernetes API models of
 # Debian's python3-kubernetes: every key known to the model (no typos, no extra fields), the
 # required fields present, the types right, names and labels valid. Exit 1 on any problem.
+# With --manifests, checks any v1 objects (Namespace, ServiceAccount, ClusterRole, DaemonSet...)
+# against their models the same way: the shipped DaemonSet sample.
 import re
 import sys
 
@@ -66,7 +68,32 @@ def check(value, type_name, path):
         problems.append(f"{path}: {e}")
 
 
+API_GROUPS = {"v1": "V1", "apps/v1": "V1", "rbac.authorization.k8s.io/v1": "V1"}
+
+
+def manifests(paths):
+    for path in paths:
+        with open(path) as f:
+            docs = [d for d in yaml.safe_load_all(f) if d is not None]
+        for i, d in enumerate(docs):
+            where = f"{path}#{i}"
+            prefix = API_GROUPS.get(d.get("apiVersion"))
+            model = prefix + d.get("kind", "") if prefix else None
+            if model is None or model_for(model) is None:
+                problems.append(f"{where}: no model for {d.get('apiVersion')} {d.get('kind')}")
+                continue
+            check(d, model, where)
+            name = d.get("metadata", {}).get("name", "")
+            if not DNS1123_SUB.match(name) or len(name) > 253:
+                problems.append(f"{where}: invalid name {name!r}")
+    for p in problems:
+        print(f"validate-netpol: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main():
+    if sys.argv[1:2] == ["--manifests"]:
+        return manifests(sys.argv[2:])
     for path in sys.argv[1:]:
         with open(path) as f:
             docs = [d for d in yaml.safe_load_all(f) if d is not None]
