@@ -93,5 +93,26 @@ expect "no packet was dropped" grep -q '^  pcap-drops: 0$' "$state"
 expect "the network's bridge ($bridge) was captured" sh -c "grep -q '^  interfaces-seen: [1-9]' '$state'"
 expect "conntrack events were read" sh -c "grep 'conntrack-events:' '$state' | grep -qv ': 0$'"
 
+# Drift: check, live, against what was just learned. A learned call is not reported; a new
+# one (web -> db2:5432) is, as one JSON line, while check still runs.
+"$flowlock" check --baseline "$state" -i 'br-*' --conntrack --docker "$sock" --format json \
+	>"$tmp/check.out" 2>"$tmp/check.err" &
+checker=$!
+sleep 2
+tcp fle2e-web 10.124.0.11 8080
+tcp fle2e-web 10.124.0.12 5432
+for _ in $(seq 50); do [ -s "$tmp/check.out" ] && break; sleep 0.1; done
+sleep 1
+expect "check reports the new edge while it runs, as one JSON line" "$py" -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+got = [(v["client"], v["server"], v["protocol"], v["port"]) for v in map(json.loads, lines)]
+sys.exit(got != [("docker:fle2e-web", "docker:fle2e-db2", "TCP", 5432)])' "$tmp/check.out"
+kill -TERM "$checker"
+wait "$checker"
+rc=$?
+expect "check exits 1 after a violation (rc $rc: $(head -c 200 "$tmp/check.err"))" [ $rc -eq 1 ]
+expect "check ends with its summary" sh -c "tail -n 1 '$tmp/check.out' | grep -q '\"event\": \"summary\"'"
+
 echo "docker-e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
