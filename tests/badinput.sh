@@ -5,9 +5,7 @@
 # Usage: badinput.sh FLOWLOCK DATADIR
 set -u
 flowlock=$1 data=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 sample=$data/../../samples/shop
 
 # A good state to protect.
@@ -113,5 +111,4 @@ bad "state: missing" "$tmp/nope.yaml" "$flowlock" show "$tmp/nope.yaml"
 bad "emit: unwritable output" "$tmp/no/such/dir/out.yaml" \
 	"$flowlock" emit --format k8s -o "$tmp/no/such/dir/out.yaml" "$tmp/state.yaml"
 
-echo "badinput: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish badinput

@@ -14,18 +14,12 @@ flowlock=$1
 py=$(command -v /usr/bin/python3 || command -v python3)
 
 . "$2/tests/docker-lib.sh"
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 net=fle2e-net
 
-expect() {
-	local name=$1
-	shift
-	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
-
-trap dl_stop EXIT
+trap 'dl_stop; rm -rf "$tmp"' EXIT
 dl_start fle2e || exit 1
-tmp=$dl_tmp sock=$dl_sock
+sock=$dl_sock
 docker network create --internal --subnet 10.124.0.0/24 "$net" >/dev/null ||
 	{ echo "docker-e2e: network create failed"; exit 1; }
 
@@ -72,10 +66,7 @@ wait "$agent"
 rc=$?
 expect "the agent exits 0 on SIGTERM (rc $rc: $(tail -n 2 "$tmp/agent.err" | tr '\n' ' '))" [ $rc -eq 0 ]
 
-got=$("$flowlock" emit --format json "$state" | "$py" -c '
-import json, sys
-for e in json.load(sys.stdin)["edges"]:
-    print(e["client"], e["server"], e["protocol"], e["port"])' | sort)
+got=$(learned_edges "$state")
 want="docker:fle2e-api docker:fle2e-db TCP 5432
 docker:fle2e-api docker:fle2e-db2 TCP 5432
 docker:fle2e-late docker:fle2e-api TCP 8080
@@ -114,5 +105,4 @@ rc=$?
 expect "check exits 1 after a violation (rc $rc: $(head -c 200 "$tmp/check.err"))" [ $rc -eq 1 ]
 expect "check ends with its summary" sh -c "tail -n 1 '$tmp/check.out' | grep -q '\"event\": \"summary\"'"
 
-echo "docker-e2e: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish docker-e2e

@@ -28,25 +28,20 @@ flowlock=$1
 command -v nft >/dev/null || { echo "docker-nft: nft missing"; exit 1; }
 py=$(command -v /usr/bin/python3 || command -v python3)
 . "$2/tests/docker-lib.sh"
+. "$(dirname "$0")/lib.sh"
 
-pass=0 fail=0
 net=flnft-net
 declare -A ip4=([web]=10.125.0.10 [api]=10.125.0.11 [db]=10.125.0.12 [cache]=10.125.0.13 [admin]=10.125.0.14)
 declare -A ports=([web]="" [api]="8080 9090" [db]=5432 [cache]=6379 [admin]=9000)
 names="web api db cache admin"
 ip6() { echo "fd00:125::${ip4[$1]##*.}"; }
 
-expect() {
-	local name=$1
-	shift
-	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
-
 sysctls="net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables"
 saved=
 cleanup() {
 	nft delete table inet flowlock 2>/dev/null
 	dl_stop
+	rm -rf "$tmp"
 	for s in $saved; do sysctl -qw "$s"; done
 }
 trap cleanup EXIT
@@ -60,7 +55,7 @@ done
 nft delete table inet flowlock 2>/dev/null
 
 dl_start flnft || exit 1
-tmp=$dl_tmp sock=$dl_sock
+sock=$dl_sock
 docker network create --internal --ipv6 --subnet 10.125.0.0/24 --subnet fd00:125::/64 "$net" \
 	>/dev/null || { echo "docker-nft: network create failed"; exit 1; }
 
@@ -99,10 +94,7 @@ kill -TERM "$agent"
 wait "$agent"
 rc=$?
 expect "the agent exits 0 on SIGTERM (rc $rc: $(tail -n 2 "$tmp/agent.err" | tr '\n' ' '))" [ $rc -eq 0 ]
-got=$("$flowlock" emit --format json "$state" | "$py" -c '
-import json, sys
-for e in json.load(sys.stdin)["edges"]:
-    print(e["client"], e["server"], e["protocol"], e["port"])' | sort)
+got=$(learned_edges "$state")
 want="docker:flnft-api docker:flnft-db TCP 5432
 docker:flnft-web docker:flnft-api ICMP 0
 docker:flnft-web docker:flnft-api TCP 8080
@@ -233,5 +225,4 @@ expect "the stale ruleset blocks api -> db at its new address" [ $? -ne 0 ]
 expect "emit and apply for the new address" [ $? -eq 0 ]
 verdicts "after db moved" blocked par
 
-echo "docker-nft: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish docker-nft

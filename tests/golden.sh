@@ -5,34 +5,9 @@
 # Usage: golden.sh FLOWLOCK DATADIR SRCROOT
 set -u
 flowlock=$1 data=$2 root=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-# Debian's python3 (with python3-kubernetes) may not be the first python3 on PATH.
-py=""
-for p in /usr/bin/python3 python3; do
-	if "$p" -c 'import kubernetes, yaml' 2>/dev/null; then py=$p; break; fi
-done
+. "$(dirname "$0")/lib.sh"
+py=$(find_python kubernetes yaml)
 [ -n "$py" ] || echo "golden: python3-kubernetes missing: policies are not checked against the API models"
-
-check() { # name expected-file actual-file
-	if [ "${FLOWLOCK_UPDATE_GOLDEN:-}" = 1 ]; then
-		cp "$3" "$2"
-	fi
-	if cmp -s "$2" "$3"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $1: output differs from $2"
-		diff -u "$2" "$3" | head -40
-	fi
-}
-
-expect() { # name condition-command...
-	local name=$1
-	shift
-	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 
 # One golden case: a folder with capture files (*.pcap, *.pcapng), inventories (inventory*),
 # optional 'args' (extra learn options) and the expected outputs.
@@ -125,5 +100,4 @@ expect "samples/k8s: the agent's options were found" [ "$(grep -c -- '^ *- --' "
 expect "samples/k8s: every agent option is one flowlock learn knows (unknown: $bad_opts)" \
 	[ -z "$bad_opts" ]
 
-echo "golden: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish golden

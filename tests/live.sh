@@ -18,9 +18,8 @@ ip netns add fll-probe 2>/dev/null && ip netns del fll-probe || { echo "live: no
 command -v busybox >/dev/null || { echo "live: busybox missing"; exit 1; }
 py=$(command -v /usr/bin/python3 || command -v python3)
 
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 chmod 755 "$tmp"
-pass=0 fail=0
 NS="fll-host fll-web fll-api fll-db fll-backend fll-late fll-late2"
 
 cleanup() {
@@ -30,12 +29,6 @@ cleanup() {
 	for ns in $NS; do ip netns del "$ns" 2>/dev/null; done
 }
 trap 'cleanup; rm -rf "$tmp"' EXIT
-
-expect() {
-	local name=$1
-	shift
-	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 
 inns() { local ns=$1; shift; ip netns exec "fll-$ns" "$@"; }
 
@@ -254,5 +247,4 @@ expect "--user: keeps only CAP_NET_RAW and CAP_NET_ADMIN (CapEff $capeff)" [ "$c
 expect "--user: exits 0 and wrote its state (rc $rc: $(head -c 200 "$tmp/user.err"))" \
 	sh -c "[ $rc -eq 0 ] && '$flowlock' show '$tmp/u/user.yaml' | grep -q 'TCP    8080'"
 
-echo "live: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish live

@@ -6,15 +6,7 @@
 set -u
 flowlock=$1 data=$2/merge root=$3
 shop=$root/samples/shop
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-expect() { # name condition-command...
-	local name=$1
-	shift
-	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 same() { # name file1 file2: byte for byte
 	if cmp -s "$2" "$3"; then
@@ -198,5 +190,4 @@ cp "$tmp/a.yaml" "$tmp/fleet.yaml"
 run merge -q -o "$tmp/fleet.yaml" "$tmp/fleet.yaml" "$tmp/b.yaml"
 same "merge into one of its inputs" "$tmp/ab.yaml" "$tmp/fleet.yaml"
 
-echo "merge: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish merge

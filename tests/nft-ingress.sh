@@ -24,8 +24,7 @@ for tool in busybox nft; do
 done
 py=$(command -v /usr/bin/python3 || command -v python3)
 
-tmp=$(mktemp -d)
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 NS="fli-host fli-web fli-out1 fli-out2"
 
 cleanup() {
@@ -35,11 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-expect() {
-	local name=$1
-	shift
-	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 inns() { local ns=$1; shift; ip netns exec "fli-$ns" "$@"; }
 
 for ns in $NS; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
@@ -109,10 +103,7 @@ sleep 1.5
 kill -TERM "$agent"
 wait "$agent"
 expect "the agent exits 0 ($(tail -n 1 "$tmp/agent.err"))" [ $? -eq 0 ]
-got=$("$flowlock" emit --format json "$state" | "$py" -c '
-import json, sys
-for e in json.load(sys.stdin)["edges"]:
-    print(e["client"], e["server"], e["protocol"], e["port"])' | sort)
+got=$(learned_edges "$state")
 want="docker:web external:10.82.1.1/32 TCP 9000
 external:10.82.1.1/32 docker:web TCP 80"
 if [ "$got" = "$want" ]; then
@@ -155,5 +146,4 @@ else
 	diff <(echo "$want") <(echo "$verdicts")
 fi
 
-echo "nft-ingress: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish nft-ingress

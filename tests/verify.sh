@@ -7,32 +7,8 @@
 set -u
 flowlock=$1 data=$2/policy root=$3
 shop=$root/samples/shop
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-py=""
-for p in /usr/bin/python3 python3; do
-	if "$p" -c 'import yaml' 2>/dev/null; then py=$p; break; fi
-done
-
-check() { # name expected-file actual-file
-	if [ "${FLOWLOCK_UPDATE_GOLDEN:-}" = 1 ]; then
-		cp "$3" "$2"
-	fi
-	if cmp -s "$2" "$3"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $1: output differs from $2"
-		diff -u "$2" "$3" | head -40
-	fi
-}
-
-expect() { # name condition-command...
-	local name=$1
-	shift
-	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
+. "$(dirname "$0")/lib.sh"
+py=$(find_python yaml)
 
 # verify NAME POLICY EXPECTED-EXIT [options...]: runs it, checks the exit status and the report.
 verify() {
@@ -137,5 +113,4 @@ rc=$?
 expect "--help exits 0" [ "$rc" -eq 0 ]
 expect "--help says what it does" grep -q '^Usage: flowlock verify' "$tmp/out"
 
-echo "verify: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish verify

@@ -7,32 +7,11 @@
 # Usage: workflow.sh FLOWLOCK DATADIR SRCROOT
 set -u
 flowlock=$1 data=$2/workflow root=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 full=$root/samples/shop/shop.pcapng
 inv=$root/samples/shop/inventory.yaml
 base_cap=$data/baseline.pcap
 new_edge="k8s:shop/cronjob/report -> k8s:shop/deployment/catalog TCP 9090"
-
-check() { # name expected-file actual-file
-	if [ "${FLOWLOCK_UPDATE_GOLDEN:-}" = 1 ]; then
-		cp "$3" "$2"
-	fi
-	if cmp -s "$2" "$3"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $1: output differs from $2"
-		diff -u "$2" "$3" | head -40
-	fi
-}
-
-expect() { # name condition-command...
-	local name=$1
-	shift
-	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 
 # run NAME WANT-STATUS ARGS...: flowlock with stdout in $tmp/out, stderr in $tmp/err
 run() {
@@ -197,5 +176,4 @@ run "flowlock --help" 0 --help
 expect "flowlock --help lists check and diff" \
 	[ "$(grep -cE '^  (check|diff) ' "$tmp/out")" -eq 2 ]
 
-echo "workflow: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish workflow

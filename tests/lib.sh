@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: Apache-2.0
+# lib.sh - sourced by the whole-program test scripts: counting checks and golden comparisons.
+#
+# Sets pass=0 fail=0 and a temporary folder $tmp removed on exit (a script that needs more
+# cleanup sets its own trap and removes $tmp there). expect runs a condition, check compares
+# an output with its golden file (FLOWLOCK_UPDATE_GOLDEN=1 rewrites the golden instead), and
+# finish prints "NAME: N passed, N failed" and returns the script's status.
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+expect() { # name condition-command...
+	local name=$1
+	shift
+	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+
+check() { # name expected-file actual-file
+	if [ "${FLOWLOCK_UPDATE_GOLDEN:-}" = 1 ]; then
+		cp "$3" "$2"
+	fi
+	if cmp -s "$2" "$3"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $1: output differs from $2"
+		diff -u "$2" "$3" | head -40
+	fi
+}
+
+# A python3 that can import the given modules (Debian's, with python3-yaml and
+# python3-kubernetes, may not be the first on PATH); empty when there is none.
+find_python() { # module...
+	local p m ok
+	for p in /usr/bin/python3 python3; do
+		ok=1
+		for m in "$@"; do "$p" -c "import $m" 2>/dev/null || { ok=0; break; }; done
+		[ $ok = 1 ] && { command -v "$p"; return 0; }
+	done
+	return 1
+}
+
+finish() { # name
+	echo "$1: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
+
+# The edges of a state, one "client server protocol port" line each, sorted ($flowlock, $py).
+learned_edges() { # state
+	"$flowlock" emit --format json "$1" | "$py" -c '
+import json, sys
+for e in json.load(sys.stdin)["edges"]:
+    print(e["client"], e["server"], e["protocol"], e["port"])' | sort
+}
