@@ -117,15 +117,15 @@ struct check_hit {
 	struct emit_violation v; /* holds a reference to each workload */
 };
 
-/* A flow reported while still open, so that it is not reported again when it ends. */
+/*
+ * A flow reported while still open, by its tracker id, so that it is not reported again when it
+ * ends, even if what it looked like changed in between (conntrack named its real server, or its
+ * pcap and conntrack views became one).
+ */
 struct check_open {
 	UT_hash_handle hh;
-	struct check_open_key {
-		struct capture_addr client, server;
-		uint64_t first_ns;
-		uint16_t port;
-		uint8_t proto;
-	} key; /* zeroed first: the padding is part of the key */
+	uint64_t id;
+	uint64_t round; /* the last checkpoint that saw it open */
 };
 
 struct check_ctx {
@@ -141,6 +141,7 @@ struct check_ctx {
 	bool flow_found; /* the flow being checked has an edge not in the baseline */
 	uint64_t flow_first_ns;
 	struct check_open *open; /* live: open flows already reported */
+	uint64_t round;		 /* checkpoints so far */
 	int failed;		 /* a report could not be written: the agent stops */
 };
 
@@ -268,18 +269,13 @@ static void check_on_edge(struct learn_workload *client, struct learn_workload *
 static void check_flow(struct learn_ctx *ctx, const struct capture_flow *flow, bool open)
 {
 	struct check_ctx *c = ctx->check;
-	struct check_open_key key;
 	struct check_open *o;
 
-	memset(&key, 0, sizeof(key));
-	key.client = flow->client;
-	key.server = flow->server;
-	key.first_ns = flow->first_ns;
-	key.port = flow->port;
-	key.proto = flow->proto;
-	HASH_FIND(hh, c->open, &key, sizeof(key), o);
+	HASH_FIND(hh, c->open, &flow->id, sizeof(flow->id), o);
 	if (o) {
-		if (!open) {
+		if (open) {
+			o->round = c->round;
+		} else {
 			HASH_DEL(c->open, o);
 			free(o);
 		}
@@ -291,8 +287,22 @@ static void check_flow(struct learn_ctx *ctx, const struct capture_flow *flow, b
 	c->flows_found += c->flow_found;
 	if (open && c->flow_found) {
 		o = util_zalloc(sizeof(*o));
-		memcpy(&o->key, &key, sizeof(key));
-		HASH_ADD(hh, c->open, key, sizeof(o->key), o);
+		o->id = flow->id;
+		o->round = c->round;
+		HASH_ADD(hh, c->open, id, sizeof(o->id), o);
+	}
+}
+
+/* Forgets reported flows this checkpoint did not see: merged into another view, gone. */
+static void check_sweep(struct check_ctx *c)
+{
+	struct check_open *o, *tmp;
+
+	HASH_ITER (hh, c->open, o, tmp) {
+		if (o->round != c->round) {
+			HASH_DEL(c->open, o);
+			free(o);
+		}
 	}
 }
 
@@ -469,10 +479,12 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 		if (a->live)
 			capture_live_drain(a->live, &a->now.cap);
 		capture_tracker_flush(a->tracker);
+	} else if (a->ctx->check) {
+		a->ctx->check->round++;
+		capture_tracker_peek(a->tracker, check_on_open_flow, a->ctx);
+		check_sweep(a->ctx->check);
 	} else {
-		capture_tracker_peek(a->tracker,
-				     a->ctx->check ? check_on_open_flow : learn_on_open_flow,
-				     a->ctx);
+		capture_tracker_peek(a->tracker, learn_on_open_flow, a->ctx);
 	}
 	/* check writes no state: its checkpoints (every second) only report open flows */
 	if (a->ctx->check)

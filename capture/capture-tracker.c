@@ -188,6 +188,7 @@ struct flow {
 	bool closed;
 	bool ct; /* it has a struct ct_link: conntrack decides its direction and server */
 	uint64_t first_ns, closed_ns;
+	uint64_t id; /* see struct capture_flow */
 	UT_hash_handle hh;
 };
 
@@ -245,6 +246,7 @@ struct capture_tracker {
 	struct flow *recent[RECENT_SLOTS];
 	struct flow *spare; /* freed flows, for the next ones: at most as many as were ever open */
 	uint64_t next_scan_ns;
+	uint64_t last_id; /* the last flow's id */
 	size_t n_flows;
 	/* Tests only: fill neither dir[] nor recent[], so every packet goes the slow way. */
 	bool no_cache;
@@ -527,6 +529,7 @@ static void flow_describe(const struct capture_tracker *t, const struct flow *f,
 		.first_ns = f->first_ns,
 		.last_ns = f->last_ns,
 		.packets = f->packets,
+		.id = f->id,
 	};
 	bool icmp = k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
 	int server;
@@ -597,11 +600,14 @@ static struct flow *flow_new(struct capture_tracker *t)
 {
 	struct flow *f = t->spare;
 
-	if (!f)
-		return util_zalloc(sizeof(*f));
-	SPARE_UNPOISON(f, sizeof(*f));
-	t->spare = f->spare_next;
-	memset(f, 0, sizeof(*f));
+	if (!f) {
+		f = util_zalloc(sizeof(*f));
+	} else {
+		SPARE_UNPOISON(f, sizeof(*f));
+		t->spare = f->spare_next;
+		memset(f, 0, sizeof(*f));
+	}
+	f->id = ++t->last_id;
 	return f;
 }
 
@@ -1067,6 +1073,12 @@ static void ct_merge(struct capture_tracker *t, const struct ct_link *l, struct 
 	if (pf->last_ns > f->last_ns)
 		f->last_ns = pf->last_ns;
 	f->rst |= pf->rst;
+	/*
+	 * A report may already have named either view. The older view was open at every
+	 * checkpoint the newer one was, so if either id was reported, the older one was.
+	 */
+	if (pf->id < f->id)
+		f->id = pf->id;
 	if (pf->closed && !f->closed) {
 		f->closed = true;
 		f->closed_ns = pf->closed_ns;

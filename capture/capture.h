@@ -71,6 +71,12 @@ struct capture_flow {
 	uint64_t first_ns, last_ns;
 	uint64_t packets;
 	enum capture_how how;
+	/*
+	 * The same number for every report of one connection (open, then ended), unique in its
+	 * tracker. When the pcap and conntrack views of a connection turn out to be one flow, it
+	 * keeps the older view's number.
+	 */
+	uint64_t id;
 };
 
 typedef void (*capture_flow_fn)(const struct capture_flow *flow, void *userdata);

@@ -1726,6 +1726,12 @@ static const struct live_case live_cases[] = {
 	 {{C, BE, TCP, 8080, 6, HS, true, 0, 6}},
 	 {{C, BE, TCP, 8080, 6, HS, false, 0, 6}},
 	 0},
+	{"dnat: a leg peeked before its event keeps its id through the merge",
+	 {LP(0, C, 45000, BE, 8080, TCP, S), LP(1, BE, 8080, C, 45000, TCP, SA), LPEEK(1),
+	  DNAT(L_NEW, 2), LPEEK(2), LP(3, C, 45000, BE, 8080, TCP, A)},
+	 {{C, BE, TCP, 8080, 3, HS, false, 0, 3}},
+	 {{C, BE, TCP, 8080, 2, HS, false, 0, 1}, {C, BE, TCP, 8080, 2, HS, false, 0, 2}},
+	 1},
 	{"dnat tuple reused after a reset, the event first",
 	 {DNAT(L_NEW, 0), LP(1, C, 45000, BE, 8080, TCP, S), LP(2, BE, 8080, C, 45000, TCP, SA),
 	  LP(3, C, 45000, BE, 8080, TCP, RA), DNAT(L_NEW, 5), LP(6, C, 45000, BE, 8080, TCP, S),
@@ -1940,6 +1946,21 @@ static void live_run(const struct live_case *lc, bool fast)
 	capture_tracker_free(t);
 	live_expect(lc->name, "reported", lc->flows, UTIL_ARRAY_SIZE(lc->flows), &got, true);
 	live_expect(lc->name, "peeked", lc->peeked, UTIL_ARRAY_SIZE(lc->peeked), &peeked, false);
+	/* ids: one per connection, and what a peek named is what the end reports (check) */
+	for (size_t i = 0; i < got.n; i++) {
+		ck_assert_msg(got.flows[i].id != 0, "%s: flow %zu has no id", lc->name, i);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_msg(got.flows[i].id != got.flows[j].id,
+				      "%s: flows %zu and %zu share id", lc->name, j, i);
+	}
+	for (size_t i = 0; i < peeked.n; i++) {
+		bool reported = false;
+
+		for (size_t j = 0; j < got.n; j++)
+			reported |= peeked.flows[i].id == got.flows[j].id;
+		ck_assert_msg(reported, "%s: peeked flow %zu (id %" PRIu64 ") is never reported",
+			      lc->name, i, peeked.flows[i].id);
+	}
 }
 
 START_TEST(test_tracker_live)
