@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 static const char *const report_format_names[] = {
 	[EMIT_REPORT_TEXT] = "text",
@@ -28,31 +27,13 @@ int emit_report_format_from_name(const char *name, enum emit_report_format *ret)
 }
 
 /*
- * Whether a name may be shown at all, and its width in columns. Names reach terminals, pull
- * requests and JSON readers: control characters (escape sequences, newlines that would forge a
- * line or a table row), U+2028/U+2029 and invalid UTF-8 are refused, and so is anything beyond
- * the BMP, which libyaml would escape in a way JSON has not. None of these is in a graph whose
- * names were validated on the way in. Returns -1 when refused.
+ * Names reach terminals, pull requests and JSON readers: a name that emit_json_width() refuses
+ * (control characters would forge a line or a table row) is not shown at all. None is in a
+ * graph whose names were validated on the way in.
  */
-static int report_name_width(const char *s)
-{
-	int width = 0;
-
-	while (*s) {
-		uint32_t cp;
-		size_t n = util_utf8_next(s, &cp);
-
-		if (n == 0 || util_is_control(cp) || cp > 0xffff || cp == 0x2028 || cp == 0x2029)
-			return -1;
-		s += n;
-		width++;
-	}
-	return width;
-}
-
 static int report_name_check(const char *what, const char *s, struct util_err *err)
 {
-	if (report_name_width(s) >= 0)
+	if (emit_json_width(s) >= 0)
 		return 0;
 	return util_err_set(err, EINVAL,
 			    "%s: a workload id holds a control character or invalid UTF-8 "
@@ -80,148 +61,99 @@ static const char *report_port(uint8_t proto, uint16_t port, char buf[static 6])
 	return buf;
 }
 
-/* Renders into memory, then writes it whole: a failure half way leaves nothing on out. */
-static int report_write(FILE *out, const char *buf, size_t len, struct util_err *err)
+/* A report is rendered into memory, then written whole: a failure half way leaves nothing. */
+struct report_buf {
+	FILE *mem;
+	char *buf;
+	size_t len;
+};
+
+static int report_open(struct report_buf *b, struct util_err *err)
 {
-	if ((len && fwrite(buf, 1, len, out) != len) || fflush(out) != 0 || ferror(out))
-		return util_err_set(err, EIO, "cannot write the report: %s", strerror(errno));
+	*b = (struct report_buf){0};
+	b->mem = open_memstream(&b->buf, &b->len);
+	if (!b->mem)
+		return util_err_set(err, errno, "cannot allocate the output buffer: %s",
+				    strerror(errno));
 	return 0;
+}
+
+/* Writes what was rendered to out unless r (how rendering went) says it failed, and frees it. */
+static int report_close(struct report_buf *b, FILE *out, int r, const char *what,
+			struct util_err *err)
+{
+	if (fclose(b->mem) != 0 && r == 0)
+		r = util_err_set(err, ENOMEM, "cannot render the %s: out of memory", what);
+	if (r == 0 && ((b->len && fwrite(b->buf, 1, b->len, out) != b->len) || fflush(out) != 0 ||
+		       ferror(out)))
+		r = util_err_set(err, EIO, "cannot write the report: %s", strerror(errno));
+	free(b->buf);
+	return r;
 }
 
 /* ---- JSON through libyaml's emitter -------------------------------------------------------- */
 
-struct report_json {
-	yaml_emitter_t emitter;
-	struct util_err *err;
-	int r; /* the first failure; later emits do nothing */
-};
-
-static void rj_emit(struct report_json *j, yaml_event_t *ev)
+/* One JSON value on one line; strings are names checked by emit_json_width() or our own words. */
+static int rj_begin(FILE *out, struct util_err *err, struct emit_yaml **ret)
 {
-	if (j->r < 0) {
-		yaml_event_delete(ev);
-		return;
-	}
-	if (!yaml_emitter_emit(&j->emitter, ev))
-		j->r = util_err_set(j->err, EIO, "cannot write the JSON output: %s",
-				    j->emitter.problem ? j->emitter.problem : "unknown error");
-}
+	int r;
 
-/* Strings are names checked by report_name_width() or our own words: valid JSON when quoted. */
-static void rj_str(struct report_json *j, const char *s)
-{
-	yaml_event_t ev;
-
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 0, 1,
-				     YAML_DOUBLE_QUOTED_SCALAR_STYLE);
-	rj_emit(j, &ev);
-}
-
-static void rj_uint(struct report_json *j, uint64_t v)
-{
-	char buf[UTIL_U64_LEN];
-	yaml_event_t ev;
-
-	util_u64_format(v, buf);
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)buf, (int)strlen(buf), 1, 0,
-				     YAML_PLAIN_SCALAR_STYLE);
-	rj_emit(j, &ev);
-}
-
-static void rj_kv_str(struct report_json *j, const char *key, const char *value)
-{
-	rj_str(j, key);
-	rj_str(j, value);
-}
-
-static void rj_kv_uint(struct report_json *j, const char *key, uint64_t value)
-{
-	rj_str(j, key);
-	rj_uint(j, value);
-}
-
-static void rj_object(struct report_json *j, bool start)
-{
-	yaml_event_t ev;
-
-	if (start)
-		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_MAPPING_STYLE);
-	else
-		yaml_mapping_end_event_initialize(&ev);
-	rj_emit(j, &ev);
-}
-
-static void rj_array(struct report_json *j, bool start)
-{
-	yaml_event_t ev;
-
-	if (start)
-		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_SEQUENCE_STYLE);
-	else
-		yaml_sequence_end_event_initialize(&ev);
-	rj_emit(j, &ev);
-}
-
-/* One JSON value on one line: a stream of one document, in flow style, never wrapped. */
-static int rj_begin(struct report_json *j, FILE *out, struct util_err *err)
-{
-	yaml_event_t ev;
-
-	memset(j, 0, sizeof(*j));
-	j->err = err;
-	if (!yaml_emitter_initialize(&j->emitter))
-		return util_err_set(err, ENOMEM, "cannot set up the YAML emitter");
-	yaml_emitter_set_output_file(&j->emitter, out);
-	yaml_emitter_set_unicode(&j->emitter, 1);
-	yaml_emitter_set_width(&j->emitter, -1);
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	rj_emit(j, &ev);
-	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-	rj_emit(j, &ev);
+	r = emit_yaml_open(out, true, "the JSON output", err, ret);
+	if (r < 0)
+		return r;
+	emit_yaml_document_start(*ret);
+	emit_yaml_map_start(*ret);
 	return 0;
 }
 
-static int rj_end(struct report_json *j)
+static int rj_end(struct emit_yaml *y)
 {
-	yaml_event_t ev;
-
-	yaml_document_end_event_initialize(&ev, 1);
-	rj_emit(j, &ev);
-	yaml_stream_end_event_initialize(&ev);
-	rj_emit(j, &ev);
-	yaml_emitter_delete(&j->emitter);
-	return j->r;
+	emit_yaml_map_end(y);
+	emit_yaml_document_end(y);
+	return emit_yaml_close(y);
 }
 
-static void rj_edge(struct report_json *j, const char *client, const char *server, uint8_t proto,
+static void rj_kv_uint(struct emit_yaml *y, const char *key, uint64_t value)
+{
+	emit_yaml_str(y, key);
+	emit_yaml_uint(y, value);
+}
+
+static void rj_edge(struct emit_yaml *y, const char *client, const char *server, uint8_t proto,
 		    uint16_t port)
 {
 	char pbuf[4];
 
-	rj_kv_str(j, "client", client);
-	rj_kv_str(j, "server", server);
-	rj_kv_str(j, "protocol", report_proto(proto, pbuf));
-	rj_kv_uint(j, "port", port);
+	emit_yaml_kv(y, "client", client);
+	emit_yaml_kv(y, "server", server);
+	emit_yaml_kv(y, "protocol", report_proto(proto, pbuf));
+	rj_kv_uint(y, "port", port);
 }
 
 /* ---- the diff ------------------------------------------------------------------------------ */
 
 /* One line of the diff: an edge or a workload that is only in the old graph or only the new. */
 struct diff_item {
-	bool added;
-	const struct learn_edge *edge;	   /* edges */
-	const struct learn_workload *work; /* workloads */
+	bool added;   /* in the new graph, else the old one */
+	size_t index; /* of the edge or workload in that graph */
 };
 
 struct diff {
+	const struct learn_graph *old_g, *new_g;
 	struct diff_item *edges, *works;
 	size_t n_edges, n_works;
 	struct emit_diff_counts counts;
 };
 
+/* How old_g's item i compares with new_g's item k in one of the lists both graphs keep sorted. */
+typedef int (*diff_cmp_fn)(const struct learn_graph *old_g, size_t i,
+			   const struct learn_graph *new_g, size_t k);
+
 /* The order the graph sorts edges in, so that one merge walk over both finds the differences. */
-static int diff_edge_cmp(const struct learn_edge *a, const struct learn_edge *b)
+static int diff_edge_cmp(const struct learn_graph *old_g, size_t i, const struct learn_graph *new_g,
+			 size_t k)
 {
+	const struct learn_edge *a = learn_graph_edge(old_g, i), *b = learn_graph_edge(new_g, k);
 	int c = strcmp(learn_workload_id(learn_edge_client(a)),
 		       learn_workload_id(learn_edge_client(b)));
 
@@ -238,53 +170,62 @@ static int diff_edge_cmp(const struct learn_edge *a, const struct learn_edge *b)
 	return 0;
 }
 
+static int diff_work_cmp(const struct learn_graph *old_g, size_t i, const struct learn_graph *new_g,
+			 size_t k)
+{
+	return strcmp(learn_workload_id(learn_graph_workload(old_g, i)),
+		      learn_workload_id(learn_graph_workload(new_g, k)));
+}
+
+/*
+ * One merge walk over a list that both graphs keep sorted (n_old items in d's old graph, n_new
+ * in its new one): what only one of them has, in order. Counts both kinds.
+ */
+static struct diff_item *diff_walk(const struct diff *d, size_t n_old, size_t n_new,
+				   diff_cmp_fn cmp, size_t *ret_n, size_t *ret_added,
+				   size_t *ret_removed)
+{
+	struct diff_item *v = util_reallocarray(NULL, n_old + n_new + 1, sizeof(*v));
+	size_t i = 0, k = 0, n = 0;
+
+	while (i < n_old || k < n_new) {
+		int c = i == n_old ? 1 : k == n_new ? -1 : cmp(d->old_g, i, d->new_g, k);
+
+		if (c == 0) {
+			i++, k++;
+		} else if (c < 0) {
+			v[n++] = (struct diff_item){.added = false, .index = i++};
+			(*ret_removed)++;
+		} else {
+			v[n++] = (struct diff_item){.added = true, .index = k++};
+			(*ret_added)++;
+		}
+	}
+	*ret_n = n;
+	return v;
+}
+
 static void diff_compute(const struct learn_graph *old_g, const struct learn_graph *new_g,
 			 struct diff *d)
 {
-	size_t no = learn_graph_edge_count(old_g), nn = learn_graph_edge_count(new_g);
-	size_t i = 0, k = 0;
+	*d = (struct diff){.old_g = old_g, .new_g = new_g};
+	d->edges = diff_walk(d, learn_graph_edge_count(old_g), learn_graph_edge_count(new_g),
+			     diff_edge_cmp, &d->n_edges, &d->counts.edges_added,
+			     &d->counts.edges_removed);
+	d->works = diff_walk(d, learn_graph_workload_count(old_g),
+			     learn_graph_workload_count(new_g), diff_work_cmp, &d->n_works,
+			     &d->counts.workloads_appeared, &d->counts.workloads_vanished);
+}
 
-	memset(d, 0, sizeof(*d));
-	d->edges = util_reallocarray(NULL, no + nn + 1, sizeof(*d->edges));
-	while (i < no || k < nn) {
-		const struct learn_edge *a = i < no ? learn_graph_edge(old_g, i) : NULL;
-		const struct learn_edge *b = k < nn ? learn_graph_edge(new_g, k) : NULL;
-		int c = !a ? 1 : !b ? -1 : diff_edge_cmp(a, b);
+/* The edge or workload that item i of the diff stands for. */
+static const struct learn_edge *diff_edge(const struct diff *d, size_t i)
+{
+	return learn_graph_edge(d->edges[i].added ? d->new_g : d->old_g, d->edges[i].index);
+}
 
-		if (c == 0) {
-			i++, k++;
-		} else if (c < 0) {
-			d->edges[d->n_edges++] = (struct diff_item){.added = false, .edge = a};
-			d->counts.edges_removed++;
-			i++;
-		} else {
-			d->edges[d->n_edges++] = (struct diff_item){.added = true, .edge = b};
-			d->counts.edges_added++;
-			k++;
-		}
-	}
-
-	no = learn_graph_workload_count(old_g);
-	nn = learn_graph_workload_count(new_g);
-	i = k = 0;
-	d->works = util_reallocarray(NULL, no + nn + 1, sizeof(*d->works));
-	while (i < no || k < nn) {
-		const struct learn_workload *a = i < no ? learn_graph_workload(old_g, i) : NULL;
-		const struct learn_workload *b = k < nn ? learn_graph_workload(new_g, k) : NULL;
-		int c = !a ? 1 : !b ? -1 : strcmp(learn_workload_id(a), learn_workload_id(b));
-
-		if (c == 0) {
-			i++, k++;
-		} else if (c < 0) {
-			d->works[d->n_works++] = (struct diff_item){.added = false, .work = a};
-			d->counts.workloads_vanished++;
-			i++;
-		} else {
-			d->works[d->n_works++] = (struct diff_item){.added = true, .work = b};
-			d->counts.workloads_appeared++;
-			k++;
-		}
-	}
+static const struct learn_workload *diff_work(const struct diff *d, size_t i)
+{
+	return learn_graph_workload(d->works[i].added ? d->new_g : d->old_g, d->works[i].index);
 }
 
 static int diff_check_names(const struct diff *d, const char *what, struct util_err *err)
@@ -292,14 +233,14 @@ static int diff_check_names(const struct diff *d, const char *what, struct util_
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < d->n_edges; i++) {
-		r = report_name_check(what, learn_workload_id(learn_edge_client(d->edges[i].edge)),
+		r = report_name_check(what, learn_workload_id(learn_edge_client(diff_edge(d, i))),
 				      err);
 		if (r == 0)
 			r = report_name_check(
-				what, learn_workload_id(learn_edge_server(d->edges[i].edge)), err);
+				what, learn_workload_id(learn_edge_server(diff_edge(d, i))), err);
 	}
 	for (size_t i = 0; r == 0 && i < d->n_works; i++)
-		r = report_name_check(what, learn_workload_id(d->works[i].work), err);
+		r = report_name_check(what, learn_workload_id(diff_work(d, i)), err);
 	return r;
 }
 
@@ -339,7 +280,7 @@ static void text_row(FILE *out, const char *mark, const char *const cells[DIFF_N
 {
 	fprintf(out, "%s ", mark);
 	for (size_t i = 0; i < DIFF_NCOLS; i++) {
-		int pad = widths[i] - report_name_width(cells[i]);
+		int pad = widths[i] - emit_json_width(cells[i]);
 
 		if (i == DIFF_PORT)
 			fprintf(out, "%*s%s\n", pad, "", cells[i]);
@@ -355,22 +296,22 @@ static void diff_text(FILE *out, const struct diff *d)
 
 	if (d->n_edges) {
 		for (size_t i = 0; i < DIFF_NCOLS; i++)
-			widths[i] = report_name_width(titles[i]);
+			widths[i] = emit_json_width(titles[i]);
 		for (size_t i = 0; i < d->n_edges; i++) {
 			const char *cells[DIFF_NCOLS];
 			char pbuf[4], portbuf[6];
 
-			diff_edge_cells(d->edges[i].edge, cells, pbuf, portbuf);
+			diff_edge_cells(diff_edge(d, i), cells, pbuf, portbuf);
 			for (size_t c = 0; c < DIFF_NCOLS; c++)
-				if (report_name_width(cells[c]) > widths[c])
-					widths[c] = report_name_width(cells[c]);
+				if (emit_json_width(cells[c]) > widths[c])
+					widths[c] = emit_json_width(cells[c]);
 		}
 		text_row(out, " ", titles, widths);
 		for (size_t i = 0; i < d->n_edges; i++) {
 			const char *cells[DIFF_NCOLS];
 			char pbuf[4], portbuf[6];
 
-			diff_edge_cells(d->edges[i].edge, cells, pbuf, portbuf);
+			diff_edge_cells(diff_edge(d, i), cells, pbuf, portbuf);
 			text_row(out, d->edges[i].added ? "+" : "-", cells, widths);
 		}
 		fputc('\n', out);
@@ -379,7 +320,7 @@ static void diff_text(FILE *out, const struct diff *d)
 		fputs("  WORKLOAD\n", out);
 		for (size_t i = 0; i < d->n_works; i++)
 			fprintf(out, "%s %s\n", d->works[i].added ? "+" : "-",
-				learn_workload_id(d->works[i].work));
+				learn_workload_id(diff_work(d, i)));
 		fputc('\n', out);
 	}
 	diff_summary(out, &d->counts);
@@ -430,7 +371,7 @@ static void diff_markdown(FILE *out, const struct diff *d)
 		      "| --- | --- | --- | --- | ---: |\n",
 		      out);
 		for (size_t i = 0; i < d->n_edges; i++) {
-			const struct learn_edge *e = d->edges[i].edge;
+			const struct learn_edge *e = diff_edge(d, i);
 			char pbuf[4], portbuf[6];
 
 			fprintf(out, "| %s | ", d->edges[i].added ? "**added**" : "removed");
@@ -445,7 +386,7 @@ static void diff_markdown(FILE *out, const struct diff *d)
 		fputs("\n| change | workload |\n| --- | --- |\n", out);
 		for (size_t i = 0; i < d->n_works; i++) {
 			fprintf(out, "| %s | ", d->works[i].added ? "appeared" : "vanished");
-			md_code(out, learn_workload_id(d->works[i].work));
+			md_code(out, learn_workload_id(diff_work(d, i)));
 			fputs(" |\n", out);
 		}
 	}
@@ -455,78 +396,66 @@ static int diff_json(FILE *out, const struct diff *d, struct util_err *err)
 {
 	static const char *const keys[] = {"edges_added", "edges_removed", "workloads_appeared",
 					   "workloads_vanished"};
-	struct report_json j;
-	int r = rj_begin(&j, out, err);
+	struct emit_yaml *y;
+	int r = rj_begin(out, err, &y);
 
 	if (r < 0)
 		return r;
-	rj_object(&j, true);
-	rj_kv_uint(&j, "version", 1);
+	rj_kv_uint(y, "version", 1);
 	/* added first, then removed: each list stays in the graph's order */
 	for (size_t k = 0; k < 2; k++) {
-		rj_str(&j, keys[k]);
-		rj_array(&j, true);
+		emit_yaml_str(y, keys[k]);
+		emit_yaml_seq_start(y);
 		for (size_t i = 0; i < d->n_edges; i++) {
-			const struct learn_edge *e = d->edges[i].edge;
+			const struct learn_edge *e = diff_edge(d, i);
 
 			if (d->edges[i].added != (k == 0))
 				continue;
-			rj_object(&j, true);
-			rj_edge(&j, learn_workload_id(learn_edge_client(e)),
+			emit_yaml_map_start(y);
+			rj_edge(y, learn_workload_id(learn_edge_client(e)),
 				learn_workload_id(learn_edge_server(e)), learn_edge_proto(e),
 				learn_edge_port(e));
-			rj_object(&j, false);
+			emit_yaml_map_end(y);
 		}
-		rj_array(&j, false);
+		emit_yaml_seq_end(y);
 	}
 	for (size_t k = 2; k < 4; k++) {
-		rj_str(&j, keys[k]);
-		rj_array(&j, true);
+		emit_yaml_str(y, keys[k]);
+		emit_yaml_seq_start(y);
 		for (size_t i = 0; i < d->n_works; i++)
 			if (d->works[i].added == (k == 2))
-				rj_str(&j, learn_workload_id(d->works[i].work));
-		rj_array(&j, false);
+				emit_yaml_str(y, learn_workload_id(diff_work(d, i)));
+		emit_yaml_seq_end(y);
 	}
-	rj_object(&j, false);
-	return rj_end(&j);
+	return rj_end(y);
 }
 
 int emit_diff(FILE *out, enum emit_report_format format, const struct learn_graph *old_g,
 	      const struct learn_graph *new_g, struct emit_diff_counts *ret_counts,
 	      struct util_err *err)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	struct report_buf b;
 	struct diff d;
-	FILE *mem;
 	int r;
 
 	if ((size_t)format >= UTIL_ARRAY_SIZE(report_format_names))
 		return util_err_set(err, EINVAL, "unknown report format %d", (int)format);
 	diff_compute(old_g, new_g, &d);
 	r = diff_check_names(&d, "diff", err);
+	if (r == 0)
+		r = report_open(&b, err);
 	if (r < 0)
 		goto out;
-	mem = open_memstream(&buf, &len);
-	if (!mem) {
-		r = util_err_set(err, errno, "cannot allocate the output buffer: %s",
-				 strerror(errno));
-		goto out;
-	}
 	if (format == EMIT_REPORT_TEXT)
-		diff_text(mem, &d);
+		diff_text(b.mem, &d);
 	else if (format == EMIT_REPORT_MARKDOWN)
-		diff_markdown(mem, &d);
+		diff_markdown(b.mem, &d);
 	else
-		r = diff_json(mem, &d, err);
-	if (fclose(mem) != 0 && r == 0)
-		r = util_err_set(err, ENOMEM, "cannot render the diff: out of memory");
-	if (r == 0)
-		r = report_write(out, buf, len, err);
+		r = diff_json(b.mem, &d, err);
+	r = report_close(&b, out, r, "diff", err);
 	if (r == 0 && ret_counts)
 		*ret_counts = d.counts;
 out:
-	free(buf);
 	free(d.edges);
 	free(d.works);
 	return r;
@@ -539,9 +468,8 @@ int emit_violation(FILE *out, enum emit_report_format format, const struct emit_
 {
 	const char *client = learn_workload_id(v->client), *server = learn_workload_id(v->server);
 	char time[UTIL_TIME_LEN], pbuf[4], portbuf[6];
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem;
+	struct report_buf b;
+	struct emit_yaml *y;
 	int r;
 
 	if (format != EMIT_REPORT_TEXT && format != EMIT_REPORT_JSON)
@@ -552,70 +480,50 @@ int emit_violation(FILE *out, enum emit_report_format format, const struct emit_
 	if (r < 0)
 		return r;
 	util_time_format(v->time_ns, time);
-	mem = open_memstream(&buf, &len);
-	if (!mem)
-		return util_err_set(err, errno, "cannot allocate the output buffer: %s",
-				    strerror(errno));
+	r = report_open(&b, err);
+	if (r < 0)
+		return r;
 	if (format == EMIT_REPORT_TEXT) {
-		fprintf(mem, "%s %s -> %s %s %s\n", time, client, server,
+		fprintf(b.mem, "%s %s -> %s %s %s\n", time, client, server,
 			report_proto(v->proto, pbuf), report_port(v->proto, v->port, portbuf));
 	} else {
-		struct report_json j;
-
-		r = rj_begin(&j, mem, err);
+		r = rj_begin(b.mem, err, &y);
 		if (r == 0) {
-			rj_object(&j, true);
-			rj_kv_str(&j, "event", "violation");
-			rj_kv_str(&j, "time", time);
-			rj_edge(&j, client, server, v->proto, v->port);
-			rj_object(&j, false);
-			r = rj_end(&j);
+			emit_yaml_kv(y, "event", "violation");
+			emit_yaml_kv(y, "time", time);
+			rj_edge(y, client, server, v->proto, v->port);
+			r = rj_end(y);
 		}
 	}
-	if (fclose(mem) != 0 && r == 0)
-		r = util_err_set(err, ENOMEM, "cannot render the report: out of memory");
-	if (r == 0)
-		r = report_write(out, buf, len, err);
-	free(buf);
-	return r;
+	return report_close(&b, out, r, "report", err);
 }
 
 int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows_seen,
 		       uint64_t flows, uint64_t edges, struct util_err *err)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem;
-	int r = 0;
+	struct report_buf b;
+	struct emit_yaml *y;
+	int r;
 
 	if (format != EMIT_REPORT_TEXT && format != EMIT_REPORT_JSON)
 		return util_err_set(err, EINVAL, "check reports as text or json only");
-	mem = open_memstream(&buf, &len);
-	if (!mem)
-		return util_err_set(err, errno, "cannot allocate the output buffer: %s",
-				    strerror(errno));
+	r = report_open(&b, err);
+	if (r < 0)
+		return r;
 	if (format == EMIT_REPORT_TEXT) {
-		fprintf(mem, "%" PRIu64 " of %" PRIu64 " %s not in the baseline, %" PRIu64 " %s\n",
+		fprintf(b.mem,
+			"%" PRIu64 " of %" PRIu64 " %s not in the baseline, %" PRIu64 " %s\n",
 			flows, flows_seen, flows_seen == 1 ? "flow" : "flows", edges,
 			edges == 1 ? "distinct edge" : "distinct edges");
 	} else {
-		struct report_json j;
-
-		r = rj_begin(&j, mem, err);
+		r = rj_begin(b.mem, err, &y);
 		if (r == 0) {
-			rj_object(&j, true);
-			rj_kv_str(&j, "event", "summary");
-			rj_kv_uint(&j, "flows_seen", flows_seen);
-			rj_kv_uint(&j, "flows", flows);
-			rj_kv_uint(&j, "edges", edges);
-			rj_object(&j, false);
-			r = rj_end(&j);
+			emit_yaml_kv(y, "event", "summary");
+			rj_kv_uint(y, "flows_seen", flows_seen);
+			rj_kv_uint(y, "flows", flows);
+			rj_kv_uint(y, "edges", edges);
+			r = rj_end(y);
 		}
 	}
-	if (fclose(mem) != 0 && r == 0)
-		r = util_err_set(err, ENOMEM, "cannot render the report: out of memory");
-	if (r == 0)
-		r = report_write(out, buf, len, err);
-	free(buf);
-	return r;
+	return report_close(&b, out, r, "report", err);
 }

@@ -7,9 +7,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <uthash.h>
-#include <yaml.h>
 
 #define K8S_POLICY_PREFIX "flowlock-"
 #define K8S_NAME_MAX	  253
@@ -51,8 +49,7 @@ struct k8s_ctx {
 	struct k8s_policy **policies; /* sorted by namespace, then name */
 	size_t n_policies;
 	struct k8s_policy *by_id;
-	yaml_emitter_t emitter;
-	int r; /* the first emitter failure; later emits do nothing */
+	struct emit_yaml *y;
 };
 
 /* Said once: the same peer or edge shows up from both its ends. */
@@ -455,117 +452,26 @@ static void k8s_ctx_free(struct k8s_ctx *c)
 
 /* ---- rendering ---------------------------------------------------------------------------- */
 
-/*
- * Plain only where every YAML reader (kubectl's is YAML 1.1 flavoured) reads a string back:
- * a letter first, no indicator characters, and not one of the 1.1 booleans or null.
- */
-static bool k8s_plain_is_string(const char *s)
-{
-	static const char *const words[] = {"y",   "n",	   "yes",   "no",  "on",
-					    "off", "true", "false", "null"};
-
-	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '/'))
-			return false;
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(words); i++)
-		if (strcasecmp(s, words[i]) == 0)
-			return false;
-	return true;
-}
-
-static void k8s_emit(struct k8s_ctx *c, yaml_event_t *ev)
-{
-	if (c->r < 0) {
-		yaml_event_delete(ev);
-		return;
-	}
-	if (!yaml_emitter_emit(&c->emitter, ev))
-		c->r = util_err_set(c->err, EIO, "cannot write the NetworkPolicy YAML: %s",
-				    c->emitter.problem ? c->emitter.problem : "unknown error");
-}
-
-static void k8s_str(struct k8s_ctx *c, const char *s)
-{
-	yaml_scalar_style_t style =
-		k8s_plain_is_string(s) ? YAML_PLAIN_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	yaml_event_t ev;
-
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
-				     style);
-	k8s_emit(c, &ev);
-}
-
-static void k8s_int(struct k8s_ctx *c, unsigned v)
-{
-	char buf[16];
-	yaml_event_t ev;
-
-	snprintf(buf, sizeof(buf), "%u", v);
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)buf, (int)strlen(buf), 1, 0,
-				     YAML_PLAIN_SCALAR_STYLE);
-	k8s_emit(c, &ev);
-}
-
-static void k8s_map_start(struct k8s_ctx *c)
-{
-	yaml_event_t ev;
-
-	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
-	k8s_emit(c, &ev);
-}
-
-static void k8s_map_end(struct k8s_ctx *c)
-{
-	yaml_event_t ev;
-
-	yaml_mapping_end_event_initialize(&ev);
-	k8s_emit(c, &ev);
-}
-
-static void k8s_seq_start(struct k8s_ctx *c)
-{
-	yaml_event_t ev;
-
-	yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
-	k8s_emit(c, &ev);
-}
-
-static void k8s_seq_end(struct k8s_ctx *c)
-{
-	yaml_event_t ev;
-
-	yaml_sequence_end_event_initialize(&ev);
-	k8s_emit(c, &ev);
-}
-
-static void k8s_kv(struct k8s_ctx *c, const char *key, const char *value)
-{
-	k8s_str(c, key);
-	k8s_str(c, value);
-}
-
 /* matchLabels: {...} of one workload (its labels are its selector). */
 static void k8s_match_labels(struct k8s_ctx *c, const struct learn_workload *w)
 {
-	k8s_str(c, "matchLabels");
-	k8s_map_start(c);
+	emit_yaml_str(c->y, "matchLabels");
+	emit_yaml_map_start(c->y);
 	for (size_t i = 0; i < learn_workload_label_count(w); i++)
-		k8s_kv(c, learn_workload_label_key(w, i), learn_workload_label_value(w, i));
-	k8s_map_end(c);
+		emit_yaml_kv(c->y, learn_workload_label_key(w, i),
+			     learn_workload_label_value(w, i));
+	emit_yaml_map_end(c->y);
 }
 
 static void k8s_namespace_selector(struct k8s_ctx *c, const char *ns)
 {
-	k8s_str(c, "namespaceSelector");
-	k8s_map_start(c);
-	k8s_str(c, "matchLabels");
-	k8s_map_start(c);
-	k8s_kv(c, "kubernetes.io/metadata.name", ns);
-	k8s_map_end(c);
-	k8s_map_end(c);
+	emit_yaml_str(c->y, "namespaceSelector");
+	emit_yaml_map_start(c->y);
+	emit_yaml_str(c->y, "matchLabels");
+	emit_yaml_map_start(c->y);
+	emit_yaml_kv(c->y, "kubernetes.io/metadata.name", ns);
+	emit_yaml_map_end(c->y);
+	emit_yaml_map_end(c->y);
 }
 
 static void k8s_ip_block(struct k8s_ctx *c, const char *addr)
@@ -574,15 +480,15 @@ static void k8s_ip_block(struct k8s_ctx *c, const char *addr)
 
 	if (k8s_cidr_parse(addr, &cidr) < 0) {
 		/* k8s_validate() has seen every address: this cannot happen */
-		c->r = util_err_set(c->err, EINVAL, "\"%s\" is not a CIDR", addr);
+		emit_yaml_fail(c->y, util_err_set(c->err, EINVAL, "\"%s\" is not a CIDR", addr));
 		return;
 	}
-	k8s_map_start(c);
-	k8s_str(c, "ipBlock");
-	k8s_map_start(c);
-	k8s_kv(c, "cidr", cidr);
-	k8s_map_end(c);
-	k8s_map_end(c);
+	emit_yaml_map_start(c->y);
+	emit_yaml_str(c->y, "ipBlock");
+	emit_yaml_map_start(c->y);
+	emit_yaml_kv(c->y, "cidr", cidr);
+	emit_yaml_map_end(c->y);
+	emit_yaml_map_end(c->y);
 	free(cidr);
 }
 
@@ -594,14 +500,14 @@ static void k8s_peers(struct k8s_ctx *c, const struct learn_workload *self,
 	switch (learn_workload_kind(peer)) {
 	case LEARN_KIND_K8S:
 		/* both selectors in one entry: pods with these labels in that namespace */
-		k8s_map_start(c);
+		emit_yaml_map_start(c->y);
 		if (strcmp(learn_workload_namespace(peer), learn_workload_namespace(self)) != 0)
 			k8s_namespace_selector(c, learn_workload_namespace(peer));
-		k8s_str(c, "podSelector");
-		k8s_map_start(c);
+		emit_yaml_str(c->y, "podSelector");
+		emit_yaml_map_start(c->y);
 		k8s_match_labels(c, peer);
-		k8s_map_end(c);
-		k8s_map_end(c);
+		emit_yaml_map_end(c->y);
+		emit_yaml_map_end(c->y);
 		break;
 	case LEARN_KIND_EXTERNAL:
 		if (learn_workload_address_count(peer) == 0) {
@@ -621,16 +527,16 @@ static void k8s_peers(struct k8s_ctx *c, const struct learn_workload *self,
 
 static void k8s_ports(struct k8s_ctx *c, const struct k8s_port *ports, size_t n)
 {
-	k8s_str(c, "ports");
-	k8s_seq_start(c);
+	emit_yaml_str(c->y, "ports");
+	emit_yaml_seq_start(c->y);
 	for (size_t i = 0; i < n; i++) {
-		k8s_map_start(c);
-		k8s_kv(c, "protocol", util_proto_name(ports[i].proto));
-		k8s_str(c, "port");
-		k8s_int(c, ports[i].port);
-		k8s_map_end(c);
+		emit_yaml_map_start(c->y);
+		emit_yaml_kv(c->y, "protocol", util_proto_name(ports[i].proto));
+		emit_yaml_str(c->y, "port");
+		emit_yaml_uint(c->y, ports[i].port);
+		emit_yaml_map_end(c->y);
 	}
-	k8s_seq_end(c);
+	emit_yaml_seq_end(c->y);
 }
 
 static void k8s_rules(struct k8s_ctx *c, const struct k8s_policy *p, bool ingress)
@@ -643,50 +549,50 @@ static void k8s_rules(struct k8s_ctx *c, const struct k8s_policy *p, bool ingres
 	/* no key at all: with the policy type listed, that denies everything */
 	if (n == 0 && !dns && !dns_in)
 		return;
-	k8s_str(c, ingress ? "ingress" : "egress");
-	k8s_seq_start(c);
+	emit_yaml_str(c->y, ingress ? "ingress" : "egress");
+	emit_yaml_seq_start(c->y);
 	for (size_t i = 0; i < n; i++) {
-		k8s_map_start(c);
-		k8s_str(c, ingress ? "from" : "to");
-		k8s_seq_start(c);
+		emit_yaml_map_start(c->y);
+		emit_yaml_str(c->y, ingress ? "from" : "to");
+		emit_yaml_seq_start(c->y);
 		k8s_peers(c, p->w, rules[i].peer);
-		k8s_seq_end(c);
+		emit_yaml_seq_end(c->y);
 		k8s_ports(c, rules[i].ports, rules[i].n_ports);
-		k8s_map_end(c);
+		emit_yaml_map_end(c->y);
 	}
 	if (dns) {
-		k8s_map_start(c);
-		k8s_str(c, "to");
-		k8s_seq_start(c);
-		k8s_map_start(c);
+		emit_yaml_map_start(c->y);
+		emit_yaml_str(c->y, "to");
+		emit_yaml_seq_start(c->y);
+		emit_yaml_map_start(c->y);
 		k8s_namespace_selector(c, "kube-system");
-		k8s_str(c, "podSelector");
-		k8s_map_start(c);
-		k8s_str(c, "matchLabels");
-		k8s_map_start(c);
-		k8s_kv(c, "k8s-app", "kube-dns");
-		k8s_map_end(c);
-		k8s_map_end(c);
-		k8s_map_end(c);
-		k8s_seq_end(c);
+		emit_yaml_str(c->y, "podSelector");
+		emit_yaml_map_start(c->y);
+		emit_yaml_str(c->y, "matchLabels");
+		emit_yaml_map_start(c->y);
+		emit_yaml_kv(c->y, "k8s-app", "kube-dns");
+		emit_yaml_map_end(c->y);
+		emit_yaml_map_end(c->y);
+		emit_yaml_map_end(c->y);
+		emit_yaml_seq_end(c->y);
 		k8s_ports(c, k8s_dns_ports, UTIL_ARRAY_SIZE(k8s_dns_ports));
-		k8s_map_end(c);
+		emit_yaml_map_end(c->y);
 	}
 	if (dns_in) {
 		/* an empty namespaceSelector: every pod in every namespace, and nothing outside */
-		k8s_map_start(c);
-		k8s_str(c, "from");
-		k8s_seq_start(c);
-		k8s_map_start(c);
-		k8s_str(c, "namespaceSelector");
-		k8s_map_start(c);
-		k8s_map_end(c);
-		k8s_map_end(c);
-		k8s_seq_end(c);
+		emit_yaml_map_start(c->y);
+		emit_yaml_str(c->y, "from");
+		emit_yaml_seq_start(c->y);
+		emit_yaml_map_start(c->y);
+		emit_yaml_str(c->y, "namespaceSelector");
+		emit_yaml_map_start(c->y);
+		emit_yaml_map_end(c->y);
+		emit_yaml_map_end(c->y);
+		emit_yaml_seq_end(c->y);
 		k8s_ports(c, k8s_dns_ports, UTIL_ARRAY_SIZE(k8s_dns_ports));
-		k8s_map_end(c);
+		emit_yaml_map_end(c->y);
 	}
-	k8s_seq_end(c);
+	emit_yaml_seq_end(c->y);
 }
 
 /* Annotation values may be anything; keep the id only when it is plain printable ASCII. */
@@ -700,49 +606,45 @@ static bool k8s_annotation_ok(const char *s)
 
 static void k8s_policy(struct k8s_ctx *c, const struct k8s_policy *p)
 {
-	yaml_event_t ev;
+	emit_yaml_document_start(c->y);
+	emit_yaml_map_start(c->y);
+	emit_yaml_kv(c->y, "apiVersion", "networking.k8s.io/v1");
+	emit_yaml_kv(c->y, "kind", "NetworkPolicy");
 
-	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0);
-	k8s_emit(c, &ev);
-	k8s_map_start(c);
-	k8s_kv(c, "apiVersion", "networking.k8s.io/v1");
-	k8s_kv(c, "kind", "NetworkPolicy");
-
-	k8s_str(c, "metadata");
-	k8s_map_start(c);
-	k8s_kv(c, "name", p->name);
-	k8s_kv(c, "namespace", learn_workload_namespace(p->w));
-	k8s_str(c, "labels");
-	k8s_map_start(c);
-	k8s_kv(c, "app.kubernetes.io/managed-by", "flowlock");
-	k8s_map_end(c);
+	emit_yaml_str(c->y, "metadata");
+	emit_yaml_map_start(c->y);
+	emit_yaml_kv(c->y, "name", p->name);
+	emit_yaml_kv(c->y, "namespace", learn_workload_namespace(p->w));
+	emit_yaml_str(c->y, "labels");
+	emit_yaml_map_start(c->y);
+	emit_yaml_kv(c->y, "app.kubernetes.io/managed-by", "flowlock");
+	emit_yaml_map_end(c->y);
 	if (k8s_annotation_ok(learn_workload_id(p->w))) {
-		k8s_str(c, "annotations");
-		k8s_map_start(c);
-		k8s_kv(c, "flowlock.io/workload", learn_workload_id(p->w));
-		k8s_map_end(c);
+		emit_yaml_str(c->y, "annotations");
+		emit_yaml_map_start(c->y);
+		emit_yaml_kv(c->y, "flowlock.io/workload", learn_workload_id(p->w));
+		emit_yaml_map_end(c->y);
 	}
-	k8s_map_end(c);
+	emit_yaml_map_end(c->y);
 
-	k8s_str(c, "spec");
-	k8s_map_start(c);
-	k8s_str(c, "podSelector");
-	k8s_map_start(c);
+	emit_yaml_str(c->y, "spec");
+	emit_yaml_map_start(c->y);
+	emit_yaml_str(c->y, "podSelector");
+	emit_yaml_map_start(c->y);
 	k8s_match_labels(c, p->w);
-	k8s_map_end(c);
+	emit_yaml_map_end(c->y);
 	/* both types always: whatever no rule names is denied */
-	k8s_str(c, "policyTypes");
-	k8s_seq_start(c);
-	k8s_str(c, "Ingress");
-	k8s_str(c, "Egress");
-	k8s_seq_end(c);
+	emit_yaml_str(c->y, "policyTypes");
+	emit_yaml_seq_start(c->y);
+	emit_yaml_str(c->y, "Ingress");
+	emit_yaml_str(c->y, "Egress");
+	emit_yaml_seq_end(c->y);
 	k8s_rules(c, p, true);
 	k8s_rules(c, p, false);
-	k8s_map_end(c);
+	emit_yaml_map_end(c->y);
 
-	k8s_map_end(c);
-	yaml_document_end_event_initialize(&ev, 1);
-	k8s_emit(c, &ev);
+	emit_yaml_map_end(c->y);
+	emit_yaml_document_end(c->y);
 }
 
 int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
@@ -750,7 +652,6 @@ int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *
 {
 	static const struct emit_options no_opts;
 	struct k8s_ctx c = {.opts = opts ? opts : &no_opts, .err = err};
-	yaml_event_t ev;
 	int r;
 
 	r = k8s_validate(g, err);
@@ -759,29 +660,13 @@ int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *
 	k8s_build_policies(&c, g);
 	k8s_build_rules(&c, g);
 
-	if (!yaml_emitter_initialize(&c.emitter)) {
-		k8s_ctx_free(&c);
-		return util_err_set(err, ENOMEM, "cannot set up the YAML emitter");
+	r = emit_yaml_open(out, false, "the NetworkPolicy YAML", err, &c.y);
+	if (r == 0) {
+		for (size_t i = 0; i < c.n_policies; i++)
+			if (!c.policies[i]->skip)
+				k8s_policy(&c, c.policies[i]);
+		r = emit_yaml_close(c.y);
 	}
-	yaml_emitter_set_output_file(&c.emitter, out);
-	yaml_emitter_set_unicode(&c.emitter, 1);
-	yaml_emitter_set_width(&c.emitter, -1);
-	yaml_emitter_set_indent(&c.emitter, 2);
-
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	k8s_emit(&c, &ev);
-	for (size_t i = 0; i < c.n_policies; i++)
-		if (!c.policies[i]->skip)
-			k8s_policy(&c, c.policies[i]);
-	yaml_stream_end_event_initialize(&ev);
-	k8s_emit(&c, &ev);
-	if (c.r == 0 && !yaml_emitter_flush(&c.emitter))
-		c.r = util_err_set(err, EIO, "cannot write the NetworkPolicy YAML");
-	if (c.r == 0 && (fflush(out) != 0 || ferror(out)))
-		c.r = util_err_set(err, EIO, "cannot write the NetworkPolicy YAML: %s",
-				   strerror(errno));
-	r = c.r;
-	yaml_emitter_delete(&c.emitter);
 	k8s_ctx_free(&c);
 	return r;
 }

@@ -4,20 +4,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <uthash.h>
 
 #define INV_MAX_FILE_SIZE ((size_t)256 << 20)
 #define INV_MAX_DEPTH	  64
-/* Untrusted text quoted in an error message is escaped and cut to this many characters. */
-#define INV_SHOW_MAX 60
-#define INV_SHOW_LEN (INV_SHOW_MAX + 4)
 
 /*
  * Labels that Kubernetes or its controllers put on pods one by one. They tell replicas, revisions
@@ -341,64 +336,16 @@ static void inv_addr_cidr(const struct capture_addr *a, unsigned prefix, char *b
 	snprintf(buf, len, "%s/%u", tmp, prefix);
 }
 
-/* Untrusted text for an error message: escaped, at most INV_SHOW_MAX characters. */
-static const char *inv_show(const char *s, char buf[static INV_SHOW_LEN])
-{
-	return util_show_escaped(s, strlen(s), INV_SHOW_MAX - 3, buf);
-}
-
 /* ---- Parsing context and errors ----------------------------------------------------------- */
 
 struct inv_ctx {
-	const char *path;
-	struct util_err *err;
+	struct learn_tree_reader rd; /* subject: "pod NS/NAME" */
 	struct inv_batch *batch;
-	size_t n_docs;
-	char subject[400]; /* "pod NS/NAME" for messages; only validated names go in */
 };
 
-static int inv_fail(struct inv_ctx *ctx, const struct learn_tree_node *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int inv_fail(struct inv_ctx *ctx, const struct learn_tree_node *at, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s", ctx->path, at ? at->line : 1,
-			    at ? at->col : 1, msg);
-}
-
-static const char *inv_type_name(enum learn_tree_type t)
-{
-	switch (t) {
-	case LEARN_TREE_SCALAR:
-		return "a scalar";
-	case LEARN_TREE_SEQ:
-		return "a sequence";
-	case LEARN_TREE_MAP:
-	default:
-		return "a mapping";
-	}
-}
-
-/* key's value in map when it has the wanted type; absent and null both give NULL. */
-static int inv_field(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
-		     enum learn_tree_type want, const struct learn_tree_node **ret)
-{
-	const struct learn_tree_node *n = learn_tree_get(map, key);
-
-	if (n && learn_tree_is_null(n))
-		n = NULL;
-	if (n && n->type != want)
-		return inv_fail(ctx, n, "%s is not %s%s%s", key, inv_type_name(want),
-				*ctx->subject ? " on " : "", ctx->subject);
-	*ret = n;
-	return 0;
-}
+/* The shared reader words the errors (learn-tree.c). */
+#define inv_fail(ctx, ...)  learn_tree_fail(&(ctx)->rd, __VA_ARGS__)
+#define inv_field(ctx, ...) learn_tree_field(&(ctx)->rd, __VA_ARGS__)
 
 /* A string field: NULL when absent or null. */
 static int inv_str(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
@@ -411,7 +358,7 @@ static int inv_bool(struct inv_ctx *ctx, const struct learn_tree_node *map, cons
 		    bool *ret)
 {
 	const struct learn_tree_node *n;
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
 	r = inv_str(ctx, map, key, &n);
@@ -427,20 +374,21 @@ static int inv_bool(struct inv_ctx *ctx, const struct learn_tree_node *map, cons
 		*ret = true;
 		return 0;
 	}
-	return inv_fail(ctx, n, "invalid boolean \"%s\" for %s on %s", inv_show(n->str, show), key,
-			ctx->subject);
+	return inv_fail(ctx, n, "invalid boolean \"%s\" for %s on %s",
+			learn_tree_show(n->str, show), key, ctx->rd.subject);
 }
 
 static int inv_port(struct inv_ctx *ctx, const struct learn_tree_node *n, uint16_t *ret)
 {
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	uint64_t v;
 
 	if (n->type != LEARN_TREE_SCALAR || util_parse_u64(n->str, 65535, &v) < 0 || v == 0)
 		return inv_fail(
 			ctx, n, "invalid port \"%s\" on %s",
-			inv_show(n->type == LEARN_TREE_SCALAR ? n->str : "(not a scalar)", show),
-			ctx->subject);
+			learn_tree_show(n->type == LEARN_TREE_SCALAR ? n->str : "(not a scalar)",
+					show),
+			ctx->rd.subject);
 	*ret = (uint16_t)v;
 	return 0;
 }
@@ -449,7 +397,7 @@ static int inv_port(struct inv_ctx *ctx, const struct learn_tree_node *n, uint16
 static int inv_proto(struct inv_ctx *ctx, const struct learn_tree_node *map, uint8_t *ret)
 {
 	const struct learn_tree_node *n;
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
 	r = inv_str(ctx, map, "protocol", &n);
@@ -461,25 +409,25 @@ static int inv_proto(struct inv_ctx *ctx, const struct learn_tree_node *map, uin
 	}
 	if (strcmp(n->str, "TCP") == 0 || strcmp(n->str, "UDP") == 0 || strcmp(n->str, "SCTP") == 0)
 		return util_proto_from_name(n->str, ret);
-	return inv_fail(ctx, n, "invalid protocol \"%s\" on %s", inv_show(n->str, show),
-			ctx->subject);
+	return inv_fail(ctx, n, "invalid protocol \"%s\" on %s", learn_tree_show(n->str, show),
+			ctx->rd.subject);
 }
 
 /* An IP address field; empty strings are skipped. */
 static int inv_ip(struct inv_ctx *ctx, const struct learn_tree_node *n, struct inv_addrs *out)
 {
 	struct capture_addr a;
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 
 	if (!n || learn_tree_is_null(n))
 		return 0;
 	if (n->type != LEARN_TREE_SCALAR)
-		return inv_fail(ctx, n, "IP address is not a scalar on %s", ctx->subject);
+		return inv_fail(ctx, n, "IP address is not a scalar on %s", ctx->rd.subject);
 	if (!*n->str)
 		return 0;
 	if (capture_addr_parse(n->str, &a) < 0)
-		return inv_fail(ctx, n, "invalid IP address \"%s\" on %s", inv_show(n->str, show),
-				ctx->subject);
+		return inv_fail(ctx, n, "invalid IP address \"%s\" on %s",
+				learn_tree_show(n->str, show), ctx->rd.subject);
 	inv_addrs_add(out, &a);
 	return 0;
 }
@@ -497,7 +445,7 @@ static int inv_ip_list(struct inv_ctx *ctx, const struct learn_tree_node *map, c
 	for (size_t i = 0; i < seq->n_kids; i++) {
 		if (seq->kids[i]->type != LEARN_TREE_MAP)
 			return inv_fail(ctx, seq->kids[i], "%s item is not a mapping on %s", key,
-					ctx->subject);
+					ctx->rd.subject);
 		r = inv_str(ctx, seq->kids[i], "ip", &ip);
 		if (r < 0)
 			return r;
@@ -512,25 +460,26 @@ static int inv_ip_list(struct inv_ctx *ctx, const struct learn_tree_node *map, c
 static int inv_labels(struct inv_ctx *ctx, const struct learn_tree_node *map, struct inv_kv **kv,
 		      size_t *n_kv)
 {
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 
 	for (size_t i = 0; map && i + 1 < map->n_kids; i += 2) {
 		const struct learn_tree_node *k = map->kids[i], *v = map->kids[i + 1];
 		const char *value;
 
 		if (k->type != LEARN_TREE_SCALAR || !util_k8s_label_key(k->str))
-			return inv_fail(
-				ctx, k, "invalid label key \"%s\" on %s",
-				inv_show(k->type == LEARN_TREE_SCALAR ? k->str : "(not a scalar)",
-					 show),
-				ctx->subject);
+			return inv_fail(ctx, k, "invalid label key \"%s\" on %s",
+					learn_tree_show(k->type == LEARN_TREE_SCALAR
+								? k->str
+								: "(not a scalar)",
+							show),
+					ctx->rd.subject);
 		if (v->type != LEARN_TREE_SCALAR)
 			return inv_fail(ctx, v, "invalid label value (not a scalar) on %s",
-					ctx->subject);
+					ctx->rd.subject);
 		value = learn_tree_is_null(v) ? "" : v->str;
 		if (!util_k8s_label_value(value))
 			return inv_fail(ctx, v, "invalid label value \"%s\" on %s",
-					inv_show(value, show), ctx->subject);
+					learn_tree_show(value, show), ctx->rd.subject);
 		if (inv_kv_get(*kv, *n_kv, k->str))
 			continue; /* a duplicate key: the first one counts, as in every lookup */
 		*kv = util_reallocarray(*kv, *n_kv + 1, sizeof(**kv));
@@ -539,44 +488,19 @@ static int inv_labels(struct inv_ctx *ctx, const struct learn_tree_node *map, st
 	return 0;
 }
 
-/* IANA service names, as Kubernetes port names: <= 15 of [a-z0-9-], a DNS label. */
-static bool inv_port_name_ok(const char *s)
-{
-	bool letter = false;
-
-	for (const char *c = s; *c; c++)
-		if (*c >= 'a' && *c <= 'z')
-			letter = true;
-	return letter && strlen(s) <= 15 && util_k8s_dns_label(s) && !strstr(s, "--");
-}
-
-/* Owner and controller kinds go into workload ids: an identifier, "ReplicaSet" style. */
-static bool inv_kind_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63 || s[0] < 'A' || s[0] > 'Z')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9')))
-			return false;
-	return true;
-}
-
 /*
  * metadata.name (validated as a DNS label or subdomain) and, for namespaced objects,
- * metadata.namespace ("default" when absent, as kubectl applies it). Sets ctx->subject.
+ * metadata.namespace ("default" when absent, as kubectl applies it). Sets ctx->rd.subject.
  */
 static int inv_k8s_meta(struct inv_ctx *ctx, const struct learn_tree_node *obj, const char *what,
 			bool namespaced, bool name_is_label, const char **ret_ns,
 			const char **ret_name)
 {
 	const struct learn_tree_node *meta, *name, *ns;
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
-	ctx->subject[0] = '\0';
+	ctx->rd.subject[0] = '\0';
 	r = inv_field(ctx, obj, "metadata", LEARN_TREE_MAP, &meta);
 	if (r < 0)
 		return r;
@@ -589,10 +513,10 @@ static int inv_k8s_meta(struct inv_ctx *ctx, const struct learn_tree_node *obj, 
 		return inv_fail(ctx, meta, "%s without metadata.name", what);
 	if (!(name_is_label ? util_k8s_dns_label(name->str) : util_k8s_dns_subdomain(name->str)))
 		return inv_fail(ctx, name, "invalid %s name \"%s\"", what,
-				inv_show(name->str, show));
+				learn_tree_show(name->str, show));
 	*ret_name = name->str;
 	if (!namespaced) {
-		snprintf(ctx->subject, sizeof(ctx->subject), "%s %s", what, name->str);
+		snprintf(ctx->rd.subject, sizeof(ctx->rd.subject), "%s %s", what, name->str);
 		return 0;
 	}
 	r = inv_str(ctx, meta, "namespace", &ns);
@@ -600,9 +524,9 @@ static int inv_k8s_meta(struct inv_ctx *ctx, const struct learn_tree_node *obj, 
 		return r;
 	if (ns && !util_k8s_dns_label(ns->str))
 		return inv_fail(ctx, ns, "invalid namespace \"%s\" on %s %s",
-				inv_show(ns->str, show), what, name->str);
+				learn_tree_show(ns->str, show), what, name->str);
 	*ret_ns = ns ? ns->str : "default";
-	snprintf(ctx->subject, sizeof(ctx->subject), "%s %s/%s", what, *ret_ns, name->str);
+	snprintf(ctx->rd.subject, sizeof(ctx->rd.subject), "%s %s/%s", what, *ret_ns, name->str);
 	return 0;
 }
 
@@ -613,7 +537,7 @@ static int inv_pod_owner(struct inv_ctx *ctx, const struct learn_tree_node *meta
 			 struct inv_pod *pod)
 {
 	const struct learn_tree_node *owners, *owner = NULL, *kind, *name;
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	const char *hash;
 	size_t len;
 	int r;
@@ -627,7 +551,7 @@ static int inv_pod_owner(struct inv_ctx *ctx, const struct learn_tree_node *meta
 		if (owners->kids[i]->type != LEARN_TREE_MAP)
 			return inv_fail(ctx, owners->kids[i],
 					"ownerReferences item is not a mapping on %s",
-					ctx->subject);
+					ctx->rd.subject);
 		r = inv_bool(ctx, owners->kids[i], "controller", &controller);
 		if (r < 0)
 			return r;
@@ -644,15 +568,15 @@ static int inv_pod_owner(struct inv_ctx *ctx, const struct learn_tree_node *meta
 	r = inv_str(ctx, owner, "kind", &kind);
 	if (r < 0)
 		return r;
-	if (!kind || !inv_kind_ok(kind->str))
+	if (!kind || !util_k8s_kind(kind->str))
 		return inv_fail(ctx, kind ? kind : owner, "invalid owner kind \"%s\" on %s",
-				inv_show(kind ? kind->str : "", show), ctx->subject);
+				learn_tree_show(kind ? kind->str : "", show), ctx->rd.subject);
 	r = inv_str(ctx, owner, "name", &name);
 	if (r < 0)
 		return r;
 	if (!name || !util_k8s_dns_subdomain(name->str))
 		return inv_fail(ctx, name ? name : owner, "invalid owner name \"%s\" on %s",
-				inv_show(name ? name->str : "", show), ctx->subject);
+				learn_tree_show(name ? name->str : "", show), ctx->rd.subject);
 	len = strlen(name->str);
 
 	hash = inv_kv_get(pod->labels, pod->n_labels, "pod-template-hash");
@@ -693,7 +617,7 @@ static int inv_container_ports(struct inv_ctx *ctx, const struct learn_tree_node
 			       const char *key, struct inv_pod *pod)
 {
 	const struct learn_tree_node *containers, *ports, *n;
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
 	r = inv_field(ctx, spec, key, LEARN_TREE_SEQ, &containers);
@@ -709,14 +633,14 @@ static int inv_container_ports(struct inv_ctx *ctx, const struct learn_tree_node
 
 			if (p->type != LEARN_TREE_MAP)
 				return inv_fail(ctx, p, "container port is not a mapping on %s",
-						ctx->subject);
+						ctx->rd.subject);
 			r = inv_str(ctx, p, "containerPort", &n);
 			if (r < 0)
 				return r;
 			if (!n)
 				return inv_fail(ctx, p,
 						"container port without containerPort on %s",
-						ctx->subject);
+						ctx->rd.subject);
 			r = inv_port(ctx, n, &cp.port);
 			if (r < 0)
 				return r;
@@ -726,9 +650,9 @@ static int inv_container_ports(struct inv_ctx *ctx, const struct learn_tree_node
 			r = inv_str(ctx, p, "name", &n);
 			if (r < 0)
 				return r;
-			if (n && !inv_port_name_ok(n->str))
+			if (n && !util_k8s_port_name(n->str))
 				return inv_fail(ctx, n, "invalid port name \"%s\" on %s",
-						inv_show(n->str, show), ctx->subject);
+						learn_tree_show(n->str, show), ctx->rd.subject);
 			cp.name = n ? util_strdup(n->str) : NULL;
 			pod->cports = util_reallocarray(pod->cports, pod->n_cports + 1,
 							sizeof(*pod->cports));
@@ -742,7 +666,7 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 {
 	const struct learn_tree_node *meta, *labels, *spec, *status, *n;
 	struct inv_pod pod = {0};
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	const char *ns, *name;
 	int r;
 
@@ -769,8 +693,8 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 	if (r < 0)
 		goto out;
 	if (n && !util_k8s_dns_subdomain(n->str)) {
-		r = inv_fail(ctx, n, "invalid node name \"%s\" on %s", inv_show(n->str, show),
-			     ctx->subject);
+		r = inv_fail(ctx, n, "invalid node name \"%s\" on %s",
+			     learn_tree_show(n->str, show), ctx->rd.subject);
 		goto out;
 	}
 	pod.node = n ? util_strdup(n->str) : NULL;
@@ -818,16 +742,16 @@ static int inv_service_port(struct inv_ctx *ctx, const struct learn_tree_node *p
 			    struct inv_sport *sp)
 {
 	const struct learn_tree_node *n;
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
 	if (p->type != LEARN_TREE_MAP)
-		return inv_fail(ctx, p, "service port is not a mapping on %s", ctx->subject);
+		return inv_fail(ctx, p, "service port is not a mapping on %s", ctx->rd.subject);
 	r = inv_str(ctx, p, "port", &n);
 	if (r < 0)
 		return r;
 	if (!n)
-		return inv_fail(ctx, p, "service port without port on %s", ctx->subject);
+		return inv_fail(ctx, p, "service port without port on %s", ctx->rd.subject);
 	r = inv_port(ctx, n, &sp->port);
 	if (r < 0)
 		return r;
@@ -839,9 +763,9 @@ static int inv_service_port(struct inv_ctx *ctx, const struct learn_tree_node *p
 		return r;
 	if (*n->str >= '0' && *n->str <= '9')
 		return inv_port(ctx, n, &sp->target);
-	if (!inv_port_name_ok(n->str))
-		return inv_fail(ctx, n, "invalid targetPort \"%s\" on %s", inv_show(n->str, show),
-				ctx->subject);
+	if (!util_k8s_port_name(n->str))
+		return inv_fail(ctx, n, "invalid targetPort \"%s\" on %s",
+				learn_tree_show(n->str, show), ctx->rd.subject);
 	sp->target_name = util_strdup(n->str);
 	return 0;
 }
@@ -1043,7 +967,7 @@ static int inv_docker_ips(struct inv_ctx *ctx, const struct learn_tree_node *map
 static int inv_docker_label(struct inv_ctx *ctx, const struct learn_tree_node *labels,
 			    const char *key, const char *what, const struct learn_tree_node **ret)
 {
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	const struct learn_tree_node *n;
 	int r;
 
@@ -1052,7 +976,7 @@ static int inv_docker_label(struct inv_ctx *ctx, const struct learn_tree_node *l
 		return r;
 	if (n && !util_docker_name(n->str))
 		return inv_fail(ctx, n, "invalid compose %s label \"%s\" on %s", what,
-				inv_show(n->str, show), ctx->subject);
+				learn_tree_show(n->str, show), ctx->rd.subject);
 	*ret = n;
 	return 0;
 }
@@ -1067,11 +991,11 @@ static int inv_docker_container(struct inv_ctx *ctx, const struct learn_tree_nod
 	const struct learn_tree_node *name, *config, *labels, *project, *service, *host, *mode,
 		*net, *nets;
 	struct inv_container c = {0};
-	char show[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	const char *cname;
 	int r;
 
-	ctx->subject[0] = '\0';
+	ctx->rd.subject[0] = '\0';
 	r = inv_str(ctx, obj, "Name", &name);
 	if (r < 0)
 		return r;
@@ -1079,8 +1003,9 @@ static int inv_docker_container(struct inv_ctx *ctx, const struct learn_tree_nod
 		return inv_fail(ctx, obj, "container without Name");
 	cname = name->str[0] == '/' ? name->str + 1 : name->str;
 	if (!util_docker_name(cname))
-		return inv_fail(ctx, name, "invalid container name \"%s\"", inv_show(cname, show));
-	snprintf(ctx->subject, sizeof(ctx->subject), "container %s", cname);
+		return inv_fail(ctx, name, "invalid container name \"%s\"",
+				learn_tree_show(cname, show));
+	snprintf(ctx->rd.subject, sizeof(ctx->rd.subject), "container %s", cname);
 
 	r = inv_field(ctx, obj, "Config", LEARN_TREE_MAP, &config);
 	if (r < 0)
@@ -1115,7 +1040,7 @@ static int inv_docker_container(struct inv_ctx *ctx, const struct learn_tree_nod
 			continue;
 		if (nets->kids[i + 1]->type != LEARN_TREE_MAP) {
 			r = inv_fail(ctx, nets->kids[i + 1], "network is not a mapping on %s",
-				     ctx->subject);
+				     ctx->rd.subject);
 			goto out;
 		}
 		r = inv_docker_ips(ctx, nets->kids[i + 1], &c.ips);
@@ -1158,14 +1083,13 @@ static bool inv_is_docker(const struct learn_tree_node *root)
 	return true;
 }
 
-static int inv_document(struct inv_ctx *ctx, const struct learn_tree_node *root)
+/* Each document that is not empty (the reader's callback). */
+static int inv_document(void *data, const struct learn_tree_node *root)
 {
+	struct inv_ctx *ctx = data;
 	const struct learn_tree_node *kind, *api;
 	int r = 0;
 
-	if (!root || learn_tree_is_null(root))
-		return 0; /* an empty document in a stream ("---" then nothing) */
-	ctx->n_docs++;
 	kind = learn_tree_get(root, "kind");
 	api = learn_tree_get(root, "apiVersion");
 	if (kind && kind->type == LEARN_TREE_SCALAR && api && api->type == LEARN_TREE_SCALAR)
@@ -1176,68 +1100,6 @@ static int inv_document(struct inv_ctx *ctx, const struct learn_tree_node *root)
 		return r;
 	}
 	return inv_fail(ctx, root, "not a kubectl or docker inspect inventory");
-}
-
-/* ---- Reading the file ----------------------------------------------------------------- */
-
-/* The tree's faults in the inventory's words. */
-static int inv_tree_fault(void *data, const struct learn_tree_fault *f)
-{
-	struct inv_ctx *ctx = data;
-	struct learn_tree_node at = {.line = f->line, .col = f->col};
-
-	switch (f->kind) {
-	case LEARN_TREE_NOMEM:
-		return util_err_set(ctx->err, ENOMEM, "%s: cannot initialise the YAML parser",
-				    ctx->path);
-	case LEARN_TREE_TOO_BIG:
-		return util_err_set(ctx->err, EFBIG, "%s: larger than %zu MiB", ctx->path,
-				    INV_MAX_FILE_SIZE >> 20);
-	case LEARN_TREE_READ:
-		return util_err_set(ctx->err, f->error, "%s: %s", ctx->path, strerror(f->error));
-	case LEARN_TREE_SYNTAX:
-		return util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s%s%s", ctx->path, f->line,
-				    f->col, f->problem ? f->problem : "invalid YAML",
-				    f->context ? " " : "", f->context ? f->context : "");
-	case LEARN_TREE_ANCHOR:
-		return inv_fail(ctx, &at, "YAML anchors are not allowed in an inventory");
-	case LEARN_TREE_ALIAS:
-		return inv_fail(ctx, &at, "YAML aliases are not allowed in an inventory");
-	case LEARN_TREE_DEPTH:
-		return inv_fail(ctx, &at, "nested deeper than %d levels", INV_MAX_DEPTH);
-	case LEARN_TREE_NUL:
-		return inv_fail(ctx, &at, "NUL character in a string");
-	case LEARN_TREE_DOCUMENTS:
-	case LEARN_TREE_VALUES:
-	case LEARN_TREE_EMPTY:
-	default:
-		/* not asked for by inv_parse()'s options */
-		return inv_fail(ctx, &at, "invalid YAML");
-	}
-}
-
-static int inv_tree_document(void *data, const struct learn_tree_node *root)
-{
-	return inv_document(data, root);
-}
-
-static int inv_parse(struct inv_ctx *ctx, FILE *f)
-{
-	const struct learn_tree_opts opts = {
-		.max_depth = INV_MAX_DEPTH,
-		.max_input = INV_MAX_FILE_SIZE,
-		.fault = inv_tree_fault,
-		.document = inv_tree_document,
-		.userdata = ctx,
-	};
-	int r;
-
-	r = learn_tree_parse_file(f, &opts, NULL);
-	if (r == 0 && ctx->n_docs == 0)
-		r = util_err_set(ctx->err, EINVAL,
-				 "%s:1:1: empty file, not a kubectl or docker inspect inventory",
-				 ctx->path);
-	return r;
 }
 
 /* ---- Building the lookups ----------------------------------------------------------------- */
@@ -1613,34 +1475,22 @@ struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 	return NULL;
 }
 
+static const struct learn_tree_format inv_format = {
+	.what = "an inventory",
+	.empty = "not a kubectl or docker inspect inventory",
+	.max_depth = INV_MAX_DEPTH,
+	.max_size = INV_MAX_FILE_SIZE,
+	.document = inv_document,
+};
+
 /* One file into batch, which the caller clears; nothing in inv is touched. */
 static int inv_load_batch(const char *path, struct inv_batch *batch, struct util_err *err)
 {
-	struct inv_ctx ctx = {.path = path, .err = err, .batch = batch};
-	struct stat st;
-	FILE *f;
-	int r;
+	struct inv_ctx ctx = {.batch = batch};
 
-	f = fopen(path, "re");
-	if (!f)
-		return util_err_set(err, errno, "%s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) < 0) {
-		r = util_err_set(err, errno, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = util_err_set(err, EISDIR, "%s: is a directory", path);
-		goto out;
-	}
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > INV_MAX_FILE_SIZE) {
-		r = util_err_set(err, EFBIG, "%s: larger than %zu MiB", path,
-				 INV_MAX_FILE_SIZE >> 20);
-		goto out;
-	}
-	r = inv_parse(&ctx, f);
-out:
-	fclose(f);
-	return r;
+	ctx.rd = (struct learn_tree_reader){
+		.path = path, .err = err, .format = &inv_format, .userdata = &ctx};
+	return learn_tree_read_file(&ctx.rd);
 }
 
 int learn_inventory_load(struct learn_inventory *inv, const char *path, struct util_err *err)
@@ -1869,7 +1719,7 @@ static void inv_live_extend(struct learn_inventory *inv, const struct capture_ad
 int learn_inventory_set_container(struct learn_inventory *inv, const struct learn_container *c,
 				  uint64_t since_ns, struct util_err *err)
 {
-	char show[INV_SHOW_LEN], show_id[INV_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN], show_id[LEARN_TREE_SHOW_LEN];
 	struct capture_addr *addrs = NULL;
 	struct learn_workload *w;
 	struct inv_live_ctr *ctr;
@@ -1878,19 +1728,19 @@ int learn_inventory_set_container(struct learn_inventory *inv, const struct lear
 
 	if (!c->id || !util_docker_name(c->id))
 		return util_err_set(err, EINVAL, "invalid container id \"%s\"",
-				    inv_show(c->id ? c->id : "", show));
-	inv_show(c->id, show_id);
+				    learn_tree_show(c->id ? c->id : "", show));
+	learn_tree_show(c->id, show_id);
 	if (!c->name || !util_docker_name(c->name))
 		return util_err_set(err, EINVAL, "container %s: invalid container name \"%s\"",
-				    show_id, inv_show(c->name ? c->name : "", show));
+				    show_id, learn_tree_show(c->name ? c->name : "", show));
 	if (c->project && !util_docker_name(c->project))
 		return util_err_set(err, EINVAL,
 				    "container %s: invalid compose project label \"%s\"", show_id,
-				    inv_show(c->project, show));
+				    learn_tree_show(c->project, show));
 	if (c->service && !util_docker_name(c->service))
 		return util_err_set(err, EINVAL,
 				    "container %s: invalid compose service label \"%s\"", show_id,
-				    inv_show(c->service, show));
+				    learn_tree_show(c->service, show));
 	for (size_t i = 0; i < c->n_addrs; i++)
 		if (c->addrs[i].family != AF_INET && c->addrs[i].family != AF_INET6)
 			return util_err_set(err, EINVAL, "container %s: invalid address family %u",

@@ -78,19 +78,6 @@ static bool state_cidr(const char *s)
 	return util_parse_u64(slash + 1, strchr(s, ':') ? 128 : 32, &len) == 0;
 }
 
-/* A Kubernetes kind as written in ownerReferences: "Deployment", "StatefulSet", "Pod", ... */
-static bool state_k8s_kind(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63 || s[0] < 'A' || s[0] > 'Z')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!state_is_alnum(s[i]))
-			return false;
-	return true;
-}
-
 static bool state_counter_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -152,7 +139,7 @@ static int state_check_identity(enum learn_kind kind, const char *ns, const char
 				 state_show(ns, show));
 			goto fail;
 		}
-		if (!state_k8s_kind(ctrl)) {
+		if (!util_k8s_kind(ctrl)) {
 			field = WL_CONTROLLER;
 			snprintf(msg, STATE_MSG_LEN,
 				 "controller \"%s\" is not a Kubernetes kind (like Deployment)",
@@ -451,6 +438,62 @@ static int state_scalar_text(struct state_reader *r, const char *what, const cha
 	return 0;
 }
 
+/* Advances to the next event, which must be of type. */
+static int state_next_expect(struct state_reader *r, yaml_event_type_t type, const char *what)
+{
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	return state_expect(r, type, what);
+}
+
+/* Reads the next event as a scalar and returns its text (valid until the next event). */
+static int state_read_scalar(struct state_reader *r, const char *what, const char **ret_value)
+{
+	int ret;
+
+	ret = state_next_expect(r, YAML_SCALAR_EVENT, what);
+	if (ret < 0)
+		return ret;
+	return state_scalar_text(r, what, ret_value);
+}
+
+/*
+ * Reads the next event of a sequence: 1 when it is an item (which must be of type item), 0 at
+ * the end of the sequence, < 0 on error.
+ */
+static int state_next_item(struct state_reader *r, yaml_event_type_t item, const char *what)
+{
+	int ret;
+
+	ret = state_next(r);
+	if (ret < 0)
+		return ret;
+	if (r->event.type == YAML_SEQUENCE_END_EVENT)
+		return 0;
+	ret = state_expect(r, item, what);
+	return ret < 0 ? ret : 1;
+}
+
+/* A sequence of mappings (workloads, edges): item reads each from its MAPPING_START on. */
+static int state_parse_list(struct state_reader *r, const char *what,
+			    int (*item)(struct state_reader *r, void *data), void *data)
+{
+	int ret;
+
+	ret = state_next_expect(r, YAML_SEQUENCE_START_EVENT, what);
+	if (ret < 0)
+		return ret;
+	while ((ret = state_next_item(r, YAML_MAPPING_START_EVENT, what)) > 0) {
+		ret = item(r, data);
+		if (ret < 0)
+			return ret;
+	}
+	return ret;
+}
+
 /* Reads the next event as a string scalar. A bare empty, ~ or null is YAML's null. */
 static int state_read_string(struct state_reader *r, const char *what, const char **ret_value)
 {
@@ -458,13 +501,7 @@ static int state_read_string(struct state_reader *r, const char *what, const cha
 	const char *s = NULL;
 	int ret;
 
-	ret = state_next(r);
-	if (ret < 0)
-		return ret;
-	ret = state_expect(r, YAML_SCALAR_EVENT, what);
-	if (ret < 0)
-		return ret;
-	ret = state_scalar_text(r, what, &s);
+	ret = state_read_scalar(r, what, &s);
 	if (ret < 0)
 		return ret;
 	if (r->event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
@@ -486,13 +523,7 @@ static int state_read_u64(struct state_reader *r, const char *what, uint64_t max
 	uint64_t v;
 	int ret;
 
-	ret = state_next(r);
-	if (ret < 0)
-		return ret;
-	ret = state_expect(r, YAML_SCALAR_EVENT, what);
-	if (ret < 0)
-		return ret;
-	ret = state_scalar_text(r, what, &s);
+	ret = state_read_scalar(r, what, &s);
 	if (ret < 0)
 		return ret;
 	if (r->event.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
@@ -604,10 +635,7 @@ static int state_parse_counters(struct state_reader *r, struct state_counters *s
 	uint64_t v;
 	int ret;
 
-	ret = state_next(r);
-	if (ret < 0)
-		return ret;
-	ret = state_expect(r, YAML_MAPPING_START_EVENT, "counters");
+	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "counters");
 	if (ret < 0)
 		return ret;
 	sc->mark = r->event.start_mark;
@@ -673,10 +701,7 @@ static int state_parse_labels(struct state_reader *r, struct state_workload *sw)
 	yaml_mark_t mark;
 	int ret;
 
-	ret = state_next(r);
-	if (ret < 0)
-		return ret;
-	ret = state_expect(r, YAML_MAPPING_START_EVENT, "labels");
+	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "labels");
 	if (ret < 0)
 		return ret;
 	for (;;) {
@@ -707,21 +732,10 @@ static int state_parse_addresses(struct state_reader *r, struct state_workload *
 	const char *s = NULL;
 	int ret;
 
-	ret = state_next(r);
+	ret = state_next_expect(r, YAML_SEQUENCE_START_EVENT, "addresses");
 	if (ret < 0)
 		return ret;
-	ret = state_expect(r, YAML_SEQUENCE_START_EVENT, "addresses");
-	if (ret < 0)
-		return ret;
-	for (;;) {
-		ret = state_next(r);
-		if (ret < 0)
-			return ret;
-		if (r->event.type == YAML_SEQUENCE_END_EVENT)
-			return 0;
-		ret = state_expect(r, YAML_SCALAR_EVENT, "addresses");
-		if (ret < 0)
-			return ret;
+	while ((ret = state_next_item(r, YAML_SCALAR_EVENT, "addresses")) > 0) {
 		ret = state_scalar_text(r, "addresses", &s);
 		if (ret < 0)
 			return ret;
@@ -736,6 +750,7 @@ static int state_parse_addresses(struct state_reader *r, struct state_workload *
 		sw->addresses[sw->n_addresses++] =
 			(struct state_address){util_strdup(s), r->event.start_mark};
 	}
+	return ret;
 }
 
 /* Builds the workload described by sw, checking it whole, and adds it to g. */
@@ -807,8 +822,8 @@ out:
 	return ret;
 }
 
-/* The current event is the MAPPING_START of one workload. */
-static int state_parse_workload(struct state_reader *r, struct learn_graph *g)
+/* The current event is the MAPPING_START of one workload, for g. */
+static int state_parse_workload(struct state_reader *r, void *g)
 {
 	struct state_workload sw = {.start = r->event.start_mark};
 	unsigned seen = 0;
@@ -846,31 +861,6 @@ static int state_parse_workload(struct state_reader *r, struct learn_graph *g)
 out:
 	state_workload_clear(&sw);
 	return ret;
-}
-
-static int state_parse_workloads(struct state_reader *r, struct learn_graph *g)
-{
-	int ret;
-
-	ret = state_next(r);
-	if (ret < 0)
-		return ret;
-	ret = state_expect(r, YAML_SEQUENCE_START_EVENT, "workloads");
-	if (ret < 0)
-		return ret;
-	for (;;) {
-		ret = state_next(r);
-		if (ret < 0)
-			return ret;
-		if (r->event.type == YAML_SEQUENCE_END_EVENT)
-			return 0;
-		ret = state_expect(r, YAML_MAPPING_START_EVENT, "workloads");
-		if (ret < 0)
-			return ret;
-		ret = state_parse_workload(r, g);
-		if (ret < 0)
-			return ret;
-	}
 }
 
 enum {
@@ -929,11 +919,12 @@ static void state_edges_clear(struct state_edges *edges)
 }
 
 /*
- * Reads the next key of a mapping of nodes: 1 with the name (valid until the next event), 0 at
- * the end. The unnamed node is the quoted key "" (a bare empty key is YAML's null).
+ * Reads the next key of a mapping of nodes that has n so far: 1 with the name (valid until the
+ * next event), 0 at the end. The unnamed node is the quoted key "" (a bare empty key is YAML's
+ * null).
  */
-static int state_read_node_key(struct state_reader *r, const char *what, const char **ret_name,
-			       yaml_mark_t *ret_mark)
+static int state_read_node_key(struct state_reader *r, const char *what, size_t n,
+			       const char **ret_name, yaml_mark_t *ret_mark)
 {
 	char show[STATE_SHOW_LEN];
 	const char *s = NULL;
@@ -947,6 +938,8 @@ static int state_read_node_key(struct state_reader *r, const char *what, const c
 				   "%s: \"%s\" is not a node name (1 to 253 of [A-Za-z0-9._-], "
 				   "alphanumeric first; \"\" for the unnamed node)",
 				   what, state_show(s, show));
+	if (n >= STATE_MAX_NODES)
+		return state_error(r, *ret_mark, "%s: more than %d nodes", what, STATE_MAX_NODES);
 	*ret_name = s;
 	return 1;
 }
@@ -960,18 +953,13 @@ static int state_parse_edge_nodes(struct state_reader *r, struct state_edge *e)
 	int ret;
 
 	e->has_nodes = true;
-	ret = state_next(r);
-	if (ret < 0)
-		return ret;
-	ret = state_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
 	if (ret < 0)
 		return ret;
 	for (;;) {
-		ret = state_read_node_key(r, "nodes", &s, &mark);
+		ret = state_read_node_key(r, "nodes", e->n_nodes, &s, &mark);
 		if (ret <= 0)
 			return ret;
-		if (e->n_nodes >= STATE_MAX_NODES)
-			return state_error(r, mark, "nodes: more than %d nodes", STATE_MAX_NODES);
 		e->nodes = util_reallocarray(e->nodes, e->n_nodes + 1, sizeof(*e->nodes));
 		n = &e->nodes[e->n_nodes++];
 		*n = (struct state_edge_node){.name = util_strdup(s), .mark = mark};
@@ -981,9 +969,10 @@ static int state_parse_edge_nodes(struct state_reader *r, struct state_edge *e)
 	}
 }
 
-/* The current event is the MAPPING_START of one edge. */
-static int state_parse_edge(struct state_reader *r, struct state_edges *edges)
+/* The current event is the MAPPING_START of one edge, for the struct state_edges data. */
+static int state_parse_edge(struct state_reader *r, void *data)
 {
+	struct state_edges *edges = data;
 	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN];
 	struct state_edge *e;
 	unsigned seen = 0;
@@ -1053,31 +1042,6 @@ static int state_parse_edge(struct state_reader *r, struct state_edges *edges)
 	return 0;
 }
 
-static int state_parse_edges(struct state_reader *r, struct state_edges *edges)
-{
-	int ret;
-
-	ret = state_next(r);
-	if (ret < 0)
-		return ret;
-	ret = state_expect(r, YAML_SEQUENCE_START_EVENT, "edges");
-	if (ret < 0)
-		return ret;
-	for (;;) {
-		ret = state_next(r);
-		if (ret < 0)
-			return ret;
-		if (r->event.type == YAML_SEQUENCE_END_EVENT)
-			return 0;
-		ret = state_expect(r, YAML_MAPPING_START_EVENT, "edges");
-		if (ret < 0)
-			return ret;
-		ret = state_parse_edge(r, edges);
-		if (ret < 0)
-			return ret;
-	}
-}
-
 /* A merged state's "nodes": NODE -> {counters: {...}}. */
 struct state_node {
 	char *name;
@@ -1115,10 +1079,7 @@ static int state_parse_node(struct state_reader *r, struct state_node *n)
 	yaml_mark_t mark;
 	int ret, k;
 
-	ret = state_next(r);
-	if (ret < 0)
-		return ret;
-	ret = state_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
 	if (ret < 0)
 		return ret;
 	for (;;) {
@@ -1141,18 +1102,13 @@ static int state_parse_nodes(struct state_reader *r, struct state_doc *doc)
 	yaml_mark_t mark;
 	int ret;
 
-	ret = state_next(r);
-	if (ret < 0)
-		return ret;
-	ret = state_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
 	if (ret < 0)
 		return ret;
 	for (;;) {
-		ret = state_read_node_key(r, "nodes", &s, &mark);
+		ret = state_read_node_key(r, "nodes", doc->n_nodes, &s, &mark);
 		if (ret <= 0)
 			return ret;
-		if (doc->n_nodes >= STATE_MAX_NODES)
-			return state_error(r, mark, "nodes: more than %d nodes", STATE_MAX_NODES);
 		for (size_t i = 0; i < doc->n_nodes; i++)
 			if (strcmp(doc->nodes[i].name, s) == 0)
 				return state_duplicate_key(r, mark, "nodes", state_show(s, show));
@@ -1459,10 +1415,10 @@ static int state_parse_root(struct state_reader *r, struct learn_graph *g, struc
 			ret = state_parse_nodes(r, doc);
 			break;
 		case ROOT_WORKLOADS:
-			ret = state_parse_workloads(r, g);
+			ret = state_parse_list(r, "workloads", state_parse_workload, g);
 			break;
 		case ROOT_EDGES:
-			ret = state_parse_edges(r, &doc->edges);
+			ret = state_parse_list(r, "edges", state_parse_edge, &doc->edges);
 			break;
 		default:
 			ret = -EINVAL; /* the version is seen already */
@@ -1478,10 +1434,7 @@ static int state_parse(struct state_reader *r, struct learn_graph *g)
 	struct state_doc doc = {0};
 	int ret;
 
-	ret = state_next(r);
-	if (ret < 0)
-		goto out;
-	ret = state_expect(r, YAML_STREAM_START_EVENT, "state");
+	ret = state_next_expect(r, YAML_STREAM_START_EVENT, "state");
 	if (ret < 0)
 		goto out;
 	/* The look-ahead limit counts bytes against characters: only right for UTF-8. */
@@ -1507,10 +1460,7 @@ static int state_parse(struct state_reader *r, struct learn_graph *g)
 	ret = state_parse_root(r, g, &doc);
 	if (ret < 0)
 		goto out;
-	ret = state_next(r);
-	if (ret < 0)
-		goto out;
-	ret = state_expect(r, YAML_DOCUMENT_END_EVENT, "state");
+	ret = state_next_expect(r, YAML_DOCUMENT_END_EVENT, "state");
 	if (ret < 0)
 		goto out;
 	ret = state_next(r);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* learn-tree.c - libyaml's parser events built into the small document tree learn/ walks. */
+/* learn-tree.c - libyaml's events built into the document tree learn/ and policy/ walk; errors. */
 #include "learn/learn.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 struct learn_tree_node *learn_tree_free(struct learn_tree_node *n)
@@ -43,7 +45,7 @@ const struct learn_tree_node *learn_tree_get(const struct learn_tree_node *map, 
 
 /* ---- Reading a FILE ----------------------------------------------------------------------- */
 
-struct tree_reader {
+struct tree_input {
 	FILE *f;
 	size_t max, total;
 	bool too_big;
@@ -53,16 +55,16 @@ struct tree_reader {
 /* libyaml's input callback, which also enforces the size limit on whatever the file is. */
 static int tree_read(void *data, unsigned char *buf, size_t size, size_t *size_read)
 {
-	struct tree_reader *rd = data;
-	size_t n = fread(buf, 1, size, rd->f);
+	struct tree_input *in = data;
+	size_t n = fread(buf, 1, size, in->f);
 
-	if (n == 0 && ferror(rd->f)) {
-		rd->error = errno ? errno : EIO;
+	if (n == 0 && ferror(in->f)) {
+		in->error = errno ? errno : EIO;
 		return 0;
 	}
-	rd->total += n;
-	if (rd->max && rd->total > rd->max) {
-		rd->too_big = true;
+	in->total += n;
+	if (in->max && in->total > in->max) {
+		in->too_big = true;
 		return 0;
 	}
 	*size_read = n;
@@ -190,8 +192,8 @@ static int tree_event(struct tree_builder *b, const yaml_event_t *ev)
 	return 0;
 }
 
-/* The event loop over a parser whose input is set; rd is the FILE reader, or NULL. */
-static int tree_parse(yaml_parser_t *parser, const struct tree_reader *rd,
+/* The event loop over a parser whose input is set; in is the FILE input, or NULL. */
+static int tree_parse(yaml_parser_t *parser, const struct tree_input *in,
 		      const struct learn_tree_opts *opts, struct learn_tree_node **ret_root)
 {
 	struct tree_builder b = {.opts = opts};
@@ -203,11 +205,11 @@ static int tree_parse(yaml_parser_t *parser, const struct tree_reader *rd,
 	b.stack = util_reallocarray(NULL, opts->max_depth ? opts->max_depth : 1, sizeof(*b.stack));
 	while (!done) {
 		if (!yaml_parser_parse(parser, &ev)) {
-			if (rd && rd->too_big) {
+			if (in && in->too_big) {
 				f.kind = LEARN_TREE_TOO_BIG;
-			} else if (rd && rd->error) {
+			} else if (in && in->error) {
 				f.kind = LEARN_TREE_READ;
-				f.error = rd->error;
+				f.error = in->error;
 			} else {
 				f.kind = LEARN_TREE_SYNTAX;
 				f.line = parser->problem_mark.line + 1;
@@ -240,15 +242,15 @@ static int tree_parse(yaml_parser_t *parser, const struct tree_reader *rd,
 int learn_tree_parse_file(FILE *f, const struct learn_tree_opts *opts,
 			  struct learn_tree_node **ret_root)
 {
-	struct tree_reader rd = {.f = f, .max = opts->max_input};
+	struct tree_input in = {.f = f, .max = opts->max_input};
 	struct learn_tree_fault fault = {.kind = LEARN_TREE_NOMEM, .line = 1, .col = 1};
 	yaml_parser_t parser;
 	int r;
 
 	if (!yaml_parser_initialize(&parser))
 		return opts->fault(opts->userdata, &fault);
-	yaml_parser_set_input(&parser, tree_read, &rd);
-	r = tree_parse(&parser, &rd, opts, ret_root);
+	yaml_parser_set_input(&parser, tree_read, &in);
+	r = tree_parse(&parser, &in, opts, ret_root);
 	yaml_parser_delete(&parser);
 	return r;
 }
@@ -266,4 +268,163 @@ int learn_tree_parse_buffer(const char *buf, size_t len, const struct learn_tree
 	r = tree_parse(&parser, NULL, opts, ret_root);
 	yaml_parser_delete(&parser);
 	return r;
+}
+
+/* ---- Reading a file of objects: the errors ------------------------------------------------ */
+
+int learn_tree_fail(struct learn_tree_reader *rd, const struct learn_tree_node *at, const char *fmt,
+		    ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return util_err_set(rd->err, EINVAL, "%s:%zu:%zu: %s%s", rd->path, at ? at->line : 1,
+			    at ? at->col : 1, msg, rd->suffix);
+}
+
+const char *learn_tree_type_name(enum learn_tree_type t)
+{
+	switch (t) {
+	case LEARN_TREE_SCALAR:
+		return "a scalar";
+	case LEARN_TREE_SEQ:
+		return "a sequence";
+	case LEARN_TREE_MAP:
+	default:
+		return "a mapping";
+	}
+}
+
+int learn_tree_field(struct learn_tree_reader *rd, const struct learn_tree_node *map,
+		     const char *key, enum learn_tree_type want, const struct learn_tree_node **ret)
+{
+	const struct learn_tree_node *n = learn_tree_get(map, key);
+
+	if (n && learn_tree_is_null(n))
+		n = NULL;
+	if (n && n->type != want)
+		return learn_tree_fail(rd, n, "%s is not %s%s%s", key, learn_tree_type_name(want),
+				       *rd->subject ? " on " : "", rd->subject);
+	*ret = n;
+	return 0;
+}
+
+const char *learn_tree_show(const char *s, char buf[static LEARN_TREE_SHOW_LEN])
+{
+	return util_show_escaped(s, strlen(s), LEARN_TREE_SHOW_MAX - 3, buf);
+}
+
+const char *learn_tree_show_node(const struct learn_tree_node *n,
+				 char buf[static LEARN_TREE_SHOW_LEN])
+{
+	if (n->type != LEARN_TREE_SCALAR)
+		return n->type == LEARN_TREE_SEQ ? "(a sequence)" : "(a mapping)";
+	return learn_tree_show(n->str, buf);
+}
+
+/* The tree's faults in the reader's words. */
+static int reader_fault(void *data, const struct learn_tree_fault *f)
+{
+	struct learn_tree_reader *rd = data;
+	struct learn_tree_node at = {.line = f->line, .col = f->col};
+
+	/* a fault is about the text, not the object that was being read */
+	rd->suffix[0] = '\0';
+	switch (f->kind) {
+	case LEARN_TREE_NOMEM:
+		return util_err_set(rd->err, ENOMEM, "%s: cannot initialise the YAML parser",
+				    rd->path);
+	case LEARN_TREE_TOO_BIG:
+		return util_err_set(rd->err, EFBIG, "%s: larger than %zu MiB", rd->path,
+				    rd->format->max_size >> 20);
+	case LEARN_TREE_READ:
+		return util_err_set(rd->err, f->error, "%s: %s", rd->path, strerror(f->error));
+	case LEARN_TREE_SYNTAX:
+		return util_err_set(rd->err, EINVAL, "%s:%zu:%zu: %s%s%s", rd->path, f->line,
+				    f->col, f->problem ? f->problem : "invalid YAML",
+				    f->context ? " " : "", f->context ? f->context : "");
+	case LEARN_TREE_ANCHOR:
+		return learn_tree_fail(rd, &at, "YAML anchors are not allowed in %s",
+				       rd->format->what);
+	case LEARN_TREE_ALIAS:
+		return learn_tree_fail(rd, &at, "YAML aliases are not allowed in %s",
+				       rd->format->what);
+	case LEARN_TREE_DEPTH:
+		return learn_tree_fail(rd, &at, "nested deeper than %zu levels",
+				       rd->format->max_depth);
+	case LEARN_TREE_NUL:
+		return learn_tree_fail(rd, &at, "NUL character in a string");
+	case LEARN_TREE_DOCUMENTS:
+	case LEARN_TREE_VALUES:
+	case LEARN_TREE_EMPTY:
+	default:
+		/* not asked for by reader_parse()'s options */
+		return learn_tree_fail(rd, &at, "invalid YAML");
+	}
+}
+
+static int reader_document(void *data, const struct learn_tree_node *root)
+{
+	struct learn_tree_reader *rd = data;
+
+	if (!root || learn_tree_is_null(root))
+		return 0; /* an empty document in a stream ("---" then nothing) */
+	rd->n_docs++;
+	return rd->format->document(rd->userdata, root);
+}
+
+/* f, or else len bytes of buf. */
+static int reader_parse(struct learn_tree_reader *rd, FILE *f, const char *buf, size_t len)
+{
+	const struct learn_tree_opts opts = {
+		.max_depth = rd->format->max_depth,
+		.max_input = rd->format->max_size,
+		.fault = reader_fault,
+		.document = reader_document,
+		.userdata = rd,
+	};
+	int r;
+
+	r = f ? learn_tree_parse_file(f, &opts, NULL)
+	      : learn_tree_parse_buffer(buf, len, &opts, NULL);
+	if (r == 0 && rd->n_docs == 0)
+		r = util_err_set(rd->err, EINVAL, "%s:1:1: empty file, %s", rd->path,
+				 rd->format->empty);
+	return r;
+}
+
+int learn_tree_read_file(struct learn_tree_reader *rd)
+{
+	struct stat st;
+	FILE *f;
+	int r;
+
+	f = fopen(rd->path, "re");
+	if (!f)
+		return util_err_set(rd->err, errno, "%s: %s", rd->path, strerror(errno));
+	if (fstat(fileno(f), &st) < 0) {
+		r = util_err_set(rd->err, errno, "%s: %s", rd->path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = util_err_set(rd->err, EISDIR, "%s: is a directory", rd->path);
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > rd->format->max_size) {
+		r = util_err_set(rd->err, EFBIG, "%s: larger than %zu MiB", rd->path,
+				 rd->format->max_size >> 20);
+		goto out;
+	}
+	r = reader_parse(rd, f, NULL, 0);
+out:
+	fclose(f);
+	return r;
+}
+
+int learn_tree_read_buffer(struct learn_tree_reader *rd, const char *buf, size_t len)
+{
+	return reader_parse(rd, NULL, buf, len);
 }

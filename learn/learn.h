@@ -381,3 +381,65 @@ struct learn_tree_node *learn_tree_free(struct learn_tree_node *n); /* NULL-safe
 bool learn_tree_is_null(const struct learn_tree_node *n);
 /* The first value under key in a mapping, or NULL (also when map is NULL or not a mapping). */
 const struct learn_tree_node *learn_tree_get(const struct learn_tree_node *map, const char *key);
+
+/*
+ * Reading a file of Kubernetes-style objects through the tree (the inventory, policy files):
+ * where its errors go and how they are worded, so that every such file fails alike. Messages
+ * are one line, "PATH:LINE:COL: MESSAGE" for a problem in the text. The caller fills a reader's
+ * fields up to userdata, often in a reader embedded in its own context, and the rest zeroed.
+ */
+#define LEARN_TREE_SHOW_MAX 60 /* untrusted text in a message is escaped and cut to this */
+#define LEARN_TREE_SHOW_LEN (LEARN_TREE_SHOW_MAX + 4)
+
+/* A kind of file (an inventory, a policy file): fixed, one for each caller. */
+struct learn_tree_format {
+	const char *what;  /* in fault messages: "an inventory", "a policy file" */
+	const char *empty; /* why a file without objects fails: "no Kubernetes objects" */
+	size_t max_depth;  /* nesting of sequences and mappings */
+	size_t max_size;   /* bytes; a whole number of MiB, as messages say it in MiB */
+	/* Given each document that is not empty; a negative return stops the read. */
+	int (*document)(void *userdata, const struct learn_tree_node *root);
+};
+
+/* One file being read. */
+struct learn_tree_reader {
+	const char *path;     /* the file's name in every message */
+	struct util_err *err; /* where the one failure goes */
+	const struct learn_tree_format *format;
+	void *userdata; /* for format->document */
+	/*
+	 * What is being read, for messages, "" when nothing; only validated names go in. subject
+	 * ("pod NS/NAME") is for the caller to word into its own messages, and learn_tree_field()
+	 * adds " on SUBJECT"; suffix (" in networkpolicy NS/NAME") ends every message as it is.
+	 */
+	char subject[400];
+	char suffix[400];
+	size_t n_docs; /* documents given to document() so far */
+};
+
+/*
+ * Opens rd->path (anything but a directory; a larger file than max_size fails before it is
+ * read) and reads it; _buffer reads len bytes of buf instead. Each calls format->document once
+ * per document; a file without any is -EINVAL. Returns 0 or the -errno that went into rd->err.
+ */
+int learn_tree_read_file(struct learn_tree_reader *rd);
+int learn_tree_read_buffer(struct learn_tree_reader *rd, const char *buf, size_t len);
+/* "PATH:LINE:COL: MESSAGE" (1:1 when at is NULL) and suffix into rd->err; returns -EINVAL. */
+int learn_tree_fail(struct learn_tree_reader *rd, const struct learn_tree_node *at, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+/*
+ * key's value in map (map may be NULL) when it has type want; absent and null both give NULL.
+ * Another type fails: "KEY is not a mapping" and the subject.
+ */
+int learn_tree_field(struct learn_tree_reader *rd, const struct learn_tree_node *map,
+		     const char *key, enum learn_tree_type want,
+		     const struct learn_tree_node **ret);
+/* "a scalar", "a sequence", "a mapping". */
+const char *learn_tree_type_name(enum learn_tree_type t);
+/*
+ * Untrusted text for a message, escaped and cut to LEARN_TREE_SHOW_MAX characters in buf.
+ * _node shows a scalar's text, and a collection as "(a sequence)" or "(a mapping)".
+ */
+const char *learn_tree_show(const char *s, char buf[static LEARN_TREE_SHOW_LEN]);
+const char *learn_tree_show_node(const struct learn_tree_node *n,
+				 char buf[static LEARN_TREE_SHOW_LEN]);

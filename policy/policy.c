@@ -5,18 +5,13 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #define POL_MAX_FILE_SIZE ((size_t)256 << 20)
 #define POL_MAX_DEPTH	  64
-/* Untrusted text quoted in an error message is escaped and cut to this many characters. */
-#define POL_SHOW_MAX 60
-#define POL_SHOW_LEN (POL_SHOW_MAX + 4)
 
 /* ---- The model: policies as the API server holds them after defaulting ------------------- */
 
@@ -170,63 +165,15 @@ size_t policy_set_skipped(const struct policy_set *s)
 /* ---- Parsing context and errors ----------------------------------------------------------- */
 
 struct pol_ctx {
-	const char *path;
-	struct util_err *err;
-	struct pol_policy *v; /* this file's policies, in file order */
+	struct learn_tree_reader rd; /* suffix: " in networkpolicy NS/NAME" */
+	struct pol_policy *v;	     /* this file's policies, in file order */
 	size_t n, cap;
-	size_t skipped, n_docs;
-	char subject[320]; /* " in networkpolicy NS/NAME" once both are validated, else "" */
+	size_t skipped;
 };
 
-static int pol_fail(struct pol_ctx *ctx, const struct learn_tree_node *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int pol_fail(struct pol_ctx *ctx, const struct learn_tree_node *at, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s%s", ctx->path, at ? at->line : 1,
-			    at ? at->col : 1, msg, ctx->subject);
-}
-
-/* Untrusted text for an error message: escaped, at most POL_SHOW_MAX characters. */
-static const char *pol_show(const struct learn_tree_node *n, char buf[static POL_SHOW_LEN])
-{
-	if (n->type != LEARN_TREE_SCALAR)
-		return n->type == LEARN_TREE_SEQ ? "(a sequence)" : "(a mapping)";
-	return util_show_escaped(n->str, strlen(n->str), POL_SHOW_MAX - 3, buf);
-}
-
-static const char *pol_type_name(enum learn_tree_type t)
-{
-	switch (t) {
-	case LEARN_TREE_SCALAR:
-		return "a scalar";
-	case LEARN_TREE_SEQ:
-		return "a sequence";
-	case LEARN_TREE_MAP:
-	default:
-		return "a mapping";
-	}
-}
-
-/* key's value in map when it has the wanted type; absent and null both give NULL. */
-static int pol_field(struct pol_ctx *ctx, const struct learn_tree_node *map, const char *key,
-		     enum learn_tree_type want, const struct learn_tree_node **ret)
-{
-	const struct learn_tree_node *n = learn_tree_get(map, key);
-
-	if (n && learn_tree_is_null(n))
-		n = NULL;
-	if (n && n->type != want)
-		return pol_fail(ctx, n, "%s is not %s", key, pol_type_name(want));
-	*ret = n;
-	return 0;
-}
+/* The shared reader words the errors (learn-tree.c). */
+#define pol_fail(ctx, ...)  learn_tree_fail(&(ctx)->rd, __VA_ARGS__)
+#define pol_field(ctx, ...) learn_tree_field(&(ctx)->rd, __VA_ARGS__)
 
 /*
  * Every key of map must be one of keys. A misspelt field would otherwise be read as absent,
@@ -235,7 +182,7 @@ static int pol_field(struct pol_ctx *ctx, const struct learn_tree_node *map, con
 static int pol_known_keys(struct pol_ctx *ctx, const struct learn_tree_node *map,
 			  const char *const *keys, size_t n_keys, const char *what)
 {
-	char show[POL_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 
 	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
 		const struct learn_tree_node *k = map->kids[i];
@@ -244,8 +191,8 @@ static int pol_known_keys(struct pol_ctx *ctx, const struct learn_tree_node *map
 		for (size_t j = 0; k->type == LEARN_TREE_SCALAR && j < n_keys && !known; j++)
 			known = strcmp(k->str, keys[j]) == 0;
 		if (!known)
-			return pol_fail(ctx, k, "unknown field \"%s\" in %s", pol_show(k, show),
-					what);
+			return pol_fail(ctx, k, "unknown field \"%s\" in %s",
+					learn_tree_show_node(k, show), what);
 	}
 	return 0;
 }
@@ -262,24 +209,25 @@ static int pol_expect_map(struct pol_ctx *ctx, const struct learn_tree_node *n, 
 
 static int pol_label_value(struct pol_ctx *ctx, const struct learn_tree_node *v, const char **ret)
 {
-	char show[POL_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	const char *value;
 
 	if (v->type != LEARN_TREE_SCALAR)
 		return pol_fail(ctx, v, "label value is not a scalar");
 	value = learn_tree_is_null(v) ? "" : v->str;
 	if (!util_k8s_label_value(value))
-		return pol_fail(ctx, v, "invalid label value \"%s\"", pol_show(v, show));
+		return pol_fail(ctx, v, "invalid label value \"%s\"",
+				learn_tree_show_node(v, show));
 	*ret = value;
 	return 0;
 }
 
 static int pol_label_key(struct pol_ctx *ctx, const struct learn_tree_node *k)
 {
-	char show[POL_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 
 	if (k->type != LEARN_TREE_SCALAR || !util_k8s_label_key(k->str))
-		return pol_fail(ctx, k, "invalid label key \"%s\"", pol_show(k, show));
+		return pol_fail(ctx, k, "invalid label key \"%s\"", learn_tree_show_node(k, show));
 	return 0;
 }
 
@@ -313,7 +261,7 @@ static int pol_expression(struct pol_ctx *ctx, const struct learn_tree_node *e,
 		{"DoesNotExist", POL_DOES_NOT_EXIST},
 	};
 	const struct learn_tree_node *key, *op, *values;
-	char show[POL_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	struct pol_req *req;
 	size_t i;
 	int r;
@@ -342,7 +290,7 @@ static int pol_expression(struct pol_ctx *ctx, const struct learn_tree_node *e,
 	if (i == UTIL_ARRAY_SIZE(ops))
 		return pol_fail(ctx, op,
 				"invalid operator \"%s\" (In, NotIn, Exists or DoesNotExist)",
-				pol_show(op, show));
+				learn_tree_show_node(op, show));
 	r = pol_field(ctx, e, "values", LEARN_TREE_SEQ, &values);
 	if (r < 0)
 		return r;
@@ -459,7 +407,7 @@ static int pol_ip_block(struct pol_ctx *ctx, const struct learn_tree_node *n, st
 {
 	static const char *const keys[] = {"cidr", "except"};
 	const struct learn_tree_node *cidr, *except;
-	char show[POL_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
 	if (n->type != LEARN_TREE_MAP)
@@ -473,7 +421,7 @@ static int pol_ip_block(struct pol_ctx *ctx, const struct learn_tree_node *n, st
 	if (!cidr)
 		return pol_fail(ctx, n, "ipBlock without cidr");
 	if (pol_cidr_parse(cidr->str, &peer->block) < 0)
-		return pol_fail(ctx, cidr, "invalid cidr \"%s\"", pol_show(cidr, show));
+		return pol_fail(ctx, cidr, "invalid cidr \"%s\"", learn_tree_show_node(cidr, show));
 	r = pol_field(ctx, n, "except", LEARN_TREE_SEQ, &except);
 	if (r < 0)
 		return r;
@@ -482,11 +430,12 @@ static int pol_ip_block(struct pol_ctx *ctx, const struct learn_tree_node *n, st
 		struct pol_cidr c;
 
 		if (x->type != LEARN_TREE_SCALAR || pol_cidr_parse(x->str, &c) < 0)
-			return pol_fail(ctx, x, "invalid except cidr \"%s\"", pol_show(x, show));
+			return pol_fail(ctx, x, "invalid except cidr \"%s\"",
+					learn_tree_show_node(x, show));
 		/* as the API server validates it: a strict subset of cidr */
 		if (!pol_cidr_within(&c, &peer->block) || c.prefix == peer->block.prefix)
 			return pol_fail(ctx, x, "except \"%s\" is not a strict subset of cidr",
-					pol_show(x, show));
+					learn_tree_show_node(x, show));
 		peer->except =
 			util_reallocarray(peer->except, peer->n_except + 1, sizeof(*peer->except));
 		peer->except[peer->n_except++] = c;
@@ -541,26 +490,16 @@ static int pol_peer(struct pol_ctx *ctx, const struct learn_tree_node *n, struct
 	return 0;
 }
 
-/* IANA service names, as Kubernetes port names: <= 15 of [a-z0-9-], a letter, no "--". */
-static bool pol_port_name_ok(const char *s)
-{
-	bool letter = false;
-
-	for (const char *c = s; *c; c++)
-		if (*c >= 'a' && *c <= 'z')
-			letter = true;
-	return letter && strlen(s) <= 15 && util_k8s_dns_label(s) && !strstr(s, "--");
-}
-
 static int pol_port_number(struct pol_ctx *ctx, const struct learn_tree_node *n, const char *what,
 			   uint16_t *ret)
 {
-	char show[POL_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	uint64_t v;
 
 	if (n->type != LEARN_TREE_SCALAR || !n->plain || util_parse_u64(n->str, 65535, &v) < 0 ||
 	    v == 0)
-		return pol_fail(ctx, n, "invalid %s \"%s\" (1-65535)", what, pol_show(n, show));
+		return pol_fail(ctx, n, "invalid %s \"%s\" (1-65535)", what,
+				learn_tree_show_node(n, show));
 	*ret = (uint16_t)v;
 	return 0;
 }
@@ -569,7 +508,7 @@ static int pol_port(struct pol_ctx *ctx, const struct learn_tree_node *n, struct
 {
 	static const char *const keys[] = {"protocol", "port", "endPort"};
 	const struct learn_tree_node *proto, *num, *end;
-	char show[POL_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
 	if (learn_tree_is_null(n)) {
@@ -591,7 +530,7 @@ static int pol_port(struct pol_ctx *ctx, const struct learn_tree_node *n, struct
 		if (strcmp(proto->str, "TCP") != 0 && strcmp(proto->str, "UDP") != 0 &&
 		    strcmp(proto->str, "SCTP") != 0)
 			return pol_fail(ctx, proto, "invalid protocol \"%s\" (TCP, UDP or SCTP)",
-					pol_show(proto, show));
+					learn_tree_show_node(proto, show));
 		(void)util_proto_from_name(proto->str, &port->proto);
 	}
 	r = pol_field(ctx, n, "port", LEARN_TREE_SCALAR, &num);
@@ -625,8 +564,9 @@ static int pol_port(struct pol_ctx *ctx, const struct learn_tree_node *n, struct
 		}
 		return 0;
 	}
-	if (!pol_port_name_ok(num->str))
-		return pol_fail(ctx, num, "invalid port name \"%s\"", pol_show(num, show));
+	if (!util_k8s_port_name(num->str))
+		return pol_fail(ctx, num, "invalid port name \"%s\"",
+				learn_tree_show_node(num, show));
 	if (end)
 		return pol_fail(ctx, end, "endPort needs a numeric port, not a name");
 	port->kind = POL_PORT_NAME;
@@ -701,7 +641,7 @@ static int pol_spec(struct pol_ctx *ctx, const struct learn_tree_node *spec, str
 {
 	static const char *const keys[] = {"podSelector", "policyTypes", "ingress", "egress"};
 	const struct learn_tree_node *pods, *types;
-	char show[POL_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
 	/* The API's spec and podSelector are values, not pointers: absent is empty, all pods. */
@@ -737,7 +677,7 @@ static int pol_spec(struct pol_ctx *ctx, const struct learn_tree_node *spec, str
 			p->isolates[POL_EGRESS] = true;
 		else
 			return pol_fail(ctx, t, "invalid policyType \"%s\" (Ingress or Egress)",
-					pol_show(t, show));
+					learn_tree_show_node(t, show));
 	}
 	if (types && types->n_kids)
 		return 0;
@@ -752,10 +692,10 @@ static int pol_network_policy(struct pol_ctx *ctx, const struct learn_tree_node 
 {
 	const struct learn_tree_node *meta, *name, *ns, *spec;
 	struct pol_policy p = {0};
-	char show[POL_SHOW_LEN];
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
-	ctx->subject[0] = '\0';
+	ctx->rd.suffix[0] = '\0';
 	r = pol_field(ctx, obj, "metadata", LEARN_TREE_MAP, &meta);
 	if (r < 0)
 		return r;
@@ -768,23 +708,24 @@ static int pol_network_policy(struct pol_ctx *ctx, const struct learn_tree_node 
 		return pol_fail(ctx, meta, "NetworkPolicy without metadata.name");
 	if (!util_k8s_dns_subdomain(name->str))
 		return pol_fail(ctx, name, "invalid NetworkPolicy name \"%s\"",
-				pol_show(name, show));
+				learn_tree_show_node(name, show));
 	r = pol_field(ctx, meta, "namespace", LEARN_TREE_SCALAR, &ns);
 	if (r < 0)
 		return r;
 	if (ns && !util_k8s_dns_label(ns->str))
-		return pol_fail(ctx, ns, "invalid namespace \"%s\"", pol_show(ns, show));
+		return pol_fail(ctx, ns, "invalid namespace \"%s\"",
+				learn_tree_show_node(ns, show));
 	/* without a namespace, `kubectl apply` puts it in the default one */
 	p.ns = util_strdup(ns ? ns->str : "default");
 	p.name = util_strdup(name->str);
-	snprintf(ctx->subject, sizeof(ctx->subject), " in networkpolicy %s/%s", p.ns, p.name);
+	snprintf(ctx->rd.suffix, sizeof(ctx->rd.suffix), " in networkpolicy %s/%s", p.ns, p.name);
 	r = pol_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
 	if (r < 0)
 		goto out;
 	r = pol_spec(ctx, spec, &p);
 	if (r < 0)
 		goto out;
-	ctx->subject[0] = '\0';
+	ctx->rd.suffix[0] = '\0';
 	if (ctx->n == ctx->cap) {
 		ctx->cap = ctx->cap ? 2 * ctx->cap : 8;
 		ctx->v = util_reallocarray(ctx->v, ctx->cap, sizeof(*ctx->v));
@@ -830,15 +771,14 @@ static int pol_object(struct pol_ctx *ctx, const struct learn_tree_node *obj, co
 	return pol_network_policy(ctx, obj);
 }
 
-static int pol_document(struct pol_ctx *ctx, const struct learn_tree_node *root)
+/* Each document that is not empty (the reader's callback). */
+static int pol_document(void *data, const struct learn_tree_node *root)
 {
+	struct pol_ctx *ctx = data;
 	const struct learn_tree_node *kind, *api, *items;
 	size_t len;
 	int r;
 
-	if (!root || learn_tree_is_null(root))
-		return 0; /* an empty document in a stream ("---" then nothing) */
-	ctx->n_docs++;
 	if (root->type != LEARN_TREE_MAP)
 		return pol_fail(ctx, root, "not a Kubernetes object (a mapping with kind)");
 	r = pol_field(ctx, root, "kind", LEARN_TREE_SCALAR, &kind);
@@ -866,47 +806,6 @@ static int pol_document(struct pol_ctx *ctx, const struct learn_tree_node *root)
 }
 
 /* ---- Reading a file ----------------------------------------------------------------------- */
-
-static int pol_tree_fault(void *data, const struct learn_tree_fault *f)
-{
-	struct pol_ctx *ctx = data;
-	struct learn_tree_node at = {.line = f->line, .col = f->col};
-
-	ctx->subject[0] = '\0';
-	switch (f->kind) {
-	case LEARN_TREE_NOMEM:
-		return util_err_set(ctx->err, ENOMEM, "%s: cannot initialise the YAML parser",
-				    ctx->path);
-	case LEARN_TREE_TOO_BIG:
-		return util_err_set(ctx->err, EFBIG, "%s: larger than %zu MiB", ctx->path,
-				    POL_MAX_FILE_SIZE >> 20);
-	case LEARN_TREE_READ:
-		return util_err_set(ctx->err, f->error, "%s: %s", ctx->path, strerror(f->error));
-	case LEARN_TREE_SYNTAX:
-		return util_err_set(ctx->err, EINVAL, "%s:%zu:%zu: %s%s%s", ctx->path, f->line,
-				    f->col, f->problem ? f->problem : "invalid YAML",
-				    f->context ? " " : "", f->context ? f->context : "");
-	case LEARN_TREE_ANCHOR:
-		return pol_fail(ctx, &at, "YAML anchors are not allowed in a policy file");
-	case LEARN_TREE_ALIAS:
-		return pol_fail(ctx, &at, "YAML aliases are not allowed in a policy file");
-	case LEARN_TREE_DEPTH:
-		return pol_fail(ctx, &at, "nested deeper than %d levels", POL_MAX_DEPTH);
-	case LEARN_TREE_NUL:
-		return pol_fail(ctx, &at, "NUL character in a string");
-	case LEARN_TREE_DOCUMENTS:
-	case LEARN_TREE_VALUES:
-	case LEARN_TREE_EMPTY:
-	default:
-		/* not asked for by the options below */
-		return pol_fail(ctx, &at, "invalid YAML");
-	}
-}
-
-static int pol_tree_document(void *data, const struct learn_tree_node *root)
-{
-	return pol_document(data, root);
-}
 
 static int pol_set_cmp(const void *a, const void *b)
 {
@@ -945,23 +844,24 @@ static void pol_ctx_clear(struct pol_ctx *ctx)
 	free(ctx->v);
 }
 
-static int pol_parse(struct policy_set *s, struct pol_ctx *ctx, FILE *f, const char *buf,
-		     size_t len)
-{
-	const struct learn_tree_opts opts = {
-		.max_depth = POL_MAX_DEPTH,
-		.max_input = POL_MAX_FILE_SIZE,
-		.fault = pol_tree_fault,
-		.document = pol_tree_document,
-		.userdata = ctx,
-	};
-	int r;
+static const struct learn_tree_format pol_format = {
+	.what = "a policy file",
+	.empty = "no Kubernetes objects",
+	.max_depth = POL_MAX_DEPTH,
+	.max_size = POL_MAX_FILE_SIZE,
+	.document = pol_document,
+};
 
-	r = f ? learn_tree_parse_file(f, &opts, NULL)
-	      : learn_tree_parse_buffer(buf, len, &opts, NULL);
-	if (r == 0 && ctx->n_docs == 0)
-		r = util_err_set(ctx->err, EINVAL, "%s:1:1: empty file, no Kubernetes objects",
-				 ctx->path);
+static void pol_ctx_init(struct pol_ctx *ctx, const char *path, struct util_err *err)
+{
+	*ctx = (struct pol_ctx){0};
+	ctx->rd = (struct learn_tree_reader){
+		.path = path, .err = err, .format = &pol_format, .userdata = ctx};
+}
+
+/* The file's policies into s when it was read without error (r), else none of them. */
+static int pol_ctx_finish(struct policy_set *s, struct pol_ctx *ctx, int r)
+{
 	if (r == 0)
 		pol_set_merge(s, ctx);
 	pol_ctx_clear(ctx);
@@ -970,39 +870,19 @@ static int pol_parse(struct policy_set *s, struct pol_ctx *ctx, FILE *f, const c
 
 int policy_set_load(struct policy_set *s, const char *path, struct util_err *err)
 {
-	struct pol_ctx ctx = {.path = path, .err = err};
-	struct stat st;
-	FILE *f;
-	int r;
+	struct pol_ctx ctx;
 
-	f = fopen(path, "re");
-	if (!f)
-		return util_err_set(err, errno, "%s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) < 0) {
-		r = util_err_set(err, errno, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = util_err_set(err, EISDIR, "%s: is a directory", path);
-		goto out;
-	}
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > POL_MAX_FILE_SIZE) {
-		r = util_err_set(err, EFBIG, "%s: larger than %zu MiB", path,
-				 POL_MAX_FILE_SIZE >> 20);
-		goto out;
-	}
-	r = pol_parse(s, &ctx, f, NULL, 0);
-out:
-	fclose(f);
-	return r;
+	pol_ctx_init(&ctx, path, err);
+	return pol_ctx_finish(s, &ctx, learn_tree_read_file(&ctx.rd));
 }
 
 int policy_set_load_buffer(struct policy_set *s, const char *name, const char *buf, size_t len,
 			   struct util_err *err)
 {
-	struct pol_ctx ctx = {.path = name, .err = err};
+	struct pol_ctx ctx;
 
-	return pol_parse(s, &ctx, NULL, buf, len);
+	pol_ctx_init(&ctx, name, err);
+	return pol_ctx_finish(s, &ctx, learn_tree_read_buffer(&ctx.rd, buf, len));
 }
 
 /* ---- Matching ----------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "capture/capture.h"
+#include "tests/test-helpers.h"
 
 /*
  * Packet bytes. Unless a comment says "Built", every array below is a frame captured for real
@@ -2147,11 +2148,5 @@ static Suite *capture_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(capture_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(capture_suite());
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "learn/learn.h"
+#include "tests/test-helpers.h"
 
 #define T0  1795356005000000000ull /* 2026-11-22T14:00:05Z */
 #define SEC 1000000000ull
@@ -186,15 +187,8 @@ static struct learn_inventory *inventory_new(const struct flow_case *tc)
 	struct learn_container old = {.id = "c-old", .name = "old"};
 	struct learn_container fresh = {
 		.id = "c-new", .name = "new-1", .project = "shop", .service = "new"};
-	int fd = mkstemp(path);
-	FILE *f;
 
-	ck_assert_int_ge(fd, 0);
-	f = fdopen(fd, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(inventory_yaml, 1, sizeof(inventory_yaml) - 1, f),
-			  sizeof(inventory_yaml) - 1);
-	ck_assert_int_eq(fclose(f), 0);
+	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
 	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
 	unlink(path);
 	if (tc->prefix4)
@@ -346,11 +340,5 @@ static Suite *check_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(check_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(check_suite());
 }

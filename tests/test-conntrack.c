@@ -23,6 +23,7 @@
 #include <netlink/socket.h>
 
 #include "capture/capture.h"
+#include "tests/test-helpers.h"
 
 /*
  * The host: a client namespace and a server namespace, each joined by a veth pair to a router
@@ -784,10 +785,9 @@ END_TEST
 
 int main(void)
 {
-	SRunner *sr;
 	Suite *s;
 	TCase *tc;
-	int failed;
+	int r;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "test-conntrack: needs root (network namespaces, netlink)\n");
@@ -809,10 +809,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_bridge_problem, 0, UTIL_ARRAY_SIZE(bridge_cases));
 	tcase_add_test(tc, test_open_unprivileged);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	r = test_run(s);
 	host_delete();
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return r;
 }

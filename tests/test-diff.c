@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emit/emit.h"
+#include "tests/test-helpers.h"
 
 #define T0  1795356005123456789ull /* 2026-11-22T14:00:05.123456789Z */
 #define SEC 1000000000ull
@@ -195,15 +196,9 @@ static void json_check_python(const char *buf, size_t len)
 				     "assert lines[-1] == \"\"\n"
 				     "for l in lines[:-1]: json.loads(l)\n"
 				     "'";
-	FILE *p;
 
-	if (system("command -v python3 >/dev/null 2>&1") != 0)
-		return;
-	p = popen(script, "w");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(fwrite(buf, 1, len, p), len);
-	ck_assert_msg(pclose(p) == 0, "python3 does not read the output as JSON:\n%.*s", (int)len,
-		      buf);
+	ck_assert_msg(test_python_accepts(script, buf, len),
+		      "python3 does not read the output as JSON:\n%.*s", (int)len, buf);
 }
 
 /*
@@ -688,11 +683,5 @@ static Suite *diff_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(diff_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(diff_suite());
 }

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/test-helpers.h"
+
 #define DK_DIR TEST_DATA "/docker/"
 
 /* Container ids of the recorded fixtures (tests/data/docker/inspect/). */
@@ -522,34 +524,6 @@ static void gen_id(unsigned i, char id[static 65])
 	snprintf(id, 65, GEN_PREFIX "%060u", i);
 }
 
-static char *slurp(const char *path, size_t *ret_n)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		size_t got;
-
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
-		}
-		got = fread(buf + n, 1, 4096, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*ret_n = n;
-	return buf;
-}
-
 /* The engine side writes as the test says; a reader that went away just ends the child. */
 static void put(int fd, const char *p, size_t n, const struct engine *e)
 {
@@ -578,7 +552,7 @@ static void serve_file(int fd, const char *path, int status, bool chunked)
 	const struct engine plain = {0};
 	char head[256];
 	size_t n = 0;
-	char *body = slurp(path, &n);
+	char *body = test_read_file(path, &n);
 
 	if (!body) {
 		body = strdup("{\"message\":\"No such container\"}\n");
@@ -677,7 +651,7 @@ static void serve_events(int fd, const struct engine *e)
 	}
 	if (e->events) {
 		snprintf(path, sizeof(path), "%s%s", DK_DIR, e->events);
-		body = slurp(path, &n);
+		body = test_read_file(path, &n);
 		if (!body)
 			_exit(1);
 	}
@@ -1528,11 +1502,5 @@ static Suite *docker_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(docker_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(docker_suite());
 }

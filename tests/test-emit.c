@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "emit/emit.h"
+#include "tests/test-helpers.h"
 
 #define GOLDEN_DIR TEST_DATA "/emit"
 #define T0	   1795356005123456789ull /* 2026-11-22T14:00:05.123456789Z */
@@ -351,59 +352,6 @@ static void render(const struct learn_graph *g, enum emit_format fmt, bool allow
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-static char *read_file(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	do {
-		if (len + 4096 > cap) {
-			cap = (cap + 4096) * 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	*ret_len = len;
-	return buf;
-}
-
-/* Compares with the golden file, or rewrites it when FLOWLOCK_UPDATE_GOLDEN=1. */
-static void golden_check(const char *name, const char *buf, size_t len)
-{
-	char path[512];
-	size_t glen = 0, line = 1;
-	char *golden;
-
-	snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, name);
-	if (getenv("FLOWLOCK_UPDATE_GOLDEN") &&
-	    strcmp(getenv("FLOWLOCK_UPDATE_GOLDEN"), "1") == 0) {
-		FILE *f = fopen(path, "wb");
-
-		ck_assert_msg(f, "cannot write %s", path);
-		ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-		ck_assert_int_eq(fclose(f), 0);
-		return;
-	}
-	golden = read_file(path, &glen);
-	ck_assert_msg(golden, "cannot read %s (FLOWLOCK_UPDATE_GOLDEN=1 writes it)", path);
-	for (size_t i = 0; i < len && i < glen; i++) {
-		if (buf[i] != golden[i])
-			break;
-		if (buf[i] == '\n')
-			line++;
-	}
-	ck_assert_msg(len == glen && memcmp(buf, golden, len) == 0,
-		      "%s differs from the output at line %zu (%zu bytes expected, %zu written)",
-		      path, line, glen, len);
-	free(golden);
-}
-
 /* ---- golden outputs ----------------------------------------------------------------------- */
 
 static const char *const shop_k8s_warnings[] = {
@@ -472,6 +420,7 @@ START_TEST(test_golden)
 	struct learn_graph *g = fixture_build(tc->fx, 0);
 	struct warnings w = {0};
 	struct output o;
+	char path[512];
 	size_t n = 0;
 
 	render(g, tc->fmt, tc->allow_dns, false, &w, &o);
@@ -482,7 +431,8 @@ START_TEST(test_golden)
 	}
 	ck_assert_msg(w.n == n, "%s: %zu warnings, %zu expected; the first extra: %s", tc->golden,
 		      w.n, n, w.n > n ? w.msg[n] : "");
-	golden_check(tc->golden, o.buf, o.len);
+	snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, tc->golden);
+	test_golden_check(path, o.buf, o.len);
 
 	if (tc->fmt == EMIT_FORMAT_K8S)
 		yaml_check_policies(tc, o.buf, o.len);
@@ -704,14 +654,9 @@ static void json_check_python(const char *buf, size_t len)
 		"w[\"labels\"].values())\n"
 		"assert all(type(v) is int for v in d[\"counters\"].values())\n"
 		"'";
-	FILE *p;
 
-	if (system("command -v python3 >/dev/null 2>&1") != 0)
-		return;
-	p = popen(script, "w");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(fwrite(buf, 1, len, p), len);
-	ck_assert_msg(pclose(p) == 0, "python3 does not read the output as the expected JSON");
+	ck_assert_msg(test_python_accepts(script, buf, len),
+		      "python3 does not read the output as the expected JSON");
 }
 
 /* ---- determinism -------------------------------------------------------------------------- */
@@ -919,11 +864,5 @@ static Suite *emit_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(emit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(emit_suite());
 }

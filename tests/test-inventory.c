@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/test-helpers.h"
+
 #define INV_DIR TEST_DATA "/inventory/"
 
 /* ---- File sets: what each test loads, in order --------------------------------------------- */
@@ -747,11 +749,5 @@ static Suite *inventory_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(inventory_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(inventory_suite());
 }

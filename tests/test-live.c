@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "tests/test-helpers.h"
 
 /* Not in capture.h: capture-live.c's whole filter text, allocated. */
 char *capture_live_filter(void);
@@ -1262,8 +1263,7 @@ static Suite *live_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int r;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "test-live: needs root (network namespaces): skipped\n");
@@ -1274,10 +1274,7 @@ int main(void)
 		fprintf(stderr, "test-live: cannot build network namespaces: skipped\n");
 		return 77;
 	}
-	sr = srunner_create(live_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	r = test_run(live_suite());
 	host_down();
-	return failed != 0;
+	return r;
 }

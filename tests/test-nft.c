@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "emit/emit.h"
+#include "tests/test-helpers.h"
 
 #define GOLDEN_DIR TEST_DATA "/nft"
 #define T0	   1795356005123456789ull
@@ -244,56 +245,6 @@ static void render(const struct learn_graph *g, const struct addr_spec *addrs, s
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-static char *read_file(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	do {
-		if (len + 4096 > cap) {
-			cap = (cap + 4096) * 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	*ret_len = len;
-	return buf;
-}
-
-static void golden_check(const char *path, const char *buf, size_t len)
-{
-	size_t glen = 0, line = 1;
-	char *golden;
-
-	if (getenv("FLOWLOCK_UPDATE_GOLDEN") &&
-	    strcmp(getenv("FLOWLOCK_UPDATE_GOLDEN"), "1") == 0) {
-		FILE *f = fopen(path, "wb");
-
-		ck_assert_msg(f, "cannot write %s", path);
-		ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-		ck_assert_int_eq(fclose(f), 0);
-		return;
-	}
-	golden = read_file(path, &glen);
-	ck_assert_msg(golden, "cannot read %s (FLOWLOCK_UPDATE_GOLDEN=1 writes it)", path);
-	for (size_t i = 0; i < len && i < glen; i++) {
-		if (buf[i] != golden[i])
-			break;
-		if (buf[i] == '\n')
-			line++;
-	}
-	ck_assert_msg(len == glen && memcmp(buf, golden, len) == 0,
-		      "%s differs from the output at line %zu (%zu bytes expected, %zu written)",
-		      path, line, glen, len);
-	free(golden);
-}
-
 /*
  * nft -c -f (check only, never load) when root and nft is installed: -1 when skipped, else the
  * wait status. The caller asserts, after it has cleaned up.
@@ -335,14 +286,10 @@ static void nft_check(const char *path)
 static void nft_check_buffer(const char *buf, size_t len)
 {
 	char path[] = "/tmp/test-nft-XXXXXX";
-	int fd = mkstemp(path);
-	bool written;
 	int status;
 
-	ck_assert_int_ge(fd, 0);
-	written = write(fd, buf, len) == (ssize_t)len;
-	ck_assert_int_eq(close(fd), 0);
-	status = written ? nft_check_status(path) : 1 << 8;
+	test_write_temp(path, buf, len);
+	status = nft_check_status(path);
 	/* the file names a failure: kept only then, for a look */
 	if (status == -1 || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		unlink(path);
@@ -443,7 +390,7 @@ START_TEST(test_golden)
 	render(g, gc->fx->addrs, gc->fx->n_addrs, 0, gc->mode, &w, &o);
 	ck_assert_msg(o.r == 0, "%s", o.err.msg);
 	snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, gc->file);
-	golden_check(path, o.buf, o.len);
+	test_golden_check(path, o.buf, o.len);
 	while (gc->warnings[n])
 		n++;
 	ck_assert_uint_eq(w.n, n);
@@ -776,11 +723,5 @@ static Suite *nft_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(nft_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(nft_suite());
 }

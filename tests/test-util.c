@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/util.h"
+#include "tests/test-helpers.h"
 
 static const struct {
 	uint64_t ns;
@@ -114,7 +115,9 @@ enum rule {
 	DNS_SUBDOMAIN,
 	LABEL_KEY,
 	LABEL_VALUE,
-	DOCKER_NAME
+	DOCKER_NAME,
+	PORT_NAME,
+	KIND,
 };
 
 static const struct {
@@ -158,6 +161,22 @@ static const struct {
 	{DOCKER_NAME, "web\"; drop", false},
 	{DOCKER_NAME, "web}", false},
 	{DOCKER_NAME, "", false},
+	{PORT_NAME, "http", true},
+	{PORT_NAME, "metrics-9090", true},
+	{PORT_NAME, "123456789012345a", false}, /* 16 characters */
+	{PORT_NAME, "8080", false},		/* no letter */
+	{PORT_NAME, "a--b", false},
+	{PORT_NAME, "Http", false},
+	{PORT_NAME, "-http", false},
+	{PORT_NAME, "", false},
+	{KIND, "ReplicaSet", true},
+	{KIND, "V1", true},
+	{KIND, "replicaSet", false},
+	{KIND, "Replica-Set", false},
+	{KIND, "Pod\n", false},
+	{KIND, "", false},
+	{KIND, "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true},
+	{KIND, "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
 };
 
 START_TEST(test_names)
@@ -180,6 +199,12 @@ START_TEST(test_names)
 		break;
 	case DOCKER_NAME:
 		got = util_docker_name(s);
+		break;
+	case PORT_NAME:
+		got = util_k8s_port_name(s);
+		break;
+	case KIND:
+		got = util_k8s_kind(s);
 		break;
 	}
 	ck_assert_msg(got == name_cases[_i].valid, "rule %d on \"%s\": got %d", name_cases[_i].rule,
@@ -303,11 +328,5 @@ static Suite *util_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(util_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(util_suite());
 }

@@ -78,6 +78,30 @@ bool util_k8s_label_value(const char *s)
 	return k8s_qualified_name(s, strlen(s), true);
 }
 
+/* A DNS label of at most 15 characters with a letter and no "--" (IANA service names). */
+bool util_k8s_port_name(const char *s)
+{
+	bool letter = false;
+
+	for (const char *c = s; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			letter = true;
+	return letter && strlen(s) <= 15 && util_k8s_dns_label(s) && !strstr(s, "--");
+}
+
+/* Kinds go into workload ids (owner and controller kinds): an identifier, "ReplicaSet" style. */
+bool util_k8s_kind(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] < 'A' || s[0] > 'Z')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]))
+			return false;
+	return true;
+}
+
 bool util_docker_name(const char *s)
 {
 	size_t n = strlen(s);

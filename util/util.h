@@ -74,6 +74,8 @@ bool util_k8s_dns_label(const char *s);	    /* RFC 1123 label, <= 63: namespaces
 bool util_k8s_dns_subdomain(const char *s); /* RFC 1123 subdomain, <= 253: object names */
 bool util_k8s_label_key(const char *s);	    /* [prefix/]name */
 bool util_k8s_label_value(const char *s);   /* empty or <= 63 [A-Za-z0-9._-], alnum at both ends */
+bool util_k8s_port_name(const char *s);	    /* IANA service name: <= 15 of [a-z0-9-], a letter */
+bool util_k8s_kind(const char *s);	    /* a kind, "ReplicaSet": <= 63 [A-Za-z0-9], A-Z first */
 /* Docker container names and compose project/service labels: [A-Za-z0-9][A-Za-z0-9_.-]*, <= 253. */
 bool util_docker_name(const char *s);
 
