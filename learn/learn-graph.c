@@ -644,6 +644,52 @@ static bool workload_has_addresses(const struct learn_workload *a, const struct 
 	return true;
 }
 
+/* The last time g saw n: the latest last-seen of the edges that touch it, 0 when none do. */
+static uint64_t node_last_seen(const struct learn_graph *g, const struct graph_node *n)
+{
+	uint64_t last = 0;
+
+	for (const struct learn_edge *e = g->edges; e; e = e->hh.next)
+		if ((e->key.client == n || e->key.server == n) && e->last_ns > last)
+			last = e->last_ns;
+	return last;
+}
+
+/* A total order on label sets (count, then keys and values in order). */
+static int workload_labels_cmp(const struct learn_workload *a, const struct learn_workload *b)
+{
+	size_t na = learn_workload_label_count(a), nb = learn_workload_label_count(b);
+	int c;
+
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	for (size_t i = 0; i < na; i++) {
+		c = strcmp(learn_workload_label_key(a, i), learn_workload_label_key(b, i));
+		if (!c)
+			c = strcmp(learn_workload_label_value(a, i),
+				   learn_workload_label_value(b, i));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+/*
+ * Two states describe workload n with different labels (a rollout changed them between an
+ * agent's older and newer state): keep the labels of the state that saw it last, by its
+ * edges, and on a tie the larger label set. That is a maximum, so merging stays associative,
+ * commutative and idempotent: the merged state saw the workload last when the winner did.
+ */
+static bool merge_takes_labels(const struct learn_graph *g, const struct graph_node *mine,
+			       const struct learn_graph *from, const struct graph_node *n)
+{
+	uint64_t a = node_last_seen(g, mine), b = node_last_seen(from, n);
+
+	if (a != b)
+		return b > a;
+	return workload_labels_cmp(n->w, mine->w) > 0;
+}
+
 /* A new workload: a with b's addresses added. */
 static struct learn_workload *workload_union(const struct learn_workload *a,
 					     const struct learn_workload *b)
@@ -710,7 +756,7 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 		struct graph_node *mine = graph_find_node(g, n->id);
 		const char *what = mine ? workload_conflict(mine->w, n->w) : NULL;
 
-		if (what)
+		if (what && strcmp(what, "labels") != 0)
 			return util_err_set(err, EEXIST, "workload \"%s\" has different %s",
 					    util_show_printable(n->id, 72, show), what);
 	}
@@ -723,6 +769,12 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 
 		if (!mine) {
 			(void)learn_graph_add_workload(g, n->w); /* immutable: safe to share */
+			continue;
+		}
+		if (workload_conflict(mine->w, n->w) && merge_takes_labels(g, mine, from, n)) {
+			w = workload_union(n->w, mine->w);
+			(void)learn_graph_add_workload(g, w);
+			learn_workload_unref(w);
 			continue;
 		}
 		if (workload_has_addresses(mine->w, n->w))

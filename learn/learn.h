@@ -138,9 +138,11 @@ int learn_graph_counter_node_value(const struct learn_graph *g, size_t counter, 
  * Merges from into g (flowlock merge). Workloads are united by id, their addresses too; per
  * node, an edge keeps the larger connection count and a counter the larger value (one agent's
  * counts only grow); first seen is the earlier and last seen the later time. So merging is
- * associative, commutative and idempotent. A workload whose kind, namespace, controller, name
- * or labels differ between the two is -EEXIST with err naming it ("workload \"ID\" has
- * different labels"), and g is unchanged. from is not changed; g may share its workloads.
+ * associative, commutative and idempotent. A workload whose labels differ between the two (a
+ * rollout relabelled it) keeps the labels of the graph whose edges saw it last, on a tie the
+ * larger label set: a maximum too, so the algebra holds. A workload whose kind, namespace,
+ * controller or name differ is -EEXIST with err naming it ("workload \"ID\" has different
+ * controller"), and g is unchanged. from is not changed; g may share its workloads.
  */
 int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, struct util_err *err);
 

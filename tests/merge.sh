@@ -173,10 +173,25 @@ fails "merge with a bad merged state" "bad-edge-sum.yaml:46:16: connections" \
 	"$tmp/out.yaml" "$tmp/out.keep"
 run merge -o "$tmp/out.yaml" "$shop/shop.pcapng" "$tmp/a.yaml"
 fails "merge with a capture for a state" "shop.pcapng" "$tmp/out.yaml" "$tmp/out.keep"
-run merge -o "$tmp/out.yaml" "$data/a.yaml" "$data/c.yaml" "$data/conflict-labels.yaml"
-fails "merge with a conflicting workload" \
-	"merge: $data/a.yaml and $data/conflict-labels.yaml disagree: workload \"k8s:shop/deployment/cart\" has different labels" \
-	"$tmp/out.yaml" "$tmp/out.keep"
+# A workload relabelled between two states (a rollout): the labels of the state that saw it
+# last win, in either order. a.yaml saw cart at 14:05, conflict-labels.yaml (app: cart2) at 14:04;
+# moved to 14:09, the relabelled one wins.
+cart_app() { sed -n '/^- id: k8s:shop\/deployment\/cart$/,/^- id:/s/^    app: //p' "$1"; }
+sed 's/T14:04:00/T14:09:00/' "$data/conflict-labels.yaml" >"$tmp/relabel-later.yaml"
+for order in "a.yaml conflict-labels.yaml" "conflict-labels.yaml a.yaml"; do
+	set -- $order
+	run merge -q -o "$tmp/rl-${1%.yaml}.yaml" "$data/$1" "$data/$2"
+	expect "relabelled earlier ($order): exit 0" [ "$rc" -eq 0 ]
+	expect "relabelled earlier ($order): the later labels stay" [ "$(cart_app "$tmp/rl-${1%.yaml}.yaml")" = cart ]
+	a=$data/a.yaml b=$tmp/relabel-later.yaml
+	[ "$1" = a.yaml ] || { a=$tmp/relabel-later.yaml b=$data/a.yaml; }
+	run merge -q -o "$tmp/rl2-${1%.yaml}.yaml" "$a" "$b"
+	expect "relabelled later ($order): the new labels win" [ "$(cart_app "$tmp/rl2-${1%.yaml}.yaml")" = cart2 ]
+done
+same "relabelled: either order, the same bytes" "$tmp/rl-a.yaml" "$tmp/rl-conflict-labels.yaml"
+same "relabelled later: either order, the same bytes" "$tmp/rl2-a.yaml" "$tmp/rl2-conflict-labels.yaml"
+run merge -q -o "$tmp/rl3.yaml" "$tmp/rl2-a.yaml" "$data/a.yaml" "$tmp/relabel-later.yaml"
+same "relabelled: merging again changes nothing" "$tmp/rl2-a.yaml" "$tmp/rl3.yaml"
 run merge -o "$tmp/no/such/dir/out.yaml" "$tmp/a.yaml"
 fails "merge into a missing directory" "$tmp/no/such/dir/out.yaml"
 run merge --help

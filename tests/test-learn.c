@@ -16,48 +16,15 @@
 #include <unistd.h>
 
 #include "learn/learn.h"
+#include "tests/test-helpers.h"
 
 #define STATE_DATA TEST_DATA "/state"
 #define MERGE_DATA TEST_DATA "/merge"
 
-static SRunner *runner; /* to ask whether tests run forked */
 #define NS 1000000000ull
 #define T0 (1795356000ull * NS) /* 2026-11-22T14:00:00Z */
 
 /* ---- Helpers ------------------------------------------------------------------------------ */
-
-/* The whole file, NUL-terminated for convenience; NULL if it cannot be read. */
-static char *slurp(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, n;
-
-	if (!f)
-		return NULL;
-	buf = util_zalloc(1);
-	for (;;) {
-		buf = util_reallocarray(buf, len + 65536 + 1, 1);
-		n = fread(buf + len, 1, 65536, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	buf[len] = '\0';
-	fclose(f);
-	if (ret_len)
-		*ret_len = len;
-	return buf;
-}
-
-static void spit(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "we");
-
-	ck_assert_msg(f, "%s: %s", path, strerror(errno));
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
 
 static char *tmpdir_new(void)
 {
@@ -684,9 +651,9 @@ START_TEST(test_state_roundtrip)
 	ck_assert_msg(learn_state_save(loaded, p2, &err) == 0, "%s: %s", c->name, err.msg);
 	ck_assert_msg(learn_state_load(p2, &again, &err) == 0, "%s: %s", c->name, err.msg);
 
-	b1 = slurp(p1, &l1);
-	b2 = slurp(p2, &l2);
-	b3 = slurp(p3, &l3);
+	b1 = test_read_file(p1, &l1);
+	b2 = test_read_file(p2, &l2);
+	b3 = test_read_file(p3, &l3);
 	ck_assert_ptr_nonnull(b1);
 	ck_assert_ptr_nonnull(b2);
 	ck_assert_uint_eq(l1, l2);
@@ -710,7 +677,7 @@ START_TEST(test_state_roundtrip)
 	if (c->golden) {
 		char *path = util_asprintf("%s/%s", STATE_DATA, c->golden);
 		size_t lg;
-		char *golden = slurp(path, &lg);
+		char *golden = test_read_file(path, &lg);
 
 		ck_assert_msg(golden, "%s: %s", path, strerror(errno));
 		ck_assert_msg(lg == l1 && memcmp(golden, b1, l1) == 0,
@@ -763,8 +730,8 @@ START_TEST(test_state_load_good)
 	ck_assert_uint_eq(learn_graph_edge_count(g), c->edges);
 	ck_assert_uint_eq(learn_graph_counter_count(g), c->counters);
 	ck_assert_msg(learn_state_save(g, out, &err) == 0, "%s", err.msg);
-	canon = slurp(canon_path, &lc);
-	got = slurp(out, &lg);
+	canon = test_read_file(canon_path, &lc);
+	got = test_read_file(out, &lg);
 	ck_assert_ptr_nonnull(canon);
 	ck_assert_ptr_nonnull(got);
 	ck_assert_msg(lc == lg && memcmp(canon, got, lc) == 0, "%s: re-saved as:\n%s", c->file,
@@ -909,7 +876,7 @@ static void check_load_fails(const char *path, int expect_ret, const char *expec
 	size_t lb = 0, la = 0;
 	int r;
 
-	before = slurp(path, &lb);
+	before = test_read_file(path, &lb);
 	r = learn_state_load(path, &g, &err);
 	ck_assert_msg(r == expect_ret, "%s: returned %d (%s)", path, r, err.msg);
 	ck_assert_ptr_eq(g, sentinel);
@@ -918,7 +885,7 @@ static void check_load_fails(const char *path, int expect_ret, const char *expec
 	ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0, "message does not start with %s",
 		      path);
 	ck_assert_ptr_null(strchr(err.msg, '\n'));
-	after = slurp(path, &la);
+	after = test_read_file(path, &la);
 	ck_assert_uint_eq(lb, la);
 	if (before)
 		ck_assert_int_eq(memcmp(before, after, lb), 0);
@@ -1167,11 +1134,11 @@ START_TEST(test_state_save_invalid)
 	struct util_err err = {""};
 	static const char old[] = "flowlock-state: 1\n";
 
-	spit(path, old, sizeof(old) - 1);
+	test_write_file(path, old, sizeof(old) - 1);
 	ck_assert_int_eq(learn_state_save(g, path, &err), -EINVAL);
 	ck_assert_msg(strstr(err.msg, c->expect), "got \"%s\"", err.msg);
 	ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0, "%s", err.msg);
-	after = slurp(path, NULL);
+	after = test_read_file(path, NULL);
 	ck_assert_str_eq(after, old);
 	ck_assert_uint_eq(count_temp_files(dir), 0);
 	free(after);
@@ -1211,14 +1178,14 @@ START_TEST(test_state_atomic)
 	struct learn_graph *g = build_rich();
 	struct util_err err = {""};
 	char *dir, *path, *watch, *golden_path = util_asprintf("%s/good.yaml", STATE_DATA);
-	char *golden = slurp(golden_path, NULL), *old = NULL, *after;
+	char *golden = test_read_file(golden_path, NULL), *old = NULL, *after;
 	struct rlimit saved_limit;
 	struct stat st;
 	int r;
 
 	if (c->setup == ATOMIC_READ_ONLY_DIR && geteuid() == 0) {
 		/* root ignores directory permissions; be somebody else in this forked test */
-		if (srunner_fork_status(runner) == CK_NOFORK)
+		if (srunner_fork_status(test_runner) == CK_NOFORK)
 			goto skip;
 		ck_assert_int_eq(setgid(65534), 0);
 		ck_assert_int_eq(setuid(65534), 0);
@@ -1234,7 +1201,7 @@ START_TEST(test_state_atomic)
 		old = util_strdup(golden);
 		old = util_reallocarray(old, strlen(golden) * 2 + 1, 1);
 		strcat(old, golden); /* twice as long as what will be written */
-		spit(path, old, strlen(old));
+		test_write_file(path, old, strlen(old));
 		ck_assert_int_eq(chmod(path, 0600), 0);
 		break;
 	case ATOMIC_NO_DIR:
@@ -1242,7 +1209,7 @@ START_TEST(test_state_atomic)
 		path = util_asprintf("%s/missing/state.yaml", dir);
 		break;
 	case ATOMIC_DIR_IS_FILE:
-		spit(path, "x", 1);
+		test_write_file(path, "x", 1);
 		free(path);
 		path = util_asprintf("%s/state.yaml/state.yaml", dir);
 		break;
@@ -1250,16 +1217,16 @@ START_TEST(test_state_atomic)
 		ck_assert_int_eq(mkdir(path, 0755), 0);
 		free(old);
 		old = util_asprintf("%s/keep", path);
-		spit(old, "keep", 4);
+		test_write_file(old, "keep", 4);
 		break;
 	case ATOMIC_READ_ONLY_DIR:
 		old = util_strdup("flowlock-state: 1\n");
-		spit(path, old, strlen(old));
+		test_write_file(path, old, strlen(old));
 		ck_assert_int_eq(chmod(dir, 0555), 0);
 		break;
 	case ATOMIC_WRITE_FAILS:
 		old = util_strdup("flowlock-state: 1\n");
-		spit(path, old, strlen(old));
+		test_write_file(path, old, strlen(old));
 		signal(SIGXFSZ, SIG_IGN);
 		ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved_limit), 0);
 		ck_assert_int_eq(
@@ -1273,7 +1240,7 @@ START_TEST(test_state_atomic)
 
 	if (!c->expect) {
 		ck_assert_msg(r == 0, "%s: %s", c->name, err.msg);
-		after = slurp(path, NULL);
+		after = test_read_file(path, NULL);
 		ck_assert_str_eq(after, golden);
 		free(after);
 		ck_assert_int_eq(stat(path, &st), 0);
@@ -1283,11 +1250,11 @@ START_TEST(test_state_atomic)
 		ck_assert_msg(strstr(err.msg, c->expect), "%s: got \"%s\"", c->name, err.msg);
 		ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0, "%s", err.msg);
 		if (c->setup == ATOMIC_TARGET_IS_DIR) {
-			after = slurp(old, NULL);
+			after = test_read_file(old, NULL);
 			ck_assert_str_eq(after, "keep");
 			free(after);
 		} else if (old) {
-			after = slurp(path, NULL);
+			after = test_read_file(path, NULL);
 			ck_assert_str_eq(after, old);
 			free(after);
 		}
@@ -1405,7 +1372,7 @@ static char *saved_bytes(const struct learn_graph *g)
 	struct util_err err = {""};
 
 	ck_assert_msg(learn_state_save(g, path, &err) == 0, "%s", err.msg);
-	buf = slurp(path, NULL);
+	buf = test_read_file(path, NULL);
 	ck_assert_ptr_nonnull(buf);
 	free(path);
 	tmpdir_free(dir);
@@ -1832,63 +1799,139 @@ START_TEST(test_merge_counts)
 }
 END_TEST
 
-/* The same workload id described by two states. */
+/*
+ * The same workload id described by two states. Labels may differ (a rollout relabelled it
+ * between an older and a newer state): the labels of the state whose edges saw it last win,
+ * and on a tie the larger label set (more labels, then by key and value). Anything else that
+ * differs is an error.
+ */
 static const struct conflict_case {
 	const char *name;
 	const char *ctrl[2], *labels[2], *addrs[2];
+	uint64_t last[2]; /* last-seen of each state's edge from w; 0 is 2 */
 	int ret;
 	const char *expect; /* the message, or the merged addresses */
+	const char *labels_want;
 } conflict_cases[] = {
-	{"same", {"Deployment", "Deployment"}, {"app=x", "app=x"}, {NULL, NULL}, 0, ""},
-	{"a label value",
+	{"same",
+	 {"Deployment", "Deployment"},
+	 {"app=x", "app=x"},
+	 {NULL, NULL},
+	 {0, 0},
+	 0,
+	 "",
+	 "app=x"},
+	{"a label value, seen as late: the larger",
 	 {"Deployment", "Deployment"},
 	 {"app=x", "app=y"},
 	 {NULL, NULL},
-	 -EEXIST,
-	 "workload \"k8s:ns/deployment/w\" has different labels"},
-	{"a label more",
+	 {0, 0},
+	 0,
+	 "",
+	 "app=y"},
+	{"a label value, the first seen later",
+	 {"Deployment", "Deployment"},
+	 {"app=y", "app=x"},
+	 {NULL, NULL},
+	 {0, 0},
+	 0,
+	 "",
+	 "app=y"},
+	{"a label more, seen as late: the more",
 	 {"Deployment", "Deployment"},
 	 {"app=x", "app=x;tier=web"},
 	 {NULL, NULL},
-	 -EEXIST,
-	 "workload \"k8s:ns/deployment/w\" has different labels"},
+	 {0, 0},
+	 0,
+	 "",
+	 "app=x;tier=web"},
+	{"a label fewer, but seen later",
+	 {"Deployment", "Deployment"},
+	 {"app=x;tier=web", "app=x"},
+	 {NULL, NULL},
+	 {2, 9},
+	 0,
+	 "",
+	 "app=x"},
+	{"a label value, the smaller seen later",
+	 {"Deployment", "Deployment"},
+	 {"app=y", "app=x"},
+	 {NULL, NULL},
+	 {3, 4},
+	 0,
+	 "",
+	 "app=x"},
 	{"a label key",
 	 {"Deployment", "Deployment"},
 	 {"app=x", "apq=x"},
 	 {NULL, NULL},
-	 -EEXIST,
-	 "workload \"k8s:ns/deployment/w\" has different labels"},
+	 {0, 0},
+	 0,
+	 "",
+	 "apq=x"},
 	{"labels and none",
 	 {"Deployment", "Deployment"},
 	 {"app=x", NULL},
 	 {NULL, NULL},
-	 -EEXIST,
-	 "has different labels"},
+	 {0, 0},
+	 0,
+	 "",
+	 "app=x"},
+	{"labels win, addresses are united",
+	 {"Deployment", "Deployment"},
+	 {"app=x", "app=y"},
+	 {"10.0.0.2/32", "10.0.0.1/32"},
+	 {5, 1},
+	 0,
+	 "10.0.0.1/32,10.0.0.2/32",
+	 "app=x"},
 	{"the controller's spelling",
 	 {"Deployment", "DEPLOYMENT"},
 	 {NULL, NULL},
 	 {NULL, NULL},
+	 {0, 0},
 	 -EEXIST,
-	 "workload \"k8s:ns/deployment/w\" has different controller"},
+	 "workload \"k8s:ns/deployment/w\" has different controller",
+	 NULL},
 	{"addresses are united",
 	 {"Deployment", "Deployment"},
 	 {NULL, NULL},
 	 {"10.0.0.2/32;10.0.0.9/32", "10.0.0.1/32;10.0.0.9/32"},
+	 {0, 0},
 	 0,
-	 "10.0.0.1/32,10.0.0.2/32,10.0.0.9/32"},
+	 "10.0.0.1/32,10.0.0.2/32,10.0.0.9/32",
+	 ""},
 	{"addresses already held",
 	 {"Deployment", "Deployment"},
 	 {NULL, NULL},
 	 {"10.0.0.1/32;10.0.0.2/32", "10.0.0.2/32"},
+	 {0, 0},
 	 0,
-	 "10.0.0.1/32,10.0.0.2/32"},
+	 "10.0.0.1/32,10.0.0.2/32",
+	 ""},
 	{"addresses only in the second",
 	 {"Deployment", "Deployment"},
 	 {NULL, NULL},
 	 {NULL, "2001:db8::1/128"},
+	 {0, 0},
 	 0,
-	 "2001:db8::1/128"},
+	 "2001:db8::1/128",
+	 ""},
 };
+
+/* A workload's labels as add_wl() takes them: "k=v;k=v". */
+static char *labels_of(const struct learn_workload *w)
+{
+	char *s = util_strdup(""), *tmp;
+
+	for (size_t i = 0; i < learn_workload_label_count(w); i++) {
+		tmp = util_asprintf("%s%s%s=%s", s, i ? ";" : "", learn_workload_label_key(w, i),
+				    learn_workload_label_value(w, i));
+		free(s);
+		s = tmp;
+	}
+	return s;
+}
 
 START_TEST(test_merge_conflict)
 {
@@ -1896,7 +1939,8 @@ START_TEST(test_merge_conflict)
 	struct learn_graph *g[2], *into;
 	struct util_err err = {""};
 	const struct learn_workload *w;
-	char *before, *after, *addrs = util_strdup(""), *tmp;
+	char *before, *after, *addrs = util_strdup(""), *tmp, *labels;
+	struct learn_graph *other, *again;
 
 	for (int i = 0; i < 2; i++) {
 		g[i] = learn_graph_new();
@@ -1905,7 +1949,7 @@ START_TEST(test_merge_conflict)
 		ck_assert_int_eq(learn_graph_use_node(g[i], i ? "b" : "a"), 0);
 		add_edge_ids(g[i], "k8s:ns/deployment/w",
 			     i ? "k8s:ns/deployment/only1" : "k8s:ns/deployment/only0", IPPROTO_TCP,
-			     80, 1, 1, 2);
+			     80, 1, 1, c->last[i] ? c->last[i] : 2);
 	}
 	into = merge_all(g, 1);
 	before = saved_bytes(into);
@@ -1925,6 +1969,23 @@ START_TEST(test_merge_conflict)
 			addrs = tmp;
 		}
 		ck_assert_msg(strcmp(addrs, c->expect) == 0, "%s: addresses %s", c->name, addrs);
+		labels = labels_of(w);
+		ck_assert_msg(strcmp(labels, c->labels_want) == 0, "%s: labels %s", c->name,
+			      labels);
+		free(labels);
+		/* the other order, and merging the result again, give the same bytes */
+		other = merge_all((struct learn_graph *const[]){g[1], g[0]}, 2);
+		again = merge_all((struct learn_graph *const[]){into, g[1], g[0]}, 3);
+		after = saved_bytes(into);
+		labels = saved_bytes(other);
+		ck_assert_msg(strcmp(after, labels) == 0, "%s: the order matters", c->name);
+		free(labels);
+		labels = saved_bytes(again);
+		ck_assert_msg(strcmp(after, labels) == 0, "%s: merging again changes it", c->name);
+		free(labels);
+		free(after);
+		learn_graph_free(other);
+		learn_graph_free(again);
 		ck_assert_uint_eq(learn_graph_workload_count(into), 3);
 		ck_assert_uint_eq(learn_graph_edge_count(into), 2);
 		/* both edges still lead to the one workload w */
@@ -1964,7 +2025,7 @@ START_TEST(test_merge_golden)
 	size_t n = 0;
 	struct learn_graph *g;
 	char *path = util_asprintf("%s/%s", MERGE_DATA, c->golden);
-	char *golden = slurp(path, NULL), *got;
+	char *golden = test_read_file(path, NULL), *got;
 
 	ck_assert_ptr_nonnull(golden);
 	for (; n < UTIL_ARRAY_SIZE(c->in) && c->in[n]; n++)
@@ -2087,12 +2148,5 @@ static Suite *learn_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(learn_suite());
-	int failed;
-
-	runner = sr;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(learn_suite());
 }
