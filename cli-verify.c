@@ -118,12 +118,17 @@ static void verify_summary(FILE *f, const struct policy_set *s, const struct pol
 		else
 			unseen++;
 	}
+	fprintf(f, "verify: %zu polic%s", policy_set_count(s),
+		policy_set_count(s) == 1 ? "y" : "ies");
+	/* a file half of other kinds (or another group's NetworkPolicy) is half evaluated */
+	if (policy_set_skipped(s))
+		fprintf(f, " (%zu other object%s skipped)", policy_set_skipped(s),
+			policy_set_skipped(s) == 1 ? "" : "s");
 	fprintf(f,
-		"verify: %zu polic%s; %zu observed edge%s: %zu allowed, %zu would break; excess: "
+		"; %zu observed edge%s: %zu allowed, %zu would break; excess: "
 		"%zu pair%s allowed but never observed, %zu observed pair%s allowed more\n",
-		policy_set_count(s), policy_set_count(s) == 1 ? "y" : "ies", governed,
-		governed == 1 ? "" : "s", governed - breaks, breaks, unseen, unseen == 1 ? "" : "s",
-		wider, wider == 1 ? "" : "s");
+		governed, governed == 1 ? "" : "s", governed - breaks, breaks, unseen,
+		unseen == 1 ? "" : "s", wider, wider == 1 ? "" : "s");
 }
 
 /* ---- The command -------------------------------------------------------------------------- */

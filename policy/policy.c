@@ -1037,7 +1037,12 @@ static struct policy_ports *pol_side(const struct policy_set *s, const struct le
 {
 	struct policy_ports *out = policy_ports_new();
 
-	if (!n_iso) {
+	/*
+	 * "When a pod is isolated for ingress, the only allowed connections into the pod are
+	 * those from the pod's node and those allowed by the ingress list": flowlock does not
+	 * know which node runs which pod, so ingress from any node is allowed.
+	 */
+	if (!n_iso || (dir == POL_INGRESS && learn_workload_kind(other) == LEARN_KIND_NODE)) {
 		policy_ports_add_all(out);
 		return out;
 	}
@@ -1207,7 +1212,8 @@ static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
 		}
 		policy_ports_remove(allowed, proto, port);
 	}
-	if (!policy_ports_empty(allowed)) {
+	/* what a node may reach is no policy's grant (see pol_side): not excess */
+	if (!policy_ports_empty(allowed) && learn_workload_kind(c) != LEARN_KIND_NODE) {
 		if (r->n_excess == r->cap_excess) {
 			r->cap_excess = r->cap_excess ? 2 * r->cap_excess : 8;
 			r->excess = util_reallocarray(r->excess, r->cap_excess, sizeof(*r->excess));
@@ -1231,16 +1237,24 @@ struct policy_report *policy_verify(const struct policy_set *s, const struct lea
 	struct policy_report *r = util_zalloc(sizeof(*r));
 	size_t nw = learn_graph_workload_count(g), ne = learn_graph_edge_count(g), cursor = 0;
 	struct pol_isolation *iso = util_reallocarray(NULL, nw ? nw : 1, sizeof(*iso));
+	size_t *scratch = util_reallocarray(NULL, s->n ? s->n : 1, sizeof(*scratch));
 
-	/* who is isolated by what depends on the workload alone: worked out once */
+	/*
+	 * Who is isolated by what depends on the workload alone: worked out once, each list
+	 * as long as it is (workloads times policies would not fit a large cluster).
+	 */
 	for (size_t i = 0; i < nw; i++) {
 		const struct learn_workload *w = learn_graph_workload(g, i);
 
 		for (int d = 0; d < 2; d++) {
-			iso[i].iso[d] = util_reallocarray(NULL, s->n ? s->n : 1, sizeof(size_t));
-			iso[i].n[d] = pol_isolating(s, w, (enum pol_dir)d, iso[i].iso[d]);
+			size_t n = pol_isolating(s, w, (enum pol_dir)d, scratch);
+
+			iso[i].iso[d] = util_reallocarray(NULL, n ? n : 1, sizeof(size_t));
+			memcpy(iso[i].iso[d], scratch, n * sizeof(size_t));
+			iso[i].n[d] = n;
 		}
 	}
+	free(scratch);
 	/* pairs in id order meet the edge view, which has the same order, in one walk */
 	for (size_t i = 0; i < nw; i++) {
 		const struct learn_workload *c = learn_graph_workload(g, i);

@@ -135,6 +135,10 @@ static struct policy_set *load_text(const char *text)
 #define REDIS_FROM(peers)                                                                          \
 	NP("redis", "shop",                                                                        \
 	   "{podSelector: {matchLabels: {app: redis}}, ingress: [{from: [" peers "]}]}")
+/* Frontend's egress to one list of peers. */
+#define FE_TO(peers)                                                                               \
+	NP("fe", "shop",                                                                           \
+	   "{podSelector: {matchLabels: {app: frontend}}, egress: [{to: [" peers "]}]}")
 /* Frontend's ingress on 8080 from one ipBlock. */
 #define FE_FROM_BLOCK(block)                                                                       \
 	NP("fe", "shop",                                                                           \
@@ -266,8 +270,8 @@ static const struct verdict_case {
 	 REDIS_FROM("{namespaceSelector: {}}"), OLD, REDIS, TCP, 6379, OK},
 	{"namespaceSelector {}: no outside address", REDIS_FROM("{namespaceSelector: {}}"), EXT7,
 	 REDIS, TCP, 6379, DI},
-	{"namespaceSelector {}: no node", REDIS_FROM("{namespaceSelector: {}}"), NODE, REDIS, TCP,
-	 6379, DI},
+	{"namespaceSelector {}: no node", FE_TO("{namespaceSelector: {}}"), FE, NODE, TCP, 10250,
+	 DE},
 	{"namespaceSelector AND podSelector: both hold",
 	 REDIS_FROM("{namespaceSelector: {matchLabels: {env: prod}}, podSelector: {matchLabels: "
 		    "{tier: backend}}}"),
@@ -501,7 +505,11 @@ static const struct verdict_case {
 	{"to: [], a pod", FE_EGRESS_ANY_53, FE, DNS, UDP, 53, OK},
 	{"to: [], other protocol", FE_EGRESS_ANY_53, FE, EXT7, TCP, 53, DE},
 	/* outside peers are never isolated themselves */
-	{"node to an isolated pod", DENY_BOTH_SHOP, NODE, FE, TCP, 8080, DI},
+	/* "the only allowed connections into the pod are those from the pod's node and those
+	 * allowed by the ingress list": which node runs the pod is not known, so any node */
+	{"node to an isolated pod", DENY_BOTH_SHOP, NODE, FE, TCP, 8080, OK},
+	{"node to a pod isolated by a rule for others", REDIS_FROM("{podSelector: {}}"), NODE,
+	 REDIS, TCP, 6379, OK},
 	{"isolated pod to a node", DENY_BOTH_SHOP, FE, NODE, TCP, 10250, DE},
 	{"no pod on either side", DENY_BOTH_SHOP, EXT7, NODE, TCP, 22, OK},
 	/* the file: other kinds, lists, JSON, defaults */
@@ -908,14 +916,16 @@ static const struct {
 	const char *first_excess; /* "CLIENT SERVER seen ports" */
 } verify_cases[] = {
 	{"exact policies", EXACT, 3, 0, 0, NULL, NULL},
-	{"no policies: every pair with a pod is excess", NOTHING, 3, 0, 12, NULL,
+	/* 16 pairs: 4 without a pod, 2 from the node, which no policy could refuse */
+	{"no policies: every pair with a pod is excess", NOTHING, 3, 0, 10, NULL,
 	 EXT7 " " CART " no all traffic"},
 	{"a changed port breaks",
 	 FE_POLICY("{port: 8080}", TO_CART, "{port: 9000}") CART_POLICY(", ports: [{port: 8081}]"),
 	 3, 1, 0, FE " " CART " 8081 1 egress shop/fe", NULL},
-	{"both sides deny", DENY_BOTH_SHOP, 3, 3, 0, EXT7 " " FE " 8080 2 ingress shop/deny-all",
+	/* the node's probe to frontend still goes through */
+	{"both sides deny", DENY_BOTH_SHOP, 3, 2, 0, EXT7 " " FE " 8080 2 ingress shop/deny-all",
 	 NULL},
-	{"two policies isolate", DENY_BOTH_SHOP NP("x", "shop", "{podSelector: {}}"), 3, 3, 0,
+	{"two policies isolate", DENY_BOTH_SHOP NP("x", "shop", "{podSelector: {}}"), 3, 2, 0,
 	 EXT7 " " FE " 8080 2 ingress shop/deny-all,shop/x", NULL},
 	{"a widened peer is excess",
 	 FE_POLICY("{port: http}", TO_CART ", {ipBlock: {cidr: 0.0.0.0/0}}", "{port: 8081}")
