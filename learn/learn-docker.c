@@ -616,6 +616,9 @@ static int dk_json_fault(void *data, const struct learn_tree_fault *f)
 	case LEARN_TREE_NUL:
 		what = "NUL in a string";
 		break;
+	case LEARN_TREE_DUPLICATE:
+		what = "a key twice in one object";
+		break;
 	case LEARN_TREE_SYNTAX:
 	case LEARN_TREE_TOO_BIG:
 	case LEARN_TREE_READ:

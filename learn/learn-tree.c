@@ -106,6 +106,54 @@ static int tree_fault(const struct tree_builder *b, enum learn_tree_fault_kind k
 	return b->opts->fault(b->opts->userdata, &f);
 }
 
+static int tree_key_cmp(const void *a, const void *b)
+{
+	const struct learn_tree_node *const *x = a, *const *y = b;
+
+	return strcmp((*x)->str, (*y)->str);
+}
+
+/*
+ * A key twice in one mapping is refused, as the Kubernetes API server's strict decoding does:
+ * libyaml passes both, and whichever a reader took, the other would be ignored unseen (a
+ * second podSelector, say). Small mappings are compared pairwise, large ones sorted.
+ */
+static int tree_check_keys(const struct tree_builder *b, const struct learn_tree_node *map)
+{
+	const struct learn_tree_node *dup = NULL, **keys;
+	size_t n = 0;
+
+	if (map->n_kids <= 32) {
+		for (size_t i = 0; i + 1 < map->n_kids && !dup; i += 2)
+			for (size_t j = i + 2; j + 1 < map->n_kids && !dup; j += 2)
+				if (map->kids[i]->type == LEARN_TREE_SCALAR &&
+				    map->kids[j]->type == LEARN_TREE_SCALAR &&
+				    strcmp(map->kids[i]->str, map->kids[j]->str) == 0)
+					dup = map->kids[j];
+	} else {
+		keys = util_reallocarray(NULL, map->n_kids / 2, sizeof(*keys));
+		for (size_t i = 0; i + 1 < map->n_kids; i += 2)
+			if (map->kids[i]->type == LEARN_TREE_SCALAR)
+				keys[n++] = map->kids[i];
+		qsort(keys, n, sizeof(*keys), tree_key_cmp);
+		for (size_t i = 1; i < n && !dup; i++)
+			if (strcmp(keys[i - 1]->str, keys[i]->str) == 0)
+				dup = keys[i]->line > keys[i - 1]->line ||
+						      (keys[i]->line == keys[i - 1]->line &&
+						       keys[i]->col > keys[i - 1]->col)
+					      ? keys[i]
+					      : keys[i - 1];
+		free(keys);
+	}
+	if (!dup)
+		return 0;
+	return b->opts->fault(b->opts->userdata,
+			      &(struct learn_tree_fault){.kind = LEARN_TREE_DUPLICATE,
+							 .line = dup->line,
+							 .col = dup->col,
+							 .problem = dup->str});
+}
+
 static void tree_reset(struct tree_builder *b)
 {
 	/* the root owns everything on the stack */
@@ -157,8 +205,11 @@ static int tree_event(struct tree_builder *b, const yaml_event_t *ev)
 		r = opts->document(opts->userdata, b->root);
 		tree_reset(b);
 		return r;
-	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
+		if (b->depth > 0 && (r = tree_check_keys(b, b->stack[b->depth - 1])) < 0)
+			return r;
+		/* fall through */
+	case YAML_SEQUENCE_END_EVENT:
 		if (b->depth > 0)
 			b->depth--;
 		return 0;
@@ -330,6 +381,7 @@ static int reader_fault(void *data, const struct learn_tree_fault *f)
 {
 	struct learn_tree_reader *rd = data;
 	struct learn_tree_node at = {.line = f->line, .col = f->col};
+	char show[LEARN_TREE_SHOW_LEN];
 
 	/* a fault is about the text, not the object that was being read */
 	rd->suffix[0] = '\0';
@@ -357,6 +409,9 @@ static int reader_fault(void *data, const struct learn_tree_fault *f)
 				       rd->format->max_depth);
 	case LEARN_TREE_NUL:
 		return learn_tree_fail(rd, &at, "NUL character in a string");
+	case LEARN_TREE_DUPLICATE:
+		return learn_tree_fail(rd, &at, "duplicate key \"%s\"",
+				       learn_tree_show(f->problem, show));
 	case LEARN_TREE_DOCUMENTS:
 	case LEARN_TREE_VALUES:
 	case LEARN_TREE_EMPTY:

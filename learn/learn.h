@@ -347,6 +347,7 @@ enum learn_tree_fault_kind {
 	LEARN_TREE_VALUES,    /* more than max_values nodes */
 	LEARN_TREE_DEPTH,     /* collections nested deeper than max_depth */
 	LEARN_TREE_NUL,	      /* a NUL byte in a scalar */
+	LEARN_TREE_DUPLICATE, /* a mapping names one key twice: problem is the key, untrusted */
 	LEARN_TREE_EMPTY,     /* no document at all, when the root is returned */
 };
 

@@ -596,6 +596,19 @@ static const struct {
 	{"---\n", "bad.yaml:1:1: empty file, no Kubernetes objects"},
 	{"just text\n", "bad.yaml:1:1: not a Kubernetes object (a mapping with kind)"},
 	{"a: b\n", "bad.yaml:1:1: not a Kubernetes object (no kind)"},
+	/* a key twice: strict decoding refuses it, and either copy would hide the other */
+	{"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n"
+	 "  podSelector: {matchLabels: {app: none}}\n  podSelector: {}\n",
+	 "bad.yaml:6:3: duplicate key \"podSelector\""},
+	{"kind: NetworkPolicy\nkind: List\n", "bad.yaml:2:1: duplicate key \"kind\""},
+	{"kind: x\nmetadata: {labels: {a: \"1\", \"a\": \"2\"}}\n",
+	 "bad.yaml:2:29: duplicate key \"a\""},
+	/* more keys than the pairwise check takes: sorted, the later copy named */
+	{"kind: x\nmetadata: {k0: v, k1: v, k2: v, k3: v, k4: v, k5: v, k6: v, k7: v, k8: v, k9: "
+	 "v, k10: v, k11: v, k12: v, k13: v, k14: v, k15: v, k16: v, k17: v, k18: v, k19: v, k20: "
+	 "v, k21: v, k22: v, k23: v, k24: v, k25: v, k26: v, k27: v, k28: v, k29: v, k30: v, k31: "
+	 "v, k32: v, k33: v, k34: v, k35: v, k36: v, k37: v, k38: v, k39: v, k7: again}\n",
+	 "bad.yaml:2:322: duplicate key \"k7\""},
 	{"kind: [x]\n", "bad.yaml:1:7: kind is not a scalar"},
 	{"a: [b\n", "bad.yaml:2:1: did not find expected ',' or ']' while parsing a flow sequence"},
 	{"kind: NetworkPolicy\nmetadata: {name: p}\n",
