@@ -27,6 +27,8 @@
 #define STATE_MAX_LABELS    1024
 #define STATE_MAX_ADDRESSES 4096
 #define STATE_MAX_NODES	    4096
+/* An agent writes a dozen, and one per interface that dropped packets: far fewer. */
+#define STATE_MAX_COUNTERS 1024
 
 #define STATE_MSG_LEN  320
 #define STATE_SHOW_LEN 72
@@ -646,6 +648,8 @@ static int state_parse_counters(struct state_reader *r, struct state_counters *s
 		if (!state_counter_name(s))
 			return state_error(r, mark, "counters: invalid counter name \"%s\"",
 					   state_show(s, show));
+		if (sc->n == STATE_MAX_COUNTERS)
+			return state_error(r, mark, "counters: more than %d", STATE_MAX_COUNTERS);
 		for (size_t i = 0; i < sc->n; i++)
 			if (strcmp(sc->v[i].name, s) == 0)
 				return state_duplicate_key(r, mark, "counters", sc->v[i].name);
