@@ -104,15 +104,9 @@ struct learn_ctx {
 };
 
 /*
- * flowlock check: the baseline's edges in a hash table, and each flow's edges (resolved as learn
- * would record them) looked up there. What the baseline does not allow is reported per flow.
+ * flowlock check: each flow's edges (resolved as learn would record them) looked up in the
+ * baseline graph. What the baseline does not allow is reported per flow.
  */
-struct check_edge {
-	UT_hash_handle hh;
-	size_t len;
-	char key[]; /* client id, NUL, server id, NUL, protocol, port (2 bytes) */
-};
-
 struct check_hit {
 	struct emit_violation v; /* holds a reference to each workload */
 };
@@ -130,14 +124,13 @@ struct check_open {
 
 struct check_ctx {
 	enum emit_report_format format;
-	struct check_edge *baseline, *found; /* found: distinct edges not in the baseline */
+	const struct learn_graph *baseline;
+	struct learn_graph *found; /* the distinct edges not in the baseline */
 	uint64_t flows_found;
 	/* reading files: collected and printed sorted at the end; live: printed as they happen */
 	bool collect;
 	struct check_hit *hits;
 	size_t n_hits, cap_hits;
-	char *key; /* the lookup key being built, reused */
-	size_t cap_key;
 	bool flow_found; /* the flow being checked has an edge not in the baseline */
 	uint64_t flow_first_ns;
 	struct check_open *open; /* live: open flows already reported */
@@ -145,62 +138,14 @@ struct check_ctx {
 	int failed;		 /* a report could not be written: the agent stops */
 };
 
-static size_t check_key(struct check_ctx *c, const char *client, const char *server, uint8_t proto,
-			uint16_t port)
-{
-	size_t lc = strlen(client) + 1, ls = strlen(server) + 1, len = lc + ls + 3;
-
-	if (len > c->cap_key) {
-		c->cap_key = len * 2;
-		c->key = util_reallocarray(c->key, c->cap_key, 1);
-	}
-	memcpy(c->key, client, lc);
-	memcpy(c->key + lc, server, ls);
-	c->key[lc + ls] = (char)proto;
-	c->key[lc + ls + 1] = (char)(port >> 8);
-	c->key[lc + ls + 2] = (char)(port & 0xff);
-	return len;
-}
-
-/* Adds the key just built to a table; false when it was there already. */
-static bool check_table_add(struct check_ctx *c, struct check_edge **table, size_t len)
-{
-	struct check_edge *e;
-
-	HASH_FIND(hh, *table, c->key, len, e);
-	if (e)
-		return false;
-	e = util_zalloc(sizeof(*e) + len);
-	e->len = len;
-	memcpy(e->key, c->key, len);
-	HASH_ADD_KEYPTR(hh, *table, e->key, e->len, e);
-	return true;
-}
-
-static void check_table_free(struct check_edge **table)
-{
-	struct check_edge *e, *tmp;
-
-	HASH_ITER (hh, *table, e, tmp) {
-		HASH_DEL(*table, e);
-		free(e);
-	}
-}
-
 static void check_ctx_init(struct check_ctx *c, const struct learn_graph *baseline,
 			   enum emit_report_format format, bool collect)
 {
 	memset(c, 0, sizeof(*c));
 	c->format = format;
 	c->collect = collect;
-	for (size_t i = 0; i < learn_graph_edge_count(baseline); i++) {
-		const struct learn_edge *e = learn_graph_edge(baseline, i);
-		size_t len = check_key(c, learn_workload_id(learn_edge_client(e)),
-				       learn_workload_id(learn_edge_server(e)), learn_edge_proto(e),
-				       learn_edge_port(e));
-
-		(void)check_table_add(c, &c->baseline, len);
-	}
+	c->baseline = baseline;
+	c->found = learn_graph_new();
 }
 
 static void check_ctx_free(struct check_ctx *c)
@@ -211,14 +156,12 @@ static void check_ctx_free(struct check_ctx *c)
 		HASH_DEL(c->open, o);
 		free(o);
 	}
-	check_table_free(&c->baseline);
-	check_table_free(&c->found);
+	learn_graph_free(c->found);
 	for (size_t i = 0; i < c->n_hits; i++) {
 		learn_workload_unref((struct learn_workload *)c->hits[i].v.client);
 		learn_workload_unref((struct learn_workload *)c->hits[i].v.server);
 	}
 	free(c->hits);
-	free(c->key);
 }
 
 static void check_report(struct check_ctx *c, const struct emit_violation *v)
@@ -237,16 +180,16 @@ static void check_on_edge(struct learn_workload *client, struct learn_workload *
 			  uint8_t proto, uint16_t port, void *userdata)
 {
 	struct check_ctx *c = userdata;
-	size_t len =
-		check_key(c, learn_workload_id(client), learn_workload_id(server), proto, port);
-	struct check_edge *e;
 	struct emit_violation v = {c->flow_first_ns, client, server, proto, port};
 
-	HASH_FIND(hh, c->baseline, c->key, len, e);
-	if (e)
+	if (learn_graph_find_edge(c->baseline, learn_workload_id(client), learn_workload_id(server),
+				  proto, port))
 		return;
 	c->flow_found = true;
-	(void)check_table_add(c, &c->found, len);
+	(void)learn_graph_add_workload(c->found, client);
+	(void)learn_graph_add_workload(c->found, server);
+	learn_graph_add_edge(c->found, client, server, proto, port, 1, c->flow_first_ns,
+			     c->flow_first_ns);
 	if (!c->collect) {
 		check_report(c, &v);
 		return;
@@ -559,7 +502,7 @@ static void agent_status(struct agent *a, uint64_t now, bool final)
 		 "%" PRIu64 " packets, %" PRIu64 " flows, %zu edges%s, %" PRIu64
 		 " drops, %zu interface%s, %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 " elapsed",
 		 a->now.cap.packets, a->ctx->flows,
-		 a->ctx->check ? (size_t)HASH_COUNT(a->ctx->check->found)
+		 a->ctx->check ? learn_graph_edge_count(a->ctx->check->found)
 			       : learn_graph_edge_count(a->ctx->graph),
 		 a->ctx->check ? " not in the baseline" : "", agent_drops(a), attached,
 		 attached == 1 ? "" : "s", el / 3600, el / 60 % 60, el % 60);
@@ -1037,7 +980,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 	if (check) {
 		if (check_flush(&check_ctx) < 0 ||
 		    emit_check_summary(stdout, o.format, ctx.flows, check_ctx.flows_found,
-				       HASH_COUNT(check_ctx.found), &err) < 0) {
+				       learn_graph_edge_count(check_ctx.found), &err) < 0) {
 			if (!check_ctx.failed)
 				cli_log_error("%s", err.msg);
 			goto out;

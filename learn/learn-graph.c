@@ -189,6 +189,23 @@ const struct learn_workload *learn_graph_find_workload(const struct learn_graph 
 	return n ? n->w : NULL;
 }
 
+const struct learn_edge *learn_graph_find_edge(const struct learn_graph *g, const char *client_id,
+					       const char *server_id, uint8_t proto, uint16_t port)
+{
+	struct edge_key key;
+	struct learn_edge *e;
+
+	memset(&key, 0, sizeof(key)); /* the padding is part of the key */
+	key.client = graph_find_node(g, client_id);
+	key.server = graph_find_node(g, server_id);
+	if (!key.client || !key.server)
+		return NULL;
+	key.proto = proto;
+	key.port = port;
+	HASH_FIND(hh, g->edges, &key, sizeof(key), e);
+	return e;
+}
+
 /* ---- Agents: the nodes that learned the graph ------------------------------------------- */
 
 bool learn_node_name_valid(const char *name)

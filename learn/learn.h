@@ -75,6 +75,9 @@ struct learn_graph *learn_graph_free(struct learn_graph *g); /* NULL-safe, retur
 const struct learn_workload *learn_graph_add_workload(struct learn_graph *g,
 						      struct learn_workload *w);
 const struct learn_workload *learn_graph_find_workload(const struct learn_graph *g, const char *id);
+/* The edge client -> server on proto/port, by workload ids, or NULL (constant time). */
+const struct learn_edge *learn_graph_find_edge(const struct learn_graph *g, const char *client_id,
+					       const char *server_id, uint8_t proto, uint16_t port);
 
 /*
  * Adds connections to the edge client -> server (both must already be in g): connections are

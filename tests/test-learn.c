@@ -1799,6 +1799,48 @@ START_TEST(test_merge_counts)
 }
 END_TEST
 
+/* learn_graph_find_edge: by ids, direction, protocol and port; nothing else matches. */
+static const struct find_edge_case {
+	const char *client, *server;
+	uint8_t proto;
+	uint16_t port;
+	bool found;
+} find_edge_cases[] = {
+	{"k8s:ns/deployment/a", "k8s:ns/deployment/b", IPPROTO_TCP, 80, true},
+	{"k8s:ns/deployment/a", "k8s:ns/deployment/b", IPPROTO_UDP, 80, false},
+	{"k8s:ns/deployment/a", "k8s:ns/deployment/b", IPPROTO_TCP, 81, false},
+	{"k8s:ns/deployment/b", "k8s:ns/deployment/a", IPPROTO_TCP, 80, false},
+	{"k8s:ns/deployment/a", "k8s:ns/deployment/a", IPPROTO_TCP, 80, false},
+	{"k8s:ns/deployment/a", "k8s:ns/deployment/c", IPPROTO_TCP, 80, false},
+	{"k8s:ns/deployment/b", "k8s:ns/deployment/b", IPPROTO_UDP, 53, true},
+	{"k8s:ns/deployment/missing", "k8s:ns/deployment/b", IPPROTO_TCP, 80, false},
+	{"", "", 0, 0, false},
+};
+
+START_TEST(test_find_edge)
+{
+	const struct find_edge_case *c = &find_edge_cases[_i];
+	struct learn_graph *g = learn_graph_new();
+	const struct learn_edge *e;
+
+	add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "a", NULL, NULL);
+	add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "b", NULL, NULL);
+	add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "c", NULL, NULL);
+	add_edge_ids(g, "k8s:ns/deployment/a", "k8s:ns/deployment/b", IPPROTO_TCP, 80, 1, 1, 2);
+	add_edge_ids(g, "k8s:ns/deployment/b", "k8s:ns/deployment/b", IPPROTO_UDP, 53, 1, 1, 2);
+	e = learn_graph_find_edge(g, c->client, c->server, c->proto, c->port);
+	ck_assert_msg((e != NULL) == c->found, "%s -> %s %u/%u", c->client, c->server, c->proto,
+		      c->port);
+	if (e) {
+		ck_assert_str_eq(learn_workload_id(learn_edge_client(e)), c->client);
+		ck_assert_str_eq(learn_workload_id(learn_edge_server(e)), c->server);
+		ck_assert_uint_eq(learn_edge_proto(e), c->proto);
+		ck_assert_uint_eq(learn_edge_port(e), c->port);
+	}
+	learn_graph_free(g);
+}
+END_TEST
+
 /*
  * The same workload id described by two states. Labels may differ (a rollout relabelled it
  * between an older and a newer state): the labels of the state whose edges saw it last win,
@@ -2140,6 +2182,7 @@ static Suite *learn_suite(void)
 	ADD_LOOP(tc, test_merge_algebra, algebra_cases);
 	ADD_LOOP(tc, test_merge_counts, count_cases);
 	ADD_LOOP(tc, test_merge_conflict, conflict_cases);
+	ADD_LOOP(tc, test_find_edge, find_edge_cases);
 	ADD_LOOP(tc, test_merge_golden, merge_golden_cases);
 	ADD_LOOP(tc, test_merge_load_bad, merge_bad_cases);
 	suite_add_tcase(s, tc);
