@@ -566,12 +566,14 @@ static void agent_reload(struct agent *a)
 }
 
 #define AGENT_MAX_FDS 1100
+/* After the Docker Engine left, how often to ask whether it is back. */
+#define AGENT_DOCKER_RETRY_S 2
 
 static int agent_run(struct agent *a)
 {
 	const struct learn_opts *o = a->o;
 	struct util_err err = {""};
-	uint64_t end, next_checkpoint, next_status, next_expire;
+	uint64_t end, next_checkpoint, next_status, next_expire, next_docker = UINT64_MAX;
 	struct pollfd *fds = util_reallocarray(NULL, AGENT_MAX_FDS, sizeof(*fds));
 	bool stop = false;
 	unsigned ct_failures = 0;
@@ -645,6 +647,8 @@ static int agent_run(struct agent *a)
 			wake = next_status;
 		if (next_expire < wake)
 			wake = next_expire;
+		if (next_docker < wake)
+			wake = next_docker;
 		timeout = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
 		/* queued container inspects go on in small steps between everything else */
 		if (a->docker && learn_docker_busy(a->docker) && timeout > 20)
@@ -686,13 +690,27 @@ static int agent_run(struct agent *a)
 			ct_failures = 0;
 		}
 		if (a->docker && learn_docker_dispatch(a->docker, &err) < 0) {
-			/* the engine went away: keep observing with what is known */
-			cli_log_error("warning: %s; containers started from now on are not named",
+			/* the engine went away (a restart, an upgrade): keep observing with what
+			 * is known, and ask again every AGENT_DOCKER_RETRY_S */
+			cli_log_error("warning: %s; containers are not named until it is back",
 				      err.msg);
 			a->docker = learn_docker_free(a->docker);
+			next_docker = now_ns() + AGENT_DOCKER_RETRY_S * 1000000000ULL;
 		}
 
 		now = now_ns();
+		if (!a->docker && now >= next_docker) {
+			if (learn_docker_open(o->docker_socket, a->ctx->inv, &a->docker, &err) <
+			    0) {
+				next_docker = now + AGENT_DOCKER_RETRY_S * 1000000000ULL;
+			} else {
+				next_docker = UINT64_MAX;
+				if (!o->quiet)
+					cli_log_error(
+						"the Docker Engine is back: naming containers "
+						"again");
+			}
+		}
 		if (now >= next_expire) {
 			capture_tracker_expire(a->tracker, clock_ns(CLOCK_REALTIME));
 			if (inventories_changed(a))

@@ -26,8 +26,8 @@ docker network create --internal --subnet 10.124.0.0/24 "$net" >/dev/null ||
 run() { # name ip [labels...] -- command...
 	local name=$1 ip=$2
 	shift 2
-	docker run -d --name "$name" --network "$net" --ip "$ip" "$@" >/dev/null ||
-		echo "docker-e2e: cannot start $name"
+	docker run -d --name "$name" --network "$net" --ip "$ip" "$@" >/dev/null 2>"$tmp/run.err" ||
+		echo "docker-e2e: cannot start $name: $(head -c 300 "$tmp/run.err")"
 }
 run fle2e-api 10.124.0.11 fle2e-busybox:1 /bin/busybox nc -ll -p 8080 -e /bin/true
 run fle2e-db 10.124.0.12 fle2e-busybox:1 /bin/busybox nc -ll -p 5432 -e /bin/true
@@ -104,5 +104,28 @@ wait "$checker"
 rc=$?
 expect "check exits 1 after a violation (rc $rc: $(head -c 200 "$tmp/check.err"))" [ $rc -eq 1 ]
 expect "check ends with its summary" sh -c "tail -n 1 '$tmp/check.out' | grep -q '\"event\": \"summary\"'"
+
+# The engine restarts under a running agent: naming resumes when it is back. The containers
+# stop with the engine; api comes back on its fixed address, and a container created after
+# the restart is named.
+state2=$tmp/state2.yaml
+"$flowlock" learn -i 'br-*' --docker "$sock" --state "$state2" 2>"$tmp/agent2.err" &
+agent=$!
+sleep 2
+dl_engine_stop && dl_engine_start docker-e2e
+docker start fle2e-api >/dev/null
+for _ in $(seq 100); do grep -q 'naming containers again' "$tmp/agent2.err" && break; sleep 0.1; done
+expect "the agent says the engine is back ($(tail -n 2 "$tmp/agent2.err" | tr '\n' ' '))" \
+	grep -q 'naming containers again' "$tmp/agent2.err"
+run fle2e-new 10.124.0.15 fle2e-busybox:1 /bin/busybox sleep 600
+sleep 1
+tcp fle2e-new 10.124.0.11 8080
+sleep 1.5
+kill -TERM "$agent"
+wait "$agent"
+expect "the agent exits 0 after the engine restarted" [ $? -eq 0 ]
+got=$(learned_edges "$state2")
+expect "a container created after the restart is named ($(echo "$got" | tr '\n' ';'))" \
+	grep -qx 'docker:fle2e-new docker:fle2e-api TCP 8080' <<<"$got"
 
 finish docker-e2e

@@ -5,7 +5,26 @@
 # fresh temporary folder ($dl_tmp), points the docker CLI at it (DOCKER_HOST) and imports the
 # image NAME-busybox:1 built from busybox and its applet links, so no registry is needed.
 # dl_stop removes every container and network of that engine, stops it and the folder.
+# dl_engine_stop and dl_engine_start restart the engine alone (its containers stop with it).
 dl_tmp= dl_sock= dl_image=
+
+dl_engine_start() { # prefix
+	dockerd --storage-driver=vfs --data-root "$dl_tmp/root" --exec-root "$dl_tmp/exec" \
+		-H "unix://$dl_sock" --pidfile "$dl_tmp/dockerd.pid" >>"$dl_tmp/dockerd.log" 2>&1 &
+	for _ in $(seq 100); do docker version >/dev/null 2>&1 && return 0; sleep 0.3; done
+	echo "$1: dockerd did not start"
+	tail -5 "$dl_tmp/dockerd.log"
+	return 1
+}
+
+dl_engine_stop() { # waits for the process to end, not only its socket
+	local pid
+	[ -f "$dl_tmp/dockerd.pid" ] || return 0
+	pid=$(cat "$dl_tmp/dockerd.pid")
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+	return 1
+}
 
 dl_start() {
 	local prefix=$1 tool applet
@@ -15,11 +34,7 @@ dl_start() {
 	dl_tmp=$(mktemp -d "/tmp/$prefix.XXXXXX")
 	dl_sock=$dl_tmp/docker.sock
 	export DOCKER_HOST=unix://$dl_sock
-	dockerd --storage-driver=vfs --data-root "$dl_tmp/root" --exec-root "$dl_tmp/exec" \
-		-H "unix://$dl_sock" --pidfile "$dl_tmp/dockerd.pid" >"$dl_tmp/dockerd.log" 2>&1 &
-	for _ in $(seq 100); do docker version >/dev/null 2>&1 && break; sleep 0.3; done
-	docker version >/dev/null 2>&1 ||
-		{ echo "$prefix: dockerd did not start"; tail -5 "$dl_tmp/dockerd.log"; return 1; }
+	dl_engine_start "$prefix" || return 1
 	mkdir -p "$dl_tmp/image/bin"
 	cp "$(command -v busybox)" "$dl_tmp/image/bin/busybox"
 	for applet in sh nc sleep cat true echo ping; do ln -s busybox "$dl_tmp/image/bin/$applet"; done
@@ -34,7 +49,6 @@ dl_stop() {
 		docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
 		docker network ls -q --filter type=custom | xargs -r docker network rm >/dev/null 2>&1
 	fi
-	[ -f "$dl_tmp/dockerd.pid" ] && kill "$(cat "$dl_tmp/dockerd.pid")" 2>/dev/null
-	for _ in $(seq 50); do [ -S "$dl_sock" ] || break; sleep 0.2; done
+	dl_engine_stop
 	rm -rf "$dl_tmp"
 }
