@@ -565,7 +565,8 @@ static void agent_reload(struct agent *a)
 			      learn_inventory_workload_count(a->ctx->inv));
 }
 
-#define AGENT_MAX_FDS 1100
+/* the signalfd, conntrack, the Docker Engine, and live capture */
+#define AGENT_MAX_FDS (3 + CAPTURE_LIVE_MAX_POLLFDS)
 /* After the Docker Engine left, how often to ask whether it is back. */
 #define AGENT_DOCKER_RETRY_S 2
 

@@ -23,7 +23,7 @@
  * Every attached interface holds a kernel ring of buffer_bytes and a descriptor the caller polls;
  * the agent's poll set is sized for this many. Matching interfaces beyond it are not attached.
  */
-#define LIVE_MAX_ATTACHED 1024
+#define LIVE_MAX_ATTACHED CAPTURE_LIVE_MAX_IFACES
 /*
  * Stats entries are kept for interfaces that are gone (their drops must still be reported) and
  * their indexes never change, so the caller can remember per-index values. Past this many, a new

@@ -178,7 +178,12 @@ struct capture_iface_stats {
 struct capture_live;
 int capture_live_open(const struct capture_live_options *opts, struct capture_tracker *t,
 		      struct capture_live **ret, struct util_err *err);
-/* The descriptors to poll for input: one per attached interface plus the link watcher. */
+/*
+ * The descriptors to poll for input: the link watcher, one per attached interface, and one per
+ * interface detached a moment ago and still being read: at most CAPTURE_LIVE_MAX_POLLFDS.
+ */
+#define CAPTURE_LIVE_MAX_IFACES	 1024
+#define CAPTURE_LIVE_MAX_POLLFDS (1 + 2 * CAPTURE_LIVE_MAX_IFACES)
 size_t capture_live_pollfds(const struct capture_live *l, struct pollfd *fds, size_t max);
 /*
  * Reads whatever is ready on any descriptor (never blocks): packets go to the tracker with
