@@ -4,6 +4,7 @@
 #include "learn/learn.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -27,6 +29,8 @@
 #define STATE_MAX_LABELS    1024
 #define STATE_MAX_ADDRESSES 4096
 #define STATE_MAX_NODES	    4096
+/* A temporary file of the state older than this was left by a save that was killed. */
+#define STATE_TMP_STALE_S 600
 /* An agent writes a dozen, and one per interface that dropped packets: far fewer. */
 #define STATE_MAX_COUNTERS 1024
 
@@ -1877,11 +1881,12 @@ static int state_write_all(int fd, const char *buf, size_t len)
 }
 
 /* fsync of the directory makes the rename itself durable. */
-static int state_sync_dir(const char *path)
+/* The folder path is in, opened (or -errno). */
+static int state_dir_open(const char *path)
 {
 	char *dir = util_strdup(path), *slash = strrchr(dir, '/');
 	const char *d = ".";
-	int fd, ret = 0;
+	int fd;
 
 	if (slash == dir)
 		d = "/";
@@ -1891,13 +1896,55 @@ static int state_sync_dir(const char *path)
 	}
 	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		ret = -errno;
-	else if (fsync(fd) < 0 && errno != EINVAL) /* EINVAL: the file system cannot sync dirs */
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
+		fd = -errno;
 	free(dir);
+	return fd;
+}
+
+static int state_sync_dir(const char *path)
+{
+	int fd = state_dir_open(path), ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fsync(fd) < 0 && errno != EINVAL) /* EINVAL: the file system cannot sync dirs */
+		ret = -errno;
+	close(fd);
 	return ret;
+}
+
+/*
+ * Removes temporary files of path that a save killed mid-way (kill -9, a crash) left behind:
+ * PATH.tmp.XXXXXX, a regular file not touched for STATE_TMP_STALE_S. A save writes and renames
+ * its own in far less, so a live writer's file is never taken. Best effort: errors are ignored.
+ */
+static void state_sweep_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	size_t n = strlen(base);
+	time_t cutoff = time(NULL) - STATE_TMP_STALE_S;
+	int fd = state_dir_open(path);
+	struct dirent *de;
+	DIR *dir;
+
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct stat st;
+
+		if (strlen(de->d_name) != n + strlen(".tmp.XXXXXX") ||
+		    strncmp(de->d_name, base, n) != 0 || strncmp(de->d_name + n, ".tmp.", 5) != 0)
+			continue;
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < cutoff)
+			(void)unlinkat(dirfd(dir), de->d_name, 0);
+	}
+	closedir(dir);
 }
 
 int learn_state_save(const struct learn_graph *g, const char *path, struct util_err *err)
@@ -1963,6 +2010,7 @@ int learn_state_save(const struct learn_graph *g, const char *path, struct util_
 	}
 	free(tmp);
 	tmp = NULL; /* renamed: nothing to clean up any more */
+	state_sweep_stale(path);
 	ret = state_sync_dir(path);
 	if (ret < 0)
 		ret = util_err_set(err, ret, "%s: fsync of the directory: %s", path,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "learn/learn.h"
@@ -1799,6 +1800,59 @@ START_TEST(test_merge_counts)
 }
 END_TEST
 
+/* A save sweeps the temporary files a killed save left: only those, and only old ones. */
+static const struct sweep_case {
+	const char *name; /* beside state.yaml */
+	long age_s;
+	bool dir; /* a folder, not a file */
+	bool removed;
+} sweep_cases[] = {
+	{"state.yaml.tmp.Ab3xYz", 3600, false, true},
+	{"state.yaml.tmp.Ab3xYz", 660, false, true},
+	{"state.yaml.tmp.Ab3xYz", 60, false, false}, /* maybe another writer's, mid-save */
+	{"state.yaml.tmp.Ab3xY", 3600, false, false},
+	{"state.yaml.tmp.Ab3xYzz", 3600, false, false},
+	{"other.yaml.tmp.Ab3xYz", 3600, false, false},
+	{"state.yaml.bak.Ab3xYz", 3600, false, false},
+	{"state.yaml.tmp.Ab3xYz", 3600, true, false},
+};
+
+START_TEST(test_state_sweep)
+{
+	const struct sweep_case *c = &sweep_cases[_i];
+	char dir[] = "/tmp/fl-sweep.XXXXXX", *state, *stale;
+	struct learn_graph *g = learn_graph_new();
+	struct util_err err = {""};
+	struct timespec times[2];
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	state = util_asprintf("%s/state.yaml", dir);
+	stale = util_asprintf("%s/%s", dir, c->name);
+	if (c->dir)
+		ck_assert_int_eq(mkdir(stale, 0700), 0);
+	else
+		test_write_file(stale, "half a state\n", 13);
+	clock_gettime(CLOCK_REALTIME, &times[0]);
+	times[0].tv_sec -= c->age_s;
+	times[1] = times[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, stale, times, 0), 0);
+	ck_assert_int_eq(learn_state_save(g, state, &err), 0);
+	ck_assert_msg((stat(stale, &st) != 0) == c->removed, "%s, %ld s old: %s", c->name, c->age_s,
+		      c->removed ? "kept" : "removed");
+	ck_assert_int_eq(stat(state, &st), 0);
+	if (c->dir)
+		rmdir(stale);
+	else
+		unlink(stale);
+	unlink(state);
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(state);
+	free(stale);
+	learn_graph_free(g);
+}
+END_TEST
+
 /* learn_graph_find_edge: by ids, direction, protocol and port; nothing else matches. */
 static const struct find_edge_case {
 	const char *client, *server;
@@ -2183,6 +2237,7 @@ static Suite *learn_suite(void)
 	ADD_LOOP(tc, test_merge_counts, count_cases);
 	ADD_LOOP(tc, test_merge_conflict, conflict_cases);
 	ADD_LOOP(tc, test_find_edge, find_edge_cases);
+	ADD_LOOP(tc, test_state_sweep, sweep_cases);
 	ADD_LOOP(tc, test_merge_golden, merge_golden_cases);
 	ADD_LOOP(tc, test_merge_load_bad, merge_bad_cases);
 	suite_add_tcase(s, tc);
