@@ -165,23 +165,14 @@ static const struct graph_spec g_escape_alone = {{W_ESCAPE}, {{W_NONE}}};
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-struct output {
-	char *buf;
-	size_t len;
-	int r;
-	struct util_err err;
-};
-
 static void diff_render(const struct graph_spec *a, const struct graph_spec *b,
 			enum emit_report_format fmt, bool reverse, struct emit_diff_counts *counts,
-			struct output *o)
+			struct test_output *o)
 {
 	struct learn_graph *ga = graph_build(a, reverse), *gb = graph_build(b, !reverse);
 	FILE *f;
 
-	memset(o, 0, sizeof(*o));
-	f = open_memstream(&o->buf, &o->len);
-	ck_assert_ptr_nonnull(f);
+	f = test_output_open(o);
 	o->r = emit_diff(f, fmt, ga, gb, counts, &o->err);
 	ck_assert_int_eq(fclose(f), 0);
 	learn_graph_free(ga);
@@ -428,7 +419,7 @@ START_TEST(test_diff)
 {
 	const struct diff_case *tc = &diff_cases[_i];
 	struct emit_diff_counts counts = {99, 99, 99, 99};
-	struct output o, again;
+	struct test_output o, again;
 
 	diff_render(tc->old_g, tc->new_g, tc->fmt, false, &counts, &o);
 	ck_assert_msg(o.r == 0, "%s: %d %s", tc->what, o.r, o.err.msg);
@@ -475,7 +466,7 @@ static const struct {
 START_TEST(test_diff_refused)
 {
 	struct emit_diff_counts counts = {7, 7, 7, 7};
-	struct output o;
+	struct test_output o;
 
 	diff_render(refused_cases[_i].old_g, refused_cases[_i].new_g, refused_cases[_i].fmt, false,
 		    &counts, &o);
@@ -542,7 +533,7 @@ START_TEST(test_violation)
 		learn_workload_new(wls[tc->server].kind, wls[tc->server].ns,
 				   wls[tc->server].controller, wls[tc->server].name);
 	struct emit_violation v = {T0, c, s, tc->proto, tc->port};
-	struct output o = {0};
+	struct test_output o = {0};
 	FILE *f = open_memstream(&o.buf, &o.len);
 
 	ck_assert_ptr_nonnull(f);
@@ -586,7 +577,7 @@ static const struct {
 
 START_TEST(test_summary)
 {
-	struct output o = {0};
+	struct test_output o = {0};
 	FILE *f = open_memstream(&o.buf, &o.len);
 
 	ck_assert_ptr_nonnull(f);

@@ -297,36 +297,9 @@ static struct learn_graph *fixture_build(const struct fixture *f, unsigned seed)
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-struct warnings {
-	char *msg[32];
-	size_t n;
-};
-
-static void collect_warning(void *userdata, const char *msg)
-{
-	struct warnings *w = userdata;
-
-	ck_assert_uint_lt(w->n, UTIL_ARRAY_SIZE(w->msg));
-	w->msg[w->n++] = strdup(msg);
-}
-
-static void warnings_clear(struct warnings *w)
-{
-	for (size_t i = 0; i < w->n; i++)
-		free(w->msg[i]);
-	w->n = 0;
-}
-
-struct output {
-	char *buf;
-	size_t len;
-	int r;
-	struct util_err err;
-};
-
 /* Renders through emit_graph (or the renderer itself when direct) into memory. */
 static void render(const struct learn_graph *g, enum emit_format fmt, bool allow_dns, bool direct,
-		   struct warnings *warnings, struct output *o)
+		   struct test_warnings *warnings, struct test_output *o)
 {
 	static int (*const fns[])(FILE *, const struct learn_graph *, const struct emit_options *,
 				  struct util_err *) = {
@@ -337,14 +310,12 @@ static void render(const struct learn_graph *g, enum emit_format fmt, bool allow
 	};
 	struct emit_options opts = {
 		.allow_dns = allow_dns,
-		.warn = warnings ? collect_warning : NULL,
+		.warn = warnings ? test_collect_warning : NULL,
 		.warn_userdata = warnings,
 	};
 	FILE *f;
 
-	memset(o, 0, sizeof(*o));
-	f = open_memstream(&o->buf, &o->len);
-	ck_assert_ptr_nonnull(f);
+	f = test_output_open(o);
 	if (direct)
 		o->r = fns[fmt](f, g, &opts, &o->err);
 	else
@@ -418,8 +389,8 @@ START_TEST(test_golden)
 {
 	const struct golden_case *tc = &golden_cases[_i];
 	struct learn_graph *g = fixture_build(tc->fx, 0);
-	struct warnings w = {0};
-	struct output o;
+	struct test_warnings w = {0};
+	struct test_output o;
 	char path[512];
 	size_t n = 0;
 
@@ -444,7 +415,7 @@ START_TEST(test_golden)
 		ck_assert_ptr_null(memmem(o.buf, o.len, "...", 3));
 		json_check_python(o.buf, o.len);
 	}
-	warnings_clear(&w);
+	test_warnings_clear(&w);
 	free(o.buf);
 	learn_graph_free(g);
 }
@@ -677,8 +648,8 @@ START_TEST(test_shuffled_same_bytes)
 {
 	struct learn_graph *a = fixture_build(&fx_shop, 0);
 	struct learn_graph *b = fixture_build(&fx_shop, shuffle_cases[_i].seed);
-	struct warnings wa = {0}, wb = {0};
-	struct output oa, ob, oa2;
+	struct test_warnings wa = {0}, wb = {0};
+	struct test_output oa, ob, oa2;
 
 	render(a, shuffle_cases[_i].fmt, shuffle_cases[_i].allow_dns, false, &wa, &oa);
 	render(b, shuffle_cases[_i].fmt, shuffle_cases[_i].allow_dns, true, &wb, &ob);
@@ -694,8 +665,8 @@ START_TEST(test_shuffled_same_bytes)
 	ck_assert_uint_eq(wa.n, wb.n);
 	for (size_t i = 0; i < wa.n; i++)
 		ck_assert_str_eq(wa.msg[i], wb.msg[i]);
-	warnings_clear(&wa);
-	warnings_clear(&wb);
+	test_warnings_clear(&wa);
+	test_warnings_clear(&wb);
 	free(oa.buf);
 	free(ob.buf);
 	free(oa2.buf);
@@ -759,7 +730,7 @@ START_TEST(test_hostile)
 {
 	const char *expect = hostile_cases[_i].expect;
 	struct learn_graph *g = fixture_build(hostile_cases[_i].fx, 0);
-	struct output o;
+	struct test_output o;
 
 	render(g, hostile_cases[_i].fmt, false, false, NULL, &o);
 	ck_assert_msg(o.r == hostile_cases[_i].ret, "%s: got %d (%s)", hostile_cases[_i].what, o.r,

@@ -115,3 +115,43 @@ static inline bool test_python_accepts(const char *script, const char *buf, size
 	ck_assert_uint_eq(fwrite(buf, 1, len, p), len);
 	return pclose(p) == 0;
 }
+
+/* What a renderer wrote into memory, what it returned and its error. */
+struct test_output {
+	char *buf;
+	size_t len;
+	int r;
+	struct util_err err;
+};
+
+/* A memory stream into o, zeroed first; the caller fcloses it, then frees o->buf. */
+static inline FILE *test_output_open(struct test_output *o)
+{
+	FILE *f;
+
+	memset(o, 0, sizeof(*o));
+	f = open_memstream(&o->buf, &o->len);
+	ck_assert_ptr_nonnull(f);
+	return f;
+}
+
+/* The warnings a renderer gave, through test_collect_warning() as its emit warn callback. */
+struct test_warnings {
+	char *msg[32];
+	size_t n;
+};
+
+static inline void test_collect_warning(void *userdata, const char *msg)
+{
+	struct test_warnings *w = userdata;
+
+	ck_assert_uint_lt(w->n, sizeof(w->msg) / sizeof(w->msg[0]));
+	w->msg[w->n++] = strdup(msg);
+}
+
+static inline void test_warnings_clear(struct test_warnings *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->msg[i]);
+	w->n = 0;
+}

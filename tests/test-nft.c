@@ -197,50 +197,21 @@ static size_t table_addresses(void *userdata, const struct learn_workload *w,
 	return 0;
 }
 
-struct warnings {
-	char *msg[32];
-	size_t n;
-};
-
-static void collect_warning(void *userdata, const char *msg)
-{
-	struct warnings *w = userdata;
-
-	ck_assert_uint_lt(w->n, UTIL_ARRAY_SIZE(w->msg));
-	w->msg[w->n++] = strdup(msg);
-}
-
-static void warnings_clear(struct warnings *w)
-{
-	for (size_t i = 0; i < w->n; i++)
-		free(w->msg[i]);
-	w->n = 0;
-}
-
-struct output {
-	char *buf;
-	size_t len;
-	int r;
-	struct util_err err;
-};
-
 static void render(const struct learn_graph *g, const struct addr_spec *addrs, size_t n_addrs,
-		   unsigned seed, enum emit_nft_mode mode, struct warnings *warnings,
-		   struct output *o)
+		   unsigned seed, enum emit_nft_mode mode, struct test_warnings *warnings,
+		   struct test_output *o)
 {
 	struct addr_ctx ac = {addrs, n_addrs, seed};
 	struct emit_options opts = {
 		.nft_mode = mode,
 		.addresses = table_addresses,
 		.addresses_userdata = &ac,
-		.warn = warnings ? collect_warning : NULL,
+		.warn = warnings ? test_collect_warning : NULL,
 		.warn_userdata = warnings,
 	};
 	FILE *f;
 
-	memset(o, 0, sizeof(*o));
-	f = open_memstream(&o->buf, &o->len);
-	ck_assert_ptr_nonnull(f);
+	f = test_output_open(o);
 	o->r = emit_graph(EMIT_FORMAT_NFTABLES, f, g, &opts, &o->err);
 	ck_assert_int_eq(fclose(f), 0);
 }
@@ -382,8 +353,8 @@ START_TEST(test_golden)
 {
 	const struct golden_case *gc = &golden_cases[_i];
 	struct learn_graph *g = fixture_build(gc->fx, 0);
-	struct warnings w = {0};
-	struct output o, again;
+	struct test_warnings w = {0};
+	struct test_output o, again;
 	char path[512];
 	size_t n = 0;
 
@@ -413,7 +384,7 @@ START_TEST(test_golden)
 	ck_assert_mem_eq(again.buf, o.buf, o.len);
 	free(again.buf);
 	free(o.buf);
-	warnings_clear(&w);
+	test_warnings_clear(&w);
 	learn_graph_free(g);
 }
 END_TEST
@@ -424,7 +395,7 @@ START_TEST(test_determinism)
 	const struct golden_case *gc = &golden_cases[_i / 4];
 	unsigned seed = 1 + _i % 4;
 	struct learn_graph *g0 = fixture_build(gc->fx, 0), *g = fixture_build(gc->fx, seed);
-	struct output a, b;
+	struct test_output a, b;
 
 	render(g0, gc->fx->addrs, gc->fx->n_addrs, 0, gc->mode, NULL, &a);
 	render(g, gc->fx->addrs, gc->fx->n_addrs, seed, gc->mode, NULL, &b);
@@ -469,7 +440,7 @@ START_TEST(test_hostile_name)
 {
 	const struct hostile_case *hc = &hostile_cases[_i];
 	const char *names[2] = {hc->name, hc->tame};
-	struct output o[2];
+	struct test_output o[2];
 
 	for (int k = 0; k < 2; k++) {
 		struct learn_graph *g = learn_graph_new();
@@ -531,7 +502,7 @@ START_TEST(test_refusal)
 	struct learn_workload *web = learn_workload_new(DOCKER, "", "", "web");
 	const struct learn_workload *gp, *gw;
 	static const struct addr_spec addrs[] = {{"docker:web", {"172.18.0.2"}}};
-	struct output o;
+	struct test_output o;
 
 	if (rc->cidr)
 		learn_workload_add_address(p, rc->cidr);
