@@ -2,7 +2,6 @@
 /* test-docker.c - live containers in the inventory, and the Engine API client against a fake. */
 #include "learn/learn.h"
 
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,13 +36,7 @@ static struct capture_addr addr(const char *s)
 {
 	struct capture_addr a;
 
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a.bytes) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, s, a.bytes) == 1)
-		a.family = AF_INET6;
-	else
-		ck_abort_msg("bad address in a test table: %s", s);
+	ck_assert_msg(capture_addr_parse(s, &a) == 0, "bad address in a test table: %s", s);
 	return a;
 }
 
