@@ -61,25 +61,12 @@ run fle2e-db2 10.124.0.12 fle2e-busybox:1 /bin/busybox nc -ll -p 5432 -e /bin/tr
 sleep 1
 tcp fle2e-api 10.124.0.12 5432
 sleep 1.5
-kill -TERM "$agent"
-wait "$agent"
-rc=$?
-expect "the agent exits 0 on SIGTERM (rc $rc: $(tail -n 2 "$tmp/agent.err" | tr '\n' ' '))" [ $rc -eq 0 ]
-
-got=$(learned_edges "$state")
-want="docker:fle2e-api docker:fle2e-db TCP 5432
+stop_agent learning "$agent" "$tmp/agent.err"
+same_text "the learned edges differ from the driven ones" "docker:fle2e-api docker:fle2e-db TCP 5432
 docker:fle2e-api docker:fle2e-db2 TCP 5432
 docker:fle2e-late docker:fle2e-api TCP 8080
 docker:fle2e-web docker:fle2e-api TCP 8080
-docker:fle2e-web docker:shop/cache TCP 6379"
-if [ "$got" = "$want" ]; then
-	pass=$((pass + 1))
-else
-	fail=$((fail + 1))
-	echo "FAIL: the learned edges differ from the driven ones"
-	diff <(echo "$want") <(echo "$got")
-	cat "$tmp/agent.err"
-fi
+docker:fle2e-web docker:shop/cache TCP 6379" "$(learned_edges "$state")" "$tmp/agent.err"
 expect "no packet was dropped" grep -q '^  pcap-drops: 0$' "$state"
 expect "the network's bridge ($bridge) was captured" sh -c "grep -q '^  interfaces-seen: [1-9]' '$state'"
 expect "conntrack events were read" sh -c "grep 'conntrack-events:' '$state' | grep -qv ': 0$'"
@@ -121,9 +108,7 @@ run fle2e-new 10.124.0.15 fle2e-busybox:1 /bin/busybox sleep 600
 sleep 1
 tcp fle2e-new 10.124.0.11 8080
 sleep 1.5
-kill -TERM "$agent"
-wait "$agent"
-expect "the agent exits 0 after the engine restarted" [ $? -eq 0 ]
+stop_agent "after the engine restarted" "$agent" "$tmp/agent2.err"
 got=$(learned_edges "$state2")
 expect "a container created after the restart is named ($(echo "$got" | tr '\n' ';'))" \
 	grep -qx 'docker:fle2e-new docker:fle2e-api TCP 8080' <<<"$got"

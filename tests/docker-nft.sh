@@ -90,22 +90,11 @@ for _ in 1 2; do
 	docker exec flnft-web ping -c 1 -W 2 "${ip4[api]}" >/dev/null || echo "docker-nft: learning: ping failed"
 done
 sleep 1.5
-kill -TERM "$agent"
-wait "$agent"
-rc=$?
-expect "the agent exits 0 on SIGTERM (rc $rc: $(tail -n 2 "$tmp/agent.err" | tr '\n' ' '))" [ $rc -eq 0 ]
-got=$(learned_edges "$state")
-want="docker:flnft-api docker:flnft-db TCP 5432
+stop_agent learning "$agent" "$tmp/agent.err"
+same_text "the learned edges differ from the driven ones" "docker:flnft-api docker:flnft-db TCP 5432
 docker:flnft-web docker:flnft-api ICMP 0
 docker:flnft-web docker:flnft-api TCP 8080
-docker:flnft-web docker:shop/cache TCP 6379"
-if [ "$got" = "$want" ]; then
-	pass=$((pass + 1))
-else
-	fail=$((fail + 1))
-	echo "FAIL: the learned edges differ from the driven ones"
-	diff <(echo "$want") <(echo "$got")
-fi
+docker:flnft-web docker:shop/cache TCP 6379" "$(learned_edges "$state")"
 
 # What each attempt should give: the learned pairs connect, nothing else does.
 # A TCP edge holds for both families; a ping learned over IPv4 is ICMP, not ICMPv6.
@@ -156,15 +145,7 @@ try_all() { # par|seq
 }
 
 verdicts() { # label mode: compares every attempt's verdict with what the mode should give
-	local got
-	got=$(try_all "$3")
-	if [ "$got" = "$(expected "$2")" ]; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $1: the verdicts differ from the learned graph"
-		diff <(expected "$2") <(echo "$got")
-	fi
+	same_text "$1: the verdicts differ from the learned graph" "$(expected "$2")" "$(try_all "$3")"
 }
 
 others() { nft list ruleset 2>/dev/null | awk '/^table inet flowlock /{skip=1} !skip{print} /^}/{skip=0}'; }

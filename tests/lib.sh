@@ -28,6 +28,27 @@ check() { # name expected-file actual-file
 	fi
 }
 
+# Like check, for two texts in hand: on a difference, the diff (and file, when given).
+same_text() { # name want got [file-to-show]
+	if [ "$2" = "$3" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $1"
+		diff <(echo "$2") <(echo "$3")
+		[ -z "${4:-}" ] || cat "$4"
+	fi
+}
+
+# Ends a live agent with SIGTERM and expects it to exit 0; its stderr is quoted if it does not.
+stop_agent() { # name pid stderr-file
+	local rc
+	kill -TERM "$2"
+	wait "$2"
+	rc=$?
+	expect "$1: the agent exits 0 on SIGTERM (rc $rc: $(tail -n 2 "$3" | tr '\n' ' '))" [ $rc -eq 0 ]
+}
+
 # A python3 that can import the given modules (Debian's, with python3-yaml and
 # python3-kubernetes, may not be the first on PATH); empty when there is none.
 find_python() { # module...

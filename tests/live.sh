@@ -163,13 +163,6 @@ k8s:t/pod/web k8s:t/pod/api TCP 8080
 k8s:t/pod/web k8s:t/pod/backend TCP 8080
 k8s:t/pod/web k8s:t/pod/db UDP 5353"
 
-edges() { # state -> "client server proto port" lines, sorted
-	"$flowlock" emit --format json "$1" | "$py" -c '
-import json, sys
-for e in json.load(sys.stdin)["edges"]:
-    print(e["client"], e["server"], e["protocol"], e["port"])' | sort
-}
-
 run_agent() { # name extra-args...
 	local name=$1
 	shift
@@ -185,18 +178,8 @@ run_agent() { # name extra-args...
 	kill -HUP "$agent"
 	sleep 0.5
 	sleep 1
-	kill -TERM "$agent"
-	wait "$agent"
-	local rc=$?
-	expect "$name: the agent exits 0 on SIGTERM (rc $rc: $(tail -n 2 "$tmp/$name.err" | tr '\n' ' '))" [ $rc -eq 0 ]
-	edges "$state" >"$tmp/$name.edges"
-	if [ "$(cat "$tmp/$name.edges")" = "$EXPECTED" ]; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $name: learned edges differ from the driven ones"
-		diff <(echo "$EXPECTED") "$tmp/$name.edges"
-	fi
+	stop_agent "$name" "$agent" "$tmp/$name.err"
+	same_text "$name: learned edges differ from the driven ones" "$EXPECTED" "$(learned_edges "$state")"
 	# each connection is one flow, however many interfaces and conntrack saw it: 3 rounds, 3
 	local conns
 	conns=$("$flowlock" emit --format json "$state" | "$py" -c '

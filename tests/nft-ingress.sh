@@ -100,20 +100,9 @@ for _ in 1 2; do
 	[ "$(try web 10.82.1.1 9000)" = connects ] || echo "nft-ingress: learning: web -> out1:9000 failed"
 done
 sleep 1.5
-kill -TERM "$agent"
-wait "$agent"
-expect "the agent exits 0 ($(tail -n 1 "$tmp/agent.err"))" [ $? -eq 0 ]
-got=$(learned_edges "$state")
-want="docker:web external:10.82.1.1/32 TCP 9000
-external:10.82.1.1/32 docker:web TCP 80"
-if [ "$got" = "$want" ]; then
-	pass=$((pass + 1))
-else
-	fail=$((fail + 1))
-	echo "FAIL: the learned edges differ from the driven ones"
-	diff <(echo "$want") <(echo "$got")
-	cat "$tmp/agent.err"
-fi
+stop_agent learning "$agent" "$tmp/agent.err"
+same_text "the learned edges differ from the driven ones" "docker:web external:10.82.1.1/32 TCP 9000
+external:10.82.1.1/32 docker:web TCP 80" "$(learned_edges "$state")" "$tmp/agent.err"
 
 # Enforce, applied in the host namespace.
 "$flowlock" emit --format nftables --inventory "$tmp/inventory.json" -o "$tmp/rules.nft" "$state"
@@ -138,12 +127,6 @@ web out1 9000 connects
 web out1 9001 blocked
 web out2 9000 blocked
 out1 out2 9000 connects"
-if [ "$verdicts" = "$want" ]; then
-	pass=$((pass + 1))
-else
-	fail=$((fail + 1))
-	echo "FAIL: the verdicts differ from the learned graph"
-	diff <(echo "$want") <(echo "$verdicts")
-fi
+same_text "the verdicts differ from the learned graph" "$want" "$verdicts"
 
 finish nft-ingress
