@@ -593,10 +593,12 @@ static void flow_remove(struct capture_tracker *t, struct flow *f)
 }
 
 /*
- * A zeroed flow, from the spare list when it has one: flows come and go at the rate of
- * connections, and calloc() plus free() cost more than everything else a connection does here.
+ * A new flow under k, first seen at ts_ns from first_side, in the table. Taken from the spare
+ * list when it has one: flows come and go at the rate of connections, and calloc() plus free()
+ * cost more than everything else a connection does here.
  */
-static struct flow *flow_new(struct capture_tracker *t)
+static struct flow *flow_new(struct capture_tracker *t, const struct flow_key *k, uint64_t ts_ns,
+			     int first_side)
 {
 	struct flow *f = t->spare;
 
@@ -608,6 +610,11 @@ static struct flow *flow_new(struct capture_tracker *t)
 		memset(f, 0, sizeof(*f));
 	}
 	f->id = ++t->last_id;
+	f->key = *k;
+	f->first_ns = ts_ns;
+	f->first_side = (uint8_t)first_side;
+	HASH_ADD(hh, t->flows, key, sizeof(f->key), f);
+	t->n_flows++;
 	return f;
 }
 
@@ -865,12 +872,7 @@ tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint
 		f = NULL;
 	}
 	if (!f) {
-		f = flow_new(t);
-		f->key = k;
-		f->first_ns = ts_ns;
-		f->first_side = (uint8_t)side;
-		HASH_ADD(hh, t->flows, key, sizeof(f->key), f);
-		t->n_flows++;
+		f = flow_new(t, &k, ts_ns, side);
 		if (!t->no_cache)
 			*slot = f;
 	}
@@ -1169,13 +1171,8 @@ void capture_tracker_add_ct(struct capture_tracker *t, const struct capture_ct_e
 		f = NULL;
 	}
 	if (!f) {
-		f = flow_new(t);
-		f->key = k;
-		f->first_ns = ts_ns;
+		f = flow_new(t, &k, ts_ns, client_side);
 		f->last_ns = ts_ns;
-		f->first_side = (uint8_t)client_side;
-		HASH_ADD(hh, t->flows, key, sizeof(f->key), f);
-		t->n_flows++;
 	}
 	if (ts_ns > f->last_ns)
 		f->last_ns = ts_ns;
