@@ -189,21 +189,31 @@ const struct learn_workload *learn_graph_find_workload(const struct learn_graph 
 	return n ? n->w : NULL;
 }
 
+/* The edge client -> server on proto/port, or NULL; *ret_key is its key either way, to add it. */
+static struct learn_edge *graph_edge_find(const struct learn_graph *g,
+					  const struct graph_node *client,
+					  const struct graph_node *server, uint8_t proto,
+					  uint16_t port, struct edge_key *ret_key)
+{
+	struct learn_edge *e;
+
+	memset(ret_key, 0, sizeof(*ret_key)); /* the padding is part of the key */
+	ret_key->client = client;
+	ret_key->server = server;
+	ret_key->proto = proto;
+	ret_key->port = port;
+	HASH_FIND(hh, g->edges, ret_key, sizeof(*ret_key), e);
+	return e;
+}
+
 const struct learn_edge *learn_graph_find_edge(const struct learn_graph *g, const char *client_id,
 					       const char *server_id, uint8_t proto, uint16_t port)
 {
+	const struct graph_node *client = graph_find_node(g, client_id);
+	const struct graph_node *server = graph_find_node(g, server_id);
 	struct edge_key key;
-	struct learn_edge *e;
 
-	memset(&key, 0, sizeof(key)); /* the padding is part of the key */
-	key.client = graph_find_node(g, client_id);
-	key.server = graph_find_node(g, server_id);
-	if (!key.client || !key.server)
-		return NULL;
-	key.proto = proto;
-	key.port = port;
-	HASH_FIND(hh, g->edges, &key, sizeof(key), e);
-	return e;
+	return client && server ? graph_edge_find(g, client, server, proto, port, &key) : NULL;
 }
 
 /* ---- Agents: the nodes that learned the graph ------------------------------------------- */
@@ -367,18 +377,13 @@ void learn_graph_add_edge(struct learn_graph *g, const struct learn_workload *cl
 {
 	const struct graph_agent *agent = graph_current_agent(g);
 	struct edge_count *count;
+	const struct graph_node *c = graph_node_of(g, client), *s = graph_node_of(g, server);
 	struct edge_key key;
 	struct learn_edge *e;
 
-	memset(&key, 0, sizeof(key));
-	key.client = graph_node_of(g, client);
-	key.server = graph_node_of(g, server);
-	key.proto = proto;
-	key.port = port;
-	if (!key.client || !key.server)
+	if (!c || !s)
 		abort(); /* a caller bug: workloads are added before their edges */
-
-	HASH_FIND(hh, g->edges, &key, sizeof(key), e);
+	e = graph_edge_find(g, c, s, proto, port, &key);
 	if (!e)
 		e = graph_edge_new(g, &key, first_ns, last_ns);
 	/* One agent learning is the hot path: its count is the first, and no search is made. */
@@ -808,12 +813,9 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 		struct edge_key key;
 		struct learn_edge *e;
 
-		memset(&key, 0, sizeof(key));
-		key.client = graph_find_node(g, fe->key.client->id);
-		key.server = graph_find_node(g, fe->key.server->id);
-		key.proto = fe->key.proto;
-		key.port = fe->key.port;
-		HASH_FIND(hh, g->edges, &key, sizeof(key), e);
+		e = graph_edge_find(g, graph_find_node(g, fe->key.client->id),
+				    graph_find_node(g, fe->key.server->id), fe->key.proto,
+				    fe->key.port, &key);
 		if (!e)
 			e = graph_edge_new(g, &key, fe->first_ns, fe->last_ns);
 		edge_merge_counts(g, e, fe);
