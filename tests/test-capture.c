@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pcap/dlt.h>
+#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2111,6 +2112,176 @@ START_TEST(test_file_stats_add)
 }
 END_TEST
 
+/*
+ * A file is read on two threads (capture-file.c): the reader decodes, a feeder thread runs the
+ * tracker, through a ring of batches. Whatever the number of packets (empty, around a batch,
+ * around the ring, many times round it), the flows reported must be those of feeding the same
+ * records to the tracker in line, in the same order, and the stats the same.
+ */
+struct many_case {
+	const char *name;
+	unsigned packets;
+};
+
+static const struct many_case many_cases[] = {
+	{"empty", 0},
+	{"one", 1},
+	{"a batch less one", 1023},
+	{"a batch", 1024},
+	{"a batch and one", 1025},
+	{"a ring less one", 16383},
+	{"a ring", 16384},
+	{"a ring and one", 16385},
+	{"many rings", 60000},
+};
+
+struct many_flows {
+	struct capture_flow *flows;
+	size_t n, cap;
+};
+
+static void many_collect(const struct capture_flow *flow, void *userdata)
+{
+	struct many_flows *m = userdata;
+
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 256;
+		m->flows = util_reallocarray(m->flows, m->cap, sizeof(*m->flows));
+	}
+	m->flows[m->n++] = *flow;
+}
+
+/* Packet i of a deterministic mix: 48 TCP connections open at a time, ARP, truncated frames. */
+static size_t many_frame(unsigned i, uint8_t *buf, size_t *ret_len)
+{
+	static const uint8_t flags[] = {0x02, 0x12, 0x10, 0x18, 0x18, 0x11, 0x11, 0x10};
+	unsigned conn = i / 8 % 48 + 48 * (i / (8 * 48)), step = i % 8;
+	bool reply = step == 1 || step == 4 || step == 6;
+	uint8_t cli[4] = {10, 9, (uint8_t)(conn % 7), (uint8_t)(1 + conn % 200)};
+	uint8_t srv[4] = {10, 8, 0, (uint8_t)(1 + conn % 5)};
+	uint16_t cport = (uint16_t)(32768 + conn % 20000), sport = (uint16_t)(8000 + conn % 3);
+
+	memset(buf, 0, 54);
+	buf[12] = 0x08;
+	if (i % 97 == 5) { /* ARP: counted, not decoded */
+		buf[13] = 0x06;
+		*ret_len = 42;
+		return 42;
+	}
+	buf[14] = 0x45;
+	buf[17] = 40; /* total length */
+	buf[22] = 64;
+	buf[23] = IPPROTO_TCP;
+	memcpy(buf + 26, reply ? srv : cli, 4);
+	memcpy(buf + 30, reply ? cli : srv, 4);
+	buf[34] = (uint8_t)((reply ? sport : cport) >> 8);
+	buf[35] = (uint8_t)(reply ? sport : cport);
+	buf[36] = (uint8_t)((reply ? cport : sport) >> 8);
+	buf[37] = (uint8_t)(reply ? cport : sport);
+	buf[46] = 0x50;
+	buf[47] = flags[step];
+	*ret_len = 54;
+	return i % 89 == 7 ? 30 : 54; /* now and then cut inside the IP header */
+}
+
+static void many_write(const char *path, unsigned packets)
+{
+	pcap_t *p =
+		pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
+	pcap_dumper_t *d;
+	uint8_t buf[64];
+
+	ck_assert_ptr_nonnull(p);
+	d = pcap_dump_open(p, path);
+	ck_assert_msg(d != NULL, "%s", pcap_geterr(p));
+	for (unsigned i = 0; i < packets; i++) {
+		struct pcap_pkthdr h = {0};
+		size_t len;
+
+		h.caplen = (bpf_u_int32)many_frame(i, buf, &len);
+		h.len = (bpf_u_int32)len;
+		/* a millisecond apart: idle flows expire, and are reported, while reading */
+		h.ts.tv_sec = 1700000000 + i / 1000;
+		h.ts.tv_usec = (suseconds_t)(i % 1000) * 1000000;
+		pcap_dump((u_char *)d, &h, buf);
+	}
+	pcap_dump_close(d);
+	pcap_close(p);
+}
+
+static void many_expect_same(const struct many_case *c, const struct many_flows *got,
+			     const struct many_flows *want)
+{
+	ck_assert_msg(got->n == want->n, "%s: %zu flows, want %zu", c->name, got->n, want->n);
+	for (size_t i = 0; i < want->n; i++) {
+		const struct capture_flow *g = &got->flows[i], *w = &want->flows[i];
+
+		ck_assert_msg(capture_addr_compare(&g->client, &w->client) == 0 &&
+				      capture_addr_compare(&g->server, &w->server) == 0 &&
+				      g->proto == w->proto && g->port == w->port &&
+				      g->first_ns == w->first_ns && g->last_ns == w->last_ns &&
+				      g->packets == w->packets && g->how == w->how &&
+				      g->id == w->id,
+			      "%s: flow %zu differs", c->name, i);
+	}
+}
+
+START_TEST(test_file_many)
+{
+	const struct many_case *c = &many_cases[_i];
+	struct many_flows got = {0}, want = {0};
+	struct capture_tracker *t = capture_tracker_new(many_collect, &got);
+	struct capture_tracker *ref = capture_tracker_new(many_collect, &want);
+	uint64_t counts[CAPTURE_DECODE_KINDS] = {0};
+	struct capture_stats stats = {0}, want_stats = {0};
+	char errbuf[PCAP_ERRBUF_SIZE], path[] = "/tmp/test-capture-many-XXXXXX";
+	struct util_err err = {.msg = ""};
+	struct pcap_pkthdr *h;
+	const u_char *bytes;
+	pcap_t *p;
+	int fd;
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fclose(fdopen(fd, "w")), 0);
+	many_write(path, c->packets);
+
+	ck_assert_msg(capture_file_read(t, path, &stats, &err) == 0, "%s: %s", c->name, err.msg);
+	capture_tracker_flush(t);
+
+	/* the reference: the same records, decoded and fed on this thread, one at a time */
+	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	ck_assert_msg(p != NULL, "%s", errbuf);
+	while (pcap_next_ex(p, &h, &bytes) == 1) {
+		struct capture_packet pkt;
+		uint64_t ts;
+
+		if (capture_record_decode(DLT_EN10MB, true, h, bytes, counts, &pkt, &ts))
+			capture_tracker_add(ref, &pkt, ts);
+	}
+	pcap_close(p);
+	capture_tracker_flush(ref);
+	ck_assert_uint_eq(capture_stats_add(&want_stats, counts), c->packets);
+
+	ck_assert_uint_eq(stats.packets, c->packets);
+	ck_assert_uint_eq(stats.decoded, want_stats.decoded);
+	ck_assert_uint_eq(stats.truncated, want_stats.truncated);
+	ck_assert_uint_eq(stats.not_ip, want_stats.not_ip);
+	if (c->packets > 1000) { /* the mix has each kind, and flows ended while reading */
+		ck_assert_uint_gt(stats.truncated, 0);
+		ck_assert_uint_gt(stats.not_ip, 0);
+		ck_assert_uint_gt(want.n, 48);
+	}
+	many_expect_same(c, &got, &want);
+
+	capture_tracker_free(t);
+	capture_tracker_free(ref);
+	free(got.flows);
+	free(want.flows);
+	remove(path);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
 	Suite *s = suite_create("capture");
@@ -2142,6 +2313,7 @@ static Suite *capture_suite(void)
 	tc = tcase_create("file");
 	tcase_add_loop_test(tc, test_file, 0, UTIL_ARRAY_SIZE(file_cases));
 	tcase_add_test(tc, test_file_stats_add);
+	tcase_add_loop_test(tc, test_file_many, 0, UTIL_ARRAY_SIZE(many_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
