@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#define HASH_FUNCTION UTIL_HASH_FUNCTION
 #include <uthash.h>
 
 struct graph_node {

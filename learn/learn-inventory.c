@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#define HASH_FUNCTION UTIL_HASH_FUNCTION
 #include <uthash.h>
 
 #define INV_MAX_FILE_SIZE ((size_t)256 << 20)
