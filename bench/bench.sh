@@ -18,15 +18,23 @@ for tool in "$build/flowlock" "$build/bench/bench-gen" "$build/bench/bench-bare"
 	[ -x "$tool" ] || { echo "bench: $tool is missing (build first; /usr/bin/time is Debian's 'time')" >&2; exit 2; }
 done
 
-# best wall time (s) and the peak RSS (KiB) of that command over $runs runs
-measure() {
-	local best="" rss=0 t m
+# best wall time (s, to the millisecond) of a command over $runs runs; $prep runs, untimed,
+# before each run and before the one run that reads peak memory
+prep=:
+best_time() {
+	local best="" t
 	for _ in $(seq "$runs"); do
-		read -r t m < <(/usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1)
+		eval "$prep"
+		t=$( { TIMEFORMAT=%3R; time "$@" >/dev/null 2>&1; } 2>&1 )
 		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-		[ "$m" -gt "$rss" ] && rss=$m
 	done
-	echo "$best $rss"
+	echo "$best"
+}
+
+# peak resident memory (KiB) of one run
+peak_rss() {
+	eval "$prep"
+	/usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -n 1
 }
 
 printf '%-10s %-9s %10s %10s %8s %12s %12s %10s\n' packets edges bare_s learn_s ratio learn_pps bare_rss_kb learn_rss_kb
@@ -34,8 +42,12 @@ for n in "$packets" $((packets * 4)); do
 	cap="$out/synthetic-$n.pcap"
 	"$build/bench/bench-gen" "$cap" "$n" "$edges"
 	cat "$cap" >/dev/null # both sides start from the page cache
-	read -r bare_s bare_rss < <(measure "$build/bench/bench-bare" "$cap")
-	read -r learn_s learn_rss < <(measure sh -c "rm -f '$out/state.yaml'; exec '$build/flowlock' learn -q -r '$cap' --state '$out/state.yaml'")
+	prep=:
+	bare_s=$(best_time "$build/bench/bench-bare" "$cap")
+	bare_rss=$(peak_rss "$build/bench/bench-bare" "$cap")
+	prep="rm -f '$out/state.yaml'" # each run learns from nothing
+	learn_s=$(best_time "$build/flowlock" learn -q -r "$cap" --state "$out/state.yaml")
+	learn_rss=$(peak_rss "$build/flowlock" learn -q -r "$cap" --state "$out/state.yaml")
 	learned=$("$build/flowlock" show "$out/state.yaml" | tail -n 1)
 	awk -v n="$n" -v e="$edges" -v b="$bare_s" -v l="$learn_s" -v br="$bare_rss" -v lr="$learn_rss" \
 		'BEGIN{printf "%-10d %-9d %10.3f %10.3f %8.2f %12.0f %12d %10d\n", n, e, b, l, (b>0?l/b:0), (l>0?n/l:0), br, lr}'
