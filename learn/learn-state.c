@@ -1607,6 +1607,8 @@ static bool state_plain_safe(const char *s)
 			return false;
 	if (state_is_digit(s[0]))
 		return strchr(s, '/') != NULL;
+	if (n > 5) /* longer than any of the words */
+		return true;
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(words); i++)
 		if (strcasecmp(s, words[i]) == 0)
 			return false;
