@@ -143,6 +143,8 @@ struct capture_stats {
  * Reads a pcap or pcapng file (nanosecond timestamps) into the tracker and adds to stats.
  * A file that is not a capture, uses an unsupported link type, or ends inside a record fails
  * with a one-line message naming the file; packets already fed stay fed (the caller discards).
+ * Where two CPUs are free, the tracker is fed (and its callback runs) on a second thread, in file
+ * order, while this one reads; nothing else may use the tracker until this returns.
  */
 int capture_file_read(struct capture_tracker *t, const char *path, struct capture_stats *stats,
 		      struct util_err *err);
