@@ -5,11 +5,13 @@
 #include <netinet/in.h>
 #include <pcap/dlt.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "capture/capture.h"
 #include "tests/test-helpers.h"
@@ -528,7 +530,7 @@ struct decode_case {
 	uint8_t tcp_flags, l4_type;
 };
 
-#define R_OK	CAPTURE_DECODE_OK
+#define RES_OK	CAPTURE_DECODE_OK
 #define R_TRUNC CAPTURE_DECODE_TRUNCATED
 #define R_NOTIP CAPTURE_DECODE_NOT_IP
 #define R_FRAG	CAPTURE_DECODE_FRAGMENT
@@ -548,42 +550,42 @@ struct decode_case {
 static const struct decode_case decode_cases[] = {
 	/* Ethernet */
 	{"eth icmp4 echo request", DLT_EN10MB, PKT(eth_icmp4_echo_req), .hdr_len = 42,
-	 .result = R_OK, B4, A4, ICMP, 16139, 16139, 0, 8},
-	{"eth icmp4 echo reply", DLT_EN10MB, PKT(eth_icmp4_echo_rep), .hdr_len = 42, .result = R_OK,
-	 A4, B4, ICMP, 16139, 16139, 0, 0},
+	 .result = RES_OK, B4, A4, ICMP, 16139, 16139, 0, 8},
+	{"eth icmp4 echo reply", DLT_EN10MB, PKT(eth_icmp4_echo_rep), .hdr_len = 42,
+	 .result = RES_OK, A4, B4, ICMP, 16139, 16139, 0, 0},
 	{"eth icmp6 echo request", DLT_EN10MB, PKT(eth_icmp6_echo_req), .hdr_len = 62,
-	 .result = R_OK, B6, A6, ICMP6, 16140, 16140, 0, 128},
-	{"eth tcp4 syn", DLT_EN10MB, PKT(eth_tcp4_syn), .hdr_len = 54, .result = R_OK, B4, A4, TCP,
-	 58526, 8080, 0x02, 0},
-	{"eth tcp4 syn-ack", DLT_EN10MB, PKT(eth_tcp4_synack), .hdr_len = 54, .result = R_OK, A4,
+	 .result = RES_OK, B6, A6, ICMP6, 16140, 16140, 0, 128},
+	{"eth tcp4 syn", DLT_EN10MB, PKT(eth_tcp4_syn), .hdr_len = 54, .result = RES_OK, B4, A4,
+	 TCP, 58526, 8080, 0x02, 0},
+	{"eth tcp4 syn-ack", DLT_EN10MB, PKT(eth_tcp4_synack), .hdr_len = 54, .result = RES_OK, A4,
 	 B4, TCP, 8080, 58526, 0x12, 0},
-	{"eth tcp6 syn", DLT_EN10MB, PKT(eth_tcp6_syn), .hdr_len = 74, .result = R_OK, B6, A6, TCP,
-	 56308, 8080, 0x02, 0},
-	{"eth udp4 request", DLT_EN10MB, PKT(eth_udp4_req), .hdr_len = 42, .result = R_OK, B4, A4,
+	{"eth tcp6 syn", DLT_EN10MB, PKT(eth_tcp6_syn), .hdr_len = 74, .result = RES_OK, B6, A6,
+	 TCP, 56308, 8080, 0x02, 0},
+	{"eth udp4 request", DLT_EN10MB, PKT(eth_udp4_req), .hdr_len = 42, .result = RES_OK, B4, A4,
 	 UDP, 45298, 5353, 0, 0},
-	{"eth udp6 reply", DLT_EN10MB, PKT(eth_udp6_rep), .hdr_len = 62, .result = R_OK, A6, B6,
+	{"eth udp6 reply", DLT_EN10MB, PKT(eth_udp6_rep), .hdr_len = 62, .result = RES_OK, A6, B6,
 	 UDP, 5353, 45111, 0, 0},
-	{"eth tcp4 rst-ack", DLT_EN10MB, PKT(eth_tcp4_rst), .hdr_len = 54, .result = R_OK, A4, B4,
+	{"eth tcp4 rst-ack", DLT_EN10MB, PKT(eth_tcp4_rst), .hdr_len = 54, .result = RES_OK, A4, B4,
 	 TCP, 9, 52582, 0x14, 0},
-	{"eth tcp4 syn ecn", DLT_EN10MB, PKT(eth_tcp4_syn_ecn), .hdr_len = 54, .result = R_OK, B4,
+	{"eth tcp4 syn ecn", DLT_EN10MB, PKT(eth_tcp4_syn_ecn), .hdr_len = 54, .result = RES_OK, B4,
 	 A4, TCP, 58534, 8080, 0xc2, 0},
 	{"eth tcp4 syn, ipv4 record-route option", DLT_EN10MB, PKT(eth_tcp4_syn_rr), .hdr_len = 94,
-	 .result = R_OK, B4, A4, TCP, 58528, 8080, 0x02, 0},
+	 .result = RES_OK, B4, A4, TCP, 58528, 8080, 0x02, 0},
 	{"eth ipv4 first fragment", DLT_EN10MB, PKT(eth_ip4_frag_first), .hdr_len = 42,
-	 .result = R_OK, B4, A4, ICMP, 16304, 16304, 0, 8},
+	 .result = RES_OK, B4, A4, ICMP, 16304, 16304, 0, 8},
 	{"eth ipv4 later fragment", DLT_EN10MB, PKT(eth_ip4_frag_later), .hdr_len = 34,
 	 .result = R_FRAG},
 	{"eth ipv6 first fragment", DLT_EN10MB, PKT(eth_ip6_frag_first), .hdr_len = 70,
-	 .result = R_OK, B6, A6, ICMP6, 16305, 16305, 0, 128},
+	 .result = RES_OK, B6, A6, ICMP6, 16305, 16305, 0, 128},
 	{"eth ipv6 later fragment", DLT_EN10MB, PKT(eth_ip6_frag_later), .hdr_len = 62,
 	 .result = R_FRAG},
 	{"eth udp6 after hop-by-hop and dstopts", DLT_EN10MB, PKT(eth_udp6_hbh_dst), .hdr_len = 78,
-	 .result = R_OK, B6, A6, UDP, 42863, 5353, 0, 0},
-	{"eth sctp4 init", DLT_EN10MB, PKT(eth_sctp4_init), .hdr_len = 50, .result = R_OK, B4, A4,
+	 .result = RES_OK, B6, A6, UDP, 42863, 5353, 0, 0},
+	{"eth sctp4 init", DLT_EN10MB, PKT(eth_sctp4_init), .hdr_len = 50, .result = RES_OK, B4, A4,
 	 SCTP, 40000, 3868, 0, 1},
-	{"eth sctp6 init", DLT_EN10MB, PKT(eth_sctp6_init), .hdr_len = 70, .result = R_OK, B6, A6,
+	{"eth sctp6 init", DLT_EN10MB, PKT(eth_sctp6_init), .hdr_len = 70, .result = RES_OK, B6, A6,
 	 SCTP, 40001, 3868, 0, 1},
-	{"eth sctp4 init ack", DLT_EN10MB, PKT(eth_sctp4_init_ack), .hdr_len = 50, .result = R_OK,
+	{"eth sctp4 init ack", DLT_EN10MB, PKT(eth_sctp4_init_ack), .hdr_len = 50, .result = RES_OK,
 	 A4, B4, SCTP, 3868, 40000, 0, 2},
 	{"eth icmp4 port unreachable", DLT_EN10MB, PKT(eth_icmp4_unreach), .hdr_len = 42,
 	 .result = R_UNSUP},
@@ -600,10 +602,10 @@ static const struct decode_case decode_cases[] = {
 	{"eth arp", DLT_EN10MB, PKT(eth_arp), .hdr_len = 14, .result = R_NOTIP},
 	{"eth 802.3 llc stp bpdu", DLT_EN10MB, PKT(eth_stp), .hdr_len = 14, .result = R_NOTIP},
 	/* IPv6 extension headers Linux does not send here (Built) */
-	{"eth udp6 after ah", DLT_EN10MB, PKT(built_udp6_ah), .hdr_len = 86, .result = R_OK, A6, B6,
-	 UDP, 5353, 45111, 0, 0},
+	{"eth udp6 after ah", DLT_EN10MB, PKT(built_udp6_ah), .hdr_len = 86, .result = RES_OK, A6,
+	 B6, UDP, 5353, 45111, 0, 0},
 	{"eth udp6 after routing header", DLT_EN10MB, PKT(built_udp6_rthdr), .hdr_len = 86,
-	 .result = R_OK, A6, B6, UDP, 5353, 45111, 0, 0},
+	 .result = RES_OK, A6, B6, UDP, 5353, 45111, 0, 0},
 	{"eth ipv6 mobility header", DLT_EN10MB, PKT(built_ip6_mobility), .hdr_len = 62,
 	 .result = R_UNSUP},
 	{"eth ipv6 17 extension headers", DLT_EN10MB, PKT(built_udp6_17dstopts), .hdr_len = 182,
@@ -619,7 +621,7 @@ static const struct decode_case decode_cases[] = {
 	{"ipv4 total length too short for tcp", DLT_EN10MB, PKT(eth_tcp4_syn),
 	 .patch = {{16, 0x00}, {17, 30}}, .n_patch = 2, .hdr_len = NEVER, .result = R_TRUNC},
 	{"ipv4 total length 0 (tso)", DLT_EN10MB, PKT(eth_tcp4_syn),
-	 .patch = {{16, 0x00}, {17, 0x00}}, .n_patch = 2, .hdr_len = 54, .result = R_OK, B4, A4,
+	 .patch = {{16, 0x00}, {17, 0x00}}, .n_patch = 2, .hdr_len = 54, .result = RES_OK, B4, A4,
 	 TCP, 58526, 8080, 0x02, 0},
 	{"ipv4 gre", DLT_EN10MB, PKT(eth_tcp4_syn), .patch = {{23, 47}}, .n_patch = 1,
 	 .hdr_len = 34, .result = R_UNSUP},
@@ -634,76 +636,76 @@ static const struct decode_case decode_cases[] = {
 	{"ethertype ipv6 carrying ipv4", DLT_EN10MB, PKT(eth_tcp4_syn),
 	 .patch = {{12, 0x86}, {13, 0xdd}}, .n_patch = 2, .hdr_len = 15, .result = R_BAD},
 	/* Linux cooked captures */
-	{"sll tcp4 syn", DLT_LINUX_SLL, PKT(sll_tcp4_syn), .hdr_len = 56, .result = R_OK, B4, A4,
+	{"sll tcp4 syn", DLT_LINUX_SLL, PKT(sll_tcp4_syn), .hdr_len = 56, .result = RES_OK, B4, A4,
 	 TCP, 58526, 8080, 0x02, 0},
-	{"sll udp6 reply", DLT_LINUX_SLL, PKT(sll_udp6_rep), .hdr_len = 64, .result = R_OK, A6, B6,
-	 UDP, 5353, 45111, 0, 0},
+	{"sll udp6 reply", DLT_LINUX_SLL, PKT(sll_udp6_rep), .hdr_len = 64, .result = RES_OK, A6,
+	 B6, UDP, 5353, 45111, 0, 0},
 	{"sll2 icmp4 echo request", DLT_LINUX_SLL2, PKT(sll2_icmp4_echo_req), .hdr_len = 48,
-	 .result = R_OK, B4, A4, ICMP, 16139, 16139, 0, 8},
-	{"sll2 tcp6 syn", DLT_LINUX_SLL2, PKT(sll2_tcp6_syn), .hdr_len = 80, .result = R_OK, B6, A6,
-	 TCP, 56308, 8080, 0x02, 0},
+	 .result = RES_OK, B4, A4, ICMP, 16139, 16139, 0, 8},
+	{"sll2 tcp6 syn", DLT_LINUX_SLL2, PKT(sll2_tcp6_syn), .hdr_len = 80, .result = RES_OK, B6,
+	 A6, TCP, 56308, 8080, 0x02, 0},
 	/* VLAN tags */
-	{"eth 802.1q", DLT_EN10MB, PKT(vlan_8021q), .hdr_len = 58, .result = R_OK, B4, A4, TCP,
+	{"eth 802.1q", DLT_EN10MB, PKT(vlan_8021q), .hdr_len = 58, .result = RES_OK, B4, A4, TCP,
 	 58526, 8080, 0x02, 0},
 	{"eth 802.1ad over 802.1q", DLT_EN10MB, PKT(vlan_8021ad_8021q), .hdr_len = 82,
-	 .result = R_OK, B6, A6, TCP, 56308, 8080, 0x02, 0},
-	{"eth 0x9100 over 802.1q", DLT_EN10MB, PKT(vlan_9100_8021q), .hdr_len = 62, .result = R_OK,
-	 B4, A4, TCP, 58526, 8080, 0x02, 0},
-	{"sll 802.1q", DLT_LINUX_SLL, PKT(vlan_sll_8021q), .hdr_len = 60, .result = R_OK, B4, A4,
+	 .result = RES_OK, B6, A6, TCP, 56308, 8080, 0x02, 0},
+	{"eth 0x9100 over 802.1q", DLT_EN10MB, PKT(vlan_9100_8021q), .hdr_len = 62,
+	 .result = RES_OK, B4, A4, TCP, 58526, 8080, 0x02, 0},
+	{"sll 802.1q", DLT_LINUX_SLL, PKT(vlan_sll_8021q), .hdr_len = 60, .result = RES_OK, B4, A4,
 	 TCP, 58526, 8080, 0x02, 0},
 	{"sll 0x9100 over 802.1q", DLT_LINUX_SLL, PKT(vlan_sll_9100_8021q), .hdr_len = 64,
-	 .result = R_OK, B4, A4, TCP, 58526, 8080, 0x02, 0},
+	 .result = RES_OK, B4, A4, TCP, 58526, 8080, 0x02, 0},
 	{"sll double tag as libpcap rebuilt it", DLT_LINUX_SLL, PKT(vlan_sll_qinq_mangled),
 	 .hdr_len = 21, .result = R_BAD},
 	{"sll2 802.1q (tag in metadata only)", DLT_LINUX_SLL2, PKT(vlan_sll2_8021q_stripped),
-	 .hdr_len = 60, .result = R_OK, B4, A4, TCP, 58526, 8080, 0x02, 0},
+	 .hdr_len = 60, .result = RES_OK, B4, A4, TCP, 58526, 8080, 0x02, 0},
 	{"sll2 0x9100 over 802.1q", DLT_LINUX_SLL2, PKT(vlan_sll2_9100_8021q), .hdr_len = 68,
-	 .result = R_OK, B4, A4, TCP, 58526, 8080, 0x02, 0},
+	 .result = RES_OK, B4, A4, TCP, 58526, 8080, 0x02, 0},
 	/* Raw IP: real from a tun device, then the same bytes under the other raw link types */
-	{"raw icmp4 echo request", DLT_RAW, PKT(raw_icmp4_echo_req), .hdr_len = 28, .result = R_OK,
-	 "10.98.0.1", "10.98.0.2", ICMP, 16919, 16919, 0, 8},
-	{"raw icmp6 echo request", DLT_RAW, PKT(raw_icmp6_echo_req), .hdr_len = 48, .result = R_OK,
-	 "fd98::1", "fd98::2", ICMP6, 16943, 16943, 0, 128},
-	{"raw tcp4 syn ecn", DLT_RAW, PKT(raw_tcp4_syn_ecn), .hdr_len = 40, .result = R_OK,
+	{"raw icmp4 echo request", DLT_RAW, PKT(raw_icmp4_echo_req), .hdr_len = 28,
+	 .result = RES_OK, "10.98.0.1", "10.98.0.2", ICMP, 16919, 16919, 0, 8},
+	{"raw icmp6 echo request", DLT_RAW, PKT(raw_icmp6_echo_req), .hdr_len = 48,
+	 .result = RES_OK, "fd98::1", "fd98::2", ICMP6, 16943, 16943, 0, 128},
+	{"raw tcp4 syn ecn", DLT_RAW, PKT(raw_tcp4_syn_ecn), .hdr_len = 40, .result = RES_OK,
 	 "10.98.0.1", "10.98.0.2", TCP, 37294, 443, 0xc2, 0},
-	{"raw (bsd/os 14) icmp4", 14, PKT(raw_icmp4_echo_req), .hdr_len = 28, .result = R_OK,
+	{"raw (bsd/os 14) icmp4", 14, PKT(raw_icmp4_echo_req), .hdr_len = 28, .result = RES_OK,
 	 "10.98.0.1", "10.98.0.2", ICMP, 16919, 16919, 0, 8},
-	{"raw (linktype 101) icmp6", 101, PKT(raw_icmp6_echo_req), .hdr_len = 48, .result = R_OK,
+	{"raw (linktype 101) icmp6", 101, PKT(raw_icmp6_echo_req), .hdr_len = 48, .result = RES_OK,
 	 "fd98::1", "fd98::2", ICMP6, 16943, 16943, 0, 128},
 	{"raw version 0", DLT_RAW, PKT(raw_tcp4_syn_ecn), .patch = {{0, 0x05}}, .n_patch = 1,
 	 .hdr_len = 1, .result = R_BAD},
-	{"ipv4 link icmp4", DLT_IPV4, PKT(raw_icmp4_echo_req), .hdr_len = 28, .result = R_OK,
+	{"ipv4 link icmp4", DLT_IPV4, PKT(raw_icmp4_echo_req), .hdr_len = 28, .result = RES_OK,
 	 "10.98.0.1", "10.98.0.2", ICMP, 16919, 16919, 0, 8},
 	{"ipv4 link carrying ipv6", DLT_IPV4, PKT(raw_icmp6_echo_req), .hdr_len = 1,
 	 .result = R_BAD},
-	{"ipv6 link icmp6", DLT_IPV6, PKT(raw_icmp6_echo_req), .hdr_len = 48, .result = R_OK,
+	{"ipv6 link icmp6", DLT_IPV6, PKT(raw_icmp6_echo_req), .hdr_len = 48, .result = RES_OK,
 	 "fd98::1", "fd98::2", ICMP6, 16943, 16943, 0, 128},
 	{"ipv6 link carrying ipv4", DLT_IPV6, PKT(raw_tcp4_syn_ecn), .hdr_len = 1, .result = R_BAD},
 	/* BSD loopback: the address family in the capturing host's order (NULL), or big endian */
 	{"null little-endian AF_INET", DLT_NULL, PKT(raw_tcp4_syn_ecn), .prefix = {2, 0, 0, 0},
-	 .prefix_len = 4, .hdr_len = 44, .result = R_OK, "10.98.0.1", "10.98.0.2", TCP, 37294, 443,
-	 0xc2, 0},
+	 .prefix_len = 4, .hdr_len = 44, .result = RES_OK, "10.98.0.1", "10.98.0.2", TCP, 37294,
+	 443, 0xc2, 0},
 	{"null big-endian AF_INET6 (linux 10)", DLT_NULL, PKT(raw_icmp6_echo_req),
-	 .prefix = {0, 0, 0, 10}, .prefix_len = 4, .hdr_len = 52, .result = R_OK, "fd98::1",
+	 .prefix = {0, 0, 0, 10}, .prefix_len = 4, .hdr_len = 52, .result = RES_OK, "fd98::1",
 	 "fd98::2", ICMP6, 16943, 16943, 0, 128},
 	{"null little-endian AF_INET6 (macos 30)", DLT_NULL, PKT(raw_icmp6_echo_req),
-	 .prefix = {30, 0, 0, 0}, .prefix_len = 4, .hdr_len = 52, .result = R_OK, "fd98::1",
+	 .prefix = {30, 0, 0, 0}, .prefix_len = 4, .hdr_len = 52, .result = RES_OK, "fd98::1",
 	 "fd98::2", ICMP6, 16943, 16943, 0, 128},
 	{"null little-endian AF_INET6 (openbsd 24)", DLT_NULL, PKT(raw_icmp6_echo_req),
-	 .prefix = {24, 0, 0, 0}, .prefix_len = 4, .hdr_len = 52, .result = R_OK, "fd98::1",
+	 .prefix = {24, 0, 0, 0}, .prefix_len = 4, .hdr_len = 52, .result = RES_OK, "fd98::1",
 	 "fd98::2", ICMP6, 16943, 16943, 0, 128},
 	{"null big-endian AF_INET6 (freebsd 28)", DLT_NULL, PKT(raw_icmp6_echo_req),
-	 .prefix = {0, 0, 0, 28}, .prefix_len = 4, .hdr_len = 52, .result = R_OK, "fd98::1",
+	 .prefix = {0, 0, 0, 28}, .prefix_len = 4, .hdr_len = 52, .result = RES_OK, "fd98::1",
 	 "fd98::2", ICMP6, 16943, 16943, 0, 128},
 	{"null unknown family", DLT_NULL, PKT(raw_icmp4_echo_req), .prefix = {7, 0, 0, 0},
 	 .prefix_len = 4, .hdr_len = 4, .result = R_NOTIP},
 	{"null AF_INET carrying ipv6", DLT_NULL, PKT(raw_icmp6_echo_req), .prefix = {2, 0, 0, 0},
 	 .prefix_len = 4, .hdr_len = 5, .result = R_BAD},
 	{"loop big-endian AF_INET", DLT_LOOP, PKT(raw_icmp4_echo_req), .prefix = {0, 0, 0, 2},
-	 .prefix_len = 4, .hdr_len = 32, .result = R_OK, "10.98.0.1", "10.98.0.2", ICMP, 16919,
+	 .prefix_len = 4, .hdr_len = 32, .result = RES_OK, "10.98.0.1", "10.98.0.2", ICMP, 16919,
 	 16919, 0, 8},
 	{"loop big-endian AF_INET6 (24)", DLT_LOOP, PKT(raw_icmp6_echo_req),
-	 .prefix = {0, 0, 0, 24}, .prefix_len = 4, .hdr_len = 52, .result = R_OK, "fd98::1",
+	 .prefix = {0, 0, 0, 24}, .prefix_len = 4, .hdr_len = 52, .result = RES_OK, "fd98::1",
 	 "fd98::2", ICMP6, 16943, 16943, 0, 128},
 	{"loop little-endian is not loop", DLT_LOOP, PKT(raw_icmp4_echo_req),
 	 .prefix = {2, 0, 0, 0}, .prefix_len = 4, .hdr_len = 4, .result = R_NOTIP},
@@ -2122,29 +2124,48 @@ END_TEST
 struct many_case {
 	const char *name;
 	unsigned packets;
+	/*
+	 * slow_flows: the tracker's callback stalls at its first flow, so the reader fills the ring
+	 * and must wait for a free slot. slow_input: the file comes through a pipe with pauses
+	 * longer than the feeder's naps, so it sleeps until the reader wakes it.
+	 */
+	bool slow_flows, slow_input;
 };
 
 static const struct many_case many_cases[] = {
-	{"empty", 0},
-	{"one", 1},
-	{"a batch less one", 1023},
-	{"a batch", 1024},
-	{"a batch and one", 1025},
-	{"a ring less one", 16383},
-	{"a ring", 16384},
-	{"a ring and one", 16385},
-	{"many rings", 60000},
+	{.name = "empty", .packets = 0},
+	{.name = "one", .packets = 1},
+	{.name = "a batch less one", .packets = 1023},
+	{.name = "a batch", .packets = 1024},
+	{.name = "a batch and one", .packets = 1025},
+	{.name = "a ring less one", .packets = 16383},
+	{.name = "a ring", .packets = 16384},
+	{.name = "a ring and one", .packets = 16385},
+	{.name = "a ring fills while the tracker stalls", .packets = 60000, .slow_flows = true},
+	{.name = "input slower than the feeder", .packets = 20000, .slow_input = true},
+	{.name = "many rings", .packets = 60000},
 };
 
 struct many_flows {
 	struct capture_flow *flows;
 	size_t n, cap;
+	bool slow;
 };
+
+static void many_nap(long ns)
+{
+	struct timespec ts = {.tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
 
 static void many_collect(const struct capture_flow *flow, void *userdata)
 {
 	struct many_flows *m = userdata;
 
+	if (m->slow && m->n == 0)
+		many_nap(100 * 1000000L); /* the reader needs ~2 ms to fill the ring */
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 256;
 		m->flows = util_reallocarray(m->flows, m->cap, sizeof(*m->flows));
@@ -2227,6 +2248,32 @@ static void many_expect_same(const struct many_case *c, const struct many_flows 
 	}
 }
 
+struct many_pipe {
+	const char *path;
+	int fd;
+};
+
+/* Copies the file into the pipe in 32 KiB pieces (~450 records), 3 ms apart. */
+static void *many_pipe_write(void *arg)
+{
+	const struct many_pipe *mp = arg;
+	size_t len, off = 0;
+	char *data = test_read_file(mp->path, &len);
+
+	while (data && off < len) {
+		size_t n = len - off < 32768 ? len - off : 32768;
+		ssize_t w = write(mp->fd, data + off, n);
+
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+		many_nap(3 * 1000000L);
+	}
+	close(mp->fd);
+	free(data);
+	return NULL;
+}
+
 /* Reads path with capture_file_read() into a fresh tracker; flows into got, stats returned. */
 static struct capture_stats many_read(const struct many_case *c, const char *path,
 				      struct many_flows *got)
@@ -2234,8 +2281,24 @@ static struct capture_stats many_read(const struct many_case *c, const char *pat
 	struct capture_tracker *t = capture_tracker_new(many_collect, got);
 	struct capture_stats stats = {0};
 	struct util_err err = {.msg = ""};
+	struct many_pipe mp = {.path = path};
+	char fdpath[64];
+	pthread_t writer;
+	int fds[2];
 
+	got->slow = c->slow_flows;
+	if (c->slow_input) {
+		ck_assert_int_eq(pipe(fds), 0);
+		mp.fd = fds[1];
+		ck_assert_int_eq(pthread_create(&writer, NULL, many_pipe_write, &mp), 0);
+		snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fds[0]);
+		path = fdpath;
+	}
 	ck_assert_msg(capture_file_read(t, path, &stats, &err) == 0, "%s: %s", c->name, err.msg);
+	if (c->slow_input) {
+		ck_assert_int_eq(pthread_join(writer, NULL), 0);
+		close(fds[0]);
+	}
 	capture_tracker_flush(t);
 	capture_tracker_free(t);
 	return stats;
@@ -2290,8 +2353,14 @@ START_TEST(test_file_many)
 		struct capture_stats stats;
 
 		if (pinned) {
+			cpu_set_t all;
+			int cpu = 0;
+
+			ck_assert_int_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+			while (!CPU_ISSET(cpu, &all))
+				cpu++;
 			CPU_ZERO(&one);
-			CPU_SET(sched_getcpu() > 0 ? sched_getcpu() : 0, &one);
+			CPU_SET(cpu, &one);
 			ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
 		}
 		stats = many_read(c, path, &got);
