@@ -33,12 +33,12 @@
  * (release/acquire), so neither makes a system call while the other keeps up; the side that must
  * wait polls (a short spin, then naps growing to FEED_NAP_MAX_NS). Waking a sleeper per batch
  * cost ~12 us a hand-over on a VM, more than the batch. Only input slower than the naps (a pipe,
- * a cold disk) puts the feeder to sleep on a condition variable, and the reader wakes it. Where
- * the CPU has them,
- * records are written with non-temporal stores: a line the feeder has read is otherwise pulled
- * back from its cache before the reader can overwrite it, which cost the reader a third more
- * time. Without a second thread (one CPU, or none could start) the reader feeds each batch
- * itself: slower, the same result.
+ * a cold disk) puts the feeder to sleep on a condition variable, and the reader wakes it.
+ *
+ * Where the CPU has them, records are written with non-temporal stores: a line the feeder has
+ * read is otherwise pulled back from its cache before the reader can overwrite it, which cost the
+ * reader a third more time. Without a second thread (one CPU, or none could start) the reader
+ * feeds each batch itself: slower, the same result.
  */
 #define FEED_BATCH	1024 /* packets per batch */
 #define FEED_BATCHES	16   /* batches in the ring: 1 MiB */
