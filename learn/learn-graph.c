@@ -18,6 +18,8 @@ struct graph_node {
 	 * to hash. Safe because the node holds a reference, so w cannot be freed and reused.
 	 */
 	UT_hash_handle hh_ptr;
+	bool ran; /* seen running (k8s and docker workloads), over [run_first, run_last] */
+	uint64_t run_first, run_last;
 };
 
 struct edge_key {
@@ -67,6 +69,11 @@ struct graph_counter {
 	size_t n_values;
 };
 
+/* A span of time that was watched: [from, until]. */
+struct graph_window {
+	uint64_t from, until;
+};
+
 struct learn_graph {
 	struct graph_node *nodes;
 	struct graph_node *nodes_by_ptr;
@@ -75,6 +82,8 @@ struct learn_graph {
 	size_t n_counters;
 	struct graph_agent **agents; /* sorted by name */
 	size_t n_agents;
+	struct graph_window *windows; /* sorted, disjoint */
+	size_t n_windows;
 	/* What edges and counters are added for; NULL: the unnamed agent, registered when used. */
 	struct graph_agent *agent;
 	/* sorted views, rebuilt on first indexed access after a change */
@@ -127,6 +136,7 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 		free(g->agents[i]);
 	}
 	free(g->agents);
+	free(g->windows);
 	free(g->node_view);
 	free(g->edge_view);
 	free(g);
@@ -307,6 +317,112 @@ const char *learn_graph_node_name(const struct learn_graph *g, size_t i)
 	return i < g->n_agents ? g->agents[i]->name : NULL;
 }
 
+/* ---- What was watched, and when ----------------------------------------------------------- */
+
+/* Only what can run (pods' workloads, containers) is noted: nodes and outside peers just are. */
+static void node_ran(struct graph_node *n, uint64_t first, uint64_t last)
+{
+	enum learn_kind kind = learn_workload_kind(n->w);
+
+	if (kind != LEARN_KIND_K8S && kind != LEARN_KIND_DOCKER)
+		return;
+	if (last < first)
+		last = first;
+	if (!n->ran) {
+		n->ran = true;
+		n->run_first = first;
+		n->run_last = last;
+		return;
+	}
+	if (first < n->run_first)
+		n->run_first = first;
+	if (last > n->run_last)
+		n->run_last = last;
+}
+
+void learn_graph_note_running(struct learn_graph *g, const struct learn_workload *w,
+			      uint64_t first_ns, uint64_t last_ns)
+{
+	struct graph_node *n = graph_node_of(g, w);
+
+	if (n)
+		node_ran(n, first_ns, last_ns);
+}
+
+bool learn_graph_workload_running(const struct learn_graph *g, const struct learn_workload *w,
+				  uint64_t *ret_first_ns, uint64_t *ret_last_ns)
+{
+	const struct graph_node *n = graph_node_of(g, w);
+
+	if (!n || !n->ran)
+		return false;
+	if (ret_first_ns)
+		*ret_first_ns = n->run_first;
+	if (ret_last_ns)
+		*ret_last_ns = n->run_last;
+	return true;
+}
+
+void learn_graph_add_window(struct learn_graph *g, uint64_t from_ns, uint64_t until_ns)
+{
+	size_t lo = 0, hi, best = 0;
+	uint64_t gap = UINT64_MAX;
+
+	if (until_ns < from_ns)
+		until_ns = from_ns;
+	/* the windows that [from, until] overlaps or touches are [lo, hi): they become one */
+	while (lo < g->n_windows && g->windows[lo].until < from_ns)
+		lo++;
+	hi = lo;
+	while (hi < g->n_windows && g->windows[hi].from <= until_ns) {
+		if (g->windows[hi].from < from_ns)
+			from_ns = g->windows[hi].from;
+		if (g->windows[hi].until > until_ns)
+			until_ns = g->windows[hi].until;
+		hi++;
+	}
+	if (hi == lo) {
+		g->windows = util_reallocarray(g->windows, g->n_windows + 1, sizeof(*g->windows));
+		memmove(&g->windows[lo + 1], &g->windows[lo],
+			(g->n_windows - lo) * sizeof(*g->windows));
+		g->n_windows++;
+	} else if (hi > lo + 1) {
+		memmove(&g->windows[lo + 1], &g->windows[hi],
+			(g->n_windows - hi) * sizeof(*g->windows));
+		g->n_windows -= hi - lo - 1;
+	}
+	g->windows[lo] = (struct graph_window){from_ns, until_ns};
+	if (g->n_windows <= LEARN_MAX_WINDOWS)
+		return;
+	/* one too many: the two with the shortest gap between them become one */
+	for (size_t i = 0; i + 1 < g->n_windows; i++) {
+		if (g->windows[i + 1].from - g->windows[i].until < gap) {
+			gap = g->windows[i + 1].from - g->windows[i].until;
+			best = i;
+		}
+	}
+	g->windows[best].until = g->windows[best + 1].until;
+	memmove(&g->windows[best + 1], &g->windows[best + 2],
+		(g->n_windows - best - 2) * sizeof(*g->windows));
+	g->n_windows--;
+}
+
+size_t learn_graph_window_count(const struct learn_graph *g)
+{
+	return g->n_windows;
+}
+
+void learn_graph_window(const struct learn_graph *g, size_t i, uint64_t *ret_from_ns,
+			uint64_t *ret_until_ns)
+{
+	struct graph_window w = i < g->n_windows ? g->windows[i] : (struct graph_window){0, 0};
+
+	if (ret_from_ns)
+		*ret_from_ns = w.from;
+	if (ret_until_ns)
+		*ret_until_ns = w.until;
+}
+
 /* ---- Edges -------------------------------------------------------------------------------- */
 
 static struct learn_edge *graph_edge_new(struct learn_graph *g, const struct edge_key *key,
@@ -396,6 +512,9 @@ void learn_graph_add_edge(struct learn_graph *g, const struct learn_workload *cl
 		e->first_ns = first_ns;
 	if (last_ns > e->last_ns)
 		e->last_ns = last_ns;
+	/* both ends talked, so both were running then */
+	node_ran((struct graph_node *)c, first_ns, last_ns);
+	node_ran((struct graph_node *)s, first_ns, last_ns);
 }
 
 static int node_cmp(const void *a, const void *b)
@@ -786,6 +905,8 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 
 	for (size_t i = 0; i < from->n_agents; i++)
 		(void)graph_agent_get(g, from->agents[i]->name, true);
+	for (size_t i = 0; i < from->n_windows; i++)
+		learn_graph_add_window(g, from->windows[i].from, from->windows[i].until);
 	HASH_ITER (hh, from->nodes, n, ntmp) {
 		struct graph_node *mine = graph_find_node(g, n->id);
 		struct learn_workload *w;
@@ -806,6 +927,9 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 		(void)learn_graph_add_workload(g, w);
 		learn_workload_unref(w);
 	}
+	HASH_ITER (hh, from->nodes, n, ntmp)
+		if (n->ran)
+			node_ran(graph_find_node(g, n->id), n->run_first, n->run_last);
 	/*
 	 * One agent's counts only grow, so of two copies of its counts the larger is the later
 	 * one: taking the maximum per agent counts nothing twice, whatever the order of merging.

@@ -104,6 +104,8 @@ enum {
 	WL_NAME,
 	WL_LABELS,
 	WL_ADDRESSES,
+	WL_FIRST_RUNNING,
+	WL_LAST_RUNNING,
 	WL_N,
 };
 
@@ -115,6 +117,8 @@ static const char *const state_workload_keys[WL_N] = {
 	[WL_NAME] = "name",
 	[WL_LABELS] = "labels",
 	[WL_ADDRESSES] = "addresses",
+	[WL_FIRST_RUNNING] = "first-running",
+	[WL_LAST_RUNNING] = "last-running",
 };
 
 /*
@@ -145,10 +149,11 @@ static int state_check_identity(enum learn_kind kind, const char *ns, const char
 				 state_show(ns, show));
 			goto fail;
 		}
-		if (!util_k8s_kind(ctrl)) {
+		if (!util_k8s_controller(ctrl)) {
 			field = WL_CONTROLLER;
 			snprintf(msg, STATE_MSG_LEN,
-				 "controller \"%s\" is not a Kubernetes kind (like Deployment)",
+				 "controller \"%s\" is not a Kubernetes kind (like Deployment, or "
+				 "Rollout.argoproj.io)",
 				 state_show(ctrl, show));
 			goto fail;
 		}
@@ -173,6 +178,7 @@ static int state_check_identity(enum learn_kind kind, const char *ns, const char
 		break;
 	case LEARN_KIND_NODE:
 	case LEARN_KIND_EXTERNAL:
+	case LEARN_KIND_UNKNOWN:
 		if (*ns || *ctrl) {
 			field = *ns ? WL_NAMESPACE : WL_CONTROLLER;
 			snprintf(msg, STATE_MSG_LEN, "%s is not allowed for kind %s",
@@ -270,6 +276,9 @@ struct state_reader {
 	uint64_t event_end; /* where the last event ended (a character index) */
 	int read_errno;
 	bool too_large, too_long;
+	unsigned version; /* the file's, once read */
+	bool any_order;	  /* the second reading of a file whose version is not its first key */
+	char first_key[STATE_SHOW_LEN];
 };
 
 static int state_read(void *data, unsigned char *buffer, size_t size, size_t *size_read)
@@ -685,6 +694,8 @@ struct state_workload {
 	size_t n_labels;
 	struct state_address *addresses;
 	size_t n_addresses;
+	unsigned seen; /* 1u << WL_* of each key read */
+	uint64_t first_running, last_running;
 };
 
 static void state_workload_clear(struct state_workload *sw)
@@ -777,10 +788,11 @@ static int state_add_workload(struct state_reader *r, struct state_workload *sw,
 			return state_error(r, sw->start, "workload: missing \"%s\"",
 					   state_workload_keys[required[i]]);
 	if (learn_kind_from_name(sw->field[WL_KIND], &kind) < 0)
-		return state_error(r, sw->mark[WL_KIND],
-				   "kind: unknown workload kind \"%s\" (expected k8s, docker, node "
-				   "or external)",
-				   state_show(sw->field[WL_KIND], show));
+		return state_error(
+			r, sw->mark[WL_KIND],
+			"kind: unknown workload kind \"%s\" (expected k8s, docker, node, "
+			"external or unknown)",
+			state_show(sw->field[WL_KIND], show));
 	if (state_check_identity(kind, sw->field[WL_NAMESPACE] ? sw->field[WL_NAMESPACE] : "",
 				 sw->field[WL_CONTROLLER] ? sw->field[WL_CONTROLLER] : "",
 				 sw->field[WL_NAME], msg, &field) < 0)
@@ -788,6 +800,21 @@ static int state_add_workload(struct state_reader *r, struct state_workload *sw,
 	if (sw->n_labels > 0 && kind != LEARN_KIND_K8S && kind != LEARN_KIND_DOCKER)
 		return state_error(r, sw->mark[WL_LABELS], "labels are not allowed for kind %s",
 				   learn_kind_name(kind));
+	for (int k = WL_FIRST_RUNNING; k <= WL_LAST_RUNNING; k++) {
+		int other = k == WL_FIRST_RUNNING ? WL_LAST_RUNNING : WL_FIRST_RUNNING;
+
+		if (!(sw->seen & (1u << k)))
+			continue;
+		if (kind != LEARN_KIND_K8S && kind != LEARN_KIND_DOCKER)
+			return state_error(r, sw->mark[k], "%s is not allowed for kind %s",
+					   state_workload_keys[k], learn_kind_name(kind));
+		if (!(sw->seen & (1u << other)))
+			return state_error(r, sw->start, "workload: \"%s\" without \"%s\"",
+					   state_workload_keys[k], state_workload_keys[other]);
+	}
+	if (sw->last_running < sw->first_running)
+		return state_error(r, sw->mark[WL_LAST_RUNNING],
+				   "last-running: before first-running");
 
 	w = learn_workload_new(kind, sw->field[WL_NAMESPACE], sw->field[WL_CONTROLLER],
 			       sw->field[WL_NAME]);
@@ -824,6 +851,8 @@ static int state_add_workload(struct state_reader *r, struct state_workload *sw,
 		goto out;
 	}
 	(void)learn_graph_add_workload(g, w);
+	if (sw->seen & (1u << WL_FIRST_RUNNING))
+		learn_graph_note_running(g, w, sw->first_running, sw->last_running);
 	ret = 0;
 out:
 	learn_workload_unref(w);
@@ -834,7 +863,6 @@ out:
 static int state_parse_workload(struct state_reader *r, void *g)
 {
 	struct state_workload sw = {.start = r->event.start_mark};
-	unsigned seen = 0;
 	yaml_mark_t mark;
 	const char *s = NULL;
 	int ret, k;
@@ -845,16 +873,21 @@ static int state_parse_workload(struct state_reader *r, void *g)
 			goto out;
 		if (ret == 0)
 			break;
-		if (seen & (1u << k)) {
+		if (sw.seen & (1u << k)) {
 			ret = state_duplicate_key(r, mark, "workload", state_workload_keys[k]);
 			goto out;
 		}
-		seen |= 1u << k;
+		sw.seen |= 1u << k;
 		sw.mark[k] = mark;
 		if (k == WL_LABELS) {
 			ret = state_parse_labels(r, &sw);
 		} else if (k == WL_ADDRESSES) {
 			ret = state_parse_addresses(r, &sw);
+		} else if (k == WL_FIRST_RUNNING || k == WL_LAST_RUNNING) {
+			ret = state_read_time(r, state_workload_keys[k],
+					      k == WL_FIRST_RUNNING ? &sw.first_running
+								    : &sw.last_running);
+			sw.mark[k] = r->event.start_mark;
 		} else {
 			ret = state_read_string(r, state_workload_keys[k], &s);
 			if (ret == 0) {
@@ -1066,6 +1099,8 @@ struct state_doc {
 	yaml_mark_t nodes_mark;
 	char *node; /* the one node that learned the state, or NULL */
 	struct state_edges edges;
+	uint64_t (*windows)[2]; /* observed: from, until */
+	size_t n_windows;
 };
 
 static void state_doc_clear(struct state_doc *doc)
@@ -1077,6 +1112,7 @@ static void state_doc_clear(struct state_doc *doc)
 	}
 	free(doc->nodes);
 	free(doc->node);
+	free(doc->windows);
 	state_edges_clear(&doc->edges);
 }
 
@@ -1322,9 +1358,12 @@ static int state_build(struct state_reader *r, struct state_doc *doc, struct lea
 				   "written \"node: NAME\")");
 	if (doc->node)
 		(void)learn_graph_use_node(g, doc->node);
+	for (size_t i = 0; i < doc->n_windows; i++)
+		learn_graph_add_window(g, doc->windows[i][0], doc->windows[i][1]);
 	if (!doc->has_nodes) {
 		state_add_counters(g, &doc->counters);
-		return state_add_edges(r, &doc->edges, g, false);
+		ret = state_add_edges(r, &doc->edges, g, false);
+		goto out;
 	}
 	for (size_t i = 0; i < doc->n_nodes; i++) {
 		(void)learn_graph_use_node(g, doc->nodes[i].name);
@@ -1338,7 +1377,14 @@ static int state_build(struct state_reader *r, struct state_doc *doc, struct lea
 		return ret;
 	/* Learning into a merged state without --node counts for the unnamed node. */
 	(void)learn_graph_use_node(g, NULL);
-	return 0;
+out:
+	/* Version 1 kept no window: what its edges saw is the least it watched. */
+	if (ret == 0 && r->version == 1) {
+		for (size_t i = 0; i < doc->edges.n; i++)
+			learn_graph_add_window(g, doc->edges.v[i].first_ns,
+					       doc->edges.v[i].last_ns);
+	}
+	return ret;
 }
 
 enum {
@@ -1346,15 +1392,20 @@ enum {
 	ROOT_NODE,
 	ROOT_COUNTERS,
 	ROOT_NODES,
+	ROOT_OBSERVED,
 	ROOT_WORKLOADS,
 	ROOT_EDGES,
 	ROOT_N,
 };
 
 static const char *const state_root_keys[ROOT_N] = {
-	[ROOT_VERSION] = "flowlock-state", [ROOT_NODE] = "node",
-	[ROOT_COUNTERS] = "counters",	   [ROOT_NODES] = "nodes",
-	[ROOT_WORKLOADS] = "workloads",	   [ROOT_EDGES] = "edges",
+	[ROOT_VERSION] = "flowlock-state",
+	[ROOT_NODE] = "node",
+	[ROOT_COUNTERS] = "counters",
+	[ROOT_NODES] = "nodes",
+	[ROOT_OBSERVED] = "observed",
+	[ROOT_WORKLOADS] = "workloads",
+	[ROOT_EDGES] = "edges",
 };
 
 static int state_parse_node_name(struct state_reader *r, struct state_doc *doc)
@@ -1375,34 +1426,157 @@ static int state_parse_node_name(struct state_reader *r, struct state_doc *doc)
 	return 0;
 }
 
-static int state_parse_root(struct state_reader *r, struct learn_graph *g, struct state_doc *doc)
+/* One span of the observation window: {from: TIME, until: TIME}. */
+static int state_parse_window(struct state_reader *r, void *data)
 {
-	char show[STATE_SHOW_LEN];
+	static const char *const keys[] = {"from", "until"};
+	struct state_doc *doc = data;
+	uint64_t v[2] = {0, 0};
+	yaml_mark_t start = r->event.start_mark, mark, until_mark = start;
 	unsigned seen = 0;
-	yaml_mark_t mark;
-	const char *s = NULL;
-	uint64_t version;
 	int ret, k;
 
-	/* The version comes first, so that a newer file is refused for that and nothing else. */
-	ret = state_read_key(r, "state", NULL, 0, NULL, &s, &mark);
-	if (ret < 0)
-		return ret;
-	if (ret == 0 || strcmp(s, state_root_keys[ROOT_VERSION]) != 0)
-		return state_error(
-			r, r->event.start_mark,
-			"not a flowlock state file: expected \"%s\" as the first key%s%s%s",
-			state_root_keys[ROOT_VERSION], ret ? ", got \"" : "",
-			ret ? state_show(s, show) : "", ret ? "\"" : "");
+	if (doc->n_windows == LEARN_MAX_WINDOWS)
+		return state_error(r, start, "observed: more than %d spans", LEARN_MAX_WINDOWS);
+	for (;;) {
+		ret = state_read_key(r, "observed", keys, UTIL_ARRAY_SIZE(keys), &k, NULL, &mark);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			break;
+		if (seen & (1u << k))
+			return state_duplicate_key(r, mark, "observed", keys[k]);
+		seen |= 1u << k;
+		ret = state_read_time(r, keys[k], &v[k]);
+		if (ret < 0)
+			return ret;
+		if (k == 1)
+			until_mark = r->event.start_mark;
+	}
+	for (k = 0; k < 2; k++)
+		if (!(seen & (1u << k)))
+			return state_error(r, start, "observed: missing \"%s\"", keys[k]);
+	if (v[1] < v[0])
+		return state_error(r, until_mark, "until: before from");
+	doc->windows = util_reallocarray(doc->windows, doc->n_windows + 1, sizeof(*doc->windows));
+	doc->windows[doc->n_windows][0] = v[0];
+	doc->windows[doc->n_windows][1] = v[1];
+	doc->n_windows++;
+	return 0;
+}
+
+static bool state_root_key(const char *s)
+{
+	for (size_t i = 0; i < ROOT_N; i++)
+		if (strcmp(s, state_root_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The current event starts a value to be skipped: a scalar, or a whole collection. */
+static int state_skip_value(struct state_reader *r)
+{
+	size_t depth = 0;
+	int ret;
+
+	ret = state_next(r);
+	for (;;) {
+		if (ret < 0)
+			return ret;
+		switch (r->event.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			depth++;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		default:
+			break;
+		}
+		if (depth == 0)
+			return 0;
+		ret = state_next(r);
+	}
+}
+
+static int state_read_version(struct state_reader *r)
+{
+	uint64_t version;
+	int ret;
+
 	ret = state_read_u64(r, state_root_keys[ROOT_VERSION], UINT64_MAX, &version);
 	if (ret < 0)
 		return ret;
-	if (version != LEARN_STATE_VERSION)
+	if (version < 1 || version > LEARN_STATE_VERSION)
 		return state_error(r, r->event.start_mark,
-				   "unsupported state version %" PRIu64 " (this flowlock reads %d)",
+				   "unsupported state version %" PRIu64
+				   " (this flowlock reads 1 to %d)",
 				   version, LEARN_STATE_VERSION);
-	seen |= 1u << ROOT_VERSION;
+	r->version = (unsigned)version;
+	return 0;
+}
 
+/*
+ * The version comes first, so that a newer file is refused for that and nothing else. A state
+ * that went through a tool which sorts keys (PyYAML) has it elsewhere: then the top-level keys
+ * are skimmed for it first (-EAGAIN: the caller reads the file again from its start, with the
+ * version known and the keys in any order).
+ */
+static int state_find_version(struct state_reader *r)
+{
+	char show[STATE_SHOW_LEN];
+	yaml_mark_t mark, first = {0};
+	const char *s = NULL;
+	bool have_first = false;
+	int ret;
+
+	for (;;) {
+		ret = state_read_key(r, "state", NULL, 0, NULL, &s, &mark);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			break;
+		if (strcmp(s, state_root_keys[ROOT_VERSION]) == 0) {
+			ret = state_read_version(r);
+			if (ret < 0)
+				return ret;
+			if (!have_first)
+				return 0; /* first, as written */
+			r->any_order = true;
+			return -EAGAIN;
+		}
+		if (!have_first) {
+			first = mark;
+			have_first = true;
+			snprintf(r->first_key, sizeof(r->first_key), "%s", state_show(s, show));
+			/* only a state's own keys are worth skimming past: not an inventory's */
+			if (!state_root_key(s))
+				break;
+		}
+		ret = state_skip_value(r);
+		if (ret < 0)
+			return ret;
+	}
+	return state_error(r, have_first ? first : r->event.start_mark,
+			   "not a flowlock state file: expected \"%s\" as the first key%s%s%s",
+			   state_root_keys[ROOT_VERSION], have_first ? ", got \"" : "",
+			   have_first ? r->first_key : "", have_first ? "\"" : "");
+}
+
+static int state_parse_root(struct state_reader *r, struct learn_graph *g, struct state_doc *doc)
+{
+	unsigned seen = 0;
+	yaml_mark_t mark;
+	int ret, k;
+
+	if (!r->any_order) {
+		ret = state_find_version(r);
+		if (ret < 0)
+			return ret;
+		seen |= 1u << ROOT_VERSION;
+	}
 	for (;;) {
 		ret = state_read_key(r, "state", state_root_keys, ROOT_N, &k, NULL, &mark);
 		if (ret <= 0)
@@ -1411,6 +1585,9 @@ static int state_parse_root(struct state_reader *r, struct learn_graph *g, struc
 			return state_duplicate_key(r, mark, "state", state_root_keys[k]);
 		seen |= 1u << k;
 		switch (k) {
+		case ROOT_VERSION:
+			ret = state_read_version(r); /* found by state_find_version() already */
+			break;
 		case ROOT_NODE:
 			ret = state_parse_node_name(r, doc);
 			break;
@@ -1422,6 +1599,9 @@ static int state_parse_root(struct state_reader *r, struct learn_graph *g, struc
 			doc->nodes_mark = mark;
 			ret = state_parse_nodes(r, doc);
 			break;
+		case ROOT_OBSERVED:
+			ret = state_parse_list(r, "observed", state_parse_window, doc);
+			break;
 		case ROOT_WORKLOADS:
 			ret = state_parse_list(r, "workloads", state_parse_workload, g);
 			break;
@@ -1429,7 +1609,7 @@ static int state_parse_root(struct state_reader *r, struct learn_graph *g, struc
 			ret = state_parse_list(r, "edges", state_parse_edge, &doc->edges);
 			break;
 		default:
-			ret = -EINVAL; /* the version is seen already */
+			ret = -EINVAL;
 			break;
 		}
 		if (ret < 0)
@@ -1509,15 +1689,31 @@ int learn_state_load(const char *path, struct learn_graph **ret_value, struct ut
 				   path, STATE_MAX_FILE);
 		goto out;
 	}
-	if (!yaml_parser_initialize(&r.parser)) {
-		ret = util_err_set(err, ENOMEM, "%s: out of memory", path);
-		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		if (!yaml_parser_initialize(&r.parser)) {
+			ret = util_err_set(err, ENOMEM, "%s: out of memory", path);
+			goto out;
+		}
+		parser_ready = true;
+		yaml_parser_set_input(&r.parser, state_read, &r);
+		g = learn_graph_new();
+		ret = state_parse(&r, g);
+		if (ret != -EAGAIN)
+			break;
+		/* the version was not the first key: read again, now that it is known */
+		learn_graph_free(g);
+		g = NULL;
+		if (r.have_event)
+			yaml_event_delete(&r.event);
+		r.have_event = false;
+		yaml_parser_delete(&r.parser);
+		parser_ready = false;
+		if (fseek(r.f, 0, SEEK_SET) < 0) {
+			ret = util_err_set(err, errno, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		r.bytes = r.event_end = 0;
 	}
-	parser_ready = true;
-	yaml_parser_set_input(&r.parser, state_read, &r);
-
-	g = learn_graph_new();
-	ret = state_parse(&r, g);
 	if (ret < 0)
 		goto out;
 	*ret_value = g;
@@ -1634,7 +1830,8 @@ static void out_time(struct state_out *o, uint64_t ns)
 	char buf[UTIL_TIME_LEN];
 
 	util_time_format(ns, buf);
-	out_scalar(o, buf, YAML_PLAIN_SCALAR_STYLE);
+	/* quoted: PyYAML and yq would read a plain one as a date and write it back another way */
+	out_scalar(o, buf, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 }
 
 static void out_key(struct state_out *o, const char *key)
@@ -1730,8 +1927,11 @@ static int state_check_graph(const struct learn_graph *g, const char *path, stru
 	return 0;
 }
 
-static void state_render_workload(struct state_out *o, const struct learn_workload *w)
+static void state_render_workload(struct state_out *o, const struct learn_graph *g,
+				  const struct learn_workload *w)
 {
+	uint64_t first, last;
+
 	out_mapping_start(o);
 	out_key(o, "id");
 	out_str(o, learn_workload_id(w));
@@ -1762,6 +1962,12 @@ static void state_render_workload(struct state_out *o, const struct learn_worklo
 		for (size_t i = 0; i < learn_workload_address_count(w); i++)
 			out_str(o, learn_workload_address(w, i));
 		out_sequence_end(o);
+	}
+	if (learn_graph_workload_running(g, w, &first, &last)) {
+		out_key(o, "first-running");
+		out_time(o, first);
+		out_key(o, "last-running");
+		out_time(o, last);
 	}
 	out_mapping_end(o);
 }
@@ -1846,10 +2052,27 @@ static void state_render(struct state_out *o, const struct learn_graph *g)
 	if (merged)
 		state_render_nodes(o, g);
 
+	if (learn_graph_window_count(g) > 0) {
+		out_key(o, "observed");
+		out_sequence_start(o);
+		for (size_t i = 0; i < learn_graph_window_count(g); i++) {
+			uint64_t from, until;
+
+			learn_graph_window(g, i, &from, &until);
+			out_mapping_start(o);
+			out_key(o, "from");
+			out_time(o, from);
+			out_key(o, "until");
+			out_time(o, until);
+			out_mapping_end(o);
+		}
+		out_sequence_end(o);
+	}
+
 	out_key(o, "workloads");
 	out_sequence_start(o);
 	for (size_t i = 0; i < learn_graph_workload_count(g); i++)
-		state_render_workload(o, learn_graph_workload(g, i));
+		state_render_workload(o, g, learn_graph_workload(g, i));
 	out_sequence_end(o);
 
 	out_key(o, "edges");

@@ -25,16 +25,15 @@ struct learn_workload {
 };
 
 static const char *const learn_kind_names[] = {
-	[LEARN_KIND_K8S] = "k8s",
-	[LEARN_KIND_DOCKER] = "docker",
-	[LEARN_KIND_NODE] = "node",
-	[LEARN_KIND_EXTERNAL] = "external",
+	[LEARN_KIND_K8S] = "k8s",	  [LEARN_KIND_DOCKER] = "docker",
+	[LEARN_KIND_NODE] = "node",	  [LEARN_KIND_EXTERNAL] = "external",
+	[LEARN_KIND_UNKNOWN] = "unknown",
 };
 
 const char *learn_kind_name(enum learn_kind kind)
 {
 	if ((size_t)kind >= UTIL_ARRAY_SIZE(learn_kind_names))
-		return "unknown";
+		return "invalid";
 	return learn_kind_names[kind];
 }
 
@@ -69,6 +68,8 @@ static char *workload_make_id(enum learn_kind kind, const char *ns, const char *
 		return util_asprintf("docker:%s", name);
 	case LEARN_KIND_NODE:
 		return util_asprintf("node:%s", name);
+	case LEARN_KIND_UNKNOWN:
+		return util_asprintf("unknown:%s", name);
 	case LEARN_KIND_EXTERNAL:
 	default:
 		return util_asprintf("external:%s", name);

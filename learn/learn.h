@@ -19,9 +19,15 @@ enum learn_kind {
 	LEARN_KIND_DOCKER,   /* compose project/service, else the container name */
 	LEARN_KIND_NODE,     /* a node IP, which hostNetwork pods share */
 	LEARN_KIND_EXTERNAL, /* an address (or prefix) that matches nothing in the inventory */
+	/*
+	 * An address inside the cluster's own ranges (pod and Service CIDRs) that matches no pod or
+	 * Service: a pod that came and went between two inventories. No policy can name it (an
+	 * ipBlock is for addresses outside the cluster), so its traffic is listed, never allowed.
+	 */
+	LEARN_KIND_UNKNOWN,
 };
 
-/* "k8s", "docker", "node", "external" and back. */
+/* "k8s", "docker", "node", "external", "unknown" and back. */
 const char *learn_kind_name(enum learn_kind kind);
 int learn_kind_from_name(const char *name, enum learn_kind *ret);
 
@@ -32,6 +38,7 @@ int learn_kind_from_name(const char *name, enum learn_kind *ret);
  *   docker    "docker:PROJECT/SERVICE" (compose) or "docker:NAME"
  *   node      "node:NAME"
  *   external  "external:CIDR"               (name is the CIDR, e.g. "203.0.113.7/32")
+ *   unknown   "unknown:CIDR"                (name is the cluster range the address is in)
  * Reference counted: _new returns one reference, _unref(NULL) is fine and returns NULL.
  */
 struct learn_workload;
@@ -100,6 +107,31 @@ uint64_t learn_edge_connections(const struct learn_edge *e);
 uint64_t learn_edge_first_ns(const struct learn_edge *e);
 uint64_t learn_edge_last_ns(const struct learn_edge *e);
 
+/*
+ * What was watched, and when. The observation window is the spans of time flowlock watched (a
+ * capture file from its first to its last packet, a live agent from its start to its latest
+ * save), united and sorted. At most LEARN_MAX_WINDOWS are kept: beyond that the two spans with
+ * the shortest gap between them become one, so a window may then claim a gap as watched.
+ */
+#define LEARN_MAX_WINDOWS 256
+void learn_graph_add_window(struct learn_graph *g, uint64_t from_ns, uint64_t until_ns);
+size_t learn_graph_window_count(const struct learn_graph *g);
+void learn_graph_window(const struct learn_graph *g, size_t i, uint64_t *ret_from_ns,
+			uint64_t *ret_until_ns);
+
+/*
+ * When a k8s or docker workload was seen running, first and last: from inventories (a pod in
+ * phase Running, a container up) and from its own traffic (every edge notes both its ends over
+ * the edge's first and last seen). A workload never seen running during the window (a CronJob
+ * that did not fire, a Deployment scaled to zero, pods all Pending) gets no policy. w must be in
+ * g (any instance with its id); other kinds are ignored. Merging keeps the earliest and latest.
+ */
+void learn_graph_note_running(struct learn_graph *g, const struct learn_workload *w,
+			      uint64_t first_ns, uint64_t last_ns);
+/* False when w (any instance with its id) was never seen running, or is not in g. */
+bool learn_graph_workload_running(const struct learn_graph *g, const struct learn_workload *w,
+				  uint64_t *ret_first_ns, uint64_t *ret_last_ns);
+
 /* Named counters carried in the state (packets read, truncated, ...); added to, sorted by name. */
 void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n);
 size_t learn_graph_counter_count(const struct learn_graph *g);
@@ -151,7 +183,11 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 
 /* ---- The state file ----------------------------------------------------------------------- */
 
-#define LEARN_STATE_VERSION 1
+/*
+ * Version 2 added the observation window, when workloads ran, unknown peers and quoted times.
+ * Version 1 files still load: their window is taken from their edges' first and last seen.
+ */
+#define LEARN_STATE_VERSION 2
 
 /*
  * Reads a state file written by learn_state_save(). -ENOENT (with err set) when the file does

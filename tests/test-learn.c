@@ -156,6 +156,13 @@ static const struct id_case {
 	{LEARN_KIND_K8S, "kube-system", "DaemonSet", "kube-proxy",
 	 "k8s:kube-system/daemonset/kube-proxy"},
 	{LEARN_KIND_K8S, "default", "Pod", "debug", "k8s:default/pod/debug"},
+	{LEARN_KIND_K8S, "shop", "Rollout.argoproj.io", "catalog",
+	 "k8s:shop/rollout.argoproj.io/catalog"},
+	{LEARN_KIND_K8S, "ml", "Job.batch.volcano.sh", "train",
+	 "k8s:ml/job.batch.volcano.sh/train"},
+	{LEARN_KIND_K8S, "kube-system", "StaticPod", "log-shipper",
+	 "k8s:kube-system/staticpod/log-shipper"},
+	{LEARN_KIND_UNKNOWN, NULL, NULL, "10.244.1.0/24", "unknown:10.244.1.0/24"},
 	{LEARN_KIND_DOCKER, "shop", NULL, "web", "docker:shop/web"},
 	{LEARN_KIND_DOCKER, NULL, NULL, "redis", "docker:redis"},
 	{LEARN_KIND_DOCKER, "", "", "redis", "docker:redis"},
@@ -516,6 +523,126 @@ START_TEST(test_graph_counters)
 }
 END_TEST
 
+/* Spans of the observation window, added in order: the windows that result, "from-until,...". */
+static const struct window_case {
+	uint64_t spans[8][2];
+	size_t n;
+	const char *expect;
+} window_cases[] = {
+	{{{10, 20}}, 1, "10-20"},
+	{{{10, 20}, {30, 40}}, 2, "10-20,30-40"},
+	{{{30, 40}, {10, 20}}, 2, "10-20,30-40"},
+	{{{10, 20}, {20, 30}}, 2, "10-30"}, /* touching */
+	{{{10, 20}, {15, 30}}, 2, "10-30"}, /* overlapping */
+	{{{10, 20}, {12, 18}}, 2, "10-20"}, /* inside */
+	{{{10, 20}, {30, 40}, {50, 60}, {15, 55}}, 4, "10-60"},
+	{{{10, 20}, {30, 40}, {50, 60}, {25, 28}}, 4, "10-20,25-28,30-40,50-60"},
+	{{{10, 20}, {10, 20}}, 2, "10-20"}, /* the same capture learned twice */
+	{{{20, 10}}, 1, "20-20"},	    /* until before from: a moment */
+	{{{0, UINT64_MAX}, {5, 6}}, 2, "0-18446744073709551615"},
+};
+
+static char *windows_text(const struct learn_graph *g)
+{
+	char *s = util_strdup(""), *n;
+
+	for (size_t i = 0; i < learn_graph_window_count(g); i++) {
+		uint64_t from, until;
+
+		learn_graph_window(g, i, &from, &until);
+		n = util_asprintf("%s%s%" PRIu64 "-%" PRIu64, s, i ? "," : "", from, until);
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+START_TEST(test_graph_windows)
+{
+	const struct window_case *c = &window_cases[_i];
+	struct learn_graph *g = learn_graph_new();
+	char *got;
+
+	for (size_t i = 0; i < c->n; i++)
+		learn_graph_add_window(g, c->spans[i][0], c->spans[i][1]);
+	got = windows_text(g);
+	ck_assert_str_eq(got, c->expect);
+	free(got);
+	learn_graph_free(g);
+}
+END_TEST
+
+/* More spans than are kept: the two closest become one, and the count stays at the limit. */
+START_TEST(test_graph_windows_cap)
+{
+	struct learn_graph *g = learn_graph_new();
+	uint64_t from, until;
+
+	/* gaps of 10 between spans of 10, except one gap of 1 after the 100th span */
+	for (uint64_t i = 0; i <= LEARN_MAX_WINDOWS; i++) {
+		uint64_t start = i * 20 - (i > 100 ? 9 : 0);
+
+		learn_graph_add_window(g, start, start + 10);
+	}
+	ck_assert_uint_eq(learn_graph_window_count(g), LEARN_MAX_WINDOWS);
+	learn_graph_window(g, 100, &from, &until);
+	ck_assert_uint_eq(from, 2000);
+	ck_assert_uint_eq(until, 2021);
+	learn_graph_window(g, LEARN_MAX_WINDOWS - 1, &from, &until);
+	ck_assert_uint_eq(until, LEARN_MAX_WINDOWS * 20 - 9 + 10);
+	learn_graph_free(g);
+}
+END_TEST
+
+/*
+ * Who ran when: noted directly, by an edge (both ends, k8s and docker only), and kept by a
+ * merge as the earliest and the latest.
+ */
+START_TEST(test_graph_running)
+{
+	struct learn_graph *g = learn_graph_new(), *h = learn_graph_new();
+	const struct learn_workload *web, *node, *job;
+	uint64_t first = 0, last = 0;
+
+	add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "web", "app=web", NULL);
+	add_wl(g, LEARN_KIND_K8S, "shop", "CronJob", "report", "app=report", NULL);
+	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "worker-1", NULL, "10.0.0.5/32");
+	web = learn_graph_find_workload(g, "k8s:shop/deployment/web");
+	job = learn_graph_find_workload(g, "k8s:shop/cronjob/report");
+	node = learn_graph_find_workload(g, "node:worker-1");
+	ck_assert(!learn_graph_workload_running(g, web, NULL, NULL));
+	learn_graph_note_running(g, web, 100, 200);
+	learn_graph_note_running(g, web, 50, 60);
+	ck_assert(learn_graph_workload_running(g, web, &first, &last));
+	ck_assert_uint_eq(first, 50);
+	ck_assert_uint_eq(last, 200);
+	learn_graph_note_running(g, node, 1, 2); /* a node just is */
+	ck_assert(!learn_graph_workload_running(g, node, NULL, NULL));
+	add_edge_ids(g, "node:worker-1", "k8s:shop/deployment/web", IPPROTO_TCP, 80, 1, 300, 400);
+	ck_assert(learn_graph_workload_running(g, web, &first, &last));
+	ck_assert_uint_eq(last, 400);
+	ck_assert(!learn_graph_workload_running(g, node, NULL, NULL));
+	ck_assert(!learn_graph_workload_running(g, job, NULL, NULL));
+
+	add_wl(h, LEARN_KIND_K8S, "shop", "CronJob", "report", "app=report", NULL);
+	add_wl(h, LEARN_KIND_K8S, "shop", "Deployment", "web", "app=web", NULL);
+	learn_graph_note_running(h, learn_graph_find_workload(h, "k8s:shop/cronjob/report"), 7, 9);
+	learn_graph_note_running(h, learn_graph_find_workload(h, "k8s:shop/deployment/web"), 10,
+				 1000);
+	ck_assert_int_eq(learn_graph_merge(g, h, NULL), 0);
+	job = learn_graph_find_workload(g, "k8s:shop/cronjob/report");
+	web = learn_graph_find_workload(g, "k8s:shop/deployment/web");
+	ck_assert(learn_graph_workload_running(g, job, &first, &last));
+	ck_assert_uint_eq(first, 7);
+	ck_assert_uint_eq(last, 9);
+	ck_assert(learn_graph_workload_running(g, web, &first, &last));
+	ck_assert_uint_eq(first, 10);
+	ck_assert_uint_eq(last, 1000);
+	learn_graph_free(g);
+	learn_graph_free(h);
+}
+END_TEST
+
 /* ---- The state file: round trips ---------------------------------------------------------- */
 
 static struct learn_graph *build_empty(void)
@@ -540,7 +667,18 @@ static struct learn_graph *build_rich(void)
 	       "k8s-app=kube-dns", NULL);
 	add_wl(g, LEARN_KIND_EXTERNAL, NULL, NULL, "2001:db8::/32", NULL, "2001:db8::/32");
 	add_wl(g, LEARN_KIND_DOCKER, "shop", NULL, "web", "com.docker.compose.service=web", NULL);
+	add_wl(g, LEARN_KIND_K8S, "shop", "Rollout.argoproj.io", "catalog", "app=catalog", NULL);
+	add_wl(g, LEARN_KIND_K8S, "shop", "CronJob", "backup", "app=backup", NULL);
+	add_wl(g, LEARN_KIND_UNKNOWN, NULL, NULL, "10.244.1.0/24", NULL, "10.244.1.0/24");
 
+	/* two spans watched; the catalog ran while nobody called it; the backup never ran */
+	learn_graph_add_window(g, T0 + 400 * NS, T0 + 70200 * NS + 1);
+	learn_graph_add_window(g, T0 - 3600 * NS, T0 + 300 * NS);
+	learn_graph_note_running(
+		g, learn_graph_find_workload(g, "k8s:shop/rollout.argoproj.io/catalog"),
+		T0 + 500 * NS, T0 + 600 * NS);
+	add_edge_ids(g, "unknown:10.244.1.0/24", "k8s:shop/deployment/frontend", IPPROTO_TCP, 8080,
+		     2, T0 + 10 * NS, T0 + 11 * NS);
 	add_edge_ids(g, "node:worker-1", "external:203.0.113.7/32", IPPROTO_ICMP, 0, 1, T0, T0);
 	add_edge_ids(g, "k8s:shop/deployment/frontend", "k8s:shop/deployment/cart", IPPROTO_TCP,
 		     8080, 40, T0 + 123456789, T0 + 100 * NS);
@@ -677,13 +815,8 @@ START_TEST(test_state_roundtrip)
 
 	if (c->golden) {
 		char *path = util_asprintf("%s/%s", STATE_DATA, c->golden);
-		size_t lg;
-		char *golden = test_read_file(path, &lg);
 
-		ck_assert_msg(golden, "%s: %s", path, strerror(errno));
-		ck_assert_msg(lg == l1 && memcmp(golden, b1, l1) == 0,
-			      "%s: output differs from %s:\n%s", c->name, c->golden, b1);
-		free(golden);
+		test_golden_check(path, b1, l1);
 		free(path);
 	}
 	free(d0);
@@ -709,8 +842,11 @@ static const struct good_case {
 	size_t workloads, edges, counters;
 	const char *canonical; /* what saving the loaded graph must give, byte for byte */
 } good_cases[] = {
-	{"good.yaml", 10, 8, 3, "good.yaml"},
-	{"good-unordered.yaml", 10, 8, 3, "good.yaml"},
+	{"good.yaml", 13, 9, 3, "good.yaml"},
+	/* keys sorted, times single-quoted: what a round trip through PyYAML or yq gives */
+	{"good-unordered.yaml", 13, 9, 3, "good.yaml"},
+	/* version 1: no window (its edges give one), no running times, times unquoted */
+	{"good-v1.yaml", 10, 8, 3, "good-v1-resaved.yaml"},
 	{"minimal.yaml", 0, 0, 0, "empty-graph.yaml"},
 	{"empty-graph.yaml", 0, 0, 0, "empty-graph.yaml"},
 };
@@ -723,20 +859,17 @@ START_TEST(test_state_load_good)
 	char *dir = tmpdir_new(), *out = util_asprintf("%s/out.yaml", dir);
 	struct learn_graph *g = NULL;
 	struct util_err err = {""};
-	char *canon, *got;
-	size_t lc, lg;
+	char *got;
+	size_t lg;
 
 	ck_assert_msg(learn_state_load(path, &g, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(learn_graph_workload_count(g), c->workloads);
 	ck_assert_uint_eq(learn_graph_edge_count(g), c->edges);
 	ck_assert_uint_eq(learn_graph_counter_count(g), c->counters);
 	ck_assert_msg(learn_state_save(g, out, &err) == 0, "%s", err.msg);
-	canon = test_read_file(canon_path, &lc);
 	got = test_read_file(out, &lg);
-	ck_assert_ptr_nonnull(canon);
 	ck_assert_ptr_nonnull(got);
-	ck_assert_msg(lc == lg && memcmp(canon, got, lc) == 0, "%s: re-saved as:\n%s", c->file,
-		      got);
+	test_golden_check(canon_path, got, lg);
 	if (c->edges > 0) { /* spot checks through the API */
 		const struct learn_workload *fe =
 			learn_graph_find_workload(g, "k8s:shop/deployment/frontend");
@@ -752,7 +885,6 @@ START_TEST(test_state_load_good)
 		ck_assert_uint_eq(learn_edge_connections(e), UINT64_MAX);
 		ck_assert_uint_eq(learn_edge_last_ns(e), UINT64_MAX);
 	}
-	free(canon);
 	free(got);
 	free(out);
 	free(path);
@@ -774,11 +906,35 @@ static const struct bad_case {
 	{"bad-empty.yaml", -EINVAL, "bad-empty.yaml: empty state file"},
 	{"bad-comment-only.yaml", -EINVAL, "bad-comment-only.yaml: empty state file"},
 	{"bad-version.yaml", -EINVAL,
-	 "bad-version.yaml:1:17: unsupported state version 2 (this flowlock reads 1)"},
+	 "bad-version.yaml:1:17: unsupported state version 3 (this flowlock reads 1 to 2)"},
 	{"bad-version-quoted.yaml", -EINVAL,
 	 "bad-version-quoted.yaml:1:17: flowlock-state: expected a number"},
 	{"bad-version-not-first.yaml", -EINVAL,
-	 "bad-version-not-first.yaml:1:1: not a flowlock state file"},
+	 "bad-version-not-first.yaml:3:17: unsupported state version 3"},
+	{"bad-version-missing.yaml", -EINVAL,
+	 "bad-version-missing.yaml:1:1: not a flowlock state file: expected \"flowlock-state\" as "
+	 "the first key, got \"counters\""},
+	{"bad-version-zero.yaml", -EINVAL,
+	 "bad-version-zero.yaml:1:17: unsupported state version 0"},
+	{"bad-running-node.yaml", -EINVAL,
+	 "bad-running-node.yaml:7:18: first-running is not allowed for kind node"},
+	{"bad-running-half.yaml", -EINVAL,
+	 "bad-running-half.yaml:3:3: workload: \"last-running\" without \"first-running\""},
+	{"bad-running-order.yaml", -EINVAL,
+	 "bad-running-order.yaml:10:17: last-running: before first-running"},
+	{"bad-running-time.yaml", -EINVAL,
+	 "bad-running-time.yaml:9:18: first-running: \"2026-11-22\" is not a time"},
+	{"bad-observed-order.yaml", -EINVAL, "bad-observed-order.yaml:5:10: until: before from"},
+	{"bad-observed-missing.yaml", -EINVAL,
+	 "bad-observed-missing.yaml:4:3: observed: missing \"until\""},
+	{"bad-observed-key.yaml", -EINVAL,
+	 "bad-observed-key.yaml:5:3: observed: unknown key \"to\""},
+	{"bad-unknown-labels.yaml", -EINVAL,
+	 "bad-unknown-labels.yaml:6:3: labels are not allowed for kind unknown"},
+	{"bad-unknown-name.yaml", -EINVAL,
+	 "bad-unknown-name.yaml:5:9: unknown name \"10.244.1.7\" is not valid"},
+	{"bad-controller-group.yaml", -EINVAL,
+	 "bad-controller-group.yaml:6:15: controller \"Job.Batch\" is not a Kubernetes kind"},
 	{"bad-unknown-key.yaml", -EINVAL,
 	 "bad-unknown-key.yaml:12:3: workload: unknown key \"nmae\""},
 	{"bad-unknown-root-key.yaml", -EINVAL,
@@ -2120,17 +2276,14 @@ START_TEST(test_merge_golden)
 	struct learn_graph *in[4];
 	size_t n = 0;
 	struct learn_graph *g;
-	char *path = util_asprintf("%s/%s", MERGE_DATA, c->golden);
-	char *golden = test_read_file(path, NULL), *got;
+	char *path = util_asprintf("%s/%s", MERGE_DATA, c->golden), *got;
 
-	ck_assert_ptr_nonnull(golden);
 	for (; n < UTIL_ARRAY_SIZE(c->in) && c->in[n]; n++)
 		in[n] = load_merge_data(c->in[n]);
 	g = merge_all(in, n);
 	got = saved_bytes(g);
-	ck_assert_msg(strcmp(got, golden) == 0, "%s: got\n%s", c->golden, got);
+	test_golden_check(path, got, strlen(got));
 	free(got);
-	free(golden);
 	free(path);
 	learn_graph_free(g);
 	for (size_t i = 0; i < n; i++)
@@ -2217,6 +2370,9 @@ static Suite *learn_suite(void)
 	ADD_LOOP(tc, test_graph_edges, graph_cases);
 	ADD_LOOP(tc, test_graph_replace_workload, replace_cases);
 	ADD_LOOP(tc, test_graph_counters, counter_cases);
+	ADD_LOOP(tc, test_graph_windows, window_cases);
+	tcase_add_test(tc, test_graph_windows_cap);
+	tcase_add_test(tc, test_graph_running);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("state");

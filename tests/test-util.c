@@ -118,6 +118,7 @@ enum rule {
 	DOCKER_NAME,
 	PORT_NAME,
 	KIND,
+	CONTROLLER,
 };
 
 static const struct {
@@ -177,6 +178,17 @@ static const struct {
 	{KIND, "", false},
 	{KIND, "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true},
 	{KIND, "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
+	{KIND, "Job.batch.volcano.sh", false},
+	{CONTROLLER, "Deployment", true},
+	{CONTROLLER, "Rollout.argoproj.io", true},
+	{CONTROLLER, "Job.batch.volcano.sh", true},
+	{CONTROLLER, "Job.", false},
+	{CONTROLLER, ".argoproj.io", false},
+	{CONTROLLER, "job.batch.volcano.sh", false}, /* the kind starts upper-case */
+	{CONTROLLER, "Job.Batch.volcano.sh", false}, /* groups are lower-case */
+	{CONTROLLER, "Job.batch..sh", false},
+	{CONTROLLER, "Job.batch/v1", false},
+	{CONTROLLER, "Job.batch.volcano.sh\n", false},
 };
 
 START_TEST(test_names)
@@ -205,6 +217,9 @@ START_TEST(test_names)
 		break;
 	case KIND:
 		got = util_k8s_kind(s);
+		break;
+	case CONTROLLER:
+		got = util_k8s_controller(s);
 		break;
 	}
 	ck_assert_msg(got == name_cases[_i].valid, "rule %d on \"%s\": got %d", name_cases[_i].rule,

@@ -102,6 +102,27 @@ bool util_k8s_kind(const char *s)
 	return true;
 }
 
+/*
+ * A controller in a workload id: a kind ("Deployment"), or for kinds of API groups other than
+ * the built-in core, apps and batch, the kind and its group ("Rollout.argoproj.io"), so that a
+ * Volcano Job never reads as a batch/v1 Job.
+ */
+bool util_k8s_controller(const char *s)
+{
+	const char *dot = strchr(s, '.');
+	char kind[64];
+	size_t n;
+
+	if (!dot)
+		return util_k8s_kind(s);
+	n = (size_t)(dot - s);
+	if (n == 0 || n >= sizeof(kind))
+		return false;
+	memcpy(kind, s, n);
+	kind[n] = '\0';
+	return util_k8s_kind(kind) && util_k8s_dns_subdomain(dot + 1);
+}
+
 bool util_docker_name(const char *s)
 {
 	size_t n = strlen(s);

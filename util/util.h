@@ -104,6 +104,7 @@ bool util_k8s_label_key(const char *s);	    /* [prefix/]name */
 bool util_k8s_label_value(const char *s);   /* empty or <= 63 [A-Za-z0-9._-], alnum at both ends */
 bool util_k8s_port_name(const char *s);	    /* IANA service name: <= 15 of [a-z0-9-], a letter */
 bool util_k8s_kind(const char *s);	    /* a kind, "ReplicaSet": <= 63 [A-Za-z0-9], A-Z first */
+bool util_k8s_controller(const char *s);    /* a kind, or KIND.GROUP: "Rollout.argoproj.io" */
 /* Docker container names and compose project/service labels: [A-Za-z0-9][A-Za-z0-9_.-]*, <= 253. */
 bool util_docker_name(const char *s);
 
