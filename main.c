@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +45,10 @@ static const char learn_help[] =
 	"      --conntrack          also learn from connection tracking (sees DNAT)\n"
 	"      --docker[=SOCKET]    name containers through the Docker Engine API\n"
 	"                           (default " LEARN_DOCKER_SOCKET ")\n"
-	"  -I, --inventory FILE     kubectl get pods,namespaces,services -A -o yaml|json\n"
-	"                           output, or docker inspect JSON (repeatable)\n"
+	"  -I, --inventory FILE     kubectl get nodes,namespaces,pods,services,\n"
+	"                           endpointslices -A -o yaml|json output (controllers\n"
+	"                           such as deployments,cronjobs too), or docker inspect\n"
+	"                           JSON (repeatable)\n"
 	"  -s, --state STATE        the state file to create or update (required)\n"
 	"      --node NAME          the node this agent runs on, kept in STATE so that\n"
 	"                           'flowlock merge' counts each node once\n"
@@ -53,10 +56,18 @@ static const char learn_help[] =
 	"      --checkpoint SECS    write STATE every SECS while live (default 60)\n"
 	"      --user NAME          after opening everything, run as NAME keeping only\n"
 	"                           CAP_NET_RAW and CAP_NET_ADMIN\n"
-	"      --external-prefix N  aggregate unknown IPv4 peers to /N (default 32)\n"
-	"      --external-prefix6 N aggregate unknown IPv6 peers to /N (default 128)\n"
-	"  -q, --quiet              no progress and no summary on standard error\n"
-	"  -h, --help               this text\n";
+	"      --pod-cidr CIDR      a range of pod addresses (repeatable; Nodes' podCIDRs\n"
+	"                           in the inventory are used too)\n"
+	"      --service-cidr CIDR  the range of ClusterIPs (repeatable; ServiceCIDR objects\n"
+	"                           and the Services' own addresses are used too)\n"
+	"      --external-prefix N  aggregate outside IPv4 peers to /N (default 32)\n"
+	"      --external-prefix6 N aggregate outside IPv6 peers to /N (default 128)\n"
+	"  -q, --quiet              no progress, warnings or summary on standard error\n"
+	"  -h, --help               this text\n"
+	"\n"
+	"-r - and --inventory - read standard input. An address inside a pod or service\n"
+	"range that matches no pod or Service is an unknown peer: it is listed, and no\n"
+	"policy allows it.\n";
 
 static const char check_help[] =
 	"Usage: flowlock check --baseline STATE [-r FILE]... [-i IFACE_OR_PATTERN]...\n"
@@ -72,9 +83,10 @@ static const char check_help[] =
 	"\n"
 	"  -b, --baseline STATE     the state learned before (required)\n"
 	"  -f, --format FORMAT      text (the default), or json: one object per line\n"
-	"  -r, -i, --conntrack, --docker, -I, --duration, --user, --external-prefix,\n"
-	"  --external-prefix6       as for 'flowlock learn' (give the inventories and\n"
-	"                           prefixes the baseline was learned with)\n"
+	"  -r, -i, --conntrack, --docker, -I, --duration, --user, --pod-cidr,\n"
+	"  --service-cidr, --external-prefix, --external-prefix6\n"
+	"                           as for 'flowlock learn' (give the inventories,\n"
+	"                           ranges and prefixes the baseline was learned with)\n"
 	"  -q, --quiet              no progress on standard error\n"
 	"  -h, --help               this text\n"
 	"\n"
@@ -85,8 +97,8 @@ struct learn_opts {
 	bool check; /* flowlock check: compare with baseline_path, write no state */
 	const char *baseline_path;
 	enum emit_report_format format;
-	const char **reads, **inventories, **patterns;
-	size_t n_reads, n_inventories, n_patterns;
+	const char **reads, **inventories, **patterns, **ranges;
+	size_t n_reads, n_inventories, n_patterns, n_ranges;
 	const char *state_path, *docker_socket, *user;
 	const char *node; /* --node: whose counts these are, for flowlock merge */
 	bool conntrack, docker, quiet;
@@ -177,11 +189,14 @@ static void check_report(struct check_ctx *c, const struct emit_violation *v)
 }
 
 static void check_on_edge(struct learn_workload *client, struct learn_workload *server,
-			  uint8_t proto, uint16_t port, void *userdata)
+			  uint8_t proto, uint16_t port, bool repeat, void *userdata)
 {
 	struct check_ctx *c = userdata;
 	struct emit_violation v = {c->flow_first_ns, client, server, proto, port};
 
+	/* the other side of a Service's DNAT: this connection was checked already */
+	if (repeat)
+		return;
 	if (learn_graph_find_edge(c->baseline, learn_workload_id(client), learn_workload_id(server),
 				  proto, port))
 		return;
@@ -377,6 +392,21 @@ static void counters_commit(struct learn_graph *g, const struct counters *now,
 	*saved = *now;
 }
 
+static void stats_add(struct capture_stats *to, const struct capture_stats *from)
+{
+	to->packets += from->packets;
+	to->decoded += from->decoded;
+	to->truncated += from->truncated;
+	to->not_ip += from->not_ip;
+	to->fragments += from->fragments;
+	to->unsupported += from->unsupported;
+	to->malformed += from->malformed;
+	if (from->first_ns && (!to->first_ns || from->first_ns < to->first_ns))
+		to->first_ns = from->first_ns;
+	if (from->last_ns > to->last_ns)
+		to->last_ns = from->last_ns;
+}
+
 /* A counter name from an interface name: only what the state allows in a name survives. */
 static void iface_counter(char *buf, size_t len, const char *prefix, const char *ifname)
 {
@@ -412,6 +442,7 @@ struct agent {
 	struct timespec *inv_mtime;
 	bool tty;
 	uint64_t start_ns;
+	uint64_t live_from_ns; /* wall clock when live capture began: the window's start */
 };
 
 static int agent_save(struct agent *a, bool final, struct util_err *err)
@@ -432,6 +463,13 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 	/* check writes no state: its checkpoints (every second) only report open flows */
 	if (a->ctx->check)
 		return 0;
+	if (a->live_from_ns) {
+		/* watched from the start until now; what runs now, ran */
+		uint64_t wall = clock_ns(CLOCK_REALTIME);
+
+		learn_graph_add_window(a->ctx->graph, a->live_from_ns, wall);
+		learn_inventory_note_running(a->ctx->inv, a->ctx->graph, wall, wall);
+	}
 	a->now.flows = a->ctx->flows;
 	counters_commit(a->ctx->graph, &a->now, &a->saved);
 
@@ -607,6 +645,17 @@ static int agent_run(struct agent *a)
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
+		for (size_t i = 0; i < o->n_patterns && !o->quiet; i++) {
+			bool any = false;
+
+			for (size_t j = 0; j < capture_live_iface_count(a->live) && !any; j++)
+				any = fnmatch(o->patterns[i], capture_live_iface(a->live, j)->name,
+					      0) == 0;
+			if (!any)
+				cli_log_error("warning: no interface matches -i %s now; one that "
+					      "appears later is attached",
+					      o->patterns[i]);
+		}
 	}
 	if (o->conntrack) {
 		if (capture_conntrack_open(a->tracker, &a->ct, &err) < 0) {
@@ -629,6 +678,7 @@ static int agent_run(struct agent *a)
 	}
 
 	a->start_ns = now_ns();
+	a->live_from_ns = clock_ns(CLOCK_REALTIME);
 	end = o->duration_s ? a->start_ns + o->duration_s * 1000000000ULL : UINT64_MAX;
 	next_checkpoint = a->start_ns + o->checkpoint_s * 1000000000ULL;
 	next_status = a->start_ns;
@@ -751,6 +801,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 		OPT_CHECKPOINT,
 		OPT_USER,
 		OPT_NODE,
+		OPT_RANGE,
 	};
 	static const struct option options[] = {
 		{"read", required_argument, NULL, 'r'},
@@ -765,6 +816,8 @@ static int learn_or_check(int argc, char **argv, bool check)
 		{"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
 		{"user", required_argument, NULL, OPT_USER},
 		{"node", required_argument, NULL, OPT_NODE},
+		{"pod-cidr", required_argument, NULL, OPT_RANGE},
+		{"service-cidr", required_argument, NULL, OPT_RANGE},
 		{"external-prefix", required_argument, NULL, OPT_PREFIX4},
 		{"external-prefix6", required_argument, NULL, OPT_PREFIX6},
 		{"quiet", no_argument, NULL, 'q'},
@@ -791,6 +844,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 	o.reads = util_reallocarray(NULL, (size_t)argc, sizeof(*o.reads));
 	o.inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*o.inventories));
 	o.patterns = util_reallocarray(NULL, (size_t)argc, sizeof(*o.patterns));
+	o.ranges = util_reallocarray(NULL, (size_t)argc, sizeof(*o.ranges));
 	while ((c = getopt_long(argc, argv, "r:i:I:s:b:f:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -862,6 +916,9 @@ static int learn_or_check(int argc, char **argv, bool check)
 			}
 			o.node = optarg;
 			break;
+		case OPT_RANGE:
+			o.ranges[o.n_ranges++] = optarg;
+			break;
 		case OPT_PREFIX4:
 			if (parse_prefix(optarg, 32, &o.prefix4) < 0) {
 				ret = cli_usage_error(cmd, "--external-prefix takes 1 to 32");
@@ -913,6 +970,28 @@ static int learn_or_check(int argc, char **argv, bool check)
 			cmd, "nothing to learn from: give -r FILE, -i INTERFACE or --conntrack");
 		goto out;
 	}
+	{
+		size_t stdin_uses = 0;
+
+		for (size_t i = 0; i < o.n_reads; i++)
+			stdin_uses += strcmp(o.reads[i], "-") == 0;
+		for (size_t i = 0; i < o.n_inventories; i++)
+			stdin_uses += strcmp(o.inventories[i], "-") == 0;
+		if (stdin_uses > 1) {
+			ret = cli_usage_error(cmd,
+					      "standard input (-) can be read once: give it to "
+					      "one -r or one --inventory");
+			goto out;
+		}
+		for (size_t i = 0; live && i < o.n_inventories; i++) {
+			if (strcmp(o.inventories[i], "-") == 0) {
+				ret = cli_usage_error(
+					cmd, "--inventory - cannot be read again on change "
+					     "or SIGHUP: a live agent needs a file");
+				goto out;
+			}
+		}
+	}
 	if (!live && (o.docker || o.user || o.duration_s)) {
 		ret = cli_usage_error(cmd, "--docker, --user and --duration go with live capture "
 					   "(-i or --conntrack)");
@@ -956,6 +1035,15 @@ static int learn_or_check(int argc, char **argv, bool check)
 
 	ctx.inv = learn_inventory_new();
 	(void)learn_inventory_set_external_prefix(ctx.inv, o.prefix4, o.prefix6);
+	learn_inventory_set_warn(ctx.inv, cli_warn_stderr, &o.quiet);
+	for (size_t i = 0; i < o.n_ranges; i++) {
+		if (learn_inventory_add_cluster_range(ctx.inv, o.ranges[i]) < 0) {
+			ret = cli_usage_error(cmd,
+					      "--pod-cidr and --service-cidr take ADDRESS/PREFIX, "
+					      "like 10.244.0.0/16");
+			goto out;
+		}
+	}
 	a.inv_mtime = util_reallocarray(NULL, o.n_inventories + 1, sizeof(*a.inv_mtime));
 	for (size_t i = 0; i < o.n_inventories; i++) {
 		struct stat st;
@@ -974,9 +1062,18 @@ static int learn_or_check(int argc, char **argv, bool check)
 	a.tracker = tracker;
 	a.tty = isatty(STDERR_FILENO);
 	for (size_t i = 0; i < o.n_reads; i++) {
-		if (capture_file_read(tracker, o.reads[i], &a.now.cap, &err) < 0) {
+		struct capture_stats fs = {0};
+
+		r = capture_file_read(tracker, o.reads[i], &fs, &err);
+		stats_add(&a.now.cap, &fs);
+		if (r < 0) {
 			cli_log_error("%s", err.msg);
 			goto out;
+		}
+		/* what the file watched: its first to its last packet; who ran then */
+		if (ctx.graph && fs.first_ns) {
+			learn_graph_add_window(ctx.graph, fs.first_ns, fs.last_ns);
+			learn_inventory_note_running(ctx.inv, ctx.graph, fs.first_ns, fs.last_ns);
 		}
 	}
 	if (live) {
@@ -1039,6 +1136,7 @@ out:
 	free(o.reads);
 	free(o.inventories);
 	free(o.patterns);
+	free(o.ranges);
 	return ret;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
@@ -248,6 +249,7 @@ struct read_ctx {
 	struct feed feed;
 	int dlt;
 	uint64_t counts[CAPTURE_DECODE_KINDS];
+	uint64_t first_ns, last_ns; /* the span of the decoded packets; first 0: none yet */
 };
 
 static void read_one(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -258,6 +260,11 @@ static void read_one(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	/* The handle was opened with nanosecond precision: tv_usec holds nanoseconds. */
 	if (!capture_record_decode(ctx->dlt, true, h, bytes, ctx->counts, &rec.p, &rec.ts))
 		return;
+	/* records are nearly in time order: two compares, mostly not taken */
+	if (rec.ts < ctx->first_ns || !ctx->first_ns)
+		ctx->first_ns = rec.ts;
+	if (rec.ts > ctx->last_ns)
+		ctx->last_ns = rec.ts;
 	feed_add(&ctx->feed, &rec);
 	if (ctx->feed.n == FEED_BATCH)
 		feed_push(&ctx->feed);
@@ -280,7 +287,16 @@ int capture_file_read(struct capture_tracker *t, const char *path, struct captur
 	int r;
 
 	/* Opened here rather than by libpcap so that a missing file reports its real errno. */
-	f = fopen(path, "rb");
+	if (strcmp(path, "-") == 0) {
+		int fd = dup(STDIN_FILENO);
+
+		path = "standard input";
+		f = fd < 0 ? NULL : fdopen(fd, "rb");
+		if (!f && fd >= 0)
+			close(fd);
+	} else {
+		f = fopen(path, "rb");
+	}
 	if (!f)
 		return util_err_set(err, errno, "%s: %s", path, strerror(errno));
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -321,6 +337,10 @@ int capture_file_read(struct capture_tracker *t, const char *path, struct captur
 	r = 0;
 out:
 	(void)capture_stats_add(stats, ctx.counts);
+	if (stats && ctx.first_ns && (!stats->first_ns || ctx.first_ns < stats->first_ns))
+		stats->first_ns = ctx.first_ns;
+	if (stats && ctx.last_ns > stats->last_ns)
+		stats->last_ns = ctx.last_ns;
 	pcap_close(p);
 	return r;
 }

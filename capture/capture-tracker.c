@@ -508,16 +508,20 @@ static void flow_describe(const struct capture_tracker *t, const struct flow *f,
 		out.how = CAPTURE_HOW_HANDSHAKE;
 		memcpy(out.client.bytes, l->client_side ? k->b : k->a, sizeof(out.client.bytes));
 		memcpy(out.server.bytes, l->server, sizeof(out.server.bytes));
-		if (!icmp)
+		if (!icmp) {
 			out.port = l->server_port;
+			out.client_port = l->client_side ? k->b_port : k->a_port;
+		}
 		*ret = out;
 		return;
 	}
 	server = flow_server(t, f, &out.how);
 	memcpy(out.client.bytes, server ? k->a : k->b, sizeof(out.client.bytes));
 	memcpy(out.server.bytes, server ? k->b : k->a, sizeof(out.server.bytes));
-	if (!icmp)
+	if (!icmp) {
 		out.port = server ? k->b_port : k->a_port;
+		out.client_port = server ? k->a_port : k->b_port;
+	}
 	*ret = out;
 }
 

@@ -63,11 +63,15 @@ enum capture_how {
 	CAPTURE_HOW_FIRST,    /* nothing else told: the first packet's sender opened it */
 };
 
-/* One connection (or UDP exchange) with its direction resolved. The client port is not kept. */
+/*
+ * One connection (or UDP exchange) with its direction resolved. The client's port is only for
+ * telling connections apart; no edge or output keeps it.
+ */
 struct capture_flow {
 	struct capture_addr client, server;
 	uint8_t proto;
-	uint16_t port; /* server port; 0 for ICMP echo */
+	uint16_t port;	      /* server port; 0 for ICMP echo */
+	uint16_t client_port; /* 0 for ICMP echo */
 	uint64_t first_ns, last_ns;
 	uint64_t packets;
 	enum capture_how how;
@@ -137,10 +141,13 @@ struct capture_stats {
 	uint64_t fragments;   /* skipped: CAPTURE_DECODE_FRAGMENT */
 	uint64_t unsupported; /* skipped: CAPTURE_DECODE_UNSUPPORTED */
 	uint64_t malformed;   /* skipped: CAPTURE_DECODE_MALFORMED */
+	/* the earliest and latest time of a decoded packet (0: none): what a file watched */
+	uint64_t first_ns, last_ns;
 };
 
 /*
- * Reads a pcap or pcapng file (nanosecond timestamps) into the tracker and adds to stats.
+ * Reads a pcap or pcapng file (nanosecond timestamps; "-" is standard input) into the tracker and
+ * adds to stats.
  * A file that is not a capture, uses an unsupported link type, or ends inside a record fails
  * with a one-line message naming the file; packets already fed stay fed (the caller discards).
  * Where two CPUs are free, the tracker is fed (and its callback runs) on a second thread, in file

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* learn-attribute.c - a captured flow, resolved through the inventory, becomes graph edges. */
 #include "learn/learn.h"
+#include "learn/learn-private.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#define HASH_FUNCTION UTIL_HASH_FUNCTION
+#include <uthash.h>
 
 static bool attr_v4_ignored(const uint8_t *b)
 {
@@ -40,8 +44,124 @@ static bool attr_ignored(const struct capture_addr *a)
 	return false;
 }
 
+/* ---- One connection, two flows ----------------------------------------------------------- */
+
+/*
+ * A capture point that sees both sides of a Service's DNAT (the client's packets to the
+ * ClusterIP, the backend's replies from its own address) reports one connection as two flows:
+ * same client address and port, same backend after resolution, different server addresses, begun
+ * within a moment. The second is a repeat: its edges are touched but not counted again.
+ */
+#define RECENT_MAX   65536		 /* connections remembered; the oldest goes first */
+#define RECENT_SLACK (2 * 1000000000ULL) /* the two flows begin this close together */
+
+struct recent_key {
+	struct capture_addr client;
+	uint8_t proto;
+	uint8_t pad;
+	uint16_t client_port;
+	uint16_t port;			     /* the backend's */
+	const struct learn_workload *server; /* the backend, as the inventory resolved it */
+};
+
+struct recent {
+	struct recent_key key;	/* hashed as bytes: built from a zeroed struct */
+	struct capture_addr to; /* the address the flow was sent to */
+	uint64_t first_ns;
+	size_t slot; /* in the ring */
+	UT_hash_handle hh;
+};
+
+struct learn_recent {
+	struct recent *table;
+	struct recent *ring[RECENT_MAX]; /* insertion order, for eviction */
+	size_t head, n;
+};
+
+void learn_recent_free(struct learn_recent *r)
+{
+	struct recent *e, *tmp;
+
+	if (!r)
+		return;
+	HASH_ITER (hh, r->table, e, tmp) {
+		HASH_DEL(r->table, e);
+		free(e);
+	}
+	free(r);
+}
+
+static void recent_drop(struct learn_recent *r, struct recent *e)
+{
+	r->ring[e->slot] = NULL;
+	HASH_DEL(r->table, e);
+	free(e);
+}
+
+/* Whether this edge of flow repeats one counted a moment ago; if not, it is remembered. */
+static bool recent_repeat(struct learn_inventory *inv, const struct capture_flow *flow,
+			  const struct learn_workload *server, uint16_t port)
+{
+	struct learn_recent **rp = learn_inventory_recent(inv), *r = *rp;
+	struct recent_key key;
+	struct recent *e;
+
+	if (!flow->client_port || (flow->proto != IPPROTO_TCP && flow->proto != IPPROTO_UDP &&
+				   flow->proto != IPPROTO_SCTP))
+		return false;
+	if (!r)
+		r = *rp = util_zalloc(sizeof(*r));
+	memset(&key, 0, sizeof(key));
+	key.client = flow->client;
+	key.proto = flow->proto;
+	key.client_port = flow->client_port;
+	key.port = port;
+	key.server = server;
+	HASH_FIND(hh, r->table, &key, sizeof(key), e);
+	if (e) {
+		uint64_t d = e->first_ns > flow->first_ns ? e->first_ns - flow->first_ns
+							  : flow->first_ns - e->first_ns;
+
+		if (d <= RECENT_SLACK && capture_addr_compare(&e->to, &flow->server) != 0) {
+			recent_drop(r, e); /* a connection has two sides, not three */
+			return true;
+		}
+		recent_drop(r, e);
+	}
+	if (r->n == RECENT_MAX) {
+		struct recent *old = r->ring[r->head];
+
+		if (old)
+			recent_drop(r, old);
+		r->head = (r->head + 1) % RECENT_MAX;
+		r->n--;
+	}
+	e = util_zalloc(sizeof(*e));
+	e->key = key;
+	e->to = flow->server;
+	e->first_ns = flow->first_ns;
+	e->slot = (r->head + r->n) % RECENT_MAX;
+	r->ring[e->slot] = e;
+	r->n++;
+	/* the ring keeps its order; emptied slots at its head are passed over */
+	while (r->n > 0 && !r->ring[r->head]) {
+		r->head = (r->head + 1) % RECENT_MAX;
+		r->n--;
+	}
+	HASH_ADD(hh, r->table, key, sizeof(e->key), e);
+	return false;
+}
+
+/* ---- Edges -------------------------------------------------------------------------------- */
+
 size_t learn_flow_edges(struct learn_inventory *inv, const struct capture_flow *flow,
 			learn_flow_edge_fn fn, void *userdata)
+{
+	return learn_flow_edges_ex(inv, flow, true, fn, userdata);
+}
+
+size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flow *flow, bool ended,
+			   learn_flow_edge_fn fn, void *userdata)
 {
 	struct learn_endpoint stack_eps[16], *eps = stack_eps;
 	struct learn_workload *client;
@@ -65,7 +185,8 @@ size_t learn_flow_edges(struct learn_inventory *inv, const struct capture_flow *
 	}
 	/* a workload talking to itself (replica to replica) is an edge like any other */
 	for (size_t i = 0; i < n; i++)
-		fn(client, eps[i].workload, flow->proto, eps[i].port, userdata);
+		fn(client, eps[i].workload, flow->proto, eps[i].port,
+		   ended && recent_repeat(inv, flow, eps[i].workload, eps[i].port), userdata);
 	if (eps != stack_eps)
 		free(eps);
 	return n;
@@ -78,14 +199,14 @@ struct attr_add_ctx {
 };
 
 static void attr_add_edge(struct learn_workload *client, struct learn_workload *server,
-			  uint8_t proto, uint16_t port, void *userdata)
+			  uint8_t proto, uint16_t port, bool repeat, void *userdata)
 {
 	const struct attr_add_ctx *c = userdata;
 
 	(void)learn_graph_add_workload(c->g, client);
 	(void)learn_graph_add_workload(c->g, server);
-	learn_graph_add_edge(c->g, client, server, proto, port, c->connections, c->flow->first_ns,
-			     c->flow->last_ns);
+	learn_graph_add_edge(c->g, client, server, proto, port, repeat ? 0 : c->connections,
+			     c->flow->first_ns, c->flow->last_ns);
 }
 
 /* The edges of one flow, each counted with connections (0 for a flow still open). */
@@ -94,7 +215,7 @@ static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
 {
 	struct attr_add_ctx c = {.g = g, .flow = flow, .connections = connections};
 
-	return learn_flow_edges(inv, flow, attr_add_edge, &c);
+	return learn_flow_edges_ex(inv, flow, connections > 0, attr_add_edge, &c);
 }
 
 size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* learn-inventory.c - kubectl, docker inspect and live containers turned into address lookups. */
 #include "learn/learn.h"
+#include "learn/learn-private.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
  *   controller-uid, batch.kubernetes.io/controller-uid      one Job run
  *   job-name, batch.kubernetes.io/job-name                  one Job run (a CronJob's schedule)
  *   batch.kubernetes.io/job-completion-index                one indexed Job completion
+ *   rollouts-pod-template-hash                an Argo Rollout's ReplicaSet revision
  *   any key under topology.kubernetes.io/ or topology.k8s.io/   where a pod landed
  */
 static const char *const inv_dropped_labels[] = {
@@ -40,6 +43,7 @@ static const char *const inv_dropped_labels[] = {
 	"job-name",
 	"batch.kubernetes.io/job-name",
 	"batch.kubernetes.io/job-completion-index",
+	"rollouts-pod-template-hash",
 };
 static const char *const inv_dropped_prefixes[] = {
 	"topology.kubernetes.io/",
@@ -64,9 +68,27 @@ struct inv_addrs {
 	size_t n;
 };
 
+/* status.phase; NONE when the pod has none (a hand-written inventory): taken as running. */
+enum inv_phase {
+	INV_PHASE_NONE = 0,
+	INV_PHASE_PENDING,
+	INV_PHASE_RUNNING,
+	INV_PHASE_SUCCEEDED,
+	INV_PHASE_FAILED,
+	INV_PHASE_UNKNOWN,
+};
+
+/* The controller ownerReference of a pod, ReplicaSet or Job: kind, API group, name. */
+struct inv_owner {
+	char *kind;  /* validated kind, NULL when there is no owner */
+	char *group; /* "" for the core group, "apps", "argoproj.io", ... */
+	char *name;
+};
+
 struct inv_pod {
 	char *ns, *name;
-	char *controller, *owner; /* the workload: "Deployment" + "web", or "Pod" + the pod name */
+	struct inv_owner owner_ref;
+	char *controller, *owner; /* the workload, worked out when the lookups are rebuilt */
 	struct inv_kv *labels;
 	size_t n_labels;
 	struct inv_addrs ips;
@@ -74,30 +96,70 @@ struct inv_pod {
 	char *node; /* spec.nodeName, NULL when unscheduled */
 	bool host_network;
 	bool terminated; /* Succeeded or Failed: its IP may already belong to another pod */
+	enum inv_phase phase;
+	uint64_t start_ns; /* status.startTime, 0 when unknown */
+	uint64_t end_ns;   /* terminated: when its last container finished, 0 when unknown */
 	struct inv_cport *cports;
 	size_t n_cports;
 	struct learn_workload *w; /* set while the lookups are rebuilt */
 };
 
+/*
+ * A controller object (Deployment, StatefulSet, DaemonSet, CronJob, Rollout...), or a
+ * ReplicaSet or Job, which may be owned by one: what the inventory knows of workloads beyond
+ * their pods, so that one with no pod running (scaled to zero, a CronJob between runs) is known.
+ */
+struct inv_object {
+	char *ns, *name;
+	char *controller;	    /* "Deployment", "Rollout.argoproj.io" */
+	struct inv_owner owner_ref; /* its own controller, for ReplicaSets and Jobs */
+	bool host_network;	    /* its pods are their node's: no workload of its own */
+};
+
 struct inv_sport {
+	char *name; /* the service port's name, "" when it has none */
 	uint8_t proto;
 	uint16_t port;
-	uint16_t target;   /* 0: the named target, or (no name either) the port itself */
-	char *target_name; /* a container port name, or NULL */
+	uint16_t target;    /* 0: the named target, or (no name either) the port itself */
+	char *target_name;  /* a container port name, or NULL */
+	uint16_t node_port; /* NodePort and LoadBalancer Services, else 0 */
 };
 
 struct inv_service {
 	char *ns, *name;
-	struct inv_addrs ips;
+	struct inv_addrs ips;	  /* ClusterIPs */
+	struct inv_addrs outside; /* externalIPs and load-balancer ingress IPs */
 	struct inv_kv *selector;
 	size_t n_selector;
 	struct inv_sport *ports;
 	size_t n_ports;
 };
 
+/* A cluster range: a prefix of pod or Service addresses (podCIDRs, ServiceCIDRs, options). */
+struct inv_range {
+	struct capture_addr addr; /* masked */
+	uint8_t prefix;
+};
+
 struct inv_nodeobj {
 	char *name;
 	struct inv_addrs ips;
+	struct inv_range *pod_cidrs;
+	size_t n_pod_cidrs;
+};
+
+/* One address behind a Service, from an EndpointSlice or an Endpoints object. */
+struct inv_slice_port {
+	char *name; /* "" when the Service port has none */
+	uint8_t proto;
+	uint16_t port;
+};
+
+struct inv_slice {
+	char *ns, *service;
+	struct inv_addrs ready; /* endpoints that take traffic (conditions.ready not false) */
+	struct inv_slice_port *ports;
+	size_t n_ports;
 };
 
 /* A Namespace object's labels, for NetworkPolicy namespaceSelectors (flowlock verify). */
@@ -111,12 +173,21 @@ struct inv_container {
 	char *project; /* compose project, NULL for a plain container */
 	char *name;    /* compose service, or the container name */
 	struct inv_addrs ips;
-	struct learn_workload *w; /* set while the lookups are rebuilt */
+	bool running;		   /* State.Running, or no State at all */
+	uint64_t start_ns, end_ns; /* State.StartedAt and FinishedAt, 0 when unset */
+	struct learn_workload *w;  /* set while the lookups are rebuilt */
 };
 
 struct inv_batch {
+	char *path; /* the file, for warnings */
 	struct inv_pod *pods;
 	size_t n_pods, cap_pods;
+	struct inv_object *objects;
+	size_t n_objects, cap_objects;
+	struct inv_slice *slices;
+	size_t n_slices, cap_slices;
+	struct inv_range *service_cidrs; /* ServiceCIDR objects */
+	size_t n_service_cidrs;
 	struct inv_service *services;
 	size_t n_services, cap_services;
 	struct inv_nodeobj *nodes;
@@ -137,9 +208,21 @@ struct inv_wl {
 	UT_hash_handle hh;
 };
 
+/* A pod that held an address once and has finished, over [start, end]. */
+#define INV_PAST_HOLDERS 4
+struct inv_past {
+	struct learn_workload *w; /* borrowed from the workload table */
+	uint64_t start, end;
+};
+
 struct inv_ip {
 	struct capture_addr addr;
-	struct learn_workload *w; /* borrowed from the workload table */
+	struct learn_workload *w;		/* who holds it now (borrowed), or NULL */
+	uint64_t since;				/* when that pod started, 0 when unknown */
+	bool running;				/* held by a pod in phase Running */
+	const struct inv_pod *pod;		/* the pod holding it, for warnings */
+	struct inv_past past[INV_PAST_HOLDERS]; /* finished pods, latest end first */
+	size_t n_past;
 	UT_hash_handle hh;
 };
 
@@ -203,10 +286,32 @@ struct inv_live_wl {
 	UT_hash_handle hh;
 };
 
+/* An address in a cluster range that nothing claims: one workload per range. */
+struct inv_unknown {
+	struct inv_range key;
+	struct learn_workload *w; /* one reference */
+	UT_hash_handle hh;
+};
+
+/* A warning already said, by its text: each is said once for the inventory's lifetime. */
+struct inv_said {
+	char *msg;
+	UT_hash_handle hh;
+};
+
 struct learn_inventory {
 	struct inv_batch *batches; /* every successful load, oldest first */
 	size_t n_batches;
 	unsigned prefix4, prefix6;
+	struct inv_range *given_ranges; /* --pod-cidr, --service-cidr: kept across reloads */
+	size_t n_given_ranges;
+	struct inv_range *ranges; /* every cluster range, most specific first */
+	size_t n_ranges;
+	struct inv_unknown *unknowns;
+	util_warn_fn warn;
+	void *warn_userdata;
+	struct inv_said *said;
+	struct learn_recent *recent; /* learn-attribute.c's: recent Service connections */
 	struct inv_wl *workloads;
 	struct learn_workload **view; /* workloads sorted by id */
 	size_t n_view;
@@ -261,10 +366,19 @@ static const char *inv_kv_get(const struct inv_kv *kv, size_t n, const char *key
 	return NULL;
 }
 
+static void inv_owner_clear(struct inv_owner *o)
+{
+	free(o->kind);
+	free(o->group);
+	free(o->name);
+	*o = (struct inv_owner){0};
+}
+
 static void inv_pod_clear(struct inv_pod *p)
 {
 	free(p->ns);
 	free(p->name);
+	inv_owner_clear(&p->owner_ref);
 	free(p->controller);
 	free(p->owner);
 	inv_kv_free(p->labels, p->n_labels);
@@ -281,10 +395,31 @@ static void inv_service_clear(struct inv_service *s)
 	free(s->ns);
 	free(s->name);
 	free(s->ips.v);
+	free(s->outside.v);
 	inv_kv_free(s->selector, s->n_selector);
-	for (size_t i = 0; i < s->n_ports; i++)
+	for (size_t i = 0; i < s->n_ports; i++) {
+		free(s->ports[i].name);
 		free(s->ports[i].target_name);
+	}
 	free(s->ports);
+}
+
+static void inv_object_clear(struct inv_object *o)
+{
+	free(o->ns);
+	free(o->name);
+	free(o->controller);
+	inv_owner_clear(&o->owner_ref);
+}
+
+static void inv_slice_clear(struct inv_slice *sl)
+{
+	free(sl->ns);
+	free(sl->service);
+	free(sl->ready.v);
+	for (size_t i = 0; i < sl->n_ports; i++)
+		free(sl->ports[i].name);
+	free(sl->ports);
 }
 
 static void inv_batch_clear(struct inv_batch *b)
@@ -296,7 +431,16 @@ static void inv_batch_clear(struct inv_batch *b)
 	for (size_t i = 0; i < b->n_nodes; i++) {
 		free(b->nodes[i].name);
 		free(b->nodes[i].ips.v);
+		free(b->nodes[i].pod_cidrs);
 	}
+	for (size_t i = 0; i < b->n_objects; i++)
+		inv_object_clear(&b->objects[i]);
+	for (size_t i = 0; i < b->n_slices; i++)
+		inv_slice_clear(&b->slices[i]);
+	free(b->objects);
+	free(b->slices);
+	free(b->service_cidrs);
+	free(b->path);
 	for (size_t i = 0; i < b->n_containers; i++) {
 		free(b->containers[i].project);
 		free(b->containers[i].name);
@@ -325,6 +469,11 @@ static void inv_addr_normalise(const struct capture_addr *in, struct capture_add
 		out->family = AF_INET6;
 		memcpy(out->bytes, in->bytes, 16);
 	}
+}
+
+static int inv_addr_qsort_cmp(const void *a, const void *b)
+{
+	return capture_addr_compare(a, b);
 }
 
 /* "ADDR/LEN" of a (already masked by the caller when it should be). */
@@ -533,14 +682,47 @@ static int inv_k8s_meta(struct inv_ctx *ctx, const struct learn_tree_node *obj, 
 
 /* ---- Kubernetes objects ------------------------------------------------------------------- */
 
-/* Which controller a pod belongs to, walking up the one level that its name encodes. */
-static int inv_pod_owner(struct inv_ctx *ctx, const struct learn_tree_node *meta,
-			 struct inv_pod *pod)
+/* apiVersion "apps/v1" is group "apps"; "v1" is the core group, "". */
+static int inv_api_group(struct inv_ctx *ctx, const struct learn_tree_node *n, char **ret)
 {
-	const struct learn_tree_node *owners, *owner = NULL, *kind, *name;
 	char show[LEARN_TREE_SHOW_LEN];
-	const char *hash;
-	size_t len;
+	const char *slash;
+	char *group;
+
+	if (!n) {
+		*ret = util_strdup("");
+		return 0;
+	}
+	slash = strrchr(n->str, '/');
+	group = slash ? util_strndup(n->str, (size_t)(slash - n->str)) : util_strdup("");
+	if ((*group && !util_k8s_dns_subdomain(group)) || !*(slash ? slash + 1 : n->str)) {
+		free(group);
+		return inv_fail(ctx, n, "invalid apiVersion \"%s\" on %s",
+				learn_tree_show(n->str, show), ctx->rd.subject);
+	}
+	*ret = group;
+	return 0;
+}
+
+/* The built-in groups: their kinds are written without a group, as before groups were kept. */
+static bool inv_group_builtin(const char *group)
+{
+	return !*group || strcmp(group, "apps") == 0 || strcmp(group, "batch") == 0 ||
+	       strcmp(group, "extensions") == 0;
+}
+
+/* "Deployment", or for another group's kind "Rollout.argoproj.io". */
+static char *inv_controller_name(const char *kind, const char *group)
+{
+	return inv_group_builtin(group) ? util_strdup(kind) : util_asprintf("%s.%s", kind, group);
+}
+
+/* The controller ownerReference of an object (the first one when none says controller). */
+static int inv_owner_parse(struct inv_ctx *ctx, const struct learn_tree_node *meta,
+			   struct inv_owner *ret)
+{
+	const struct learn_tree_node *owners, *owner = NULL, *kind, *name, *api;
+	char show[LEARN_TREE_SHOW_LEN];
 	int r;
 
 	r = inv_field(ctx, meta, "ownerReferences", LEARN_TREE_SEQ, &owners);
@@ -561,11 +743,8 @@ static int inv_pod_owner(struct inv_ctx *ctx, const struct learn_tree_node *meta
 		if (controller)
 			break;
 	}
-	if (!owner) {
-		pod->controller = util_strdup("Pod");
-		pod->owner = util_strdup(pod->name);
+	if (!owner)
 		return 0;
-	}
 	r = inv_str(ctx, owner, "kind", &kind);
 	if (r < 0)
 		return r;
@@ -578,40 +757,91 @@ static int inv_pod_owner(struct inv_ctx *ctx, const struct learn_tree_node *meta
 	if (!name || !util_k8s_dns_subdomain(name->str))
 		return inv_fail(ctx, name ? name : owner, "invalid owner name \"%s\" on %s",
 				learn_tree_show(name ? name->str : "", show), ctx->rd.subject);
-	len = strlen(name->str);
-
-	hash = inv_kv_get(pod->labels, pod->n_labels, "pod-template-hash");
-	if (strcmp(kind->str, "ReplicaSet") == 0 && hash && *hash && len > strlen(hash) + 1 &&
-	    name->str[len - strlen(hash) - 1] == '-' &&
-	    strcmp(name->str + len - strlen(hash), hash) == 0) {
-		char *deploy = util_strndup(name->str, len - strlen(hash) - 1);
-
-		if (util_k8s_dns_subdomain(deploy)) {
-			pod->controller = util_strdup("Deployment");
-			pod->owner = deploy;
-			return 0;
-		}
-		free(deploy);
-	}
-	if (strcmp(kind->str, "Job") == 0) {
-		/* a CronJob names each Job "<cronjob>-<scheduled time in minutes>" */
-		const char *dash = strrchr(name->str, '-');
-		size_t digits = dash ? strspn(dash + 1, "0123456789") : 0;
-
-		if (dash && dash > name->str && digits >= 8 && dash[1 + digits] == '\0') {
-			char *cron = util_strndup(name->str, (size_t)(dash - name->str));
-
-			if (util_k8s_dns_subdomain(cron)) {
-				pod->controller = util_strdup("CronJob");
-				pod->owner = cron;
-				return 0;
-			}
-			free(cron);
-		}
-	}
-	pod->controller = util_strdup(kind->str);
-	pod->owner = util_strdup(name->str);
+	r = inv_str(ctx, owner, "apiVersion", &api);
+	if (r < 0)
+		return r;
+	r = inv_api_group(ctx, api, &ret->group);
+	if (r < 0)
+		return r;
+	ret->kind = util_strdup(kind->str);
+	ret->name = util_strdup(name->str);
 	return 0;
+}
+
+/* A time field ("2026-11-20T09:14:05Z"); absent or null is 0. */
+static int inv_time(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
+		    uint64_t *ret)
+{
+	const struct learn_tree_node *n;
+	char show[LEARN_TREE_SHOW_LEN];
+	int r;
+
+	*ret = 0;
+	r = inv_str(ctx, map, key, &n);
+	if (r < 0 || !n)
+		return r;
+	if (util_time_parse(n->str, ret) < 0)
+		return inv_fail(ctx, n, "invalid time \"%s\" for %s on %s",
+				learn_tree_show(n->str, show), key, ctx->rd.subject);
+	return 0;
+}
+
+/*
+ * When the pod's containers ran: the earliest start (when status.startTime is missing) and,
+ * for a pod that finished, the latest finish of its containers.
+ */
+static int inv_container_times(struct inv_ctx *ctx, const struct learn_tree_node *status,
+			       struct inv_pod *pod)
+{
+	static const char *const lists[] = {"initContainerStatuses", "containerStatuses"};
+	const struct learn_tree_node *seq, *state, *st;
+	uint64_t t;
+	int r;
+
+	for (size_t l = 0; l < UTIL_ARRAY_SIZE(lists); l++) {
+		r = inv_field(ctx, status, lists[l], LEARN_TREE_SEQ, &seq);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; seq && i < seq->n_kids; i++) {
+			r = inv_field(ctx, seq->kids[i], "state", LEARN_TREE_MAP, &state);
+			if (r < 0)
+				return r;
+			for (int k = 0; k < 2; k++) {
+				r = inv_field(ctx, state, k ? "terminated" : "running",
+					      LEARN_TREE_MAP, &st);
+				if (r < 0)
+					return r;
+				r = inv_time(ctx, st, "startedAt", &t);
+				if (r < 0)
+					return r;
+				if (t && (!pod->start_ns || t < pod->start_ns))
+					pod->start_ns = t;
+				if (!k)
+					continue;
+				r = inv_time(ctx, st, "finishedAt", &t);
+				if (r < 0)
+					return r;
+				if (t > pod->end_ns)
+					pod->end_ns = t;
+			}
+		}
+	}
+	return 0;
+}
+
+static enum inv_phase inv_phase_parse(const char *s)
+{
+	static const char *const names[] = {
+		[INV_PHASE_PENDING] = "Pending",
+		[INV_PHASE_RUNNING] = "Running",
+		[INV_PHASE_SUCCEEDED] = "Succeeded",
+		[INV_PHASE_FAILED] = "Failed",
+	};
+
+	for (size_t i = INV_PHASE_PENDING; i < UTIL_ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (enum inv_phase)i;
+	return INV_PHASE_UNKNOWN;
 }
 
 static int inv_container_ports(struct inv_ctx *ctx, const struct learn_tree_node *spec,
@@ -683,7 +913,7 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 	r = inv_labels(ctx, labels, &pod.labels, &pod.n_labels);
 	if (r < 0)
 		goto out;
-	r = inv_pod_owner(ctx, meta, &pod);
+	r = inv_owner_parse(ctx, meta, &pod.owner_ref);
 	if (r < 0)
 		goto out;
 
@@ -716,7 +946,14 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 	r = inv_str(ctx, status, "phase", &n);
 	if (r < 0)
 		goto out;
-	pod.terminated = n && (strcmp(n->str, "Succeeded") == 0 || strcmp(n->str, "Failed") == 0);
+	pod.phase = n ? inv_phase_parse(n->str) : INV_PHASE_NONE;
+	pod.terminated = pod.phase == INV_PHASE_SUCCEEDED || pod.phase == INV_PHASE_FAILED;
+	r = inv_time(ctx, status, "startTime", &pod.start_ns);
+	if (r < 0)
+		goto out;
+	r = inv_container_times(ctx, status, &pod);
+	if (r < 0)
+		goto out;
 	r = inv_ip(ctx, learn_tree_get(status, "podIP"), &pod.ips);
 	if (r < 0)
 		goto out;
@@ -739,6 +976,23 @@ out:
 	return r;
 }
 
+/* A Service or EndpointSlice port's name (a DNS label), "" when it has none. */
+static int inv_port_name(struct inv_ctx *ctx, const struct learn_tree_node *map, char **ret)
+{
+	const struct learn_tree_node *n;
+	char show[LEARN_TREE_SHOW_LEN];
+	int r;
+
+	r = inv_str(ctx, map, "name", &n);
+	if (r < 0)
+		return r;
+	if (n && *n->str && !util_k8s_dns_label(n->str))
+		return inv_fail(ctx, n, "invalid port name \"%s\" on %s",
+				learn_tree_show(n->str, show), ctx->rd.subject);
+	*ret = util_strdup(n ? n->str : "");
+	return 0;
+}
+
 static int inv_service_port(struct inv_ctx *ctx, const struct learn_tree_node *p,
 			    struct inv_sport *sp)
 {
@@ -748,6 +1002,9 @@ static int inv_service_port(struct inv_ctx *ctx, const struct learn_tree_node *p
 
 	if (p->type != LEARN_TREE_MAP)
 		return inv_fail(ctx, p, "service port is not a mapping on %s", ctx->rd.subject);
+	r = inv_port_name(ctx, p, &sp->name);
+	if (r < 0)
+		return r;
 	r = inv_str(ctx, p, "port", &n);
 	if (r < 0)
 		return r;
@@ -759,6 +1016,14 @@ static int inv_service_port(struct inv_ctx *ctx, const struct learn_tree_node *p
 	r = inv_proto(ctx, p, &sp->proto);
 	if (r < 0)
 		return r;
+	r = inv_str(ctx, p, "nodePort", &n);
+	if (r < 0)
+		return r;
+	if (n) {
+		r = inv_port(ctx, n, &sp->node_port);
+		if (r < 0)
+			return r;
+	}
 	r = inv_str(ctx, p, "targetPort", &n);
 	if (r < 0 || !n)
 		return r;
@@ -782,7 +1047,7 @@ static int inv_cluster_ip(struct inv_ctx *ctx, const struct learn_tree_node *n,
 
 static int inv_k8s_service(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 {
-	const struct learn_tree_node *spec, *seq, *sel;
+	const struct learn_tree_node *spec, *seq, *sel, *lb;
 	struct inv_service svc = {0};
 	const char *ns, *name;
 	int r;
@@ -803,6 +1068,32 @@ static int inv_k8s_service(struct inv_ctx *ctx, const struct learn_tree_node *ob
 		goto out;
 	for (size_t i = 0; seq && i < seq->n_kids; i++) {
 		r = inv_cluster_ip(ctx, seq->kids[i], &svc.ips);
+		if (r < 0)
+			goto out;
+	}
+	/* addresses outside the cluster that lead to it: externalIPs, a load balancer's */
+	r = inv_field(ctx, spec, "externalIPs", LEARN_TREE_SEQ, &seq);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; seq && i < seq->n_kids; i++) {
+		r = inv_ip(ctx, seq->kids[i], &svc.outside);
+		if (r < 0)
+			goto out;
+	}
+	r = inv_field(ctx, learn_tree_get(obj, "status"), "loadBalancer", LEARN_TREE_MAP, &lb);
+	if (r < 0)
+		goto out;
+	r = inv_field(ctx, lb, "ingress", LEARN_TREE_SEQ, &seq);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; seq && i < seq->n_kids; i++) {
+		if (seq->kids[i]->type != LEARN_TREE_MAP) {
+			r = inv_fail(ctx, seq->kids[i], "ingress item is not a mapping on %s",
+				     ctx->rd.subject);
+			goto out;
+		}
+		/* a hostname (some clouds) is no address */
+		r = inv_ip(ctx, learn_tree_get(seq->kids[i], "ip"), &svc.outside);
 		if (r < 0)
 			goto out;
 	}
@@ -833,9 +1124,314 @@ out:
 	return r;
 }
 
+/* Keeps the first prefix bits of a. */
+static void inv_mask(struct capture_addr *a, unsigned prefix)
+{
+	size_t nbytes = a->family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < nbytes; i++) {
+		unsigned bits = prefix > 8 * i ? prefix - 8 * (unsigned)i : 0;
+
+		if (bits < 8)
+			a->bytes[i] &= (uint8_t)(0xff00u >> bits);
+	}
+}
+
+/* "10.244.1.0/24" or "fd00:10:244:1::/64" into a masked range. */
+static int inv_range_parse(const char *s, struct inv_range *ret)
+{
+	const char *slash = strchr(s, '/');
+	struct capture_addr a;
+	uint64_t prefix;
+	char *addr;
+	int r;
+
+	if (!slash)
+		return -EINVAL;
+	addr = util_strndup(s, (size_t)(slash - s));
+	r = capture_addr_parse(addr, &a);
+	free(addr);
+	if (r < 0 || util_parse_u64(slash + 1, a.family == AF_INET ? 32 : 128, &prefix) < 0)
+		return -EINVAL;
+	inv_addr_normalise(&a, &ret->addr);
+	ret->prefix = (uint8_t)prefix;
+	inv_mask(&ret->addr, ret->prefix);
+	return 0;
+}
+
+static int inv_cidr(struct inv_ctx *ctx, const struct learn_tree_node *n, struct inv_range *ret)
+{
+	char show[LEARN_TREE_SHOW_LEN];
+
+	if (n->type != LEARN_TREE_SCALAR || inv_range_parse(n->str, ret) < 0)
+		return inv_fail(ctx, n, "invalid CIDR \"%s\" on %s", learn_tree_show_node(n, show),
+				ctx->rd.subject);
+	return 0;
+}
+
+static int inv_cidr_list(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
+			 struct inv_range **v, size_t *n)
+{
+	const struct learn_tree_node *seq;
+	int r;
+
+	r = inv_field(ctx, map, key, LEARN_TREE_SEQ, &seq);
+	if (r < 0 || !seq)
+		return r;
+	for (size_t i = 0; i < seq->n_kids; i++) {
+		*v = util_reallocarray(*v, *n + 1, sizeof(**v));
+		r = inv_cidr(ctx, seq->kids[i], &(*v)[*n]);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* A ServiceCIDR (networking.k8s.io): the ranges ClusterIPs are given from. */
+static int inv_k8s_service_cidr(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+{
+	const struct learn_tree_node *spec;
+	const char *ns, *name;
+	int r;
+
+	r = inv_k8s_meta(ctx, obj, "servicecidr", false, false, &ns, &name);
+	if (r < 0)
+		return r;
+	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	if (r < 0)
+		return r;
+	return inv_cidr_list(ctx, spec, "cidrs", &ctx->batch->service_cidrs,
+			     &ctx->batch->n_service_cidrs);
+}
+
+/*
+ * The addresses behind a Service: an EndpointSlice (discovery.k8s.io/v1), or an Endpoints object
+ * (v1, older clusters and mirrored slices). Only endpoints that take traffic are kept.
+ */
+static int inv_slice_ports(struct inv_ctx *ctx, const struct learn_tree_node *seq,
+			   struct inv_slice *sl)
+{
+	const struct learn_tree_node *n;
+	int r;
+
+	for (size_t i = 0; seq && i < seq->n_kids; i++) {
+		struct inv_slice_port *sp;
+
+		if (seq->kids[i]->type != LEARN_TREE_MAP)
+			return inv_fail(ctx, seq->kids[i], "port is not a mapping on %s",
+					ctx->rd.subject);
+		r = inv_str(ctx, seq->kids[i], "port", &n);
+		if (r < 0)
+			return r;
+		if (!n)
+			continue; /* "all ports": nothing to translate a Service port to */
+		sl->ports = util_reallocarray(sl->ports, sl->n_ports + 1, sizeof(*sl->ports));
+		sp = &sl->ports[sl->n_ports++];
+		*sp = (struct inv_slice_port){0};
+		r = inv_port_name(ctx, seq->kids[i], &sp->name);
+		if (r < 0)
+			return r;
+		r = inv_port(ctx, n, &sp->port);
+		if (r < 0)
+			return r;
+		r = inv_proto(ctx, seq->kids[i], &sp->proto);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void inv_slice_add(struct inv_ctx *ctx, struct inv_slice *sl)
+{
+	struct inv_batch *b = ctx->batch;
+
+	b->slices = inv_grow(b->slices, b->n_slices, &b->cap_slices, sizeof(*b->slices));
+	b->slices[b->n_slices++] = *sl;
+	*sl = (struct inv_slice){0};
+}
+
+static int inv_k8s_endpoint_slice(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+{
+	const struct learn_tree_node *meta, *labels, *svc, *type, *seq, *addrs, *cond;
+	struct inv_slice sl = {0};
+	char show[LEARN_TREE_SHOW_LEN];
+	const char *ns, *name;
+	int r;
+
+	r = inv_k8s_meta(ctx, obj, "endpointslice", true, false, &ns, &name);
+	if (r < 0)
+		return r;
+	meta = learn_tree_get(obj, "metadata");
+	r = inv_field(ctx, meta, "labels", LEARN_TREE_MAP, &labels);
+	if (r < 0)
+		return r;
+	r = inv_str(ctx, labels, "kubernetes.io/service-name", &svc);
+	if (r < 0)
+		return r;
+	if (!svc)
+		return 0; /* a slice of no Service: nothing to resolve through it */
+	if (!util_k8s_dns_label(svc->str))
+		return inv_fail(ctx, svc, "invalid service name \"%s\" on %s",
+				learn_tree_show(svc->str, show), ctx->rd.subject);
+	r = inv_str(ctx, obj, "addressType", &type);
+	if (r < 0)
+		return r;
+	if (type && strcmp(type->str, "IPv4") != 0 && strcmp(type->str, "IPv6") != 0)
+		return 0; /* FQDN endpoints are names, not addresses */
+	sl.ns = util_strdup(ns);
+	sl.service = util_strdup(svc->str);
+	r = inv_field(ctx, obj, "ports", LEARN_TREE_SEQ, &seq);
+	if (r < 0)
+		goto out;
+	r = inv_slice_ports(ctx, seq, &sl);
+	if (r < 0)
+		goto out;
+	r = inv_field(ctx, obj, "endpoints", LEARN_TREE_SEQ, &seq);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; seq && i < seq->n_kids; i++) {
+		bool ready = true;
+
+		if (seq->kids[i]->type != LEARN_TREE_MAP) {
+			r = inv_fail(ctx, seq->kids[i], "endpoint is not a mapping on %s",
+				     ctx->rd.subject);
+			goto out;
+		}
+		r = inv_field(ctx, seq->kids[i], "conditions", LEARN_TREE_MAP, &cond);
+		if (r < 0)
+			goto out;
+		/* absent means ready, as the API says */
+		if (cond && learn_tree_get(cond, "ready")) {
+			r = inv_bool(ctx, cond, "ready", &ready);
+			if (r < 0)
+				goto out;
+		}
+		r = inv_field(ctx, seq->kids[i], "addresses", LEARN_TREE_SEQ, &addrs);
+		if (r < 0)
+			goto out;
+		for (size_t j = 0; ready && addrs && j < addrs->n_kids; j++) {
+			r = inv_ip(ctx, addrs->kids[j], &sl.ready);
+			if (r < 0)
+				goto out;
+		}
+	}
+	inv_slice_add(ctx, &sl);
+	return 0;
+out:
+	inv_slice_clear(&sl);
+	return r;
+}
+
+static int inv_k8s_endpoints(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+{
+	const struct learn_tree_node *subsets, *seq, *addrs;
+	struct inv_slice sl = {0};
+	const char *ns, *name;
+	int r;
+
+	r = inv_k8s_meta(ctx, obj, "endpoints", true, true, &ns, &name);
+	if (r < 0)
+		return r;
+	r = inv_field(ctx, obj, "subsets", LEARN_TREE_SEQ, &subsets);
+	if (r < 0)
+		return r;
+	/* each subset is addresses times ports: one slice each */
+	for (size_t i = 0; subsets && i < subsets->n_kids; i++) {
+		sl.ns = util_strdup(ns);
+		sl.service = util_strdup(name);
+		r = inv_field(ctx, subsets->kids[i], "ports", LEARN_TREE_SEQ, &seq);
+		if (r < 0)
+			goto out;
+		r = inv_slice_ports(ctx, seq, &sl);
+		if (r < 0)
+			goto out;
+		/* notReadyAddresses take no traffic */
+		r = inv_field(ctx, subsets->kids[i], "addresses", LEARN_TREE_SEQ, &addrs);
+		if (r < 0)
+			goto out;
+		for (size_t j = 0; addrs && j < addrs->n_kids; j++) {
+			if (addrs->kids[j]->type != LEARN_TREE_MAP) {
+				r = inv_fail(ctx, addrs->kids[j], "address is not a mapping on %s",
+					     ctx->rd.subject);
+				goto out;
+			}
+			r = inv_ip(ctx, learn_tree_get(addrs->kids[j], "ip"), &sl.ready);
+			if (r < 0)
+				goto out;
+		}
+		inv_slice_add(ctx, &sl);
+	}
+	return 0;
+out:
+	inv_slice_clear(&sl);
+	return r;
+}
+
+/* Whether a pod template runs on its node's network: its pods are that node, not a workload. */
+static int inv_template_host_network(struct inv_ctx *ctx, const struct learn_tree_node *spec,
+				     bool cronjob, bool *ret)
+{
+	const struct learn_tree_node *n = spec;
+	int r;
+
+	*ret = false;
+	if (cronjob) {
+		r = inv_field(ctx, n, "jobTemplate", LEARN_TREE_MAP, &n);
+		if (r < 0)
+			return r;
+		r = inv_field(ctx, n, "spec", LEARN_TREE_MAP, &n);
+		if (r < 0)
+			return r;
+	}
+	r = inv_field(ctx, n, "template", LEARN_TREE_MAP, &n);
+	if (r < 0)
+		return r;
+	r = inv_field(ctx, n, "spec", LEARN_TREE_MAP, &n);
+	if (r < 0 || !n)
+		return r;
+	return inv_bool(ctx, n, "hostNetwork", ret);
+}
+
+/*
+ * A controller object: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob (the built-in
+ * groups), an Argo Rollout, a Volcano Job. group is its apiVersion's.
+ */
+static int inv_k8s_controller(struct inv_ctx *ctx, const struct learn_tree_node *obj,
+			      const char *kind, const char *group)
+{
+	const struct learn_tree_node *spec;
+	struct inv_object o = {0};
+	const char *ns, *name;
+	int r;
+
+	r = inv_k8s_meta(ctx, obj, kind, true, false, &ns, &name);
+	if (r < 0)
+		return r;
+	r = inv_owner_parse(ctx, learn_tree_get(obj, "metadata"), &o.owner_ref);
+	if (r < 0)
+		goto out;
+	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	if (r < 0)
+		goto out;
+	r = inv_template_host_network(ctx, spec, strcmp(kind, "CronJob") == 0, &o.host_network);
+	if (r < 0)
+		goto out;
+	o.ns = util_strdup(ns);
+	o.name = util_strdup(name);
+	o.controller = inv_controller_name(kind, group);
+	ctx->batch->objects = inv_grow(ctx->batch->objects, ctx->batch->n_objects,
+				       &ctx->batch->cap_objects, sizeof(*ctx->batch->objects));
+	ctx->batch->objects[ctx->batch->n_objects++] = o;
+	return 0;
+out:
+	inv_object_clear(&o);
+	return r;
+}
+
 static int inv_k8s_node(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 {
-	const struct learn_tree_node *status, *addrs, *type;
+	const struct learn_tree_node *status, *addrs, *type, *spec, *n;
 	struct inv_nodeobj node = {0};
 	const char *ns, *name;
 	int r;
@@ -861,6 +1457,24 @@ static int inv_k8s_node(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 		if (r < 0)
 			goto out;
 	}
+	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	if (r < 0)
+		goto out;
+	r = inv_cidr_list(ctx, spec, "podCIDRs", &node.pod_cidrs, &node.n_pod_cidrs);
+	if (r < 0)
+		goto out;
+	if (node.n_pod_cidrs == 0) { /* clusters before dual-stack: the one podCIDR */
+		r = inv_str(ctx, spec, "podCIDR", &n);
+		if (r < 0)
+			goto out;
+		if (n) {
+			node.pod_cidrs = util_zalloc(sizeof(*node.pod_cidrs));
+			node.n_pod_cidrs = 1;
+			r = inv_cidr(ctx, n, node.pod_cidrs);
+			if (r < 0)
+				goto out;
+		}
+	}
 	node.name = util_strdup(name);
 	ctx->batch->nodes = inv_grow(ctx->batch->nodes, ctx->batch->n_nodes, &ctx->batch->cap_nodes,
 				     sizeof(*ctx->batch->nodes));
@@ -868,6 +1482,7 @@ static int inv_k8s_node(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 	return 0;
 out:
 	free(node.ips.v);
+	free(node.pod_cidrs);
 	return r;
 }
 
@@ -898,9 +1513,21 @@ static int inv_k8s_namespace(struct inv_ctx *ctx, const struct learn_tree_node *
 	return 0;
 }
 
-static int inv_k8s_object(struct inv_ctx *ctx, const struct learn_tree_node *obj, const char *kind)
+/* The kinds of workload controllers flowlock reads, by API group. */
+static const struct {
+	const char *group, *kind;
+} inv_controller_kinds[] = {
+	{"apps", "Deployment"},	    {"apps", "StatefulSet"},
+	{"apps", "DaemonSet"},	    {"apps", "ReplicaSet"},
+	{"batch", "Job"},	    {"batch", "CronJob"},
+	{"argoproj.io", "Rollout"}, {"batch.volcano.sh", "Job"},
+};
+
+static int inv_k8s_object(struct inv_ctx *ctx, const struct learn_tree_node *obj, const char *kind,
+			  const struct learn_tree_node *list_api)
 {
-	const struct learn_tree_node *n;
+	const struct learn_tree_node *n, *api;
+	char *group = NULL;
 	int r;
 
 	if (obj->type != LEARN_TREE_MAP)
@@ -920,27 +1547,48 @@ static int inv_k8s_object(struct inv_ctx *ctx, const struct learn_tree_node *obj
 		return inv_k8s_node(ctx, obj);
 	if (strcmp(kind, "Namespace") == 0)
 		return inv_k8s_namespace(ctx, obj);
-	return 0; /* Deployments, ConfigMaps...: nothing to learn addresses from */
+	if (strcmp(kind, "EndpointSlice") == 0)
+		return inv_k8s_endpoint_slice(ctx, obj);
+	if (strcmp(kind, "Endpoints") == 0)
+		return inv_k8s_endpoints(ctx, obj);
+	if (strcmp(kind, "ServiceCIDR") == 0)
+		return inv_k8s_service_cidr(ctx, obj);
+	/* a typed list's items carry neither kind nor apiVersion: the list's holds */
+	r = inv_str(ctx, obj, "apiVersion", &api);
+	if (r < 0)
+		return r;
+	r = inv_api_group(ctx, api ? api : list_api, &group);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(inv_controller_kinds); i++) {
+		if (strcmp(kind, inv_controller_kinds[i].kind) == 0 &&
+		    strcmp(group, inv_controller_kinds[i].group) == 0) {
+			r = inv_k8s_controller(ctx, obj, kind, group);
+			break;
+		}
+	}
+	free(group);
+	return r; /* ConfigMaps, Secrets...: nothing to learn addresses or workloads from */
 }
 
 /* A List ("List", or "PodList" and friends, whose items carry no kind) or a single object. */
 static int inv_k8s_document(struct inv_ctx *ctx, const struct learn_tree_node *root)
 {
 	const char *kind = learn_tree_get(root, "kind")->str;
-	const struct learn_tree_node *items;
+	const struct learn_tree_node *items, *api = learn_tree_get(root, "apiVersion");
 	size_t len = strlen(kind);
 	char *item_kind = NULL;
 	int r;
 
 	if (len < 4 || strcmp(kind + len - 4, "List") != 0)
-		return inv_k8s_object(ctx, root, NULL);
+		return inv_k8s_object(ctx, root, NULL, NULL);
 	r = inv_field(ctx, root, "items", LEARN_TREE_SEQ, &items);
 	if (r < 0)
 		return r;
 	if (len > 4)
 		item_kind = util_strndup(kind, len - 4);
 	for (size_t i = 0; items && i < items->n_kids && r == 0; i++)
-		r = inv_k8s_object(ctx, items->kids[i], item_kind);
+		r = inv_k8s_object(ctx, items->kids[i], item_kind, api);
 	free(item_kind);
 	return r;
 }
@@ -979,6 +1627,36 @@ static int inv_docker_label(struct inv_ctx *ctx, const struct learn_tree_node *l
 		return inv_fail(ctx, n, "invalid compose %s label \"%s\" on %s", what,
 				learn_tree_show(n->str, show), ctx->rd.subject);
 	*ret = n;
+	return 0;
+}
+
+/*
+ * Whether the container was up, and when. Docker writes "0001-01-01T00:00:00Z" for a time
+ * that never happened, and nanoseconds; anything that is not a time counts as unset.
+ */
+static int inv_docker_state(struct inv_ctx *ctx, const struct learn_tree_node *obj,
+			    struct inv_container *c)
+{
+	const struct learn_tree_node *state, *n;
+	int r;
+
+	c->running = true;
+	r = inv_field(ctx, obj, "State", LEARN_TREE_MAP, &state);
+	if (r < 0 || !state)
+		return r;
+	r = inv_bool(ctx, state, "Running", &c->running);
+	if (r < 0)
+		return r;
+	r = inv_str(ctx, state, "StartedAt", &n);
+	if (r < 0)
+		return r;
+	if (n && util_time_parse(n->str, &c->start_ns) < 0)
+		c->start_ns = 0;
+	r = inv_str(ctx, state, "FinishedAt", &n);
+	if (r < 0)
+		return r;
+	if (n && util_time_parse(n->str, &c->end_ns) < 0)
+		c->end_ns = 0;
 	return 0;
 }
 
@@ -1048,6 +1726,9 @@ static int inv_docker_container(struct inv_ctx *ctx, const struct learn_tree_nod
 		if (r < 0)
 			goto out;
 	}
+	r = inv_docker_state(ctx, obj, &c);
+	if (r < 0)
+		goto out;
 	/* a host-network container has no address of its own: its traffic is the host's */
 	if (mode && strcmp(mode->str, "host") == 0) {
 		r = 0;
@@ -1068,6 +1749,22 @@ static int inv_docker_container(struct inv_ctx *ctx, const struct learn_tree_nod
 out:
 	free(c.ips.v);
 	return r;
+}
+
+/* docker image inspect: images have RepoTags and RootFS, and no container's State or Name. */
+static bool inv_is_image(const struct learn_tree_node *root)
+{
+	if (root->type != LEARN_TREE_SEQ || root->n_kids == 0)
+		return false;
+	for (size_t i = 0; i < root->n_kids; i++) {
+		const struct learn_tree_node *c = root->kids[i];
+
+		if (c->type != LEARN_TREE_MAP || learn_tree_get(c, "State") ||
+		    learn_tree_get(c, "Name") ||
+		    (!learn_tree_get(c, "RepoTags") && !learn_tree_get(c, "RootFS")))
+			return false;
+	}
+	return true;
 }
 
 static bool inv_is_docker(const struct learn_tree_node *root)
@@ -1095,11 +1792,20 @@ static int inv_document(void *data, const struct learn_tree_node *root)
 	api = learn_tree_get(root, "apiVersion");
 	if (kind && kind->type == LEARN_TREE_SCALAR && api && api->type == LEARN_TREE_SCALAR)
 		return inv_k8s_document(ctx, root);
+	if (inv_is_image(root))
+		return inv_fail(ctx, root,
+				"docker image inspect output (images, not containers): give "
+				"'docker inspect' of the running containers");
 	if (inv_is_docker(root)) {
 		for (size_t i = 0; i < root->n_kids && r == 0; i++)
 			r = inv_docker_container(ctx, root->kids[i]);
 		return r;
 	}
+	/* kubectl -o yaml writes "kind: List" after the items: a file cut short has none */
+	if (api && learn_tree_get(root, "items") && !kind)
+		return inv_fail(ctx, root,
+				"a kubectl list without its closing \"kind: List\": was the file "
+				"cut short?");
 	return inv_fail(ctx, root, "not a kubectl or docker inspect inventory");
 }
 
@@ -1114,6 +1820,29 @@ static bool inv_label_dropped(const char *key)
 		if (strncmp(key, inv_dropped_prefixes[i], strlen(inv_dropped_prefixes[i])) == 0)
 			return true;
 	return false;
+}
+
+/* Says msg through the warning callback, once for the inventory's lifetime. */
+static void inv_warn(struct learn_inventory *inv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void inv_warn(struct learn_inventory *inv, const char *fmt, ...)
+{
+	struct inv_said *said;
+	char msg[512];
+	va_list ap;
+
+	if (!inv->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	HASH_FIND_STR(inv->said, msg, said);
+	if (said)
+		return;
+	said = util_zalloc(sizeof(*said));
+	said->msg = util_strdup(msg);
+	HASH_ADD_KEYPTR(hh, inv->said, said->msg, strlen(said->msg), said);
+	inv->warn(inv->warn_userdata, msg);
 }
 
 static struct inv_wl *inv_workload(struct learn_inventory *inv, enum learn_kind kind,
@@ -1156,8 +1885,156 @@ static void inv_workload_intersect(struct inv_wl *e, const struct inv_pod *pod)
 	e->n_labels = keep;
 }
 
-static void inv_claim(struct learn_inventory *inv, const struct capture_addr *a,
-		      struct learn_workload *w)
+/* ---- Which workload a pod is -------------------------------------------------------------- */
+
+/* A ReplicaSet or Job object that names its own controller: "NS/CONTROLLER/NAME" -> that. */
+struct inv_link {
+	char *key;
+	const struct inv_object *o;
+	UT_hash_handle hh;
+};
+
+static char *inv_link_key(const char *ns, const char *controller, const char *name)
+{
+	return util_asprintf("%s/%s/%s", ns, controller, name);
+}
+
+static void inv_links_build(struct learn_inventory *inv, struct inv_link **links)
+{
+	for (size_t b = 0; b < inv->n_batches; b++) {
+		for (size_t i = 0; i < inv->batches[b].n_objects; i++) {
+			const struct inv_object *o = &inv->batches[b].objects[i];
+			struct inv_link *l;
+			char *key;
+
+			if (!o->owner_ref.kind)
+				continue;
+			key = inv_link_key(o->ns, o->controller, o->name);
+			HASH_FIND_STR(*links, key, l);
+			if (l) { /* the later record wins */
+				l->o = o;
+				free(key);
+				continue;
+			}
+			l = util_zalloc(sizeof(*l));
+			l->key = key;
+			l->o = o;
+			HASH_ADD_KEYPTR(hh, *links, l->key, strlen(l->key), l);
+		}
+	}
+}
+
+static void inv_links_free(struct inv_link **links)
+{
+	struct inv_link *l, *tmp;
+
+	HASH_ITER (hh, *links, l, tmp) {
+		HASH_DEL(*links, l);
+		free(l->key);
+		free(l);
+	}
+}
+
+/* Whether name is "<prefix>-<suffix>" for a non-empty suffix: the prefix's length, else 0. */
+static size_t inv_strip_suffix(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), ns = suffix ? strlen(suffix) : 0;
+
+	if (!ns || n <= ns + 1 || name[n - ns - 1] != '-' || strcmp(name + n - ns, suffix) != 0)
+		return 0;
+	return n - ns - 1;
+}
+
+/* Sets controller and owner (the workload) unless name, cut to len, is no object name. */
+static bool inv_pod_set(struct inv_pod *p, const char *controller, const char *name, size_t len)
+{
+	char *owner = util_strndup(name, len);
+
+	if (!util_k8s_dns_subdomain(owner)) {
+		free(owner);
+		return false;
+	}
+	p->controller = util_strdup(controller);
+	p->owner = owner;
+	return true;
+}
+
+/*
+ * The workload of a pod, from its controller owner, one level up where the inventory or the
+ * owner's name tells:
+ *   no owner                        the pod itself ("Pod")
+ *   a Node (a static or mirror pod) "StaticPod", its name without "-NODE"
+ *   a ReplicaSet or Job object in the inventory with a controller of its own: that controller
+ *   a ReplicaSet "NAME-HASH", HASH the pod's pod-template-hash: Deployment NAME
+ *   ... HASH the pod's rollouts-pod-template-hash: Rollout.argoproj.io NAME (Argo Rollouts)
+ *   a batch Job "NAME-DIGITS", 8 or more digits (a scheduled time): CronJob NAME
+ *   any other owner                 the owner itself: its kind, with its API group when that is
+ *                                   not a built-in one ("Job.batch.volcano.sh"), and its name
+ */
+static void inv_pod_workload(struct inv_pod *p, struct inv_link *links)
+{
+	const struct inv_owner *o = &p->owner_ref;
+	struct inv_link *l;
+	char *ctl, *key;
+	size_t len;
+
+	free(p->controller);
+	free(p->owner);
+	p->controller = p->owner = NULL;
+	if (!o->kind) {
+		inv_pod_set(p, "Pod", p->name, strlen(p->name));
+		return;
+	}
+	if (strcmp(o->kind, "Node") == 0 && !*o->group) {
+		len = inv_strip_suffix(p->name, o->name);
+		inv_pod_set(p, "StaticPod", p->name, len ? len : strlen(p->name));
+		return;
+	}
+	ctl = inv_controller_name(o->kind, o->group);
+	key = inv_link_key(p->ns, ctl, o->name);
+	HASH_FIND_STR(links, key, l);
+	free(key);
+	if (l) {
+		char *up = inv_controller_name(l->o->owner_ref.kind, l->o->owner_ref.group);
+
+		inv_pod_set(p, up, l->o->owner_ref.name, strlen(l->o->owner_ref.name));
+		free(up);
+		free(ctl);
+		return;
+	}
+	if (strcmp(ctl, "ReplicaSet") == 0) {
+		len = inv_strip_suffix(o->name,
+				       inv_kv_get(p->labels, p->n_labels, "pod-template-hash"));
+		if (len && inv_pod_set(p, "Deployment", o->name, len))
+			goto out;
+		len = inv_strip_suffix(
+			o->name, inv_kv_get(p->labels, p->n_labels, "rollouts-pod-template-hash"));
+		if (len && inv_pod_set(p, "Rollout.argoproj.io", o->name, len))
+			goto out;
+	}
+	if (strcmp(ctl, "Job") == 0 && strcmp(o->group, "batch") == 0) {
+		/* a CronJob names each Job "<cronjob>-<scheduled time in minutes>" */
+		const char *dash = strrchr(o->name, '-');
+		size_t digits = dash ? strspn(dash + 1, "0123456789") : 0;
+
+		if (dash && dash > o->name && digits >= 8 && dash[1 + digits] == '\0' &&
+		    inv_pod_set(p, "CronJob", o->name, (size_t)(dash - o->name)))
+			goto out;
+	}
+	inv_pod_set(p, ctl, o->name, strlen(o->name));
+out:
+	free(ctl);
+}
+
+/* A pod that takes traffic: Running, or of no stated phase (a hand-written inventory). */
+static bool inv_pod_serving(const struct inv_pod *p)
+{
+	return p->phase == INV_PHASE_RUNNING || p->phase == INV_PHASE_NONE;
+}
+
+/* ---- Who holds an address ----------------------------------------------------------------- */
+
+static struct inv_ip *inv_ip_entry(struct learn_inventory *inv, const struct capture_addr *a)
 {
 	struct inv_ip *e;
 
@@ -1167,7 +2044,54 @@ static void inv_claim(struct learn_inventory *inv, const struct capture_addr *a,
 		e->addr = *a;
 		HASH_ADD(hh, inv->ips, addr, sizeof(e->addr), e);
 	}
+	return e;
+}
+
+static void inv_claim(struct learn_inventory *inv, const struct capture_addr *a,
+		      struct learn_workload *w)
+{
+	struct inv_ip *e = inv_ip_entry(inv, a);
+
 	e->w = w; /* the later record wins */
+	e->since = 0;
+	e->running = false;
+	e->pod = NULL;
+}
+
+/* A pod's claim on its address: now, or over the time it ran when it has finished. */
+static void inv_claim_pod(struct learn_inventory *inv, const struct capture_addr *a,
+			  const struct inv_pod *p)
+{
+	char ip[CAPTURE_ADDR_LEN];
+	struct inv_ip *e;
+	size_t at;
+
+	if (p->terminated) {
+		/* its address may be another pod's by now: it held it only while it ran */
+		if (!p->start_ns || !p->end_ns)
+			return;
+		e = inv_ip_entry(inv, a);
+		for (at = 0; at < e->n_past && e->past[at].end >= p->end_ns; at++)
+			;
+		if (at == INV_PAST_HOLDERS)
+			return; /* older than every finished pod kept */
+		if (e->n_past == INV_PAST_HOLDERS)
+			e->n_past--;
+		memmove(&e->past[at + 1], &e->past[at], (e->n_past - at) * sizeof(e->past[0]));
+		e->past[at] = (struct inv_past){p->w, p->start_ns, p->end_ns};
+		e->n_past++;
+		return;
+	}
+	e = inv_ip_entry(inv, a);
+	if (e->running && p->phase == INV_PHASE_RUNNING && e->pod && e->w != p->w)
+		inv_warn(inv,
+			 "two Running pods claim %s: %s/%s and %s/%s; flows from it are taken as "
+			 "the latter's",
+			 capture_addr_format(a, ip), e->pod->ns, e->pod->name, p->ns, p->name);
+	e->w = p->w; /* the later record wins */
+	e->since = p->start_ns;
+	e->running = p->phase == INV_PHASE_RUNNING;
+	e->pod = p;
 }
 
 /* The node that owns address a: node_name, or when it is unknown, a node named by the address. */
@@ -1185,6 +2109,177 @@ static void inv_claim_node(struct learn_inventory *inv, const char *node_name,
 	inv_claim(inv, a, e->w);
 }
 
+/*
+ * How long before its recorded start or after its end a finished pod still owns its address:
+ * timestamps of packets and of the API server differ by a little.
+ */
+#define INV_PAST_SLACK (2 * 1000000000ULL)
+
+/* Who held a (normalised) at ts by the inventory's records: a finished pod then, else now. */
+static struct learn_workload *inv_file_holder(const struct learn_inventory *inv,
+					      const struct capture_addr *a, uint64_t ts)
+{
+	const struct inv_ip *e;
+
+	HASH_FIND(hh, inv->ips, a, sizeof(*a), e);
+	if (!e)
+		return NULL;
+	/* the pod holding it now started after ts: the finished one that ran then had it */
+	if (e->n_past && ts && !(e->w && e->since && e->since <= ts)) {
+		for (size_t i = 0; i < e->n_past; i++) {
+			const struct inv_past *p = &e->past[i];
+
+			if (ts + INV_PAST_SLACK >= p->start && ts <= p->end + INV_PAST_SLACK)
+				return p->w;
+		}
+	}
+	return e->w;
+}
+
+/* ---- Cluster ranges ----------------------------------------------------------------------- */
+
+static bool inv_range_has(const struct inv_range *r, const struct capture_addr *a)
+{
+	struct capture_addr m = *a;
+
+	if (a->family != r->addr.family)
+		return false;
+	inv_mask(&m, r->prefix);
+	return memcmp(&m, &r->addr, sizeof(m)) == 0;
+}
+
+static void inv_range_add(struct learn_inventory *inv, const struct inv_range *r)
+{
+	for (size_t i = 0; i < inv->n_ranges; i++)
+		if (inv->ranges[i].prefix == r->prefix &&
+		    memcmp(&inv->ranges[i].addr, &r->addr, sizeof(r->addr)) == 0)
+			return;
+	inv->ranges = util_reallocarray(inv->ranges, inv->n_ranges + 1, sizeof(*inv->ranges));
+	inv->ranges[inv->n_ranges++] = *r;
+}
+
+/* Most specific first: an address is named by the narrowest range that holds it. */
+static int inv_range_cmp(const void *a, const void *b)
+{
+	const struct inv_range *ra = a, *rb = b;
+
+	if (ra->prefix != rb->prefix)
+		return ra->prefix > rb->prefix ? -1 : 1;
+	return capture_addr_compare(&ra->addr, &rb->addr);
+}
+
+static const struct inv_range *inv_range_find(const struct learn_inventory *inv,
+					      const struct capture_addr *a)
+{
+	for (size_t i = 0; i < inv->n_ranges; i++)
+		if (inv_range_has(&inv->ranges[i], a))
+			return &inv->ranges[i];
+	return NULL;
+}
+
+/*
+ * The smallest prefix that holds every ClusterIP of a family that no known range holds: where
+ * ServiceCIDR objects and --service-cidr are missing, the Services' own addresses tell where the
+ * range lies.
+ */
+static void inv_ranges_from_services(struct learn_inventory *inv)
+{
+	for (int f = 0; f < 2; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+		struct inv_range r = {.prefix = 0};
+		bool any = false;
+
+		for (size_t b = 0; b < inv->n_batches; b++) {
+			for (size_t i = 0; i < inv->batches[b].n_services; i++) {
+				const struct inv_addrs *ips = &inv->batches[b].services[i].ips;
+
+				for (size_t j = 0; j < ips->n; j++) {
+					unsigned bits = family == AF_INET ? 32 : 128;
+
+					if (ips->v[j].family != family)
+						continue;
+					/* a range given or listed already holds it: nothing to
+					 * guess */
+					if (inv_range_find(inv, &ips->v[j]))
+						continue;
+					if (!any) {
+						inv_addr_normalise(&ips->v[j], &r.addr);
+						r.prefix = (uint8_t)bits;
+						any = true;
+						continue;
+					}
+					while (r.prefix > 0 && !inv_range_has(&r, &ips->v[j])) {
+						r.prefix--;
+						inv_mask(&r.addr, r.prefix);
+					}
+				}
+			}
+		}
+		if (any)
+			inv_range_add(inv, &r);
+	}
+}
+
+static void inv_ranges_build(struct learn_inventory *inv)
+{
+	inv->n_ranges = 0;
+	for (size_t i = 0; i < inv->n_given_ranges; i++)
+		inv_range_add(inv, &inv->given_ranges[i]);
+	for (size_t b = 0; b < inv->n_batches; b++) {
+		const struct inv_batch *batch = &inv->batches[b];
+
+		for (size_t i = 0; i < batch->n_nodes; i++)
+			for (size_t j = 0; j < batch->nodes[i].n_pod_cidrs; j++)
+				inv_range_add(inv, &batch->nodes[i].pod_cidrs[j]);
+		for (size_t i = 0; i < batch->n_service_cidrs; i++)
+			inv_range_add(inv, &batch->service_cidrs[i]);
+	}
+	inv_ranges_from_services(inv);
+	if (inv->n_ranges > 1)
+		qsort(inv->ranges, inv->n_ranges, sizeof(*inv->ranges), inv_range_cmp);
+}
+
+/* An address of the cluster's own ranges that nothing claims: the range's unknown peer. */
+static struct learn_workload *inv_unknown(struct learn_inventory *inv, const struct capture_addr *a)
+{
+	char cidr[INET6_ADDRSTRLEN + 8];
+	struct inv_unknown *u;
+
+	for (size_t i = 0; i < inv->n_ranges; i++) {
+		const struct inv_range *r = &inv->ranges[i];
+
+		if (!inv_range_has(r, a))
+			continue;
+		HASH_FIND(hh, inv->unknowns, r, sizeof(*r), u);
+		if (u)
+			return u->w;
+		inv_addr_cidr(&r->addr, r->prefix, cidr, sizeof(cidr));
+		u = util_zalloc(sizeof(*u));
+		u->key = *r;
+		u->w = learn_workload_new(LEARN_KIND_UNKNOWN, "", "", cidr);
+		learn_workload_add_address(u->w, cidr);
+		HASH_ADD(hh, inv->unknowns, key, sizeof(u->key), u);
+		return u->w;
+	}
+	return NULL;
+}
+
+static struct learn_workload *inv_external(struct learn_inventory *inv,
+					   const struct capture_addr *a);
+
+/* Who an address is by the files alone, now: a claim, an unknown cluster address, outside. */
+static struct learn_workload *inv_resolve_file(struct learn_inventory *inv,
+					       const struct capture_addr *a, uint64_t ts)
+{
+	struct learn_workload *w = inv_file_holder(inv, a, ts);
+
+	if (!w)
+		w = inv_unknown(inv, a);
+	return w ? w : inv_external(inv, a);
+}
+
+/* ---- Services ----------------------------------------------------------------------------- */
+
 static int inv_ep_cmp(const void *a, const void *b)
 {
 	const struct learn_endpoint *ea = a, *eb = b;
@@ -1198,7 +2293,7 @@ static int inv_ep_cmp(const void *a, const void *b)
 static bool inv_selects(const struct inv_service *s, const struct inv_pod *p)
 {
 	/* a Service without a selector has its endpoints managed by hand: not ours to guess */
-	if (s->n_selector == 0 || p->terminated || strcmp(s->ns, p->ns) != 0)
+	if (s->n_selector == 0 || !inv_pod_serving(p) || strcmp(s->ns, p->ns) != 0)
 		return false;
 	for (size_t i = 0; i < s->n_selector; i++) {
 		const char *v = inv_kv_get(p->labels, p->n_labels, s->selector[i].key);
@@ -1209,21 +2304,63 @@ static bool inv_selects(const struct inv_service *s, const struct inv_pod *p)
 	return true;
 }
 
-/* The distinct (workload, target port) pairs behind one service port. */
+static void inv_ep_add(struct learn_endpoint **eps, size_t *n, struct learn_workload *w,
+		       uint16_t port)
+{
+	for (size_t j = 0; j < *n; j++)
+		if ((*eps)[j].workload == w && (*eps)[j].port == port)
+			return;
+	*eps = util_reallocarray(*eps, *n + 1, sizeof(**eps));
+	(*eps)[(*n)++] = (struct learn_endpoint){w, port};
+}
+
+static bool inv_has_slices(const struct learn_inventory *inv, const struct inv_service *s)
+{
+	for (size_t b = 0; b < inv->n_batches; b++)
+		for (size_t i = 0; i < inv->batches[b].n_slices; i++)
+			if (strcmp(inv->batches[b].slices[i].service, s->name) == 0 &&
+			    strcmp(inv->batches[b].slices[i].ns, s->ns) == 0)
+				return true;
+	return false;
+}
+
+/*
+ * The distinct (workload, target port) pairs behind one service port, for addresses of family:
+ * what the Service's EndpointSlices (or Endpoints) say, as kube-proxy reads them, else what its
+ * selector picks among the pods. An endpoint is whoever holds its address: a pod, a node (the
+ * API server on the host network), an outside address.
+ */
 static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_service *s,
-				  const struct inv_sport *sp, struct learn_endpoint **ret,
-				  size_t *ret_n)
+				  const struct inv_sport *sp, int family, bool slices,
+				  struct learn_endpoint **ret, size_t *ret_n)
 {
 	struct learn_endpoint *eps = NULL;
 	size_t n = 0;
 
-	for (size_t b = 0; b < inv->n_batches; b++) {
+	for (size_t b = 0; slices && b < inv->n_batches; b++) {
+		for (size_t i = 0; i < inv->batches[b].n_slices; i++) {
+			const struct inv_slice *sl = &inv->batches[b].slices[i];
+			uint16_t port = 0;
+
+			if (strcmp(sl->service, s->name) != 0 || strcmp(sl->ns, s->ns) != 0)
+				continue;
+			/* a slice's ports are the Service's, by name, on their target numbers */
+			for (size_t j = 0; j < sl->n_ports && !port; j++)
+				if (strcmp(sl->ports[j].name, sp->name) == 0 &&
+				    sl->ports[j].proto == sp->proto)
+					port = sl->ports[j].port;
+			for (size_t j = 0; port && j < sl->ready.n; j++)
+				if (sl->ready.v[j].family == family)
+					inv_ep_add(&eps, &n,
+						   inv_resolve_file(inv, &sl->ready.v[j], 0), port);
+		}
+	}
+	for (size_t b = 0; !slices && b < inv->n_batches; b++) {
 		for (size_t i = 0; i < inv->batches[b].n_pods; i++) {
 			const struct inv_pod *p = &inv->batches[b].pods[i];
 			uint16_t port = sp->target ? sp->target : sp->port;
-			bool dup = false;
 
-			if (!inv_selects(s, p))
+			if (!inv_selects(s, p) || !p->w)
 				continue;
 			if (sp->target_name) {
 				/* as the endpoints controller does: same name and protocol */
@@ -1236,12 +2373,7 @@ static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_
 				if (!port)
 					continue;
 			}
-			for (size_t j = 0; j < n && !dup; j++)
-				dup = eps[j].workload == p->w && eps[j].port == port;
-			if (dup)
-				continue;
-			eps = util_reallocarray(eps, n + 1, sizeof(*eps));
-			eps[n++] = (struct learn_endpoint){p->w, port};
+			inv_ep_add(&eps, &n, p->w, port);
 		}
 	}
 	if (n > 1)
@@ -1250,38 +2382,80 @@ static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_
 	*ret_n = n;
 }
 
-/*
- * Every ClusterIP:port of s that has backends. A port without backends is left out, so that
- * its ClusterIP resolves like any address the inventory does not own: to an external peer.
- */
-static void inv_add_service(struct learn_inventory *inv, const struct inv_service *s)
+/* addr:port of proto leads to eps (copied); a later Service at the same key wins. */
+static void inv_svc_set(struct learn_inventory *inv, const struct capture_addr *addr, uint8_t proto,
+			uint16_t port, const struct learn_endpoint *eps, size_t n)
 {
-	for (size_t i = 0; i < s->n_ports; i++) {
-		struct learn_endpoint *eps;
-		size_t n;
+	struct inv_svc_key key;
+	struct inv_svc *e;
 
-		inv_service_endpoints(inv, s, &s->ports[i], &eps, &n);
-		for (size_t j = 0; n && j < s->ips.n; j++) {
-			struct inv_svc_key key;
-			struct inv_svc *e;
-
-			memset(&key, 0, sizeof(key));
-			key.addr = s->ips.v[j];
-			key.proto = s->ports[i].proto;
-			key.port = s->ports[i].port;
-			HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
-			if (!e) {
-				e = util_zalloc(sizeof(*e));
-				e->key = key;
-				HASH_ADD(hh, inv->svcs, key, sizeof(e->key), e);
-			}
-			free(e->eps); /* the later Service wins */
-			e->eps = util_reallocarray(NULL, n, sizeof(*eps));
-			memcpy(e->eps, eps, n * sizeof(*eps));
-			e->n_eps = n;
-		}
-		free(eps);
+	memset(&key, 0, sizeof(key));
+	inv_addr_normalise(addr, &key.addr);
+	key.proto = proto;
+	key.port = port;
+	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
+	if (!e) {
+		e = util_zalloc(sizeof(*e));
+		e->key = key;
+		HASH_ADD(hh, inv->svcs, key, sizeof(e->key), e);
 	}
+	free(e->eps);
+	e->eps = util_reallocarray(NULL, n, sizeof(*eps));
+	memcpy(e->eps, eps, n * sizeof(*eps));
+	e->n_eps = n;
+}
+
+/*
+ * Every address:port of s that leads to backends: its ClusterIPs, its externalIPs and load
+ * balancer addresses, and for a NodePort every node address on the node port. A port without
+ * backends is left out, so that its address resolves like any other the Service does not
+ * translate.
+ */
+static void inv_add_service(struct learn_inventory *inv, const struct inv_service *s,
+			    const struct capture_addr *node_addrs, size_t n_node_addrs)
+{
+	bool slices = inv_has_slices(inv, s);
+
+	for (size_t i = 0; i < s->n_ports; i++) {
+		const struct inv_sport *sp = &s->ports[i];
+
+		for (int f = 0; f < 2; f++) {
+			int family = f ? AF_INET6 : AF_INET;
+			struct learn_endpoint *eps;
+			size_t n;
+
+			inv_service_endpoints(inv, s, sp, family, slices, &eps, &n);
+			for (size_t j = 0; n && j < s->ips.n; j++)
+				if (s->ips.v[j].family == family)
+					inv_svc_set(inv, &s->ips.v[j], sp->proto, sp->port, eps, n);
+			for (size_t j = 0; n && j < s->outside.n; j++)
+				if (s->outside.v[j].family == family)
+					inv_svc_set(inv, &s->outside.v[j], sp->proto, sp->port, eps,
+						    n);
+			for (size_t j = 0; n && sp->node_port && j < n_node_addrs; j++)
+				if (node_addrs[j].family == family)
+					inv_svc_set(inv, &node_addrs[j], sp->proto, sp->node_port,
+						    eps, n);
+			free(eps);
+		}
+	}
+}
+
+/* Every address a node holds, for NodePorts. */
+static struct capture_addr *inv_node_addresses(const struct learn_inventory *inv, size_t *ret_n)
+{
+	struct capture_addr *v = NULL;
+	const struct inv_ip *e, *tmp;
+	size_t n = 0, cap = 0;
+
+	HASH_ITER (hh, inv->ips, e, tmp) {
+		if (!e->w || learn_workload_kind(e->w) != LEARN_KIND_NODE)
+			continue;
+		v = inv_grow(v, n, &cap, sizeof(*v));
+		v[n++] = e->addr;
+	}
+	*ret_n = n;
+	return v;
 }
 
 static void inv_tables_clear(struct learn_inventory *inv)
@@ -1350,6 +2524,23 @@ static void inv_view_build(struct learn_inventory *inv)
 	qsort(inv->view, inv->n_view, sizeof(*inv->view), inv_view_cmp);
 }
 
+/* Controllers known from their own objects: workloads even when none of their pods runs. */
+static void inv_object_workloads(struct learn_inventory *inv)
+{
+	for (size_t b = 0; b < inv->n_batches; b++) {
+		for (size_t i = 0; i < inv->batches[b].n_objects; i++) {
+			const struct inv_object *o = &inv->batches[b].objects[i];
+			bool link = strcmp(o->controller, "ReplicaSet") == 0 ||
+				    strcmp(o->controller, "Job") == 0;
+
+			/* a ReplicaSet or Job that has a controller is that controller */
+			if (o->host_network || (link && o->owner_ref.kind))
+				continue;
+			(void)inv_workload(inv, LEARN_KIND_K8S, o->ns, o->controller, o->name);
+		}
+	}
+}
+
 /*
  * Rebuilds every lookup from the records of all loads, so that selectors intersect over pods
  * from every file and Services find backends listed in another file. Addresses are claimed in
@@ -1357,9 +2548,13 @@ static void inv_view_build(struct learn_inventory *inv)
  */
 static void inv_rebuild(struct learn_inventory *inv)
 {
+	struct inv_link *links = NULL;
+	struct capture_addr *node_addrs;
 	struct inv_wl *e, *tmp;
+	size_t n_node_addrs;
 
 	inv_tables_clear(inv);
+	inv_links_build(inv, &links);
 
 	for (size_t b = 0; b < inv->n_batches; b++) {
 		struct inv_batch *batch = &inv->batches[b];
@@ -1368,6 +2563,7 @@ static void inv_rebuild(struct learn_inventory *inv)
 			struct inv_pod *p = &batch->pods[j];
 			char ip[INET6_ADDRSTRLEN] = "";
 
+			p->w = NULL;
 			/*
 			 * NetworkPolicy does not apply to hostNetwork pods: they are their node,
 			 * and a Service that selects them leads to the node.
@@ -1383,6 +2579,9 @@ static void inv_rebuild(struct learn_inventory *inv)
 					continue;
 				}
 			}
+			inv_pod_workload(p, links);
+			if (!p->controller)
+				continue; /* no valid name to call its workload by */
 			e = inv_workload(inv, LEARN_KIND_K8S, p->ns, p->controller, p->owner);
 			inv_workload_intersect(e, p);
 			p->w = e->w;
@@ -1400,6 +2599,8 @@ static void inv_rebuild(struct learn_inventory *inv)
 			c->w = e->w;
 		}
 	}
+	inv_links_free(&links);
+	inv_object_workloads(inv);
 	HASH_ITER (hh, inv->workloads, e, tmp) {
 		for (size_t j = 0; j < e->n_labels; j++)
 			learn_workload_set_label(e->w, e->labels[j].key, e->labels[j].value);
@@ -1417,8 +2618,8 @@ static void inv_rebuild(struct learn_inventory *inv)
 			for (size_t k = 0; k < p->ips.n; k++) {
 				if (p->host_network)
 					inv_claim_node(inv, p->node, &p->ips.v[k]);
-				else if (!p->terminated)
-					inv_claim(inv, &p->ips.v[k], p->w);
+				else if (p->w)
+					inv_claim_pod(inv, &p->ips.v[k], p);
 			}
 			for (size_t k = 0; k < p->host_ips.n; k++)
 				inv_claim_node(inv, p->node, &p->host_ips.v[k]);
@@ -1432,10 +2633,16 @@ static void inv_rebuild(struct learn_inventory *inv)
 				inv_claim(inv, &batch->containers[j].ips.v[k],
 					  batch->containers[j].w);
 	}
+	inv_ranges_build(inv);
 
+	node_addrs = inv_node_addresses(inv, &n_node_addrs);
+	if (n_node_addrs > 1)
+		qsort(node_addrs, n_node_addrs, sizeof(*node_addrs), inv_addr_qsort_cmp);
 	for (size_t b = 0; b < inv->n_batches; b++)
 		for (size_t j = 0; j < inv->batches[b].n_services; j++)
-			inv_add_service(inv, &inv->batches[b].services[j]);
+			inv_add_service(inv, &inv->batches[b].services[j], node_addrs,
+					n_node_addrs);
+	free(node_addrs);
 
 	inv_view_build(inv);
 }
@@ -1455,6 +2662,8 @@ struct learn_inventory *learn_inventory_new(void)
 
 struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 {
+	struct inv_unknown *u, *utmp;
+	struct inv_said *said, *stmp;
 	struct inv_ext *x, *xtmp;
 
 	if (!inv)
@@ -1471,9 +2680,46 @@ struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 	for (size_t i = 0; i < inv->n_batches; i++)
 		inv_batch_clear(&inv->batches[i]);
 	free(inv->batches);
+	HASH_ITER (hh, inv->unknowns, u, utmp) {
+		HASH_DEL(inv->unknowns, u);
+		learn_workload_unref(u->w);
+		free(u);
+	}
+	HASH_ITER (hh, inv->said, said, stmp) {
+		HASH_DEL(inv->said, said);
+		free(said->msg);
+		free(said);
+	}
+	free(inv->ranges);
+	free(inv->given_ranges);
+	learn_recent_free(inv->recent);
 	inv_live_clear(inv);
 	free(inv);
 	return NULL;
+}
+
+void learn_inventory_set_warn(struct learn_inventory *inv, util_warn_fn fn, void *userdata)
+{
+	inv->warn = fn;
+	inv->warn_userdata = userdata;
+}
+
+int learn_inventory_add_cluster_range(struct learn_inventory *inv, const char *cidr)
+{
+	struct inv_range r;
+
+	if (inv_range_parse(cidr, &r) < 0)
+		return -EINVAL;
+	inv->given_ranges = util_reallocarray(inv->given_ranges, inv->n_given_ranges + 1,
+					      sizeof(*inv->given_ranges));
+	inv->given_ranges[inv->n_given_ranges++] = r;
+	inv_rebuild(inv);
+	return 0;
+}
+
+struct learn_recent **learn_inventory_recent(struct learn_inventory *inv)
+{
+	return &inv->recent;
 }
 
 static const struct learn_tree_format inv_format = {
@@ -1484,14 +2730,96 @@ static const struct learn_tree_format inv_format = {
 	.document = inv_document,
 };
 
-/* One file into batch, which the caller clears; nothing in inv is touched. */
+/* Standard input, whole: it can be read once, and not sniffed and rewound as a file can. */
+static int inv_read_stdin(char **ret, size_t *ret_len, struct util_err *err)
+{
+	size_t len = 0, cap = 0, n;
+	char *buf = NULL;
+
+	do {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 65536;
+			buf = util_reallocarray(buf, cap, 1);
+		}
+		n = fread(buf + len, 1, cap - len, stdin);
+		len += n;
+		if (len > INV_MAX_FILE_SIZE) {
+			free(buf);
+			return util_err_set(err, EFBIG, "standard input: larger than %zu MiB",
+					    INV_MAX_FILE_SIZE >> 20);
+		}
+	} while (n > 0);
+	if (ferror(stdin)) {
+		free(buf);
+		return util_err_set(err, EIO, "standard input: read failed");
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+/* The first bytes of a file, for what it is before YAML is asked: 0 bytes when unreadable. */
+static size_t inv_sniff(const char *path, const char *buf, size_t len, unsigned char *head,
+			size_t max)
+{
+	FILE *f;
+	size_t n;
+
+	if (buf) {
+		n = len < max ? len : max;
+		memcpy(head, buf, n);
+		return n;
+	}
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(head, 1, max, f);
+	fclose(f);
+	return n;
+}
+
+/* One file into batch, which the caller clears; nothing in inv is touched. "-" is stdin. */
 static int inv_load_batch(const char *path, struct inv_batch *batch, struct util_err *err)
 {
 	struct inv_ctx ctx = {.batch = batch};
+	unsigned char head[512];
+	char *buf = NULL;
+	size_t len = 0, n, i;
+	int r;
 
+	if (strcmp(path, "-") == 0) {
+		r = inv_read_stdin(&buf, &len, err);
+		if (r < 0)
+			return r;
+		path = "standard input";
+	}
 	ctx.rd = (struct learn_tree_reader){
 		.path = path, .err = err, .format = &inv_format, .userdata = &ctx};
-	return learn_tree_read_file(&ctx.rd);
+	n = inv_sniff(path, buf, len, head, sizeof(head));
+	if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
+		r = util_err_set(
+			err, EINVAL,
+			"%s: gzip-compressed: decompress it first (zcat %s >inventory.yaml)", path,
+			buf ? "FILE" : path);
+		goto out;
+	}
+	r = buf ? learn_tree_read_buffer(&ctx.rd, buf, len) : learn_tree_read_file(&ctx.rd);
+	for (i = 0;
+	     i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t');
+	     i++)
+		;
+	/* `kubectl get -w -o json` writes one object per change, each after the last */
+	if (r < 0 && ctx.rd.faulted && ctx.rd.fault == LEARN_TREE_SYNTAX && ctx.rd.n_docs > 0 &&
+	    i < n && head[i] == '{')
+		r = util_err_set(err, EINVAL,
+				 "%s: JSON values one after another (kubectl get -w?): give one "
+				 "'kubectl get ... -o json' list",
+				 path);
+	if (r == 0)
+		batch->path = util_strdup(path);
+out:
+	free(buf);
+	return r;
 }
 
 int learn_inventory_load(struct learn_inventory *inv, const char *path, struct util_err *err)
@@ -1502,6 +2830,11 @@ int learn_inventory_load(struct learn_inventory *inv, const char *path, struct u
 	r = inv_load_batch(path, &batch, err);
 	if (r < 0)
 		goto out;
+	if (!batch.n_pods && !batch.n_nodes && !batch.n_containers)
+		inv_warn(inv,
+			 "%s: holds no Pod, Node or container, so it names no workload (kubectl "
+			 "get pods,nodes,... -A, or docker inspect of containers)",
+			 batch.path);
 	/* nothing above touched inv: a file that fails, fails whole */
 	inv->batches = util_reallocarray(inv->batches, inv->n_batches + 1, sizeof(*inv->batches));
 	inv->batches[inv->n_batches++] = batch;
@@ -1860,19 +3193,21 @@ struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory 
 							 const struct capture_addr *addr,
 							 uint64_t ts_ns)
 {
-	struct learn_workload *w;
+	struct learn_workload *w, *f;
 	struct capture_addr a;
-	struct inv_ip *e;
 	bool early;
 
 	inv_addr_normalise(addr, &a);
 	w = inv_live_find(inv, &a, ts_ns, &early);
 	if (w && !early)
 		return w;
-	HASH_FIND(hh, inv->ips, &a, sizeof(a), e);
-	if (e)
-		return e->w;
-	return w ? w : inv_external(inv, &a);
+	f = inv_file_holder(inv, &a, ts_ns);
+	if (f)
+		return f;
+	if (w)
+		return w;
+	f = inv_unknown(inv, &a);
+	return f ? f : inv_external(inv, &a);
 }
 
 struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,
@@ -1913,6 +3248,56 @@ size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct 
 						 inv->live_ips ? inv_now() : 0, ret, max);
 }
 
+/* ---- When workloads ran ------------------------------------------------------------------- */
+
+/* Notes w as running over [start, end] cut to [from, until], when they meet. */
+static void inv_note(struct learn_graph *g, struct learn_workload *w, uint64_t start, uint64_t end,
+		     uint64_t from, uint64_t until)
+{
+	const struct learn_workload *gw;
+
+	if (start < from)
+		start = from;
+	if (end > until)
+		end = until;
+	if (!w || start > end)
+		return;
+	gw = learn_graph_add_workload(g, w);
+	learn_graph_note_running(g, gw, start, end);
+}
+
+void learn_inventory_note_running(struct learn_inventory *inv, struct learn_graph *g,
+				  uint64_t from_ns, uint64_t until_ns)
+{
+	struct inv_live_ctr *c, *ctmp;
+
+	for (size_t b = 0; b < inv->n_batches; b++) {
+		const struct inv_batch *batch = &inv->batches[b];
+
+		for (size_t i = 0; i < batch->n_pods; i++) {
+			const struct inv_pod *p = &batch->pods[i];
+
+			if (p->host_network || !p->w)
+				continue;
+			if (inv_pod_serving(p))
+				inv_note(g, p->w, p->start_ns, UINT64_MAX, from_ns, until_ns);
+			else if (p->terminated && p->start_ns && p->end_ns)
+				inv_note(g, p->w, p->start_ns, p->end_ns, from_ns, until_ns);
+		}
+		for (size_t i = 0; i < batch->n_containers; i++) {
+			const struct inv_container *ct = &batch->containers[i];
+
+			if (ct->running)
+				inv_note(g, ct->w, ct->start_ns, UINT64_MAX, from_ns, until_ns);
+			else if (ct->start_ns && ct->end_ns)
+				inv_note(g, ct->w, ct->start_ns, ct->end_ns, from_ns, until_ns);
+		}
+	}
+	/* a live container is up until the engine says it died */
+	HASH_ITER (hh, inv->live_ctrs, c, ctmp)
+		inv_note(g, c->w, 0, UINT64_MAX, from_ns, until_ns);
+}
+
 /* ---- Current addresses -------------------------------------------------------------------- */
 
 /* The claim on a live address that is valid at now, or NULL when nobody live holds it then. */
@@ -1922,11 +3307,6 @@ static const struct inv_live_claim *inv_live_now(const struct inv_live_ip *e, ui
 		if (e->claims[i].since <= now && now < e->claims[i].until)
 			return &e->claims[i];
 	return NULL;
-}
-
-static int inv_addr_qsort_cmp(const void *a, const void *b)
-{
-	return capture_addr_compare(a, b);
 }
 
 size_t learn_inventory_addresses(struct learn_inventory *inv, const char *workload_id,
@@ -1950,7 +3330,7 @@ size_t learn_inventory_addresses(struct learn_inventory *inv, const char *worklo
 		v[n++] = l->addr;
 	}
 	HASH_ITER (hh, inv->ips, e, etmp) {
-		if (strcmp(learn_workload_id(e->w), workload_id) != 0)
+		if (!e->w || strcmp(learn_workload_id(e->w), workload_id) != 0)
 			continue;
 		/* a live container holding the address now wins, as it does when flows resolve */
 		HASH_FIND(hh, inv->live_ips, &e->addr, sizeof(e->addr), l);

@@ -385,6 +385,8 @@ static int reader_fault(void *data, const struct learn_tree_fault *f)
 
 	/* a fault is about the text, not the object that was being read */
 	rd->suffix[0] = '\0';
+	rd->faulted = true;
+	rd->fault = f->kind;
 	switch (f->kind) {
 	case LEARN_TREE_NOMEM:
 		return util_err_set(rd->err, ENOMEM, "%s: cannot initialise the YAML parser",

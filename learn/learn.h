@@ -204,14 +204,38 @@ int learn_state_save(const struct learn_graph *g, const char *path, struct util_
 /* ---- Inventory ---------------------------------------------------------------------------- */
 
 /*
- * What users already have: `kubectl get pods,namespaces,services -A -o yaml` (or -o json, or
- * a single object) and `docker inspect` JSON. learn_inventory_load() detects which it was given.
+ * What users already have: `kubectl get nodes,namespaces,pods,services,endpointslices -A -o yaml`
+ * (or -o json, or single objects; controllers such as Deployments and CronJobs too) and `docker
+ * inspect` JSON. learn_inventory_load() detects which it was given; "-" is standard input.
  * Names and labels are validated on the way in; a file that breaks the rules fails whole.
  */
 struct learn_inventory;
 struct learn_inventory *learn_inventory_new(void);
 struct learn_inventory *learn_inventory_free(struct learn_inventory *inv); /* NULL-safe */
 int learn_inventory_load(struct learn_inventory *inv, const char *path, struct util_err *err);
+
+/*
+ * Where the inventory's warnings go (two Running pods claiming one address, a file that names no
+ * workload), each said once; none are said until this is set.
+ */
+void learn_inventory_set_warn(struct learn_inventory *inv, util_warn_fn fn, void *userdata);
+
+/*
+ * A cluster range given by the user (--pod-cidr, --service-cidr), in addition to the Nodes'
+ * podCIDRs, ServiceCIDR objects and the prefix that holds every ClusterIP. An address inside a
+ * cluster range that no pod, node or Service claims is an unknown peer ("unknown:RANGE"), never
+ * an external one. -EINVAL for anything but ADDRESS/PREFIX.
+ */
+int learn_inventory_add_cluster_range(struct learn_inventory *inv, const char *cidr);
+
+/*
+ * Notes in g when the inventory's workloads ran within [from_ns, until_ns]: a pod Running then
+ * (since status.startTime), a finished pod between its start and its last container's finish,
+ * a container up. Pending pods never ran. For capture files the span is each file's; a live
+ * agent notes the present at every save.
+ */
+void learn_inventory_note_running(struct learn_inventory *inv, struct learn_graph *g,
+				  uint64_t from_ns, uint64_t until_ns);
 
 /* Prefix lengths that external addresses are aggregated to (defaults 32 and 128). */
 int learn_inventory_set_external_prefix(struct learn_inventory *inv, unsigned v4, unsigned v6);
@@ -278,12 +302,17 @@ size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
  * The edges of one flow without a graph, for whoever compares traffic with what was learned
  * (flowlock check): resolves the flow exactly as learn_graph_add_flow does and calls fn once per
  * edge it would record. client and server are references owned by inv, valid while it is
- * unchanged. Returns the number of edges (0 for a flow that teaches nothing).
+ * unchanged. repeat is set when the flow is the second view of a connection already given (a
+ * capture point that sees both sides of a Service's DNAT sees one connection as two flows):
+ * learn counts it once. Returns the number of edges (0 for a flow that teaches nothing).
  */
 typedef void (*learn_flow_edge_fn)(struct learn_workload *client, struct learn_workload *server,
-				   uint8_t proto, uint16_t port, void *userdata);
+				   uint8_t proto, uint16_t port, bool repeat, void *userdata);
 size_t learn_flow_edges(struct learn_inventory *inv, const struct capture_flow *flow,
 			learn_flow_edge_fn fn, void *userdata);
+/* As learn_flow_edges; a flow that has not ended (ended false) is never taken for a repeat. */
+size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flow *flow, bool ended,
+			   learn_flow_edge_fn fn, void *userdata);
 
 /* ---- Live identity (learn-inventory.c, learn-docker.c) ------------------------------------- */
 
@@ -457,6 +486,9 @@ struct learn_tree_reader {
 	char subject[400];
 	char suffix[400];
 	size_t n_docs; /* documents given to document() so far */
+	/* the fault that ended the read, when the text itself was at fault */
+	bool faulted;
+	enum learn_tree_fault_kind fault;
 };
 
 /*

@@ -61,6 +61,16 @@ find_python() { # module...
 	return 1
 }
 
+# A script that cannot do its work without these tools says so and exits 77 (meson: SKIP).
+# tools/install-deps test installs every one of them, so nothing is skipped in CI.
+require() { # script-name tool...
+	local name=$1 t
+	shift
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { echo "$name: $t missing: skipped"; exit 77; }
+	done
+}
+
 finish() { # name
 	echo "$1: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]

@@ -7,6 +7,7 @@ set -u
 flowlock=$1 data=$2/merge root=$3
 shop=$root/samples/shop
 . "$(dirname "$0")/lib.sh"
+require merge tcpdump
 
 same() { # name file1 file2: byte for byte
 	if cmp -s "$2" "$3"; then
@@ -105,38 +106,36 @@ expect "merge: each node's connections are added" \
 same "merge: the policies are the sample's" "$shop/expected-policies.yaml" "$tmp/ab.k8s"
 
 # Three nodes that each saw part of the traffic: split with BPF filters that keep both
-# directions of a flow together.
-if command -v tcpdump >/dev/null; then
-	tcpdump -r "$shop/shop.pcapng" -w "$tmp/p1.pcap" 'udp' 2>/dev/null
-	tcpdump -r "$shop/shop.pcapng" -w "$tmp/p2.pcap" 'tcp port 8080' 2>/dev/null
-	tcpdump -r "$shop/shop.pcapng" -w "$tmp/p3.pcap" 'not udp and not tcp port 8080' 2>/dev/null
-	learn "$tmp/n1.yaml" node-1 "$tmp/p1.pcap"
-	learn "$tmp/n2.yaml" node-2 "$tmp/p2.pcap"
-	learn "$tmp/n3.yaml" node-3 "$tmp/p3.pcap"
-	orders=("n1 n2 n3" "n3 n1 n2" "n2 n3 n1" "n3 n2 n1")
-	for o in "${orders[@]}"; do
-		set -- $o
-		"$flowlock" merge -q -o "$tmp/m-$1$2$3.yaml" "$tmp/$1.yaml" "$tmp/$2.yaml" "$tmp/$3.yaml"
-		same "merge $o = merge n1 n2 n3" "$tmp/m-n1n2n3.yaml" "$tmp/m-$1$2$3.yaml"
-	done
-	"$flowlock" merge -q -o "$tmp/n12.yaml" "$tmp/n1.yaml" "$tmp/n2.yaml"
-	"$flowlock" merge -q -o "$tmp/n23.yaml" "$tmp/n2.yaml" "$tmp/n3.yaml"
-	"$flowlock" merge -q -o "$tmp/n12-3.yaml" "$tmp/n12.yaml" "$tmp/n3.yaml"
-	"$flowlock" merge -q -o "$tmp/n1-23.yaml" "$tmp/n1.yaml" "$tmp/n23.yaml"
-	same "merge(merge(n1,n2),n3) = merge(n1,merge(n2,n3))" "$tmp/n12-3.yaml" "$tmp/n1-23.yaml"
-	"$flowlock" show "$tmp/n12-3.yaml" >"$tmp/n.show"
-	same "three partial views merge into the whole graph" "$tmp/a.show" "$tmp/n.show"
-	"$flowlock" emit --format k8s "$tmp/n12-3.yaml" >"$tmp/n.k8s" 2>/dev/null
-	same "three partial views: the sample's policies" "$shop/expected-policies.yaml" "$tmp/n.k8s"
-	# An agent that learns on: merging its newer state replaces its older counts.
-	learn "$tmp/n1.yaml" node-1 "$tmp/p1.pcap"
-	"$flowlock" merge -q -o "$tmp/n12-3.yaml" "$tmp/n12-3.yaml" "$tmp/n1.yaml"
-	expect "a newer state of one node counts once" \
-		grep -qx "  packets: $((481 + $(sed -n 's/^  packets: //p' "$tmp/n1.yaml") / 2))" \
-		"$tmp/n12-3.yaml"
-else
-	echo "merge: tcpdump missing: the split-capture checks are skipped"
-fi
+# directions of a flow together, and both sides of a Service's DNAT (they share the client's
+# address), as a node sees the connections of its own pods.
+fe='host 10.244.1.10 or host 10.244.1.11'
+tcpdump -r "$shop/shop.pcapng" -w "$tmp/p1.pcap" 'udp' 2>/dev/null
+tcpdump -r "$shop/shop.pcapng" -w "$tmp/p2.pcap" "tcp and ($fe)" 2>/dev/null
+tcpdump -r "$shop/shop.pcapng" -w "$tmp/p3.pcap" "not udp and not (tcp and ($fe))" 2>/dev/null
+learn "$tmp/n1.yaml" node-1 "$tmp/p1.pcap"
+learn "$tmp/n2.yaml" node-2 "$tmp/p2.pcap"
+learn "$tmp/n3.yaml" node-3 "$tmp/p3.pcap"
+orders=("n1 n2 n3" "n3 n1 n2" "n2 n3 n1" "n3 n2 n1")
+for o in "${orders[@]}"; do
+	set -- $o
+	"$flowlock" merge -q -o "$tmp/m-$1$2$3.yaml" "$tmp/$1.yaml" "$tmp/$2.yaml" "$tmp/$3.yaml"
+	same "merge $o = merge n1 n2 n3" "$tmp/m-n1n2n3.yaml" "$tmp/m-$1$2$3.yaml"
+done
+"$flowlock" merge -q -o "$tmp/n12.yaml" "$tmp/n1.yaml" "$tmp/n2.yaml"
+"$flowlock" merge -q -o "$tmp/n23.yaml" "$tmp/n2.yaml" "$tmp/n3.yaml"
+"$flowlock" merge -q -o "$tmp/n12-3.yaml" "$tmp/n12.yaml" "$tmp/n3.yaml"
+"$flowlock" merge -q -o "$tmp/n1-23.yaml" "$tmp/n1.yaml" "$tmp/n23.yaml"
+same "merge(merge(n1,n2),n3) = merge(n1,merge(n2,n3))" "$tmp/n12-3.yaml" "$tmp/n1-23.yaml"
+"$flowlock" show "$tmp/n12-3.yaml" >"$tmp/n.show"
+same "three partial views merge into the whole graph" "$tmp/a.show" "$tmp/n.show"
+"$flowlock" emit --format k8s "$tmp/n12-3.yaml" >"$tmp/n.k8s" 2>/dev/null
+same "three partial views: the sample's policies" "$shop/expected-policies.yaml" "$tmp/n.k8s"
+# An agent that learns on: merging its newer state replaces its older counts.
+learn "$tmp/n1.yaml" node-1 "$tmp/p1.pcap"
+"$flowlock" merge -q -o "$tmp/n12-3.yaml" "$tmp/n12-3.yaml" "$tmp/n1.yaml"
+expect "a newer state of one node counts once" \
+	grep -qx "  packets: $((481 + $(sed -n 's/^  packets: //p' "$tmp/n1.yaml") / 2))" \
+	"$tmp/n12-3.yaml"
 
 # ---- learning into a merged state -----------------------------------------------------------
 

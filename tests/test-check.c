@@ -141,10 +141,11 @@ static const struct flow_case {
 	     WEB_A " " WEB_A " 6 8080"),
 	FLOW("a Service in front of two workloads", "10.244.1.20", "10.96.0.50", TCP, 80, 1,
 	     DB " " WEB_A " 6 8080", DB " " WEB_B " 6 8081"),
+	/* ClusterIPs are the cluster's: where no backend takes them, no policy can name them */
 	FLOW("a Service port that is not served", "10.244.1.20", "10.96.0.50", TCP, 81, 1,
-	     DB " external:10.96.0.50/32 6 81"),
+	     DB " unknown:10.96.0.48/28 6 81"),
 	FLOW("a Service without backends", "10.244.1.10", "10.96.0.60", TCP, 80, 1,
-	     WEB_A " external:10.96.0.60/32 6 80"),
+	     WEB_A " unknown:10.96.0.48/28 6 80"),
 	FLOW("an outside client", "198.51.100.7", "10.244.1.11", TCP, 8081, 1,
 	     "external:198.51.100.7/32 " WEB_B " 6 8081"),
 	FLOW_AGG(24, 64, "an outside client, aggregated", "198.51.100.7", "10.244.1.11", TCP, 8081,
@@ -224,17 +225,19 @@ static struct capture_flow flow_of(const struct flow_case *tc)
 struct seen {
 	char *edge[8];
 	size_t n;
+	size_t repeats;
 	const void *cookie;
 };
 
 static const int cookie;
 
 static void on_edge(struct learn_workload *client, struct learn_workload *server, uint8_t proto,
-		    uint16_t port, void *userdata)
+		    uint16_t port, bool repeat, void *userdata)
 {
 	struct seen *s = userdata;
 
 	ck_assert_ptr_eq(s->cookie, &cookie);
+	s->repeats += repeat;
 	ck_assert_uint_lt(s->n, UTIL_ARRAY_SIZE(s->edge));
 	ck_assert_int_ge(asprintf(&s->edge[s->n++], "%s %s %u %u", learn_workload_id(client),
 				  learn_workload_id(server), (unsigned)proto, (unsigned)port),
@@ -327,6 +330,93 @@ START_TEST(test_flow_edges_repeat)
 }
 END_TEST
 
+/*
+ * One connection seen on both sides of a Service's DNAT: the client's flow to the ClusterIP and
+ * the backend's from its own address, with the client's port. Each row is a second flow after
+ * the first (db:40000 -> 10.96.0.50:80 at T0+1s) and whether it is that connection again.
+ */
+static const struct repeat_case {
+	const char *what;
+	const char *client, *server;
+	uint16_t client_port, port;
+	uint64_t at_ms;
+	size_t repeats;
+} repeat_cases[] = {
+	{"the backend's side of the same connection", "10.244.1.20", "10.244.1.10", 40000, 8080,
+	 1100, 1},
+	{"the same, reported first by the other side", "10.244.1.20", "10.244.1.10", 40000, 8080,
+	 900, 1},
+	{"another client port: another connection", "10.244.1.20", "10.244.1.10", 40001, 8080, 1100,
+	 0},
+	{"minutes later: another connection", "10.244.1.20", "10.244.1.10", 40000, 8080, 181000, 0},
+	{"the ClusterIP again: another connection", "10.244.1.20", "10.96.0.50", 40000, 80, 1100,
+	 0},
+	{"another backend port", "10.244.1.20", "10.244.1.10", 40000, 8081, 1100, 0},
+};
+
+START_TEST(test_flow_edges_dnat)
+{
+	const struct repeat_case *tc = &repeat_cases[_i];
+	struct learn_inventory *inv = learn_inventory_new();
+	char path[] = "/tmp/test-check-XXXXXX";
+	struct util_err err = {{0}};
+	struct capture_flow vip = {.proto = TCP,
+				   .port = 80,
+				   .client_port = 40000,
+				   .first_ns = T0 + SEC,
+				   .last_ns = T0 + 2 * SEC},
+			    second = {.proto = TCP,
+				      .port = tc->port,
+				      .client_port = tc->client_port,
+				      .first_ns = T0 + tc->at_ms * 1000000,
+				      .last_ns = T0 + tc->at_ms * 1000000 + SEC};
+	struct seen a = {.cookie = &cookie}, b = {.cookie = &cookie}, c = {.cookie = &cookie};
+	struct learn_graph *g = learn_graph_new();
+
+	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	ck_assert_int_eq(capture_addr_parse("10.244.1.20", &vip.client), 0);
+	ck_assert_int_eq(capture_addr_parse("10.96.0.50", &vip.server), 0);
+	ck_assert_int_eq(capture_addr_parse(tc->client, &second.client), 0);
+	ck_assert_int_eq(capture_addr_parse(tc->server, &second.server), 0);
+
+	ck_assert_uint_eq(learn_flow_edges(inv, &vip, on_edge, &a), 2);
+	ck_assert_uint_eq(a.repeats, 0);
+	(void)learn_flow_edges(inv, &second, on_edge, &b);
+	ck_assert_msg(b.repeats == tc->repeats, "%s: %zu repeats", tc->what, b.repeats);
+	/* a connection has two sides: a third view is counted again */
+	(void)learn_flow_edges(inv, &second, on_edge, &c);
+	ck_assert_uint_eq(c.repeats, 0);
+
+	/* learn counts the connection once, and the second view still updates the times */
+	learn_inventory_free(inv);
+	inv = learn_inventory_new();
+	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &vip), 2);
+	(void)learn_graph_add_flow(g, inv, &second);
+	if (tc->repeats) {
+		const struct learn_edge *e = learn_graph_find_edge(g, DB, WEB_A, TCP, tc->port);
+
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(learn_edge_connections(e), 1);
+		ck_assert_uint_eq(learn_edge_last_ns(e),
+				  second.last_ns > vip.last_ns ? second.last_ns : vip.last_ns);
+	}
+	for (size_t i = 0; i < a.n; i++)
+		free(a.edge[i]);
+	for (size_t i = 0; i < b.n; i++)
+		free(b.edge[i]);
+	for (size_t i = 0; i < c.n; i++)
+		free(c.edge[i]);
+	learn_graph_free(g);
+	learn_inventory_free(inv);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
 	Suite *s = suite_create("check");
@@ -334,6 +424,7 @@ static Suite *check_suite(void)
 
 	tcase_add_loop_test(tc, test_flow_edges, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
 	tcase_add_loop_test(tc, test_flow_edges_repeat, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
+	tcase_add_loop_test(tc, test_flow_edges_dnat, 0, (int)UTIL_ARRAY_SIZE(repeat_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

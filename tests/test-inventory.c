@@ -223,10 +223,14 @@ static const struct {
 	/* hostNetwork pods and host IPs are node peers */
 	{SET_K8S, "172.18.0.2", "node:kind-control-plane"},
 	{SET_K8S, "172.18.0.3", "node:kind-worker"},
-	/* nobody's: a free pod IP, the apiserver ClusterIP (no selector), a ClusterIP as client */
+	/*
+	 * nobody's: a free pod IP (no Node gives the pod ranges here), and inside the range that
+	 * holds every ClusterIP (10.96.0.0/16) the apiserver's (no selector, no EndpointSlice) and
+	 * a ClusterIP as a client: cluster addresses that match nothing are unknown peers
+	 */
 	{SET_K8S, "10.244.1.61", "external:10.244.1.61/32"},
-	{SET_K8S, "10.96.0.1", "external:10.96.0.1/32"},
-	{SET_K8S, "10.96.0.10", "external:10.96.0.10/32"},
+	{SET_K8S, "10.96.0.1", "unknown:10.96.0.0/16"},
+	{SET_K8S, "10.96.0.10", "unknown:10.96.0.0/16"},
 	{SET_K8S, "fc00:f853:ccd:e793::2", "external:fc00:f853:ccd:e793::2/128"},
 	{SET_K8S_JSON, "10.244.1.10", "k8s:shop/deployment/frontend"},
 	{SET_K8S_JSON, "fd00:10:244:1::15", "k8s:shop/deployment/cart"},
@@ -317,7 +321,7 @@ static const struct {
 	{SET_K8S, "10.96.0.10", IPPROTO_TCP, 53, {"k8s:kube-system/deployment/coredns"}, {53}},
 	{SET_K8S, "10.96.0.10", IPPROTO_TCP, 9153, {"k8s:kube-system/deployment/coredns"}, {9153}},
 	/* no such Service port: the ClusterIP is nobody's */
-	{SET_K8S, "10.96.0.10", IPPROTO_UDP, 9153, {"external:10.96.0.10/32"}, {9153}},
+	{SET_K8S, "10.96.0.10", IPPROTO_UDP, 9153, {"unknown:10.96.0.0/16"}, {9153}},
 	{SET_K8S, "10.96.100.10", IPPROTO_TCP, 80, {"k8s:shop/deployment/frontend"}, {8080}},
 	/* numeric targetPort, dual-stack ClusterIPs */
 	{SET_K8S, "10.96.100.20", IPPROTO_TCP, 80, {"k8s:shop/deployment/cart"}, {7070}},
@@ -338,8 +342,8 @@ static const struct {
 	 {"k8s:payments/deployment/payments-api"},
 	 {8443}},
 	/* selector matches nothing; no selector at all */
-	{SET_K8S, "10.96.100.50", IPPROTO_TCP, 8080, {"external:10.96.100.50/32"}, {8080}},
-	{SET_K8S, "10.96.0.1", IPPROTO_TCP, 443, {"external:10.96.0.1/32"}, {443}},
+	{SET_K8S, "10.96.100.50", IPPROTO_TCP, 8080, {"unknown:10.96.0.0/16"}, {8080}},
+	{SET_K8S, "10.96.0.1", IPPROTO_TCP, 443, {"unknown:10.96.0.0/16"}, {443}},
 	{SET_K8S_JSON, "10.96.0.10", IPPROTO_UDP, 53, {"k8s:kube-system/deployment/coredns"}, {53}},
 	{SET_K8S_JSON,
 	 "10.96.100.40",
@@ -612,7 +616,7 @@ static const struct {
 	 IPPROTO_TCP,
 	 443,
 	 1,
-	 {{"k8s:shop/pod/debug", "external:10.96.0.1/32", IPPROTO_TCP, 443}}},
+	 {{"k8s:shop/pod/debug", "unknown:10.96.0.0/16", IPPROTO_TCP, 443}}},
 	{"10.244.1.60",
 	 "203.0.113.7",
 	 IPPROTO_TCP,
@@ -720,6 +724,236 @@ START_TEST(test_flow_outlives_inventory)
 }
 END_TEST
 
+/* ---- What real clusters run (cluster-shapes.yaml) ------------------------------------------ */
+
+#define SHAPES	INV_DIR "cluster-shapes.yaml"
+#define TS(hms) "2026-11-30T" hms "Z"
+
+static uint64_t ts(const char *s)
+{
+	uint64_t ns = 0;
+
+	if (s)
+		ck_assert_msg(util_time_parse(s, &ns) == 0, "bad time in a test table: %s", s);
+	return ns;
+}
+
+static struct learn_inventory *load_shapes(void)
+{
+	struct learn_inventory *inv = learn_inventory_new();
+	struct util_err err = {{0}};
+
+	ck_assert_msg(learn_inventory_load(inv, SHAPES, &err) == 0, "%s", err.msg);
+	return inv;
+}
+
+/* Every workload the inventory knows, by id: one per identity rule, none for a host network. */
+static const char *const shape_workloads[] = {
+	"k8s:kube-system/staticpod/log-shipper",
+	"k8s:ml/job.batch.volcano.sh/train-29412360",
+	"k8s:shop/cachecluster.apps.example.com/cache",
+	"k8s:shop/cronjob/backup",
+	"k8s:shop/cronjob/report",
+	"k8s:shop/deployment/ads",
+	"k8s:shop/deployment/mail",
+	"k8s:shop/deployment/recommend",
+	"k8s:shop/deployment/web",
+	"k8s:shop/pod/stale-a",
+	"k8s:shop/pod/stale-b",
+	"k8s:shop/rollout.argoproj.io/catalog",
+	"node:kind-control-plane",
+	"node:kind-worker",
+};
+
+START_TEST(test_shape_workloads)
+{
+	struct learn_inventory *inv = load_shapes();
+	size_t n = learn_inventory_workload_count(inv);
+
+	for (size_t i = 0; i < n && i < UTIL_ARRAY_SIZE(shape_workloads); i++)
+		ck_assert_str_eq(learn_workload_id(learn_inventory_workload(inv, i)),
+				 shape_workloads[i]);
+	ck_assert_uint_eq(n, UTIL_ARRAY_SIZE(shape_workloads));
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* Who an address is at a time (NULL: no time, as for a flow of unknown age). */
+static const struct {
+	const char *what, *ip, *at, *id;
+} shape_ip_cases[] = {
+	{"a Rollout's pod", "fd00:10:244:1::28", NULL, "k8s:shop/rollout.argoproj.io/catalog"},
+	{"a static pod", "10.244.0.3", NULL, "k8s:kube-system/staticpod/log-shipper"},
+	{"a Volcano Job's pod", "10.244.1.80", NULL, "k8s:ml/job.batch.volcano.sh/train-29412360"},
+	{"an unknown owner", "10.244.1.90", NULL, "k8s:shop/cachecluster.apps.example.com/cache"},
+	{"the CronJob's pod while it ran", "10.244.1.9", TS("10:00:18"), "k8s:shop/cronjob/report"},
+	{"... a moment after it finished", "10.244.1.9", TS("10:00:21"), "k8s:shop/cronjob/report"},
+	{"... the pod that took the address", "10.244.1.9", TS("10:00:25"),
+	 "k8s:shop/deployment/recommend"},
+	{"... at no known time: who holds it now", "10.244.1.9", NULL,
+	 "k8s:shop/deployment/recommend"},
+	{"... before the job ran", "10.244.1.9", TS("09:00:00"), "k8s:shop/deployment/recommend"},
+	{"the Evicted pod's address is the running one's", "10.244.1.10", TS("10:00:05"),
+	 "k8s:shop/deployment/web"},
+	{"a finished pod's address, hours later", "10.244.1.66", TS("10:00:05"),
+	 "unknown:10.244.1.0/24"},
+	{"... while it ran", "10.244.1.66", TS("04:00:30"), "k8s:shop/cronjob/backup"},
+	{"an address of a podCIDR no pod holds", "10.244.1.99", NULL, "unknown:10.244.1.0/24"},
+	{"the same, IPv6", "fd00:10:244:1::63", NULL, "unknown:fd00:10:244:1::/64"},
+	{"a ClusterIP as a client", "10.96.10.40", NULL, "unknown:10.96.0.0/16"},
+	{"the ServiceCIDR, IPv6", "fd00:10:96::9", NULL, "unknown:fd00:10:96::/112"},
+	{"a node, by its InternalIP", "fc00:f853:ccd:e793::3", NULL, "node:kind-worker"},
+	{"the host-network API server", "172.18.0.2", NULL, "node:kind-control-plane"},
+	{"outside the cluster", "192.0.2.50", NULL, "external:192.0.2.50/32"},
+	{"the later of two Running pods", "10.244.1.77", NULL, "k8s:shop/pod/stale-b"},
+};
+
+START_TEST(test_shape_ip)
+{
+	struct learn_inventory *inv = load_shapes();
+	struct capture_addr a = addr(shape_ip_cases[_i].ip);
+	struct learn_workload *w =
+		learn_inventory_resolve_client_at(inv, &a, ts(shape_ip_cases[_i].at));
+
+	ck_assert_msg(strcmp(learn_workload_id(w), shape_ip_cases[_i].id) == 0, "%s: %s, not %s",
+		      shape_ip_cases[_i].what, learn_workload_id(w), shape_ip_cases[_i].id);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* Where a connection to addr:port goes, as kube-proxy sends it: "ID PORT" per endpoint. */
+static const struct {
+	const char *what, *ip;
+	uint16_t port;
+	const char *eps[3];
+} shape_svc_cases[] = {
+	{"the kubernetes Service: its EndpointSlice, to the node's 6443",
+	 "10.96.0.1",
+	 443,
+	 {"node:kind-control-plane 6443"}},
+	{"slices win over the selector, not-ready endpoints take nothing",
+	 "10.96.10.40",
+	 3550,
+	 {"k8s:shop/rollout.argoproj.io/catalog 3550"}},
+	{"the IPv6 ClusterIP: the IPv6 slice",
+	 "fd00:10:96::1040",
+	 3550,
+	 {"k8s:shop/rollout.argoproj.io/catalog 3550"}},
+	{"Endpoints to an outside address", "10.96.10.50", 5432, {"external:192.0.2.50/32 5432"}},
+	{"a NodePort on the node", "172.18.0.3", 30080, {"k8s:shop/deployment/web 8080"}},
+	{"a NodePort on the node's IPv6 address",
+	 "fc00:f853:ccd:e793::3",
+	 30080,
+	 {"k8s:shop/deployment/web 8080"}},
+	{"a NodePort on another node", "172.18.0.2", 30080, {"k8s:shop/deployment/web 8080"}},
+	{"the load balancer's address", "172.18.255.200", 80, {"k8s:shop/deployment/web 8080"}},
+	{"an externalIP", "198.51.100.20", 80, {"k8s:shop/deployment/web 8080"}},
+	{"the LoadBalancer's ClusterIP", "10.96.10.11", 80, {"k8s:shop/deployment/web 8080"}},
+	{"a port no Service has on a node", "172.18.0.3", 30081, {"node:kind-worker 30081"}},
+	{"a ClusterIP on a port it has not", "10.96.10.40", 80, {"unknown:10.96.0.0/16 80"}},
+};
+
+START_TEST(test_shape_service)
+{
+	struct learn_inventory *inv = load_shapes();
+	struct capture_addr a = addr(shape_svc_cases[_i].ip);
+	struct learn_endpoint ep[8];
+	size_t want = 0, n;
+
+	while (want < UTIL_ARRAY_SIZE(shape_svc_cases[_i].eps) && shape_svc_cases[_i].eps[want])
+		want++;
+	n = learn_inventory_resolve_server(inv, &a, IPPROTO_TCP, shape_svc_cases[_i].port, ep,
+					   UTIL_ARRAY_SIZE(ep));
+	ck_assert_msg(n == want, "%s: %zu endpoints", shape_svc_cases[_i].what, n);
+	for (size_t i = 0; i < n; i++) {
+		char got[256];
+
+		snprintf(got, sizeof(got), "%s %u", learn_workload_id(ep[i].workload),
+			 (unsigned)ep[i].port);
+		ck_assert_msg(strcmp(got, shape_svc_cases[_i].eps[i]) == 0, "%s: %s, not %s",
+			      shape_svc_cases[_i].what, got, shape_svc_cases[_i].eps[i]);
+	}
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* Who ran while 10:00:00 to 10:00:30 was watched, and when; NULL: never. */
+static const struct {
+	const char *id, *first, *last;
+} shape_running_cases[] = {
+	{"k8s:shop/rollout.argoproj.io/catalog", TS("10:00:00"), TS("10:00:30")},
+	{"k8s:shop/cronjob/report", TS("10:00:16"), TS("10:00:20")},
+	{"k8s:shop/deployment/recommend", TS("10:00:22"), TS("10:00:30")},
+	{"k8s:kube-system/staticpod/log-shipper", TS("10:00:00"), TS("10:00:30")},
+	{"k8s:shop/cronjob/backup", NULL, NULL},  /* six hours before */
+	{"k8s:shop/deployment/mail", NULL, NULL}, /* Pending */
+	{"k8s:shop/deployment/ads", NULL, NULL},  /* scaled to zero */
+	{"node:kind-worker", NULL, NULL},	  /* nodes are not workloads that run */
+};
+
+START_TEST(test_shape_running)
+{
+	struct learn_inventory *inv = load_shapes();
+	struct learn_graph *g = learn_graph_new();
+	const struct learn_workload *w;
+	uint64_t first = 0, last = 0;
+	bool ran;
+
+	for (size_t i = 0; i < learn_inventory_workload_count(inv); i++)
+		(void)learn_graph_add_workload(g, learn_inventory_workload(inv, i));
+	learn_inventory_note_running(inv, g, ts(TS("10:00:00")), ts(TS("10:00:30")));
+	w = learn_graph_find_workload(g, shape_running_cases[_i].id);
+	ck_assert_ptr_nonnull(w);
+	ran = learn_graph_workload_running(g, w, &first, &last);
+	ck_assert_msg(ran == (shape_running_cases[_i].first != NULL), "%s: ran %d",
+		      shape_running_cases[_i].id, ran);
+	if (ran) {
+		ck_assert_uint_eq(first, ts(shape_running_cases[_i].first));
+		ck_assert_uint_eq(last, ts(shape_running_cases[_i].last));
+	}
+	learn_graph_free(g);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+struct warnings {
+	char text[4096];
+	size_t n;
+};
+
+static void collect_warning(void *userdata, const char *msg)
+{
+	struct warnings *w = userdata;
+	size_t len = strlen(w->text);
+
+	snprintf(w->text + len, sizeof(w->text) - len, "%s\n", msg);
+	w->n++;
+}
+
+/* Said once each, however often the inventory is rebuilt. */
+START_TEST(test_shape_warnings)
+{
+	struct learn_inventory *inv = learn_inventory_new();
+	struct warnings w = {"", 0};
+	struct util_err err = {{0}};
+
+	learn_inventory_set_warn(inv, collect_warning, &w);
+	ck_assert_msg(learn_inventory_load(inv, SHAPES, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(learn_inventory_add_cluster_range(inv, "10.250.0.0/16"), 0);
+	ck_assert_int_eq(learn_inventory_load(inv, INV_DIR "services-only.yaml", &err), 0);
+	ck_assert_int_eq(learn_inventory_load(inv, INV_DIR "nodes.yaml", &err), 0);
+	ck_assert_str_eq(w.text,
+			 "two Running pods claim 10.244.1.77: shop/stale-a and shop/stale-b; "
+			 "flows from it are taken as the latter's\n" INV_DIR
+			 "services-only.yaml: holds no Pod, Node or container, so it names no "
+			 "workload (kubectl get pods,nodes,... -A, or docker inspect of "
+			 "containers)\n");
+	ck_assert_int_eq(learn_inventory_add_cluster_range(inv, "10.250.0.0"), -EINVAL);
+	ck_assert_int_eq(learn_inventory_add_cluster_range(inv, "10.250.0.0/33"), -EINVAL);
+	learn_inventory_free(inv);
+}
+END_TEST
+
 static Suite *inventory_suite(void)
 {
 	Suite *s = suite_create("inventory");
@@ -736,6 +970,11 @@ static Suite *inventory_suite(void)
 	tcase_add_loop_test(tc, test_special, 0, (int)UTIL_ARRAY_SIZE(special_cases));
 	tcase_add_loop_test(tc, test_flow, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
 	tcase_add_loop_test(tc, test_flow_outlives_inventory, 0, 2);
+	tcase_add_test(tc, test_shape_workloads);
+	tcase_add_loop_test(tc, test_shape_ip, 0, (int)UTIL_ARRAY_SIZE(shape_ip_cases));
+	tcase_add_loop_test(tc, test_shape_service, 0, (int)UTIL_ARRAY_SIZE(shape_svc_cases));
+	tcase_add_loop_test(tc, test_shape_running, 0, (int)UTIL_ARRAY_SIZE(shape_running_cases));
+	tcase_add_test(tc, test_shape_warnings);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* learn-private.h - what the files of learn/ share and no other module sees. */
+#pragma once
+
+#include "learn/learn.h"
+
+/*
+ * Connections attribution has counted lately, kept with the inventory that resolved them
+ * (learn-attribute.c): a connection that a capture point sees both before and after a Service's
+ * DNAT is two flows, and must be counted once.
+ */
+struct learn_recent;
+struct learn_recent **learn_inventory_recent(struct learn_inventory *inv);
+void learn_recent_free(struct learn_recent *r); /* NULL-safe */
