@@ -14,7 +14,8 @@
 #include "policy/policy.h"
 
 static const char verify_help[] =
-	"Usage: flowlock verify [--inventory FILE]... [--quiet] POLICY STATE\n"
+	"Usage: flowlock verify [--inventory FILE]... [--namespace GLOB]...\n"
+	"                       [--exclude-namespace GLOB]... [--quiet] POLICY STATE\n"
 	"\n"
 	"Evaluates the NetworkPolicies in POLICY (any policies, not only flowlock's:\n"
 	"a List, several YAML documents, single objects or JSON; other kinds are\n"
@@ -26,6 +27,12 @@ static const char verify_help[] =
 	"  -I, --inventory FILE  kubectl get pods,namespaces,services -A -o yaml (or\n"
 	"                        json): namespace labels for namespaceSelectors and\n"
 	"                        container ports for named ports (repeatable)\n"
+	"      --namespace GLOB  report on edges and pairs with a workload in a namespace\n"
+	"                        matching GLOB only (repeatable); kube-system, kube-public\n"
+	"                        and kube-node-lease only when a GLOB starting kube- names\n"
+	"                        them, as emit writes policies\n"
+	"      --exclude-namespace GLOB\n"
+	"                        leave namespaces matching GLOB out (repeatable)\n"
 	"  -q, --quiet           print the summary line only\n"
 	"  -h, --help            this text\n"
 	"\n"
@@ -51,6 +58,14 @@ static void verify_port(const struct learn_edge *e, char buf[static 8])
 		snprintf(buf, 8, "-");
 }
 
+/* Whether a NetworkPolicy rule can allow the edge at all: TCP, UDP and SCTP have ports. */
+static bool verify_expressible(const struct learn_edge *e)
+{
+	uint8_t proto = learn_edge_proto(e);
+
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
 static void verify_breaks(FILE *f, const struct policy_report *r)
 {
 	int wc = (int)strlen("CLIENT"), ws = (int)strlen("SERVER"), wn = (int)strlen("CONNS");
@@ -74,11 +89,13 @@ static void verify_breaks(FILE *f, const struct policy_report *r)
 
 		verify_port(e, port);
 		util_u64_format(learn_edge_connections(e), conns);
-		fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s  %s\n", wc,
+		fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s  %s%s\n", wc,
 			learn_workload_id(learn_edge_client(e)), ws,
 			learn_workload_id(learn_edge_server(e)),
 			util_proto_name(learn_edge_proto(e)), port, wn, conns,
-			policy_report_break_policies(r, i));
+			policy_report_break_policies(r, i),
+			verify_expressible(e) ? ""
+					      : " (NetworkPolicy has no rule for this protocol)");
 	}
 	fputc('\n', f);
 }
@@ -107,10 +124,53 @@ static void verify_excess(FILE *f, const struct policy_report *r)
 	fputc('\n', f);
 }
 
+static void verify_unknowns(FILE *f, const struct policy_report *r)
+{
+	int wc = (int)strlen("CLIENT"), ws = (int)strlen("SERVER"), wn = (int)strlen("CONNS");
+	size_t n = policy_report_unknown_count(r);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct learn_edge *e = policy_report_unknown_edge(r, i);
+		char conns[UTIL_U64_LEN];
+
+		util_u64_format(learn_edge_connections(e), conns);
+		wc = verify_width(wc, learn_workload_id(learn_edge_client(e)));
+		ws = verify_width(ws, learn_workload_id(learn_edge_server(e)));
+		wn = verify_width(wn, conns);
+	}
+	fprintf(f, "UNKNOWN PEERS (cluster addresses that matched no pod or Service: no policy can "
+		   "name them)\n");
+	fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s\n", wc, "CLIENT", ws, "SERVER", "PROTO", "PORT", wn,
+		"CONNS");
+	for (size_t i = 0; i < n; i++) {
+		const struct learn_edge *e = policy_report_unknown_edge(r, i);
+		char port[8], conns[UTIL_U64_LEN];
+
+		verify_port(e, port);
+		util_u64_format(learn_edge_connections(e), conns);
+		fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s\n", wc,
+			learn_workload_id(learn_edge_client(e)), ws,
+			learn_workload_id(learn_edge_server(e)),
+			util_proto_name(learn_edge_proto(e)), port, wn, conns);
+	}
+	fputc('\n', f);
+}
+
+static void verify_unlocked(FILE *f, const struct policy_report *r)
+{
+	fprintf(f, "UNLOCKED (no policy isolates them: all their traffic is allowed)\n");
+	for (size_t i = 0; i < policy_report_unlocked_count(r); i++)
+		fprintf(f, "%s\n", learn_workload_id(policy_report_unlocked(r, i)));
+	fputc('\n', f);
+}
+
 static void verify_summary(FILE *f, const struct policy_set *s, const struct policy_report *r)
 {
 	size_t breaks = policy_report_break_count(r), governed = policy_report_governed(r);
-	size_t unseen = 0, wider = 0;
+	size_t unseen = 0, wider = 0, inexpressible = 0;
+
+	for (size_t i = 0; i < breaks; i++)
+		inexpressible += !verify_expressible(policy_report_break_edge(r, i));
 
 	for (size_t i = 0; i < policy_report_excess_count(r); i++) {
 		if (policy_report_excess_observed(r, i))
@@ -124,19 +184,70 @@ static void verify_summary(FILE *f, const struct policy_set *s, const struct pol
 	if (policy_set_skipped(s))
 		fprintf(f, " (%zu other object%s skipped)", policy_set_skipped(s),
 			policy_set_skipped(s) == 1 ? "" : "s");
+	fprintf(f, "; %zu observed edge%s: %zu allowed, %zu would break", governed,
+		governed == 1 ? "" : "s", governed - breaks, breaks);
+	if (inexpressible)
+		fprintf(f, " (%zu of them a protocol NetworkPolicy cannot allow)", inexpressible);
 	fprintf(f,
-		"; %zu observed edge%s: %zu allowed, %zu would break; excess: "
-		"%zu pair%s allowed but never observed, %zu observed pair%s allowed more\n",
-		governed, governed == 1 ? "" : "s", governed - breaks, breaks, unseen,
-		unseen == 1 ? "" : "s", wider, wider == 1 ? "" : "s");
+		"; excess: %zu pair%s allowed but never observed, %zu observed pair%s allowed "
+		"more\n",
+		unseen, unseen == 1 ? "" : "s", wider, wider == 1 ? "" : "s");
+	if (policy_report_unknown_count(r) || policy_report_unlocked_count(r))
+		fprintf(f,
+			"verify: %zu observed edge%s with unknown peers, not evaluated; %zu "
+			"workload%s unlocked\n",
+			policy_report_unknown_count(r),
+			policy_report_unknown_count(r) == 1 ? "" : "s",
+			policy_report_unlocked_count(r),
+			policy_report_unlocked_count(r) == 1 ? "" : "s");
+}
+
+/* Once per namespace: Kubernetes' own ones are not reported on unless asked for. */
+static void verify_say_scope(const struct learn_graph *g, const struct policy_scope *scope,
+			     bool quiet)
+{
+	const char *last = NULL;
+	size_t n = 0;
+
+	/* workloads are sorted by id, so a namespace's k8s workloads come together */
+	for (size_t i = 0; i <= learn_graph_workload_count(g); i++) {
+		const struct learn_workload *w = learn_graph_workload(g, i);
+		const char *ns = w && learn_workload_kind(w) == LEARN_KIND_K8S
+					 ? learn_workload_namespace(w)
+					 : NULL;
+
+		if (last && (!ns || strcmp(ns, last) != 0)) {
+			if (!quiet)
+				cli_log_error("warning: %s: %zu workload%s not reported on: "
+					      "Kubernetes' own namespace is left out unless "
+					      "--namespace %s names it",
+					      last, n, n == 1 ? "" : "s", last);
+			last = NULL;
+		}
+		if (!ns ||
+		    util_k8s_namespace_scope(ns, scope->include, scope->n_include, scope->exclude,
+					     scope->n_exclude) != UTIL_SCOPE_SYSTEM)
+			continue;
+		if (!last) {
+			last = ns;
+			n = 0;
+		}
+		n++;
+	}
 }
 
 /* ---- The command -------------------------------------------------------------------------- */
 
 int cli_verify(int argc, char **argv)
 {
+	enum {
+		OPT_NAMESPACE = 0x100,
+		OPT_EXCLUDE_NAMESPACE
+	};
 	static const struct option options[] = {
 		{"inventory", required_argument, NULL, 'I'},
+		{"namespace", required_argument, NULL, OPT_NAMESPACE},
+		{"exclude-namespace", required_argument, NULL, OPT_EXCLUDE_NAMESPACE},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -146,16 +257,25 @@ int cli_verify(int argc, char **argv)
 	struct policy_set *set = policy_set_new();
 	struct learn_graph *g = NULL;
 	struct util_err err = {""};
-	const char **inventories;
-	size_t n_inventories = 0;
+	const char **inventories, **includes, **excludes;
+	size_t n_inventories = 0, n_includes = 0, n_excludes = 0, hidden;
+	struct policy_scope scope;
 	bool quiet = false;
 	int c, ret = CLI_EXIT_BAD;
 
 	inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*inventories));
+	includes = util_reallocarray(NULL, (size_t)argc, sizeof(*includes));
+	excludes = util_reallocarray(NULL, (size_t)argc, sizeof(*excludes));
 	while ((c = getopt_long(argc, argv, "I:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'I':
 			inventories[n_inventories++] = optarg;
+			break;
+		case OPT_NAMESPACE:
+			includes[n_includes++] = optarg;
+			break;
+		case OPT_EXCLUDE_NAMESPACE:
+			excludes[n_excludes++] = optarg;
 			break;
 		case 'q':
 			quiet = true;
@@ -195,11 +315,24 @@ int cli_verify(int argc, char **argv)
 			      "nothing is isolated",
 			      argv[optind]);
 
-	report = policy_verify(set, g, inv);
+	scope = (struct policy_scope){includes, n_includes, excludes, n_excludes};
+	verify_say_scope(g, &scope, quiet);
+	/* a policy that isolates what is not reported on could break it unseen: say so */
+	hidden = policy_scope_hidden(set, g, &scope);
+	if (hidden)
+		cli_log_error(
+			"warning: the policies isolate %zu workload%s outside the namespaces "
+			"reported on: give --namespace for them to see what would break there",
+			hidden, hidden == 1 ? "" : "s");
+	report = policy_verify(set, g, inv, &scope);
 	if (!quiet && policy_report_break_count(report))
 		verify_breaks(stdout, report);
+	if (!quiet && policy_report_unknown_count(report))
+		verify_unknowns(stdout, report);
 	if (!quiet && policy_report_excess_count(report))
 		verify_excess(stdout, report);
+	if (!quiet && policy_report_unlocked_count(report))
+		verify_unlocked(stdout, report);
 	verify_summary(stdout, set, report);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_log_error("standard output: write failed: %s", strerror(errno));
@@ -212,5 +345,7 @@ out:
 	learn_inventory_free(inv);
 	learn_graph_free(g);
 	free(inventories);
+	free(includes);
+	free(excludes);
 	return ret;
 }

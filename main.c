@@ -1153,22 +1153,33 @@ static int cmd_check(int argc, char **argv)
 /* ---- emit and show ------------------------------------------------------------------------ */
 
 static const char emit_help[] =
-	"Usage: flowlock emit --format k8s|dot|json [--allow-dns] [-o FILE] STATE\n"
+	"Usage: flowlock emit --format k8s [--namespace GLOB]... [--exclude-namespace GLOB]...\n"
+	"                     [--allow-dns] [-o FILE] STATE\n"
+	"       flowlock emit --format dot|json [-o FILE] STATE\n"
 	"       flowlock emit --format nftables [--mode enforce|audit]\n"
 	"                     (--inventory FILE... | --docker[=SOCKET]) [-o FILE] STATE\n"
 	"\n"
-	"Renders the learned graph in STATE.\n"
+	"Renders the learned graph in STATE. For k8s, a workload never seen running\n"
+	"while flowlock watched (a CronJob between runs, scaled to zero, Pending) gets\n"
+	"no policy, nor do Kubernetes' own namespaces unless asked for; traffic with\n"
+	"unknown cluster addresses is left out. Each is said on stderr.\n"
 	"\n"
 	"  -f, --format FORMAT  k8s: one least-privilege NetworkPolicy per workload\n"
 	"                       dot: a Graphviz picture; json: the graph for other tools\n"
 	"                       nftables: a ruleset for a standalone Docker host\n"
+	"      --namespace GLOB k8s: write policies for namespaces matching GLOB only\n"
+	"                       (repeatable); kube-system, kube-public and\n"
+	"                       kube-node-lease only when a GLOB starting kube- names them\n"
+	"      --exclude-namespace GLOB\n"
+	"                       k8s: no policies for namespaces matching GLOB (repeatable)\n"
 	"      --allow-dns      k8s: let every workload reach kube-dns on port 53\n"
 	"      --mode MODE      nftables: enforce (log and drop what was not learned,\n"
 	"                       the default) or audit (log it and let it through)\n"
 	"  -I, --inventory FILE nftables: docker inspect output giving each container's\n"
 	"                       current addresses (repeatable)\n"
 	"      --docker[=SOCKET] nftables: ask the Docker Engine for them instead\n"
-	"  -o, --output FILE    write to FILE (replaced atomically) instead of stdout\n"
+	"  -o, --output FILE    write to FILE (replaced atomically) instead of stdout;\n"
+	"                       - is stdout\n"
 	"  -q, --quiet          no warnings about what a format cannot express\n"
 	"  -h, --help           this text\n";
 
@@ -1272,11 +1283,15 @@ static int cmd_emit(int argc, char **argv)
 		OPT_ALLOW_DNS = 0x100,
 		OPT_MODE,
 		OPT_DOCKER,
+		OPT_NAMESPACE,
+		OPT_EXCLUDE_NAMESPACE,
 	};
 	static const struct option options[] = {
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"allow-dns", no_argument, NULL, OPT_ALLOW_DNS},
+		{"namespace", required_argument, NULL, OPT_NAMESPACE},
+		{"exclude-namespace", required_argument, NULL, OPT_EXCLUDE_NAMESPACE},
 		{"mode", required_argument, NULL, OPT_MODE},
 		{"inventory", required_argument, NULL, 'I'},
 		{"docker", optional_argument, NULL, OPT_DOCKER},
@@ -1286,16 +1301,20 @@ static int cmd_emit(int argc, char **argv)
 	};
 	struct emit_options opts = {.warn = cli_warn_stderr};
 	enum emit_format format = EMIT_FORMAT_K8S;
-	const char *out_path = NULL, *docker_socket = NULL, **inventories;
+	const char *out_path = NULL, *docker_socket = NULL, **inventories, **includes, **excludes;
 	struct learn_inventory *inv = NULL;
 	struct learn_docker *docker = NULL;
 	struct util_err err = {""};
 	bool have_format = false, quiet = false, have_mode = false;
-	size_t n_inventories = 0;
+	size_t n_inventories = 0, n_includes = 0, n_excludes = 0;
 	int c, ret = CLI_EXIT_BAD;
 
 	inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*inventories));
+	includes = util_reallocarray(NULL, (size_t)argc, sizeof(*includes));
+	excludes = util_reallocarray(NULL, (size_t)argc, sizeof(*excludes));
 	opts.warn_userdata = &quiet;
+	opts.namespaces = includes;
+	opts.exclude_namespaces = excludes;
 	while ((c = getopt_long(argc, argv, "f:o:I:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -1312,6 +1331,12 @@ static int cmd_emit(int argc, char **argv)
 			break;
 		case OPT_ALLOW_DNS:
 			opts.allow_dns = true;
+			break;
+		case OPT_NAMESPACE:
+			includes[n_includes++] = optarg;
+			break;
+		case OPT_EXCLUDE_NAMESPACE:
+			excludes[n_excludes++] = optarg;
 			break;
 		case OPT_MODE:
 			if (strcmp(optarg, "enforce") == 0) {
@@ -1352,6 +1377,16 @@ static int cmd_emit(int argc, char **argv)
 		ret = cli_usage_error("emit", "expected exactly one STATE file");
 		goto out;
 	}
+	opts.n_namespaces = n_includes;
+	opts.n_exclude_namespaces = n_excludes;
+	if (format != EMIT_FORMAT_K8S && (n_includes || n_excludes || opts.allow_dns)) {
+		ret = cli_usage_error("emit", "--namespace, --exclude-namespace and --allow-dns go "
+					      "with --format k8s");
+		goto out;
+	}
+	/* "-o -" is standard output, as "-" is for input */
+	if (out_path && strcmp(out_path, "-") == 0)
+		out_path = NULL;
 	if (format != EMIT_FORMAT_NFTABLES && (have_mode || n_inventories || docker_socket)) {
 		ret = cli_usage_error("emit",
 				      "--mode, --inventory and --docker go with --format nftables");
@@ -1384,6 +1419,8 @@ out:
 	learn_docker_free(docker);
 	learn_inventory_free(inv);
 	free(inventories);
+	free(includes);
+	free(excludes);
 	return ret;
 }
 

@@ -50,6 +50,17 @@ struct k8s_ctx {
 	size_t n_policies;
 	struct k8s_policy *by_id;
 	struct emit_yaml *y;
+	size_t n_k8s; /* k8s workloads in the graph, written or not */
+	struct k8s_unknown *unknowns;
+};
+
+/* An unknown peer's traffic with the workloads that got policies: said once, summed. */
+struct k8s_unknown {
+	const struct learn_workload *peer;
+	uint64_t connections;
+	const struct learn_workload **with; /* the workloads it talked with, each once */
+	size_t n_with;
+	UT_hash_handle hh;
 };
 
 /* Said once: the same peer or edge shows up from both its ends. */
@@ -190,9 +201,82 @@ static int k8s_policy_cmp(const void *a, const void *b)
 	return strcmp(learn_workload_id(pa->w), learn_workload_id(pb->w));
 }
 
+/* Why a k8s workload gets no policy, or K8S_WRITE when it gets one. */
+enum k8s_skip {
+	K8S_WRITE = 0,
+	K8S_OUT_OF_SCOPE, /* --namespace, --exclude-namespace */
+	K8S_SYSTEM,	  /* kube-system and the like, unless asked for */
+	K8S_NEVER_RAN,	  /* not seen running while flowlock watched */
+};
+
+static enum k8s_skip k8s_skip_reason(const struct k8s_ctx *c, const struct learn_graph *g,
+				     const struct learn_workload *w)
+{
+	switch (util_k8s_namespace_scope(learn_workload_namespace(w), c->opts->namespaces,
+					 c->opts->n_namespaces, c->opts->exclude_namespaces,
+					 c->opts->n_exclude_namespaces)) {
+	case UTIL_SCOPE_EXCLUDED:
+		return K8S_OUT_OF_SCOPE;
+	case UTIL_SCOPE_SYSTEM:
+		return K8S_SYSTEM;
+	case UTIL_SCOPE_IN:
+	default:
+		break;
+	}
+	/*
+	 * A policy for what never ran is a guess at what it needs: the next run of a CronJob, a
+	 * Deployment scaled up again, would be cut off. It is left as it is, unlocked.
+	 */
+	if (!learn_graph_workload_running(g, w, NULL, NULL))
+		return K8S_NEVER_RAN;
+	return K8S_WRITE;
+}
+
+/* One line per system namespace: how many workloads it has that got no policy. */
+struct k8s_ns_count {
+	char *ns;
+	size_t n;
+	UT_hash_handle hh;
+};
+
+static void k8s_note_system(struct k8s_ns_count **counts, const char *ns)
+{
+	struct k8s_ns_count *e;
+
+	HASH_FIND_STR(*counts, ns, e);
+	if (!e) {
+		e = util_zalloc(sizeof(*e));
+		e->ns = util_strdup(ns);
+		HASH_ADD_KEYPTR(hh, *counts, e->ns, strlen(e->ns), e);
+	}
+	e->n++;
+}
+
+static int k8s_ns_count_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct k8s_ns_count *)a)->ns, ((const struct k8s_ns_count *)b)->ns);
+}
+
+static void k8s_say_system(struct k8s_ctx *c, struct k8s_ns_count **counts)
+{
+	struct k8s_ns_count *e, *tmp;
+
+	HASH_SORT(*counts, k8s_ns_count_cmp);
+	HASH_ITER (hh, *counts, e, tmp) {
+		k8s_warn(c,
+			 "%s: no policy for its %zu workload%s: Kubernetes' own namespace is not "
+			 "locked unless --namespace %s names it",
+			 e->ns, e->n, e->n == 1 ? "" : "s", e->ns);
+		HASH_DEL(*counts, e);
+		free(e->ns);
+		free(e);
+	}
+}
+
 static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
 {
 	struct k8s_name_count *counts = NULL, *nc, *tmp;
+	struct k8s_ns_count *system = NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
@@ -222,6 +306,23 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
 
 		if (learn_workload_kind(w) != LEARN_KIND_K8S)
 			continue;
+		c->n_k8s++;
+		switch (k8s_skip_reason(c, g, w)) {
+		case K8S_OUT_OF_SCOPE:
+			continue;
+		case K8S_SYSTEM:
+			k8s_note_system(&system, learn_workload_namespace(w));
+			continue;
+		case K8S_NEVER_RAN:
+			k8s_warn(c,
+				 "%s: never seen running while flowlock watched (a CronJob between "
+				 "runs, scaled to zero, Pending); no policy written",
+				 learn_workload_id(w));
+			continue;
+		case K8S_WRITE:
+		default:
+			break;
+		}
 		if (learn_workload_label_count(w) == 0) {
 			/* podSelector: {} would select every pod in the namespace */
 			k8s_warn(c, "%s: no labels to select it by; no policy written",
@@ -249,6 +350,7 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
 		free(nc->key);
 		free(nc);
 	}
+	k8s_say_system(c, &system);
 
 	qsort(c->policies, n, sizeof(*c->policies), k8s_policy_cmp);
 	/* Names can still meet after qualifying or truncating: no winner, both are left out. */
@@ -316,9 +418,71 @@ static bool k8s_peer_ok(struct k8s_ctx *c, const struct learn_workload *peer)
 		return false;
 	case LEARN_KIND_EXTERNAL:
 		return true;
+	case LEARN_KIND_UNKNOWN:
+		return false; /* said once per peer, with its traffic summed (k8s_unknown_add) */
 	default:
 		k8s_warn(c, "%s: unknown kind of peer; its traffic is not allowed", id);
 		return false;
+	}
+}
+
+/* Traffic of an unknown peer with w, which has a policy: left out, and said once at the end. */
+static void k8s_unknown_add(struct k8s_ctx *c, const struct learn_workload *peer,
+			    const struct learn_workload *w, uint64_t connections)
+{
+	struct k8s_unknown *u;
+
+	HASH_FIND(hh, c->unknowns, &peer, sizeof(peer), u);
+	if (!u) {
+		u = util_zalloc(sizeof(*u));
+		u->peer = peer;
+		HASH_ADD(hh, c->unknowns, peer, sizeof(u->peer), u);
+	}
+	u->connections += connections;
+	for (size_t i = 0; i < u->n_with; i++)
+		if (u->with[i] == w)
+			return;
+	u->with = util_reallocarray(u->with, u->n_with + 1, sizeof(*u->with));
+	u->with[u->n_with++] = w;
+}
+
+static int k8s_workload_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(learn_workload_id(*(const struct learn_workload *const *)a),
+		      learn_workload_id(*(const struct learn_workload *const *)b));
+}
+
+static int k8s_unknown_cmp(const void *a, const void *b)
+{
+	return strcmp(learn_workload_id(((const struct k8s_unknown *)a)->peer),
+		      learn_workload_id(((const struct k8s_unknown *)b)->peer));
+}
+
+static void k8s_say_unknowns(struct k8s_ctx *c)
+{
+	struct k8s_unknown *u, *tmp;
+
+	HASH_SORT(c->unknowns, k8s_unknown_cmp);
+	HASH_ITER (hh, c->unknowns, u, tmp) {
+		char *with = util_strdup("");
+
+		qsort(u->with, u->n_with, sizeof(*u->with), k8s_workload_ptr_cmp);
+		for (size_t i = 0; i < u->n_with; i++) {
+			char *more = util_asprintf("%s%s%s", with, i ? ", " : "",
+						   learn_workload_id(u->with[i]));
+
+			free(with);
+			with = more;
+		}
+		k8s_warn(c,
+			 "%s: %llu connection%s with %s from or to cluster addresses that match no "
+			 "pod or Service (a pod gone before the inventory was taken?); not allowed",
+			 learn_workload_id(u->peer), (unsigned long long)u->connections,
+			 u->connections == 1 ? "" : "s", with);
+		free(with);
+		HASH_DEL(c->unknowns, u);
+		free(u->with);
+		free(u);
 	}
 }
 
@@ -391,8 +555,45 @@ static void k8s_add_dns(struct k8s_policy *p)
 	}
 }
 
+/*
+ * A policy whose workload talks with a k8s peer that has no labels to select it by would leave
+ * that peer out and so cut it off (a CronJob whose pod template has no labels of its own: its
+ * pods carry only per-run labels). Such a workload gets no policy, and says why: unlocked is
+ * safe, a policy that breaks what was observed is not.
+ */
+static void k8s_drop_unselectable(struct k8s_ctx *c, const struct learn_graph *g)
+{
+	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
+		const struct learn_edge *e = learn_graph_edge(g, i);
+
+		for (int end = 0; end < 2; end++) {
+			const struct learn_workload *self =
+				end ? learn_edge_server(e) : learn_edge_client(e);
+			const struct learn_workload *peer =
+				end ? learn_edge_client(e) : learn_edge_server(e);
+			struct k8s_policy *p;
+
+			if (learn_workload_kind(peer) != LEARN_KIND_K8S ||
+			    learn_workload_label_count(peer) > 0 || peer == self)
+				continue;
+			HASH_FIND_STR(c->by_id, learn_workload_id(self), p);
+			if (!p || p->skip)
+				continue;
+			k8s_warn(
+				c,
+				"%s: no policy written: its peer %s has no labels to select it by, "
+				"and a policy without it would cut it off (give its pod template a "
+				"label)",
+				learn_workload_id(self), learn_workload_id(peer));
+			p->skip = true;
+			HASH_DEL(c->by_id, p);
+		}
+	}
+}
+
 static void k8s_build_rules(struct k8s_ctx *c, const struct learn_graph *g)
 {
+	k8s_drop_unselectable(c, g);
 	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
 		const struct learn_edge *e = learn_graph_edge(g, i);
 		const struct learn_workload *client = learn_edge_client(e);
@@ -419,6 +620,10 @@ static void k8s_build_rules(struct k8s_ctx *c, const struct learn_graph *g)
 				 k8s_edge_proto(e, pbuf));
 			continue;
 		}
+		if (ps && learn_workload_kind(client) == LEARN_KIND_UNKNOWN)
+			k8s_unknown_add(c, client, server, learn_edge_connections(e));
+		if (pc && learn_workload_kind(server) == LEARN_KIND_UNKNOWN)
+			k8s_unknown_add(c, server, client, learn_edge_connections(e));
 		if (ps && k8s_peer_ok(c, client))
 			k8s_rule_add(&ps->ingress, &ps->n_ingress, client, learn_edge_proto(e),
 				     learn_edge_port(e));
@@ -426,6 +631,7 @@ static void k8s_build_rules(struct k8s_ctx *c, const struct learn_graph *g)
 			k8s_rule_add(&pc->egress, &pc->n_egress, server, learn_edge_proto(e),
 				     learn_edge_port(e));
 	}
+	k8s_say_unknowns(c);
 	if (c->opts->allow_dns)
 		for (size_t i = 0; i < c->n_policies; i++)
 			k8s_add_dns(c->policies[i]);
@@ -652,6 +858,7 @@ int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *
 {
 	static const struct emit_options no_opts;
 	struct k8s_ctx c = {.opts = opts ? opts : &no_opts, .err = err};
+	size_t written = 0;
 	int r;
 
 	r = k8s_validate(g, err);
@@ -660,6 +867,23 @@ int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *
 	k8s_build_policies(&c, g);
 	k8s_build_rules(&c, g);
 
+	for (size_t i = 0; i < c.n_policies; i++)
+		written += !c.policies[i]->skip;
+	if (c.n_k8s == 0) {
+		r = util_err_set(err, ENODATA,
+				 "no Kubernetes workload in the state: learn with --inventory from "
+				 "'kubectl get nodes,namespaces,pods,services,endpointslices -A -o "
+				 "yaml'");
+		goto out;
+	}
+	if (written == 0) {
+		r = util_err_set(
+			err, ENODATA,
+			"no policy to write: none of the %zu Kubernetes workload%s is in the "
+			"namespaces asked for and seen running (see the warnings)",
+			c.n_k8s, c.n_k8s == 1 ? "" : "s");
+		goto out;
+	}
 	r = emit_yaml_open(out, false, "the NetworkPolicy YAML", err, &c.y);
 	if (r == 0) {
 		for (size_t i = 0; i < c.n_policies; i++)
@@ -667,6 +891,7 @@ int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *
 				k8s_policy(&c, c.policies[i]);
 		r = emit_yaml_close(c.y);
 	}
+out:
 	k8s_ctx_free(&c);
 	return r;
 }

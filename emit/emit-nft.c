@@ -611,6 +611,21 @@ int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_opti
 	int r;
 
 	r = nft_collect_managed(&c, g);
+	/* a ruleset that manages no container would change nothing: say why instead */
+	if (r == 0 && !c.managed) {
+		size_t docker = 0;
+
+		for (size_t i = 0; i < learn_graph_workload_count(g); i++)
+			docker += learn_workload_kind(learn_graph_workload(g, i)) ==
+				  LEARN_KIND_DOCKER;
+		r = docker ? util_err_set(err, ENODATA,
+					  "none of the %zu containers in the state has an address "
+					  "now (are they running? is this the host they ran on?)",
+					  docker)
+			   : util_err_set(err, ENODATA,
+					  "no Docker container in the state: learn on the Docker "
+					  "host with --docker or a docker inspect --inventory");
+	}
 	for (size_t i = 0; r == 0 && i < learn_graph_edge_count(g); i++)
 		r = nft_collect_edge(&c, learn_graph_edge(g, i));
 	if (r < 0)

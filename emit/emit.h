@@ -28,6 +28,14 @@ int emit_format_from_name(const char *name, enum emit_format *ret);
 
 struct emit_options {
 	bool allow_dns; /* k8s: egress to kube-dns (UDP and TCP 53) for every workload */
+	/*
+	 * k8s: the namespaces to write policies for (fnmatch patterns; none: every namespace), and
+	 * those to leave out; see util_k8s_namespace_scope() for the system namespaces.
+	 */
+	const char *const *namespaces;
+	size_t n_namespaces;
+	const char *const *exclude_namespaces;
+	size_t n_exclude_namespaces;
 	enum emit_nft_mode nft_mode;
 	/*
 	 * nftables: the graph holds workloads, the ruleset needs addresses. Fills up to max current
@@ -44,7 +52,8 @@ struct emit_options {
 /*
  * Writes g to out in the given format. Output depends only on g and opts: the same graph gives
  * the same bytes. Fails (nothing partial is promised) with err set on a write error or when a
- * name or label in g breaks the rules of the output format.
+ * name or label in g breaks the rules of the output format, and with -ENODATA when there is
+ * nothing to write: no policy for k8s, no container address for nftables (err says why).
  */
 int emit_graph(enum emit_format format, FILE *out, const struct learn_graph *g,
 	       const struct emit_options *opts, struct util_err *err);

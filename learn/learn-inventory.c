@@ -1899,6 +1899,11 @@ static char *inv_link_key(const char *ns, const char *controller, const char *na
 	return util_asprintf("%s/%s/%s", ns, controller, name);
 }
 
+static bool inv_object_is_link(const struct inv_object *o)
+{
+	return strcmp(o->controller, "ReplicaSet") == 0 || strcmp(o->controller, "Job") == 0;
+}
+
 static void inv_links_build(struct learn_inventory *inv, struct inv_link **links)
 {
 	for (size_t b = 0; b < inv->n_batches; b++) {
@@ -1907,7 +1912,9 @@ static void inv_links_build(struct learn_inventory *inv, struct inv_link **links
 			struct inv_link *l;
 			char *key;
 
-			if (!o->owner_ref.kind)
+			/* only the kinds whose names tell revisions or runs apart lead further up
+			 */
+			if (!o->owner_ref.kind || !inv_object_is_link(o))
 				continue;
 			key = inv_link_key(o->ns, o->controller, o->name);
 			HASH_FIND_STR(*links, key, l);
@@ -2530,11 +2537,9 @@ static void inv_object_workloads(struct learn_inventory *inv)
 	for (size_t b = 0; b < inv->n_batches; b++) {
 		for (size_t i = 0; i < inv->batches[b].n_objects; i++) {
 			const struct inv_object *o = &inv->batches[b].objects[i];
-			bool link = strcmp(o->controller, "ReplicaSet") == 0 ||
-				    strcmp(o->controller, "Job") == 0;
 
 			/* a ReplicaSet or Job that has a controller is that controller */
-			if (o->host_network || (link && o->owner_ref.kind))
+			if (o->host_network || (inv_object_is_link(o) && o->owner_ref.kind))
 				continue;
 			(void)inv_workload(inv, LEARN_KIND_K8S, o->ns, o->controller, o->name);
 		}

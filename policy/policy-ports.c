@@ -167,6 +167,14 @@ void policy_ports_intersect(struct policy_ports *p, const struct policy_ports *q
 	p->other = p->other && q->other;
 }
 
+void policy_ports_unite(struct policy_ports *p, const struct policy_ports *q)
+{
+	for (int k = 0; k < PORTS_N_PROTOS; k++)
+		for (size_t i = 0; i < q->n[k]; i++)
+			policy_ports_add(p, ports_protos[k], q->r[k][i].lo, q->r[k][i].hi);
+	p->other |= q->other;
+}
+
 bool policy_ports_contains(const struct policy_ports *p, uint8_t proto, uint16_t port)
 {
 	int k = ports_index(proto);

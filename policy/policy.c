@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <sys/socket.h>
 
 #define POL_MAX_FILE_SIZE ((size_t)256 << 20)
@@ -955,8 +956,13 @@ static bool pol_selects_namespace(const struct pol_selector *sel, const struct l
 	return true;
 }
 
-/* An outside peer is inside a block when every address it has is, and none is in an except. */
-static bool pol_block_matches(const struct pol_peer *peer, const struct learn_workload *w)
+/*
+ * An outside peer is inside a block when its address is, and in no except: address i of its
+ * addresses, or (i < 0) every one it has. A peer with several addresses (a node, a dual-stack
+ * host) may use any one of them: each is judged on its own (see pol_side_each).
+ */
+static bool pol_block_matches(const struct pol_peer *peer, const struct learn_workload *w,
+			      ssize_t addr)
 {
 	size_t n = learn_workload_address_count(w);
 	bool external_name = n == 0 && learn_workload_kind(w) == LEARN_KIND_EXTERNAL;
@@ -966,6 +972,8 @@ static bool pol_block_matches(const struct pol_peer *peer, const struct learn_wo
 	for (size_t i = 0; i < (external_name ? 1 : n); i++) {
 		struct pol_cidr c;
 
+		if (addr >= 0 && i != (size_t)addr)
+			continue;
 		if (pol_cidr_parse(external_name ? learn_workload_name(w)
 						 : learn_workload_address(w, i),
 				   &c) < 0)
@@ -980,13 +988,16 @@ static bool pol_block_matches(const struct pol_peer *peer, const struct learn_wo
 }
 
 static bool pol_peer_matches(const struct pol_peer *peer, const char *policy_ns,
-			     const struct learn_inventory *inv, const struct learn_workload *other)
+			     const struct learn_inventory *inv, const struct learn_workload *other,
+			     ssize_t addr)
 {
-	bool k8s = learn_workload_kind(other) == LEARN_KIND_K8S;
+	enum learn_kind kind = learn_workload_kind(other);
 
+	/* an unknown peer is a pod address: an ipBlock is for addresses outside the cluster */
 	if (peer->is_block)
-		return !k8s && pol_block_matches(peer, other);
-	if (!k8s)
+		return kind != LEARN_KIND_K8S && kind != LEARN_KIND_UNKNOWN &&
+		       pol_block_matches(peer, other, addr);
+	if (kind != LEARN_KIND_K8S)
 		return false;
 	if (peer->has_namespaces) {
 		if (!pol_selects_namespace(&peer->namespaces, inv, learn_workload_namespace(other)))
@@ -1056,7 +1067,7 @@ static void pol_rule_ports(const struct pol_rule *rule, const struct learn_inven
 static struct policy_ports *pol_side(const struct policy_set *s, const struct learn_inventory *inv,
 				     const size_t *iso, size_t n_iso, enum pol_dir dir,
 				     const struct learn_workload *other,
-				     const struct learn_workload *server)
+				     const struct learn_workload *server, ssize_t addr)
 {
 	struct policy_ports *out = policy_ports_new();
 
@@ -1077,12 +1088,50 @@ static struct policy_ports *pol_side(const struct policy_set *s, const struct le
 			bool match = rule->n_peers == 0; /* no from/to: every peer */
 
 			for (size_t k = 0; k < rule->n_peers && !match; k++)
-				match = pol_peer_matches(&rule->peers[k], p->ns, inv, other);
+				match = pol_peer_matches(&rule->peers[k], p->ns, inv, other, addr);
 			if (match)
 				pol_rule_ports(rule, inv, server, out);
 		}
 	}
 	return out;
+}
+
+/* How many addresses of other are judged one by one: a node's or outside peer's, when several. */
+static size_t pol_addresses(const struct learn_workload *other)
+{
+	enum learn_kind kind = learn_workload_kind(other);
+
+	if (kind != LEARN_KIND_NODE && kind != LEARN_KIND_EXTERNAL)
+		return 0;
+	return learn_workload_address_count(other);
+}
+
+/*
+ * pol_side for a peer with several addresses, each judged on its own: a connection uses one of
+ * them, and flowlock writes an ipBlock for each. What is allowed whatever address is used
+ * (every: the intersection, for what would break), or with some address (the union, for excess).
+ */
+static struct policy_ports *pol_side_each(const struct policy_set *s,
+					  const struct learn_inventory *inv, const size_t *iso,
+					  size_t n_iso, enum pol_dir dir,
+					  const struct learn_workload *other,
+					  const struct learn_workload *server, bool every)
+{
+	size_t n = pol_addresses(other);
+	struct policy_ports *acc, *one;
+
+	if (n <= 1)
+		return pol_side(s, inv, iso, n_iso, dir, other, server, -1);
+	acc = pol_side(s, inv, iso, n_iso, dir, other, server, 0);
+	for (size_t i = 1; i < n; i++) {
+		one = pol_side(s, inv, iso, n_iso, dir, other, server, (ssize_t)i);
+		if (every)
+			policy_ports_intersect(acc, one);
+		else
+			policy_ports_unite(acc, one);
+		policy_ports_free(one);
+	}
+	return acc;
 }
 
 /* Both sides of client -> server: what the client's egress and the server's ingress allow. */
@@ -1094,9 +1143,9 @@ static void pol_pair(const struct policy_set *s, const struct learn_inventory *i
 	size_t n;
 
 	n = pol_isolating(s, client, POL_EGRESS, iso);
-	*ret_egress = pol_side(s, inv, iso, n, POL_EGRESS, server, server);
+	*ret_egress = pol_side_each(s, inv, iso, n, POL_EGRESS, server, server, true);
 	n = pol_isolating(s, server, POL_INGRESS, iso);
-	*ret_ingress = pol_side(s, inv, iso, n, POL_INGRESS, client, server);
+	*ret_ingress = pol_side_each(s, inv, iso, n, POL_INGRESS, client, server, true);
 	free(iso);
 }
 
@@ -1147,6 +1196,10 @@ struct policy_report {
 	size_t governed;
 	struct pol_break *breaks;
 	size_t n_breaks, cap_breaks;
+	const struct learn_edge **unknowns;
+	size_t n_unknowns;
+	const struct learn_workload **unlocked;
+	size_t n_unlocked;
 	struct pol_excess *excess;
 	size_t n_excess, cap_excess;
 };
@@ -1206,10 +1259,25 @@ static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
 {
 	struct policy_ports *egress, *ingress, *allowed;
 
-	egress = pol_side(s, inv, ci->iso[POL_EGRESS], ci->n[POL_EGRESS], POL_EGRESS, sv, sv);
-	ingress = pol_side(s, inv, si->iso[POL_INGRESS], si->n[POL_INGRESS], POL_INGRESS, c, sv);
-	allowed = policy_ports_copy(egress);
-	policy_ports_intersect(allowed, ingress);
+	egress = pol_side_each(s, inv, ci->iso[POL_EGRESS], ci->n[POL_EGRESS], POL_EGRESS, sv, sv,
+			       true);
+	ingress = pol_side_each(s, inv, si->iso[POL_INGRESS], si->n[POL_INGRESS], POL_INGRESS, c,
+				sv, true);
+	if (pol_addresses(c) > 1 || pol_addresses(sv) > 1) {
+		/* excess: what some address of the peer may do */
+		struct policy_ports *e_any, *i_any;
+
+		e_any = pol_side_each(s, inv, ci->iso[POL_EGRESS], ci->n[POL_EGRESS], POL_EGRESS,
+				      sv, sv, false);
+		i_any = pol_side_each(s, inv, si->iso[POL_INGRESS], si->n[POL_INGRESS], POL_INGRESS,
+				      c, sv, false);
+		allowed = e_any;
+		policy_ports_intersect(allowed, i_any);
+		policy_ports_free(i_any);
+	} else {
+		allowed = policy_ports_copy(egress);
+		policy_ports_intersect(allowed, ingress);
+	}
 	for (size_t k = first; k < end; k++) {
 		const struct learn_edge *e = learn_graph_edge(g, k);
 		uint8_t proto = learn_edge_proto(e);
@@ -1235,8 +1303,13 @@ static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
 		}
 		policy_ports_remove(allowed, proto, port);
 	}
-	/* what a node may reach is no policy's grant (see pol_side): not excess */
-	if (!policy_ports_empty(allowed) && learn_workload_kind(c) != LEARN_KIND_NODE) {
+	/*
+	 * What a node may reach is no policy's grant (see pol_side): not excess. Neither is what
+	 * two ends no policy isolates may do: they are listed once each as unlocked, not as every
+	 * pair they make.
+	 */
+	if (!policy_ports_empty(allowed) && learn_workload_kind(c) != LEARN_KIND_NODE &&
+	    (ci->n[POL_EGRESS] > 0 || si->n[POL_INGRESS] > 0)) {
 		if (r->n_excess == r->cap_excess) {
 			r->cap_excess = r->cap_excess ? 2 * r->cap_excess : 8;
 			r->excess = util_reallocarray(r->excess, r->cap_excess, sizeof(*r->excess));
@@ -1254,8 +1327,38 @@ static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
 	policy_ports_free(ingress);
 }
 
+/* Whether w is a k8s workload whose namespace is reported on. */
+static bool pol_in_scope(const struct learn_workload *w, const struct policy_scope *scope)
+{
+	if (learn_workload_kind(w) != LEARN_KIND_K8S)
+		return false;
+	if (!scope)
+		return true;
+	return util_k8s_namespace_scope(learn_workload_namespace(w), scope->include,
+					scope->n_include, scope->exclude,
+					scope->n_exclude) == UTIL_SCOPE_IN;
+}
+
+size_t policy_scope_hidden(const struct policy_set *s, const struct learn_graph *g,
+			   const struct policy_scope *scope)
+{
+	size_t *scratch = util_reallocarray(NULL, s->n ? s->n : 1, sizeof(*scratch)), n = 0;
+
+	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
+		const struct learn_workload *w = learn_graph_workload(g, i);
+
+		if (learn_workload_kind(w) != LEARN_KIND_K8S || pol_in_scope(w, scope))
+			continue;
+		n += pol_isolating(s, w, POL_EGRESS, scratch) > 0 ||
+		     pol_isolating(s, w, POL_INGRESS, scratch) > 0;
+	}
+	free(scratch);
+	return n;
+}
+
 struct policy_report *policy_verify(const struct policy_set *s, const struct learn_graph *g,
-				    const struct learn_inventory *inv)
+				    const struct learn_inventory *inv,
+				    const struct policy_scope *scope)
 {
 	struct policy_report *r = util_zalloc(sizeof(*r));
 	size_t nw = learn_graph_workload_count(g), ne = learn_graph_edge_count(g), cursor = 0;
@@ -1278,6 +1381,15 @@ struct policy_report *policy_verify(const struct policy_set *s, const struct lea
 		}
 	}
 	free(scratch);
+	for (size_t i = 0; i < nw; i++) {
+		const struct learn_workload *w = learn_graph_workload(g, i);
+
+		if (!pol_in_scope(w, scope) || iso[i].n[POL_EGRESS] || iso[i].n[POL_INGRESS])
+			continue;
+		r->unlocked =
+			util_reallocarray(r->unlocked, r->n_unlocked + 1, sizeof(*r->unlocked));
+		r->unlocked[r->n_unlocked++] = w;
+	}
 	/* pairs in id order meet the edge view, which has the same order, in one walk */
 	for (size_t i = 0; i < nw; i++) {
 		const struct learn_workload *c = learn_graph_workload(g, i);
@@ -1293,9 +1405,19 @@ struct policy_report *policy_verify(const struct policy_set *s, const struct lea
 			while (cursor < ne &&
 			       pol_edge_pair_cmp(learn_graph_edge(g, cursor), c, sv) == 0)
 				cursor++;
-			if (learn_workload_kind(c) != LEARN_KIND_K8S &&
-			    learn_workload_kind(sv) != LEARN_KIND_K8S)
+			if (!pol_in_scope(c, scope) && !pol_in_scope(sv, scope))
 				continue;
+			/* no policy can name an unknown peer: its edges are listed, not judged */
+			if (learn_workload_kind(c) == LEARN_KIND_UNKNOWN ||
+			    learn_workload_kind(sv) == LEARN_KIND_UNKNOWN) {
+				for (size_t k = first; k < cursor; k++) {
+					r->unknowns =
+						util_reallocarray(r->unknowns, r->n_unknowns + 1,
+								  sizeof(*r->unknowns));
+					r->unknowns[r->n_unknowns++] = learn_graph_edge(g, k);
+				}
+				continue;
+			}
 			pol_verify_pair(r, s, g, inv, c, &iso[i], sv, &iso[j], first, cursor);
 		}
 	}
@@ -1316,8 +1438,30 @@ struct policy_report *policy_report_free(struct policy_report *r)
 	for (size_t i = 0; i < r->n_excess; i++)
 		policy_ports_free(r->excess[i].ports);
 	free(r->excess);
+	free(r->unknowns);
+	free(r->unlocked);
 	free(r);
 	return NULL;
+}
+
+size_t policy_report_unlocked_count(const struct policy_report *r)
+{
+	return r->n_unlocked;
+}
+
+const struct learn_workload *policy_report_unlocked(const struct policy_report *r, size_t i)
+{
+	return i < r->n_unlocked ? r->unlocked[i] : NULL;
+}
+
+size_t policy_report_unknown_count(const struct policy_report *r)
+{
+	return r->n_unknowns;
+}
+
+const struct learn_edge *policy_report_unknown_edge(const struct policy_report *r, size_t i)
+{
+	return i < r->n_unknowns ? r->unknowns[i] : NULL;
 }
 
 size_t policy_report_governed(const struct policy_report *r)

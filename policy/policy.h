@@ -29,6 +29,8 @@ void policy_ports_add_all(struct policy_ports *p);
 void policy_ports_remove(struct policy_ports *p, uint8_t proto, uint16_t port);
 /* p becomes p intersected with q. */
 void policy_ports_intersect(struct policy_ports *p, const struct policy_ports *q);
+/* p becomes p united with q. */
+void policy_ports_unite(struct policy_ports *p, const struct policy_ports *q);
 bool policy_ports_contains(const struct policy_ports *p, uint8_t proto, uint16_t port);
 bool policy_ports_empty(const struct policy_ports *p);
 /*
@@ -99,8 +101,20 @@ struct policy_ports *policy_allowed(const struct policy_set *s, const struct lea
  * graph's order: by client id, server id, protocol, port.
  */
 struct policy_report;
+/*
+ * Which namespaces are reported on (verify --namespace, --exclude-namespace): an edge or pair is
+ * evaluated when one of its k8s ends is in one, by util_k8s_namespace_scope(). NULL: every
+ * namespace.
+ */
+struct policy_scope {
+	const char *const *include;
+	size_t n_include;
+	const char *const *exclude;
+	size_t n_exclude;
+};
 struct policy_report *policy_verify(const struct policy_set *s, const struct learn_graph *g,
-				    const struct learn_inventory *inv);
+				    const struct learn_inventory *inv,
+				    const struct policy_scope *scope);
 struct policy_report *policy_report_free(struct policy_report *r); /* NULL-safe, returns NULL */
 
 /* Edges with a k8s end (the others are not counted anywhere below). */
@@ -117,8 +131,27 @@ unsigned policy_report_break_denied(const struct policy_report *r, size_t i); /*
 const char *policy_report_break_policies(const struct policy_report *r, size_t i);
 
 /*
+ * Observed edges with an unknown peer (a cluster address that matched no pod or Service): no
+ * policy can name it, so they are listed apart and neither allowed nor broken.
+ */
+size_t policy_report_unknown_count(const struct policy_report *r);
+const struct learn_edge *policy_report_unknown_edge(const struct policy_report *r, size_t i);
+
+/*
+ * k8s workloads in scope that no policy isolates, for ingress or egress: everything to and from
+ * them is allowed. Pairs of two such ends are not counted as excess; they are listed here once.
+ */
+size_t policy_report_unlocked_count(const struct policy_report *r);
+const struct learn_workload *policy_report_unlocked(const struct policy_report *r, size_t i);
+
+/* How many k8s workloads of g outside the scope the policies isolate (not reported on). */
+size_t policy_scope_hidden(const struct policy_set *s, const struct learn_graph *g,
+			   const struct policy_scope *scope);
+
+/*
  * Pairs the policies allow more to than was observed: excess privilege. Either the pair was never
- * observed at all, or it was, and ports beyond the observed ones are allowed too.
+ * observed at all, or it was, and ports beyond the observed ones are allowed too. A pair whose
+ * ends no policy isolates (unlocked) is not among them.
  */
 size_t policy_report_excess_count(const struct policy_report *r);
 const struct learn_workload *policy_report_excess_client(const struct policy_report *r, size_t i);

@@ -141,6 +141,14 @@ for ns in sorted(set(namespaces) | {"flowlock-oracle-new"}):
 outside_strangers = ["192.0.2.99"]
 
 
+def selected(pod):
+    """Whether some policy selects the pod: flowlock locks it (and leaves others unlocked)."""
+    meta = pod["metadata"]
+    return any(pol["metadata"]["namespace"] == meta["namespace"]
+               and selects(pol["spec"]["podSelector"], meta.get("labels", {}))
+               for pol in policies)
+
+
 def name_of(ep):
     if ep[0] == "pod":
         return STRANGER if ep[1].get("stranger") else workload_of(ep[1])
@@ -154,8 +162,10 @@ for c in endpoints:
     for s in endpoints:
         cname, sname = name_of(c), name_of(s)
 
+        # a pod no policy selects (a system namespace, a workload never seen running) is not
+        # locked: its side allows anything, and the other side alone decides
         def managed(ep):
-            return ep[0] == "pod" and not ep[1].get("stranger")
+            return ep[0] == "pod" and not ep[1].get("stranger") and selected(ep[1])
 
         # with no managed pod on either side, no policy of flowlock's has a say
         if not managed(c) and not managed(s):

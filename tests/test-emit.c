@@ -32,6 +32,7 @@ struct wl_spec {
 	const char *ns, *controller, *name;
 	const char *labels[4][2]; /* {key, value}, up to the first NULL key */
 	const char *addresses[3];
+	bool never_ran; /* k8s and docker: not seen running (all others were, at T0) */
 };
 
 struct edge_spec {
@@ -67,6 +68,11 @@ struct fixture {
 	{                                                                                          \
 		.kind = k, .ns = n, .controller = c, .name = nm, .labels = { __VA_ARGS__ }         \
 	}
+#define NEVER_RAN(k, n, c, nm, ...)                                                                \
+	{                                                                                          \
+		.kind = k, .ns = n, .controller = c, .name = nm, .labels = {__VA_ARGS__},          \
+		.never_ran = true                                                                  \
+	}
 #define PEER(k, nm, ...)                                                                           \
 	{                                                                                          \
 		.kind = k, .ns = "", .controller = "", .name = nm, .addresses = { __VA_ARGS__ }    \
@@ -83,9 +89,11 @@ static const struct wl_spec shop_wl[] = {
 	WL(K8S, "pay", "Deployment", "payments", {"app", "payments"},
 	   {"app.kubernetes.io/part-of", "shop"}),
 	WL(K8S, "kube-system", "Deployment", "coredns", {"k8s-app", "kube-dns"}),
+	NEVER_RAN(K8S, "shop", "CronJob", "backup", {"app", "backup"}),
 	PEER(EXTERNAL, "203.0.113.7/32"),
 	PEER(EXTERNAL, "2001:db8::/32"),
 	PEER(NODE, "worker-1", "10.0.0.11/32", "fd00::11/128"),
+	PEER(LEARN_KIND_UNKNOWN, "10.244.1.0/24", "10.244.1.0/24"),
 	WL(DOCKER, "legacy", "", "cron", {"com.docker.compose.service", "cron"}),
 };
 
@@ -103,6 +111,9 @@ static const struct edge_spec shop_edges[] = {
 	{"docker:legacy/cron", "k8s:shop/deployment/cart", TCP, 8080, 4, 100, 400},
 	{"k8s:shop/pod/debug", "k8s:shop/statefulset/db", TCP, 5432, 1, 50, 50},
 	{"k8s:shop/deployment/web", "k8s:shop/statefulset/web", TCP, 6379, 9, 20, 900},
+	{"unknown:10.244.1.0/24", "k8s:shop/deployment/frontend", TCP, 8080, 2, 30, 31},
+	{"unknown:10.244.1.0/24", "k8s:shop/deployment/cart", TCP, 8080, 1, 30, 31},
+	{"k8s:pay/deployment/payments", "unknown:10.244.1.0/24", TCP, 9000, 4, 30, 31},
 };
 
 static const struct counter_spec shop_counters[] = {
@@ -276,6 +287,8 @@ static struct learn_graph *fixture_build(const struct fixture *f, unsigned seed)
 			if (s->addresses[a])
 				learn_workload_add_address(w, s->addresses[a]);
 		learn_graph_add_workload(g, w);
+		if (!s->never_ran)
+			learn_graph_note_running(g, w, T0, T0);
 		learn_workload_unref(w);
 	}
 	permute(idx, f->n_edges, seed);
@@ -326,12 +339,20 @@ static void render(const struct learn_graph *g, enum emit_format fmt, bool allow
 /* ---- golden outputs ----------------------------------------------------------------------- */
 
 static const char *const shop_k8s_warnings[] = {
+	"k8s:shop/cronjob/backup: never seen running while flowlock watched (a CronJob between "
+	"runs, scaled to zero, Pending); no policy written",
 	"k8s:shop/pod/debug: no labels to select it by; no policy written",
+	"kube-system: no policy for its 1 workload: Kubernetes' own namespace is not locked unless "
+	"--namespace kube-system names it",
+	"k8s:shop/statefulset/db: no policy written: its peer k8s:shop/pod/debug has no labels to "
+	"select it by, and a policy without it would cut it off (give its pod template a label)",
 	"docker:legacy/cron: a Docker container cannot be a NetworkPolicy peer; its traffic is not "
 	"allowed",
 	"k8s:shop/deployment/cart -> k8s:shop/statefulset/db ICMP: NetworkPolicy cannot express "
 	"this protocol; not allowed",
-	"k8s:shop/pod/debug: no labels to select it by as a peer; its traffic is not allowed",
+	"unknown:10.244.1.0/24: 7 connections with k8s:pay/deployment/payments, "
+	"k8s:shop/deployment/cart, k8s:shop/deployment/frontend from or to cluster addresses that "
+	"match no pod or Service (a pod gone before the inventory was taken?); not allowed",
 	NULL,
 };
 
@@ -367,12 +388,11 @@ static const struct golden_case {
 	const char *const *warnings;
 	size_t n_docs; /* k8s: policies written */
 } golden_cases[] = {
-	{&fx_shop, EMIT_FORMAT_K8S, false, "shop.yaml", shop_k8s_warnings, 8},
-	{&fx_shop, EMIT_FORMAT_K8S, true, "shop-dns.yaml", shop_k8s_warnings, 8},
+	{&fx_shop, EMIT_FORMAT_K8S, false, "shop.yaml", shop_k8s_warnings, 6},
+	{&fx_shop, EMIT_FORMAT_K8S, true, "shop-dns.yaml", shop_k8s_warnings, 6},
 	{&fx_shop, EMIT_FORMAT_DOT, false, "shop.dot", no_warnings, 0},
 	{&fx_shop, EMIT_FORMAT_JSON, false, "shop.json", no_warnings, 0},
 	{&fx_shop, EMIT_FORMAT_TABLE, false, "shop.txt", no_warnings, 0},
-	{&fx_empty, EMIT_FORMAT_K8S, true, "empty.yaml", no_warnings, 0},
 	{&fx_empty, EMIT_FORMAT_DOT, false, "empty.dot", no_warnings, 0},
 	{&fx_empty, EMIT_FORMAT_JSON, false, "empty.json", no_warnings, 0},
 	{&fx_empty, EMIT_FORMAT_TABLE, false, "empty.txt", no_warnings, 0},
@@ -675,6 +695,174 @@ START_TEST(test_shuffled_same_bytes)
 }
 END_TEST
 
+/* ---- which workloads get a policy --------------------------------------------------------- */
+
+/* Namespaces of every kind, each workload running unless said otherwise. */
+static const struct wl_spec scope_wl[] = {
+	WL(K8S, "shop", "Deployment", "web", {"app", "web"}),
+	WL(K8S, "shop", "Deployment", "idle", {"app", "idle"}), /* ran, said nothing */
+	NEVER_RAN(K8S, "shop", "Deployment", "ads", {"app", "ads"}),
+	NEVER_RAN(K8S, "shop", "CronJob", "report", {"app", "report"}),
+	WL(K8S, "shop-staging", "Deployment", "web", {"app", "web"}),
+	WL(K8S, "kube-system", "Deployment", "coredns", {"k8s-app", "kube-dns"}),
+	WL(K8S, "kube-system", "DaemonSet", "kube-proxy", {"k8s-app", "kube-proxy"}),
+	WL(K8S, "kube-public", "Deployment", "info", {"app", "info"}),
+	WL(K8S, "kube-node-lease", "Deployment", "lease", {"app", "lease"}),
+	WL(K8S, "kubeflow", "Deployment", "ui", {"app", "ui"}),
+};
+
+static const struct edge_spec scope_edges[] = {
+	{"k8s:shop/deployment/web", "k8s:kube-system/deployment/coredns", UDP, 53, 3, 0, 9},
+	{"k8s:kube-system/deployment/coredns", "k8s:kube-system/daemonset/kube-proxy", TCP, 10249,
+	 1, 0, 1},
+};
+
+static const struct fixture fx_scope = FIXTURE(scope_wl, scope_edges, no_counters);
+
+#define NEVER(id)                                                                                  \
+	id ": never seen running while flowlock watched (a CronJob between runs, scaled to "       \
+	   "zero, Pending); no policy written"
+#define SYSTEM(ns, n)                                                                              \
+	ns ": no policy for its " #n " workload"                                                   \
+	   ": Kubernetes' own namespace is not locked "                                            \
+	   "unless --namespace " ns " names it"
+
+static const struct scope_case {
+	const char *what;
+	const char *includes[3], *excludes[3];
+	const char *policies; /* "NS/NAME ..." written, in order; NULL: nothing (-ENODATA) */
+	const char *warnings[6];
+} scope_cases[] = {
+	{"the defaults",
+	 {NULL},
+	 {NULL},
+	 "kubeflow/flowlock-ui shop/flowlock-idle shop/flowlock-web shop-staging/flowlock-web",
+	 {NEVER("k8s:shop/cronjob/report"), NEVER("k8s:shop/deployment/ads"),
+	  SYSTEM("kube-node-lease", 1), SYSTEM("kube-public", 1),
+	  "kube-system: no policy for its 2 workloads: Kubernetes' own namespace is not locked "
+	  "unless --namespace kube-system names it"}},
+	{"one namespace",
+	 {"shop"},
+	 {NULL},
+	 "shop/flowlock-idle shop/flowlock-web",
+	 {NEVER("k8s:shop/cronjob/report"), NEVER("k8s:shop/deployment/ads")}},
+	{"a glob",
+	 {"shop*"},
+	 {NULL},
+	 "shop/flowlock-idle shop/flowlock-web shop-staging/flowlock-web",
+	 {NEVER("k8s:shop/cronjob/report"), NEVER("k8s:shop/deployment/ads")}},
+	{"'*' does not lock Kubernetes' own",
+	 {"*"},
+	 {"shop", "shop-*"},
+	 "kubeflow/flowlock-ui",
+	 {SYSTEM("kube-node-lease", 1), SYSTEM("kube-public", 1),
+	  "kube-system: no policy for its 2 workloads: Kubernetes' own namespace is not locked "
+	  "unless --namespace kube-system names it"}},
+	{"named, kube-system is locked",
+	 {"kube-system"},
+	 {NULL},
+	 "kube-system/flowlock-coredns kube-system/flowlock-kube-proxy",
+	 {NULL}},
+	{"kube-* names them all",
+	 {"kube-*"},
+	 {"kube-public"},
+	 "kube-node-lease/flowlock-lease kube-system/flowlock-coredns "
+	 "kube-system/flowlock-kube-proxy",
+	 {NULL}},
+	{"an exclude wins", {"shop"}, {"sh*p"}, NULL, {NULL}},
+	{"nothing matches", {"payments"}, {NULL}, NULL, {NULL}},
+	{"only what never ran",
+	 {"shop"},
+	 {NULL},
+	 "shop/flowlock-idle shop/flowlock-web",
+	 {NEVER("k8s:shop/cronjob/report"), NEVER("k8s:shop/deployment/ads")}},
+};
+
+/* "NS/NAME NS/NAME" of the policies in a NetworkPolicy stream, in order. */
+static char *policy_names(const char *buf, size_t len)
+{
+	char *names = util_strdup(""), *doc = strndup(buf, len), *line, *save = NULL, *name = NULL;
+
+	ck_assert_ptr_nonnull(doc);
+	for (line = strtok_r(doc, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "  name: ", 8) == 0) {
+			free(name);
+			name = util_strdup(line + 8);
+		} else if (strncmp(line, "  namespace: ", 13) == 0 && name) {
+			char *more = util_asprintf("%s%s%s/%s", names, *names ? " " : "", line + 13,
+						   name);
+
+			free(names);
+			names = more;
+		}
+	}
+	free(name);
+	free(doc);
+	return names;
+}
+
+START_TEST(test_scope)
+{
+	const struct scope_case *tc = &scope_cases[_i];
+	struct learn_graph *g = fixture_build(&fx_scope, (unsigned)_i);
+	struct test_warnings w = {0};
+	struct emit_options opts = {.warn = test_collect_warning, .warn_userdata = &w};
+	struct test_output o;
+	size_t n;
+	FILE *f;
+
+	for (opts.n_namespaces = 0; tc->includes[opts.n_namespaces];)
+		opts.n_namespaces++;
+	for (opts.n_exclude_namespaces = 0; tc->excludes[opts.n_exclude_namespaces];)
+		opts.n_exclude_namespaces++;
+	opts.namespaces = tc->includes;
+	opts.exclude_namespaces = tc->excludes;
+	f = test_output_open(&o);
+	o.r = emit_graph(EMIT_FORMAT_K8S, f, g, &opts, &o.err);
+	ck_assert_int_eq(fclose(f), 0);
+	if (!tc->policies) {
+		ck_assert_msg(o.r == -ENODATA, "%s: %d", tc->what, o.r);
+		ck_assert_msg(strstr(o.err.msg, "no policy to write: none of the 10 Kubernetes "
+						"workloads is in the namespaces asked for"),
+			      "%s: %s", tc->what, o.err.msg);
+		ck_assert_uint_eq(o.len, 0);
+	} else {
+		char *names = policy_names(o.buf, o.len);
+
+		ck_assert_msg(o.r == 0, "%s: %s", tc->what, o.err.msg);
+		ck_assert_msg(strcmp(names, tc->policies) == 0, "%s: wrote %s", tc->what, names);
+		free(names);
+	}
+	for (n = 0; tc->warnings[n]; n++) {
+		ck_assert_msg(n < w.n, "%s: warning missing: %s", tc->what, tc->warnings[n]);
+		ck_assert_str_eq(w.msg[n], tc->warnings[n]);
+	}
+	ck_assert_msg(w.n == n, "%s: %zu warnings; the first extra: %s", tc->what, w.n,
+		      w.n > n ? w.msg[n] : "");
+	test_warnings_clear(&w);
+	free(o.buf);
+	learn_graph_free(g);
+}
+END_TEST
+
+/* Nothing to write is an error that says why, and writes nothing. */
+START_TEST(test_nothing_to_write)
+{
+	struct learn_graph *g = fixture_build(&fx_empty, 0);
+	struct test_output o;
+
+	render(g, EMIT_FORMAT_K8S, true, false, NULL, &o);
+	ck_assert_int_eq(o.r, -ENODATA);
+	ck_assert_uint_eq(o.len, 0);
+	ck_assert_str_eq(o.err.msg,
+			 "no Kubernetes workload in the state: learn with --inventory "
+			 "from 'kubectl get nodes,namespaces,pods,services,endpointslices "
+			 "-A -o yaml'");
+	free(o.buf);
+	learn_graph_free(g);
+}
+END_TEST
+
 /* ---- hostile strings ---------------------------------------------------------------------- */
 
 static const struct {
@@ -701,7 +889,8 @@ static const struct {
 	{"quote and backslash in a name", &fx_hq_name, EMIT_FORMAT_JSON, 0,
 	 "\"client\": \"docker:a\\\"b\\\\c\""},
 	{"quote and backslash in a name", &fx_hq_name, EMIT_FORMAT_TABLE, 0, "docker:a\"b\\c  "},
-	{"quote and backslash in a name", &fx_hq_name, EMIT_FORMAT_K8S, 0, ""},
+	{"quote and backslash in a name", &fx_hq_name, EMIT_FORMAT_K8S, -ENODATA,
+	 "no Kubernetes workload in the state"},
 	{"newline in a name", &fx_hn_name, EMIT_FORMAT_DOT, -EINVAL, "dot: a workload id"},
 	{"newline in a name", &fx_hn_name, EMIT_FORMAT_JSON, -EINVAL, "json: a string"},
 	{"newline in a name", &fx_hn_name, EMIT_FORMAT_TABLE, -EINVAL, "table: a workload id"},
@@ -826,6 +1015,8 @@ static Suite *emit_suite(void)
 	tcase_add_loop_test(tc, test_golden, 0, (int)UTIL_ARRAY_SIZE(golden_cases));
 	tcase_add_loop_test(tc, test_shuffled_same_bytes, 0, (int)UTIL_ARRAY_SIZE(shuffle_cases));
 	tcase_add_loop_test(tc, test_hostile, 0, (int)UTIL_ARRAY_SIZE(hostile_cases));
+	tcase_add_loop_test(tc, test_scope, 0, (int)UTIL_ARRAY_SIZE(scope_cases));
+	tcase_add_test(tc, test_nothing_to_write);
 	tcase_add_loop_test(tc, test_format_names, 0, (int)UTIL_ARRAY_SIZE(format_cases));
 	tcase_add_loop_test(tc, test_write_error, 0, (int)UTIL_ARRAY_SIZE(all_formats));
 	tcase_add_test(tc, test_unknown_format);

@@ -115,7 +115,6 @@ static const char *const host_warnings[] = {
 	"left out",
 	NULL,
 };
-static const char *const no_warnings[] = {NULL};
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -345,9 +344,44 @@ struct golden_case {
 static const struct golden_case golden_cases[] = {
 	{"host-enforce.nft", &fx_host, EMIT_NFT_ENFORCE, host_warnings, 22},
 	{"host-audit.nft", &fx_host, EMIT_NFT_AUDIT, host_warnings, 22},
-	{"empty-enforce.nft", &fx_empty, EMIT_NFT_ENFORCE, no_warnings, 0},
-	{"empty-audit.nft", &fx_empty, EMIT_NFT_AUDIT, no_warnings, 0},
 };
+
+/* A ruleset that manages no container would change nothing: an error that says why. */
+static const struct wl_spec ghosts_wl[] = {
+	{DOCKER, "", "", "ghost", {NULL}},
+	{DOCKER, "shop", "", "gone", {NULL}},
+	{EXTERNAL, "", "", "203.0.113.7/32", {"203.0.113.7/32"}},
+};
+static const struct edge_spec ghosts_edges[] = {
+	{"docker:ghost", "external:203.0.113.7/32", TCP, 443},
+};
+static const struct addr_spec no_addrs[] = {{"docker:other", {"172.18.0.9"}}};
+static const struct fixture fx_ghosts = FIXTURE(ghosts_wl, ghosts_edges, no_addrs);
+
+static const struct {
+	const struct fixture *fx;
+	const char *error;
+} nothing_cases[] = {
+	{&fx_empty, "no Docker container in the state: learn on the Docker host with --docker or a "
+		    "docker inspect --inventory"},
+	{&fx_ghosts, "none of the 2 containers in the state has an address now (are they "
+		     "running? is this the host they ran on?)"},
+};
+
+START_TEST(test_nothing_to_write)
+{
+	struct learn_graph *g = fixture_build(nothing_cases[_i].fx, 0);
+	struct test_output o;
+
+	render(g, nothing_cases[_i].fx->addrs, nothing_cases[_i].fx->n_addrs, 0, EMIT_NFT_ENFORCE,
+	       NULL, &o);
+	ck_assert_int_eq(o.r, -ENODATA);
+	ck_assert_uint_eq(o.len, 0);
+	ck_assert_str_eq(o.err.msg, nothing_cases[_i].error);
+	free(o.buf);
+	learn_graph_free(g);
+}
+END_TEST
 
 START_TEST(test_golden)
 {
@@ -683,6 +717,7 @@ static Suite *nft_suite(void)
 
 	tcase_add_loop_test(tc, test_golden, 0, UTIL_ARRAY_SIZE(golden_cases));
 	tcase_add_loop_test(tc, test_determinism, 0, UTIL_ARRAY_SIZE(golden_cases) * 4);
+	tcase_add_loop_test(tc, test_nothing_to_write, 0, UTIL_ARRAY_SIZE(nothing_cases));
 	tcase_add_loop_test(tc, test_hostile_name, 0, UTIL_ARRAY_SIZE(hostile_cases));
 	tcase_add_loop_test(tc, test_refusal, 0, UTIL_ARRAY_SIZE(refusal_cases));
 	tcase_add_loop_test(tc, test_many_addresses, 0, UTIL_ARRAY_SIZE(many_cases));

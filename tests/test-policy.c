@@ -918,9 +918,9 @@ static const struct edge_spec verify_edges[] = {
 	NP("cart", "shop",                                                                         \
 	   "{podSelector: {matchLabels: {app: cart}}, policyTypes: [Ingress, Egress], ingress: "   \
 	   "[{from: [{podSelector: {matchLabels: {tier: web}}}]" from "}]}")
-#define TO_CART "{podSelector: {matchLabels: {app: cart}}}"
-#define EXACT                                                                                      \
-	FE_POLICY("{port: http}", TO_CART, "{port: 8081}") CART_POLICY(", ports: [{port: 8081}]")
+#define TO_CART	 "{podSelector: {matchLabels: {app: cart}}}"
+#define EXACT_FE FE_POLICY("{port: http}", TO_CART, "{port: 8081}")
+#define EXACT	 EXACT_FE CART_POLICY(", ports: [{port: 8081}]")
 
 static const struct {
 	const char *what, *policies;
@@ -929,9 +929,10 @@ static const struct {
 	const char *first_excess; /* "CLIENT SERVER seen ports" */
 } verify_cases[] = {
 	{"exact policies", EXACT, 3, 0, 0, NULL, NULL},
-	/* 16 pairs: 4 without a pod, 2 from the node, which no policy could refuse */
-	{"no policies: every pair with a pod is excess", NOTHING, 3, 0, 10, NULL,
-	 EXT7 " " CART " no all traffic"},
+	/* nothing isolates either pod: both are unlocked, and their pairs are not excess each */
+	{"no policies: both pods unlocked", NOTHING, 3, 0, 0, NULL, NULL},
+	/* only the frontend is locked: what cart and the outside may do is no policy's grant */
+	{"one side locked", EXACT_FE, 3, 0, 0, NULL, NULL},
 	{"a changed port breaks",
 	 FE_POLICY("{port: 8080}", TO_CART, "{port: 9000}") CART_POLICY(", ports: [{port: 8081}]"),
 	 3, 1, 0, FE " " CART " 8081 1 egress shop/fe", NULL},
@@ -966,10 +967,15 @@ START_TEST(test_verify)
 				     verify_edges[i].proto, verify_edges[i].port, (uint64_t)i + 1,
 				     1000000000ULL, 2000000000ULL);
 	s = load_text(verify_cases[_i].policies);
-	r = policy_verify(s, g, fx.inv);
+	r = policy_verify(s, g, fx.inv, NULL);
 	ck_assert_uint_eq(policy_report_governed(r), verify_cases[_i].governed);
 	ck_assert_uint_eq(policy_report_break_count(r), verify_cases[_i].breaks);
 	ck_assert_uint_eq(policy_report_excess_count(r), verify_cases[_i].excess);
+	/* the two pods, each isolated by some policy unless there is none */
+	ck_assert_uint_eq(policy_report_unlocked_count(r),
+			  strcmp(verify_cases[_i].policies, NOTHING) == 0    ? 2
+			  : strcmp(verify_cases[_i].policies, EXACT_FE) == 0 ? 1
+									     : 0);
 	if (verify_cases[_i].first_break) {
 		const struct learn_edge *e = policy_report_break_edge(r, 0);
 
@@ -996,6 +1002,105 @@ START_TEST(test_verify)
 }
 END_TEST
 
+/*
+ * A dual-stack cluster: Prometheus scrapes a node that has an IPv4 and an IPv6 address (either
+ * may be used), and a pod that came and went (an unknown peer) called Prometheus.
+ */
+#define PROM_POLICY(egress)                                                                        \
+	NP("flowlock-prometheus", "monitoring",                                                    \
+	   "{podSelector: {matchLabels: {app: prometheus}}, policyTypes: [Ingress, Egress], "      \
+	   "egress: [" egress "]}")
+#define TO_V4(ports) "{to: [{ipBlock: {cidr: 172.18.0.4/32}}], ports: [" ports "]}"
+#define TO_V6(ports) "{to: [{ipBlock: {cidr: 'fc00:f853:ccd:e793::4/128'}}], ports: [" ports "]}"
+#define P9100	     "{port: 9100}"
+
+static const struct {
+	const char *what, *policies;
+	const char *include, *exclude;
+	size_t governed, breaks, excess, unknowns;
+	const char *first_excess; /* "CLIENT SERVER seen ports" */
+} dual_cases[] = {
+	/* what emit writes: one ipBlock per address, each with the edge's ports */
+	{"an ipBlock for each address", PROM_POLICY(TO_V4(P9100) ", " TO_V6(P9100)), NULL, NULL, 1,
+	 0, 0, 1, NULL},
+	{"both addresses in one rule",
+	 PROM_POLICY("{to: [{ipBlock: {cidr: 172.18.0.4/32}}, {ipBlock: {cidr: "
+		     "'fc00:f853:ccd:e793::4/128'}}], "
+		     "ports: [" P9100 "]}"),
+	 NULL, NULL, 1, 0, 0, 1, NULL},
+	/* a scrape over IPv6 would be refused */
+	{"the IPv4 address only", PROM_POLICY(TO_V4(P9100)), NULL, NULL, 1, 1, 0, 1, NULL},
+	{"the IPv6 address only", PROM_POLICY(TO_V6(P9100)), NULL, NULL, 1, 1, 0, 1, NULL},
+	/* what one address may do beyond what was seen is excess */
+	{"more on one address", PROM_POLICY(TO_V4(P9100) ", " TO_V6(P9100 ", {port: 22}")), NULL,
+	 NULL, 1, 0, 1, 1, "k8s:monitoring/statefulset/prometheus node:kind-worker2 yes TCP 22"},
+	/* an ipBlock on the pod range never matches the unknown peer: it is listed apart */
+	{"an ipBlock on the pod range",
+	 PROM_POLICY(TO_V4(P9100) ", " TO_V6(P9100) ", {to: [{ipBlock: {cidr: 10.244.0.0/16}}]}"),
+	 NULL, NULL, 1, 0, 0, 1, NULL},
+	{"the namespace asked for", PROM_POLICY(TO_V4(P9100) ", " TO_V6(P9100)), "monitoring", NULL,
+	 1, 0, 0, 1, NULL},
+	{"the namespace left out", PROM_POLICY(TO_V4(P9100)), NULL, "monitor*", 0, 0, 0, 0, NULL},
+	{"another namespace asked for", PROM_POLICY(TO_V4(P9100)), "shop", NULL, 0, 0, 0, 0, NULL},
+};
+
+START_TEST(test_verify_dual)
+{
+	struct learn_graph *g = learn_graph_new();
+	struct learn_workload *prom =
+		learn_workload_new(LEARN_KIND_K8S, "monitoring", "StatefulSet", "prometheus");
+	struct learn_workload *node = learn_workload_new(LEARN_KIND_NODE, "", "", "kind-worker2");
+	struct learn_workload *gone =
+		learn_workload_new(LEARN_KIND_UNKNOWN, "", "", "10.244.1.0/24");
+	const char *include[1] = {dual_cases[_i].include}, *exclude[1] = {dual_cases[_i].exclude};
+	struct policy_scope scope = {include, include[0] != NULL, exclude, exclude[0] != NULL};
+	struct policy_report *r;
+	struct policy_set *s;
+	char buf[400];
+
+	learn_workload_set_label(prom, "app", "prometheus");
+	learn_workload_add_address(node, "172.18.0.4/32");
+	learn_workload_add_address(node, "fc00:f853:ccd:e793::4/128");
+	learn_workload_add_address(gone, "10.244.1.0/24");
+	learn_graph_add_edge(g, learn_graph_add_workload(g, prom),
+			     learn_graph_add_workload(g, node), TCP, 9100, 6, 1, 2);
+	learn_graph_add_edge(g, learn_graph_add_workload(g, gone), prom, TCP, 9090, 1, 1, 2);
+	s = load_text(dual_cases[_i].policies);
+	r = policy_verify(s, g, NULL, &scope);
+	ck_assert_msg(policy_report_governed(r) == dual_cases[_i].governed, "%s: %zu governed",
+		      dual_cases[_i].what, policy_report_governed(r));
+	ck_assert_msg(policy_report_break_count(r) == dual_cases[_i].breaks, "%s: %zu breaks",
+		      dual_cases[_i].what, policy_report_break_count(r));
+	ck_assert_msg(policy_report_excess_count(r) == dual_cases[_i].excess, "%s: %zu excess",
+		      dual_cases[_i].what, policy_report_excess_count(r));
+	ck_assert_uint_eq(policy_report_unknown_count(r), dual_cases[_i].unknowns);
+	if (dual_cases[_i].unknowns)
+		ck_assert_ptr_eq(learn_edge_client(policy_report_unknown_edge(r, 0)), gone);
+	if (dual_cases[_i].first_excess) {
+		char *ports = policy_ports_format(policy_report_excess_ports(r, 0));
+
+		snprintf(buf, sizeof(buf), "%s %s %s %s",
+			 learn_workload_id(policy_report_excess_client(r, 0)),
+			 learn_workload_id(policy_report_excess_server(r, 0)),
+			 policy_report_excess_observed(r, 0) ? "yes" : "no", ports);
+		free(ports);
+		ck_assert_str_eq(buf, dual_cases[_i].first_excess);
+	}
+	/* the same verdict for the edge on its own, where it is reported on */
+	if (dual_cases[_i].governed)
+		ck_assert_uint_eq(policy_check(s, NULL, prom, node, TCP, 9100) != 0,
+				  dual_cases[_i].breaks > 0);
+	/* a policy isolating what is not reported on is said (verify warns) */
+	ck_assert_uint_eq(policy_scope_hidden(s, g, &scope), dual_cases[_i].governed ? 0 : 1);
+	policy_report_free(r);
+	policy_set_free(s);
+	learn_workload_unref(prom);
+	learn_workload_unref(node);
+	learn_workload_unref(gone);
+	learn_graph_free(g);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -1009,6 +1114,7 @@ static Suite *policy_suite(void)
 	tcase_add_loop_test(tc, test_namespace_label, 0, (int)UTIL_ARRAY_SIZE(ns_label_cases));
 	tcase_add_loop_test(tc, test_named_port, 0, (int)UTIL_ARRAY_SIZE(named_port_cases));
 	tcase_add_loop_test(tc, test_verify, 0, (int)UTIL_ARRAY_SIZE(verify_cases));
+	tcase_add_loop_test(tc, test_verify_dual, 0, (int)UTIL_ARRAY_SIZE(dual_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,6 +2,7 @@
 /* util-k8s.c - the Kubernetes and Docker naming rules every emitted name and label must pass. */
 #include "util/util.h"
 
+#include <fnmatch.h>
 #include <string.h>
 
 static bool is_lower_alnum(char c)
@@ -133,4 +134,34 @@ bool util_docker_name(const char *s)
 		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
 			return false;
 	return true;
+}
+
+/* The namespaces Kubernetes runs itself in. */
+bool util_k8s_system_namespace(const char *ns)
+{
+	return strcmp(ns, "kube-system") == 0 || strcmp(ns, "kube-public") == 0 ||
+	       strcmp(ns, "kube-node-lease") == 0;
+}
+
+enum util_scope util_k8s_namespace_scope(const char *ns, const char *const *include,
+					 size_t n_include, const char *const *exclude,
+					 size_t n_exclude)
+{
+	bool named = false, matched = n_include == 0;
+
+	for (size_t i = 0; i < n_include; i++) {
+		if (fnmatch(include[i], ns, 0) != 0)
+			continue;
+		matched = true;
+		/* '*' means every namespace of the user's, not Kubernetes' own */
+		named |= strncmp(include[i], "kube-", 5) == 0;
+	}
+	for (size_t i = 0; i < n_exclude; i++)
+		if (fnmatch(exclude[i], ns, 0) == 0)
+			return UTIL_SCOPE_EXCLUDED;
+	if (!matched)
+		return UTIL_SCOPE_EXCLUDED;
+	if (util_k8s_system_namespace(ns) && !named)
+		return UTIL_SCOPE_SYSTEM;
+	return UTIL_SCOPE_IN;
 }

@@ -105,6 +105,24 @@ bool util_k8s_label_value(const char *s);   /* empty or <= 63 [A-Za-z0-9._-], al
 bool util_k8s_port_name(const char *s);	    /* IANA service name: <= 15 of [a-z0-9-], a letter */
 bool util_k8s_kind(const char *s);	    /* a kind, "ReplicaSet": <= 63 [A-Za-z0-9], A-Z first */
 bool util_k8s_controller(const char *s);    /* a kind, or KIND.GROUP: "Rollout.argoproj.io" */
+/* kube-system, kube-public, kube-node-lease: where Kubernetes runs itself. */
+bool util_k8s_system_namespace(const char *s);
+
+/*
+ * Which namespaces emit writes policies for and verify reports on (--namespace GLOB,
+ * --exclude-namespace GLOB, fnmatch patterns). With includes, only namespaces matching one are
+ * in; a matching exclude takes one out. The system namespaces are left out unless an include
+ * that starts with "kube-" matches them: "*" never locks Kubernetes' own.
+ */
+enum util_scope {
+	UTIL_SCOPE_IN = 0,
+	UTIL_SCOPE_EXCLUDED, /* by the user's patterns */
+	UTIL_SCOPE_SYSTEM,   /* a system namespace no include named */
+};
+enum util_scope util_k8s_namespace_scope(const char *ns, const char *const *include,
+					 size_t n_include, const char *const *exclude,
+					 size_t n_exclude);
+
 /* Docker container names and compose project/service labels: [A-Za-z0-9][A-Za-z0-9_.-]*, <= 253. */
 bool util_docker_name(const char *s);
 
