@@ -123,6 +123,15 @@ struct emit_violation {
  */
 int emit_violation(FILE *out, enum emit_report_format format, const struct emit_violation *v,
 		   struct util_err *err);
+/*
+ * flowlock show --coverage (emit-coverage.c): what an observe-mode team reads before locking
+ * down. The observation window (first and last traffic, time watched), how long since the last
+ * new edge, workloads seen running and never seen, by kind, new edges per day, edges not seen in
+ * the last stale_days of the window. Text or JSON (markdown is -EINVAL).
+ */
+int emit_coverage(FILE *out, enum emit_report_format format, const struct learn_graph *g,
+		  unsigned stale_days, struct util_err *err);
+
 /* The closing line: flows (of flows_seen) and distinct edges the baseline does not allow. */
 int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows_seen,
 		       uint64_t flows, uint64_t edges, struct util_err *err);

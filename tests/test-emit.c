@@ -863,6 +863,95 @@ START_TEST(test_nothing_to_write)
 }
 END_TEST
 
+/* ---- show --coverage ---------------------------------------------------------------------- */
+
+/*
+ * Three days watched in two spans, with a quiet gap: edges first seen on each day, one not seen
+ * in the last two days, a workload that never ran, an unknown peer.
+ */
+#define DAY (86400ULL)
+static const struct wl_spec cov_wl[] = {
+	WL(K8S, "shop", "Deployment", "web", {"app", "web"}),
+	WL(K8S, "shop", "Deployment", "api", {"app", "api"}),
+	WL(K8S, "shop", "Rollout.argoproj.io", "catalog", {"app", "catalog"}),
+	NEVER_RAN(K8S, "shop", "CronJob", "backup", {"app", "backup"}),
+	NEVER_RAN(K8S, "shop", "Deployment", "ads", {"app", "ads"}),
+	WL(DOCKER, "", "", "legacy"),
+	PEER(EXTERNAL, "203.0.113.7/32", "203.0.113.7/32"),
+	PEER(LEARN_KIND_UNKNOWN, "10.244.1.0/24", "10.244.1.0/24"),
+};
+static const struct edge_spec cov_edges[] = {
+	{"k8s:shop/deployment/web", "k8s:shop/deployment/api", TCP, 8080, 90, 10, 3 * DAY - 50},
+	{"k8s:shop/deployment/api", "external:203.0.113.7/32", TCP, 443, 4, 20, 100},
+	{"k8s:shop/deployment/api", "k8s:shop/rollout.argoproj.io/catalog", TCP, 3550, 7, DAY + 5,
+	 2 * DAY + 7},
+	{"unknown:10.244.1.0/24", "k8s:shop/deployment/web", TCP, 8080, 1, 2 * DAY + 3600,
+	 2 * DAY + 3601},
+	{"docker:legacy", "k8s:shop/deployment/api", ICMP, 0, 2, 2 * DAY + 7200, 3 * DAY - 60},
+};
+static const struct fixture fx_cov = FIXTURE(cov_wl, cov_edges, no_counters);
+
+static const struct {
+	const char *golden;
+	enum emit_report_format format;
+	unsigned stale_days;
+	bool window;
+} cov_cases[] = {
+	{"coverage.txt", EMIT_REPORT_TEXT, 1, true},
+	{"coverage.json", EMIT_REPORT_JSON, 1, true},
+	{"coverage-stale7.txt", EMIT_REPORT_TEXT, 7, true},
+	{"coverage-nowindow.txt", EMIT_REPORT_TEXT, 7, false},
+};
+
+START_TEST(test_coverage)
+{
+	struct learn_graph *g = fixture_build(&fx_cov, (unsigned)_i);
+	struct test_output o, again;
+	char path[512];
+	FILE *f;
+
+	if (cov_cases[_i].window) {
+		learn_graph_add_window(g, T0, T0 + DAY * SEC);
+		learn_graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
+	}
+	f = test_output_open(&o);
+	o.r = emit_coverage(f, cov_cases[_i].format, g, cov_cases[_i].stale_days, &o.err);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(o.r == 0, "%s", o.err.msg);
+	snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, cov_cases[_i].golden);
+	test_golden_check(path, o.buf, o.len);
+	if (cov_cases[_i].format == EMIT_REPORT_JSON)
+		ck_assert_msg(
+			test_python_accepts(
+				"python3 -c 'import json,sys\n"
+				"d = json.load(sys.stdin)\n"
+				"assert d[\"window\"][\"spans\"] == 2\n"
+				"assert d[\"never_seen_running\"] == "
+				"[\"k8s:shop/cronjob/backup\", \"k8s:shop/deployment/ads\"]\n"
+				"assert sum(d[\"new_edges_per_day\"].values()) == 5\n"
+				"assert all(type(e[\"port\"]) is int for e in d[\"stale_edges\"])\n"
+				"'",
+				o.buf, o.len),
+			"python3 does not read the coverage as the expected JSON");
+	/* the same graph built in another order gives the same bytes */
+	learn_graph_free(g);
+	g = fixture_build(&fx_cov, 7 + (unsigned)_i);
+	if (cov_cases[_i].window) {
+		learn_graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
+		learn_graph_add_window(g, T0, T0 + DAY * SEC);
+	}
+	f = test_output_open(&again);
+	again.r = emit_coverage(f, cov_cases[_i].format, g, cov_cases[_i].stale_days, &again.err);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(again.r, 0);
+	ck_assert_uint_eq(again.len, o.len);
+	ck_assert_mem_eq(again.buf, o.buf, o.len);
+	free(o.buf);
+	free(again.buf);
+	learn_graph_free(g);
+}
+END_TEST
+
 /* ---- hostile strings ---------------------------------------------------------------------- */
 
 static const struct {
@@ -1017,6 +1106,7 @@ static Suite *emit_suite(void)
 	tcase_add_loop_test(tc, test_hostile, 0, (int)UTIL_ARRAY_SIZE(hostile_cases));
 	tcase_add_loop_test(tc, test_scope, 0, (int)UTIL_ARRAY_SIZE(scope_cases));
 	tcase_add_test(tc, test_nothing_to_write);
+	tcase_add_loop_test(tc, test_coverage, 0, (int)UTIL_ARRAY_SIZE(cov_cases));
 	tcase_add_loop_test(tc, test_format_names, 0, (int)UTIL_ARRAY_SIZE(format_cases));
 	tcase_add_loop_test(tc, test_write_error, 0, (int)UTIL_ARRAY_SIZE(all_formats));
 	tcase_add_test(tc, test_unknown_format);

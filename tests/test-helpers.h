@@ -101,15 +101,16 @@ static inline void test_golden_check(const char *path, const char *buf, size_t l
 }
 
 /*
- * The strictest reader at hand, when there is one: whether the shell command script (a
- * "python3 -c '...'") accepts buf on its standard input. True when python3 is not installed.
+ * The strictest reader at hand: whether the shell command script (a "python3 -c '...'")
+ * accepts buf on its standard input. python3 is a test dependency (tools/install-deps): its
+ * absence fails the test rather than passing it unchecked.
  */
 static inline bool test_python_accepts(const char *script, const char *buf, size_t len)
 {
 	FILE *p;
 
-	if (system("command -v python3 >/dev/null 2>&1") != 0)
-		return true;
+	ck_assert_msg(system("command -v python3 >/dev/null 2>&1") == 0,
+		      "python3 is missing: tools/install-deps test installs it");
 	p = popen(script, "w");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_uint_eq(fwrite(buf, 1, len, p), len);
