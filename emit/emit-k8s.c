@@ -576,6 +576,12 @@ static void k8s_drop_unselectable(struct k8s_ctx *c, const struct learn_graph *g
 			if (learn_workload_kind(peer) != LEARN_KIND_K8S ||
 			    learn_workload_label_count(peer) > 0 || peer == self)
 				continue;
+			/* --allow-dns lets every pod ask kube-dns: that peer is covered */
+			if (end && c->opts->allow_dns && k8s_is_dns_peer(self) &&
+			    learn_edge_port(e) == 53 &&
+			    (learn_edge_proto(e) == IPPROTO_UDP ||
+			     learn_edge_proto(e) == IPPROTO_TCP))
+				continue;
 			HASH_FIND_STR(c->by_id, learn_workload_id(self), p);
 			if (!p || p->skip)
 				continue;

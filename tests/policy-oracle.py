@@ -7,7 +7,16 @@
 # semantics (a pod selected by a policy of a type is isolated for that direction; a connection
 # needs the client's egress and the server's ingress). Every ordered pair of pods and of pods
 # and outside peers is tried on every port that appears anywhere plus some that never do.
-# Usage: policy-oracle.py INVENTORY.yaml GRAPH.json POLICIES.yaml [--allow-dns]
+#
+# With --connections FILE (samples/kind/connections.txt: each connection a recording drove, as
+# the client dialled it), it also proves that every one of them is allowed as the CNI sees it:
+# after kube-proxy's DNAT (a ClusterIP, a NodePort, a load balancer address become each of the
+# Service's ready endpoints on their target port, worked out here from the inventory's Services
+# and EndpointSlices), with each address the pod that held it at that moment. The only ones
+# that may be denied are ICMP (NetworkPolicy has no rule for it) and those from addresses no
+# inventory names (a pod that came and went: no policy can name it).
+# Usage: policy-oracle.py INVENTORY GRAPH.json POLICIES.yaml [--allow-dns] [--connections FILE]
+import datetime
 import ipaddress
 import json
 import re
@@ -17,32 +26,75 @@ import yaml
 
 inv_path, graph_path, pol_path = sys.argv[1:4]
 allow_dns = "--allow-dns" in sys.argv[4:]
+conn_path = sys.argv[sys.argv.index("--connections") + 1] if "--connections" in sys.argv else None
 inv = yaml.safe_load(open(inv_path))
 graph = json.load(open(graph_path))
 policies = [p for p in yaml.safe_load_all(open(pol_path)) if p]
 
 namespaces = {}
 pods = []
+all_pods = []
+objects = {}  # (namespace, controller, name) of ReplicaSets and Jobs -> their controller owner
 for item in inv["items"]:
     meta = item["metadata"]
     if item["kind"] == "Namespace":
         namespaces[meta["name"]] = meta.get("labels", {})
-    elif item["kind"] == "Pod" and not item["spec"].get("hostNetwork"):
-        pods.append(item)
+    elif item["kind"] == "Pod":
+        all_pods.append(item)
+        if not item["spec"].get("hostNetwork"):
+            pods.append(item)
+
+
+def controller_of(owner):
+    """Kind, with its API group when that is not a built-in one: Rollout.argoproj.io."""
+    api = owner.get("apiVersion", "v1")
+    group = api.rsplit("/", 1)[0] if "/" in api else ""
+    kind = owner["kind"]
+    return kind if group in ("", "apps", "batch", "extensions") else f"{kind}.{group}"
+
+
+def controller_owner(meta):
+    owners = meta.get("ownerReferences") or []
+    for o in owners:
+        if o.get("controller"):
+            return o
+    return owners[0] if owners else None
+
+
+for item in inv["items"]:
+    if item["kind"] in ("ReplicaSet", "Job"):
+        o = controller_owner(item["metadata"])
+        if o:
+            objects[(item["metadata"]["namespace"], controller_of(item),
+                     item["metadata"]["name"])] = o
 
 
 def workload_of(pod):
     meta = pod["metadata"]
-    owners = meta.get("ownerReferences") or []
-    if not owners:
-        return f"k8s:{meta['namespace']}/pod/{meta['name']}"
-    kind, name = owners[0]["kind"], owners[0]["name"]
-    h = meta.get("labels", {}).get("pod-template-hash")
-    if kind == "ReplicaSet" and h and name.endswith("-" + h):
-        kind, name = "Deployment", name[: -len(h) - 1]
-    elif kind == "Job" and re.search(r"-\d{8,}$", name):
+    ns = meta["namespace"]
+    owner = controller_owner(meta)
+    if not owner:
+        return f"k8s:{ns}/pod/{meta['name']}"
+    kind, name = controller_of(owner), owner["name"]
+    labels = meta.get("labels", {})
+    if kind == "Node":  # a static pod: one workload on every node
+        suffix = "-" + name
+        base = meta["name"][: -len(suffix)] if meta["name"].endswith(suffix) else meta["name"]
+        return f"k8s:{ns}/staticpod/{base}"
+    up = objects.get((ns, kind, name))
+    if up:
+        kind, name = controller_of(up), up["name"]
+    elif kind == "ReplicaSet":
+        for label, ctl in (("pod-template-hash", "Deployment"),
+                           ("rollouts-pod-template-hash", "Rollout.argoproj.io")):
+            h = labels.get(label)
+            if h and name.endswith("-" + h):
+                kind, name = ctl, name[: -len(h) - 1]
+                break
+    elif kind == "Job" and owner.get("apiVersion", "").startswith("batch/") and \
+            re.search(r"-\d{8,}$", name):
         kind, name = "CronJob", re.sub(r"-\d{8,}$", "", name)
-    return f"k8s:{meta['namespace']}/{kind.lower()}/{name}"
+    return f"k8s:{ns}/{kind.lower()}/{name}"
 
 
 def selects(selector, labels):
@@ -180,4 +232,117 @@ for c in endpoints:
                 what = "observed but denied" if want else "never observed but allowed"
                 print(f"policy-oracle: {cname} -> {sname} {proto}/{port}: {what}", file=sys.stderr)
 print(f"policy-oracle: {checked} connections checked, {errors} wrong", file=sys.stderr)
+
+# ---- the recorded connections, after DNAT ---------------------------------------------------
+
+
+def when(s):
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def pod_span(pod):
+    """When the pod held its addresses: from its start to its last container's finish."""
+    st = pod.get("status", {})
+    start = when(st["startTime"]) if st.get("startTime") else None
+    end = None
+    if st.get("phase") in ("Succeeded", "Failed"):
+        ends = [when(c["state"]["terminated"]["finishedAt"])
+                for c in st.get("containerStatuses", [])
+                if (c.get("state", {}).get("terminated") or {}).get("finishedAt")]
+        end = max(ends) if ends else start
+    return start, end
+
+
+def holder(ip, t):
+    """("pod", pod) holding ip at t (a running pod, else a finished one that ran then), or
+    ("ip", ip): a node, an outside address, or an address no inventory names."""
+    a = ipaddress.ip_address(ip)
+    best = None
+    for p in all_pods:
+        if p["spec"].get("hostNetwork"):
+            continue
+        ips = {ipaddress.ip_address(x["ip"]) for x in p.get("status", {}).get("podIPs", [])}
+        if p.get("status", {}).get("podIP"):
+            ips.add(ipaddress.ip_address(p["status"]["podIP"]))
+        if a not in ips:
+            continue
+        start, end = pod_span(p)
+        if start is None or (end is None and p["status"].get("phase") != "Running"):
+            continue
+        if start - 2 <= t and (end is None or t <= end + 2):
+            best = p
+    return ("pod", best) if best else ("ip", ip)
+
+
+def dnat(dst, proto, port):
+    """Where kube-proxy sends dst:port: each ready endpoint of the Service behind it."""
+    d = ipaddress.ip_address(dst)
+    nodes = {ipaddress.ip_address(a["address"]) for i in inv["items"] if i["kind"] == "Node"
+             for a in i["status"].get("addresses", []) if a["type"] in ("InternalIP", "ExternalIP")}
+    out = []
+    for svc in (i for i in inv["items"] if i["kind"] == "Service"):
+        spec = svc["spec"]
+        vips = {ipaddress.ip_address(x) for x in spec.get("clusterIPs", []) if x != "None"}
+        vips |= {ipaddress.ip_address(x) for x in spec.get("externalIPs", [])}
+        vips |= {ipaddress.ip_address(x["ip"]) for x in
+                 svc.get("status", {}).get("loadBalancer", {}).get("ingress", []) if "ip" in x}
+        for sp in spec.get("ports", []):
+            if sp.get("protocol", "TCP") != proto:
+                continue
+            hit = (d in vips and sp["port"] == port) or \
+                (d in nodes and sp.get("nodePort") == port)
+            if not hit:
+                continue
+            for sl in inv["items"]:
+                if sl["kind"] != "EndpointSlice" or sl["metadata"]["namespace"] != \
+                        svc["metadata"]["namespace"] or sl["metadata"].get("labels", {}).get(
+                            "kubernetes.io/service-name") != svc["metadata"]["name"]:
+                    continue
+                target = [p["port"] for p in sl.get("ports", [])
+                          if p.get("name", "") == sp.get("name", "")]
+                for ep in sl.get("endpoints", []):
+                    if ep.get("conditions", {}).get("ready", True) is False:
+                        continue
+                    for a in ep["addresses"]:
+                        if ipaddress.ip_address(a).version == d.version and target:
+                            out.append((a, target[0]))
+    return out or [(dst, port)]
+
+
+if conn_path:
+    named = {ipaddress.ip_address(x["ip"]) for p in all_pods
+             for x in p.get("status", {}).get("podIPs", [])}
+    named |= {ipaddress.ip_address(a["address"]) for i in inv["items"] if i["kind"] == "Node"
+              for a in i["status"].get("addresses", []) if a["type"] != "Hostname"}
+    lines = open(conn_path).read().splitlines()
+    base = int(re.search(r"T=(\d+)", "\n".join(lines)).group(1))
+    allowed = denied_ok = conn_errors = 0
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        off, src, dst, proto, port, note = line.split()[:6]
+        t = base + float(off)
+        if proto == "ICMP":
+            denied_ok += 1  # NetworkPolicy has no rule for ICMP: nothing to prove
+            continue
+        client = holder(src, t)
+        if client[0] == "ip" and ipaddress.ip_address(src) not in named and any(
+                ipaddress.ip_address(src) in ipaddress.ip_network(c)
+                for n in inv["items"] if n["kind"] == "Node" for c in n["spec"].get("podCIDRs", [])):
+            denied_ok += 1  # a pod address no inventory names: no policy can allow it
+            continue
+        for bip, bport in dnat(dst, proto, int(port)):
+            server = holder(bip, t)
+            ok = (allowed_one_side(client, server, proto, bport, "egress")
+                  and allowed_one_side(server, client, proto, bport, "ingress"))
+            if ok:
+                allowed += 1
+            else:
+                conn_errors += 1
+                print(f"policy-oracle: {note} {src} -> {dst}:{port} (after DNAT {bip}:{bport}) "
+                      "is denied", file=sys.stderr)
+    print(f"policy-oracle: {allowed} recorded connections allowed after DNAT, {conn_errors} denied, "
+          f"{denied_ok} that no policy can allow (ICMP, unknown addresses)", file=sys.stderr)
+    errors += conn_errors
 sys.exit(1 if errors else 0)
