@@ -165,6 +165,7 @@ size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flo
 {
 	struct learn_endpoint stack_eps[16], *eps = stack_eps;
 	struct learn_workload *client;
+	bool via_service;
 	size_t n;
 
 	if (attr_ignored(&flow->client) || attr_ignored(&flow->server))
@@ -183,10 +184,21 @@ size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flo
 		if (n > max)
 			n = max;
 	}
+	/*
+	 * Only the two sides a DNAT joins can be one connection seen twice: a flow to a Service's
+	 * address, and one straight to what a Service leads to.
+	 */
+	via_service =
+		ended && learn_inventory_translates(inv, &flow->server, flow->proto, flow->port);
 	/* a workload talking to itself (replica to replica) is an edge like any other */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		bool dnat = via_service ||
+			    (ended && learn_inventory_is_backend(inv, eps[i].workload, flow->proto,
+								 eps[i].port));
+
 		fn(client, eps[i].workload, flow->proto, eps[i].port,
-		   ended && recent_repeat(inv, flow, eps[i].workload, eps[i].port), userdata);
+		   dnat && recent_repeat(inv, flow, eps[i].workload, eps[i].port), userdata);
+	}
 	if (eps != stack_eps)
 		free(eps);
 	return n;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #define HASH_FUNCTION UTIL_HASH_FUNCTION
 #include <uthash.h>
@@ -239,6 +240,19 @@ struct inv_svc {
 	UT_hash_handle hh;
 };
 
+/* A workload and port some Service address leads to. */
+struct inv_backend_key {
+	const struct learn_workload *w;
+	uint16_t port;
+	uint8_t proto;
+	uint8_t pad[5]; /* keys are hashed as bytes: zeroed */
+};
+
+struct inv_backend {
+	struct inv_backend_key key;
+	UT_hash_handle hh;
+};
+
 /* The masked address and its prefix length: a binary key, so a lookup formats nothing. */
 struct inv_ext_key {
 	struct capture_addr masked;
@@ -317,6 +331,7 @@ struct learn_inventory {
 	size_t n_view;
 	struct inv_ip *ips;
 	struct inv_svc *svcs;
+	struct inv_backend *backends; /* what svcs lead to */
 	struct inv_ext *externals;
 	/*
 	 * Workloads replaced by a rebuild. Callers may still hold what an earlier lookup returned,
@@ -2410,6 +2425,21 @@ static void inv_svc_set(struct learn_inventory *inv, const struct capture_addr *
 	e->eps = util_reallocarray(NULL, n, sizeof(*eps));
 	memcpy(e->eps, eps, n * sizeof(*eps));
 	e->n_eps = n;
+	for (size_t i = 0; i < n; i++) {
+		struct inv_backend_key bk;
+		struct inv_backend *b;
+
+		memset(&bk, 0, sizeof(bk));
+		bk.w = eps[i].workload;
+		bk.port = eps[i].port;
+		bk.proto = proto;
+		HASH_FIND(hh, inv->backends, &bk, sizeof(bk), b);
+		if (b)
+			continue;
+		b = util_zalloc(sizeof(*b));
+		b->key = bk;
+		HASH_ADD(hh, inv->backends, key, sizeof(b->key), b);
+	}
 }
 
 /*
@@ -2470,6 +2500,7 @@ static void inv_tables_clear(struct learn_inventory *inv)
 	struct inv_wl *w, *wtmp;
 	struct inv_ip *ip, *iptmp;
 	struct inv_svc *s, *stmp;
+	struct inv_backend *b, *btmp;
 
 	/*
 	 * Workloads a rebuild replaces stay alive for one more generation, so a pointer returned
@@ -2496,6 +2527,10 @@ static void inv_tables_clear(struct learn_inventory *inv)
 		HASH_DEL(inv->svcs, s);
 		free(s->eps);
 		free(s);
+	}
+	HASH_ITER (hh, inv->backends, b, btmp) {
+		HASH_DEL(inv->backends, b);
+		free(b);
 	}
 	free(inv->view);
 	inv->view = NULL;
@@ -2727,6 +2762,38 @@ struct learn_recent **learn_inventory_recent(struct learn_inventory *inv)
 	return &inv->recent;
 }
 
+bool learn_inventory_translates(const struct learn_inventory *inv, const struct capture_addr *addr,
+				uint8_t proto, uint16_t port)
+{
+	struct inv_svc_key key;
+	struct inv_svc *e;
+
+	if (!inv->svcs)
+		return false;
+	memset(&key, 0, sizeof(key));
+	inv_addr_normalise(addr, &key.addr);
+	key.proto = proto;
+	key.port = port;
+	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
+	return e != NULL;
+}
+
+bool learn_inventory_is_backend(const struct learn_inventory *inv, const struct learn_workload *w,
+				uint8_t proto, uint16_t port)
+{
+	struct inv_backend_key key;
+	struct inv_backend *b;
+
+	if (!inv->backends)
+		return false;
+	memset(&key, 0, sizeof(key));
+	key.w = w;
+	key.port = port;
+	key.proto = proto;
+	HASH_FIND(hh, inv->backends, &key, sizeof(key), b);
+	return b != NULL;
+}
+
 static const struct learn_tree_format inv_format = {
 	.what = "an inventory",
 	.empty = "not a kubectl or docker inspect inventory",
@@ -2735,8 +2802,12 @@ static const struct learn_tree_format inv_format = {
 	.document = inv_document,
 };
 
-/* Standard input, whole: it can be read once, and not sniffed and rewound as a file can. */
-static int inv_read_stdin(char **ret, size_t *ret_len, struct util_err *err)
+/*
+ * A stream read whole: standard input or a pipe can be read once, and not sniffed and rewound
+ * as a regular file can. name is what messages call it.
+ */
+static int inv_read_stream(FILE *f, const char *name, char **ret, size_t *ret_len,
+			   struct util_err *err)
 {
 	size_t len = 0, cap = 0, n;
 	char *buf = NULL;
@@ -2746,17 +2817,17 @@ static int inv_read_stdin(char **ret, size_t *ret_len, struct util_err *err)
 			cap = cap ? 2 * cap : 65536;
 			buf = util_reallocarray(buf, cap, 1);
 		}
-		n = fread(buf + len, 1, cap - len, stdin);
+		n = fread(buf + len, 1, cap - len, f);
 		len += n;
 		if (len > INV_MAX_FILE_SIZE) {
 			free(buf);
-			return util_err_set(err, EFBIG, "standard input: larger than %zu MiB",
+			return util_err_set(err, EFBIG, "%s: larger than %zu MiB", name,
 					    INV_MAX_FILE_SIZE >> 20);
 		}
 	} while (n > 0);
-	if (ferror(stdin)) {
+	if (ferror(f)) {
 		free(buf);
-		return util_err_set(err, EIO, "standard input: read failed");
+		return util_err_set(err, EIO, "%s: read failed", name);
 	}
 	*ret = buf;
 	*ret_len = len;
@@ -2788,15 +2859,26 @@ static int inv_load_batch(const char *path, struct inv_batch *batch, struct util
 {
 	struct inv_ctx ctx = {.batch = batch};
 	unsigned char head[512];
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0, n, i;
 	int r;
 
 	if (strcmp(path, "-") == 0) {
-		r = inv_read_stdin(&buf, &len, err);
+		r = inv_read_stream(stdin, "standard input", &buf, &len, err);
 		if (r < 0)
 			return r;
 		path = "standard input";
+	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* a pipe (<(kubectl get ...)) or a FIFO: one read, kept */
+		FILE *f = fopen(path, "re");
+
+		if (!f)
+			return util_err_set(err, errno, "%s: %s", path, strerror(errno));
+		r = inv_read_stream(f, path, &buf, &len, err);
+		fclose(f);
+		if (r < 0)
+			return r;
 	}
 	ctx.rd = (struct learn_tree_reader){
 		.path = path, .err = err, .format = &inv_format, .userdata = &ctx};

@@ -12,3 +12,13 @@
 struct learn_recent;
 struct learn_recent **learn_inventory_recent(struct learn_inventory *inv);
 void learn_recent_free(struct learn_recent *r); /* NULL-safe */
+
+/*
+ * Whether addr:port of proto is a Service's (a ClusterIP, a NodePort, a load balancer address),
+ * and whether w on port is behind one: the two sides a DNAT joins. Only their flows can be the
+ * same connection seen twice, so only they are remembered.
+ */
+bool learn_inventory_translates(const struct learn_inventory *inv, const struct capture_addr *addr,
+				uint8_t proto, uint16_t port);
+bool learn_inventory_is_backend(const struct learn_inventory *inv, const struct learn_workload *w,
+				uint8_t proto, uint16_t port);

@@ -107,6 +107,65 @@ bad "state: garbage" "$tmp/garbage.bin" "$flowlock" show "$tmp/garbage.bin"
 bad "state: empty" "$tmp/empty" "$flowlock" emit --format json "$tmp/empty"
 bad "state: missing" "$tmp/nope.yaml" "$flowlock" show "$tmp/nope.yaml"
 
+# files that are something else than the inventory asked for: each says what it is
+gzip -c "$sample/inventory.yaml" >"$tmp/inventory.yaml.gz"
+bad "inventory: gzipped" "$tmp/inventory.yaml.gz: gzip-compressed: decompress it first" \
+	learn --inventory "$tmp/inventory.yaml.gz"
+printf '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}}\n{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "b"}}\n' >"$tmp/watch.json"
+bad "inventory: kubectl get -w output" \
+	"$tmp/watch.json: JSON values one after another (kubectl get -w?)" learn --inventory "$tmp/watch.json"
+sed '/^kind: List/,$d' "$sample/inventory.yaml" >"$tmp/cut.yaml"
+bad "inventory: a kubectl list cut short" \
+	"without its closing \"kind: List\": was the file cut short?" learn --inventory "$tmp/cut.yaml"
+printf '[{"Id": "sha256:0a1b", "RepoTags": ["busybox:latest"], "RootFS": {"Type": "layers"}, "Config": {"Cmd": ["sh"]}}]\n' >"$tmp/image.json"
+bad "inventory: docker image inspect" "docker image inspect output (images, not containers)" \
+	learn --inventory "$tmp/image.json"
+bad "inventory: a bad time" "invalid time \"yesterday\" for startTime on pod shop/x" learn \
+	--inventory <(printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: shop}\nstatus: {phase: Running, startTime: yesterday}\n')
+bad "inventory: a bad podCIDR" "invalid CIDR \"10.244.1.0\" on node w1" learn \
+	--inventory <(printf 'apiVersion: v1\nkind: Node\nmetadata: {name: w1}\nspec: {podCIDRs: [10.244.1.0]}\n')
+bad "inventory: a bad owner group" "invalid apiVersion \"Apps/v1\" on pod shop/x" learn \
+	--inventory <(printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: shop, ownerReferences: [{apiVersion: Apps/v1, kind: ReplicaSet, name: r}]}\n')
+bad "inventory: a bad EndpointSlice address" "invalid IP address \"10.0.0\" on endpointslice shop/s" learn \
+	--inventory <(printf 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s, namespace: shop, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints: [{addresses: [10.0.0]}]\n')
+bad "learn: a bad --pod-cidr" "--pod-cidr and --service-cidr take ADDRESS/PREFIX" learn --pod-cidr 10.244.0.0
+bad "learn: a bad --service-cidr" "--pod-cidr and --service-cidr take ADDRESS/PREFIX" learn --service-cidr x/12
+
+# standard input: "-" for a capture or an inventory, once
+out=$("$flowlock" learn -q -r - --inventory "$sample/inventory.yaml" --state "$tmp/stdin.yaml" \
+	<"$sample/shop.pcapng" 2>&1)
+expect "learn -r - reads the capture from standard input ($out)" \
+	[ "$("$flowlock" show "$tmp/stdin.yaml")" = "$("$flowlock" show "$tmp/state.yaml")" ]
+out=$("$flowlock" learn -q -r "$sample/shop.pcapng" --inventory - --state "$tmp/stdin2.yaml" \
+	<"$sample/inventory.yaml" 2>&1)
+expect "learn --inventory - reads the inventory from standard input ($out)" \
+	cmp -s "$tmp/stdin2.yaml" "$tmp/stdin.yaml"
+bad "learn: standard input twice" "standard input (-) can be read once" \
+	"$flowlock" learn -r - --inventory - --state "$tmp/state.yaml"
+bad "learn: --inventory - live" "a live agent needs a file" \
+	"$flowlock" learn -i lo --inventory - --state "$tmp/state.yaml"
+bad "learn: a bad capture on standard input" "standard input: not a pcap or pcapng capture" \
+	"$flowlock" learn -r - --state "$tmp/state.yaml" <"$tmp/garbage.bin"
+bad "learn: a bad inventory on standard input" "standard input:1:1:" \
+	"$flowlock" learn -r "$sample/shop.pcapng" --inventory - --state "$tmp/state.yaml" <"$tmp/text.pcap"
+
+# an emit with nothing to write says why
+"$flowlock" learn -q -r "$sample/shop.pcapng" --state "$tmp/no-names.yaml"
+bad "emit k8s: no Kubernetes workload" "no Kubernetes workload in the state" \
+	"$flowlock" emit --format k8s "$tmp/no-names.yaml"
+bad "emit k8s: nothing in scope" "no policy to write: none of the 7 Kubernetes workloads" \
+	"$flowlock" emit -q --format k8s --namespace nowhere "$tmp/state.yaml"
+bad "emit k8s: --namespace with another format" "go with --format k8s" \
+	"$flowlock" emit --format json --namespace shop "$tmp/state.yaml"
+printf '[{"Id": "c1", "Name": "/web", "State": {"Running": true}, "NetworkSettings": {"Networks": {"b": {"IPAddress": "172.20.0.9"}}}}]\n' >"$tmp/docker.json"
+bad "emit nftables: no container in the state" "no Docker container in the state" \
+	"$flowlock" emit --format nftables --inventory "$tmp/docker.json" "$tmp/state.yaml"
+bad "emit -o - and nothing to write" "no Kubernetes workload" \
+	"$flowlock" emit --format k8s -o - "$tmp/no-names.yaml"
+bad "show: --stale without --coverage" "go with --coverage" "$flowlock" show --stale 3 "$tmp/state.yaml"
+bad "show: a bad --stale" "--stale takes whole days" "$flowlock" show --coverage --stale 0 "$tmp/state.yaml"
+bad "show: --format markdown" "--format is text or json" "$flowlock" show --coverage --format markdown "$tmp/state.yaml"
+
 # emit -o into a directory that does not exist: error, nothing written
 bad "emit: unwritable output" "$tmp/no/such/dir/out.yaml" \
 	"$flowlock" emit --format k8s -o "$tmp/no/such/dir/out.yaml" "$tmp/state.yaml"

@@ -70,6 +70,16 @@ docker:fle2e-web docker:shop/cache TCP 6379" "$(learned_edges "$state")" "$tmp/a
 expect "no packet was dropped" grep -q '^  pcap-drops: 0$' "$state"
 expect "the network's bridge ($bridge) was captured" sh -c "grep -q '^  interfaces-seen: [1-9]' '$state'"
 expect "conntrack events were read" sh -c "grep 'conntrack-events:' '$state' | grep -qv ': 0$'"
+# the agent's run is the window, and every container the engine ran was seen running, even
+# shop/cache, which only answered
+"$flowlock" show --coverage --format json "$state" | "$py" -c '
+import json, sys
+c = json.load(sys.stdin)
+assert c["window"]["spans"] == 1 and c["window"]["watched_seconds"] >= 5, c["window"]
+assert c["never_seen_running"] == [], c["never_seen_running"]
+assert c["workloads"]["container"]["seen_running"] == 6, c["workloads"]' 2>"$tmp/cov.err"
+rc=$?
+expect "the run is the window, and every container ran ($(tail -n 1 "$tmp/cov.err"))" [ $rc -eq 0 ]
 
 # Drift: check, live, against what was just learned. A learned call is not reported; a new
 # one (web -> db2:5432) is, as one JSON line, while check still runs.

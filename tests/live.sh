@@ -194,12 +194,32 @@ print(sum(e["connections"] for e in json.load(sys.stdin)["edges"]
 	# once for the changed file, once for SIGHUP
 	expect "$name: the inventory was re-read on change and on SIGHUP" \
 		[ "$(grep -c 'inventory re-read' "$tmp/$name.err")" -ge 2 ]
+	# the window is the agent's run, and every Running pod of the inventory was seen running
+	"$flowlock" show --coverage --format json "$state" | "$py" -c '
+import json, sys
+c = json.load(sys.stdin)
+assert c["window"]["spans"] == 1 and c["window"]["watched_seconds"] >= 4, c["window"]
+assert c["never_seen_running"] == [], c["never_seen_running"]
+assert c["workloads"]["Pod"]["seen_running"] == 6, c["workloads"]' 2>"$tmp/$name.cov"
+	local rc=$?
+	expect "$name: the run is the window, and every pod ran ($(tail -n 1 "$tmp/$name.cov"))" \
+		[ $rc -eq 0 ]
 }
 
 run_agent pcap
 run_agent conntrack --conntrack
 expect "conntrack: events were read" \
 	sh -c "grep 'conntrack-events:' '$tmp/conntrack.yaml' | grep -qv ': 0$'"
+
+# a -i pattern that matches no interface at start says so, and the agent runs on
+topology
+ip netns exec fll-host "$flowlock" learn -i 'fll-nothing*' -i br-fll --duration 1 \
+	--state "$tmp/nomatch.yaml" 2>"$tmp/nomatch.err"
+rc=$?
+expect "-i matching nothing: the agent exits 0 (rc $rc)" [ $rc -eq 0 ]
+expect "-i matching nothing: said once ($(head -c 300 "$tmp/nomatch.err"))" \
+	[ "$(grep -c "no interface matches -i fll-nothing\* now" "$tmp/nomatch.err")" -eq 1 ]
+expect "-i matching something: not said" [ -z "$(grep 'matches -i br-fll ' "$tmp/nomatch.err")" ]
 
 # kill -9 in the middle of checkpoints leaves a complete state, never half of one
 topology
