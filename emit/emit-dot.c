@@ -74,6 +74,9 @@ static int dot_node(FILE *out, const struct learn_workload *w, const char *inden
 	case LEARN_KIND_NODE:
 		fputs(", shape=hexagon", out);
 		break;
+	case LEARN_KIND_UNKNOWN:
+		fputs(", shape=ellipse, style=dashed", out);
+		break;
 	default:
 		break;
 	}

@@ -438,6 +438,10 @@ static int nft_collect_edge(struct nft_ctx *c, const struct learn_edge *edge)
 			 what);
 		goto out;
 	}
+	if (ck == LEARN_KIND_UNKNOWN || sk == LEARN_KIND_UNKNOWN) {
+		nft_warn(c, "%s: an address that matched nothing in the inventory, left out", what);
+		goto out;
+	}
 	if (proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6 && !nft_proto_name(proto)) {
 		nft_warn(c, "%s: protocol %u cannot be expressed in nftables, left out", what,
 			 proto);

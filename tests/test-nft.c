@@ -75,6 +75,7 @@ static const struct wl_spec host_wl[] = {
 	{NODE, "", "", "backup", {"192.0.2.10/32", "2001:db8:1::10/128"}},
 	{K8S, "prod", "Deployment", "pay", {NULL}},
 	{K8S, "prod", "Deployment", "ledger", {NULL}},
+	{LEARN_KIND_UNKNOWN, "", "", "10.244.0.0/16", {"10.244.0.0/16"}},
 };
 
 static const struct edge_spec host_edges[] = {
@@ -96,6 +97,7 @@ static const struct edge_spec host_edges[] = {
 	{"docker:ghost", "docker:api", TCP, 8080},
 	{"docker:web", "docker:api", 47 /* GRE */, 0},
 	{"k8s:prod/deployment/pay", "k8s:prod/deployment/ledger", TCP, 8443},
+	{"docker:api", "unknown:10.244.0.0/16", TCP, 9000},
 };
 
 static const struct addr_spec host_addrs[] = {
@@ -110,6 +112,8 @@ static const struct fixture fx_empty = {NULL, 0, NULL, 0, NULL, 0};
 
 static const char *const host_warnings[] = {
 	"docker:ghost: no current address, its rules are left out",
+	"docker:api -> unknown:10.244.0.0/16: an address that matched nothing in the inventory, "
+	"left out",
 	"docker:web -> docker:api: protocol 47 cannot be expressed in nftables, left out",
 	"docker:web -> k8s:prod/deployment/pay: a Kubernetes peer cannot be expressed in nftables, "
 	"left out",
