@@ -143,7 +143,8 @@ struct check_ctx {
 	bool collect;
 	struct check_hit *hits;
 	size_t n_hits, cap_hits;
-	bool flow_found; /* the flow being checked has an edge not in the baseline */
+	bool flow_found;  /* the flow being checked has an edge not in the baseline */
+	bool flow_repeat; /* ... or is a connection already checked, seen on its other side */
 	uint64_t flow_first_ns;
 	struct check_open *open; /* live: open flows already reported */
 	uint64_t round;		 /* checkpoints so far */
@@ -195,8 +196,10 @@ static void check_on_edge(struct learn_workload *client, struct learn_workload *
 	struct emit_violation v = {c->flow_first_ns, client, server, proto, port};
 
 	/* the other side of a Service's DNAT: this connection was checked already */
-	if (repeat)
+	if (repeat) {
+		c->flow_repeat = true;
 		return;
+	}
 	if (learn_graph_find_edge(c->baseline, learn_workload_id(client), learn_workload_id(server),
 				  proto, port))
 		return;
@@ -239,11 +242,12 @@ static void check_flow(struct learn_ctx *ctx, const struct capture_flow *flow, b
 		}
 		return;
 	}
-	c->flow_found = false;
+	c->flow_found = c->flow_repeat = false;
 	c->flow_first_ns = flow->first_ns;
 	(void)learn_flow_edges(ctx->inv, flow, check_on_edge, c);
 	c->flows_found += c->flow_found;
-	if (open && c->flow_found) {
+	/* a repeat is remembered too: a second later it would no longer look like one */
+	if (open && (c->flow_found || c->flow_repeat)) {
 		o = util_zalloc(sizeof(*o));
 		o->id = flow->id;
 		o->round = c->round;
@@ -464,11 +468,12 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 	if (a->ctx->check)
 		return 0;
 	if (a->live_from_ns) {
-		/* watched from the start until now; what runs now, ran */
+		/* watched from the start until now; what ran meanwhile, by the inventory, ran */
 		uint64_t wall = clock_ns(CLOCK_REALTIME);
 
 		learn_graph_add_window(a->ctx->graph, a->live_from_ns, wall);
-		learn_inventory_note_running(a->ctx->inv, a->ctx->graph, wall, wall);
+		/* a pod that ran and finished between two saves ran within the run too */
+		learn_inventory_note_running(a->ctx->inv, a->ctx->graph, a->live_from_ns, wall);
 	}
 	a->now.flows = a->ctx->flows;
 	counters_commit(a->ctx->graph, &a->now, &a->saved);
@@ -984,10 +989,15 @@ static int learn_or_check(int argc, char **argv, bool check)
 			goto out;
 		}
 		for (size_t i = 0; live && i < o.n_inventories; i++) {
-			if (strcmp(o.inventories[i], "-") == 0) {
+			struct stat st;
+
+			/* a pipe or a FIFO cannot be read again on change or SIGHUP */
+			if (strcmp(o.inventories[i], "-") == 0 ||
+			    (stat(o.inventories[i], &st) == 0 && !S_ISREG(st.st_mode) &&
+			     !S_ISDIR(st.st_mode))) {
 				ret = cli_usage_error(
-					cmd, "--inventory - cannot be read again on change "
-					     "or SIGHUP: a live agent needs a file");
+					cmd, "a live agent re-reads its inventories on change "
+					     "and SIGHUP: give regular files, not - or a pipe");
 				goto out;
 			}
 		}

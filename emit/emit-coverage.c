@@ -251,7 +251,7 @@ static void cov_text(FILE *out, const struct cov *c, unsigned stale_days)
 	fprintf(out, "  %-*s  %12zu  %10zu\n\n", w, "total", seen, never);
 
 	if (c->n_never) {
-		fprintf(out, "NEVER SEEN RUNNING (emit writes no policy for them)\n");
+		fprintf(out, "NEVER SEEN RUNNING (no NetworkPolicy is written for them)\n");
 		for (size_t i = 0; i < c->n_never; i++)
 			fprintf(out, "  %s\n", learn_workload_id(c->never[i]));
 		fputc('\n', out);

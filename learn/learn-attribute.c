@@ -67,6 +67,7 @@ struct recent_key {
 struct recent {
 	struct recent_key key;	/* hashed as bytes: built from a zeroed struct */
 	struct capture_addr to; /* the address the flow was sent to */
+	bool via_service;	/* to a Service's address (else straight to a backend) */
 	uint64_t first_ns;
 	size_t slot; /* in the ring */
 	UT_hash_handle hh;
@@ -98,9 +99,13 @@ static void recent_drop(struct learn_recent *r, struct recent *e)
 	free(e);
 }
 
-/* Whether this edge of flow repeats one counted a moment ago; if not, it is remembered. */
+/*
+ * Whether this edge of flow repeats one counted a moment ago: the other side of the same DNAT,
+ * one flow to the Service's address and the other straight to its backend (two flows straight
+ * to two replicas are two connections). If not, it is remembered.
+ */
 static bool recent_repeat(struct learn_inventory *inv, const struct capture_flow *flow,
-			  const struct learn_workload *server, uint16_t port)
+			  bool via_service, const struct learn_workload *server, uint16_t port)
 {
 	struct learn_recent **rp = learn_inventory_recent(inv), *r = *rp;
 	struct recent_key key;
@@ -122,7 +127,8 @@ static bool recent_repeat(struct learn_inventory *inv, const struct capture_flow
 		uint64_t d = e->first_ns > flow->first_ns ? e->first_ns - flow->first_ns
 							  : flow->first_ns - e->first_ns;
 
-		if (d <= RECENT_SLACK && capture_addr_compare(&e->to, &flow->server) != 0) {
+		if (d <= RECENT_SLACK && e->via_service != via_service &&
+		    capture_addr_compare(&e->to, &flow->server) != 0) {
 			recent_drop(r, e); /* a connection has two sides, not three */
 			return true;
 		}
@@ -139,6 +145,7 @@ static bool recent_repeat(struct learn_inventory *inv, const struct capture_flow
 	e = util_zalloc(sizeof(*e));
 	e->key = key;
 	e->to = flow->server;
+	e->via_service = via_service;
 	e->first_ns = flow->first_ns;
 	e->slot = (r->head + r->n) % RECENT_MAX;
 	r->ring[e->slot] = e;
@@ -197,7 +204,8 @@ size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flo
 								 eps[i].port));
 
 		fn(client, eps[i].workload, flow->proto, eps[i].port,
-		   dnat && recent_repeat(inv, flow, eps[i].workload, eps[i].port), userdata);
+		   dnat && recent_repeat(inv, flow, via_service, eps[i].workload, eps[i].port),
+		   userdata);
 	}
 	if (eps != stack_eps)
 		free(eps);

@@ -363,10 +363,34 @@ bool learn_graph_workload_running(const struct learn_graph *g, const struct lear
 	return true;
 }
 
+/*
+ * At most max spans, joined the same way whatever order they came in: spans closer than a gap
+ * that doubles from one second are joined until few enough remain. A function of the set of
+ * spans alone, so that merging states in any order gives the same window.
+ */
+static void graph_windows_cap(struct learn_graph *g, size_t max)
+{
+	uint64_t gap = 1000000000ULL;
+
+	while (g->n_windows > max) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < g->n_windows; i++) {
+			if (k > 0 && g->windows[i].from - g->windows[k - 1].until < gap) {
+				if (g->windows[i].until > g->windows[k - 1].until)
+					g->windows[k - 1].until = g->windows[i].until;
+				continue;
+			}
+			g->windows[k++] = g->windows[i];
+		}
+		g->n_windows = k;
+		gap = gap > UINT64_MAX / 2 ? UINT64_MAX : gap * 2;
+	}
+}
+
 void learn_graph_add_window(struct learn_graph *g, uint64_t from_ns, uint64_t until_ns)
 {
-	size_t lo = 0, hi, best = 0;
-	uint64_t gap = UINT64_MAX;
+	size_t lo = 0, hi;
 
 	if (until_ns < from_ns)
 		until_ns = from_ns;
@@ -392,30 +416,25 @@ void learn_graph_add_window(struct learn_graph *g, uint64_t from_ns, uint64_t un
 		g->n_windows -= hi - lo - 1;
 	}
 	g->windows[lo] = (struct graph_window){from_ns, until_ns};
-	if (g->n_windows <= LEARN_MAX_WINDOWS)
-		return;
-	/* one too many: the two with the shortest gap between them become one */
-	for (size_t i = 0; i + 1 < g->n_windows; i++) {
-		if (g->windows[i + 1].from - g->windows[i].until < gap) {
-			gap = g->windows[i + 1].from - g->windows[i].until;
-			best = i;
-		}
-	}
-	g->windows[best].until = g->windows[best + 1].until;
-	memmove(&g->windows[best + 1], &g->windows[best + 2],
-		(g->n_windows - best - 2) * sizeof(*g->windows));
-	g->n_windows--;
+	/* memory stays bounded; what is read and saved is capped exactly (graph_windows_cap) */
+	if (g->n_windows > 4 * LEARN_MAX_WINDOWS)
+		graph_windows_cap(g, LEARN_MAX_WINDOWS);
 }
 
+/* Reading caps: like the sorted views, a cache of what the graph holds, not a change to it. */
 size_t learn_graph_window_count(const struct learn_graph *g)
 {
+	graph_windows_cap((struct learn_graph *)g, LEARN_MAX_WINDOWS);
 	return g->n_windows;
 }
 
 void learn_graph_window(const struct learn_graph *g, size_t i, uint64_t *ret_from_ns,
 			uint64_t *ret_until_ns)
 {
-	struct graph_window w = i < g->n_windows ? g->windows[i] : (struct graph_window){0, 0};
+	struct graph_window w;
+
+	graph_windows_cap((struct learn_graph *)g, LEARN_MAX_WINDOWS);
+	w = i < g->n_windows ? g->windows[i] : (struct graph_window){0, 0};
 
 	if (ret_from_ns)
 		*ret_from_ns = w.from;

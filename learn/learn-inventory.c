@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,8 @@ struct inv_owner {
 
 struct inv_pod {
 	char *ns, *name;
+	char *uid;	 /* metadata.uid, or NULL: tells one pod's records in two snapshots apart */
+	bool superseded; /* a later state of this very pod (finished) is in the inventory */
 	struct inv_owner owner_ref;
 	char *controller, *owner; /* the workload, worked out when the lookups are rebuilt */
 	struct inv_kv *labels;
@@ -300,6 +303,12 @@ struct inv_live_wl {
 	UT_hash_handle hh;
 };
 
+/* A cluster range, in a set: looked up once per prefix length in use. */
+struct inv_range_e {
+	struct inv_range key; /* hashed as bytes: masked, from a zeroed struct */
+	UT_hash_handle hh;
+};
+
 /* An address in a cluster range that nothing claims: one workload per range. */
 struct inv_unknown {
 	struct inv_range key;
@@ -319,8 +328,10 @@ struct learn_inventory {
 	unsigned prefix4, prefix6;
 	struct inv_range *given_ranges; /* --pod-cidr, --service-cidr: kept across reloads */
 	size_t n_given_ranges;
-	struct inv_range *ranges; /* every cluster range, most specific first */
-	size_t n_ranges;
+	struct inv_range_e *ranges; /* every cluster range */
+	uint8_t range_lens[2][129]; /* per family (IPv4, IPv6): the prefix lengths used, longest
+				       first */
+	size_t n_range_lens[2];
 	struct inv_unknown *unknowns;
 	util_warn_fn warn;
 	void *warn_userdata;
@@ -393,6 +404,7 @@ static void inv_pod_clear(struct inv_pod *p)
 {
 	free(p->ns);
 	free(p->name);
+	free(p->uid);
 	inv_owner_clear(&p->owner_ref);
 	free(p->controller);
 	free(p->owner);
@@ -931,6 +943,11 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 	r = inv_owner_parse(ctx, meta, &pod.owner_ref);
 	if (r < 0)
 		goto out;
+	r = inv_str(ctx, meta, "uid", &n);
+	if (r < 0)
+		goto out;
+	if (n && *n->str && strlen(n->str) <= 128)
+		pod.uid = util_strdup(n->str);
 
 	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
 	if (r < 0)
@@ -2051,7 +2068,61 @@ out:
 /* A pod that takes traffic: Running, or of no stated phase (a hand-written inventory). */
 static bool inv_pod_serving(const struct inv_pod *p)
 {
-	return p->phase == INV_PHASE_RUNNING || p->phase == INV_PHASE_NONE;
+	return (p->phase == INV_PHASE_RUNNING || p->phase == INV_PHASE_NONE) && !p->superseded;
+}
+
+/* A pod across snapshots: its uid, else its name and start. */
+static char *inv_pod_key(const struct inv_pod *p)
+{
+	if (p->uid)
+		return util_asprintf("%s", p->uid);
+	return util_asprintf("%s/%s@%" PRIu64, p->ns, p->name, p->start_ns);
+}
+
+struct inv_key {
+	char *key;
+	UT_hash_handle hh;
+};
+
+/*
+ * Two snapshots may hold one pod twice: Running in the older, finished in the newer. Whatever
+ * the order the files came in, the finished record is the later state: the Running one is
+ * superseded, and holds no address, serves no Service and runs no more.
+ */
+static void inv_mark_superseded(struct learn_inventory *inv)
+{
+	struct inv_key *done = NULL, *k, *tmp;
+
+	for (size_t b = 0; b < inv->n_batches; b++) {
+		for (size_t i = 0; i < inv->batches[b].n_pods; i++) {
+			struct inv_pod *p = &inv->batches[b].pods[i];
+
+			p->superseded = false;
+			if (!p->terminated)
+				continue;
+			k = util_zalloc(sizeof(*k));
+			k->key = inv_pod_key(p);
+			HASH_ADD_KEYPTR(hh, done, k->key, strlen(k->key), k);
+		}
+	}
+	for (size_t b = 0; done && b < inv->n_batches; b++) {
+		for (size_t i = 0; i < inv->batches[b].n_pods; i++) {
+			struct inv_pod *p = &inv->batches[b].pods[i];
+			char *key;
+
+			if (p->terminated)
+				continue;
+			key = inv_pod_key(p);
+			HASH_FIND_STR(done, key, k);
+			p->superseded = k != NULL;
+			free(key);
+		}
+	}
+	HASH_ITER (hh, done, k, tmp) {
+		HASH_DEL(done, k);
+		free(k->key);
+		free(k);
+	}
 }
 
 /* ---- Who holds an address ----------------------------------------------------------------- */
@@ -2104,6 +2175,8 @@ static void inv_claim_pod(struct learn_inventory *inv, const struct capture_addr
 		e->n_past++;
 		return;
 	}
+	if (p->superseded)
+		return; /* the same pod has finished since, in a later record */
 	e = inv_ip_entry(inv, a);
 	if (e->running && p->phase == INV_PHASE_RUNNING && e->pod && e->w != p->w)
 		inv_warn(inv,
@@ -2155,6 +2228,13 @@ static struct learn_workload *inv_file_holder(const struct learn_inventory *inv,
 				return p->w;
 		}
 	}
+	/*
+	 * ... and before it started, nobody the inventory knows had it. Only where the address is
+	 * known to have changed hands: a capture whose clock was wrong (or whose times start at
+	 * zero) must not lose every pod.
+	 */
+	if (e->n_past && e->w && e->since && ts && ts + INV_PAST_SLACK < e->since)
+		return NULL;
 	return e->w;
 }
 
@@ -2170,81 +2250,131 @@ static bool inv_range_has(const struct inv_range *r, const struct capture_addr *
 	return memcmp(&m, &r->addr, sizeof(m)) == 0;
 }
 
+static int inv_family_index(int family)
+{
+	return family == AF_INET ? 0 : 1;
+}
+
 static void inv_range_add(struct learn_inventory *inv, const struct inv_range *r)
 {
-	for (size_t i = 0; i < inv->n_ranges; i++)
-		if (inv->ranges[i].prefix == r->prefix &&
-		    memcmp(&inv->ranges[i].addr, &r->addr, sizeof(r->addr)) == 0)
-			return;
-	inv->ranges = util_reallocarray(inv->ranges, inv->n_ranges + 1, sizeof(*inv->ranges));
-	inv->ranges[inv->n_ranges++] = *r;
+	struct inv_range key;
+	struct inv_range_e *e;
+	int f = inv_family_index(r->addr.family);
+	size_t at;
+
+	memset(&key, 0, sizeof(key));
+	key.addr = r->addr;
+	key.prefix = r->prefix;
+	HASH_FIND(hh, inv->ranges, &key, sizeof(key), e);
+	if (e)
+		return;
+	e = util_zalloc(sizeof(*e));
+	e->key = key;
+	HASH_ADD(hh, inv->ranges, key, sizeof(e->key), e);
+	/* the lengths in use, longest first: an address is named by its narrowest range */
+	for (at = 0; at < inv->n_range_lens[f] && inv->range_lens[f][at] > r->prefix; at++)
+		;
+	if (at < inv->n_range_lens[f] && inv->range_lens[f][at] == r->prefix)
+		return;
+	memmove(&inv->range_lens[f][at + 1], &inv->range_lens[f][at], inv->n_range_lens[f] - at);
+	inv->range_lens[f][at] = r->prefix;
+	inv->n_range_lens[f]++;
 }
 
-/* Most specific first: an address is named by the narrowest range that holds it. */
-static int inv_range_cmp(const void *a, const void *b)
+static void inv_ranges_clear(struct learn_inventory *inv)
 {
-	const struct inv_range *ra = a, *rb = b;
+	struct inv_range_e *e, *tmp;
 
-	if (ra->prefix != rb->prefix)
-		return ra->prefix > rb->prefix ? -1 : 1;
-	return capture_addr_compare(&ra->addr, &rb->addr);
+	HASH_ITER (hh, inv->ranges, e, tmp) {
+		HASH_DEL(inv->ranges, e);
+		free(e);
+	}
+	inv->n_range_lens[0] = inv->n_range_lens[1] = 0;
 }
 
+/* The narrowest cluster range that holds a (normalised), or NULL: one lookup per length. */
 static const struct inv_range *inv_range_find(const struct learn_inventory *inv,
 					      const struct capture_addr *a)
 {
-	for (size_t i = 0; i < inv->n_ranges; i++)
-		if (inv_range_has(&inv->ranges[i], a))
-			return &inv->ranges[i];
+	int f = inv_family_index(a->family);
+
+	for (size_t i = 0; inv->ranges && i < inv->n_range_lens[f]; i++) {
+		struct inv_range key;
+		struct inv_range_e *e;
+
+		memset(&key, 0, sizeof(key));
+		key.addr = *a;
+		key.prefix = inv->range_lens[f][i];
+		inv_mask(&key.addr, key.prefix);
+		HASH_FIND(hh, inv->ranges, &key, sizeof(key), e);
+		if (e)
+			return &e->key;
+	}
 	return NULL;
 }
 
+/* The widest range the API server gives ClusterIPs from: 20 bits of addresses. */
+#define INV_SERVICE_PREFIX4 12
+#define INV_SERVICE_PREFIX6 108
+
+static int inv_addr_cmp(const void *a, const void *b)
+{
+	return capture_addr_compare(a, b);
+}
+
 /*
- * The smallest prefix that holds every ClusterIP of a family that no known range holds: where
- * ServiceCIDR objects and --service-cidr are missing, the Services' own addresses tell where the
- * range lies.
+ * Where ServiceCIDR objects and --service-cidr are missing, the Services' own addresses tell
+ * where the range lies: the ClusterIPs no known range holds, in order, each joined to the
+ * prefix before it while that stays at least as long as a service range can be (a /12 for
+ * IPv4, a /108 for IPv6), else the start of a range of its own. Two ranges far apart stay two,
+ * never one prefix over everything between them.
  */
 static void inv_ranges_from_services(struct learn_inventory *inv)
 {
-	for (int f = 0; f < 2; f++) {
-		int family = f ? AF_INET6 : AF_INET;
-		struct inv_range r = {.prefix = 0};
-		bool any = false;
+	struct capture_addr *ips = NULL;
+	size_t n = 0, cap = 0;
 
-		for (size_t b = 0; b < inv->n_batches; b++) {
-			for (size_t i = 0; i < inv->batches[b].n_services; i++) {
-				const struct inv_addrs *ips = &inv->batches[b].services[i].ips;
+	for (size_t b = 0; b < inv->n_batches; b++) {
+		for (size_t i = 0; i < inv->batches[b].n_services; i++) {
+			const struct inv_addrs *a = &inv->batches[b].services[i].ips;
 
-				for (size_t j = 0; j < ips->n; j++) {
-					unsigned bits = family == AF_INET ? 32 : 128;
-
-					if (ips->v[j].family != family)
-						continue;
-					/* a range given or listed already holds it: nothing to
-					 * guess */
-					if (inv_range_find(inv, &ips->v[j]))
-						continue;
-					if (!any) {
-						inv_addr_normalise(&ips->v[j], &r.addr);
-						r.prefix = (uint8_t)bits;
-						any = true;
-						continue;
-					}
-					while (r.prefix > 0 && !inv_range_has(&r, &ips->v[j])) {
-						r.prefix--;
-						inv_mask(&r.addr, r.prefix);
-					}
-				}
+			for (size_t j = 0; j < a->n; j++) {
+				if (inv_range_find(inv, &a->v[j]))
+					continue;
+				ips = inv_grow(ips, n, &cap, sizeof(*ips));
+				inv_addr_normalise(&a->v[j], &ips[n++]);
 			}
 		}
-		if (any)
-			inv_range_add(inv, &r);
 	}
+	if (n > 1)
+		qsort(ips, n, sizeof(*ips), inv_addr_cmp);
+	for (size_t i = 0; i < n;) {
+		unsigned limit =
+			ips[i].family == AF_INET ? INV_SERVICE_PREFIX4 : INV_SERVICE_PREFIX6;
+		struct inv_range r = {.addr = ips[i]};
+		size_t j = i + 1;
+
+		r.prefix = (uint8_t)(ips[i].family == AF_INET ? 32 : 128);
+		for (; j < n && ips[j].family == ips[i].family; j++) {
+			struct inv_range wider = r;
+
+			while (wider.prefix > limit && !inv_range_has(&wider, &ips[j])) {
+				wider.prefix--;
+				inv_mask(&wider.addr, wider.prefix);
+			}
+			if (!inv_range_has(&wider, &ips[j]))
+				break;
+			r = wider;
+		}
+		inv_range_add(inv, &r);
+		i = j;
+	}
+	free(ips);
 }
 
 static void inv_ranges_build(struct learn_inventory *inv)
 {
-	inv->n_ranges = 0;
+	inv_ranges_clear(inv);
 	for (size_t i = 0; i < inv->n_given_ranges; i++)
 		inv_range_add(inv, &inv->given_ranges[i]);
 	for (size_t b = 0; b < inv->n_batches; b++) {
@@ -2257,33 +2387,27 @@ static void inv_ranges_build(struct learn_inventory *inv)
 			inv_range_add(inv, &batch->service_cidrs[i]);
 	}
 	inv_ranges_from_services(inv);
-	if (inv->n_ranges > 1)
-		qsort(inv->ranges, inv->n_ranges, sizeof(*inv->ranges), inv_range_cmp);
 }
 
 /* An address of the cluster's own ranges that nothing claims: the range's unknown peer. */
 static struct learn_workload *inv_unknown(struct learn_inventory *inv, const struct capture_addr *a)
 {
+	const struct inv_range *r = inv_range_find(inv, a);
 	char cidr[INET6_ADDRSTRLEN + 8];
 	struct inv_unknown *u;
 
-	for (size_t i = 0; i < inv->n_ranges; i++) {
-		const struct inv_range *r = &inv->ranges[i];
-
-		if (!inv_range_has(r, a))
-			continue;
-		HASH_FIND(hh, inv->unknowns, r, sizeof(*r), u);
-		if (u)
-			return u->w;
-		inv_addr_cidr(&r->addr, r->prefix, cidr, sizeof(cidr));
-		u = util_zalloc(sizeof(*u));
-		u->key = *r;
-		u->w = learn_workload_new(LEARN_KIND_UNKNOWN, "", "", cidr);
-		learn_workload_add_address(u->w, cidr);
-		HASH_ADD(hh, inv->unknowns, key, sizeof(u->key), u);
+	if (!r)
+		return NULL;
+	HASH_FIND(hh, inv->unknowns, r, sizeof(*r), u);
+	if (u)
 		return u->w;
-	}
-	return NULL;
+	inv_addr_cidr(&r->addr, r->prefix, cidr, sizeof(cidr));
+	u = util_zalloc(sizeof(*u));
+	u->key = *r;
+	u->w = learn_workload_new(LEARN_KIND_UNKNOWN, "", "", cidr);
+	learn_workload_add_address(u->w, cidr);
+	HASH_ADD(hh, inv->unknowns, key, sizeof(u->key), u);
+	return u->w;
 }
 
 static struct learn_workload *inv_external(struct learn_inventory *inv,
@@ -2595,6 +2719,7 @@ static void inv_rebuild(struct learn_inventory *inv)
 
 	inv_tables_clear(inv);
 	inv_links_build(inv, &links);
+	inv_mark_superseded(inv);
 
 	for (size_t b = 0; b < inv->n_batches; b++) {
 		struct inv_batch *batch = &inv->batches[b];
@@ -2730,7 +2855,7 @@ struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 		free(said->msg);
 		free(said);
 	}
-	free(inv->ranges);
+	inv_ranges_clear(inv);
 	free(inv->given_ranges);
 	learn_recent_free(inv->recent);
 	inv_live_clear(inv);
@@ -2917,11 +3042,12 @@ int learn_inventory_load(struct learn_inventory *inv, const char *path, struct u
 	r = inv_load_batch(path, &batch, err);
 	if (r < 0)
 		goto out;
-	if (!batch.n_pods && !batch.n_nodes && !batch.n_containers)
-		inv_warn(inv,
-			 "%s: holds no Pod, Node or container, so it names no workload (kubectl "
-			 "get pods,nodes,... -A, or docker inspect of containers)",
-			 batch.path);
+	if (!batch.n_pods && !batch.n_nodes && !batch.n_containers && !batch.n_objects)
+		inv_warn(
+			inv,
+			"%s: holds no Pod, Node, controller or container, so it names no "
+			"workload (kubectl get pods,nodes,... -A, or docker inspect of containers)",
+			batch.path);
 	/* nothing above touched inv: a file that fails, fails whole */
 	inv->batches = util_reallocarray(inv->batches, inv->n_batches + 1, sizeof(*inv->batches));
 	inv->batches[inv->n_batches++] = batch;

@@ -1378,11 +1378,25 @@ static int state_build(struct state_reader *r, struct state_doc *doc, struct lea
 	/* Learning into a merged state without --node counts for the unnamed node. */
 	(void)learn_graph_use_node(g, NULL);
 out:
-	/* Version 1 kept no window: what its edges saw is the least it watched. */
+	/*
+	 * Version 1 kept no window: what its edges saw is the least it watched. Nor did it keep who
+	 * ran: it wrote a policy for every workload, so every workload counts as running over that
+	 * window, and a state learned before keeps its policies.
+	 */
 	if (ret == 0 && r->version == 1) {
+		uint64_t from, until;
+		size_t n;
+
 		for (size_t i = 0; i < doc->edges.n; i++)
 			learn_graph_add_window(g, doc->edges.v[i].first_ns,
 					       doc->edges.v[i].last_ns);
+		n = learn_graph_window_count(g);
+		if (n == 0)
+			return 0;
+		learn_graph_window(g, 0, &from, NULL);
+		learn_graph_window(g, n - 1, NULL, &until);
+		for (size_t i = 0; i < learn_graph_workload_count(g); i++)
+			learn_graph_note_running(g, learn_graph_workload(g, i), from, until);
 	}
 	return ret;
 }
@@ -1465,14 +1479,6 @@ static int state_parse_window(struct state_reader *r, void *data)
 	return 0;
 }
 
-static bool state_root_key(const char *s)
-{
-	for (size_t i = 0; i < ROOT_N; i++)
-		if (strcmp(s, state_root_keys[i]) == 0)
-			return true;
-	return false;
-}
-
 /* The current event starts a value to be skipped: a scalar, or a whole collection. */
 static int state_skip_value(struct state_reader *r)
 {
@@ -1551,9 +1557,6 @@ static int state_find_version(struct state_reader *r)
 			first = mark;
 			have_first = true;
 			snprintf(r->first_key, sizeof(r->first_key), "%s", state_show(s, show));
-			/* only a state's own keys are worth skimming past: not an inventory's */
-			if (!state_root_key(s))
-				break;
 		}
 		ret = state_skip_value(r);
 		if (ret < 0)

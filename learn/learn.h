@@ -110,8 +110,9 @@ uint64_t learn_edge_last_ns(const struct learn_edge *e);
 /*
  * What was watched, and when. The observation window is the spans of time flowlock watched (a
  * capture file from its first to its last packet, a live agent from its start to its latest
- * save), united and sorted. At most LEARN_MAX_WINDOWS are kept: beyond that the two spans with
- * the shortest gap between them become one, so a window may then claim a gap as watched.
+ * save), united and sorted. At most LEARN_MAX_WINDOWS are read or saved: beyond that, spans
+ * closer than a gap that doubles from one second are joined until few enough remain, whatever
+ * order they came in; a window may then claim such a gap as watched.
  */
 #define LEARN_MAX_WINDOWS 256
 void learn_graph_add_window(struct learn_graph *g, uint64_t from_ns, uint64_t until_ns);

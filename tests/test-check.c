@@ -354,6 +354,36 @@ static const struct repeat_case {
 	{"another backend port", "10.244.1.20", "10.244.1.10", 40000, 8081, 1100, 0},
 };
 
+/* Two flows straight to two replicas from one client port (UDP gossip): two connections. */
+START_TEST(test_flow_edges_two_replicas)
+{
+	struct learn_inventory *inv = learn_inventory_new();
+	char path[] = "/tmp/test-check-XXXXXX";
+	struct util_err err = {{0}};
+	struct capture_flow a = {.proto = TCP,
+				 .port = 8080,
+				 .client_port = 7946,
+				 .first_ns = T0,
+				 .last_ns = T0 + 1},
+			    b = a;
+	struct learn_graph *g = learn_graph_new();
+
+	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	ck_assert_int_eq(capture_addr_parse("10.244.1.20", &a.client), 0);
+	b.client = a.client;
+	ck_assert_int_eq(capture_addr_parse("10.244.1.10", &a.server), 0);
+	ck_assert_int_eq(capture_addr_parse("10.244.1.12", &b.server), 0);
+	(void)learn_graph_add_flow(g, inv, &a);
+	(void)learn_graph_add_flow(g, inv, &b);
+	ck_assert_uint_eq(learn_edge_connections(learn_graph_find_edge(g, DB, WEB_A, TCP, 8080)),
+			  2);
+	learn_graph_free(g);
+	learn_inventory_free(inv);
+}
+END_TEST
+
 START_TEST(test_flow_edges_dnat)
 {
 	const struct repeat_case *tc = &repeat_cases[_i];
@@ -425,6 +455,7 @@ static Suite *check_suite(void)
 	tcase_add_loop_test(tc, test_flow_edges, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
 	tcase_add_loop_test(tc, test_flow_edges_repeat, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
 	tcase_add_loop_test(tc, test_flow_edges_dnat, 0, (int)UTIL_ARRAY_SIZE(repeat_cases));
+	tcase_add_test(tc, test_flow_edges_two_replicas);
 	suite_add_tcase(s, tc);
 	return s;
 }

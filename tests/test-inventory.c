@@ -792,7 +792,10 @@ static const struct {
 	 "k8s:shop/deployment/recommend"},
 	{"... at no known time: who holds it now", "10.244.1.9", NULL,
 	 "k8s:shop/deployment/recommend"},
-	{"... before the job ran", "10.244.1.9", TS("09:00:00"), "k8s:shop/deployment/recommend"},
+	/* before either: the pod holding it now had not started, nobody known had it */
+	{"... before the job ran", "10.244.1.9", TS("09:00:00"), "unknown:10.244.1.0/24"},
+	{"... a moment before the new pod's start", "10.244.1.9", TS("10:00:21"),
+	 "k8s:shop/cronjob/report"},
 	{"the Evicted pod's address is the running one's", "10.244.1.10", TS("10:00:05"),
 	 "k8s:shop/deployment/web"},
 	{"a finished pod's address, hours later", "10.244.1.66", TS("10:00:05"),
@@ -945,11 +948,105 @@ START_TEST(test_shape_warnings)
 	ck_assert_str_eq(w.text,
 			 "two Running pods claim 10.244.1.77: shop/stale-a and shop/stale-b; "
 			 "flows from it are taken as the latter's\n" INV_DIR
-			 "services-only.yaml: holds no Pod, Node or container, so it names no "
-			 "workload (kubectl get pods,nodes,... -A, or docker inspect of "
+			 "services-only.yaml: holds no Pod, Node, controller or container, so it "
+			 "names no workload (kubectl get pods,nodes,... -A, or docker inspect of "
 			 "containers)\n");
 	ck_assert_int_eq(learn_inventory_add_cluster_range(inv, "10.250.0.0"), -EINVAL);
 	ck_assert_int_eq(learn_inventory_add_cluster_range(inv, "10.250.0.0/33"), -EINVAL);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/*
+ * Where no range is given, ClusterIPs tell where the service range lies, but never wider than
+ * a service range can be: two ranges far apart stay two (not a prefix over everything).
+ */
+static const struct {
+	const char *what, *ip, *id;
+} inferred_cases[] = {
+	{"inside the first range", "10.96.7.7", "unknown:10.96.0.0/20"},
+	{"inside the second range", "172.20.0.33", "unknown:172.20.0.0/26"},
+	{"between them: outside", "100.64.0.1", "external:100.64.0.1/32"},
+	{"the internet: outside", "203.0.113.9", "external:203.0.113.9/32"},
+	{"IPv6, within a /108", "fd00:10:96::fff", "unknown:fd00:10:96::/116"},
+	{"IPv6, outside", "2001:db8::1", "external:2001:db8::1/128"},
+};
+
+START_TEST(test_inferred_ranges)
+{
+	static const char text[] =
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- {kind: Service, apiVersion: v1, metadata: {name: a, namespace: x}, spec: "
+		"{clusterIPs: [10.96.0.10, 'fd00:10:96::a'], ports: [{port: 80}]}}\n"
+		"- {kind: Service, apiVersion: v1, metadata: {name: b, namespace: x}, spec: "
+		"{clusterIPs: [10.96.12.1, 'fd00:10:96::f00'], ports: [{port: 80}]}}\n"
+		"- {kind: Service, apiVersion: v1, metadata: {name: c, namespace: x}, spec: "
+		"{clusterIP: 172.20.0.10, ports: [{port: 80}]}}\n"
+		"- {kind: Service, apiVersion: v1, metadata: {name: d, namespace: x}, spec: "
+		"{clusterIP: 172.20.0.60, ports: [{port: 80}]}}\n";
+	char path[] = "/tmp/test-inventory-XXXXXX";
+	struct learn_inventory *inv = learn_inventory_new();
+	struct capture_addr a = addr(inferred_cases[_i].ip);
+	struct util_err err = {{0}};
+	struct learn_workload *w;
+
+	test_write_temp(path, text, sizeof(text) - 1);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	w = learn_inventory_resolve_client(inv, &a);
+	ck_assert_msg(strcmp(learn_workload_id(w), inferred_cases[_i].id) == 0, "%s: %s, not %s",
+		      inferred_cases[_i].what, learn_workload_id(w), inferred_cases[_i].id);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/*
+ * Two snapshots of one job pod: Running in the first, Succeeded (ran 10:00:00 to 10:00:10) in
+ * the second. In either order the finished record wins: after 10:00:10 the address is nobody's,
+ * and the job ran only then.
+ */
+static const char snap_running[] =
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: job-a, namespace: x, uid: u-1, labels: "
+	"{app: a}}\nspec: {nodeName: n}\nstatus: {phase: Running, startTime: "
+	"'2026-11-30T10:00:00Z', podIP: 10.244.0.7}\n";
+static const char snap_done[] =
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: job-a, namespace: x, uid: u-1, labels: "
+	"{app: a}}\nspec: {nodeName: n}\nstatus: {phase: Succeeded, startTime: "
+	"'2026-11-30T10:00:00Z', podIP: 10.244.0.7, containerStatuses: [{name: c, state: "
+	"{terminated: {startedAt: '2026-11-30T10:00:00Z', finishedAt: '2026-11-30T10:00:10Z'}}}]}"
+	"\n---\napiVersion: v1\nkind: Node\nmetadata: {name: n}\nspec: {podCIDR: 10.244.0.0/24}\n";
+
+START_TEST(test_snapshots)
+{
+	const char *texts[2] = {_i ? snap_done : snap_running, _i ? snap_running : snap_done};
+	struct learn_inventory *inv = learn_inventory_new();
+	struct learn_graph *g = learn_graph_new();
+	struct capture_addr a = addr("10.244.0.7");
+	struct util_err err = {{0}};
+	uint64_t first = 0, last = 0;
+	const struct learn_workload *job;
+
+	for (int i = 0; i < 2; i++) {
+		char path[] = "/tmp/test-inventory-XXXXXX";
+
+		test_write_temp(path, texts[i], strlen(texts[i]));
+		ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+		unlink(path);
+	}
+	ck_assert_str_eq(
+		learn_workload_id(learn_inventory_resolve_client_at(inv, &a, ts(TS("10:00:05")))),
+		"k8s:x/pod/job-a");
+	ck_assert_str_eq(
+		learn_workload_id(learn_inventory_resolve_client_at(inv, &a, ts(TS("10:00:30")))),
+		"unknown:10.244.0.0/24");
+	for (size_t i = 0; i < learn_inventory_workload_count(inv); i++)
+		(void)learn_graph_add_workload(g, learn_inventory_workload(inv, i));
+	learn_inventory_note_running(inv, g, ts(TS("09:00:00")), ts(TS("11:00:00")));
+	job = learn_graph_find_workload(g, "k8s:x/pod/job-a");
+	ck_assert(learn_graph_workload_running(g, job, &first, &last));
+	ck_assert_uint_eq(first, ts(TS("10:00:00")));
+	ck_assert_uint_eq(last, ts(TS("10:00:10")));
+	learn_graph_free(g);
 	learn_inventory_free(inv);
 }
 END_TEST
@@ -975,6 +1072,8 @@ static Suite *inventory_suite(void)
 	tcase_add_loop_test(tc, test_shape_service, 0, (int)UTIL_ARRAY_SIZE(shape_svc_cases));
 	tcase_add_loop_test(tc, test_shape_running, 0, (int)UTIL_ARRAY_SIZE(shape_running_cases));
 	tcase_add_test(tc, test_shape_warnings);
+	tcase_add_loop_test(tc, test_inferred_ranges, 0, (int)UTIL_ARRAY_SIZE(inferred_cases));
+	tcase_add_loop_test(tc, test_snapshots, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
