@@ -161,18 +161,6 @@ static void cov_duration(uint64_t ns, char buf[static 32])
 		snprintf(buf, 32, "%" PRIu64 "s", s);
 }
 
-/* "2026-11-22 14:00:05": people read seconds. */
-static void cov_time(uint64_t ns, char buf[static UTIL_TIME_LEN])
-{
-	char *dot;
-
-	util_time_format(ns, buf);
-	buf[10] = ' ';
-	dot = strchr(buf, '.');
-	if (dot)
-		*dot = '\0';
-}
-
 static void cov_day_text(uint64_t day, char buf[static UTIL_TIME_LEN])
 {
 	util_time_format(day * COV_DAY, buf);
@@ -218,8 +206,8 @@ static void cov_text(FILE *out, const struct cov *c, unsigned stale_days)
 		fprintf(out,
 			"  nothing: no capture or live run has been learned into this state\n");
 	} else {
-		cov_time(c->first, t1);
-		cov_time(c->last, t2);
+		emit_time_seconds(c->first, t1);
+		emit_time_seconds(c->last, t2);
 		cov_duration(c->watched, d1);
 		cov_duration(c->last - c->first, d2);
 		fprintf(out,
@@ -230,7 +218,7 @@ static void cov_text(FILE *out, const struct cov *c, unsigned stale_days)
 		uint64_t at = learn_edge_first_ns(c->newest);
 
 		cov_duration(c->last > at ? c->last - at : 0, d1);
-		cov_time(at, t1);
+		emit_time_seconds(at, t1);
 		fprintf(out, "  no new edge for %s: the last new one, at %s, was ", d1, t1);
 		cov_edge_text(out, c->newest);
 		fputc('\n', out);
@@ -271,7 +259,7 @@ static void cov_text(FILE *out, const struct cov *c, unsigned stale_days)
 	if (!c->n_stale)
 		fprintf(out, "  none\n");
 	for (size_t i = 0; i < c->n_stale; i++) {
-		cov_time(learn_edge_last_ns(c->stale[i]), t1);
+		emit_time_seconds(learn_edge_last_ns(c->stale[i]), t1);
 		fprintf(out, "  ");
 		cov_edge_text(out, c->stale[i]);
 		fprintf(out, ", last seen %s\n", t1);

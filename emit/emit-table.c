@@ -50,18 +50,6 @@ static int table_width(const char *s)
 	return width;
 }
 
-/* People read seconds; the state and JSON keep the nanoseconds. "2026-11-22 14:00:05" */
-static void table_time(uint64_t ns, char buf[static UTIL_TIME_LEN])
-{
-	char *dot;
-
-	util_time_format(ns, buf);
-	buf[10] = ' ';
-	dot = strchr(buf, '.');
-	if (dot)
-		*dot = '\0';
-}
-
 static void table_row_free(char **row)
 {
 	for (size_t i = 0; i < TABLE_NCOLS; i++)
@@ -82,9 +70,9 @@ static void table_edge_row(const struct learn_edge *e, char **row)
 	else
 		row[TABLE_PORT] = util_asprintf("%u", (unsigned)learn_edge_port(e));
 	row[TABLE_CONNS] = util_asprintf("%" PRIu64, learn_edge_connections(e));
-	table_time(learn_edge_first_ns(e), buf);
+	emit_time_seconds(learn_edge_first_ns(e), buf);
 	row[TABLE_FIRST] = util_strdup(buf);
-	table_time(learn_edge_last_ns(e), buf);
+	emit_time_seconds(learn_edge_last_ns(e), buf);
 	row[TABLE_LAST] = util_strdup(buf);
 }
 

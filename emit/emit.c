@@ -314,3 +314,14 @@ void emit_yaml_kv(struct emit_yaml *y, const char *key, const char *value)
 	emit_yaml_str(y, key);
 	emit_yaml_str(y, value);
 }
+
+void emit_time_seconds(uint64_t ns, char buf[static UTIL_TIME_LEN])
+{
+	char *dot;
+
+	util_time_format(ns, buf);
+	buf[10] = ' ';
+	dot = strchr(buf, '.');
+	if (dot)
+		*dot = '\0';
+}

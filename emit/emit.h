@@ -145,6 +145,9 @@ int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows
  */
 int emit_json_width(const char *s);
 
+/* A time as people read it, to the second: "2026-11-22 14:00:05" (UTC). */
+void emit_time_seconds(uint64_t ns, char buf[static UTIL_TIME_LEN]);
+
 /*
  * libyaml's emitter writing YAML (block style) or JSON (flow style, strings double-quoted) to
  * out, UTF-8 as it is and lines never wrapped. The first failure is kept ("cannot write WHAT:

@@ -1115,20 +1115,10 @@ static int inv_k8s_service(struct inv_ctx *ctx, const struct learn_tree_node *ob
 	r = inv_field(ctx, learn_tree_get(obj, "status"), "loadBalancer", LEARN_TREE_MAP, &lb);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, lb, "ingress", LEARN_TREE_SEQ, &seq);
+	/* {ip: ADDR}; one with a hostname instead (some clouds) is no address */
+	r = inv_ip_list(ctx, lb, "ingress", &svc.outside);
 	if (r < 0)
 		goto out;
-	for (size_t i = 0; seq && i < seq->n_kids; i++) {
-		if (seq->kids[i]->type != LEARN_TREE_MAP) {
-			r = inv_fail(ctx, seq->kids[i], "ingress item is not a mapping on %s",
-				     ctx->rd.subject);
-			goto out;
-		}
-		/* a hostname (some clouds) is no address */
-		r = inv_ip(ctx, learn_tree_get(seq->kids[i], "ip"), &svc.outside);
-		if (r < 0)
-			goto out;
-	}
 	r = inv_field(ctx, spec, "selector", LEARN_TREE_MAP, &sel);
 	if (r < 0)
 		goto out;
@@ -1357,7 +1347,7 @@ out:
 
 static int inv_k8s_endpoints(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 {
-	const struct learn_tree_node *subsets, *seq, *addrs;
+	const struct learn_tree_node *subsets, *seq;
 	struct inv_slice sl = {0};
 	const char *ns, *name;
 	int r;
@@ -1379,19 +1369,9 @@ static int inv_k8s_endpoints(struct inv_ctx *ctx, const struct learn_tree_node *
 		if (r < 0)
 			goto out;
 		/* notReadyAddresses take no traffic */
-		r = inv_field(ctx, subsets->kids[i], "addresses", LEARN_TREE_SEQ, &addrs);
+		r = inv_ip_list(ctx, subsets->kids[i], "addresses", &sl.ready);
 		if (r < 0)
 			goto out;
-		for (size_t j = 0; addrs && j < addrs->n_kids; j++) {
-			if (addrs->kids[j]->type != LEARN_TREE_MAP) {
-				r = inv_fail(ctx, addrs->kids[j], "address is not a mapping on %s",
-					     ctx->rd.subject);
-				goto out;
-			}
-			r = inv_ip(ctx, learn_tree_get(addrs->kids[j], "ip"), &sl.ready);
-			if (r < 0)
-				goto out;
-		}
 		inv_slice_add(ctx, &sl);
 	}
 	return 0;
