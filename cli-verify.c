@@ -2,7 +2,6 @@
 /* cli-verify.c - flowlock verify: what NetworkPolicies would break and what they allow too much. */
 #include "cli.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -334,10 +333,8 @@ int cli_verify(int argc, char **argv)
 	if (!quiet && policy_report_unlocked_count(report))
 		verify_unlocked(stdout, report);
 	verify_summary(stdout, set, report);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_log_error("standard output: write failed: %s", strerror(errno));
+	if (cli_stdout_flush() < 0)
 		goto out;
-	}
 	ret = policy_report_break_count(report) ? CLI_EXIT_FOUND : EXIT_SUCCESS;
 out:
 	policy_report_free(report);

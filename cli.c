@@ -2,10 +2,12 @@
 /* cli.c - what every flowlock command shares: its one-line errors and warnings. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 void cli_log_error(const char *fmt, ...)
 {
@@ -43,4 +45,13 @@ int cli_option_error(const char *cmd, char **argv)
 		snprintf(what, sizeof(what), "unknown option or missing argument: %.80s",
 			 argv[optind - 1]);
 	return cli_usage_error(cmd, what);
+}
+
+int cli_stdout_flush(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_log_error("standard output: write failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }

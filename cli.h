@@ -18,6 +18,8 @@ void cli_warn_stderr(void *userdata, const char *msg);
 int cli_usage_error(const char *cmd, const char *what);
 /* The one line about the option getopt_long just refused (opterr = 0); returns CLI_EXIT_BAD. */
 int cli_option_error(const char *cmd, char **argv);
+/* Flushes standard output; on a write error (a full disk, a closed pipe) says so and returns -1. */
+int cli_stdout_flush(void);
 
 /* Commands: argv[0] is the command's name; each returns the process exit status. */
 int cli_diff(int argc, char **argv);   /* cli-diff.c */

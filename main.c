@@ -1274,10 +1274,8 @@ static int render(enum emit_format format, const char *state_path, const char *o
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
-		if (fflush(stdout) != 0 || ferror(stdout)) {
-			cli_log_error("standard output: write failed: %s", strerror(errno));
+		if (cli_stdout_flush() < 0)
 			goto out;
-		}
 	}
 	ret = EXIT_SUCCESS;
 out:
@@ -1653,10 +1651,8 @@ static int cmd_show(int argc, char **argv)
 		cli_log_error("%s", err.msg);
 		goto out;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_log_error("standard output: write failed: %s", strerror(errno));
+	if (cli_stdout_flush() < 0)
 		goto out;
-	}
 	ret = EXIT_SUCCESS;
 out:
 	learn_graph_free(g);
