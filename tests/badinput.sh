@@ -172,4 +172,15 @@ bad "show: --format markdown" "--format is text or json" "$flowlock" show --cove
 bad "emit: unwritable output" "$tmp/no/such/dir/out.yaml" \
 	"$flowlock" emit --format k8s -o "$tmp/no/such/dir/out.yaml" "$tmp/state.yaml"
 
+# standard output on a full disk: one line saying so, exit 2
+to_full() { "$@" >/dev/full; }
+"$flowlock" emit --format k8s -o "$tmp/policies.yaml" "$tmp/state.yaml" 2>/dev/null
+bad "show: stdout full" "No space left on device" to_full "$flowlock" show "$tmp/state.yaml"
+bad "show --coverage: stdout full" "standard output: write failed" \
+	to_full "$flowlock" show --coverage "$tmp/state.yaml"
+bad "verify: stdout full" "standard output: write failed" \
+	to_full "$flowlock" verify --namespace '*' --namespace 'kube-*' "$tmp/policies.yaml" "$tmp/state.yaml"
+bad "emit -o -: stdout full" "No space left on device" \
+	to_full "$flowlock" emit --format json "$tmp/state.yaml"
+
 finish badinput
