@@ -65,34 +65,58 @@ static bool verify_expressible(const struct learn_edge *e)
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
 }
 
+/* The columns an edge takes in a table, CLIENT SERVER PROTO PORT CONNS, and the widths that fit
+ * every row: verify_cols_fit each edge, then verify_cols_header, then verify_cols_edge each. */
+struct verify_cols {
+	int client, server, conns;
+};
+
+static void verify_cols_fit(struct verify_cols *c, const struct learn_edge *e)
+{
+	char conns[UTIL_U64_LEN];
+
+	util_u64_format(learn_edge_connections(e), conns);
+	c->client = verify_width(c->client, learn_workload_id(learn_edge_client(e)));
+	c->server = verify_width(c->server, learn_workload_id(learn_edge_server(e)));
+	c->conns = verify_width(c->conns, conns);
+}
+
+/* Widens the columns to their titles too, then prints the titles. */
+static void verify_cols_header(FILE *f, struct verify_cols *c)
+{
+	c->client = verify_width(c->client, "CLIENT");
+	c->server = verify_width(c->server, "SERVER");
+	c->conns = verify_width(c->conns, "CONNS");
+	fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s", c->client, "CLIENT", c->server, "SERVER", "PROTO",
+		"PORT", c->conns, "CONNS");
+}
+
+static void verify_cols_edge(FILE *f, const struct verify_cols *c, const struct learn_edge *e)
+{
+	char port[8], conns[UTIL_U64_LEN];
+
+	verify_port(e, port);
+	util_u64_format(learn_edge_connections(e), conns);
+	fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s", c->client, learn_workload_id(learn_edge_client(e)),
+		c->server, learn_workload_id(learn_edge_server(e)),
+		util_proto_name(learn_edge_proto(e)), port, c->conns, conns);
+}
+
 static void verify_breaks(FILE *f, const struct policy_report *r)
 {
-	int wc = (int)strlen("CLIENT"), ws = (int)strlen("SERVER"), wn = (int)strlen("CONNS");
+	struct verify_cols c = {0};
 	size_t n = policy_report_break_count(r);
 
-	for (size_t i = 0; i < n; i++) {
-		const struct learn_edge *e = policy_report_break_edge(r, i);
-		char conns[UTIL_U64_LEN];
-
-		util_u64_format(learn_edge_connections(e), conns);
-		wc = verify_width(wc, learn_workload_id(learn_edge_client(e)));
-		ws = verify_width(ws, learn_workload_id(learn_edge_server(e)));
-		wn = verify_width(wn, conns);
-	}
+	for (size_t i = 0; i < n; i++)
+		verify_cols_fit(&c, policy_report_break_edge(r, i));
 	fprintf(f, "WOULD BREAK (observed, denied by the policies)\n");
-	fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s  %s\n", wc, "CLIENT", ws, "SERVER", "PROTO", "PORT",
-		wn, "CONNS", "DENIED BY");
+	verify_cols_header(f, &c);
+	fputs("  DENIED BY\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct learn_edge *e = policy_report_break_edge(r, i);
-		char port[8], conns[UTIL_U64_LEN];
 
-		verify_port(e, port);
-		util_u64_format(learn_edge_connections(e), conns);
-		fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s  %s%s\n", wc,
-			learn_workload_id(learn_edge_client(e)), ws,
-			learn_workload_id(learn_edge_server(e)),
-			util_proto_name(learn_edge_proto(e)), port, wn, conns,
-			policy_report_break_policies(r, i),
+		verify_cols_edge(f, &c, e);
+		fprintf(f, "  %s%s\n", policy_report_break_policies(r, i),
 			verify_expressible(e) ? ""
 					      : " (NetworkPolicy has no rule for this protocol)");
 	}
@@ -125,32 +149,18 @@ static void verify_excess(FILE *f, const struct policy_report *r)
 
 static void verify_unknowns(FILE *f, const struct policy_report *r)
 {
-	int wc = (int)strlen("CLIENT"), ws = (int)strlen("SERVER"), wn = (int)strlen("CONNS");
+	struct verify_cols c = {0};
 	size_t n = policy_report_unknown_count(r);
 
-	for (size_t i = 0; i < n; i++) {
-		const struct learn_edge *e = policy_report_unknown_edge(r, i);
-		char conns[UTIL_U64_LEN];
-
-		util_u64_format(learn_edge_connections(e), conns);
-		wc = verify_width(wc, learn_workload_id(learn_edge_client(e)));
-		ws = verify_width(ws, learn_workload_id(learn_edge_server(e)));
-		wn = verify_width(wn, conns);
-	}
+	for (size_t i = 0; i < n; i++)
+		verify_cols_fit(&c, policy_report_unknown_edge(r, i));
 	fprintf(f, "UNKNOWN PEERS (cluster addresses that matched no pod or Service: no policy can "
 		   "name them)\n");
-	fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s\n", wc, "CLIENT", ws, "SERVER", "PROTO", "PORT", wn,
-		"CONNS");
+	verify_cols_header(f, &c);
+	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
-		const struct learn_edge *e = policy_report_unknown_edge(r, i);
-		char port[8], conns[UTIL_U64_LEN];
-
-		verify_port(e, port);
-		util_u64_format(learn_edge_connections(e), conns);
-		fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s\n", wc,
-			learn_workload_id(learn_edge_client(e)), ws,
-			learn_workload_id(learn_edge_server(e)),
-			util_proto_name(learn_edge_proto(e)), port, wn, conns);
+		verify_cols_edge(f, &c, policy_report_unknown_edge(r, i));
+		fputc('\n', f);
 	}
 	fputc('\n', f);
 }
