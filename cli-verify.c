@@ -3,7 +3,6 @@
 #include "cli.h"
 
 #include <getopt.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,20 +48,10 @@ static int verify_width(int w, const char *s)
 
 static void verify_port(const struct learn_edge *e, char buf[static 8])
 {
-	uint8_t proto = learn_edge_proto(e);
-
-	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP)
+	if (util_proto_has_ports(learn_edge_proto(e)))
 		snprintf(buf, 8, "%u", (unsigned)learn_edge_port(e));
 	else
 		snprintf(buf, 8, "-");
-}
-
-/* Whether a NetworkPolicy rule can allow the edge at all: TCP, UDP and SCTP have ports. */
-static bool verify_expressible(const struct learn_edge *e)
-{
-	uint8_t proto = learn_edge_proto(e);
-
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
 }
 
 /* The columns an edge takes in a table, CLIENT SERVER PROTO PORT CONNS, and the widths that fit
@@ -117,8 +106,9 @@ static void verify_breaks(FILE *f, const struct policy_report *r)
 
 		verify_cols_edge(f, &c, e);
 		fprintf(f, "  %s%s\n", policy_report_break_policies(r, i),
-			verify_expressible(e) ? ""
-					      : " (NetworkPolicy has no rule for this protocol)");
+			util_proto_has_ports(learn_edge_proto(e))
+				? ""
+				: " (NetworkPolicy has no rule for this protocol)");
 	}
 	fputc('\n', f);
 }
@@ -179,7 +169,8 @@ static void verify_summary(FILE *f, const struct policy_set *s, const struct pol
 	size_t unseen = 0, wider = 0, inexpressible = 0;
 
 	for (size_t i = 0; i < breaks; i++)
-		inexpressible += !verify_expressible(policy_report_break_edge(r, i));
+		inexpressible +=
+			!util_proto_has_ports(learn_edge_proto(policy_report_break_edge(r, i)));
 
 	for (size_t i = 0; i < policy_report_excess_count(r); i++) {
 		if (policy_report_excess_observed(r, i))

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -189,7 +188,7 @@ static void cov_edge_text(FILE *out, const struct learn_edge *e)
 
 	fprintf(out, "%s -> %s %s", learn_workload_id(learn_edge_client(e)),
 		learn_workload_id(learn_edge_server(e)), util_proto_name(proto));
-	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP)
+	if (util_proto_has_ports(proto))
 		fprintf(out, " %u", (unsigned)learn_edge_port(e));
 }
 

@@ -378,11 +378,6 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
 	c->n_policies = n;
 }
 
-static bool k8s_proto_ok(uint8_t proto)
-{
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
-}
-
 static const char *k8s_edge_proto(const struct learn_edge *e, char buf[static 16])
 {
 	const char *name = util_proto_name(learn_edge_proto(e));
@@ -611,7 +606,7 @@ static void k8s_build_rules(struct k8s_ctx *c, const struct learn_graph *g)
 		HASH_FIND_STR(c->by_id, learn_workload_id(server), ps);
 		if (!pc && !ps)
 			continue;
-		if (!k8s_proto_ok(learn_edge_proto(e))) {
+		if (!util_proto_has_ports(learn_edge_proto(e))) {
 			/* A rule without ports would allow every protocol and port. */
 			k8s_warn(c,
 				 "%s -> %s %s: NetworkPolicy cannot express this protocol; not "

@@ -111,8 +111,7 @@ static bool recent_repeat(struct learn_inventory *inv, const struct capture_flow
 	struct recent_key key;
 	struct recent *e;
 
-	if (!flow->client_port || (flow->proto != IPPROTO_TCP && flow->proto != IPPROTO_UDP &&
-				   flow->proto != IPPROTO_SCTP))
+	if (!flow->client_port || !util_proto_has_ports(flow->proto))
 		return false;
 	if (!r)
 		r = *rp = util_zalloc(sizeof(*r));

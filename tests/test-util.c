@@ -89,9 +89,11 @@ END_TEST
 static const struct {
 	uint8_t proto;
 	const char *name;
+	bool ports;
 } proto_cases[] = {
-	{IPPROTO_TCP, "TCP"},	{IPPROTO_UDP, "UDP"},	    {IPPROTO_SCTP, "SCTP"},
-	{IPPROTO_ICMP, "ICMP"}, {IPPROTO_ICMPV6, "ICMPv6"}, {IPPROTO_GRE, NULL},
+	{IPPROTO_TCP, "TCP", true},	   {IPPROTO_UDP, "UDP", true},
+	{IPPROTO_SCTP, "SCTP", true},	   {IPPROTO_ICMP, "ICMP", false},
+	{IPPROTO_ICMPV6, "ICMPv6", false}, {IPPROTO_GRE, NULL, false},
 };
 
 START_TEST(test_proto_names)
@@ -99,6 +101,7 @@ START_TEST(test_proto_names)
 	const char *name = util_proto_name(proto_cases[_i].proto);
 	uint8_t p = 0;
 
+	ck_assert_int_eq(util_proto_has_ports(proto_cases[_i].proto), proto_cases[_i].ports);
 	if (!proto_cases[_i].name) {
 		ck_assert_ptr_null(name);
 		ck_assert_int_eq(util_proto_from_name("GRE", &p), -EINVAL);

@@ -98,6 +98,11 @@ const char *util_proto_name(uint8_t proto)
 	return NULL;
 }
 
+bool util_proto_has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
 int util_proto_from_name(const char *name, uint8_t *ret_proto)
 {
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(util_protos); i++) {

@@ -63,6 +63,8 @@ typedef void (*util_warn_fn)(void *userdata, const char *msg);
  */
 const char *util_proto_name(uint8_t proto);
 int util_proto_from_name(const char *name, uint8_t *ret_proto);
+/* Whether the protocol has ports, and so server ports that policies name: TCP, UDP, SCTP. */
+bool util_proto_has_ports(uint8_t proto);
 
 /* Times are nanoseconds since the epoch, rendered as RFC 3339 UTC with nanoseconds. */
 #define UTIL_TIME_LEN 40
