@@ -278,7 +278,6 @@ struct state_reader {
 	bool too_large, too_long;
 	unsigned version; /* the file's, once read */
 	bool any_order;	  /* the second reading of a file whose version is not its first key */
-	char first_key[STATE_SHOW_LEN];
 };
 
 static int state_read(void *data, unsigned char *buffer, size_t size, size_t *size_read)
@@ -1532,7 +1531,7 @@ static int state_read_version(struct state_reader *r)
  */
 static int state_find_version(struct state_reader *r)
 {
-	char show[STATE_SHOW_LEN];
+	char show[STATE_SHOW_LEN], first_key[STATE_SHOW_LEN];
 	yaml_mark_t mark, first = {0};
 	const char *s = NULL;
 	bool have_first = false;
@@ -1556,7 +1555,7 @@ static int state_find_version(struct state_reader *r)
 		if (!have_first) {
 			first = mark;
 			have_first = true;
-			snprintf(r->first_key, sizeof(r->first_key), "%s", state_show(s, show));
+			snprintf(first_key, sizeof(first_key), "%s", state_show(s, show));
 		}
 		ret = state_skip_value(r);
 		if (ret < 0)
@@ -1565,7 +1564,7 @@ static int state_find_version(struct state_reader *r)
 	return state_error(r, have_first ? first : r->event.start_mark,
 			   "not a flowlock state file: expected \"%s\" as the first key%s%s%s",
 			   state_root_keys[ROOT_VERSION], have_first ? ", got \"" : "",
-			   have_first ? r->first_key : "", have_first ? "\"" : "");
+			   have_first ? first_key : "", have_first ? "\"" : "");
 }
 
 static int state_parse_root(struct state_reader *r, struct learn_graph *g, struct state_doc *doc)
