@@ -2297,11 +2297,6 @@ static const struct inv_range *inv_range_find(const struct learn_inventory *inv,
 #define INV_SERVICE_PREFIX4 12
 #define INV_SERVICE_PREFIX6 108
 
-static int inv_addr_cmp(const void *a, const void *b)
-{
-	return capture_addr_compare(a, b);
-}
-
 /*
  * Where ServiceCIDR objects and --service-cidr are missing, the Services' own addresses tell
  * where the range lies: the ClusterIPs no known range holds, in order, each joined to the
@@ -2327,7 +2322,7 @@ static void inv_ranges_from_services(struct learn_inventory *inv)
 		}
 	}
 	if (n > 1)
-		qsort(ips, n, sizeof(*ips), inv_addr_cmp);
+		qsort(ips, n, sizeof(*ips), inv_addr_qsort_cmp);
 	for (size_t i = 0; i < n;) {
 		unsigned limit =
 			ips[i].family == AF_INET ? INV_SERVICE_PREFIX4 : INV_SERVICE_PREFIX6;
