@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <pcap/dlt.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -102,6 +103,40 @@ int capture_addr_compare(const struct capture_addr *a, const struct capture_addr
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
 	return memcmp(a->bytes, b->bytes, sizeof(a->bytes));
+}
+
+void capture_addr_mask(struct capture_addr *a, unsigned len)
+{
+	for (unsigned i = 0; i < sizeof(a->bytes); i++) {
+		unsigned bits = len > i * 8 ? len - i * 8 : 0;
+
+		if (bits < 8)
+			a->bytes[i] &= (uint8_t)(0xff00u >> bits);
+	}
+}
+
+int capture_prefix_parse(const char *s, bool bare_ok, struct capture_addr *ret, unsigned *ret_len)
+{
+	const char *slash = strchr(s, '/');
+	struct capture_addr a;
+	uint64_t len;
+	char *addr;
+	int r;
+
+	if (!slash && !bare_ok)
+		return -EINVAL;
+	addr = slash ? util_strndup(s, (size_t)(slash - s)) : util_strdup(s);
+	r = capture_addr_parse(addr, &a);
+	free(addr);
+	if (r < 0)
+		return -EINVAL;
+	len = a.family == AF_INET ? 32 : 128;
+	if (slash && util_parse_u64(slash + 1, len, &len) < 0)
+		return -EINVAL;
+	capture_addr_mask(&a, (unsigned)len);
+	*ret = a;
+	*ret_len = (unsigned)len;
+	return 0;
 }
 
 /* ---- Link types --------------------------------------------------------------------------- */

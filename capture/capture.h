@@ -21,6 +21,13 @@ struct capture_addr {
 const char *capture_addr_format(const struct capture_addr *a, char buf[static CAPTURE_ADDR_LEN]);
 int capture_addr_parse(const char *s, struct capture_addr *ret);
 int capture_addr_compare(const struct capture_addr *a, const struct capture_addr *b);
+/* Clears every bit of a after the first len. */
+void capture_addr_mask(struct capture_addr *a, unsigned len);
+/*
+ * "ADDR/LEN" (and a bare "ADDR", a host, when bare_ok) into the address masked to LEN bits and
+ * LEN; -EINVAL for anything else.
+ */
+int capture_prefix_parse(const char *s, bool bare_ok, struct capture_addr *ret, unsigned *ret_len);
 
 /* ---- Decoding one packet ------------------------------------------------------------------ */
 

@@ -103,39 +103,6 @@ static void nft_addr_normalise(struct capture_addr *a)
 		memset(a->bytes + 4, 0, sizeof(a->bytes) - 4);
 }
 
-static void nft_mask(struct capture_addr *a, unsigned len)
-{
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = len > i * 8 ? len - i * 8 : 0;
-
-		if (bits < 8)
-			a->bytes[i] &= (uint8_t)(0xff00u >> bits);
-	}
-}
-
-/* "ADDR/LEN" or a bare address (a host), masked to its prefix. */
-static int nft_cidr_parse(const char *s, struct capture_addr *ret, uint8_t *ret_len)
-{
-	const char *slash = strchr(s, '/');
-	struct capture_addr a;
-	uint64_t len;
-	char *addr;
-	int r;
-
-	addr = slash ? util_strndup(s, (size_t)(slash - s)) : util_strdup(s);
-	r = capture_addr_parse(addr, &a);
-	free(addr);
-	if (r < 0)
-		return -EINVAL;
-	len = nft_host_len(&a);
-	if (slash && util_parse_u64(slash + 1, nft_host_len(&a), &len) < 0)
-		return -EINVAL;
-	nft_mask(&a, (unsigned)len);
-	*ret = a;
-	*ret_len = (uint8_t)len;
-	return 0;
-}
-
 static int nft_elem_cmp(const void *x, const void *y)
 {
 	const struct nft_elem *a = x, *b = y;
@@ -172,7 +139,7 @@ static bool nft_prefix_covers(const struct capture_addr *a, unsigned alen,
 
 	if (alen > blen)
 		return false;
-	nft_mask(&m, alen);
+	capture_addr_mask(&m, alen);
 	return capture_addr_compare(a, &m) == 0;
 }
 
@@ -310,10 +277,11 @@ static int nft_peer_prefixes(struct nft_ctx *c, const struct learn_workload *w,
 	lens = util_reallocarray(NULL, n ? n : 1, sizeof(*lens));
 	for (size_t i = 0; i < n; i++) {
 		const char *s = by_name ? learn_workload_name(w) : learn_workload_address(w, i);
+		unsigned len;
 		char *shown;
 		int r;
 
-		if (nft_cidr_parse(s, &v[i], &lens[i]) < 0) {
+		if (capture_prefix_parse(s, true, &v[i], &len) < 0) {
 			char *id = nft_quote(learn_workload_id(w));
 
 			shown = nft_quote(s);
@@ -324,6 +292,7 @@ static int nft_peer_prefixes(struct nft_ctx *c, const struct learn_workload *w,
 			free(lens);
 			return r;
 		}
+		lens[i] = (uint8_t)len;
 	}
 	*ret = v;
 	*ret_lens = lens;

@@ -1146,38 +1146,14 @@ out:
 	return r;
 }
 
-/* Keeps the first prefix bits of a. */
-static void inv_mask(struct capture_addr *a, unsigned prefix)
-{
-	size_t nbytes = a->family == AF_INET ? 4 : 16;
-
-	for (size_t i = 0; i < nbytes; i++) {
-		unsigned bits = prefix > 8 * i ? prefix - 8 * (unsigned)i : 0;
-
-		if (bits < 8)
-			a->bytes[i] &= (uint8_t)(0xff00u >> bits);
-	}
-}
-
 /* "10.244.1.0/24" or "fd00:10:244:1::/64" into a masked range. */
 static int inv_range_parse(const char *s, struct inv_range *ret)
 {
-	const char *slash = strchr(s, '/');
-	struct capture_addr a;
-	uint64_t prefix;
-	char *addr;
-	int r;
+	unsigned prefix;
 
-	if (!slash)
+	if (capture_prefix_parse(s, false, &ret->addr, &prefix) < 0)
 		return -EINVAL;
-	addr = util_strndup(s, (size_t)(slash - s));
-	r = capture_addr_parse(addr, &a);
-	free(addr);
-	if (r < 0 || util_parse_u64(slash + 1, a.family == AF_INET ? 32 : 128, &prefix) < 0)
-		return -EINVAL;
-	inv_addr_normalise(&a, &ret->addr);
 	ret->prefix = (uint8_t)prefix;
-	inv_mask(&ret->addr, ret->prefix);
 	return 0;
 }
 
@@ -2226,7 +2202,7 @@ static bool inv_range_has(const struct inv_range *r, const struct capture_addr *
 
 	if (a->family != r->addr.family)
 		return false;
-	inv_mask(&m, r->prefix);
+	capture_addr_mask(&m, r->prefix);
 	return memcmp(&m, &r->addr, sizeof(m)) == 0;
 }
 
@@ -2285,7 +2261,7 @@ static const struct inv_range *inv_range_find(const struct learn_inventory *inv,
 		memset(&key, 0, sizeof(key));
 		key.addr = *a;
 		key.prefix = inv->range_lens[f][i];
-		inv_mask(&key.addr, key.prefix);
+		capture_addr_mask(&key.addr, key.prefix);
 		HASH_FIND(hh, inv->ranges, &key, sizeof(key), e);
 		if (e)
 			return &e->key;
@@ -2335,7 +2311,7 @@ static void inv_ranges_from_services(struct learn_inventory *inv)
 
 			while (wider.prefix > limit && !inv_range_has(&wider, &ips[j])) {
 				wider.prefix--;
-				inv_mask(&wider.addr, wider.prefix);
+				capture_addr_mask(&wider.addr, wider.prefix);
 			}
 			if (!inv_range_has(&wider, &ips[j]))
 				break;
@@ -3086,7 +3062,6 @@ static struct learn_workload *inv_external(struct learn_inventory *inv,
 					   const struct capture_addr *a)
 {
 	unsigned prefix = a->family == AF_INET ? inv->prefix4 : inv->prefix6;
-	size_t nbytes = a->family == AF_INET ? 4 : 16;
 	char cidr[INET6_ADDRSTRLEN + 8];
 	struct inv_ext_key key;
 	struct inv_ext *x;
@@ -3094,12 +3069,7 @@ static struct learn_workload *inv_external(struct learn_inventory *inv,
 	memset(&key, 0, sizeof(key));
 	key.masked = *a;
 	key.prefix = (uint8_t)prefix;
-	for (size_t i = 0; i < nbytes; i++) {
-		unsigned bits = prefix > 8 * i ? prefix - 8 * (unsigned)i : 0;
-
-		if (bits < 8)
-			key.masked.bytes[i] &= (uint8_t)(0xff00u >> bits);
-	}
+	capture_addr_mask(&key.masked, prefix);
 	HASH_FIND(hh, inv->externals, &key, sizeof(key), x);
 	if (x)
 		return x->w;

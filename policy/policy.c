@@ -353,30 +353,7 @@ static int pol_selector(struct pol_ctx *ctx, const struct learn_tree_node *n,
 /* "ADDR/LEN" exactly; host bits are cleared. */
 static int pol_cidr_parse(const char *s, struct pol_cidr *ret)
 {
-	const char *slash = strchr(s, '/');
-	struct pol_cidr c = {0};
-	char addr[64];
-	uint64_t prefix;
-	size_t nbytes;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	if (capture_addr_parse(addr, &c.addr) < 0)
-		return -EINVAL;
-	if (util_parse_u64(slash + 1, c.addr.family == AF_INET ? 32 : 128, &prefix) < 0)
-		return -EINVAL;
-	c.prefix = (unsigned)prefix;
-	nbytes = c.addr.family == AF_INET ? 4 : 16;
-	for (size_t i = 0; i < nbytes; i++) {
-		unsigned bits = c.prefix > 8 * i ? c.prefix - 8 * (unsigned)i : 0;
-
-		if (bits < 8)
-			c.addr.bytes[i] &= (uint8_t)(0xff00u >> bits);
-	}
-	*ret = c;
-	return 0;
+	return capture_prefix_parse(s, false, &ret->addr, &ret->prefix);
 }
 
 /* Whether the first n bits of a and b are the same (both of one family). */

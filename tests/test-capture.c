@@ -1006,6 +1006,59 @@ START_TEST(test_addr)
 }
 END_TEST
 
+static const struct prefix_case {
+	const char *in;
+	bool bare_ok;
+	int ret;
+	const char *addr; /* masked, as it renders */
+	unsigned len;
+} prefix_cases[] = {
+	{"10.244.1.7/24", false, 0, "10.244.1.0", 24},
+	{"10.244.1.7/32", false, 0, "10.244.1.7", 32},
+	{"10.244.1.7/0", false, 0, "0.0.0.0", 0},
+	{"192.0.2.255/25", false, 0, "192.0.2.128", 25},
+	{"fd00:10:244:1::9/64", false, 0, "fd00:10:244:1::", 64},
+	{"fd00:10:96::abcd/108", false, 0, "fd00:10:96::", 108},
+	{"2001:db8::1/128", false, 0, "2001:db8::1", 128},
+	{"2001:db8:ffff::/33", false, 0, "2001:db8:8000::", 33},
+	{"10.0.0.1", true, 0, "10.0.0.1", 32},
+	{"2001:db8::1", true, 0, "2001:db8::1", 128},
+	{"10.0.0.1", false, -EINVAL, NULL, 0},
+	{"10.0.0.1/33", true, -EINVAL, NULL, 0},
+	{"2001:db8::/129", true, -EINVAL, NULL, 0},
+	{"10.0.0.1/", true, -EINVAL, NULL, 0},
+	{"10.0.0.1/-1", true, -EINVAL, NULL, 0},
+	{"10.0.0.1/8/8", true, -EINVAL, NULL, 0},
+	{"10.0.0.1/ 8", true, -EINVAL, NULL, 0},
+	{"/8", true, -EINVAL, NULL, 0},
+	{"", true, -EINVAL, NULL, 0},
+	{"10.0.0/8", true, -EINVAL, NULL, 0},
+};
+
+START_TEST(test_prefix)
+{
+	const struct prefix_case *pc = &prefix_cases[_i];
+	struct capture_addr a, zero = {0};
+	char buf[CAPTURE_ADDR_LEN];
+	unsigned len = 999;
+
+	memset(&a, 0x5a, sizeof(a));
+	ck_assert_int_eq(capture_prefix_parse(pc->in, pc->bare_ok, &a, &len), pc->ret);
+	if (pc->ret < 0) {
+		ck_assert_uint_eq(a.family, 0x5a); /* untouched on failure */
+		ck_assert_uint_eq(len, 999);
+		return;
+	}
+	ck_assert_str_eq(capture_addr_format(&a, buf), pc->addr);
+	ck_assert_uint_eq(len, pc->len);
+	if (a.family == AF_INET)
+		ck_assert_mem_eq(a.bytes + 4, zero.bytes, 12);
+	/* masking again to the same length changes nothing */
+	capture_addr_mask(&a, len);
+	ck_assert_str_eq(capture_addr_format(&a, buf), pc->addr);
+}
+END_TEST
+
 /* ---- Tracker cases ------------------------------------------------------------------------ */
 
 struct tpkt {
@@ -2389,6 +2442,7 @@ static Suite *capture_suite(void)
 
 	tc = tcase_create("addr");
 	tcase_add_loop_test(tc, test_addr, 0, UTIL_ARRAY_SIZE(addr_cases));
+	tcase_add_loop_test(tc, test_prefix, 0, UTIL_ARRAY_SIZE(prefix_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tracker");
