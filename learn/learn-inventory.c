@@ -256,14 +256,13 @@ struct inv_backend {
 	UT_hash_handle hh;
 };
 
-/* The masked address and its prefix length: a binary key, so a lookup formats nothing. */
-struct inv_ext_key {
-	struct capture_addr masked;
-	uint8_t prefix;
-};
-
-struct inv_ext {
-	struct inv_ext_key key;
+/*
+ * A peer that stands for a prefix, not a workload: an outside address aggregated to the external
+ * prefix, or an address of a cluster range that nothing claims. Keyed by the masked prefix
+ * (hashed as bytes, from a zeroed struct), so a lookup formats nothing.
+ */
+struct inv_prefix_peer {
+	struct inv_range key;
 	struct learn_workload *w; /* one reference */
 	UT_hash_handle hh;
 };
@@ -309,13 +308,6 @@ struct inv_range_e {
 	UT_hash_handle hh;
 };
 
-/* An address in a cluster range that nothing claims: one workload per range. */
-struct inv_unknown {
-	struct inv_range key;
-	struct learn_workload *w; /* one reference */
-	UT_hash_handle hh;
-};
-
 /* A warning already said, by its text: each is said once for the inventory's lifetime. */
 struct inv_said {
 	char *msg;
@@ -332,7 +324,7 @@ struct learn_inventory {
 	uint8_t range_lens[2][129]; /* per family (IPv4, IPv6): the prefix lengths used, longest
 				       first */
 	size_t n_range_lens[2];
-	struct inv_unknown *unknowns;
+	struct inv_prefix_peer *unknowns; /* one per cluster range */
 	util_warn_fn warn;
 	void *warn_userdata;
 	struct inv_said *said;
@@ -342,8 +334,8 @@ struct learn_inventory {
 	size_t n_view;
 	struct inv_ip *ips;
 	struct inv_svc *svcs;
-	struct inv_backend *backends; /* what svcs lead to */
-	struct inv_ext *externals;
+	struct inv_backend *backends;	   /* what svcs lead to */
+	struct inv_prefix_peer *externals; /* one per external prefix */
 	/*
 	 * Workloads replaced by a rebuild. Callers may still hold what an earlier lookup returned,
 	 * so those stay alive until the inventory is freed.
@@ -2340,25 +2332,42 @@ static void inv_ranges_build(struct learn_inventory *inv)
 	inv_ranges_from_services(inv);
 }
 
+/* The peer of the given kind that stands for prefix key, made the first time it is asked for. */
+static struct learn_workload *inv_prefix_peer(struct inv_prefix_peer **table,
+					      const struct inv_range *key, enum learn_kind kind)
+{
+	char cidr[INET6_ADDRSTRLEN + 8];
+	struct inv_prefix_peer *p;
+
+	HASH_FIND(hh, *table, key, sizeof(*key), p);
+	if (p)
+		return p->w;
+	inv_addr_cidr(&key->addr, key->prefix, cidr, sizeof(cidr));
+	p = util_zalloc(sizeof(*p));
+	p->key = *key;
+	p->w = learn_workload_new(kind, "", "", cidr);
+	learn_workload_add_address(p->w, cidr);
+	HASH_ADD(hh, *table, key, sizeof(p->key), p);
+	return p->w;
+}
+
+static void inv_prefix_peers_free(struct inv_prefix_peer **table)
+{
+	struct inv_prefix_peer *p, *tmp;
+
+	HASH_ITER (hh, *table, p, tmp) {
+		HASH_DEL(*table, p);
+		learn_workload_unref(p->w);
+		free(p);
+	}
+}
+
 /* An address of the cluster's own ranges that nothing claims: the range's unknown peer. */
 static struct learn_workload *inv_unknown(struct learn_inventory *inv, const struct capture_addr *a)
 {
 	const struct inv_range *r = inv_range_find(inv, a);
-	char cidr[INET6_ADDRSTRLEN + 8];
-	struct inv_unknown *u;
 
-	if (!r)
-		return NULL;
-	HASH_FIND(hh, inv->unknowns, r, sizeof(*r), u);
-	if (u)
-		return u->w;
-	inv_addr_cidr(&r->addr, r->prefix, cidr, sizeof(cidr));
-	u = util_zalloc(sizeof(*u));
-	u->key = *r;
-	u->w = learn_workload_new(LEARN_KIND_UNKNOWN, "", "", cidr);
-	learn_workload_add_address(u->w, cidr);
-	HASH_ADD(hh, inv->unknowns, key, sizeof(u->key), u);
-	return u->w;
+	return r ? inv_prefix_peer(&inv->unknowns, r, LEARN_KIND_UNKNOWN) : NULL;
 }
 
 static struct learn_workload *inv_external(struct learn_inventory *inv,
@@ -2778,9 +2787,7 @@ struct learn_inventory *learn_inventory_new(void)
 
 struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 {
-	struct inv_unknown *u, *utmp;
 	struct inv_said *said, *stmp;
-	struct inv_ext *x, *xtmp;
 
 	if (!inv)
 		return NULL;
@@ -2788,19 +2795,11 @@ struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 	for (size_t i = 0; i < inv->n_retired; i++)
 		learn_workload_unref(inv->retired[i]);
 	free(inv->retired);
-	HASH_ITER (hh, inv->externals, x, xtmp) {
-		HASH_DEL(inv->externals, x);
-		learn_workload_unref(x->w);
-		free(x);
-	}
+	inv_prefix_peers_free(&inv->externals);
 	for (size_t i = 0; i < inv->n_batches; i++)
 		inv_batch_clear(&inv->batches[i]);
 	free(inv->batches);
-	HASH_ITER (hh, inv->unknowns, u, utmp) {
-		HASH_DEL(inv->unknowns, u);
-		learn_workload_unref(u->w);
-		free(u);
-	}
+	inv_prefix_peers_free(&inv->unknowns);
 	HASH_ITER (hh, inv->said, said, stmp) {
 		HASH_DEL(inv->said, said);
 		free(said->msg);
@@ -3061,25 +3060,13 @@ struct learn_workload *learn_inventory_workload(const struct learn_inventory *in
 static struct learn_workload *inv_external(struct learn_inventory *inv,
 					   const struct capture_addr *a)
 {
-	unsigned prefix = a->family == AF_INET ? inv->prefix4 : inv->prefix6;
-	char cidr[INET6_ADDRSTRLEN + 8];
-	struct inv_ext_key key;
-	struct inv_ext *x;
+	struct inv_range key;
 
 	memset(&key, 0, sizeof(key));
-	key.masked = *a;
-	key.prefix = (uint8_t)prefix;
-	capture_addr_mask(&key.masked, prefix);
-	HASH_FIND(hh, inv->externals, &key, sizeof(key), x);
-	if (x)
-		return x->w;
-	inv_addr_cidr(&key.masked, prefix, cidr, sizeof(cidr));
-	x = util_zalloc(sizeof(*x));
-	x->key = key;
-	x->w = learn_workload_new(LEARN_KIND_EXTERNAL, "", "", cidr);
-	learn_workload_add_address(x->w, cidr);
-	HASH_ADD(hh, inv->externals, key, sizeof(x->key), x);
-	return x->w;
+	key.addr = *a;
+	key.prefix = (uint8_t)(a->family == AF_INET ? inv->prefix4 : inv->prefix6);
+	capture_addr_mask(&key.addr, key.prefix);
+	return inv_prefix_peer(&inv->externals, &key, LEARN_KIND_EXTERNAL);
 }
 
 /* ---- Live containers ---------------------------------------------------------------------- */
