@@ -45,7 +45,7 @@ struct k8s_name_count {
 struct k8s_ctx {
 	const struct emit_options *opts;
 	struct util_err *err;
-	struct emit_said *said;
+	struct util_said *said;
 	struct k8s_policy **policies; /* sorted by namespace, then name */
 	size_t n_policies;
 	struct k8s_policy *by_id;
@@ -64,7 +64,8 @@ struct k8s_unknown {
 };
 
 /* Said once: the same peer or edge shows up from both its ends. */
-#define k8s_warn(c, ...) emit_warn_once(&(c)->said, (c)->opts, __VA_ARGS__)
+#define k8s_warn(c, ...)                                                                           \
+	util_warn_once(&(c)->said, (c)->opts->warn, (c)->opts->warn_userdata, __VA_ARGS__)
 
 /* ---- validation --------------------------------------------------------------------------- */
 
@@ -654,7 +655,7 @@ static void k8s_ctx_free(struct k8s_ctx *c)
 		free(p);
 	}
 	free(c->policies);
-	emit_said_free(&c->said);
+	util_said_free(&c->said);
 }
 
 /* ---- rendering ---------------------------------------------------------------------------- */

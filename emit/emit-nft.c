@@ -57,13 +57,14 @@ struct nft_wl {
 struct nft_ctx {
 	const struct emit_options *opts;
 	struct util_err *err;
-	struct emit_said *said;
+	struct util_said *said;
 	struct nft_wl *managed;
 	struct nft_set sets[NFT_SET_KINDS][2]; /* [kind][0: IPv4, 1: IPv6] */
 };
 
 /* Said once: the same peer or edge shows up from both its ends. */
-#define nft_warn(c, ...) emit_warn_once(&(c)->said, (c)->opts, __VA_ARGS__)
+#define nft_warn(c, ...)                                                                           \
+	util_warn_once(&(c)->said, (c)->opts->warn, (c)->opts->warn_userdata, __VA_ARGS__)
 
 /*
  * THE quoting function: every string that reaches the ruleset from a workload passes here. The
@@ -621,6 +622,6 @@ out:
 		free(m->addrs);
 		free(m);
 	}
-	emit_said_free(&c.said);
+	util_said_free(&c.said);
 	return r;
 }

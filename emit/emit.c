@@ -3,12 +3,10 @@
 #include "emit/emit.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <uthash.h>
 #include <yaml.h>
 
 typedef int (*emit_fn)(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
@@ -78,47 +76,6 @@ int emit_graph(enum emit_format format, FILE *out, const struct learn_graph *g,
 out:
 	free(buf);
 	return r;
-}
-
-struct emit_said {
-	char *msg;
-	UT_hash_handle hh;
-};
-
-void emit_warn_once(struct emit_said **said, const struct emit_options *opts, const char *fmt, ...)
-{
-	struct emit_said *s;
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort(); /* out of memory, as util_asprintf would */
-	va_end(ap);
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	HASH_FIND_STR(*said, msg, s);
-	if (s) {
-		free(msg);
-		return;
-	}
-	s = util_zalloc(sizeof(*s));
-	s->msg = msg;
-	HASH_ADD_KEYPTR(hh, *said, s->msg, strlen(s->msg), s);
-	if (opts->warn)
-		opts->warn(opts->warn_userdata, msg);
-}
-
-void emit_said_free(struct emit_said **said)
-{
-	struct emit_said *s, *tmp;
-
-	HASH_ITER (hh, *said, s, tmp) {
-		HASH_DEL(*said, s);
-		free(s->msg);
-		free(s);
-	}
 }
 
 /* ---- What the renderers share ------------------------------------------------------------- */

@@ -58,15 +58,6 @@ struct emit_options {
 int emit_graph(enum emit_format format, FILE *out, const struct learn_graph *g,
 	       const struct emit_options *opts, struct util_err *err);
 
-/*
- * Warnings said once per message, shared by the renderers: the same peer or edge shows up from
- * both its ends. Control characters in the message become '?' (names reach a terminal).
- */
-struct emit_said;
-void emit_warn_once(struct emit_said **said, const struct emit_options *opts, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void emit_said_free(struct emit_said **said);
-
 /* One renderer per format (emit-k8s.c, emit-dot.c, emit-json.c, emit-table.c); emit_graph
  * dispatches. */
 int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *opts,

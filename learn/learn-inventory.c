@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,12 +307,6 @@ struct inv_range_e {
 	UT_hash_handle hh;
 };
 
-/* A warning already said, by its text: each is said once for the inventory's lifetime. */
-struct inv_said {
-	char *msg;
-	UT_hash_handle hh;
-};
-
 struct learn_inventory {
 	struct inv_batch *batches; /* every successful load, oldest first */
 	size_t n_batches;
@@ -327,7 +320,7 @@ struct learn_inventory {
 	struct inv_prefix_peer *unknowns; /* one per cluster range */
 	util_warn_fn warn;
 	void *warn_userdata;
-	struct inv_said *said;
+	struct util_said *said;	     /* warnings said: each once for the inventory's lifetime */
 	struct learn_recent *recent; /* learn-attribute.c's: recent Service connections */
 	struct inv_wl *workloads;
 	struct learn_workload **view; /* workloads sorted by id */
@@ -1802,28 +1795,9 @@ static bool inv_label_dropped(const char *key)
 	return false;
 }
 
-/* Says msg through the warning callback, once for the inventory's lifetime. */
-static void inv_warn(struct learn_inventory *inv, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void inv_warn(struct learn_inventory *inv, const char *fmt, ...)
-{
-	struct inv_said *said;
-	char msg[512];
-	va_list ap;
-
-	if (!inv->warn)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	HASH_FIND_STR(inv->said, msg, said);
-	if (said)
-		return;
-	said = util_zalloc(sizeof(*said));
-	said->msg = util_strdup(msg);
-	HASH_ADD_KEYPTR(hh, inv->said, said->msg, strlen(said->msg), said);
-	inv->warn(inv->warn_userdata, msg);
-}
+/* Says a warning through the callback, once for the inventory's lifetime. */
+#define inv_warn(inv, ...)                                                                         \
+	util_warn_once(&(inv)->said, (inv)->warn, (inv)->warn_userdata, __VA_ARGS__)
 
 static struct inv_wl *inv_workload(struct learn_inventory *inv, enum learn_kind kind,
 				   const char *ns, const char *controller, const char *name)
@@ -2787,8 +2761,6 @@ struct learn_inventory *learn_inventory_new(void)
 
 struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 {
-	struct inv_said *said, *stmp;
-
 	if (!inv)
 		return NULL;
 	inv_tables_clear(inv);
@@ -2800,11 +2772,7 @@ struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 		inv_batch_clear(&inv->batches[i]);
 	free(inv->batches);
 	inv_prefix_peers_free(&inv->unknowns);
-	HASH_ITER (hh, inv->said, said, stmp) {
-		HASH_DEL(inv->said, said);
-		free(said->msg);
-		free(said);
-	}
+	util_said_free(&inv->said);
 	inv_ranges_clear(inv);
 	free(inv->given_ranges);
 	learn_recent_free(inv->recent);

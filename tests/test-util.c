@@ -326,6 +326,39 @@ START_TEST(test_err_one_line)
 }
 END_TEST
 
+/* A warning callback that keeps what it was told, joined by '|'. */
+static void said_collect(void *userdata, const char *msg)
+{
+	char *buf = userdata;
+
+	if (*buf)
+		strcat(buf, "|");
+	strcat(buf, msg);
+}
+
+/* Each text is said once; control characters are shown as '?' and count as the same text. */
+START_TEST(test_warn_once)
+{
+	struct util_said *said = NULL;
+	char heard[256] = "";
+
+	util_warn_once(&said, said_collect, heard, "%s: no labels", "shop/web");
+	util_warn_once(&said, said_collect, heard, "%s: no labels", "shop/web");
+	util_warn_once(&said, said_collect, heard, "%s: no labels", "shop/db");
+	util_warn_once(&said, said_collect, heard, "evil\x1b[2J%s", "\n");
+	util_warn_once(&said, said_collect, heard, "evil?[2J?");
+	util_warn_once(&said, NULL, NULL, "quiet");	     /* no callback: noted, not said */
+	util_warn_once(&said, said_collect, heard, "quiet"); /* and so not said later either */
+	ck_assert_str_eq(heard, "shop/web: no labels|shop/db: no labels|evil?[2J?");
+	util_said_free(&said);
+	ck_assert_ptr_null(said);
+	util_warn_once(&said, said_collect, heard, "%s: no labels", "shop/web"); /* forgotten */
+	ck_assert_str_eq(heard,
+			 "shop/web: no labels|shop/db: no labels|evil?[2J?|shop/web: no labels");
+	util_said_free(&said);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -340,6 +373,7 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_u64_format, 0, (int)UTIL_ARRAY_SIZE(u64_format_cases));
 	tcase_add_loop_test(tc, test_show, 0, (int)UTIL_ARRAY_SIZE(show_cases));
 	tcase_add_test(tc, test_err_one_line);
+	tcase_add_test(tc, test_warn_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#define HASH_FUNCTION UTIL_HASH_FUNCTION
+#include <uthash.h>
 
 static void __attribute__((noreturn)) util_oom(void)
 {
@@ -89,6 +91,48 @@ static const struct {
 	{IPPROTO_TCP, "TCP"},	{IPPROTO_UDP, "UDP"},	    {IPPROTO_SCTP, "SCTP"},
 	{IPPROTO_ICMP, "ICMP"}, {IPPROTO_ICMPV6, "ICMPv6"},
 };
+
+struct util_said {
+	char *msg;
+	UT_hash_handle hh;
+};
+
+void util_warn_once(struct util_said **said, util_warn_fn warn, void *userdata, const char *fmt,
+		    ...)
+{
+	struct util_said *s;
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort(); /* out of memory, as util_asprintf would */
+	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	HASH_FIND_STR(*said, msg, s);
+	if (s) {
+		free(msg);
+		return;
+	}
+	s = util_zalloc(sizeof(*s));
+	s->msg = msg;
+	HASH_ADD_KEYPTR(hh, *said, s->msg, strlen(s->msg), s);
+	if (warn)
+		warn(userdata, msg);
+}
+
+void util_said_free(struct util_said **said)
+{
+	struct util_said *s, *tmp;
+
+	HASH_ITER (hh, *said, s, tmp) {
+		HASH_DEL(*said, s);
+		free(s->msg);
+		free(s);
+	}
+}
 
 const char *util_proto_name(uint8_t proto)
 {

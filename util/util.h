@@ -58,6 +58,15 @@ int util_err_set(struct util_err *err, int errnum, const char *fmt, ...)
 
 /* Warnings (non-fatal) go through a callback so that main decides where they are printed. */
 typedef void (*util_warn_fn)(void *userdata, const char *msg);
+/*
+ * Says a warning through warn (may be NULL) unless *said holds its text already: each is said once
+ * (the same peer shows up from both its ends, the same file is loaded again). Control characters
+ * in the message become '?' (names reach a terminal). util_said_free forgets them all.
+ */
+struct util_said;
+void util_warn_once(struct util_said **said, util_warn_fn warn, void *userdata, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
+void util_said_free(struct util_said **said);
 
 /* IP protocol numbers <-> the names used in every output ("TCP", "UDP", "SCTP", "ICMP", "ICMPv6").
  */
