@@ -171,15 +171,16 @@ size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flo
 {
 	struct learn_endpoint stack_eps[16], *eps = stack_eps;
 	struct learn_workload *client;
-	bool via_service;
+	bool service, via_service;
 	size_t n;
 
 	if (attr_ignored(&flow->client) || attr_ignored(&flow->server))
 		return 0;
 	/* who owned each address when the flow began: a container's address may move later */
 	client = learn_inventory_resolve_client_at(inv, &flow->client, flow->first_ns);
-	n = learn_inventory_resolve_server_at(inv, &flow->server, flow->proto, flow->port,
-					      flow->first_ns, eps, UTIL_ARRAY_SIZE(stack_eps));
+	n = learn_inventory_resolve_server_via(inv, &flow->server, flow->proto, flow->port,
+					       flow->first_ns, eps, UTIL_ARRAY_SIZE(stack_eps),
+					       &service);
 	if (n > UTIL_ARRAY_SIZE(stack_eps)) {
 		/* a Service in front of many workloads */
 		size_t max = n;
@@ -194,8 +195,7 @@ size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flo
 	 * Only the two sides a DNAT joins can be one connection seen twice: a flow to a Service's
 	 * address, and one straight to what a Service leads to.
 	 */
-	via_service =
-		ended && learn_inventory_translates(inv, &flow->server, flow->proto, flow->port);
+	via_service = ended && service;
 	/* a workload talking to itself (replica to replica) is an edge like any other */
 	for (size_t i = 0; i < n; i++) {
 		bool dnat = via_service ||

@@ -2462,6 +2462,16 @@ static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_
 	*ret_n = n;
 }
 
+/* The key of addr:port over proto, from a zeroed struct: it is hashed as bytes. */
+static void inv_svc_key_init(struct inv_svc_key *key, const struct capture_addr *addr,
+			     uint8_t proto, uint16_t port)
+{
+	memset(key, 0, sizeof(*key));
+	inv_addr_normalise(addr, &key->addr);
+	key->proto = proto;
+	key->port = port;
+}
+
 /* addr:port of proto leads to eps (copied); a later Service at the same key wins. */
 static void inv_svc_set(struct learn_inventory *inv, const struct capture_addr *addr, uint8_t proto,
 			uint16_t port, const struct learn_endpoint *eps, size_t n)
@@ -2469,10 +2479,7 @@ static void inv_svc_set(struct learn_inventory *inv, const struct capture_addr *
 	struct inv_svc_key key;
 	struct inv_svc *e;
 
-	memset(&key, 0, sizeof(key));
-	inv_addr_normalise(addr, &key.addr);
-	key.proto = proto;
-	key.port = port;
+	inv_svc_key_init(&key, addr, proto, port);
 	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
 	if (!e) {
 		e = util_zalloc(sizeof(*e));
@@ -2803,22 +2810,6 @@ int learn_inventory_add_cluster_range(struct learn_inventory *inv, const char *c
 struct learn_recent **learn_inventory_recent(struct learn_inventory *inv)
 {
 	return &inv->recent;
-}
-
-bool learn_inventory_translates(const struct learn_inventory *inv, const struct capture_addr *addr,
-				uint8_t proto, uint16_t port)
-{
-	struct inv_svc_key key;
-	struct inv_svc *e;
-
-	if (!inv->svcs)
-		return false;
-	memset(&key, 0, sizeof(key));
-	inv_addr_normalise(addr, &key.addr);
-	key.proto = proto;
-	key.port = port;
-	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
-	return e != NULL;
 }
 
 bool learn_inventory_is_backend(const struct learn_inventory *inv, const struct learn_workload *w,
@@ -3329,19 +3320,18 @@ struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *in
 	return learn_inventory_resolve_client_at(inv, addr, inv->live_ips ? inv_now() : 0);
 }
 
-size_t learn_inventory_resolve_server_at(struct learn_inventory *inv,
-					 const struct capture_addr *addr, uint8_t proto,
-					 uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
-					 size_t max)
+size_t learn_inventory_resolve_server_via(struct learn_inventory *inv,
+					  const struct capture_addr *addr, uint8_t proto,
+					  uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
+					  size_t max, bool *ret_service)
 {
 	struct inv_svc_key key;
 	struct inv_svc *e;
 
-	memset(&key, 0, sizeof(key));
-	inv_addr_normalise(addr, &key.addr);
-	key.proto = proto;
-	key.port = port;
+	inv_svc_key_init(&key, addr, proto, port);
 	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
+	if (ret_service)
+		*ret_service = e != NULL;
 	if (e) {
 		if (max > 0)
 			memcpy(ret, e->eps, (e->n_eps < max ? e->n_eps : max) * sizeof(*ret));
@@ -3351,6 +3341,14 @@ size_t learn_inventory_resolve_server_at(struct learn_inventory *inv,
 		ret[0] = (struct learn_endpoint){
 			learn_inventory_resolve_client_at(inv, addr, ts_ns), port};
 	return 1;
+}
+
+size_t learn_inventory_resolve_server_at(struct learn_inventory *inv,
+					 const struct capture_addr *addr, uint8_t proto,
+					 uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
+					 size_t max)
+{
+	return learn_inventory_resolve_server_via(inv, addr, proto, port, ts_ns, ret, max, NULL);
 }
 
 size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct capture_addr *addr,

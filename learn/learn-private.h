@@ -14,11 +14,14 @@ struct learn_recent **learn_inventory_recent(struct learn_inventory *inv);
 void learn_recent_free(struct learn_recent *r); /* NULL-safe */
 
 /*
- * Whether addr:port of proto is a Service's (a ClusterIP, a NodePort, a load balancer address),
- * and whether w on port is behind one: the two sides a DNAT joins. Only their flows can be the
- * same connection seen twice, so only they are remembered.
+ * learn_inventory_resolve_server_at, also saying whether addr:port of proto is a Service's (a
+ * ClusterIP, a NodePort, a load balancer address); and whether w on port is behind one. These are
+ * the two sides a DNAT joins: only their flows can be the same connection seen twice, so only
+ * they are remembered.
  */
-bool learn_inventory_translates(const struct learn_inventory *inv, const struct capture_addr *addr,
-				uint8_t proto, uint16_t port);
+size_t learn_inventory_resolve_server_via(struct learn_inventory *inv,
+					  const struct capture_addr *addr, uint8_t proto,
+					  uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
+					  size_t max, bool *ret_service);
 bool learn_inventory_is_backend(const struct learn_inventory *inv, const struct learn_workload *w,
 				uint8_t proto, uint16_t port);
