@@ -2405,17 +2405,18 @@ static bool inv_has_slices(const struct learn_inventory *inv, const struct inv_s
 }
 
 /*
- * The distinct (workload, target port) pairs behind one service port, for addresses of family:
- * what the Service's EndpointSlices (or Endpoints) say, as kube-proxy reads them, else what its
- * selector picks among the pods. An endpoint is whoever holds its address: a pod, a node (the
- * API server on the host network), an outside address.
+ * The distinct (workload, target port) pairs behind one service port, for the Service's IPv4
+ * addresses (ret[0]) and its IPv6 ones (ret[1]): what its EndpointSlices (or Endpoints) say, each
+ * address for its own family, as kube-proxy reads them; else what its selector picks among the
+ * pods, the same for both. An endpoint is whoever holds its address: a pod, a node (the API
+ * server on the host network), an outside address.
  */
 static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_service *s,
-				  const struct inv_sport *sp, int family, bool slices,
-				  struct learn_endpoint **ret, size_t *ret_n)
+				  const struct inv_sport *sp, bool slices,
+				  struct learn_endpoint *ret[2], size_t ret_n[2])
 {
-	struct learn_endpoint *eps = NULL;
-	size_t n = 0;
+	struct learn_endpoint *eps[2] = {NULL, NULL};
+	size_t n[2] = {0, 0};
 
 	for (size_t b = 0; slices && b < inv->n_batches; b++) {
 		for (size_t i = 0; i < inv->batches[b].n_slices; i++) {
@@ -2429,10 +2430,12 @@ static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_
 				if (strcmp(sl->ports[j].name, sp->name) == 0 &&
 				    sl->ports[j].proto == sp->proto)
 					port = sl->ports[j].port;
-			for (size_t j = 0; port && j < sl->ready.n; j++)
-				if (sl->ready.v[j].family == family)
-					inv_ep_add(&eps, &n,
-						   inv_resolve_file(inv, &sl->ready.v[j], 0), port);
+			for (size_t j = 0; port && j < sl->ready.n; j++) {
+				int f = sl->ready.v[j].family == AF_INET6;
+
+				inv_ep_add(&eps[f], &n[f],
+					   inv_resolve_file(inv, &sl->ready.v[j], 0), port);
+			}
 		}
 	}
 	for (size_t b = 0; !slices && b < inv->n_batches; b++) {
@@ -2453,13 +2456,20 @@ static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_
 				if (!port)
 					continue;
 			}
-			inv_ep_add(&eps, &n, p->w, port);
+			inv_ep_add(&eps[0], &n[0], p->w, port);
 		}
 	}
-	if (n > 1)
-		qsort(eps, n, sizeof(*eps), inv_ep_cmp);
-	*ret = eps;
-	*ret_n = n;
+	if (!slices && n[0]) {
+		n[1] = n[0];
+		eps[1] = util_reallocarray(NULL, n[0], sizeof(*eps[0]));
+		memcpy(eps[1], eps[0], n[0] * sizeof(*eps[0]));
+	}
+	for (int f = 0; f < 2; f++) {
+		if (n[f] > 1)
+			qsort(eps[f], n[f], sizeof(*eps[f]), inv_ep_cmp);
+		ret[f] = eps[f];
+		ret_n[f] = n[f];
+	}
 }
 
 /* The key of addr:port over proto, from a zeroed struct: it is hashed as bytes. */
@@ -2520,13 +2530,15 @@ static void inv_add_service(struct learn_inventory *inv, const struct inv_servic
 
 	for (size_t i = 0; i < s->n_ports; i++) {
 		const struct inv_sport *sp = &s->ports[i];
+		struct learn_endpoint *by_family[2];
+		size_t n_by_family[2];
 
+		inv_service_endpoints(inv, s, sp, slices, by_family, n_by_family);
 		for (int f = 0; f < 2; f++) {
 			int family = f ? AF_INET6 : AF_INET;
-			struct learn_endpoint *eps;
-			size_t n;
+			struct learn_endpoint *eps = by_family[f];
+			size_t n = n_by_family[f];
 
-			inv_service_endpoints(inv, s, sp, family, slices, &eps, &n);
 			for (size_t j = 0; n && j < s->ips.n; j++)
 				if (s->ips.v[j].family == family)
 					inv_svc_set(inv, &s->ips.v[j], sp->proto, sp->port, eps, n);
