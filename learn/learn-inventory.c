@@ -91,7 +91,6 @@ struct inv_pod {
 	char *uid;	 /* metadata.uid, or NULL: tells one pod's records in two snapshots apart */
 	bool superseded; /* a later state of this very pod (finished) is in the inventory */
 	struct inv_owner owner_ref;
-	char *controller, *owner; /* the workload, worked out when the lookups are rebuilt */
 	struct inv_kv *labels;
 	size_t n_labels;
 	struct inv_addrs ips;
@@ -391,8 +390,6 @@ static void inv_pod_clear(struct inv_pod *p)
 	free(p->name);
 	free(p->uid);
 	inv_owner_clear(&p->owner_ref);
-	free(p->controller);
-	free(p->owner);
 	inv_kv_free(p->labels, p->n_labels);
 	free(p->ips.v);
 	free(p->host_ips.v);
@@ -1906,8 +1903,14 @@ static size_t inv_strip_suffix(const char *name, const char *suffix)
 	return n - ns - 1;
 }
 
-/* Sets controller and owner (the workload) unless name, cut to len, is no object name. */
-static bool inv_pod_set(struct inv_pod *p, const char *controller, const char *name, size_t len)
+/* A pod's workload: its controller ("Deployment") and name, both allocated. */
+struct inv_pod_wl {
+	char *controller, *name;
+};
+
+/* Sets the workload to controller and name cut to len, unless that is no object name. */
+static bool inv_pod_set(struct inv_pod_wl *ret, const char *controller, const char *name,
+			size_t len)
 {
 	char *owner = util_strndup(name, len);
 
@@ -1915,8 +1918,8 @@ static bool inv_pod_set(struct inv_pod *p, const char *controller, const char *n
 		free(owner);
 		return false;
 	}
-	p->controller = util_strdup(controller);
-	p->owner = owner;
+	ret->controller = util_strdup(controller);
+	ret->name = owner;
 	return true;
 }
 
@@ -1931,25 +1934,22 @@ static bool inv_pod_set(struct inv_pod *p, const char *controller, const char *n
  *   a batch Job "NAME-DIGITS", 8 or more digits (a scheduled time): CronJob NAME
  *   any other owner                 the owner itself: its kind, with its API group when that is
  *                                   not a built-in one ("Job.batch.volcano.sh"), and its name
+ * Returns false, ret untouched, when that gives no valid name to call the workload by.
  */
-static void inv_pod_workload(struct inv_pod *p, struct inv_link *links)
+static bool inv_pod_workload(const struct inv_pod *p, struct inv_link *links,
+			     struct inv_pod_wl *ret)
 {
 	const struct inv_owner *o = &p->owner_ref;
 	struct inv_link *l;
 	char *ctl, *key;
+	bool ok;
 	size_t len;
 
-	free(p->controller);
-	free(p->owner);
-	p->controller = p->owner = NULL;
-	if (!o->kind) {
-		inv_pod_set(p, "Pod", p->name, strlen(p->name));
-		return;
-	}
+	if (!o->kind)
+		return inv_pod_set(ret, "Pod", p->name, strlen(p->name));
 	if (strcmp(o->kind, "Node") == 0 && !*o->group) {
 		len = inv_strip_suffix(p->name, o->name);
-		inv_pod_set(p, "StaticPod", p->name, len ? len : strlen(p->name));
-		return;
+		return inv_pod_set(ret, "StaticPod", p->name, len ? len : strlen(p->name));
 	}
 	ctl = inv_controller_name(o->kind, o->group);
 	key = inv_link_key(p->ns, ctl, o->name);
@@ -1958,20 +1958,20 @@ static void inv_pod_workload(struct inv_pod *p, struct inv_link *links)
 	if (l) {
 		char *up = inv_controller_name(l->o->owner_ref.kind, l->o->owner_ref.group);
 
-		inv_pod_set(p, up, l->o->owner_ref.name, strlen(l->o->owner_ref.name));
+		ok = inv_pod_set(ret, up, l->o->owner_ref.name, strlen(l->o->owner_ref.name));
 		free(up);
 		free(ctl);
-		return;
+		return ok;
 	}
 	if (strcmp(ctl, "ReplicaSet") == 0) {
 		len = inv_strip_suffix(o->name,
 				       inv_kv_get(p->labels, p->n_labels, "pod-template-hash"));
-		if (len && inv_pod_set(p, "Deployment", o->name, len))
-			goto out;
+		if (len && inv_pod_set(ret, "Deployment", o->name, len))
+			goto found;
 		len = inv_strip_suffix(
 			o->name, inv_kv_get(p->labels, p->n_labels, "rollouts-pod-template-hash"));
-		if (len && inv_pod_set(p, "Rollout.argoproj.io", o->name, len))
-			goto out;
+		if (len && inv_pod_set(ret, "Rollout.argoproj.io", o->name, len))
+			goto found;
 	}
 	if (strcmp(ctl, "Job") == 0 && strcmp(o->group, "batch") == 0) {
 		/* a CronJob names each Job "<cronjob>-<scheduled time in minutes>" */
@@ -1979,12 +1979,15 @@ static void inv_pod_workload(struct inv_pod *p, struct inv_link *links)
 		size_t digits = dash ? strspn(dash + 1, "0123456789") : 0;
 
 		if (dash && dash > o->name && digits >= 8 && dash[1 + digits] == '\0' &&
-		    inv_pod_set(p, "CronJob", o->name, (size_t)(dash - o->name)))
-			goto out;
+		    inv_pod_set(ret, "CronJob", o->name, (size_t)(dash - o->name)))
+			goto found;
 	}
-	inv_pod_set(p, ctl, o->name, strlen(o->name));
-out:
+	ok = inv_pod_set(ret, ctl, o->name, strlen(o->name));
 	free(ctl);
+	return ok;
+found:
+	free(ctl);
+	return true;
 }
 
 /* A pod that takes traffic: Running, or of no stated phase (a hand-written inventory). */
@@ -2680,6 +2683,7 @@ static void inv_rebuild(struct learn_inventory *inv)
 		for (size_t j = 0; j < batch->n_pods; j++) {
 			struct inv_pod *p = &batch->pods[j];
 			char ip[INET6_ADDRSTRLEN] = "";
+			struct inv_pod_wl pw;
 
 			p->w = NULL;
 			/*
@@ -2697,10 +2701,11 @@ static void inv_rebuild(struct learn_inventory *inv)
 					continue;
 				}
 			}
-			inv_pod_workload(p, links);
-			if (!p->controller)
+			if (!inv_pod_workload(p, links, &pw))
 				continue; /* no valid name to call its workload by */
-			e = inv_workload(inv, LEARN_KIND_K8S, p->ns, p->controller, p->owner);
+			e = inv_workload(inv, LEARN_KIND_K8S, p->ns, pw.controller, pw.name);
+			free(pw.controller);
+			free(pw.name);
 			inv_workload_intersect(e, p);
 			p->w = e->w;
 		}
