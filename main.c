@@ -396,21 +396,6 @@ static void counters_commit(struct learn_graph *g, const struct counters *now,
 	*saved = *now;
 }
 
-static void stats_add(struct capture_stats *to, const struct capture_stats *from)
-{
-	to->packets += from->packets;
-	to->decoded += from->decoded;
-	to->truncated += from->truncated;
-	to->not_ip += from->not_ip;
-	to->fragments += from->fragments;
-	to->unsupported += from->unsupported;
-	to->malformed += from->malformed;
-	if (from->first_ns && (!to->first_ns || from->first_ns < to->first_ns))
-		to->first_ns = from->first_ns;
-	if (from->last_ns > to->last_ns)
-		to->last_ns = from->last_ns;
-}
-
 /* A counter name from an interface name: only what the state allows in a name survives. */
 static void iface_counter(char *buf, size_t len, const char *prefix, const char *ifname)
 {
@@ -1075,7 +1060,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 		struct capture_stats fs = {0};
 
 		r = capture_file_read(tracker, o.reads[i], &fs, &err);
-		stats_add(&a.now.cap, &fs);
+		capture_stats_merge(&a.now.cap, &fs);
 		if (r < 0) {
 			cli_log_error("%s", err.msg);
 			goto out;

@@ -600,3 +600,18 @@ uint64_t capture_stats_add(struct capture_stats *stats,
 	}
 	return n;
 }
+
+void capture_stats_merge(struct capture_stats *to, const struct capture_stats *from)
+{
+	to->packets += from->packets;
+	to->decoded += from->decoded;
+	to->truncated += from->truncated;
+	to->not_ip += from->not_ip;
+	to->fragments += from->fragments;
+	to->unsupported += from->unsupported;
+	to->malformed += from->malformed;
+	if (from->first_ns && (!to->first_ns || from->first_ns < to->first_ns))
+		to->first_ns = from->first_ns;
+	if (from->last_ns > to->last_ns)
+		to->last_ns = from->last_ns;
+}

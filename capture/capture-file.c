@@ -336,11 +336,12 @@ int capture_file_read(struct capture_tracker *t, const char *path, struct captur
 	}
 	r = 0;
 out:
-	(void)capture_stats_add(stats, ctx.counts);
-	if (stats && ctx.first_ns && (!stats->first_ns || ctx.first_ns < stats->first_ns))
-		stats->first_ns = ctx.first_ns;
-	if (stats && ctx.last_ns > stats->last_ns)
-		stats->last_ns = ctx.last_ns;
+	if (stats) {
+		struct capture_stats file = {.first_ns = ctx.first_ns, .last_ns = ctx.last_ns};
+
+		(void)capture_stats_add(&file, ctx.counts);
+		capture_stats_merge(stats, &file);
+	}
 	pcap_close(p);
 	return r;
 }

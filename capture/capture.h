@@ -162,6 +162,8 @@ struct capture_stats {
  */
 int capture_file_read(struct capture_tracker *t, const char *path, struct capture_stats *stats,
 		      struct util_err *err);
+/* Adds the counts of from to to, and widens to's span to cover from's. */
+void capture_stats_merge(struct capture_stats *to, const struct capture_stats *from);
 
 /* ---- Live capture (capture-live.c) --------------------------------------------------------- */
 

@@ -1059,6 +1059,34 @@ START_TEST(test_prefix)
 }
 END_TEST
 
+/* Counts add up; the span widens to both, and an empty one (first 0) widens nothing. */
+static const struct {
+	uint64_t to_first, to_last, from_first, from_last, first, last;
+} merge_cases[] = {
+	{0, 0, 5, 9, 5, 9}, {3, 7, 5, 9, 3, 9}, {5, 9, 3, 7, 3, 9},
+	{5, 9, 0, 0, 5, 9}, {5, 9, 6, 8, 5, 9}, {0, 0, 0, 0, 0, 0},
+};
+
+START_TEST(test_stats_merge)
+{
+	struct capture_stats to = {
+		1, 2, 3, 4, 5, 6, 7, merge_cases[_i].to_first, merge_cases[_i].to_last};
+	const struct capture_stats from = {
+		10, 20, 30, 40, 50, 60, 70, merge_cases[_i].from_first, merge_cases[_i].from_last};
+
+	capture_stats_merge(&to, &from);
+	ck_assert_uint_eq(to.packets, 11);
+	ck_assert_uint_eq(to.decoded, 22);
+	ck_assert_uint_eq(to.truncated, 33);
+	ck_assert_uint_eq(to.not_ip, 44);
+	ck_assert_uint_eq(to.fragments, 55);
+	ck_assert_uint_eq(to.unsupported, 66);
+	ck_assert_uint_eq(to.malformed, 77);
+	ck_assert_uint_eq(to.first_ns, merge_cases[_i].first);
+	ck_assert_uint_eq(to.last_ns, merge_cases[_i].last);
+}
+END_TEST
+
 /* ---- Tracker cases ------------------------------------------------------------------------ */
 
 struct tpkt {
@@ -2443,6 +2471,7 @@ static Suite *capture_suite(void)
 	tc = tcase_create("addr");
 	tcase_add_loop_test(tc, test_addr, 0, UTIL_ARRAY_SIZE(addr_cases));
 	tcase_add_loop_test(tc, test_prefix, 0, UTIL_ARRAY_SIZE(prefix_cases));
+	tcase_add_loop_test(tc, test_stats_merge, 0, UTIL_ARRAY_SIZE(merge_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tracker");
