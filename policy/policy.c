@@ -1085,30 +1085,33 @@ static size_t pol_addresses(const struct learn_workload *other)
 
 /*
  * pol_side for a peer with several addresses, each judged on its own: a connection uses one of
- * them, and flowlock writes an ipBlock for each. What is allowed whatever address is used
- * (every: the intersection, for what would break), or with some address (the union, for excess).
+ * them, and flowlock writes an ipBlock for each. Returns what is allowed whatever address is used
+ * (the intersection, for what would break); with ret_any, also what is allowed with some address
+ * (the union, for excess), or NULL there when the peer has one address and the two are the same.
  */
-static struct policy_ports *pol_side_each(const struct policy_set *s,
-					  const struct learn_inventory *inv, const size_t *iso,
-					  size_t n_iso, enum pol_dir dir,
-					  const struct learn_workload *other,
-					  const struct learn_workload *server, bool every)
+static struct policy_ports *
+pol_side_each(const struct policy_set *s, const struct learn_inventory *inv, const size_t *iso,
+	      size_t n_iso, enum pol_dir dir, const struct learn_workload *other,
+	      const struct learn_workload *server, struct policy_ports **ret_any)
 {
 	size_t n = pol_addresses(other);
-	struct policy_ports *acc, *one;
+	struct policy_ports *every, *one;
 
+	if (ret_any)
+		*ret_any = NULL;
 	if (n <= 1)
 		return pol_side(s, inv, iso, n_iso, dir, other, server, -1);
-	acc = pol_side(s, inv, iso, n_iso, dir, other, server, 0);
+	every = pol_side(s, inv, iso, n_iso, dir, other, server, 0);
+	if (ret_any)
+		*ret_any = policy_ports_copy(every);
 	for (size_t i = 1; i < n; i++) {
 		one = pol_side(s, inv, iso, n_iso, dir, other, server, (ssize_t)i);
-		if (every)
-			policy_ports_intersect(acc, one);
-		else
-			policy_ports_unite(acc, one);
+		policy_ports_intersect(every, one);
+		if (ret_any)
+			policy_ports_unite(*ret_any, one);
 		policy_ports_free(one);
 	}
-	return acc;
+	return every;
 }
 
 /* Both sides of client -> server: what the client's egress and the server's ingress allow. */
@@ -1120,9 +1123,9 @@ static void pol_pair(const struct policy_set *s, const struct learn_inventory *i
 	size_t n;
 
 	n = pol_isolating(s, client, POL_EGRESS, iso);
-	*ret_egress = pol_side_each(s, inv, iso, n, POL_EGRESS, server, server, true);
+	*ret_egress = pol_side_each(s, inv, iso, n, POL_EGRESS, server, server, NULL);
 	n = pol_isolating(s, server, POL_INGRESS, iso);
-	*ret_ingress = pol_side_each(s, inv, iso, n, POL_INGRESS, client, server, true);
+	*ret_ingress = pol_side_each(s, inv, iso, n, POL_INGRESS, client, server, NULL);
 	free(iso);
 }
 
@@ -1234,27 +1237,16 @@ static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
 			    const struct learn_workload *sv, const struct pol_isolation *si,
 			    size_t first, size_t end)
 {
-	struct policy_ports *egress, *ingress, *allowed;
+	struct policy_ports *egress, *ingress, *e_any, *i_any, *allowed;
 
 	egress = pol_side_each(s, inv, ci->iso[POL_EGRESS], ci->n[POL_EGRESS], POL_EGRESS, sv, sv,
-			       true);
+			       &e_any);
 	ingress = pol_side_each(s, inv, si->iso[POL_INGRESS], si->n[POL_INGRESS], POL_INGRESS, c,
-				sv, true);
-	if (pol_addresses(c) > 1 || pol_addresses(sv) > 1) {
-		/* excess: what some address of the peer may do */
-		struct policy_ports *e_any, *i_any;
-
-		e_any = pol_side_each(s, inv, ci->iso[POL_EGRESS], ci->n[POL_EGRESS], POL_EGRESS,
-				      sv, sv, false);
-		i_any = pol_side_each(s, inv, si->iso[POL_INGRESS], si->n[POL_INGRESS], POL_INGRESS,
-				      c, sv, false);
-		allowed = e_any;
-		policy_ports_intersect(allowed, i_any);
-		policy_ports_free(i_any);
-	} else {
-		allowed = policy_ports_copy(egress);
-		policy_ports_intersect(allowed, ingress);
-	}
+				sv, &i_any);
+	/* excess: what the pair may do, with some address of a peer that has several */
+	allowed = e_any ? e_any : policy_ports_copy(egress);
+	policy_ports_intersect(allowed, i_any ? i_any : ingress);
+	policy_ports_free(i_any);
 	for (size_t k = first; k < end; k++) {
 		const struct learn_edge *e = learn_graph_edge(g, k);
 		uint8_t proto = learn_edge_proto(e);
