@@ -112,7 +112,8 @@ struct learn_ctx {
 	struct learn_graph *graph; /* NULL in check mode */
 	struct learn_inventory *inv;
 	uint64_t flows;
-	struct check_ctx *check; /* check mode: every flow goes to check_flow() instead */
+	uint64_t refused, unanswered; /* of flows: attempts, never edges */
+	struct check_ctx *check;      /* check mode: every flow goes to check_flow() instead */
 };
 
 /*
@@ -322,6 +323,8 @@ static void learn_on_flow(const struct capture_flow *flow, void *userdata)
 	struct learn_ctx *ctx = userdata;
 
 	ctx->flows++;
+	ctx->refused += flow->outcome == CAPTURE_REFUSED;
+	ctx->unanswered += flow->outcome == CAPTURE_UNANSWERED;
 	if (ctx->check)
 		check_flow(ctx, flow, false);
 	else
@@ -367,6 +370,8 @@ static uint64_t now_ns(void)
 struct counters {
 	struct capture_stats cap;
 	uint64_t flows;
+	uint64_t refused, unanswered;
+	struct capture_tracker_stats tracker;
 	struct capture_conntrack_stats ct;
 };
 
@@ -393,6 +398,23 @@ static void counters_commit(struct learn_graph *g, const struct counters *now,
 		learn_graph_add_counter(g, cap[i].name, a - b);
 	}
 	learn_graph_add_counter(g, "flows", now->flows - saved->flows);
+	/* only once they happen: a state that never saw one reads as before */
+	static const struct {
+		const char *name;
+		size_t off;
+	} rare[] = {
+		{"flows-refused", offsetof(struct counters, refused)},
+		{"flows-unanswered", offsetof(struct counters, unanswered)},
+		{"flows-evicted", offsetof(struct counters, tracker.evicted)},
+		{"flows-port-zero", offsetof(struct counters, tracker.port_zero)},
+	};
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(rare); i++) {
+		uint64_t a = *(const uint64_t *)((const char *)now + rare[i].off);
+		uint64_t b = *(const uint64_t *)((const char *)saved + rare[i].off);
+
+		if (a != b)
+			learn_graph_add_counter(g, rare[i].name, a - b);
+	}
 	*saved = *now;
 }
 
@@ -461,6 +483,9 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 		learn_inventory_note_running(a->ctx->inv, a->ctx->graph, a->live_from_ns, wall);
 	}
 	a->now.flows = a->ctx->flows;
+	a->now.refused = a->ctx->refused;
+	a->now.unanswered = a->ctx->unanswered;
+	capture_tracker_get_stats(a->tracker, &a->now.tracker);
 	counters_commit(a->ctx->graph, &a->now, &a->saved);
 
 	if (a->live) {

@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <netlink/errno.h>
@@ -74,12 +75,13 @@ struct ct_seen {
 	struct ct_seen_key key;
 	uint32_t gen; /* the last dump that listed it */
 	bool gone;    /* not in the last resync dump: closed, its own DESTROY may still come */
+	bool replied, assured; /* what the tracker has been told */
 	UT_hash_handle hh;
 };
 
 struct capture_conntrack {
 	struct capture_tracker *t;
-	struct nl_sock *ev;   /* NEW and DESTROY events, nonblocking */
+	struct nl_sock *ev;   /* NEW, UPDATE and DESTROY events, nonblocking */
 	struct nl_sock *dump; /* table dumps */
 	struct ct_seen *seen;
 	size_t n_gone;
@@ -153,9 +155,12 @@ static bool ct_event_make(const struct nfnl_ct *ct, bool destroy, struct capture
 {
 	int family = nfnl_ct_get_family(ct);
 	struct capture_ct_event ev = {.destroy = destroy};
+	uint32_t status = nfnl_ct_test_status(ct) ? nfnl_ct_get_status(ct) : 0;
 
 	if ((family != AF_INET && family != AF_INET6) || !nfnl_ct_test_proto(ct))
 		return false;
+	ev.replied = status & IPS_SEEN_REPLY;
+	ev.assured = status & IPS_ASSURED;
 	ev.proto = nfnl_ct_get_proto(ct);
 	switch (ev.proto) {
 	case IPPROTO_TCP:
@@ -229,11 +234,22 @@ static void ct_feed(struct capture_conntrack *c, const struct capture_ct_event *
 				c->n_gone--;
 			}
 			s->gen = c->gen;
+			/* An update (or a dump) that says more than the tracker knows: a reply. */
+			if ((ev->replied && !s->replied) || (ev->assured && !s->assured)) {
+				struct capture_ct_event up = *ev;
+
+				up.update = true;
+				s->replied |= ev->replied;
+				s->assured |= ev->assured;
+				capture_tracker_add_ct(c->t, &up, ct_now_ns());
+			}
 			return;
 		}
 		s = util_zalloc(sizeof(*s));
 		s->key = k;
 		s->gen = c->gen;
+		s->replied = ev->replied;
+		s->assured = ev->assured;
 		HASH_ADD(hh, c->seen, key, sizeof(s->key), s);
 		capture_tracker_add_ct(c->t, ev, ct_now_ns());
 		return;
@@ -396,8 +412,9 @@ int capture_conntrack_open(struct capture_tracker *t, struct capture_conntrack *
 	}
 	/* Events carry no sequence numbers to check. */
 	nl_socket_disable_seq_check(c->ev);
-	nlerr = nl_socket_add_memberships(c->ev, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_DESTROY,
-					  0);
+	/* UPDATE too: a reply (SEEN_REPLY, ASSURED) is what makes a connection served. */
+	nlerr = nl_socket_add_memberships(c->ev, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
+					  NFNLGRP_CONNTRACK_DESTROY, 0);
 	if (nlerr < 0) {
 		r = util_err_set(err, ct_errno(nlerr),
 				 "conntrack: cannot subscribe to events: %s%s", nl_geterror(nlerr),

@@ -200,15 +200,68 @@ bool capture_linktype_supported(int dlt)
 #define MAX_VLAN_TAGS	     8
 #define MAX_IPV6_EXT_HEADERS 16
 
-#define ICMP_ECHO_REPLY	     0
-#define ICMP_ECHO_REQUEST    8
-#define ICMP6_ECHO_REQUEST   128
-#define ICMP6_ECHO_REPLY     129
-#define IPPROTO_MOBILITY_HDR 135
+#define ICMP_ECHO_REPLY	      0
+#define ICMP_UNREACH	      3
+#define ICMP_UNREACH_NEEDFRAG 4 /* path MTU discovery, not a refusal */
+#define ICMP_ECHO_REQUEST     8
+#define ICMP6_UNREACH	      1
+#define ICMP6_ECHO_REQUEST    128
+#define ICMP6_ECHO_REPLY      129
+#define IPPROTO_MOBILITY_HDR  135
+#define TCP_RST		      0x04
+
+/*
+ * The packet a destination-unreachable error quotes (its IP header and the first 8 bytes after,
+ * RFC 792 and RFC 4443) becomes a packet of that flow from the end it could not reach: see
+ * capture_packet.icmp_error. Only TCP, UDP and SCTP quotes without IPv6 extension headers. A
+ * quote cut before the ports is TRUNCATED, as any header would be.
+ */
+static enum capture_decode_result decode_icmp_error(const struct cursor *c, bool v6,
+						    struct capture_packet *pkt)
+{
+	struct cursor q = *c;
+	uint8_t b, proto;
+	size_t hlen;
+	uint16_t frag;
+
+	if (!cur_skip(&q, 8) || !cur_u8(&q, 0, &b))
+		return CAPTURE_DECODE_TRUNCATED;
+	if (b >> 4 != (v6 ? 6 : 4))
+		return CAPTURE_DECODE_MALFORMED;
+	if (v6) {
+		hlen = 40;
+		if (!cur_u8(&q, 6, &proto))
+			return CAPTURE_DECODE_TRUNCATED;
+	} else {
+		hlen = (size_t)(b & 0x0f) * 4;
+		if (hlen < 20)
+			return CAPTURE_DECODE_MALFORMED;
+		if (!cur_u8(&q, 9, &proto) || !cur_be16(&q, 6, &frag))
+			return CAPTURE_DECODE_TRUNCATED;
+		if (frag & 0x1fff) /* no transport header in a later fragment */
+			return CAPTURE_DECODE_UNSUPPORTED;
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP)
+		return CAPTURE_DECODE_UNSUPPORTED;
+	if (!cur_has(&q, 0, hlen + 4))
+		return CAPTURE_DECODE_TRUNCATED;
+	/* turned around: from the quoted destination back to the quoted source */
+	(void)cur_bytes(&q, v6 ? 24 : 16, v6 ? 16 : 4, pkt->src.bytes);
+	(void)cur_bytes(&q, v6 ? 8 : 12, v6 ? 16 : 4, pkt->dst.bytes);
+	(void)cur_be16(&q, hlen, &pkt->dport);
+	(void)cur_be16(&q, hlen + 2, &pkt->sport);
+	pkt->proto = proto;
+	pkt->icmp_error = 1;
+	pkt->tcp_flags = TCP_RST;
+	pkt->l4_type = 0;
+	return CAPTURE_DECODE_OK;
+}
 
 static enum capture_decode_result decode_transport(struct cursor *c, uint8_t proto, bool v6,
 						   struct capture_packet *pkt)
 {
+	uint8_t code = 0;
+
 	uint8_t b;
 
 	switch (proto) {
@@ -247,7 +300,11 @@ static enum capture_decode_result decode_transport(struct cursor *c, uint8_t pro
 		if (!cur_has(c, 0, 8))
 			return CAPTURE_DECODE_TRUNCATED;
 		(void)cur_u8(c, 0, &pkt->l4_type);
-		/* Only echo opens something; errors, NDP and MLD belong to other flows or none. */
+		(void)cur_u8(c, 1, &code);
+		if (v6 ? pkt->l4_type == ICMP6_UNREACH
+		       : pkt->l4_type == ICMP_UNREACH && code != ICMP_UNREACH_NEEDFRAG)
+			return decode_icmp_error(c, v6, pkt);
+		/* Only echo opens something; other errors, NDP and MLD say nothing of a flow. */
 		if (v6 ? pkt->l4_type != ICMP6_ECHO_REQUEST && pkt->l4_type != ICMP6_ECHO_REPLY
 		       : pkt->l4_type != ICMP_ECHO_REQUEST && pkt->l4_type != ICMP_ECHO_REPLY)
 			return CAPTURE_DECODE_UNSUPPORTED;

@@ -60,16 +60,17 @@ static const char live_filter_core[] =
 	"(ip and tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0)"
 	/* All IPv4 UDP and SCTP: UDP has no handshake to select on; SCTP is rare, kept whole. */
 	" or (ip and (udp or sctp))"
-	/* ICMP echo request and reply; no other ICMP message opens anything. */
-	" or (ip and (icmp[icmptype] == icmp-echo or icmp[icmptype] == icmp-echoreply))"
+	/* ICMP echo request and reply; destination unreachable, which refuses a flow. */
+	" or (ip and (icmp[icmptype] == icmp-echo or icmp[icmptype] == icmp-echoreply"
+	" or icmp[icmptype] == icmp-unreach))"
 	/* IPv6 TCP with SYN, FIN or RST, no extension headers: the flags are at 40 + 13. tcp[]
 	 * works for IPv4 only, and "ip6 and tcp" also matches TCP behind a fragment header, so the
 	 * next header field is compared directly. */
 	" or (ip6 and ip6[6] == 6 and ip6[53] & 0x07 != 0)"
 	/* IPv6 UDP and SCTP, no extension headers. */
 	" or (ip6 and (ip6[6] == 17 or ip6[6] == 132))"
-	/* ICMPv6 echo request (128) and reply (129), no extension headers. */
-	" or (ip6 and ip6[6] == 58 and (ip6[40] == 128 or ip6[40] == 129))"
+	/* ICMPv6 echo request (128) and reply (129), unreachable (1), no extension headers. */
+	" or (ip6 and ip6[6] == 58 and (ip6[40] == 128 or ip6[40] == 129 or ip6[40] == 1))"
 	/* IPv6 starting with an extension header capture_decode() walks (hop-by-hop, routing,
 	 * fragment, AH, destination options, mobility): BPF cannot follow the chain, so whole. */
 	" or (ip6 and (ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 44 or ip6[6] == 51"
@@ -93,15 +94,17 @@ static const char live_filter_tagged[] =
 	" and ether[%2$d + ((ether[%2$d] & 0x0f) << 2) + 13] & 0x07 != 0)"
 	/* UDP and SCTP */
 	" or ether[%2$d + 9] == 17 or ether[%2$d + 9] == 132"
-	/* ICMP echo request (8) and reply (0) in a first fragment */
+	/* ICMP echo request (8), reply (0) and unreachable (3) in a first fragment */
 	" or (ether[%2$d + 9] == 1 and ether[%2$d + 6:2] & 0x1fff == 0"
 	" and (ether[%2$d + ((ether[%2$d] & 0x0f) << 2)] == 8"
-	" or ether[%2$d + ((ether[%2$d] & 0x0f) << 2)] == 0))))"
+	" or ether[%2$d + ((ether[%2$d] & 0x0f) << 2)] == 0"
+	" or ether[%2$d + ((ether[%2$d] & 0x0f) << 2)] == 3))))"
 	/* IPv6: the same as live_filter_core, then the extension headers kept whole */
 	" or (ether[%1$d:2] == 0x86dd and ("
 	"(ether[%2$d + 6] == 6 and ether[%2$d + 53] & 0x07 != 0)"
 	" or ether[%2$d + 6] == 17 or ether[%2$d + 6] == 132"
-	" or (ether[%2$d + 6] == 58 and (ether[%2$d + 40] == 128 or ether[%2$d + 40] == 129))"
+	" or (ether[%2$d + 6] == 58 and (ether[%2$d + 40] == 128 or ether[%2$d + 40] == 129"
+	" or ether[%2$d + 40] == 1))"
 	" or ether[%2$d + 6] == 0 or ether[%2$d + 6] == 43 or ether[%2$d + 6] == 44"
 	" or ether[%2$d + 6] == 51 or ether[%2$d + 6] == 60 or ether[%2$d + 6] == 135))))";
 

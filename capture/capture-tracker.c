@@ -84,6 +84,11 @@
  * FIN pair, RST or conntrack DESTROY; this only bounds what a lost FIN can keep.
  */
 #define IDLE_TIMEOUT_TCP_OPENED (24 * 3600 * NS_PER_SEC)
+/*
+ * A SYN nobody answered: the client's retransmissions (1, 2, 4 ... 64 s apart) are over within
+ * about two minutes, and a scan or a flood must not hold the table for a day.
+ */
+#define IDLE_TIMEOUT_TCP_UNANSWERED IDLE_TIMEOUT_OTHER
 /* A closed TCP flow absorbs stragglers (the last ACK, retransmitted FINs) this long. */
 #define CLOSED_LINGER (10 * NS_PER_SEC)
 /* Expiry walks the whole table, so it runs at most this often in packet time. */
@@ -108,6 +113,7 @@
 
 #define SCTP_INIT     1
 #define SCTP_INIT_ACK 2
+#define SCTP_ABORT    6
 
 #define ICMP_ECHO_REPLY	   0
 #define ICMP_ECHO_REQUEST  8
@@ -123,6 +129,20 @@ enum side_flag {
 	SENT_ECHO_REQ = 1 << 4, /* ICMP or ICMPv6 echo request */
 	SENT_ECHO_REP = 1 << 5, /* ICMP or ICMPv6 echo reply */
 	SENT_FIN = 1 << 6,
+	/* TCP without SYN or RST (an ACK, data, FIN); any UDP packet; SCTP but INIT and ABORT */
+	SENT_DATA = 1 << 7,
+	SENT_RST = 1 << 8, /* TCP RST, SCTP ABORT, or an ICMP error turned around: a refusal */
+	/*
+	 * A RST without ACK: what a host sends back for a SYN+ACK it has no socket for (RFC 9293
+	 * 3.10.7.1), so a half-open scan's RST. A connection that is aborted sends RST+ACK.
+	 */
+	SENT_RST_BARE = 1 << 9,
+};
+
+/* What conntrack has said about a flow's entry (struct ct_link). */
+enum ct_status {
+	CT_REPLIED = 1 << 0, /* IPS_SEEN_REPLY */
+	CT_ASSURED = 1 << 1, /* IPS_ASSURED */
 };
 
 /*
@@ -150,11 +170,14 @@ struct flow {
 	};
 	uint64_t last_ns;
 	uint64_t packets;
-	uint8_t sent[2];    /* enum side_flag, per side: 0 is a, 1 is b */
+	uint16_t sent[2];   /* enum side_flag, per side: 0 is a, 1 is b */
 	uint8_t first_side; /* who sent the first packet seen */
 	bool rst;
 	bool closed;
-	bool ct; /* it has a struct ct_link: conntrack decides its direction and server */
+	bool ct;   /* it has a struct ct_link: conntrack decides its direction and server */
+	bool half; /* one-sided so far, and in halves under its client end (struct half) */
+	/* what its other half (struct half), ended before it, saw each side send: outcome only */
+	uint16_t other[2];
 	uint64_t first_ns, closed_ns;
 	uint64_t id; /* see struct capture_flow */
 	UT_hash_handle hh;
@@ -174,16 +197,55 @@ struct listener {
 };
 
 /*
+ * One-sided flows, by the ends NAT leaves alone. A capture point that sees each side's packets
+ * before NAT (what enters a node: a pod's packets, and what comes back from its uplink) sees one
+ * connection as two flows, each one-sided. Behind a Service's DNAT, the client's go to the
+ * Service address and the backend's come from its own: the two share the client's end. Behind
+ * masquerading (SNAT), the client's come from the pod and the answers go to the node: the two
+ * share the server's end and the client's port. So each one-sided flow is filed under both
+ * (HALF_CLIENT, HALF_SERVER), its other half finds it there, and what either half sent counts
+ * for both (half_partner()). A flow leaves when it hears from its other side, or ends. The
+ * likely client end is the one with the higher port class, then the higher port: the ephemeral.
+ */
+enum half_kind {
+	HALF_CLIENT = 0, /* addr, port: the client end */
+	HALF_SERVER,	 /* addr, port: the server end; client_port */
+	HALF_KINDS,
+};
+
+struct half_key {
+	uint8_t addr[16];
+	uint16_t port;
+	uint16_t client_port;
+	uint8_t proto;
+	uint8_t family;
+	uint8_t kind;
+	uint8_t pad;
+};
+
+struct half {
+	struct half_key key;
+	struct flow *f[2]; /* the two newest such flows; NULL when free */
+	UT_hash_handle hh;
+};
+
+/*
  * One IPv4 direction of a TCP or UDP flow, by its own tuple: no canonical order to work out and
  * no 16-byte addresses to hash. Both addresses in one word (capture.h promises the other 12
  * bytes of an IPv4 address are zero), the protocol and ports in the other, see dir_rest(). An
- * empty entry has rest DIR_EMPTY, which no packet's word can equal.
+ * empty entry has rest DIR_EMPTY, which no packet's word can equal. The flow pointer's lowest
+ * bit (flows are 8-byte aligned) is the side of the flow that sends in this direction.
  */
 struct dir_entry {
 	uint64_t addrs;
 	uint64_t rest;
-	struct flow *f;
+	uintptr_t fs;
 };
+
+static inline struct flow *dir_flow(uintptr_t fs)
+{
+	return (struct flow *)(fs & ~(uintptr_t)1);
+}
 #define DIR_EMPTY UINT64_MAX
 
 /*
@@ -198,6 +260,7 @@ struct ct_link {
 	uint16_t server_port;
 	uint8_t client_side;	   /* orig_src's side of key */
 	uint8_t alias_client_side; /* reply_dst's side of alias */
+	uint8_t status;		   /* enum ct_status, from every event so far */
 	bool in_aliases;
 	UT_hash_handle hh; /* links, by key */
 	UT_hash_handle ah; /* aliases, by alias */
@@ -208,6 +271,7 @@ struct capture_tracker {
 	void *userdata;
 	struct flow *flows;
 	struct listener *listeners;
+	struct half *halves;
 	struct ct_link *links;
 	struct ct_link *aliases;
 	struct dir_entry dir[DIR_SLOTS];
@@ -216,6 +280,17 @@ struct capture_tracker {
 	uint64_t next_scan_ns;
 	uint64_t last_id; /* the last flow's id */
 	size_t n_flows;
+	size_t max_flows;
+	/*
+	 * Every flow before this one in the table's order (the order flows were made in) has been
+	 * answered, so the search for the oldest unanswered one to evict starts here: NULL is the
+	 * start, or the end when evict_at_end. Flows are only ever answered, never unanswered
+	 * again, and new ones go last; so each flow is passed over once, not once per eviction.
+	 */
+	struct flow *evict_from;
+	bool evict_at_end;
+	struct capture_tracker_stats stats;
+	bool one_way;
 	/* Tests only: fill neither dir[] nor recent[], so every packet goes the slow way. */
 	bool no_cache;
 };
@@ -232,6 +307,7 @@ struct capture_tracker *capture_tracker_new(capture_flow_fn fn, void *userdata)
 
 	t->fn = fn;
 	t->userdata = userdata;
+	t->max_flows = CAPTURE_TRACKER_MAX_FLOWS;
 	dir_clear(t);
 	return t;
 }
@@ -296,20 +372,22 @@ static bool dir_holds(const struct capture_packet *p)
 
 /*
  * Remembers both directions of p's flow f, for the fast path: the reverse one too, so that the
- * answer (SYN+ACK, a UDP response) finds f at once.
+ * answer (SYN+ACK, a UDP response) finds f at once. side: the side of f that sent p.
  */
-static void dir_remember(struct capture_tracker *t, const struct capture_packet *p, struct flow *f)
+static void dir_remember(struct capture_tracker *t, const struct capture_packet *p, struct flow *f,
+			 int side)
 {
 	uint64_t addrs, rest;
 
 	if (!dir_holds(p))
 		return;
+	/* the reverse first: for a flow with itself the two are one tuple, and p's side holds */
+	addrs = dir_addrs_reverse(dir_addrs(p));
+	rest = dir_rest_reverse(dir_rest(p));
+	t->dir[dir_index(addrs, rest)] = (struct dir_entry){addrs, rest, (uintptr_t)f | !side};
 	addrs = dir_addrs(p);
 	rest = dir_rest(p);
-	t->dir[dir_index(addrs, rest)] = (struct dir_entry){addrs, rest, f};
-	addrs = dir_addrs_reverse(addrs);
-	rest = dir_rest_reverse(rest);
-	t->dir[dir_index(addrs, rest)] = (struct dir_entry){addrs, rest, f};
+	t->dir[dir_index(addrs, rest)] = (struct dir_entry){addrs, rest, (uintptr_t)f | (side & 1)};
 }
 
 /*
@@ -335,12 +413,12 @@ static void dir_forget(struct capture_tracker *t, const struct flow *f)
 	addrs = dir_addrs(&p);
 	rest = dir_rest(&p);
 	e = &t->dir[dir_index(addrs, rest)];
-	if (e->f == f)
+	if (dir_flow(e->fs) == f)
 		*e = (struct dir_entry){.rest = DIR_EMPTY};
 	addrs = dir_addrs_reverse(addrs);
 	rest = dir_rest_reverse(rest);
 	e = &t->dir[dir_index(addrs, rest)];
-	if (e->f == f)
+	if (dir_flow(e->fs) == f)
 		*e = (struct dir_entry){.rest = DIR_EMPTY};
 }
 
@@ -412,8 +490,11 @@ static bool listener_has(const struct capture_tracker *t, const struct flow_key 
 	return l != NULL;
 }
 
+/* Port 0 names no service (no policy can allow it), so it is the least likely server. */
 static int port_class(uint16_t port)
 {
+	if (port == 0)
+		return 3;
 	if (port < 1024)
 		return 0;
 	if (port < 32768)
@@ -421,8 +502,151 @@ static int port_class(uint16_t port)
 	return 2;
 }
 
+/* ---- Halves: one connection seen as two one-sided flows ----------------------------------- */
+
+/* The two halves of one connection begin this close together (a SYN and its SYN+ACK). */
+#define HALF_SLACK (2 * NS_PER_SEC)
+
+/* The side of k that is the likely client end, or -1 when the ports do not tell. */
+static int half_side(const struct flow_key *k)
+{
+	int ca = port_class(k->a_port), cb = port_class(k->b_port);
+
+	if (ca != cb)
+		return ca > cb ? 0 : 1;
+	if (k->a_port != k->b_port)
+		return k->a_port > k->b_port ? 0 : 1;
+	return -1;
+}
+
+/* f's key of the given kind; side: f's likely client end. */
+static void half_key_make(struct half_key *ret, const struct flow_key *k, int side,
+			  enum half_kind kind)
+{
+	int end = kind == HALF_CLIENT ? side : !side;
+
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->addr, end ? k->b : k->a, sizeof(ret->addr));
+	ret->port = end ? k->b_port : k->a_port;
+	if (kind == HALF_SERVER)
+		ret->client_port = side ? k->b_port : k->a_port;
+	ret->proto = k->proto;
+	ret->family = k->family;
+	ret->kind = (uint8_t)kind;
+}
+
+static struct half *half_find(const struct capture_tracker *t, const struct flow *f,
+			      enum half_kind kind)
+{
+	struct half_key hk;
+	struct half *h;
+
+	half_key_make(&hk, &f->key, half_side(&f->key), kind);
+	HASH_FIND(hh, t->halves, &hk, sizeof(hk), h);
+	return h;
+}
+
+/* A new flow is one-sided: in halves, when its ports tell its client end. */
+static void half_add(struct capture_tracker *t, struct flow *f)
+{
+	int side = half_side(&f->key);
+
+	if (side < 0 || f->key.proto == IPPROTO_ICMP || f->key.proto == IPPROTO_ICMPV6)
+		return;
+	for (int kind = 0; kind < HALF_KINDS; kind++) {
+		struct half_key hk;
+		struct half *h;
+
+		half_key_make(&hk, &f->key, side, kind);
+		HASH_FIND(hh, t->halves, &hk, sizeof(hk), h);
+		if (!h) {
+			h = util_zalloc(sizeof(*h));
+			h->key = hk;
+			HASH_ADD(hh, t->halves, key, sizeof(h->key), h);
+		}
+		if (h->f[0] && h->f[1]) { /* a third at once: the oldest is forgotten here */
+			h->f[0] = h->f[1];
+			h->f[1] = NULL;
+		}
+		h->f[h->f[0] ? 1 : 0] = f;
+	}
+	f->half = true;
+}
+
+static __attribute__((noinline)) void half_remove(struct capture_tracker *t, struct flow *f)
+{
+	f->half = false;
+	for (int kind = 0; kind < HALF_KINDS; kind++) {
+		struct half *h = half_find(t, f, kind);
+
+		if (!h)
+			continue;
+		if (h->f[0] == f) {
+			h->f[0] = h->f[1];
+			h->f[1] = NULL;
+		} else if (h->f[1] == f) {
+			h->f[1] = NULL;
+		}
+		if (!h->f[0]) {
+			HASH_DEL(t->halves, h);
+			free(h);
+		}
+	}
+}
+
+/* Whether f and g are the two halves of one connection (see struct half). */
+static bool half_match(const struct flow *f, const struct flow *g)
+{
+	int sf, sg;
+	bool fc, gc;
+	uint64_t d;
+
+	if (!g || g == f || !g->half)
+		return false;
+	sf = half_side(&f->key);
+	sg = half_side(&g->key);
+	fc = f->sent[sf];
+	gc = g->sent[sg];
+	/* one is the client's (only its client end sent), the other the server's */
+	if (fc == gc || (bool)f->sent[!sf] == fc || (bool)g->sent[!sg] == gc)
+		return false;
+	d = f->first_ns > g->first_ns ? f->first_ns - g->first_ns : g->first_ns - f->first_ns;
+	return d <= HALF_SLACK;
+}
+
+/* The other half of f's connection, or NULL. */
+static struct flow *half_partner(const struct capture_tracker *t, const struct flow *f)
+{
+	if (!f->half)
+		return NULL;
+	for (int kind = 0; kind < HALF_KINDS; kind++) {
+		const struct half *h = half_find(t, f, kind);
+
+		for (int i = 0; h && i < 2; i++)
+			if (half_match(f, h->f[i]))
+				return h->f[i];
+	}
+	return NULL;
+}
+
+/* What both sides of f's connection sent, counting its other half's: into ret, by f's sides. */
+static void half_sent(const struct capture_tracker *t, const struct flow *f, uint16_t ret[2])
+{
+	const struct flow *g = half_partner(t, f);
+	int sf, sg;
+
+	ret[0] = f->sent[0] | f->other[0];
+	ret[1] = f->sent[1] | f->other[1];
+	if (!g)
+		return;
+	sf = half_side(&f->key);
+	sg = half_side(&g->key);
+	ret[sf] |= g->sent[sg];
+	ret[!sf] |= g->sent[!sg];
+}
+
 /* Returns the index of the server side, -1 when only one side claims nothing conclusive. */
-static int server_by_flag(const struct flow *f, uint8_t client_flag, uint8_t server_flag)
+static int server_by_flag(const struct flow *f, unsigned client_flag, unsigned server_flag)
 {
 	bool c0 = f->sent[0] & client_flag, c1 = f->sent[1] & client_flag;
 	bool s0 = f->sent[0] & server_flag, s1 = f->sent[1] & server_flag;
@@ -486,6 +710,101 @@ static struct ct_link *ct_link_find(const struct capture_tracker *t, const struc
 	return l;
 }
 
+/*
+ * A half-open scan: the client answered the server's SYN+ACK with a bare RST and nothing else.
+ * An aborted connection resets with RST+ACK, and the live filter keeps every RST, so a real
+ * connection whose data the filter dropped is never taken for one.
+ */
+static bool tcp_half_open(unsigned c)
+{
+	return (c & SENT_RST_BARE) && !(c & (SENT_DATA | SENT_FIN));
+}
+
+/* Whether the server side answered the client side in a way only an open service does. */
+static bool flow_served_both_ways(const struct flow *f, unsigned c, unsigned s)
+{
+	switch (f->key.proto) {
+	case IPPROTO_TCP:
+		/*
+		 * The server accepted the handshake, or the connection was going when the capture
+		 * began. The SYN+ACK alone is enough: a capture point may only see what the server
+		 * sends (the node's own probes of a pod), and the live filter drops the client's
+		 * ACK. A client that answered it with a bare RST never wanted a connection. And
+		 * a server out of sight (the node itself, whose answers never enter it): the client
+		 * acknowledged the handshake, which it does only after the server's SYN+ACK.
+		 */
+		return ((s & SENT_SYN_ACK) && !tcp_half_open(c)) || (c & s & SENT_DATA) ||
+		       (!s && (c & SENT_SYN) && (c & SENT_DATA));
+	case IPPROTO_SCTP:
+		return ((s & SENT_INIT_ACK) && (c & (SENT_INIT | SENT_DATA))) ||
+		       (c & s & SENT_DATA);
+	case IPPROTO_UDP:
+		return c & s & SENT_DATA;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return (c & SENT_ECHO_REQ) && (s & SENT_ECHO_REP);
+	default:
+		return false;
+	}
+}
+
+/*
+ * One-way capture points see one direction: what the server sends, or what the client sends.
+ * Then anything but a refusal, a half-open scan or a bare SYN (TCP needs the client's ACK of the
+ * handshake, or something from the server) counts as served.
+ */
+static bool flow_served_one_way(const struct flow *f, unsigned c, unsigned s)
+{
+	unsigned any = c | s;
+
+	if ((s & SENT_RST) || (f->key.proto == IPPROTO_TCP && tcp_half_open(c)))
+		return false;
+	switch (f->key.proto) {
+	case IPPROTO_TCP:
+		return any & (SENT_DATA | SENT_FIN | SENT_SYN_ACK);
+	case IPPROTO_SCTP:
+		return any & (SENT_DATA | SENT_INIT_ACK);
+	case IPPROTO_UDP:
+		return any & SENT_DATA;
+	default:
+		return any & (SENT_ECHO_REQ | SENT_ECHO_REP);
+	}
+}
+
+/* What became of f, whose server is side server (of its key); l: its conntrack link, or NULL. */
+static enum capture_outcome flow_outcome(const struct capture_tracker *t, const struct flow *f,
+					 int server, const struct ct_link *l)
+{
+	uint16_t sent[2];
+	unsigned c, s;
+	bool tcp = f->key.proto == IPPROTO_TCP;
+
+	half_sent(t, f, sent);
+	c = sent[!server];
+	s = sent[server];
+	/*
+	 * Conntrack sees every packet, the kernel's filter none of them lost: for TCP it alone
+	 * decides, so that the SYN+ACKs a server sends to a flood of forged sources never count.
+	 */
+	if (l && tcp)
+		return l->status & CT_ASSURED	? CAPTURE_SERVED
+		       : l->status & CT_REPLIED ? CAPTURE_REFUSED
+						: CAPTURE_UNANSWERED;
+	if (l && (l->status & CT_REPLIED))
+		return CAPTURE_SERVED;
+	if (flow_served_both_ways(f, c, s) || (t->one_way && flow_served_one_way(f, c, s)))
+		return CAPTURE_SERVED;
+	if (s & SENT_RST)
+		return CAPTURE_REFUSED;
+	return CAPTURE_UNANSWERED;
+}
+
+/* Whether f has been answered at all, as far as eviction is concerned: either side may do. */
+static bool flow_answered(const struct flow *f)
+{
+	return (f->sent[0] && f->sent[1]) || f->ct;
+}
+
 /* The flow as it is reported, its direction decided now. */
 static void flow_describe(const struct capture_tracker *t, const struct flow *f,
 			  struct capture_flow *ret)
@@ -506,6 +825,7 @@ static void flow_describe(const struct capture_tracker *t, const struct flow *f,
 	out.server.family = k->family;
 	if (l) {
 		out.how = CAPTURE_HOW_HANDSHAKE;
+		out.outcome = flow_outcome(t, f, !l->client_side, l);
 		memcpy(out.client.bytes, l->client_side ? k->b : k->a, sizeof(out.client.bytes));
 		memcpy(out.server.bytes, l->server, sizeof(out.server.bytes));
 		if (!icmp) {
@@ -516,6 +836,7 @@ static void flow_describe(const struct capture_tracker *t, const struct flow *f,
 		return;
 	}
 	server = flow_server(t, f, &out.how);
+	out.outcome = flow_outcome(t, f, server, NULL);
 	memcpy(out.client.bytes, server ? k->a : k->b, sizeof(out.client.bytes));
 	memcpy(out.server.bytes, server ? k->b : k->a, sizeof(out.server.bytes));
 	if (!icmp) {
@@ -525,11 +846,24 @@ static void flow_describe(const struct capture_tracker *t, const struct flow *f,
 	*ret = out;
 }
 
+/*
+ * A server port that no policy can name (port 0) makes no edge and no attempt: such a flow is
+ * counted and never reported, so nothing downstream has to refuse it.
+ */
+static bool flow_port_invalid(const struct capture_flow *out)
+{
+	return out->port == 0 && out->proto != IPPROTO_ICMP && out->proto != IPPROTO_ICMPV6;
+}
+
 static void flow_report(struct capture_tracker *t, struct flow *f)
 {
 	struct capture_flow out;
 
 	flow_describe(t, f, &out);
+	if (flow_port_invalid(&out)) {
+		t->stats.port_zero++;
+		return;
+	}
 	t->fn(&out, t->userdata);
 }
 
@@ -553,6 +887,12 @@ static void flow_remove(struct capture_tracker *t, struct flow *f)
 
 	if (*slot == f)
 		*slot = NULL;
+	if (t->evict_from == f) {
+		t->evict_from = f->hh.next;
+		t->evict_at_end = !t->evict_from;
+	}
+	if (f->half)
+		half_remove(t, f);
 	if (f->ct)
 		ct_link_drop(t, f);
 	dir_forget(t, f);
@@ -569,10 +909,34 @@ static void flow_remove(struct capture_tracker *t, struct flow *f)
  * list when it has one: flows come and go at the rate of connections, and calloc() plus free()
  * cost more than everything else a connection does here.
  */
+static void flow_end(struct capture_tracker *t, struct flow *f);
+
+/*
+ * The table is full: the oldest flow nobody answered ends now (a flood of SYNs or probes goes
+ * first), else the oldest flow. Reported as it stands, as if it had ended.
+ */
+static void flow_evict(struct capture_tracker *t)
+{
+	struct flow *f = t->evict_from ? t->evict_from : t->evict_at_end ? NULL : t->flows;
+
+	while (f && flow_answered(f))
+		f = f->hh.next;
+	t->evict_from = f;
+	t->evict_at_end = !f;
+	if (!f)
+		f = t->flows;
+	t->stats.evicted++;
+	flow_end(t, f);
+}
+
 static struct flow *flow_new(struct capture_tracker *t, const struct flow_key *k, uint64_t ts_ns,
 			     int first_side)
 {
-	struct flow *f = t->spare;
+	struct flow *f;
+
+	while (t->n_flows >= t->max_flows && t->flows)
+		flow_evict(t);
+	f = t->spare;
 
 	if (!f) {
 		f = util_zalloc(sizeof(*f));
@@ -587,23 +951,49 @@ static struct flow *flow_new(struct capture_tracker *t, const struct flow_key *k
 	f->first_side = (uint8_t)first_side;
 	HASH_ADD(hh, t->flows, key, sizeof(f->key), f);
 	t->n_flows++;
+	half_add(t, f);
+	if (t->evict_at_end) {
+		t->evict_from = f;
+		t->evict_at_end = false;
+	}
 	return f;
 }
 
 static void flow_end(struct capture_tracker *t, struct flow *f)
 {
+	struct flow *g = half_partner(t, f);
+
+	/*
+	 * The other half, still open, keeps what this one saw, so that it is reported served too;
+	 * apart from sent[], which decides its direction, end and expiry.
+	 */
+	if (g) {
+		int sf = half_side(&f->key), sg = half_side(&g->key);
+
+		g->other[sg] |= f->sent[sf];
+		g->other[!sg] |= f->sent[!sf];
+	}
 	flow_report(t, f);
 	flow_remove(t, f);
 }
 
-static bool flow_expired(const struct flow *f, uint64_t now)
+static uint64_t flow_idle_timeout(const struct capture_tracker *t, const struct flow *f)
 {
-	uint64_t idle = IDLE_TIMEOUT_OTHER;
+	unsigned any = f->sent[0] | f->sent[1];
 
-	if (f->key.proto == IPPROTO_TCP)
-		idle = f->ct || ((f->sent[0] | f->sent[1]) & (SENT_SYN | SENT_SYN_ACK))
-			       ? IDLE_TIMEOUT_TCP_OPENED
-			       : IDLE_TIMEOUT_TCP;
+	if (f->key.proto != IPPROTO_TCP)
+		return IDLE_TIMEOUT_OTHER;
+	if (f->ct || (any & SENT_SYN_ACK))
+		return IDLE_TIMEOUT_TCP_OPENED;
+	if (any & SENT_SYN) /* one side alone is a SYN nobody answered, unless that is all we see */
+		return t->one_way || (f->sent[0] && f->sent[1]) ? IDLE_TIMEOUT_TCP_OPENED
+								: IDLE_TIMEOUT_TCP_UNANSWERED;
+	return IDLE_TIMEOUT_TCP;
+}
+
+static bool flow_expired(const struct capture_tracker *t, const struct flow *f, uint64_t now)
+{
+	uint64_t idle = flow_idle_timeout(t, f);
 
 	/* Packets from several interfaces may arrive slightly out of order: never underflow. */
 	if (f->closed && now >= f->closed_ns && now - f->closed_ns >= CLOSED_LINGER)
@@ -616,7 +1006,7 @@ static void tracker_expire(struct capture_tracker *t, uint64_t now)
 	struct flow *f, *tmp;
 
 	HASH_ITER (hh, t->flows, f, tmp) {
-		if (flow_expired(f, now))
+		if (flow_expired(t, f, now))
 			flow_end(t, f);
 	}
 	t->next_scan_ns = now + SCAN_INTERVAL;
@@ -674,21 +1064,29 @@ static int flow_key_make(struct flow_key *k, const struct capture_packet *p)
 	return side;
 }
 
-static uint8_t packet_flags(const struct capture_packet *p)
+static unsigned packet_flags(const struct capture_packet *p)
 {
+	if (p->icmp_error) /* the far end, or a router for it, refused what was sent */
+		return SENT_RST;
 	switch (p->proto) {
 	case IPPROTO_TCP:
-		if ((p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN)
+		if (p->tcp_flags & TCP_RST)
+			return SENT_RST | (p->tcp_flags & TCP_ACK ? 0 : SENT_RST_BARE);
+		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
 			return SENT_SYN | (p->tcp_flags & TCP_FIN ? SENT_FIN : 0);
-		if ((p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_SYN | TCP_ACK))
+		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
 			return SENT_SYN_ACK;
-		return p->tcp_flags & TCP_FIN ? SENT_FIN : 0;
+		return SENT_DATA | (p->tcp_flags & TCP_FIN ? SENT_FIN : 0);
+	case IPPROTO_UDP:
+		return SENT_DATA;
 	case IPPROTO_SCTP:
 		if (p->l4_type == SCTP_INIT)
 			return SENT_INIT;
 		if (p->l4_type == SCTP_INIT_ACK)
 			return SENT_INIT_ACK;
-		return 0;
+		if (p->l4_type == SCTP_ABORT)
+			return SENT_RST;
+		return SENT_DATA;
 	case IPPROTO_ICMP:
 		return p->l4_type == ICMP_ECHO_REQUEST ? SENT_ECHO_REQ
 		       : p->l4_type == ICMP_ECHO_REPLY ? SENT_ECHO_REP
@@ -724,10 +1122,10 @@ static inline bool flow_has_packet(const struct flow *f, const struct capture_pa
 	return x == 0 || y == 0;
 }
 
-/* UDP, or TCP without SYN, FIN or RST: a packet that changes no flag of its flow. */
+/* UDP, or TCP without SYN, FIN or RST: a packet whose only news is SENT_DATA. */
 static inline bool packet_plain(const struct capture_packet *p)
 {
-	return p->proto == IPPROTO_UDP ||
+	return (p->proto == IPPROTO_UDP && !p->icmp_error) ||
 	       (p->proto == IPPROTO_TCP && !(p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)));
 }
 
@@ -749,16 +1147,18 @@ static inline int flow_side(const struct flow *f, const struct capture_packet *p
 
 /* What a packet of f, sent by side, changes in it. */
 static void flow_update(struct capture_tracker *t, struct flow *f, int side,
-			const struct capture_packet *p, uint8_t flags, uint64_t ts_ns)
+			const struct capture_packet *p, unsigned flags, uint64_t ts_ns)
 {
 	if (ts_ns > f->last_ns)
 		f->last_ns = ts_ns;
 	f->packets++;
 	f->sent[side] |= flags;
+	if (f->half && f->sent[!side])
+		half_remove(t, f);
 	if (flags & (SENT_SYN_ACK | SENT_INIT_ACK))
 		listener_add(t, &f->key, side);
 	if (p->proto == IPPROTO_TCP && !f->closed) {
-		if (p->tcp_flags & TCP_RST)
+		if (flags & SENT_RST)
 			f->rst = true;
 		if (f->rst || ((f->sent[0] & SENT_FIN) && (f->sent[1] & SENT_FIN))) {
 			f->closed = true;
@@ -782,7 +1182,7 @@ static int ct_alias_side(const struct ct_link *l, int alias_side)
 static bool tracker_add_alias(struct capture_tracker *t, const struct flow_key *k, int side,
 			      const struct capture_packet *p, uint64_t ts_ns)
 {
-	uint8_t flags = packet_flags(p), acks = flags & (SENT_SYN_ACK | SENT_INIT_ACK);
+	unsigned flags = packet_flags(p), acks = flags & (SENT_SYN_ACK | SENT_INIT_ACK);
 	struct ct_link *l;
 	struct flow *f;
 	int fside;
@@ -810,7 +1210,7 @@ tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint
 	struct flow **slot = &t->recent[recent_slot_packet(p)];
 	struct flow *f = *slot;
 	struct flow_key k;
-	uint8_t flags;
+	unsigned flags;
 	int side;
 
 	if (f && !flow_has_packet(f, p))
@@ -820,10 +1220,14 @@ tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint
 	 * IPv4 flow goes back into dir[] for its next packets.
 	 */
 	if (f && packet_plain(p)) {
-		dir_remember(t, p, f);
+		side = flow_side(f, p);
+		dir_remember(t, p, f, side);
 		if (ts_ns > f->last_ns)
 			f->last_ns = ts_ns;
 		f->packets++;
+		f->sent[side] |= SENT_DATA;
+		if (f->half && f->sent[!side])
+			half_remove(t, f);
 		return;
 	}
 
@@ -835,6 +1239,10 @@ tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint
 	}
 	/* No flow of its own: maybe the post-NAT leg of a conntrack flow. Never cached. */
 	if (!f && t->aliases && tracker_add_alias(t, &k, side, p, ts_ns))
+		return;
+	/* An error about a flow never seen says nothing (and a forged one must not fill the table).
+	 */
+	if (!f && p->icmp_error)
 		return;
 	flags = packet_flags(p);
 
@@ -849,22 +1257,22 @@ tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint
 			*slot = f;
 	}
 	if (!t->no_cache)
-		dir_remember(t, p, f);
+		dir_remember(t, p, f, side);
 	flow_update(t, f, side, p, flags, ts_ns);
 }
 
-/* A packet with SYN, FIN or RST, its flow already found in dir[]. */
+/* A packet with SYN, FIN or RST (or an ICMP error), its flow and side already found in dir[]. */
 static __attribute__((noinline)) void tracker_add_flagged(struct capture_tracker *t, struct flow *f,
-							  const struct capture_packet *p,
+							  int side, const struct capture_packet *p,
 							  uint64_t ts_ns)
 {
-	uint8_t flags = packet_flags(p);
+	unsigned flags = packet_flags(p);
 
 	/* Port reuse ends f and starts a new flow: the slow path knows how. */
 	if (f->closed && (flags & SENT_SYN))
 		tracker_add_slow(t, p, ts_ns);
 	else
-		flow_update(t, f, flow_side(f, p), p, flags, ts_ns);
+		flow_update(t, f, side, p, flags, ts_ns);
 }
 
 /*
@@ -894,14 +1302,19 @@ static inline void tracker_add_fast(struct capture_tracker *t, const struct capt
 		tracker_add_slow(t, p, ts_ns);
 		return;
 	}
-	f = e->f;
-	if ((p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) && p->proto == IPPROTO_TCP) {
-		tracker_add_flagged(t, f, p, ts_ns);
+	f = dir_flow(e->fs);
+	/* what the flags of a UDP packet say means nothing, unless it is an ICMP error (RST) */
+	if ((p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) &&
+	    (p->proto == IPPROTO_TCP || p->icmp_error)) {
+		tracker_add_flagged(t, f, (int)(e->fs & 1), p, ts_ns);
 		return;
 	}
 	if (ts_ns > f->last_ns)
 		f->last_ns = ts_ns;
 	f->packets++;
+	f->sent[e->fs & 1] |= SENT_DATA;
+	if (f->half && f->sent[!(e->fs & 1)])
+		half_remove(t, f);
 }
 
 static __attribute__((noinline)) void
@@ -940,6 +1353,16 @@ static void links_free(struct capture_tracker *t)
 	}
 }
 
+static void halves_free(struct capture_tracker *t)
+{
+	struct half *h, *tmp;
+
+	HASH_ITER (hh, t->halves, h, tmp) {
+		HASH_DEL(t->halves, h);
+		free(h);
+	}
+}
+
 static void flows_free(struct capture_tracker *t)
 {
 	struct flow *f = t->flows, *next;
@@ -959,7 +1382,10 @@ static void flows_free(struct capture_tracker *t)
 	memset(t->recent, 0, sizeof(t->recent));
 	dir_clear(t);
 	t->n_flows = 0;
+	t->evict_from = NULL;
+	t->evict_at_end = false;
 	links_free(t);
+	halves_free(t);
 }
 
 void capture_tracker_flush(struct capture_tracker *t)
@@ -1004,7 +1430,8 @@ void capture_tracker_peek(const struct capture_tracker *t, capture_flow_fn fn, v
 		struct capture_flow out;
 
 		flow_describe(t, f, &out);
-		fn(&out, userdata);
+		if (!flow_port_invalid(&out))
+			fn(&out, userdata);
 	}
 }
 
@@ -1084,6 +1511,8 @@ static void ct_link_new(struct capture_tracker *t, struct flow *f, const struct 
 	}
 	HASH_ADD(hh, t->links, key, sizeof(l->key), l);
 	f->ct = true;
+	if (f->half) /* conntrack knows both sides */
+		half_remove(t, f);
 	if (!reply_ok)
 		return;
 
@@ -1109,6 +1538,7 @@ void capture_tracker_add_ct(struct capture_tracker *t, const struct capture_ct_e
 			    uint64_t ts_ns)
 {
 	uint8_t family = ev->orig_src.family;
+	struct ct_link *l;
 	struct flow_key k;
 	struct flow *f;
 	int client_side;
@@ -1137,8 +1567,11 @@ void capture_tracker_add_ct(struct capture_tracker *t, const struct capture_ct_e
 	HASH_FIND(hh, t->flows, &k, sizeof(k), f);
 	if (ev->destroy && !f)
 		return;
-	/* Conntrack made a new entry for the tuple of one it has closed: the tuple is reused. */
-	if (!ev->destroy && f && f->ct && f->closed) {
+	/*
+	 * Conntrack made a new entry for the tuple of one it has closed: the tuple is reused. An
+	 * update is news about the entry it has, however closed its flow looks.
+	 */
+	if (!ev->destroy && !ev->update && f && f->ct && f->closed) {
 		flow_end(t, f);
 		f = NULL;
 	}
@@ -1150,8 +1583,28 @@ void capture_tracker_add_ct(struct capture_tracker *t, const struct capture_ct_e
 		f->last_ns = ts_ns;
 	if (!f->ct)
 		ct_link_new(t, f, &k, client_side, ev);
+	l = ct_link_find(t, f);
+	if (l)
+		l->status |= (ev->replied ? CT_REPLIED : 0) | (ev->assured ? CT_ASSURED : 0);
 	if (ev->destroy && !f->closed) {
 		f->closed = true;
 		f->closed_ns = ts_ns;
 	}
+}
+
+/* ---- Limits and modes -------------------------------------------------------------------- */
+
+void capture_tracker_set_max_flows(struct capture_tracker *t, size_t max)
+{
+	t->max_flows = max ? max : CAPTURE_TRACKER_MAX_FLOWS;
+}
+
+void capture_tracker_set_one_way(struct capture_tracker *t, bool on)
+{
+	t->one_way = on;
+}
+
+void capture_tracker_get_stats(const struct capture_tracker *t, struct capture_tracker_stats *ret)
+{
+	*ret = t->stats;
 }

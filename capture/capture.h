@@ -34,11 +34,18 @@ int capture_prefix_parse(const char *s, bool bare_ok, struct capture_addr *ret, 
 /* What one packet says, after link, IP and transport headers have been read with bounds checks. */
 struct capture_packet {
 	struct capture_addr src, dst;
-	uint8_t proto;	/* IPPROTO_TCP, _UDP, _SCTP, _ICMP, _ICMPV6 */
+	uint8_t proto; /* IPPROTO_TCP, _UDP, _SCTP, _ICMP, _ICMPV6 */
+	/*
+	 * Not a packet of the flow but an ICMP or ICMPv6 error about one (destination unreachable,
+	 * except fragmentation needed): src:sport -> dst:dport is then the quoted packet turned
+	 * around, from the endpoint it could not reach back to its sender, and tcp_flags holds RST.
+	 */
+	uint8_t icmp_error;
 	uint16_t sport; /* host order; for ICMP echo both ports hold the echo identifier */
 	uint16_t dport;
-	uint8_t tcp_flags; /* TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
-	uint8_t l4_type;   /* ICMP/ICMPv6 type; SCTP type of the first chunk (1 INIT, 2 INIT ACK) */
+	/* TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10); RST for an icmp_error */
+	uint8_t tcp_flags;
+	uint8_t l4_type; /* ICMP/ICMPv6 type; SCTP first chunk (1 INIT, 2 INIT ACK, 6 ABORT) */
 };
 
 enum capture_decode_result {
@@ -71,6 +78,21 @@ enum capture_how {
 };
 
 /*
+ * What became of a flow: only a served one is a connection; the others are attempts. Served:
+ * TCP SYN+ACK (or, for a connection whose start was not seen, packets other than SYN and RST
+ * from both sides), SCTP INIT ACK (or chunks other than INIT and ABORT from both sides), a UDP
+ * reply, an ICMP echo reply, a conntrack entry that saw a reply (ASSURED for TCP). A client that
+ * answers the server's SYN+ACK with nothing but RST (a half-open scan) was not served. Refused:
+ * not served, and the server (or a router for it) said no: RST, ICMP unreachable, SCTP ABORT.
+ * Unanswered: nothing of the kind came back.
+ */
+enum capture_outcome {
+	CAPTURE_SERVED = 0,
+	CAPTURE_REFUSED,
+	CAPTURE_UNANSWERED,
+};
+
+/*
  * One connection (or UDP exchange) with its direction resolved. The client's port is only for
  * telling connections apart; no edge or output keeps it.
  */
@@ -82,6 +104,7 @@ struct capture_flow {
 	uint64_t first_ns, last_ns;
 	uint64_t packets;
 	enum capture_how how;
+	enum capture_outcome outcome;
 	/*
 	 * The same number for every report of one connection (open, then ended), unique in its
 	 * tracker. When the pcap and conntrack views of a connection turn out to be one flow, it
@@ -91,6 +114,18 @@ struct capture_flow {
 };
 
 typedef void (*capture_flow_fn)(const struct capture_flow *flow, void *userdata);
+
+/* What the tracker did instead of reporting. */
+struct capture_tracker_stats {
+	uint64_t evicted;   /* flows ended early because the table was full */
+	uint64_t port_zero; /* TCP, UDP or SCTP flows to port 0, which no policy can name */
+};
+
+/*
+ * Open flows kept at most (capture_tracker_set_max_flows()); a flood of SYNs or probes from
+ * random sources costs at most this many, about 200 bytes each.
+ */
+#define CAPTURE_TRACKER_MAX_FLOWS (1u << 18)
 
 /*
  * Folds packets into flows keyed by their two endpoints and reports each flow once, when it
@@ -102,6 +137,18 @@ struct capture_tracker *capture_tracker_new(capture_flow_fn fn, void *userdata);
 void capture_tracker_add(struct capture_tracker *t, const struct capture_packet *p, uint64_t ts_ns);
 void capture_tracker_flush(struct capture_tracker *t);
 size_t capture_tracker_open_flows(const struct capture_tracker *t);
+/*
+ * At most max open flows (0: CAPTURE_TRACKER_MAX_FLOWS). A new flow that finds the table full
+ * ends the oldest one nobody answered (else the oldest), which is reported as it stands.
+ */
+void capture_tracker_set_max_flows(struct capture_tracker *t, size_t max);
+/*
+ * For a capture point that sees one direction of each connection: a flow counts as served
+ * unless it was refused, is a half-open scan, or is a TCP SYN with nothing after it. Off by
+ * default; it lets UDP probes through as served.
+ */
+void capture_tracker_set_one_way(struct capture_tracker *t, bool on);
+void capture_tracker_get_stats(const struct capture_tracker *t, struct capture_tracker_stats *ret);
 struct capture_tracker *
 capture_tracker_free(struct capture_tracker *t); /* NULL-safe, returns NULL */
 
@@ -251,6 +298,9 @@ const char *capture_conntrack_bridge_problem(void);
 /* One connection as conntrack reports it (addresses and ports of both tuples, host order). */
 struct capture_ct_event {
 	bool destroy; /* false: NEW or a dump entry */
+	bool update;  /* an entry fed before, its status changed: never a reused tuple */
+	bool replied; /* IPS_SEEN_REPLY: something came back */
+	bool assured; /* IPS_ASSURED: for TCP, the handshake completed */
 	uint8_t proto;
 	struct capture_addr orig_src, orig_dst, reply_src, reply_dst;
 	uint16_t orig_sport, orig_dport, reply_sport, reply_dport;

@@ -215,26 +215,71 @@ struct attr_add_ctx {
 	struct learn_graph *g;
 	const struct capture_flow *flow;
 	uint64_t connections;
+	size_t touched;
 };
+
+/*
+ * What the state can hold and a policy can name: a port for TCP, UDP and SCTP. The tracker
+ * never reports port 0; this keeps any other way (a Service's target port) from adding what a
+ * save would have to refuse.
+ */
+static bool attr_port_ok(uint8_t proto, uint16_t port)
+{
+	return port != 0 || !util_proto_has_ports(proto);
+}
 
 static void attr_add_edge(struct learn_workload *client, struct learn_workload *server,
 			  uint8_t proto, uint16_t port, bool repeat, void *userdata)
 {
-	const struct attr_add_ctx *c = userdata;
+	struct attr_add_ctx *c = userdata;
 
+	if (!attr_port_ok(proto, port))
+		return;
 	(void)learn_graph_add_workload(c->g, client);
 	(void)learn_graph_add_workload(c->g, server);
 	learn_graph_add_edge(c->g, client, server, proto, port, repeat ? 0 : c->connections,
 			     c->flow->first_ns, c->flow->last_ns);
+	c->touched++;
 }
 
-/* The edges of one flow, each counted with connections (0 for a flow still open). */
+static void attr_add_attempt(struct learn_workload *client, struct learn_workload *server,
+			     uint8_t proto, uint16_t port, bool repeat, void *userdata)
+{
+	const struct attr_add_ctx *c = userdata;
+	bool refused = c->flow->outcome == CAPTURE_REFUSED;
+
+	/* the other side of a Service's DNAT: this attempt was counted already */
+	if (repeat || !attr_port_ok(proto, port))
+		return;
+	(void)learn_graph_add_workload(c->g, client);
+	(void)learn_graph_add_workload(c->g, server);
+	(void)learn_graph_add_attempt(c->g, client, server, proto, &port,
+				      util_proto_has_ports(proto) ? 1 : 0, refused, !refused,
+				      c->flow->first_ns, c->flow->last_ns);
+}
+
+/*
+ * The edges of one flow, each counted with connections (0 for a flow still open); or, for a
+ * flow that ended unserved, its attempts. An open flow not served (yet) adds nothing.
+ */
 static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
 		       const struct capture_flow *flow, uint64_t connections)
 {
 	struct attr_add_ctx c = {.g = g, .flow = flow, .connections = connections};
 
-	return learn_flow_edges_ex(inv, flow, connections > 0, attr_add_edge, &c);
+	if (flow->outcome == CAPTURE_SERVED) {
+		(void)learn_flow_edges_ex(inv, flow, connections > 0, attr_add_edge, &c);
+		return c.touched;
+	}
+	if (connections == 0)
+		return 0;
+	/* Full: a flood of new pairs must not make workloads (one per source) only to drop them. */
+	if (learn_graph_attempts_full(g)) {
+		learn_graph_add_counter(g, "attempts-dropped", 1);
+		return 0;
+	}
+	(void)learn_flow_edges_ex(inv, flow, true, attr_add_attempt, &c);
+	return 0;
 }
 
 size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,

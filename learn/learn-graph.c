@@ -57,6 +57,34 @@ struct learn_edge {
 	UT_hash_handle hh;
 };
 
+/*
+ * Attempts one client made on one server over one protocol: what was refused and what went
+ * unanswered, per agent as edges count, and a few of the ports (the lowest: a choice that merges
+ * the same in any order).
+ */
+struct attempt_key {
+	const struct graph_node *client;
+	const struct graph_node *server;
+	uint8_t proto;
+	uint8_t pad[7]; /* hashed as bytes: zeroed */
+};
+
+struct attempt_count {
+	const struct graph_agent *agent;
+	uint64_t refused, unanswered;
+};
+
+struct learn_attempt {
+	struct attempt_key key;
+	uint64_t refused, unanswered; /* the sums over counts */
+	uint64_t first_ns, last_ns;
+	struct attempt_count *counts; /* per agent, sorted by name */
+	size_t n_counts;
+	uint16_t ports[LEARN_ATTEMPT_PORTS]; /* sorted, unique */
+	size_t n_ports;
+	UT_hash_handle hh;
+};
+
 struct counter_value {
 	const struct graph_agent *agent;
 	uint64_t value;
@@ -84,6 +112,9 @@ struct learn_graph {
 	size_t n_agents;
 	struct graph_window *windows; /* sorted, disjoint */
 	size_t n_windows;
+	struct learn_attempt *attempts;
+	struct learn_attempt **attempt_view;
+	bool attempts_dirty;
 	/* What edges and counters are added for; NULL: the unnamed agent, registered when used. */
 	struct graph_agent *agent;
 	/* sorted views, rebuilt on first indexed access after a change */
@@ -102,7 +133,7 @@ struct learn_graph *learn_graph_new(void)
 {
 	struct learn_graph *g = util_zalloc(sizeof(*g));
 
-	g->nodes_dirty = g->edges_dirty = true;
+	g->nodes_dirty = g->edges_dirty = g->attempts_dirty = true;
 	return g;
 }
 
@@ -110,6 +141,7 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 {
 	struct graph_node *n, *ntmp;
 	struct learn_edge *e, *etmp;
+	struct learn_attempt *a, *atmp;
 
 	if (!g)
 		return NULL;
@@ -119,6 +151,12 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 			free(e->counts);
 		free(e);
 	}
+	HASH_ITER (hh, g->attempts, a, atmp) {
+		HASH_DEL(g->attempts, a);
+		free(a->counts);
+		free(a);
+	}
+	free(g->attempt_view);
 	HASH_CLEAR(hh_ptr, g->nodes_by_ptr);
 	HASH_ITER (hh, g->nodes, n, ntmp) {
 		HASH_DEL(g->nodes, n);
@@ -767,6 +805,8 @@ int learn_graph_counter_node_value(const struct learn_graph *g, size_t counter, 
 
 /* ---- Merging ------------------------------------------------------------------------------ */
 
+static void graph_merge_attempts(struct learn_graph *g, const struct learn_graph *from);
+
 /* What differs between two workloads with one id, or NULL when nothing but addresses does. */
 static const char *workload_conflict(const struct learn_workload *a, const struct learn_workload *b)
 {
@@ -971,6 +1011,7 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 		if (fe->last_ns > e->last_ns)
 			e->last_ns = fe->last_ns;
 	}
+	graph_merge_attempts(g, from);
 	for (size_t i = 0; i < from->n_counters; i++) {
 		const struct graph_counter *fc = &from->counters[i];
 		struct graph_counter *c = graph_counter_get(g, fc->name);
@@ -987,4 +1028,261 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 			c->value = sat_add(c->value, c->values[j].value);
 	}
 	return 0;
+}
+
+/* ---- Attempts ----------------------------------------------------------------------------- */
+
+static struct learn_attempt *attempt_find(const struct learn_graph *g,
+					  const struct graph_node *client,
+					  const struct graph_node *server, uint8_t proto,
+					  struct attempt_key *ret_key)
+{
+	struct learn_attempt *a;
+
+	memset(ret_key, 0, sizeof(*ret_key));
+	ret_key->client = client;
+	ret_key->server = server;
+	ret_key->proto = proto;
+	HASH_FIND(hh, g->attempts, ret_key, sizeof(*ret_key), a);
+	return a;
+}
+
+/* The attempt's count for agent, added at zero in its sorted place when missing. */
+static struct attempt_count *attempt_count_of(struct learn_attempt *a,
+					      const struct graph_agent *agent)
+{
+	size_t lo = 0, hi = a->n_counts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c;
+
+		if (a->counts[mid].agent == agent)
+			return &a->counts[mid];
+		c = strcmp(a->counts[mid].agent->name, agent->name);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	a->counts = util_reallocarray(a->counts, a->n_counts + 1, sizeof(*a->counts));
+	memmove(&a->counts[lo + 1], &a->counts[lo], (a->n_counts - lo) * sizeof(*a->counts));
+	a->counts[lo] = (struct attempt_count){agent, 0, 0};
+	a->n_counts++;
+	return &a->counts[lo];
+}
+
+/* Keeps port among the lowest LEARN_ATTEMPT_PORTS ports seen, sorted and unique. */
+static void attempt_add_port(struct learn_attempt *a, uint16_t port)
+{
+	size_t i = 0;
+
+	while (i < a->n_ports && a->ports[i] < port)
+		i++;
+	if ((i < a->n_ports && a->ports[i] == port) || i == LEARN_ATTEMPT_PORTS)
+		return;
+	if (a->n_ports == LEARN_ATTEMPT_PORTS)
+		a->n_ports--;
+	memmove(&a->ports[i + 1], &a->ports[i], (a->n_ports - i) * sizeof(a->ports[0]));
+	a->ports[i] = port;
+	a->n_ports++;
+}
+
+static void attempt_sum(struct learn_attempt *a)
+{
+	a->refused = a->unanswered = 0;
+	for (size_t i = 0; i < a->n_counts; i++) {
+		a->refused = sat_add(a->refused, a->counts[i].refused);
+		a->unanswered = sat_add(a->unanswered, a->counts[i].unanswered);
+	}
+}
+
+bool learn_graph_attempts_full(const struct learn_graph *g)
+{
+	return HASH_COUNT(g->attempts) >= LEARN_MAX_ATTEMPTS;
+}
+
+/* The attempt client -> server over proto, made when new and there is room; else NULL. */
+static struct learn_attempt *attempt_get(struct learn_graph *g, const struct graph_node *c,
+					 const struct graph_node *s, uint8_t proto,
+					 uint64_t first_ns, uint64_t last_ns)
+{
+	struct attempt_key key;
+	struct learn_attempt *a = attempt_find(g, c, s, proto, &key);
+
+	if (a)
+		return a;
+	if (learn_graph_attempts_full(g))
+		return NULL;
+	a = util_zalloc(sizeof(*a));
+	a->key = key;
+	a->first_ns = first_ns;
+	a->last_ns = last_ns;
+	HASH_ADD(hh, g->attempts, key, sizeof(a->key), a);
+	g->attempts_dirty = true;
+	return a;
+}
+
+bool learn_graph_add_attempt(struct learn_graph *g, const struct learn_workload *client,
+			     const struct learn_workload *server, uint8_t proto,
+			     const uint16_t *ports, size_t n_ports, uint64_t refused,
+			     uint64_t unanswered, uint64_t first_ns, uint64_t last_ns)
+{
+	const struct graph_node *c = graph_node_of(g, client), *s = graph_node_of(g, server);
+	struct learn_attempt *a;
+	struct attempt_count *count;
+
+	if (!c || !s)
+		abort(); /* a caller bug: workloads are added before their attempts */
+	a = attempt_get(g, c, s, proto, first_ns, last_ns);
+	if (!a) {
+		learn_graph_add_counter(g, "attempts-dropped", sat_add(refused, unanswered));
+		return false;
+	}
+	count = attempt_count_of(a, graph_current_agent(g));
+	count->refused = sat_add(count->refused, refused);
+	count->unanswered = sat_add(count->unanswered, unanswered);
+	a->refused = sat_add(a->refused, refused);
+	a->unanswered = sat_add(a->unanswered, unanswered);
+	for (size_t i = 0; i < n_ports; i++)
+		attempt_add_port(a, ports[i]);
+	if (first_ns < a->first_ns)
+		a->first_ns = first_ns;
+	if (last_ns > a->last_ns)
+		a->last_ns = last_ns;
+	return true;
+}
+
+static int attempt_cmp(const void *pa, const void *pb)
+{
+	const struct learn_attempt *a = *(struct learn_attempt *const *)pa;
+	const struct learn_attempt *b = *(struct learn_attempt *const *)pb;
+	int c = strcmp(a->key.client->id, b->key.client->id);
+
+	if (c)
+		return c;
+	c = strcmp(a->key.server->id, b->key.server->id);
+	if (c)
+		return c;
+	return a->key.proto < b->key.proto ? -1 : a->key.proto > b->key.proto;
+}
+
+size_t learn_graph_attempt_count(const struct learn_graph *g)
+{
+	return HASH_COUNT(g->attempts);
+}
+
+const struct learn_attempt *learn_graph_attempt(const struct learn_graph *cg, size_t i)
+{
+	struct learn_graph *g = (struct learn_graph *)cg; /* the view is a cache */
+	struct learn_attempt *a, *tmp;
+	size_t n = 0;
+
+	if (i >= HASH_COUNT(g->attempts))
+		return NULL;
+	if (g->attempts_dirty) {
+		g->attempt_view = util_reallocarray(g->attempt_view, HASH_COUNT(g->attempts),
+						    sizeof(*g->attempt_view));
+		HASH_ITER (hh, g->attempts, a, tmp)
+			g->attempt_view[n++] = a;
+		qsort(g->attempt_view, n, sizeof(*g->attempt_view), attempt_cmp);
+		g->attempts_dirty = false;
+	}
+	return g->attempt_view[i];
+}
+
+const struct learn_workload *learn_attempt_client(const struct learn_attempt *a)
+{
+	return a->key.client->w;
+}
+
+const struct learn_workload *learn_attempt_server(const struct learn_attempt *a)
+{
+	return a->key.server->w;
+}
+
+uint8_t learn_attempt_proto(const struct learn_attempt *a)
+{
+	return a->key.proto;
+}
+
+uint64_t learn_attempt_refused(const struct learn_attempt *a)
+{
+	return a->refused;
+}
+
+uint64_t learn_attempt_unanswered(const struct learn_attempt *a)
+{
+	return a->unanswered;
+}
+
+uint64_t learn_attempt_first_ns(const struct learn_attempt *a)
+{
+	return a->first_ns;
+}
+
+uint64_t learn_attempt_last_ns(const struct learn_attempt *a)
+{
+	return a->last_ns;
+}
+
+size_t learn_attempt_port_count(const struct learn_attempt *a)
+{
+	return a->n_ports;
+}
+
+uint16_t learn_attempt_port(const struct learn_attempt *a, size_t i)
+{
+	return i < a->n_ports ? a->ports[i] : 0;
+}
+
+size_t learn_attempt_node_count(const struct learn_attempt *a)
+{
+	return a->n_counts;
+}
+
+const char *learn_attempt_node_name(const struct learn_attempt *a, size_t i)
+{
+	return i < a->n_counts ? a->counts[i].agent->name : NULL;
+}
+
+void learn_attempt_node_counts(const struct learn_attempt *a, size_t i, uint64_t *ret_refused,
+			       uint64_t *ret_unanswered)
+{
+	*ret_refused = i < a->n_counts ? a->counts[i].refused : 0;
+	*ret_unanswered = i < a->n_counts ? a->counts[i].unanswered : 0;
+}
+
+/* Merging: per agent the larger of each count, the lowest ports of both, the wider span. */
+static void graph_merge_attempts(struct learn_graph *g, const struct learn_graph *from)
+{
+	struct learn_attempt *fa, *tmp;
+
+	HASH_ITER (hh, from->attempts, fa, tmp) {
+		struct learn_attempt *a = attempt_get(g, graph_find_node(g, fa->key.client->id),
+						      graph_find_node(g, fa->key.server->id),
+						      fa->key.proto, fa->first_ns, fa->last_ns);
+
+		if (!a) {
+			learn_graph_add_counter(g, "attempts-dropped",
+						sat_add(fa->refused, fa->unanswered));
+			continue;
+		}
+		for (size_t i = 0; i < fa->n_counts; i++) {
+			struct attempt_count *c = attempt_count_of(
+				a, graph_agent_get(g, fa->counts[i].agent->name, false));
+
+			if (fa->counts[i].refused > c->refused)
+				c->refused = fa->counts[i].refused;
+			if (fa->counts[i].unanswered > c->unanswered)
+				c->unanswered = fa->counts[i].unanswered;
+		}
+		attempt_sum(a);
+		for (size_t i = 0; i < fa->n_ports; i++)
+			attempt_add_port(a, fa->ports[i]);
+		if (fa->first_ns < a->first_ns)
+			a->first_ns = fa->first_ns;
+		if (fa->last_ns > a->last_ns)
+			a->last_ns = fa->last_ns;
+	}
 }

@@ -133,6 +133,42 @@ void learn_graph_note_running(struct learn_graph *g, const struct learn_workload
 bool learn_graph_workload_running(const struct learn_graph *g, const struct learn_workload *w,
 				  uint64_t *ret_first_ns, uint64_t *ret_last_ns);
 
+/*
+ * Attempts: flows that were refused or went unanswered (see enum capture_outcome), which are
+ * never edges. Kept per client, server and protocol, counted per node like edges, with the
+ * lowest LEARN_ATTEMPT_PORTS server ports as examples (none for ICMP). At most
+ * LEARN_MAX_ATTEMPTS such pairs are kept: beyond them attempts are only counted, in the counter
+ * "attempts-dropped", so a scan from random sources costs bounded memory. Sorted like edges.
+ */
+#define LEARN_MAX_ATTEMPTS  4096
+#define LEARN_ATTEMPT_PORTS 8
+struct learn_attempt;
+/*
+ * Adds to the attempts client -> server over proto (both must be in g): refused and unanswered
+ * are summed for the current node, ports kept among the lowest, the span widened. False when
+ * the pair is new and LEARN_MAX_ATTEMPTS are kept already: then only "attempts-dropped" grows.
+ */
+bool learn_graph_add_attempt(struct learn_graph *g, const struct learn_workload *client,
+			     const struct learn_workload *server, uint8_t proto,
+			     const uint16_t *ports, size_t n_ports, uint64_t refused,
+			     uint64_t unanswered, uint64_t first_ns, uint64_t last_ns);
+bool learn_graph_attempts_full(const struct learn_graph *g);
+size_t learn_graph_attempt_count(const struct learn_graph *g);
+const struct learn_attempt *learn_graph_attempt(const struct learn_graph *g, size_t i);
+const struct learn_workload *learn_attempt_client(const struct learn_attempt *a);
+const struct learn_workload *learn_attempt_server(const struct learn_attempt *a);
+uint8_t learn_attempt_proto(const struct learn_attempt *a);
+uint64_t learn_attempt_refused(const struct learn_attempt *a);
+uint64_t learn_attempt_unanswered(const struct learn_attempt *a);
+uint64_t learn_attempt_first_ns(const struct learn_attempt *a);
+uint64_t learn_attempt_last_ns(const struct learn_attempt *a);
+size_t learn_attempt_port_count(const struct learn_attempt *a);
+uint16_t learn_attempt_port(const struct learn_attempt *a, size_t i);
+size_t learn_attempt_node_count(const struct learn_attempt *a);
+const char *learn_attempt_node_name(const struct learn_attempt *a, size_t i);
+void learn_attempt_node_counts(const struct learn_attempt *a, size_t i, uint64_t *ret_refused,
+			       uint64_t *ret_unanswered);
+
 /* Named counters carried in the state (packets read, truncated, ...); added to, sorted by name. */
 void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n);
 size_t learn_graph_counter_count(const struct learn_graph *g);
@@ -292,9 +328,10 @@ size_t learn_inventory_named_port(const struct learn_inventory *inv, const char 
 /* ---- Attribution -------------------------------------------------------------------------- */
 
 /*
- * Resolves both ends of a captured flow through inv and adds the edge(s) to g. Flows to
- * loopback, multicast, broadcast and unspecified addresses teach nothing and are dropped.
- * Returns the number of edges touched.
+ * Resolves both ends of a captured flow through inv and adds the edge(s) to g; a flow that was
+ * not served adds attempts instead (and touches no edge). Flows to loopback, multicast,
+ * broadcast and unspecified addresses teach nothing and are dropped. Returns the number of
+ * edges touched.
  */
 size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
 			    const struct capture_flow *flow);

@@ -528,6 +528,7 @@ struct decode_case {
 	uint8_t proto;
 	uint16_t sport, dport;
 	uint8_t tcp_flags, l4_type;
+	uint8_t icmp_error;
 };
 
 #define RES_OK	CAPTURE_DECODE_OK
@@ -587,10 +588,11 @@ static const struct decode_case decode_cases[] = {
 	 SCTP, 40001, 3868, 0, 1},
 	{"eth sctp4 init ack", DLT_EN10MB, PKT(eth_sctp4_init_ack), .hdr_len = 50, .result = RES_OK,
 	 A4, B4, SCTP, 3868, 40000, 0, 2},
-	{"eth icmp4 port unreachable", DLT_EN10MB, PKT(eth_icmp4_unreach), .hdr_len = 42,
-	 .result = R_UNSUP},
-	{"eth icmp6 port unreachable", DLT_EN10MB, PKT(eth_icmp6_unreach), .hdr_len = 62,
-	 .result = R_UNSUP},
+	/* the quoted UDP packet turned around: the port that refused it answers with RST */
+	{"eth icmp4 port unreachable", DLT_EN10MB, PKT(eth_icmp4_unreach), .hdr_len = 66,
+	 .result = RES_OK, A4, B4, UDP, 9, 37144, 0x04, 0, .icmp_error = 1},
+	{"eth icmp6 port unreachable", DLT_EN10MB, PKT(eth_icmp6_unreach), .hdr_len = 106,
+	 .result = RES_OK, A6, B6, UDP, 9, 53965, 0x04, 0, .icmp_error = 1},
 	{"eth icmp6 parameter problem", DLT_EN10MB, PKT(eth_icmp6_param), .hdr_len = 62,
 	 .result = R_UNSUP},
 	{"eth icmp6 router solicitation", DLT_EN10MB, PKT(eth_icmp6_rs), .hdr_len = 62,
@@ -742,6 +744,7 @@ static void check_packet(const struct decode_case *dc, const struct capture_pack
 	ck_assert_uint_eq(p->dport, dc->dport);
 	ck_assert_uint_eq(p->tcp_flags, dc->tcp_flags);
 	ck_assert_uint_eq(p->l4_type, dc->l4_type);
+	ck_assert_uint_eq(p->icmp_error, dc->icmp_error);
 }
 
 START_TEST(test_decode)
@@ -1362,6 +1365,248 @@ START_TEST(test_tracker)
 				     tc->flows[i].client, tc->flows[i].server, tc->flows[i].port);
 		}
 	}
+}
+END_TEST
+
+/* ---- What became of a flow: served, refused, unanswered ------------------------------------ */
+
+#define R    0x04	 /* a bare RST */
+#define UNR  0xff	 /* an ICMP port unreachable about the packet before, in outcome_cases */
+#define SV2  "10.0.0.9"	 /* a backend behind a Service address (SV) */
+#define NODE "10.0.0.77" /* the node that masquerades C */
+
+struct outcome_case {
+	const char *name;
+	struct tpkt pkts[8];
+	bool one_way;
+	/* every flow reported, each with this outcome; port 0 and none reported: n 0 */
+	enum capture_outcome want;
+	size_t n;
+};
+
+static const struct outcome_case outcome_cases[] = {
+	{"tcp handshake",
+	 {{0, C, 40000, SV, 80, TCP, S},
+	  {1, SV, 80, C, 40000, TCP, SA},
+	  {2, C, 40000, SV, 80, TCP, A}},
+	 false,
+	 CAPTURE_SERVED,
+	 1},
+	{"tcp syn+ack alone (the server's side only)",
+	 {{1, SV, 80, C, 40000, TCP, SA}, {2, SV, 80, C, 40000, TCP, PA}},
+	 false,
+	 CAPTURE_SERVED,
+	 1},
+	{"tcp refused",
+	 {{0, C, 40000, SV, 81, TCP, S}, {1, SV, 81, C, 40000, TCP, RA}},
+	 false,
+	 CAPTURE_REFUSED,
+	 1},
+	{"tcp unanswered",
+	 {{0, C, 40000, SV, 82, TCP, S}, {1000, C, 40000, SV, 82, TCP, S}},
+	 false,
+	 CAPTURE_UNANSWERED,
+	 1},
+	{"tcp half-open scan of an open port",
+	 {{0, C, 40000, SV, 80, TCP, S},
+	  {1, SV, 80, C, 40000, TCP, SA},
+	  {2, C, 40000, SV, 80, TCP, R}},
+	 false,
+	 CAPTURE_UNANSWERED,
+	 1},
+	{"tcp aborted after the handshake (RST+ACK) is served",
+	 {{0, C, 40000, SV, 80, TCP, S},
+	  {1, SV, 80, C, 40000, TCP, SA},
+	  {2, C, 40000, SV, 80, TCP, RA}},
+	 false,
+	 CAPTURE_SERVED,
+	 1},
+	{"tcp going when the capture began",
+	 {{0, C, 40000, SV, 80, TCP, PA}, {1, SV, 80, C, 40000, TCP, A}},
+	 false,
+	 CAPTURE_SERVED,
+	 1},
+	{"tcp one side mid-stream is unanswered",
+	 {{0, C, 40000, SV, 80, TCP, PA}, {1, C, 40000, SV, 80, TCP, PA}},
+	 false,
+	 CAPTURE_UNANSWERED,
+	 1},
+	{"tcp one side mid-stream, one-way capture point",
+	 {{0, C, 40000, SV, 80, TCP, PA}, {1, C, 40000, SV, 80, TCP, PA}},
+	 true,
+	 CAPTURE_SERVED,
+	 1},
+	{"tcp bare syn stays unanswered one-way",
+	 {{0, C, 40000, SV, 80, TCP, S}},
+	 true,
+	 CAPTURE_UNANSWERED,
+	 1},
+	{"tcp client acknowledges a server out of sight",
+	 {{0, C, 40000, SV, 80, TCP, S},
+	  {1, C, 40000, SV, 80, TCP, A},
+	  {2, C, 40000, SV, 80, TCP, PA}},
+	 false,
+	 CAPTURE_SERVED,
+	 1},
+	{"udp answered",
+	 {{0, C, 40000, SV, 53, UDP, 0}, {1, SV, 53, C, 40000, UDP, 0}},
+	 false,
+	 CAPTURE_SERVED,
+	 1},
+	{"udp unanswered",
+	 {{0, C, 40000, SV, 54, UDP, 0}, {5, C, 40000, SV, 54, UDP, 0}},
+	 false,
+	 CAPTURE_UNANSWERED,
+	 1},
+	{"udp refused by icmp",
+	 {{0, C, 40000, SV, 55, UDP, 0}, {1, SV, 55, C, 40000, UDP, UNR}},
+	 false,
+	 CAPTURE_REFUSED,
+	 1},
+	{"udp unanswered is served one-way",
+	 {{0, C, 40000, SV, 54, UDP, 0}},
+	 true,
+	 CAPTURE_SERVED,
+	 1},
+	{"an icmp error about no flow makes none",
+	 {{1, SV, 55, C, 40000, UDP, UNR}},
+	 false,
+	 CAPTURE_SERVED,
+	 0},
+	{"sctp init ack",
+	 {{0, C, 40000, SV, 3868, SCTP, 1}, {1, SV, 3868, C, 40000, SCTP, 2}},
+	 false,
+	 CAPTURE_SERVED,
+	 1},
+	{"sctp abort",
+	 {{0, C, 40000, SV, 3869, SCTP, 1}, {1, SV, 3869, C, 40000, SCTP, 6}},
+	 false,
+	 CAPTURE_REFUSED,
+	 1},
+	{"sctp init alone", {{0, C, 40000, SV, 3870, SCTP, 1}}, false, CAPTURE_UNANSWERED, 1},
+	{"icmp echo answered",
+	 {{0, C, 7, SV, 7, ICMP, 8}, {1, SV, 7, C, 7, ICMP, 0}},
+	 false,
+	 CAPTURE_SERVED,
+	 1},
+	{"icmp echo unanswered", {{0, C, 7, SV, 7, ICMP, 8}}, false, CAPTURE_UNANSWERED, 1},
+	{"icmp echo reply alone (backscatter)",
+	 {{0, SV, 7, C, 7, ICMP, 0}},
+	 false,
+	 CAPTURE_UNANSWERED,
+	 1},
+	/* a capture point that sees each side before NAT: two one-sided flows, one connection */
+	{"dnat halves, client first",
+	 {{0, C, 40000, SV, 80, TCP, S},
+	  {1, SV2, 8080, C, 40000, TCP, SA},
+	  {2, C, 40000, SV, 80, TCP, A},
+	  {3, C, 40000, SV, 80, TCP, FA},
+	  {4, SV2, 8080, C, 40000, TCP, FA}},
+	 false,
+	 CAPTURE_SERVED,
+	 2},
+	{"dnat halves of udp",
+	 {{0, C, 40000, SV, 53, UDP, 0}, {1, SV2, 53, C, 40000, UDP, 0}},
+	 false,
+	 CAPTURE_SERVED,
+	 2},
+	{"snat halves",
+	 {{0, C, 40000, SV, 443, TCP, S},
+	  {1, SV, 443, NODE, 40000, TCP, SA},
+	  {2, C, 40000, SV, 443, TCP, PA},
+	  {3, SV, 443, NODE, 40000, TCP, PA}},
+	 false,
+	 CAPTURE_SERVED,
+	 2},
+	{"two syns from one client end are no halves",
+	 {{0, C, 40000, SV, 80, TCP, S}, {1, C, 40000, SV2, 80, TCP, S}},
+	 false,
+	 CAPTURE_UNANSWERED,
+	 2},
+	{"port 0 is counted, never reported",
+	 {{0, C, 40000, SV, 0, TCP, S}, {1, SV, 0, C, 40000, TCP, SA}},
+	 false,
+	 CAPTURE_SERVED,
+	 0},
+};
+
+static void tpkt_packet(const struct tpkt *tp, struct capture_packet *p);
+
+struct outcome_got {
+	enum capture_outcome v[8];
+	size_t n;
+};
+
+static void outcome_collect(const struct capture_flow *flow, void *userdata)
+{
+	struct outcome_got *got = userdata;
+
+	ck_assert_uint_lt(got->n, UTIL_ARRAY_SIZE(got->v));
+	ck_assert_uint_ne(flow->port == 0 && flow->proto != IPPROTO_ICMP, true);
+	got->v[got->n++] = flow->outcome;
+}
+
+void capture_tracker_set_fast_path(struct capture_tracker *t, bool on);
+
+/* _i: the case, twice: with the tracker's caches and without (every packet the slow way). */
+START_TEST(test_tracker_outcome)
+{
+	const struct outcome_case *oc = &outcome_cases[_i / 2];
+	struct outcome_got got = {0};
+	struct capture_tracker *t = capture_tracker_new(outcome_collect, &got);
+	struct capture_tracker_stats st;
+
+	if (_i % 2)
+		capture_tracker_set_fast_path(t, false);
+	capture_tracker_set_one_way(t, oc->one_way);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(oc->pkts) && oc->pkts[i].src; i++) {
+		const struct tpkt *tp = &oc->pkts[i];
+		struct capture_packet p;
+
+		tpkt_packet(tp, &p);
+		if (tp->flags == UNR) {
+			p.icmp_error = 1;
+			p.tcp_flags = 0x04;
+			p.l4_type = 0;
+		}
+		capture_tracker_add(t, &p, BASE_NS + tp->ms * 1000000ULL);
+	}
+	capture_tracker_flush(t);
+	capture_tracker_get_stats(t, &st);
+	capture_tracker_free(t);
+	ck_assert_msg(got.n == oc->n, "%s: %zu flows, want %zu", oc->name, got.n, oc->n);
+	for (size_t i = 0; i < got.n; i++)
+		ck_assert_msg(got.v[i] == oc->want, "%s: flow %zu is %d, want %d", oc->name, i,
+			      got.v[i], oc->want);
+	if (strstr(oc->name, "port 0"))
+		ck_assert_uint_eq(st.port_zero, 1);
+}
+END_TEST
+
+/* A table that is full ends the oldest unanswered flow, not an older answered one. */
+START_TEST(test_tracker_evict)
+{
+	struct outcome_got got = {0};
+	struct capture_tracker *t = capture_tracker_new(outcome_collect, &got);
+	struct capture_tracker_stats st;
+	struct capture_packet p;
+
+	capture_tracker_set_max_flows(t, 2);
+	tpkt_packet(&(struct tpkt){0, C, 40000, SV, 80, TCP, S}, &p);
+	capture_tracker_add(t, &p, BASE_NS);
+	tpkt_packet(&(struct tpkt){1, SV, 80, C, 40000, TCP, SA}, &p);
+	capture_tracker_add(t, &p, BASE_NS + 1000000);
+	tpkt_packet(&(struct tpkt){2, C, 40001, SV, 99, TCP, S}, &p);
+	capture_tracker_add(t, &p, BASE_NS + 2000000);
+	tpkt_packet(&(struct tpkt){3, C, 40002, SV, 98, TCP, S}, &p);
+	capture_tracker_add(t, &p, BASE_NS + 3000000);
+	ck_assert_uint_eq(capture_tracker_open_flows(t), 2);
+	ck_assert_uint_eq(got.n, 1);
+	ck_assert_int_eq(got.v[0], CAPTURE_UNANSWERED); /* the SYN to 99, not the served one */
+	capture_tracker_get_stats(t, &st);
+	ck_assert_uint_eq(st.evicted, 1);
+	capture_tracker_flush(t);
+	capture_tracker_free(t);
 }
 END_TEST
 
@@ -2480,6 +2725,8 @@ static Suite *capture_suite(void)
 	tcase_add_loop_test(tc, test_tracker_fast_path_scripts, 0, UTIL_ARRAY_SIZE(diff_scripts));
 	tcase_add_loop_test(tc, test_tracker_fast_path_random, 0,
 			    UTIL_ARRAY_SIZE(tracker_diff_cases));
+	tcase_add_loop_test(tc, test_tracker_outcome, 0, 2 * UTIL_ARRAY_SIZE(outcome_cases));
+	tcase_add_test(tc, test_tracker_evict);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tracker-live");
