@@ -378,42 +378,32 @@ struct counters {
 static void counters_commit(struct learn_graph *g, const struct counters *now,
 			    struct counters *saved)
 {
+	/* rare: kept only once it happens, so a state that never saw one reads as before */
 	static const struct {
 		const char *name;
 		size_t off;
-	} cap[] = {
-		{"packets", offsetof(struct capture_stats, packets)},
-		{"packets-decoded", offsetof(struct capture_stats, decoded)},
-		{"packets-truncated", offsetof(struct capture_stats, truncated)},
-		{"packets-not-ip", offsetof(struct capture_stats, not_ip)},
-		{"packets-fragment", offsetof(struct capture_stats, fragments)},
-		{"packets-unsupported", offsetof(struct capture_stats, unsupported)},
-		{"packets-malformed", offsetof(struct capture_stats, malformed)},
+		bool rare;
+	} counters[] = {
+		{"packets", offsetof(struct counters, cap.packets), false},
+		{"packets-decoded", offsetof(struct counters, cap.decoded), false},
+		{"packets-truncated", offsetof(struct counters, cap.truncated), false},
+		{"packets-not-ip", offsetof(struct counters, cap.not_ip), false},
+		{"packets-fragment", offsetof(struct counters, cap.fragments), false},
+		{"packets-unsupported", offsetof(struct counters, cap.unsupported), false},
+		{"packets-malformed", offsetof(struct counters, cap.malformed), false},
+		{"flows", offsetof(struct counters, flows), false},
+		{"flows-refused", offsetof(struct counters, refused), true},
+		{"flows-unanswered", offsetof(struct counters, unanswered), true},
+		{"flows-evicted", offsetof(struct counters, tracker.evicted), true},
+		{"flows-port-zero", offsetof(struct counters, tracker.port_zero), true},
 	};
 
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cap); i++) {
-		uint64_t a = *(const uint64_t *)((const char *)&now->cap + cap[i].off);
-		uint64_t b = *(const uint64_t *)((const char *)&saved->cap + cap[i].off);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(counters); i++) {
+		uint64_t a = *(const uint64_t *)((const char *)now + counters[i].off);
+		uint64_t b = *(const uint64_t *)((const char *)saved + counters[i].off);
 
-		learn_graph_add_counter(g, cap[i].name, a - b);
-	}
-	learn_graph_add_counter(g, "flows", now->flows - saved->flows);
-	/* only once they happen: a state that never saw one reads as before */
-	static const struct {
-		const char *name;
-		size_t off;
-	} rare[] = {
-		{"flows-refused", offsetof(struct counters, refused)},
-		{"flows-unanswered", offsetof(struct counters, unanswered)},
-		{"flows-evicted", offsetof(struct counters, tracker.evicted)},
-		{"flows-port-zero", offsetof(struct counters, tracker.port_zero)},
-	};
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(rare); i++) {
-		uint64_t a = *(const uint64_t *)((const char *)now + rare[i].off);
-		uint64_t b = *(const uint64_t *)((const char *)saved + rare[i].off);
-
-		if (a != b)
-			learn_graph_add_counter(g, rare[i].name, a - b);
+		if (a != b || !counters[i].rare)
+			learn_graph_add_counter(g, counters[i].name, a - b);
 	}
 	*saved = *now;
 }

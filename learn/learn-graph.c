@@ -4,6 +4,7 @@
 #include "learn/learn.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #define HASH_FUNCTION UTIL_HASH_FUNCTION
@@ -89,6 +90,12 @@ struct counter_value {
 	const struct graph_agent *agent;
 	uint64_t value;
 };
+
+/* agent_search() reads each per-agent count's agent from its first bytes. */
+_Static_assert(offsetof(struct edge_count, agent) == 0 &&
+		       offsetof(struct counter_value, agent) == 0 &&
+		       offsetof(struct attempt_count, agent) == 0,
+	       "every per-agent count starts with its agent");
 
 struct graph_counter {
 	char *name;
@@ -510,22 +517,43 @@ static void edge_set_counts(struct learn_edge *e, struct edge_count *v, size_t n
 	}
 }
 
-/* The edge's count for agent, added at zero in its sorted place when missing. */
-static struct edge_count *edge_count_of(struct learn_edge *e, const struct graph_agent *agent)
+/*
+ * Where agent is, or would go, among n per-agent counts of size bytes each, every one starting
+ * with its agent and all sorted by name (edges', counters' and attempts' counts); *ret_found
+ * says whether it is there.
+ */
+static size_t agent_search(const void *v, size_t n, size_t size, const struct graph_agent *agent,
+			   bool *ret_found)
 {
-	size_t lo = 0, hi = e->n_counts;
-	struct edge_count *v;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		const struct graph_agent *a;
 
-		if (e->counts[mid].agent == agent)
-			return &e->counts[mid];
-		if (strcmp(e->counts[mid].agent->name, agent->name) < 0)
+		memcpy(&a, (const char *)v + mid * size, sizeof(a));
+		if (a == agent) {
+			*ret_found = true;
+			return mid;
+		}
+		if (strcmp(a->name, agent->name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	*ret_found = false;
+	return lo;
+}
+
+/* The edge's count for agent, added at zero in its sorted place when missing. */
+static struct edge_count *edge_count_of(struct learn_edge *e, const struct graph_agent *agent)
+{
+	bool found;
+	size_t lo = agent_search(e->counts, e->n_counts, sizeof(*e->counts), agent, &found);
+	struct edge_count *v;
+
+	if (found)
+		return &e->counts[lo];
 	if (e->n_counts == 0) {
 		e->one_count = (struct edge_count){agent, 0};
 		e->counts = &e->one_count;
@@ -732,18 +760,11 @@ static struct graph_counter *graph_counter_get(struct learn_graph *g, const char
 static struct counter_value *counter_value_of(struct graph_counter *c,
 					      const struct graph_agent *agent)
 {
-	size_t lo = 0, hi = c->n_values;
+	bool found;
+	size_t lo = agent_search(c->values, c->n_values, sizeof(*c->values), agent, &found);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->values[mid].agent == agent)
-			return &c->values[mid];
-		if (strcmp(c->values[mid].agent->name, agent->name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (found)
+		return &c->values[lo];
 	c->values = util_reallocarray(c->values, c->n_values + 1, sizeof(*c->values));
 	memmove(&c->values[lo + 1], &c->values[lo], (c->n_values - lo) * sizeof(*c->values));
 	c->values[lo] = (struct counter_value){agent, 0};
@@ -780,27 +801,17 @@ int learn_graph_counter_node_value(const struct learn_graph *g, size_t counter, 
 				   uint64_t *ret_value)
 {
 	const struct graph_counter *c;
-	size_t lo, hi;
+	bool found;
+	size_t i;
 
 	if (counter >= g->n_counters || node >= g->n_agents)
 		return -ENOENT;
 	c = &g->counters[counter];
-	lo = 0;
-	hi = c->n_values;
-	while (lo < hi) { /* values are sorted by name, as the agents are */
-		size_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(c->values[mid].agent->name, g->agents[node]->name);
-
-		if (cmp == 0) {
-			*ret_value = c->values[mid].value;
-			return 0;
-		}
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -ENOENT;
+	i = agent_search(c->values, c->n_values, sizeof(*c->values), g->agents[node], &found);
+	if (!found)
+		return -ENOENT;
+	*ret_value = c->values[i].value;
+	return 0;
 }
 
 /* ---- Merging ------------------------------------------------------------------------------ */
@@ -1051,20 +1062,11 @@ static struct learn_attempt *attempt_find(const struct learn_graph *g,
 static struct attempt_count *attempt_count_of(struct learn_attempt *a,
 					      const struct graph_agent *agent)
 {
-	size_t lo = 0, hi = a->n_counts;
+	bool found;
+	size_t lo = agent_search(a->counts, a->n_counts, sizeof(*a->counts), agent, &found);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c;
-
-		if (a->counts[mid].agent == agent)
-			return &a->counts[mid];
-		c = strcmp(a->counts[mid].agent->name, agent->name);
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (found)
+		return &a->counts[lo];
 	a->counts = util_reallocarray(a->counts, a->n_counts + 1, sizeof(*a->counts));
 	memmove(&a->counts[lo + 1], &a->counts[lo], (a->n_counts - lo) * sizeof(*a->counts));
 	a->counts[lo] = (struct attempt_count){agent, 0, 0};
@@ -1172,22 +1174,28 @@ size_t learn_graph_attempt_count(const struct learn_graph *g)
 	return HASH_COUNT(g->attempts);
 }
 
-const struct learn_attempt *learn_graph_attempt(const struct learn_graph *cg, size_t i)
+/* A cache, as the other views (graph_sort_edges()). */
+static void graph_sort_attempts(const struct learn_graph *cg)
 {
-	struct learn_graph *g = (struct learn_graph *)cg; /* the view is a cache */
+	struct learn_graph *g = (struct learn_graph *)cg;
 	struct learn_attempt *a, *tmp;
-	size_t n = 0;
+	size_t i = 0;
 
+	if (!g->attempts_dirty)
+		return;
+	g->attempt_view = util_reallocarray(g->attempt_view, HASH_COUNT(g->attempts),
+					    sizeof(*g->attempt_view));
+	HASH_ITER (hh, g->attempts, a, tmp)
+		g->attempt_view[i++] = a;
+	qsort(g->attempt_view, i, sizeof(*g->attempt_view), attempt_cmp);
+	g->attempts_dirty = false;
+}
+
+const struct learn_attempt *learn_graph_attempt(const struct learn_graph *g, size_t i)
+{
 	if (i >= HASH_COUNT(g->attempts))
 		return NULL;
-	if (g->attempts_dirty) {
-		g->attempt_view = util_reallocarray(g->attempt_view, HASH_COUNT(g->attempts),
-						    sizeof(*g->attempt_view));
-		HASH_ITER (hh, g->attempts, a, tmp)
-			g->attempt_view[n++] = a;
-		qsort(g->attempt_view, n, sizeof(*g->attempt_view), attempt_cmp);
-		g->attempts_dirty = false;
-	}
+	graph_sort_attempts(g);
 	return g->attempt_view[i];
 }
 
