@@ -227,6 +227,7 @@ struct half {
 	struct half_key key;
 	struct flow *f[2]; /* the two newest such flows; NULL when free */
 	UT_hash_handle hh;
+	struct half *spare_next; /* while on the spare list, as flows have one */
 };
 
 /*
@@ -272,6 +273,7 @@ struct capture_tracker {
 	struct flow *flows;
 	struct listener *listeners;
 	struct half *halves;
+	struct half *half_spare; /* freed halves, for the next ones */
 	struct ct_link *links;
 	struct ct_link *aliases;
 	struct dir_entry dir[DIR_SLOTS];
@@ -502,6 +504,12 @@ static int port_class(uint16_t port)
 	return 2;
 }
 
+/* Whether both sides of f have sent something. */
+static bool flow_two_sided(const struct flow *f)
+{
+	return f->sent[0] && f->sent[1];
+}
+
 /* ---- Halves: one connection seen as two one-sided flows ----------------------------------- */
 
 /* The two halves of one connection begin this close together (a SYN and its SYN+ACK). */
@@ -560,7 +568,14 @@ static void half_add(struct capture_tracker *t, struct flow *f)
 		half_key_make(&hk, &f->key, side, kind);
 		HASH_FIND(hh, t->halves, &hk, sizeof(hk), h);
 		if (!h) {
-			h = util_zalloc(sizeof(*h));
+			/* two per connection, gone at its answer: kept for reuse, as flows are */
+			h = t->half_spare;
+			if (h) {
+				t->half_spare = h->spare_next;
+				memset(h, 0, sizeof(*h));
+			} else {
+				h = util_zalloc(sizeof(*h));
+			}
 			h->key = hk;
 			HASH_ADD(hh, t->halves, key, sizeof(h->key), h);
 		}
@@ -589,7 +604,8 @@ static __attribute__((noinline)) void half_remove(struct capture_tracker *t, str
 		}
 		if (!h->f[0]) {
 			HASH_DEL(t->halves, h);
-			free(h);
+			h->spare_next = t->half_spare;
+			t->half_spare = h;
 		}
 	}
 }
@@ -802,7 +818,7 @@ static enum capture_outcome flow_outcome(const struct capture_tracker *t, const 
 /* Whether f has been answered at all, as far as eviction is concerned: either side may do. */
 static bool flow_answered(const struct flow *f)
 {
-	return (f->sent[0] && f->sent[1]) || f->ct;
+	return flow_two_sided(f) || f->ct;
 }
 
 /* The flow as it is reported, its direction decided now. */
@@ -986,8 +1002,8 @@ static uint64_t flow_idle_timeout(const struct capture_tracker *t, const struct 
 	if (f->ct || (any & SENT_SYN_ACK))
 		return IDLE_TIMEOUT_TCP_OPENED;
 	if (any & SENT_SYN) /* one side alone is a SYN nobody answered, unless that is all we see */
-		return t->one_way || (f->sent[0] && f->sent[1]) ? IDLE_TIMEOUT_TCP_OPENED
-								: IDLE_TIMEOUT_TCP_UNANSWERED;
+		return t->one_way || flow_two_sided(f) ? IDLE_TIMEOUT_TCP_OPENED
+						       : IDLE_TIMEOUT_TCP_UNANSWERED;
 	return IDLE_TIMEOUT_TCP;
 }
 
@@ -1361,6 +1377,11 @@ static void halves_free(struct capture_tracker *t)
 		HASH_DEL(t->halves, h);
 		free(h);
 	}
+	for (h = t->half_spare; h; h = tmp) {
+		tmp = h->spare_next;
+		free(h);
+	}
+	t->half_spare = NULL;
 }
 
 static void flows_free(struct capture_tracker *t)
