@@ -533,7 +533,7 @@ static size_t frame_build(const struct frame_spec *s, const char *src, const cha
 	}
 	put16(p, s->family == AF_INET ? 0x0800 : 0x86dd);
 	ip = p + 2;
-	ck_assert_uint_le((size_t)(ip - buf) + 48 + 32 + s->payload, FRAME_MAX);
+	ck_assert_uint_le((size_t)(ip - buf) + 48 + 56 + s->payload, FRAME_MAX);
 
 	if (s->family == AF_INET) {
 		ip_hlen = s->ip_options ? 24 : 20;
@@ -570,6 +570,31 @@ static size_t frame_build(const struct frame_spec *s, const char *src, const cha
 		l4[0] = s->icmp_type;
 		put16(l4 + 4, sport); /* echo identifier */
 		l4_len = 8;
+		/* destination unreachable quotes the UDP packet dst sent src: header and 8 bytes */
+		if (s->icmp_type == (s->family == AF_INET ? 3 : 1)) {
+			uint8_t *q = l4 + 8;
+			size_t qh = s->family == AF_INET ? 20 : 40;
+
+			if (s->family == AF_INET) {
+				q[0] = 0x45;
+				put16(q + 2, 28);
+				q[8] = 64;
+				q[9] = IPPROTO_UDP;
+				(void)inet_pton(AF_INET, dst, q + 12);
+				(void)inet_pton(AF_INET, src, q + 16);
+			} else {
+				q[0] = 0x60;
+				put16(q + 4, 8);
+				q[6] = IPPROTO_UDP;
+				q[7] = 64;
+				(void)inet_pton(AF_INET6, dst, q + 8);
+				(void)inet_pton(AF_INET6, src, q + 24);
+			}
+			put16(q + qh, dport);
+			put16(q + qh + 2, sport);
+			put16(q + qh + 4, 8);
+			l4_len += qh + 8;
+		}
 		break;
 	default:
 		l4_len = 8;
@@ -641,7 +666,9 @@ static const struct filter_case filter_cases[] = {
 	{"v4 SCTP", {V4, .proto = IPPROTO_SCTP}, true},
 	{"v4 echo request", {V4, .proto = IPPROTO_ICMP, .icmp_type = 8}, true},
 	{"v4 echo reply", {V4, .proto = IPPROTO_ICMP, .icmp_type = 0}, true},
-	{"v4 unreachable", {V4, .proto = IPPROTO_ICMP, .icmp_type = 3}, false},
+	/* destination unreachable refuses a flow (capture_packet.icmp_error); other errors not */
+	{"v4 unreachable", {V4, .proto = IPPROTO_ICMP, .icmp_type = 3}, true},
+	{"v4 time exceeded", {V4, .proto = IPPROTO_ICMP, .icmp_type = 11}, false},
 	{"v4 GRE", {V4, .proto = 47}, false},
 	{"ARP", {.arp = true}, false},
 	{"v6 SYN", {V6, .proto = IPPROTO_TCP, .tcp_flags = TCP_SYN}, true},
@@ -656,6 +683,8 @@ static const struct filter_case filter_cases[] = {
 	{"v6 SCTP", {V6, .proto = IPPROTO_SCTP}, true},
 	{"v6 echo request", {V6, .proto = IPPROTO_ICMPV6, .icmp_type = 128}, true},
 	{"v6 echo reply", {V6, .proto = IPPROTO_ICMPV6, .icmp_type = 129}, true},
+	{"v6 unreachable", {V6, .proto = IPPROTO_ICMPV6, .icmp_type = 1}, true},
+	{"v6 packet too big", {V6, .proto = IPPROTO_ICMPV6, .icmp_type = 2}, false},
 	{"v6 neighbour solicitation", {V6, .proto = IPPROTO_ICMPV6, .icmp_type = 135}, false},
 	/* Behind an extension header BPF cannot find the flags: kept whole, even a bare ACK. */
 	{"v6 hop-by-hop, ACK",
