@@ -528,16 +528,16 @@ static int state_read_string(struct state_reader *r, const char *what, const cha
 	return 0;
 }
 
-/* Reads the next event as a plain decimal number (no quotes, no sign, no leading zeros). */
-static int state_read_u64(struct state_reader *r, const char *what, uint64_t max,
-			  uint64_t *ret_value)
+/* The current event, a scalar, as a plain decimal number (no quotes, sign or leading zeros). */
+static int state_scalar_u64(struct state_reader *r, const char *what, uint64_t max,
+			    uint64_t *ret_value)
 {
 	char show[STATE_SHOW_LEN];
 	const char *s = NULL;
 	uint64_t v;
 	int ret;
 
-	ret = state_read_scalar(r, what, &s);
+	ret = state_scalar_text(r, what, &s);
 	if (ret < 0)
 		return ret;
 	if (r->event.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
@@ -550,6 +550,18 @@ static int state_read_u64(struct state_reader *r, const char *what, uint64_t max
 				   state_show(s, show), max);
 	*ret_value = v;
 	return 0;
+}
+
+/* Reads the next event as a plain decimal number. */
+static int state_read_u64(struct state_reader *r, const char *what, uint64_t max,
+			  uint64_t *ret_value)
+{
+	int ret;
+
+	ret = state_next_expect(r, YAML_SCALAR_EVENT, what);
+	if (ret < 0)
+		return ret;
+	return state_scalar_u64(r, what, max, ret_value);
 }
 
 /* Reads the next event as a time in the canonical form util_time_format() writes. */
@@ -922,11 +934,28 @@ static const char *const state_edge_keys[EDGE_N] = {
 	[EDGE_LAST_SEEN] = "last-seen",	    [EDGE_NODES] = "nodes",
 };
 
-/* One node's connections on an edge of a merged state. */
-struct state_edge_node {
+/*
+ * One node's counts on an edge (connections) or an attempt (refused, unanswered) of a merged
+ * state.
+ */
+struct state_node_count {
 	char *name;
-	uint64_t connections;
+	uint64_t n[2];
 	yaml_mark_t mark; /* of the name */
+};
+
+/* A merged state's edge or attempt, as its nodes are checked against it. */
+struct state_item_nodes {
+	const char *item; /* "edge", "attempt" */
+	const struct state_node_count *v;
+	size_t n;
+	bool present;
+	yaml_mark_t start, mark; /* of the item, of its "nodes" */
+	/* the totals the nodes add up to: "connections"; "refused" and "unanswered" */
+	const char *const *names;
+	const uint64_t *totals;
+	const yaml_mark_t *marks;
+	size_t n_totals;
 };
 
 /* Edges are kept until the whole file is read so that they may precede their workloads. */
@@ -936,7 +965,7 @@ struct state_edge {
 	uint8_t proto;
 	uint16_t port;
 	uint64_t connections, first_ns, last_ns;
-	struct state_edge_node *nodes;
+	struct state_node_count *nodes;
 	size_t n_nodes;
 	bool has_nodes;
 };
@@ -987,7 +1016,7 @@ static int state_read_node_key(struct state_reader *r, const char *what, size_t 
 /* An edge's "nodes": NODE -> connections. */
 static int state_parse_edge_nodes(struct state_reader *r, struct state_edge *e)
 {
-	struct state_edge_node *n;
+	struct state_node_count *n;
 	const char *s = NULL;
 	yaml_mark_t mark;
 	int ret;
@@ -1002,8 +1031,8 @@ static int state_parse_edge_nodes(struct state_reader *r, struct state_edge *e)
 			return ret;
 		e->nodes = util_reallocarray(e->nodes, e->n_nodes + 1, sizeof(*e->nodes));
 		n = &e->nodes[e->n_nodes++];
-		*n = (struct state_edge_node){.name = util_strdup(s), .mark = mark};
-		ret = state_read_u64(r, "nodes", UINT64_MAX, &n->connections);
+		*n = (struct state_node_count){.name = util_strdup(s), .mark = mark};
+		ret = state_read_u64(r, "nodes", UINT64_MAX, &n->n[0]);
 		if (ret < 0)
 			return ret;
 	}
@@ -1082,6 +1111,220 @@ static int state_parse_edge(struct state_reader *r, void *data)
 	return 0;
 }
 
+enum {
+	ATT_CLIENT = 0,
+	ATT_SERVER,
+	ATT_PROTOCOL,
+	ATT_REFUSED,
+	ATT_UNANSWERED,
+	ATT_FIRST_SEEN,
+	ATT_LAST_SEEN,
+	ATT_PORTS, /* none for ICMP */
+	ATT_NODES, /* merged states only */
+	ATT_N,
+};
+
+static const char *const state_attempt_keys[ATT_N] = {
+	[ATT_CLIENT] = "client",	 [ATT_SERVER] = "server",
+	[ATT_PROTOCOL] = "protocol",	 [ATT_REFUSED] = "refused",
+	[ATT_UNANSWERED] = "unanswered", [ATT_FIRST_SEEN] = "first-seen",
+	[ATT_LAST_SEEN] = "last-seen",	 [ATT_PORTS] = "ports",
+	[ATT_NODES] = "nodes",
+};
+
+/* Attempts, like edges, are kept until the whole file is read. */
+struct state_attempt {
+	char *client, *server;
+	yaml_mark_t start, mark[ATT_N];
+	uint8_t proto;
+	uint64_t counts[2]; /* refused, unanswered */
+	uint64_t first_ns, last_ns;
+	uint16_t ports[LEARN_ATTEMPT_PORTS];
+	yaml_mark_t port_marks[LEARN_ATTEMPT_PORTS];
+	size_t n_ports;
+	struct state_node_count *nodes;
+	size_t n_nodes;
+	bool has_nodes;
+};
+
+struct state_attempts {
+	struct state_attempt *v;
+	size_t n;
+};
+
+static void state_attempts_clear(struct state_attempts *attempts)
+{
+	for (size_t i = 0; i < attempts->n; i++) {
+		free(attempts->v[i].client);
+		free(attempts->v[i].server);
+		for (size_t j = 0; j < attempts->v[i].n_nodes; j++)
+			free(attempts->v[i].nodes[j].name);
+		free(attempts->v[i].nodes);
+	}
+	free(attempts->v);
+}
+
+/* An attempt's example ports: a sequence of valid ports, ascending, each once. */
+static int state_parse_attempt_ports(struct state_reader *r, struct state_attempt *a)
+{
+	uint64_t port;
+	int ret;
+
+	ret = state_next_expect(r, YAML_SEQUENCE_START_EVENT, "ports");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = state_next(r);
+		if (ret < 0)
+			return ret;
+		if (r->event.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		ret = state_expect(r, YAML_SCALAR_EVENT, "ports");
+		if (ret < 0)
+			return ret;
+		if (a->n_ports == LEARN_ATTEMPT_PORTS)
+			return state_error(r, r->event.start_mark,
+					   "ports: more than %d example ports",
+					   LEARN_ATTEMPT_PORTS);
+		ret = state_scalar_u64(r, "ports", UINT16_MAX, &port);
+		if (ret < 0)
+			return ret;
+		if (a->n_ports > 0 && port <= a->ports[a->n_ports - 1])
+			return state_error(r, r->event.start_mark,
+					   "ports: %" PRIu64 " is not above the port before it "
+					   "(ascending, each once)",
+					   port);
+		a->port_marks[a->n_ports] = r->event.start_mark;
+		a->ports[a->n_ports++] = (uint16_t)port;
+	}
+}
+
+/* An attempt's "nodes": NODE -> {refused: N, unanswered: N}. */
+static int state_parse_attempt_nodes(struct state_reader *r, struct state_attempt *a)
+{
+	static const char *const keys[] = {"refused", "unanswered"};
+	struct state_node_count *n;
+	const char *s = NULL;
+	yaml_mark_t mark, key_mark;
+	int ret, k;
+
+	a->has_nodes = true;
+	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		unsigned seen = 0;
+
+		ret = state_read_node_key(r, "nodes", a->n_nodes, &s, &mark);
+		if (ret <= 0)
+			return ret;
+		a->nodes = util_reallocarray(a->nodes, a->n_nodes + 1, sizeof(*a->nodes));
+		n = &a->nodes[a->n_nodes++];
+		*n = (struct state_node_count){.name = util_strdup(s), .mark = mark};
+		ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+		if (ret < 0)
+			return ret;
+		while ((ret = state_read_key(r, "nodes", keys, UTIL_ARRAY_SIZE(keys), &k, NULL,
+					     &key_mark)) > 0) {
+			if (seen & (1u << k))
+				return state_duplicate_key(r, key_mark, "nodes", keys[k]);
+			seen |= 1u << k;
+			ret = state_read_u64(r, keys[k], UINT64_MAX, &n->n[k]);
+			if (ret < 0)
+				return ret;
+		}
+		if (ret < 0)
+			return ret;
+		for (k = 0; k < 2; k++)
+			if (!(seen & (1u << k)))
+				return state_error(r, mark, "nodes: missing \"%s\"", keys[k]);
+	}
+}
+
+/* The current event is the MAPPING_START of one attempt, for the struct state_attempts data. */
+static int state_parse_attempt(struct state_reader *r, void *data)
+{
+	struct state_attempts *attempts = data;
+	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN];
+	struct state_attempt *a;
+	unsigned seen = 0;
+	yaml_mark_t mark;
+	const char *s = NULL;
+	int ret, k;
+
+	if (attempts->n == LEARN_MAX_ATTEMPTS)
+		return state_error(r, r->event.start_mark, "attempts: more than %d",
+				   LEARN_MAX_ATTEMPTS);
+	attempts->v = util_reallocarray(attempts->v, attempts->n + 1, sizeof(*attempts->v));
+	a = &attempts->v[attempts->n++];
+	*a = (struct state_attempt){.start = r->event.start_mark};
+	for (;;) {
+		ret = state_read_key(r, "attempt", state_attempt_keys, ATT_N, &k, NULL, &mark);
+		if (ret <= 0)
+			break;
+		if (seen & (1u << k))
+			return state_duplicate_key(r, mark, "attempt", state_attempt_keys[k]);
+		seen |= 1u << k;
+		switch (k) {
+		case ATT_CLIENT:
+		case ATT_SERVER:
+			ret = state_read_string(r, state_attempt_keys[k], &s);
+			if (ret == 0 && k == ATT_CLIENT)
+				a->client = util_strdup(s);
+			else if (ret == 0)
+				a->server = util_strdup(s);
+			break;
+		case ATT_PROTOCOL:
+			ret = state_read_string(r, "protocol", &s);
+			if (ret == 0 && util_proto_from_name(s, &a->proto) < 0)
+				ret = state_error(
+					r, r->event.start_mark,
+					"protocol: unknown protocol \"%s\" (expected TCP, "
+					"UDP, SCTP, ICMP or ICMPv6)",
+					state_show(s, show));
+			break;
+		case ATT_REFUSED:
+		case ATT_UNANSWERED:
+			ret = state_read_u64(r, state_attempt_keys[k], UINT64_MAX,
+					     &a->counts[k - ATT_REFUSED]);
+			break;
+		case ATT_FIRST_SEEN:
+			ret = state_read_time(r, "first-seen", &a->first_ns);
+			break;
+		case ATT_LAST_SEEN:
+			ret = state_read_time(r, "last-seen", &a->last_ns);
+			break;
+		case ATT_PORTS:
+			ret = state_parse_attempt_ports(r, a);
+			break;
+		case ATT_NODES:
+			ret = state_parse_attempt_nodes(r, a);
+			break;
+		}
+		if (ret < 0)
+			return ret;
+		a->mark[k] = k >= ATT_PORTS ? mark : r->event.start_mark;
+	}
+	if (ret < 0)
+		return ret;
+	for (k = 0; k < ATT_PORTS; k++)
+		if (!(seen & (1u << k)))
+			return state_error(r, a->start, "attempt: missing \"%s\"",
+					   state_attempt_keys[k]);
+	if (a->counts[0] == 0 && a->counts[1] == 0)
+		return state_error(r, a->mark[ATT_REFUSED],
+				   "refused: an attempt was refused or unanswered at least once");
+	if (a->n_ports > 0 && (a->proto == IPPROTO_ICMP || a->proto == IPPROTO_ICMPV6))
+		return state_error(r, a->mark[ATT_PORTS], "ports: %s has no ports",
+				   util_proto_name(a->proto));
+	for (size_t i = 0; i < a->n_ports; i++)
+		if (state_check_port(a->proto, a->ports[i], msg) < 0)
+			return state_error(r, a->port_marks[i], "ports: %s", msg);
+	if (a->last_ns < a->first_ns)
+		return state_error(r, a->mark[ATT_LAST_SEEN], "last-seen: before first-seen");
+	return 0;
+}
+
 /* A merged state's "nodes": NODE -> {counters: {...}}. */
 struct state_node {
 	char *name;
@@ -1098,6 +1341,7 @@ struct state_doc {
 	yaml_mark_t nodes_mark;
 	char *node; /* the one node that learned the state, or NULL */
 	struct state_edges edges;
+	struct state_attempts attempts;
 	uint64_t (*windows)[2]; /* observed: from, until */
 	size_t n_windows;
 };
@@ -1113,6 +1357,7 @@ static void state_doc_clear(struct state_doc *doc)
 	free(doc->node);
 	free(doc->windows);
 	state_edges_clear(&doc->edges);
+	state_attempts_clear(&doc->attempts);
 }
 
 static int state_parse_node(struct state_reader *r, struct state_node *n)
@@ -1226,10 +1471,10 @@ static bool state_graph_has_node(const struct learn_graph *g, const char *name)
 	return false;
 }
 
-static int state_edge_node_cmp(const void *a, const void *b)
+static int state_node_count_cmp(const void *a, const void *b)
 {
-	const struct state_edge_node *na = *(const struct state_edge_node *const *)a;
-	const struct state_edge_node *nb = *(const struct state_edge_node *const *)b;
+	const struct state_node_count *na = *(const struct state_node_count *const *)a;
+	const struct state_node_count *nb = *(const struct state_node_count *const *)b;
 	int c = strcmp(na->name, nb->name);
 
 	if (c)
@@ -1238,50 +1483,53 @@ static int state_edge_node_cmp(const void *a, const void *b)
 }
 
 /*
- * A merged state's edge: its nodes are checked (known, each once, adding up to the edge's
- * connections) and returned sorted by name, the order the graph keeps them in.
+ * A merged state's edge or attempt: its nodes are checked (known, each once, adding up to the
+ * item's totals) and returned sorted by name, the order the graph keeps them in.
  */
-static int state_check_edge_nodes(struct state_reader *r, const struct state_edge *e,
-				  const struct learn_graph *g,
-				  const struct state_edge_node ***ret_sorted)
+static int state_check_nodes(struct state_reader *r, const struct state_item_nodes *in,
+			     const struct learn_graph *g,
+			     const struct state_node_count ***ret_sorted)
 {
-	const struct state_edge_node **v = NULL, *dup = NULL;
+	const struct state_node_count **v = NULL, *dup = NULL;
 	char show[STATE_SHOW_LEN];
-	uint64_t sum = 0;
+	uint64_t sum[2] = {0, 0};
 	int ret = 0;
 
-	if (!e->has_nodes)
-		return state_error(r, e->start,
-				   "edge: missing \"nodes\" (a merged state says which nodes saw "
-				   "each edge)");
-	if (e->n_nodes == 0)
-		return state_error(r, e->mark[EDGE_NODES], "nodes: no node saw this edge");
-	v = util_reallocarray(NULL, e->n_nodes, sizeof(*v));
-	for (size_t i = 0; i < e->n_nodes; i++) {
-		v[i] = &e->nodes[i];
-		if (!state_graph_has_node(g, e->nodes[i].name)) {
-			ret = state_error(r, e->nodes[i].mark,
+	if (!in->present)
+		return state_error(r, in->start,
+				   "%s: missing \"nodes\" (a merged state says which nodes saw "
+				   "each %s)",
+				   in->item, in->item);
+	if (in->n == 0)
+		return state_error(r, in->mark, "nodes: no node saw this %s", in->item);
+	v = util_reallocarray(NULL, in->n, sizeof(*v));
+	for (size_t i = 0; i < in->n; i++) {
+		v[i] = &in->v[i];
+		if (!state_graph_has_node(g, in->v[i].name)) {
+			ret = state_error(r, in->v[i].mark,
 					  "nodes: \"%s\" is not one of the state's \"nodes\"",
-					  state_show(e->nodes[i].name, show));
+					  state_show(in->v[i].name, show));
 			goto out;
 		}
-		sum = sum > UINT64_MAX - e->nodes[i].connections ? UINT64_MAX
-								 : sum + e->nodes[i].connections;
+		for (size_t k = 0; k < in->n_totals; k++)
+			sum[k] = sum[k] > UINT64_MAX - in->v[i].n[k] ? UINT64_MAX
+								     : sum[k] + in->v[i].n[k];
 	}
-	qsort(v, e->n_nodes, sizeof(*v), state_edge_node_cmp);
-	for (size_t i = 1; i < e->n_nodes; i++)
+	qsort(v, in->n, sizeof(*v), state_node_count_cmp);
+	for (size_t i = 1; i < in->n; i++)
 		if (strcmp(v[i - 1]->name, v[i]->name) == 0 && (!dup || v[i] < dup))
 			dup = v[i];
 	if (dup) {
 		ret = state_duplicate_key(r, dup->mark, "nodes", state_show(dup->name, show));
 		goto out;
 	}
-	if (sum != e->connections) {
-		ret = state_error(r, e->mark[EDGE_CONNECTIONS],
-				  "connections: %" PRIu64
-				  ", but the edge's nodes add up to %" PRIu64,
-				  e->connections, sum);
-		goto out;
+	for (size_t k = 0; k < in->n_totals; k++) {
+		if (sum[k] != in->totals[k]) {
+			ret = state_error(r, in->marks[k],
+					  "%s: %" PRIu64 ", but the %s's nodes add up to %" PRIu64,
+					  in->names[k], in->totals[k], in->item, sum[k]);
+			goto out;
+		}
 	}
 	*ret_sorted = v;
 	v = NULL;
@@ -1298,7 +1546,7 @@ static int state_add_edges(struct state_reader *r, const struct state_edges *edg
 	for (size_t i = 0; i < edges->n; i++) {
 		const struct state_edge *e = &edges->v[i];
 		const struct learn_workload *client, *server;
-		const struct state_edge_node **sorted = NULL;
+		const struct state_node_count **sorted = NULL;
 		size_t before;
 		int ret;
 
@@ -1317,13 +1565,27 @@ static int state_add_edges(struct state_reader *r, const struct state_edges *edg
 					   "nodes: only a merged state (one with top-level "
 					   "\"nodes\") has nodes on its edges");
 		if (merged) {
-			ret = state_check_edge_nodes(r, e, g, &sorted);
+			static const char *const names[] = {"connections"};
+			struct state_item_nodes in = {
+				.item = "edge",
+				.v = e->nodes,
+				.n = e->n_nodes,
+				.present = e->has_nodes,
+				.start = e->start,
+				.mark = e->mark[EDGE_NODES],
+				.names = names,
+				.totals = &e->connections,
+				.marks = &e->mark[EDGE_CONNECTIONS],
+				.n_totals = 1,
+			};
+
+			ret = state_check_nodes(r, &in, g, &sorted);
 			if (ret < 0)
 				return ret;
 		}
 		before = learn_graph_edge_count(g);
 		for (size_t j = 0; j < (merged ? e->n_nodes : 1); j++) {
-			uint64_t n = merged ? sorted[j]->connections : e->connections;
+			uint64_t n = merged ? sorted[j]->n[0] : e->connections;
 
 			if (merged)
 				(void)learn_graph_use_node(g, sorted[j]->name);
@@ -1338,6 +1600,73 @@ static int state_add_edges(struct state_reader *r, const struct state_edges *edg
 					   state_show(e->client, show),
 					   state_show(e->server, show2), util_proto_name(e->proto),
 					   e->port);
+	}
+	return 0;
+}
+
+static int state_add_attempts(struct state_reader *r, const struct state_attempts *attempts,
+			      struct learn_graph *g, bool merged)
+{
+	static const char *const names[] = {"refused", "unanswered"};
+	char show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
+
+	for (size_t i = 0; i < attempts->n; i++) {
+		const struct state_attempt *a = &attempts->v[i];
+		const struct learn_workload *client, *server;
+		const struct state_node_count **sorted = NULL;
+		size_t before;
+		int ret;
+
+		client = learn_graph_find_workload(g, a->client);
+		if (!client)
+			return state_error(r, a->mark[ATT_CLIENT],
+					   "client: undefined workload \"%s\"",
+					   state_show(a->client, show));
+		server = learn_graph_find_workload(g, a->server);
+		if (!server)
+			return state_error(r, a->mark[ATT_SERVER],
+					   "server: undefined workload \"%s\"",
+					   state_show(a->server, show));
+		if (!merged && a->has_nodes)
+			return state_error(r, a->mark[ATT_NODES],
+					   "nodes: only a merged state (one with top-level "
+					   "\"nodes\") has nodes on its attempts");
+		if (merged) {
+			struct state_item_nodes in = {
+				.item = "attempt",
+				.v = a->nodes,
+				.n = a->n_nodes,
+				.present = a->has_nodes,
+				.start = a->start,
+				.mark = a->mark[ATT_NODES],
+				.names = names,
+				.totals = a->counts,
+				.marks = &a->mark[ATT_REFUSED],
+				.n_totals = 2,
+			};
+
+			ret = state_check_nodes(r, &in, g, &sorted);
+			if (ret < 0)
+				return ret;
+		}
+		before = learn_graph_attempt_count(g);
+		for (size_t j = 0; j < (merged ? a->n_nodes : 1); j++) {
+			const uint64_t *n = merged ? sorted[j]->n : a->counts;
+
+			if (merged)
+				(void)learn_graph_use_node(g, sorted[j]->name);
+			/* At most LEARN_MAX_ATTEMPTS were read: there is room for each. */
+			(void)learn_graph_add_attempt(g, client, server, a->proto, a->ports,
+						      j == 0 ? a->n_ports : 0, n[0], n[1],
+						      a->first_ns, a->last_ns);
+			if (j == 0 && learn_graph_attempt_count(g) == before)
+				break;
+		}
+		free(sorted);
+		if (learn_graph_attempt_count(g) == before)
+			return state_error(r, a->start, "duplicate attempt %s -> %s %s",
+					   state_show(a->client, show),
+					   state_show(a->server, show2), util_proto_name(a->proto));
 	}
 	return 0;
 }
@@ -1362,6 +1691,8 @@ static int state_build(struct state_reader *r, struct state_doc *doc, struct lea
 	if (!doc->has_nodes) {
 		state_add_counters(g, &doc->counters);
 		ret = state_add_edges(r, &doc->edges, g, false);
+		if (ret == 0)
+			ret = state_add_attempts(r, &doc->attempts, g, false);
 		goto out;
 	}
 	for (size_t i = 0; i < doc->n_nodes; i++) {
@@ -1372,6 +1703,9 @@ static int state_build(struct state_reader *r, struct state_doc *doc, struct lea
 	if (ret < 0)
 		return ret;
 	ret = state_add_edges(r, &doc->edges, g, true);
+	if (ret < 0)
+		return ret;
+	ret = state_add_attempts(r, &doc->attempts, g, true);
 	if (ret < 0)
 		return ret;
 	/* Learning into a merged state without --node counts for the unnamed node. */
@@ -1408,6 +1742,7 @@ enum {
 	ROOT_OBSERVED,
 	ROOT_WORKLOADS,
 	ROOT_EDGES,
+	ROOT_ATTEMPTS,
 	ROOT_N,
 };
 
@@ -1419,6 +1754,7 @@ static const char *const state_root_keys[ROOT_N] = {
 	[ROOT_OBSERVED] = "observed",
 	[ROOT_WORKLOADS] = "workloads",
 	[ROOT_EDGES] = "edges",
+	[ROOT_ATTEMPTS] = "attempts",
 };
 
 static int state_parse_node_name(struct state_reader *r, struct state_doc *doc)
@@ -1609,6 +1945,9 @@ static int state_parse_root(struct state_reader *r, struct learn_graph *g, struc
 			break;
 		case ROOT_EDGES:
 			ret = state_parse_list(r, "edges", state_parse_edge, &doc->edges);
+			break;
+		case ROOT_ATTEMPTS:
+			ret = state_parse_list(r, "attempts", state_parse_attempt, &doc->attempts);
 			break;
 		default:
 			ret = -EINVAL;
@@ -1850,6 +2189,15 @@ static void out_mapping_start(struct state_out *o)
 		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
 }
 
+/* A short mapping on one line: {refused: 1, unanswered: 0}. */
+static void out_flow_mapping_start(struct state_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev,
+		  yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_MAPPING_STYLE));
+}
+
 static void out_mapping_end(struct state_out *o)
 {
 	yaml_event_t ev;
@@ -1864,6 +2212,16 @@ static void out_sequence_start(struct state_out *o)
 	out_event(o, &ev,
 		  yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
 						       YAML_BLOCK_SEQUENCE_STYLE));
+}
+
+/* A short list of numbers on one line: [22, 23, 80]. */
+static void out_flow_sequence_start(struct state_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(
+		o, &ev,
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_SEQUENCE_STYLE));
 }
 
 static void out_sequence_end(struct state_out *o)
@@ -1925,6 +2283,18 @@ static int state_check_graph(const struct learn_graph *g, const char *path, stru
 			return util_err_set(err, EINVAL, "%s: cannot save edge %s -> %s: %s", path,
 					    learn_workload_id(learn_edge_client(e)),
 					    learn_workload_id(learn_edge_server(e)), msg);
+	}
+	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
+		const struct learn_attempt *a = learn_graph_attempt(g, i);
+		int ret = 0;
+
+		for (size_t j = 0; ret == 0 && j < learn_attempt_port_count(a); j++)
+			ret = state_check_port(learn_attempt_proto(a), learn_attempt_port(a, j),
+					       msg);
+		if (ret < 0)
+			return util_err_set(err, EINVAL, "%s: cannot save attempt %s -> %s: %s",
+					    path, learn_workload_id(learn_attempt_client(a)),
+					    learn_workload_id(learn_attempt_server(a)), msg);
 	}
 	return 0;
 }
@@ -2003,6 +2373,50 @@ static void state_render_edge(struct state_out *o, const struct learn_edge *e, b
 	out_mapping_end(o);
 }
 
+static void state_render_attempt(struct state_out *o, const struct learn_attempt *a, bool merged)
+{
+	uint64_t refused, unanswered;
+
+	out_mapping_start(o);
+	out_key(o, "client");
+	out_str(o, learn_workload_id(learn_attempt_client(a)));
+	out_key(o, "server");
+	out_str(o, learn_workload_id(learn_attempt_server(a)));
+	out_key(o, "protocol");
+	out_str(o, util_proto_name(learn_attempt_proto(a)));
+	if (learn_attempt_port_count(a) > 0) {
+		out_key(o, "ports");
+		out_flow_sequence_start(o);
+		for (size_t i = 0; i < learn_attempt_port_count(a); i++)
+			out_u64(o, learn_attempt_port(a, i));
+		out_sequence_end(o);
+	}
+	out_key(o, "refused");
+	out_u64(o, learn_attempt_refused(a));
+	out_key(o, "unanswered");
+	out_u64(o, learn_attempt_unanswered(a));
+	out_key(o, "first-seen");
+	out_time(o, learn_attempt_first_ns(a));
+	out_key(o, "last-seen");
+	out_time(o, learn_attempt_last_ns(a));
+	if (merged) {
+		out_key(o, "nodes");
+		out_mapping_start(o);
+		for (size_t i = 0; i < learn_attempt_node_count(a); i++) {
+			learn_attempt_node_counts(a, i, &refused, &unanswered);
+			out_str(o, learn_attempt_node_name(a, i));
+			out_flow_mapping_start(o);
+			out_key(o, "refused");
+			out_u64(o, refused);
+			out_key(o, "unanswered");
+			out_u64(o, unanswered);
+			out_mapping_end(o);
+		}
+		out_mapping_end(o);
+	}
+	out_mapping_end(o);
+}
+
 /* A merged state: each node's own counters, from which the totals above are summed. */
 static void state_render_nodes(struct state_out *o, const struct learn_graph *g)
 {
@@ -2038,7 +2452,7 @@ static void state_render(struct state_out *o, const struct learn_graph *g)
 	out_mapping_start(o);
 
 	out_key(o, "flowlock-state");
-	out_u64(o, LEARN_STATE_VERSION);
+	out_u64(o, learn_graph_attempt_count(g) > 0 ? LEARN_STATE_VERSION : 2);
 	if (learn_graph_node_count(g) == 1 && *learn_graph_node_name(g, 0)) {
 		out_key(o, "node");
 		out_str(o, learn_graph_node_name(g, 0));
@@ -2082,6 +2496,15 @@ static void state_render(struct state_out *o, const struct learn_graph *g)
 	for (size_t i = 0; i < learn_graph_edge_count(g); i++)
 		state_render_edge(o, learn_graph_edge(g, i), merged);
 	out_sequence_end(o);
+
+	/* Only when there are any: a state without them stays version 2, byte for byte. */
+	if (learn_graph_attempt_count(g) > 0) {
+		out_key(o, "attempts");
+		out_sequence_start(o);
+		for (size_t i = 0; i < learn_graph_attempt_count(g); i++)
+			state_render_attempt(o, learn_graph_attempt(g, i), merged);
+		out_sequence_end(o);
+	}
 
 	out_mapping_end(o);
 	out_event(o, &ev, yaml_document_end_event_initialize(&ev, 1));

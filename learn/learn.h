@@ -222,9 +222,11 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 
 /*
  * Version 2 added the observation window, when workloads ran, unknown peers and quoted times.
+ * Version 3 added attempts; a state without any is still written as version 2, so that older
+ * flowlock reads it and refuses, for its version, only a file it could not read right.
  * Version 1 files still load: their window is taken from their edges' first and last seen.
  */
-#define LEARN_STATE_VERSION 2
+#define LEARN_STATE_VERSION 3
 
 /*
  * Reads a state file written by learn_state_save(). -ENOENT (with err set) when the file does

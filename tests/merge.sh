@@ -191,6 +191,13 @@ same "relabelled: either order, the same bytes" "$tmp/rl-a.yaml" "$tmp/rl-confli
 same "relabelled later: either order, the same bytes" "$tmp/rl2-a.yaml" "$tmp/rl2-conflict-labels.yaml"
 run merge -q -o "$tmp/rl3.yaml" "$tmp/rl2-a.yaml" "$data/a.yaml" "$tmp/relabel-later.yaml"
 same "relabelled: merging again changes nothing" "$tmp/rl2-a.yaml" "$tmp/rl3.yaml"
+# Attempts (refused and unanswered flows) merge per node like edges, and read back the same.
+run merge -q -o "$tmp/att.yaml" "$data/good-attempts.yaml"
+same "a merged state with attempts reads back to the same bytes" "$data/good-attempts.yaml" "$tmp/att.yaml"
+run merge -q -o "$tmp/att2.yaml" "$data/good-attempts.yaml" "$data/abc.yaml" "$data/good-attempts.yaml"
+same "merging attempts again changes nothing" "$data/good-attempts.yaml" "$tmp/att2.yaml"
+run merge -o "$tmp/out.yaml" "$tmp/a.yaml" "$data/bad-attempt-sum.yaml"
+fails "merge with a bad attempt" "bad-attempt-sum.yaml:105:12: refused: 3" "$tmp/out.yaml" "$tmp/out.keep"
 run merge -o "$tmp/no/such/dir/out.yaml" "$tmp/a.yaml"
 fails "merge into a missing directory" "$tmp/no/such/dir/out.yaml"
 run merge --help

@@ -97,6 +97,19 @@ static char *graph_dump(const struct learn_graph *g)
 			learn_workload_id(learn_edge_server(e)), learn_edge_proto(e),
 			learn_edge_port(e), learn_edge_connections(e), t1, t2);
 	}
+	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
+		const struct learn_attempt *a = learn_graph_attempt(g, i);
+
+		util_time_format(learn_attempt_first_ns(a), t1);
+		util_time_format(learn_attempt_last_ns(a), t2);
+		fprintf(f, "attempt %s -> %s %u refused=%" PRIu64 " unanswered=%" PRIu64 " %s %s",
+			learn_workload_id(learn_attempt_client(a)),
+			learn_workload_id(learn_attempt_server(a)), learn_attempt_proto(a),
+			learn_attempt_refused(a), learn_attempt_unanswered(a), t1, t2);
+		for (size_t j = 0; j < learn_attempt_port_count(a); j++)
+			fprintf(f, " %u", learn_attempt_port(a, j));
+		fputc('\n', f);
+	}
 	ck_assert_int_eq(fclose(f), 0);
 	return buf;
 }
@@ -143,6 +156,23 @@ static void add_edge_ids(struct learn_graph *g, const char *client, const char *
 
 	ck_assert_msg(c && s, "%s -> %s: workloads missing", client, server);
 	learn_graph_add_edge(g, c, s, proto, port, n, first, last);
+}
+
+/* An attempt by workload ids, with ports "p,p,p" (or NULL). */
+static void add_attempt_ids(struct learn_graph *g, const char *client, const char *server,
+			    uint8_t proto, const char *ports, uint64_t refused, uint64_t unanswered,
+			    uint64_t first, uint64_t last)
+{
+	const struct learn_workload *c = learn_graph_find_workload(g, client);
+	const struct learn_workload *s = learn_graph_find_workload(g, server);
+	uint16_t v[64];
+	size_t n = 0;
+
+	ck_assert_msg(c && s, "%s -> %s: workloads missing", client, server);
+	for (const char *p = ports; p && *p && n < UTIL_ARRAY_SIZE(v);
+	     p += strcspn(p, ","), p += *p == ',')
+		v[n++] = (uint16_t)strtoul(p, NULL, 10);
+	ck_assert(learn_graph_add_attempt(g, c, s, proto, v, n, refused, unanswered, first, last));
 }
 
 /* ---- Workloads ---------------------------------------------------------------------------- */
@@ -772,15 +802,48 @@ static struct learn_graph *build_many(void)
 	return g;
 }
 
+/* A scan: the served edge, and what was refused or went unanswered around it. */
+static struct learn_graph *build_attempts(void)
+{
+	struct learn_graph *g = learn_graph_new();
+	char ports[512];
+	size_t len = 0;
+
+	add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "web", "app=web", "10.244.1.7/32");
+	add_wl(g, LEARN_KIND_K8S, "shop", "StatefulSet", "db", "app=db", "10.244.2.9/32");
+	add_wl(g, LEARN_KIND_EXTERNAL, NULL, NULL, "2001:db8::/32", NULL, NULL);
+	add_edge_ids(g, "k8s:shop/deployment/web", "k8s:shop/statefulset/db", IPPROTO_TCP, 8080, 3,
+		     T0, T0 + 60 * NS);
+	/* 200 ports refused, one at a time: the 8 lowest stay, in order */
+	for (int p = 1200; p > 1000; p--) {
+		snprintf(ports, sizeof(ports), "%d", p);
+		add_attempt_ids(g, "k8s:shop/deployment/web", "k8s:shop/statefulset/db",
+				IPPROTO_TCP, ports, 1, 0, T0 + (uint64_t)p * NS,
+				T0 + (uint64_t)p * NS);
+	}
+	add_attempt_ids(g, "k8s:shop/deployment/web", "k8s:shop/statefulset/db", IPPROTO_TCP,
+			"9999", 0, 100, T0 + 10 * NS, T0 + 20 * NS);
+	for (int p = 0; p < 20; p++)
+		len += (size_t)snprintf(ports + len, sizeof(ports) - len, "%s%d", p ? "," : "",
+					5000 + 7 * p);
+	add_attempt_ids(g, "k8s:shop/deployment/web", "k8s:shop/statefulset/db", IPPROTO_UDP, ports,
+			0, 20, T0, T0 + 5 * NS);
+	add_attempt_ids(g, "k8s:shop/statefulset/db", "external:2001:db8::/32", IPPROTO_ICMPV6,
+			NULL, 2, 1, T0, UINT64_MAX);
+	add_attempt_ids(g, "k8s:shop/statefulset/db", "k8s:shop/deployment/web", IPPROTO_SCTP,
+			"65535", UINT64_MAX, UINT64_MAX, 0, 0);
+	learn_graph_add_counter(g, "flows-refused", 202);
+	return g;
+}
+
 static const struct roundtrip_case {
 	const char *name;
 	struct learn_graph *(*build)(void);
 	const char *golden; /* the exact bytes expected, or NULL */
 } roundtrip_cases[] = {
-	{"empty", build_empty, "empty-graph.yaml"},
-	{"rich", build_rich, "good.yaml"},
-	{"quoting", build_quoting, "quoting.yaml"},
-	{"many", build_many, NULL},
+	{"empty", build_empty, "empty-graph.yaml"},    {"rich", build_rich, "good.yaml"},
+	{"quoting", build_quoting, "quoting.yaml"},    {"many", build_many, NULL},
+	{"attempts", build_attempts, "attempts.yaml"},
 };
 
 START_TEST(test_state_roundtrip)
@@ -917,11 +980,11 @@ static const struct bad_case {
 	{"bad-empty.yaml", -EINVAL, "bad-empty.yaml: empty state file"},
 	{"bad-comment-only.yaml", -EINVAL, "bad-comment-only.yaml: empty state file"},
 	{"bad-version.yaml", -EINVAL,
-	 "bad-version.yaml:1:17: unsupported state version 3 (this flowlock reads 1 to 2)"},
+	 "bad-version.yaml:1:17: unsupported state version 4 (this flowlock reads 1 to 3)"},
 	{"bad-version-quoted.yaml", -EINVAL,
 	 "bad-version-quoted.yaml:1:17: flowlock-state: expected a number"},
 	{"bad-version-not-first.yaml", -EINVAL,
-	 "bad-version-not-first.yaml:3:17: unsupported state version 3"},
+	 "bad-version-not-first.yaml:3:17: unsupported state version 4"},
 	{"bad-version-missing.yaml", -EINVAL,
 	 "bad-version-missing.yaml:1:1: not a flowlock state file: expected \"flowlock-state\" as "
 	 "the first key, got \"counters\""},
@@ -929,7 +992,7 @@ static const struct bad_case {
 	 "bad-version-zero.yaml:1:17: unsupported state version 0"},
 	/* a newer file through PyYAML: its new key sorts first, the version still speaks */
 	{"bad-version-sorted.yaml", -EINVAL,
-	 "bad-version-sorted.yaml:3:17: unsupported state version 3"},
+	 "bad-version-sorted.yaml:3:17: unsupported state version 4"},
 	{"bad-running-node.yaml", -EINVAL,
 	 "bad-running-node.yaml:7:18: first-running is not allowed for kind node"},
 	{"bad-running-half.yaml", -EINVAL,
@@ -1037,6 +1100,32 @@ static const struct bad_case {
 	{"bad-unclosed-flow.yaml", -EINVAL,
 	 "bad-unclosed-flow.yaml:4:1: invalid YAML: did not find expected ',' or '}'"},
 	{".", -EINVAL, "state/.: not a regular file"},
+	{"bad-attempt-duplicate.yaml", -EINVAL,
+	 "bad-attempt-duplicate.yaml:47:3: duplicate attempt k8s:shop/deployment/web -> "
+	 "k8s:shop/statefulset/db TCP"},
+	{"bad-attempt-icmp-ports.yaml", -EINVAL,
+	 "bad-attempt-icmp-ports.yaml:42:3: ports: ICMP has no ports"},
+	{"bad-attempt-key.yaml", -EINVAL,
+	 "bad-attempt-key.yaml:47:3: attempt: unknown key \"port\""},
+	{"bad-attempt-missing.yaml", -EINVAL,
+	 "bad-attempt-missing.yaml:39:3: attempt: missing \"unanswered\""},
+	{"bad-attempt-nodes.yaml", -EINVAL,
+	 "bad-attempt-nodes.yaml:47:3: nodes: only a merged state (one with top-level "
+	 "\"nodes\") has nodes on its attempts"},
+	{"bad-attempt-port-zero.yaml", -EINVAL,
+	 "bad-attempt-port-zero.yaml:42:11: ports: port 0 is not valid for TCP (1 to 65535)"},
+	{"bad-attempt-ports-many.yaml", -EINVAL,
+	 "bad-attempt-ports-many.yaml:42:35: ports: more than 8 example ports"},
+	{"bad-attempt-ports-order.yaml", -EINVAL,
+	 "bad-attempt-ports-order.yaml:42:15: ports: 22 is not above the port before it"},
+	{"bad-attempt-ports-range.yaml", -EINVAL,
+	 "bad-attempt-ports-range.yaml:42:15: ports: 65536 is out of range (at most 65535)"},
+	{"bad-attempt-undefined.yaml", -EINVAL,
+	 "bad-attempt-undefined.yaml:40:11: server: undefined workload "
+	 "\"k8s:shop/deployment/db\""},
+	{"bad-attempt-zero.yaml", -EINVAL,
+	 "bad-attempt-zero.yaml:43:12: refused: an attempt was refused or unanswered at least "
+	 "once"},
 };
 
 /* A failed load names the file, returns the error, writes nothing and leaves the file as is. */
@@ -1517,6 +1606,19 @@ static char *nodes_dump(const struct learn_graph *g)
 		fputs("]\n", f);
 		ck_assert_ptr_null(learn_edge_node_name(e, learn_edge_node_count(e)));
 	}
+	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
+		const struct learn_attempt *a = learn_graph_attempt(g, i);
+		uint64_t refused, unanswered;
+
+		fprintf(f, "attempt %s->%s %u [", learn_workload_name(learn_attempt_client(a)),
+			learn_workload_name(learn_attempt_server(a)), learn_attempt_proto(a));
+		for (size_t j = 0; j < learn_attempt_node_count(a); j++) {
+			learn_attempt_node_counts(a, j, &refused, &unanswered);
+			fprintf(f, "%s%s=%" PRIu64 "/%" PRIu64, j ? "," : "",
+				learn_attempt_node_name(a, j), refused, unanswered);
+		}
+		fputs("]\n", f);
+	}
 	for (size_t i = 0; i < learn_graph_counter_count(g); i++) {
 		bool first = true;
 
@@ -1772,6 +1874,43 @@ static struct learn_graph *mk_huge(void)
 	return g;
 }
 
+/* Attempts seen by two nodes, some of them on both, with ports that overflow the examples. */
+static struct learn_graph *mk_scan(const char *node, int seed)
+{
+	struct learn_graph *g = learn_graph_new();
+	const struct learn_workload *a, *b;
+
+	a = add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "frontend", "app=frontend", NULL);
+	b = add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "cart", "app=cart", NULL);
+	ck_assert_int_eq(learn_graph_use_node(g, node), 0);
+	learn_graph_add_edge(g, a, b, IPPROTO_TCP, 8080, 2, T0, T0 + 1);
+	for (int i = 0; i < 6; i++) {
+		uint16_t port = (uint16_t)(20 + i * seed);
+
+		ck_assert(learn_graph_add_attempt(g, a, b, IPPROTO_TCP, &port, 1, (uint64_t)seed,
+						  (uint64_t)i, T0 + (uint64_t)(i * seed),
+						  T0 + (uint64_t)(10 * seed)));
+	}
+	ck_assert(
+		learn_graph_add_attempt(g, b, a, IPPROTO_ICMP, NULL, 0, 0, (uint64_t)seed, T0, T0));
+	return g;
+}
+
+static struct learn_graph *mk_scan_a(void)
+{
+	return mk_scan("worker-a", 1);
+}
+
+static struct learn_graph *mk_scan_b(void)
+{
+	return mk_scan("worker-b", 3);
+}
+
+static struct learn_graph *mk_good_attempts(void)
+{
+	return load_merge_data("good-attempts.yaml");
+}
+
 static const struct algebra_case {
 	const char *name;
 	struct learn_graph *(*mk[3])(void);
@@ -1784,6 +1923,8 @@ static const struct algebra_case {
 	{"unnamed states of other workloads", {build_quoting, build_many, mk_b}},
 	{"sixty nodes each", {mk_many1, mk_many2, mk_c}},
 	{"saturated counts", {mk_huge, mk_many1, mk_huge}},
+	{"attempts", {mk_scan_a, mk_scan_b, mk_good_attempts}},
+	{"attempts and a merged state with some", {mk_good_attempts, mk_scan_a, mk_abc}},
 };
 
 START_TEST(test_merge_algebra)
@@ -2352,6 +2493,16 @@ static const struct bad_case merge_bad_cases[] = {
 	{"bad-edge-nodes-unmerged.yaml", -EINVAL,
 	 "bad-edge-nodes-unmerged.yaml:34:3: nodes: only a merged state (one with top-level "
 	 "\"nodes\") has nodes on its edges"},
+	{"bad-attempt-no-nodes.yaml", -EINVAL,
+	 "bad-attempt-no-nodes.yaml:101:3: attempt: missing \"nodes\" (a merged state says "
+	 "which nodes saw each attempt)"},
+	{"bad-attempt-node-missing.yaml", -EINVAL,
+	 "bad-attempt-node-missing.yaml:110:5: nodes: missing \"unanswered\""},
+	{"bad-attempt-sum.yaml", -EINVAL,
+	 "bad-attempt-sum.yaml:105:12: refused: 3, but the attempt's nodes add up to 2"},
+	{"bad-attempt-unknown-node.yaml", -EINVAL,
+	 "bad-attempt-unknown-node.yaml:110:5: nodes: \"worker-z\" is not one of the state's "
+	 "\"nodes\""},
 };
 
 START_TEST(test_merge_load_bad)
