@@ -35,6 +35,7 @@ struct cov {
 	const struct learn_edge **stale; /* not seen in the last stale_days of the window */
 	size_t n_stale;
 	size_t unknown_edges;
+	uint64_t attempts_dropped; /* attempts of pairs beyond LEARN_MAX_ATTEMPTS, only counted */
 };
 
 static bool cov_runs(const struct learn_workload *w)
@@ -125,6 +126,9 @@ static void cov_build(struct cov *c, const struct learn_graph *g, unsigned stale
 			learn_workload_kind(learn_edge_server(e)) == LEARN_KIND_UNKNOWN;
 	}
 	HASH_SORT(c->days, cov_day_cmp);
+	for (size_t i = 0; i < learn_graph_counter_count(g); i++)
+		if (strcmp(learn_graph_counter_name(g, i), "attempts-dropped") == 0)
+			c->attempts_dropped = learn_graph_counter_value(g, i);
 }
 
 static void cov_free(struct cov *c)
@@ -167,8 +171,15 @@ static void cov_day_text(uint64_t day, char buf[static UTIL_TIME_LEN])
 }
 
 /* Ids come from a validated state; a terminal is still shown nothing it would act on. */
-static int cov_check_ids(const struct cov *c, struct util_err *err)
+static int cov_check_ids(const struct cov *c, const struct learn_graph *g, struct util_err *err)
 {
+	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
+		const struct learn_attempt *a = learn_graph_attempt(g, i);
+
+		if (emit_json_width(learn_workload_id(learn_attempt_client(a))) < 0 ||
+		    emit_json_width(learn_workload_id(learn_attempt_server(a))) < 0)
+			return util_err_set(err, EINVAL, "coverage: a workload id cannot be shown");
+	}
 	for (size_t i = 0; i < c->n_never; i++)
 		if (emit_json_width(learn_workload_id(c->never[i])) < 0)
 			return util_err_set(err, EINVAL, "coverage: a workload id cannot be shown");
@@ -192,7 +203,45 @@ static void cov_edge_text(FILE *out, const struct learn_edge *e)
 		fprintf(out, " %u", (unsigned)learn_edge_port(e));
 }
 
-static void cov_text(FILE *out, const struct cov *c, unsigned stale_days)
+/*
+ * Refused and unanswered flows: never edges, so no policy allows them, but a workload that
+ * knocks on many ports or peers may be scanning. Only shown when there are any.
+ */
+static void cov_attempts_text(FILE *out, const struct cov *c, const struct learn_graph *g)
+{
+	char t1[UTIL_TIME_LEN], t2[UTIL_TIME_LEN];
+
+	if (learn_graph_attempt_count(g) == 0 && c->attempts_dropped == 0)
+		return;
+	fprintf(out, "\nPOSSIBLE SCANS (refused or unanswered: never edges, no policy allows "
+		     "them)\n");
+	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
+		const struct learn_attempt *a = learn_graph_attempt(g, i);
+		size_t n = learn_attempt_port_count(a);
+
+		emit_time_seconds(learn_attempt_first_ns(a), t1);
+		emit_time_seconds(learn_attempt_last_ns(a), t2);
+		fprintf(out, "  %s -> %s %s: %" PRIu64 " refused, %" PRIu64 " unanswered",
+			learn_workload_id(learn_attempt_client(a)),
+			learn_workload_id(learn_attempt_server(a)),
+			util_proto_name(learn_attempt_proto(a)), learn_attempt_refused(a),
+			learn_attempt_unanswered(a));
+		for (size_t j = 0; j < n; j++)
+			fprintf(out, "%s%u", j ? "," : "; ports ",
+				(unsigned)learn_attempt_port(a, j));
+		if (n == LEARN_ATTEMPT_PORTS)
+			fprintf(out, " (the lowest %d)", LEARN_ATTEMPT_PORTS);
+		fprintf(out, "; %s to %s\n", t1, t2);
+	}
+	if (c->attempts_dropped)
+		fprintf(out,
+			"  and %" PRIu64 " more between pairs not kept: a state keeps %d pairs at "
+			"most\n",
+			c->attempts_dropped, LEARN_MAX_ATTEMPTS);
+}
+
+static void cov_text(FILE *out, const struct cov *c, const struct learn_graph *g,
+		     unsigned stale_days)
 {
 	char t1[UTIL_TIME_LEN], t2[UTIL_TIME_LEN], d1[32], d2[32];
 	size_t seen = 0, never = 0;
@@ -268,6 +317,7 @@ static void cov_text(FILE *out, const struct cov *c, unsigned stale_days)
 			"\nUNKNOWN PEERS: %zu edge%s with cluster addresses that matched no pod or "
 			"Service (flowlock show lists them)\n",
 			c->unknown_edges, c->unknown_edges == 1 ? "" : "s");
+	cov_attempts_text(out, c, g);
 }
 
 static void cov_json_time(struct emit_yaml *y, const char *key, uint64_t ns)
@@ -291,7 +341,39 @@ static void cov_json_edge(struct emit_yaml *y, const struct learn_edge *e)
 	emit_yaml_map_end(y);
 }
 
-static int cov_json(FILE *out, const struct cov *c, unsigned stale_days, struct util_err *err)
+static void cov_json_attempts(struct emit_yaml *y, const struct cov *c, const struct learn_graph *g)
+{
+	if (learn_graph_attempt_count(g) == 0 && c->attempts_dropped == 0)
+		return;
+	emit_yaml_str(y, "possible_scans");
+	emit_yaml_seq_start(y);
+	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
+		const struct learn_attempt *a = learn_graph_attempt(g, i);
+
+		emit_yaml_map_start(y);
+		emit_yaml_kv(y, "client", learn_workload_id(learn_attempt_client(a)));
+		emit_yaml_kv(y, "server", learn_workload_id(learn_attempt_server(a)));
+		emit_yaml_kv(y, "protocol", util_proto_name(learn_attempt_proto(a)));
+		emit_yaml_str(y, "ports");
+		emit_yaml_seq_start(y);
+		for (size_t j = 0; j < learn_attempt_port_count(a); j++)
+			emit_yaml_uint(y, learn_attempt_port(a, j));
+		emit_yaml_seq_end(y);
+		emit_yaml_str(y, "refused");
+		emit_yaml_uint(y, learn_attempt_refused(a));
+		emit_yaml_str(y, "unanswered");
+		emit_yaml_uint(y, learn_attempt_unanswered(a));
+		cov_json_time(y, "first_seen", learn_attempt_first_ns(a));
+		cov_json_time(y, "last_seen", learn_attempt_last_ns(a));
+		emit_yaml_map_end(y);
+	}
+	emit_yaml_seq_end(y);
+	emit_yaml_str(y, "attempts_dropped");
+	emit_yaml_uint(y, c->attempts_dropped);
+}
+
+static int cov_json(FILE *out, const struct cov *c, const struct learn_graph *g,
+		    unsigned stale_days, struct util_err *err)
 {
 	char day[UTIL_TIME_LEN];
 	struct emit_yaml *y;
@@ -357,6 +439,7 @@ static int cov_json(FILE *out, const struct cov *c, unsigned stale_days, struct 
 	emit_yaml_seq_end(y);
 	emit_yaml_str(y, "unknown_peer_edges");
 	emit_yaml_uint(y, c->unknown_edges);
+	cov_json_attempts(y, c, g);
 	emit_yaml_map_end(y);
 	emit_yaml_document_end(y);
 	return emit_yaml_close(y);
@@ -371,11 +454,11 @@ int emit_coverage(FILE *out, enum emit_report_format format, const struct learn_
 	if (format == EMIT_REPORT_MARKDOWN)
 		return util_err_set(err, EINVAL, "coverage is text or json");
 	cov_build(&c, g, stale_days);
-	r = cov_check_ids(&c, err);
+	r = cov_check_ids(&c, g, err);
 	if (r == 0 && format == EMIT_REPORT_JSON) {
-		r = cov_json(out, &c, stale_days, err);
+		r = cov_json(out, &c, g, stale_days, err);
 	} else if (r == 0) {
-		cov_text(out, &c, stale_days);
+		cov_text(out, &c, g, stale_days);
 		if (ferror(out))
 			r = util_err_set(err, EIO, "coverage: write failed");
 	}

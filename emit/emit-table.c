@@ -131,7 +131,11 @@ int emit_table(FILE *out, const struct learn_graph *g, const struct emit_options
 		for (size_t i = 0; i < n; i++)
 			table_print_row(out, rows[i], widths);
 	}
-	fprintf(out, "%zu workload%s, %zu edge%s\n", nw, nw == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	fprintf(out, "%zu workload%s, %zu edge%s", nw, nw == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	if (learn_graph_attempt_count(g) > 0)
+		fprintf(out, "; %zu pair%s with refused or unanswered attempts (show --coverage)",
+			learn_graph_attempt_count(g), learn_graph_attempt_count(g) == 1 ? "" : "s");
+	fputc('\n', out);
 	if (fflush(out) != 0 || ferror(out))
 		r = util_err_set(err, EIO, "cannot write the table: %s", strerror(errno));
 out:

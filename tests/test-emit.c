@@ -952,6 +952,51 @@ START_TEST(test_coverage)
 }
 END_TEST
 
+/* A scan kept as attempts (tests/data/state/attempts.yaml): listed as possible scans. */
+static const struct {
+	const char *golden;
+	enum emit_report_format format;
+} cov_attempt_cases[] = {
+	{"coverage-attempts.txt", EMIT_REPORT_TEXT},
+	{"coverage-attempts.json", EMIT_REPORT_JSON},
+};
+
+START_TEST(test_coverage_attempts)
+{
+	struct learn_graph *g = NULL;
+	struct util_err err = {""};
+	struct test_output o;
+	char path[512];
+	FILE *f;
+
+	ck_assert_msg(learn_state_load(TEST_DATA "/state/attempts.yaml", &g, &err) == 0, "%s",
+		      err.msg);
+	f = test_output_open(&o);
+	o.r = emit_coverage(f, cov_attempt_cases[_i].format, g, 7, &o.err);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(o.r == 0, "%s", o.err.msg);
+	snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, cov_attempt_cases[_i].golden);
+	test_golden_check(path, o.buf, o.len);
+	if (cov_attempt_cases[_i].format == EMIT_REPORT_JSON)
+		ck_assert_msg(
+			test_python_accepts(
+				"python3 -c 'import json,sys\n"
+				"d = json.load(sys.stdin)\n"
+				"s = d[\"possible_scans\"]\n"
+				"assert len(s) == 4 and d[\"attempts_dropped\"] == 0\n"
+				"assert s[0][\"refused\"] == 200 and s[0][\"unanswered\"] == 100\n"
+				"assert s[0][\"ports\"] == list(range(1001, 1009))\n"
+				"assert s[2][\"ports\"] == []\n"
+				"'",
+				o.buf, o.len),
+			"python3 does not read the possible scans as expected");
+	else
+		ck_assert_ptr_nonnull(strstr(o.buf, "\nPOSSIBLE SCANS"));
+	free(o.buf);
+	learn_graph_free(g);
+}
+END_TEST
+
 /* ---- hostile strings ---------------------------------------------------------------------- */
 
 static const struct {
@@ -1107,6 +1152,7 @@ static Suite *emit_suite(void)
 	tcase_add_loop_test(tc, test_scope, 0, (int)UTIL_ARRAY_SIZE(scope_cases));
 	tcase_add_test(tc, test_nothing_to_write);
 	tcase_add_loop_test(tc, test_coverage, 0, (int)UTIL_ARRAY_SIZE(cov_cases));
+	tcase_add_loop_test(tc, test_coverage_attempts, 0, (int)UTIL_ARRAY_SIZE(cov_attempt_cases));
 	tcase_add_loop_test(tc, test_format_names, 0, (int)UTIL_ARRAY_SIZE(format_cases));
 	tcase_add_loop_test(tc, test_write_error, 0, (int)UTIL_ARRAY_SIZE(all_formats));
 	tcase_add_test(tc, test_unknown_format);
