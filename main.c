@@ -140,6 +140,7 @@ struct check_ctx {
 	const struct learn_graph *baseline;
 	struct learn_graph *found; /* the distinct edges not in the baseline */
 	uint64_t flows_found;
+	uint64_t attempts_found; /* flows refused or unanswered on edges not in the baseline */
 	/* reading files: collected and printed sorted at the end; live: printed as they happen */
 	bool collect;
 	struct check_hit *hits;
@@ -147,6 +148,7 @@ struct check_ctx {
 	bool flow_found;  /* the flow being checked has an edge not in the baseline */
 	bool flow_repeat; /* ... or is a connection already checked, seen on its other side */
 	uint64_t flow_first_ns;
+	enum emit_flow_outcome flow_outcome;
 	struct check_open *open; /* live: open flows already reported */
 	uint64_t round;		 /* checkpoints so far */
 	int failed;		 /* a report could not be written: the agent stops */
@@ -194,7 +196,7 @@ static void check_on_edge(struct learn_workload *client, struct learn_workload *
 			  uint8_t proto, uint16_t port, bool repeat, void *userdata)
 {
 	struct check_ctx *c = userdata;
-	struct emit_violation v = {c->flow_first_ns, client, server, proto, port};
+	struct emit_violation v = {c->flow_first_ns, client, server, proto, port, c->flow_outcome};
 
 	/* the other side of a Service's DNAT: this connection was checked already */
 	if (repeat) {
@@ -205,10 +207,13 @@ static void check_on_edge(struct learn_workload *client, struct learn_workload *
 				  proto, port))
 		return;
 	c->flow_found = true;
-	(void)learn_graph_add_workload(c->found, client);
-	(void)learn_graph_add_workload(c->found, server);
-	learn_graph_add_edge(c->found, client, server, proto, port, 1, c->flow_first_ns,
-			     c->flow_first_ns);
+	/* an attempt is reported, but is no edge: learn would not add it */
+	if (c->flow_outcome == EMIT_FLOW_SERVED) {
+		(void)learn_graph_add_workload(c->found, client);
+		(void)learn_graph_add_workload(c->found, server);
+		learn_graph_add_edge(c->found, client, server, proto, port, 1, c->flow_first_ns,
+				     c->flow_first_ns);
+	}
 	if (!c->collect) {
 		check_report(c, &v);
 		return;
@@ -226,7 +231,9 @@ static void check_on_edge(struct learn_workload *client, struct learn_workload *
 /*
  * A flow that ended (open false) or is still open: live, open flows are checked every second,
  * so a connection the baseline does not allow is reported when it starts, not when it ends
- * (which for a long-lived one may be a day later). Each flow is reported once.
+ * (which for a long-lived one may be a day later). Each flow is reported once. A flow not
+ * served is an attempt: reported when it ends (until then it may still be served), and only
+ * where the baseline has no edge for it (a refused call to an allowed service is no drift).
  */
 static void check_flow(struct learn_ctx *ctx, const struct capture_flow *flow, bool open)
 {
@@ -243,10 +250,18 @@ static void check_flow(struct learn_ctx *ctx, const struct capture_flow *flow, b
 		}
 		return;
 	}
+	if (flow->outcome != CAPTURE_SERVED && open)
+		return;
 	c->flow_found = c->flow_repeat = false;
 	c->flow_first_ns = flow->first_ns;
+	c->flow_outcome = flow->outcome == CAPTURE_SERVED    ? EMIT_FLOW_SERVED
+			  : flow->outcome == CAPTURE_REFUSED ? EMIT_FLOW_REFUSED
+							     : EMIT_FLOW_UNANSWERED;
 	(void)learn_flow_edges(ctx->inv, flow, check_on_edge, c);
-	c->flows_found += c->flow_found;
+	if (c->flow_outcome == EMIT_FLOW_SERVED)
+		c->flows_found += c->flow_found;
+	else
+		c->attempts_found += c->flow_found;
 	/* a repeat is remembered too: a second later it would no longer look like one */
 	if (open && (c->flow_found || c->flow_repeat)) {
 		o = util_zalloc(sizeof(*o));
@@ -300,7 +315,9 @@ static int check_hit_cmp(const void *pa, const void *pb)
 		return c;
 	if (a->proto != b->proto)
 		return a->proto < b->proto ? -1 : 1;
-	return a->port < b->port ? -1 : a->port > b->port;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return (a->outcome > b->outcome) - (a->outcome < b->outcome);
 }
 
 /* Prints what was collected, sorted; from here on each report is printed as it happens. */
@@ -1106,12 +1123,16 @@ static int learn_or_check(int argc, char **argv, bool check)
 	if (check) {
 		if (check_flush(&check_ctx) < 0 ||
 		    emit_check_summary(stdout, o.format, ctx.flows, check_ctx.flows_found,
-				       learn_graph_edge_count(check_ctx.found), &err) < 0) {
+				       learn_graph_edge_count(check_ctx.found),
+				       check_ctx.attempts_found, &err) < 0) {
 			if (!check_ctx.failed)
 				cli_log_error("%s", err.msg);
 			goto out;
 		}
-		/* any flow the baseline does not allow needs a look */
+		/*
+		 * Any flow the baseline does not allow needs a look. Attempts are reported, but
+		 * learn would add no edge for them, so they do not fail a build by themselves.
+		 */
 		ret = check_ctx.flows_found ? CLI_EXIT_FOUND : EXIT_SUCCESS;
 		goto out;
 	}

@@ -467,6 +467,9 @@ int emit_violation(FILE *out, enum emit_report_format format, const struct emit_
 		   struct util_err *err)
 {
 	const char *client = learn_workload_id(v->client), *server = learn_workload_id(v->server);
+	const char *outcome = v->outcome == EMIT_FLOW_REFUSED	   ? "refused"
+			      : v->outcome == EMIT_FLOW_UNANSWERED ? "unanswered"
+								   : NULL;
 	char time[UTIL_TIME_LEN], pbuf[4], portbuf[6];
 	struct report_buf b;
 	struct emit_yaml *y;
@@ -484,14 +487,19 @@ int emit_violation(FILE *out, enum emit_report_format format, const struct emit_
 	if (r < 0)
 		return r;
 	if (format == EMIT_REPORT_TEXT) {
-		fprintf(b.mem, "%s %s -> %s %s %s\n", time, client, server,
+		fprintf(b.mem, "%s %s -> %s %s %s", time, client, server,
 			report_proto(v->proto, pbuf), report_port(v->proto, v->port, portbuf));
+		if (outcome)
+			fprintf(b.mem, " (attempt: %s)", outcome);
+		fputc('\n', b.mem);
 	} else {
 		r = rj_begin(b.mem, err, &y);
 		if (r == 0) {
-			emit_yaml_kv(y, "event", "violation");
+			emit_yaml_kv(y, "event", outcome ? "attempt" : "violation");
 			emit_yaml_kv(y, "time", time);
 			rj_edge(y, client, server, v->proto, v->port);
+			if (outcome)
+				emit_yaml_kv(y, "outcome", outcome);
 			r = rj_end(y);
 		}
 	}
@@ -499,7 +507,7 @@ int emit_violation(FILE *out, enum emit_report_format format, const struct emit_
 }
 
 int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows_seen,
-		       uint64_t flows, uint64_t edges, struct util_err *err)
+		       uint64_t flows, uint64_t edges, uint64_t attempts, struct util_err *err)
 {
 	struct report_buf b;
 	struct emit_yaml *y;
@@ -511,10 +519,13 @@ int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows
 	if (r < 0)
 		return r;
 	if (format == EMIT_REPORT_TEXT) {
-		fprintf(b.mem,
-			"%" PRIu64 " of %" PRIu64 " %s not in the baseline, %" PRIu64 " %s\n",
+		fprintf(b.mem, "%" PRIu64 " of %" PRIu64 " %s not in the baseline, %" PRIu64 " %s",
 			flows, flows_seen, flows_seen == 1 ? "flow" : "flows", edges,
 			edges == 1 ? "distinct edge" : "distinct edges");
+		if (attempts)
+			fprintf(b.mem, "; %" PRIu64 " %s (refused or unanswered)", attempts,
+				attempts == 1 ? "attempt" : "attempts");
+		fputc('\n', b.mem);
 	} else {
 		r = rj_begin(b.mem, err, &y);
 		if (r == 0) {
@@ -522,6 +533,8 @@ int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows
 			rj_kv_uint(y, "flows_seen", flows_seen);
 			rj_kv_uint(y, "flows", flows);
 			rj_kv_uint(y, "edges", edges);
+			if (attempts)
+				rj_kv_uint(y, "attempts", attempts);
 			r = rj_end(y);
 		}
 	}

@@ -99,17 +99,27 @@ int emit_diff(FILE *out, enum emit_report_format format, const struct learn_grap
 	      const struct learn_graph *new_g, struct emit_diff_counts *ret_counts,
 	      struct util_err *err);
 
+/* What became of a flow check reports: a connection, or an attempt that was not served. */
+enum emit_flow_outcome {
+	EMIT_FLOW_SERVED = 0,
+	EMIT_FLOW_REFUSED,
+	EMIT_FLOW_UNANSWERED,
+};
+
 /* One flow edge that a baseline does not allow (flowlock check). */
 struct emit_violation {
 	uint64_t time_ns; /* when the flow began */
 	const struct learn_workload *client, *server;
 	uint8_t proto;
 	uint16_t port;
+	enum emit_flow_outcome outcome;
 };
 
 /*
  * One line, flushed: text "TIME CLIENT -> SERVER PROTO PORT" (TIME as util_time_format writes
- * it, PORT "-" for ICMP), or a JSON object {"event": "violation", ...}. Markdown is refused
+ * it, PORT "-" for ICMP), or a JSON object {"event": "violation", ...}. An attempt (a flow that
+ * was refused or went unanswered) ends its text line with "(attempt: refused)" or "(attempt:
+ * unanswered)", and is the JSON event "attempt" with an "outcome". Markdown is refused
  * (-EINVAL), and so is an id that cannot be shown safely; nothing is written then.
  */
 int emit_violation(FILE *out, enum emit_report_format format, const struct emit_violation *v,
@@ -123,9 +133,12 @@ int emit_violation(FILE *out, enum emit_report_format format, const struct emit_
 int emit_coverage(FILE *out, enum emit_report_format format, const struct learn_graph *g,
 		  unsigned stale_days, struct util_err *err);
 
-/* The closing line: flows (of flows_seen) and distinct edges the baseline does not allow. */
+/*
+ * The closing line: flows (of flows_seen) and distinct edges the baseline does not allow, and
+ * attempts (flows refused or unanswered) on edges it does not have, said only when there are.
+ */
 int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows_seen,
-		       uint64_t flows, uint64_t edges, struct util_err *err);
+		       uint64_t flows, uint64_t edges, uint64_t attempts, struct util_err *err);
 
 /* ---- Internal to emit/: what the renderers share (emit.c) --------------------------------- */
 

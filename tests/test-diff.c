@@ -494,33 +494,56 @@ static const struct violation_case {
 	enum emit_report_format fmt;
 	int ret;
 	const char *expect; /* the line, or for ret < 0 part of the error */
+	enum emit_flow_outcome outcome;
 } violation_cases[] = {
 	{"TCP", W_REPORT, W_DB, TCP, 5432, EMIT_REPORT_TEXT, 0,
 	 "2026-11-22T14:00:05.123456789Z k8s:shop/cronjob/report -> k8s:shop/statefulset/db TCP "
-	 "5432\n"},
+	 "5432\n",
+	 EMIT_FLOW_SERVED},
 	{"TCP", W_REPORT, W_DB, TCP, 5432, EMIT_REPORT_JSON, 0,
 	 "{\"event\": \"violation\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
 	 "\"k8s:shop/cronjob/report\", \"server\": \"k8s:shop/statefulset/db\", \"protocol\": "
-	 "\"TCP\", \"port\": 5432}\n"},
+	 "\"TCP\", \"port\": 5432}\n",
+	 EMIT_FLOW_SERVED},
 	{"ICMP", W_NODE, W_EXT, ICMP, 0, EMIT_REPORT_TEXT, 0,
-	 "2026-11-22T14:00:05.123456789Z node:worker-1 -> external:203.0.113.7/32 ICMP -\n"},
+	 "2026-11-22T14:00:05.123456789Z node:worker-1 -> external:203.0.113.7/32 ICMP -\n",
+	 EMIT_FLOW_SERVED},
 	{"ICMP", W_NODE, W_EXT, ICMP, 0, EMIT_REPORT_JSON, 0,
 	 "{\"event\": \"violation\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
 	 "\"node:worker-1\", \"server\": \"external:203.0.113.7/32\", \"protocol\": \"ICMP\", "
-	 "\"port\": 0}\n"},
+	 "\"port\": 0}\n",
+	 EMIT_FLOW_SERVED},
 	{"a protocol without a name", W_FRONT, W_EXT, 132 + 1, 7, EMIT_REPORT_TEXT, 0,
 	 "2026-11-22T14:00:05.123456789Z k8s:shop/deployment/frontend -> external:203.0.113.7/32 "
-	 "133 7\n"},
+	 "133 7\n",
+	 EMIT_FLOW_SERVED},
 	{"quotes and backslashes", W_MARKUP, W_TICKS, UDP, 1, EMIT_REPORT_JSON, 0,
 	 "{\"event\": \"violation\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
 	 "\"docker:*b*_i_[l](http://x)<s>&amp;@me#1:a:$x$\\\\\", \"server\": \"docker:x``y`\", "
-	 "\"protocol\": \"UDP\", \"port\": 1}\n"},
+	 "\"protocol\": \"UDP\", \"port\": 1}\n",
+	 EMIT_FLOW_SERVED},
 	{"a newline", W_NEWLINE, W_DB, TCP, 1, EMIT_REPORT_TEXT, -EINVAL,
-	 "check: a workload id holds a control character"},
+	 "check: a workload id holds a control character", EMIT_FLOW_SERVED},
 	{"a terminal escape", W_DB, W_ESCAPE, TCP, 1, EMIT_REPORT_JSON, -EINVAL,
-	 "check: a workload id holds a control character"},
+	 "check: a workload id holds a control character", EMIT_FLOW_SERVED},
 	{"markdown is for diff", W_REPORT, W_DB, TCP, 5432, EMIT_REPORT_MARKDOWN, -EINVAL,
-	 "text or json only"},
+	 "text or json only", EMIT_FLOW_SERVED},
+	{"refused", W_REPORT, W_DB, TCP, 22, EMIT_REPORT_TEXT, 0,
+	 "2026-11-22T14:00:05.123456789Z k8s:shop/cronjob/report -> k8s:shop/statefulset/db TCP "
+	 "22 (attempt: refused)\n",
+	 EMIT_FLOW_REFUSED},
+	{"unanswered", W_REPORT, W_DB, UDP, 161, EMIT_REPORT_JSON, 0,
+	 "{\"event\": \"attempt\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
+	 "\"k8s:shop/cronjob/report\", \"server\": \"k8s:shop/statefulset/db\", \"protocol\": "
+	 "\"UDP\", \"port\": 161, \"outcome\": \"unanswered\"}\n",
+	 EMIT_FLOW_UNANSWERED},
+	{"refused ICMP", W_NODE, W_EXT, ICMP, 0, EMIT_REPORT_JSON, 0,
+	 "{\"event\": \"attempt\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
+	 "\"node:worker-1\", \"server\": \"external:203.0.113.7/32\", \"protocol\": \"ICMP\", "
+	 "\"port\": 0, \"outcome\": \"refused\"}\n",
+	 EMIT_FLOW_REFUSED},
+	{"an attempt with a terminal escape", W_DB, W_ESCAPE, TCP, 1, EMIT_REPORT_TEXT, -EINVAL,
+	 "check: a workload id holds a control character", EMIT_FLOW_REFUSED},
 };
 
 START_TEST(test_violation)
@@ -532,7 +555,7 @@ START_TEST(test_violation)
 	struct learn_workload *s =
 		learn_workload_new(wls[tc->server].kind, wls[tc->server].ns,
 				   wls[tc->server].controller, wls[tc->server].name);
-	struct emit_violation v = {T0, c, s, tc->proto, tc->port};
+	struct emit_violation v = {T0, c, s, tc->proto, tc->port, tc->outcome};
 	struct test_output o = {0};
 	FILE *f = open_memstream(&o.buf, &o.len);
 
@@ -561,18 +584,31 @@ static const struct {
 	uint64_t seen, flows, edges;
 	enum emit_report_format fmt;
 	const char *expect;
+	uint64_t attempts;
 } summary_cases[] = {
-	{97, 2, 1, EMIT_REPORT_TEXT, "2 of 97 flows not in the baseline, 1 distinct edge\n"},
-	{97, 0, 0, EMIT_REPORT_TEXT, "0 of 97 flows not in the baseline, 0 distinct edges\n"},
-	{1, 1, 1, EMIT_REPORT_TEXT, "1 of 1 flow not in the baseline, 1 distinct edge\n"},
-	{0, 0, 0, EMIT_REPORT_TEXT, "0 of 0 flows not in the baseline, 0 distinct edges\n"},
+	{97, 2, 1, EMIT_REPORT_TEXT, "2 of 97 flows not in the baseline, 1 distinct edge\n", 0},
+	{97, 0, 0, EMIT_REPORT_TEXT, "0 of 97 flows not in the baseline, 0 distinct edges\n", 0},
+	{1, 1, 1, EMIT_REPORT_TEXT, "1 of 1 flow not in the baseline, 1 distinct edge\n", 0},
+	{0, 0, 0, EMIT_REPORT_TEXT, "0 of 0 flows not in the baseline, 0 distinct edges\n", 0},
 	{18446744073709551615ull, 3, 2, EMIT_REPORT_TEXT,
-	 "3 of 18446744073709551615 flows not in the baseline, 2 distinct edges\n"},
+	 "3 of 18446744073709551615 flows not in the baseline, 2 distinct edges\n", 0},
 	{97, 2, 1, EMIT_REPORT_JSON,
-	 "{\"event\": \"summary\", \"flows_seen\": 97, \"flows\": 2, \"edges\": 1}\n"},
+	 "{\"event\": \"summary\", \"flows_seen\": 97, \"flows\": 2, \"edges\": 1}\n", 0},
 	{0, 0, 0, EMIT_REPORT_JSON,
-	 "{\"event\": \"summary\", \"flows_seen\": 0, \"flows\": 0, \"edges\": 0}\n"},
-	{97, 2, 1, EMIT_REPORT_MARKDOWN, NULL},
+	 "{\"event\": \"summary\", \"flows_seen\": 0, \"flows\": 0, \"edges\": 0}\n", 0},
+	{97, 2, 1, EMIT_REPORT_MARKDOWN, NULL, 0},
+	{97, 0, 0, EMIT_REPORT_TEXT,
+	 "0 of 97 flows not in the baseline, 0 distinct edges; 321 attempts (refused or "
+	 "unanswered)\n",
+	 321},
+	{97, 1, 1, EMIT_REPORT_TEXT,
+	 "1 of 97 flows not in the baseline, 1 distinct edge; 1 attempt (refused or "
+	 "unanswered)\n",
+	 1},
+	{97, 2, 1, EMIT_REPORT_JSON,
+	 "{\"event\": \"summary\", \"flows_seen\": 97, \"flows\": 2, \"edges\": 1, "
+	 "\"attempts\": 5}\n",
+	 5},
 };
 
 START_TEST(test_summary)
@@ -582,7 +618,8 @@ START_TEST(test_summary)
 
 	ck_assert_ptr_nonnull(f);
 	o.r = emit_check_summary(f, summary_cases[_i].fmt, summary_cases[_i].seen,
-				 summary_cases[_i].flows, summary_cases[_i].edges, &o.err);
+				 summary_cases[_i].flows, summary_cases[_i].edges,
+				 summary_cases[_i].attempts, &o.err);
 	ck_assert_int_eq(fclose(f), 0);
 	if (!summary_cases[_i].expect) {
 		ck_assert_int_eq(o.r, -EINVAL);
