@@ -62,10 +62,17 @@ static const char learn_help[] =
 	"                           and the Services' own addresses are used too)\n"
 	"      --external-prefix N  aggregate outside IPv4 peers to /N (default 32)\n"
 	"      --external-prefix6 N aggregate outside IPv6 peers to /N (default 128)\n"
+	"      --max-flows N        open flows tracked at most (default 262144); when full,\n"
+	"                           the oldest unanswered one is ended (flows-evicted)\n"
+	"      --one-way            the capture point sees only one direction of each\n"
+	"                           connection: a flow counts as served unless refused,\n"
+	"                           a half-open scan or a lone SYN (UDP probes count too)\n"
 	"  -q, --quiet              no progress, warnings or summary on standard error\n"
 	"  -h, --help               this text\n"
 	"\n"
-	"-r - and --inventory - read standard input. An address inside a pod or service\n"
+	"Only served flows become edges: refused and unanswered ones are kept as\n"
+	"attempts, which 'flowlock show --coverage' lists. -r - and --inventory - read\n"
+	"standard input. An address inside a pod or service\n"
 	"range that matches no pod or Service is an unknown peer: it is listed, and no\n"
 	"policy allows it.\n";
 
@@ -84,7 +91,7 @@ static const char check_help[] =
 	"  -b, --baseline STATE     the state learned before (required)\n"
 	"  -f, --format FORMAT      text (the default), or json: one object per line\n"
 	"  -r, -i, --conntrack, --docker, -I, --duration, --user, --pod-cidr,\n"
-	"  --service-cidr, --external-prefix, --external-prefix6\n"
+	"  --service-cidr, --external-prefix, --external-prefix6, --max-flows, --one-way\n"
 	"                           as for 'flowlock learn' (give the inventories,\n"
 	"                           ranges and prefixes the baseline was learned with)\n"
 	"  -q, --quiet              no progress on standard error\n"
@@ -92,6 +99,10 @@ static const char check_help[] =
 	"\n"
 	"Exit status: 0 every flow is in the baseline, 1 some are not, 2 bad usage\n"
 	"or bad input.\n";
+
+/* --max-flows: a few more than a handful of connections, and at most ~3 GiB of flows. */
+#define CLI_MAX_FLOWS_MIN 64u
+#define CLI_MAX_FLOWS_MAX (1u << 24)
 
 struct learn_opts {
 	bool check; /* flowlock check: compare with baseline_path, write no state */
@@ -102,6 +113,8 @@ struct learn_opts {
 	const char *state_path, *docker_socket, *user;
 	const char *node; /* --node: whose counts these are, for flowlock merge */
 	bool conntrack, docker, quiet;
+	bool one_way;	  /* --one-way: the capture point sees one direction */
+	size_t max_flows; /* --max-flows, 0 for the tracker's default */
 	unsigned prefix4, prefix6;
 	uint64_t duration_s, checkpoint_s;
 };
@@ -824,6 +837,8 @@ static int learn_or_check(int argc, char **argv, bool check)
 		OPT_USER,
 		OPT_NODE,
 		OPT_RANGE,
+		OPT_MAX_FLOWS,
+		OPT_ONE_WAY,
 	};
 	static const struct option options[] = {
 		{"read", required_argument, NULL, 'r'},
@@ -842,6 +857,8 @@ static int learn_or_check(int argc, char **argv, bool check)
 		{"service-cidr", required_argument, NULL, OPT_RANGE},
 		{"external-prefix", required_argument, NULL, OPT_PREFIX4},
 		{"external-prefix6", required_argument, NULL, OPT_PREFIX6},
+		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+		{"one-way", no_argument, NULL, OPT_ONE_WAY},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -952,6 +969,20 @@ static int learn_or_check(int argc, char **argv, bool check)
 				ret = cli_usage_error(cmd, "--external-prefix6 takes 1 to 128");
 				goto out;
 			}
+			break;
+		case OPT_MAX_FLOWS: {
+			uint64_t v;
+
+			if (util_parse_u64(optarg, CLI_MAX_FLOWS_MAX, &v) < 0 ||
+			    v < CLI_MAX_FLOWS_MIN) {
+				ret = cli_usage_error(cmd, "--max-flows takes 64 to 16777216");
+				goto out;
+			}
+			o.max_flows = (size_t)v;
+			break;
+		}
+		case OPT_ONE_WAY:
+			o.one_way = true;
 			break;
 		case 'q':
 			o.quiet = true;
@@ -1086,6 +1117,8 @@ static int learn_or_check(int argc, char **argv, bool check)
 		(void)learn_graph_add_workload(ctx.graph, learn_inventory_workload(ctx.inv, i));
 
 	tracker = capture_tracker_new(learn_on_flow, &ctx);
+	capture_tracker_set_max_flows(tracker, o.max_flows);
+	capture_tracker_set_one_way(tracker, o.one_way);
 	a.tracker = tracker;
 	a.tty = isatty(STDERR_FILENO);
 	for (size_t i = 0; i < o.n_reads; i++) {

@@ -82,6 +82,27 @@ run_case() {
 }
 
 run_case "$root/samples/shop"
+
+# A flow table too small for the capture (--max-flows): flows are ended early and counted, and
+# the edges are the sample's, connections and times included.
+shop=$root/samples/shop
+"$flowlock" learn -q -r "$shop/shop.pcapng" --inventory "$shop/inventory.yaml" --max-flows 64 \
+	--state "$tmp/small.yaml" 2>"$tmp/err"
+expect "--max-flows 64: learn exits 0 ($(head -c 200 "$tmp/err"))" [ $? -eq 0 ]
+expect "--max-flows 64: flows were evicted" grep -q '^  flows-evicted: [1-9]' "$tmp/small.yaml"
+expect "--max-flows 64: the sample's edges" cmp -s <(sed -n '/^edges:/,$p' "$shop/expected-state.yaml") \
+	<(sed -n '/^edges:/,$p' "$tmp/small.yaml")
+for bad in 0 63 16777217 x ""; do
+	"$flowlock" learn -q -r "$shop/shop.pcapng" --max-flows "$bad" --state "$tmp/never.yaml" 2>"$tmp/err"
+	expect "--max-flows '$bad' is refused with exit 2" [ $? -eq 2 ]
+	expect "--max-flows '$bad': one line naming the option" grep -q -- '--max-flows takes 64 to' "$tmp/err"
+done
+expect "--max-flows: nothing was written" [ ! -e "$tmp/never.yaml" ]
+# --one-way changes nothing on a capture that sees both directions of every connection.
+"$flowlock" learn -q -r "$shop/shop.pcapng" --inventory "$shop/inventory.yaml" --one-way \
+	--state "$tmp/oneway.yaml"
+expect "--one-way on a two-way capture: the sample's edges" cmp -s \
+	<(sed -n '/^edges:/,$p' "$shop/expected-state.yaml") <(sed -n '/^edges:/,$p' "$tmp/oneway.yaml")
 for dir in "$data"/golden/*/; do
 	[ -d "$dir" ] && run_case "${dir%/}"
 done
