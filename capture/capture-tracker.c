@@ -492,7 +492,10 @@ static bool listener_has(const struct capture_tracker *t, const struct flow_key 
 	return l != NULL;
 }
 
-/* Port 0 names no service (no policy can allow it), so it is the least likely server. */
+/*
+ * Well-known < registered < ephemeral: the lower, the likelier the server. Port 0 names no
+ * service (no policy can allow it): for pairing halves it is the likeliest client end.
+ */
 static int port_class(uint16_t port)
 {
 	if (port == 0)
@@ -705,6 +708,12 @@ static int flow_server(const struct capture_tracker *t, const struct flow *f,
 		return l0 ? 0 : 1;
 	}
 
+	/*
+	 * Port 0 names no service, so its class says nothing of who served: a packet to it is a
+	 * probe of it, one from it a reply (a tunnel's, say). The first packet tells which.
+	 */
+	if ((k->a_port == 0) != (k->b_port == 0))
+		goto first;
 	if (port_class(k->a_port) != port_class(k->b_port)) {
 		*ret_how = CAPTURE_HOW_PORTS;
 		return port_class(k->a_port) < port_class(k->b_port) ? 0 : 1;
@@ -714,6 +723,7 @@ static int flow_server(const struct capture_tracker *t, const struct flow *f,
 		return k->a_port < k->b_port ? 0 : 1;
 	}
 
+first:
 	*ret_how = CAPTURE_HOW_FIRST;
 	return f->first_side ? 0 : 1;
 }

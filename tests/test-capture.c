@@ -1528,6 +1528,17 @@ static const struct outcome_case outcome_cases[] = {
 	 false,
 	 CAPTURE_SERVED,
 	 0},
+	{"udp to port 0 is counted, never reported, though its answer is from 0",
+	 {{0, C, 40001, SV, 0, UDP, 0}, {1, SV, 0, C, 40001, UDP, 0}},
+	 false,
+	 CAPTURE_SERVED,
+	 0},
+	/* a Geneve reply from port zero: the tunnel endpoint it goes to is the server */
+	{"a datagram from port zero is a request to its receiver",
+	 {{0, SV, 0, C, 6081, UDP, 0}, {1, C, 6081, SV, 0, UDP, UNR}},
+	 false,
+	 CAPTURE_REFUSED,
+	 1},
 };
 
 static void tpkt_packet(const struct tpkt *tp, struct capture_packet *p);
