@@ -211,6 +211,51 @@ run_agent conntrack --conntrack
 expect "conntrack: events were read" \
 	sh -c "grep 'conntrack-events:' '$tmp/conntrack.yaml' | grep -qv ': 0$'"
 
+# Port 0: a SYN and a datagram to db's port 0 (raw sockets: no socket API sends to it) are
+# counted and skipped. The checkpoints after them still save, and with them what came later.
+zero() { # from to-addr: a TCP SYN and a UDP datagram to port 0
+	inns "$1" "$py" -c "
+import socket, struct
+def csum(d):
+    d += b'\\0' * (len(d) % 2)
+    s = sum(struct.unpack('!%dH' % (len(d) // 2), d))
+    s = (s & 0xffff) + (s >> 16)
+    return ~((s & 0xffff) + (s >> 16)) & 0xffff
+src, dst = socket.inet_aton('$(inns "$1" ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)'), socket.inet_aton('$2')
+tcp = struct.pack('!HHIIBBHHH', 40000, 0, 1, 0, 0x50, 0x02, 64240, 0, 0)
+tcp = tcp[:16] + struct.pack('!H', csum(src + dst + struct.pack('!BBH', 0, 6, 20) + tcp)) + tcp[18:]
+udp = struct.pack('!HHHH', 40001, 0, 13, 0) + b'zero?'
+udp = udp[:6] + struct.pack('!H', csum(src + dst + struct.pack('!BBH', 0, 17, 13) + udp)) + udp[8:]
+for proto, seg in ((6, tcp), (17, udp)):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
+    s.sendto(seg, ('$2', 0))
+    s.close()"
+}
+for mode in pcap conntrack; do
+	topology
+	extra=()
+	[ $mode = conntrack ] && extra=(--conntrack)
+	ip netns exec fll-host "$flowlock" learn -i br-fll -i 'vfl-*' "${extra[@]}" --inventory "$tmp/inventory.yaml" \
+		--state "$tmp/zero-$mode.yaml" --checkpoint 1 2>"$tmp/zero-$mode.err" &
+	agent=$!
+	sleep 1.5
+	tcp web 10.79.0.2 8080
+	zero web 10.79.0.3
+	zero api 10.79.0.3
+	sleep 2.5
+	tcp api 10.79.0.3 5432
+	sleep 2.5
+	# a checkpoint after the port-0 flows ended saved what came after them
+	same_text "port 0 ($mode): the checkpoint holds the edges, none to port 0" \
+		"k8s:t/pod/api k8s:t/pod/db TCP 5432
+k8s:t/pod/web k8s:t/pod/api TCP 8080" "$(learned_edges "$tmp/zero-$mode.yaml")"
+	stop_agent "port 0 ($mode)" "$agent" "$tmp/zero-$mode.err"
+	expect "port 0 ($mode): no save failed ($(grep -m1 'cannot save' "$tmp/zero-$mode.err"))" \
+		[ -z "$(grep 'cannot save' "$tmp/zero-$mode.err")" ]
+	expect "port 0 ($mode): counted ($(grep flows-port-zero "$tmp/zero-$mode.yaml"))" \
+		grep -q '^  flows-port-zero: [2-9]' "$tmp/zero-$mode.yaml"
+done
+
 # a -i pattern that matches no interface at start says so, and the agent runs on
 topology
 ip netns exec fll-host "$flowlock" learn -i 'fll-nothing*' -i br-fll --duration 1 \
