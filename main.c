@@ -1172,14 +1172,15 @@ static int learn_or_check(int argc, char **argv, bool check)
 	if (!o.quiet)
 		fprintf(stderr,
 			"flowlock: %" PRIu64 " packets, %" PRIu64 " flows -> %zu edges (%zu new) "
-			"among %zu workloads in %s; skipped %" PRIu64 " truncated, %" PRIu64
+			"among %zu workloads in %s; %" PRIu64 " refused and %" PRIu64
+			" unanswered (attempts, not edges); skipped %" PRIu64 " truncated, %" PRIu64
 			" malformed, %" PRIu64 " fragments, %" PRIu64 " non-IP, %" PRIu64
 			" other\n",
 			a.now.cap.packets, ctx.flows, learn_graph_edge_count(ctx.graph),
 			learn_graph_edge_count(ctx.graph) - edges_before,
-			learn_graph_workload_count(ctx.graph), o.state_path, a.now.cap.truncated,
-			a.now.cap.malformed, a.now.cap.fragments, a.now.cap.not_ip,
-			a.now.cap.unsupported);
+			learn_graph_workload_count(ctx.graph), o.state_path, ctx.refused,
+			ctx.unanswered, a.now.cap.truncated, a.now.cap.malformed,
+			a.now.cap.fragments, a.now.cap.not_ip, a.now.cap.unsupported);
 	ret = EXIT_SUCCESS;
 	goto out;
 out_save:
