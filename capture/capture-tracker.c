@@ -1177,7 +1177,8 @@ static void flow_update(struct capture_tracker *t, struct flow *f, int side,
 {
 	if (ts_ns > f->last_ns)
 		f->last_ns = ts_ns;
-	f->packets++;
+	/* an ICMP error is about the flow, not of it: how many come back is the kernel's limit */
+	f->packets += !p->icmp_error;
 	f->sent[side] |= flags;
 	if (f->half && f->sent[!side])
 		half_remove(t, f);

@@ -102,7 +102,7 @@ struct capture_flow {
 	uint16_t port;	      /* server port; 0 for ICMP echo */
 	uint16_t client_port; /* 0 for ICMP echo */
 	uint64_t first_ns, last_ns;
-	uint64_t packets;
+	uint64_t packets; /* of the flow; ICMP errors about it are not counted */
 	enum capture_how how;
 	enum capture_outcome outcome;
 	/*

@@ -1545,6 +1545,7 @@ static void tpkt_packet(const struct tpkt *tp, struct capture_packet *p);
 
 struct outcome_got {
 	enum capture_outcome v[8];
+	uint64_t packets[8];
 	size_t n;
 };
 
@@ -1554,6 +1555,7 @@ static void outcome_collect(const struct capture_flow *flow, void *userdata)
 
 	ck_assert_uint_lt(got->n, UTIL_ARRAY_SIZE(got->v));
 	ck_assert_uint_ne(flow->port == 0 && flow->proto != IPPROTO_ICMP, true);
+	got->packets[got->n] = flow->packets;
 	got->v[got->n++] = flow->outcome;
 }
 
@@ -1566,6 +1568,7 @@ START_TEST(test_tracker_outcome)
 	struct outcome_got got = {0};
 	struct capture_tracker *t = capture_tracker_new(outcome_collect, &got);
 	struct capture_tracker_stats st;
+	uint64_t sent = 0; /* packets of the flows; ICMP errors are about them */
 
 	if (_i % 2)
 		capture_tracker_set_fast_path(t, false);
@@ -1575,6 +1578,7 @@ START_TEST(test_tracker_outcome)
 		struct capture_packet p;
 
 		tpkt_packet(tp, &p);
+		sent += tp->flags != UNR;
 		if (tp->flags == UNR) {
 			p.icmp_error = 1;
 			p.tcp_flags = 0x04;
@@ -1591,6 +1595,9 @@ START_TEST(test_tracker_outcome)
 			      got.v[i], oc->want);
 	if (strstr(oc->name, "port 0"))
 		ck_assert_uint_eq(st.port_zero, 1);
+	if (got.n == 1)
+		ck_assert_msg(got.packets[0] == sent, "%s: %" PRIu64 " packets, want %" PRIu64,
+			      oc->name, got.packets[0], sent);
 }
 END_TEST
 
