@@ -1205,51 +1205,38 @@ static const char show_help[] =
 	"the workloads seen running and never seen, by kind, new edges per day, and\n"
 	"the edges not seen in the last DAYS of the window (--stale, default 7).\n";
 
-/* Writes through a temporary file so that a failed emit never leaves half a policy behind. */
+/*
+ * Writes through a temporary file so that a failed emit, a full disk or a read-only folder never
+ * leaves half a policy behind, nor a temporary file. The temporary file comes first: an output
+ * that cannot be written is said before any warning about what is rendered.
+ */
 static int render_to_file(enum emit_format format, const char *path, const struct learn_graph *g,
 			  const struct emit_options *opts, struct util_err *err)
 {
-	char *tmp = util_asprintf("%s.tmp.XXXXXX", path);
-	FILE *f = NULL;
-	int fd, r;
+	struct util_file *f;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int r;
 
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		r = util_err_set(err, errno, "%s: cannot create: %s", path, strerror(errno));
-		goto out;
-	}
-	(void)fchmod(fd, 0644);
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = util_err_set(err, errno, "%s: %s", path, strerror(errno));
-		close(fd);
-		goto fail;
-	}
-	r = emit_graph(format, f, g, opts, err);
+	r = util_file_begin(path, 0644, &f, err);
 	if (r < 0)
-		goto fail;
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
-		r = util_err_set(err, errno, "%s: write failed: %s", path, strerror(errno));
-		goto fail;
+		return r;
+	mem = open_memstream(&buf, &len);
+	if (!mem) {
+		int e = errno;
+
+		util_file_abort(f);
+		return util_err_set(err, e, "%s: %s", path, strerror(e));
 	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		r = util_err_set(err, errno, "%s: write failed: %s", path, strerror(errno));
-		goto fail;
-	}
-	f = NULL;
-	if (rename(tmp, path) < 0) {
-		r = util_err_set(err, errno, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	r = 0;
-	goto out;
-fail:
-	if (f)
-		fclose(f);
-	(void)unlink(tmp);
-out:
-	free(tmp);
+	r = emit_graph(format, mem, g, opts, err);
+	if (fclose(mem) != 0 && r == 0)
+		r = util_err_set(err, ENOMEM, "%s: out of memory", path);
+	if (r < 0)
+		util_file_abort(f);
+	else
+		r = util_file_commit(f, buf, len, err);
+	free(buf);
 	return r;
 }
 
