@@ -443,7 +443,8 @@ struct agent {
 	struct timespec *inv_mtime;
 	bool tty;
 	uint64_t start_ns;
-	uint64_t live_from_ns; /* wall clock when live capture began: the window's start */
+	uint64_t live_from_ns;	/* wall clock when live capture began: the window's start */
+	unsigned save_failures; /* checkpoints failed in a row (a full disk): said once */
 };
 
 static int agent_save(struct agent *a, bool final, struct util_err *err)
@@ -570,6 +571,29 @@ static void agent_status(struct agent *a, uint64_t now, bool final)
 		fprintf(stderr, "\r\033[Kflowlock: %s%s", line, final ? "\n" : "");
 	else
 		fprintf(stderr, "flowlock: %s\n", line);
+}
+
+/*
+ * A checkpoint that cannot be written (a full disk, a read-only folder) costs nothing learned:
+ * the graph stays in memory and the next checkpoint tries again. Said once when saving starts
+ * to fail and once when it works again, not at every checkpoint in between; -q or not, since
+ * what is not saved is lost if the agent dies.
+ */
+static void agent_checkpoint(struct agent *a)
+{
+	struct util_err err = {""};
+
+	if (agent_save(a, false, &err) < 0) {
+		if (a->save_failures++ == 0)
+			cli_log_error("warning: cannot save the state, learning goes on in memory "
+				      "and every checkpoint tries again: %s",
+				      err.msg);
+		return;
+	}
+	if (a->save_failures > 0)
+		cli_log_error("%s: saved again, after %u failed checkpoint%s", a->o->state_path,
+			      a->save_failures, a->save_failures == 1 ? "" : "s");
+	a->save_failures = 0;
 }
 
 /* Inventory files are re-read when one changes (or on SIGHUP); a bad new version is refused. */
@@ -778,9 +802,7 @@ static int agent_run(struct agent *a)
 			next_status = now + 1000000000ULL * (a->tty ? 1 : 10);
 		}
 		if (now >= next_checkpoint) {
-			if (agent_save(a, false, &err) < 0)
-				cli_log_error("warning: checkpoint failed, will retry: %s",
-					      err.msg);
+			agent_checkpoint(a);
 			next_checkpoint = now + o->checkpoint_s * 1000000000ULL;
 		}
 	}
