@@ -473,7 +473,8 @@ struct agent {
 	struct timespec *inv_mtime;
 	bool tty;
 	uint64_t start_ns;
-	uint64_t live_from_ns; /* wall clock when live capture began: the window's start */
+	uint64_t live_from_ns;	/* wall clock when live capture began: the window's start */
+	unsigned save_failures; /* checkpoints failed in a row (a full disk): said once */
 };
 
 static int agent_save(struct agent *a, bool final, struct util_err *err)
@@ -600,6 +601,29 @@ static void agent_status(struct agent *a, uint64_t now, bool final)
 		fprintf(stderr, "\r\033[Kflowlock: %s%s", line, final ? "\n" : "");
 	else
 		fprintf(stderr, "flowlock: %s\n", line);
+}
+
+/*
+ * A checkpoint that cannot be written (a full disk, a read-only folder) costs nothing learned:
+ * the graph stays in memory and the next checkpoint tries again. Said once when saving starts
+ * to fail and once when it works again, not at every checkpoint in between; -q or not, since
+ * what is not saved is lost if the agent dies.
+ */
+static void agent_checkpoint(struct agent *a)
+{
+	struct util_err err = {""};
+
+	if (agent_save(a, false, &err) < 0) {
+		if (a->save_failures++ == 0)
+			cli_log_error("warning: cannot save the state, learning goes on in memory "
+				      "and every checkpoint tries again: %s",
+				      err.msg);
+		return;
+	}
+	if (a->save_failures > 0)
+		cli_log_error("%s: saved again, after %u failed checkpoint%s", a->o->state_path,
+			      a->save_failures, a->save_failures == 1 ? "" : "s");
+	a->save_failures = 0;
 }
 
 /* Inventory files are re-read when one changes (or on SIGHUP); a bad new version is refused. */
@@ -808,9 +832,7 @@ static int agent_run(struct agent *a)
 			next_status = now + 1000000000ULL * (a->tty ? 1 : 10);
 		}
 		if (now >= next_checkpoint) {
-			if (agent_save(a, false, &err) < 0)
-				cli_log_error("warning: checkpoint failed, will retry: %s",
-					      err.msg);
+			agent_checkpoint(a);
 			next_checkpoint = now + o->checkpoint_s * 1000000000ULL;
 		}
 	}
@@ -1260,51 +1282,38 @@ static const char show_help[] =
 	"the workloads seen running and never seen, by kind, new edges per day, and\n"
 	"the edges not seen in the last DAYS of the window (--stale, default 7).\n";
 
-/* Writes through a temporary file so that a failed emit never leaves half a policy behind. */
+/*
+ * Writes through a temporary file so that a failed emit, a full disk or a read-only folder never
+ * leaves half a policy behind, nor a temporary file. The temporary file comes first: an output
+ * that cannot be written is said before any warning about what is rendered.
+ */
 static int render_to_file(enum emit_format format, const char *path, const struct learn_graph *g,
 			  const struct emit_options *opts, struct util_err *err)
 {
-	char *tmp = util_asprintf("%s.tmp.XXXXXX", path);
-	FILE *f = NULL;
-	int fd, r;
+	struct util_file *f;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int r;
 
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		r = util_err_set(err, errno, "%s: cannot create: %s", path, strerror(errno));
-		goto out;
-	}
-	(void)fchmod(fd, 0644);
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = util_err_set(err, errno, "%s: %s", path, strerror(errno));
-		close(fd);
-		goto fail;
-	}
-	r = emit_graph(format, f, g, opts, err);
+	r = util_file_begin(path, 0644, &f, err);
 	if (r < 0)
-		goto fail;
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
-		r = util_err_set(err, errno, "%s: write failed: %s", path, strerror(errno));
-		goto fail;
+		return r;
+	mem = open_memstream(&buf, &len);
+	if (!mem) {
+		int e = errno;
+
+		util_file_abort(f);
+		return util_err_set(err, e, "%s: %s", path, strerror(e));
 	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		r = util_err_set(err, errno, "%s: write failed: %s", path, strerror(errno));
-		goto fail;
-	}
-	f = NULL;
-	if (rename(tmp, path) < 0) {
-		r = util_err_set(err, errno, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	r = 0;
-	goto out;
-fail:
-	if (f)
-		fclose(f);
-	(void)unlink(tmp);
-out:
-	free(tmp);
+	r = emit_graph(format, mem, g, opts, err);
+	if (fclose(mem) != 0 && r == 0)
+		r = util_err_set(err, ENOMEM, "%s: out of memory", path);
+	if (r < 0)
+		util_file_abort(f);
+	else
+		r = util_file_commit(f, buf, len, err);
+	free(buf);
 	return r;
 }
 

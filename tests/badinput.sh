@@ -183,4 +183,20 @@ bad "verify: stdout full" "standard output: write failed" \
 bad "emit -o -: stdout full" "No space left on device" \
 	to_full "$flowlock" emit --format json "$tmp/state.yaml"
 
+# A write that fails half way (here a file size limit, EFBIG; on a full disk ENOSPC takes the
+# same path; tests/disk.sh fills a real one as root): exit 2, one line naming the file, the old
+# file byte for byte as it was, no temporary file left beside it.
+limited() { (trap '' XFSZ; ulimit -f 1; "$@"); }
+bad "learn: write fails" "$tmp/state.yaml: writing: File too large" limited learn -q
+bad "merge -o: write fails" "$tmp/state.yaml: writing: File too large" \
+	limited "$flowlock" merge -o "$tmp/state.yaml" "$tmp/state.orig" "$tmp/state.orig"
+cp "$tmp/policies.yaml" "$tmp/policies.orig"
+for fmt in k8s json dot; do
+	bad "emit --format $fmt -o: write fails" "$tmp/policies.yaml: writing: File too large" \
+		limited "$flowlock" emit -q --format "$fmt" -o "$tmp/policies.yaml" "$tmp/state.yaml"
+	expect "emit --format $fmt -o: the old output is kept" cmp -s "$tmp/policies.yaml" "$tmp/policies.orig"
+	expect "emit --format $fmt -o: no temporary file is left" \
+		sh -c "! ls '$tmp'/policies.yaml.tmp* >/dev/null 2>&1"
+done
+
 finish badinput

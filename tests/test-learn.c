@@ -18,6 +18,7 @@
 
 #include "learn/learn.h"
 #include "tests/test-helpers.h"
+#include "tests/test-faults.h"
 
 #define STATE_DATA TEST_DATA "/state"
 #define MERGE_DATA TEST_DATA "/merge"
@@ -1417,6 +1418,8 @@ enum atomic_setup {
 	ATOMIC_TARGET_IS_DIR,  /* rename fails after the temp file was written */
 	ATOMIC_READ_ONLY_DIR,  /* no permission to create the temp file */
 	ATOMIC_WRITE_FAILS,    /* the write itself fails (file size limit) */
+	ATOMIC_FSYNC_FAILS,    /* every write took, fsync says the disk is full */
+	ATOMIC_CLOSE_FAILS,    /* every write and fsync took, close says the disk is full */
 };
 
 static const struct atomic_case {
@@ -1431,6 +1434,8 @@ static const struct atomic_case {
 	{"target is a directory", ATOMIC_TARGET_IS_DIR, ": rename: Is a directory"},
 	{"read-only directory", ATOMIC_READ_ONLY_DIR, ": creating a temporary file: Permission"},
 	{"write fails", ATOMIC_WRITE_FAILS, ": writing: File too large"},
+	{"fsync fails", ATOMIC_FSYNC_FAILS, ": fsync: No space left on device"},
+	{"close fails", ATOMIC_CLOSE_FAILS, ": closing: No space left on device"},
 };
 
 START_TEST(test_state_atomic)
@@ -1493,11 +1498,21 @@ START_TEST(test_state_atomic)
 		ck_assert_int_eq(
 			setrlimit(RLIMIT_FSIZE, &(struct rlimit){100, saved_limit.rlim_max}), 0);
 		break;
+	case ATOMIC_FSYNC_FAILS:
+	case ATOMIC_CLOSE_FAILS:
+		old = util_strdup("flowlock-state: 1\n");
+		test_write_file(path, old, strlen(old));
+		if (c->setup == ATOMIC_FSYNC_FAILS)
+			fault_fsync_errno = ENOSPC;
+		else
+			fault_close_errno = ENOSPC;
+		break;
 	}
 
 	r = learn_state_save(g, path, &err);
 	if (c->setup == ATOMIC_WRITE_FAILS)
 		ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved_limit), 0);
+	ck_assert_int_eq(fault_fsync_errno + fault_close_errno, 0); /* the fault was used */
 
 	if (!c->expect) {
 		ck_assert_msg(r == 0, "%s: %s", c->name, err.msg);

@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test-util.c - table-driven tests of names, times, numbers and the Kubernetes naming rules. */
+/*
+ * test-util.c - table-driven tests of names, times, numbers, the Kubernetes naming rules and the
+ * atomic file writer.
+ */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/util.h"
 #include "tests/test-helpers.h"
+#include "tests/test-faults.h"
 
 static const struct {
 	uint64_t ns;
@@ -359,6 +369,178 @@ START_TEST(test_warn_once)
 }
 END_TEST
 
+/* ---- The atomic file writer --------------------------------------------------------------- */
+
+enum replace_setup {
+	REPLACE_NEW,	     /* no file yet: created with the given mode */
+	REPLACE_LONGER,	     /* a longer file is replaced whole, its mode kept */
+	REPLACE_EMPTY,	     /* nothing to write: an empty file */
+	REPLACE_NO_DIR,	     /* the directory does not exist */
+	REPLACE_DIR_IS_FILE, /* a path component is a regular file */
+	REPLACE_TARGET_DIR,  /* rename fails after the temporary file was written */
+	REPLACE_READ_ONLY,   /* no permission to create the temporary file */
+	REPLACE_WRITE_FAILS, /* write() fails (a file size limit: EFBIG, as ENOSPC would) */
+	REPLACE_FSYNC_FAILS, /* every write took, fsync() says the disk is full */
+	REPLACE_CLOSE_FAILS, /* every write and fsync took, close() says the disk is full */
+};
+
+static const struct replace_case {
+	const char *name;
+	enum replace_setup setup;
+	const char *expect; /* NULL: success */
+} replace_cases[] = {
+	{"new file", REPLACE_NEW, NULL},
+	{"replace a longer file", REPLACE_LONGER, NULL},
+	{"empty", REPLACE_EMPTY, NULL},
+	{"no directory", REPLACE_NO_DIR, ": creating a temporary file: No such file or directory"},
+	{"directory is a file", REPLACE_DIR_IS_FILE,
+	 ": creating a temporary file: Not a directory"},
+	{"target is a directory", REPLACE_TARGET_DIR, ": rename: Is a directory"},
+	{"read-only directory", REPLACE_READ_ONLY,
+	 ": creating a temporary file: Permission denied"},
+	{"write fails", REPLACE_WRITE_FAILS, ": writing: File too large"},
+	{"fsync fails", REPLACE_FSYNC_FAILS, ": fsync: No space left on device"},
+	{"close fails", REPLACE_CLOSE_FAILS, ": closing: No space left on device"},
+};
+
+static int replace_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)remove(path);
+	return 0;
+}
+
+static size_t replace_temp_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".tmp."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_file_replace)
+{
+	const struct replace_case *c = &replace_cases[_i];
+	static const char data[] = "kind: NetworkPolicy\nspec: {}\n";
+	const char *want = c->setup == REPLACE_EMPTY ? "" : data;
+	char dir[] = "/tmp/test-util-XXXXXX", *path, *old = NULL, *after;
+	struct util_err err = {""};
+	struct rlimit saved_limit;
+	struct stat st;
+	int r;
+
+	if (c->setup == REPLACE_READ_ONLY && geteuid() == 0) {
+		/* root ignores directory permissions; be somebody else in this forked test */
+		if (srunner_fork_status(test_runner) == CK_NOFORK)
+			return;
+		ck_assert_int_eq(setgid(65534), 0);
+		ck_assert_int_eq(setuid(65534), 0);
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = util_asprintf("%s/out.yaml", dir);
+	if (c->setup != REPLACE_NEW && c->setup != REPLACE_NO_DIR &&
+	    c->setup != REPLACE_DIR_IS_FILE && c->setup != REPLACE_TARGET_DIR) {
+		old = util_asprintf("%s%s%s", data, data, "# a longer file than the new one\n");
+		test_write_file(path, old, strlen(old));
+		ck_assert_int_eq(chmod(path, 0600), 0);
+	}
+	switch (c->setup) {
+	case REPLACE_NO_DIR:
+		free(path);
+		path = util_asprintf("%s/missing/out.yaml", dir);
+		break;
+	case REPLACE_DIR_IS_FILE:
+		test_write_file(path, "x", 1);
+		free(path);
+		path = util_asprintf("%s/out.yaml/out.yaml", dir);
+		break;
+	case REPLACE_TARGET_DIR:
+		ck_assert_int_eq(mkdir(path, 0755), 0);
+		break;
+	case REPLACE_READ_ONLY:
+		ck_assert_int_eq(chmod(dir, 0555), 0);
+		break;
+	case REPLACE_WRITE_FAILS:
+		signal(SIGXFSZ, SIG_IGN);
+		ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved_limit), 0);
+		ck_assert_int_eq(
+			setrlimit(RLIMIT_FSIZE, &(struct rlimit){10, saved_limit.rlim_max}), 0);
+		break;
+	case REPLACE_FSYNC_FAILS:
+		fault_fsync_errno = ENOSPC;
+		break;
+	case REPLACE_CLOSE_FAILS:
+		fault_close_errno = ENOSPC;
+		break;
+	default:
+		break;
+	}
+
+	r = util_file_replace(path, want, strlen(want), 0644, &err);
+	if (c->setup == REPLACE_WRITE_FAILS)
+		ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved_limit), 0);
+	/* the fault was used, not left armed for whatever runs next */
+	ck_assert_int_eq(fault_fsync_errno + fault_close_errno, 0);
+
+	if (!c->expect) {
+		ck_assert_msg(r == 0, "%s: %s", c->name, err.msg);
+		after = test_read_file(path, NULL);
+		ck_assert_str_eq(after, want);
+		free(after);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07777, old ? 0600 : 0644);
+	} else {
+		ck_assert_msg(r < 0, "%s: saved", c->name);
+		ck_assert_msg(strstr(err.msg, c->expect), "%s: got \"%s\"", c->name, err.msg);
+		ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0, "%s", err.msg);
+		ck_assert_msg(!strchr(err.msg, '\n'), "%s", err.msg);
+		if (old) {
+			after = test_read_file(path, NULL);
+			ck_assert_str_eq(after, old);
+			free(after);
+			ck_assert_int_eq(stat(path, &st), 0);
+			ck_assert_uint_eq(st.st_mode & 07777, 0600);
+		}
+		if (c->setup == REPLACE_TARGET_DIR)
+			ck_assert_int_eq(stat(path, &st) == 0 && S_ISDIR(st.st_mode), 1);
+	}
+	ck_assert_uint_eq(replace_temp_files(dir), 0);
+
+	(void)chmod(dir, 0700);
+	(void)nftw(dir, replace_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(path);
+	free(old);
+}
+END_TEST
+
+/* A writer that gives up (the render failed) leaves the old file and no temporary file. */
+START_TEST(test_file_abort)
+{
+	char dir[] = "/tmp/test-util-XXXXXX", *path, *after;
+	struct util_err err = {""};
+	struct util_file *f = NULL;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = util_asprintf("%s/out.yaml", dir);
+	test_write_file(path, "old\n", 4);
+	ck_assert_int_eq(util_file_begin(path, 0644, &f, &err), 0);
+	ck_assert_uint_eq(replace_temp_files(dir), 1);
+	util_file_abort(f);
+	util_file_abort(NULL);
+	ck_assert_uint_eq(replace_temp_files(dir), 0);
+	after = test_read_file(path, NULL);
+	ck_assert_str_eq(after, "old\n");
+	free(after);
+	(void)nftw(dir, replace_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(path);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -374,6 +556,8 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_show, 0, (int)UTIL_ARRAY_SIZE(show_cases));
 	tcase_add_test(tc, test_err_one_line);
 	tcase_add_test(tc, test_warn_once);
+	tcase_add_loop_test(tc, test_file_replace, 0, (int)UTIL_ARRAY_SIZE(replace_cases));
+	tcase_add_test(tc, test_file_abort);
 	suite_add_tcase(s, tc);
 	return s;
 }

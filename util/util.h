@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -55,6 +56,22 @@ struct util_err {
 /* Formats the message into err (err may be NULL) and returns -errnum. */
 int util_err_set(struct util_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Replacing a file atomically (util-file.c): util_file_begin creates a temporary file beside
+ * path (so that a read-only or missing folder is found before any work), util_file_commit
+ * writes len bytes of buf to it, fsyncs it and renames it over path, util_file_abort gives up.
+ * Any failure (a full disk at write, fsync or close, a read-only or missing folder) leaves the
+ * old file as it was and removes the temporary file; err names path. A new file gets mode, an
+ * existing one keeps its own. Commit and abort free f, failed or not.
+ */
+struct util_file;
+int util_file_begin(const char *path, mode_t mode, struct util_file **ret, struct util_err *err);
+int util_file_commit(struct util_file *f, const void *buf, size_t len, struct util_err *err);
+void util_file_abort(struct util_file *f);
+/* begin and commit in one */
+int util_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
+		      struct util_err *err);
 
 /* Warnings (non-fatal) go through a callback so that main decides where they are printed. */
 typedef void (*util_warn_fn)(void *userdata, const char *msg);
