@@ -179,9 +179,10 @@ struct capture_live {
 	size_t n_closing;
 	uint64_t detach_seq;
 
-	char *filter;	    /* live_filter_ether() */
-	struct nl_sock *nl; /* RTNLGRP_LINK events */
-	bool resync;	    /* events were lost (ENOBUFS): compare against a fresh dump */
+	char *filter;		    /* live_filter_ether() */
+	struct capture_tunnels tun; /* the options' copy: all zero for none */
+	struct nl_sock *nl;	    /* RTNLGRP_LINK events */
+	bool resync;		    /* events were lost (ENOBUFS): compare against a fresh dump */
 
 	struct capture_stats *cur_stats; /* the caller's, while capture_live_dispatch() runs */
 	uint64_t now_ms;		 /* monotonic, as of this dispatch */
@@ -320,7 +321,8 @@ static void read_one(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	struct capture_packet p;
 	uint64_t ts;
 
-	if (!capture_record_decode(ctx->dlt, ctx->nano, h, bytes, ctx->counts, &p, &ts))
+	if (!capture_record_decode(ctx->dlt, ctx->nano, h, bytes, &ctx->l->tun, ctx->counts, &p,
+				   &ts))
 		return;
 	if (ctx->hold)
 		held_add(ctx->l, &p, ts);
@@ -736,6 +738,8 @@ int capture_live_open(const struct capture_live_options *opts, struct capture_tr
 	l->snaplen = opts->snaplen ? opts->snaplen : CAPTURE_LIVE_SNAPLEN;
 	l->buffer_bytes = opts->buffer_bytes ? opts->buffer_bytes : CAPTURE_LIVE_BUFFER;
 	l->filter = live_filter_ether();
+	if (opts->tunnels)
+		l->tun = *opts->tunnels;
 	l->patterns = util_reallocarray(NULL, opts->n_patterns, sizeof(*l->patterns));
 	for (size_t i = 0; i < opts->n_patterns; i++)
 		l->patterns[l->n_patterns++] = util_strdup(opts->patterns[i]);

@@ -734,7 +734,7 @@ START_TEST(test_filter)
 		      c->name, !c->keep, c->keep);
 	/* What the filter keeps the decoder reads (three tags is within its limit too). */
 	if (c->keep)
-		ck_assert_int_eq(capture_decode(DLT_EN10MB, buf, h.caplen, &pkt),
+		ck_assert_int_eq(capture_decode(DLT_EN10MB, buf, h.caplen, NULL, &pkt),
 				 CAPTURE_DECODE_OK);
 	pcap_freecode(&prog);
 	pcap_close(p);
@@ -1234,7 +1234,8 @@ static const struct open_case open_cases[] = {
 START_TEST(test_open)
 {
 	const struct open_case *c = &open_cases[_i];
-	struct capture_live_options o = {open_patterns, c->n_patterns, c->snaplen, c->buffer_bytes};
+	struct capture_live_options o = {open_patterns, c->n_patterns, c->snaplen, c->buffer_bytes,
+					 NULL};
 	struct env env = {0};
 	struct capture_tracker *t = capture_tracker_new(collect, &env);
 	struct capture_live *l = (struct capture_live *)&o; /* must stay untouched on failure */
