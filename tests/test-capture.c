@@ -3166,6 +3166,105 @@ START_TEST(test_file_many)
 }
 END_TEST
 
+/* ---- What the live filter keeps of tunnels ------------------------------------------------- */
+
+/* Not in capture.h: capture-live.c's Ethernet filter text (freed by the caller), as test-live.c. */
+char *capture_live_filter(void);
+
+/* Compiles the live filter for Ethernet on a dead handle. */
+static pcap_t *live_filter_compile(struct bpf_program *prog)
+{
+	char *text = capture_live_filter();
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, CAPTURE_LIVE_SNAPLEN);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_msg(pcap_compile(p, prog, text, 1, PCAP_NETMASK_UNKNOWN) == 0, "%s",
+		      pcap_geterr(p));
+	free(text);
+	return p;
+}
+
+/*
+ * The recorded tunnel captures: every packet the decoder opens is one the kernel filter keeps,
+ * so a live agent on a node's uplink misses no inner flow.
+ */
+static const char *const live_tunnel_captures[] = {
+	"vxlan", "vxlan-8472", "vxlan6", "geneve", "gre", "gretap", "ipip",
+};
+
+START_TEST(test_live_filter_tunnels)
+{
+	char errbuf[PCAP_ERRBUF_SIZE], path[512];
+	struct capture_tunnels tun;
+	struct bpf_program prog;
+	struct pcap_pkthdr *h;
+	const u_char *bytes;
+	pcap_t *dead = live_filter_compile(&prog), *p;
+	size_t decoded = 0;
+
+	capture_tunnels_default(&tun);
+	snprintf(path, sizeof(path), "%s/golden/tunnels/%s.pcap", TEST_DATA,
+		 live_tunnel_captures[_i]);
+	p = pcap_open_offline(path, errbuf);
+	ck_assert_msg(p != NULL, "%s", errbuf);
+	ck_assert_int_eq(pcap_datalink(p), DLT_EN10MB);
+	for (int i = 0; pcap_next_ex(p, &h, &bytes) == 1; i++) {
+		struct capture_packet pkt;
+
+		if (capture_decode(DLT_EN10MB, bytes, h->caplen, &tun, &pkt) != CAPTURE_DECODE_OK)
+			continue;
+		decoded++;
+		ck_assert_msg(pcap_offline_filter(&prog, h, bytes) != 0, "%s record %d: dropped",
+			      path, i);
+	}
+	ck_assert_uint_ge(decoded, 20);
+	pcap_close(p);
+	pcap_freecode(&prog);
+	pcap_close(dead);
+}
+END_TEST
+
+/* MPLS and PPPoE, untagged and behind an 802.1Q tag still in the frame: kept and decoded. */
+static const struct live_framing_case {
+	const char *name;
+	const uint8_t *bytes;
+	size_t len;
+	bool tagged;
+} live_framing_cases[] = {
+	{"mpls", PKT(built_mpls_syn), false},
+	{"pppoe ipv4", PKT(built_pppoe_syn), false},
+	{"pppoe ipv6", PKT(built_pppoe_syn6), false},
+	{"vlan mpls", PKT(built_mpls_syn), true},
+	{"vlan pppoe ipv6", PKT(built_pppoe_syn6), true},
+};
+
+START_TEST(test_live_filter_framing)
+{
+	const struct live_framing_case *c = &live_framing_cases[_i];
+	static const uint8_t tag[4] = {0x81, 0x00, 0x00, 0x64};
+	uint8_t buf[256];
+	struct bpf_program prog;
+	pcap_t *dead = live_filter_compile(&prog);
+	struct pcap_pkthdr h = {0};
+	struct capture_packet pkt;
+	size_t len = c->len;
+
+	ck_assert_uint_le(c->len + 4, sizeof(buf));
+	memcpy(buf, c->bytes, 12);
+	if (c->tagged) {
+		memcpy(buf + 12, tag, 4);
+		len += 4;
+	}
+	memcpy(buf + (c->tagged ? 16 : 12), c->bytes + 12, c->len - 12);
+	h.caplen = h.len = (bpf_u_int32)len;
+	ck_assert_msg(pcap_offline_filter(&prog, &h, buf) != 0, "%s: dropped", c->name);
+	ck_assert_int_eq(capture_decode(DLT_EN10MB, buf, len, NULL, &pkt), CAPTURE_DECODE_OK);
+	ck_assert_uint_eq(pkt.dport, 8080);
+	pcap_freecode(&prog);
+	pcap_close(dead);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
 	Suite *s = suite_create("capture");
@@ -3175,6 +3274,8 @@ static Suite *capture_suite(void)
 	tcase_add_loop_test(tc, test_decode, 0, UTIL_ARRAY_SIZE(decode_cases));
 	tcase_add_loop_test(tc, test_decode_truncated, 0, UTIL_ARRAY_SIZE(decode_cases));
 	tcase_add_loop_test(tc, test_decode_fast_path, 0, UTIL_ARRAY_SIZE(decode_diff_cases));
+	tcase_add_loop_test(tc, test_live_filter_tunnels, 0, UTIL_ARRAY_SIZE(live_tunnel_captures));
+	tcase_add_loop_test(tc, test_live_filter_framing, 0, UTIL_ARRAY_SIZE(live_framing_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("addr");
