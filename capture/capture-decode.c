@@ -757,14 +757,13 @@ static inline bool decode_ipv4_fast(const uint8_t *ip, size_t left,
 		if (left < 20 || l4[12] >> 4 < 5)
 			return false;
 		flags = l4[13];
-	} else if (proto != IPPROTO_UDP || left < 8) {
+	} else if (proto != IPPROTO_UDP || left < 8 ||
+		   /* a tunnel's inner packet is the one to learn: the general path opens it */
+		   capture_tunnels_port_kind(tun, (uint16_t)(l4[2] << 8 | l4[3]))) {
 		return false;
 	}
 	memcpy(&ports, l4, 4);
 	ports = ntohl(ports);
-	/* a tunnel's inner packet is the one to learn: the general path opens it */
-	if (proto == IPPROTO_UDP && capture_tunnels_port_kind(tun, (uint16_t)ports))
-		return false;
 
 	/*
 	 * Whole 8-byte stores, each address as two of them the way the tracker loads it: a load
