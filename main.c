@@ -31,6 +31,7 @@ static const char learn_help[] =
 	"Usage: flowlock learn [-r FILE]... [-i IFACE_OR_PATTERN]... [--conntrack]\n"
 	"                      [--docker[=SOCKET]] [--inventory FILE]... --state STATE\n"
 	"                      [--duration SECS] [--checkpoint SECS] [--user NAME]\n"
+	"                      [--tunnel-port KIND:PORT]... [--no-tunnels]\n"
 	"\n"
 	"Learns who talks to whom and merges it into STATE (created if missing;\n"
 	"observation accumulates). Capture files are read first; then, with -i or\n"
@@ -67,14 +68,21 @@ static const char learn_help[] =
 	"      --one-way            the capture point sees only one direction of each\n"
 	"                           connection: a flow counts as served unless refused,\n"
 	"                           a half-open scan or a lone SYN (UDP probes count too)\n"
+	"      --tunnel-port KIND:PORT\n"
+	"                           also open KIND (vxlan or geneve) on UDP PORT and\n"
+	"                           learn the flow inside (repeatable; defaults:\n"
+	"                           vxlan:4789, vxlan:8472, geneve:6081)\n"
+	"      --no-tunnels         open no tunnel but the --tunnel-port ones: no default\n"
+	"                           port, no IP-in-IP or GRE\n"
 	"  -q, --quiet              no progress, warnings or summary on standard error\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"Only served flows become edges: refused and unanswered ones are kept as\n"
-	"attempts, which 'flowlock show --coverage' lists. -r - and --inventory - read\n"
-	"standard input. An address inside a pod or service\n"
-	"range that matches no pod or Service is an unknown peer: it is listed, and no\n"
-	"policy allows it.\n";
+	"attempts, which 'flowlock show --coverage' lists. Inside VXLAN and Geneve on\n"
+	"the tunnel ports, IP-in-IP and GRE, and behind MPLS and PPPoE, the inner flow\n"
+	"is learned, not the tunnel. -r - and --inventory - read standard input. An\n"
+	"address inside a pod or service range that matches no pod or Service is an\n"
+	"unknown peer: it is listed, and no policy allows it.\n";
 
 static const char check_help[] =
 	"Usage: flowlock check --baseline STATE [-r FILE]... [-i IFACE_OR_PATTERN]...\n"
@@ -91,7 +99,8 @@ static const char check_help[] =
 	"  -b, --baseline STATE     the state learned before (required)\n"
 	"  -f, --format FORMAT      text (the default), or json: one object per line\n"
 	"  -r, -i, --conntrack, --docker, -I, --duration, --user, --pod-cidr,\n"
-	"  --service-cidr, --external-prefix, --external-prefix6, --max-flows, --one-way\n"
+	"  --service-cidr, --external-prefix, --external-prefix6, --max-flows, --one-way,\n"
+	"  --tunnel-port, --no-tunnels\n"
 	"                           as for 'flowlock learn' (give the inventories,\n"
 	"                           ranges and prefixes the baseline was learned with)\n"
 	"  -q, --quiet              no progress on standard error\n"
@@ -108,14 +117,15 @@ struct learn_opts {
 	bool check; /* flowlock check: compare with baseline_path, write no state */
 	const char *baseline_path;
 	enum emit_report_format format;
-	const char **reads, **inventories, **patterns, **ranges;
-	size_t n_reads, n_inventories, n_patterns, n_ranges;
+	const char **reads, **inventories, **patterns, **ranges, **tunnel_ports;
+	size_t n_reads, n_inventories, n_patterns, n_ranges, n_tunnel_ports;
 	const char *state_path, *docker_socket, *user;
 	const char *node; /* --node: whose counts these are, for flowlock merge */
 	bool conntrack, docker, quiet;
 	bool one_way;	  /* --one-way: the capture point sees one direction */
 	size_t max_flows; /* --max-flows, 0 for the tracker's default */
 	unsigned prefix4, prefix6;
+	struct capture_tunnels tunnels; /* --tunnel-port, after the defaults unless --no-tunnels */
 	uint64_t duration_s, checkpoint_s;
 };
 
@@ -698,7 +708,8 @@ static int agent_run(struct agent *a)
 	}
 	if (o->n_patterns) {
 		struct capture_live_options lo = {.patterns = o->patterns,
-						  .n_patterns = o->n_patterns};
+						  .n_patterns = o->n_patterns,
+						  .tunnels = &o->tunnels};
 
 		if (capture_live_open(&lo, a->tracker, &a->live, &err) < 0) {
 			cli_log_error("%s", err.msg);
@@ -861,6 +872,8 @@ static int learn_or_check(int argc, char **argv, bool check)
 		OPT_RANGE,
 		OPT_MAX_FLOWS,
 		OPT_ONE_WAY,
+		OPT_TUNNEL_PORT,
+		OPT_NO_TUNNELS,
 	};
 	static const struct option options[] = {
 		{"read", required_argument, NULL, 'r'},
@@ -881,6 +894,8 @@ static int learn_or_check(int argc, char **argv, bool check)
 		{"external-prefix6", required_argument, NULL, OPT_PREFIX6},
 		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 		{"one-way", no_argument, NULL, OPT_ONE_WAY},
+		{"tunnel-port", required_argument, NULL, OPT_TUNNEL_PORT},
+		{"no-tunnels", no_argument, NULL, OPT_NO_TUNNELS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -894,7 +909,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 	struct capture_tracker *tracker = NULL;
 	struct learn_graph *baseline = NULL;
 	struct check_ctx check_ctx = {0};
-	bool have_checkpoint = false;
+	bool have_checkpoint = false, no_tunnels = false;
 	struct learn_ctx ctx = {0};
 	struct agent a = {.o = &o, .ctx = &ctx};
 	struct util_err err = {""};
@@ -906,6 +921,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 	o.inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*o.inventories));
 	o.patterns = util_reallocarray(NULL, (size_t)argc, sizeof(*o.patterns));
 	o.ranges = util_reallocarray(NULL, (size_t)argc, sizeof(*o.ranges));
+	o.tunnel_ports = util_reallocarray(NULL, (size_t)argc, sizeof(*o.tunnel_ports));
 	while ((c = getopt_long(argc, argv, "r:i:I:s:b:f:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -1006,6 +1022,12 @@ static int learn_or_check(int argc, char **argv, bool check)
 		case OPT_ONE_WAY:
 			o.one_way = true;
 			break;
+		case OPT_TUNNEL_PORT:
+			o.tunnel_ports[o.n_tunnel_ports++] = optarg;
+			break;
+		case OPT_NO_TUNNELS:
+			no_tunnels = true;
+			break;
 		case 'q':
 			o.quiet = true;
 			break;
@@ -1019,6 +1041,24 @@ static int learn_or_check(int argc, char **argv, bool check)
 		}
 	}
 	live = o.n_patterns > 0 || o.conntrack;
+	/* the defaults, then the ports given: one port cannot be two kinds of tunnel */
+	_Static_assert(CAPTURE_TUNNEL_MAX_PORTS == 16, "the message below says 16");
+	if (!no_tunnels)
+		capture_tunnels_default(&o.tunnels);
+	for (size_t i = 0; i < o.n_tunnel_ports; i++) {
+		r = capture_tunnels_add_port(&o.tunnels, o.tunnel_ports[i]);
+		if (r < 0) {
+			ret = cli_usage_error(
+				cmd,
+				r == -EEXIST
+					? "--tunnel-port: that port is already another kind "
+					  "of tunnel (the defaults are dropped by --no-tunnels)"
+				: r == -E2BIG ? "--tunnel-port: at most 16 ports"
+					      : "--tunnel-port takes vxlan:PORT or geneve:PORT, "
+						"PORT 1 to 65535");
+			goto out;
+		}
+	}
 	if (optind < argc) {
 		ret = cli_usage_error(cmd, "unexpected argument; captures are given with -r");
 		goto out;
@@ -1146,7 +1186,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 	for (size_t i = 0; i < o.n_reads; i++) {
 		struct capture_stats fs = {0};
 
-		r = capture_file_read(tracker, o.reads[i], &fs, &err);
+		r = capture_file_read(tracker, o.reads[i], &o.tunnels, &fs, &err);
 		capture_stats_merge(&a.now.cap, &fs);
 		if (r < 0) {
 			cli_log_error("%s", err.msg);
@@ -1224,6 +1264,7 @@ out:
 	free(o.inventories);
 	free(o.patterns);
 	free(o.ranges);
+	free(o.tunnel_ports);
 	return ret;
 }
 

@@ -190,6 +190,50 @@ bool capture_linktype_supported(int dlt)
 	return link_type_find(dlt) != NULL;
 }
 
+/* ---- Tunnel configuration ----------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	enum capture_tunnel_kind kind;
+} tunnel_names[] = {
+	{"vxlan", CAPTURE_TUNNEL_VXLAN},
+	{"geneve", CAPTURE_TUNNEL_GENEVE},
+};
+
+void capture_tunnels_default(struct capture_tunnels *ret)
+{
+	*ret = (struct capture_tunnels){
+		.ip = true,
+		.n_ports = 3,
+		.ports = {{4789, CAPTURE_TUNNEL_VXLAN},
+			  {8472, CAPTURE_TUNNEL_VXLAN},
+			  {6081, CAPTURE_TUNNEL_GENEVE}},
+	};
+}
+
+int capture_tunnels_add_port(struct capture_tunnels *t, const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	enum capture_tunnel_kind kind = 0;
+	uint64_t port;
+
+	for (size_t i = 0; colon && i < UTIL_ARRAY_SIZE(tunnel_names); i++)
+		if (strlen(tunnel_names[i].name) == (size_t)(colon - spec) &&
+		    strncmp(spec, tunnel_names[i].name, (size_t)(colon - spec)) == 0)
+			kind = tunnel_names[i].kind;
+	if (!kind || util_parse_u64(colon + 1, 65535, &port) < 0 || port == 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < t->n_ports; i++)
+		if (t->ports[i].port == port)
+			return t->ports[i].kind == kind ? 0 : -EEXIST;
+	if (t->n_ports == CAPTURE_TUNNEL_MAX_PORTS)
+		return -E2BIG;
+	t->ports[t->n_ports].port = (uint16_t)port;
+	t->ports[t->n_ports].kind = (uint8_t)kind;
+	t->n_ports++;
+	return 0;
+}
+
 /* ---- Transport ---------------------------------------------------------------------------- */
 
 #define ETHERTYPE_IPV4	     0x0800
@@ -197,8 +241,13 @@ bool capture_linktype_supported(int dlt)
 #define ETHERTYPE_8021Q	     0x8100
 #define ETHERTYPE_8021AD     0x88a8
 #define ETHERTYPE_QINQ_OLD   0x9100
+#define ETHERTYPE_TEB	     0x6558 /* transparent Ethernet bridging: a whole frame follows */
+#define ETHERTYPE_MPLS	     0x8847
+#define ETHERTYPE_MPLS_MC    0x8848
+#define ETHERTYPE_PPPOE_SESS 0x8864
 #define MAX_VLAN_TAGS	     8
 #define MAX_IPV6_EXT_HEADERS 16
+#define MAX_MPLS_LABELS	     16
 
 #define ICMP_ECHO_REPLY	      0
 #define ICMP_UNREACH	      3
@@ -210,6 +259,18 @@ bool capture_linktype_supported(int dlt)
 #define IPPROTO_MOBILITY_HDR  135
 #define TCP_RST		      0x04
 
+/* What every layer of one packet's decoding shares: which tunnels to enter, and how deep. */
+struct decode_ctx {
+	const struct capture_tunnels *tun; /* NULL: none */
+	unsigned depth;			   /* encapsulations entered so far */
+};
+
+static enum capture_decode_result decode_ip(struct cursor *c, int version, struct decode_ctx *ctx,
+					    struct capture_packet *pkt);
+static enum capture_decode_result decode_ethertype(struct cursor *c, uint16_t type,
+						   struct decode_ctx *ctx,
+						   struct capture_packet *pkt);
+
 /*
  * The packet a destination-unreachable error quotes (its IP header and the first 8 bytes after,
  * RFC 792 and RFC 4443) becomes a packet of that flow from the end it could not reach: see
@@ -217,12 +278,13 @@ bool capture_linktype_supported(int dlt)
  * quote cut before the ports is TRUNCATED, as any header would be.
  */
 static enum capture_decode_result decode_icmp_error(const struct cursor *c, bool v6,
+						    const struct decode_ctx *ctx,
 						    struct capture_packet *pkt)
 {
 	struct cursor q = *c;
 	uint8_t b, proto;
 	size_t hlen;
-	uint16_t frag;
+	uint16_t frag, qdport = 0;
 
 	if (!cur_skip(&q, 8) || !cur_u8(&q, 0, &b))
 		return CAPTURE_DECODE_TRUNCATED;
@@ -245,6 +307,13 @@ static enum capture_decode_result decode_icmp_error(const struct cursor *c, bool
 		return CAPTURE_DECODE_UNSUPPORTED;
 	if (!cur_has(&q, 0, hlen + 4))
 		return CAPTURE_DECODE_TRUNCATED;
+	/*
+	 * An error about a tunnel's own packet quotes too little to reach the inner flow, and the
+	 * tunnel is not learned either (as IP-in-IP and GRE quotes are not: not TCP, UDP or SCTP).
+	 */
+	(void)cur_be16(&q, hlen + 2, &qdport);
+	if (proto == IPPROTO_UDP && capture_tunnels_port_kind(ctx->tun, qdport))
+		return CAPTURE_DECODE_UNSUPPORTED;
 	/* turned around: from the quoted destination back to the quoted source */
 	(void)cur_bytes(&q, v6 ? 24 : 16, v6 ? 16 : 4, pkt->src.bytes);
 	(void)cur_bytes(&q, v6 ? 8 : 12, v6 ? 16 : 4, pkt->dst.bytes);
@@ -257,9 +326,165 @@ static enum capture_decode_result decode_icmp_error(const struct cursor *c, bool
 	return CAPTURE_DECODE_OK;
 }
 
+/* ---- Tunnels ------------------------------------------------------------------------------ */
+
+/* One encapsulation deeper; false when that is past CAPTURE_TUNNEL_MAX_DEPTH. */
+static bool encap_enter(struct decode_ctx *ctx)
+{
+	if (ctx->depth >= CAPTURE_TUNNEL_MAX_DEPTH)
+		return false;
+	ctx->depth++;
+	return true;
+}
+
+/* A whole Ethernet frame inside a tunnel (VXLAN, Geneve, GRE's transparent bridging). */
+static enum capture_decode_result decode_inner_ether(struct cursor *c, struct decode_ctx *ctx,
+						     struct capture_packet *pkt)
+{
+	uint16_t type;
+
+	if (!cur_be16(c, 12, &type) || !cur_skip(c, 14))
+		return CAPTURE_DECODE_TRUNCATED;
+	return decode_ethertype(c, type, ctx, pkt);
+}
+
+/*
+ * What a tunnel header names by EtherType (Geneve's and GRE's protocol type): a frame for
+ * transparent bridging, else what an Ethernet header with that type would carry.
+ */
+static enum capture_decode_result decode_inner_type(struct cursor *c, uint16_t type,
+						    struct decode_ctx *ctx,
+						    struct capture_packet *pkt)
+{
+	if (type == ETHERTYPE_TEB)
+		return decode_inner_ether(c, ctx, pkt);
+	return decode_ethertype(c, type, ctx, pkt);
+}
+
+/*
+ * The UDP payload to a tunnel port (c at the UDP header, already known to be 8 bytes). The UDP
+ * length bounds the inner packet, as an IP length bounds what follows it.
+ */
+static enum capture_decode_result decode_udp_tunnel(struct cursor *c, enum capture_tunnel_kind kind,
+						    struct decode_ctx *ctx,
+						    struct capture_packet *pkt)
+{
+	uint16_t len = 0, type;
+	uint8_t b;
+	size_t hlen;
+
+	(void)cur_be16(c, 4, &len);
+	/* 0 is an IPv6 jumbogram's: trust the capture then */
+	if (len != 0 && len < 8)
+		return CAPTURE_DECODE_MALFORMED;
+	if (len != 0)
+		cur_clamp(c, len);
+	(void)cur_skip(c, 8);
+	if (!encap_enter(ctx))
+		return CAPTURE_DECODE_UNSUPPORTED;
+	if (!cur_u8(c, 0, &b))
+		return CAPTURE_DECODE_TRUNCATED;
+	if (kind == CAPTURE_TUNNEL_VXLAN) {
+		/* flags, 3 reserved, VNI, 1 reserved; the I flag says the VNI is valid */
+		if (!(b & 0x08))
+			return CAPTURE_DECODE_MALFORMED;
+		if (!cur_skip(c, 8))
+			return CAPTURE_DECODE_TRUNCATED;
+		return decode_inner_ether(c, ctx, pkt);
+	}
+	/* Geneve: version (2 bits) and options length in words, flags, protocol type, VNI */
+	if (b >> 6 != 0)
+		return CAPTURE_DECODE_UNSUPPORTED;
+	hlen = 8 + (size_t)(b & 0x3f) * 4;
+	if (!cur_be16(c, 2, &type) || !cur_skip(c, hlen))
+		return CAPTURE_DECODE_TRUNCATED;
+	return decode_inner_type(c, type, ctx, pkt);
+}
+
+/* GRE (RFC 2784 and 2890): flags and version, protocol type, then the optional fields. */
+#define GRE_CSUM    0x8000
+#define GRE_ROUTING 0x4000
+#define GRE_KEY	    0x2000
+#define GRE_SEQ	    0x1000
+#define GRE_VERSION 0x0007
+
+static enum capture_decode_result decode_gre(struct cursor *c, struct decode_ctx *ctx,
+					     struct capture_packet *pkt)
+{
+	uint16_t flags, type;
+	size_t hlen = 4;
+
+	if (!cur_be16(c, 0, &flags) || !cur_be16(c, 2, &type))
+		return CAPTURE_DECODE_TRUNCATED;
+	/* version 1 is PPTP's, and RFC 1701 source routing is long deprecated */
+	if (flags & (GRE_VERSION | GRE_ROUTING))
+		return CAPTURE_DECODE_UNSUPPORTED;
+	hlen += flags & GRE_CSUM ? 4 : 0;
+	hlen += flags & GRE_KEY ? 4 : 0;
+	hlen += flags & GRE_SEQ ? 4 : 0;
+	if (!cur_skip(c, hlen))
+		return CAPTURE_DECODE_TRUNCATED;
+	if (!encap_enter(ctx))
+		return CAPTURE_DECODE_UNSUPPORTED;
+	return decode_inner_type(c, type, ctx, pkt);
+}
+
+/* An MPLS label stack down to the entry with bottom-of-stack set; IPv4 or IPv6 by its nibble. */
+static enum capture_decode_result decode_mpls(struct cursor *c, struct decode_ctx *ctx,
+					      struct capture_packet *pkt)
+{
+	uint32_t entry = 0;
+	uint8_t b;
+
+	if (!encap_enter(ctx))
+		return CAPTURE_DECODE_UNSUPPORTED;
+	for (int i = 0; !(entry & 0x100); i++) {
+		if (i == MAX_MPLS_LABELS)
+			return CAPTURE_DECODE_MALFORMED;
+		if (!cur_be32(c, 0, &entry))
+			return CAPTURE_DECODE_TRUNCATED;
+		(void)cur_skip(c, 4);
+	}
+	/* no type field: the payload says what it is (a pseudowire's control word starts 0) */
+	if (!cur_u8(c, 0, &b))
+		return CAPTURE_DECODE_TRUNCATED;
+	if (b >> 4 != 4 && b >> 4 != 6)
+		return CAPTURE_DECODE_UNSUPPORTED;
+	return decode_ip(c, b >> 4, ctx, pkt);
+}
+
+/* A PPPoE session frame (RFC 2516): version and type, code 0, session, length, PPP protocol. */
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
+
+static enum capture_decode_result decode_pppoe(struct cursor *c, struct decode_ctx *ctx,
+					       struct capture_packet *pkt)
+{
+	uint16_t len, proto;
+	uint8_t vt, code;
+
+	if (!cur_u8(c, 0, &vt) || !cur_u8(c, 1, &code) || !cur_be16(c, 4, &len) ||
+	    !cur_be16(c, 6, &proto))
+		return CAPTURE_DECODE_TRUNCATED;
+	if (vt != 0x11 || code != 0 || len < 2)
+		return CAPTURE_DECODE_MALFORMED;
+	(void)cur_skip(c, 6);
+	cur_clamp(c, len);
+	(void)cur_skip(c, 2);
+	if (proto != PPP_IPV4 && proto != PPP_IPV6)
+		return CAPTURE_DECODE_NOT_IP; /* LCP, IPCP, authentication... */
+	if (!encap_enter(ctx))
+		return CAPTURE_DECODE_UNSUPPORTED;
+	return decode_ip(c, proto == PPP_IPV4 ? 4 : 6, ctx, pkt);
+}
+
+/* ---- What follows an IP header ------------------------------------------------------------ */
+
 static enum capture_decode_result decode_transport(struct cursor *c, uint8_t proto, bool v6,
+						   struct decode_ctx *ctx,
 						   struct capture_packet *pkt)
 {
+	enum capture_tunnel_kind kind;
 	uint8_t code = 0;
 
 	uint8_t b;
@@ -281,6 +506,9 @@ static enum capture_decode_result decode_transport(struct cursor *c, uint8_t pro
 			return CAPTURE_DECODE_TRUNCATED;
 		(void)cur_be16(c, 0, &pkt->sport);
 		(void)cur_be16(c, 2, &pkt->dport);
+		kind = capture_tunnels_port_kind(ctx->tun, pkt->dport);
+		if (kind)
+			return decode_udp_tunnel(c, kind, ctx, pkt);
 		break;
 	case IPPROTO_SCTP:
 		/*
@@ -303,7 +531,7 @@ static enum capture_decode_result decode_transport(struct cursor *c, uint8_t pro
 		(void)cur_u8(c, 1, &code);
 		if (v6 ? pkt->l4_type == ICMP6_UNREACH
 		       : pkt->l4_type == ICMP_UNREACH && code != ICMP_UNREACH_NEEDFRAG)
-			return decode_icmp_error(c, v6, pkt);
+			return decode_icmp_error(c, v6, ctx, pkt);
 		/* Only echo opens something; other errors, NDP and MLD say nothing of a flow. */
 		if (v6 ? pkt->l4_type != ICMP6_ECHO_REQUEST && pkt->l4_type != ICMP6_ECHO_REPLY
 		       : pkt->l4_type != ICMP_ECHO_REQUEST && pkt->l4_type != ICMP_ECHO_REPLY)
@@ -311,6 +539,17 @@ static enum capture_decode_result decode_transport(struct cursor *c, uint8_t pro
 		(void)cur_be16(c, 4, &pkt->sport);
 		pkt->dport = pkt->sport;
 		break;
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+		if (!ctx->tun || !ctx->tun->ip)
+			return CAPTURE_DECODE_UNSUPPORTED;
+		if (!encap_enter(ctx))
+			return CAPTURE_DECODE_UNSUPPORTED;
+		return decode_ip(c, proto == IPPROTO_IPIP ? 4 : 6, ctx, pkt);
+	case IPPROTO_GRE:
+		if (!ctx->tun || !ctx->tun->ip)
+			return CAPTURE_DECODE_UNSUPPORTED;
+		return decode_gre(c, ctx, pkt);
 	default:
 		return CAPTURE_DECODE_UNSUPPORTED;
 	}
@@ -320,7 +559,8 @@ static enum capture_decode_result decode_transport(struct cursor *c, uint8_t pro
 
 /* ---- IP ----------------------------------------------------------------------------------- */
 
-static enum capture_decode_result decode_ipv4(struct cursor *c, struct capture_packet *pkt)
+static enum capture_decode_result decode_ipv4(struct cursor *c, struct decode_ctx *ctx,
+					      struct capture_packet *pkt)
 {
 	uint8_t vihl, proto;
 	uint16_t total, frag;
@@ -351,10 +591,11 @@ static enum capture_decode_result decode_ipv4(struct cursor *c, struct capture_p
 	if (total != 0)
 		cur_clamp(c, total);
 	(void)cur_skip(c, ihl);
-	return decode_transport(c, proto, false, pkt);
+	return decode_transport(c, proto, false, ctx, pkt);
 }
 
-static enum capture_decode_result decode_ipv6(struct cursor *c, struct capture_packet *pkt)
+static enum capture_decode_result decode_ipv6(struct cursor *c, struct decode_ctx *ctx,
+					      struct capture_packet *pkt)
 {
 	uint8_t vtc, nh, len;
 	uint16_t plen, frag;
@@ -402,7 +643,7 @@ static enum capture_decode_result decode_ipv6(struct cursor *c, struct capture_p
 		case IPPROTO_NONE:
 			return CAPTURE_DECODE_UNSUPPORTED;
 		default:
-			return decode_transport(c, nh, true, pkt);
+			return decode_transport(c, nh, true, ctx, pkt);
 		}
 		(void)cur_u8(c, 0, &nh);
 		if (!cur_skip(c, hlen))
@@ -411,7 +652,7 @@ static enum capture_decode_result decode_ipv6(struct cursor *c, struct capture_p
 	return CAPTURE_DECODE_MALFORMED;
 }
 
-static enum capture_decode_result decode_ip(struct cursor *c, int version,
+static enum capture_decode_result decode_ip(struct cursor *c, int version, struct decode_ctx *ctx,
 					    struct capture_packet *pkt)
 {
 	uint8_t b;
@@ -424,24 +665,30 @@ static enum capture_decode_result decode_ip(struct cursor *c, int version,
 	if (b >> 4 != version)
 		return CAPTURE_DECODE_MALFORMED;
 	if (version == 4)
-		return decode_ipv4(c, pkt);
+		return decode_ipv4(c, ctx, pkt);
 	if (version == 6)
-		return decode_ipv6(c, pkt);
+		return decode_ipv6(c, ctx, pkt);
 	return CAPTURE_DECODE_MALFORMED;
 }
 
 /* ---- Link --------------------------------------------------------------------------------- */
 
 static enum capture_decode_result decode_ethertype(struct cursor *c, uint16_t type,
+						   struct decode_ctx *ctx,
 						   struct capture_packet *pkt)
 {
 	/* 802.1Q, 802.1ad and the older 0x9100 may be stacked (QinQ); each tag is 4 bytes. */
 	for (int tags = 0; tags <= MAX_VLAN_TAGS; tags++) {
 		switch (type) {
 		case ETHERTYPE_IPV4:
-			return decode_ip(c, 4, pkt);
+			return decode_ip(c, 4, ctx, pkt);
 		case ETHERTYPE_IPV6:
-			return decode_ip(c, 6, pkt);
+			return decode_ip(c, 6, ctx, pkt);
+		case ETHERTYPE_MPLS:
+		case ETHERTYPE_MPLS_MC:
+			return decode_mpls(c, ctx, pkt);
+		case ETHERTYPE_PPPOE_SESS:
+			return decode_pppoe(c, ctx, pkt);
 		case ETHERTYPE_8021Q:
 		case ETHERTYPE_8021AD:
 		case ETHERTYPE_QINQ_OLD:
@@ -480,12 +727,13 @@ _Static_assert(PACKET_FROM_PROTO(sport) == 2 && PACKET_FROM_PROTO(dport) == 4 &&
 
 /*
  * The packet nearly every capture is made of: IPv4 without options, not a fragment, carrying TCP
- * or UDP. Read from fixed offsets after one length check and written straight to ret; true only
- * when decode_ipv4() would say CAPTURE_DECODE_OK with the very same packet. Anything else, even
- * a packet this could reject itself, is left to the general path (false, nothing written), so
- * that every verdict other than OK keeps exactly one source.
+ * or UDP (to a port that is no tunnel's). Read from fixed offsets after one length check and
+ * written straight to ret; true only when decode_ipv4() would say CAPTURE_DECODE_OK with the very
+ * same packet. Anything else, even a packet this could reject itself, is left to the general path
+ * (false, nothing written), so that every verdict other than OK keeps exactly one source.
  */
-static inline bool decode_ipv4_fast(const uint8_t *ip, size_t left, struct capture_packet *ret)
+static inline bool decode_ipv4_fast(const uint8_t *ip, size_t left,
+				    const struct capture_tunnels *tun, struct capture_packet *ret)
 {
 	const uint8_t *l4 = ip + 20;
 	uint8_t proto, flags = 0;
@@ -509,7 +757,9 @@ static inline bool decode_ipv4_fast(const uint8_t *ip, size_t left, struct captu
 		if (left < 20 || l4[12] >> 4 < 5)
 			return false;
 		flags = l4[13];
-	} else if (proto != IPPROTO_UDP || left < 8) {
+	} else if (proto != IPPROTO_UDP || left < 8 ||
+		   /* a tunnel's inner packet is the one to learn: the general path opens it */
+		   capture_tunnels_port_kind(tun, (uint16_t)(l4[2] << 8 | l4[3]))) {
 		return false;
 	}
 	memcpy(&ports, l4, 4);
@@ -545,12 +795,12 @@ static inline bool decode_ipv4_fast(const uint8_t *ip, size_t left, struct captu
 }
 
 /* The general path: every link type, protocol and oddity. */
-static __attribute__((noinline)) enum capture_decode_result decode_link(const struct link_type *lt,
-									const uint8_t *bytes,
-									size_t caplen,
-									struct capture_packet *ret)
+static __attribute__((noinline)) enum capture_decode_result
+decode_link(const struct link_type *lt, const uint8_t *bytes, size_t caplen,
+	    const struct capture_tunnels *tun, struct capture_packet *ret)
 {
 	struct cursor c = {.p = bytes, .left = caplen};
+	struct decode_ctx ctx = {.tun = tun};
 	struct capture_packet pkt = {0};
 	enum capture_decode_result r;
 	uint16_t type = 0;
@@ -563,16 +813,16 @@ static __attribute__((noinline)) enum capture_decode_result decode_link(const st
 			return CAPTURE_DECODE_TRUNCATED;
 		(void)cur_be16(&c, lt->proto_off, &type);
 		(void)cur_skip(&c, lt->hdr_len);
-		r = decode_ethertype(&c, type, &pkt);
+		r = decode_ethertype(&c, type, &ctx, &pkt);
 		break;
 	case LINK_IP:
-		r = decode_ip(&c, 0, &pkt);
+		r = decode_ip(&c, 0, &ctx, &pkt);
 		break;
 	case LINK_IPV4:
-		r = decode_ip(&c, 4, &pkt);
+		r = decode_ip(&c, 4, &ctx, &pkt);
 		break;
 	case LINK_IPV6:
-		r = decode_ip(&c, 6, &pkt);
+		r = decode_ip(&c, 6, &ctx, &pkt);
 		break;
 	case LINK_AF_ANY:
 	case LINK_AF_BE:
@@ -584,7 +834,7 @@ static __attribute__((noinline)) enum capture_decode_result decode_link(const st
 		if (v == 0)
 			return CAPTURE_DECODE_NOT_IP;
 		(void)cur_skip(&c, 4);
-		r = decode_ip(&c, v, &pkt);
+		r = decode_ip(&c, v, &ctx, &pkt);
 		break;
 	default:
 		return CAPTURE_DECODE_NOT_IP;
@@ -600,7 +850,8 @@ static __attribute__((noinline)) enum capture_decode_result decode_link(const st
  * the general path.
  */
 static __attribute__((noinline)) enum capture_decode_result
-decode_other(int dlt, const uint8_t *bytes, size_t caplen, struct capture_packet *ret)
+decode_other(int dlt, const uint8_t *bytes, size_t caplen, const struct capture_tunnels *tun,
+	     struct capture_packet *ret)
 {
 	const struct link_type *lt = link_type_find(dlt);
 
@@ -610,21 +861,22 @@ decode_other(int dlt, const uint8_t *bytes, size_t caplen, struct capture_packet
 	case LINK_ETHERTYPE:
 		if (caplen >= lt->hdr_len && bytes[lt->proto_off] == 0x08 &&
 		    bytes[lt->proto_off + 1] == 0x00 &&
-		    decode_ipv4_fast(bytes + lt->hdr_len, caplen - lt->hdr_len, ret))
+		    decode_ipv4_fast(bytes + lt->hdr_len, caplen - lt->hdr_len, tun, ret))
 			return CAPTURE_DECODE_OK;
 		break;
 	case LINK_IP:
 	case LINK_IPV4:
-		if (decode_ipv4_fast(bytes, caplen, ret))
+		if (decode_ipv4_fast(bytes, caplen, tun, ret))
 			return CAPTURE_DECODE_OK;
 		break;
 	default:
 		break;
 	}
-	return decode_link(lt, bytes, caplen, ret);
+	return decode_link(lt, bytes, caplen, tun, ret);
 }
 
 enum capture_decode_result capture_decode(int dlt, const uint8_t *bytes, size_t caplen,
+					  const struct capture_tunnels *tun,
 					  struct capture_packet *ret)
 {
 	/*
@@ -632,9 +884,9 @@ enum capture_decode_result capture_decode(int dlt, const uint8_t *bytes, size_t 
 	 * path: tests/test-capture.c compares the two paths through them.
 	 */
 	if (dlt == DLT_EN10MB && caplen >= 14 && bytes[12] == 0x08 && bytes[13] == 0x00 &&
-	    decode_ipv4_fast(bytes + 14, caplen - 14, ret))
+	    decode_ipv4_fast(bytes + 14, caplen - 14, tun, ret))
 		return CAPTURE_DECODE_OK;
-	return decode_other(dlt, bytes, caplen, ret);
+	return decode_other(dlt, bytes, caplen, tun, ret);
 }
 
 /* ---- Records ------------------------------------------------------------------------------ */

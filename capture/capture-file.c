@@ -248,6 +248,7 @@ static void feed_finish(struct feed *f)
 struct read_ctx {
 	struct feed feed;
 	int dlt;
+	const struct capture_tunnels *tun;
 	uint64_t counts[CAPTURE_DECODE_KINDS];
 	uint64_t first_ns, last_ns; /* the span of the decoded packets; first 0: none yet */
 };
@@ -258,7 +259,8 @@ static void read_one(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	struct feed_rec rec;
 
 	/* The handle was opened with nanosecond precision: tv_usec holds nanoseconds. */
-	if (!capture_record_decode(ctx->dlt, true, h, bytes, ctx->counts, &rec.p, &rec.ts))
+	if (!capture_record_decode(ctx->dlt, true, h, bytes, ctx->tun, ctx->counts, &rec.p,
+				   &rec.ts))
 		return;
 	/* records are nearly in time order: two compares, mostly not taken */
 	if (rec.ts < ctx->first_ns || !ctx->first_ns)
@@ -275,11 +277,12 @@ static uint64_t read_ctx_packets(const struct read_ctx *ctx)
 	return capture_stats_add(NULL, ctx->counts);
 }
 
-int capture_file_read(struct capture_tracker *t, const char *path, struct capture_stats *stats,
+int capture_file_read(struct capture_tracker *t, const char *path,
+		      const struct capture_tunnels *tun, struct capture_stats *stats,
 		      struct util_err *err)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	struct read_ctx ctx = {.dlt = 0};
+	struct read_ctx ctx = {.dlt = 0, .tun = tun};
 	const char *name;
 	pcap_t *p = NULL;
 	struct stat st;

@@ -74,7 +74,13 @@ static const char live_filter_core[] =
 	/* IPv6 starting with an extension header capture_decode() walks (hop-by-hop, routing,
 	 * fragment, AH, destination options, mobility): BPF cannot follow the chain, so whole. */
 	" or (ip6 and (ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 44 or ip6[6] == 51"
-	" or ip6[6] == 60 or ip6[6] == 135))";
+	" or ip6[6] == 60 or ip6[6] == 135))"
+	/* IP-in-IP (4, 41) and GRE (47), whole: what opens a flow is inside, where BPF cannot
+	 * follow. VXLAN and Geneve are UDP, kept above. */
+	" or (ip and (ip[9] == 4 or ip[9] == 41 or ip[9] == 47))"
+	" or (ip6 and (ip6[6] == 4 or ip6[6] == 41 or ip6[6] == 47))"
+	/* MPLS and PPPoE sessions, whole, for the same reason */
+	" or ether[12:2] == 0x8847 or ether[12:2] == 0x8848 or ether[12:2] == 0x8864";
 
 /*
  * The same clauses behind one or two VLAN tags that are still in the frame, for Ethernet, where
@@ -92,8 +98,9 @@ static const char live_filter_tagged[] =
 	"(ether[%1$d:2] == 0x0800 and ("
 	"(ether[%2$d + 9] == 6 and ether[%2$d + 6:2] & 0x1fff == 0"
 	" and ether[%2$d + ((ether[%2$d] & 0x0f) << 2) + 13] & 0x07 != 0)"
-	/* UDP and SCTP */
+	/* UDP and SCTP; IP-in-IP and GRE */
 	" or ether[%2$d + 9] == 17 or ether[%2$d + 9] == 132"
+	" or ether[%2$d + 9] == 4 or ether[%2$d + 9] == 41 or ether[%2$d + 9] == 47"
 	/* ICMP echo request (8), reply (0) and unreachable (3) in a first fragment */
 	" or (ether[%2$d + 9] == 1 and ether[%2$d + 6:2] & 0x1fff == 0"
 	" and (ether[%2$d + ((ether[%2$d] & 0x0f) << 2)] == 8"
@@ -106,7 +113,10 @@ static const char live_filter_tagged[] =
 	" or (ether[%2$d + 6] == 58 and (ether[%2$d + 40] == 128 or ether[%2$d + 40] == 129"
 	" or ether[%2$d + 40] == 1))"
 	" or ether[%2$d + 6] == 0 or ether[%2$d + 6] == 43 or ether[%2$d + 6] == 44"
-	" or ether[%2$d + 6] == 51 or ether[%2$d + 6] == 60 or ether[%2$d + 6] == 135))))";
+	" or ether[%2$d + 6] == 51 or ether[%2$d + 6] == 60 or ether[%2$d + 6] == 135"
+	" or ether[%2$d + 6] == 4 or ether[%2$d + 6] == 41 or ether[%2$d + 6] == 47))"
+	/* MPLS and PPPoE sessions */
+	" or ether[%1$d:2] == 0x8847 or ether[%1$d:2] == 0x8848 or ether[%1$d:2] == 0x8864))";
 
 /* A VLAN tag's type at an offset: 802.1Q, 802.1ad, and the older QinQ 0x9100. */
 #define LIVE_TAG(off)                                                                              \
@@ -179,9 +189,10 @@ struct capture_live {
 	size_t n_closing;
 	uint64_t detach_seq;
 
-	char *filter;	    /* live_filter_ether() */
-	struct nl_sock *nl; /* RTNLGRP_LINK events */
-	bool resync;	    /* events were lost (ENOBUFS): compare against a fresh dump */
+	char *filter;		    /* live_filter_ether() */
+	struct capture_tunnels tun; /* the options' copy: all zero for none */
+	struct nl_sock *nl;	    /* RTNLGRP_LINK events */
+	bool resync;		    /* events were lost (ENOBUFS): compare against a fresh dump */
 
 	struct capture_stats *cur_stats; /* the caller's, while capture_live_dispatch() runs */
 	uint64_t now_ms;		 /* monotonic, as of this dispatch */
@@ -320,7 +331,8 @@ static void read_one(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	struct capture_packet p;
 	uint64_t ts;
 
-	if (!capture_record_decode(ctx->dlt, ctx->nano, h, bytes, ctx->counts, &p, &ts))
+	if (!capture_record_decode(ctx->dlt, ctx->nano, h, bytes, &ctx->l->tun, ctx->counts, &p,
+				   &ts))
 		return;
 	if (ctx->hold)
 		held_add(ctx->l, &p, ts);
@@ -736,6 +748,8 @@ int capture_live_open(const struct capture_live_options *opts, struct capture_tr
 	l->snaplen = opts->snaplen ? opts->snaplen : CAPTURE_LIVE_SNAPLEN;
 	l->buffer_bytes = opts->buffer_bytes ? opts->buffer_bytes : CAPTURE_LIVE_BUFFER;
 	l->filter = live_filter_ether();
+	if (opts->tunnels)
+		l->tun = *opts->tunnels;
 	l->patterns = util_reallocarray(NULL, opts->n_patterns, sizeof(*l->patterns));
 	for (size_t i = 0; i < opts->n_patterns; i++)
 		l->patterns[l->n_patterns++] = util_strdup(opts->patterns[i]);

@@ -61,10 +61,59 @@ enum capture_decode_result {
 bool capture_linktype_supported(int dlt);
 
 /*
- * Decodes the link, network and transport headers of one packet. Every byte read is checked
- * against caplen first; nothing is written to ret unless the result is CAPTURE_DECODE_OK.
+ * The encapsulations whose inner packet is decoded instead of the outer one: overlays carry pod
+ * traffic inside them, and the inner flow is the one a policy is about. VXLAN and Geneve are
+ * told only by their UDP destination port, so they are decoded on the ports listed here and on
+ * no other. IP-in-IP (protocol 4, and IPv6 in IP, 41) and GRE (47) are told by their protocol
+ * number. MPLS and PPPoE sessions are link framing, not tunnels: they are always decoded. All
+ * zero (or a NULL pointer where one is taken): no tunnel is decoded, and a VXLAN or Geneve packet
+ * is the UDP packet it looks like.
+ */
+enum capture_tunnel_kind {
+	CAPTURE_TUNNEL_VXLAN = 1, /* RFC 7348 */
+	CAPTURE_TUNNEL_GENEVE,	  /* RFC 8926 */
+};
+#define CAPTURE_TUNNEL_MAX_PORTS 16
+/* Encapsulations one packet may nest (VXLAN in GRE in MPLS...); deeper is UNSUPPORTED. */
+#define CAPTURE_TUNNEL_MAX_DEPTH 3
+struct capture_tunnel_port {
+	uint16_t port; /* UDP destination port */
+	uint8_t kind;  /* enum capture_tunnel_kind */
+};
+struct capture_tunnels {
+	bool ip; /* IP-in-IP and GRE */
+	uint8_t n_ports;
+	struct capture_tunnel_port ports[CAPTURE_TUNNEL_MAX_PORTS];
+};
+/* The defaults: VXLAN on 4789 and flannel's 8472, Geneve on 6081, IP-in-IP and GRE. */
+void capture_tunnels_default(struct capture_tunnels *ret);
+/*
+ * Adds "vxlan:PORT" or "geneve:PORT" (PORT 1 to 65535): -EINVAL for anything else, -EEXIST for a
+ * port already listed as the other kind, -E2BIG past CAPTURE_TUNNEL_MAX_PORTS. A port already
+ * listed as the same kind is no change.
+ */
+int capture_tunnels_add_port(struct capture_tunnels *t, const char *spec);
+/* The kind of tunnel on UDP destination port (0: none); NULL-safe. */
+static inline enum capture_tunnel_kind capture_tunnels_port_kind(const struct capture_tunnels *t,
+								 uint16_t port)
+{
+	if (!t)
+		return 0;
+	/* a pointer walk: in the fast path, an index would cost the common packet a register */
+	for (const struct capture_tunnel_port *p = t->ports, *end = p + t->n_ports; p < end; p++)
+		if (p->port == port)
+			return (enum capture_tunnel_kind)p->kind;
+	return 0;
+}
+
+/*
+ * Decodes the link, network and transport headers of one packet, and of the packet inside it
+ * when it is a tunnel tun lists (NULL: none) or MPLS or PPPoE; the result then describes the
+ * innermost packet. Every byte read is checked against caplen first; nothing is written to ret
+ * unless the result is CAPTURE_DECODE_OK.
  */
 enum capture_decode_result capture_decode(int dlt, const uint8_t *bytes, size_t caplen,
+					  const struct capture_tunnels *tun,
 					  struct capture_packet *ret);
 
 /* ---- Directed flows ----------------------------------------------------------------------- */
@@ -165,11 +214,11 @@ struct capture_stats;
  * it runs for every packet, and a call more costs ~4% of a whole run.
  */
 static inline bool capture_record_decode(int dlt, bool nano, const struct pcap_pkthdr *h,
-					 const uint8_t *bytes,
+					 const uint8_t *bytes, const struct capture_tunnels *tun,
 					 uint64_t counts[static CAPTURE_DECODE_KINDS],
 					 struct capture_packet *ret, uint64_t *ret_ts)
 {
-	enum capture_decode_result r = capture_decode(dlt, bytes, h->caplen, ret);
+	enum capture_decode_result r = capture_decode(dlt, bytes, h->caplen, tun, ret);
 
 	/* Bad input must not index out of counts, whatever a future decoder returns. */
 	if ((unsigned)r < CAPTURE_DECODE_KINDS)
@@ -201,13 +250,14 @@ struct capture_stats {
 
 /*
  * Reads a pcap or pcapng file (nanosecond timestamps; "-" is standard input) into the tracker and
- * adds to stats.
+ * adds to stats. tun: the tunnels to look inside (NULL: none).
  * A file that is not a capture, uses an unsupported link type, or ends inside a record fails
  * with a one-line message naming the file; packets already fed stay fed (the caller discards).
  * Where two CPUs are free, the tracker is fed (and its callback runs) on a second thread, in file
  * order, while this one reads; nothing else may use the tracker until this returns.
  */
-int capture_file_read(struct capture_tracker *t, const char *path, struct capture_stats *stats,
+int capture_file_read(struct capture_tracker *t, const char *path,
+		      const struct capture_tunnels *tun, struct capture_stats *stats,
 		      struct util_err *err);
 /* Adds the counts of from to to, and widens to's span to cover from's. */
 void capture_stats_merge(struct capture_stats *to, const struct capture_stats *from);
@@ -224,8 +274,9 @@ void capture_stats_merge(struct capture_stats *to, const struct capture_stats *f
 struct capture_live_options {
 	const char *const *patterns;
 	size_t n_patterns;
-	int snaplen;	  /* 0: CAPTURE_LIVE_SNAPLEN */
-	int buffer_bytes; /* 0: CAPTURE_LIVE_BUFFER per interface */
+	int snaplen;			       /* 0: CAPTURE_LIVE_SNAPLEN */
+	int buffer_bytes;		       /* 0: CAPTURE_LIVE_BUFFER per interface */
+	const struct capture_tunnels *tunnels; /* looked inside (NULL: none); copied */
 };
 #define CAPTURE_LIVE_SNAPLEN 160
 #define CAPTURE_LIVE_BUFFER  (8 << 20)

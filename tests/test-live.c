@@ -669,7 +669,10 @@ static const struct filter_case filter_cases[] = {
 	/* destination unreachable refuses a flow (capture_packet.icmp_error); other errors not */
 	{"v4 unreachable", {V4, .proto = IPPROTO_ICMP, .icmp_type = 3}, true},
 	{"v4 time exceeded", {V4, .proto = IPPROTO_ICMP, .icmp_type = 11}, false},
-	{"v4 GRE", {V4, .proto = 47}, false},
+	{"v4 ESP", {V4, .proto = 50}, false},
+	/* kept whole: the flow is inside (test-capture.c runs real tunnels through the filter) */
+	{"v4 GRE", {V4, .proto = 47}, true},
+	{"v6 IP-in-IP", {V6, .proto = 4}, true},
 	{"ARP", {.arp = true}, false},
 	{"v6 SYN", {V6, .proto = IPPROTO_TCP, .tcp_flags = TCP_SYN}, true},
 	{"v6 SYN-ACK", {V6, .proto = IPPROTO_TCP, .tcp_flags = TCP_SYN | TCP_ACK}, true},
@@ -732,9 +735,12 @@ START_TEST(test_filter)
 						    v6 ? "fd77::3" : "10.77.0.3", 40000, 8080, buf);
 	ck_assert_msg((pcap_offline_filter(&prog, &h, buf) != 0) == c->keep, "%s: kept %d, want %d",
 		      c->name, !c->keep, c->keep);
-	/* What the filter keeps the decoder reads (three tags is within its limit too). */
-	if (c->keep)
-		ck_assert_int_eq(capture_decode(DLT_EN10MB, buf, h.caplen, &pkt),
+	/*
+	 * What the filter keeps the decoder reads (three tags is within its limit too), but for
+	 * the built tunnels, which carry nothing.
+	 */
+	if (c->keep && f->proto != 47 && f->proto != 4)
+		ck_assert_int_eq(capture_decode(DLT_EN10MB, buf, h.caplen, NULL, &pkt),
 				 CAPTURE_DECODE_OK);
 	pcap_freecode(&prog);
 	pcap_close(p);
@@ -1234,7 +1240,8 @@ static const struct open_case open_cases[] = {
 START_TEST(test_open)
 {
 	const struct open_case *c = &open_cases[_i];
-	struct capture_live_options o = {open_patterns, c->n_patterns, c->snaplen, c->buffer_bytes};
+	struct capture_live_options o = {open_patterns, c->n_patterns, c->snaplen, c->buffer_bytes,
+					 NULL};
 	struct env env = {0};
 	struct capture_tracker *t = capture_tracker_new(collect, &env);
 	struct capture_live *l = (struct capture_live *)&o; /* must stay untouched on failure */
