@@ -47,6 +47,7 @@ run_case() {
 	expect "$name: -o equals stdout" cmp -s "$tmp/k8s.yaml" "$tmp/k8s-o.yaml"
 
 	# Same input, same bytes: a second learn into a fresh state is identical.
+	rm -f "$tmp/again.yaml"
 	"$flowlock" learn -q "${args[@]}" --state "$tmp/again.yaml"
 	expect "$name: learning is deterministic" cmp -s "$state" "$tmp/again.yaml"
 
