@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* bench-gen.c - writes a large synthetic TCP capture with a fixed set of edges, for the benchmark.
- */
+/* bench-gen.c - writes a large synthetic TCP capture (real connections or a SYN flood) for the
+ * benchmarks. */
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
 #include <stdbool.h>
@@ -10,10 +10,15 @@
 #include <string.h>
 
 /*
- * Usage: bench-gen OUT.pcap PACKETS EDGES
+ * Usage: bench-gen [--connections | --syn-flood] OUT.pcap COUNT EDGES   (OUT "-": stdout)
  * Clients 10.1.x.y talk to servers 10.2.x.y; EDGES distinct (client, server, port) triples are
  * each opened again and again with new ephemeral ports, 64 connections open at a time, so the
  * number of edges stays fixed however many packets are asked for. Deterministic (fixed seed).
+ *   (no option)    COUNT packets; connections of 8 to 67 packets
+ *   --connections  COUNT whole connections of 8 to 15 packets (handshake, 2 to 9 data packets,
+ *                  close), the last of them ended before the file does
+ *   --syn-flood    COUNT bare SYNs from random addresses (outside 10/8 and 127/8) and random
+ *                  ports to EDGES servers 10.2.0.x, ports 8000 to 8006; nothing answers
  */
 
 #define CONCURRENT 64
@@ -46,7 +51,7 @@ static uint16_t csum(const uint8_t *p, size_t n)
 	return (uint16_t)~s;
 }
 
-static void conn_start(struct conn *c, uint32_t edges, uint16_t *ephemeral)
+static void conn_start(struct conn *c, uint32_t edges, uint16_t *ephemeral, bool short_conns)
 {
 	uint32_t e = next_rand() % edges;
 
@@ -57,7 +62,24 @@ static void conn_start(struct conn *c, uint32_t edges, uint16_t *ephemeral)
 	if (*ephemeral < 32768)
 		*ephemeral = 32768;
 	c->step = 0;
-	c->steps = 8 + next_rand() % 60; /* handshake, data, close */
+	/* handshake, data, close */
+	c->steps = 8 + next_rand() % (short_conns ? 8 : 60);
+}
+
+/* A SYN from a random source nobody answers; step stays 0, so build() writes a bare SYN. */
+static void flood_start(struct conn *c, uint32_t servers)
+{
+	uint32_t a = next_rand();
+	uint32_t first = 1 + (a >> 24) % 223; /* 1 to 223: unicast */
+
+	if (first == 10 || first == 127)
+		first = 11;
+	c->client = first << 24 | (a & 0xffffffu);
+	c->server = 0x0a020000u | (next_rand() % servers + 1);
+	c->dport = (uint16_t)(8000 + next_rand() % 7);
+	c->sport = (uint16_t)(1024 + next_rand() % (65536 - 1024));
+	c->step = 0;
+	c->steps = 1;
 }
 
 static void build(uint8_t *pkt, const struct conn *c)
@@ -107,24 +129,39 @@ static void build(uint8_t *pkt, const struct conn *c)
 	memcpy(tcp + 20, "\x01\x01\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x02", 12);
 }
 
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench-gen [--connections | --syn-flood] OUT.pcap COUNT EDGES\n");
+}
+
 int main(int argc, char **argv)
 {
-	struct conn conns[CONCURRENT];
+	enum {
+		PACKETS,
+		CONNECTIONS,
+		SYN_FLOOD
+	} mode = PACKETS;
+	struct conn conns[CONCURRENT] = {0}; /* step == steps: idle */
 	uint8_t pkt[PKT_LEN];
-	uint64_t packets, ts_us = 1795356000000000ull;
+	uint64_t count, started = 0, ended = 0, n = 0, ts_us = 1795356000000000ull;
 	uint16_t ephemeral = 32768;
 	pcap_dumper_t *d;
 	uint32_t edges;
 	pcap_t *p;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: bench-gen OUT.pcap PACKETS EDGES\n");
+	if (argc == 5 && strcmp(argv[1], "--connections") == 0)
+		mode = CONNECTIONS;
+	else if (argc == 5 && strcmp(argv[1], "--syn-flood") == 0)
+		mode = SYN_FLOOD;
+	else if (argc != 4) {
+		usage();
 		return 2;
 	}
-	packets = strtoull(argv[2], NULL, 10);
+	argv += argc - 4;
+	count = strtoull(argv[2], NULL, 10);
 	edges = (uint32_t)strtoul(argv[3], NULL, 10);
-	if (!packets || !edges) {
-		fprintf(stderr, "bench-gen: PACKETS and EDGES must be positive\n");
+	if (!count || !edges) {
+		fprintf(stderr, "bench-gen: COUNT and EDGES must be positive\n");
 		return 2;
 	}
 	p = pcap_open_dead(DLT_EN10MB, 262144);
@@ -133,22 +170,46 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-gen: %s\n", pcap_geterr(p));
 		return 2;
 	}
-	for (int i = 0; i < CONCURRENT; i++)
-		conn_start(&conns[i], edges, &ephemeral);
-	for (uint64_t n = 0; n < packets; n++) {
-		struct conn *c = &conns[next_rand() % CONCURRENT];
+	for (int i = 0; i < CONCURRENT && (mode == PACKETS || started < count); i++) {
+		if (mode == SYN_FLOOD)
+			flood_start(&conns[i], edges);
+		else
+			conn_start(&conns[i], edges, &ephemeral, mode == CONNECTIONS);
+		started++;
+	}
+	for (;;) {
+		struct conn *c;
 		struct pcap_pkthdr h = {.caplen = PKT_LEN};
 
+		if (mode == PACKETS ? n == count : ended == count)
+			break;
+		c = &conns[next_rand() % CONCURRENT];
+		/* in --connections, a slot whose connection ended and is not to be replaced idles
+		 */
+		if (c->step == c->steps)
+			continue;
 		build(pkt, c);
 		h.len = PKT_LEN + (pkt[14 + 33] & 0x08 ? 100 : 0);
 		ts_us += 1 + next_rand() % 20;
 		h.ts.tv_sec = (time_t)(ts_us / 1000000);
 		h.ts.tv_usec = (suseconds_t)(ts_us % 1000000);
 		pcap_dump((u_char *)d, &h, pkt);
-		if (++c->step == c->steps)
-			conn_start(c, edges, &ephemeral);
+		n++;
+		if (++c->step < c->steps)
+			continue;
+		ended++;
+		if (mode != PACKETS && started == count)
+			continue;
+		if (mode == SYN_FLOOD)
+			flood_start(c, edges);
+		else
+			conn_start(c, edges, &ephemeral, mode == CONNECTIONS);
+		started++;
 	}
 	pcap_dump_close(d);
 	pcap_close(p);
+	if (mode != PACKETS)
+		fprintf(stderr, "bench-gen: %llu packets, %llu connections\n",
+			(unsigned long long)n, (unsigned long long)ended);
 	return 0;
 }

@@ -70,9 +70,11 @@
  *    conntrack flow already closed it is the tuple reused: the old flow ends, a new one starts.
  *    A DESTROY event closes the flow like a TCP reset (it lingers, then is reported), and never
  *    creates one: TCP entries outlive their connections by TIME_WAIT, so a DESTROY usually comes
- *    after the flow was reported. (capture-conntrack.c knows which connections it has fed and
- *    sends NEW first for any it has not.) A flow from conntrack alone has no packets; its times
- *    are those of its events. Events follow the wall clock and do not run expiry themselves.
+ *    after the flow was reported. An UPDATE (a reply) never creates one either.
+ *    (capture-conntrack.c knows which connections it has fed and sends NEW first for any it has
+ *    not.) A packet's SYN on a flow a DESTROY closed starts a new one only if it was sent after
+ *    the DESTROY was read. A flow from conntrack alone has no packets; its times are those of
+ *    its events. Events follow the wall clock and do not run expiry themselves.
  */
 
 #define NS_PER_SEC	   1000000000ULL
@@ -810,12 +812,14 @@ static enum capture_outcome flow_outcome(const struct capture_tracker *t, const 
 	s = sent[server];
 	/*
 	 * Conntrack sees every packet, the kernel's filter none of them lost: for TCP it alone
-	 * decides, so that the SYN+ACKs a server sends to a flood of forged sources never count.
+	 * decides what was served, so that the SYN+ACKs a server sends to a flood of forged
+	 * sources never count. Not what was refused: the kernel drops the entry of a SYN answered
+	 * with a RST before it marks it replied, so that RST, where captured, tells.
 	 */
 	if (l && tcp)
-		return l->status & CT_ASSURED	? CAPTURE_SERVED
-		       : l->status & CT_REPLIED ? CAPTURE_REFUSED
-						: CAPTURE_UNANSWERED;
+		return l->status & CT_ASSURED			    ? CAPTURE_SERVED
+		       : (l->status & CT_REPLIED) || (s & SENT_RST) ? CAPTURE_REFUSED
+								    : CAPTURE_UNANSWERED;
 	if (l && (l->status & CT_REPLIED))
 		return CAPTURE_SERVED;
 	if (flow_served_both_ways(f, c, s) || (t->one_way && flow_served_one_way(f, c, s)))
@@ -1201,6 +1205,19 @@ static int ct_alias_side(const struct ct_link *l, int alias_side)
 }
 
 /*
+ * A SYN on a closed flow is its tuple reused by a new connection; except on a flow conntrack
+ * closed, when the SYN was sent before the DESTROY was read. Netlink hands events over sooner
+ * than capture hands packets: a refused SYN's NEW and DESTROY come before the SYN (once per
+ * interface that saw it) and its RST, and those belong to the connection the DESTROY closed.
+ */
+static bool flow_reused_by(const struct flow *f, unsigned flags, uint64_t ts_ns)
+{
+	if (!f->closed || !(flags & SENT_SYN))
+		return false;
+	return !f->ct || ts_ns > f->closed_ns;
+}
+
+/*
  * A packet whose key k is l's alias: it updates l's flow, sides translated; a SYN+ACK or INIT
  * ACK makes the endpoint that really sent it (the backend) a listener. Returns false when it
  * is no alias, or when it reuses the tuple of a closed flow, which then ends: the caller makes
@@ -1218,7 +1235,7 @@ static bool tracker_add_alias(struct capture_tracker *t, const struct flow_key *
 	if (!l)
 		return false;
 	f = l->f;
-	if (f->closed && (flags & SENT_SYN)) {
+	if (flow_reused_by(f, flags, ts_ns)) {
 		flow_end(t, f);
 		return false;
 	}
@@ -1274,7 +1291,7 @@ tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint
 	flags = packet_flags(p);
 
 	/* A new bare SYN on a closed connection is the port being reused: a new flow. */
-	if (f && f->closed && (flags & SENT_SYN)) {
+	if (f && flow_reused_by(f, flags, ts_ns)) {
 		flow_end(t, f);
 		f = NULL;
 	}
@@ -1296,7 +1313,7 @@ static __attribute__((noinline)) void tracker_add_flagged(struct capture_tracker
 	unsigned flags = packet_flags(p);
 
 	/* Port reuse ends f and starts a new flow: the slow path knows how. */
-	if (f->closed && (flags & SENT_SYN))
+	if (flow_reused_by(f, flags, ts_ns))
 		tracker_add_slow(t, p, ts_ns);
 	else
 		flow_update(t, f, side, p, flags, ts_ns);
@@ -1597,7 +1614,12 @@ void capture_tracker_add_ct(struct capture_tracker *t, const struct capture_ct_e
 	client_side = ct_key_make(&k, ev->proto, &ev->orig_src, ev->orig_sport, &ev->orig_dst,
 				  ev->orig_dport);
 	HASH_FIND(hh, t->flows, &k, sizeof(k), f);
-	if (ev->destroy && !f)
+	/*
+	 * The flow of an update (a reply) or a DESTROY was fed before; if it is gone, it has been
+	 * reported (packets saw it refused, or it ended unanswered): a late reply to it is not a
+	 * second connection.
+	 */
+	if ((ev->destroy || ev->update) && !f)
 		return;
 	/*
 	 * Conntrack made a new entry for the tuple of one it has closed: the tuple is reused. An

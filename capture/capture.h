@@ -172,7 +172,8 @@ struct capture_tracker_stats {
 
 /*
  * Open flows kept at most (capture_tracker_set_max_flows()); a flood of SYNs or probes from
- * random sources costs at most this many, about 200 bytes each.
+ * random sources costs at most this many, about 400 bytes each with their one-sided index
+ * entries and hash buckets (bench/flood.sh: 94 to 106 MB over the baseline at the cap).
  */
 #define CAPTURE_TRACKER_MAX_FLOWS (1u << 18)
 

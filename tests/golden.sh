@@ -58,7 +58,6 @@ run_case() {
 	fi
 
 	# Same input, same bytes: a second learn into a fresh state is identical.
-	rm -f "$tmp/again.yaml" # the case before left its own
 	"$flowlock" learn -q "${args[@]}" --state "$tmp/again.yaml"
 	expect "$name: learning is deterministic" cmp -s "$state" "$tmp/again.yaml"
 

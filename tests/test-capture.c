@@ -2426,6 +2426,7 @@ enum lkind {
 	L_PKT = 0, /* capture_tracker_add() */
 	L_NEW,	   /* capture_tracker_add_ct(): a NEW event or a dump entry */
 	L_DESTROY, /* capture_tracker_add_ct(): a DESTROY event */
+	L_UPDATE,  /* capture_tracker_add_ct(): an UPDATE event, the entry replied */
 	L_EXPIRE,  /* capture_tracker_expire() at ms */
 	L_PEEK,	   /* capture_tracker_peek() */
 };
@@ -2565,6 +2566,38 @@ static const struct live_case live_cases[] = {
 	 {{C, BE, TCP, 8080, 3, HS, false, 0, 3}},
 	 {{0}},
 	 1},
+	{"a refused syn: its events after the reset's flow was reported add no flow",
+	 {LP(0, C, 45000, SV, 81, TCP, S), CT(L_NEW, 0, C, 45000, SV, 81, TCP),
+	  LP(1, SV, 81, C, 45000, TCP, RA), LEXP(20000), CT(L_UPDATE, 20001, C, 45000, SV, 81, TCP),
+	  CT(L_DESTROY, 30000, C, 45000, SV, 81, TCP), LEXP(60000)},
+	 {{C, SV, TCP, 81, 2, HS, true, 0, 1}},
+	 {{0}},
+	 0},
+	{"a refused syn: its NEW event after the reset",
+	 {LP(0, C, 45000, SV, 81, TCP, S), LP(1, SV, 81, C, 45000, TCP, RA),
+	  CT(L_NEW, 2, C, 45000, SV, 81, TCP), CT(L_UPDATE, 2, C, 45000, SV, 81, TCP)},
+	 {{C, SV, TCP, 81, 2, HS, false, 0, 2}},
+	 {{0}},
+	 1},
+	{"a refused syn: its events before its packets",
+	 {CT(L_NEW, 0, C, 45000, SV, 81, TCP), CT(L_UPDATE, 1, C, 45000, SV, 81, TCP),
+	  LP(2, C, 45000, SV, 81, TCP, S), LP(3, SV, 81, C, 45000, TCP, RA)},
+	 {{C, SV, TCP, 81, 2, HS, false, 0, 3}},
+	 {{0}},
+	 1},
+	{"a refused syn: NEW and DESTROY read before its packets, seen on two interfaces",
+	 {CT(L_NEW, 2, C, 45000, SV, 81, TCP), CT(L_DESTROY, 2, C, 45000, SV, 81, TCP),
+	  LP(0, C, 45000, SV, 81, TCP, S), LP(0, C, 45000, SV, 81, TCP, S),
+	  LP(1, SV, 81, C, 45000, TCP, RA), LP(1, SV, 81, C, 45000, TCP, RA), LEXP(11000)},
+	 {{C, SV, TCP, 81, 4, HS, true, 2, 2}},
+	 {{0}},
+	 0},
+	{"a SYN after conntrack closed the flow is the tuple reused",
+	 {CT(L_NEW, 0, C, 45000, SV, 81, TCP), CT(L_DESTROY, 1, C, 45000, SV, 81, TCP),
+	  LP(2, C, 45000, SV, 81, TCP, S), LP(3, SV, 81, C, 45000, TCP, RA), LEXP(12000)},
+	 {{C, SV, TCP, 81, 0, HS, true, 0, 1}, {C, SV, TCP, 81, 2, HS, true, 2, 3}},
+	 {{0}},
+	 0},
 	{"a dump entry and an event for one connection are one flow",
 	 {CT(L_NEW, 0, C, 45000, SV, 80, TCP), CT(L_NEW, 1, C, 45000, SV, 80, TCP)},
 	 {{C, SV, TCP, 80, 0, HS, false, 0, 1}},
@@ -2652,6 +2685,8 @@ static void lstep_event(const struct lstep *st, struct capture_ct_event *ret)
 {
 	*ret = (struct capture_ct_event){
 		.destroy = st->kind == L_DESTROY,
+		.update = st->kind == L_UPDATE,
+		.replied = st->kind == L_UPDATE,
 		.proto = st->p.proto,
 		.orig_sport = st->p.sport,
 		.orig_dport = st->p.dport,
@@ -2719,6 +2754,7 @@ static void live_run(const struct live_case *lc, bool fast)
 			break;
 		case L_NEW:
 		case L_DESTROY:
+		case L_UPDATE:
 			lstep_event(st, &ev);
 			capture_tracker_add_ct(t, &ev, ts);
 			break;
@@ -2764,6 +2800,61 @@ END_TEST
 START_TEST(test_tracker_live_slow)
 {
 	live_run(&live_cases[_i], false);
+}
+END_TEST
+
+/* What conntrack and packets together make of an unserved TCP connection: one flow, this outcome.
+ */
+static const struct {
+	const char *name;
+	struct lstep steps[8];
+	enum capture_outcome want;
+} ct_outcome_cases[] = {
+	{"a SYN refused with a RST, its events read first",
+	 {CT(L_NEW, 2, C, 45000, SV, 81, TCP), CT(L_DESTROY, 2, C, 45000, SV, 81, TCP),
+	  LP(0, C, 45000, SV, 81, TCP, S), LP(1, SV, 81, C, 45000, TCP, RA)},
+	 CAPTURE_REFUSED},
+	{"a SYN refused with a RST, its packets read first",
+	 {LP(0, C, 45000, SV, 81, TCP, S), LP(1, SV, 81, C, 45000, TCP, RA),
+	  CT(L_NEW, 2, C, 45000, SV, 81, TCP), CT(L_DESTROY, 2, C, 45000, SV, 81, TCP)},
+	 CAPTURE_REFUSED},
+	{"a SYN nobody answers",
+	 {CT(L_NEW, 1, C, 45000, SV, 81, TCP), LP(0, C, 45000, SV, 81, TCP, S)},
+	 CAPTURE_UNANSWERED},
+	{"conntrack alone cannot tell a RST from silence",
+	 {CT(L_NEW, 1, C, 45000, SV, 81, TCP), CT(L_DESTROY, 1, C, 45000, SV, 81, TCP)},
+	 CAPTURE_UNANSWERED},
+	{"conntrack saw a reply it never assured",
+	 {CT(L_NEW, 1, C, 45000, SV, 81, TCP), CT(L_UPDATE, 2, C, 45000, SV, 81, TCP)},
+	 CAPTURE_REFUSED},
+};
+
+START_TEST(test_tracker_ct_outcome)
+{
+	struct outcome_got got = {0};
+	struct capture_tracker *t = capture_tracker_new(outcome_collect, &got);
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(ct_outcome_cases[_i].steps); i++) {
+		const struct lstep *st = &ct_outcome_cases[_i].steps[i];
+		uint64_t ts = BASE_NS + st->p.ms * 1000000ULL;
+		struct capture_ct_event ev;
+		struct capture_packet p;
+
+		if (st->kind == L_PKT && !st->p.src)
+			break;
+		if (st->kind == L_PKT) {
+			tpkt_packet(&st->p, &p);
+			capture_tracker_add(t, &p, ts);
+		} else {
+			lstep_event(st, &ev);
+			capture_tracker_add_ct(t, &ev, ts);
+		}
+	}
+	capture_tracker_flush(t);
+	capture_tracker_free(t);
+	ck_assert_msg(got.n == 1, "%s: %zu flows, want 1", ct_outcome_cases[_i].name, got.n);
+	ck_assert_msg(got.v[0] == ct_outcome_cases[_i].want, "%s: outcome %d, want %d",
+		      ct_outcome_cases[_i].name, got.v[0], ct_outcome_cases[_i].want);
 }
 END_TEST
 
@@ -3317,6 +3408,7 @@ static Suite *capture_suite(void)
 	tc = tcase_create("tracker-live");
 	tcase_add_loop_test(tc, test_tracker_live, 0, UTIL_ARRAY_SIZE(live_cases));
 	tcase_add_loop_test(tc, test_tracker_live_slow, 0, UTIL_ARRAY_SIZE(live_cases));
+	tcase_add_loop_test(tc, test_tracker_ct_outcome, 0, UTIL_ARRAY_SIZE(ct_outcome_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("file");
