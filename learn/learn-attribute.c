@@ -251,6 +251,16 @@ static void attr_add_attempt(struct learn_workload *client, struct learn_workloa
 	/* the other side of a Service's DNAT: this attempt was counted already */
 	if (repeat || !attr_port_ok(proto, port))
 		return;
+	/*
+	 * Full: a pair already kept still counts, but a flood of new pairs must not make
+	 * workloads (one per forged source) only to drop them.
+	 */
+	if (learn_graph_attempts_full(c->g) &&
+	    (!learn_graph_find_workload(c->g, learn_workload_id(client)) ||
+	     !learn_graph_find_workload(c->g, learn_workload_id(server)))) {
+		learn_graph_add_counter(c->g, "attempts-dropped", 1);
+		return;
+	}
 	(void)learn_graph_add_workload(c->g, client);
 	(void)learn_graph_add_workload(c->g, server);
 	(void)learn_graph_add_attempt(c->g, client, server, proto, &port,
@@ -273,11 +283,6 @@ static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
 	}
 	if (connections == 0)
 		return 0;
-	/* Full: a flood of new pairs must not make workloads (one per source) only to drop them. */
-	if (learn_graph_attempts_full(g)) {
-		learn_graph_add_counter(g, "attempts-dropped", 1);
-		return 0;
-	}
 	(void)learn_flow_edges_ex(inv, flow, true, attr_add_attempt, &c);
 	return 0;
 }

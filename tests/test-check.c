@@ -447,6 +447,79 @@ START_TEST(test_flow_edges_dnat)
 }
 END_TEST
 
+/* The counter name of g, 0 when absent. */
+static uint64_t counter_of(const struct learn_graph *g, const char *name)
+{
+	for (size_t i = 0; i < learn_graph_counter_count(g); i++)
+		if (strcmp(learn_graph_counter_name(g, i), name) == 0)
+			return learn_graph_counter_value(g, i);
+	return 0;
+}
+
+/*
+ * LEARN_MAX_ATTEMPTS pairs kept (a scan from as many forged outside sources): a pair already
+ * kept still counts its attempts, a new one is only counted in "attempts-dropped", and makes no
+ * workload.
+ */
+START_TEST(test_attempts_full)
+{
+	struct learn_inventory *inv = learn_inventory_new();
+	char path[] = "/tmp/test-check-XXXXXX", addr[32];
+	struct util_err err = {{0}};
+	struct capture_flow f = {.proto = TCP,
+				 .port = 22,
+				 .client_port = 40000,
+				 .first_ns = T0,
+				 .last_ns = T0 + 1,
+				 .outcome = CAPTURE_REFUSED};
+	struct learn_graph *g = learn_graph_new();
+	const struct learn_attempt *a;
+	size_t workloads;
+
+	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	ck_assert_int_eq(capture_addr_parse("10.244.1.20", &f.server), 0);
+	for (int i = 0; i < LEARN_MAX_ATTEMPTS; i++) {
+		snprintf(addr, sizeof(addr), "198.18.%d.%d", i / 256, i % 256);
+		ck_assert_int_eq(capture_addr_parse(addr, &f.client), 0);
+		ck_assert_uint_eq(learn_graph_add_flow(g, inv, &f), 0);
+	}
+	ck_assert(learn_graph_attempts_full(g));
+	ck_assert_uint_eq(learn_graph_attempt_count(g), LEARN_MAX_ATTEMPTS);
+	ck_assert_uint_eq(counter_of(g, "attempts-dropped"), 0);
+	workloads = learn_graph_workload_count(g);
+
+	/* a kept pair, again, on another port: counted, its port kept */
+	ck_assert_int_eq(capture_addr_parse("198.18.0.7", &f.client), 0);
+	f.port = 23;
+	f.outcome = CAPTURE_UNANSWERED;
+	(void)learn_graph_add_flow(g, inv, &f);
+	ck_assert_uint_eq(counter_of(g, "attempts-dropped"), 0);
+	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
+		a = learn_graph_attempt(g, i);
+		if (strcmp(learn_workload_id(learn_attempt_client(a)), "external:198.18.0.7/32"))
+			continue;
+		ck_assert_uint_eq(learn_attempt_refused(a), 1);
+		ck_assert_uint_eq(learn_attempt_unanswered(a), 1);
+		ck_assert_uint_eq(learn_attempt_port_count(a), 2);
+		ck_assert_uint_eq(learn_attempt_port(a, 1), 23);
+	}
+	/* a new source: dropped and counted, no workload made for it */
+	ck_assert_int_eq(capture_addr_parse("198.19.255.255", &f.client), 0);
+	(void)learn_graph_add_flow(g, inv, &f);
+	ck_assert_uint_eq(counter_of(g, "attempts-dropped"), 1);
+	ck_assert_uint_eq(learn_graph_workload_count(g), workloads);
+	ck_assert_uint_eq(learn_graph_attempt_count(g), LEARN_MAX_ATTEMPTS);
+	/* a served flow still makes its edge, and its workloads */
+	f.outcome = CAPTURE_SERVED;
+	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &f), 1);
+	ck_assert_uint_eq(learn_graph_workload_count(g), workloads + 1);
+	learn_graph_free(g);
+	learn_inventory_free(inv);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
 	Suite *s = suite_create("check");
@@ -456,6 +529,7 @@ static Suite *check_suite(void)
 	tcase_add_loop_test(tc, test_flow_edges_repeat, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
 	tcase_add_loop_test(tc, test_flow_edges_dnat, 0, (int)UTIL_ARRAY_SIZE(repeat_cases));
 	tcase_add_test(tc, test_flow_edges_two_replicas);
+	tcase_add_test(tc, test_attempts_full);
 	suite_add_tcase(s, tc);
 	return s;
 }
