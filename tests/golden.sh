@@ -109,6 +109,22 @@ for bad in 0 63 16777217 x ""; do
 	expect "--max-flows '$bad': one line naming the option" grep -q -- '--max-flows takes 64 to' "$tmp/err"
 done
 expect "--max-flows: nothing was written" [ ! -e "$tmp/never.yaml" ]
+# The recorded scan, seen from the scanner's side only (a one-way capture point): by default
+# the served TCP 8080 connection is still learned (the client sent data after its SYN) and
+# nothing else; --one-way also takes the 20 unanswered UDP probes for served, as documented,
+# and never a TCP port that only got a SYN.
+scan=$data/golden/scan
+if tcpdump -r "$scan/scan.pcap" -w "$tmp/oneway.pcap" 'src host 10.77.1.1 or src host fd77:1::1' 2>/dev/null; then
+	"$flowlock" learn -q -r "$tmp/oneway.pcap" --inventory "$scan/inventory.yaml" --state "$tmp/ow.yaml"
+	expect "one-way capture, default: only the served edge" \
+		[ "$("$flowlock" show "$tmp/ow.yaml" | sed '1d;$d' | awk '{print $3 $4}' | tr '\n' ' ')" = "TCP8080 " ]
+	"$flowlock" learn -q -r "$tmp/oneway.pcap" --inventory "$scan/inventory.yaml" --one-way \
+		--state "$tmp/ow2.yaml"
+	expect "one-way capture, --one-way: the served edge and the 20 UDP probes" \
+		[ "$("$flowlock" show "$tmp/ow2.yaml" | sed '1d;$d' | awk '{n[$3]++} END {print n["TCP"], n["UDP"]}')" = "1 20" ]
+else
+	expect "tcpdump filters the scan capture" false
+fi
 # --one-way changes nothing on a capture that sees both directions of every connection.
 "$flowlock" learn -q -r "$shop/shop.pcapng" --inventory "$shop/inventory.yaml" --one-way \
 	--state "$tmp/oneway.yaml"
