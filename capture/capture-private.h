@@ -21,3 +21,9 @@ enum capture_decode_result capture_decode_general(int dlt, const uint8_t *bytes,
 struct capture_conntrack *capture_conntrack_new_detached(struct capture_tracker *t);
 void capture_conntrack_feed(struct capture_conntrack *ct, const void *buf, size_t len, bool dump,
 			    bool resync);
+
+/*
+ * As capture_tracker_free() then capture_tracker_new() with the same callback, keeping the
+ * tracker's own memory: a harness starts each input afresh without ~300 KiB of page faults.
+ */
+void capture_tracker_reset(struct capture_tracker *t);
