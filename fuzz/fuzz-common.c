@@ -36,11 +36,11 @@ const char *fuzz_file(const uint8_t *data, size_t size)
 	return path;
 }
 
-static char dir[64];
+static char dir[4096];
 
 static void fuzz_dir_remove(void)
 {
-	char cmd[96];
+	char cmd[4200];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	(void)!system(cmd);
@@ -49,8 +49,12 @@ static void fuzz_dir_remove(void)
 const char *fuzz_dir(void)
 {
 	if (!*dir) {
-		snprintf(dir, sizeof(dir), "%s/flowlock-fuzz.XXXXXX",
-			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+		const char *base = getenv("TMPDIR");
+
+		if (!base || !*base)
+			base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+		/* run.sh points TMPDIR into its own directory: nothing stays after a crash */
+		snprintf(dir, sizeof(dir), "%s/flowlock-fuzz.XXXXXX", base);
 		if (!mkdtemp(dir))
 			fuzz_fail("mkdtemp: %s", strerror(errno));
 		atexit(fuzz_dir_remove);

@@ -61,7 +61,7 @@ for h in $harnesses; do
 	cp "$corpus"/* "$work/$h/corpus"/ 2>/dev/null || true
 	rc=0
 	# shellcheck disable=SC2086
-	"$exe" $dict -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+	TMPDIR=$work/$h "$exe" $dict -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$work/$h/crash/" "$work/$h/corpus" >"$work/$h.log" 2>&1 || rc=$?
 	stats=$(awk '/^stat::number_of_executed_units/ { n = $2 } /^stat::average_exec_per_sec/ { s = $2 }
 		/^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)/ { for (i = 1; i <= NF; i++) { if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1) } }
