@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # run.sh - builds the libFuzzer harnesses (clang) and runs each over its corpus, then for a while.
 # Usage: fuzz/run.sh [-t SECONDS] [-b BUILDDIR] [HARNESS...]     (default: 30 s each, every one)
-#        fuzz/run.sh --merge SEEDDIR [HARNESS...]   minimise SEEDDIR/HARNESS into the corpus
+#        fuzz/run.sh --merge SEEDDIR [--max-bytes N] [HARNESS...]
+#            minimises SEEDDIR/HARNESS and the corpus into the corpus, leaving out inputs over N bytes
 # A crash, leak, hang or broken property fails it, with the reproducer and its bytes in the log.
 # New inputs found stay in a temporary copy; the corpus in fuzz/corpus/ changes only by --merge.
 set -eu
@@ -10,11 +11,13 @@ cd "$(dirname "$0")/.."
 secs=30
 build=build-fuzz
 merge=""
+max_bytes=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) secs=$2; shift 2 ;;
 	-b) build=$2; shift 2 ;;
 	--merge) merge=$2; shift 2 ;;
+	--max-bytes) max_bytes=$2; shift 2 ;;
 	-h | --help) sed -n 3,6p "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -48,9 +51,12 @@ for h in $harnesses; do
 	dict=""
 	[ -f "fuzz/$h.dict" ] && dict="-dict=fuzz/$h.dict"
 	if [ -n "$merge" ]; then
-		mkdir -p "$corpus" "$work/$h"
+		mkdir -p "$corpus" "$work/$h" "$work/$h.in"
+		find "$corpus"/ "$merge/$h"/ -type f ${max_bytes:+-size -$((max_bytes + 1))c} \
+			-exec cp {} "$work/$h.in"/ \;
+		# one input per edge covered, not per hit-count bucket: the committed corpus stays small
 		# shellcheck disable=SC2086
-		"$exe" -merge=1 $dict "$work/$h" "$corpus" "$merge/$h" 2>"$work/$h.log" ||
+		"$exe" -merge=1 -use_counters=0 $dict "$work/$h" "$work/$h.in" 2>"$work/$h.log" ||
 			{ tail -20 "$work/$h.log"; exit 1; }
 		rm -f "$corpus"/*
 		cp "$work/$h"/* "$corpus"/
