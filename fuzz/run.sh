@@ -1,23 +1,26 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # run.sh - builds the libFuzzer harnesses (clang) and runs each over its corpus, then for a while.
-# Usage: fuzz/run.sh [-t SECONDS] [-b BUILDDIR] [HARNESS...]     (default: 30 s each, every one)
+# Usage: fuzz/run.sh [-t SECONDS] [-b BUILDDIR] [-o DIR] [HARNESS...]  (default: 30 s each, all)
+#            -o DIR keeps each harness's grown corpus in DIR/HARNESS, for --merge
 #        fuzz/run.sh --merge SEEDDIR [--max-bytes N] [HARNESS...]
 #            minimises SEEDDIR/HARNESS and the corpus into the corpus, leaving out inputs over N bytes
 # A crash, leak, hang or broken property fails it, with the reproducer and its bytes in the log.
-# New inputs found stay in a temporary copy; the corpus in fuzz/corpus/ changes only by --merge.
+# New inputs found stay in a copy of the corpus; fuzz/corpus/ changes only by --merge.
 set -eu
 cd "$(dirname "$0")/.."
 secs=30
 build=build-fuzz
 merge=""
 max_bytes=""
+keep=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) secs=$2; shift 2 ;;
 	-b) build=$2; shift 2 ;;
 	--merge) merge=$2; shift 2 ;;
 	--max-bytes) max_bytes=$2; shift 2 ;;
+	-o) keep=$2; shift 2 ;;
 	-h | --help) sed -n 3,6p "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -63,12 +66,14 @@ for h in $harnesses; do
 		echo "$h: $(ls "$corpus" | wc -l) inputs, $(du -sk "$corpus" | cut -f1) KiB"
 		continue
 	fi
-	mkdir -p "$work/$h/corpus" "$work/$h/crash"
-	cp "$corpus"/* "$work/$h/corpus"/ 2>/dev/null || true
+	grown=$work/$h/corpus
+	[ -z "$keep" ] || grown=$keep/$h
+	mkdir -p "$grown" "$work/$h/crash"
+	cp "$corpus"/* "$grown"/ 2>/dev/null || true
 	rc=0
 	# shellcheck disable=SC2086
 	TMPDIR=$work/$h "$exe" $dict -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$work/$h/crash/" "$work/$h/corpus" >"$work/$h.log" 2>&1 || rc=$?
+		-artifact_prefix="$work/$h/crash/" "$grown" >"$work/$h.log" 2>&1 || rc=$?
 	stats=$(awk '/^stat::number_of_executed_units/ { n = $2 } /^stat::average_exec_per_sec/ { s = $2 }
 		/^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)/ { for (i = 1; i <= NF; i++) { if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1) } }
 		END { printf "%s execs, %s/s, cov %s, ft %s", n, s, c, f }' "$work/$h.log")
