@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* capture-conntrack.c - conntrack NEW and DESTROY events and table dumps, fed to the tracker. */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 #define uthash_fatal(msg) abort()
 #include <uthash.h>
 
-#include "capture/capture.h"
+#include "capture/capture-private.h"
 
 /*
  * Two netlink sockets in the caller's network namespace (conntrack is per namespace): one
@@ -508,6 +509,50 @@ struct capture_conntrack *capture_conntrack_free(struct capture_conntrack *ct)
 	}
 	free(ct);
 	return NULL;
+}
+
+struct capture_conntrack *capture_conntrack_new_detached(struct capture_tracker *t)
+{
+	struct capture_conntrack *c = util_zalloc(sizeof(*c));
+
+	c->t = t;
+	return c;
+}
+
+void capture_conntrack_feed(struct capture_conntrack *ct, const void *buf, size_t len, bool dump,
+			    bool resync)
+{
+	/* nlmsg_convert() copies; the header is read in place, as libnl's recvmsgs() does */
+	struct nlmsghdr *hdr = (struct nlmsghdr *)buf;
+	int left = len > INT_MAX ? INT_MAX : (int)len;
+
+	if (dump) {
+		ct->gen++;
+		ct->dumping = true;
+	}
+	for (; nlmsg_ok(hdr, left); hdr = nlmsg_next(hdr, &left)) {
+		struct nl_msg *msg;
+
+		/* DONE, ERROR, NOOP and OVERRUN never reach the NL_CB_VALID handler */
+		if (hdr->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;
+		msg = nlmsg_convert(hdr);
+		if (!msg)
+			abort();
+		nlmsg_set_proto(msg, NETLINK_NETFILTER);
+		(void)ct_message(msg, ct);
+		nlmsg_free(msg);
+	}
+	if (dump) {
+		ct->dumping = false;
+		if (resync) {
+			ct->stats.resyncs++;
+			ct_sweep(ct);
+		}
+	} else if (ct->n_gone) {
+		/* the next read would find the socket empty: see capture_conntrack_dispatch() */
+		ct_forget_gone(ct);
+	}
 }
 
 /* 1 or 0 from a sysctl file; -1 when it is missing or unreadable. */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "capture/capture.h"
+#include "capture/capture-private.h"
 
 /*
  * A window over the captured bytes. Every getter checks the bytes it reads against what is left
@@ -887,6 +887,15 @@ enum capture_decode_result capture_decode(int dlt, const uint8_t *bytes, size_t 
 	    decode_ipv4_fast(bytes + 14, caplen - 14, tun, ret))
 		return CAPTURE_DECODE_OK;
 	return decode_other(dlt, bytes, caplen, tun, ret);
+}
+
+enum capture_decode_result capture_decode_general(int dlt, const uint8_t *bytes, size_t caplen,
+						  const struct capture_tunnels *tun,
+						  struct capture_packet *ret)
+{
+	const struct link_type *lt = link_type_find(dlt);
+
+	return lt ? decode_link(lt, bytes, caplen, tun, ret) : CAPTURE_DECODE_NOT_IP;
 }
 
 /* ---- Records ------------------------------------------------------------------------------ */

@@ -15,7 +15,7 @@
 #define SPARE_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#include "capture/capture.h"
+#include "capture/capture-private.h"
 
 /* util_hash: several times faster than uthash's default Jenkins hash on these small keys. */
 #define HASH_FUNCTION	  UTIL_HASH_FUNCTION
@@ -305,14 +305,20 @@ static void dir_clear(struct capture_tracker *t)
 		t->dir[i] = (struct dir_entry){.rest = DIR_EMPTY};
 }
 
-struct capture_tracker *capture_tracker_new(capture_flow_fn fn, void *userdata)
+static void tracker_init(struct capture_tracker *t, capture_flow_fn fn, void *userdata)
 {
-	struct capture_tracker *t = util_zalloc(sizeof(*t));
-
+	memset(t, 0, sizeof(*t));
 	t->fn = fn;
 	t->userdata = userdata;
 	t->max_flows = CAPTURE_TRACKER_MAX_FLOWS;
 	dir_clear(t);
+}
+
+struct capture_tracker *capture_tracker_new(capture_flow_fn fn, void *userdata)
+{
+	struct capture_tracker *t = util_zalloc(sizeof(*t));
+
+	tracker_init(t, fn, userdata);
 	return t;
 }
 
@@ -1449,12 +1455,10 @@ size_t capture_tracker_open_flows(const struct capture_tracker *t)
 	return t->n_flows;
 }
 
-struct capture_tracker *capture_tracker_free(struct capture_tracker *t)
+static void tracker_clear(struct capture_tracker *t)
 {
 	struct listener *l, *next;
 
-	if (!t)
-		return NULL;
 	flows_free(t);
 	l = t->listeners;
 	HASH_CLEAR(hh, t->listeners);
@@ -1462,8 +1466,21 @@ struct capture_tracker *capture_tracker_free(struct capture_tracker *t)
 		next = l->hh.next;
 		free(l);
 	}
+}
+
+struct capture_tracker *capture_tracker_free(struct capture_tracker *t)
+{
+	if (!t)
+		return NULL;
+	tracker_clear(t);
 	free(t);
 	return NULL;
+}
+
+void capture_tracker_reset(struct capture_tracker *t)
+{
+	tracker_clear(t);
+	tracker_init(t, t->fn, t->userdata);
 }
 
 /* ---- Live sources: wall-clock expiry, checkpoints, conntrack ------------------------------- */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* learn-docker.c - a Docker Engine API client on a unix socket that keeps the inventory live. */
-#include "learn/learn.h"
+#include "learn/learn-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1232,23 +1232,20 @@ static void dk_abandon(struct learn_docker *d)
 	}
 }
 
-static int dk_list(struct learn_docker *d, struct util_err *err)
+#define DK_LIST_TARGET "/containers/json"
+
+/* The engine's answer to GET /containers/json: every running container is applied now. */
+static int dk_list_apply(struct learn_docker *d, int status, const char *body, size_t len,
+			 struct util_err *err)
 {
-	static const char target[] = "/containers/json";
-	char *where = NULL, *body = NULL;
+	char *where = NULL;
 	struct learn_tree_node *root = NULL;
 	uint64_t now;
-	size_t len = 0;
-	int status = 0, r;
+	int r;
 
-	r = dk_get_request(d, target, &status, &body, &len, err);
-	if (r < 0)
-		goto out;
-	if (status != 200) {
-		r = dk_status_error(d, target, status, body, len, err);
-		goto out;
-	}
-	where = util_asprintf("%s: GET %s", d->path, target);
+	if (status != 200)
+		return dk_status_error(d, DK_LIST_TARGET, status, body, len, err);
+	where = util_asprintf("%s: GET %s", d->path, DK_LIST_TARGET);
 	r = dk_json_parse(body, len, where, &root, err);
 	if (r < 0)
 		goto out;
@@ -1270,8 +1267,20 @@ static int dk_list(struct learn_docker *d, struct util_err *err)
 	}
 out:
 	learn_tree_free(root);
-	free(body);
 	free(where);
+	return r;
+}
+
+static int dk_list(struct learn_docker *d, struct util_err *err)
+{
+	char *body = NULL;
+	size_t len = 0;
+	int status = 0, r;
+
+	r = dk_get_request(d, DK_LIST_TARGET, &status, &body, &len, err);
+	if (r == 0)
+		r = dk_list_apply(d, status, body, len, err);
+	free(body);
 	return r;
 }
 
@@ -1487,14 +1496,10 @@ struct learn_docker *learn_docker_free(struct learn_docker *d)
 	return NULL;
 }
 
-int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
-		      struct learn_docker **ret, struct util_err *err)
+/* A client of the engine at socket_path, not yet connected. */
+static struct learn_docker *dk_new(const char *socket_path, struct learn_inventory *inv)
 {
-	char *filters = dk_url_encode("{\"type\":[\"container\",\"network\"]}");
-	char *target = util_asprintf("/events?filters=%s", filters);
 	struct learn_docker *d = util_zalloc(sizeof(*d));
-	int64_t deadline;
-	int r, flags;
 
 	d->path = util_strdup(socket_path ? socket_path : LEARN_DOCKER_SOCKET);
 	d->inv = inv;
@@ -1503,6 +1508,18 @@ int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 		d->reqs[i].fd = -1;
 	d->where = util_asprintf("%s: GET /events", d->path);
 	dk_http_init(&d->http, d->where, 0, dk_events_body, d);
+	return d;
+}
+
+int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
+		      struct learn_docker **ret, struct util_err *err)
+{
+	char *filters = dk_url_encode("{\"type\":[\"container\",\"network\"]}");
+	char *target = util_asprintf("/events?filters=%s", filters);
+	struct learn_docker *d = dk_new(socket_path, inv);
+	int64_t deadline;
+	int r, flags;
+
 	r = dk_sockaddr(d->path, &d->sa, err);
 	if (r < 0)
 		goto out;
@@ -1604,4 +1621,102 @@ int learn_docker_check_access(const char *socket_path, struct util_err *err)
 	}
 	close(fd);
 	return 0;
+}
+
+/* ---- Replay (tests and fuzzing only: learn-private.h) -------------------------------------- */
+
+/* Feeds p to h in reads of step bytes, then the end of the connection. */
+static int dk_replay_response(struct dk_http *h, const char *p, size_t n, size_t step,
+			      struct util_err *err)
+{
+	int r = 0;
+
+	for (size_t off = 0; r == 0 && off < n; off += step)
+		r = dk_http_feed(h, p + off, n - off < step ? n - off : step, err);
+	return r < 0 || h->state == DK_DONE ? r : dk_http_eof(h, err);
+}
+
+/* Answers the queued inspects, oldest first, as dk_inspects_run() would. */
+static void dk_replay_inspects(struct learn_docker *d, const struct learn_docker_replay *rp,
+			       size_t step, size_t *next)
+{
+	while (d->queue && *next < rp->count) {
+		struct dk_pending *p = d->queue;
+		char *where = util_asprintf("%s: GET /containers/%s/json", d->path, p->id);
+		struct dk_buf body = {0};
+		struct dk_http h;
+
+		HASH_DEL(d->queue, p);
+		dk_http_init(&h, where, DK_MAX_BODY, dk_buf_append, &body);
+		if (dk_replay_response(&h, rp->inspects[*next], rp->n_inspects[*next], step,
+				       &d->last_problem) < 0) {
+			d->failed_inspects++;
+		} else {
+			(void)dk_buf_append(&body, "", 0, NULL);
+			dk_inspect_done(d, p->id, p->ts, h.status, body.p, body.n);
+		}
+		(*next)++;
+		dk_http_clear(&h);
+		free(body.p);
+		free(where);
+		free(p->id);
+		free(p);
+	}
+}
+
+int learn_docker_replay(struct learn_inventory *inv, const struct learn_docker_replay *rp,
+			struct util_err *err)
+{
+	struct learn_docker *d = dk_new("replay", inv);
+	size_t step = rp->read_size ? rp->read_size : 1, off = 0, next = 0;
+	struct dk_buf list = {0};
+	struct dk_http h;
+	int r = 0;
+
+	/* learn_docker_open(): the stream's header, events held, then the list */
+	d->hold = true;
+	for (; r == 0 && d->http.state == DK_HEAD && off < rp->n_events; off += step)
+		r = dk_http_feed(&d->http, rp->events + off,
+				 rp->n_events - off < step ? rp->n_events - off : step, err);
+	if (r == 0 && d->http.state == DK_HEAD)
+		r = dk_http_eof(&d->http, err);
+	if (r == 0 && d->http.status != 200)
+		r = util_err_set(err, EPROTO, "%s: HTTP status %d", d->where, d->http.status);
+	if (r < 0)
+		goto out;
+	dk_http_init(&h, "replay: GET " DK_LIST_TARGET, DK_MAX_BODY, dk_buf_append, &list);
+	r = dk_replay_response(&h, rp->list, rp->n_list, step, err);
+	dk_http_clear(&h);
+	if (r == 0) {
+		(void)dk_buf_append(&list, "", 0, NULL);
+		r = dk_list_apply(d, h.status, list.p, list.n, err);
+	}
+	if (r < 0)
+		goto out;
+	d->hold = false;
+	r = dk_events_run(d, err);
+	if (r < 0)
+		goto out;
+	if (d->http.state == DK_DONE)
+		dk_end(d, util_err_set(&d->end_err, EPIPE, "%s: ended", d->where));
+	dk_replay_inspects(d, rp, step, &next);
+
+	/* learn_docker_dispatch(): the rest of the stream, a read at a time */
+	for (; !d->ended && off < rp->n_events; off += step) {
+		r = dk_http_feed(&d->http, rp->events + off,
+				 rp->n_events - off < step ? rp->n_events - off : step,
+				 &d->end_err);
+		if (r == 0 && d->http.state == DK_DONE)
+			r = util_err_set(&d->end_err, EPIPE, "%s: ended", d->where);
+		if (r < 0)
+			dk_end(d, r);
+		dk_replay_inspects(d, rp, step, &next);
+	}
+	r = 0;
+	dk_abandon(d);
+	dk_close_claims(d, dk_realtime_ns());
+out:
+	free(list.p);
+	learn_docker_free(d);
+	return r;
 }

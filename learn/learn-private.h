@@ -25,3 +25,24 @@ size_t learn_inventory_resolve_server_via(struct learn_inventory *inv,
 					  size_t max, bool *ret_service);
 bool learn_inventory_is_backend(const struct learn_inventory *inv, const struct learn_workload *w,
 				uint8_t proto, uint16_t port);
+
+/*
+ * Tests and fuzzing only (fuzz/fuzz-docker.c): what learn_docker_open() and
+ * learn_docker_dispatch() do with the Docker Engine's bytes, given here instead of read from a
+ * socket. events is the whole GET /events response as it streams, list the GET /containers/json
+ * response, inspects the answers to the GET /containers/{id}/json requests the events queue, in
+ * the order they are asked. Every response arrives in reads of read_size bytes (0: 1) and ends
+ * with the connection. Returns what learn_docker_open() would; the stream's end is no error.
+ */
+struct learn_docker_replay {
+	const char *events;
+	size_t n_events;
+	const char *list;
+	size_t n_list;
+	const char *const *inspects;
+	const size_t *n_inspects;
+	size_t count;
+	size_t read_size;
+};
+int learn_docker_replay(struct learn_inventory *inv, const struct learn_docker_replay *rp,
+			struct util_err *err);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test-docker.c - live containers in the inventory, and the Engine API client against a fake. */
-#include "learn/learn.h"
+#include "learn/learn-private.h"
 
 #include <check.h>
 #include <errno.h>
@@ -1475,6 +1475,118 @@ START_TEST(test_free_null)
 }
 END_TEST
 
+/* ---- The engine's bytes replayed without a socket (learn_docker_replay(), for fuzz/) -------- */
+
+struct replay_case {
+	const char *name;
+	const char *events; /* under DK_DIR, streamed chunked; NULL: a stream without events */
+	int events_status;  /* 0: 200 */
+	const char *list;
+	int list_status;
+	size_t read_size;
+	int err;
+	const char *workloads;
+	struct resolve resolves[3];
+};
+
+static const struct replay_case replay_cases[] = {
+	{"list only", .list = "containers.json", .read_size = 4096,
+	 .workloads = "docker:fldk-web,docker:fldkshop/api",
+	 .resolves = {{"172.18.0.2", 0, WEB_2}, {"172.18.0.3", 0, API_3}}},
+	{"events, byte by byte", .events = "events-db.jsonl", .list = "containers-empty.json",
+	 .read_size = 1, .workloads = DB_2, .resolves = {{"172.18.0.2", AT(5000), DB_2}}},
+	{"events, 7-byte reads", .events = "events-db.jsonl", .list = "containers-empty.json",
+	 .read_size = 7, .workloads = DB_2, .resolves = {{"172.18.0.2", AT(5000), DB_2}}},
+	{"events, after the list", .events = "events-db.jsonl", .list = "containers.json",
+	 .read_size = 4096, .workloads = "docker:fldk-db,docker:fldk-web,docker:fldkshop/api",
+	 .resolves = {{"172.18.0.3", 0, API_3}, {"172.18.0.2", AT(5000), DB_2}}},
+	{"list refused", .list = "containers.json", .list_status = 500, .read_size = 4096,
+	 .err = -EPROTO, .workloads = ""},
+	{"event stream refused", .events = "events-db.jsonl", .events_status = 404,
+	 .list = "containers.json", .read_size = 4096, .err = -EPROTO, .workloads = ""},
+};
+
+/* A response as the engine frames it: chunked, one line a chunk, or with a Content-Length. */
+static char *replay_response(int status, const char *body, size_t len, bool chunked)
+{
+	char *out = util_asprintf("HTTP/1.1 %d X\r\n%s\r\n", status,
+				  chunked ? "Transfer-Encoding: chunked\r\n" : "");
+	char *next;
+
+	if (!chunked) {
+		next = util_asprintf("HTTP/1.1 %d X\r\nContent-Length: %zu\r\n\r\n%.*s", status,
+				     len, (int)len, body);
+		free(out);
+		return next;
+	}
+	for (size_t o = 0; o < len;) {
+		const char *nl = memchr(body + o, '\n', len - o);
+		size_t n = nl ? (size_t)(nl - (body + o)) + 1 : len - o;
+
+		next = util_asprintf("%s%zx\r\n%.*s\r\n", out, n, (int)n, body + o);
+		free(out);
+		out = next;
+		o += n;
+	}
+	next = util_asprintf("%s0\r\n\r\n", out);
+	free(out);
+	return next;
+}
+
+START_TEST(test_replay)
+{
+	const struct replay_case *c = &replay_cases[_i];
+	char *ev_body = NULL, *list_body, *inspect_body, *events, *list, *inspect;
+	size_t n_ev = 0, n_list, n_inspect, n_inspects[2];
+	const char *inspects[2];
+	struct learn_inventory *inv = learn_inventory_new();
+	struct learn_docker_replay rp;
+	struct util_err err;
+	char got[512], *path;
+	int r;
+
+	if (c->events) {
+		path = util_asprintf(DK_DIR "%s", c->events);
+		ev_body = test_read_file(path, &n_ev);
+		free(path);
+	}
+	path = util_asprintf(DK_DIR "%s", c->list);
+	list_body = test_read_file(path, &n_list);
+	free(path);
+	inspect_body = test_read_file(DK_DIR "inspect/" ID_DB ".json", &n_inspect);
+	events = replay_response(c->events_status ? c->events_status : 200, ev_body ? ev_body : "",
+				 n_ev, true);
+	list = replay_response(c->list_status ? c->list_status : 200, list_body, n_list, false);
+	inspect = replay_response(200, inspect_body, n_inspect, false);
+	inspects[0] = inspects[1] = inspect;
+	n_inspects[0] = n_inspects[1] = strlen(inspect);
+	rp = (struct learn_docker_replay){
+		.events = events,
+		.n_events = strlen(events),
+		.list = list,
+		.n_list = strlen(list),
+		.inspects = inspects,
+		.n_inspects = n_inspects,
+		.count = 2,
+		.read_size = c->read_size,
+	};
+	r = learn_docker_replay(inv, &rp, &err);
+	ck_assert_msg(r == c->err, "%s: returned %d (%s), expected %d", c->name, r,
+		      r < 0 ? err.msg : "", c->err);
+	workloads_str(inv, got, sizeof(got));
+	ck_assert_msg(strcmp(got, c->workloads) == 0, "%s: workloads \"%s\", expected \"%s\"",
+		      c->name, got, c->workloads);
+	check_resolves(inv, c->resolves, UTIL_ARRAY_SIZE(c->resolves), c->name);
+	learn_inventory_free(inv);
+	free(events);
+	free(list);
+	free(inspect);
+	free(ev_body);
+	free(list_body);
+	free(inspect_body);
+}
+END_TEST
+
 static Suite *docker_suite(void)
 {
 	Suite *s = suite_create("docker");
@@ -1489,6 +1601,9 @@ static Suite *docker_suite(void)
 	tcase_add_loop_test(tc, test_work, 0, (int)UTIL_ARRAY_SIZE(work_cases));
 	tcase_add_loop_test(tc, test_access, 0, (int)UTIL_ARRAY_SIZE(access_cases));
 	tcase_add_test(tc, test_free_null);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("replay");
+	tcase_add_loop_test(tc, test_replay, 0, (int)UTIL_ARRAY_SIZE(replay_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,93 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# run.sh - builds the libFuzzer harnesses (clang) and runs each over its corpus, then for a while.
+# Usage: fuzz/run.sh [-t SECONDS] [-b BUILDDIR] [-o DIR] [HARNESS...]  (default: 30 s each, all)
+#            -o DIR keeps each harness's grown corpus in DIR/HARNESS, for --merge
+#        fuzz/run.sh --merge SEEDDIR [--max-bytes N] [HARNESS...]
+#            minimises SEEDDIR/HARNESS and the corpus into the corpus, leaving out inputs over N bytes
+# A crash, leak, hang or broken property fails it, with the reproducer and its bytes in the log.
+# New inputs found stay in a copy of the corpus; fuzz/corpus/ changes only by --merge.
+set -eu
+cd "$(dirname "$0")/.."
+secs=30
+build=build-fuzz
+merge=""
+max_bytes=""
+keep=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	-t) secs=$2; shift 2 ;;
+	-b) build=$2; shift 2 ;;
+	--merge) merge=$2; shift 2 ;;
+	--max-bytes) max_bytes=$2; shift 2 ;;
+	-o) keep=$2; shift 2 ;;
+	-h | --help) sed -n 3,6p "$0"; exit 0 ;;
+	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+all="decode decode-diff capture-file conntrack inventory-k8s inventory-docker state policy docker"
+harnesses=${*:-$all}
+
+# 77: cannot run here (meson's SKIP); tools/install-deps test installs both
+probe=$(mktemp -d)
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' >"$probe/p.c"
+if ! command -v clang >/dev/null || ! clang -fsanitize=fuzzer "$probe/p.c" -o "$probe/p" 2>/dev/null; then
+	rm -rf "$probe"
+	echo "run.sh: needs clang and libFuzzer (libclang-rt-dev): SKIP" >&2
+	exit 77
+fi
+rm -rf "$probe"
+[ -f "$build/build.ninja" ] ||
+	CC=clang meson setup "$build" -Dfuzz=true -Db_lundef=false -Dtests=disabled >/dev/null
+targets=""
+for h in $harnesses; do targets="$targets fuzz/fuzz-$h"; done
+# shellcheck disable=SC2086
+meson compile -C "$build" $targets >/dev/null
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+status=0
+for h in $harnesses; do
+	exe=$build/fuzz/fuzz-$h
+	corpus=fuzz/corpus/$h
+	dict=""
+	[ -f "fuzz/$h.dict" ] && dict="-dict=fuzz/$h.dict"
+	if [ -n "$merge" ]; then
+		mkdir -p "$corpus" "$work/$h" "$work/$h.in"
+		find "$corpus"/ "$merge/$h"/ -type f ${max_bytes:+-size -$((max_bytes + 1))c} \
+			-exec cp {} "$work/$h.in"/ \;
+		# one input per edge covered, not per hit-count bucket: the committed corpus stays small
+		# shellcheck disable=SC2086
+		"$exe" -merge=1 -use_counters=0 $dict "$work/$h" "$work/$h.in" 2>"$work/$h.log" ||
+			{ tail -20 "$work/$h.log"; exit 1; }
+		rm -f "$corpus"/*
+		cp "$work/$h"/* "$corpus"/
+		echo "$h: $(ls "$corpus" | wc -l) inputs, $(du -sk "$corpus" | cut -f1) KiB"
+		continue
+	fi
+	grown=$work/$h/corpus
+	[ -z "$keep" ] || grown=$keep/$h
+	mkdir -p "$grown" "$work/$h/crash"
+	cp "$corpus"/* "$grown"/ 2>/dev/null || true
+	rc=0
+	# shellcheck disable=SC2086
+	TMPDIR=$work/$h "$exe" $dict -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$work/$h/crash/" "$grown" >"$work/$h.log" 2>&1 || rc=$?
+	stats=$(awk '/^stat::number_of_executed_units/ { n = $2 } /^stat::average_exec_per_sec/ { s = $2 }
+		/^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)/ { for (i = 1; i <= NF; i++) { if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1) } }
+		END { printf "%s execs, %s/s, cov %s, ft %s", n, s, c, f }' "$work/$h.log")
+	if [ $rc -ne 0 ] || [ -n "$(ls "$work/$h/crash")" ]; then
+		status=1
+		echo "fuzz-$h: FAILED ($stats)"
+		grep -v '^#[0-9]' "$work/$h.log" | tail -60
+		for f in "$work/$h/crash"/*; do
+			[ -f "$f" ] || continue
+			echo "reproducer $(basename "$f") ($(wc -c <"$f") bytes; run: $exe FILE):"
+			od -An -tx1 -v "$f" | head -64
+		done
+	else
+		echo "fuzz-$h: ok ($stats, $(ls "$corpus" | wc -l) corpus inputs)"
+	fi
+done
+exit $status
