@@ -1038,16 +1038,42 @@ static int state_parse_edge_nodes(struct state_reader *r, struct state_edge *e)
 	}
 }
 
+/* An edge's or attempt's client or server: a copy of the next string. */
+static int state_read_id(struct state_reader *r, const char *what, char **ret)
+{
+	const char *s = NULL;
+	int ret_read = state_read_string(r, what, &s);
+
+	if (ret_read == 0)
+		*ret = util_strdup(s);
+	return ret_read;
+}
+
+/* An edge's or attempt's protocol, by name. */
+static int state_read_protocol(struct state_reader *r, uint8_t *ret)
+{
+	char show[STATE_SHOW_LEN];
+	const char *s = NULL;
+	int ret_read = state_read_string(r, "protocol", &s);
+
+	if (ret_read == 0 && util_proto_from_name(s, ret) < 0)
+		return state_error(
+			r, r->event.start_mark,
+			"protocol: unknown protocol \"%s\" (expected TCP, UDP, SCTP, ICMP "
+			"or ICMPv6)",
+			state_show(s, show));
+	return ret_read;
+}
+
 /* The current event is the MAPPING_START of one edge, for the struct state_edges data. */
 static int state_parse_edge(struct state_reader *r, void *data)
 {
 	struct state_edges *edges = data;
-	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN];
+	char msg[STATE_MSG_LEN];
 	struct state_edge *e;
 	unsigned seen = 0;
 	yaml_mark_t mark;
 	uint64_t port = 0;
-	const char *s = NULL;
 	int ret, k;
 
 	edges->v = util_reallocarray(edges->v, edges->n + 1, sizeof(*edges->v));
@@ -1062,21 +1088,13 @@ static int state_parse_edge(struct state_reader *r, void *data)
 		seen |= 1u << k;
 		switch (k) {
 		case EDGE_CLIENT:
+			ret = state_read_id(r, "client", &e->client);
+			break;
 		case EDGE_SERVER:
-			ret = state_read_string(r, state_edge_keys[k], &s);
-			if (ret == 0 && k == EDGE_CLIENT)
-				e->client = util_strdup(s);
-			else if (ret == 0)
-				e->server = util_strdup(s);
+			ret = state_read_id(r, "server", &e->server);
 			break;
 		case EDGE_PROTOCOL:
-			ret = state_read_string(r, "protocol", &s);
-			if (ret == 0 && util_proto_from_name(s, &e->proto) < 0)
-				ret = state_error(
-					r, r->event.start_mark,
-					"protocol: unknown protocol \"%s\" (expected TCP, "
-					"UDP, SCTP, ICMP or ICMPv6)",
-					state_show(s, show));
+			ret = state_read_protocol(r, &e->proto);
 			break;
 		case EDGE_PORT:
 			ret = state_read_u64(r, "port", UINT64_MAX, &port);
@@ -1245,11 +1263,10 @@ static int state_parse_attempt_nodes(struct state_reader *r, struct state_attemp
 static int state_parse_attempt(struct state_reader *r, void *data)
 {
 	struct state_attempts *attempts = data;
-	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN];
+	char msg[STATE_MSG_LEN];
 	struct state_attempt *a;
 	unsigned seen = 0;
 	yaml_mark_t mark;
-	const char *s = NULL;
 	int ret, k;
 
 	if (attempts->n == LEARN_MAX_ATTEMPTS)
@@ -1267,21 +1284,13 @@ static int state_parse_attempt(struct state_reader *r, void *data)
 		seen |= 1u << k;
 		switch (k) {
 		case ATT_CLIENT:
+			ret = state_read_id(r, "client", &a->client);
+			break;
 		case ATT_SERVER:
-			ret = state_read_string(r, state_attempt_keys[k], &s);
-			if (ret == 0 && k == ATT_CLIENT)
-				a->client = util_strdup(s);
-			else if (ret == 0)
-				a->server = util_strdup(s);
+			ret = state_read_id(r, "server", &a->server);
 			break;
 		case ATT_PROTOCOL:
-			ret = state_read_string(r, "protocol", &s);
-			if (ret == 0 && util_proto_from_name(s, &a->proto) < 0)
-				ret = state_error(
-					r, r->event.start_mark,
-					"protocol: unknown protocol \"%s\" (expected TCP, "
-					"UDP, SCTP, ICMP or ICMPv6)",
-					state_show(s, show));
+			ret = state_read_protocol(r, &a->proto);
 			break;
 		case ATT_REFUSED:
 		case ATT_UNANSWERED:
