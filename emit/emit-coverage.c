@@ -230,7 +230,7 @@ static void cov_attempts_text(FILE *out, const struct cov *c, const struct learn
 			fprintf(out, "%s%u", j ? "," : "; ports ",
 				(unsigned)learn_attempt_port(a, j));
 		if (n == LEARN_ATTEMPT_PORTS)
-			fprintf(out, " (the lowest %d)", LEARN_ATTEMPT_PORTS);
+			fprintf(out, " (the lowest; %d kept at most)", LEARN_ATTEMPT_PORTS);
 		fprintf(out, "; %s to %s\n", t1, t2);
 	}
 	if (c->attempts_dropped)

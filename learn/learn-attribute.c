@@ -216,6 +216,7 @@ struct attr_add_ctx {
 	const struct capture_flow *flow;
 	uint64_t connections;
 	size_t touched;
+	bool dropped; /* an attempt of the flow found no room */
 };
 
 /*
@@ -245,7 +246,7 @@ static void attr_add_edge(struct learn_workload *client, struct learn_workload *
 static void attr_add_attempt(struct learn_workload *client, struct learn_workload *server,
 			     uint8_t proto, uint16_t port, bool repeat, void *userdata)
 {
-	const struct attr_add_ctx *c = userdata;
+	struct attr_add_ctx *c = userdata;
 	bool refused = c->flow->outcome == CAPTURE_REFUSED;
 
 	/* the other side of a Service's DNAT: this attempt was counted already */
@@ -258,14 +259,15 @@ static void attr_add_attempt(struct learn_workload *client, struct learn_workloa
 	if (learn_graph_attempts_full(c->g) &&
 	    (!learn_graph_find_workload(c->g, learn_workload_id(client)) ||
 	     !learn_graph_find_workload(c->g, learn_workload_id(server)))) {
-		learn_graph_add_counter(c->g, "attempts-dropped", 1);
+		c->dropped = true;
 		return;
 	}
 	(void)learn_graph_add_workload(c->g, client);
 	(void)learn_graph_add_workload(c->g, server);
-	(void)learn_graph_add_attempt(c->g, client, server, proto, &port,
-				      util_proto_has_ports(proto) ? 1 : 0, refused, !refused,
-				      c->flow->first_ns, c->flow->last_ns);
+	if (!learn_graph_add_attempt(c->g, client, server, proto, &port,
+				     util_proto_has_ports(proto) ? 1 : 0, refused, !refused,
+				     c->flow->first_ns, c->flow->last_ns))
+		c->dropped = true;
 }
 
 /*
@@ -284,6 +286,9 @@ static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
 	if (connections == 0)
 		return 0;
 	(void)learn_flow_edges_ex(inv, flow, true, attr_add_attempt, &c);
+	/* once per flow, however many backends it resolved to */
+	if (c.dropped)
+		learn_graph_add_counter(g, "attempts-dropped", 1);
 	return 0;
 }
 

@@ -1137,10 +1137,8 @@ bool learn_graph_add_attempt(struct learn_graph *g, const struct learn_workload 
 	if (!c || !s)
 		abort(); /* a caller bug: workloads are added before their attempts */
 	a = attempt_get(g, c, s, proto, first_ns, last_ns);
-	if (!a) {
-		learn_graph_add_counter(g, "attempts-dropped", sat_add(refused, unanswered));
+	if (!a)
 		return false;
-	}
 	count = attempt_count_of(a, graph_current_agent(g));
 	count->refused = sat_add(count->refused, refused);
 	count->unanswered = sat_add(count->unanswered, unanswered);

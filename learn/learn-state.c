@@ -1956,6 +1956,13 @@ static int state_parse_root(struct state_reader *r, struct learn_graph *g, struc
 			ret = state_parse_list(r, "edges", state_parse_edge, &doc->edges);
 			break;
 		case ROOT_ATTEMPTS:
+			if (r->version < 3) {
+				ret = state_error(r, mark,
+						  "attempts: only a version 3 state has them (this "
+						  "one is version %u)",
+						  r->version);
+				break;
+			}
 			ret = state_parse_list(r, "attempts", state_parse_attempt, &doc->attempts);
 			break;
 		default:
@@ -2295,11 +2302,22 @@ static int state_check_graph(const struct learn_graph *g, const char *path, stru
 	}
 	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
 		const struct learn_attempt *a = learn_graph_attempt(g, i);
+		uint8_t proto = learn_attempt_proto(a);
 		int ret = 0;
 
+		/* what state_parse_attempt() would refuse */
+		if (!util_proto_name(proto)) {
+			snprintf(msg, sizeof(msg), "unsupported protocol %u", proto);
+			ret = -EINVAL;
+		} else if (learn_attempt_last_ns(a) < learn_attempt_first_ns(a)) {
+			snprintf(msg, sizeof(msg), "last seen before first seen");
+			ret = -EINVAL;
+		} else if (learn_attempt_refused(a) == 0 && learn_attempt_unanswered(a) == 0) {
+			snprintf(msg, sizeof(msg), "neither refused nor unanswered");
+			ret = -EINVAL;
+		}
 		for (size_t j = 0; ret == 0 && j < learn_attempt_port_count(a); j++)
-			ret = state_check_port(learn_attempt_proto(a), learn_attempt_port(a, j),
-					       msg);
+			ret = state_check_port(proto, learn_attempt_port(a, j), msg);
 		if (ret < 0)
 			return util_err_set(err, EINVAL, "%s: cannot save attempt %s -> %s: %s",
 					    path, learn_workload_id(learn_attempt_client(a)),

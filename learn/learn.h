@@ -145,8 +145,9 @@ bool learn_graph_workload_running(const struct learn_graph *g, const struct lear
 struct learn_attempt;
 /*
  * Adds to the attempts client -> server over proto (both must be in g): refused and unanswered
- * are summed for the current node, ports kept among the lowest, the span widened. False when
- * the pair is new and LEARN_MAX_ATTEMPTS are kept already: then only "attempts-dropped" grows.
+ * are summed for the current node, ports kept among the lowest, the span widened. False, and
+ * nothing changed, when the pair is new and LEARN_MAX_ATTEMPTS are kept already (attribution
+ * then counts the flow in "attempts-dropped").
  */
 bool learn_graph_add_attempt(struct learn_graph *g, const struct learn_workload *client,
 			     const struct learn_workload *server, uint8_t proto,

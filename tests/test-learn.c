@@ -1124,6 +1124,9 @@ static const struct bad_case {
 	{"bad-attempt-undefined.yaml", -EINVAL,
 	 "bad-attempt-undefined.yaml:40:11: server: undefined workload "
 	 "\"k8s:shop/deployment/db\""},
+	{"bad-attempt-version.yaml", -EINVAL,
+	 "bad-attempt-version.yaml:38:1: attempts: only a version 3 state has them (this one is "
+	 "version 2)"},
 	{"bad-attempt-zero.yaml", -EINVAL,
 	 "bad-attempt-zero.yaml:43:12: refused: an attempt was refused or unanswered at least "
 	 "once"},
@@ -1358,6 +1361,32 @@ static struct learn_graph *build_bad_proto(void)
 	return g;
 }
 
+/* Attempts the loader would refuse, which only the API (never capture) can make. */
+static struct learn_graph *build_bad_attempt(uint8_t proto, uint64_t refused, uint64_t first,
+					     uint64_t last)
+{
+	struct learn_graph *g = learn_graph_new();
+
+	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "a", NULL, NULL);
+	add_attempt_ids(g, "node:a", "node:a", proto, NULL, refused, 0, first, last);
+	return g;
+}
+
+static struct learn_graph *build_bad_attempt_proto(void)
+{
+	return build_bad_attempt(47, 1, 1, 1);
+}
+
+static struct learn_graph *build_bad_attempt_time(void)
+{
+	return build_bad_attempt(IPPROTO_ICMP, 1, 2, 1);
+}
+
+static struct learn_graph *build_bad_attempt_zero(void)
+{
+	return build_bad_attempt(IPPROTO_ICMP, 0, 1, 1);
+}
+
 static struct learn_graph *build_bad_address(void)
 {
 	struct learn_graph *g = learn_graph_new();
@@ -1386,6 +1415,9 @@ static const struct save_bad_case {
 	{build_bad_proto, "cannot save edge node:a -> node:a: unsupported protocol 47"},
 	{build_bad_address, "cannot save workload \"node:a\": address \"10.0.0.1\""},
 	{build_bad_counter, "cannot save counter \"with space\""},
+	{build_bad_attempt_proto, "cannot save attempt node:a -> node:a: unsupported protocol 47"},
+	{build_bad_attempt_time, "cannot save attempt node:a -> node:a: last seen before first"},
+	{build_bad_attempt_zero, "cannot save attempt node:a -> node:a: neither refused nor"},
 };
 
 START_TEST(test_state_save_invalid)
