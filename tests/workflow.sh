@@ -100,16 +100,16 @@ expect "check without the inventory: every flow reported" \
 run "check -q without the inventory" 1 check -q --baseline "$tmp/base.yaml" -r "$full"
 expect "check -q: no warning" [ ! -s "$tmp/err" ]
 
-# Attempts: the port-0 recording holds a datagram to UDP 6081 refused with port unreachable.
-# Read as plain UDP (--no-tunnels: 6081 is Geneve's port) it is an attempt, never an edge:
-# checked against the state, it is reported as one, and alone it does not fail the check.
+# Attempts: the port-0 recording holds a datagram from port 0 to UDP 7000, refused with port
+# unreachable. It is an attempt on 7000, never an edge: checked against the state, it is
+# reported as one, and alone it does not fail the check.
 pz=$data/../golden/port-zero
-run "check, attempts only" 0 check --no-tunnels --baseline "$pz/expected-state.yaml" \
+run "check, attempts only" 0 check --baseline "$pz/expected-state.yaml" \
 	-r "$pz/port-zero.pcap" --inventory "$pz/inventory.json"
 expect "check, attempts only: one attempt line, then the summary ($(head -c 400 "$tmp/out"))" \
-	[ "$(sed -n '1s/^[^ ]* //p; 2p' "$tmp/out")" = "docker:shop/db -> docker:shop/web UDP 6081 (attempt: refused)
+	[ "$(sed -n '1s/^[^ ]* //p; 2p' "$tmp/out")" = "docker:shop/db -> docker:shop/web UDP 7000 (attempt: refused)
 0 of 5 flows not in the baseline, 0 distinct edges; 1 attempt (refused or unanswered)" ]
-run "check --format json, attempts only" 0 check --no-tunnels --format json \
+run "check --format json, attempts only" 0 check --format json \
 	--baseline "$pz/expected-state.yaml" -r "$pz/port-zero.pcap" --inventory "$pz/inventory.json"
 python3 -c '
 import json, sys
@@ -117,12 +117,12 @@ lines = [json.loads(l) for l in open(sys.argv[1])]
 assert [l["event"] for l in lines] == ["attempt", "summary"], lines
 a, s = lines
 assert (a["client"], a["server"], a["protocol"], a["port"], a["outcome"]) == \
-    ("docker:shop/db", "docker:shop/web", "UDP", 6081, "refused"), a
+    ("docker:shop/db", "docker:shop/web", "UDP", 7000, "refused"), a
 assert (s["flows"], s["edges"], s["attempts"]) == (0, 0, 1), s' "$tmp/out"
 expect "check json: an attempt event and the summary" [ $? -eq 0 ]
 # a baseline without the served edges: they are violations, the attempt is still an attempt
 "$flowlock" learn -q -r "$pz/port-zero.pcap" --state "$tmp/pz-nothing.yaml"
-run "check, violations and an attempt" 1 check --no-tunnels --baseline "$tmp/pz-nothing.yaml" \
+run "check, violations and an attempt" 1 check --baseline "$tmp/pz-nothing.yaml" \
 	-r "$pz/port-zero.pcap" --inventory "$pz/inventory.json"
 expect "check, violations and an attempt: 4 flows, 2 edges, 1 attempt ($(tail -n 1 "$tmp/out"))" \
 	[ "$(tail -n 1 "$tmp/out")" = "4 of 5 flows not in the baseline, 2 distinct edges; 1 attempt (refused or unanswered)" ]

@@ -7,7 +7,8 @@
 # exit. web calls db's TCP 8080 and UDP 5353 (served: the edges to learn). Then, with raw
 # sockets: a SYN to db's TCP port 0 (the kernel resets it), a UDP exchange with port 0 on the
 # server's side both ways, and a Geneve-like reply from db's port 0 to web's UDP 6081 (web says
-# port unreachable). Only the first two may become edges.
+# port unreachable), and a datagram from db's port 0 to web's UDP 7000 (refused: an attempt
+# on 7000). Only the first two may become edges.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 W="ip netns exec fl0-web"

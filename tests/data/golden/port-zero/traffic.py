@@ -90,10 +90,13 @@ def zero_client():
 
 
 def zero_server():
-    """db: answers web's datagram from port 0, and sends a Geneve-like reply to web's 6081."""
+    """db: answers web's datagram from port 0, sends a Geneve-like reply to web's 6081 (a
+    tunnel port: opened as Geneve), and a datagram from port 0 to web's UDP 7000, where
+    nothing listens: a request to 7000, refused, not a flow to port 0."""
     time.sleep(0.2)
     send_raw(socket.IPPROTO_UDP, DB4, WEB4, 0, 40001, b"zero!")
     send_raw(socket.IPPROTO_UDP, DB4, WEB4, 0, 6081, b"\0\0\x65\x58" + b"\0" * 4)
+    send_raw(socket.IPPROTO_UDP, DB4, WEB4, 0, 7000, b"from zero")
 
 
 if __name__ == "__main__":
