@@ -2540,25 +2540,6 @@ static void state_render(struct state_out *o, const struct learn_graph *g)
 		o->problem = o->emitter.problem ? o->emitter.problem : "YAML emitter failed";
 }
 
-static int state_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync of the directory makes the rename itself durable. */
-/* The folder path is in, opened (or -errno). */
 static int state_dir_open(const char *path)
 {
 	char *dir = util_strdup(path), *slash = strrchr(dir, '/');
@@ -2576,18 +2557,6 @@ static int state_dir_open(const char *path)
 		fd = -errno;
 	free(dir);
 	return fd;
-}
-
-static int state_sync_dir(const char *path)
-{
-	int fd = state_dir_open(path), ret = 0;
-
-	if (fd < 0)
-		return fd;
-	if (fsync(fd) < 0 && errno != EINVAL) /* EINVAL: the file system cannot sync dirs */
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /*
@@ -2627,10 +2596,7 @@ static void state_sweep_stale(const char *path)
 int learn_state_save(const struct learn_graph *g, const char *path, struct util_err *err)
 {
 	struct state_out o = {0};
-	char *tmp = NULL;
-	struct stat st;
-	mode_t mode = 0644;
-	int fd = -1, ret;
+	int ret;
 
 	ret = state_check_graph(g, path, err);
 	if (ret < 0)
@@ -2650,55 +2616,14 @@ int learn_state_save(const struct learn_graph *g, const char *path, struct util_
 		goto out;
 	}
 
-	/* The state describes the cluster's topology, not secrets: readable like the policies. */
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		mode = st.st_mode & 07777; /* keep what the user chose for an existing state */
-	tmp = util_asprintf("%s.tmp.XXXXXX", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = util_err_set(err, errno, "%s: creating a temporary file: %s", path,
-				   strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if (fchmod(fd, mode) < 0) {
-		ret = util_err_set(err, errno, "%s: chmod: %s", path, strerror(errno));
-		goto out;
-	}
-	ret = state_write_all(fd, o.buf, o.len);
-	if (ret < 0) {
-		ret = util_err_set(err, ret, "%s: writing: %s", path, strerror(-ret));
-		goto out;
-	}
-	if (fsync(fd) < 0) {
-		ret = util_err_set(err, errno, "%s: fsync: %s", path, strerror(errno));
-		goto out;
-	}
-	ret = close(fd);
-	fd = -1;
-	if (ret < 0) {
-		ret = util_err_set(err, errno, "%s: closing: %s", path, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		ret = util_err_set(err, errno, "%s: rename: %s", path, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL; /* renamed: nothing to clean up any more */
-	state_sweep_stale(path);
-	ret = state_sync_dir(path);
-	if (ret < 0)
-		ret = util_err_set(err, ret, "%s: fsync of the directory: %s", path,
-				   strerror(-ret));
+	/*
+	 * The state describes the cluster's topology, not secrets: readable like the policies. An
+	 * existing state keeps the mode the user chose.
+	 */
+	ret = util_file_replace(path, o.buf, o.len, 0644, err);
+	if (ret == 0)
+		state_sweep_stale(path);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		(void)unlink(tmp);
-		free(tmp);
-	}
 	free(o.buf);
 	return ret;
 }
