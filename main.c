@@ -388,19 +388,11 @@ static int parse_prefix(const char *arg, unsigned max, unsigned *ret)
 	return 0;
 }
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Deadlines (duration, checkpoints, status) follow the monotonic clock: a stepped wall clock
  * must neither stall them nor end a run early. Flow expiry follows packet (wall) time. */
 static uint64_t now_ns(void)
 {
-	return clock_ns(CLOCK_MONOTONIC);
+	return util_now_ns(CLOCK_MONOTONIC);
 }
 
 /*
@@ -507,7 +499,7 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 		return 0;
 	if (a->live_from_ns) {
 		/* watched from the start until now; what ran meanwhile, by the inventory, ran */
-		uint64_t wall = clock_ns(CLOCK_REALTIME);
+		uint64_t wall = util_now_ns(CLOCK_REALTIME);
 
 		learn_graph_add_window(a->ctx->graph, a->live_from_ns, wall);
 		/* a pod that ran and finished between two saves ran within the run too */
@@ -576,7 +568,7 @@ static uint64_t agent_drops(const struct agent *a)
 
 static void agent_status(struct agent *a, uint64_t now, bool final)
 {
-	uint64_t el = (now - a->start_ns) / 1000000000ULL;
+	uint64_t el = (now - a->start_ns) / UTIL_NSEC_PER_SEC;
 	size_t attached = 0;
 	char line[256];
 
@@ -748,9 +740,9 @@ static int agent_run(struct agent *a)
 	}
 
 	a->start_ns = now_ns();
-	a->live_from_ns = clock_ns(CLOCK_REALTIME);
-	end = o->duration_s ? a->start_ns + o->duration_s * 1000000000ULL : UINT64_MAX;
-	next_checkpoint = a->start_ns + o->checkpoint_s * 1000000000ULL;
+	a->live_from_ns = util_now_ns(CLOCK_REALTIME);
+	end = o->duration_s ? a->start_ns + o->duration_s * UTIL_NSEC_PER_SEC : UINT64_MAX;
+	next_checkpoint = a->start_ns + o->checkpoint_s * UTIL_NSEC_PER_SEC;
 	next_status = a->start_ns;
 	next_expire = a->start_ns;
 	/* check stops when its report cannot be written any more */
@@ -816,14 +808,14 @@ static int agent_run(struct agent *a)
 			cli_log_error("warning: %s; containers are not named until it is back",
 				      err.msg);
 			a->docker = learn_docker_free(a->docker);
-			next_docker = now_ns() + AGENT_DOCKER_RETRY_S * 1000000000ULL;
+			next_docker = now_ns() + AGENT_DOCKER_RETRY_S * UTIL_NSEC_PER_SEC;
 		}
 
 		now = now_ns();
 		if (!a->docker && now >= next_docker) {
 			if (learn_docker_open(o->docker_socket, a->ctx->inv, &a->docker, &err) <
 			    0) {
-				next_docker = now + AGENT_DOCKER_RETRY_S * 1000000000ULL;
+				next_docker = now + AGENT_DOCKER_RETRY_S * UTIL_NSEC_PER_SEC;
 			} else {
 				next_docker = UINT64_MAX;
 				if (!o->quiet)
@@ -833,18 +825,18 @@ static int agent_run(struct agent *a)
 			}
 		}
 		if (now >= next_expire) {
-			capture_tracker_expire(a->tracker, clock_ns(CLOCK_REALTIME));
+			capture_tracker_expire(a->tracker, util_now_ns(CLOCK_REALTIME));
 			if (inventories_changed(a))
 				agent_reload(a);
-			next_expire = now + 1000000000ULL;
+			next_expire = now + UTIL_NSEC_PER_SEC;
 		}
 		if (!o->quiet && now >= next_status) {
 			agent_status(a, now, false);
-			next_status = now + 1000000000ULL * (a->tty ? 1 : 10);
+			next_status = now + UTIL_NSEC_PER_SEC * (a->tty ? 1 : 10);
 		}
 		if (now >= next_checkpoint) {
 			agent_checkpoint(a);
-			next_checkpoint = now + o->checkpoint_s * 1000000000ULL;
+			next_checkpoint = now + o->checkpoint_s * UTIL_NSEC_PER_SEC;
 		}
 	}
 	if (!o->quiet)

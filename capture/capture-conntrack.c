@@ -50,7 +50,6 @@
  * before the dump have been read, in case their own DESTROY is among them.
  */
 
-#define NS_PER_SEC    1000000000ULL
 #define CT_RCVBUF     (8 << 20)
 #define CT_RCVBUF_MAX (64 << 20)
 /* A dump that the table's changes interrupted (NLM_F_DUMP_INTR) is made again, this often. */
@@ -91,14 +90,6 @@ struct capture_conntrack {
 	bool dumping;
 	struct capture_conntrack_stats stats;
 };
-
-static uint64_t ct_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 /* A libnl error as the errno it most likely came from, for the caller's return value. */
 static int ct_errno(int nlerr)
@@ -242,7 +233,7 @@ static void ct_feed(struct capture_conntrack *c, const struct capture_ct_event *
 				up.update = true;
 				s->replied |= ev->replied;
 				s->assured |= ev->assured;
-				capture_tracker_add_ct(c->t, &up, ct_now_ns());
+				capture_tracker_add_ct(c->t, &up, util_now_ns(CLOCK_REALTIME));
 			}
 			return;
 		}
@@ -252,21 +243,21 @@ static void ct_feed(struct capture_conntrack *c, const struct capture_ct_event *
 		s->replied = ev->replied;
 		s->assured = ev->assured;
 		HASH_ADD(hh, c->seen, key, sizeof(s->key), s);
-		capture_tracker_add_ct(c->t, ev, ct_now_ns());
+		capture_tracker_add_ct(c->t, ev, util_now_ns(CLOCK_REALTIME));
 		return;
 	}
 	if (!s) {
 		struct capture_ct_event opened = *ev;
 
 		opened.destroy = false;
-		capture_tracker_add_ct(c->t, &opened, ct_now_ns());
-		capture_tracker_add_ct(c->t, ev, ct_now_ns());
+		capture_tracker_add_ct(c->t, &opened, util_now_ns(CLOCK_REALTIME));
+		capture_tracker_add_ct(c->t, ev, util_now_ns(CLOCK_REALTIME));
 		return;
 	}
 	gone = s->gone;
 	ct_seen_drop(c, s);
 	if (!gone)
-		capture_tracker_add_ct(c->t, ev, ct_now_ns());
+		capture_tracker_add_ct(c->t, ev, util_now_ns(CLOCK_REALTIME));
 }
 
 /* libnl's NL_CB_VALID callback for both sockets: one conntrack message. */
@@ -319,7 +310,7 @@ static void ct_sweep(struct capture_conntrack *c)
 		ev.reply_dst = ev.orig_src;
 		ev.reply_sport = ev.orig_dport;
 		ev.reply_dport = ev.orig_sport;
-		capture_tracker_add_ct(c->t, &ev, ct_now_ns());
+		capture_tracker_add_ct(c->t, &ev, util_now_ns(CLOCK_REALTIME));
 		s->gone = true;
 		c->n_gone++;
 	}

@@ -40,7 +40,7 @@
 /* Netlink reads per dispatch: a storm of link changes cannot starve packet reading. */
 #define LIVE_NL_ROUNDS 64
 /* pcap_stats() reads sysfs files on Linux: an idle interface refreshes at most this often. */
-#define LIVE_STATS_INTERVAL_NS 1000000000ULL
+#define LIVE_STATS_INTERVAL_NS UTIL_NSEC_PER_SEC
 /*
  * How long decoded packets wait to be put in time order with other interfaces' (see held_add()):
  * a few TPACKET_V3 block timeouts. Past LIVE_HOLD_MAX waiting, the older half leaves at once.
@@ -208,14 +208,6 @@ struct capture_live {
 	uint64_t failed;     /* pcap_create/pcap_activate failures */
 };
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static bool live_matches(const struct capture_live *l, const char *name)
 {
 	for (size_t i = 0; i < l->n_patterns; i++)
@@ -372,7 +364,7 @@ static void iface_stats_refresh(struct live_iface *e)
 {
 	struct pcap_stat ps;
 
-	e->stats_ns = clock_ns(CLOCK_MONOTONIC);
+	e->stats_ns = util_now_ns(CLOCK_MONOTONIC);
 	if (pcap_stats(e->pcap, &ps) < 0)
 		return;
 	e->st.drops += (uint32_t)(ps.ps_drop - e->ps_drop_last);
@@ -562,8 +554,8 @@ static int iface_attach(struct capture_live *l, const char *name, int ifindex, b
 	e->pcap = p;
 	e->ifindex = ifindex;
 	e->st.attached = true;
-	e->st.attach_ns = clock_ns(CLOCK_REALTIME);
-	e->stats_ns = clock_ns(CLOCK_MONOTONIC);
+	e->st.attach_ns = util_now_ns(CLOCK_REALTIME);
+	e->stats_ns = util_now_ns(CLOCK_MONOTONIC);
 	l->attached[l->n_attached++] = e;
 	return 0;
 }
@@ -788,11 +780,11 @@ size_t capture_live_pollfds(const struct capture_live *l, struct pollfd *fds, si
 
 int capture_live_dispatch(struct capture_live *l, struct capture_stats *stats, struct util_err *err)
 {
-	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t now = util_now_ns(CLOCK_MONOTONIC);
 	int r;
 
 	l->cur_stats = stats;
-	l->now_ms = now / 1000000;
+	l->now_ms = now / UTIL_NSEC_PER_MSEC;
 	/*
 	 * Packets first: a link whose deletion is queued on netlink still has its last packets in
 	 * the ring. Every handle is tried (nonblocking; an empty ring costs one check), from the
@@ -828,7 +820,7 @@ int capture_live_dispatch(struct capture_live *l, struct capture_stats *stats, s
 void capture_live_drain(struct capture_live *l, struct capture_stats *stats)
 {
 	l->cur_stats = stats;
-	l->now_ms = clock_ns(CLOCK_MONOTONIC) / 1000000;
+	l->now_ms = util_now_ns(CLOCK_MONOTONIC) / UTIL_NSEC_PER_MSEC;
 	for (size_t i = l->n_attached; i-- > 0;)
 		(void)iface_read(l, l->attached[i], LIVE_BATCH);
 	for (size_t i = 0; i < l->n_closing; i++)

@@ -77,24 +77,23 @@
  *    its events. Events follow the wall clock and do not run expiry themselves.
  */
 
-#define NS_PER_SEC	   1000000000ULL
-#define IDLE_TIMEOUT_TCP   (300 * NS_PER_SEC)
-#define IDLE_TIMEOUT_OTHER (120 * NS_PER_SEC)
+#define IDLE_TIMEOUT_TCP   (300 * UTIL_NSEC_PER_SEC)
+#define IDLE_TIMEOUT_OTHER (120 * UTIL_NSEC_PER_SEC)
 /*
  * A TCP connection seen opening (or known to conntrack) and not yet closed: live capture filters
  * out everything between the handshake and the FIN, so silence says nothing. It ends with its
  * FIN pair, RST or conntrack DESTROY; this only bounds what a lost FIN can keep.
  */
-#define IDLE_TIMEOUT_TCP_OPENED (24 * 3600 * NS_PER_SEC)
+#define IDLE_TIMEOUT_TCP_OPENED (24 * 3600 * UTIL_NSEC_PER_SEC)
 /*
  * A SYN nobody answered: the client's retransmissions (1, 2, 4 ... 64 s apart) are over within
  * about two minutes, and a scan or a flood must not hold the table for a day.
  */
 #define IDLE_TIMEOUT_TCP_UNANSWERED IDLE_TIMEOUT_OTHER
 /* A closed TCP flow absorbs stragglers (the last ACK, retransmitted FINs) this long. */
-#define CLOSED_LINGER (10 * NS_PER_SEC)
+#define CLOSED_LINGER (10 * UTIL_NSEC_PER_SEC)
 /* Expiry walks the whole table, so it runs at most this often in packet time. */
-#define SCAN_INTERVAL (5 * NS_PER_SEC)
+#define SCAN_INTERVAL (5 * UTIL_NSEC_PER_SEC)
 /*
  * Recently used flows by recent_slot() (direct-mapped, both directions of a flow share one slot):
  * a hit touches only memory that is already hot, where the hash table's chains would miss the
@@ -524,7 +523,7 @@ static bool flow_two_sided(const struct flow *f)
 /* ---- Halves: one connection seen as two one-sided flows ----------------------------------- */
 
 /* The two halves of one connection begin this close together (a SYN and its SYN+ACK). */
-#define HALF_SLACK (2 * NS_PER_SEC)
+#define HALF_SLACK (2 * UTIL_NSEC_PER_SEC)
 
 /* The side of k that is the likely client end, or -1 when the ports do not tell. */
 static int half_side(const struct flow_key *k)

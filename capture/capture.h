@@ -227,7 +227,7 @@ static inline bool capture_record_decode(int dlt, bool nano, const struct pcap_p
 	if (r != CAPTURE_DECODE_OK)
 		return false;
 	*ret_ts = h->ts.tv_sec < 0 ? 0
-				   : (uint64_t)h->ts.tv_sec * 1000000000ULL +
+				   : (uint64_t)h->ts.tv_sec * UTIL_NSEC_PER_SEC +
 					     (uint64_t)h->ts.tv_usec * (nano ? 1 : 1000);
 	return true;
 }

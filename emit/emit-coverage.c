@@ -8,8 +8,7 @@
 #include <string.h>
 #include <uthash.h>
 
-#define COV_SEC 1000000000ULL
-#define COV_DAY (86400 * COV_SEC)
+#define COV_DAY (86400 * UTIL_NSEC_PER_SEC)
 
 /* What a state says about its own coverage, worked out once for either format. */
 struct cov_kind {
@@ -152,7 +151,7 @@ static void cov_free(struct cov *c)
 /* "3d 4h", "2h 5m", "4m 10s", "17s": the two largest units, for people. */
 static void cov_duration(uint64_t ns, char buf[static 32])
 {
-	uint64_t s = ns / COV_SEC, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+	uint64_t s = ns / UTIL_NSEC_PER_SEC, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
 
 	if (d)
 		snprintf(buf, 32, "%" PRIu64 "d %" PRIu64 "h", d, h);
@@ -393,7 +392,7 @@ static int cov_json(FILE *out, const struct cov *c, const struct learn_graph *g,
 		cov_json_time(y, "last", c->last);
 	}
 	emit_yaml_str(y, "watched_seconds");
-	emit_yaml_uint(y, c->watched / COV_SEC);
+	emit_yaml_uint(y, c->watched / UTIL_NSEC_PER_SEC);
 	emit_yaml_str(y, "spans");
 	emit_yaml_uint(y, c->spans);
 	emit_yaml_map_end(y);
@@ -403,7 +402,7 @@ static int cov_json(FILE *out, const struct cov *c, const struct learn_graph *g,
 		emit_yaml_str(y, "last_new_edge");
 		cov_json_edge(y, c->newest);
 		emit_yaml_str(y, "seconds_since_last_new_edge");
-		emit_yaml_uint(y, (c->last > at ? c->last - at : 0) / COV_SEC);
+		emit_yaml_uint(y, (c->last > at ? c->last - at : 0) / UTIL_NSEC_PER_SEC);
 	}
 	emit_yaml_str(y, "workloads");
 	emit_yaml_map_start(y);

@@ -52,8 +52,8 @@ static bool attr_ignored(const struct capture_addr *a)
  * same client address and port, same backend after resolution, different server addresses, begun
  * within a moment. The second is a repeat: its edges are touched but not counted again.
  */
-#define RECENT_MAX   65536		 /* connections remembered; the oldest goes first */
-#define RECENT_SLACK (2 * 1000000000ULL) /* the two flows begin this close together */
+#define RECENT_MAX   65536		     /* connections remembered; the oldest goes first */
+#define RECENT_SLACK (2 * UTIL_NSEC_PER_SEC) /* the two flows begin this close together */
 
 struct recent_key {
 	struct capture_addr client;

@@ -41,20 +41,9 @@ static const char *dk_show(const char *s, size_t len, char buf[static DK_SHOW_MA
 	return util_show_escaped(s, len, DK_SHOW_MAX, buf);
 }
 
-static uint64_t dk_realtime_ns(void)
-{
-	struct timespec t;
-
-	(void)clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static int64_t dk_monotonic_ms(void)
 {
-	struct timespec t;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return (int64_t)(util_now_ns(CLOCK_MONOTONIC) / UTIL_NSEC_PER_MSEC);
 }
 
 /* Waits for events on fd until deadline (monotonic ms): 0, or -ETIMEDOUT, or -errno. */
@@ -1253,7 +1242,7 @@ static int dk_list_apply(struct learn_docker *d, int status, const char *body, s
 		r = util_err_set(err, EBADMSG, "%s: not a JSON array of containers", where);
 		goto out;
 	}
-	now = dk_realtime_ns();
+	now = util_now_ns(CLOCK_REALTIME);
 	for (size_t i = 0; i < root->n_kids; i++) {
 		struct dk_ctr c;
 		char why[256];
@@ -1293,9 +1282,9 @@ static uint64_t dk_event_time(const struct learn_tree_node *ev)
 	if (s && util_parse_u64(s, UINT64_MAX, &v) == 0)
 		return v;
 	s = dk_get_str(ev, "time");
-	if (s && util_parse_u64(s, UINT64_MAX / 1000000000u, &v) == 0)
-		return v * 1000000000u;
-	return dk_realtime_ns();
+	if (s && util_parse_u64(s, UINT64_MAX / UTIL_NSEC_PER_SEC, &v) == 0)
+		return v * UTIL_NSEC_PER_SEC;
+	return util_now_ns(CLOCK_REALTIME);
 }
 
 /*
@@ -1595,7 +1584,7 @@ int learn_docker_dispatch(struct learn_docker *d, struct util_err *err)
 		return 0;
 	/* nobody will tell us of deaths now: addresses are no longer these containers' */
 	dk_abandon(d);
-	dk_close_claims(d, dk_realtime_ns());
+	dk_close_claims(d, util_now_ns(CLOCK_REALTIME));
 	d->failed = d->ended;
 	if (err)
 		*err = d->end_err;
@@ -1714,7 +1703,7 @@ int learn_docker_replay(struct learn_inventory *inv, const struct learn_docker_r
 	}
 	r = 0;
 	dk_abandon(d);
-	dk_close_claims(d, dk_realtime_ns());
+	dk_close_claims(d, util_now_ns(CLOCK_REALTIME));
 out:
 	free(list.p);
 	learn_docker_free(d);

@@ -415,7 +415,7 @@ bool learn_graph_workload_running(const struct learn_graph *g, const struct lear
  */
 static void graph_windows_cap(struct learn_graph *g, size_t max)
 {
-	uint64_t gap = 1000000000ULL;
+	uint64_t gap = UTIL_NSEC_PER_SEC;
 
 	while (g->n_windows > max) {
 		size_t k = 0;

@@ -2133,7 +2133,7 @@ static void inv_claim_node(struct learn_inventory *inv, const char *node_name,
  * How long before its recorded start or after its end a finished pod still owns its address:
  * timestamps of packets and of the API server differ by a little.
  */
-#define INV_PAST_SLACK (2 * 1000000000ULL)
+#define INV_PAST_SLACK (2 * UTIL_NSEC_PER_SEC)
 
 /* Who held a (normalised) at ts by the inventory's records: a finished pod then, else now. */
 static struct learn_workload *inv_file_holder(const struct learn_inventory *inv,
@@ -3264,7 +3264,7 @@ void learn_inventory_remove_container(struct learn_inventory *inv, const char *i
  * start event, and a packet's stamp and the engine's can differ by as much: this is how far
  * either side of a claim a flow still belongs to it.
  */
-#define INV_LIVE_SLACK (2 * 1000000000ULL)
+#define INV_LIVE_SLACK (2 * UTIL_NSEC_PER_SEC)
 
 /*
  * Who held a (normalised) at ts: the claim valid then; else, for a flow reported after its
@@ -3301,15 +3301,6 @@ static struct learn_workload *inv_live_find(const struct learn_inventory *inv,
 	return before ? before->w : NULL;
 }
 
-static uint64_t inv_now(void)
-{
-	struct timespec t;
-
-	if (clock_gettime(CLOCK_REALTIME, &t) < 0)
-		return INV_LIVE_OPEN - 1;
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory *inv,
 							 const struct capture_addr *addr,
 							 uint64_t ts_ns)
@@ -3334,7 +3325,8 @@ struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory 
 struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,
 						      const struct capture_addr *addr)
 {
-	return learn_inventory_resolve_client_at(inv, addr, inv->live_ips ? inv_now() : 0);
+	return learn_inventory_resolve_client_at(inv, addr,
+						 inv->live_ips ? util_now_ns(CLOCK_REALTIME) : 0);
 }
 
 size_t learn_inventory_resolve_server_via(struct learn_inventory *inv,
@@ -3372,8 +3364,8 @@ size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct 
 				      uint8_t proto, uint16_t port, struct learn_endpoint *ret,
 				      size_t max)
 {
-	return learn_inventory_resolve_server_at(inv, addr, proto, port,
-						 inv->live_ips ? inv_now() : 0, ret, max);
+	return learn_inventory_resolve_server_at(
+		inv, addr, proto, port, inv->live_ips ? util_now_ns(CLOCK_REALTIME) : 0, ret, max);
 }
 
 /* ---- When workloads ran ------------------------------------------------------------------- */
@@ -3449,7 +3441,7 @@ size_t learn_inventory_addresses(struct learn_inventory *inv, const char *worklo
 
 	if (!inv || !workload_id)
 		return 0;
-	now = inv_now();
+	now = util_now_ns(CLOCK_REALTIME);
 	HASH_ITER (hh, inv->live_ips, l, ltmp) {
 		c = inv_live_now(l, now);
 		if (!c || strcmp(learn_workload_id(c->w), workload_id) != 0)

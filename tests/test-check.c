@@ -13,7 +13,7 @@
 #include "tests/test-helpers.h"
 
 #define T0  1795356005000000000ull /* 2026-11-22T14:00:05Z */
-#define SEC 1000000000ull
+#define SEC UTIL_NSEC_PER_SEC
 
 /*
  * A cluster small enough to read: two Deployments behind one Service (a named target port that

@@ -43,7 +43,7 @@
 #define S6	  "fd78::2:2"
 #define VIP6	  "fd78::9:9"
 
-#define NS_PER_SEC 1000000000ULL
+#define NS_PER_SEC UTIL_NSEC_PER_SEC
 #define WAIT_MS	   3000
 
 static const char *const setup_script[] = {

@@ -11,7 +11,7 @@
 #include "tests/test-helpers.h"
 
 #define T0  1795356005123456789ull /* 2026-11-22T14:00:05.123456789Z */
-#define SEC 1000000000ull
+#define SEC UTIL_NSEC_PER_SEC
 
 #define TCP  IPPROTO_TCP
 #define UDP  IPPROTO_UDP

@@ -23,7 +23,7 @@
 #define STATE_DATA TEST_DATA "/state"
 #define MERGE_DATA TEST_DATA "/merge"
 
-#define NS 1000000000ull
+#define NS UTIL_NSEC_PER_SEC
 #define T0 (1795356000ull * NS) /* 2026-11-22T14:00:00Z */
 
 /* ---- Helpers ------------------------------------------------------------------------------ */

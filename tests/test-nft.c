@@ -16,7 +16,7 @@
 
 #define GOLDEN_DIR TEST_DATA "/nft"
 #define T0	   1795356005123456789ull
-#define SEC	   1000000000ull
+#define SEC	   UTIL_NSEC_PER_SEC
 
 #define K8S	 LEARN_KIND_K8S
 #define DOCKER	 LEARN_KIND_DOCKER

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -92,7 +93,14 @@ int util_proto_from_name(const char *name, uint8_t *ret_proto);
 /* Whether the protocol has ports, and so server ports that policies name: TCP, UDP, SCTP. */
 bool util_proto_has_ports(uint8_t proto);
 
-/* Times are nanoseconds since the epoch, rendered as RFC 3339 UTC with nanoseconds. */
+/*
+ * Times (util-time.c) are nanoseconds: since the epoch on CLOCK_REALTIME, rendered as RFC 3339
+ * UTC with nanoseconds, or since boot on CLOCK_MONOTONIC for deadlines. util_now_ns gives 0 if
+ * the clock cannot be read.
+ */
+#define UTIL_NSEC_PER_SEC  1000000000ULL
+#define UTIL_NSEC_PER_MSEC 1000000ULL
+uint64_t util_now_ns(clockid_t clock);
 #define UTIL_TIME_LEN 40
 void util_time_format(uint64_t ns, char buf[static UTIL_TIME_LEN]);
 int util_time_parse(const char *s, uint64_t *ret_ns);
