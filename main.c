@@ -1382,8 +1382,8 @@ out:
 
 /* nftables needs addresses: what the inventory (files or the engine) says each workload holds now
  */
-static size_t emit_addresses(void *userdata, const struct learn_workload *w,
-			     struct capture_addr *ret, size_t max)
+static size_t emit_addresses(void *userdata, const struct learn_workload *w, struct util_addr *ret,
+			     size_t max)
 {
 	return learn_inventory_addresses(userdata, learn_workload_id(w), ret, max);
 }

@@ -117,13 +117,13 @@ static const char *ct_hint(int nlerr)
 	return nlerr == -NLE_PERM || nlerr == -NLE_NOACCESS ? " (needs CAP_NET_ADMIN)" : "";
 }
 
-static bool ct_addr(const struct nl_addr *a, int family, struct capture_addr *ret)
+static bool ct_addr(const struct nl_addr *a, int family, struct util_addr *ret)
 {
 	unsigned int len = family == AF_INET ? 4 : 16;
 
 	if (!a || nl_addr_get_family(a) != family || nl_addr_get_len(a) != len)
 		return false;
-	*ret = (struct capture_addr){.family = (uint8_t)family};
+	*ret = (struct util_addr){.family = (uint8_t)family};
 	memcpy(ret->bytes, nl_addr_get_binary_addr(a), len);
 	return true;
 }

@@ -1089,7 +1089,7 @@ static inline uint64_t flow_key_tail(uint16_t a_port, uint16_t b_port, uint8_t p
 static int flow_key_make(struct flow_key *k, const struct capture_packet *p)
 {
 	int side = !endpoint_le(p->src.bytes, p->sport, p->dst.bytes, p->dport);
-	const struct capture_addr *a = side ? &p->dst : &p->src, *b = side ? &p->src : &p->dst;
+	const struct util_addr *a = side ? &p->dst : &p->src, *b = side ? &p->src : &p->dst;
 	uint64_t tail = flow_key_tail(side ? p->dport : p->sport, side ? p->sport : p->dport,
 				      p->proto, p->src.family);
 
@@ -1500,7 +1500,7 @@ void capture_tracker_peek(const struct capture_tracker *t, capture_flow_fn fn, v
 	}
 }
 
-static bool ct_addr_ok(const struct capture_addr *a, uint8_t family)
+static bool ct_addr_ok(const struct util_addr *a, uint8_t family)
 {
 	return a->family == family && (family == AF_INET || family == AF_INET6);
 }
@@ -1509,8 +1509,8 @@ static bool ct_addr_ok(const struct capture_addr *a, uint8_t family)
  * The canonical key of x:xport <-> y:yport, as a packet between them would make it (an IPv4
  * address keeps only its 4 bytes, whatever the caller left in the other 12); returns x's side.
  */
-static int ct_key_make(struct flow_key *k, uint8_t proto, const struct capture_addr *x,
-		       uint16_t xport, const struct capture_addr *y, uint16_t yport)
+static int ct_key_make(struct flow_key *k, uint8_t proto, const struct util_addr *x, uint16_t xport,
+		       const struct util_addr *y, uint16_t yport)
 {
 	struct capture_packet p = {
 		.src.family = x->family,

@@ -10,30 +10,11 @@
 
 #include "util/util.h"
 
-/* An IP address; IPv4 lives in the first 4 bytes and the other 12 are zero. */
-struct capture_addr {
-	uint8_t family; /* AF_INET or AF_INET6 */
-	uint8_t bytes[16];
-};
-
-/* Renders "192.0.2.1" or "2001:db8::1"; buf needs CAPTURE_ADDR_LEN bytes. */
-#define CAPTURE_ADDR_LEN 46
-const char *capture_addr_format(const struct capture_addr *a, char buf[static CAPTURE_ADDR_LEN]);
-int capture_addr_parse(const char *s, struct capture_addr *ret);
-int capture_addr_compare(const struct capture_addr *a, const struct capture_addr *b);
-/* Clears every bit of a after the first len. */
-void capture_addr_mask(struct capture_addr *a, unsigned len);
-/*
- * "ADDR/LEN" (and a bare "ADDR", a host, when bare_ok) into the address masked to LEN bits and
- * LEN; -EINVAL for anything else.
- */
-int capture_prefix_parse(const char *s, bool bare_ok, struct capture_addr *ret, unsigned *ret_len);
-
 /* ---- Decoding one packet ------------------------------------------------------------------ */
 
 /* What one packet says, after link, IP and transport headers have been read with bounds checks. */
 struct capture_packet {
-	struct capture_addr src, dst;
+	struct util_addr src, dst;
 	uint8_t proto; /* IPPROTO_TCP, _UDP, _SCTP, _ICMP, _ICMPV6 */
 	/*
 	 * Not a packet of the flow but an ICMP or ICMPv6 error about one (destination unreachable,
@@ -146,7 +127,7 @@ enum capture_outcome {
  * telling connections apart; no edge or output keeps it.
  */
 struct capture_flow {
-	struct capture_addr client, server;
+	struct util_addr client, server;
 	uint8_t proto;
 	uint16_t port;	      /* server port; 0 for ICMP echo */
 	uint16_t client_port; /* 0 for ICMP echo */
@@ -354,7 +335,7 @@ struct capture_ct_event {
 	bool replied; /* IPS_SEEN_REPLY: something came back */
 	bool assured; /* IPS_ASSURED: for TCP, the handshake completed */
 	uint8_t proto;
-	struct capture_addr orig_src, orig_dst, reply_src, reply_dst;
+	struct util_addr orig_src, orig_dst, reply_src, reply_dst;
 	uint16_t orig_sport, orig_dport, reply_sport, reply_dport;
 };
 

@@ -72,22 +72,11 @@ struct k8s_unknown {
 /* "ADDR/PREFIX" with a prefix that fits the family; a bare address is taken as a host. */
 static int k8s_cidr_parse(const char *s, char **ret_cidr)
 {
-	unsigned char buf[sizeof(struct in6_addr)];
-	const char *slash = strchr(s, '/');
-	uint64_t prefix;
-	char *addr;
-	int family;
+	struct util_prefix p;
 
-	addr = slash ? util_strndup(s, (size_t)(slash - s)) : util_strdup(s);
-	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(family, addr, buf) != 1 ||
-	    (slash && util_parse_u64(slash + 1, family == AF_INET ? 32 : 128, &prefix) < 0)) {
-		free(addr);
+	if (util_prefix_parse(s, UTIL_PREFIX_HOST, &p) < 0)
 		return -EINVAL;
-	}
-	free(addr);
-	*ret_cidr =
-		slash ? util_strdup(s) : util_asprintf("%s/%u", s, family == AF_INET ? 32 : 128);
+	*ret_cidr = strchr(s, '/') ? util_strdup(s) : util_asprintf("%s/%u", s, p.len);
 	return 0;
 }
 

@@ -20,7 +20,7 @@
  * comparison orders and deduplicates every kind.
  */
 struct nft_elem {
-	struct capture_addr a, b;
+	struct util_addr a, b;
 	uint8_t alen, blen;
 	uint8_t proto;
 	uint16_t port;
@@ -49,7 +49,7 @@ struct nft_set {
 /* The current addresses of one managed (docker) workload, normalised, sorted and unique. */
 struct nft_wl {
 	const char *id; /* borrowed from the graph */
-	struct capture_addr *addrs;
+	struct util_addr *addrs;
 	size_t n_addrs;
 	UT_hash_handle hh;
 };
@@ -87,18 +87,18 @@ static char *nft_quote(const char *s)
 	return q;
 }
 
-static int nft_family_index(const struct capture_addr *a)
+static int nft_family_index(const struct util_addr *a)
 {
 	return a->family == AF_INET ? 0 : 1;
 }
 
-static unsigned nft_host_len(const struct capture_addr *a)
+static unsigned nft_host_len(const struct util_addr *a)
 {
 	return a->family == AF_INET ? 32 : 128;
 }
 
 /* IPv4 in the first 4 bytes and zeroes after, whatever the callback left there. */
-static void nft_addr_normalise(struct capture_addr *a)
+static void nft_addr_normalise(struct util_addr *a)
 {
 	if (a->family == AF_INET)
 		memset(a->bytes + 4, 0, sizeof(a->bytes) - 4);
@@ -107,7 +107,7 @@ static void nft_addr_normalise(struct capture_addr *a)
 static int nft_elem_cmp(const void *x, const void *y)
 {
 	const struct nft_elem *a = x, *b = y;
-	int c = capture_addr_compare(&a->a, &b->a);
+	int c = util_addr_compare(&a->a, &b->a);
 
 	if (c)
 		return c;
@@ -115,7 +115,7 @@ static int nft_elem_cmp(const void *x, const void *y)
 		return a->alen < b->alen ? -1 : 1;
 	if (a->proto != b->proto)
 		return a->proto < b->proto ? -1 : 1;
-	c = capture_addr_compare(&a->b, &b->b);
+	c = util_addr_compare(&a->b, &b->b);
 	if (c)
 		return c;
 	if (a->blen != b->blen)
@@ -127,21 +127,17 @@ static int nft_elem_cmp(const void *x, const void *y)
 
 static bool nft_elem_same_key(const struct nft_elem *a, const struct nft_elem *b)
 {
-	return capture_addr_compare(&a->a, &b->a) == 0 && a->alen == b->alen &&
-	       a->proto == b->proto && capture_addr_compare(&a->b, &b->b) == 0 &&
-	       a->blen == b->blen && a->port == b->port;
+	return util_addr_compare(&a->a, &b->a) == 0 && a->alen == b->alen && a->proto == b->proto &&
+	       util_addr_compare(&a->b, &b->b) == 0 && a->blen == b->blen && a->port == b->port;
 }
 
 /* Whether prefix a/alen holds all of b/blen (same family). */
-static bool nft_prefix_covers(const struct capture_addr *a, unsigned alen,
-			      const struct capture_addr *b, unsigned blen)
+static bool nft_prefix_covers(const struct util_addr *a, unsigned alen, const struct util_addr *b,
+			      unsigned blen)
 {
-	struct capture_addr m = *b;
+	const struct util_prefix outer = {*a, alen}, inner = {*b, blen};
 
-	if (alen > blen)
-		return false;
-	capture_addr_mask(&m, alen);
-	return capture_addr_compare(a, &m) == 0;
+	return util_prefix_contains(&outer, &inner);
 }
 
 static void nft_set_add(struct nft_ctx *c, enum nft_set_kind kind, const struct nft_elem *e)
@@ -194,14 +190,14 @@ static void nft_set_finish(struct nft_set *s, bool interval)
 
 static int nft_addr_cmp(const void *a, const void *b)
 {
-	return capture_addr_compare(a, b);
+	return util_addr_compare(a, b);
 }
 
 static int nft_collect_managed(struct nft_ctx *c, const struct learn_graph *g)
 {
 	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
 		const struct learn_workload *w = learn_graph_workload(g, i);
-		struct capture_addr *addrs;
+		struct util_addr *addrs;
 		size_t n = 0, got = 0, keep = 0;
 		struct nft_wl *m;
 		char *comment;
@@ -237,7 +233,7 @@ static int nft_collect_managed(struct nft_ctx *c, const struct learn_graph *g)
 		if (got > 0)
 			qsort(addrs, got, sizeof(*addrs), nft_addr_cmp);
 		for (size_t j = 0; j < got; j++)
-			if (keep == 0 || capture_addr_compare(&addrs[keep - 1], &addrs[j]) != 0)
+			if (keep == 0 || util_addr_compare(&addrs[keep - 1], &addrs[j]) != 0)
 				addrs[keep++] = addrs[j];
 		if (keep == 0) {
 			nft_warn(c, "%s: no current address, its rules are left out",
@@ -265,11 +261,11 @@ static int nft_collect_managed(struct nft_ctx *c, const struct learn_graph *g)
 
 /* The prefixes of a node or external peer: its addresses, or for an external its name. */
 static int nft_peer_prefixes(struct nft_ctx *c, const struct learn_workload *w,
-			     struct capture_addr **ret, uint8_t **ret_lens, size_t *ret_n)
+			     struct util_addr **ret, uint8_t **ret_lens, size_t *ret_n)
 {
 	size_t n = learn_workload_address_count(w);
 	bool by_name = n == 0 && learn_workload_kind(w) == LEARN_KIND_EXTERNAL;
-	struct capture_addr *v;
+	struct util_addr *v;
 	uint8_t *lens;
 
 	if (by_name)
@@ -278,11 +274,11 @@ static int nft_peer_prefixes(struct nft_ctx *c, const struct learn_workload *w,
 	lens = util_reallocarray(NULL, n ? n : 1, sizeof(*lens));
 	for (size_t i = 0; i < n; i++) {
 		const char *s = by_name ? learn_workload_name(w) : learn_workload_address(w, i);
-		unsigned len;
+		struct util_prefix p;
 		char *shown;
 		int r;
 
-		if (capture_prefix_parse(s, true, &v[i], &len) < 0) {
+		if (util_prefix_parse(s, UTIL_PREFIX_HOST | UTIL_PREFIX_MASK, &p) < 0) {
 			char *id = nft_quote(learn_workload_id(w));
 
 			shown = nft_quote(s);
@@ -293,7 +289,8 @@ static int nft_peer_prefixes(struct nft_ctx *c, const struct learn_workload *w,
 			free(lens);
 			return r;
 		}
-		lens[i] = (uint8_t)len;
+		v[i] = p.addr;
+		lens[i] = (uint8_t)p.len;
 	}
 	*ret = v;
 	*ret_lens = lens;
@@ -323,7 +320,7 @@ static void nft_edge_c2c(struct nft_ctx *c, const struct nft_wl *cl, const struc
 
 	for (size_t i = 0; i < cl->n_addrs; i++) {
 		for (size_t j = 0; j < sv->n_addrs; j++) {
-			const struct capture_addr *a = &cl->addrs[i], *b = &sv->addrs[j];
+			const struct util_addr *a = &cl->addrs[i], *b = &sv->addrs[j];
 			struct nft_elem e = {.a = *a,
 					     .b = *b,
 					     .alen = (uint8_t)nft_host_len(a),
@@ -346,7 +343,7 @@ static void nft_edge_c2c(struct nft_ctx *c, const struct nft_wl *cl, const struc
 }
 
 /* An edge between a managed container and a peer outside Docker: host . prefix, or reversed. */
-static void nft_edge_peer(struct nft_ctx *c, const struct nft_wl *m, const struct capture_addr *pfx,
+static void nft_edge_peer(struct nft_ctx *c, const struct nft_wl *m, const struct util_addr *pfx,
 			  const uint8_t *lens, size_t n_pfx, bool outbound, uint8_t proto,
 			  uint16_t port, const char *comment)
 {
@@ -354,7 +351,7 @@ static void nft_edge_peer(struct nft_ctx *c, const struct nft_wl *m, const struc
 
 	for (size_t i = 0; i < m->n_addrs; i++) {
 		for (size_t j = 0; j < n_pfx; j++) {
-			const struct capture_addr *h = &m->addrs[i];
+			const struct util_addr *h = &m->addrs[i];
 			uint8_t hlen = (uint8_t)nft_host_len(h);
 			struct nft_elem e = {0};
 
@@ -393,7 +390,7 @@ static int nft_collect_edge(struct nft_ctx *c, const struct learn_edge *edge)
 	uint16_t port = learn_edge_port(edge);
 	const struct nft_wl *mc = NULL, *ms = NULL;
 	const struct learn_workload *peer;
-	struct capture_addr *pfx = NULL;
+	struct util_addr *pfx = NULL;
 	uint8_t *lens = NULL;
 	size_t n_pfx = 0;
 	char *what, *comment;
@@ -448,22 +445,22 @@ out:
 
 /* ---- rendering ---------------------------------------------------------------------------- */
 
-static const char *nft_addr(const struct capture_addr *a, unsigned len, char *buf)
+static const char *nft_addr(const struct util_addr *a, unsigned len, char *buf)
 {
-	char tmp[CAPTURE_ADDR_LEN];
+	char tmp[UTIL_ADDR_LEN];
 
-	capture_addr_format(a, tmp);
+	util_addr_format(a, tmp);
 	if (len == nft_host_len(a))
-		snprintf(buf, CAPTURE_ADDR_LEN + 8, "%s", tmp);
+		snprintf(buf, UTIL_ADDR_LEN + 8, "%s", tmp);
 	else
-		snprintf(buf, CAPTURE_ADDR_LEN + 8, "%s/%u", tmp, len);
+		snprintf(buf, UTIL_ADDR_LEN + 8, "%s/%u", tmp, len);
 	return buf;
 }
 
 static void nft_render_set(FILE *out, enum nft_set_kind kind, int fam, const struct nft_set *s)
 {
 	const char *addr = fam == 0 ? "ipv4_addr" : "ipv6_addr";
-	char a[CAPTURE_ADDR_LEN + 8], b[CAPTURE_ADDR_LEN + 8];
+	char a[UTIL_ADDR_LEN + 8], b[UTIL_ADDR_LEN + 8];
 
 	fprintf(out, "\tset %s%c {\n", nft_set_names[kind], fam == 0 ? '4' : '6');
 	switch (kind) {

@@ -42,8 +42,8 @@ struct emit_options {
 	 * addresses of w and returns how many it has (0: unknown now, its rules are left out with
 	 * a warning). Set by whoever knows the host: an inventory file or the Docker Engine.
 	 */
-	size_t (*addresses)(void *userdata, const struct learn_workload *w,
-			    struct capture_addr *ret, size_t max);
+	size_t (*addresses)(void *userdata, const struct learn_workload *w, struct util_addr *ret,
+			    size_t max);
 	void *addresses_userdata;
 	util_warn_fn warn; /* what cannot be expressed is said here, once, and skipped */
 	void *warn_userdata;

@@ -25,7 +25,7 @@ static void resolve_all(struct learn_inventory *inv)
 	learn_inventory_note_running(inv, g, 0, UINT64_MAX);
 	for (size_t i = 0; i < learn_inventory_workload_count(inv); i++) {
 		const struct learn_workload *w = learn_inventory_workload(inv, i);
-		struct capture_addr addrs[MAX_ADDRS];
+		struct util_addr addrs[MAX_ADDRS];
 		size_t n = learn_inventory_addresses(inv, learn_workload_id(w), addrs, MAX_ADDRS);
 
 		for (size_t j = 0; j < n && j < MAX_ADDRS; j++) {

@@ -24,7 +24,7 @@ static bool attr_v4_ignored(const uint8_t *b)
  * Addresses whose traffic is not between workloads: the host talking to itself, neighbour
  * discovery and other link-local chatter, group traffic, and addresses no peer can own.
  */
-static bool attr_ignored(const struct capture_addr *a)
+static bool attr_ignored(const struct util_addr *a)
 {
 	static const uint8_t zero[16], mapped[12] = {[10] = 0xff, [11] = 0xff};
 	const uint8_t *b = a->bytes;
@@ -56,7 +56,7 @@ static bool attr_ignored(const struct capture_addr *a)
 #define RECENT_SLACK (2 * UTIL_NSEC_PER_SEC) /* the two flows begin this close together */
 
 struct recent_key {
-	struct capture_addr client;
+	struct util_addr client;
 	uint8_t proto;
 	uint8_t pad;
 	uint16_t client_port;
@@ -65,9 +65,9 @@ struct recent_key {
 };
 
 struct recent {
-	struct recent_key key;	/* hashed as bytes: built from a zeroed struct */
-	struct capture_addr to; /* the address the flow was sent to */
-	bool via_service;	/* to a Service's address (else straight to a backend) */
+	struct recent_key key; /* hashed as bytes: built from a zeroed struct */
+	struct util_addr to;   /* the address the flow was sent to */
+	bool via_service;      /* to a Service's address (else straight to a backend) */
 	uint64_t first_ns;
 	size_t slot; /* in the ring */
 	UT_hash_handle hh;
@@ -127,7 +127,7 @@ static bool recent_repeat(struct learn_inventory *inv, const struct capture_flow
 							  : flow->first_ns - e->first_ns;
 
 		if (d <= RECENT_SLACK && e->via_service != via_service &&
-		    capture_addr_compare(&e->to, &flow->server) != 0) {
+		    util_addr_compare(&e->to, &flow->server) != 0) {
 			recent_drop(r, e); /* a connection has two sides, not three */
 			return true;
 		}

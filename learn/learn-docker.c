@@ -642,7 +642,7 @@ static int dk_json_parse(const char *buf, size_t len, const char *where,
 
 struct dk_ctr {
 	const char *id, *name, *project, *service; /* borrowed from the JSON tree */
-	struct capture_addr *addrs;
+	struct util_addr *addrs;
 	size_t n_addrs;
 	bool running;
 	bool host_network;
@@ -651,11 +651,11 @@ struct dk_ctr {
 static int dk_ctr_ip(struct dk_ctr *c, const char *s, char *why, size_t why_len)
 {
 	char show[DK_SHOW_MAX + 8];
-	struct capture_addr a;
+	struct util_addr a;
 
 	if (!s || !*s)
 		return 0;
-	if (capture_addr_parse(s, &a) < 0) {
+	if (util_addr_parse(s, &a) < 0) {
 		snprintf(why, why_len, "invalid IP address \"%s\"", dk_show(s, strlen(s), show));
 		return -EINVAL;
 	}

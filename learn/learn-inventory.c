@@ -65,7 +65,7 @@ struct inv_cport {
 };
 
 struct inv_addrs {
-	struct capture_addr *v;
+	struct util_addr *v;
 	size_t n;
 };
 
@@ -139,7 +139,7 @@ struct inv_service {
 
 /* A cluster range: a prefix of pod or Service addresses (podCIDRs, ServiceCIDRs, options). */
 struct inv_range {
-	struct capture_addr addr; /* masked */
+	struct util_addr addr; /* masked */
 	uint8_t prefix;
 };
 
@@ -218,7 +218,7 @@ struct inv_past {
 };
 
 struct inv_ip {
-	struct capture_addr addr;
+	struct util_addr addr;
 	struct learn_workload *w;		/* who holds it now (borrowed), or NULL */
 	uint64_t since;				/* when that pod started, 0 when unknown */
 	bool running;				/* held by a pod in phase Running */
@@ -229,7 +229,7 @@ struct inv_ip {
 };
 
 struct inv_svc_key {
-	struct capture_addr addr;
+	struct util_addr addr;
 	uint8_t proto;
 	uint16_t port;
 };
@@ -279,7 +279,7 @@ struct inv_live_claim {
 };
 
 struct inv_live_ip {
-	struct capture_addr addr;			/* normalised */
+	struct util_addr addr;				/* normalised */
 	struct inv_live_claim claims[INV_LIVE_HISTORY]; /* sorted by since, oldest first */
 	size_t n;
 	UT_hash_handle hh;
@@ -289,7 +289,7 @@ struct inv_live_ctr {
 	char *id;
 	uint64_t serial;
 	struct learn_workload *w;
-	struct capture_addr *addrs; /* normalised and unique */
+	struct util_addr *addrs; /* normalised and unique */
 	size_t n_addrs;
 	UT_hash_handle hh;
 };
@@ -350,7 +350,7 @@ static void *inv_grow(void *arr, size_t n, size_t *cap, size_t size)
 	return util_reallocarray(arr, *cap, size);
 }
 
-static void inv_addrs_add(struct inv_addrs *a, const struct capture_addr *addr)
+static void inv_addrs_add(struct inv_addrs *a, const struct util_addr *addr)
 {
 	for (size_t i = 0; i < a->n; i++)
 		if (memcmp(&a->v[i], addr, sizeof(*addr)) == 0)
@@ -468,7 +468,7 @@ static void inv_batch_clear(struct inv_batch *b)
 }
 
 /* IPv4 lives in the first 4 bytes with the rest zero; anything not AF_INET is taken as IPv6. */
-static void inv_addr_normalise(const struct capture_addr *in, struct capture_addr *out)
+static void inv_addr_normalise(const struct util_addr *in, struct util_addr *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (in->family == AF_INET) {
@@ -482,17 +482,7 @@ static void inv_addr_normalise(const struct capture_addr *in, struct capture_add
 
 static int inv_addr_qsort_cmp(const void *a, const void *b)
 {
-	return capture_addr_compare(a, b);
-}
-
-/* "ADDR/LEN" of a (already masked by the caller when it should be). */
-static void inv_addr_cidr(const struct capture_addr *a, unsigned prefix, char *buf, size_t len)
-{
-	char tmp[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(a->family, a->bytes, tmp, sizeof(tmp)))
-		snprintf(tmp, sizeof(tmp), "invalid");
-	snprintf(buf, len, "%s/%u", tmp, prefix);
+	return util_addr_compare(a, b);
 }
 
 /* ---- Parsing context and errors ----------------------------------------------------------- */
@@ -575,7 +565,7 @@ static int inv_proto(struct inv_ctx *ctx, const struct learn_tree_node *map, uin
 /* An IP address field; empty strings are skipped. */
 static int inv_ip(struct inv_ctx *ctx, const struct learn_tree_node *n, struct inv_addrs *out)
 {
-	struct capture_addr a;
+	struct util_addr a;
 	char show[LEARN_TREE_SHOW_LEN];
 
 	if (!n || learn_tree_is_null(n))
@@ -584,7 +574,7 @@ static int inv_ip(struct inv_ctx *ctx, const struct learn_tree_node *n, struct i
 		return inv_fail(ctx, n, "IP address is not a scalar on %s", ctx->rd.subject);
 	if (!*n->str)
 		return 0;
-	if (capture_addr_parse(n->str, &a) < 0)
+	if (util_addr_parse(n->str, &a) < 0)
 		return inv_fail(ctx, n, "invalid IP address \"%s\" on %s",
 				learn_tree_show(n->str, show), ctx->rd.subject);
 	inv_addrs_add(out, &a);
@@ -1131,11 +1121,12 @@ out:
 /* "10.244.1.0/24" or "fd00:10:244:1::/64" into a masked range. */
 static int inv_range_parse(const char *s, struct inv_range *ret)
 {
-	unsigned prefix;
+	struct util_prefix p;
 
-	if (capture_prefix_parse(s, false, &ret->addr, &prefix) < 0)
+	if (util_prefix_parse(s, UTIL_PREFIX_MASK, &p) < 0)
 		return -EINVAL;
-	ret->prefix = (uint8_t)prefix;
+	ret->addr = p.addr;
+	ret->prefix = (uint8_t)p.len;
 	return 0;
 }
 
@@ -2052,7 +2043,7 @@ static void inv_mark_superseded(struct learn_inventory *inv)
 
 /* ---- Who holds an address ----------------------------------------------------------------- */
 
-static struct inv_ip *inv_ip_entry(struct learn_inventory *inv, const struct capture_addr *a)
+static struct inv_ip *inv_ip_entry(struct learn_inventory *inv, const struct util_addr *a)
 {
 	struct inv_ip *e;
 
@@ -2065,7 +2056,7 @@ static struct inv_ip *inv_ip_entry(struct learn_inventory *inv, const struct cap
 	return e;
 }
 
-static void inv_claim(struct learn_inventory *inv, const struct capture_addr *a,
+static void inv_claim(struct learn_inventory *inv, const struct util_addr *a,
 		      struct learn_workload *w)
 {
 	struct inv_ip *e = inv_ip_entry(inv, a);
@@ -2077,10 +2068,10 @@ static void inv_claim(struct learn_inventory *inv, const struct capture_addr *a,
 }
 
 /* A pod's claim on its address: now, or over the time it ran when it has finished. */
-static void inv_claim_pod(struct learn_inventory *inv, const struct capture_addr *a,
+static void inv_claim_pod(struct learn_inventory *inv, const struct util_addr *a,
 			  const struct inv_pod *p)
 {
-	char ip[CAPTURE_ADDR_LEN];
+	char ip[UTIL_ADDR_LEN];
 	struct inv_ip *e;
 	size_t at;
 
@@ -2107,7 +2098,7 @@ static void inv_claim_pod(struct learn_inventory *inv, const struct capture_addr
 		inv_warn(inv,
 			 "two Running pods claim %s: %s/%s and %s/%s; flows from it are taken as "
 			 "the latter's",
-			 capture_addr_format(a, ip), e->pod->ns, e->pod->name, p->ns, p->name);
+			 util_addr_format(a, ip), e->pod->ns, e->pod->name, p->ns, p->name);
 	e->w = p->w; /* the later record wins */
 	e->since = p->start_ns;
 	e->running = p->phase == INV_PHASE_RUNNING;
@@ -2116,7 +2107,7 @@ static void inv_claim_pod(struct learn_inventory *inv, const struct capture_addr
 
 /* The node that owns address a: node_name, or when it is unknown, a node named by the address. */
 static void inv_claim_node(struct learn_inventory *inv, const char *node_name,
-			   const struct capture_addr *a)
+			   const struct util_addr *a)
 {
 	char ip[INET6_ADDRSTRLEN], cidr[INET6_ADDRSTRLEN + 8];
 	struct inv_wl *e;
@@ -2137,7 +2128,7 @@ static void inv_claim_node(struct learn_inventory *inv, const char *node_name,
 
 /* Who held a (normalised) at ts by the inventory's records: a finished pod then, else now. */
 static struct learn_workload *inv_file_holder(const struct learn_inventory *inv,
-					      const struct capture_addr *a, uint64_t ts)
+					      const struct util_addr *a, uint64_t ts)
 {
 	const struct inv_ip *e;
 
@@ -2165,13 +2156,13 @@ static struct learn_workload *inv_file_holder(const struct learn_inventory *inv,
 
 /* ---- Cluster ranges ----------------------------------------------------------------------- */
 
-static bool inv_range_has(const struct inv_range *r, const struct capture_addr *a)
+static bool inv_range_has(const struct inv_range *r, const struct util_addr *a)
 {
-	struct capture_addr m = *a;
+	struct util_addr m = *a;
 
 	if (a->family != r->addr.family)
 		return false;
-	capture_addr_mask(&m, r->prefix);
+	util_addr_mask(&m, r->prefix);
 	return memcmp(&m, &r->addr, sizeof(m)) == 0;
 }
 
@@ -2219,7 +2210,7 @@ static void inv_ranges_clear(struct learn_inventory *inv)
 
 /* The narrowest cluster range that holds a (normalised), or NULL: one lookup per length. */
 static const struct inv_range *inv_range_find(const struct learn_inventory *inv,
-					      const struct capture_addr *a)
+					      const struct util_addr *a)
 {
 	int f = inv_family_index(a->family);
 
@@ -2230,7 +2221,7 @@ static const struct inv_range *inv_range_find(const struct learn_inventory *inv,
 		memset(&key, 0, sizeof(key));
 		key.addr = *a;
 		key.prefix = inv->range_lens[f][i];
-		capture_addr_mask(&key.addr, key.prefix);
+		util_addr_mask(&key.addr, key.prefix);
 		HASH_FIND(hh, inv->ranges, &key, sizeof(key), e);
 		if (e)
 			return &e->key;
@@ -2251,7 +2242,7 @@ static const struct inv_range *inv_range_find(const struct learn_inventory *inv,
  */
 static void inv_ranges_from_services(struct learn_inventory *inv)
 {
-	struct capture_addr *ips = NULL;
+	struct util_addr *ips = NULL;
 	size_t n = 0, cap = 0;
 
 	for (size_t b = 0; b < inv->n_batches; b++) {
@@ -2280,7 +2271,7 @@ static void inv_ranges_from_services(struct learn_inventory *inv)
 
 			while (wider.prefix > limit && !inv_range_has(&wider, &ips[j])) {
 				wider.prefix--;
-				capture_addr_mask(&wider.addr, wider.prefix);
+				util_addr_mask(&wider.addr, wider.prefix);
 			}
 			if (!inv_range_has(&wider, &ips[j]))
 				break;
@@ -2313,13 +2304,14 @@ static void inv_ranges_build(struct learn_inventory *inv)
 static struct learn_workload *inv_prefix_peer(struct inv_prefix_peer **table,
 					      const struct inv_range *key, enum learn_kind kind)
 {
-	char cidr[INET6_ADDRSTRLEN + 8];
+	struct util_prefix pre = {.addr = key->addr, .len = key->prefix};
+	char cidr[UTIL_PREFIX_LEN];
 	struct inv_prefix_peer *p;
 
 	HASH_FIND(hh, *table, key, sizeof(*key), p);
 	if (p)
 		return p->w;
-	inv_addr_cidr(&key->addr, key->prefix, cidr, sizeof(cidr));
+	util_prefix_format(&pre, cidr);
 	p = util_zalloc(sizeof(*p));
 	p->key = *key;
 	p->w = learn_workload_new(kind, "", "", cidr);
@@ -2340,19 +2332,18 @@ static void inv_prefix_peers_free(struct inv_prefix_peer **table)
 }
 
 /* An address of the cluster's own ranges that nothing claims: the range's unknown peer. */
-static struct learn_workload *inv_unknown(struct learn_inventory *inv, const struct capture_addr *a)
+static struct learn_workload *inv_unknown(struct learn_inventory *inv, const struct util_addr *a)
 {
 	const struct inv_range *r = inv_range_find(inv, a);
 
 	return r ? inv_prefix_peer(&inv->unknowns, r, LEARN_KIND_UNKNOWN) : NULL;
 }
 
-static struct learn_workload *inv_external(struct learn_inventory *inv,
-					   const struct capture_addr *a);
+static struct learn_workload *inv_external(struct learn_inventory *inv, const struct util_addr *a);
 
 /* Who an address is by the files alone, now: a claim, an unknown cluster address, outside. */
 static struct learn_workload *inv_resolve_file(struct learn_inventory *inv,
-					       const struct capture_addr *a, uint64_t ts)
+					       const struct util_addr *a, uint64_t ts)
 {
 	struct learn_workload *w = inv_file_holder(inv, a, ts);
 
@@ -2476,8 +2467,8 @@ static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_
 }
 
 /* The key of addr:port over proto, from a zeroed struct: it is hashed as bytes. */
-static void inv_svc_key_init(struct inv_svc_key *key, const struct capture_addr *addr,
-			     uint8_t proto, uint16_t port)
+static void inv_svc_key_init(struct inv_svc_key *key, const struct util_addr *addr, uint8_t proto,
+			     uint16_t port)
 {
 	memset(key, 0, sizeof(*key));
 	inv_addr_normalise(addr, &key->addr);
@@ -2486,7 +2477,7 @@ static void inv_svc_key_init(struct inv_svc_key *key, const struct capture_addr 
 }
 
 /* addr:port of proto leads to eps (copied); a later Service at the same key wins. */
-static void inv_svc_set(struct learn_inventory *inv, const struct capture_addr *addr, uint8_t proto,
+static void inv_svc_set(struct learn_inventory *inv, const struct util_addr *addr, uint8_t proto,
 			uint16_t port, const struct learn_endpoint *eps, size_t n)
 {
 	struct inv_svc_key key;
@@ -2527,7 +2518,7 @@ static void inv_svc_set(struct learn_inventory *inv, const struct capture_addr *
  * translate.
  */
 static void inv_add_service(struct learn_inventory *inv, const struct inv_service *s,
-			    const struct capture_addr *node_addrs, size_t n_node_addrs)
+			    const struct util_addr *node_addrs, size_t n_node_addrs)
 {
 	bool slices = inv_has_slices(inv, s);
 
@@ -2559,9 +2550,9 @@ static void inv_add_service(struct learn_inventory *inv, const struct inv_servic
 }
 
 /* Every address a node holds, for NodePorts. */
-static struct capture_addr *inv_node_addresses(const struct learn_inventory *inv, size_t *ret_n)
+static struct util_addr *inv_node_addresses(const struct learn_inventory *inv, size_t *ret_n)
 {
-	struct capture_addr *v = NULL;
+	struct util_addr *v = NULL;
 	const struct inv_ip *e, *tmp;
 	size_t n = 0, cap = 0;
 
@@ -2669,7 +2660,7 @@ static void inv_object_workloads(struct learn_inventory *inv)
 static void inv_rebuild(struct learn_inventory *inv)
 {
 	struct inv_link *links = NULL;
-	struct capture_addr *node_addrs;
+	struct util_addr *node_addrs;
 	struct inv_wl *e, *tmp;
 	size_t n_node_addrs;
 
@@ -3033,15 +3024,14 @@ struct learn_workload *learn_inventory_workload(const struct learn_inventory *in
  * An address nobody in the inventory owns, aggregated to the external prefix. Cached by the
  * masked address: this runs for every flow that leaves the inventory, so it must not format.
  */
-static struct learn_workload *inv_external(struct learn_inventory *inv,
-					   const struct capture_addr *a)
+static struct learn_workload *inv_external(struct learn_inventory *inv, const struct util_addr *a)
 {
 	struct inv_range key;
 
 	memset(&key, 0, sizeof(key));
 	key.addr = *a;
 	key.prefix = (uint8_t)(a->family == AF_INET ? inv->prefix4 : inv->prefix6);
-	capture_addr_mask(&key.addr, key.prefix);
+	util_addr_mask(&key.addr, key.prefix);
 	return inv_prefix_peer(&inv->externals, &key, LEARN_KIND_EXTERNAL);
 }
 
@@ -3094,7 +3084,7 @@ static struct learn_workload *inv_live_workload(struct learn_inventory *inv, con
 	return w;
 }
 
-static bool inv_addrs_have(const struct capture_addr *v, size_t n, const struct capture_addr *a)
+static bool inv_addrs_have(const struct util_addr *v, size_t n, const struct util_addr *a)
 {
 	for (size_t i = 0; i < n; i++)
 		if (memcmp(&v[i], a, sizeof(*a)) == 0)
@@ -3103,8 +3093,8 @@ static bool inv_addrs_have(const struct capture_addr *v, size_t n, const struct 
 }
 
 /* Ends the container's claim on a at t, when it is the one holding the address. */
-static void inv_live_close(struct learn_inventory *inv, const struct capture_addr *a,
-			   uint64_t serial, uint64_t t)
+static void inv_live_close(struct learn_inventory *inv, const struct util_addr *a, uint64_t serial,
+			   uint64_t t)
 {
 	struct inv_live_claim *c;
 	struct inv_live_ip *e;
@@ -3122,7 +3112,7 @@ static void inv_live_close(struct learn_inventory *inv, const struct capture_add
  * later, or never if the engine restarted). Claims stay sorted by since: a set that reports an
  * earlier time than the newest claim starts where that claim starts.
  */
-static void inv_live_open(struct learn_inventory *inv, const struct capture_addr *a,
+static void inv_live_open(struct learn_inventory *inv, const struct util_addr *a,
 			  struct learn_workload *w, uint64_t serial, uint64_t since)
 {
 	struct inv_live_claim *last;
@@ -3153,8 +3143,8 @@ static void inv_live_open(struct learn_inventory *inv, const struct capture_addr
  * The same container set again with nothing changed (the list, then a start event that came in
  * before it): its open claims may start earlier than was first known, back to the claim before.
  */
-static void inv_live_extend(struct learn_inventory *inv, const struct capture_addr *a,
-			    uint64_t serial, uint64_t since)
+static void inv_live_extend(struct learn_inventory *inv, const struct util_addr *a, uint64_t serial,
+			    uint64_t since)
 {
 	struct inv_live_claim *c;
 	struct inv_live_ip *e;
@@ -3175,7 +3165,7 @@ int learn_inventory_set_container(struct learn_inventory *inv, const struct lear
 				  uint64_t since_ns, struct util_err *err)
 {
 	char show[LEARN_TREE_SHOW_LEN], show_id[LEARN_TREE_SHOW_LEN];
-	struct capture_addr *addrs = NULL;
+	struct util_addr *addrs = NULL;
 	struct learn_workload *w;
 	struct inv_live_ctr *ctr;
 	size_t n_addrs = 0;
@@ -3204,7 +3194,7 @@ int learn_inventory_set_container(struct learn_inventory *inv, const struct lear
 	/* nothing fails past this point: a refused container leaves the inventory as it was */
 	addrs = util_reallocarray(NULL, c->n_addrs, sizeof(*addrs));
 	for (size_t i = 0; i < c->n_addrs; i++) {
-		struct capture_addr a;
+		struct util_addr a;
 
 		inv_addr_normalise(&c->addrs[i], &a);
 		if (!inv_addrs_have(addrs, n_addrs, &a))
@@ -3273,8 +3263,7 @@ void learn_inventory_remove_container(struct learn_inventory *inv, const char *i
  * of the address still beats); else nobody live.
  */
 static struct learn_workload *inv_live_find(const struct learn_inventory *inv,
-					    const struct capture_addr *a, uint64_t ts,
-					    bool *ret_early)
+					    const struct util_addr *a, uint64_t ts, bool *ret_early)
 {
 	const struct inv_live_claim *before = NULL, *after = NULL;
 	const struct inv_live_ip *e;
@@ -3302,11 +3291,11 @@ static struct learn_workload *inv_live_find(const struct learn_inventory *inv,
 }
 
 struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory *inv,
-							 const struct capture_addr *addr,
+							 const struct util_addr *addr,
 							 uint64_t ts_ns)
 {
 	struct learn_workload *w, *f;
-	struct capture_addr a;
+	struct util_addr a;
 	bool early;
 
 	inv_addr_normalise(addr, &a);
@@ -3323,16 +3312,15 @@ struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory 
 }
 
 struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,
-						      const struct capture_addr *addr)
+						      const struct util_addr *addr)
 {
 	return learn_inventory_resolve_client_at(inv, addr,
 						 inv->live_ips ? util_now_ns(CLOCK_REALTIME) : 0);
 }
 
-size_t learn_inventory_resolve_server_via(struct learn_inventory *inv,
-					  const struct capture_addr *addr, uint8_t proto,
-					  uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
-					  size_t max, bool *ret_service)
+size_t learn_inventory_resolve_server_via(struct learn_inventory *inv, const struct util_addr *addr,
+					  uint8_t proto, uint16_t port, uint64_t ts_ns,
+					  struct learn_endpoint *ret, size_t max, bool *ret_service)
 {
 	struct inv_svc_key key;
 	struct inv_svc *e;
@@ -3352,15 +3340,14 @@ size_t learn_inventory_resolve_server_via(struct learn_inventory *inv,
 	return 1;
 }
 
-size_t learn_inventory_resolve_server_at(struct learn_inventory *inv,
-					 const struct capture_addr *addr, uint8_t proto,
-					 uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
-					 size_t max)
+size_t learn_inventory_resolve_server_at(struct learn_inventory *inv, const struct util_addr *addr,
+					 uint8_t proto, uint16_t port, uint64_t ts_ns,
+					 struct learn_endpoint *ret, size_t max)
 {
 	return learn_inventory_resolve_server_via(inv, addr, proto, port, ts_ns, ret, max, NULL);
 }
 
-size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct capture_addr *addr,
+size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct util_addr *addr,
 				      uint8_t proto, uint16_t port, struct learn_endpoint *ret,
 				      size_t max)
 {
@@ -3430,11 +3417,11 @@ static const struct inv_live_claim *inv_live_now(const struct inv_live_ip *e, ui
 }
 
 size_t learn_inventory_addresses(struct learn_inventory *inv, const char *workload_id,
-				 struct capture_addr *ret, size_t max)
+				 struct util_addr *ret, size_t max)
 {
 	const struct inv_live_claim *c;
 	struct inv_live_ip *l, *ltmp;
-	struct capture_addr *v = NULL;
+	struct util_addr *v = NULL;
 	size_t n = 0, cap = 0, keep = 0;
 	struct inv_ip *e, *etmp;
 	uint64_t now;
@@ -3463,7 +3450,7 @@ size_t learn_inventory_addresses(struct learn_inventory *inv, const char *worklo
 	if (n > 0)
 		qsort(v, n, sizeof(*v), inv_addr_qsort_cmp);
 	for (size_t i = 0; i < n; i++)
-		if (keep == 0 || capture_addr_compare(&v[keep - 1], &v[i]) != 0)
+		if (keep == 0 || util_addr_compare(&v[keep - 1], &v[i]) != 0)
 			v[keep++] = v[i];
 	if (max > 0 && keep > 0)
 		memcpy(ret, v, (keep < max ? keep : max) * sizeof(*ret));

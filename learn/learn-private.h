@@ -19,10 +19,10 @@ void learn_recent_free(struct learn_recent *r); /* NULL-safe */
  * the two sides a DNAT joins: only their flows can be the same connection seen twice, so only
  * they are remembered.
  */
-size_t learn_inventory_resolve_server_via(struct learn_inventory *inv,
-					  const struct capture_addr *addr, uint8_t proto,
-					  uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
-					  size_t max, bool *ret_service);
+size_t learn_inventory_resolve_server_via(struct learn_inventory *inv, const struct util_addr *addr,
+					  uint8_t proto, uint16_t port, uint64_t ts_ns,
+					  struct learn_endpoint *ret, size_t max,
+					  bool *ret_service);
 bool learn_inventory_is_backend(const struct learn_inventory *inv, const struct learn_workload *w,
 				uint8_t proto, uint16_t port);
 

@@ -55,33 +55,20 @@ static const char *state_show(const char *s, char buf[static STATE_SHOW_LEN])
 	return util_show_printable(s, STATE_SHOW_LEN - 4, buf);
 }
 
-/* Canonical text of an IP address (what inet_ntop prints), so that ids cannot alias. */
-static bool state_ip(const char *s, size_t n)
-{
-	char addr[INET6_ADDRSTRLEN], canon[INET6_ADDRSTRLEN];
-	unsigned char bytes[16];
-	int family;
-
-	if (n == 0 || n >= sizeof(addr))
-		return false;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(family, addr, bytes) != 1)
-		return false;
-	return inet_ntop(family, bytes, canon, sizeof(canon)) && strcmp(canon, addr) == 0;
-}
-
+/* Canonical text (what inet_ntop prints, no leading zeros in LEN), so that ids cannot alias. */
 static bool state_cidr(const char *s)
 {
-	const char *slash = strchr(s, '/');
-	uint64_t len;
+	struct util_prefix p;
 
-	if (!slash || !state_ip(s, (size_t)(slash - s)))
-		return false;
-	if (slash[1] == '0' && slash[2] != '\0')
-		return false; /* no leading zeros: one spelling per prefix */
-	return util_parse_u64(slash + 1, strchr(s, ':') ? 128 : 32, &len) == 0;
+	return util_prefix_parse(s, UTIL_PREFIX_CANONICAL, &p) == 0;
+}
+
+static bool state_ip(const char *s)
+{
+	struct util_prefix p;
+
+	return !strchr(s, '/') &&
+	       util_prefix_parse(s, UTIL_PREFIX_HOST | UTIL_PREFIX_CANONICAL, &p) == 0;
 }
 
 static bool state_counter_name(const char *s)
@@ -186,7 +173,7 @@ static int state_check_identity(enum learn_kind kind, const char *ns, const char
 			goto fail;
 		}
 		if (kind == LEARN_KIND_NODE) {
-			ok = util_k8s_dns_subdomain(name) || state_ip(name, strlen(name));
+			ok = util_k8s_dns_subdomain(name) || state_ip(name);
 			rule = "a node name or IP address";
 		} else {
 			ok = state_cidr(name);

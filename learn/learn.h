@@ -295,13 +295,13 @@ struct learn_endpoint {
 
 /* The client end: the workload owning addr, a node, or an external endpoint (never fails). */
 struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,
-						      const struct capture_addr *addr);
+						      const struct util_addr *addr);
 /*
  * The server end(s): fills up to max endpoints and returns how many there are (>= 1). A
  * Service resolves to its backends and their target ports (named ports through the pods'
  * container ports); anything else to one endpoint with the port unchanged.
  */
-size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct capture_addr *addr,
+size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct util_addr *addr,
 				      uint8_t proto, uint16_t port, struct learn_endpoint *ret,
 				      size_t max);
 
@@ -310,7 +310,7 @@ size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct 
  * renderers that need addresses (nftables). Fills up to max and returns how many there are.
  */
 size_t learn_inventory_addresses(struct learn_inventory *inv, const char *workload_id,
-				 struct capture_addr *ret, size_t max);
+				 struct util_addr *ret, size_t max);
 
 /*
  * What NetworkPolicy selectors see (flowlock verify). The value of label key on namespace ns
@@ -368,7 +368,7 @@ struct learn_container {
 	const char *name;    /* without the leading '/' */
 	const char *project; /* com.docker.compose.project, or NULL */
 	const char *service; /* com.docker.compose.service, or NULL */
-	const struct capture_addr *addrs;
+	const struct util_addr *addrs;
 	size_t n_addrs;
 };
 int learn_inventory_set_container(struct learn_inventory *inv, const struct learn_container *c,
@@ -378,12 +378,11 @@ void learn_inventory_remove_container(struct learn_inventory *inv, const char *i
 
 /* As learn_inventory_resolve_client/_server, for a flow that started at ts_ns. */
 struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory *inv,
-							 const struct capture_addr *addr,
+							 const struct util_addr *addr,
 							 uint64_t ts_ns);
-size_t learn_inventory_resolve_server_at(struct learn_inventory *inv,
-					 const struct capture_addr *addr, uint8_t proto,
-					 uint16_t port, uint64_t ts_ns, struct learn_endpoint *ret,
-					 size_t max);
+size_t learn_inventory_resolve_server_at(struct learn_inventory *inv, const struct util_addr *addr,
+					 uint8_t proto, uint16_t port, uint64_t ts_ns,
+					 struct learn_endpoint *ret, size_t max);
 
 /*
  * A Docker Engine API client on a unix socket (default /var/run/docker.sock): lists running

@@ -37,16 +37,11 @@ struct pol_selector {
 	size_t n_reqs;
 };
 
-struct pol_cidr {
-	struct capture_addr addr; /* host bits cleared */
-	unsigned prefix;
-};
-
 struct pol_peer {
 	bool has_pods, has_namespaces, is_block;
 	struct pol_selector pods, namespaces;
-	struct pol_cidr block;
-	struct pol_cidr *except;
+	struct util_prefix block; /* host bits cleared */
+	struct util_prefix *except;
 	size_t n_except;
 };
 
@@ -350,37 +345,6 @@ static int pol_selector(struct pol_ctx *ctx, const struct learn_tree_node *n,
 	return 0;
 }
 
-/* "ADDR/LEN" exactly; host bits are cleared. */
-static int pol_cidr_parse(const char *s, struct pol_cidr *ret)
-{
-	return capture_prefix_parse(s, false, &ret->addr, &ret->prefix);
-}
-
-/* Whether the first n bits of a and b are the same (both of one family). */
-static bool pol_bits_equal(const struct capture_addr *a, const struct capture_addr *b, unsigned n)
-{
-	size_t whole = n / 8;
-	unsigned rest = n % 8;
-
-	if (memcmp(a->bytes, b->bytes, whole) != 0)
-		return false;
-	if (!rest)
-		return true;
-	return ((a->bytes[whole] ^ b->bytes[whole]) & (uint8_t)(0xff00u >> rest)) == 0;
-}
-
-static bool pol_cidr_within(const struct pol_cidr *inner, const struct pol_cidr *outer)
-{
-	return inner->addr.family == outer->addr.family && inner->prefix >= outer->prefix &&
-	       pol_bits_equal(&inner->addr, &outer->addr, outer->prefix);
-}
-
-static bool pol_cidr_overlap(const struct pol_cidr *a, const struct pol_cidr *b)
-{
-	return a->addr.family == b->addr.family &&
-	       pol_bits_equal(&a->addr, &b->addr, a->prefix < b->prefix ? a->prefix : b->prefix);
-}
-
 static int pol_ip_block(struct pol_ctx *ctx, const struct learn_tree_node *n, struct pol_peer *peer)
 {
 	static const char *const keys[] = {"cidr", "except"};
@@ -398,20 +362,21 @@ static int pol_ip_block(struct pol_ctx *ctx, const struct learn_tree_node *n, st
 		return r;
 	if (!cidr)
 		return pol_fail(ctx, n, "ipBlock without cidr");
-	if (pol_cidr_parse(cidr->str, &peer->block) < 0)
+	if (util_prefix_parse(cidr->str, UTIL_PREFIX_MASK, &peer->block) < 0)
 		return pol_fail(ctx, cidr, "invalid cidr \"%s\"", learn_tree_show_node(cidr, show));
 	r = pol_field(ctx, n, "except", LEARN_TREE_SEQ, &except);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; except && i < except->n_kids; i++) {
 		const struct learn_tree_node *x = except->kids[i];
-		struct pol_cidr c;
+		struct util_prefix c;
 
-		if (x->type != LEARN_TREE_SCALAR || pol_cidr_parse(x->str, &c) < 0)
+		if (x->type != LEARN_TREE_SCALAR ||
+		    util_prefix_parse(x->str, UTIL_PREFIX_MASK, &c) < 0)
 			return pol_fail(ctx, x, "invalid except cidr \"%s\"",
 					learn_tree_show_node(x, show));
 		/* as the API server validates it: a strict subset of cidr */
-		if (!pol_cidr_within(&c, &peer->block) || c.prefix == peer->block.prefix)
+		if (!util_prefix_contains(&peer->block, &c) || c.len == peer->block.len)
 			return pol_fail(ctx, x, "except \"%s\" is not a strict subset of cidr",
 					learn_tree_show_node(x, show));
 		peer->except =
@@ -947,18 +912,18 @@ static bool pol_block_matches(const struct pol_peer *peer, const struct learn_wo
 	if (n == 0 && !external_name)
 		return false;
 	for (size_t i = 0; i < (external_name ? 1 : n); i++) {
-		struct pol_cidr c;
+		struct util_prefix c;
 
 		if (addr >= 0 && i != (size_t)addr)
 			continue;
-		if (pol_cidr_parse(external_name ? learn_workload_name(w)
-						 : learn_workload_address(w, i),
-				   &c) < 0)
+		if (util_prefix_parse(external_name ? learn_workload_name(w)
+						    : learn_workload_address(w, i),
+				      UTIL_PREFIX_MASK, &c) < 0)
 			return false;
-		if (!pol_cidr_within(&c, &peer->block))
+		if (!util_prefix_contains(&peer->block, &c))
 			return false;
 		for (size_t j = 0; j < peer->n_except; j++)
-			if (pol_cidr_overlap(&c, &peer->except[j]))
+			if (util_prefix_overlap(&c, &peer->except[j]))
 				return false;
 	}
 	return true;

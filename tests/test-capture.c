@@ -1073,12 +1073,12 @@ static uint8_t *packet_build(const struct decode_case *dc, size_t *ret_len)
 
 static void check_packet(const struct decode_case *dc, const struct capture_packet *p)
 {
-	struct capture_addr src, dst;
+	struct util_addr src, dst;
 
-	ck_assert_int_eq(capture_addr_parse(dc->src, &src), 0);
-	ck_assert_int_eq(capture_addr_parse(dc->dst, &dst), 0);
-	ck_assert_msg(capture_addr_compare(&p->src, &src) == 0, "%s: src", dc->name);
-	ck_assert_msg(capture_addr_compare(&p->dst, &dst) == 0, "%s: dst", dc->name);
+	ck_assert_int_eq(util_addr_parse(dc->src, &src), 0);
+	ck_assert_int_eq(util_addr_parse(dc->dst, &dst), 0);
+	ck_assert_msg(util_addr_compare(&p->src, &src) == 0, "%s: src", dc->name);
+	ck_assert_msg(util_addr_compare(&p->dst, &dst) == 0, "%s: dst", dc->name);
 	ck_assert_uint_eq(p->proto, dc->proto);
 	ck_assert_uint_eq(p->sport, dc->sport);
 	ck_assert_uint_eq(p->dport, dc->dport);
@@ -1309,118 +1309,6 @@ START_TEST(test_decode_fast_path)
 	ck_assert_uint_gt(n_ok, 0);
 	ck_assert_uint_gt(n_other, 0);
 	free(ip);
-}
-END_TEST
-
-/* ---- Addresses ---------------------------------------------------------------------------- */
-
-struct addr_case {
-	const char *in;
-	int ret;
-	uint8_t family;
-	const char *out; /* how it renders back */
-};
-
-static const struct addr_case addr_cases[] = {
-	{"192.0.2.1", 0, AF_INET, "192.0.2.1"},
-	{"0.0.0.0", 0, AF_INET, "0.0.0.0"},
-	{"2001:db8::1", 0, AF_INET6, "2001:db8::1"},
-	{"2001:DB8:0:0:0:0:0:1", 0, AF_INET6, "2001:db8::1"},
-	{"::ffff:192.0.2.1", 0, AF_INET6, "::ffff:192.0.2.1"},
-	{"", -EINVAL, 0, NULL},
-	{"1.2.3", -EINVAL, 0, NULL},
-	{"300.1.1.1", -EINVAL, 0, NULL},
-	{"1.2.3.4 ", -EINVAL, 0, NULL},
-	{"fe80::1%eth0", -EINVAL, 0, NULL},
-	{"10.0.0.1/8", -EINVAL, 0, NULL},
-	{"1.2.3.4\n", -EINVAL, 0, NULL},
-};
-
-START_TEST(test_addr)
-{
-	const struct addr_case *ac = &addr_cases[_i];
-	struct capture_addr a, b, zero = {0};
-	char buf[CAPTURE_ADDR_LEN];
-
-	memset(&a, 0x5a, sizeof(a));
-	ck_assert_int_eq(capture_addr_parse(ac->in, &a), ac->ret);
-	if (ac->ret < 0) {
-		ck_assert_uint_eq(a.family, 0x5a); /* untouched on failure */
-		return;
-	}
-	ck_assert_uint_eq(a.family, ac->family);
-	if (a.family == AF_INET)
-		ck_assert_mem_eq(a.bytes + 4, zero.bytes, 12);
-	ck_assert_str_eq(capture_addr_format(&a, buf), ac->out);
-	ck_assert_int_eq(capture_addr_parse(buf, &b), 0);
-	ck_assert_int_eq(capture_addr_compare(&a, &b), 0);
-	/* IPv4 sorts before IPv6, and within a family by value. */
-	ck_assert_int_eq(capture_addr_parse("255.255.255.255", &b), 0);
-	if (a.family == AF_INET) {
-		ck_assert_int_lt(capture_addr_compare(&a, &b), 0);
-		ck_assert_int_gt(capture_addr_compare(&b, &a), 0);
-	} else {
-		ck_assert_int_gt(capture_addr_compare(&a, &b), 0);
-		ck_assert_int_lt(capture_addr_compare(&b, &a), 0);
-	}
-	ck_assert_int_eq(capture_addr_parse("::", &b), 0);
-	if (a.family == AF_INET)
-		ck_assert_int_gt(capture_addr_compare(&b, &a), 0);
-	else
-		ck_assert_int_lt(capture_addr_compare(&b, &a), 0);
-}
-END_TEST
-
-static const struct prefix_case {
-	const char *in;
-	bool bare_ok;
-	int ret;
-	const char *addr; /* masked, as it renders */
-	unsigned len;
-} prefix_cases[] = {
-	{"10.244.1.7/24", false, 0, "10.244.1.0", 24},
-	{"10.244.1.7/32", false, 0, "10.244.1.7", 32},
-	{"10.244.1.7/0", false, 0, "0.0.0.0", 0},
-	{"192.0.2.255/25", false, 0, "192.0.2.128", 25},
-	{"fd00:10:244:1::9/64", false, 0, "fd00:10:244:1::", 64},
-	{"fd00:10:96::abcd/108", false, 0, "fd00:10:96::", 108},
-	{"2001:db8::1/128", false, 0, "2001:db8::1", 128},
-	{"2001:db8:ffff::/33", false, 0, "2001:db8:8000::", 33},
-	{"10.0.0.1", true, 0, "10.0.0.1", 32},
-	{"2001:db8::1", true, 0, "2001:db8::1", 128},
-	{"10.0.0.1", false, -EINVAL, NULL, 0},
-	{"10.0.0.1/33", true, -EINVAL, NULL, 0},
-	{"2001:db8::/129", true, -EINVAL, NULL, 0},
-	{"10.0.0.1/", true, -EINVAL, NULL, 0},
-	{"10.0.0.1/-1", true, -EINVAL, NULL, 0},
-	{"10.0.0.1/8/8", true, -EINVAL, NULL, 0},
-	{"10.0.0.1/ 8", true, -EINVAL, NULL, 0},
-	{"/8", true, -EINVAL, NULL, 0},
-	{"", true, -EINVAL, NULL, 0},
-	{"10.0.0/8", true, -EINVAL, NULL, 0},
-};
-
-START_TEST(test_prefix)
-{
-	const struct prefix_case *pc = &prefix_cases[_i];
-	struct capture_addr a, zero = {0};
-	char buf[CAPTURE_ADDR_LEN];
-	unsigned len = 999;
-
-	memset(&a, 0x5a, sizeof(a));
-	ck_assert_int_eq(capture_prefix_parse(pc->in, pc->bare_ok, &a, &len), pc->ret);
-	if (pc->ret < 0) {
-		ck_assert_uint_eq(a.family, 0x5a); /* untouched on failure */
-		ck_assert_uint_eq(len, 999);
-		return;
-	}
-	ck_assert_str_eq(capture_addr_format(&a, buf), pc->addr);
-	ck_assert_uint_eq(len, pc->len);
-	if (a.family == AF_INET)
-		ck_assert_mem_eq(a.bytes + 4, zero.bytes, 12);
-	/* masking again to the same length changes nothing */
-	capture_addr_mask(&a, len);
-	ck_assert_str_eq(capture_addr_format(&a, buf), pc->addr);
 }
 END_TEST
 
@@ -1734,12 +1622,12 @@ static void collect(const struct capture_flow *flow, void *userdata)
 
 static bool flow_matches(const struct tflow *want, const struct capture_flow *got, bool early)
 {
-	struct capture_addr client, server;
+	struct util_addr client, server;
 
-	ck_assert_int_eq(capture_addr_parse(want->client, &client), 0);
-	ck_assert_int_eq(capture_addr_parse(want->server, &server), 0);
-	return capture_addr_compare(&client, &got->client) == 0 &&
-	       capture_addr_compare(&server, &got->server) == 0 && want->proto == got->proto &&
+	ck_assert_int_eq(util_addr_parse(want->client, &client), 0);
+	ck_assert_int_eq(util_addr_parse(want->server, &server), 0);
+	return util_addr_compare(&client, &got->client) == 0 &&
+	       util_addr_compare(&server, &got->server) == 0 && want->proto == got->proto &&
 	       want->port == got->port && want->packets == got->packets && want->how == got->how &&
 	       want->early == early && BASE_NS + want->first_ms * 1000000ULL == got->first_ns &&
 	       BASE_NS + want->last_ms * 1000000ULL == got->last_ns;
@@ -1747,11 +1635,11 @@ static bool flow_matches(const struct tflow *want, const struct capture_flow *go
 
 static void flow_print(const struct capture_flow *f, bool early)
 {
-	char c[CAPTURE_ADDR_LEN], s[CAPTURE_ADDR_LEN];
+	char c[UTIL_ADDR_LEN], s[UTIL_ADDR_LEN];
 
 	fprintf(stderr, "  got %s -> %s proto %u port %u packets %llu how %d early %d\n",
-		capture_addr_format(&f->client, c), capture_addr_format(&f->server, s), f->proto,
-		f->port, (unsigned long long)f->packets, f->how, early);
+		util_addr_format(&f->client, c), util_addr_format(&f->server, s), f->proto, f->port,
+		(unsigned long long)f->packets, f->how, early);
 }
 
 START_TEST(test_tracker)
@@ -1770,8 +1658,8 @@ START_TEST(test_tracker)
 			.dport = tp->dport,
 		};
 
-		ck_assert_int_eq(capture_addr_parse(tp->src, &p.src), 0);
-		ck_assert_int_eq(capture_addr_parse(tp->dst, &p.dst), 0);
+		ck_assert_int_eq(util_addr_parse(tp->src, &p.src), 0);
+		ck_assert_int_eq(util_addr_parse(tp->dst, &p.dst), 0);
 		if (tp->proto == IPPROTO_TCP)
 			p.tcp_flags = tp->flags;
 		else
@@ -2138,8 +2026,8 @@ static bool diff_flow_equal(const struct diff_flow *x, const struct diff_flow *y
 {
 	const struct capture_flow *a = &x->flow, *b = &y->flow;
 
-	return capture_addr_compare(&a->client, &b->client) == 0 &&
-	       capture_addr_compare(&a->server, &b->server) == 0 && a->proto == b->proto &&
+	return util_addr_compare(&a->client, &b->client) == 0 &&
+	       util_addr_compare(&a->server, &b->server) == 0 && a->proto == b->proto &&
 	       a->port == b->port && a->first_ns == b->first_ns && a->last_ns == b->last_ns &&
 	       a->packets == b->packets && a->how == b->how && x->when == y->when &&
 	       x->early == y->early;
@@ -2173,8 +2061,8 @@ static size_t diff_finish(struct diff_pair *dp, const char *name)
 static void tpkt_packet(const struct tpkt *tp, struct capture_packet *p)
 {
 	*p = (struct capture_packet){.proto = tp->proto, .sport = tp->sport, .dport = tp->dport};
-	ck_assert_int_eq(capture_addr_parse(tp->src, &p->src), 0);
-	ck_assert_int_eq(capture_addr_parse(tp->dst, &p->dst), 0);
+	ck_assert_int_eq(util_addr_parse(tp->src, &p->src), 0);
+	ck_assert_int_eq(util_addr_parse(tp->dst, &p->dst), 0);
 	if (tp->proto == IPPROTO_TCP)
 		p->tcp_flags = tp->flags;
 	else
@@ -2303,9 +2191,9 @@ static const struct tracker_diff_case tracker_diff_cases[] = {
 	{"timestamps out of order", 6, 30000, 50, 20, 30, 30, 10, 20, 5, 5, 200, 5, 100},
 };
 
-static void diff_endpoint(unsigned i, bool v6, struct capture_addr *ret)
+static void diff_endpoint(unsigned i, bool v6, struct util_addr *ret)
 {
-	*ret = (struct capture_addr){.family = v6 ? AF_INET6 : AF_INET};
+	*ret = (struct util_addr){.family = v6 ? AF_INET6 : AF_INET};
 	if (v6) {
 		ret->bytes[0] = 0xfd;
 		ret->bytes[14] = (uint8_t)(i >> 8);
@@ -2693,10 +2581,10 @@ static void lstep_event(const struct lstep *st, struct capture_ct_event *ret)
 		.reply_sport = st->rsrc ? st->rsport : st->p.dport,
 		.reply_dport = st->rdst ? st->rdport : st->p.sport,
 	};
-	ck_assert_int_eq(capture_addr_parse(st->p.src, &ret->orig_src), 0);
-	ck_assert_int_eq(capture_addr_parse(st->p.dst, &ret->orig_dst), 0);
-	ck_assert_int_eq(capture_addr_parse(st->rsrc ? st->rsrc : st->p.dst, &ret->reply_src), 0);
-	ck_assert_int_eq(capture_addr_parse(st->rdst ? st->rdst : st->p.src, &ret->reply_dst), 0);
+	ck_assert_int_eq(util_addr_parse(st->p.src, &ret->orig_src), 0);
+	ck_assert_int_eq(util_addr_parse(st->p.dst, &ret->orig_dst), 0);
+	ck_assert_int_eq(util_addr_parse(st->rsrc ? st->rsrc : st->p.dst, &ret->reply_src), 0);
+	ck_assert_int_eq(util_addr_parse(st->rdst ? st->rdst : st->p.src, &ret->reply_dst), 0);
 }
 
 /* Every wanted flow is among got, each matched once, and nothing else is. */
@@ -2972,18 +2860,17 @@ START_TEST(test_file)
 	ck_assert_uint_eq(got.n, n_want);
 	for (size_t i = 0; i < n_want; i++) {
 		const struct tflow *w = &fc->flows[i];
-		struct capture_addr client, server;
+		struct util_addr client, server;
 		bool found = false;
 
-		ck_assert_int_eq(capture_addr_parse(w->client, &client), 0);
-		ck_assert_int_eq(capture_addr_parse(w->server, &server), 0);
+		ck_assert_int_eq(util_addr_parse(w->client, &client), 0);
+		ck_assert_int_eq(util_addr_parse(w->server, &server), 0);
 		for (size_t j = 0; j < got.n; j++) {
 			const struct capture_flow *f = &got.flows[j];
 
-			if (capture_addr_compare(&client, &f->client) == 0 &&
-			    capture_addr_compare(&server, &f->server) == 0 &&
-			    f->proto == w->proto && f->port == w->port &&
-			    f->packets == w->packets && f->how == w->how) {
+			if (util_addr_compare(&client, &f->client) == 0 &&
+			    util_addr_compare(&server, &f->server) == 0 && f->proto == w->proto &&
+			    f->port == w->port && f->packets == w->packets && f->how == w->how) {
 				/* The capture was taken in 2020s with nanosecond stamps. */
 				ck_assert_uint_gt(f->first_ns, 1600000000ULL * 1000000000ULL);
 				ck_assert_uint_le(f->first_ns, f->last_ns);
@@ -3136,8 +3023,8 @@ static void many_expect_same(const struct many_case *c, const struct many_flows 
 	for (size_t i = 0; i < want->n; i++) {
 		const struct capture_flow *g = &got->flows[i], *w = &want->flows[i];
 
-		ck_assert_msg(capture_addr_compare(&g->client, &w->client) == 0 &&
-				      capture_addr_compare(&g->server, &w->server) == 0 &&
+		ck_assert_msg(util_addr_compare(&g->client, &w->client) == 0 &&
+				      util_addr_compare(&g->server, &w->server) == 0 &&
 				      g->proto == w->proto && g->port == w->port &&
 				      g->first_ns == w->first_ns && g->last_ns == w->last_ns &&
 				      g->packets == w->packets && g->how == w->how &&
@@ -3388,8 +3275,6 @@ static Suite *capture_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("addr");
-	tcase_add_loop_test(tc, test_addr, 0, UTIL_ARRAY_SIZE(addr_cases));
-	tcase_add_loop_test(tc, test_prefix, 0, UTIL_ARRAY_SIZE(prefix_cases));
 	tcase_add_loop_test(tc, test_tunnel_port, 0, UTIL_ARRAY_SIZE(tunnel_port_cases));
 	tcase_add_test(tc, test_tunnel_port_full);
 	tcase_add_loop_test(tc, test_stats_merge, 0, UTIL_ARRAY_SIZE(merge_cases));

@@ -184,7 +184,7 @@ static struct learn_inventory *inventory_new(const struct flow_case *tc)
 	char path[] = "/tmp/test-check-XXXXXX";
 	struct learn_inventory *inv = learn_inventory_new();
 	struct util_err err = {{0}};
-	struct capture_addr addr;
+	struct util_addr addr;
 	struct learn_container old = {.id = "c-old", .name = "old"};
 	struct learn_container fresh = {
 		.id = "c-new", .name = "new-1", .project = "shop", .service = "new"};
@@ -197,7 +197,7 @@ static struct learn_inventory *inventory_new(const struct flow_case *tc)
 				 0);
 
 	/* 172.20.0.2 is "old" from T0 to T0+10s, nobody's until T0+20s, then "new"'s */
-	ck_assert_int_eq(capture_addr_parse("172.20.0.2", &addr), 0);
+	ck_assert_int_eq(util_addr_parse("172.20.0.2", &addr), 0);
 	old.addrs = fresh.addrs = &addr;
 	old.n_addrs = fresh.n_addrs = 1;
 	ck_assert_msg(learn_inventory_set_container(inv, &old, T0, &err) == 0, "%s", err.msg);
@@ -217,8 +217,8 @@ static struct capture_flow flow_of(const struct flow_case *tc)
 		.packets = 4,
 	};
 
-	ck_assert_int_eq(capture_addr_parse(tc->client, &flow.client), 0);
-	ck_assert_int_eq(capture_addr_parse(tc->server, &flow.server), 0);
+	ck_assert_int_eq(util_addr_parse(tc->client, &flow.client), 0);
+	ck_assert_int_eq(util_addr_parse(tc->server, &flow.server), 0);
 	return flow;
 }
 
@@ -371,10 +371,10 @@ START_TEST(test_flow_edges_two_replicas)
 	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
 	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
 	unlink(path);
-	ck_assert_int_eq(capture_addr_parse("10.244.1.20", &a.client), 0);
+	ck_assert_int_eq(util_addr_parse("10.244.1.20", &a.client), 0);
 	b.client = a.client;
-	ck_assert_int_eq(capture_addr_parse("10.244.1.10", &a.server), 0);
-	ck_assert_int_eq(capture_addr_parse("10.244.1.12", &b.server), 0);
+	ck_assert_int_eq(util_addr_parse("10.244.1.10", &a.server), 0);
+	ck_assert_int_eq(util_addr_parse("10.244.1.12", &b.server), 0);
 	(void)learn_graph_add_flow(g, inv, &a);
 	(void)learn_graph_add_flow(g, inv, &b);
 	ck_assert_uint_eq(learn_edge_connections(learn_graph_find_edge(g, DB, WEB_A, TCP, 8080)),
@@ -406,10 +406,10 @@ START_TEST(test_flow_edges_dnat)
 	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
 	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
 	unlink(path);
-	ck_assert_int_eq(capture_addr_parse("10.244.1.20", &vip.client), 0);
-	ck_assert_int_eq(capture_addr_parse("10.96.0.50", &vip.server), 0);
-	ck_assert_int_eq(capture_addr_parse(tc->client, &second.client), 0);
-	ck_assert_int_eq(capture_addr_parse(tc->server, &second.server), 0);
+	ck_assert_int_eq(util_addr_parse("10.244.1.20", &vip.client), 0);
+	ck_assert_int_eq(util_addr_parse("10.96.0.50", &vip.server), 0);
+	ck_assert_int_eq(util_addr_parse(tc->client, &second.client), 0);
+	ck_assert_int_eq(util_addr_parse(tc->server, &second.server), 0);
 
 	ck_assert_uint_eq(learn_flow_edges(inv, &vip, on_edge, &a), 2);
 	ck_assert_uint_eq(a.repeats, 0);
@@ -479,10 +479,10 @@ START_TEST(test_attempts_full)
 	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
 	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
 	unlink(path);
-	ck_assert_int_eq(capture_addr_parse("10.244.1.20", &f.server), 0);
+	ck_assert_int_eq(util_addr_parse("10.244.1.20", &f.server), 0);
 	for (int i = 0; i < LEARN_MAX_ATTEMPTS; i++) {
 		snprintf(addr, sizeof(addr), "198.18.%d.%d", i / 256, i % 256);
-		ck_assert_int_eq(capture_addr_parse(addr, &f.client), 0);
+		ck_assert_int_eq(util_addr_parse(addr, &f.client), 0);
 		ck_assert_uint_eq(learn_graph_add_flow(g, inv, &f), 0);
 	}
 	ck_assert(learn_graph_attempts_full(g));
@@ -491,7 +491,7 @@ START_TEST(test_attempts_full)
 	workloads = learn_graph_workload_count(g);
 
 	/* a kept pair, again, on another port: counted, its port kept */
-	ck_assert_int_eq(capture_addr_parse("198.18.0.7", &f.client), 0);
+	ck_assert_int_eq(util_addr_parse("198.18.0.7", &f.client), 0);
 	f.port = 23;
 	f.outcome = CAPTURE_UNANSWERED;
 	(void)learn_graph_add_flow(g, inv, &f);
@@ -506,7 +506,7 @@ START_TEST(test_attempts_full)
 		ck_assert_uint_eq(learn_attempt_port(a, 1), 23);
 	}
 	/* a new source: dropped and counted, no workload made for it */
-	ck_assert_int_eq(capture_addr_parse("198.19.255.255", &f.client), 0);
+	ck_assert_int_eq(util_addr_parse("198.19.255.255", &f.client), 0);
 	(void)learn_graph_add_flow(g, inv, &f);
 	ck_assert_uint_eq(counter_of(g, "attempts-dropped"), 1);
 	ck_assert_uint_eq(learn_graph_workload_count(g), workloads);

@@ -360,15 +360,15 @@ static void got_add(const struct capture_flow *flow, void *userdata)
 
 /* What the case's connection must look like. */
 struct want {
-	struct capture_addr client, server;
+	struct util_addr client, server;
 	uint8_t proto;
 	uint16_t port;
 };
 
 static bool want_matches(const struct want *w, const struct capture_flow *f)
 {
-	return capture_addr_compare(&w->client, &f->client) == 0 &&
-	       capture_addr_compare(&w->server, &f->server) == 0 && w->proto == f->proto &&
+	return util_addr_compare(&w->client, &f->client) == 0 &&
+	       util_addr_compare(&w->server, &f->server) == 0 && w->proto == f->proto &&
 	       w->port == f->port;
 }
 
@@ -464,8 +464,8 @@ static void want_make(const struct ct_case *cc, struct want *ret)
 	bool v4 = cc->family == AF_INET;
 
 	*ret = (struct want){.proto = cc->proto, .port = cc->port};
-	ck_assert_int_eq(capture_addr_parse(v4 ? C4 : C6, &ret->client), 0);
-	ck_assert_int_eq(capture_addr_parse(v4 ? S4 : S6, &ret->server), 0);
+	ck_assert_int_eq(util_addr_parse(v4 ? C4 : C6, &ret->client), 0);
+	ck_assert_int_eq(util_addr_parse(v4 ? S4 : S6, &ret->server), 0);
 }
 
 static void packet_make(int family, uint8_t proto, const char *src, uint16_t sport, const char *dst,
@@ -473,8 +473,8 @@ static void packet_make(int family, uint8_t proto, const char *src, uint16_t spo
 {
 	*ret = (struct capture_packet){
 		.proto = proto, .sport = sport, .dport = dport, .tcp_flags = flags};
-	ck_assert_int_eq(capture_addr_parse(src, &ret->src), 0);
-	ck_assert_int_eq(capture_addr_parse(dst, &ret->dst), 0);
+	ck_assert_int_eq(util_addr_parse(src, &ret->src), 0);
+	ck_assert_int_eq(util_addr_parse(dst, &ret->dst), 0);
 	ck_assert_int_eq(ret->src.family, family);
 }
 
@@ -679,7 +679,7 @@ START_TEST(test_conntrack)
 	if (cc->port != cc->dial_port && cc->port) {
 		struct want vip = w;
 
-		ck_assert_int_eq(capture_addr_parse(cc->dial, &vip.server), 0);
+		ck_assert_int_eq(util_addr_parse(cc->dial, &vip.server), 0);
 		vip.port = cc->dial_port;
 		ck_assert_uint_eq(got_count(&got, &vip, false), 0);
 	}

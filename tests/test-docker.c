@@ -32,11 +32,11 @@
 #define T0     UINT64_C(4102444800000000000)
 #define AT(ms) (T0 + (uint64_t)(ms)*1000000u)
 
-static struct capture_addr addr(const char *s)
+static struct util_addr addr(const char *s)
 {
-	struct capture_addr a;
+	struct util_addr a;
 
-	ck_assert_msg(capture_addr_parse(s, &a) == 0, "bad address in a test table: %s", s);
+	ck_assert_msg(util_addr_parse(s, &a) == 0, "bad address in a test table: %s", s);
 	return a;
 }
 
@@ -61,7 +61,7 @@ static void check_resolves(struct learn_inventory *inv, const struct resolve *rs
 			   const char *what)
 {
 	for (size_t i = 0; i < n && rs[i].ip; i++) {
-		struct capture_addr a = addr(rs[i].ip);
+		struct util_addr a = addr(rs[i].ip);
 		struct learn_endpoint ep[2];
 		struct learn_workload *w;
 		size_t k;
@@ -276,7 +276,7 @@ static const struct {
 	  {"172.18.0.9", P(2500), "external:172.18.0.9/32"}}},
 };
 
-static void parse_addrs(const char *s, struct capture_addr *out, size_t max, size_t *n)
+static void parse_addrs(const char *s, struct util_addr *out, size_t max, size_t *n)
 {
 	char buf[256], *save = NULL;
 
@@ -294,7 +294,7 @@ START_TEST(test_inventory_live)
 	for (size_t i = 0; i < MAX_OPS && inv_cases[_i].ops[i].kind != OP_END; i++) {
 		const struct op *op = &inv_cases[_i].ops[i];
 		struct util_err err = {{0}};
-		struct capture_addr addrs[4];
+		struct util_addr addrs[4];
 		char path[512];
 		size_t n;
 		int r;
@@ -411,7 +411,7 @@ START_TEST(test_flow_at)
 {
 	struct learn_inventory *inv = learn_inventory_new();
 	struct learn_graph *g = learn_graph_new();
-	struct capture_addr a2 = addr("172.18.0.2"), a7 = addr("172.18.0.7");
+	struct util_addr a2 = addr("172.18.0.2"), a7 = addr("172.18.0.7");
 	const struct learn_container web = {"c1", "web", NULL, NULL, &a2, 1};
 	const struct learn_container db = {"c2", "db", NULL, NULL, &a2, 1};
 	const struct learn_container shop = {"c3", "shop-web-1", "shop", "web", &a7, 1};
@@ -1333,7 +1333,7 @@ START_TEST(test_work)
 	struct util_err err = {{0}};
 	int64_t give_up = mono_ms() + 20000, longest = 0;
 	bool saw_busy = false;
-	struct capture_addr a[4];
+	struct util_addr a[4];
 	struct fake f = {0};
 	char got[2048] = "";
 	int r = 0, calls = 0;

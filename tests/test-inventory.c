@@ -56,11 +56,11 @@ static struct learn_inventory *load_set(enum set s)
 	return inv;
 }
 
-static struct capture_addr addr(const char *s)
+static struct util_addr addr(const char *s)
 {
-	struct capture_addr a;
+	struct util_addr a;
 
-	ck_assert_msg(capture_addr_parse(s, &a) == 0, "bad address in a test table: %s", s);
+	ck_assert_msg(util_addr_parse(s, &a) == 0, "bad address in a test table: %s", s);
 	return a;
 }
 
@@ -262,7 +262,7 @@ static const struct {
 START_TEST(test_ip)
 {
 	struct learn_inventory *inv = load_set(ip_cases[_i].set);
-	struct capture_addr a = addr(ip_cases[_i].ip);
+	struct util_addr a = addr(ip_cases[_i].ip);
 	struct learn_workload *w = learn_inventory_resolve_client(inv, &a);
 	struct learn_endpoint ep[2];
 
@@ -357,7 +357,7 @@ static const struct {
 START_TEST(test_service)
 {
 	struct learn_inventory *inv = load_set(svc_cases[_i].set);
-	struct capture_addr a = addr(svc_cases[_i].ip);
+	struct util_addr a = addr(svc_cases[_i].ip);
 	struct learn_endpoint ep[4], one;
 	size_t n = 0, got;
 
@@ -401,7 +401,7 @@ static const struct {
 START_TEST(test_external)
 {
 	struct learn_inventory *inv = load_set(SET_K8S);
-	struct capture_addr a = addr(ext_cases[_i].ip);
+	struct util_addr a = addr(ext_cases[_i].ip);
 	struct learn_workload *w;
 
 	ck_assert_int_eq(
@@ -479,7 +479,7 @@ static void assert_one_line(const char *msg)
 START_TEST(test_bad)
 {
 	struct learn_inventory *inv = load_set(SET_K8S);
-	struct capture_addr kept = addr("10.244.1.10"), fresh = addr("10.244.9.9");
+	struct util_addr kept = addr("10.244.1.10"), fresh = addr("10.244.9.9");
 	struct util_err err = {{0}};
 	char path[512], expect[1024];
 	int r;
@@ -814,7 +814,7 @@ static const struct {
 START_TEST(test_shape_ip)
 {
 	struct learn_inventory *inv = load_shapes();
-	struct capture_addr a = addr(shape_ip_cases[_i].ip);
+	struct util_addr a = addr(shape_ip_cases[_i].ip);
 	struct learn_workload *w =
 		learn_inventory_resolve_client_at(inv, &a, ts(shape_ip_cases[_i].at));
 
@@ -859,7 +859,7 @@ static const struct {
 START_TEST(test_shape_service)
 {
 	struct learn_inventory *inv = load_shapes();
-	struct capture_addr a = addr(shape_svc_cases[_i].ip);
+	struct util_addr a = addr(shape_svc_cases[_i].ip);
 	struct learn_endpoint ep[8];
 	size_t want = 0, n;
 
@@ -986,7 +986,7 @@ START_TEST(test_inferred_ranges)
 		"{clusterIP: 172.20.0.60, ports: [{port: 80}]}}\n";
 	char path[] = "/tmp/test-inventory-XXXXXX";
 	struct learn_inventory *inv = learn_inventory_new();
-	struct capture_addr a = addr(inferred_cases[_i].ip);
+	struct util_addr a = addr(inferred_cases[_i].ip);
 	struct util_err err = {{0}};
 	struct learn_workload *w;
 
@@ -1021,7 +1021,7 @@ START_TEST(test_snapshots)
 	const char *texts[2] = {_i ? snap_done : snap_running, _i ? snap_running : snap_done};
 	struct learn_inventory *inv = learn_inventory_new();
 	struct learn_graph *g = learn_graph_new();
-	struct capture_addr a = addr("10.244.0.7");
+	struct util_addr a = addr("10.244.0.7");
 	struct util_err err = {{0}};
 	uint64_t first = 0, last = 0;
 	const struct learn_workload *job;

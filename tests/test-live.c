@@ -259,16 +259,16 @@ static bool pump_until_attached(struct env *env, const char *name, bool want)
 static size_t flows_find(const struct env *env, const char *client, const char *server,
 			 uint8_t proto, uint16_t port, struct capture_flow *ret)
 {
-	struct capture_addr c, s;
+	struct util_addr c, s;
 	size_t n = 0;
 
-	ck_assert_int_eq(capture_addr_parse(client, &c), 0);
-	ck_assert_int_eq(capture_addr_parse(server, &s), 0);
+	ck_assert_int_eq(util_addr_parse(client, &c), 0);
+	ck_assert_int_eq(util_addr_parse(server, &s), 0);
 	for (size_t i = 0; i < env->n_flows; i++) {
 		const struct capture_flow *f = &env->flows[i];
 
-		if (f->proto != proto || f->port != port || capture_addr_compare(&f->client, &c) ||
-		    capture_addr_compare(&f->server, &s))
+		if (f->proto != proto || f->port != port || util_addr_compare(&f->client, &c) ||
+		    util_addr_compare(&f->server, &s))
 			continue;
 		n++;
 		if (ret)

@@ -179,8 +179,8 @@ struct addr_ctx {
 	unsigned seed;
 };
 
-static size_t table_addresses(void *userdata, const struct learn_workload *w,
-			      struct capture_addr *ret, size_t max)
+static size_t table_addresses(void *userdata, const struct learn_workload *w, struct util_addr *ret,
+			      size_t max)
 {
 	const struct addr_ctx *c = userdata;
 
@@ -194,7 +194,7 @@ static size_t table_addresses(void *userdata, const struct learn_workload *w,
 			n++;
 		permute(idx, n, c->seed);
 		for (size_t k = 0; k < n && k < max; k++)
-			ck_assert_int_eq(capture_addr_parse(s->addrs[idx[k]], &ret[k]), 0);
+			ck_assert_int_eq(util_addr_parse(s->addrs[idx[k]], &ret[k]), 0);
 		return n;
 	}
 	return 0;
@@ -574,8 +574,8 @@ static const struct many_case many_cases[] = {
 	{40, 99, -EINVAL, 0},			    /* the same past the first ask */
 };
 
-static size_t many_addresses(void *userdata, const struct learn_workload *w,
-			     struct capture_addr *ret, size_t max)
+static size_t many_addresses(void *userdata, const struct learn_workload *w, struct util_addr *ret,
+			     size_t max)
 {
 	const struct many_case *mc = userdata;
 	size_t n = strcmp(learn_workload_id(w), "docker:big") == 0 ? mc->n : 1;
@@ -676,18 +676,18 @@ START_TEST(test_inventory_addresses)
 {
 	const struct inv_case ic = inv_cases[_i];
 	struct learn_inventory *inv = learn_inventory_new();
-	struct capture_addr cache[3], thief[2], got[4];
+	struct util_addr cache[3], thief[2], got[4];
 	struct learn_container c = {0};
 	struct util_err err = {{0}};
 	size_t n;
 
 	ck_assert_int_eq(
 		learn_inventory_load(inv, TEST_DATA "/inventory/docker-inspect.json", &err), 0);
-	ck_assert_int_eq(capture_addr_parse("172.20.0.9", &cache[0]), 0);
-	ck_assert_int_eq(capture_addr_parse("172.20.0.8", &cache[1]), 0);
+	ck_assert_int_eq(util_addr_parse("172.20.0.9", &cache[0]), 0);
+	ck_assert_int_eq(util_addr_parse("172.20.0.8", &cache[1]), 0);
 	cache[2] = cache[0];
-	ck_assert_int_eq(capture_addr_parse("172.17.0.5", &thief[0]), 0);
-	ck_assert_int_eq(capture_addr_parse("172.17.0.2", &thief[1]), 0);
+	ck_assert_int_eq(util_addr_parse("172.17.0.5", &thief[0]), 0);
+	ck_assert_int_eq(util_addr_parse("172.17.0.2", &thief[1]), 0);
 	if (ic.setup == SETUP_LIVE || ic.setup == SETUP_REMOVED) {
 		c = (struct learn_container){"c1", "shop-cache-1", "shop", "cache", cache, 3};
 		ck_assert_int_eq(learn_inventory_set_container(inv, &c, 0, &err), 0);
@@ -702,10 +702,10 @@ START_TEST(test_inventory_addresses)
 	n = learn_inventory_addresses(inv, ic.id, got, ic.max);
 	ck_assert_uint_eq(n, ic.total);
 	for (size_t i = 0; i < ic.max && i < n; i++) {
-		char buf[CAPTURE_ADDR_LEN];
+		char buf[UTIL_ADDR_LEN];
 
 		ck_assert_ptr_nonnull(ic.want[i]);
-		ck_assert_str_eq(capture_addr_format(&got[i], buf), ic.want[i]);
+		ck_assert_str_eq(util_addr_format(&got[i], buf), ic.want[i]);
 	}
 	/* nothing past max is written */
 	for (size_t i = ic.max < n ? ic.max : n; i < UTIL_ARRAY_SIZE(got); i++)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test-util.c - table-driven tests of names, times, numbers, the Kubernetes naming rules and the
- * atomic file writer.
+ * test-util.c - table-driven tests of names, times, numbers, addresses and prefixes, the
+ * Kubernetes naming rules and the atomic file writer.
  */
 #include <check.h>
 #include <dirent.h>
@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -541,12 +542,185 @@ START_TEST(test_file_abort)
 }
 END_TEST
 
+/* ---- Addresses ---------------------------------------------------------------------------- */
+
+struct addr_case {
+	const char *in;
+	int ret;
+	uint8_t family;
+	const char *out; /* how it renders back */
+};
+
+static const struct addr_case addr_cases[] = {
+	{"192.0.2.1", 0, AF_INET, "192.0.2.1"},
+	{"0.0.0.0", 0, AF_INET, "0.0.0.0"},
+	{"2001:db8::1", 0, AF_INET6, "2001:db8::1"},
+	{"2001:DB8:0:0:0:0:0:1", 0, AF_INET6, "2001:db8::1"},
+	{"::ffff:192.0.2.1", 0, AF_INET6, "::ffff:192.0.2.1"},
+	{"", -EINVAL, 0, NULL},
+	{"1.2.3", -EINVAL, 0, NULL},
+	{"300.1.1.1", -EINVAL, 0, NULL},
+	{"1.2.3.4 ", -EINVAL, 0, NULL},
+	{"fe80::1%eth0", -EINVAL, 0, NULL},
+	{"10.0.0.1/8", -EINVAL, 0, NULL},
+	{"1.2.3.4\n", -EINVAL, 0, NULL},
+};
+
+START_TEST(test_addr)
+{
+	const struct addr_case *ac = &addr_cases[_i];
+	struct util_addr a, b, zero = {0};
+	char buf[UTIL_ADDR_LEN];
+
+	memset(&a, 0x5a, sizeof(a));
+	ck_assert_int_eq(util_addr_parse(ac->in, &a), ac->ret);
+	if (ac->ret < 0) {
+		ck_assert_uint_eq(a.family, 0x5a); /* untouched on failure */
+		return;
+	}
+	ck_assert_uint_eq(a.family, ac->family);
+	if (a.family == AF_INET)
+		ck_assert_mem_eq(a.bytes + 4, zero.bytes, 12);
+	ck_assert_str_eq(util_addr_format(&a, buf), ac->out);
+	ck_assert_int_eq(util_addr_parse(buf, &b), 0);
+	ck_assert_int_eq(util_addr_compare(&a, &b), 0);
+	/* IPv4 sorts before IPv6, and within a family by value. */
+	ck_assert_int_eq(util_addr_parse("255.255.255.255", &b), 0);
+	if (a.family == AF_INET) {
+		ck_assert_int_lt(util_addr_compare(&a, &b), 0);
+		ck_assert_int_gt(util_addr_compare(&b, &a), 0);
+	} else {
+		ck_assert_int_gt(util_addr_compare(&a, &b), 0);
+		ck_assert_int_lt(util_addr_compare(&b, &a), 0);
+	}
+	ck_assert_int_eq(util_addr_parse("::", &b), 0);
+	if (a.family == AF_INET)
+		ck_assert_int_gt(util_addr_compare(&b, &a), 0);
+	else
+		ck_assert_int_lt(util_addr_compare(&b, &a), 0);
+}
+END_TEST
+
+static const struct prefix_case {
+	const char *in;
+	unsigned flags;
+	int ret;
+	const char *addr; /* as it renders */
+	unsigned len;
+} prefix_cases[] = {
+#define M UTIL_PREFIX_MASK
+#define H UTIL_PREFIX_HOST
+#define C UTIL_PREFIX_CANONICAL
+	{"10.244.1.7/24", M, 0, "10.244.1.0", 24},
+	{"10.244.1.7/32", M, 0, "10.244.1.7", 32},
+	{"10.244.1.7/0", M, 0, "0.0.0.0", 0},
+	{"192.0.2.255/25", M, 0, "192.0.2.128", 25},
+	{"fd00:10:244:1::9/64", M, 0, "fd00:10:244:1::", 64},
+	{"fd00:10:96::abcd/108", M, 0, "fd00:10:96::", 108},
+	{"2001:db8::1/128", M, 0, "2001:db8::1", 128},
+	{"2001:db8:ffff::/33", M, 0, "2001:db8:8000::", 33},
+	{"10.0.0.1", H | M, 0, "10.0.0.1", 32},
+	{"2001:db8::1", H | M, 0, "2001:db8::1", 128},
+	{"10.0.0.1", M, -EINVAL, NULL, 0},
+	{"10.0.0.1/33", H | M, -EINVAL, NULL, 0},
+	{"2001:db8::/129", H | M, -EINVAL, NULL, 0},
+	{"10.0.0.1/", H | M, -EINVAL, NULL, 0},
+	{"10.0.0.1/-1", H | M, -EINVAL, NULL, 0},
+	{"10.0.0.1/8/8", H | M, -EINVAL, NULL, 0},
+	{"10.0.0.1/ 8", H | M, -EINVAL, NULL, 0},
+	{"/8", H | M, -EINVAL, NULL, 0},
+	{"", H | M, -EINVAL, NULL, 0},
+	{"10.0.0/8", H | M, -EINVAL, NULL, 0},
+	/* without MASK the host bits stay, as a workload's own address does */
+	{"10.244.1.7/24", 0, 0, "10.244.1.7", 24},
+	{"10.244.1.7", H, 0, "10.244.1.7", 32},
+	{"10.244.1.7/08", 0, 0, "10.244.1.7", 8},
+	/* canonical: inet_ntop's spelling and no leading zero, so that two texts never alias */
+	{"10.244.1.7/8", C, 0, "10.244.1.7", 8},
+	{"10.244.1.7/0", C, 0, "10.244.1.7", 0},
+	{"2001:db8::1/64", C, 0, "2001:db8::1", 64},
+	{"10.244.1.7/08", C, -EINVAL, NULL, 0},
+	{"2001:DB8::1/64", C, -EINVAL, NULL, 0},
+	{"2001:db8:0::1/64", C, -EINVAL, NULL, 0},
+	{"::ffff:10.0.0.1/128", C, 0, "::ffff:10.0.0.1", 128},
+	{"10.244.1.7", C, -EINVAL, NULL, 0},
+	{"10.244.1.7", H | C, 0, "10.244.1.7", 32},
+	{"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255:1/128", H, -EINVAL, NULL, 0},
+#undef M
+#undef H
+#undef C
+};
+
+START_TEST(test_prefix)
+{
+	const struct prefix_case *pc = &prefix_cases[_i];
+	struct util_prefix p, zero = {0};
+	char buf[UTIL_ADDR_LEN], pbuf[UTIL_PREFIX_LEN], want[UTIL_PREFIX_LEN];
+
+	memset(&p, 0x5a, sizeof(p));
+	ck_assert_int_eq(util_prefix_parse(pc->in, pc->flags, &p), pc->ret);
+	if (pc->ret < 0) {
+		ck_assert_uint_eq(p.addr.family, 0x5a); /* untouched on failure */
+		ck_assert_uint_eq(p.len, 0x5a5a5a5a);
+		return;
+	}
+	ck_assert_str_eq(util_addr_format(&p.addr, buf), pc->addr);
+	ck_assert_uint_eq(p.len, pc->len);
+	if (p.addr.family == AF_INET)
+		ck_assert_mem_eq(p.addr.bytes + 4, zero.addr.bytes, 12);
+	snprintf(want, sizeof(want), "%s/%u", pc->addr, pc->len);
+	ck_assert_str_eq(util_prefix_format(&p, pbuf), want);
+	/* every prefix holds itself and overlaps itself */
+	ck_assert(util_prefix_contains(&p, &p));
+	ck_assert(util_prefix_overlap(&p, &p));
+	/* masking again to the same length changes nothing when MASK was asked */
+	if (pc->flags & UTIL_PREFIX_MASK) {
+		util_addr_mask(&p.addr, p.len);
+		ck_assert_str_eq(util_addr_format(&p.addr, buf), pc->addr);
+	}
+}
+END_TEST
+
+static const struct contains_case {
+	const char *outer, *inner;
+	bool contains, overlap;
+} contains_cases[] = {
+	{"10.0.0.0/8", "10.1.2.3/32", true, true},
+	{"10.0.0.0/8", "10.0.0.0/8", true, true},
+	{"10.0.0.0/8", "10.0.0.0/7", false, true},
+	{"10.0.0.0/8", "11.0.0.0/8", false, false},
+	{"10.0.0.0/9", "10.128.0.0/9", false, false},
+	{"0.0.0.0/0", "203.0.113.9/32", true, true},
+	{"0.0.0.0/0", "::/0", false, false}, /* families never mix */
+	{"::/0", "10.0.0.0/8", false, false},
+	{"fd00::/8", "fd00:10:244::1/128", true, true},
+	{"fd00:10:244::/48", "fd00:10::/32", false, true},
+	{"192.0.2.128/25", "192.0.2.127/32", false, false},
+	{"192.0.2.128/25", "192.0.2.255/32", true, true},
+};
+
+START_TEST(test_prefix_contains)
+{
+	const struct contains_case *cc = &contains_cases[_i];
+	struct util_prefix a, b;
+
+	ck_assert_int_eq(util_prefix_parse(cc->outer, UTIL_PREFIX_MASK, &a), 0);
+	ck_assert_int_eq(util_prefix_parse(cc->inner, UTIL_PREFIX_MASK, &b), 0);
+	ck_assert_int_eq(util_prefix_contains(&a, &b), cc->contains);
+	ck_assert_int_eq(util_prefix_overlap(&a, &b), cc->overlap);
+	ck_assert_int_eq(util_prefix_overlap(&b, &a), cc->overlap); /* symmetric */
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("util");
 
 	tcase_add_loop_test(tc, test_time_round_trip, 0, (int)UTIL_ARRAY_SIZE(time_cases));
+	tcase_add_loop_test(tc, test_addr, 0, (int)UTIL_ARRAY_SIZE(addr_cases));
+	tcase_add_loop_test(tc, test_prefix, 0, (int)UTIL_ARRAY_SIZE(prefix_cases));
+	tcase_add_loop_test(tc, test_prefix_contains, 0, (int)UTIL_ARRAY_SIZE(contains_cases));
 	tcase_add_loop_test(tc, test_time_parse, 0, (int)UTIL_ARRAY_SIZE(time_parse_cases));
 	tcase_add_loop_test(tc, test_parse_u64, 0, (int)UTIL_ARRAY_SIZE(u64_cases));
 	tcase_add_loop_test(tc, test_proto_names, 0, (int)UTIL_ARRAY_SIZE(proto_cases));

@@ -74,6 +74,40 @@ void util_file_abort(struct util_file *f);
 int util_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
 		      struct util_err *err);
 
+/*
+ * IP addresses and prefixes (util-addr.c): the one parser and formatter every module uses.
+ * IPv4 lives in the first 4 bytes of an address and the other 12 are zero. Addresses sort IPv4
+ * first, then by value.
+ */
+struct util_addr {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t bytes[16];
+};
+/* Renders "192.0.2.1" or "2001:db8::1" (inet_ntop's spelling); buf needs UTIL_ADDR_LEN bytes. */
+#define UTIL_ADDR_LEN 46
+const char *util_addr_format(const struct util_addr *a, char buf[static UTIL_ADDR_LEN]);
+int util_addr_parse(const char *s, struct util_addr *ret);
+int util_addr_compare(const struct util_addr *a, const struct util_addr *b);
+/* Clears every bit of a after the first len. */
+void util_addr_mask(struct util_addr *a, unsigned len);
+
+struct util_prefix {
+	struct util_addr addr;
+	unsigned len; /* 0..32 or 0..128 */
+};
+enum {
+	UTIL_PREFIX_HOST = 1 << 0,	/* a bare "ADDR" is ADDR/32 or ADDR/128 */
+	UTIL_PREFIX_MASK = 1 << 1,	/* clear the host bits */
+	UTIL_PREFIX_CANONICAL = 1 << 2, /* only inet_ntop's spelling, no leading zero in LEN */
+};
+/* "ADDR/LEN" with LEN within the family's bits; -EINVAL for anything else; ret untouched then. */
+int util_prefix_parse(const char *s, unsigned flags, struct util_prefix *ret);
+#define UTIL_PREFIX_LEN (UTIL_ADDR_LEN + 4)
+const char *util_prefix_format(const struct util_prefix *p, char buf[static UTIL_PREFIX_LEN]);
+/* Whether outer holds every address of inner; whether a and b share one. Same family only. */
+bool util_prefix_contains(const struct util_prefix *outer, const struct util_prefix *inner);
+bool util_prefix_overlap(const struct util_prefix *a, const struct util_prefix *b);
+
 /* Warnings (non-fatal) go through a callback so that main decides where they are printed. */
 typedef void (*util_warn_fn)(void *userdata, const char *msg);
 /*
