@@ -2,7 +2,6 @@
 /* capture-file.c - feeds the packets of a pcap or pcapng file through the decoder to the tracker.
  */
 #include <errno.h>
-#include <pcap/pcap.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,7 +21,7 @@
 #include <immintrin.h>
 #endif
 
-#include "capture/capture.h"
+#include "capture/capture-private.h"
 
 /*
  * A file is read by two threads, in file order. This one runs libpcap and the decoder; a feeder

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <net/if.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,7 @@
 #include <netlink/route/link.h>
 #include <netlink/socket.h>
 
-#include "capture/capture.h"
+#include "capture/capture-private.h"
 
 /*
  * Every attached interface holds a kernel ring of buffer_bytes and a descriptor the caller polls;
@@ -135,8 +134,6 @@ static char *live_filter_ether(void)
 	return all;
 }
 
-/* Not in capture.h: the Ethernet filter text (freed by the caller), for tests of what it keeps. */
-char *capture_live_filter(void);
 char *capture_live_filter(void)
 {
 	return live_filter_ether();

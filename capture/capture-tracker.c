@@ -1381,8 +1381,6 @@ void capture_tracker_add(struct capture_tracker *t, const struct capture_packet 
 		tracker_add_fast(t, p, ts_ns);
 }
 
-/* For tests/test-capture.c only, not part of the API: false sends every packet the slow way. */
-void capture_tracker_set_fast_path(struct capture_tracker *t, bool on);
 void capture_tracker_set_fast_path(struct capture_tracker *t, bool on)
 {
 	t->no_cache = !on;

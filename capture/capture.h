@@ -4,7 +4,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <pcap/pcap.h>
 #include <poll.h>
 #include <stdint.h>
 
@@ -182,39 +181,6 @@ void capture_tracker_set_one_way(struct capture_tracker *t, bool on);
 void capture_tracker_get_stats(const struct capture_tracker *t, struct capture_tracker_stats *ret);
 struct capture_tracker *
 capture_tracker_free(struct capture_tracker *t); /* NULL-safe, returns NULL */
-
-/* ---- Reading records (shared by files and live capture) ------------------------------------- */
-
-struct capture_stats;
-
-/* Verdicts counted per batch of records, indexed by enum capture_decode_result. */
-#define CAPTURE_DECODE_KINDS (CAPTURE_DECODE_MALFORMED + 1)
-
-/*
- * Decodes one record as libpcap handed it over and counts its verdict in counts; true (with
- * ret and ret_ts set) when it decoded. nano: the handle gives nanosecond timestamps. Inline:
- * it runs for every packet, and a call more costs ~4% of a whole run.
- */
-static inline bool capture_record_decode(int dlt, bool nano, const struct pcap_pkthdr *h,
-					 const uint8_t *bytes, const struct capture_tunnels *tun,
-					 uint64_t counts[static CAPTURE_DECODE_KINDS],
-					 struct capture_packet *ret, uint64_t *ret_ts)
-{
-	enum capture_decode_result r = capture_decode(dlt, bytes, h->caplen, tun, ret);
-
-	/* Bad input must not index out of counts, whatever a future decoder returns. */
-	if ((unsigned)r < CAPTURE_DECODE_KINDS)
-		counts[r]++;
-	if (r != CAPTURE_DECODE_OK)
-		return false;
-	*ret_ts = h->ts.tv_sec < 0 ? 0
-				   : (uint64_t)h->ts.tv_sec * UTIL_NSEC_PER_SEC +
-					     (uint64_t)h->ts.tv_usec * (nano ? 1 : 1000);
-	return true;
-}
-/* Adds a batch's verdict counts to stats; returns how many records the batch had. */
-uint64_t capture_stats_add(struct capture_stats *stats,
-			   const uint64_t counts[static CAPTURE_DECODE_KINDS]);
 
 /* ---- Capture files ------------------------------------------------------------------------ */
 

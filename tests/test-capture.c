@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "capture/capture.h"
+#include "capture/capture-private.h"
 #include "tests/test-helpers.h"
 
 /*
@@ -1890,8 +1890,6 @@ static void outcome_collect(const struct capture_flow *flow, void *userdata)
 	got->v[got->n++] = flow->outcome;
 }
 
-void capture_tracker_set_fast_path(struct capture_tracker *t, bool on);
-
 /* _i: the case, twice: with the tracker's caches and without (every packet the slow way). */
 START_TEST(test_tracker_outcome)
 {
@@ -1967,7 +1965,6 @@ END_TEST
  * packet goes through the hash table. Both ways must report the very same flows, in the same
  * order, at the same moments, and hold the same number open after every packet.
  */
-void capture_tracker_set_fast_path(struct capture_tracker *t, bool on);
 
 struct diff_flow {
 	struct capture_flow flow;
@@ -3163,9 +3160,6 @@ START_TEST(test_file_many)
 END_TEST
 
 /* ---- What the live filter keeps of tunnels ------------------------------------------------- */
-
-/* Not in capture.h: capture-live.c's Ethernet filter text (freed by the caller), as test-live.c. */
-char *capture_live_filter(void);
 
 /* Compiles the live filter for Ethernet on a dead handle. */
 static pcap_t *live_filter_compile(struct bpf_program *prog)

@@ -20,11 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture/capture.h"
+#include "capture/capture-private.h"
 #include "tests/test-helpers.h"
-
-/* Not in capture.h: capture-live.c's whole filter text, allocated. */
-char *capture_live_filter(void);
 
 /*
  * The host: a bridge br-fltl0 in namespace fltl-lv-host, and pods (namespaces fltl-lv-a, -b and,
