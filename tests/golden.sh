@@ -47,7 +47,7 @@ run_case() {
 	if "$flowlock" emit --format k8s -o "$tmp/k8s-o.yaml" "$state" 2>/dev/null; then
 		expect "$name: -o equals stdout" cmp -s "$tmp/k8s.yaml" "$tmp/k8s-o.yaml"
 	else
-		expect "$name: a failed emit -o writes nothing" [ ! -e "$tmp/k8s-o.yaml" ] && [ ! -s "$tmp/k8s.yaml" ]
+		expect "$name: a failed emit -o writes nothing" [ ! -e "$tmp/k8s-o.yaml" -a ! -s "$tmp/k8s.yaml" ]
 	fi
 	# Docker hosts: the nftables ruleset, where the case has one
 	if [ -f "$dir/expected-ruleset.nft" ]; then
