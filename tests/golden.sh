@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # golden.sh - whole-program golden tests: capture + inventory -> state -> every output format,
 # compared byte for byte with the expected files. FLOWLOCK_UPDATE_GOLDEN=1 rewrites them.
+# golden-api.sh checks the same policies against the Kubernetes API models and the policy oracle,
+# golden-dot.sh the dot output with Graphviz.
 # Usage: golden.sh FLOWLOCK DATADIR SRCROOT
 set -u
 flowlock=$1 data=$2 root=$3
 . "$(dirname "$0")/lib.sh"
-py=$(find_python kubernetes yaml)
-[ -n "$py" ] || echo "golden: python3-kubernetes missing: policies are not checked against the API models"
 
 # One golden case: a folder with capture files (*.pcap, *.pcapng), inventories (inventory*),
 # optional 'args' (extra learn options) and the expected outputs.
@@ -35,11 +35,6 @@ run_case() {
 	check "$name: json" "$dir/expected-graph.json" "$tmp/graph.json"
 	"$flowlock" emit --format dot "$state" >"$tmp/graph.dot"
 	check "$name: dot" "$dir/expected-graph.dot" "$tmp/graph.dot"
-	if command -v dot >/dev/null; then
-		dot -Tsvg "$tmp/graph.dot" >/dev/null 2>"$tmp/dot.err"
-		rc=$?
-		expect "$name: Graphviz reads the dot output ($(head -c 200 "$tmp/dot.err"))" [ $rc -eq 0 ]
-	fi
 	"$flowlock" show "$state" >"$tmp/show.txt"
 	check "$name: show" "$dir/expected-show.txt" "$tmp/show.txt"
 
@@ -47,7 +42,7 @@ run_case() {
 	if "$flowlock" emit --format k8s -o "$tmp/k8s-o.yaml" "$state" 2>/dev/null; then
 		expect "$name: -o equals stdout" cmp -s "$tmp/k8s.yaml" "$tmp/k8s-o.yaml"
 	else
-		expect "$name: a failed emit -o writes nothing" [ ! -e "$tmp/k8s-o.yaml" ] && [ ! -s "$tmp/k8s.yaml" ]
+		expect "$name: a failed emit -o writes nothing" [ ! -e "$tmp/k8s-o.yaml" -a ! -s "$tmp/k8s.yaml" ]
 	fi
 	# Docker hosts: the nftables ruleset, where the case has one
 	if [ -f "$dir/expected-ruleset.nft" ]; then
@@ -70,26 +65,6 @@ run_case() {
 	expect "$name: relearning doubles the connections" \
 		[ "$(grep -m1 'connections:' "$tmp/again.yaml" | awk '{print $2}')" = \
 		"$(($(grep -m1 'connections:' "$state" | awk '{print $2}') * 2))" ]
-
-	# A structural check of the policies against the Kubernetes API models, where available.
-	if [ -n "$py" ]; then
-		"$py" "$root/tests/validate-netpol.py" "$tmp/k8s.yaml" "$tmp/k8s-dns.yaml"
-		rc=$?
-		expect "$name: policies validate as networking.k8s.io/v1" [ $rc -eq 0 ]
-	fi
-	# The proof: allowed == observed over every pod pair and port (needs a kubectl inventory).
-	local kinv
-	kinv=$(grep -l '^kind: List' "$dir"/inventory* 2>/dev/null | head -n 1)
-	if [ -n "$py" ] && [ -n "$kinv" ]; then
-		"$py" "$root/tests/policy-oracle.py" "$kinv" "$tmp/graph.json" "$tmp/k8s.yaml" 2>"$tmp/oracle"
-		rc=$?
-		[ $rc -eq 0 ] || head -n 20 "$tmp/oracle"
-		expect "$name: policies allow exactly what was observed ($(tail -n 1 "$tmp/oracle"))" [ $rc -eq 0 ]
-		"$py" "$root/tests/policy-oracle.py" "$kinv" "$tmp/graph.json" "$tmp/k8s-dns.yaml" --allow-dns 2>"$tmp/oracle"
-		rc=$?
-		[ $rc -eq 0 ] || head -n 20 "$tmp/oracle"
-		expect "$name: --allow-dns policies allow exactly observed + DNS ($(tail -n 1 "$tmp/oracle"))" [ $rc -eq 0 ]
-	fi
 }
 
 run_case "$root/samples/shop"
@@ -134,12 +109,8 @@ for dir in "$data"/golden/*/; do
 	[ -d "$dir" ] && run_case "${dir%/}"
 done
 
-# The cluster sample: valid objects, and an agent command line flowlock learn accepts.
+# The cluster sample: an agent command line flowlock learn accepts (golden-api.sh validates it).
 ds=$root/samples/k8s/flowlock-agent.yaml
-if [ -n "$py" ]; then
-	"$py" "$root/tests/validate-netpol.py" --manifests "$ds"
-	expect "samples/k8s: the DaemonSet sample validates against the API models" [ $? -eq 0 ]
-fi
 learn_help=$("$flowlock" learn --help)
 bad_opts=$(sed -n 's/^ *- \(--[a-z-]*\).*/\1/p' "$ds" | sort -u | while read -r o; do
 	printf '%s\n' "$learn_help" | grep -q -- "$o[ =\[,]" || echo "$o"

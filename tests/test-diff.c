@@ -179,16 +179,15 @@ static void diff_render(const struct graph_spec *a, const struct graph_spec *b,
 	learn_graph_free(gb);
 }
 
-/* The strictest JSON reader at hand, when there is one: every line one JSON value. */
+/* The strictest JSON reader at hand, python3 (the python tcase): every line one JSON value. */
 static void json_check_python(const char *buf, size_t len)
 {
-	static const char script[] = "python3 -c 'import json,sys\n"
-				     "lines = sys.stdin.read().split(\"\\n\")\n"
-				     "assert lines[-1] == \"\"\n"
-				     "for l in lines[:-1]: json.loads(l)\n"
-				     "'";
+	static const char code[] = "import json,sys\n"
+				   "lines = sys.stdin.read().split(\"\\n\")\n"
+				   "assert lines[-1] == \"\"\n"
+				   "for l in lines[:-1]: json.loads(l)\n";
 
-	ck_assert_msg(test_python_accepts(script, buf, len),
+	ck_assert_msg(test_python_accepts(code, buf, len),
 		      "python3 does not read the output as JSON:\n%.*s", (int)len, buf);
 }
 
@@ -429,8 +428,6 @@ START_TEST(test_diff)
 	ck_assert_uint_eq(counts.edges_removed, tc->counts.edges_removed);
 	ck_assert_uint_eq(counts.workloads_appeared, tc->counts.workloads_appeared);
 	ck_assert_uint_eq(counts.workloads_vanished, tc->counts.workloads_vanished);
-	if (tc->fmt == EMIT_REPORT_JSON)
-		json_check_python(o.buf, o.len);
 	if (tc->fmt == EMIT_REPORT_MARKDOWN)
 		markdown_check_rows(o.buf, o.len);
 
@@ -546,9 +543,8 @@ static const struct violation_case {
 	 "check: a workload id holds a control character", EMIT_FLOW_REFUSED},
 };
 
-START_TEST(test_violation)
+static void violation_render(const struct violation_case *tc, struct test_output *o)
 {
-	const struct violation_case *tc = &violation_cases[_i];
 	struct learn_workload *c =
 		learn_workload_new(wls[tc->client].kind, wls[tc->client].ns,
 				   wls[tc->client].controller, wls[tc->client].name);
@@ -556,12 +552,20 @@ START_TEST(test_violation)
 		learn_workload_new(wls[tc->server].kind, wls[tc->server].ns,
 				   wls[tc->server].controller, wls[tc->server].name);
 	struct emit_violation v = {T0, c, s, tc->proto, tc->port, tc->outcome};
-	struct test_output o = {0};
-	FILE *f = open_memstream(&o.buf, &o.len);
+	FILE *f = test_output_open(o);
 
-	ck_assert_ptr_nonnull(f);
-	o.r = emit_violation(f, tc->fmt, &v, &o.err);
+	o->r = emit_violation(f, tc->fmt, &v, &o->err);
 	ck_assert_int_eq(fclose(f), 0);
+	learn_workload_unref(c);
+	learn_workload_unref(s);
+}
+
+START_TEST(test_violation)
+{
+	const struct violation_case *tc = &violation_cases[_i];
+	struct test_output o;
+
+	violation_render(tc, &o);
 	ck_assert_msg(o.r == tc->ret, "%s: %d (%s)", tc->what, o.r, o.err.msg);
 	if (tc->ret < 0) {
 		ck_assert_uint_eq(o.len, 0);
@@ -571,12 +575,8 @@ START_TEST(test_violation)
 		ck_assert_msg(o.len == strlen(tc->expect) && memcmp(o.buf, tc->expect, o.len) == 0,
 			      "%s: got\n%.*s\nexpected\n%s", tc->what, (int)o.len, o.buf,
 			      tc->expect);
-		if (tc->fmt == EMIT_REPORT_JSON)
-			json_check_python(o.buf, o.len);
 	}
 	free(o.buf);
-	learn_workload_unref(c);
-	learn_workload_unref(s);
 }
 END_TEST
 
@@ -611,16 +611,21 @@ static const struct {
 	 5},
 };
 
+static void summary_render(size_t i, struct test_output *o)
+{
+	FILE *f = test_output_open(o);
+
+	o->r = emit_check_summary(f, summary_cases[i].fmt, summary_cases[i].seen,
+				  summary_cases[i].flows, summary_cases[i].edges,
+				  summary_cases[i].attempts, &o->err);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
 START_TEST(test_summary)
 {
-	struct test_output o = {0};
-	FILE *f = open_memstream(&o.buf, &o.len);
+	struct test_output o;
 
-	ck_assert_ptr_nonnull(f);
-	o.r = emit_check_summary(f, summary_cases[_i].fmt, summary_cases[_i].seen,
-				 summary_cases[_i].flows, summary_cases[_i].edges,
-				 summary_cases[_i].attempts, &o.err);
-	ck_assert_int_eq(fclose(f), 0);
+	summary_render((size_t)_i, &o);
 	if (!summary_cases[_i].expect) {
 		ck_assert_int_eq(o.r, -EINVAL);
 		ck_assert_uint_eq(o.len, 0);
@@ -628,8 +633,6 @@ START_TEST(test_summary)
 		ck_assert_int_eq(o.r, 0);
 		ck_assert_uint_eq(o.len, strlen(summary_cases[_i].expect));
 		ck_assert_mem_eq(o.buf, summary_cases[_i].expect, o.len);
-		if (summary_cases[_i].fmt == EMIT_REPORT_JSON)
-			json_check_python(o.buf, o.len);
 	}
 	free(o.buf);
 }
@@ -693,10 +696,62 @@ START_TEST(test_unknown_format)
 }
 END_TEST
 
+/* ---- python3 reads every JSON line back (the python tcase: meson's diff-python) ----------- */
+
+/* The rows of the tables above that write JSON, filled in by diff_suite(). */
+static size_t json_diffs[UTIL_ARRAY_SIZE(diff_cases)], n_json_diffs;
+static size_t json_violations[UTIL_ARRAY_SIZE(violation_cases)], n_json_violations;
+static size_t json_summaries[UTIL_ARRAY_SIZE(summary_cases)], n_json_summaries;
+
+START_TEST(test_diff_python)
+{
+	const struct diff_case *tc = &diff_cases[json_diffs[_i]];
+	struct test_output o;
+
+	diff_render(tc->old_g, tc->new_g, tc->fmt, false, NULL, &o);
+	ck_assert_msg(o.r == 0, "%s: %d %s", tc->what, o.r, o.err.msg);
+	json_check_python(o.buf, o.len);
+	free(o.buf);
+}
+END_TEST
+
+START_TEST(test_violation_python)
+{
+	const struct violation_case *tc = &violation_cases[json_violations[_i]];
+	struct test_output o;
+
+	violation_render(tc, &o);
+	ck_assert_msg(o.r == 0, "%s: %d (%s)", tc->what, o.r, o.err.msg);
+	json_check_python(o.buf, o.len);
+	free(o.buf);
+}
+END_TEST
+
+START_TEST(test_summary_python)
+{
+	struct test_output o;
+
+	summary_render(json_summaries[_i], &o);
+	ck_assert_int_eq(o.r, 0);
+	json_check_python(o.buf, o.len);
+	free(o.buf);
+}
+END_TEST
+
 static Suite *diff_suite(void)
 {
 	Suite *s = suite_create("diff");
 	TCase *tc = tcase_create("diff");
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(diff_cases); i++)
+		if (diff_cases[i].fmt == EMIT_REPORT_JSON)
+			json_diffs[n_json_diffs++] = i;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(violation_cases); i++)
+		if (violation_cases[i].fmt == EMIT_REPORT_JSON && violation_cases[i].ret == 0)
+			json_violations[n_json_violations++] = i;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(summary_cases); i++)
+		if (summary_cases[i].fmt == EMIT_REPORT_JSON && summary_cases[i].expect)
+			json_summaries[n_json_summaries++] = i;
 
 	tcase_add_loop_test(tc, test_diff, 0, (int)UTIL_ARRAY_SIZE(diff_cases));
 	tcase_add_loop_test(tc, test_diff_refused, 0, (int)UTIL_ARRAY_SIZE(refused_cases));
@@ -706,10 +761,16 @@ static Suite *diff_suite(void)
 	tcase_add_loop_test(tc, test_write_error, 0, (int)UTIL_ARRAY_SIZE(all_formats));
 	tcase_add_test(tc, test_unknown_format);
 	suite_add_tcase(s, tc);
+	tc = tcase_create(TEST_NEEDS_PYTHON);
+	tcase_set_tags(tc, TEST_NEEDS_PYTHON);
+	tcase_add_loop_test(tc, test_diff_python, 0, (int)n_json_diffs);
+	tcase_add_loop_test(tc, test_violation_python, 0, (int)n_json_violations);
+	tcase_add_loop_test(tc, test_summary_python, 0, (int)n_json_summaries);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return test_run(diff_suite());
+	return test_main(argc, argv, diff_suite());
 }

@@ -1399,27 +1399,29 @@ static const struct {
 	bool listen;	 /* a socket is there, and listens */
 	mode_t mode;	 /* of the socket */
 	bool nobody;	 /* checked as uid 65534 */
+	bool root;	 /* needs root, to become nobody or to pass mode 000: the root tcase */
 	const char *err; /* NULL: access */
 } access_cases[] = {
-	{"no socket", false, 0, false, "docker.sock: connect: No such file or directory"},
-	{"mode 000, as nobody", true, 0, true, NO_ACCESS},
-	{"mode 666, as nobody", true, 0666, true, NULL},
-	{"mode 000, as root", true, 0, false, NULL},
+	{"no socket", false, 0, false, false, "docker.sock: connect: No such file or directory"},
+	{"mode 000, as nobody", true, 0, true, true, NO_ACCESS},
+	{"mode 666, as nobody", true, 0666, true, true, NULL},
+	{"mode 000, as root", true, 0, false, true, NULL},
 };
 
-START_TEST(test_access)
+/* The rows of access_cases the engine tcase checks and those the root tcase does. */
+static size_t access_any[UTIL_ARRAY_SIZE(access_cases)], n_access_any;
+static size_t access_root[UTIL_ARRAY_SIZE(access_cases)], n_access_root;
+
+static void access_check(size_t i)
 {
-	const __typeof__(access_cases[0]) *c = &access_cases[_i];
+	const __typeof__(access_cases[0]) *c = &access_cases[i];
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char dir[64] = "/tmp/flowlock-docker-XXXXXX", sock[100], msg[600] = "";
 	int lfd = -1, pfd[2], status;
 	ssize_t n;
 	pid_t pid;
 
-	if (c->nobody && geteuid() != 0) {
-		fprintf(stderr, "%s: skipped, needs root to become nobody\n", c->name);
-		return;
-	}
+	ck_assert_msg(!c->root || geteuid() == 0, "%s: needs root (\"test-docker root\")", c->name);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(chmod(dir, 0755), 0);
 	snprintf(sock, sizeof(sock), "%s/docker.sock", dir);
@@ -1467,6 +1469,17 @@ START_TEST(test_access)
 		close(lfd);
 	(void)unlink(sock);
 	(void)rmdir(dir);
+}
+
+START_TEST(test_access)
+{
+	access_check(access_any[_i]);
+}
+END_TEST
+
+START_TEST(test_access_root)
+{
+	access_check(access_root[_i]);
 }
 END_TEST
 
@@ -1593,6 +1606,12 @@ static Suite *docker_suite(void)
 	Suite *s = suite_create("docker");
 	TCase *tc = tcase_create("inventory");
 
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(access_cases); i++) {
+		if (access_cases[i].root)
+			access_root[n_access_root++] = i;
+		else
+			access_any[n_access_any++] = i;
+	}
 	tcase_add_loop_test(tc, test_inventory_live, 0, (int)UTIL_ARRAY_SIZE(inv_cases));
 	tcase_add_loop_test(tc, test_flow_at, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
 	suite_add_tcase(s, tc);
@@ -1600,16 +1619,20 @@ static Suite *docker_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_engine, 0, (int)UTIL_ARRAY_SIZE(engine_cases));
 	tcase_add_loop_test(tc, test_work, 0, (int)UTIL_ARRAY_SIZE(work_cases));
-	tcase_add_loop_test(tc, test_access, 0, (int)UTIL_ARRAY_SIZE(access_cases));
+	tcase_add_loop_test(tc, test_access, 0, (int)n_access_any);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("replay");
 	tcase_add_loop_test(tc, test_replay, 0, (int)UTIL_ARRAY_SIZE(replay_cases));
 	suite_add_tcase(s, tc);
+	tc = tcase_create(TEST_NEEDS_ROOT);
+	tcase_set_tags(tc, TEST_NEEDS_ROOT);
+	tcase_add_loop_test(tc, test_access_root, 0, (int)n_access_root);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return test_run(docker_suite());
+	return test_main(argc, argv, docker_suite());
 }

@@ -403,7 +403,6 @@ static const struct golden_case {
 };
 
 static void yaml_check_policies(const struct golden_case *tc, const char *buf, size_t len);
-static void json_check_python(const char *buf, size_t len);
 
 START_TEST(test_golden)
 {
@@ -433,7 +432,6 @@ START_TEST(test_golden)
 			      "JSON must end in exactly one newline");
 		ck_assert_ptr_null(memmem(o.buf, o.len, "---", 3));
 		ck_assert_ptr_null(memmem(o.buf, o.len, "...", 3));
-		json_check_python(o.buf, o.len);
 	}
 	test_warnings_clear(&w);
 	free(o.buf);
@@ -632,21 +630,20 @@ static void yaml_check_policies(const struct golden_case *tc, const char *buf, s
 	ck_assert_uint_eq(docs, tc->n_docs);
 }
 
-/* The strictest JSON reader at hand, when there is one. */
+/* The strictest JSON reader at hand, python3 (the python tcase), on a graph's JSON. */
 static void json_check_python(const char *buf, size_t len)
 {
-	static const char script[] =
-		"python3 -c 'import json,sys\n"
+	static const char code[] =
+		"import json,sys\n"
 		"d = json.load(sys.stdin)\n"
 		"assert d[\"version\"] == 1\n"
 		"assert all(type(e[\"port\"]) is int and type(e[\"connections\"]) is int"
 		" for e in d[\"edges\"])\n"
 		"assert all(type(v) is str for w in d[\"workloads\"] for v in "
 		"w[\"labels\"].values())\n"
-		"assert all(type(v) is int for v in d[\"counters\"].values())\n"
-		"'";
+		"assert all(type(v) is int for v in d[\"counters\"].values())\n";
 
-	ck_assert_msg(test_python_accepts(script, buf, len),
+	ck_assert_msg(test_python_accepts(code, buf, len),
 		      "python3 does not read the output as the expected JSON");
 }
 
@@ -896,59 +893,56 @@ static const struct {
 	enum emit_report_format format;
 	unsigned stale_days;
 	bool window;
+	const char *python; /* JSON: what python3 asserts of it (the python tcase) */
 } cov_cases[] = {
-	{"coverage.txt", EMIT_REPORT_TEXT, 1, true},
-	{"coverage.json", EMIT_REPORT_JSON, 1, true},
-	{"coverage-stale7.txt", EMIT_REPORT_TEXT, 7, true},
-	{"coverage-nowindow.txt", EMIT_REPORT_TEXT, 7, false},
+	{"coverage.txt", EMIT_REPORT_TEXT, 1, true, NULL},
+	{"coverage.json", EMIT_REPORT_JSON, 1, true,
+	 "import json,sys\n"
+	 "d = json.load(sys.stdin)\n"
+	 "assert d[\"window\"][\"spans\"] == 2\n"
+	 "assert d[\"never_seen_running\"] == "
+	 "[\"k8s:shop/cronjob/backup\", \"k8s:shop/deployment/ads\"]\n"
+	 "assert sum(d[\"new_edges_per_day\"].values()) == 5\n"
+	 "assert all(type(e[\"port\"]) is int for e in d[\"stale_edges\"])\n"},
+	{"coverage-stale7.txt", EMIT_REPORT_TEXT, 7, true, NULL},
+	{"coverage-nowindow.txt", EMIT_REPORT_TEXT, 7, false, NULL},
 };
+
+/* Case i's coverage of the fixture built with seed, its two windows added in either order. */
+static void coverage_render(size_t i, unsigned seed, bool windows_reversed, struct test_output *o)
+{
+	struct learn_graph *g = fixture_build(&fx_cov, seed);
+	FILE *f;
+
+	if (cov_cases[i].window && !windows_reversed) {
+		learn_graph_add_window(g, T0, T0 + DAY * SEC);
+		learn_graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
+	} else if (cov_cases[i].window) {
+		learn_graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
+		learn_graph_add_window(g, T0, T0 + DAY * SEC);
+	}
+	f = test_output_open(o);
+	o->r = emit_coverage(f, cov_cases[i].format, g, cov_cases[i].stale_days, &o->err);
+	ck_assert_int_eq(fclose(f), 0);
+	learn_graph_free(g);
+}
 
 START_TEST(test_coverage)
 {
-	struct learn_graph *g = fixture_build(&fx_cov, (unsigned)_i);
 	struct test_output o, again;
 	char path[512];
-	FILE *f;
 
-	if (cov_cases[_i].window) {
-		learn_graph_add_window(g, T0, T0 + DAY * SEC);
-		learn_graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
-	}
-	f = test_output_open(&o);
-	o.r = emit_coverage(f, cov_cases[_i].format, g, cov_cases[_i].stale_days, &o.err);
-	ck_assert_int_eq(fclose(f), 0);
+	coverage_render((size_t)_i, (unsigned)_i, false, &o);
 	ck_assert_msg(o.r == 0, "%s", o.err.msg);
 	snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, cov_cases[_i].golden);
 	test_golden_check(path, o.buf, o.len);
-	if (cov_cases[_i].format == EMIT_REPORT_JSON)
-		ck_assert_msg(
-			test_python_accepts(
-				"python3 -c 'import json,sys\n"
-				"d = json.load(sys.stdin)\n"
-				"assert d[\"window\"][\"spans\"] == 2\n"
-				"assert d[\"never_seen_running\"] == "
-				"[\"k8s:shop/cronjob/backup\", \"k8s:shop/deployment/ads\"]\n"
-				"assert sum(d[\"new_edges_per_day\"].values()) == 5\n"
-				"assert all(type(e[\"port\"]) is int for e in d[\"stale_edges\"])\n"
-				"'",
-				o.buf, o.len),
-			"python3 does not read the coverage as the expected JSON");
 	/* the same graph built in another order gives the same bytes */
-	learn_graph_free(g);
-	g = fixture_build(&fx_cov, 7 + (unsigned)_i);
-	if (cov_cases[_i].window) {
-		learn_graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
-		learn_graph_add_window(g, T0, T0 + DAY * SEC);
-	}
-	f = test_output_open(&again);
-	again.r = emit_coverage(f, cov_cases[_i].format, g, cov_cases[_i].stale_days, &again.err);
-	ck_assert_int_eq(fclose(f), 0);
+	coverage_render((size_t)_i, 7 + (unsigned)_i, true, &again);
 	ck_assert_int_eq(again.r, 0);
 	ck_assert_uint_eq(again.len, o.len);
 	ck_assert_mem_eq(again.buf, o.buf, o.len);
 	free(o.buf);
 	free(again.buf);
-	learn_graph_free(g);
 }
 END_TEST
 
@@ -956,44 +950,45 @@ END_TEST
 static const struct {
 	const char *golden;
 	enum emit_report_format format;
+	const char *python; /* JSON: what python3 asserts of it (the python tcase) */
 } cov_attempt_cases[] = {
-	{"coverage-attempts.txt", EMIT_REPORT_TEXT},
-	{"coverage-attempts.json", EMIT_REPORT_JSON},
+	{"coverage-attempts.txt", EMIT_REPORT_TEXT, NULL},
+	{"coverage-attempts.json", EMIT_REPORT_JSON,
+	 "import json,sys\n"
+	 "d = json.load(sys.stdin)\n"
+	 "s = d[\"possible_scans\"]\n"
+	 "assert len(s) == 4 and d[\"attempts_dropped\"] == 0\n"
+	 "assert s[0][\"refused\"] == 200 and s[0][\"unanswered\"] == 100\n"
+	 "assert s[0][\"ports\"] == list(range(1001, 1009))\n"
+	 "assert s[2][\"ports\"] == []\n"},
 };
 
-START_TEST(test_coverage_attempts)
+static void coverage_attempts_render(size_t i, struct test_output *o)
 {
 	struct learn_graph *g = NULL;
 	struct util_err err = {""};
-	struct test_output o;
-	char path[512];
 	FILE *f;
 
 	ck_assert_msg(learn_state_load(TEST_DATA "/state/attempts.yaml", &g, &err) == 0, "%s",
 		      err.msg);
-	f = test_output_open(&o);
-	o.r = emit_coverage(f, cov_attempt_cases[_i].format, g, 7, &o.err);
+	f = test_output_open(o);
+	o->r = emit_coverage(f, cov_attempt_cases[i].format, g, 7, &o->err);
 	ck_assert_int_eq(fclose(f), 0);
+	learn_graph_free(g);
+}
+
+START_TEST(test_coverage_attempts)
+{
+	struct test_output o;
+	char path[512];
+
+	coverage_attempts_render((size_t)_i, &o);
 	ck_assert_msg(o.r == 0, "%s", o.err.msg);
 	snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, cov_attempt_cases[_i].golden);
 	test_golden_check(path, o.buf, o.len);
-	if (cov_attempt_cases[_i].format == EMIT_REPORT_JSON)
-		ck_assert_msg(
-			test_python_accepts(
-				"python3 -c 'import json,sys\n"
-				"d = json.load(sys.stdin)\n"
-				"s = d[\"possible_scans\"]\n"
-				"assert len(s) == 4 and d[\"attempts_dropped\"] == 0\n"
-				"assert s[0][\"refused\"] == 200 and s[0][\"unanswered\"] == 100\n"
-				"assert s[0][\"ports\"] == list(range(1001, 1009))\n"
-				"assert s[2][\"ports\"] == []\n"
-				"'",
-				o.buf, o.len),
-			"python3 does not read the possible scans as expected");
-	else
+	if (cov_attempt_cases[_i].format == EMIT_REPORT_TEXT)
 		ck_assert_ptr_nonnull(strstr(o.buf, "\nPOSSIBLE SCANS"));
 	free(o.buf);
-	learn_graph_free(g);
 }
 END_TEST
 
@@ -1074,8 +1069,6 @@ START_TEST(test_hostile)
 		ck_assert_msg(memmem(o.buf, o.len, expect, strlen(expect)) != NULL,
 			      "%s: \"%s\" not in the output:\n%.*s", hostile_cases[_i].what, expect,
 			      (int)o.len, o.buf);
-		if (hostile_cases[_i].fmt == EMIT_FORMAT_JSON)
-			json_check_python(o.buf, o.len);
 	}
 	free(o.buf);
 	learn_graph_free(g);
@@ -1141,10 +1134,86 @@ START_TEST(test_unknown_format)
 }
 END_TEST
 
+/* ---- python3 reads the JSON back (the python tcase: meson's emit-python) ------------------- */
+
+/* The rows of the tables above that write JSON, filled in by emit_suite(). */
+static size_t json_goldens[UTIL_ARRAY_SIZE(golden_cases)], n_json_goldens;
+static size_t json_hostiles[UTIL_ARRAY_SIZE(hostile_cases)], n_json_hostiles;
+static size_t json_coverages[UTIL_ARRAY_SIZE(cov_cases)], n_json_coverages;
+static size_t json_attempts[UTIL_ARRAY_SIZE(cov_attempt_cases)], n_json_attempts;
+
+START_TEST(test_golden_python)
+{
+	const struct golden_case *tc = &golden_cases[json_goldens[_i]];
+	struct learn_graph *g = fixture_build(tc->fx, 0);
+	struct test_output o;
+
+	render(g, tc->fmt, tc->allow_dns, false, NULL, &o);
+	ck_assert_msg(o.r == 0, "%s: %d %s", tc->golden, o.r, o.err.msg);
+	json_check_python(o.buf, o.len);
+	free(o.buf);
+	learn_graph_free(g);
+}
+END_TEST
+
+START_TEST(test_hostile_python)
+{
+	size_t i = json_hostiles[_i];
+	struct learn_graph *g = fixture_build(hostile_cases[i].fx, 0);
+	struct test_output o;
+
+	render(g, hostile_cases[i].fmt, false, false, NULL, &o);
+	ck_assert_msg(o.r == 0, "%s: got %d (%s)", hostile_cases[i].what, o.r, o.err.msg);
+	json_check_python(o.buf, o.len);
+	free(o.buf);
+	learn_graph_free(g);
+}
+END_TEST
+
+START_TEST(test_coverage_python)
+{
+	size_t i = json_coverages[_i];
+	struct test_output o;
+
+	coverage_render(i, (unsigned)i, false, &o);
+	ck_assert_msg(o.r == 0, "%s", o.err.msg);
+	ck_assert_msg(test_python_accepts(cov_cases[i].python, o.buf, o.len),
+		      "python3 does not read %s as expected", cov_cases[i].golden);
+	free(o.buf);
+}
+END_TEST
+
+START_TEST(test_coverage_attempts_python)
+{
+	size_t i = json_attempts[_i];
+	struct test_output o;
+
+	coverage_attempts_render(i, &o);
+	ck_assert_msg(o.r == 0, "%s", o.err.msg);
+	ck_assert_msg(test_python_accepts(cov_attempt_cases[i].python, o.buf, o.len),
+		      "python3 does not read %s as expected", cov_attempt_cases[i].golden);
+	free(o.buf);
+}
+END_TEST
+
 static Suite *emit_suite(void)
 {
 	Suite *s = suite_create("emit");
 	TCase *tc = tcase_create("emit");
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(golden_cases); i++)
+		if (golden_cases[i].fmt == EMIT_FORMAT_JSON)
+			json_goldens[n_json_goldens++] = i;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(hostile_cases); i++)
+		if (hostile_cases[i].fmt == EMIT_FORMAT_JSON && hostile_cases[i].ret == 0 &&
+		    *hostile_cases[i].expect)
+			json_hostiles[n_json_hostiles++] = i;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cov_cases); i++)
+		if (cov_cases[i].python)
+			json_coverages[n_json_coverages++] = i;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cov_attempt_cases); i++)
+		if (cov_attempt_cases[i].python)
+			json_attempts[n_json_attempts++] = i;
 
 	tcase_add_loop_test(tc, test_golden, 0, (int)UTIL_ARRAY_SIZE(golden_cases));
 	tcase_add_loop_test(tc, test_shuffled_same_bytes, 0, (int)UTIL_ARRAY_SIZE(shuffle_cases));
@@ -1157,10 +1226,17 @@ static Suite *emit_suite(void)
 	tcase_add_loop_test(tc, test_write_error, 0, (int)UTIL_ARRAY_SIZE(all_formats));
 	tcase_add_test(tc, test_unknown_format);
 	suite_add_tcase(s, tc);
+	tc = tcase_create(TEST_NEEDS_PYTHON);
+	tcase_set_tags(tc, TEST_NEEDS_PYTHON);
+	tcase_add_loop_test(tc, test_golden_python, 0, (int)n_json_goldens);
+	tcase_add_loop_test(tc, test_hostile_python, 0, (int)n_json_hostiles);
+	tcase_add_loop_test(tc, test_coverage_python, 0, (int)n_json_coverages);
+	tcase_add_loop_test(tc, test_coverage_attempts_python, 0, (int)n_json_attempts);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return test_run(emit_suite());
+	return test_main(argc, argv, emit_suite());
 }

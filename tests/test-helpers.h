@@ -4,27 +4,147 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util/util.h"
+
+/*
+ * Cases that need what a plain run may lack are a tcase of their own, named and tagged after
+ * what they need. The default run leaves them out; main's one argument runs one of them alone
+ * (tests/meson.build: the test NAME-python or NAME-root), and exits 77, which meson shows as
+ * SKIP, when what it needs is missing. So no case is reported passed that did not run.
+ *   python  cases that read flowlock's output back with python3 (test_python_accepts())
+ *   root    cases that need root, e.g. to become another user
+ */
+#define TEST_NEEDS_PYTHON "python"
+#define TEST_NEEDS_ROOT	  "root"
 
 /* The runner while test_run() runs, for a test that must know whether tests fork. */
 static SRunner *test_runner;
 
-/* Runs every test of s and returns main's exit status: EXIT_FAILURE when any failed. */
-static inline int test_run(Suite *s)
+/* The python3 the python tcase runs, found by test_main() before any test runs. */
+static const char *test_python;
+
+/*
+ * Runs the tests of s in tcases tagged include (NULL: any) and not exclude (NULL: none), and
+ * returns main's exit status: EXIT_FAILURE when any failed, or when none ran (that would check
+ * nothing).
+ */
+static inline int test_run_tagged(Suite *s, const char *include, const char *exclude)
 {
-	int failed;
+	int failed, ran;
 
 	test_runner = srunner_create(s);
-	srunner_run_all(test_runner, CK_NORMAL);
+	srunner_run_tagged(test_runner, NULL, NULL, include, exclude, CK_NORMAL);
 	failed = srunner_ntests_failed(test_runner);
+	ran = srunner_ntests_run(test_runner);
 	srunner_free(test_runner);
 	test_runner = NULL;
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	if (ran == 0)
+		fprintf(stderr, "no test ran\n");
+	return failed || ran == 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Runs every test of s but those that need python3 or root, and returns main's exit status. */
+static inline int test_run(Suite *s)
+{
+	return test_run_tagged(s, NULL, TEST_NEEDS_PYTHON " " TEST_NEEDS_ROOT);
+}
+
+/*
+ * Runs python -c code with buf on its standard input: its wait status, or -1 if it could not be
+ * started (exit status 127: python could not be executed).
+ */
+static inline int test_python_status(const char *python, const char *code, const char *buf,
+				     size_t len)
+{
+	void (*old)(int);
+	int fds[2], status;
+	size_t done = 0;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(fds[0], STDIN_FILENO) == STDIN_FILENO)
+			execlp(python, python, "-c", code, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	old = signal(SIGPIPE, SIG_IGN); /* python may stop reading early: its status says why */
+	while (done < len) {
+		ssize_t n = write(fds[1], buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fds[1]);
+	signal(SIGPIPE, old);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+/* A python3 that can import json, Debian's first (as tests/lib.sh's find_python); or NULL. */
+static inline const char *test_python_find(void)
+{
+	static const char *const pythons[] = {"/usr/bin/python3", "python3"};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(pythons); i++) {
+		int status = test_python_status(pythons[i], "import json, sys", "", 0);
+
+		if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			return pythons[i];
+	}
+	return NULL;
+}
+
+/*
+ * main() of a unit test: with no argument, every tcase of s but those that need something; with
+ * "python" or "root", that tcase of s alone, or exit 77 (meson: SKIP) when python3 or root is
+ * missing. s is freed.
+ */
+static inline int test_main(int argc, char **argv, Suite *s)
+{
+	const char *need = argc == 2 ? argv[1] : NULL, *missing = NULL;
+	bool known = need &&
+		     (strcmp(need, TEST_NEEDS_PYTHON) == 0 || strcmp(need, TEST_NEEDS_ROOT) == 0);
+
+	if (argc == 1)
+		return test_run(s);
+	if (!known || !suite_tcase(s, need)) {
+		fprintf(stderr, "usage: %s [%s|%s], a tcase this file has\n", argv[0],
+			TEST_NEEDS_PYTHON, TEST_NEEDS_ROOT);
+		srunner_free(srunner_create(s));
+		return 2;
+	}
+	if (strcmp(need, TEST_NEEDS_PYTHON) == 0 && !(test_python = test_python_find()))
+		missing = "python3 (with its json module)";
+	else if (strcmp(need, TEST_NEEDS_ROOT) == 0 && geteuid() != 0)
+		missing = "root";
+	if (missing) {
+		printf("%s %s: %s missing: skipped\n", argv[0], need, missing);
+		srunner_free(srunner_create(s));
+		return 77;
+	}
+	return test_run_tagged(s, need, NULL);
 }
 
 /* The whole file, NUL-terminated for convenience; NULL (length 0) if it cannot be read. */
@@ -101,20 +221,22 @@ static inline void test_golden_check(const char *path, const char *buf, size_t l
 }
 
 /*
- * The strictest reader at hand: whether the shell command script (a "python3 -c '...'")
- * accepts buf on its standard input. python3 is a test dependency (tools/install-deps): its
- * absence fails the test rather than passing it unchecked.
+ * The strictest reader at hand: whether python3 -c code exits 0 with buf on its standard input.
+ * Only a case of the python tcase calls it, once test_main() has found python3; one that could
+ * not run python3 fails, it never passes unchecked.
  */
-static inline bool test_python_accepts(const char *script, const char *buf, size_t len)
+static inline bool test_python_accepts(const char *code, const char *buf, size_t len)
 {
-	FILE *p;
+	int status;
 
-	ck_assert_msg(system("command -v python3 >/dev/null 2>&1") == 0,
-		      "python3 is missing: tools/install-deps test installs it");
-	p = popen(script, "w");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(fwrite(buf, 1, len, p), len);
-	return pclose(p) == 0;
+	ck_assert_msg(test_python,
+		      "python3 was not looked for: only a case of the %s tcase may "
+		      "call test_python_accepts()",
+		      TEST_NEEDS_PYTHON);
+	status = test_python_status(test_python, code, buf, len);
+	ck_assert_msg(status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 127),
+		      "%s could not run (wait status %d)", test_python, status);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /* What a renderer wrote into memory, what it returned and its error. */
