@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli.h - the flowlock program itself: what its commands share (one-line errors on stderr,
- * exit statuses) and the commands that live in files of their own. main.c wires the data flow
- * capture -> learn -> emit (learn, check, emit, show, apply); the lockdown workflow's other
- * commands (diff, verify, merge) read states and policies and are in cli-*.c.
+ * exit statuses) and one function per command, each in its own cli-COMMAND.c. main.c only
+ * finds the command; each command parses its options, opens its inputs and runs the modules
+ * in the data flow's order: capture -> learn -> emit.
  */
 #pragma once
+
+#include "emit/emit.h"
 
 #define CLI_EXIT_BAD   2 /* bad usage or bad input */
 #define CLI_EXIT_FOUND 1 /* diff, check, verify: something that needs review was found */
@@ -21,7 +23,20 @@ int cli_option_error(const char *cmd, char **argv);
 /* Flushes standard output; on a write error (a full disk, a closed pipe) says so and returns -1. */
 int cli_stdout_flush(void);
 
+/*
+ * Loads the state at state_path and renders it in format to out_path (replaced atomically) or,
+ * when out_path is NULL, to stdout; says what failed. Returns the exit status.
+ */
+struct emit_options;
+int cli_render(enum emit_format format, const char *state_path, const char *out_path,
+	       const struct emit_options *opts);
+
 /* Commands: argv[0] is the command's name; each returns the process exit status. */
+int cli_learn(int argc, char **argv);  /* cli-learn.c: traffic into a state */
+int cli_check(int argc, char **argv);  /* cli-learn.c: new traffic against a state */
+int cli_emit(int argc, char **argv);   /* cli-emit.c: a state into policy */
+int cli_show(int argc, char **argv);   /* cli-show.c: a state as a table */
+int cli_apply(int argc, char **argv);  /* cli-apply.c: an emitted ruleset into the kernel */
 int cli_diff(int argc, char **argv);   /* cli-diff.c */
 int cli_verify(int argc, char **argv); /* cli-verify.c */
 int cli_merge(int argc, char **argv);  /* cli-merge.c */
