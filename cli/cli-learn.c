@@ -11,9 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <uthash.h>
 
 #include "capture/capture.h"
 #include "learn/learn.h"
@@ -125,82 +126,24 @@ struct learn_opts {
 	uint64_t duration_s, checkpoint_s;
 };
 
-struct check_ctx;
+/* flowlock check: the comparison (learn_check) and where its reports go. */
+struct check_out {
+	enum emit_report_format format;
+	int failed; /* a report could not be written: the agent stops */
+};
 
 struct learn_ctx {
 	struct learn_graph *graph; /* NULL in check mode */
 	struct learn_inventory *inv;
 	uint64_t flows;
 	uint64_t refused, unanswered; /* of flows: attempts, never edges */
-	struct check_ctx *check;      /* check mode: every flow goes to check_flow() instead */
+	struct learn_check *check;    /* check mode: every flow goes to learn_check_flow instead */
+	struct check_out *check_out;
 };
 
-/*
- * flowlock check: each flow's edges (resolved as learn would record them) looked up in the
- * baseline graph. What the baseline does not allow is reported per flow.
- */
-struct check_hit {
-	struct emit_violation v; /* holds a reference to each workload */
-};
-
-/*
- * A flow reported while still open, by its tracker id, so that it is not reported again when it
- * ends, even if what it looked like changed in between (conntrack named its real server, or its
- * pcap and conntrack views became one).
- */
-struct check_open {
-	UT_hash_handle hh;
-	uint64_t id;
-	uint64_t round; /* the last checkpoint that saw it open */
-};
-
-struct check_ctx {
-	enum emit_report_format format;
-	const struct learn_graph *baseline;
-	struct learn_graph *found; /* the distinct edges not in the baseline */
-	uint64_t flows_found;
-	uint64_t attempts_found; /* flows refused or unanswered on edges not in the baseline */
-	/* reading files: collected and printed sorted at the end; live: printed as they happen */
-	bool collect;
-	struct check_hit *hits;
-	size_t n_hits, cap_hits;
-	bool flow_found;  /* the flow being checked has an edge not in the baseline */
-	bool flow_repeat; /* ... or is a connection already checked, seen on its other side */
-	uint64_t flow_first_ns;
-	enum emit_flow_outcome flow_outcome;
-	struct check_open *open; /* live: open flows already reported */
-	uint64_t round;		 /* checkpoints so far */
-	int failed;		 /* a report could not be written: the agent stops */
-};
-
-static void check_ctx_init(struct check_ctx *c, const struct learn_graph *baseline,
-			   enum emit_report_format format, bool collect)
+static void check_report(void *userdata, const struct learn_violation *v)
 {
-	memset(c, 0, sizeof(*c));
-	c->format = format;
-	c->collect = collect;
-	c->baseline = baseline;
-	c->found = learn_graph_new();
-}
-
-static void check_ctx_free(struct check_ctx *c)
-{
-	struct check_open *o, *otmp;
-
-	HASH_ITER (hh, c->open, o, otmp) {
-		HASH_DEL(c->open, o);
-		free(o);
-	}
-	learn_graph_free(c->found);
-	for (size_t i = 0; i < c->n_hits; i++) {
-		learn_workload_unref((struct learn_workload *)c->hits[i].v.client);
-		learn_workload_unref((struct learn_workload *)c->hits[i].v.server);
-	}
-	free(c->hits);
-}
-
-static void check_report(struct check_ctx *c, const struct emit_violation *v)
-{
+	struct check_out *c = userdata;
 	struct util_err err = {""};
 
 	if (c->failed)
@@ -211,147 +154,11 @@ static void check_report(struct check_ctx *c, const struct emit_violation *v)
 	}
 }
 
-static void check_on_edge(struct learn_workload *client, struct learn_workload *server,
-			  uint8_t proto, uint16_t port, bool repeat, void *userdata)
-{
-	struct check_ctx *c = userdata;
-	struct emit_violation v = {c->flow_first_ns, client, server, proto, port, c->flow_outcome};
-
-	/* the other side of a Service's DNAT: this connection was checked already */
-	if (repeat) {
-		c->flow_repeat = true;
-		return;
-	}
-	if (learn_graph_find_edge(c->baseline, learn_workload_id(client), learn_workload_id(server),
-				  proto, port))
-		return;
-	c->flow_found = true;
-	/* an attempt is reported, but is no edge: learn would not add it */
-	if (c->flow_outcome == EMIT_FLOW_SERVED) {
-		(void)learn_graph_add_workload(c->found, client);
-		(void)learn_graph_add_workload(c->found, server);
-		learn_graph_add_edge(c->found, client, server, proto, port, 1, c->flow_first_ns,
-				     c->flow_first_ns);
-	}
-	if (!c->collect) {
-		check_report(c, &v);
-		return;
-	}
-	if (c->n_hits == c->cap_hits) {
-		c->cap_hits = c->cap_hits ? c->cap_hits * 2 : 64;
-		c->hits = util_reallocarray(c->hits, c->cap_hits, sizeof(*c->hits));
-	}
-	/* the inventory may drop a workload later (a reload): the report keeps its own */
-	v.client = learn_workload_ref(client);
-	v.server = learn_workload_ref(server);
-	c->hits[c->n_hits++].v = v;
-}
-
-/*
- * A flow that ended (open false) or is still open: live, open flows are checked every second,
- * so a connection the baseline does not allow is reported when it starts, not when it ends
- * (which for a long-lived one may be a day later). Each flow is reported once. A flow not
- * served is an attempt: reported when it ends (until then it may still be served), and only
- * where the baseline has no edge for it (a refused call to an allowed service is no drift).
- */
-static void check_flow(struct learn_ctx *ctx, const struct capture_flow *flow, bool open)
-{
-	struct check_ctx *c = ctx->check;
-	struct check_open *o;
-
-	HASH_FIND(hh, c->open, &flow->id, sizeof(flow->id), o);
-	if (o) {
-		if (open) {
-			o->round = c->round;
-		} else {
-			HASH_DEL(c->open, o);
-			free(o);
-		}
-		return;
-	}
-	if (flow->outcome != CAPTURE_SERVED && open)
-		return;
-	c->flow_found = c->flow_repeat = false;
-	c->flow_first_ns = flow->first_ns;
-	c->flow_outcome = flow->outcome == CAPTURE_SERVED    ? EMIT_FLOW_SERVED
-			  : flow->outcome == CAPTURE_REFUSED ? EMIT_FLOW_REFUSED
-							     : EMIT_FLOW_UNANSWERED;
-	(void)learn_flow_edges(ctx->inv, flow, check_on_edge, c);
-	if (c->flow_outcome == EMIT_FLOW_SERVED)
-		c->flows_found += c->flow_found;
-	else
-		c->attempts_found += c->flow_found;
-	/* a repeat is remembered too: a second later it would no longer look like one */
-	if (open && (c->flow_found || c->flow_repeat)) {
-		o = util_zalloc(sizeof(*o));
-		o->id = flow->id;
-		o->round = c->round;
-		HASH_ADD(hh, c->open, id, sizeof(o->id), o);
-	}
-}
-
-/* Forgets reported flows this checkpoint did not see: merged into another view, gone. */
-static void check_sweep(struct check_ctx *c)
-{
-	struct check_open *o, *tmp;
-
-	HASH_ITER (hh, c->open, o, tmp) {
-		if (o->round != c->round) {
-			HASH_DEL(c->open, o);
-			free(o);
-		}
-	}
-}
-
 static void check_on_open_flow(const struct capture_flow *flow, void *userdata)
 {
-	check_flow(userdata, flow, true);
-}
+	struct learn_ctx *ctx = userdata;
 
-/* Whether the baseline knows any workload by name (k8s, docker, node), not only addresses. */
-static bool check_baseline_named(const struct learn_graph *g)
-{
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++)
-		if (learn_workload_kind(learn_graph_workload(g, i)) != LEARN_KIND_EXTERNAL)
-			return true;
-	return false;
-}
-
-/* Collected reports by time, then by edge: the same capture gives the same bytes. */
-static int check_hit_cmp(const void *pa, const void *pb)
-{
-	const struct emit_violation *a = &((const struct check_hit *)pa)->v;
-	const struct emit_violation *b = &((const struct check_hit *)pb)->v;
-	int c;
-
-	if (a->time_ns != b->time_ns)
-		return a->time_ns < b->time_ns ? -1 : 1;
-	c = strcmp(learn_workload_id(a->client), learn_workload_id(b->client));
-	if (c)
-		return c;
-	c = strcmp(learn_workload_id(a->server), learn_workload_id(b->server));
-	if (c)
-		return c;
-	if (a->proto != b->proto)
-		return a->proto < b->proto ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	return (a->outcome > b->outcome) - (a->outcome < b->outcome);
-}
-
-/* Prints what was collected, sorted; from here on each report is printed as it happens. */
-static int check_flush(struct check_ctx *c)
-{
-	if (c->n_hits > 1)
-		qsort(c->hits, c->n_hits, sizeof(*c->hits), check_hit_cmp);
-	for (size_t i = 0; i < c->n_hits; i++) {
-		check_report(c, &c->hits[i].v);
-		learn_workload_unref((struct learn_workload *)c->hits[i].v.client);
-		learn_workload_unref((struct learn_workload *)c->hits[i].v.server);
-	}
-	c->n_hits = 0;
-	c->collect = false;
-	return c->failed;
+	learn_check_flow(ctx->check, ctx->inv, flow, true);
 }
 
 static void learn_on_flow(const struct capture_flow *flow, void *userdata)
@@ -362,7 +169,7 @@ static void learn_on_flow(const struct capture_flow *flow, void *userdata)
 	ctx->refused += flow->outcome == CAPTURE_REFUSED;
 	ctx->unanswered += flow->outcome == CAPTURE_UNANSWERED;
 	if (ctx->check)
-		check_flow(ctx, flow, false);
+		learn_check_flow(ctx->check, ctx->inv, flow, false);
 	else
 		(void)learn_graph_add_flow(ctx->graph, ctx->inv, flow);
 }
@@ -484,9 +291,9 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 			capture_live_drain(a->live, &a->now.cap);
 		capture_tracker_flush(a->tracker);
 	} else if (a->ctx->check) {
-		a->ctx->check->round++;
+		learn_check_round_begin(a->ctx->check);
 		capture_tracker_peek(a->tracker, check_on_open_flow, a->ctx);
-		check_sweep(a->ctx->check);
+		learn_check_round_end(a->ctx->check);
 	} else {
 		capture_tracker_peek(a->tracker, learn_on_open_flow, a->ctx);
 	}
@@ -565,17 +372,19 @@ static uint64_t agent_drops(const struct agent *a)
 static void agent_status(struct agent *a, uint64_t now, bool final)
 {
 	uint64_t el = (now - a->start_ns) / UTIL_NSEC_PER_SEC;
+	struct learn_check_counts n = {0};
 	size_t attached = 0;
 	char line[256];
 
 	for (size_t i = 0; a->live && i < capture_live_iface_count(a->live); i++)
 		attached += capture_live_iface(a->live, i)->attached;
+	if (a->ctx->check)
+		learn_check_get_counts(a->ctx->check, &n);
 	snprintf(line, sizeof(line),
 		 "%" PRIu64 " packets, %" PRIu64 " flows, %zu edges%s, %" PRIu64
 		 " drops, %zu interface%s, %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 " elapsed",
 		 a->now.cap.packets, a->ctx->flows,
-		 a->ctx->check ? learn_graph_edge_count(a->ctx->check->found)
-			       : learn_graph_edge_count(a->ctx->graph),
+		 a->ctx->check ? n.edges_found : learn_graph_edge_count(a->ctx->graph),
 		 a->ctx->check ? " not in the baseline" : "", agent_drops(a), attached,
 		 attached == 1 ? "" : "s", el / 3600, el / 60 % 60, el % 60);
 	/* which interfaces dropped, when any did: the first few, by name */
@@ -742,7 +551,7 @@ static int agent_run(struct agent *a)
 	next_status = a->start_ns;
 	next_expire = a->start_ns;
 	/* check stops when its report cannot be written any more */
-	while (!stop && !(a->ctx->check && a->ctx->check->failed)) {
+	while (!stop && !(a->ctx->check && a->ctx->check_out->failed)) {
 		uint64_t now = now_ns(), wake = end;
 		struct signalfd_siginfo si;
 		size_t n = 0;
@@ -896,7 +705,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 	const char *cmd = check ? "check" : "learn";
 	struct capture_tracker *tracker = NULL;
 	struct learn_graph *baseline = NULL;
-	struct check_ctx check_ctx = {0};
+	struct check_out check_out = {0};
 	bool have_checkpoint = false, no_tunnels = false;
 	struct learn_ctx ctx = {0};
 	struct agent a = {.o = &o, .ctx = &ctx};
@@ -1114,10 +923,11 @@ static int learn_or_check(int argc, char **argv, bool check)
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
-		check_ctx_init(&check_ctx, baseline, o.format, o.n_reads > 0);
-		ctx.check = &check_ctx;
+		check_out.format = o.format;
+		ctx.check = learn_check_new(baseline, o.n_reads > 0, check_report, &check_out);
+		ctx.check_out = &check_out;
 		/* without names every address is an external peer: all would be reported */
-		if (!o.quiet && !o.n_inventories && !o.docker && check_baseline_named(baseline))
+		if (!o.quiet && !o.n_inventories && !o.docker && learn_graph_has_named(baseline))
 			cli_log_error(
 				"warning: the baseline names workloads, but neither "
 				"--inventory nor --docker was given: every address will be an "
@@ -1194,8 +1004,11 @@ static int learn_or_check(int argc, char **argv, bool check)
 			goto out;
 		}
 		/* check: the files' reports, sorted; live ones follow as they happen */
-		if (check && check_flush(&check_ctx) < 0)
-			goto out;
+		if (check) {
+			learn_check_flush(ctx.check);
+			if (check_out.failed < 0)
+				goto out;
+		}
 		if (agent_run(&a) != EXIT_SUCCESS)
 			goto out_save;
 	}
@@ -1204,11 +1017,14 @@ static int learn_or_check(int argc, char **argv, bool check)
 		goto out;
 	}
 	if (check) {
-		if (check_flush(&check_ctx) < 0 ||
-		    emit_check_summary(stdout, o.format, ctx.flows, check_ctx.flows_found,
-				       learn_graph_edge_count(check_ctx.found),
-				       check_ctx.attempts_found, &err) < 0) {
-			if (!check_ctx.failed)
+		struct learn_check_counts n;
+
+		learn_check_flush(ctx.check);
+		learn_check_get_counts(ctx.check, &n);
+		if (check_out.failed < 0 ||
+		    emit_check_summary(stdout, o.format, ctx.flows, n.flows_found, n.edges_found,
+				       n.attempts_found, &err) < 0) {
+			if (!check_out.failed)
 				cli_log_error("%s", err.msg);
 			goto out;
 		}
@@ -1216,7 +1032,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 		 * Any flow the baseline does not allow needs a look. Attempts are reported, but
 		 * learn would add no edge for them, so they do not fail a build by themselves.
 		 */
-		ret = check_ctx.flows_found ? CLI_EXIT_FOUND : EXIT_SUCCESS;
+		ret = n.flows_found ? CLI_EXIT_FOUND : EXIT_SUCCESS;
 		goto out;
 	}
 	if (!o.quiet)
@@ -1245,7 +1061,7 @@ out:
 	learn_inventory_free(ctx.inv);
 	learn_graph_free(ctx.graph);
 	learn_graph_free(baseline);
-	check_ctx_free(&check_ctx);
+	learn_check_free(ctx.check);
 	free(a.iface_drops_saved);
 	free(a.inv_mtime);
 	free(o.reads);

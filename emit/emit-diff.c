@@ -463,13 +463,13 @@ out:
 
 /* ---- check -------------------------------------------------------------------------------- */
 
-int emit_violation(FILE *out, enum emit_report_format format, const struct emit_violation *v,
+int emit_violation(FILE *out, enum emit_report_format format, const struct learn_violation *v,
 		   struct util_err *err)
 {
 	const char *client = learn_workload_id(v->client), *server = learn_workload_id(v->server);
-	const char *outcome = v->outcome == EMIT_FLOW_REFUSED	   ? "refused"
-			      : v->outcome == EMIT_FLOW_UNANSWERED ? "unanswered"
-								   : NULL;
+	const char *outcome = v->outcome == CAPTURE_REFUSED	 ? "refused"
+			      : v->outcome == CAPTURE_UNANSWERED ? "unanswered"
+								 : NULL;
 	char time[UTIL_TIME_LEN], pbuf[4], portbuf[6];
 	struct report_buf b;
 	struct emit_yaml *y;

@@ -99,22 +99,6 @@ int emit_diff(FILE *out, enum emit_report_format format, const struct learn_grap
 	      const struct learn_graph *new_g, struct emit_diff_counts *ret_counts,
 	      struct util_err *err);
 
-/* What became of a flow check reports: a connection, or an attempt that was not served. */
-enum emit_flow_outcome {
-	EMIT_FLOW_SERVED = 0,
-	EMIT_FLOW_REFUSED,
-	EMIT_FLOW_UNANSWERED,
-};
-
-/* One flow edge that a baseline does not allow (flowlock check). */
-struct emit_violation {
-	uint64_t time_ns; /* when the flow began */
-	const struct learn_workload *client, *server;
-	uint8_t proto;
-	uint16_t port;
-	enum emit_flow_outcome outcome;
-};
-
 /*
  * One line, flushed: text "TIME CLIENT -> SERVER PROTO PORT" (TIME as util_time_format writes
  * it, PORT "-" for ICMP), or a JSON object {"event": "violation", ...}. An attempt (a flow that
@@ -122,7 +106,7 @@ struct emit_violation {
  * unanswered)", and is the JSON event "attempt" with an "outcome". Markdown is refused
  * (-EINVAL), and so is an id that cannot be shown safely; nothing is written then.
  */
-int emit_violation(FILE *out, enum emit_report_format format, const struct emit_violation *v,
+int emit_violation(FILE *out, enum emit_report_format format, const struct learn_violation *v,
 		   struct util_err *err);
 /*
  * flowlock show --coverage (emit-coverage.c): what an observe-mode team reads before locking

@@ -355,6 +355,48 @@ size_t learn_flow_edges(struct learn_inventory *inv, const struct capture_flow *
 size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flow *flow, bool ended,
 			   learn_flow_edge_fn fn, void *userdata);
 
+/* ---- Check: flows against a baseline (learn-check.c) --------------------------------------- */
+
+/* One flow edge that a baseline does not allow: a connection, or an attempt that was not served. */
+struct learn_violation {
+	uint64_t time_ns; /* when the flow began */
+	const struct learn_workload *client, *server;
+	uint8_t proto;
+	uint16_t port;
+	enum capture_outcome outcome;
+};
+
+/*
+ * flowlock check. Each flow's edges, resolved by learn_flow_edges, are looked up in baseline
+ * (borrowed; it must outlive the check); fn gets each one the baseline lacks. An attempt (not
+ * served) is reported only when its flow ends, and counts apart. With collect, reports wait for
+ * learn_check_flush, which gives them sorted by time and edge (files: the same capture, the same
+ * bytes); after it, and without collect, each is given as found (live).
+ */
+typedef void (*learn_check_fn)(void *userdata, const struct learn_violation *v);
+struct learn_check *learn_check_new(const struct learn_graph *baseline, bool collect,
+				    learn_check_fn fn, void *userdata);
+/*
+ * A flow that ended (open false) or is still open. Live, open flows are checked each round, so a
+ * connection the baseline does not allow is reported when it starts, not when it ends; each flow
+ * is reported once, by its tracker id.
+ */
+void learn_check_flow(struct learn_check *c, struct learn_inventory *inv,
+		      const struct capture_flow *flow, bool open);
+/* Around one round of open flows (capture_tracker_peek): the end forgets flows it did not see. */
+void learn_check_round_begin(struct learn_check *c);
+void learn_check_round_end(struct learn_check *c);
+void learn_check_flush(struct learn_check *c);
+struct learn_check_counts {
+	uint64_t flows_found;	 /* served flows with an edge the baseline lacks */
+	uint64_t attempts_found; /* refused or unanswered ones */
+	size_t edges_found;	 /* distinct served edges the baseline lacks */
+};
+void learn_check_get_counts(const struct learn_check *c, struct learn_check_counts *ret);
+struct learn_check *learn_check_free(struct learn_check *c); /* NULL-safe, returns NULL */
+/* Whether g knows any workload by name (k8s, docker, node), not only by address. */
+bool learn_graph_has_named(const struct learn_graph *g);
+
 /* ---- Live identity (learn-inventory.c, learn-docker.c) ------------------------------------- */
 
 /*

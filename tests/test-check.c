@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test-check.c - learn_flow_edges(): a flow's edges without a graph, exactly as learn records them.
+/*
+ * test-check.c - flowlock check's comparison: learn_flow_edges() (a flow's edges without a graph,
+ * exactly as learn records them), and learn_check (those edges against a baseline: what is
+ * reported, when, how often, in which order, and what is counted).
  */
 #include <check.h>
 #include <errno.h>
@@ -520,6 +523,303 @@ START_TEST(test_attempts_full)
 }
 END_TEST
 
+/* ---- learn_check: flows against a baseline ------------------------------------------------ */
+
+enum step_kind {
+	END = 1, /* a flow that ended */
+	OPEN,	 /* a flow still open, seen in a round */
+	ROUND,	 /* a round of open flows begins (the OPEN steps after it are in it) */
+	ROUND_END,
+	FLUSH,
+};
+
+#define SERVED	   CAPTURE_SERVED
+#define REFUSED	   CAPTURE_REFUSED
+#define UNANSWERED CAPTURE_UNANSWERED
+
+struct step {
+	enum step_kind kind;
+	uint64_t id; /* the tracker's flow id */
+	const char *client, *server;
+	uint8_t proto;
+	uint16_t port;
+	uint64_t at_s;
+	enum capture_outcome outcome;
+	/* the reports this step gives: "AT_S CLIENT -> SERVER PROTO PORT OUTCOME" */
+	const char *reports[4];
+};
+
+#define STEP(k, i, c, s, pr, po, at, oc, ...)                                                      \
+	{                                                                                          \
+		.kind = k, .id = i, .client = c, .server = s, .proto = pr, .port = po, .at_s = at, \
+		.outcome = oc, .reports = {                                                        \
+			__VA_ARGS__                                                                \
+		}                                                                                  \
+	}
+#define DO(k, ...)                                                                                 \
+	{                                                                                          \
+		.kind = k, .reports = { __VA_ARGS__ }                                              \
+	}
+
+/* The baseline: learned from these served flows. */
+static const struct step check_baseline[] = {
+	STEP(END, 1, "10.244.1.10", "10.244.1.20", TCP, 5432, 0, SERVED), /* web-a -> db */
+	STEP(END, 2, "10.244.1.11", "10.96.0.50", TCP, 80, 0, SERVED),	  /* web-b -> web */
+	STEP(END, 3, "10.244.1.10", "172.18.0.3", UDP, 53, 0, SERVED),	  /* web-a -> node */
+};
+
+static const struct check_case {
+	const char *what;
+	bool collect;
+	struct step steps[8];
+	uint64_t flows_found, attempts_found, edges_found;
+} check_cases[] = {
+	{"an edge in the baseline is silent",
+	 false,
+	 {STEP(END, 10, "10.244.1.12", "10.244.1.20", TCP, 5432, 5, SERVED),
+	  STEP(END, 11, "10.244.1.11", "10.244.1.10", TCP, 8080, 6, SERVED)},
+	 0,
+	 0,
+	 0},
+	{"an edge the baseline lacks: once per flow, one edge",
+	 false,
+	 {STEP(END, 10, "10.244.1.11", "10.244.1.20", TCP, 5432, 5, SERVED,
+	       "5 " WEB_B " -> " DB " 6 5432 served"),
+	  STEP(END, 11, "10.244.1.11", "10.244.1.20", TCP, 5432, 7, SERVED,
+	       "7 " WEB_B " -> " DB " 6 5432 served")},
+	 2,
+	 0,
+	 1},
+	{"another port of an allowed pair",
+	 false,
+	 {STEP(END, 10, "10.244.1.10", "10.244.1.20", TCP, 5433, 5, SERVED,
+	       "5 " WEB_A " -> " DB " 6 5433 served"),
+	  STEP(END, 11, "10.244.1.10", "10.244.1.20", UDP, 5432, 6, SERVED,
+	       "6 " WEB_A " -> " DB " 17 5432 served")},
+	 2,
+	 0,
+	 2},
+	{"attempts on a new edge are reported, counted apart, and are no edge",
+	 false,
+	 {STEP(END, 10, "10.244.1.10", "10.244.1.20", TCP, 6379, 5, REFUSED,
+	       "5 " WEB_A " -> " DB " 6 6379 refused"),
+	  STEP(END, 11, "10.244.1.10", "10.244.1.20", UDP, 161, 6, UNANSWERED,
+	       "6 " WEB_A " -> " DB " 17 161 unanswered")},
+	 0,
+	 2,
+	 0},
+	{"a refused call to an allowed service is no drift",
+	 false,
+	 {STEP(END, 10, "10.244.1.10", "10.244.1.20", TCP, 5432, 5, REFUSED),
+	  STEP(END, 11, "10.244.1.10", "10.244.1.20", TCP, 5432, 6, UNANSWERED)},
+	 0,
+	 0,
+	 0},
+	{"collected: nothing until the flush, then by time, then by edge",
+	 true,
+	 {STEP(END, 10, "10.244.1.20", "10.244.1.10", TCP, 8080, 9, SERVED),
+	  STEP(END, 11, "10.244.1.20", "10.244.1.11", TCP, 8081, 3, REFUSED),
+	  STEP(END, 12, "10.244.1.20", "10.244.1.10", TCP, 8080, 3, SERVED),
+	  DO(FLUSH, "3 " DB " -> " WEB_A " 6 8080 served", "3 " DB " -> " WEB_B " 6 8081 refused",
+	     "9 " DB " -> " WEB_A " 6 8080 served"),
+	  /* after the flush each report is given as it is found */
+	  STEP(END, 13, "10.244.1.20", "10.244.1.11", TCP, 8081, 1, SERVED,
+	       "1 " DB " -> " WEB_B " 6 8081 served")},
+	 3,
+	 1,
+	 2},
+	{"an open flow is reported when it starts, not again when it ends",
+	 false,
+	 {DO(ROUND),
+	  STEP(OPEN, 20, "10.244.1.20", "10.244.1.10", TCP, 8080, 2, SERVED,
+	       "2 " DB " -> " WEB_A " 6 8080 served"),
+	  DO(ROUND_END), DO(ROUND),
+	  STEP(OPEN, 20, "10.244.1.20", "10.244.1.10", TCP, 8080, 2, SERVED), DO(ROUND_END),
+	  STEP(END, 20, "10.244.1.20", "10.244.1.10", TCP, 8080, 2, SERVED)},
+	 1,
+	 0,
+	 1},
+	{"an open attempt waits for its end: it may still be served",
+	 false,
+	 {DO(ROUND), STEP(OPEN, 21, "10.244.1.20", "10.244.1.10", TCP, 8080, 2, UNANSWERED),
+	  DO(ROUND_END),
+	  STEP(END, 21, "10.244.1.20", "10.244.1.10", TCP, 8080, 2, UNANSWERED,
+	       "2 " DB " -> " WEB_A " 6 8080 unanswered")},
+	 0,
+	 1,
+	 0},
+	{"a reported flow a round did not see is forgotten (merged into another view)",
+	 false,
+	 {DO(ROUND),
+	  STEP(OPEN, 22, "10.244.1.20", "10.244.1.10", TCP, 8080, 2, SERVED,
+	       "2 " DB " -> " WEB_A " 6 8080 served"),
+	  DO(ROUND_END), DO(ROUND), DO(ROUND_END),
+	  STEP(END, 22, "10.244.1.20", "10.244.1.10", TCP, 8080, 2, SERVED,
+	       "2 " DB " -> " WEB_A " 6 8080 served")},
+	 2,
+	 0,
+	 1},
+	{"an open flow allowed by the baseline is not remembered",
+	 false,
+	 {DO(ROUND), STEP(OPEN, 23, "10.244.1.10", "10.244.1.20", TCP, 5432, 2, SERVED),
+	  DO(ROUND_END), STEP(END, 23, "10.244.1.10", "10.244.1.20", TCP, 5432, 2, SERVED)},
+	 0,
+	 0,
+	 0},
+};
+
+struct reports {
+	char *v[16];
+	size_t n;
+};
+
+static void on_report(void *userdata, const struct learn_violation *v)
+{
+	struct reports *r = userdata;
+	static const char *const outcome[] = {"served", "refused", "unanswered"};
+
+	ck_assert_uint_lt(r->n, UTIL_ARRAY_SIZE(r->v));
+	ck_assert_uint_lt(v->outcome, UTIL_ARRAY_SIZE(outcome));
+	ck_assert_int_ge(asprintf(&r->v[r->n++], "%llu %s -> %s %u %u %s",
+				  (unsigned long long)((v->time_ns - T0) / SEC),
+				  learn_workload_id(v->client), learn_workload_id(v->server),
+				  (unsigned)v->proto, (unsigned)v->port, outcome[v->outcome]),
+			 0);
+}
+
+static struct capture_flow step_flow(const struct step *st)
+{
+	struct capture_flow flow = {
+		.id = st->id,
+		.proto = st->proto,
+		.port = st->port,
+		.client_port = (uint16_t)(30000 + st->id),
+		.first_ns = T0 + st->at_s * SEC,
+		.last_ns = T0 + st->at_s * SEC + 3,
+		.packets = 4,
+		.outcome = st->outcome,
+	};
+
+	ck_assert_int_eq(util_addr_parse(st->client, &flow.client), 0);
+	ck_assert_int_eq(util_addr_parse(st->server, &flow.server), 0);
+	return flow;
+}
+
+START_TEST(test_check)
+{
+	const struct check_case *tc = &check_cases[_i];
+	struct learn_inventory *inv = learn_inventory_new();
+	struct learn_graph *baseline = learn_graph_new();
+	char path[] = "/tmp/test-check-XXXXXX";
+	struct util_err err = {{0}};
+	struct learn_check_counts n;
+	struct reports r = {0};
+	struct learn_check *c;
+
+	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(check_baseline); i++) {
+		struct capture_flow flow = step_flow(&check_baseline[i]);
+
+		(void)learn_graph_add_flow(baseline, inv, &flow);
+	}
+	ck_assert_uint_eq(learn_graph_edge_count(baseline), 4);
+	c = learn_check_new(baseline, tc->collect, on_report, &r);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(tc->steps) && tc->steps[i].kind; i++) {
+		const struct step *st = &tc->steps[i];
+		size_t before = r.n, want = 0;
+		struct capture_flow flow;
+
+		switch (st->kind) {
+		case END:
+		case OPEN:
+			flow = step_flow(st);
+			learn_check_flow(c, inv, &flow, st->kind == OPEN);
+			break;
+		case ROUND:
+			learn_check_round_begin(c);
+			break;
+		case ROUND_END:
+			learn_check_round_end(c);
+			break;
+		case FLUSH:
+			learn_check_flush(c);
+			break;
+		}
+		while (want < UTIL_ARRAY_SIZE(st->reports) && st->reports[want])
+			want++;
+		ck_assert_msg(r.n - before == want, "%s: step %zu gave %zu reports, not %zu",
+			      tc->what, i, r.n - before, want);
+		for (size_t j = 0; j < want; j++)
+			ck_assert_str_eq(r.v[before + j], st->reports[j]);
+	}
+	learn_check_get_counts(c, &n);
+	ck_assert_uint_eq(n.flows_found, tc->flows_found);
+	ck_assert_uint_eq(n.attempts_found, tc->attempts_found);
+	ck_assert_uint_eq(n.edges_found, tc->edges_found);
+	learn_check_free(c);
+	for (size_t i = 0; i < r.n; i++)
+		free(r.v[i]);
+	learn_graph_free(baseline);
+	learn_inventory_free(inv);
+}
+END_TEST
+
+/* Collected reports keep their workloads: an inventory freed before the flush takes none away. */
+START_TEST(test_check_collect_outlives_inventory)
+{
+	struct learn_inventory *inv = learn_inventory_new();
+	struct learn_graph *baseline = learn_graph_new();
+	char path[] = "/tmp/test-check-XXXXXX";
+	const struct step st = STEP(END, 1, "10.244.1.20", "10.244.1.10", TCP, 8080, 4, SERVED);
+	struct capture_flow flow = step_flow(&st);
+	struct util_err err = {{0}};
+	struct reports r = {0};
+	struct learn_check *c;
+
+	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	c = learn_check_new(baseline, true, on_report, &r);
+	learn_check_flow(c, inv, &flow, false);
+	learn_inventory_free(inv);
+	ck_assert_uint_eq(r.n, 0);
+	learn_check_flush(c);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.v[0], "4 " DB " -> " WEB_A " 6 8080 served");
+	free(r.v[0]);
+	learn_check_free(c);
+	learn_graph_free(baseline);
+}
+END_TEST
+
+/* Whether a baseline names workloads: check warns when it does and no inventory was given. */
+START_TEST(test_graph_has_named)
+{
+	struct learn_inventory *inv = learn_inventory_new();
+	struct learn_graph *g = learn_graph_new();
+	const struct step ext = STEP(END, 1, "203.0.113.7", "198.51.100.9", TCP, 443, 1, SERVED);
+	const struct step pod = STEP(END, 2, "10.244.1.10", "10.244.1.20", TCP, 5432, 1, SERVED);
+	char path[] = "/tmp/test-check-XXXXXX";
+	struct capture_flow flow = step_flow(&ext);
+	struct util_err err = {{0}};
+
+	ck_assert(!learn_graph_has_named(g));
+	(void)learn_graph_add_flow(g, inv, &flow);
+	ck_assert_uint_eq(learn_graph_edge_count(g), 1);
+	ck_assert(!learn_graph_has_named(g)); /* two external peers */
+	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	flow = step_flow(&pod);
+	(void)learn_graph_add_flow(g, inv, &flow);
+	ck_assert(learn_graph_has_named(g));
+	learn_graph_free(g);
+	learn_inventory_free(inv);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
 	Suite *s = suite_create("check");
@@ -530,6 +830,11 @@ static Suite *check_suite(void)
 	tcase_add_loop_test(tc, test_flow_edges_dnat, 0, (int)UTIL_ARRAY_SIZE(repeat_cases));
 	tcase_add_test(tc, test_flow_edges_two_replicas);
 	tcase_add_test(tc, test_attempts_full);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("check");
+	tcase_add_loop_test(tc, test_check, 0, (int)UTIL_ARRAY_SIZE(check_cases));
+	tcase_add_test(tc, test_check_collect_outlives_inventory);
+	tcase_add_test(tc, test_graph_has_named);
 	suite_add_tcase(s, tc);
 	return s;
 }

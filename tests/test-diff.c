@@ -491,56 +491,56 @@ static const struct violation_case {
 	enum emit_report_format fmt;
 	int ret;
 	const char *expect; /* the line, or for ret < 0 part of the error */
-	enum emit_flow_outcome outcome;
+	enum capture_outcome outcome;
 } violation_cases[] = {
 	{"TCP", W_REPORT, W_DB, TCP, 5432, EMIT_REPORT_TEXT, 0,
 	 "2026-11-22T14:00:05.123456789Z k8s:shop/cronjob/report -> k8s:shop/statefulset/db TCP "
 	 "5432\n",
-	 EMIT_FLOW_SERVED},
+	 CAPTURE_SERVED},
 	{"TCP", W_REPORT, W_DB, TCP, 5432, EMIT_REPORT_JSON, 0,
 	 "{\"event\": \"violation\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
 	 "\"k8s:shop/cronjob/report\", \"server\": \"k8s:shop/statefulset/db\", \"protocol\": "
 	 "\"TCP\", \"port\": 5432}\n",
-	 EMIT_FLOW_SERVED},
+	 CAPTURE_SERVED},
 	{"ICMP", W_NODE, W_EXT, ICMP, 0, EMIT_REPORT_TEXT, 0,
 	 "2026-11-22T14:00:05.123456789Z node:worker-1 -> external:203.0.113.7/32 ICMP -\n",
-	 EMIT_FLOW_SERVED},
+	 CAPTURE_SERVED},
 	{"ICMP", W_NODE, W_EXT, ICMP, 0, EMIT_REPORT_JSON, 0,
 	 "{\"event\": \"violation\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
 	 "\"node:worker-1\", \"server\": \"external:203.0.113.7/32\", \"protocol\": \"ICMP\", "
 	 "\"port\": 0}\n",
-	 EMIT_FLOW_SERVED},
+	 CAPTURE_SERVED},
 	{"a protocol without a name", W_FRONT, W_EXT, 132 + 1, 7, EMIT_REPORT_TEXT, 0,
 	 "2026-11-22T14:00:05.123456789Z k8s:shop/deployment/frontend -> external:203.0.113.7/32 "
 	 "133 7\n",
-	 EMIT_FLOW_SERVED},
+	 CAPTURE_SERVED},
 	{"quotes and backslashes", W_MARKUP, W_TICKS, UDP, 1, EMIT_REPORT_JSON, 0,
 	 "{\"event\": \"violation\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
 	 "\"docker:*b*_i_[l](http://x)<s>&amp;@me#1:a:$x$\\\\\", \"server\": \"docker:x``y`\", "
 	 "\"protocol\": \"UDP\", \"port\": 1}\n",
-	 EMIT_FLOW_SERVED},
+	 CAPTURE_SERVED},
 	{"a newline", W_NEWLINE, W_DB, TCP, 1, EMIT_REPORT_TEXT, -EINVAL,
-	 "check: a workload id holds a control character", EMIT_FLOW_SERVED},
+	 "check: a workload id holds a control character", CAPTURE_SERVED},
 	{"a terminal escape", W_DB, W_ESCAPE, TCP, 1, EMIT_REPORT_JSON, -EINVAL,
-	 "check: a workload id holds a control character", EMIT_FLOW_SERVED},
+	 "check: a workload id holds a control character", CAPTURE_SERVED},
 	{"markdown is for diff", W_REPORT, W_DB, TCP, 5432, EMIT_REPORT_MARKDOWN, -EINVAL,
-	 "text or json only", EMIT_FLOW_SERVED},
+	 "text or json only", CAPTURE_SERVED},
 	{"refused", W_REPORT, W_DB, TCP, 22, EMIT_REPORT_TEXT, 0,
 	 "2026-11-22T14:00:05.123456789Z k8s:shop/cronjob/report -> k8s:shop/statefulset/db TCP "
 	 "22 (attempt: refused)\n",
-	 EMIT_FLOW_REFUSED},
+	 CAPTURE_REFUSED},
 	{"unanswered", W_REPORT, W_DB, UDP, 161, EMIT_REPORT_JSON, 0,
 	 "{\"event\": \"attempt\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
 	 "\"k8s:shop/cronjob/report\", \"server\": \"k8s:shop/statefulset/db\", \"protocol\": "
 	 "\"UDP\", \"port\": 161, \"outcome\": \"unanswered\"}\n",
-	 EMIT_FLOW_UNANSWERED},
+	 CAPTURE_UNANSWERED},
 	{"refused ICMP", W_NODE, W_EXT, ICMP, 0, EMIT_REPORT_JSON, 0,
 	 "{\"event\": \"attempt\", \"time\": \"2026-11-22T14:00:05.123456789Z\", \"client\": "
 	 "\"node:worker-1\", \"server\": \"external:203.0.113.7/32\", \"protocol\": \"ICMP\", "
 	 "\"port\": 0, \"outcome\": \"refused\"}\n",
-	 EMIT_FLOW_REFUSED},
+	 CAPTURE_REFUSED},
 	{"an attempt with a terminal escape", W_DB, W_ESCAPE, TCP, 1, EMIT_REPORT_TEXT, -EINVAL,
-	 "check: a workload id holds a control character", EMIT_FLOW_REFUSED},
+	 "check: a workload id holds a control character", CAPTURE_REFUSED},
 };
 
 static void violation_render(const struct violation_case *tc, struct test_output *o)
@@ -551,7 +551,7 @@ static void violation_render(const struct violation_case *tc, struct test_output
 	struct learn_workload *s =
 		learn_workload_new(wls[tc->server].kind, wls[tc->server].ns,
 				   wls[tc->server].controller, wls[tc->server].name);
-	struct emit_violation v = {T0, c, s, tc->proto, tc->port, tc->outcome};
+	struct learn_violation v = {T0, c, s, tc->proto, tc->port, tc->outcome};
 	FILE *f = test_output_open(o);
 
 	o->r = emit_violation(f, tc->fmt, &v, &o->err);
