@@ -1108,13 +1108,9 @@ START_TEST(test_write_error)
 {
 	struct learn_graph *g = fixture_build(&fx_shop, 0);
 	struct util_err err = {{0}};
-	FILE *full = fopen("/dev/full", "w");
+	FILE *full = test_full_stream();
 	int r;
 
-	if (!full) {
-		learn_graph_free(g);
-		return; /* nothing to fail writes with here */
-	}
 	r = emit_graph(all_formats[_i], full, g, NULL, &err);
 	ck_assert_int_eq(r, -EIO);
 	ck_assert_uint_gt(strlen(err.msg), 0);

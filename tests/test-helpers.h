@@ -147,6 +147,29 @@ static inline int test_main(int argc, char **argv, Suite *s)
 	return test_run_tagged(s, need, NULL);
 }
 
+/*
+ * A stream every write to fails with ENOSPC, as on a full disk: what /dev/full gives, without
+ * depending on a device node the test's machine may not have. Buffered like a file, so a
+ * writer sees the failure where it would for real: at a flush, or once the buffer fills.
+ */
+static inline ssize_t test_full_write(void *cookie, const char *buf, size_t len)
+{
+	(void)cookie;
+	(void)buf;
+	(void)len;
+	errno = ENOSPC;
+	return -1;
+}
+
+static inline FILE *test_full_stream(void)
+{
+	static const cookie_io_functions_t io = {.write = test_full_write};
+	FILE *f = fopencookie(NULL, "w", io);
+
+	ck_assert_ptr_nonnull(f);
+	return f;
+}
+
 /* The whole file, NUL-terminated for convenience; NULL (length 0) if it cannot be read. */
 static inline char *test_read_file(const char *path, size_t *ret_len)
 {
