@@ -25,68 +25,6 @@ static const char apply_help[] =
 	"  -n, --dry-run  check only, load nothing\n"
 	"  -h, --help     this text\n";
 
-/*
- * The file may do nothing outside flowlock's own table: at the top level only "table inet
- * flowlock", "delete table inet flowlock", comments and blank lines are allowed (so never
- * "flush ruleset", another table, or an include); everything else must be inside the braces of
- * our table. Braces inside quoted strings and comments do not count.
- */
-static int apply_check_tables(const char *path, struct util_err *err)
-{
-	char line[4096];
-	size_t lineno = 0;
-	int depth = 0;
-	bool ours = false;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return util_err_set(err, errno, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		const char *p = line;
-		bool quoted = false;
-
-		lineno++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (depth == 0 && *p != '#' && *p != '\n' && *p != '\0') {
-			const char *t = strncmp(p, "delete table ", 13) == 0 ? p + 13
-					: strncmp(p, "table ", 6) == 0	     ? p + 6
-									     : NULL;
-
-			if (!t || strncmp(t, "inet flowlock", 13) != 0 ||
-			    (t[13] != ' ' && t[13] != '{' && t[13] != '\n' && t[13] != '\0')) {
-				fclose(f);
-				return util_err_set(
-					err, EPERM,
-					"%s:%zu: does something outside flowlock's own table "
-					"(inet flowlock); refusing to load it",
-					path, lineno);
-			}
-			ours = true;
-		}
-		for (; *p && *p != '\n'; p++) {
-			if (*p == '"')
-				quoted = !quoted;
-			else if (!quoted && *p == '#')
-				break;
-			else if (!quoted && *p == '{')
-				depth++;
-			else if (!quoted && *p == '}' && --depth < 0)
-				break;
-		}
-		if (depth < 0)
-			break;
-	}
-	fclose(f);
-	if (depth != 0)
-		return util_err_set(err, EINVAL, "%s: unbalanced braces; not a flowlock ruleset",
-				    path);
-	if (!ours)
-		return util_err_set(err, EINVAL,
-				    "%s: not a flowlock ruleset (no table inet flowlock)", path);
-	return 0;
-}
-
 static int run_nft(const char *check, const char *path)
 {
 	pid_t pid = fork();
@@ -135,7 +73,7 @@ int cli_apply(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error("apply", "expected exactly one ruleset FILE");
 	path = argv[optind];
-	if (apply_check_tables(path, &err) < 0) {
+	if (emit_nft_guard(path, &err) < 0) {
 		cli_log_error("%s", err.msg);
 		return CLI_EXIT_BAD;
 	}

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -621,4 +623,62 @@ out:
 	}
 	util_said_free(&c.said);
 	return r;
+}
+
+/* ---- What apply loads ------------------------------------------------------------------- */
+
+int emit_nft_guard(const char *path, struct util_err *err)
+{
+	char line[4096];
+	size_t lineno = 0;
+	int depth = 0;
+	bool ours = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return util_err_set(err, errno, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = line;
+		bool quoted = false;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (depth == 0 && *p != '#' && *p != '\n' && *p != '\0') {
+			const char *t = strncmp(p, "delete table ", 13) == 0 ? p + 13
+					: strncmp(p, "table ", 6) == 0	     ? p + 6
+									     : NULL;
+
+			if (!t || strncmp(t, "inet flowlock", 13) != 0 ||
+			    (t[13] != ' ' && t[13] != '{' && t[13] != '\n' && t[13] != '\0')) {
+				fclose(f);
+				return util_err_set(
+					err, EPERM,
+					"%s:%zu: does something outside flowlock's own table "
+					"(inet flowlock); refusing to load it",
+					path, lineno);
+			}
+			ours = true;
+		}
+		for (; *p && *p != '\n'; p++) {
+			if (*p == '"')
+				quoted = !quoted;
+			else if (!quoted && *p == '#')
+				break;
+			else if (!quoted && *p == '{')
+				depth++;
+			else if (!quoted && *p == '}' && --depth < 0)
+				break;
+		}
+		if (depth < 0)
+			break;
+	}
+	fclose(f);
+	if (depth != 0)
+		return util_err_set(err, EINVAL, "%s: unbalanced braces; not a flowlock ruleset",
+				    path);
+	if (!ours)
+		return util_err_set(err, EINVAL,
+				    "%s: not a flowlock ruleset (no table inet flowlock)", path);
+	return 0;
 }

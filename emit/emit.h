@@ -70,6 +70,14 @@ int emit_table(FILE *out, const struct learn_graph *g, const struct emit_options
 	       struct util_err *err);
 int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
 		  struct util_err *err);
+/*
+ * Whether the ruleset at path may be loaded by flowlock apply: it may do nothing outside
+ * flowlock's own table. At the top level only "table inet flowlock", "delete table inet
+ * flowlock", comments and blank lines are allowed (so never "flush ruleset", another table, or an
+ * include); everything else must be inside the braces of our table. Braces inside quoted strings
+ * and comments do not count. 0, or -EPERM (naming the line) or -EINVAL with err set.
+ */
+int emit_nft_guard(const char *path, struct util_err *err);
 
 /* ---- flowlock diff and check (emit-diff.c) ------------------------------------------------ */
 

@@ -220,13 +220,10 @@ static void render(const struct learn_graph *g, const struct addr_spec *addrs, s
 }
 
 /*
- * nft -c -f (check only, never load) when root and nft is installed: -1 when skipped, else the
- * wait status. The caller asserts, after it has cleaned up.
- */
-/*
- * The kernel's own parser as the oracle: nft -c -f reads each ruleset the way 'flowlock apply'
- * loads it. Only the root tcase (test-nft root, meson's nft-root) runs it, and there a missing
- * nft fails; without root that tcase is skipped (77), never passed unchecked.
+ * The kernel's own parser as the oracle: nft -c -f (check only, never load) reads each ruleset
+ * the way 'flowlock apply' loads it. Only the root tcase (test-nft root, meson's nft-root) runs
+ * it, and there a missing nft fails; without root that tcase is skipped (77), never passed
+ * unchecked. nft_check_status gives the wait status; the caller asserts, after cleaning up.
  */
 static bool with_nft;
 
@@ -759,6 +756,83 @@ START_TEST(test_inventory_addresses)
 }
 END_TEST
 
+/* ---- The guard of flowlock apply: nothing outside flowlock's own table --------------------- */
+
+static const struct guard_case {
+	const char *what;
+	const char *text;
+	int ret;
+	const char *msg; /* after "PATH" */
+} guard_cases[] = {
+	{"a ruleset as emit writes it",
+	 "table inet flowlock\ndelete table inet flowlock\n\n"
+	 "table inet flowlock {\n\tchain forward {\n\t\ttype filter "
+	 "hook forward priority filter - 10;\n\t}\n}\n",
+	 0, NULL},
+	{"comments and blank lines around it",
+	 "# flowlock ruleset\n\n   \t\n# another\ntable inet flowlock {\n}\n", 0, NULL},
+	{"braces and # inside strings do not count",
+	 "table inet flowlock {\n\tset s { comment \"}}} # {\" ; }\n}\n", 0, NULL},
+	{"a brace in a comment does not count", "table inet flowlock { # }}}\n}\n", 0, NULL},
+	{"flush ruleset", "flush ruleset\ntable inet flowlock {\n}\n", -EPERM,
+	 ":1: does something outside flowlock's own table (inet flowlock); refusing to load it"},
+	{"another table", "table inet flowlock {\n}\ntable ip filter {\n}\n", -EPERM,
+	 ":3: does something outside flowlock's own table (inet flowlock); refusing to load it"},
+	{"a table whose name only begins like ours", "table inet flowlock2 {\n}\n", -EPERM,
+	 ":1: does something outside flowlock's own table (inet flowlock); refusing to load it"},
+	{"an include", "include \"/etc/nftables.conf\"\n", -EPERM,
+	 ":1: does something outside flowlock's own table (inet flowlock); refusing to load it"},
+	{"deleting another table", "delete table ip nat\n", -EPERM,
+	 ":1: does something outside flowlock's own table (inet flowlock); refusing to load it"},
+	{"a rule after our table closed", "table inet flowlock {\n}\nadd rule ip filter x drop\n",
+	 -EPERM,
+	 ":3: does something outside flowlock's own table (inet flowlock); refusing to load it"},
+	{"unclosed", "table inet flowlock {\n\tchain c {\n}\n", -EINVAL,
+	 ": unbalanced braces; not a flowlock ruleset"},
+	{"closed too often", "table inet flowlock {\n}}\n", -EINVAL,
+	 ": unbalanced braces; not a flowlock ruleset"},
+	{"a lone brace after our table", "table inet flowlock {\n}\n}\n", -EPERM,
+	 ":3: does something outside flowlock's own table (inet flowlock); refusing to load it"},
+	{"only comments", "# nothing\n\n", -EINVAL,
+	 ": not a flowlock ruleset (no table inet flowlock)"},
+	{"empty", "", -EINVAL, ": not a flowlock ruleset (no table inet flowlock)"},
+};
+
+START_TEST(test_guard)
+{
+	const struct guard_case *gc = &guard_cases[_i];
+	char path[] = "/tmp/test-nft-XXXXXX", want[512];
+	struct util_err err = {""};
+
+	test_write_temp(path, gc->text, strlen(gc->text));
+	ck_assert_msg(emit_nft_guard(path, &err) == gc->ret, "%s: %s", gc->what, err.msg);
+	if (gc->msg) {
+		snprintf(want, sizeof(want), "%s%s", path, gc->msg);
+		ck_assert_str_eq(err.msg, want);
+	}
+	unlink(path);
+}
+END_TEST
+
+/* What emit writes, the guard lets through, in every mode. */
+START_TEST(test_guard_golden)
+{
+	const struct golden_case *gc = &golden_cases[_i];
+	char path[] = "/tmp/test-nft-XXXXXX";
+	struct util_err err = {""};
+	struct learn_graph *g = fixture_build(gc->fx, 0);
+	struct test_output o;
+
+	render(g, gc->fx->addrs, gc->fx->n_addrs, 0, gc->mode, NULL, &o);
+	ck_assert_msg(o.r == 0, "%s", o.err.msg);
+	test_write_temp(path, o.buf, o.len);
+	ck_assert_msg(emit_nft_guard(path, &err) == 0, "%s: %s", gc->file, err.msg);
+	unlink(path);
+	free(o.buf);
+	learn_graph_free(g);
+}
+END_TEST
+
 static Suite *nft_suite(void)
 {
 	Suite *s = suite_create("nft");
@@ -772,6 +846,8 @@ static Suite *nft_suite(void)
 	tcase_add_loop_test(tc, test_many_addresses, 0, UTIL_ARRAY_SIZE(many_cases));
 	tcase_add_test(tc, test_format_name);
 	tcase_add_loop_test(tc, test_inventory_addresses, 0, UTIL_ARRAY_SIZE(inv_cases));
+	tcase_add_loop_test(tc, test_guard, 0, UTIL_ARRAY_SIZE(guard_cases));
+	tcase_add_loop_test(tc, test_guard_golden, 0, UTIL_ARRAY_SIZE(golden_cases));
 	suite_add_tcase(s, tc);
 	/* the same rulesets through nft -c: needs root and nft */
 	tc = tcase_create(TEST_NEEDS_ROOT);
