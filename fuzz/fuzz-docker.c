@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz-docker.c - the Docker Engine client's parsers: HTTP/1.1 responses (status line, headers,
- * chunked and Content-Length bodies), the event stream's JSON lines, the container list and
- * inspect answers, replayed through the code learn_docker_open() and _dispatch() run.
+ * fuzz-docker.c - the Docker Engine client's readers of what libcurl hands over: the event
+ * stream's JSON lines (split anywhere), the container list and the inspect answers, with their
+ * HTTP statuses, replayed through the code learn_docker_open() and _dispatch() run. HTTP framing
+ * is libcurl's, and not fuzzed here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,10 @@
 #include "learn/learn-private.h"
 
 /*
- * The input: a byte giving the size of each read (0: 65536), then the engine's responses
- * separated by SEP: the GET /events response, the GET /containers/json response, then the
- * answers to the inspects that the events ask for, in order.
+ * The input: a byte giving the size of each piece libcurl hands over (0: 65536), then the
+ * engine's answers separated by SEP: GET /events, GET /containers/json, then the answers to the
+ * inspects that the events ask for, in order. An answer that begins with three digits and a
+ * space has that status and the rest for its body; any other is a 200, all of it the body.
  */
 #define SEP	  "\n@@@@\n"
 #define MAX_PARTS 34
@@ -24,14 +26,26 @@ static void quiet(void *userdata, const char *msg)
 	(void)msg;
 }
 
+static struct learn_docker_response answer(const char *p, size_t len)
+{
+	if (len >= 4 && p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+	    p[2] <= '9' && p[3] == ' ')
+		return (struct learn_docker_response){
+			.status = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'),
+			.body = p + 4,
+			.len = len - 4,
+		};
+	return (struct learn_docker_response){.status = 200, .body = p, .len = len};
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *parts[MAX_PARTS];
-	size_t lens[MAX_PARTS], n = 0;
+	struct learn_docker_response parts[MAX_PARTS];
 	struct learn_inventory *inv;
 	struct learn_docker_replay rp;
 	struct util_err err;
 	const char *p, *end;
+	size_t n = 0;
 	char *copy;
 
 	if (size < 1)
@@ -45,25 +59,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	end = copy + size - 1;
 	while (n < MAX_PARTS) {
 		const char *sep = memmem(p, (size_t)(end - p), SEP, strlen(SEP));
+		size_t len = sep && n < MAX_PARTS - 1 ? (size_t)(sep - p) : (size_t)(end - p);
 
-		parts[n] = p;
-		lens[n] = sep && n < MAX_PARTS - 1 ? (size_t)(sep - p) : (size_t)(end - p);
-		n++;
+		parts[n++] = answer(p, len);
 		if (!sep || n == MAX_PARTS)
 			break;
 		p = sep + strlen(SEP);
 	}
-	while (n < 2) {
-		parts[n] = "";
-		lens[n++] = 0;
-	}
+	while (n < 2)
+		parts[n++] = answer("", 0);
 	rp = (struct learn_docker_replay){
 		.events = parts[0],
-		.n_events = lens[0],
 		.list = parts[1],
-		.n_list = lens[1],
 		.inspects = parts + 2,
-		.n_inspects = lens + 2,
 		.count = n - 2,
 		.read_size = data[0] ? data[0] : 65536,
 	};

@@ -79,14 +79,9 @@ def pcap_head(buf, limit):
     return buf[:off]
 
 
-def http(body, status=200, chunked=False):
-    head = b"HTTP/1.1 %d OK\r\nContent-Type: application/json\r\nServer: Docker/24.0.7\r\n" % status
-    if not chunked:
-        return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
-    out = head + b"Transfer-Encoding: chunked\r\n\r\n"
-    for line in body.splitlines(keepends=True):
-        out += b"%x\r\n" % len(line) + line + b"\r\n"
-    return out + b"0\r\n\r\n"
+def answer(body, status=200):
+    """A response as libcurl hands it over (fuzz-docker.c): its status, then its body."""
+    return b"%03d " % status + body
 
 
 def main():
@@ -141,8 +136,8 @@ def main():
         if os.path.basename(path) != "inventory.yaml":
             put("policy", os.path.basename(path) + "-" + os.path.basename(os.path.dirname(path)), read(path))
 
-    # docker: [read size][events response] SEP [list response] SEP [inspect responses] ...
-    inspects = [http(read(p)) for p in data("tests/data/docker/inspect/*.json")]
+    # docker: [piece size][events answer] SEP [list answer] SEP [inspect answers] ...
+    inspects = [answer(read(p)) for p in data("tests/data/docker/inspect/*.json")]
     lists = data("tests/data/docker/containers*.json")
     small = os.path.join(ROOT, "tests/data/docker/events-db.jsonl")
     whole = os.path.join(ROOT, "tests/data/docker/containers.json")
@@ -150,11 +145,13 @@ def main():
         for lst in lists:
             if ev != small and lst != whole:
                 continue  # each events file once, each list once: the pairs add nothing
-            for size, chunked in ((0, True), (7, True), (0, False)):
-                parts = [http(read(ev), chunked=chunked), http(read(lst))] + inspects
-                put("docker", "%s-%s-%d%s" % (os.path.basename(ev), os.path.basename(lst), size,
-                                               "c" if chunked else ""), bytes([size]) + SEP.join(parts))
-    put("docker", "list-404", b"\0" + SEP.join([http(b""), http(b'{"message":"page not found"}', 404)]))
+            for size in (0, 7):
+                parts = [answer(read(ev)), answer(read(lst))] + inspects
+                put("docker", "%s-%s-%d" % (os.path.basename(ev), os.path.basename(lst), size),
+                    bytes([size]) + SEP.join(parts))
+    put("docker", "list-404", b"\0" + SEP.join([answer(b""), answer(b'{"message":"page not found"}', 404)]))
+    put("docker", "inspect-500", b"\0" + SEP.join([answer(read(small)), answer(b"[]"),
+                                                    answer(b'{"message":"server error"}', 500)]))
     for name, n in sorted(seeds.items()):
         print("%s: %d seeds" % (name, n))
 

@@ -2,14 +2,13 @@
 /* learn-docker.c - a Docker Engine API client on a unix socket that keeps the inventory live. */
 #include "learn/learn-private.h"
 
+#include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,17 +20,21 @@
  */
 #define DK_MAX_HEAD	  ((size_t)64 << 10) /* status line and headers */
 #define DK_MAX_BODY	  ((size_t)64 << 20) /* one response body, and events held at open */
-#define DK_MAX_LINE	  1024		     /* a chunk-size or trailer line */
 #define DK_MAX_EVENT	  ((size_t)1 << 20)  /* one event object on the stream */
 #define DK_MAX_DEPTH	  64
 #define DK_MAX_NODES	  ((size_t)1 << 21)
 #define DK_TIMEOUT_MS	  5000 /* for each whole request that is not the event stream */
-#define DK_READS_PER_RUN  64   /* a flood of events yields to the caller's loop */
 #define DK_BUDGET_MS	  200  /* what one dispatch call may spend waiting for inspects */
 #define DK_INFLIGHT	  4    /* inspects under way at once */
 #define DK_STARTS_PER_RUN 4    /* inspects one dispatch call may begin */
 #define DK_QUEUE_MAX	  4096 /* containers waiting to be inspected */
 #define DK_SHOW_MAX	  80
+#define DK_SHOW_CURL	  160 /* libcurl's own words on what went wrong */
+#define DK_RETRY_MS	  5   /* between connects that the engine's full backlog refused */
+
+/* What the stream is asked for: filters={"type":["container","network"]}, percent-encoded. */
+#define DK_EVENTS_TARGET "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%7D"
+#define DK_LIST_TARGET	 "/containers/json"
 
 /* ---- Small helpers ------------------------------------------------------------------------ */
 
@@ -46,452 +49,14 @@ static int64_t dk_monotonic_ms(void)
 	return (int64_t)(util_now_ns(CLOCK_MONOTONIC) / UTIL_NSEC_PER_MSEC);
 }
 
-/* Waits for events on fd until deadline (monotonic ms): 0, or -ETIMEDOUT, or -errno. */
-static int dk_wait(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = events};
-		int64_t left = deadline - dk_monotonic_ms();
-		int r;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-/* ---- The connection ----------------------------------------------------------------------- */
-
-/* The socket's address; a path too long for it is refused. */
-static int dk_sockaddr(const char *path, struct sockaddr_un *ret, struct util_err *err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return util_err_set(err, ENAMETOOLONG, "%s: socket path longer than %zu bytes",
-				    path, sizeof(sa.sun_path) - 1);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	*ret = sa;
-	return 0;
-}
-
-/*
- * A nonblocking connect, waited for until deadline. A unix socket whose listen backlog is full
- * answers EAGAIN rather than EINPROGRESS; that is retried, briefly, until the deadline.
- */
-static int dk_connect(const char *path, int64_t deadline, int *ret_fd, struct util_err *err)
-{
-	struct sockaddr_un sa;
-	int fd, r, soerr = 0;
-	socklen_t len = sizeof(soerr);
-
-	r = dk_sockaddr(path, &sa, err);
-	if (r < 0)
-		return r;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return util_err_set(err, errno, "%s: socket: %s", path, strerror(errno));
-	for (;;) {
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			break;
-		r = -errno;
-		if (r == -EINTR)
-			continue;
-		if (r == -EAGAIN && dk_monotonic_ms() < deadline) {
-			(void)poll(NULL, 0, 10);
-			continue;
-		}
-		if (r == -EINPROGRESS) {
-			r = dk_wait(fd, POLLOUT, deadline);
-			if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-				r = -errno;
-			if (r == 0 && soerr)
-				r = -soerr;
-			if (r == 0)
-				break;
-		}
-		if (r == -EAGAIN)
-			r = -ETIMEDOUT;
-		r = util_err_set(err, -r, "%s: connect: %s", path, strerror(-r));
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-/* MSG_NOSIGNAL: an engine that went away must give EPIPE, not kill the agent with SIGPIPE. */
-static int dk_send_all(int fd, const char *buf, size_t n, int64_t deadline)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
-		int r;
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return -errno;
-			r = dk_wait(fd, POLLOUT, deadline);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* ---- HTTP/1.1 responses ------------------------------------------------------------------- */
-
-/*
- * A strict, incremental reader of one response: the status line and headers (CRLF line ends,
- * no folding), then a body framed by chunked transfer coding, Content-Length, or the end of
- * the connection. Bytes may arrive in any split; body bytes go to fn as they are decoded.
- */
-enum dk_state {
-	DK_HEAD,
-	DK_SIZE,     /* a chunk-size line */
-	DK_DATA,     /* inside a chunk */
-	DK_DATA_END, /* the CRLF after a chunk */
-	DK_TRAILER,
-	DK_LENGTH, /* Content-Length bytes */
-	DK_TO_EOF,
-	DK_DONE,
-};
-
-typedef int (*dk_body_fn)(void *userdata, const char *p, size_t n, struct util_err *err);
-
-struct dk_http {
-	const char *where; /* "PATH: GET TARGET", the start of every message */
-	enum dk_state state;
-	char *head;
-	size_t n_head;
-	char line[DK_MAX_LINE];
-	size_t n_line;
-	size_t n_trailer;
-	int status;
-	char reason[DK_SHOW_MAX + 8];
-	uint64_t left;
-	uint64_t body, max_body; /* max_body 0: a stream without end */
-	dk_body_fn fn;
-	void *userdata;
-};
-
-static void dk_http_init(struct dk_http *h, const char *where, uint64_t max_body, dk_body_fn fn,
-			 void *userdata)
-{
-	memset(h, 0, sizeof(*h));
-	h->where = where;
-	h->max_body = max_body;
-	h->fn = fn;
-	h->userdata = userdata;
-	h->head = util_zalloc(DK_MAX_HEAD + 1);
-}
-
-static void dk_http_clear(struct dk_http *h)
-{
-	free(h->head);
-	h->head = NULL;
-}
-
-static bool dk_is_tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* The header value between optional whitespace, NUL-terminated in place. */
-static char *dk_trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
-
-static int dk_http_head(struct dk_http *h, struct util_err *err)
-{
-	bool chunked = false, have_length = false;
-	uint64_t length = 0;
-	char show[DK_SHOW_MAX + 8];
-	char *line = h->head, *end;
-	size_t n_line = 0;
-
-	if (memchr(h->head, '\0', h->n_head))
-		return util_err_set(err, EBADMSG, "%s: NUL byte in the response header", h->where);
-	h->head[h->n_head] = '\0';
-	for (; (end = strstr(line, "\r\n")) != NULL; line = end + 2, n_line++) {
-		char *colon, *value;
-
-		*end = '\0';
-		if (strpbrk(line, "\r\n"))
-			return util_err_set(err, EBADMSG,
-					    "%s: stray CR or LF in the response header", h->where);
-		if (n_line == 0) {
-			/* HTTP/1.x SP 3DIGIT [SP reason] */
-			if ((strncmp(line, "HTTP/1.1 ", 9) != 0 &&
-			     strncmp(line, "HTTP/1.0 ", 9) != 0) ||
-			    line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' ||
-			    line[11] < '0' || line[11] > '9' || (line[12] && line[12] != ' '))
-				return util_err_set(err, EBADMSG, "%s: invalid status line \"%s\"",
-						    h->where, dk_show(line, strlen(line), show));
-			h->status =
-				(line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-			(void)dk_show(line[12] ? line + 13 : "", line[12] ? strlen(line + 13) : 0,
-				      h->reason);
-			continue;
-		}
-		if (!*line)
-			break; /* the empty line that ends the header */
-		if (*line == ' ' || *line == '\t')
-			return util_err_set(err, EBADMSG, "%s: folded header line", h->where);
-		colon = strchr(line, ':');
-		if (!colon || colon == line)
-			return util_err_set(err, EBADMSG, "%s: invalid header line \"%s\"",
-					    h->where, dk_show(line, strlen(line), show));
-		for (char *c = line; c < colon; c++)
-			if (!dk_is_tchar((unsigned char)*c))
-				return util_err_set(err, EBADMSG, "%s: invalid header name \"%s\"",
-						    h->where,
-						    dk_show(line, (size_t)(colon - line), show));
-		*colon = '\0';
-		value = dk_trim(colon + 1);
-		if (strcasecmp(line, "Transfer-Encoding") == 0) {
-			if (strcasecmp(value, "chunked") != 0)
-				return util_err_set(err, EBADMSG,
-						    "%s: unsupported Transfer-Encoding \"%s\"",
-						    h->where, dk_show(value, strlen(value), show));
-			chunked = true;
-		} else if (strcasecmp(line, "Content-Length") == 0) {
-			uint64_t v;
-
-			if (util_parse_u64(value, UINT64_MAX, &v) < 0 ||
-			    (have_length && v != length))
-				return util_err_set(err, EBADMSG,
-						    "%s: invalid Content-Length \"%s\"", h->where,
-						    dk_show(value, strlen(value), show));
-			have_length = true;
-			length = v;
-		}
-	}
-	if (chunked && have_length)
-		return util_err_set(err, EBADMSG,
-				    "%s: both Transfer-Encoding and Content-Length in the response",
-				    h->where);
-	if (h->status < 200)
-		return util_err_set(err, EBADMSG, "%s: unexpected interim response %d", h->where,
-				    h->status);
-	if (h->status == 204 || h->status == 304)
-		h->state = DK_DONE;
-	else if (chunked)
-		h->state = DK_SIZE;
-	else if (have_length) {
-		if (h->max_body && length > h->max_body)
-			return util_err_set(err, EFBIG, "%s: response body larger than %llu MiB",
-					    h->where, (unsigned long long)(h->max_body >> 20));
-		h->left = length;
-		h->state = length ? DK_LENGTH : DK_DONE;
-	} else {
-		h->state = DK_TO_EOF;
-	}
-	return 0;
-}
-
-static int dk_http_body(struct dk_http *h, const char *p, size_t n, struct util_err *err)
-{
-	h->body += n;
-	if (h->max_body && h->body > h->max_body)
-		return util_err_set(err, EFBIG, "%s: response body larger than %llu MiB", h->where,
-				    (unsigned long long)(h->max_body >> 20));
-	return h->fn(h->userdata, p, n, err);
-}
-
-/* A chunk-size line: 1*HEXDIG [ BWS ";" extensions ]. */
-static int dk_http_size(struct dk_http *h, struct util_err *err)
-{
-	char show[DK_SHOW_MAX + 8];
-	uint64_t size = 0;
-	size_t i = 0, j;
-
-	for (; i < h->n_line; i++) {
-		char c = h->line[i];
-		unsigned v;
-
-		if (c >= '0' && c <= '9')
-			v = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v = (unsigned)(c - 'A' + 10);
-		else
-			break;
-		if (i >= 15) /* past 2^60 is nothing the limits would let through */
-			return util_err_set(err, EFBIG, "%s: chunk size \"%s\" too large", h->where,
-					    dk_show(h->line, h->n_line, show));
-		size = size * 16 + v;
-	}
-	for (j = i; j < h->n_line && (h->line[j] == ' ' || h->line[j] == '\t'); j++)
-		;
-	if (i == 0 || (j < h->n_line && h->line[j] != ';'))
-		return util_err_set(err, EBADMSG, "%s: invalid chunk size \"%s\"", h->where,
-				    dk_show(h->line, h->n_line, show));
-	if (size == 0) {
-		h->state = DK_TRAILER;
-		return 0;
-	}
-	if (h->max_body && size > h->max_body - h->body)
-		return util_err_set(err, EFBIG, "%s: response body larger than %llu MiB", h->where,
-				    (unsigned long long)(h->max_body >> 20));
-	h->left = size;
-	h->state = DK_DATA;
-	return 0;
-}
-
-/* One byte of a CRLF-terminated line; *ret_done when the line is complete (without CRLF). */
-static int dk_http_line_byte(struct dk_http *h, char c, bool *ret_done, struct util_err *err)
-{
-	*ret_done = false;
-	if (c == '\n') {
-		if (h->n_line == 0 || h->line[h->n_line - 1] != '\r')
-			return util_err_set(err, EBADMSG, "%s: bare LF in chunked framing",
-					    h->where);
-		h->n_line--;
-		*ret_done = true;
-		return 0;
-	}
-	if (h->n_line > 0 && h->line[h->n_line - 1] == '\r')
-		return util_err_set(err, EBADMSG, "%s: bare CR in chunked framing", h->where);
-	if (h->n_line >= sizeof(h->line))
-		return util_err_set(err, EBADMSG, "%s: chunked framing line longer than %d bytes",
-				    h->where, DK_MAX_LINE);
-	h->line[h->n_line++] = c;
-	return 0;
-}
-
-static int dk_http_feed(struct dk_http *h, const char *p, size_t n, struct util_err *err)
-{
-	int r = 0;
-
-	while (n > 0 && r == 0) {
-		switch (h->state) {
-		case DK_HEAD: {
-			size_t take = DK_MAX_HEAD - h->n_head, from;
-			char *end;
-
-			if (take > n)
-				take = n;
-			from = h->n_head > 3 ? h->n_head - 3 : 0;
-			memcpy(h->head + h->n_head, p, take);
-			h->n_head += take;
-			end = memmem(h->head + from, h->n_head - from, "\r\n\r\n", 4);
-			if (!end) {
-				if (h->n_head == DK_MAX_HEAD)
-					return util_err_set(
-						err, EMSGSIZE,
-						"%s: response header larger than %zu KiB", h->where,
-						DK_MAX_HEAD >> 10);
-				p += take;
-				n -= take;
-				break;
-			}
-			/* the bytes past the header are the body's: give them back */
-			take -= h->n_head - (size_t)(end + 4 - h->head);
-			h->n_head = (size_t)(end + 4 - h->head);
-			p += take;
-			n -= take;
-			r = dk_http_head(h, err);
-			break;
-		}
-		case DK_SIZE:
-		case DK_DATA_END:
-		case DK_TRAILER: {
-			bool done;
-
-			r = dk_http_line_byte(h, *p, &done, err);
-			p++;
-			n--;
-			if (r < 0 || !done)
-				break;
-			if (h->state == DK_SIZE) {
-				r = dk_http_size(h, err);
-			} else if (h->state == DK_DATA_END) {
-				if (h->n_line != 0)
-					r = util_err_set(err, EBADMSG,
-							 "%s: chunk data longer than its size",
-							 h->where);
-				h->state = DK_SIZE;
-			} else {
-				h->n_trailer += h->n_line + 2;
-				if (h->n_trailer > DK_MAX_HEAD)
-					r = util_err_set(err, EMSGSIZE,
-							 "%s: trailer larger than %zu KiB",
-							 h->where, DK_MAX_HEAD >> 10);
-				if (h->n_line == 0)
-					h->state = DK_DONE;
-			}
-			h->n_line = 0;
-			break;
-		}
-		case DK_DATA:
-		case DK_LENGTH: {
-			size_t take = h->left < n ? (size_t)h->left : n;
-
-			r = dk_http_body(h, p, take, err);
-			p += take;
-			n -= take;
-			h->left -= take;
-			if (h->left == 0)
-				h->state = h->state == DK_DATA ? DK_DATA_END : DK_DONE;
-			break;
-		}
-		case DK_TO_EOF:
-			r = dk_http_body(h, p, n, err);
-			n = 0;
-			break;
-		case DK_DONE:
-		default:
-			/* nothing may follow a response on a connection we asked to close */
-			return util_err_set(err, EBADMSG, "%s: data after the end of the response",
-					    h->where);
-		}
-	}
-	return r;
-}
-
-/* The connection ended: fine only when that is how the body ends. */
-static int dk_http_eof(struct dk_http *h, struct util_err *err)
-{
-	if (h->state == DK_TO_EOF)
-		h->state = DK_DONE;
-	if (h->state == DK_DONE)
-		return 0;
-	return util_err_set(err, EPIPE, "%s: connection closed in the middle of the response",
-			    h->where);
-}
-
-/* ---- One blocking request ------------------------------------------------------------------ */
-
 struct dk_buf {
 	char *p;
 	size_t n, cap;
 };
 
-static int dk_buf_append(void *userdata, const char *p, size_t n, struct util_err *err)
+/* Appends n bytes and keeps the buffer NUL-terminated (n may be 0 to make it so). */
+static void dk_buf_append(struct dk_buf *b, const char *p, size_t n)
 {
-	struct dk_buf *b = userdata;
-
 	if (b->n + n + 1 > b->cap) {
 		while (b->n + n + 1 > b->cap)
 			b->cap = b->cap ? b->cap * 2 : 4096;
@@ -500,52 +65,6 @@ static int dk_buf_append(void *userdata, const char *p, size_t n, struct util_er
 	memcpy(b->p + b->n, p, n);
 	b->n += n;
 	b->p[b->n] = '\0';
-	return 0;
-}
-
-/* "GET target" on fd, the whole response read with h, within deadline. */
-static char *dk_request(const char *target, bool close_after)
-{
-	return util_asprintf(
-		"GET %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: flowlock/" FLOWLOCK_VERSION
-		"\r\nAccept: application/json\r\n%s\r\n",
-		target, close_after ? "Connection: close\r\n" : "");
-}
-
-static int dk_exchange(int fd, const char *target, struct dk_http *h, bool close_after,
-		       int64_t deadline, struct util_err *err)
-{
-	char *req = dk_request(target, close_after);
-	char buf[16384];
-	int r;
-
-	r = dk_send_all(fd, req, strlen(req), deadline);
-	free(req);
-	if (r < 0)
-		return util_err_set(err, -r, "%s: send: %s", h->where, strerror(-r));
-	/* for the event stream, only the header is waited for here */
-	while (close_after ? h->state != DK_DONE : h->state == DK_HEAD) {
-		ssize_t got;
-
-		r = dk_wait(fd, POLLIN, deadline);
-		if (r == -ETIMEDOUT)
-			return util_err_set(err, ETIMEDOUT, "%s: no complete answer within %d s",
-					    h->where, DK_TIMEOUT_MS / 1000);
-		if (r < 0)
-			return util_err_set(err, -r, "%s: poll: %s", h->where, strerror(-r));
-		got = read(fd, buf, sizeof(buf));
-		if (got < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return util_err_set(err, errno, "%s: read: %s", h->where, strerror(errno));
-		}
-		if (got == 0)
-			return dk_http_eof(h, err);
-		r = dk_http_feed(h, buf, (size_t)got, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 /* ---- JSON, read with libyaml (JSON is YAML's flow syntax) ----------------------------------- */
@@ -765,28 +284,45 @@ struct dk_owned {
 	UT_hash_handle hh;
 };
 
-/* One GET /containers/{id}/json under way on a nonblocking connection of its own. */
-struct dk_req {
-	char *id; /* NULL: the slot is free */
-	uint64_t ts;
-	int fd;
-	bool connecting; /* connect said EINPROGRESS: writable means done */
-	bool connected;
-	char *msg;
-	size_t n_msg, o_msg;
-	char *where;
-	struct dk_http http;
-	struct dk_buf body;
-	int64_t deadline;
+/*
+ * One GET on a connection of its own: the event stream, the container list, or one inspect.
+ * libcurl frames the HTTP; the callbacks below bound what it hands over, and a callback that
+ * stops a transfer says why in failed and err.
+ */
+struct dk_xfer {
+	struct learn_docker *d;
+	CURL *h;     /* NULL in a replay */
+	char *where; /* "PATH: GET TARGET", the start of every message */
+	char *id;    /* an inspect's container, else NULL */
+	uint64_t ts; /* the first event that asked for the inspect */
+	struct curl_slist *headers;
+	size_t n_head;
+	bool head_done; /* a final (not 1xx) response's header has been read */
+	char reason[DK_SHOW_MAX + 8];
+	struct dk_buf body; /* the list's or an inspect's; the stream's bytes go to d->ev */
+	int failed;
+	struct util_err err;
+	bool stream; /* the event stream: no time limit once connected */
+	bool done;   /* libcurl is through with it: result */
+	CURLcode result;
+	char errbuf[CURL_ERROR_SIZE];
+	int64_t deadline; /* monotonic ms: connects are retried until then */
+	int64_t retry_at; /* when to connect again; 0: not waiting to */
 };
 
 struct learn_docker {
 	char *path;
-	struct sockaddr_un sa;
 	struct learn_inventory *inv;
-	int fd; /* the event stream */
-	char *where;
-	struct dk_http http;
+	/*
+	 * libcurl's multi interface, driven through one descriptor for the caller's poll loop: an
+	 * epoll set of libcurl's sockets and of a timerfd that stands for its timer.
+	 */
+	CURLM *multi;
+	int epfd, tfd;
+	bool curl; /* curl_global_init() was called for it */
+	struct dk_xfer *stream;
+	struct dk_xfer *list; /* while learn_docker_open() waits for it */
+	char *where;	      /* "PATH: GET /events" */
 	char *ev; /* event bytes not yet applied: a partial line, or all of them while held */
 	size_t n_ev, cap_ev;
 	bool hold;  /* at open: events wait until the list has been applied */
@@ -800,7 +336,7 @@ struct learn_docker {
 	int64_t drain_until;
 	struct dk_pending *queue;
 	struct dk_owned *owned;
-	struct dk_req reqs[DK_INFLIGHT];
+	struct dk_xfer *reqs[DK_INFLIGHT];
 	/*
 	 * Problems that cost one container or one event, never the client: counted, the last
 	 * one kept. Containers skipped for a bad name, label, address or shape are refusals.
@@ -813,6 +349,310 @@ struct learn_docker {
 	size_t abandoned;	/* still queued when the stream ended */
 	struct util_err last_problem;
 };
+
+/* ---- Requests, through libcurl ------------------------------------------------------------- */
+
+/* Each header line libcurl read: counted against DK_MAX_HEAD; a status line's reason is kept. */
+static size_t dk_on_header(char *p, size_t size, size_t n, void *userdata)
+{
+	struct dk_xfer *x = userdata;
+	long status = 0;
+
+	n *= size;
+	x->n_head += n;
+	if (x->n_head > DK_MAX_HEAD) {
+		x->failed =
+			util_err_set(&x->err, EMSGSIZE, "%s: response header larger than %zu KiB",
+				     x->where, DK_MAX_HEAD >> 10);
+		return 0;
+	}
+	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* HTTP/1.x SP 3DIGIT [SP reason], checked by libcurl */
+		const char *sp = memchr(p, ' ', n), *end = p + n;
+
+		while (end > p && (end[-1] == '\r' || end[-1] == '\n'))
+			end--;
+		x->reason[0] = '\0';
+		if (sp && end - sp > 5 && sp[4] == ' ')
+			(void)dk_show(sp + 5, (size_t)(end - (sp + 5)), x->reason);
+	} else if ((n == 2 && p[0] == '\r' && p[1] == '\n') || (n == 1 && p[0] == '\n')) {
+		/* the empty line that ends a header: a final response's, or an interim one's */
+		(void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		x->head_done = status >= 200;
+	}
+	return n;
+}
+
+/* The body of the list or of an inspect, kept whole up to DK_MAX_BODY. */
+static size_t dk_on_body(char *p, size_t size, size_t n, void *userdata)
+{
+	struct dk_xfer *x = userdata;
+
+	n *= size;
+	if (x->body.n + n > DK_MAX_BODY) {
+		x->failed = util_err_set(&x->err, EFBIG, "%s: response body larger than %llu MiB",
+					 x->where, (unsigned long long)(DK_MAX_BODY >> 20));
+		return 0;
+	}
+	dk_buf_append(&x->body, p, n);
+	return n;
+}
+
+/*
+ * The event stream's body: one JSON object per line, lines split anywhere. The bytes wait in
+ * d->ev for dk_stream_apply(), which runs once libcurl has returned: applying an event may
+ * cancel an inspect, and no libcurl call may be made from inside its callbacks.
+ */
+static size_t dk_on_events(char *p, size_t size, size_t n, void *userdata)
+{
+	struct dk_xfer *x = userdata;
+	struct learn_docker *d = x->d;
+
+	n *= size;
+	if (n == 0)
+		return 0; /* an empty body */
+	/* held events are those of the list's time; a running stream is cut by dk_events_run() */
+	if (d->n_ev + n > DK_MAX_BODY) {
+		x->failed =
+			util_err_set(&x->err, EMSGSIZE, "%s: more than %zu MiB of events unapplied",
+				     d->where, DK_MAX_BODY >> 20);
+		return 0;
+	}
+	if (d->n_ev + n > d->cap_ev) {
+		while (d->n_ev + n > d->cap_ev)
+			d->cap_ev = d->cap_ev ? d->cap_ev * 2 : 16384;
+		d->ev = util_reallocarray(d->ev, d->cap_ev, 1);
+	}
+	memcpy(d->ev + d->n_ev, p, n);
+	d->n_ev += n;
+	return n;
+}
+
+/*
+ * A request that libcurl gave up on (x->result), or that ended before its header did, in the
+ * words this client has always used.
+ */
+static int dk_xfer_error(const struct dk_xfer *x, struct util_err *err)
+{
+	char show[DK_SHOW_CURL + 4];
+	const char *what = *x->errbuf ? x->errbuf : curl_easy_strerror(x->result);
+	long os = 0, sent = 0;
+
+	if (x->failed) {
+		if (err)
+			*err = x->err;
+		return x->failed;
+	}
+	(void)curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
+	switch (x->result) {
+	case CURLE_OK:
+		/* libcurl took a close before the header's end for the end of the response */
+		return util_err_set(err, EPIPE,
+				    "%s: connection closed in the middle of the response",
+				    x->where);
+	case CURLE_COULDNT_CONNECT:
+		/* a backlog still full at the deadline: dk_xfer_backlogged() */
+		os = os && os != EAGAIN ? os : ETIMEDOUT;
+		return util_err_set(err, (int)os, "%s: connect: %s", x->d->path, strerror((int)os));
+	case CURLE_OPERATION_TIMEDOUT:
+		/* nothing sent: the connection was never made */
+		(void)curl_easy_getinfo(x->h, CURLINFO_REQUEST_SIZE, &sent);
+		if (!sent)
+			return util_err_set(err, ETIMEDOUT, "%s: connect: %s", x->d->path,
+					    strerror(ETIMEDOUT));
+		return util_err_set(err, ETIMEDOUT, "%s: no complete answer within %d s", x->where,
+				    DK_TIMEOUT_MS / 1000);
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		if (!os)
+			break; /* not the socket's fault: bad chunked framing, for one */
+		return util_err_set(err, (int)os, "%s: %s: %s", x->where,
+				    x->result == CURLE_SEND_ERROR ? "send" : "read",
+				    strerror((int)os));
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return util_err_set(err, EPIPE,
+				    "%s: connection closed in the middle of the response",
+				    x->where);
+	case CURLE_FILESIZE_EXCEEDED:
+		return util_err_set(err, EFBIG, "%s: response body larger than %llu MiB", x->where,
+				    (unsigned long long)(DK_MAX_BODY >> 20));
+	default:
+		break;
+	}
+	return util_err_set(err, EBADMSG, "%s: invalid HTTP response: %s", x->where,
+			    util_show_escaped(what, strlen(what), DK_SHOW_CURL, show));
+}
+
+/* How the event stream ended, once its header had been read. */
+static int dk_stream_error(const struct dk_xfer *x, struct util_err *err)
+{
+	struct curl_header *te;
+	curl_off_t length = -1;
+	long os = 0;
+
+	if (x->result == CURLE_OK) {
+		/* framed by chunks or a Content-Length, the stream came to its end; else the
+		 * engine closed the connection */
+		(void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+		if (length >= 0 || curl_easy_header(x->h, "Transfer-Encoding", 0, CURLH_HEADER, -1,
+						    &te) == CURLHE_OK)
+			return util_err_set(err, EPIPE,
+					    "%s: the Docker Engine ended the event stream",
+					    x->where);
+	}
+	if (x->result == CURLE_OK || x->result == CURLE_PARTIAL_FILE ||
+	    x->result == CURLE_GOT_NOTHING)
+		return util_err_set(err, EPIPE, "%s: the Docker Engine closed the event stream",
+				    x->where);
+	(void)curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
+	/* a reset is the engine leaving, as an orderly close is */
+	if (!x->failed && x->result == CURLE_RECV_ERROR && os)
+		return util_err_set(err, os == ECONNRESET ? EPIPE : (int)os, "%s: read: %s",
+				    x->where, strerror((int)os));
+	return dk_xfer_error(x, err);
+}
+
+/* A transfer with nothing of libcurl's yet: what a replay feeds. */
+static struct dk_xfer *dk_xfer_new(struct learn_docker *d, const char *target, const char *where)
+{
+	struct dk_xfer *x = util_zalloc(sizeof(*x));
+
+	x->d = d;
+	x->where = where ? util_strdup(where) : util_asprintf("%s: GET %s", d->path, target);
+	x->deadline = dk_monotonic_ms() + DK_TIMEOUT_MS;
+	return x;
+}
+
+static struct dk_xfer *dk_xfer_free(struct dk_xfer *x)
+{
+	if (!x)
+		return NULL;
+	if (x->h) {
+		if (x->d->multi)
+			(void)curl_multi_remove_handle(x->d->multi, x->h);
+		curl_easy_cleanup(x->h);
+	}
+	curl_slist_free_all(x->headers);
+	free(x->body.p);
+	free(x->where);
+	free(x->id);
+	free(x);
+	return NULL;
+}
+
+static struct curl_slist *dk_header_add(struct curl_slist *list, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(list, line);
+
+	if (!l)
+		abort(); /* out of memory, as util_zalloc() */
+	return l;
+}
+
+/*
+ * GET target on the engine's socket, and on nothing else: no proxy (whatever the environment
+ * says), no other protocol, no redirect, no connection kept for another request. The event
+ * stream has no time limit; every other request must be over within DK_TIMEOUT_MS.
+ */
+static int dk_xfer_setup(struct dk_xfer *x, const char *target, bool stream, struct util_err *err)
+{
+	char *url = util_asprintf("http://docker%s", target);
+	CURLcode rc = CURLE_OK;
+
+	x->stream = stream;
+	x->h = curl_easy_init();
+	if (!x->h) {
+		free(url);
+		return util_err_set(err, ENOMEM, "%s: cannot initialise libcurl", x->where);
+	}
+	x->headers = dk_header_add(NULL, "Accept: application/json");
+	if (!stream)
+		x->headers = dk_header_add(x->headers, "Connection: close");
+#define DK_SET(opt, val)                                                                           \
+	do {                                                                                       \
+		if (rc == CURLE_OK)                                                                \
+			rc = curl_easy_setopt(x->h, opt, val);                                     \
+	} while (0)
+	DK_SET(CURLOPT_UNIX_SOCKET_PATH, x->d->path);
+	DK_SET(CURLOPT_URL, url);
+	DK_SET(CURLOPT_PROTOCOLS_STR, "http");
+	DK_SET(CURLOPT_PROXY, "");
+	DK_SET(CURLOPT_NOPROXY, "*");
+	DK_SET(CURLOPT_FOLLOWLOCATION, 0L);
+	DK_SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	DK_SET(CURLOPT_HTTP09_ALLOWED, 0L);
+	DK_SET(CURLOPT_FORBID_REUSE, 1L);
+	DK_SET(CURLOPT_FRESH_CONNECT, 1L);
+	DK_SET(CURLOPT_NOSIGNAL, 1L);
+	DK_SET(CURLOPT_USERAGENT, "flowlock/" FLOWLOCK_VERSION);
+	DK_SET(CURLOPT_HTTPHEADER, x->headers);
+	DK_SET(CURLOPT_CONNECTTIMEOUT_MS, (long)DK_TIMEOUT_MS);
+	if (!stream) {
+		DK_SET(CURLOPT_TIMEOUT_MS, (long)DK_TIMEOUT_MS);
+		DK_SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)DK_MAX_BODY);
+	}
+	DK_SET(CURLOPT_HEADERFUNCTION, dk_on_header);
+	DK_SET(CURLOPT_HEADERDATA, x);
+	DK_SET(CURLOPT_WRITEFUNCTION, stream ? dk_on_events : dk_on_body);
+	DK_SET(CURLOPT_WRITEDATA, x);
+	DK_SET(CURLOPT_ERRORBUFFER, x->errbuf);
+	DK_SET(CURLOPT_PRIVATE, x);
+#undef DK_SET
+	free(url);
+	if (rc != CURLE_OK)
+		return util_err_set(err, EINVAL, "%s: libcurl: %s", x->where,
+				    curl_easy_strerror(rc));
+	return 0;
+}
+
+/*
+ * A unix socket whose listen backlog is full answers EAGAIN, where a TCP one would make the
+ * client wait; libcurl takes that for a connect under way, then for one that failed with no
+ * error (os 0; a unix socket's connect fails at once for any other reason, with errno). A busy
+ * engine is given until the request's deadline: x is connected again DK_RETRY_MS from now.
+ */
+static bool dk_xfer_backlogged(struct dk_xfer *x)
+{
+	int64_t now = dk_monotonic_ms();
+	long os = 0;
+
+	(void)curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
+	if (x->result != CURLE_COULDNT_CONNECT || (os && os != EAGAIN) ||
+	    now + DK_RETRY_MS >= x->deadline)
+		return false;
+	x->retry_at = now + DK_RETRY_MS;
+	return true;
+}
+
+/* Before x starts again: what is left of its time is all it has. */
+static void dk_xfer_rearm(struct dk_xfer *x, int64_t now)
+{
+	long left = (long)(x->deadline - now);
+
+	(void)curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, left > 0 ? left : 1L);
+	if (!x->stream)
+		(void)curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, left > 0 ? left : 1L);
+}
+
+/* Starts GET target on the multi handle; where NULL: "PATH: GET target". */
+static int dk_xfer_start(struct learn_docker *d, const char *target, const char *where, bool stream,
+			 struct dk_xfer **ret, struct util_err *err)
+{
+	struct dk_xfer *x = dk_xfer_new(d, target, where);
+	CURLMcode mc;
+	int r;
+
+	r = dk_xfer_setup(x, target, stream, err);
+	if (r == 0 && (mc = curl_multi_add_handle(d->multi, x->h)) != CURLM_OK)
+		r = util_err_set(err, ENOMEM, "%s: libcurl: %s", x->where, curl_multi_strerror(mc));
+	if (r < 0) {
+		dk_xfer_free(x);
+		return r;
+	}
+	*ret = x;
+	return 0;
+}
 
 static void dk_own(struct learn_docker *d, const char *id)
 {
@@ -885,38 +725,6 @@ static void dk_apply(struct learn_docker *d, const struct dk_ctr *c, uint64_t ts
 	else
 		dk_own(d, c->id);
 }
-
-/* GET target on a connection of its own, blocking until the deadline; *ret_body ends in NUL. */
-static int dk_get_request(struct learn_docker *d, const char *target, int *ret_status,
-			  char **ret_body, size_t *ret_len, struct util_err *err)
-{
-	char *where = util_asprintf("%s: GET %s", d->path, target);
-	int64_t deadline = dk_monotonic_ms() + DK_TIMEOUT_MS;
-	struct dk_buf body = {0};
-	struct dk_http h;
-	int fd = -1, r;
-
-	r = dk_connect(d->path, deadline, &fd, err);
-	if (r < 0)
-		goto out;
-	dk_http_init(&h, where, DK_MAX_BODY, dk_buf_append, &body);
-	r = dk_exchange(fd, target, &h, true, deadline, err);
-	if (r == 0) {
-		(void)dk_buf_append(&body, "", 0, NULL);
-		*ret_status = h.status;
-		*ret_body = body.p;
-		*ret_len = body.n;
-		body.p = NULL;
-	}
-	dk_http_clear(&h);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(body.p);
-	free(where);
-	return r;
-}
-
 /* A status other than 200, with the engine's own {"message": ...} when it sent one. */
 static int dk_status_error(struct learn_docker *d, const char *target, int status, const char *body,
 			   size_t len, struct util_err *err)
@@ -974,127 +782,42 @@ out:
 	free(target);
 }
 
-static void dk_req_clear(struct dk_req *q)
-{
-	if (!q->id)
-		return;
-	if (q->fd >= 0)
-		close(q->fd);
-	dk_http_clear(&q->http);
-	free(q->body.p);
-	free(q->msg);
-	free(q->where);
-	free(q->id);
-	memset(q, 0, sizeof(*q));
-	q->fd = -1;
-}
-
-static void dk_req_fail(struct learn_docker *d, struct dk_req *q)
-{
-	d->failed_inspects++;
-	dk_req_clear(q);
-}
-
-/* Takes the oldest queued container into the free slot q. */
-static void dk_req_start(struct learn_docker *d, struct dk_req *q, int64_t now)
+/* Takes the oldest queued container into the free slot i. */
+static void dk_req_start(struct learn_docker *d, size_t i)
 {
 	struct dk_pending *p = d->queue;
-	char *target;
+	char *target = util_asprintf("/containers/%s/json", p->id);
+	struct dk_xfer *x;
 
 	HASH_DEL(d->queue, p);
-	memset(q, 0, sizeof(*q));
-	q->id = p->id;
-	q->ts = p->ts;
-	free(p);
-	target = util_asprintf("/containers/%s/json", q->id);
-	q->where = util_asprintf("%s: GET %s", d->path, target);
-	q->msg = dk_request(target, true);
-	q->n_msg = strlen(q->msg);
-	free(target);
-	q->deadline = now + DK_TIMEOUT_MS;
-	dk_http_init(&q->http, q->where, DK_MAX_BODY, dk_buf_append, &q->body);
-	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (q->fd < 0) {
-		(void)util_err_set(&d->last_problem, errno, "%s: socket: %s", d->path,
-				   strerror(errno));
-		dk_req_fail(d, q);
+	if (dk_xfer_start(d, target, NULL, false, &x, &d->last_problem) < 0) {
+		d->failed_inspects++;
+	} else {
+		x->id = p->id;
+		x->ts = p->ts;
+		p->id = NULL;
+		d->reqs[i] = x;
 	}
+	free(target);
+	free(p->id);
+	free(p);
 }
 
-/*
- * Moves a request on as far as it goes without waiting: 1 when the response is complete, 0
- * with *ret_events what to wait for (0: try again shortly), or -errno with the problem in err.
- */
-static int dk_req_step(struct learn_docker *d, struct dk_req *q, short *ret_events,
-		       struct util_err *err)
+/* The inspect in slot i is over: its answer applied, or its failure counted. */
+static void dk_req_finish(struct learn_docker *d, size_t i)
 {
-	char buf[16384];
-	int r;
+	struct dk_xfer *x = d->reqs[i];
+	long status = 0;
 
-	if (!q->connected && q->connecting) {
-		struct pollfd p = {.fd = q->fd, .events = POLLOUT};
-		socklen_t len = sizeof(r);
-
-		if (poll(&p, 1, 0) == 0) {
-			*ret_events = POLLOUT;
-			return 0;
-		}
-		r = 0;
-		if (getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &r, &len) < 0)
-			r = errno;
-		if (r)
-			return util_err_set(err, r, "%s: connect: %s", d->path, strerror(r));
-		q->connected = true;
+	if (x->result != CURLE_OK || !x->head_done) {
+		d->failed_inspects++;
+		(void)dk_xfer_error(x, &d->last_problem);
+	} else {
+		(void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		dk_buf_append(&x->body, "", 0);
+		dk_inspect_done(d, x->id, x->ts, (int)status, x->body.p, x->body.n);
 	}
-	while (!q->connected) {
-		if (connect(q->fd, (struct sockaddr *)&d->sa, sizeof(d->sa)) == 0) {
-			q->connected = true;
-		} else if (errno == EINPROGRESS) {
-			q->connecting = true;
-			*ret_events = POLLOUT;
-			return 0;
-		} else if (errno == EAGAIN) {
-			*ret_events = 0; /* the engine's backlog is full */
-			return 0;
-		} else if (errno != EINTR) {
-			return util_err_set(err, errno, "%s: connect: %s", d->path,
-					    strerror(errno));
-		}
-	}
-	while (q->o_msg < q->n_msg) {
-		ssize_t w = send(q->fd, q->msg + q->o_msg, q->n_msg - q->o_msg, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			*ret_events = POLLOUT;
-			return 0;
-		}
-		if (w < 0)
-			return util_err_set(err, errno, "%s: send: %s", q->where, strerror(errno));
-		q->o_msg += (size_t)w;
-	}
-	for (;;) {
-		ssize_t got = read(q->fd, buf, sizeof(buf));
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			*ret_events = POLLIN;
-			return 0;
-		}
-		if (got < 0)
-			return util_err_set(err, errno, "%s: read: %s", q->where, strerror(errno));
-		if (got == 0) {
-			r = dk_http_eof(&q->http, err);
-			return r < 0 ? r : 1;
-		}
-		r = dk_http_feed(&q->http, buf, (size_t)got, err);
-		if (r < 0)
-			return r;
-		if (q->http.state == DK_DONE)
-			return 1;
-	}
+	d->reqs[i] = dk_xfer_free(x);
 }
 
 static size_t dk_reqs_busy(const struct learn_docker *d)
@@ -1102,68 +825,8 @@ static size_t dk_reqs_busy(const struct learn_docker *d)
 	size_t n = 0;
 
 	for (size_t i = 0; i < DK_INFLIGHT; i++)
-		n += d->reqs[i].id != NULL;
+		n += d->reqs[i] != NULL;
 	return n;
-}
-
-/*
- * Works on queued inspects until `end` (monotonic ms): at most DK_INFLIGHT at once, at most
- * `starts` begun. What is not done by then stays queued or under way for the next call.
- */
-static void dk_inspects_run(struct learn_docker *d, int64_t end, int starts)
-{
-	for (;;) {
-		struct pollfd p[DK_INFLIGHT];
-		int64_t now = dk_monotonic_ms(), wake = end;
-		bool progress = false, retry = false;
-		nfds_t n = 0;
-
-		for (size_t i = 0; i < DK_INFLIGHT && d->queue && starts > 0; i++) {
-			if (d->reqs[i].id)
-				continue;
-			dk_req_start(d, &d->reqs[i], now);
-			starts--;
-		}
-		for (size_t i = 0; i < DK_INFLIGHT; i++) {
-			struct dk_req *q = &d->reqs[i];
-			short events = 0;
-			int r;
-
-			if (!q->id)
-				continue;
-			r = dk_req_step(d, q, &events, &d->last_problem);
-			if (r == 0 && now >= q->deadline)
-				r = util_err_set(&d->last_problem, ETIMEDOUT,
-						 "%s: no complete answer within %d s", q->where,
-						 DK_TIMEOUT_MS / 1000);
-			if (r < 0) {
-				dk_req_fail(d, q);
-				progress = true;
-			} else if (r == 1) {
-				(void)dk_buf_append(&q->body, "", 0, NULL);
-				dk_inspect_done(d, q->id, q->ts, q->http.status, q->body.p,
-						q->body.n);
-				dk_req_clear(q);
-				progress = true;
-			} else if (events) {
-				p[n++] = (struct pollfd){.fd = q->fd, .events = events};
-			} else {
-				retry = true;
-			}
-			if (q->id && q->deadline < wake)
-				wake = q->deadline;
-		}
-		if (dk_reqs_busy(d) == 0 && (!d->queue || starts <= 0))
-			return;
-		if (progress)
-			continue; /* free slots: start more, within what this call may begin */
-		now = dk_monotonic_ms();
-		if (now >= end)
-			return;
-		if (retry && wake > now + 5)
-			wake = now + 5;
-		(void)poll(p, n, (int)(wake - now));
-	}
 }
 
 /* Remembers that id must be asked about, as of ts; once per container however often. */
@@ -1200,8 +863,8 @@ static void dk_forget(struct learn_docker *d, const char *id)
 		free(p);
 	}
 	for (size_t i = 0; i < DK_INFLIGHT; i++)
-		if (d->reqs[i].id && strcmp(d->reqs[i].id, id) == 0)
-			dk_req_clear(&d->reqs[i]);
+		if (d->reqs[i] && strcmp(d->reqs[i]->id, id) == 0)
+			d->reqs[i] = dk_xfer_free(d->reqs[i]);
 }
 
 static void dk_abandon(struct learn_docker *d)
@@ -1215,64 +878,11 @@ static void dk_abandon(struct learn_docker *d)
 		d->abandoned++;
 	}
 	for (size_t i = 0; i < DK_INFLIGHT; i++) {
-		if (d->reqs[i].id)
+		if (d->reqs[i])
 			d->abandoned++;
-		dk_req_clear(&d->reqs[i]);
+		d->reqs[i] = dk_xfer_free(d->reqs[i]);
 	}
 }
-
-#define DK_LIST_TARGET "/containers/json"
-
-/* The engine's answer to GET /containers/json: every running container is applied now. */
-static int dk_list_apply(struct learn_docker *d, int status, const char *body, size_t len,
-			 struct util_err *err)
-{
-	char *where = NULL;
-	struct learn_tree_node *root = NULL;
-	uint64_t now;
-	int r;
-
-	if (status != 200)
-		return dk_status_error(d, DK_LIST_TARGET, status, body, len, err);
-	where = util_asprintf("%s: GET %s", d->path, DK_LIST_TARGET);
-	r = dk_json_parse(body, len, where, &root, err);
-	if (r < 0)
-		goto out;
-	if (root->type != LEARN_TREE_SEQ) {
-		r = util_err_set(err, EBADMSG, "%s: not a JSON array of containers", where);
-		goto out;
-	}
-	now = util_now_ns(CLOCK_REALTIME);
-	for (size_t i = 0; i < root->n_kids; i++) {
-		struct dk_ctr c;
-		char why[256];
-
-		if (dk_ctr_read(root->kids[i], true, &c, why, sizeof(why)) < 0) {
-			dk_refuse(d, NULL, now, why);
-			continue;
-		}
-		dk_apply(d, &c, now);
-		free(c.addrs);
-	}
-out:
-	learn_tree_free(root);
-	free(where);
-	return r;
-}
-
-static int dk_list(struct learn_docker *d, struct util_err *err)
-{
-	char *body = NULL;
-	size_t len = 0;
-	int status = 0, r;
-
-	r = dk_get_request(d, DK_LIST_TARGET, &status, &body, &len, err);
-	if (r == 0)
-		r = dk_list_apply(d, status, body, len, err);
-	free(body);
-	return r;
-}
-
 /* When the event happened by the engine's clock: timeNano, else time, else now. */
 static uint64_t dk_event_time(const struct learn_tree_node *ev)
 {
@@ -1385,82 +995,242 @@ static int dk_events_run(struct learn_docker *d, struct util_err *err)
 	return 0;
 }
 
-/* The event stream's body: one JSON object per line, lines split anywhere across chunks. */
-static int dk_events_body(void *userdata, const char *p, size_t n, struct util_err *err)
-{
-	struct learn_docker *d = userdata;
-
-	/* held events are few (one read's worth); a running stream is cut by dk_events_run() */
-	if (d->n_ev + n > DK_MAX_BODY)
-		return util_err_set(err, EMSGSIZE, "%s: more than %zu MiB of events unapplied",
-				    d->where, DK_MAX_BODY >> 20);
-	if (d->n_ev + n > d->cap_ev) {
-		while (d->n_ev + n > d->cap_ev)
-			d->cap_ev = d->cap_ev ? d->cap_ev * 2 : 16384;
-		d->ev = util_reallocarray(d->ev, d->cap_ev, 1);
-	}
-	memcpy(d->ev + d->n_ev, p, n);
-	d->n_ev += n;
-	return d->hold ? 0 : dk_events_run(d, err);
-}
-
-/* Request-target characters: RFC 3986 unreserved pass, everything else is percent-encoded. */
-static char *dk_url_encode(const char *s)
-{
-	char *out = util_zalloc(strlen(s) * 3 + 1), *o = out;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    strchr("-._~", c))
-			*o++ = (char)c;
-		else
-			o += sprintf(o, "%%%02X", c);
-	}
-	return out;
-}
-
-/* The stream is over (r < 0, the reason in d->end_err): what it said is drained, then reported. */
-static void dk_end(struct learn_docker *d, int r)
+/* The stream is over (r < 0, the reason in why): what it said is drained, then reported. */
+static void dk_end(struct learn_docker *d, int r, const struct util_err *why)
 {
 	if (d->ended)
 		return;
 	d->ended = r;
+	d->end_err = *why;
 	d->drain_until = dk_monotonic_ms() + DK_TIMEOUT_MS;
+	/* nothing more of it is read */
+	if (d->multi && d->stream && d->stream->h)
+		(void)curl_multi_remove_handle(d->multi, d->stream->h);
 }
 
-/* Reads what the event stream has, at most DK_READS_PER_RUN times and until `end`. */
-static void dk_stream_read(struct learn_docker *d, int64_t end)
+/* The whole event lines the stream has brought, unless held; an event too large ends it. */
+static void dk_stream_apply(struct learn_docker *d)
 {
-	char buf[16384];
+	struct util_err e;
+	int r;
 
-	for (int i = 0; i < DK_READS_PER_RUN && !d->ended && dk_monotonic_ms() < end; i++) {
-		ssize_t n = read(d->fd, buf, sizeof(buf));
-		int r;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			/* a reset is the engine leaving, as an orderly close is */
-			dk_end(d, util_err_set(&d->end_err, errno == ECONNRESET ? EPIPE : errno,
-					       "%s: read: %s", d->where, strerror(errno)));
-		} else if (n == 0) {
-			dk_end(d, util_err_set(&d->end_err, EPIPE,
-					       "%s: the Docker Engine closed the event stream",
-					       d->where));
-		} else {
-			r = dk_http_feed(&d->http, buf, (size_t)n, &d->end_err);
-			if (r == 0 && d->http.state == DK_DONE)
-				r = util_err_set(&d->end_err, EPIPE,
-						 "%s: the Docker Engine ended the event stream",
-						 d->where);
-			if (r < 0)
-				dk_end(d, r);
-		}
+	if (d->hold)
+		return;
+	r = dk_events_run(d, &e);
+	if (r < 0) {
+		d->n_ev = 0; /* the event too large: nothing after it is read */
+		dk_end(d, r, &e);
 	}
+}
+
+/* ---- libcurl's multi interface behind one descriptor --------------------------------------- */
+
+/* libcurl's sockets, in the epoll set that learn_docker_fd() gives the caller's poll loop. */
+static int dk_on_socket(CURL *h, curl_socket_t s, int what, void *userdata, void *socketp)
+{
+	struct learn_docker *d = userdata;
+	struct epoll_event ev = {.data.fd = s};
+
+	if (what == CURL_POLL_REMOVE) {
+		(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, s, &ev) == 0 ||
+	    (errno == ENOENT && epoll_ctl(d->epfd, EPOLL_CTL_ADD, s, &ev) == 0))
+		return 0;
+	return -1;
+}
+
+/* libcurl's one timer, as the timerfd in the same set: ms 0 is now, -1 is none. */
+static int dk_on_timer(CURLM *multi, long ms, void *userdata)
+{
+	struct learn_docker *d = userdata;
+	struct itimerspec t = {{0, 0}, {0, 0}};
+
+	if (ms >= 0) {
+		t.it_value.tv_sec = ms / 1000;
+		t.it_value.tv_nsec = ms % 1000 * 1000000 + (ms == 0); /* 0 would disarm it */
+	}
+	return timerfd_settime(d->tfd, 0, &t, NULL) < 0 ? -1 : 0;
+}
+
+/* x is over (x->result): the stream's end is noted, an inspect's answer applied. */
+static void dk_xfer_over(struct learn_docker *d, struct dk_xfer *x)
+{
+	x->done = true;
+	if (x == d->stream && x->head_done) {
+		struct util_err e;
+		int r = dk_stream_error(x, &e);
+
+		dk_end(d, r, &e);
+	}
+	for (size_t i = 0; i < DK_INFLIGHT; i++)
+		if (d->reqs[i] == x)
+			dk_req_finish(d, i);
+}
+
+/*
+ * What libcurl has finished, and the event lines it has handed over. It runs between libcurl's
+ * calls, never inside one, so an event may cancel an inspect here. The stream's lines go first:
+ * they were read before an answer that came with them was complete.
+ */
+static void dk_collect(struct learn_docker *d)
+{
+	CURLMsg *m;
+	int left;
+
+	dk_stream_apply(d);
+	while ((m = curl_multi_info_read(d->multi, &left)) != NULL) {
+		struct dk_xfer *x;
+		char *priv = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		(void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		x = (struct dk_xfer *)priv;
+		x->result = m->data.result;
+		(void)curl_multi_remove_handle(d->multi, x->h); /* m is gone from here on */
+		if (!dk_xfer_backlogged(x))
+			dk_xfer_over(d, x);
+	}
+}
+
+/* Connects again what waits to and is due; the next one due shortens timeout_ms. */
+static int dk_retry(struct learn_docker *d, int timeout_ms)
+{
+	struct dk_xfer *xs[DK_INFLIGHT + 2] = {d->stream, d->list};
+	int64_t now = dk_monotonic_ms();
+
+	memcpy(xs + 2, d->reqs, sizeof(d->reqs));
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(xs); i++) {
+		struct dk_xfer *x = xs[i];
+
+		if (!x || !x->retry_at)
+			continue;
+		if (x->retry_at > now) {
+			if (timeout_ms < 0 || x->retry_at - now < timeout_ms)
+				timeout_ms = (int)(x->retry_at - now);
+			continue;
+		}
+		x->retry_at = 0;
+		dk_xfer_rearm(x, now);
+		if (curl_multi_add_handle(d->multi, x->h) != CURLM_OK)
+			dk_xfer_over(d, x); /* with the refused connect's result */
+	}
+	return timeout_ms;
+}
+
+/* Waits up to timeout_ms for libcurl's sockets or timer, and lets it act on what is ready. */
+static void dk_drive(struct learn_docker *d, int timeout_ms)
+{
+	struct epoll_event ev[DK_INFLIGHT + 4];
+	int n;
+
+	timeout_ms = dk_retry(d, timeout_ms);
+	n = epoll_wait(d->epfd, ev, (int)UTIL_ARRAY_SIZE(ev), timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		curl_socket_t s = ev[i].data.fd;
+		int mask = 0, running;
+		uint64_t expired;
+
+		if (s == d->tfd) {
+			(void)read(d->tfd, &expired, sizeof(expired));
+			s = CURL_SOCKET_TIMEOUT;
+		} else {
+			/* a hang-up is read as the end of what the engine sent */
+			mask = (ev[i].events & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
+			       (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+			       (ev[i].events & EPOLLERR ? CURL_CSELECT_ERR : 0);
+		}
+		(void)curl_multi_socket_action(d->multi, s, mask, &running);
+		dk_collect(d);
+	}
+}
+
+/*
+ * Works on queued inspects until `end` (monotonic ms): at most DK_INFLIGHT at once, at most
+ * `starts` begun. What is not done by then stays queued or under way for the next call.
+ */
+static void dk_inspects_run(struct learn_docker *d, int64_t end, int starts)
+{
+	for (;;) {
+		int64_t now;
+
+		for (size_t i = 0; i < DK_INFLIGHT && d->queue && starts > 0; i++) {
+			if (d->reqs[i])
+				continue;
+			dk_req_start(d, i);
+			starts--;
+		}
+		if (dk_reqs_busy(d) == 0 && (!d->queue || starts <= 0))
+			return;
+		now = dk_monotonic_ms();
+		if (now >= end)
+			return;
+		dk_drive(d, (int)(end - now));
+	}
+}
+
+/* The engine's answer to GET /containers/json: every running container is applied now. */
+static int dk_list_apply(struct learn_docker *d, int status, const char *body, size_t len,
+			 struct util_err *err)
+{
+	char *where = NULL;
+	struct learn_tree_node *root = NULL;
+	uint64_t now;
+	int r;
+
+	if (status != 200)
+		return dk_status_error(d, DK_LIST_TARGET, status, body, len, err);
+	where = util_asprintf("%s: GET %s", d->path, DK_LIST_TARGET);
+	r = dk_json_parse(body, len, where, &root, err);
+	if (r < 0)
+		goto out;
+	if (root->type != LEARN_TREE_SEQ) {
+		r = util_err_set(err, EBADMSG, "%s: not a JSON array of containers", where);
+		goto out;
+	}
+	now = util_now_ns(CLOCK_REALTIME);
+	for (size_t i = 0; i < root->n_kids; i++) {
+		struct dk_ctr c;
+		char why[256];
+
+		if (dk_ctr_read(root->kids[i], true, &c, why, sizeof(why)) < 0) {
+			dk_refuse(d, NULL, now, why);
+			continue;
+		}
+		dk_apply(d, &c, now);
+		free(c.addrs);
+	}
+out:
+	learn_tree_free(root);
+	free(where);
+	return r;
+}
+
+/* GET /containers/json, waited for: libcurl ends it within DK_TIMEOUT_MS. */
+static int dk_list(struct learn_docker *d, struct util_err *err)
+{
+	struct dk_xfer *x = NULL;
+	long status = 0;
+	int r;
+
+	r = dk_xfer_start(d, DK_LIST_TARGET, NULL, false, &x, err);
+	d->list = x;
+	while (r == 0 && !x->done)
+		dk_drive(d, DK_TIMEOUT_MS);
+	d->list = NULL;
+	if (r == 0 && (x->result != CURLE_OK || !x->head_done))
+		r = dk_xfer_error(x, err);
+	if (r == 0) {
+		(void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		dk_buf_append(&x->body, "", 0);
+		r = dk_list_apply(d, (int)status, x->body.p, x->body.n, err);
+	}
+	dk_xfer_free(x);
+	return r;
 }
 
 struct learn_docker *learn_docker_free(struct learn_docker *d)
@@ -1469,15 +1239,21 @@ struct learn_docker *learn_docker_free(struct learn_docker *d)
 
 	if (!d)
 		return NULL;
-	if (d->fd >= 0)
-		close(d->fd);
 	dk_abandon(d);
+	d->stream = dk_xfer_free(d->stream);
+	if (d->multi)
+		curl_multi_cleanup(d->multi);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->tfd >= 0)
+		close(d->tfd);
+	if (d->curl)
+		curl_global_cleanup();
 	HASH_ITER (hh, d->owned, o, tmp) {
 		HASH_DEL(d->owned, o);
 		free(o->id);
 		free(o);
 	}
-	dk_http_clear(&d->http);
 	free(d->ev);
 	free(d->where);
 	free(d->path);
@@ -1492,24 +1268,75 @@ static struct learn_docker *dk_new(const char *socket_path, struct learn_invento
 
 	d->path = util_strdup(socket_path ? socket_path : LEARN_DOCKER_SOCKET);
 	d->inv = inv;
-	d->fd = -1;
-	for (size_t i = 0; i < DK_INFLIGHT; i++)
-		d->reqs[i].fd = -1;
+	d->epfd = -1;
+	d->tfd = -1;
 	d->where = util_asprintf("%s: GET /events", d->path);
-	dk_http_init(&d->http, d->where, 0, dk_events_body, d);
 	return d;
+}
+
+/* The socket's path must fit a unix socket address; libcurl would refuse it less clearly. */
+static int dk_check_path(const char *path, struct util_err *err)
+{
+	struct sockaddr_un sa;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return util_err_set(err, ENAMETOOLONG, "%s: socket path longer than %zu bytes",
+				    path, sizeof(sa.sun_path) - 1);
+	return 0;
+}
+
+/*
+ * libcurl for this client. No TLS is ever used, so nothing of its global state but the least
+ * (CURL_GLOBAL_NOTHING); the reference it takes is given back in learn_docker_free().
+ */
+static int dk_curl_init(struct learn_docker *d, struct util_err *err)
+{
+	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK)
+		return util_err_set(err, ENOMEM, "%s: cannot initialise libcurl", d->path);
+	d->curl = true;
+	return 0;
+}
+
+/* The multi handle, its sockets and timer in one epoll set. */
+static int dk_multi_open(struct learn_docker *d, struct util_err *err)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	int r;
+
+	r = dk_curl_init(d, err);
+	if (r < 0)
+		return r;
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return util_err_set(err, errno, "%s: epoll_create1: %s", d->path, strerror(errno));
+	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->tfd < 0)
+		return util_err_set(err, errno, "%s: timerfd_create: %s", d->path, strerror(errno));
+	ev.data.fd = d->tfd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->tfd, &ev) < 0)
+		return util_err_set(err, errno, "%s: epoll_ctl: %s", d->path, strerror(errno));
+	d->multi = curl_multi_init();
+	if (!d->multi)
+		return util_err_set(err, ENOMEM, "%s: cannot initialise libcurl", d->path);
+	if (curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, dk_on_socket) != CURLM_OK ||
+	    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) != CURLM_OK ||
+	    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, dk_on_timer) != CURLM_OK ||
+	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) != CURLM_OK)
+		return util_err_set(err, EINVAL, "%s: libcurl refused its callbacks", d->path);
+	return 0;
 }
 
 int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 		      struct learn_docker **ret, struct util_err *err)
 {
-	char *filters = dk_url_encode("{\"type\":[\"container\",\"network\"]}");
-	char *target = util_asprintf("/events?filters=%s", filters);
 	struct learn_docker *d = dk_new(socket_path, inv);
-	int64_t deadline;
-	int r, flags;
+	int64_t deadline = dk_monotonic_ms() + DK_TIMEOUT_MS;
+	long status = 0;
+	int r;
 
-	r = dk_sockaddr(d->path, &d->sa, err);
+	r = dk_check_path(d->path, err);
+	if (r == 0)
+		r = dk_multi_open(d, err);
 	if (r < 0)
 		goto out;
 
@@ -1518,16 +1345,27 @@ int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 	 * events are held and applied after it (setting a container twice changes nothing).
 	 */
 	d->hold = true;
-	deadline = dk_monotonic_ms() + DK_TIMEOUT_MS;
-	r = dk_connect(d->path, deadline, &d->fd, err);
+	r = dk_xfer_start(d, DK_EVENTS_TARGET, d->where, true, &d->stream, err);
 	if (r < 0)
 		goto out;
-	r = dk_exchange(d->fd, target, &d->http, false, deadline, err);
-	if (r < 0)
+	/* for the event stream, only the header is waited for here */
+	while (!d->stream->head_done && !d->stream->done) {
+		int64_t left = deadline - dk_monotonic_ms();
+
+		if (left <= 0) {
+			d->stream->result = CURLE_OPERATION_TIMEDOUT;
+			break;
+		}
+		dk_drive(d, (int)left);
+	}
+	if (!d->stream->head_done) {
+		r = dk_xfer_error(d->stream, err);
 		goto out;
-	if (d->http.status != 200) {
-		r = util_err_set(err, EPROTO, "%s: HTTP status %d%s%s", d->where, d->http.status,
-				 *d->http.reason ? " " : "", d->http.reason);
+	}
+	(void)curl_easy_getinfo(d->stream->h, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		r = util_err_set(err, EPROTO, "%s: HTTP status %ld%s%s", d->where, status,
+				 *d->stream->reason ? " " : "", d->stream->reason);
 		goto out;
 	}
 	r = dk_list(d, err);
@@ -1537,29 +1375,21 @@ int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 	r = dk_events_run(d, err);
 	if (r < 0)
 		goto out;
-	/* a stream that already ended is reported by dispatch, once what it said is applied */
-	if (d->http.state == DK_DONE)
-		dk_end(d, util_err_set(&d->end_err, EPIPE,
-				       "%s: the Docker Engine ended the event stream", d->where));
-	/* open may block: the held events are answered now, within one request's time */
+	/*
+	 * Open may block: the held events are answered now, within one request's time. A stream
+	 * that already ended is reported by dispatch, once what it said is applied.
+	 */
 	dk_inspects_run(d, dk_monotonic_ms() + DK_TIMEOUT_MS, DK_QUEUE_MAX);
-	flags = fcntl(d->fd, F_GETFL);
-	if (flags < 0 || fcntl(d->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		r = util_err_set(err, errno, "%s: fcntl: %s", d->path, strerror(errno));
-		goto out;
-	}
 	*ret = d;
 	d = NULL;
 out:
 	learn_docker_free(d);
-	free(target);
-	free(filters);
 	return r;
 }
 
 int learn_docker_fd(const struct learn_docker *d)
 {
-	return d->fd;
+	return d->epfd;
 }
 
 bool learn_docker_busy(const struct learn_docker *d)
@@ -1574,8 +1404,8 @@ int learn_docker_dispatch(struct learn_docker *d, struct util_err *err)
 	if (d->failed)
 		return util_err_set(err, -d->failed, "%s: the event stream failed earlier",
 				    d->where);
-	if (!d->ended)
-		dk_stream_read(d, end);
+	/* what is ready now: the stream, answers to inspects, libcurl's timer */
+	dk_drive(d, 0);
 	if (!d->ended || dk_monotonic_ms() < d->drain_until)
 		dk_inspects_run(d, end, DK_STARTS_PER_RUN);
 	if (!d->ended)
@@ -1591,38 +1421,70 @@ int learn_docker_dispatch(struct learn_docker *d, struct util_err *err)
 	return d->failed;
 }
 
+/* Connects with libcurl alone (CURLOPT_CONNECT_ONLY), and hangs up. */
 int learn_docker_check_access(const char *socket_path, struct util_err *err)
 {
-	const char *path = socket_path ? socket_path : LEARN_DOCKER_SOCKET;
+	struct learn_docker *d = dk_new(socket_path, NULL);
+	struct dk_xfer *x = dk_xfer_new(d, "/", NULL);
 	struct util_err e;
-	int fd = -1, r;
+	int r;
 
-	r = dk_connect(path, dk_monotonic_ms() + DK_TIMEOUT_MS, &fd, &e);
-	if (r == -EACCES || r == -EPERM)
-		return util_err_set(err, -r,
-				    "%s: connect: %s (the user given with --user needs access to "
-				    "the Docker socket, e.g. the docker group)",
-				    path, strerror(-r));
-	if (r < 0) {
-		if (err)
-			*err = e;
-		return r;
+	r = dk_check_path(d->path, &e);
+	if (r == 0)
+		r = dk_curl_init(d, &e);
+	if (r == 0)
+		r = dk_xfer_setup(x, "/", false, &e);
+	if (r == 0 && curl_easy_setopt(x->h, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK)
+		r = util_err_set(&e, EINVAL, "%s: libcurl cannot connect only", d->path);
+	while (r == 0 && (x->result = curl_easy_perform(x->h)) != CURLE_OK) {
+		if (!dk_xfer_backlogged(x)) {
+			r = dk_xfer_error(x, &e);
+			break;
+		}
+		(void)nanosleep(&(struct timespec){.tv_nsec = DK_RETRY_MS * 1000000}, NULL);
+		dk_xfer_rearm(x, dk_monotonic_ms());
 	}
-	close(fd);
-	return 0;
+	if (r == -EACCES || r == -EPERM)
+		r = util_err_set(err, -r,
+				 "%s: connect: %s (the user given with --user needs access to "
+				 "the Docker socket, e.g. the docker group)",
+				 d->path, strerror(-r));
+	else if (r < 0 && err)
+		*err = e;
+	dk_xfer_free(x);
+	learn_docker_free(d);
+	return r;
 }
 
 /* ---- Replay (tests and fuzzing only: learn-private.h) -------------------------------------- */
 
-/* Feeds p to h in reads of step bytes, then the end of the connection. */
-static int dk_replay_response(struct dk_http *h, const char *p, size_t n, size_t step,
-			      struct util_err *err)
+static int dk_replay_status(const struct learn_docker_response *rsp)
 {
-	int r = 0;
+	return rsp->status ? rsp->status : 200;
+}
 
-	for (size_t off = 0; r == 0 && off < n; off += step)
-		r = dk_http_feed(h, p + off, n - off < step ? n - off : step, err);
-	return r < 0 || h->state == DK_DONE ? r : dk_http_eof(h, err);
+/* A body handed to the list's and inspects' write callback in pieces of step, as libcurl does. */
+static int dk_replay_body(struct dk_xfer *x, const struct learn_docker_response *rsp, size_t step)
+{
+	for (size_t off = 0; off < rsp->len; off += step) {
+		size_t n = rsp->len - off < step ? rsp->len - off : step;
+
+		if (dk_on_body((char *)rsp->body + off, 1, n, x) != n)
+			return x->failed;
+	}
+	dk_buf_append(&x->body, "", 0);
+	return 0;
+}
+
+/* A piece of the event stream, as libcurl's write callback and then dk_collect() take it. */
+static void dk_replay_stream(struct learn_docker *d, const char *p, size_t n)
+{
+	if (d->ended)
+		return;
+	if (dk_on_events((char *)p, 1, n, d->stream) != n)
+		dk_end(d, d->stream->failed, &d->stream->err);
+	else
+		dk_stream_apply(d);
 }
 
 /* Answers the queued inspects, oldest first, as dk_inspects_run() would. */
@@ -1630,24 +1492,21 @@ static void dk_replay_inspects(struct learn_docker *d, const struct learn_docker
 			       size_t step, size_t *next)
 {
 	while (d->queue && *next < rp->count) {
+		const struct learn_docker_response *rsp = &rp->inspects[(*next)++];
 		struct dk_pending *p = d->queue;
-		char *where = util_asprintf("%s: GET /containers/%s/json", d->path, p->id);
-		struct dk_buf body = {0};
-		struct dk_http h;
+		char *target = util_asprintf("/containers/%s/json", p->id);
+		struct dk_xfer *x = dk_xfer_new(d, target, NULL);
 
 		HASH_DEL(d->queue, p);
-		dk_http_init(&h, where, DK_MAX_BODY, dk_buf_append, &body);
-		if (dk_replay_response(&h, rp->inspects[*next], rp->n_inspects[*next], step,
-				       &d->last_problem) < 0) {
+		if (dk_replay_body(x, rsp, step) < 0) {
 			d->failed_inspects++;
+			d->last_problem = x->err;
 		} else {
-			(void)dk_buf_append(&body, "", 0, NULL);
-			dk_inspect_done(d, p->id, p->ts, h.status, body.p, body.n);
+			dk_inspect_done(d, p->id, p->ts, dk_replay_status(rsp), x->body.p,
+					x->body.n);
 		}
-		(*next)++;
-		dk_http_clear(&h);
-		free(body.p);
-		free(where);
+		dk_xfer_free(x);
+		free(target);
 		free(p->id);
 		free(p);
 	}
@@ -1657,55 +1516,44 @@ int learn_docker_replay(struct learn_inventory *inv, const struct learn_docker_r
 			struct util_err *err)
 {
 	struct learn_docker *d = dk_new("replay", inv);
+	struct dk_xfer *list = dk_xfer_new(d, DK_LIST_TARGET, NULL);
 	size_t step = rp->read_size ? rp->read_size : 1, off = 0, next = 0;
-	struct dk_buf list = {0};
-	struct dk_http h;
 	int r = 0;
 
-	/* learn_docker_open(): the stream's header, events held, then the list */
+	/* learn_docker_open(): the stream's header, a first piece of it held, then the list */
+	d->stream = dk_xfer_new(d, DK_EVENTS_TARGET, d->where);
 	d->hold = true;
-	for (; r == 0 && d->http.state == DK_HEAD && off < rp->n_events; off += step)
-		r = dk_http_feed(&d->http, rp->events + off,
-				 rp->n_events - off < step ? rp->n_events - off : step, err);
-	if (r == 0 && d->http.state == DK_HEAD)
-		r = dk_http_eof(&d->http, err);
-	if (r == 0 && d->http.status != 200)
-		r = util_err_set(err, EPROTO, "%s: HTTP status %d", d->where, d->http.status);
-	if (r < 0)
+	if (dk_replay_status(&rp->events) != 200) {
+		r = util_err_set(err, EPROTO, "%s: HTTP status %d", d->where,
+				 dk_replay_status(&rp->events));
 		goto out;
-	dk_http_init(&h, "replay: GET " DK_LIST_TARGET, DK_MAX_BODY, dk_buf_append, &list);
-	r = dk_replay_response(&h, rp->list, rp->n_list, step, err);
-	dk_http_clear(&h);
-	if (r == 0) {
-		(void)dk_buf_append(&list, "", 0, NULL);
-		r = dk_list_apply(d, h.status, list.p, list.n, err);
 	}
+	off = rp->events.len < step ? rp->events.len : step;
+	dk_replay_stream(d, rp->events.body, off);
+	r = dk_replay_body(list, &rp->list, step);
+	if (r < 0 && err)
+		*err = list->err;
+	if (r == 0)
+		r = dk_list_apply(d, dk_replay_status(&rp->list), list->body.p, list->body.n, err);
 	if (r < 0)
 		goto out;
 	d->hold = false;
 	r = dk_events_run(d, err);
 	if (r < 0)
 		goto out;
-	if (d->http.state == DK_DONE)
-		dk_end(d, util_err_set(&d->end_err, EPIPE, "%s: ended", d->where));
 	dk_replay_inspects(d, rp, step, &next);
 
-	/* learn_docker_dispatch(): the rest of the stream, a read at a time */
-	for (; !d->ended && off < rp->n_events; off += step) {
-		r = dk_http_feed(&d->http, rp->events + off,
-				 rp->n_events - off < step ? rp->n_events - off : step,
-				 &d->end_err);
-		if (r == 0 && d->http.state == DK_DONE)
-			r = util_err_set(&d->end_err, EPIPE, "%s: ended", d->where);
-		if (r < 0)
-			dk_end(d, r);
+	/* learn_docker_dispatch(): the rest of the stream, a piece at a time */
+	for (; !d->ended && off < rp->events.len; off += step) {
+		dk_replay_stream(d, rp->events.body + off,
+				 rp->events.len - off < step ? rp->events.len - off : step);
 		dk_replay_inspects(d, rp, step, &next);
 	}
 	r = 0;
 	dk_abandon(d);
 	dk_close_claims(d, util_now_ns(CLOCK_REALTIME));
 out:
-	free(list.p);
+	dk_xfer_free(list);
 	learn_docker_free(d);
 	return r;
 }

@@ -28,19 +28,22 @@ bool learn_inventory_is_backend(const struct learn_inventory *inv, const struct 
 
 /*
  * Tests and fuzzing only (fuzz/fuzz-docker.c): what learn_docker_open() and
- * learn_docker_dispatch() do with the Docker Engine's bytes, given here instead of read from a
- * socket. events is the whole GET /events response as it streams, list the GET /containers/json
- * response, inspects the answers to the GET /containers/{id}/json requests the events queue, in
- * the order they are asked. Every response arrives in reads of read_size bytes (0: 1) and ends
- * with the connection. Returns what learn_docker_open() would; the stream's end is no error.
+ * learn_docker_dispatch() do with the Docker Engine's answers, given here instead of read from
+ * the socket. libcurl frames the HTTP; what it hands over, and what is given here, is each
+ * response's status and body. events is GET /events (its body the stream, ending where the bytes
+ * do), list GET /containers/json, inspects the answers to the GET /containers/{id}/json requests
+ * the events queue, in the order they are asked. Every body goes through the write callback
+ * libcurl calls, in pieces of read_size bytes (0: 1). Returns what learn_docker_open() would;
+ * the stream's end is no error.
  */
+struct learn_docker_response {
+	int status; /* 0: 200 */
+	const char *body;
+	size_t len;
+};
 struct learn_docker_replay {
-	const char *events;
-	size_t n_events;
-	const char *list;
-	size_t n_list;
-	const char *const *inspects;
-	const size_t *n_inspects;
+	struct learn_docker_response events, list;
+	const struct learn_docker_response *inspects;
 	size_t count;
 	size_t read_size;
 };

@@ -435,6 +435,7 @@ size_t learn_inventory_resolve_server_at(struct learn_inventory *inv, const stru
 struct learn_docker;
 int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 		      struct learn_docker **ret, struct util_err *err);
+/* What to poll for input (POLLIN), then call dispatch: one descriptor for all its connections. */
 int learn_docker_fd(const struct learn_docker *d);
 /*
  * Reads what the event stream has and applies it, spending at most a fraction of a second on

@@ -458,10 +458,8 @@ enum frame {
 	FRAME_TRAILER,	   /* the last chunk, then trailer fields */
 	FRAME_LENGTH,	   /* Content-Length, no chunks */
 	FRAME_EOF,	   /* neither: the body ends when the engine closes */
-	FRAME_BARE_LF,	   /* chunk lines end in LF alone */
 	FRAME_OVERRUN,	   /* a chunk carries more than its size says */
 	FRAME_HUGE_SIZE,   /* a chunk size past any limit */
-	FRAME_BAD_SIZE,	   /* a chunk size that is not hex */
 	FRAME_HUGE_EVENT,  /* 2 MiB without a newline */
 };
 
@@ -501,6 +499,7 @@ struct engine {
 	 * work they cause happens in dispatch, however the scheduler orders the two processes.
 	 */
 	bool gate;
+	unsigned backlog_ms; /* the listen backlog is full for this long at first */
 };
 
 /* The fake's children tell the event stream that an inspect is over, a byte per inspect. */
@@ -719,14 +718,8 @@ static void serve_events(int fd, const struct engine *e)
 		case FRAME_EXT:
 			o += (size_t)sprintf(out + o, "%zX;name=\"v;x\"; b=1\r\n", k);
 			break;
-		case FRAME_BARE_LF:
-			o += (size_t)sprintf(out + o, "%zx\n", k);
-			break;
 		case FRAME_HUGE_SIZE:
 			o += (size_t)sprintf(out + o, "fffffffffffffffff\r\n");
-			break;
-		case FRAME_BAD_SIZE:
-			o += (size_t)sprintf(out + o, "0x%zx\r\n", k);
 			break;
 		default:
 			o += (size_t)sprintf(out + o, "%zx\r\n", k);
@@ -739,7 +732,7 @@ static void serve_events(int fd, const struct engine *e)
 		o += k;
 		if (e->frame == FRAME_OVERRUN)
 			out[o++] = '!';
-		o += (size_t)sprintf(out + o, e->frame == FRAME_BARE_LF ? "\n" : "\r\n");
+		o += (size_t)sprintf(out + o, "\r\n");
 		i += k;
 	}
 	if (e->frame == FRAME_TRAILER)
@@ -838,7 +831,7 @@ static void fake_on_term(int sig)
 static void fake_start(struct fake *f, const struct engine *e)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int lfd;
+	int lfd, filler = -1;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/flowlock-docker-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(f->dir));
@@ -858,7 +851,13 @@ static void fake_start(struct fake *f, const struct engine *e)
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 16), 0);
+	ck_assert_int_eq(listen(lfd, e->backlog_ms ? 0 : 16), 0);
+	if (e->backlog_ms) {
+		/* one connection not yet accepted fills a backlog of 0: the next is refused */
+		filler = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		ck_assert_int_ge(filler, 0);
+		ck_assert_int_eq(connect(filler, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
 	f->pid = fork();
 	ck_assert_int_ge(f->pid, 0);
 	if (f->pid == 0) {
@@ -868,6 +867,10 @@ static void fake_start(struct fake *f, const struct engine *e)
 		(void)setpgid(0, 0);
 		signal(SIGCHLD, SIG_IGN);
 		alarm(60);
+		if (filler >= 0) {
+			usleep(e->backlog_ms * 1000u);
+			close(filler);
+		}
 		for (;;) {
 			int cfd = accept(lfd, NULL, NULL);
 
@@ -883,6 +886,8 @@ static void fake_start(struct fake *f, const struct engine *e)
 		}
 	}
 	close(lfd);
+	if (filler >= 0)
+		close(filler);
 }
 
 static void fake_stop(struct fake *f)
@@ -919,6 +924,8 @@ static void fake_stop(struct fake *f)
 
 #define CLOSED "the Docker Engine closed the event stream"
 #define ENDED  "the Docker Engine ended the event stream"
+/* HTTP that libcurl refuses: its own words on why follow */
+#define BAD_HTTP "GET /events: invalid HTTP response: "
 
 static const struct {
 	const char *name;
@@ -1047,6 +1054,12 @@ static const struct {
 	 .resolves = {{"172.18.0.9", AT(5500), "external:172.18.0.9/32"},
 		      {"172.18.0.11", AT(5500), "external:172.18.0.11/32"},
 		      {"172.18.0.2", AT(6000), DB_2}}},
+	{"the engine's backlog is full for a moment: the connect is tried again",
+	 {.list = "containers.json", .backlog_ms = 300},
+	 .err = CLOSED,
+	 .err_no = EPIPE,
+	 .workloads = "docker:fldk-web,docker:fldkshop/api",
+	 .resolves = {{"172.18.0.2", 0, WEB_2}}},
 	/* what must fail, clearly */
 	{"no engine",
 	 {0},
@@ -1055,33 +1068,16 @@ static const struct {
 	{"events: HTTP status 500",
 	 {.head = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"},
 	 .open_err = "GET /events: HTTP status 500 Internal Server Error"},
-	{"events: not HTTP",
-	 {.head = "SSH-2.0-OpenSSH_9.6\r\n\r\n"},
-	 .open_err = "GET /events: invalid status line \"SSH-2.0-OpenSSH_9.6\""},
+	{"events: not HTTP", {.head = "SSH-2.0-OpenSSH_9.6\r\n\r\n"}, .open_err = BAD_HTTP},
 	{"events: status not three digits",
 	 {.head = "HTTP/1.1 2OO OK\r\n\r\n"},
-	 .open_err = "GET /events: invalid status line \"HTTP/1.1 2OO OK\""},
+	 .open_err = BAD_HTTP},
 	{"events: header larger than 64 KiB",
 	 {.huge_head = true},
 	 .open_err = "GET /events: response header larger than 64 KiB"},
-	{"events: unsupported transfer coding",
-	 {.head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"},
-	 .open_err = "GET /events: unsupported Transfer-Encoding \"gzip, chunked\""},
-	{"events: both framings",
-	 {.head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"},
-	 .open_err = "GET /events: both Transfer-Encoding and Content-Length"},
-	{"events: folded header",
-	 {.head = "HTTP/1.1 200 OK\r\nX-A: b\r\n  c\r\n\r\n"},
-	 .open_err = "GET /events: folded header line"},
 	{"events: header without a colon",
 	 {.head = "HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n"},
-	 .open_err = "GET /events: invalid header line \"No colon here\""},
-	{"events: bare LF in the header",
-	 {.head = "HTTP/1.1 200 OK\r\nX-A: b\nX-B: c\r\n\r\n"},
-	 .open_err = "GET /events: stray CR or LF in the response header"},
-	{"events: two Content-Lengths",
-	 {.head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"},
-	 .open_err = "GET /events: invalid Content-Length \"6\""},
+	 .open_err = BAD_HTTP},
 	{"events: closed before the header ends",
 	 {.head = "HTTP/1.1 200 OK\r\nX-A: b\r\n"},
 	 .open_err = "GET /events: connection closed in the middle of the response"},
@@ -1114,22 +1110,13 @@ static const struct {
 	 .err = "GET /events: an event larger than 1024 KiB",
 	 .err_no = EMSGSIZE,
 	 .workloads = ""},
-	{"events: bare LF in chunk framing",
-	 {.list = "containers-empty.json",
-	  .events = "events-db.jsonl",
-	  .frame = FRAME_BARE_LF,
-	  .write = 64,
-	  .pause_us = 20000},
-	 .err = "GET /events: bare LF in chunked framing",
-	 .err_no = EBADMSG,
-	 .workloads = ""},
 	{"events: chunk longer than its size",
 	 {.list = "containers-empty.json",
 	  .events = "events-db.jsonl",
 	  .frame = FRAME_OVERRUN,
 	  .write = 64,
 	  .pause_us = 20000},
-	 .err = "GET /events: chunk data longer than its size",
+	 .err = BAD_HTTP,
 	 .err_no = EBADMSG,
 	 .workloads = DB_2},
 	{"events: chunk size too large",
@@ -1138,16 +1125,7 @@ static const struct {
 	  .frame = FRAME_HUGE_SIZE,
 	  .write = 64,
 	  .pause_us = 20000},
-	 .err = "GET /events: chunk size \"fffffffffffffffff\" too large",
-	 .err_no = EFBIG,
-	 .workloads = ""},
-	{"events: chunk size not hex",
-	 {.list = "containers-empty.json",
-	  .events = "events-db.jsonl",
-	  .frame = FRAME_BAD_SIZE,
-	  .write = 64,
-	  .pause_us = 20000},
-	 .err = "GET /events: invalid chunk size \"0x",
+	 .err = BAD_HTTP,
 	 .err_no = EBADMSG,
 	 .workloads = ""},
 };
@@ -1493,7 +1471,7 @@ END_TEST
 
 struct replay_case {
 	const char *name;
-	const char *events; /* under DK_DIR, streamed chunked; NULL: a stream without events */
+	const char *events; /* under DK_DIR, the stream's body; NULL: a stream without events */
 	int events_status;  /* 0: 200 */
 	const char *list;
 	int list_status;
@@ -1520,43 +1498,16 @@ static const struct replay_case replay_cases[] = {
 	 .list = "containers.json", .read_size = 4096, .err = -EPROTO, .workloads = ""},
 };
 
-/* A response as the engine frames it: chunked, one line a chunk, or with a Content-Length. */
-static char *replay_response(int status, const char *body, size_t len, bool chunked)
-{
-	char *out = util_asprintf("HTTP/1.1 %d X\r\n%s\r\n", status,
-				  chunked ? "Transfer-Encoding: chunked\r\n" : "");
-	char *next;
-
-	if (!chunked) {
-		next = util_asprintf("HTTP/1.1 %d X\r\nContent-Length: %zu\r\n\r\n%.*s", status,
-				     len, (int)len, body);
-		free(out);
-		return next;
-	}
-	for (size_t o = 0; o < len;) {
-		const char *nl = memchr(body + o, '\n', len - o);
-		size_t n = nl ? (size_t)(nl - (body + o)) + 1 : len - o;
-
-		next = util_asprintf("%s%zx\r\n%.*s\r\n", out, n, (int)n, body + o);
-		free(out);
-		out = next;
-		o += n;
-	}
-	next = util_asprintf("%s0\r\n\r\n", out);
-	free(out);
-	return next;
-}
-
 START_TEST(test_replay)
 {
 	const struct replay_case *c = &replay_cases[_i];
-	char *ev_body = NULL, *list_body, *inspect_body, *events, *list, *inspect;
-	size_t n_ev = 0, n_list, n_inspect, n_inspects[2];
-	const char *inspects[2];
+	char *ev_body = NULL, *list_body, *inspect_body, *path;
+	size_t n_ev = 0, n_list, n_inspect;
+	struct learn_docker_response inspects[2];
 	struct learn_inventory *inv = learn_inventory_new();
 	struct learn_docker_replay rp;
 	struct util_err err;
-	char got[512], *path;
+	char got[512];
 	int r;
 
 	if (c->events) {
@@ -1568,19 +1519,12 @@ START_TEST(test_replay)
 	list_body = test_read_file(path, &n_list);
 	free(path);
 	inspect_body = test_read_file(DK_DIR "inspect/" ID_DB ".json", &n_inspect);
-	events = replay_response(c->events_status ? c->events_status : 200, ev_body ? ev_body : "",
-				 n_ev, true);
-	list = replay_response(c->list_status ? c->list_status : 200, list_body, n_list, false);
-	inspect = replay_response(200, inspect_body, n_inspect, false);
-	inspects[0] = inspects[1] = inspect;
-	n_inspects[0] = n_inspects[1] = strlen(inspect);
+	inspects[0] = inspects[1] = (struct learn_docker_response){
+		.status = 200, .body = inspect_body, .len = n_inspect};
 	rp = (struct learn_docker_replay){
-		.events = events,
-		.n_events = strlen(events),
-		.list = list,
-		.n_list = strlen(list),
+		.events = {.status = c->events_status, .body = ev_body ? ev_body : "", .len = n_ev},
+		.list = {.status = c->list_status, .body = list_body, .len = n_list},
 		.inspects = inspects,
-		.n_inspects = n_inspects,
 		.count = 2,
 		.read_size = c->read_size,
 	};
@@ -1592,9 +1536,6 @@ START_TEST(test_replay)
 		      c->name, got, c->workloads);
 	check_resolves(inv, c->resolves, UTIL_ARRAY_SIZE(c->resolves), c->name);
 	learn_inventory_free(inv);
-	free(events);
-	free(list);
-	free(inspect);
 	free(ev_body);
 	free(list_body);
 	free(inspect_body);
