@@ -243,24 +243,6 @@ static void counters_commit(struct learn_graph *g, const struct counters *now,
 	*saved = *now;
 }
 
-/* A counter name from an interface name: only what the state allows in a name survives. */
-static void iface_counter(char *buf, size_t len, const char *prefix, const char *ifname)
-{
-	size_t n = (size_t)snprintf(buf, len, "%s.%s", prefix, ifname);
-
-	for (size_t i = strlen(prefix) + 1; i < n && i < len; i++) {
-		char c = buf[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == '_'))
-			buf[i] = '_';
-	}
-	if (n > 0 && n < len &&
-	    !((buf[n - 1] >= 'a' && buf[n - 1] <= 'z') ||
-	      (buf[n - 1] >= 'A' && buf[n - 1] <= 'Z') || (buf[n - 1] >= '0' && buf[n - 1] <= '9')))
-		buf[n - 1] = '0';
-}
-
 struct agent {
 	const struct learn_opts *o;
 	struct learn_ctx *ctx;
@@ -284,7 +266,7 @@ struct agent {
 
 static int agent_save(struct agent *a, bool final, struct util_err *err)
 {
-	char name[96];
+	char name[LEARN_COUNTER_NAME_MAX + 1];
 
 	if (final) {
 		if (a->live)
@@ -340,7 +322,7 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 			a->iface_drops_saved[i] = drops;
 			if (delta == 0)
 				continue;
-			iface_counter(name, sizeof(name), "pcap-drops", s->name);
+			learn_counter_name(name, "pcap-drops", s->name);
 			learn_graph_add_counter(a->ctx->graph, name, delta);
 			learn_graph_add_counter(a->ctx->graph, "pcap-drops", delta);
 		}

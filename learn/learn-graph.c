@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #define HASH_FUNCTION UTIL_HASH_FUNCTION
@@ -770,6 +771,42 @@ static struct counter_value *counter_value_of(struct graph_counter *c,
 	c->values[lo] = (struct counter_value){agent, 0};
 	c->n_values++;
 	return &c->values[lo];
+}
+
+static bool counter_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool counter_char(char c)
+{
+	return counter_alnum(c) || c == '-' || c == '_' || c == '.';
+}
+
+bool learn_counter_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > LEARN_COUNTER_NAME_MAX || !counter_alnum(s[0]) ||
+	    !counter_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!counter_char(s[i]))
+			return false;
+	return true;
+}
+
+void learn_counter_name(char buf[static LEARN_COUNTER_NAME_MAX + 1], const char *prefix,
+			const char *what)
+{
+	size_t len = LEARN_COUNTER_NAME_MAX + 1;
+	size_t n = (size_t)snprintf(buf, len, "%s.%s", prefix, what);
+
+	for (size_t i = strlen(prefix) + 1; i < n && i < len; i++)
+		if (!counter_char(buf[i]))
+			buf[i] = '_';
+	if (n > 0 && n < len && !counter_alnum(buf[n - 1]))
+		buf[n - 1] = '0';
 }
 
 void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n)

@@ -71,18 +71,6 @@ static bool state_ip(const char *s)
 	       util_prefix_parse(s, UTIL_PREFIX_HOST | UTIL_PREFIX_CANONICAL, &p) == 0;
 }
 
-static bool state_counter_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63 || !state_is_alnum(s[0]) || !state_is_alnum(s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!state_is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
-}
-
 enum {
 	WL_ID = 0,
 	WL_KIND,
@@ -656,7 +644,7 @@ static int state_parse_counters(struct state_reader *r, struct state_counters *s
 		ret = state_read_key(r, "counters", NULL, 0, NULL, &s, &mark);
 		if (ret <= 0)
 			return ret;
-		if (!state_counter_name(s))
+		if (!learn_counter_name_valid(s))
 			return state_error(r, mark, "counters: invalid counter name \"%s\"",
 					   state_show(s, show));
 		if (sc->n == STATE_MAX_COUNTERS)
@@ -2241,7 +2229,7 @@ static int state_check_graph(const struct learn_graph *g, const char *path, stru
 	int field;
 
 	for (size_t i = 0; i < learn_graph_counter_count(g); i++)
-		if (!state_counter_name(learn_graph_counter_name(g, i)))
+		if (!learn_counter_name_valid(learn_graph_counter_name(g, i)))
 			return util_err_set(err, EINVAL, "%s: cannot save counter \"%s\": bad name",
 					    path, state_show(learn_graph_counter_name(g, i), show));
 	if (learn_graph_node_count(g) > STATE_MAX_NODES)

@@ -170,7 +170,16 @@ const char *learn_attempt_node_name(const struct learn_attempt *a, size_t i);
 void learn_attempt_node_counts(const struct learn_attempt *a, size_t i, uint64_t *ret_refused,
 			       uint64_t *ret_unanswered);
 
-/* Named counters carried in the state (packets read, truncated, ...); added to, sorted by name. */
+/*
+ * Named counters carried in the state (packets read, truncated, ...); added to, sorted by name.
+ * A name is 1 to 63 of [A-Za-z0-9._-], a letter or digit at both ends: learn_counter_name_valid
+ * says whether s is one (the state refuses any other); learn_counter_name makes one, "PREFIX.WHAT",
+ * from untrusted text (an interface's name), replacing what the rule does not allow.
+ */
+#define LEARN_COUNTER_NAME_MAX 63
+bool learn_counter_name_valid(const char *s);
+void learn_counter_name(char buf[static LEARN_COUNTER_NAME_MAX + 1], const char *prefix,
+			const char *what);
 void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n);
 size_t learn_graph_counter_count(const struct learn_graph *g);
 const char *learn_graph_counter_name(const struct learn_graph *g, size_t i);

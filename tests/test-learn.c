@@ -2566,6 +2566,47 @@ END_TEST
 
 #define ADD_LOOP(tc, fn, table) tcase_add_loop_test(tc, fn, 0, (int)UTIL_ARRAY_SIZE(table))
 
+/* ---- Counter names: the state's rule, and names made from interfaces --------------------- */
+
+static const struct counter_name_case {
+	const char *prefix, *what; /* NULL prefix: what is checked as it is */
+	const char *name;	   /* made; NULL for a prefix-less case */
+	bool valid;
+} counter_name_cases[] = {
+	{NULL, "packets", NULL, true},
+	{NULL, "pcap-drops.br-1a2b3c", NULL, true},
+	{NULL, "a", NULL, true},
+	{NULL, "", NULL, false},
+	{NULL, "-packets", NULL, false},
+	{NULL, "packets.", NULL, false},
+	{NULL, "pack ets", NULL, false},
+	{NULL, "pack\nets", NULL, false},
+	{NULL, "123456789012345678901234567890123456789012345678901234567890123", NULL, true},
+	{NULL, "1234567890123456789012345678901234567890123456789012345678901234", NULL, false},
+	{"pcap-drops", "eth0", "pcap-drops.eth0", true},
+	{"pcap-drops", "br-1a2b3c4d5e6f", "pcap-drops.br-1a2b3c4d5e6f", true},
+	{"pcap-drops", "veth@if3", "pcap-drops.veth_if3", true},
+	{"pcap-drops", "eth0.", "pcap-drops.eth00", true},
+	{"pcap-drops", "tap\n", "pcap-drops.tap0", true},
+	{"pcap-drops", "x\033[2J", "pcap-drops.x__2J", true},
+	{"pcap-drops", "\xc3\xa9t\xc3\xa9", "pcap-drops.__t_0", true},
+};
+
+START_TEST(test_counter_name)
+{
+	const struct counter_name_case *c = &counter_name_cases[_i];
+	char buf[LEARN_COUNTER_NAME_MAX + 1];
+
+	if (!c->prefix) {
+		ck_assert_int_eq(learn_counter_name_valid(c->what), c->valid);
+		return;
+	}
+	learn_counter_name(buf, c->prefix, c->what);
+	ck_assert_str_eq(buf, c->name);
+	ck_assert_int_eq(learn_counter_name_valid(buf), c->valid);
+}
+END_TEST
+
 static Suite *learn_suite(void)
 {
 	Suite *s = suite_create("learn");
@@ -2580,6 +2621,7 @@ static Suite *learn_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("graph");
+	tcase_add_loop_test(tc, test_counter_name, 0, (int)UTIL_ARRAY_SIZE(counter_name_cases));
 	ADD_LOOP(tc, test_graph_edges, graph_cases);
 	ADD_LOOP(tc, test_graph_replace_workload, replace_cases);
 	ADD_LOOP(tc, test_graph_counters, counter_cases);
