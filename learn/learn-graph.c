@@ -110,6 +110,13 @@ struct graph_window {
 	uint64_t from, until;
 };
 
+struct graph_views {
+	struct graph_node **node_view;
+	struct learn_edge **edge_view;
+	struct learn_attempt **attempt_view;
+	bool nodes_dirty, edges_dirty, attempts_dirty;
+};
+
 struct learn_graph {
 	struct graph_node *nodes;
 	struct graph_node *nodes_by_ptr;
@@ -121,14 +128,14 @@ struct learn_graph {
 	struct graph_window *windows; /* sorted, disjoint */
 	size_t n_windows;
 	struct learn_attempt *attempts;
-	struct learn_attempt **attempt_view;
-	bool attempts_dirty;
 	/* What edges and counters are added for; NULL: the unnamed agent, registered when used. */
 	struct graph_agent *agent;
-	/* sorted views, rebuilt on first indexed access after a change */
-	struct graph_node **node_view;
-	struct learn_edge **edge_view;
-	bool nodes_dirty, edges_dirty;
+	/*
+	 * Sorted views, rebuilt on the first indexed access after a change. They are a cache, not
+	 * what the graph holds, so readers of a const graph build them: the cache is reached
+	 * through a pointer, never by casting the graph's const away.
+	 */
+	struct graph_views *views;
 };
 
 /* Counts that run for days must not wrap back to small numbers: they stop at the maximum. */
@@ -141,7 +148,8 @@ struct learn_graph *learn_graph_new(void)
 {
 	struct learn_graph *g = util_zalloc(sizeof(*g));
 
-	g->nodes_dirty = g->edges_dirty = g->attempts_dirty = true;
+	g->views = util_zalloc(sizeof(*g->views));
+	g->views->nodes_dirty = g->views->edges_dirty = g->views->attempts_dirty = true;
 	return g;
 }
 
@@ -164,7 +172,7 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 		free(a->counts);
 		free(a);
 	}
-	free(g->attempt_view);
+	free(g->views->attempt_view);
 	HASH_CLEAR(hh_ptr, g->nodes_by_ptr);
 	HASH_ITER (hh, g->nodes, n, ntmp) {
 		HASH_DEL(g->nodes, n);
@@ -183,8 +191,9 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 	}
 	free(g->agents);
 	free(g->windows);
-	free(g->node_view);
-	free(g->edge_view);
+	free(g->views->node_view);
+	free(g->views->edge_view);
+	free(g->views);
 	free(g);
 	return NULL;
 }
@@ -227,7 +236,7 @@ const struct learn_workload *learn_graph_add_workload(struct learn_graph *g,
 	n->w = learn_workload_ref(w);
 	HASH_ADD_KEYPTR(hh, g->nodes, n->id, strlen(n->id), n);
 	HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
-	g->nodes_dirty = true;
+	g->views->nodes_dirty = true;
 	return n->w;
 }
 
@@ -467,7 +476,12 @@ void learn_graph_add_window(struct learn_graph *g, uint64_t from_ns, uint64_t un
 		graph_windows_cap(g, LEARN_MAX_WINDOWS);
 }
 
-/* Reading caps: like the sorted views, a cache of what the graph holds, not a change to it. */
+/*
+ * Reading caps the windows in place, as every read has since windows were added: whatever reads
+ * them sees exactly LEARN_MAX_WINDOWS at most, and later adds start from what was read. Unlike
+ * the sorted views this changes what the graph holds, so it is still done through a cast; doing
+ * it only on write would change which windows merge, and so saved states.
+ */
 size_t learn_graph_window_count(const struct learn_graph *g)
 {
 	graph_windows_cap((struct learn_graph *)g, LEARN_MAX_WINDOWS);
@@ -500,7 +514,7 @@ static struct learn_edge *graph_edge_new(struct learn_graph *g, const struct edg
 	e->last_ns = last_ns;
 	e->counts = &e->one_count;
 	HASH_ADD(hh, g->edges, key, sizeof(e->key), e);
-	g->edges_dirty = true;
+	g->views->edges_dirty = true;
 	return e;
 }
 
@@ -631,34 +645,34 @@ static int edge_cmp(const void *a, const void *b)
 }
 
 /* The views are caches; building them does not change what the graph holds. */
-static void graph_sort_nodes(const struct learn_graph *cg)
+static void graph_sort_nodes(const struct learn_graph *g)
 {
-	struct learn_graph *g = (struct learn_graph *)cg;
+	struct graph_views *v = g->views;
 	struct graph_node *n, *tmp;
 	size_t i = 0;
 
-	if (!g->nodes_dirty)
+	if (!v->nodes_dirty)
 		return;
-	g->node_view = util_reallocarray(g->node_view, HASH_COUNT(g->nodes), sizeof(*g->node_view));
+	v->node_view = util_reallocarray(v->node_view, HASH_COUNT(g->nodes), sizeof(*v->node_view));
 	HASH_ITER (hh, g->nodes, n, tmp)
-		g->node_view[i++] = n;
-	qsort(g->node_view, i, sizeof(*g->node_view), node_cmp);
-	g->nodes_dirty = false;
+		v->node_view[i++] = n;
+	qsort(v->node_view, i, sizeof(*v->node_view), node_cmp);
+	v->nodes_dirty = false;
 }
 
-static void graph_sort_edges(const struct learn_graph *cg)
+static void graph_sort_edges(const struct learn_graph *g)
 {
-	struct learn_graph *g = (struct learn_graph *)cg;
+	struct graph_views *v = g->views;
 	struct learn_edge *e, *tmp;
 	size_t i = 0;
 
-	if (!g->edges_dirty)
+	if (!v->edges_dirty)
 		return;
-	g->edge_view = util_reallocarray(g->edge_view, HASH_COUNT(g->edges), sizeof(*g->edge_view));
+	v->edge_view = util_reallocarray(v->edge_view, HASH_COUNT(g->edges), sizeof(*v->edge_view));
 	HASH_ITER (hh, g->edges, e, tmp)
-		g->edge_view[i++] = e;
-	qsort(g->edge_view, i, sizeof(*g->edge_view), edge_cmp);
-	g->edges_dirty = false;
+		v->edge_view[i++] = e;
+	qsort(v->edge_view, i, sizeof(*v->edge_view), edge_cmp);
+	v->edges_dirty = false;
 }
 
 size_t learn_graph_workload_count(const struct learn_graph *g)
@@ -671,7 +685,7 @@ const struct learn_workload *learn_graph_workload(const struct learn_graph *g, s
 	if (i >= HASH_COUNT(g->nodes))
 		return NULL;
 	graph_sort_nodes(g);
-	return g->node_view[i]->w;
+	return g->views->node_view[i]->w;
 }
 
 size_t learn_graph_edge_count(const struct learn_graph *g)
@@ -684,7 +698,7 @@ const struct learn_edge *learn_graph_edge(const struct learn_graph *g, size_t i)
 	if (i >= HASH_COUNT(g->edges))
 		return NULL;
 	graph_sort_edges(g);
-	return g->edge_view[i];
+	return g->views->edge_view[i];
 }
 
 const struct learn_workload *learn_edge_client(const struct learn_edge *e)
@@ -1158,7 +1172,7 @@ static struct learn_attempt *attempt_get(struct learn_graph *g, const struct gra
 	a->first_ns = first_ns;
 	a->last_ns = last_ns;
 	HASH_ADD(hh, g->attempts, key, sizeof(a->key), a);
-	g->attempts_dirty = true;
+	g->views->attempts_dirty = true;
 	return a;
 }
 
@@ -1210,20 +1224,20 @@ size_t learn_graph_attempt_count(const struct learn_graph *g)
 }
 
 /* A cache, as the other views (graph_sort_edges()). */
-static void graph_sort_attempts(const struct learn_graph *cg)
+static void graph_sort_attempts(const struct learn_graph *g)
 {
-	struct learn_graph *g = (struct learn_graph *)cg;
+	struct graph_views *v = g->views;
 	struct learn_attempt *a, *tmp;
 	size_t i = 0;
 
-	if (!g->attempts_dirty)
+	if (!v->attempts_dirty)
 		return;
-	g->attempt_view = util_reallocarray(g->attempt_view, HASH_COUNT(g->attempts),
-					    sizeof(*g->attempt_view));
+	v->attempt_view = util_reallocarray(v->attempt_view, HASH_COUNT(g->attempts),
+					    sizeof(*v->attempt_view));
 	HASH_ITER (hh, g->attempts, a, tmp)
-		g->attempt_view[i++] = a;
-	qsort(g->attempt_view, i, sizeof(*g->attempt_view), attempt_cmp);
-	g->attempts_dirty = false;
+		v->attempt_view[i++] = a;
+	qsort(v->attempt_view, i, sizeof(*v->attempt_view), attempt_cmp);
+	v->attempts_dirty = false;
 }
 
 const struct learn_attempt *learn_graph_attempt(const struct learn_graph *g, size_t i)
@@ -1231,7 +1245,7 @@ const struct learn_attempt *learn_graph_attempt(const struct learn_graph *g, siz
 	if (i >= HASH_COUNT(g->attempts))
 		return NULL;
 	graph_sort_attempts(g);
-	return g->attempt_view[i];
+	return g->views->attempt_view[i];
 }
 
 const struct learn_workload *learn_attempt_client(const struct learn_attempt *a)
