@@ -171,3 +171,15 @@ void emit_yaml_str(struct emit_yaml *y, const char *s);
 void emit_yaml_uint(struct emit_yaml *y, uint64_t v);
 /* A mapping's key and value, both strings. */
 void emit_yaml_kv(struct emit_yaml *y, const char *key, const char *value);
+
+/* ---- flowlock verify (emit-verify.c) ----------------------------------------------------------
+ */
+
+struct policy_set;
+struct policy_report;
+/*
+ * The report of policy_verify(): the tables of what would break, unknown peers, excess and
+ * unlocked workloads (each only when it has rows; none when quiet), then the summary line.
+ * -EIO when out has failed (the caller's flush says it).
+ */
+int emit_verify(FILE *out, const struct policy_set *s, const struct policy_report *r, bool quiet);
