@@ -3,6 +3,8 @@
 #include "learn/learn-private.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,85 @@
 /* What the stream is asked for: filters={"type":["container","network"]}, percent-encoded. */
 #define DK_EVENTS_TARGET "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%7D"
 #define DK_LIST_TARGET	 "/containers/json"
+
+/* ---- libcurl, loaded when first needed ----------------------------------------------------- */
+
+/*
+ * libcurl and the ~30 libraries it links (TLS, LDAP, SSH, HTTP/2...) cost every flowlock process
+ * ~15 million instructions and ~6 MB at start, and only --docker uses it. So it is opened with
+ * dlopen() the first time a client needs it, the way systemd loads its optional libraries; the
+ * header still gives the types and the ABI (libcurl.so.4). Never closed: loaded once per process.
+ */
+static struct {
+	bool loaded;
+	void (*easy_cleanup)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLHcode (*easy_header)(CURL *, const char *, size_t, unsigned int, int,
+				 struct curl_header **);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*global_cleanup)(void);
+	CURLcode (*global_init)(long);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
+	const char *(*multi_strerror)(CURLMcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} dk_curl;
+
+/* Opens libcurl and finds each function; says what is missing. Once per process. */
+static int dk_curl_load(const char *path, struct util_err *err)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+		{"curl_easy_cleanup", offsetof(__typeof__(dk_curl), easy_cleanup)},
+		{"curl_easy_getinfo", offsetof(__typeof__(dk_curl), easy_getinfo)},
+		{"curl_easy_header", offsetof(__typeof__(dk_curl), easy_header)},
+		{"curl_easy_init", offsetof(__typeof__(dk_curl), easy_init)},
+		{"curl_easy_perform", offsetof(__typeof__(dk_curl), easy_perform)},
+		{"curl_easy_setopt", offsetof(__typeof__(dk_curl), easy_setopt)},
+		{"curl_easy_strerror", offsetof(__typeof__(dk_curl), easy_strerror)},
+		{"curl_global_cleanup", offsetof(__typeof__(dk_curl), global_cleanup)},
+		{"curl_global_init", offsetof(__typeof__(dk_curl), global_init)},
+		{"curl_multi_add_handle", offsetof(__typeof__(dk_curl), multi_add_handle)},
+		{"curl_multi_cleanup", offsetof(__typeof__(dk_curl), multi_cleanup)},
+		{"curl_multi_info_read", offsetof(__typeof__(dk_curl), multi_info_read)},
+		{"curl_multi_init", offsetof(__typeof__(dk_curl), multi_init)},
+		{"curl_multi_remove_handle", offsetof(__typeof__(dk_curl), multi_remove_handle)},
+		{"curl_multi_setopt", offsetof(__typeof__(dk_curl), multi_setopt)},
+		{"curl_multi_socket_action", offsetof(__typeof__(dk_curl), multi_socket_action)},
+		{"curl_multi_strerror", offsetof(__typeof__(dk_curl), multi_strerror)},
+		{"curl_slist_append", offsetof(__typeof__(dk_curl), slist_append)},
+		{"curl_slist_free_all", offsetof(__typeof__(dk_curl), slist_free_all)},
+	};
+	void *lib;
+
+	if (dk_curl.loaded)
+		return 0;
+	lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return util_err_set(err, ENOENT, "%s: the Docker Engine client needs libcurl: %s",
+				    path, dlerror());
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(syms); i++) {
+		void *fn = dlsym(lib, syms[i].name);
+
+		if (!fn)
+			return util_err_set(err, ENOENT, "%s: libcurl has no %s: %s", path,
+					    syms[i].name, dlerror());
+		memcpy((char *)&dk_curl + syms[i].off, &fn, sizeof(fn));
+	}
+	dk_curl.loaded = true;
+	return 0;
+}
 
 /* ---- Small helpers ------------------------------------------------------------------------ */
 
@@ -377,7 +458,7 @@ static size_t dk_on_header(char *p, size_t size, size_t n, void *userdata)
 			(void)dk_show(sp + 5, (size_t)(end - (sp + 5)), x->reason);
 	} else if ((n == 2 && p[0] == '\r' && p[1] == '\n') || (n == 1 && p[0] == '\n')) {
 		/* the empty line that ends a header: a final response's, or an interim one's */
-		(void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		(void)dk_curl.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 		x->head_done = status >= 200;
 	}
 	return n;
@@ -435,7 +516,7 @@ static size_t dk_on_events(char *p, size_t size, size_t n, void *userdata)
 static int dk_xfer_error(const struct dk_xfer *x, struct util_err *err)
 {
 	char show[DK_SHOW_CURL + 4];
-	const char *what = *x->errbuf ? x->errbuf : curl_easy_strerror(x->result);
+	const char *what = *x->errbuf ? x->errbuf : dk_curl.easy_strerror(x->result);
 	long os = 0, sent = 0;
 
 	if (x->failed) {
@@ -443,7 +524,7 @@ static int dk_xfer_error(const struct dk_xfer *x, struct util_err *err)
 			*err = x->err;
 		return x->failed;
 	}
-	(void)curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
+	(void)dk_curl.easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
 	switch (x->result) {
 	case CURLE_OK:
 		/* libcurl took a close before the header's end for the end of the response */
@@ -456,7 +537,7 @@ static int dk_xfer_error(const struct dk_xfer *x, struct util_err *err)
 		return util_err_set(err, (int)os, "%s: connect: %s", x->d->path, strerror((int)os));
 	case CURLE_OPERATION_TIMEDOUT:
 		/* nothing sent: the connection was never made */
-		(void)curl_easy_getinfo(x->h, CURLINFO_REQUEST_SIZE, &sent);
+		(void)dk_curl.easy_getinfo(x->h, CURLINFO_REQUEST_SIZE, &sent);
 		if (!sent)
 			return util_err_set(err, ETIMEDOUT, "%s: connect: %s", x->d->path,
 					    strerror(ETIMEDOUT));
@@ -494,9 +575,9 @@ static int dk_stream_error(const struct dk_xfer *x, struct util_err *err)
 	if (x->result == CURLE_OK) {
 		/* framed by chunks or a Content-Length, the stream came to its end; else the
 		 * engine closed the connection */
-		(void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-		if (length >= 0 || curl_easy_header(x->h, "Transfer-Encoding", 0, CURLH_HEADER, -1,
-						    &te) == CURLHE_OK)
+		(void)dk_curl.easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+		if (length >= 0 || dk_curl.easy_header(x->h, "Transfer-Encoding", 0, CURLH_HEADER,
+						       -1, &te) == CURLHE_OK)
 			return util_err_set(err, EPIPE,
 					    "%s: the Docker Engine ended the event stream",
 					    x->where);
@@ -505,7 +586,7 @@ static int dk_stream_error(const struct dk_xfer *x, struct util_err *err)
 	    x->result == CURLE_GOT_NOTHING)
 		return util_err_set(err, EPIPE, "%s: the Docker Engine closed the event stream",
 				    x->where);
-	(void)curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
+	(void)dk_curl.easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
 	/* a reset is the engine leaving, as an orderly close is */
 	if (!x->failed && x->result == CURLE_RECV_ERROR && os)
 		return util_err_set(err, os == ECONNRESET ? EPIPE : (int)os, "%s: read: %s",
@@ -530,10 +611,10 @@ static struct dk_xfer *dk_xfer_free(struct dk_xfer *x)
 		return NULL;
 	if (x->h) {
 		if (x->d->multi)
-			(void)curl_multi_remove_handle(x->d->multi, x->h);
-		curl_easy_cleanup(x->h);
+			(void)dk_curl.multi_remove_handle(x->d->multi, x->h);
+		dk_curl.easy_cleanup(x->h);
 	}
-	curl_slist_free_all(x->headers);
+	dk_curl.slist_free_all(x->headers);
 	free(x->body.p);
 	free(x->where);
 	free(x->id);
@@ -543,7 +624,7 @@ static struct dk_xfer *dk_xfer_free(struct dk_xfer *x)
 
 static struct curl_slist *dk_header_add(struct curl_slist *list, const char *line)
 {
-	struct curl_slist *l = curl_slist_append(list, line);
+	struct curl_slist *l = dk_curl.slist_append(list, line);
 
 	if (!l)
 		abort(); /* out of memory, as util_zalloc() */
@@ -561,7 +642,7 @@ static int dk_xfer_setup(struct dk_xfer *x, const char *target, bool stream, str
 	CURLcode rc = CURLE_OK;
 
 	x->stream = stream;
-	x->h = curl_easy_init();
+	x->h = dk_curl.easy_init();
 	if (!x->h) {
 		free(url);
 		return util_err_set(err, ENOMEM, "%s: cannot initialise libcurl", x->where);
@@ -572,7 +653,7 @@ static int dk_xfer_setup(struct dk_xfer *x, const char *target, bool stream, str
 #define DK_SET(opt, val)                                                                           \
 	do {                                                                                       \
 		if (rc == CURLE_OK)                                                                \
-			rc = curl_easy_setopt(x->h, opt, val);                                     \
+			rc = dk_curl.easy_setopt(x->h, opt, val);                                  \
 	} while (0)
 	DK_SET(CURLOPT_UNIX_SOCKET_PATH, x->d->path);
 	DK_SET(CURLOPT_URL, url);
@@ -602,7 +683,7 @@ static int dk_xfer_setup(struct dk_xfer *x, const char *target, bool stream, str
 	free(url);
 	if (rc != CURLE_OK)
 		return util_err_set(err, EINVAL, "%s: libcurl: %s", x->where,
-				    curl_easy_strerror(rc));
+				    dk_curl.easy_strerror(rc));
 	return 0;
 }
 
@@ -617,7 +698,7 @@ static bool dk_xfer_backlogged(struct dk_xfer *x)
 	int64_t now = dk_monotonic_ms();
 	long os = 0;
 
-	(void)curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
+	(void)dk_curl.easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
 	if (x->result != CURLE_COULDNT_CONNECT || (os && os != EAGAIN) ||
 	    now + DK_RETRY_MS >= x->deadline)
 		return false;
@@ -630,9 +711,9 @@ static void dk_xfer_rearm(struct dk_xfer *x, int64_t now)
 {
 	long left = (long)(x->deadline - now);
 
-	(void)curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, left > 0 ? left : 1L);
+	(void)dk_curl.easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, left > 0 ? left : 1L);
 	if (!x->stream)
-		(void)curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, left > 0 ? left : 1L);
+		(void)dk_curl.easy_setopt(x->h, CURLOPT_TIMEOUT_MS, left > 0 ? left : 1L);
 }
 
 /* Starts GET target on the multi handle; where NULL: "PATH: GET target". */
@@ -644,8 +725,9 @@ static int dk_xfer_start(struct learn_docker *d, const char *target, const char 
 	int r;
 
 	r = dk_xfer_setup(x, target, stream, err);
-	if (r == 0 && (mc = curl_multi_add_handle(d->multi, x->h)) != CURLM_OK)
-		r = util_err_set(err, ENOMEM, "%s: libcurl: %s", x->where, curl_multi_strerror(mc));
+	if (r == 0 && (mc = dk_curl.multi_add_handle(d->multi, x->h)) != CURLM_OK)
+		r = util_err_set(err, ENOMEM, "%s: libcurl: %s", x->where,
+				 dk_curl.multi_strerror(mc));
 	if (r < 0) {
 		dk_xfer_free(x);
 		return r;
@@ -813,7 +895,7 @@ static void dk_req_finish(struct learn_docker *d, size_t i)
 		d->failed_inspects++;
 		(void)dk_xfer_error(x, &d->last_problem);
 	} else {
-		(void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		(void)dk_curl.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 		dk_buf_append(&x->body, "", 0);
 		dk_inspect_done(d, x->id, x->ts, (int)status, x->body.p, x->body.n);
 	}
@@ -1005,7 +1087,7 @@ static void dk_end(struct learn_docker *d, int r, const struct util_err *why)
 	d->drain_until = dk_monotonic_ms() + DK_TIMEOUT_MS;
 	/* nothing more of it is read */
 	if (d->multi && d->stream && d->stream->h)
-		(void)curl_multi_remove_handle(d->multi, d->stream->h);
+		(void)dk_curl.multi_remove_handle(d->multi, d->stream->h);
 }
 
 /* The whole event lines the stream has brought, unless held; an event too large ends it. */
@@ -1081,16 +1163,16 @@ static void dk_collect(struct learn_docker *d)
 	int left;
 
 	dk_stream_apply(d);
-	while ((m = curl_multi_info_read(d->multi, &left)) != NULL) {
+	while ((m = dk_curl.multi_info_read(d->multi, &left)) != NULL) {
 		struct dk_xfer *x;
 		char *priv = NULL;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		(void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		(void)dk_curl.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
 		x = (struct dk_xfer *)priv;
 		x->result = m->data.result;
-		(void)curl_multi_remove_handle(d->multi, x->h); /* m is gone from here on */
+		(void)dk_curl.multi_remove_handle(d->multi, x->h); /* m is gone from here on */
 		if (!dk_xfer_backlogged(x))
 			dk_xfer_over(d, x);
 	}
@@ -1115,7 +1197,7 @@ static int dk_retry(struct learn_docker *d, int timeout_ms)
 		}
 		x->retry_at = 0;
 		dk_xfer_rearm(x, now);
-		if (curl_multi_add_handle(d->multi, x->h) != CURLM_OK)
+		if (dk_curl.multi_add_handle(d->multi, x->h) != CURLM_OK)
 			dk_xfer_over(d, x); /* with the refused connect's result */
 	}
 	return timeout_ms;
@@ -1144,7 +1226,7 @@ static void dk_drive(struct learn_docker *d, int timeout_ms)
 			       (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
 			       (ev[i].events & EPOLLERR ? CURL_CSELECT_ERR : 0);
 		}
-		(void)curl_multi_socket_action(d->multi, s, mask, &running);
+		(void)dk_curl.multi_socket_action(d->multi, s, mask, &running);
 		dk_collect(d);
 	}
 }
@@ -1225,7 +1307,7 @@ static int dk_list(struct learn_docker *d, struct util_err *err)
 	if (r == 0 && (x->result != CURLE_OK || !x->head_done))
 		r = dk_xfer_error(x, err);
 	if (r == 0) {
-		(void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		(void)dk_curl.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 		dk_buf_append(&x->body, "", 0);
 		r = dk_list_apply(d, (int)status, x->body.p, x->body.n, err);
 	}
@@ -1242,13 +1324,13 @@ struct learn_docker *learn_docker_free(struct learn_docker *d)
 	dk_abandon(d);
 	d->stream = dk_xfer_free(d->stream);
 	if (d->multi)
-		curl_multi_cleanup(d->multi);
+		dk_curl.multi_cleanup(d->multi);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->tfd >= 0)
 		close(d->tfd);
 	if (d->curl)
-		curl_global_cleanup();
+		dk_curl.global_cleanup();
 	HASH_ITER (hh, d->owned, o, tmp) {
 		HASH_DEL(d->owned, o);
 		free(o->id);
@@ -1291,7 +1373,11 @@ static int dk_check_path(const char *path, struct util_err *err)
  */
 static int dk_curl_init(struct learn_docker *d, struct util_err *err)
 {
-	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK)
+	int r = dk_curl_load(d->path, err);
+
+	if (r < 0)
+		return r;
+	if (dk_curl.global_init(CURL_GLOBAL_NOTHING) != CURLE_OK)
 		return util_err_set(err, ENOMEM, "%s: cannot initialise libcurl", d->path);
 	d->curl = true;
 	return 0;
@@ -1315,13 +1401,13 @@ static int dk_multi_open(struct learn_docker *d, struct util_err *err)
 	ev.data.fd = d->tfd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->tfd, &ev) < 0)
 		return util_err_set(err, errno, "%s: epoll_ctl: %s", d->path, strerror(errno));
-	d->multi = curl_multi_init();
+	d->multi = dk_curl.multi_init();
 	if (!d->multi)
 		return util_err_set(err, ENOMEM, "%s: cannot initialise libcurl", d->path);
-	if (curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, dk_on_socket) != CURLM_OK ||
-	    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) != CURLM_OK ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, dk_on_timer) != CURLM_OK ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) != CURLM_OK)
+	if (dk_curl.multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, dk_on_socket) != CURLM_OK ||
+	    dk_curl.multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) != CURLM_OK ||
+	    dk_curl.multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, dk_on_timer) != CURLM_OK ||
+	    dk_curl.multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) != CURLM_OK)
 		return util_err_set(err, EINVAL, "%s: libcurl refused its callbacks", d->path);
 	return 0;
 }
@@ -1362,7 +1448,7 @@ int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 		r = dk_xfer_error(d->stream, err);
 		goto out;
 	}
-	(void)curl_easy_getinfo(d->stream->h, CURLINFO_RESPONSE_CODE, &status);
+	(void)dk_curl.easy_getinfo(d->stream->h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		r = util_err_set(err, EPROTO, "%s: HTTP status %ld%s%s", d->where, status,
 				 *d->stream->reason ? " " : "", d->stream->reason);
@@ -1434,9 +1520,9 @@ int learn_docker_check_access(const char *socket_path, struct util_err *err)
 		r = dk_curl_init(d, &e);
 	if (r == 0)
 		r = dk_xfer_setup(x, "/", false, &e);
-	if (r == 0 && curl_easy_setopt(x->h, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK)
+	if (r == 0 && dk_curl.easy_setopt(x->h, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK)
 		r = util_err_set(&e, EINVAL, "%s: libcurl cannot connect only", d->path);
-	while (r == 0 && (x->result = curl_easy_perform(x->h)) != CURLE_OK) {
+	while (r == 0 && (x->result = dk_curl.easy_perform(x->h)) != CURLE_OK) {
 		if (!dk_xfer_backlogged(x)) {
 			r = dk_xfer_error(x, &e);
 			break;
@@ -1515,10 +1601,16 @@ static void dk_replay_inspects(struct learn_docker *d, const struct learn_docker
 int learn_docker_replay(struct learn_inventory *inv, const struct learn_docker_replay *rp,
 			struct util_err *err)
 {
-	struct learn_docker *d = dk_new("replay", inv);
-	struct dk_xfer *list = dk_xfer_new(d, DK_LIST_TARGET, NULL);
+	struct learn_docker *d;
+	struct dk_xfer *list;
 	size_t step = rp->read_size ? rp->read_size : 1, off = 0, next = 0;
-	int r = 0;
+	int r = dk_curl_load("replay", err);
+
+	/* no transfer runs, but each keeps its libcurl handle as a live one does */
+	if (r < 0)
+		return r;
+	d = dk_new("replay", inv);
+	list = dk_xfer_new(d, DK_LIST_TARGET, NULL);
 
 	/* learn_docker_open(): the stream's header, a first piece of it held, then the list */
 	d->stream = dk_xfer_new(d, DK_EVENTS_TARGET, d->where);
