@@ -182,6 +182,17 @@ static const struct flow_case {
 	FLOW("IPv4-mapped loopback", "::ffff:127.0.0.1", "fd00::20", TCP, 5432, 1, NULL),
 };
 
+/* Loads inventory_yaml into inv, through a file as learn reads it. */
+static void inventory_load(struct learn_inventory *inv)
+{
+	char path[] = "/tmp/test-check-XXXXXX";
+	struct util_err err = {{0}};
+
+	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
+	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+}
+
 static struct learn_inventory *inventory_new(const struct flow_case *tc)
 {
 	char path[] = "/tmp/test-check-XXXXXX";
@@ -192,9 +203,7 @@ static struct learn_inventory *inventory_new(const struct flow_case *tc)
 	struct learn_container fresh = {
 		.id = "c-new", .name = "new-1", .project = "shop", .service = "new"};
 
-	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
-	unlink(path);
+	inventory_load(inv);
 	if (tc->prefix4)
 		ck_assert_int_eq(learn_inventory_set_external_prefix(inv, tc->prefix4, tc->prefix6),
 				 0);
@@ -371,9 +380,7 @@ START_TEST(test_flow_edges_two_replicas)
 			    b = a;
 	struct learn_graph *g = learn_graph_new();
 
-	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
-	unlink(path);
+	inventory_load(inv);
 	ck_assert_int_eq(util_addr_parse("10.244.1.20", &a.client), 0);
 	b.client = a.client;
 	ck_assert_int_eq(util_addr_parse("10.244.1.10", &a.server), 0);
@@ -406,9 +413,7 @@ START_TEST(test_flow_edges_dnat)
 	struct seen a = {.cookie = &cookie}, b = {.cookie = &cookie}, c = {.cookie = &cookie};
 	struct learn_graph *g = learn_graph_new();
 
-	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
-	unlink(path);
+	inventory_load(inv);
 	ck_assert_int_eq(util_addr_parse("10.244.1.20", &vip.client), 0);
 	ck_assert_int_eq(util_addr_parse("10.96.0.50", &vip.server), 0);
 	ck_assert_int_eq(util_addr_parse(tc->client, &second.client), 0);
@@ -426,9 +431,7 @@ START_TEST(test_flow_edges_dnat)
 	learn_inventory_free(inv);
 	inv = learn_inventory_new();
 	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
-	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
-	unlink(path);
+	inventory_load(inv);
 	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &vip), 2);
 	(void)learn_graph_add_flow(g, inv, &second);
 	if (tc->repeats) {
@@ -479,9 +482,7 @@ START_TEST(test_attempts_full)
 	const struct learn_attempt *a;
 	size_t workloads;
 
-	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
-	unlink(path);
+	inventory_load(inv);
 	ck_assert_int_eq(util_addr_parse("10.244.1.20", &f.server), 0);
 	for (int i = 0; i < LEARN_MAX_ATTEMPTS; i++) {
 		snprintf(addr, sizeof(addr), "198.18.%d.%d", i / 256, i % 256);
@@ -716,9 +717,7 @@ START_TEST(test_check)
 	struct reports r = {0};
 	struct learn_check *c;
 
-	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
-	unlink(path);
+	inventory_load(inv);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(check_baseline); i++) {
 		struct capture_flow flow = step_flow(&check_baseline[i]);
 
@@ -778,9 +777,7 @@ START_TEST(test_check_collect_outlives_inventory)
 	struct reports r = {0};
 	struct learn_check *c;
 
-	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
-	unlink(path);
+	inventory_load(inv);
 	c = learn_check_new(baseline, true, on_report, &r);
 	learn_check_flow(c, inv, &flow, false);
 	learn_inventory_free(inv);
@@ -809,9 +806,7 @@ START_TEST(test_graph_has_named)
 	(void)learn_graph_add_flow(g, inv, &flow);
 	ck_assert_uint_eq(learn_graph_edge_count(g), 1);
 	ck_assert(!learn_graph_has_named(g)); /* two external peers */
-	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
-	unlink(path);
+	inventory_load(inv);
 	flow = step_flow(&pod);
 	(void)learn_graph_add_flow(g, inv, &flow);
 	ck_assert(learn_graph_has_named(g));
