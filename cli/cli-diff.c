@@ -32,7 +32,7 @@ int cli_diff(int argc, char **argv)
 		{},
 	};
 	enum emit_report_format format = EMIT_REPORT_TEXT;
-	struct learn_graph *old_g = NULL, *new_g = NULL;
+	struct graph *old_g = NULL, *new_g = NULL;
 	struct emit_diff_counts counts;
 	struct util_err err = {""};
 	int c, ret = CLI_EXIT_BAD;
@@ -53,8 +53,8 @@ int cli_diff(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("diff", "expected two state files, OLD and NEW");
-	if (learn_state_load(argv[optind], &old_g, &err) < 0 ||
-	    learn_state_load(argv[optind + 1], &new_g, &err) < 0) {
+	if (graph_state_load(argv[optind], &old_g, &err) < 0 ||
+	    graph_state_load(argv[optind + 1], &new_g, &err) < 0) {
 		cli_log_error("%s", err.msg);
 		goto out;
 	}
@@ -65,7 +65,7 @@ int cli_diff(int argc, char **argv)
 	/* new communication needs a review; what stopped does not hold a pipeline up */
 	ret = counts.edges_added ? CLI_EXIT_FOUND : EXIT_SUCCESS;
 out:
-	learn_graph_free(old_g);
-	learn_graph_free(new_g);
+	graph_free(old_g);
+	graph_free(new_g);
 	return ret;
 }

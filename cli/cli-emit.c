@@ -49,7 +49,7 @@ static const char emit_help[] =
  * leaves half a policy behind, nor a temporary file. The temporary file comes first: an output
  * that cannot be written is said before any warning about what is rendered.
  */
-static int render_to_file(enum emit_format format, const char *path, const struct learn_graph *g,
+static int render_to_file(enum emit_format format, const char *path, const struct graph *g,
 			  const struct emit_options *opts, struct util_err *err)
 {
 	struct util_file *f;
@@ -83,10 +83,10 @@ int cli_render(enum emit_format format, const char *state_path, const char *out_
 	       const struct emit_options *opts)
 {
 	struct util_err err = {""};
-	struct learn_graph *g = NULL;
+	struct graph *g = NULL;
 	int ret = CLI_EXIT_BAD;
 
-	if (learn_state_load(state_path, &g, &err) < 0) {
+	if (graph_state_load(state_path, &g, &err) < 0) {
 		cli_log_error("%s", err.msg);
 		return CLI_EXIT_BAD;
 	}
@@ -105,16 +105,16 @@ int cli_render(enum emit_format format, const char *state_path, const char *out_
 	}
 	ret = EXIT_SUCCESS;
 out:
-	learn_graph_free(g);
+	graph_free(g);
 	return ret;
 }
 
 /* nftables needs addresses: what the inventory (files or the engine) says each workload holds now
  */
-static size_t emit_addresses(void *userdata, const struct learn_workload *w, struct util_addr *ret,
+static size_t emit_addresses(void *userdata, const struct graph_workload *w, struct util_addr *ret,
 			     size_t max)
 {
-	return learn_inventory_addresses(userdata, learn_workload_id(w), ret, max);
+	return inventory_addresses(userdata, graph_workload_id(w), ret, max);
 }
 
 int cli_emit(int argc, char **argv)
@@ -142,8 +142,8 @@ int cli_emit(int argc, char **argv)
 	struct emit_options opts = {.warn = cli_warn_stderr};
 	enum emit_format format = EMIT_FORMAT_K8S;
 	const char *out_path = NULL, *docker_socket = NULL, **inventories, **includes, **excludes;
-	struct learn_inventory *inv = NULL;
-	struct learn_docker *docker = NULL;
+	struct inventory *inv = NULL;
+	struct inventory_docker *docker = NULL;
 	struct util_err err = {""};
 	bool have_format = false, quiet = false, have_mode = false;
 	size_t n_inventories = 0, n_includes = 0, n_excludes = 0;
@@ -193,7 +193,7 @@ int cli_emit(int argc, char **argv)
 			inventories[n_inventories++] = optarg;
 			break;
 		case OPT_DOCKER:
-			docker_socket = optarg ? optarg : LEARN_DOCKER_SOCKET;
+			docker_socket = optarg ? optarg : INVENTORY_DOCKER_SOCKET;
 			if (!optarg && optind < argc && argv[optind][0] == '/' && argc - optind > 1)
 				docker_socket = argv[optind++];
 			break;
@@ -240,14 +240,14 @@ int cli_emit(int argc, char **argv)
 					      "--inventory FILE or --docker");
 			goto out;
 		}
-		inv = learn_inventory_new();
+		inv = inventory_new();
 		for (size_t i = 0; i < n_inventories; i++) {
-			if (learn_inventory_load(inv, inventories[i], &err) < 0) {
+			if (inventory_load(inv, inventories[i], &err) < 0) {
 				cli_log_error("%s", err.msg);
 				goto out;
 			}
 		}
-		if (docker_socket && learn_docker_open(docker_socket, inv, &docker, &err) < 0) {
+		if (docker_socket && inventory_docker_open(docker_socket, inv, &docker, &err) < 0) {
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
@@ -256,8 +256,8 @@ int cli_emit(int argc, char **argv)
 	}
 	ret = cli_render(format, argv[optind], out_path, &opts);
 out:
-	learn_docker_free(docker);
-	learn_inventory_free(inv);
+	inventory_docker_free(docker);
+	inventory_free(inv);
 	free(inventories);
 	free(includes);
 	free(excludes);

@@ -42,7 +42,7 @@ static const char learn_help[] =
 	"                           attached, deleted ones detached)\n"
 	"      --conntrack          also learn from connection tracking (sees DNAT)\n"
 	"      --docker[=SOCKET]    name containers through the Docker Engine API\n"
-	"                           (default " LEARN_DOCKER_SOCKET ")\n"
+	"                           (default " INVENTORY_DOCKER_SOCKET ")\n"
 	"  -I, --inventory FILE     kubectl get nodes,namespaces,pods,services,\n"
 	"                           endpointslices -A -o yaml|json output (controllers\n"
 	"                           such as deployments,cronjobs too), or docker inspect\n"
@@ -133,8 +133,8 @@ struct check_out {
 };
 
 struct learn_ctx {
-	struct learn_graph *graph; /* NULL in check mode */
-	struct learn_inventory *inv;
+	struct graph *graph; /* NULL in check mode */
+	struct inventory *inv;
 	uint64_t flows;
 	uint64_t refused, unanswered; /* of flows: attempts, never edges */
 	struct learn_check *check;    /* check mode: every flow goes to learn_check_flow instead */
@@ -171,14 +171,14 @@ static void learn_on_flow(const struct capture_flow *flow, void *userdata)
 	if (ctx->check)
 		learn_check_flow(ctx->check, ctx->inv, flow, false);
 	else
-		(void)learn_graph_add_flow(ctx->graph, ctx->inv, flow);
+		(void)learn_add_flow(ctx->graph, ctx->inv, flow);
 }
 
 static void learn_on_open_flow(const struct capture_flow *flow, void *userdata)
 {
 	struct learn_ctx *ctx = userdata;
 
-	(void)learn_graph_note_flow(ctx->graph, ctx->inv, flow);
+	(void)learn_note_flow(ctx->graph, ctx->inv, flow);
 }
 
 static int parse_prefix(const char *arg, unsigned max, unsigned *ret)
@@ -210,8 +210,7 @@ struct counters {
 	struct capture_conntrack_stats ct;
 };
 
-static void counters_commit(struct learn_graph *g, const struct counters *now,
-			    struct counters *saved)
+static void counters_commit(struct graph *g, const struct counters *now, struct counters *saved)
 {
 	/* rare: kept only once it happens, so a state that never saw one reads as before */
 	static const struct {
@@ -238,7 +237,7 @@ static void counters_commit(struct learn_graph *g, const struct counters *now,
 		uint64_t b = *(const uint64_t *)((const char *)saved + counters[i].off);
 
 		if (a != b || !counters[i].rare)
-			learn_graph_add_counter(g, counters[i].name, a - b);
+			graph_add_counter(g, counters[i].name, a - b);
 	}
 	*saved = *now;
 }
@@ -249,7 +248,7 @@ struct agent {
 	struct capture_tracker *tracker;
 	struct capture_live *live;
 	struct capture_conntrack *ct;
-	struct learn_docker *docker;
+	struct inventory_docker *docker;
 	struct counters now, saved;
 	uint64_t *iface_drops_saved; /* per interface index, what the state already holds */
 	size_t n_iface_saved;
@@ -266,7 +265,7 @@ struct agent {
 
 static int agent_save(struct agent *a, bool final, struct util_err *err)
 {
-	char name[LEARN_COUNTER_NAME_MAX + 1];
+	char name[GRAPH_COUNTER_NAME_MAX + 1];
 
 	if (final) {
 		if (a->live)
@@ -286,9 +285,9 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 		/* watched from the start until now; what ran meanwhile, by the inventory, ran */
 		uint64_t wall = util_now_ns(CLOCK_REALTIME);
 
-		learn_graph_add_window(a->ctx->graph, a->live_from_ns, wall);
+		graph_add_window(a->ctx->graph, a->live_from_ns, wall);
 		/* a pod that ran and finished between two saves ran within the run too */
-		learn_inventory_note_running(a->ctx->inv, a->ctx->graph, a->live_from_ns, wall);
+		inventory_note_running(a->ctx->inv, a->ctx->graph, a->live_from_ns, wall);
 	}
 	a->now.flows = a->ctx->flows;
 	a->now.refused = a->ctx->refused;
@@ -310,8 +309,8 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 		 * A total always; a counter of its own only for an interface that dropped, or the
 		 * state would keep a line for every container's veth that ever existed.
 		 */
-		learn_graph_add_counter(a->ctx->graph, "pcap-drops", 0);
-		learn_graph_add_counter(a->ctx->graph, "interfaces-seen", n - a->n_iface_counted);
+		graph_add_counter(a->ctx->graph, "pcap-drops", 0);
+		graph_add_counter(a->ctx->graph, "interfaces-seen", n - a->n_iface_counted);
 		a->n_iface_counted = n;
 		for (size_t i = 0; i < n; i++) {
 			const struct capture_iface_stats *s = capture_live_iface(a->live, i);
@@ -322,23 +321,23 @@ static int agent_save(struct agent *a, bool final, struct util_err *err)
 			a->iface_drops_saved[i] = drops;
 			if (delta == 0)
 				continue;
-			learn_counter_name(name, "pcap-drops", s->name);
-			learn_graph_add_counter(a->ctx->graph, name, delta);
-			learn_graph_add_counter(a->ctx->graph, "pcap-drops", delta);
+			graph_counter_name_build(name, "pcap-drops", s->name);
+			graph_add_counter(a->ctx->graph, name, delta);
+			graph_add_counter(a->ctx->graph, "pcap-drops", delta);
 		}
 	}
 	if (a->ct) {
 		const struct capture_conntrack_stats *s = capture_conntrack_stats(a->ct);
 
-		learn_graph_add_counter(a->ctx->graph, "conntrack-events",
-					s->events - a->ct_saved.events);
-		learn_graph_add_counter(a->ctx->graph, "conntrack-overruns",
-					s->overruns - a->ct_saved.overruns);
-		learn_graph_add_counter(a->ctx->graph, "conntrack-resyncs",
-					s->resyncs - a->ct_saved.resyncs);
+		graph_add_counter(a->ctx->graph, "conntrack-events",
+				  s->events - a->ct_saved.events);
+		graph_add_counter(a->ctx->graph, "conntrack-overruns",
+				  s->overruns - a->ct_saved.overruns);
+		graph_add_counter(a->ctx->graph, "conntrack-resyncs",
+				  s->resyncs - a->ct_saved.resyncs);
 		a->ct_saved = (struct conntrack_saved){s->events, s->overruns, s->resyncs};
 	}
-	return learn_state_save(a->ctx->graph, a->o->state_path, err);
+	return graph_state_save(a->ctx->graph, a->o->state_path, err);
 }
 
 static uint64_t agent_drops(const struct agent *a)
@@ -366,7 +365,7 @@ static void agent_status(struct agent *a, uint64_t now, bool final)
 		 "%" PRIu64 " packets, %" PRIu64 " flows, %zu edges%s, %" PRIu64
 		 " drops, %zu interface%s, %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 " elapsed",
 		 a->now.cap.packets, a->ctx->flows,
-		 a->ctx->check ? n.edges_found : learn_graph_edge_count(a->ctx->graph),
+		 a->ctx->check ? n.edges_found : graph_edge_count(a->ctx->graph),
 		 a->ctx->check ? " not in the baseline" : "", agent_drops(a), attached,
 		 attached == 1 ? "" : "s", el / 3600, el / 60 % 60, el % 60);
 	/* which interfaces dropped, when any did: the first few, by name */
@@ -438,17 +437,16 @@ static void agent_reload(struct agent *a)
 {
 	struct util_err err = {""};
 
-	if (learn_inventory_reload(a->ctx->inv, a->o->inventories, a->o->n_inventories, &err) < 0) {
+	if (inventory_reload(a->ctx->inv, a->o->inventories, a->o->n_inventories, &err) < 0) {
 		cli_log_error("warning: inventory not reloaded, keeping the previous one: %s",
 			      err.msg);
 		return;
 	}
-	for (size_t i = 0; a->ctx->graph && i < learn_inventory_workload_count(a->ctx->inv); i++)
-		(void)learn_graph_add_workload(a->ctx->graph,
-					       learn_inventory_workload(a->ctx->inv, i));
+	for (size_t i = 0; a->ctx->graph && i < inventory_workload_count(a->ctx->inv); i++)
+		(void)graph_add_workload(a->ctx->graph, inventory_workload(a->ctx->inv, i));
 	if (!a->o->quiet)
 		cli_log_error("inventory re-read (%zu workloads)",
-			      learn_inventory_workload_count(a->ctx->inv));
+			      inventory_workload_count(a->ctx->inv));
 }
 
 /* the signalfd, conntrack, the Docker Engine, and live capture */
@@ -481,7 +479,8 @@ static int agent_run(struct agent *a)
 		goto out;
 	}
 
-	if (o->docker && learn_docker_open(o->docker_socket, a->ctx->inv, &a->docker, &err) < 0) {
+	if (o->docker &&
+	    inventory_docker_open(o->docker_socket, a->ctx->inv, &a->docker, &err) < 0) {
 		cli_log_error("%s", err.msg);
 		goto out;
 	}
@@ -521,7 +520,7 @@ static int agent_run(struct agent *a)
 		goto out;
 	}
 	/* inspecting a container opens the socket again: the user must still be allowed to */
-	if (o->user && a->docker && learn_docker_check_access(o->docker_socket, &err) < 0) {
+	if (o->user && a->docker && inventory_docker_check_access(o->docker_socket, &err) < 0) {
 		cli_log_error("%s", err.msg);
 		goto out;
 	}
@@ -551,7 +550,7 @@ static int agent_run(struct agent *a)
 			wake = next_docker;
 		timeout = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
 		/* queued container inspects go on in small steps between everything else */
-		if (a->docker && learn_docker_busy(a->docker) && timeout > 20)
+		if (a->docker && inventory_docker_busy(a->docker) && timeout > 20)
 			timeout = 20;
 
 		fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
@@ -559,8 +558,8 @@ static int agent_run(struct agent *a)
 			fds[n++] = (struct pollfd){.fd = capture_conntrack_fd(a->ct),
 						   .events = POLLIN};
 		if (a->docker)
-			fds[n++] =
-				(struct pollfd){.fd = learn_docker_fd(a->docker), .events = POLLIN};
+			fds[n++] = (struct pollfd){.fd = inventory_docker_fd(a->docker),
+						   .events = POLLIN};
 		if (a->live)
 			n += capture_live_pollfds(a->live, fds + n, AGENT_MAX_FDS - n);
 		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR) {
@@ -589,18 +588,18 @@ static int agent_run(struct agent *a)
 		} else {
 			ct_failures = 0;
 		}
-		if (a->docker && learn_docker_dispatch(a->docker, &err) < 0) {
+		if (a->docker && inventory_docker_dispatch(a->docker, &err) < 0) {
 			/* the engine went away (a restart, an upgrade): keep observing with what
 			 * is known, and ask again every AGENT_DOCKER_RETRY_S */
 			cli_log_error("warning: %s; containers are not named until it is back",
 				      err.msg);
-			a->docker = learn_docker_free(a->docker);
+			a->docker = inventory_docker_free(a->docker);
 			next_docker = now_ns() + AGENT_DOCKER_RETRY_S * UTIL_NSEC_PER_SEC;
 		}
 
 		now = now_ns();
 		if (!a->docker && now >= next_docker) {
-			if (learn_docker_open(o->docker_socket, a->ctx->inv, &a->docker, &err) <
+			if (inventory_docker_open(o->docker_socket, a->ctx->inv, &a->docker, &err) <
 			    0) {
 				next_docker = now + AGENT_DOCKER_RETRY_S * UTIL_NSEC_PER_SEC;
 			} else {
@@ -683,10 +682,10 @@ static int learn_or_check(int argc, char **argv, bool check)
 			       .prefix4 = 32,
 			       .prefix6 = 128,
 			       .checkpoint_s = check ? 1 : 60,
-			       .docker_socket = LEARN_DOCKER_SOCKET};
+			       .docker_socket = INVENTORY_DOCKER_SOCKET};
 	const char *cmd = check ? "check" : "learn";
 	struct capture_tracker *tracker = NULL;
-	struct learn_graph *baseline = NULL;
+	struct graph *baseline = NULL;
 	struct check_out check_out = {0};
 	bool have_checkpoint = false, no_tunnels = false;
 	struct learn_ctx ctx = {0};
@@ -764,7 +763,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 				ret = cli_usage_error(cmd, "--node goes with 'flowlock learn'");
 				goto out;
 			}
-			if (!learn_node_name_valid(optarg)) {
+			if (!graph_node_name_valid(optarg)) {
 				ret = cli_usage_error(cmd,
 						      "--node takes 1 to 253 of [A-Za-z0-9._-], "
 						      "alphanumeric first");
@@ -901,7 +900,7 @@ static int learn_or_check(int argc, char **argv, bool check)
 	 */
 	if (check) {
 		/* the baseline is only looked up: check keeps no graph of its own */
-		if (learn_state_load(o.baseline_path, &baseline, &err) < 0) {
+		if (graph_state_load(o.baseline_path, &baseline, &err) < 0) {
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
@@ -909,35 +908,35 @@ static int learn_or_check(int argc, char **argv, bool check)
 		ctx.check = learn_check_new(baseline, o.n_reads > 0, check_report, &check_out);
 		ctx.check_out = &check_out;
 		/* without names every address is an external peer: all would be reported */
-		if (!o.quiet && !o.n_inventories && !o.docker && learn_graph_has_named(baseline))
+		if (!o.quiet && !o.n_inventories && !o.docker && graph_has_named(baseline))
 			cli_log_error(
 				"warning: the baseline names workloads, but neither "
 				"--inventory nor --docker was given: every address will be an "
 				"external peer");
 	} else {
-		r = learn_state_load(o.state_path, &ctx.graph, &err);
+		r = graph_state_load(o.state_path, &ctx.graph, &err);
 		if (r == -ENOENT) {
-			ctx.graph = learn_graph_new();
+			ctx.graph = graph_new();
 		} else if (r < 0) {
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
 		/* one node's counts never go into another node's state: merge keeps them apart */
-		if (o.node && learn_graph_claim_node(ctx.graph, o.node) < 0) {
+		if (o.node && graph_claim_node(ctx.graph, o.node) < 0) {
 			cli_log_error(
 				"%s: learned by node %s, not %s: give each node its own state "
 				"and combine them with 'flowlock merge'",
-				o.state_path, learn_graph_node_name(ctx.graph, 0), o.node);
+				o.state_path, graph_node_name(ctx.graph, 0), o.node);
 			goto out;
 		}
-		edges_before = learn_graph_edge_count(ctx.graph);
+		edges_before = graph_edge_count(ctx.graph);
 	}
 
-	ctx.inv = learn_inventory_new();
-	(void)learn_inventory_set_external_prefix(ctx.inv, o.prefix4, o.prefix6);
-	learn_inventory_set_warn(ctx.inv, cli_warn_stderr, &o.quiet);
+	ctx.inv = inventory_new();
+	(void)inventory_set_external_prefix(ctx.inv, o.prefix4, o.prefix6);
+	inventory_set_warn(ctx.inv, cli_warn_stderr, &o.quiet);
 	for (size_t i = 0; i < o.n_ranges; i++) {
-		if (learn_inventory_add_cluster_range(ctx.inv, o.ranges[i]) < 0) {
+		if (inventory_add_cluster_range(ctx.inv, o.ranges[i]) < 0) {
 			ret = cli_usage_error(cmd,
 					      "--pod-cidr and --service-cidr take ADDRESS/PREFIX, "
 					      "like 10.244.0.0/16");
@@ -950,13 +949,13 @@ static int learn_or_check(int argc, char **argv, bool check)
 
 		a.inv_mtime[i] =
 			stat(o.inventories[i], &st) == 0 ? st.st_mtim : (struct timespec){0, 0};
-		if (learn_inventory_load(ctx.inv, o.inventories[i], &err) < 0) {
+		if (inventory_load(ctx.inv, o.inventories[i], &err) < 0) {
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
 	}
-	for (size_t i = 0; ctx.graph && i < learn_inventory_workload_count(ctx.inv); i++)
-		(void)learn_graph_add_workload(ctx.graph, learn_inventory_workload(ctx.inv, i));
+	for (size_t i = 0; ctx.graph && i < inventory_workload_count(ctx.inv); i++)
+		(void)graph_add_workload(ctx.graph, inventory_workload(ctx.inv, i));
 
 	tracker = capture_tracker_new(learn_on_flow, &ctx);
 	capture_tracker_set_max_flows(tracker, o.max_flows);
@@ -974,8 +973,8 @@ static int learn_or_check(int argc, char **argv, bool check)
 		}
 		/* what the file watched: its first to its last packet; who ran then */
 		if (ctx.graph && fs.first_ns) {
-			learn_graph_add_window(ctx.graph, fs.first_ns, fs.last_ns);
-			learn_inventory_note_running(ctx.inv, ctx.graph, fs.first_ns, fs.last_ns);
+			graph_add_window(ctx.graph, fs.first_ns, fs.last_ns);
+			inventory_note_running(ctx.inv, ctx.graph, fs.first_ns, fs.last_ns);
 		}
 	}
 	if (live) {
@@ -1024,11 +1023,11 @@ static int learn_or_check(int argc, char **argv, bool check)
 			" unanswered (attempts, not edges); skipped %" PRIu64 " truncated, %" PRIu64
 			" malformed, %" PRIu64 " fragments, %" PRIu64 " non-IP, %" PRIu64
 			" other\n",
-			a.now.cap.packets, ctx.flows, learn_graph_edge_count(ctx.graph),
-			learn_graph_edge_count(ctx.graph) - edges_before,
-			learn_graph_workload_count(ctx.graph), o.state_path, ctx.refused,
-			ctx.unanswered, a.now.cap.truncated, a.now.cap.malformed,
-			a.now.cap.fragments, a.now.cap.not_ip, a.now.cap.unsupported);
+			a.now.cap.packets, ctx.flows, graph_edge_count(ctx.graph),
+			graph_edge_count(ctx.graph) - edges_before, graph_workload_count(ctx.graph),
+			o.state_path, ctx.refused, ctx.unanswered, a.now.cap.truncated,
+			a.now.cap.malformed, a.now.cap.fragments, a.now.cap.not_ip,
+			a.now.cap.unsupported);
 	ret = EXIT_SUCCESS;
 	goto out;
 out_save:
@@ -1038,11 +1037,11 @@ out_save:
 out:
 	capture_live_free(a.live);
 	capture_conntrack_free(a.ct);
-	learn_docker_free(a.docker);
+	inventory_docker_free(a.docker);
 	capture_tracker_free(tracker);
-	learn_inventory_free(ctx.inv);
-	learn_graph_free(ctx.graph);
-	learn_graph_free(baseline);
+	inventory_free(ctx.inv);
+	graph_free(ctx.graph);
+	graph_free(baseline);
 	learn_check_free(ctx.check);
 	free(a.iface_drops_saved);
 	free(a.inv_mtime);

@@ -30,26 +30,26 @@ static const char merge_help[] =
 	"as it was).\n";
 
 /* A state no agent named: what it counted cannot be told apart from another unnamed one's. */
-static bool merge_unnamed(const struct learn_graph *g)
+static bool merge_unnamed(const struct graph *g)
 {
-	size_t n = learn_graph_node_count(g);
+	size_t n = graph_node_count(g);
 
-	return n == 0 || (n == 1 && !*learn_graph_node_name(g, 0));
+	return n == 0 || (n == 1 && !*graph_node_name(g, 0));
 }
 
 /*
  * Input i disagrees with what inputs 0..i-1 (which all agree) hold: the first of them it
  * disagrees with alone is the file to name next to it.
  */
-static size_t merge_culprit(struct learn_graph *const *in, size_t i)
+static size_t merge_culprit(struct graph *const *in, size_t i)
 {
 	for (size_t j = 0; j < i; j++) {
-		struct learn_graph *scratch = learn_graph_new();
-		int r = learn_graph_merge(scratch, in[j], NULL);
+		struct graph *scratch = graph_new();
+		int r = graph_merge(scratch, in[j], NULL);
 
 		if (r == 0)
-			r = learn_graph_merge(scratch, in[i], NULL);
-		learn_graph_free(scratch);
+			r = graph_merge(scratch, in[i], NULL);
+		graph_free(scratch);
 		if (r < 0)
 			return j;
 	}
@@ -64,7 +64,7 @@ int cli_merge(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct learn_graph **in = NULL, *merged = NULL;
+	struct graph **in = NULL, *merged = NULL;
 	struct util_err err = {""};
 	const char *out_path = NULL;
 	bool quiet = false;
@@ -94,22 +94,22 @@ int cli_merge(int argc, char **argv)
 	/* Every input is read and checked before OUT is written. */
 	in = util_reallocarray(NULL, (size_t)(argc - optind), sizeof(*in));
 	for (int i = optind; i < argc; i++) {
-		if (learn_state_load(argv[i], &in[n], &err) < 0) {
+		if (graph_state_load(argv[i], &in[n], &err) < 0) {
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
 		n++;
 	}
-	merged = learn_graph_new();
+	merged = graph_new();
 	for (size_t i = 0; i < n; i++) {
-		if (learn_graph_merge(merged, in[i], &err) < 0) {
+		if (graph_merge(merged, in[i], &err) < 0) {
 			cli_log_error("merge: %s and %s disagree: %s",
 				      argv[optind + (int)merge_culprit(in, i)],
 				      argv[optind + (int)i], err.msg);
 			goto out;
 		}
 	}
-	if (learn_state_save(merged, out_path, &err) < 0) {
+	if (graph_state_save(merged, out_path, &err) < 0) {
 		cli_log_error("%s", err.msg);
 		goto out;
 	}
@@ -122,13 +122,13 @@ int cli_merge(int argc, char **argv)
 	if (!quiet)
 		fprintf(stderr,
 			"flowlock: %zu states, %zu nodes -> %zu edges among %zu workloads in %s\n",
-			n, learn_graph_node_count(merged), learn_graph_edge_count(merged),
-			learn_graph_workload_count(merged), out_path);
+			n, graph_node_count(merged), graph_edge_count(merged),
+			graph_workload_count(merged), out_path);
 	ret = EXIT_SUCCESS;
 out:
 	for (size_t i = 0; i < n; i++)
-		learn_graph_free(in[i]);
+		graph_free(in[i]);
 	free(in);
-	learn_graph_free(merged);
+	graph_free(merged);
 	return ret;
 }

@@ -40,7 +40,7 @@ int cli_show(int argc, char **argv)
 	enum emit_report_format format = EMIT_REPORT_TEXT;
 	bool coverage = false, have_format = false, have_stale = false;
 	struct util_err err = {""};
-	struct learn_graph *g = NULL;
+	struct graph *g = NULL;
 	uint64_t stale = 7;
 	int c, ret = CLI_EXIT_BAD;
 
@@ -73,7 +73,7 @@ int cli_show(int argc, char **argv)
 		return cli_usage_error("show", "--format and --stale go with --coverage");
 	if (!coverage)
 		return cli_render(EMIT_FORMAT_TABLE, argv[optind], NULL, &opts);
-	if (learn_state_load(argv[optind], &g, &err) < 0) {
+	if (graph_state_load(argv[optind], &g, &err) < 0) {
 		cli_log_error("%s", err.msg);
 		return CLI_EXIT_BAD;
 	}
@@ -85,6 +85,6 @@ int cli_show(int argc, char **argv)
 		goto out;
 	ret = EXIT_SUCCESS;
 out:
-	learn_graph_free(g);
+	graph_free(g);
 	return ret;
 }

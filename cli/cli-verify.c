@@ -39,17 +39,16 @@ static const char verify_help[] =
 /* ---- The report --------------------------------------------------------------------------- */
 
 /* Once per namespace: Kubernetes' own ones are not reported on unless asked for. */
-static void verify_say_scope(const struct learn_graph *g, const struct policy_scope *scope,
-			     bool quiet)
+static void verify_say_scope(const struct graph *g, const struct policy_scope *scope, bool quiet)
 {
 	const char *last = NULL;
 	size_t n = 0;
 
 	/* workloads are sorted by id, so a namespace's k8s workloads come together */
-	for (size_t i = 0; i <= learn_graph_workload_count(g); i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
-		const char *ns = w && learn_workload_kind(w) == LEARN_KIND_K8S
-					 ? learn_workload_namespace(w)
+	for (size_t i = 0; i <= graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
+		const char *ns = w && graph_workload_kind(w) == GRAPH_KIND_K8S
+					 ? graph_workload_namespace(w)
 					 : NULL;
 
 		if (last && (!ns || strcmp(ns, last) != 0)) {
@@ -88,10 +87,10 @@ int cli_verify(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 	struct policy_report *report = NULL;
 	struct policy_set *set = policy_set_new();
-	struct learn_graph *g = NULL;
+	struct graph *g = NULL;
 	struct util_err err = {""};
 	const char **inventories, **includes, **excludes;
 	size_t n_inventories = 0, n_includes = 0, n_excludes = 0, hidden;
@@ -129,19 +128,19 @@ int cli_verify(int argc, char **argv)
 		ret = cli_usage_error("verify", "expected a POLICY file and a STATE file");
 		goto out;
 	}
-	if (learn_state_load(argv[optind + 1], &g, &err) < 0) {
+	if (graph_state_load(argv[optind + 1], &g, &err) < 0) {
 		cli_log_error("%s", err.msg);
 		goto out;
 	}
 	for (size_t i = 0; i < n_inventories; i++) {
-		if (learn_inventory_load(inv, inventories[i], &err) < 0) {
+		if (inventory_load(inv, inventories[i], &err) < 0) {
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
 	}
 	/* as learn does: the newest inventory's labels win, and its workloads are peers too */
-	for (size_t i = 0; i < learn_inventory_workload_count(inv); i++)
-		(void)learn_graph_add_workload(g, learn_inventory_workload(inv, i));
+	for (size_t i = 0; i < inventory_workload_count(inv); i++)
+		(void)graph_add_workload(g, inventory_workload(inv, i));
 	if (policy_set_load(set, argv[optind], &err) < 0) {
 		cli_log_error("%s", err.msg);
 		goto out;
@@ -169,8 +168,8 @@ int cli_verify(int argc, char **argv)
 out:
 	policy_report_free(report);
 	policy_set_free(set);
-	learn_inventory_free(inv);
-	learn_graph_free(g);
+	inventory_free(inv);
+	graph_free(g);
 	free(inventories);
 	free(includes);
 	free(excludes);

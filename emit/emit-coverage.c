@@ -26,28 +26,28 @@ struct cov_day {
 struct cov {
 	uint64_t first, last, watched; /* the window; watched: the sum of its spans */
 	size_t spans;
-	const struct learn_edge *newest; /* the edge first seen last, or NULL */
+	const struct graph_edge *newest; /* the edge first seen last, or NULL */
 	struct cov_kind *kinds;
-	const struct learn_workload **never; /* k8s and docker workloads never seen running */
+	const struct graph_workload **never; /* k8s and docker workloads never seen running */
 	size_t n_never;
 	struct cov_day *days;
-	const struct learn_edge **stale; /* not seen in the last stale_days of the window */
+	const struct graph_edge **stale; /* not seen in the last stale_days of the window */
 	size_t n_stale;
 	size_t unknown_edges;
-	uint64_t attempts_dropped; /* attempts of pairs beyond LEARN_MAX_ATTEMPTS, only counted */
+	uint64_t attempts_dropped; /* attempts of pairs beyond GRAPH_MAX_ATTEMPTS, only counted */
 };
 
-static bool cov_runs(const struct learn_workload *w)
+static bool cov_runs(const struct graph_workload *w)
 {
-	return learn_workload_kind(w) == LEARN_KIND_K8S ||
-	       learn_workload_kind(w) == LEARN_KIND_DOCKER;
+	return graph_workload_kind(w) == GRAPH_KIND_K8S ||
+	       graph_workload_kind(w) == GRAPH_KIND_DOCKER;
 }
 
-static void cov_count_kind(struct cov *c, const struct learn_workload *w, bool seen)
+static void cov_count_kind(struct cov *c, const struct graph_workload *w, bool seen)
 {
-	const char *name = learn_workload_kind(w) == LEARN_KIND_DOCKER
+	const char *name = graph_workload_kind(w) == GRAPH_KIND_DOCKER
 				   ? "container"
-				   : learn_workload_controller(w);
+				   : graph_workload_controller(w);
 	struct cov_kind *k;
 
 	HASH_FIND_STR(c->kinds, name, k);
@@ -74,27 +74,27 @@ static int cov_day_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void cov_build(struct cov *c, const struct learn_graph *g, unsigned stale_days)
+static void cov_build(struct cov *c, const struct graph *g, unsigned stale_days)
 {
 	uint64_t stale_ns = (uint64_t)stale_days * COV_DAY;
 
-	for (size_t i = 0; i < learn_graph_window_count(g); i++) {
+	for (size_t i = 0; i < graph_window_count(g); i++) {
 		uint64_t from, until;
 
-		learn_graph_window(g, i, &from, &until);
+		graph_window(g, i, &from, &until);
 		if (i == 0)
 			c->first = from;
 		c->last = until;
 		c->watched += until - from;
 		c->spans++;
 	}
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
+	for (size_t i = 0; i < graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
 		bool seen;
 
 		if (!cov_runs(w))
 			continue;
-		seen = learn_graph_workload_running(g, w, NULL, NULL);
+		seen = graph_workload_running(g, w, NULL, NULL);
 		cov_count_kind(c, w, seen);
 		if (!seen) {
 			c->never = util_reallocarray(c->never, c->n_never + 1, sizeof(*c->never));
@@ -102,12 +102,12 @@ static void cov_build(struct cov *c, const struct learn_graph *g, unsigned stale
 		}
 	}
 	HASH_SORT(c->kinds, cov_kind_cmp);
-	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
-		const struct learn_edge *e = learn_graph_edge(g, i);
-		uint64_t day = learn_edge_first_ns(e) / COV_DAY;
+	for (size_t i = 0; i < graph_edge_count(g); i++) {
+		const struct graph_edge *e = graph_edge(g, i);
+		uint64_t day = graph_edge_first_ns(e) / COV_DAY;
 		struct cov_day *d;
 
-		if (!c->newest || learn_edge_first_ns(e) > learn_edge_first_ns(c->newest))
+		if (!c->newest || graph_edge_first_ns(e) > graph_edge_first_ns(c->newest))
 			c->newest = e;
 		HASH_FIND(hh, c->days, &day, sizeof(day), d);
 		if (!d) {
@@ -116,18 +116,18 @@ static void cov_build(struct cov *c, const struct learn_graph *g, unsigned stale
 			HASH_ADD(hh, c->days, day, sizeof(d->day), d);
 		}
 		d->edges++;
-		if (c->spans && learn_edge_last_ns(e) + stale_ns < c->last) {
+		if (c->spans && graph_edge_last_ns(e) + stale_ns < c->last) {
 			c->stale = util_reallocarray(c->stale, c->n_stale + 1, sizeof(*c->stale));
 			c->stale[c->n_stale++] = e;
 		}
 		c->unknown_edges +=
-			learn_workload_kind(learn_edge_client(e)) == LEARN_KIND_UNKNOWN ||
-			learn_workload_kind(learn_edge_server(e)) == LEARN_KIND_UNKNOWN;
+			graph_workload_kind(graph_edge_client(e)) == GRAPH_KIND_UNKNOWN ||
+			graph_workload_kind(graph_edge_server(e)) == GRAPH_KIND_UNKNOWN;
 	}
 	HASH_SORT(c->days, cov_day_cmp);
-	for (size_t i = 0; i < learn_graph_counter_count(g); i++)
-		if (strcmp(learn_graph_counter_name(g, i), "attempts-dropped") == 0)
-			c->attempts_dropped = learn_graph_counter_value(g, i);
+	for (size_t i = 0; i < graph_counter_count(g); i++)
+		if (strcmp(graph_counter_name(g, i), "attempts-dropped") == 0)
+			c->attempts_dropped = graph_counter_value(g, i);
 }
 
 static void cov_free(struct cov *c)
@@ -170,77 +170,76 @@ static void cov_day_text(uint64_t day, char buf[static UTIL_TIME_LEN])
 }
 
 /* Ids come from a validated state; a terminal is still shown nothing it would act on. */
-static int cov_check_ids(const struct cov *c, const struct learn_graph *g, struct util_err *err)
+static int cov_check_ids(const struct cov *c, const struct graph *g, struct util_err *err)
 {
-	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
-		const struct learn_attempt *a = learn_graph_attempt(g, i);
+	for (size_t i = 0; i < graph_attempt_count(g); i++) {
+		const struct graph_attempt *a = graph_attempt(g, i);
 
-		if (emit_json_width(learn_workload_id(learn_attempt_client(a))) < 0 ||
-		    emit_json_width(learn_workload_id(learn_attempt_server(a))) < 0)
+		if (emit_json_width(graph_workload_id(graph_attempt_client(a))) < 0 ||
+		    emit_json_width(graph_workload_id(graph_attempt_server(a))) < 0)
 			return util_err_set(err, EINVAL, "coverage: a workload id cannot be shown");
 	}
 	for (size_t i = 0; i < c->n_never; i++)
-		if (emit_json_width(learn_workload_id(c->never[i])) < 0)
+		if (emit_json_width(graph_workload_id(c->never[i])) < 0)
 			return util_err_set(err, EINVAL, "coverage: a workload id cannot be shown");
 	for (size_t i = 0; i < c->n_stale; i++)
-		if (emit_json_width(learn_workload_id(learn_edge_client(c->stale[i]))) < 0 ||
-		    emit_json_width(learn_workload_id(learn_edge_server(c->stale[i]))) < 0)
+		if (emit_json_width(graph_workload_id(graph_edge_client(c->stale[i]))) < 0 ||
+		    emit_json_width(graph_workload_id(graph_edge_server(c->stale[i]))) < 0)
 			return util_err_set(err, EINVAL, "coverage: a workload id cannot be shown");
-	if (c->newest && (emit_json_width(learn_workload_id(learn_edge_client(c->newest))) < 0 ||
-			  emit_json_width(learn_workload_id(learn_edge_server(c->newest))) < 0))
+	if (c->newest && (emit_json_width(graph_workload_id(graph_edge_client(c->newest))) < 0 ||
+			  emit_json_width(graph_workload_id(graph_edge_server(c->newest))) < 0))
 		return util_err_set(err, EINVAL, "coverage: a workload id cannot be shown");
 	return 0;
 }
 
-static void cov_edge_text(FILE *out, const struct learn_edge *e)
+static void cov_edge_text(FILE *out, const struct graph_edge *e)
 {
-	uint8_t proto = learn_edge_proto(e);
+	uint8_t proto = graph_edge_proto(e);
 
-	fprintf(out, "%s -> %s %s", learn_workload_id(learn_edge_client(e)),
-		learn_workload_id(learn_edge_server(e)), util_proto_name(proto));
+	fprintf(out, "%s -> %s %s", graph_workload_id(graph_edge_client(e)),
+		graph_workload_id(graph_edge_server(e)), util_proto_name(proto));
 	if (util_proto_has_ports(proto))
-		fprintf(out, " %u", (unsigned)learn_edge_port(e));
+		fprintf(out, " %u", (unsigned)graph_edge_port(e));
 }
 
 /*
  * Refused and unanswered flows: never edges, so no policy allows them, but a workload that
  * knocks on many ports or peers may be scanning. Only shown when there are any.
  */
-static void cov_attempts_text(FILE *out, const struct cov *c, const struct learn_graph *g)
+static void cov_attempts_text(FILE *out, const struct cov *c, const struct graph *g)
 {
 	char t1[UTIL_TIME_LEN], t2[UTIL_TIME_LEN];
 
-	if (learn_graph_attempt_count(g) == 0 && c->attempts_dropped == 0)
+	if (graph_attempt_count(g) == 0 && c->attempts_dropped == 0)
 		return;
 	fprintf(out, "\nPOSSIBLE SCANS (refused or unanswered: never edges, no policy allows "
 		     "them)\n");
-	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
-		const struct learn_attempt *a = learn_graph_attempt(g, i);
-		size_t n = learn_attempt_port_count(a);
+	for (size_t i = 0; i < graph_attempt_count(g); i++) {
+		const struct graph_attempt *a = graph_attempt(g, i);
+		size_t n = graph_attempt_port_count(a);
 
-		emit_time_seconds(learn_attempt_first_ns(a), t1);
-		emit_time_seconds(learn_attempt_last_ns(a), t2);
+		emit_time_seconds(graph_attempt_first_ns(a), t1);
+		emit_time_seconds(graph_attempt_last_ns(a), t2);
 		fprintf(out, "  %s -> %s %s: %" PRIu64 " refused, %" PRIu64 " unanswered",
-			learn_workload_id(learn_attempt_client(a)),
-			learn_workload_id(learn_attempt_server(a)),
-			util_proto_name(learn_attempt_proto(a)), learn_attempt_refused(a),
-			learn_attempt_unanswered(a));
+			graph_workload_id(graph_attempt_client(a)),
+			graph_workload_id(graph_attempt_server(a)),
+			util_proto_name(graph_attempt_proto(a)), graph_attempt_refused(a),
+			graph_attempt_unanswered(a));
 		for (size_t j = 0; j < n; j++)
 			fprintf(out, "%s%u", j ? "," : "; ports ",
-				(unsigned)learn_attempt_port(a, j));
-		if (n == LEARN_ATTEMPT_PORTS)
-			fprintf(out, " (the lowest; %d kept at most)", LEARN_ATTEMPT_PORTS);
+				(unsigned)graph_attempt_port(a, j));
+		if (n == GRAPH_ATTEMPT_PORTS)
+			fprintf(out, " (the lowest; %d kept at most)", GRAPH_ATTEMPT_PORTS);
 		fprintf(out, "; %s to %s\n", t1, t2);
 	}
 	if (c->attempts_dropped)
 		fprintf(out,
 			"  and %" PRIu64 " more between pairs not kept: a state keeps %d pairs at "
 			"most\n",
-			c->attempts_dropped, LEARN_MAX_ATTEMPTS);
+			c->attempts_dropped, GRAPH_MAX_ATTEMPTS);
 }
 
-static void cov_text(FILE *out, const struct cov *c, const struct learn_graph *g,
-		     unsigned stale_days)
+static void cov_text(FILE *out, const struct cov *c, const struct graph *g, unsigned stale_days)
 {
 	char t1[UTIL_TIME_LEN], t2[UTIL_TIME_LEN], d1[32], d2[32];
 	size_t seen = 0, never = 0;
@@ -262,7 +261,7 @@ static void cov_text(FILE *out, const struct cov *c, const struct learn_graph *g
 			t1, t2, d1, c->spans, c->spans == 1 ? "" : "s", d2);
 	}
 	if (c->newest && c->spans) {
-		uint64_t at = learn_edge_first_ns(c->newest);
+		uint64_t at = graph_edge_first_ns(c->newest);
 
 		cov_duration(c->last > at ? c->last - at : 0, d1);
 		emit_time_seconds(at, t1);
@@ -288,7 +287,7 @@ static void cov_text(FILE *out, const struct cov *c, const struct learn_graph *g
 	if (c->n_never) {
 		fprintf(out, "NEVER SEEN RUNNING (no NetworkPolicy is written for them)\n");
 		for (size_t i = 0; i < c->n_never; i++)
-			fprintf(out, "  %s\n", learn_workload_id(c->never[i]));
+			fprintf(out, "  %s\n", graph_workload_id(c->never[i]));
 		fputc('\n', out);
 	}
 
@@ -306,7 +305,7 @@ static void cov_text(FILE *out, const struct cov *c, const struct learn_graph *g
 	if (!c->n_stale)
 		fprintf(out, "  none\n");
 	for (size_t i = 0; i < c->n_stale; i++) {
-		emit_time_seconds(learn_edge_last_ns(c->stale[i]), t1);
+		emit_time_seconds(graph_edge_last_ns(c->stale[i]), t1);
 		fprintf(out, "  ");
 		cov_edge_text(out, c->stale[i]);
 		fprintf(out, ", last seen %s\n", t1);
@@ -327,43 +326,43 @@ static void cov_json_time(struct emit_yaml *y, const char *key, uint64_t ns)
 	emit_yaml_kv(y, key, buf);
 }
 
-static void cov_json_edge(struct emit_yaml *y, const struct learn_edge *e)
+static void cov_json_edge(struct emit_yaml *y, const struct graph_edge *e)
 {
 	emit_yaml_map_start(y);
-	emit_yaml_kv(y, "client", learn_workload_id(learn_edge_client(e)));
-	emit_yaml_kv(y, "server", learn_workload_id(learn_edge_server(e)));
-	emit_yaml_kv(y, "protocol", util_proto_name(learn_edge_proto(e)));
+	emit_yaml_kv(y, "client", graph_workload_id(graph_edge_client(e)));
+	emit_yaml_kv(y, "server", graph_workload_id(graph_edge_server(e)));
+	emit_yaml_kv(y, "protocol", util_proto_name(graph_edge_proto(e)));
 	emit_yaml_str(y, "port");
-	emit_yaml_uint(y, learn_edge_port(e));
-	cov_json_time(y, "first_seen", learn_edge_first_ns(e));
-	cov_json_time(y, "last_seen", learn_edge_last_ns(e));
+	emit_yaml_uint(y, graph_edge_port(e));
+	cov_json_time(y, "first_seen", graph_edge_first_ns(e));
+	cov_json_time(y, "last_seen", graph_edge_last_ns(e));
 	emit_yaml_map_end(y);
 }
 
-static void cov_json_attempts(struct emit_yaml *y, const struct cov *c, const struct learn_graph *g)
+static void cov_json_attempts(struct emit_yaml *y, const struct cov *c, const struct graph *g)
 {
-	if (learn_graph_attempt_count(g) == 0 && c->attempts_dropped == 0)
+	if (graph_attempt_count(g) == 0 && c->attempts_dropped == 0)
 		return;
 	emit_yaml_str(y, "possible_scans");
 	emit_yaml_seq_start(y);
-	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
-		const struct learn_attempt *a = learn_graph_attempt(g, i);
+	for (size_t i = 0; i < graph_attempt_count(g); i++) {
+		const struct graph_attempt *a = graph_attempt(g, i);
 
 		emit_yaml_map_start(y);
-		emit_yaml_kv(y, "client", learn_workload_id(learn_attempt_client(a)));
-		emit_yaml_kv(y, "server", learn_workload_id(learn_attempt_server(a)));
-		emit_yaml_kv(y, "protocol", util_proto_name(learn_attempt_proto(a)));
+		emit_yaml_kv(y, "client", graph_workload_id(graph_attempt_client(a)));
+		emit_yaml_kv(y, "server", graph_workload_id(graph_attempt_server(a)));
+		emit_yaml_kv(y, "protocol", util_proto_name(graph_attempt_proto(a)));
 		emit_yaml_str(y, "ports");
 		emit_yaml_seq_start(y);
-		for (size_t j = 0; j < learn_attempt_port_count(a); j++)
-			emit_yaml_uint(y, learn_attempt_port(a, j));
+		for (size_t j = 0; j < graph_attempt_port_count(a); j++)
+			emit_yaml_uint(y, graph_attempt_port(a, j));
 		emit_yaml_seq_end(y);
 		emit_yaml_str(y, "refused");
-		emit_yaml_uint(y, learn_attempt_refused(a));
+		emit_yaml_uint(y, graph_attempt_refused(a));
 		emit_yaml_str(y, "unanswered");
-		emit_yaml_uint(y, learn_attempt_unanswered(a));
-		cov_json_time(y, "first_seen", learn_attempt_first_ns(a));
-		cov_json_time(y, "last_seen", learn_attempt_last_ns(a));
+		emit_yaml_uint(y, graph_attempt_unanswered(a));
+		cov_json_time(y, "first_seen", graph_attempt_first_ns(a));
+		cov_json_time(y, "last_seen", graph_attempt_last_ns(a));
 		emit_yaml_map_end(y);
 	}
 	emit_yaml_seq_end(y);
@@ -371,8 +370,8 @@ static void cov_json_attempts(struct emit_yaml *y, const struct cov *c, const st
 	emit_yaml_uint(y, c->attempts_dropped);
 }
 
-static int cov_json(FILE *out, const struct cov *c, const struct learn_graph *g,
-		    unsigned stale_days, struct util_err *err)
+static int cov_json(FILE *out, const struct cov *c, const struct graph *g, unsigned stale_days,
+		    struct util_err *err)
 {
 	char day[UTIL_TIME_LEN];
 	struct emit_yaml *y;
@@ -397,7 +396,7 @@ static int cov_json(FILE *out, const struct cov *c, const struct learn_graph *g,
 	emit_yaml_uint(y, c->spans);
 	emit_yaml_map_end(y);
 	if (c->newest && c->spans) {
-		uint64_t at = learn_edge_first_ns(c->newest);
+		uint64_t at = graph_edge_first_ns(c->newest);
 
 		emit_yaml_str(y, "last_new_edge");
 		cov_json_edge(y, c->newest);
@@ -419,7 +418,7 @@ static int cov_json(FILE *out, const struct cov *c, const struct learn_graph *g,
 	emit_yaml_str(y, "never_seen_running");
 	emit_yaml_seq_start(y);
 	for (size_t i = 0; i < c->n_never; i++)
-		emit_yaml_str(y, learn_workload_id(c->never[i]));
+		emit_yaml_str(y, graph_workload_id(c->never[i]));
 	emit_yaml_seq_end(y);
 	emit_yaml_str(y, "new_edges_per_day");
 	emit_yaml_map_start(y);
@@ -444,7 +443,7 @@ static int cov_json(FILE *out, const struct cov *c, const struct learn_graph *g,
 	return emit_yaml_close(y);
 }
 
-int emit_coverage(FILE *out, enum emit_report_format format, const struct learn_graph *g,
+int emit_coverage(FILE *out, enum emit_report_format format, const struct graph *g,
 		  unsigned stale_days, struct util_err *err)
 {
 	struct cov c = {0};

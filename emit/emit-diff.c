@@ -139,42 +139,40 @@ struct diff_item {
 };
 
 struct diff {
-	const struct learn_graph *old_g, *new_g;
+	const struct graph *old_g, *new_g;
 	struct diff_item *edges, *works;
 	size_t n_edges, n_works;
 	struct emit_diff_counts counts;
 };
 
 /* How old_g's item i compares with new_g's item k in one of the lists both graphs keep sorted. */
-typedef int (*diff_cmp_fn)(const struct learn_graph *old_g, size_t i,
-			   const struct learn_graph *new_g, size_t k);
+typedef int (*diff_cmp_fn)(const struct graph *old_g, size_t i, const struct graph *new_g,
+			   size_t k);
 
 /* The order the graph sorts edges in, so that one merge walk over both finds the differences. */
-static int diff_edge_cmp(const struct learn_graph *old_g, size_t i, const struct learn_graph *new_g,
-			 size_t k)
+static int diff_edge_cmp(const struct graph *old_g, size_t i, const struct graph *new_g, size_t k)
 {
-	const struct learn_edge *a = learn_graph_edge(old_g, i), *b = learn_graph_edge(new_g, k);
-	int c = strcmp(learn_workload_id(learn_edge_client(a)),
-		       learn_workload_id(learn_edge_client(b)));
+	const struct graph_edge *a = graph_edge(old_g, i), *b = graph_edge(new_g, k);
+	int c = strcmp(graph_workload_id(graph_edge_client(a)),
+		       graph_workload_id(graph_edge_client(b)));
 
 	if (c)
 		return c;
-	c = strcmp(learn_workload_id(learn_edge_server(a)),
-		   learn_workload_id(learn_edge_server(b)));
+	c = strcmp(graph_workload_id(graph_edge_server(a)),
+		   graph_workload_id(graph_edge_server(b)));
 	if (c)
 		return c;
-	if (learn_edge_proto(a) != learn_edge_proto(b))
-		return learn_edge_proto(a) < learn_edge_proto(b) ? -1 : 1;
-	if (learn_edge_port(a) != learn_edge_port(b))
-		return learn_edge_port(a) < learn_edge_port(b) ? -1 : 1;
+	if (graph_edge_proto(a) != graph_edge_proto(b))
+		return graph_edge_proto(a) < graph_edge_proto(b) ? -1 : 1;
+	if (graph_edge_port(a) != graph_edge_port(b))
+		return graph_edge_port(a) < graph_edge_port(b) ? -1 : 1;
 	return 0;
 }
 
-static int diff_work_cmp(const struct learn_graph *old_g, size_t i, const struct learn_graph *new_g,
-			 size_t k)
+static int diff_work_cmp(const struct graph *old_g, size_t i, const struct graph *new_g, size_t k)
 {
-	return strcmp(learn_workload_id(learn_graph_workload(old_g, i)),
-		      learn_workload_id(learn_graph_workload(new_g, k)));
+	return strcmp(graph_workload_id(graph_workload(old_g, i)),
+		      graph_workload_id(graph_workload(new_g, k)));
 }
 
 /*
@@ -205,27 +203,25 @@ static struct diff_item *diff_walk(const struct diff *d, size_t n_old, size_t n_
 	return v;
 }
 
-static void diff_compute(const struct learn_graph *old_g, const struct learn_graph *new_g,
-			 struct diff *d)
+static void diff_compute(const struct graph *old_g, const struct graph *new_g, struct diff *d)
 {
 	*d = (struct diff){.old_g = old_g, .new_g = new_g};
-	d->edges = diff_walk(d, learn_graph_edge_count(old_g), learn_graph_edge_count(new_g),
-			     diff_edge_cmp, &d->n_edges, &d->counts.edges_added,
-			     &d->counts.edges_removed);
-	d->works = diff_walk(d, learn_graph_workload_count(old_g),
-			     learn_graph_workload_count(new_g), diff_work_cmp, &d->n_works,
-			     &d->counts.workloads_appeared, &d->counts.workloads_vanished);
+	d->edges = diff_walk(d, graph_edge_count(old_g), graph_edge_count(new_g), diff_edge_cmp,
+			     &d->n_edges, &d->counts.edges_added, &d->counts.edges_removed);
+	d->works = diff_walk(d, graph_workload_count(old_g), graph_workload_count(new_g),
+			     diff_work_cmp, &d->n_works, &d->counts.workloads_appeared,
+			     &d->counts.workloads_vanished);
 }
 
 /* The edge or workload that item i of the diff stands for. */
-static const struct learn_edge *diff_edge(const struct diff *d, size_t i)
+static const struct graph_edge *diff_edge(const struct diff *d, size_t i)
 {
-	return learn_graph_edge(d->edges[i].added ? d->new_g : d->old_g, d->edges[i].index);
+	return graph_edge(d->edges[i].added ? d->new_g : d->old_g, d->edges[i].index);
 }
 
-static const struct learn_workload *diff_work(const struct diff *d, size_t i)
+static const struct graph_workload *diff_work(const struct diff *d, size_t i)
 {
-	return learn_graph_workload(d->works[i].added ? d->new_g : d->old_g, d->works[i].index);
+	return graph_workload(d->works[i].added ? d->new_g : d->old_g, d->works[i].index);
 }
 
 static int diff_check_names(const struct diff *d, const char *what, struct util_err *err)
@@ -233,14 +229,14 @@ static int diff_check_names(const struct diff *d, const char *what, struct util_
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < d->n_edges; i++) {
-		r = report_name_check(what, learn_workload_id(learn_edge_client(diff_edge(d, i))),
+		r = report_name_check(what, graph_workload_id(graph_edge_client(diff_edge(d, i))),
 				      err);
 		if (r == 0)
 			r = report_name_check(
-				what, learn_workload_id(learn_edge_server(diff_edge(d, i))), err);
+				what, graph_workload_id(graph_edge_server(diff_edge(d, i))), err);
 	}
 	for (size_t i = 0; r == 0 && i < d->n_works; i++)
-		r = report_name_check(what, learn_workload_id(diff_work(d, i)), err);
+		r = report_name_check(what, graph_workload_id(diff_work(d, i)), err);
 	return r;
 }
 
@@ -266,13 +262,13 @@ enum {
 	DIFF_NCOLS
 };
 
-static void diff_edge_cells(const struct learn_edge *e, const char *cells[DIFF_NCOLS],
+static void diff_edge_cells(const struct graph_edge *e, const char *cells[DIFF_NCOLS],
 			    char pbuf[static 4], char portbuf[static 6])
 {
-	cells[DIFF_CLIENT] = learn_workload_id(learn_edge_client(e));
-	cells[DIFF_SERVER] = learn_workload_id(learn_edge_server(e));
-	cells[DIFF_PROTO] = report_proto(learn_edge_proto(e), pbuf);
-	cells[DIFF_PORT] = report_port(learn_edge_proto(e), learn_edge_port(e), portbuf);
+	cells[DIFF_CLIENT] = graph_workload_id(graph_edge_client(e));
+	cells[DIFF_SERVER] = graph_workload_id(graph_edge_server(e));
+	cells[DIFF_PROTO] = report_proto(graph_edge_proto(e), pbuf);
+	cells[DIFF_PORT] = report_port(graph_edge_proto(e), graph_edge_port(e), portbuf);
 }
 
 static void text_row(FILE *out, const char *mark, const char *const cells[DIFF_NCOLS],
@@ -320,7 +316,7 @@ static void diff_text(FILE *out, const struct diff *d)
 		fputs("  WORKLOAD\n", out);
 		for (size_t i = 0; i < d->n_works; i++)
 			fprintf(out, "%s %s\n", d->works[i].added ? "+" : "-",
-				learn_workload_id(diff_work(d, i)));
+				graph_workload_id(diff_work(d, i)));
 		fputc('\n', out);
 	}
 	diff_summary(out, &d->counts);
@@ -371,22 +367,22 @@ static void diff_markdown(FILE *out, const struct diff *d)
 		      "| --- | --- | --- | --- | ---: |\n",
 		      out);
 		for (size_t i = 0; i < d->n_edges; i++) {
-			const struct learn_edge *e = diff_edge(d, i);
+			const struct graph_edge *e = diff_edge(d, i);
 			char pbuf[4], portbuf[6];
 
 			fprintf(out, "| %s | ", d->edges[i].added ? "**added**" : "removed");
-			md_code(out, learn_workload_id(learn_edge_client(e)));
+			md_code(out, graph_workload_id(graph_edge_client(e)));
 			fputs(" | ", out);
-			md_code(out, learn_workload_id(learn_edge_server(e)));
-			fprintf(out, " | %s | %s |\n", report_proto(learn_edge_proto(e), pbuf),
-				report_port(learn_edge_proto(e), learn_edge_port(e), portbuf));
+			md_code(out, graph_workload_id(graph_edge_server(e)));
+			fprintf(out, " | %s | %s |\n", report_proto(graph_edge_proto(e), pbuf),
+				report_port(graph_edge_proto(e), graph_edge_port(e), portbuf));
 		}
 	}
 	if (d->n_works) {
 		fputs("\n| change | workload |\n| --- | --- |\n", out);
 		for (size_t i = 0; i < d->n_works; i++) {
 			fprintf(out, "| %s | ", d->works[i].added ? "appeared" : "vanished");
-			md_code(out, learn_workload_id(diff_work(d, i)));
+			md_code(out, graph_workload_id(diff_work(d, i)));
 			fputs(" |\n", out);
 		}
 	}
@@ -407,14 +403,14 @@ static int diff_json(FILE *out, const struct diff *d, struct util_err *err)
 		emit_yaml_str(y, keys[k]);
 		emit_yaml_seq_start(y);
 		for (size_t i = 0; i < d->n_edges; i++) {
-			const struct learn_edge *e = diff_edge(d, i);
+			const struct graph_edge *e = diff_edge(d, i);
 
 			if (d->edges[i].added != (k == 0))
 				continue;
 			emit_yaml_map_start(y);
-			rj_edge(y, learn_workload_id(learn_edge_client(e)),
-				learn_workload_id(learn_edge_server(e)), learn_edge_proto(e),
-				learn_edge_port(e));
+			rj_edge(y, graph_workload_id(graph_edge_client(e)),
+				graph_workload_id(graph_edge_server(e)), graph_edge_proto(e),
+				graph_edge_port(e));
 			emit_yaml_map_end(y);
 		}
 		emit_yaml_seq_end(y);
@@ -424,15 +420,14 @@ static int diff_json(FILE *out, const struct diff *d, struct util_err *err)
 		emit_yaml_seq_start(y);
 		for (size_t i = 0; i < d->n_works; i++)
 			if (d->works[i].added == (k == 2))
-				emit_yaml_str(y, learn_workload_id(diff_work(d, i)));
+				emit_yaml_str(y, graph_workload_id(diff_work(d, i)));
 		emit_yaml_seq_end(y);
 	}
 	return rj_end(y);
 }
 
-int emit_diff(FILE *out, enum emit_report_format format, const struct learn_graph *old_g,
-	      const struct learn_graph *new_g, struct emit_diff_counts *ret_counts,
-	      struct util_err *err)
+int emit_diff(FILE *out, enum emit_report_format format, const struct graph *old_g,
+	      const struct graph *new_g, struct emit_diff_counts *ret_counts, struct util_err *err)
 {
 	struct report_buf b;
 	struct diff d;
@@ -466,7 +461,7 @@ out:
 int emit_violation(FILE *out, enum emit_report_format format, const struct learn_violation *v,
 		   struct util_err *err)
 {
-	const char *client = learn_workload_id(v->client), *server = learn_workload_id(v->server);
+	const char *client = graph_workload_id(v->client), *server = graph_workload_id(v->server);
 	const char *outcome = v->outcome == CAPTURE_REFUSED	 ? "refused"
 			      : v->outcome == CAPTURE_UNANSWERED ? "unanswered"
 								 : NULL;

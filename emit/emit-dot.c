@@ -42,23 +42,23 @@ static int dot_bad(struct util_err *err, const char *what, const char *s)
 }
 
 /* What a person reads on the box: controller/name for k8s, the name otherwise. */
-static char *dot_display_name(const struct learn_workload *w)
+static char *dot_display_name(const struct graph_workload *w)
 {
-	if (learn_workload_kind(w) == LEARN_KIND_K8S && *learn_workload_controller(w))
-		return util_asprintf("%s/%s", learn_workload_controller(w), learn_workload_name(w));
-	return util_strdup(learn_workload_name(w));
+	if (graph_workload_kind(w) == GRAPH_KIND_K8S && *graph_workload_controller(w))
+		return util_asprintf("%s/%s", graph_workload_controller(w), graph_workload_name(w));
+	return util_strdup(graph_workload_name(w));
 }
 
-static int dot_node(FILE *out, const struct learn_workload *w, const char *indent,
+static int dot_node(FILE *out, const struct graph_workload *w, const char *indent,
 		    struct util_err *err)
 {
 	char *label = dot_display_name(w);
 	int r;
 
 	fputs(indent, out);
-	r = dot_quote(out, learn_workload_id(w));
+	r = dot_quote(out, graph_workload_id(w));
 	if (r < 0) {
-		r = dot_bad(err, "a workload id", learn_workload_id(w));
+		r = dot_bad(err, "a workload id", graph_workload_id(w));
 		goto out;
 	}
 	fputs(" [label=", out);
@@ -67,14 +67,14 @@ static int dot_node(FILE *out, const struct learn_workload *w, const char *inden
 		r = dot_bad(err, "a workload name", label);
 		goto out;
 	}
-	switch (learn_workload_kind(w)) {
-	case LEARN_KIND_EXTERNAL:
+	switch (graph_workload_kind(w)) {
+	case GRAPH_KIND_EXTERNAL:
 		fputs(", shape=ellipse", out);
 		break;
-	case LEARN_KIND_NODE:
+	case GRAPH_KIND_NODE:
 		fputs(", shape=hexagon", out);
 		break;
-	case LEARN_KIND_UNKNOWN:
+	case GRAPH_KIND_UNKNOWN:
 		fputs(", shape=ellipse, style=dashed", out);
 		break;
 	default:
@@ -88,15 +88,15 @@ out:
 }
 
 /* The cluster a workload is drawn in, or NULL for the top level. */
-static char *dot_cluster(const struct learn_workload *w, char **ret_label)
+static char *dot_cluster(const struct graph_workload *w, char **ret_label)
 {
-	const char *ns = learn_workload_namespace(w);
+	const char *ns = graph_workload_namespace(w);
 
-	switch (learn_workload_kind(w)) {
-	case LEARN_KIND_K8S:
+	switch (graph_workload_kind(w)) {
+	case GRAPH_KIND_K8S:
 		*ret_label = util_strdup(ns);
 		return util_asprintf("cluster_k8s:%s", ns);
-	case LEARN_KIND_DOCKER:
+	case GRAPH_KIND_DOCKER:
 		if (!*ns)
 			return NULL;
 		*ret_label = util_asprintf("compose: %s", ns);
@@ -107,7 +107,7 @@ static char *dot_cluster(const struct learn_workload *w, char **ret_label)
 }
 
 struct dot_item {
-	const struct learn_workload *w;
+	const struct graph_workload *w;
 	char *cluster; /* NULL: top level */
 	char *label;
 };
@@ -125,18 +125,18 @@ static int dot_item_cmp(const void *a, const void *b)
 		if (c)
 			return c;
 	}
-	return strcmp(learn_workload_id(ia->w), learn_workload_id(ib->w));
+	return strcmp(graph_workload_id(ia->w), graph_workload_id(ib->w));
 }
 
-static int dot_nodes(FILE *out, const struct learn_graph *g, struct util_err *err)
+static int dot_nodes(FILE *out, const struct graph *g, struct util_err *err)
 {
-	size_t n = learn_graph_workload_count(g);
+	size_t n = graph_workload_count(g);
 	struct dot_item *items = util_reallocarray(NULL, n, sizeof(*items));
 	const char *open = NULL;
 	int r = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		items[i].w = learn_graph_workload(g, i);
+		items[i].w = graph_workload(g, i);
 		items[i].label = NULL;
 		items[i].cluster = dot_cluster(items[i].w, &items[i].label);
 	}
@@ -178,10 +178,10 @@ out:
 	return r;
 }
 
-static void dot_port_label(FILE *out, const struct learn_edge *e)
+static void dot_port_label(FILE *out, const struct graph_edge *e)
 {
-	const char *name = util_proto_name(learn_edge_proto(e));
-	uint8_t proto = learn_edge_proto(e);
+	const char *name = util_proto_name(graph_edge_proto(e));
+	uint8_t proto = graph_edge_proto(e);
 
 	if (name)
 		fputs(name, out);
@@ -189,27 +189,27 @@ static void dot_port_label(FILE *out, const struct learn_edge *e)
 		fprintf(out, "proto-%u", (unsigned)proto);
 	/* ICMP echo has no port: the graph stores 0 */
 	if (proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6)
-		fprintf(out, "/%u", (unsigned)learn_edge_port(e));
+		fprintf(out, "/%u", (unsigned)graph_edge_port(e));
 }
 
 /* One arrow per client -> server pair; the graph's order puts a pair's ports together, sorted. */
-static void dot_edges(FILE *out, const struct learn_graph *g)
+static void dot_edges(FILE *out, const struct graph *g)
 {
-	size_t n = learn_graph_edge_count(g);
+	size_t n = graph_edge_count(g);
 
 	for (size_t i = 0; i < n;) {
-		const struct learn_edge *e = learn_graph_edge(g, i);
-		const struct learn_workload *client = learn_edge_client(e);
-		const struct learn_workload *server = learn_edge_server(e);
+		const struct graph_edge *e = graph_edge(g, i);
+		const struct graph_workload *client = graph_edge_client(e);
+		const struct graph_workload *server = graph_edge_server(e);
 
 		fputc('\t', out);
-		(void)dot_quote(out, learn_workload_id(client)); /* checked with the nodes */
+		(void)dot_quote(out, graph_workload_id(client)); /* checked with the nodes */
 		fputs(" -> ", out);
-		(void)dot_quote(out, learn_workload_id(server));
+		(void)dot_quote(out, graph_workload_id(server));
 		fputs(" [label=\"", out);
 		for (size_t j = i; i < n; i++) {
-			e = learn_graph_edge(g, i);
-			if (learn_edge_client(e) != client || learn_edge_server(e) != server)
+			e = graph_edge(g, i);
+			if (graph_edge_client(e) != client || graph_edge_server(e) != server)
 				break;
 			if (i > j)
 				fputs(", ", out);
@@ -219,7 +219,7 @@ static void dot_edges(FILE *out, const struct learn_graph *g)
 	}
 }
 
-int emit_dot(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_dot(FILE *out, const struct graph *g, const struct emit_options *opts,
 	     struct util_err *err)
 {
 	int r;

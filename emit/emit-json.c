@@ -62,49 +62,49 @@ static void json_kv_time(struct json_ctx *c, const char *key, uint64_t ns)
 	json_kv_str(c, key, buf);
 }
 
-static void json_workload(struct json_ctx *c, const struct learn_workload *w)
+static void json_workload(struct json_ctx *c, const struct graph_workload *w)
 {
 	emit_yaml_map_start(c->y);
-	json_kv_str(c, "id", learn_workload_id(w));
-	json_kv_str(c, "kind", learn_kind_name(learn_workload_kind(w)));
-	json_kv_str(c, "namespace", learn_workload_namespace(w));
-	json_kv_str(c, "controller", learn_workload_controller(w));
-	json_kv_str(c, "name", learn_workload_name(w));
+	json_kv_str(c, "id", graph_workload_id(w));
+	json_kv_str(c, "kind", graph_kind_name(graph_workload_kind(w)));
+	json_kv_str(c, "namespace", graph_workload_namespace(w));
+	json_kv_str(c, "controller", graph_workload_controller(w));
+	json_kv_str(c, "name", graph_workload_name(w));
 	json_key(c, "labels");
 	emit_yaml_map_start(c->y);
-	for (size_t i = 0; i < learn_workload_label_count(w); i++)
-		json_kv_str(c, learn_workload_label_key(w, i), learn_workload_label_value(w, i));
+	for (size_t i = 0; i < graph_workload_label_count(w); i++)
+		json_kv_str(c, graph_workload_label_key(w, i), graph_workload_label_value(w, i));
 	emit_yaml_map_end(c->y);
 	json_key(c, "addresses");
 	emit_yaml_seq_start(c->y);
-	for (size_t i = 0; i < learn_workload_address_count(w); i++)
-		json_str(c, learn_workload_address(w, i));
+	for (size_t i = 0; i < graph_workload_address_count(w); i++)
+		json_str(c, graph_workload_address(w, i));
 	emit_yaml_seq_end(c->y);
 	emit_yaml_map_end(c->y);
 }
 
-static void json_edge(struct json_ctx *c, const struct learn_edge *e)
+static void json_edge(struct json_ctx *c, const struct graph_edge *e)
 {
-	const char *proto = util_proto_name(learn_edge_proto(e));
+	const char *proto = util_proto_name(graph_edge_proto(e));
 	char buf[8];
 
 	if (!proto) {
 		/* kept a string either way, so readers see one type */
-		snprintf(buf, sizeof(buf), "%u", (unsigned)learn_edge_proto(e));
+		snprintf(buf, sizeof(buf), "%u", (unsigned)graph_edge_proto(e));
 		proto = buf;
 	}
 	emit_yaml_map_start(c->y);
-	json_kv_str(c, "client", learn_workload_id(learn_edge_client(e)));
-	json_kv_str(c, "server", learn_workload_id(learn_edge_server(e)));
+	json_kv_str(c, "client", graph_workload_id(graph_edge_client(e)));
+	json_kv_str(c, "server", graph_workload_id(graph_edge_server(e)));
 	json_kv_str(c, "protocol", proto);
-	json_kv_uint(c, "port", learn_edge_port(e));
-	json_kv_uint(c, "connections", learn_edge_connections(e));
-	json_kv_time(c, "first_seen", learn_edge_first_ns(e));
-	json_kv_time(c, "last_seen", learn_edge_last_ns(e));
+	json_kv_uint(c, "port", graph_edge_port(e));
+	json_kv_uint(c, "connections", graph_edge_connections(e));
+	json_kv_time(c, "first_seen", graph_edge_first_ns(e));
+	json_kv_time(c, "last_seen", graph_edge_last_ns(e));
 	emit_yaml_map_end(c->y);
 }
 
-int emit_json(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_json(FILE *out, const struct graph *g, const struct emit_options *opts,
 	      struct util_err *err)
 {
 	struct json_ctx c = {.err = err};
@@ -119,20 +119,20 @@ int emit_json(FILE *out, const struct learn_graph *g, const struct emit_options 
 
 	json_key(&c, "workloads");
 	emit_yaml_seq_start(c.y);
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++)
-		json_workload(&c, learn_graph_workload(g, i));
+	for (size_t i = 0; i < graph_workload_count(g); i++)
+		json_workload(&c, graph_workload(g, i));
 	emit_yaml_seq_end(c.y);
 
 	json_key(&c, "edges");
 	emit_yaml_seq_start(c.y);
-	for (size_t i = 0; i < learn_graph_edge_count(g); i++)
-		json_edge(&c, learn_graph_edge(g, i));
+	for (size_t i = 0; i < graph_edge_count(g); i++)
+		json_edge(&c, graph_edge(g, i));
 	emit_yaml_seq_end(c.y);
 
 	json_key(&c, "counters");
 	emit_yaml_map_start(c.y);
-	for (size_t i = 0; i < learn_graph_counter_count(g); i++)
-		json_kv_uint(&c, learn_graph_counter_name(g, i), learn_graph_counter_value(g, i));
+	for (size_t i = 0; i < graph_counter_count(g); i++)
+		json_kv_uint(&c, graph_counter_name(g, i), graph_counter_value(g, i));
 	emit_yaml_map_end(c.y);
 
 	emit_yaml_map_end(c.y);

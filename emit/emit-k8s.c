@@ -19,13 +19,13 @@ struct k8s_port {
 
 /* Everything one peer may do: it becomes one rule, so its ports are ANDed with that peer only. */
 struct k8s_rule {
-	const struct learn_workload *peer;
+	const struct graph_workload *peer;
 	struct k8s_port *ports;
 	size_t n_ports;
 };
 
 struct k8s_policy {
-	const struct learn_workload *w;
+	const struct graph_workload *w;
 	char *name;
 	bool skip;
 	bool dns_rule;	  /* allow_dns, and no learned rule to kube-dns to merge it into */
@@ -56,9 +56,9 @@ struct k8s_ctx {
 
 /* An unknown peer's traffic with the workloads that got policies: said once, summed. */
 struct k8s_unknown {
-	const struct learn_workload *peer;
+	const struct graph_workload *peer;
 	uint64_t connections;
-	const struct learn_workload **with; /* the workloads it talked with, each once */
+	const struct graph_workload **with; /* the workloads it talked with, each once */
 	size_t n_with;
 	UT_hash_handle hh;
 };
@@ -90,52 +90,52 @@ static const char *k8s_shown(const char *s, char buf[static K8S_SHOWN_MAX + 4])
 	return util_show_printable(s, K8S_SHOWN_MAX, buf);
 }
 
-static int k8s_bad(struct util_err *err, const struct learn_workload *w, const char *what,
+static int k8s_bad(struct util_err *err, const struct graph_workload *w, const char *what,
 		   const char *s)
 {
 	char id[K8S_SHOWN_MAX + 4], bad[K8S_SHOWN_MAX + 4];
 
 	return util_err_set(err, EINVAL, "%s: %s \"%s\" is not valid",
-			    k8s_shown(learn_workload_id(w), id), what, k8s_shown(s, bad));
+			    k8s_shown(graph_workload_id(w), id), what, k8s_shown(s, bad));
 }
 
 /* The graph came from a validated state; this is the last line before text someone applies. */
-static int k8s_validate(const struct learn_graph *g, struct util_err *err)
+static int k8s_validate(const struct graph *g, struct util_err *err)
 {
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
+	for (size_t i = 0; i < graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
 		char *cidr;
 
-		switch (learn_workload_kind(w)) {
-		case LEARN_KIND_K8S:
-			if (!util_k8s_dns_label(learn_workload_namespace(w)))
-				return k8s_bad(err, w, "namespace", learn_workload_namespace(w));
-			for (size_t j = 0; j < learn_workload_label_count(w); j++) {
-				const char *key = learn_workload_label_key(w, j);
+		switch (graph_workload_kind(w)) {
+		case GRAPH_KIND_K8S:
+			if (!util_k8s_dns_label(graph_workload_namespace(w)))
+				return k8s_bad(err, w, "namespace", graph_workload_namespace(w));
+			for (size_t j = 0; j < graph_workload_label_count(w); j++) {
+				const char *key = graph_workload_label_key(w, j);
 
 				if (!util_k8s_label_key(key))
 					return k8s_bad(err, w, "label key", key);
-				if (!util_k8s_label_value(learn_workload_label_value(w, j)))
+				if (!util_k8s_label_value(graph_workload_label_value(w, j)))
 					return k8s_bad(err, w, "label value",
-						       learn_workload_label_value(w, j));
+						       graph_workload_label_value(w, j));
 			}
 			break;
-		case LEARN_KIND_NODE:
-		case LEARN_KIND_EXTERNAL:
-			for (size_t j = 0; j < learn_workload_address_count(w); j++) {
-				if (k8s_cidr_parse(learn_workload_address(w, j), &cidr) < 0)
+		case GRAPH_KIND_NODE:
+		case GRAPH_KIND_EXTERNAL:
+			for (size_t j = 0; j < graph_workload_address_count(w); j++) {
+				if (k8s_cidr_parse(graph_workload_address(w, j), &cidr) < 0)
 					return k8s_bad(err, w, "CIDR",
-						       learn_workload_address(w, j));
+						       graph_workload_address(w, j));
 				free(cidr);
 			}
-			if (learn_workload_kind(w) == LEARN_KIND_EXTERNAL &&
-			    learn_workload_address_count(w) == 0) {
-				if (k8s_cidr_parse(learn_workload_name(w), &cidr) < 0)
-					return k8s_bad(err, w, "CIDR", learn_workload_name(w));
+			if (graph_workload_kind(w) == GRAPH_KIND_EXTERNAL &&
+			    graph_workload_address_count(w) == 0) {
+				if (k8s_cidr_parse(graph_workload_name(w), &cidr) < 0)
+					return k8s_bad(err, w, "CIDR", graph_workload_name(w));
 				free(cidr);
 			}
 			break;
-		case LEARN_KIND_DOCKER:
+		case GRAPH_KIND_DOCKER:
 		default:
 			break;
 		}
@@ -156,17 +156,17 @@ static char *k8s_lower(const char *s)
 }
 
 /* Cut to the longest valid length; what is left must still be a valid object name. */
-static char *k8s_policy_name(const struct learn_workload *w, bool qualify)
+static char *k8s_policy_name(const struct graph_workload *w, bool qualify)
 {
 	char *name, *ctl;
 	size_t n;
 
 	if (qualify) {
-		ctl = k8s_lower(learn_workload_controller(w));
-		name = util_asprintf(K8S_POLICY_PREFIX "%s-%s", ctl, learn_workload_name(w));
+		ctl = k8s_lower(graph_workload_controller(w));
+		name = util_asprintf(K8S_POLICY_PREFIX "%s-%s", ctl, graph_workload_name(w));
 		free(ctl);
 	} else {
-		name = util_asprintf(K8S_POLICY_PREFIX "%s", learn_workload_name(w));
+		name = util_asprintf(K8S_POLICY_PREFIX "%s", graph_workload_name(w));
 	}
 	n = strlen(name);
 	if (n > K8S_NAME_MAX)
@@ -181,14 +181,14 @@ static int k8s_policy_cmp(const void *a, const void *b)
 {
 	const struct k8s_policy *pa = *(struct k8s_policy *const *)a;
 	const struct k8s_policy *pb = *(struct k8s_policy *const *)b;
-	int c = strcmp(learn_workload_namespace(pa->w), learn_workload_namespace(pb->w));
+	int c = strcmp(graph_workload_namespace(pa->w), graph_workload_namespace(pb->w));
 
 	if (c)
 		return c;
 	c = strcmp(pa->name, pb->name);
 	if (c)
 		return c;
-	return strcmp(learn_workload_id(pa->w), learn_workload_id(pb->w));
+	return strcmp(graph_workload_id(pa->w), graph_workload_id(pb->w));
 }
 
 /* Why a k8s workload gets no policy, or K8S_WRITE when it gets one. */
@@ -199,10 +199,10 @@ enum k8s_skip {
 	K8S_NEVER_RAN,	  /* not seen running while flowlock watched */
 };
 
-static enum k8s_skip k8s_skip_reason(const struct k8s_ctx *c, const struct learn_graph *g,
-				     const struct learn_workload *w)
+static enum k8s_skip k8s_skip_reason(const struct k8s_ctx *c, const struct graph *g,
+				     const struct graph_workload *w)
 {
-	switch (util_k8s_namespace_scope(learn_workload_namespace(w), c->opts->namespaces,
+	switch (util_k8s_namespace_scope(graph_workload_namespace(w), c->opts->namespaces,
 					 c->opts->n_namespaces, c->opts->exclude_namespaces,
 					 c->opts->n_exclude_namespaces)) {
 	case UTIL_SCOPE_EXCLUDED:
@@ -217,7 +217,7 @@ static enum k8s_skip k8s_skip_reason(const struct k8s_ctx *c, const struct learn
 	 * A policy for what never ran is a guess at what it needs: the next run of a CronJob, a
 	 * Deployment scaled up again, would be cut off. It is left as it is, unlocked.
 	 */
-	if (!learn_graph_workload_running(g, w, NULL, NULL))
+	if (!graph_workload_running(g, w, NULL, NULL))
 		return K8S_NEVER_RAN;
 	return K8S_WRITE;
 }
@@ -263,19 +263,19 @@ static void k8s_say_system(struct k8s_ctx *c, struct k8s_ns_count **counts)
 	}
 }
 
-static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
+static void k8s_build_policies(struct k8s_ctx *c, const struct graph *g)
 {
 	struct k8s_name_count *counts = NULL, *nc, *tmp;
 	struct k8s_ns_count *system = NULL;
 	size_t n = 0;
 
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
+	for (size_t i = 0; i < graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
 		char *key;
 
-		if (learn_workload_kind(w) != LEARN_KIND_K8S)
+		if (graph_workload_kind(w) != GRAPH_KIND_K8S)
 			continue;
-		key = util_asprintf("%s/%s", learn_workload_namespace(w), learn_workload_name(w));
+		key = util_asprintf("%s/%s", graph_workload_namespace(w), graph_workload_name(w));
 		HASH_FIND_STR(counts, key, nc);
 		if (nc) {
 			nc->n++;
@@ -288,38 +288,38 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
 		HASH_ADD_KEYPTR(hh, counts, nc->key, strlen(nc->key), nc);
 	}
 
-	c->policies = util_reallocarray(NULL, learn_graph_workload_count(g), sizeof(*c->policies));
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
+	c->policies = util_reallocarray(NULL, graph_workload_count(g), sizeof(*c->policies));
+	for (size_t i = 0; i < graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
 		struct k8s_policy *p;
 		char *key;
 
-		if (learn_workload_kind(w) != LEARN_KIND_K8S)
+		if (graph_workload_kind(w) != GRAPH_KIND_K8S)
 			continue;
 		c->n_k8s++;
 		switch (k8s_skip_reason(c, g, w)) {
 		case K8S_OUT_OF_SCOPE:
 			continue;
 		case K8S_SYSTEM:
-			k8s_note_system(&system, learn_workload_namespace(w));
+			k8s_note_system(&system, graph_workload_namespace(w));
 			continue;
 		case K8S_NEVER_RAN:
 			k8s_warn(c,
 				 "%s: never seen running while flowlock watched (a CronJob between "
 				 "runs, scaled to zero, Pending); no policy written",
-				 learn_workload_id(w));
+				 graph_workload_id(w));
 			continue;
 		case K8S_WRITE:
 		default:
 			break;
 		}
-		if (learn_workload_label_count(w) == 0) {
+		if (graph_workload_label_count(w) == 0) {
 			/* podSelector: {} would select every pod in the namespace */
 			k8s_warn(c, "%s: no labels to select it by; no policy written",
-				 learn_workload_id(w));
+				 graph_workload_id(w));
 			continue;
 		}
-		key = util_asprintf("%s/%s", learn_workload_namespace(w), learn_workload_name(w));
+		key = util_asprintf("%s/%s", graph_workload_namespace(w), graph_workload_name(w));
 		HASH_FIND_STR(counts, key, nc);
 		free(key);
 
@@ -328,7 +328,7 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
 		p->name = k8s_policy_name(w, nc && nc->n > 1);
 		if (!util_k8s_dns_subdomain(p->name)) {
 			k8s_warn(c, "%s: \"%s\" is not a valid object name; no policy written",
-				 learn_workload_id(w), p->name);
+				 graph_workload_id(w), p->name);
 			free(p->name);
 			free(p);
 			continue;
@@ -347,7 +347,7 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
 	for (size_t i = 0; i + 1 < n; i++) {
 		struct k8s_policy *a = c->policies[i], *b = c->policies[i + 1];
 
-		if (strcmp(learn_workload_namespace(a->w), learn_workload_namespace(b->w)) != 0 ||
+		if (strcmp(graph_workload_namespace(a->w), graph_workload_namespace(b->w)) != 0 ||
 		    strcmp(a->name, b->name) != 0)
 			continue;
 		a->skip = b->skip = true;
@@ -359,51 +359,51 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct learn_graph *g)
 			k8s_warn(c,
 				 "%s: policy name %s in namespace %s is wanted twice; no policy "
 				 "written",
-				 learn_workload_id(p->w), p->name, learn_workload_namespace(p->w));
+				 graph_workload_id(p->w), p->name, graph_workload_namespace(p->w));
 			continue;
 		}
-		HASH_ADD_KEYPTR(hh, c->by_id, learn_workload_id(p->w),
-				strlen(learn_workload_id(p->w)), p);
+		HASH_ADD_KEYPTR(hh, c->by_id, graph_workload_id(p->w),
+				strlen(graph_workload_id(p->w)), p);
 	}
 	c->n_policies = n;
 }
 
-static const char *k8s_edge_proto(const struct learn_edge *e, char buf[static 16])
+static const char *k8s_edge_proto(const struct graph_edge *e, char buf[static 16])
 {
-	const char *name = util_proto_name(learn_edge_proto(e));
+	const char *name = util_proto_name(graph_edge_proto(e));
 
 	if (name)
 		return name;
-	snprintf(buf, 16, "proto-%u", (unsigned)learn_edge_proto(e));
+	snprintf(buf, 16, "proto-%u", (unsigned)graph_edge_proto(e));
 	return buf;
 }
 
 /* Whether rules may name this peer; says why not, once per peer. */
-static bool k8s_peer_ok(struct k8s_ctx *c, const struct learn_workload *peer)
+static bool k8s_peer_ok(struct k8s_ctx *c, const struct graph_workload *peer)
 {
-	const char *id = learn_workload_id(peer);
+	const char *id = graph_workload_id(peer);
 
-	switch (learn_workload_kind(peer)) {
-	case LEARN_KIND_K8S:
-		if (learn_workload_label_count(peer) > 0)
+	switch (graph_workload_kind(peer)) {
+	case GRAPH_KIND_K8S:
+		if (graph_workload_label_count(peer) > 0)
 			return true;
 		k8s_warn(c, "%s: no labels to select it by as a peer; its traffic is not allowed",
 			 id);
 		return false;
-	case LEARN_KIND_DOCKER:
+	case GRAPH_KIND_DOCKER:
 		k8s_warn(c,
 			 "%s: a Docker container cannot be a NetworkPolicy peer; its traffic is "
 			 "not allowed",
 			 id);
 		return false;
-	case LEARN_KIND_NODE:
-		if (learn_workload_address_count(peer) > 0)
+	case GRAPH_KIND_NODE:
+		if (graph_workload_address_count(peer) > 0)
 			return true;
 		k8s_warn(c, "%s: no address known for this node; its traffic is not allowed", id);
 		return false;
-	case LEARN_KIND_EXTERNAL:
+	case GRAPH_KIND_EXTERNAL:
 		return true;
-	case LEARN_KIND_UNKNOWN:
+	case GRAPH_KIND_UNKNOWN:
 		return false; /* said once per peer, with its traffic summed (k8s_unknown_add) */
 	default:
 		k8s_warn(c, "%s: unknown kind of peer; its traffic is not allowed", id);
@@ -412,8 +412,8 @@ static bool k8s_peer_ok(struct k8s_ctx *c, const struct learn_workload *peer)
 }
 
 /* Traffic of an unknown peer with w, which has a policy: left out, and said once at the end. */
-static void k8s_unknown_add(struct k8s_ctx *c, const struct learn_workload *peer,
-			    const struct learn_workload *w, uint64_t connections)
+static void k8s_unknown_add(struct k8s_ctx *c, const struct graph_workload *peer,
+			    const struct graph_workload *w, uint64_t connections)
 {
 	struct k8s_unknown *u;
 
@@ -433,14 +433,14 @@ static void k8s_unknown_add(struct k8s_ctx *c, const struct learn_workload *peer
 
 static int k8s_workload_ptr_cmp(const void *a, const void *b)
 {
-	return strcmp(learn_workload_id(*(const struct learn_workload *const *)a),
-		      learn_workload_id(*(const struct learn_workload *const *)b));
+	return strcmp(graph_workload_id(*(const struct graph_workload *const *)a),
+		      graph_workload_id(*(const struct graph_workload *const *)b));
 }
 
 static int k8s_unknown_cmp(const void *a, const void *b)
 {
-	return strcmp(learn_workload_id(((const struct k8s_unknown *)a)->peer),
-		      learn_workload_id(((const struct k8s_unknown *)b)->peer));
+	return strcmp(graph_workload_id(((const struct k8s_unknown *)a)->peer),
+		      graph_workload_id(((const struct k8s_unknown *)b)->peer));
 }
 
 static void k8s_say_unknowns(struct k8s_ctx *c)
@@ -454,7 +454,7 @@ static void k8s_say_unknowns(struct k8s_ctx *c)
 		qsort(u->with, u->n_with, sizeof(*u->with), k8s_workload_ptr_cmp);
 		for (size_t i = 0; i < u->n_with; i++) {
 			char *more = util_asprintf("%s%s%s", with, i ? ", " : "",
-						   learn_workload_id(u->with[i]));
+						   graph_workload_id(u->with[i]));
 
 			free(with);
 			with = more;
@@ -462,7 +462,7 @@ static void k8s_say_unknowns(struct k8s_ctx *c)
 		k8s_warn(c,
 			 "%s: %llu connection%s with %s from or to cluster addresses that match no "
 			 "pod or Service (a pod gone before the inventory was taken?); not allowed",
-			 learn_workload_id(u->peer), (unsigned long long)u->connections,
+			 graph_workload_id(u->peer), (unsigned long long)u->connections,
 			 u->connections == 1 ? "" : "s", with);
 		free(with);
 		HASH_DEL(c->unknowns, u);
@@ -476,7 +476,7 @@ static void k8s_say_unknowns(struct k8s_ctx *c)
  * peers of its ingress (the clients) and of its egress (the servers) both arrive in order, and
  * each peer's ports arrive sorted and unique. So appending keeps every list sorted.
  */
-static void k8s_rule_add(struct k8s_rule **rules, size_t *n, const struct learn_workload *peer,
+static void k8s_rule_add(struct k8s_rule **rules, size_t *n, const struct graph_workload *peer,
 			 uint8_t proto, uint16_t port)
 {
 	struct k8s_rule *r = *n > 0 ? &(*rules)[*n - 1] : NULL;
@@ -493,13 +493,13 @@ static void k8s_rule_add(struct k8s_rule **rules, size_t *n, const struct learn_
 static const struct k8s_port k8s_dns_ports[] = {{IPPROTO_TCP, 53}, {IPPROTO_UDP, 53}};
 
 /* Whether peer is exactly what the allow_dns rule selects: k8s-app=kube-dns in kube-system. */
-static bool k8s_is_dns_peer(const struct learn_workload *peer)
+static bool k8s_is_dns_peer(const struct graph_workload *peer)
 {
-	return learn_workload_kind(peer) == LEARN_KIND_K8S &&
-	       strcmp(learn_workload_namespace(peer), "kube-system") == 0 &&
-	       learn_workload_label_count(peer) == 1 &&
-	       strcmp(learn_workload_label_key(peer, 0), "k8s-app") == 0 &&
-	       strcmp(learn_workload_label_value(peer, 0), "kube-dns") == 0;
+	return graph_workload_kind(peer) == GRAPH_KIND_K8S &&
+	       strcmp(graph_workload_namespace(peer), "kube-system") == 0 &&
+	       graph_workload_label_count(peer) == 1 &&
+	       strcmp(graph_workload_label_key(peer, 0), "k8s-app") == 0 &&
+	       strcmp(graph_workload_label_value(peer, 0), "kube-dns") == 0;
 }
 
 static int k8s_port_cmp(const void *a, const void *b)
@@ -546,28 +546,28 @@ static void k8s_add_dns(struct k8s_policy *p)
  * pods carry only per-run labels). Such a workload gets no policy, and says why: unlocked is
  * safe, a policy that breaks what was observed is not.
  */
-static void k8s_drop_unselectable(struct k8s_ctx *c, const struct learn_graph *g)
+static void k8s_drop_unselectable(struct k8s_ctx *c, const struct graph *g)
 {
-	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
-		const struct learn_edge *e = learn_graph_edge(g, i);
+	for (size_t i = 0; i < graph_edge_count(g); i++) {
+		const struct graph_edge *e = graph_edge(g, i);
 
 		for (int end = 0; end < 2; end++) {
-			const struct learn_workload *self =
-				end ? learn_edge_server(e) : learn_edge_client(e);
-			const struct learn_workload *peer =
-				end ? learn_edge_client(e) : learn_edge_server(e);
+			const struct graph_workload *self =
+				end ? graph_edge_server(e) : graph_edge_client(e);
+			const struct graph_workload *peer =
+				end ? graph_edge_client(e) : graph_edge_server(e);
 			struct k8s_policy *p;
 
-			if (learn_workload_kind(peer) != LEARN_KIND_K8S ||
-			    learn_workload_label_count(peer) > 0 || peer == self)
+			if (graph_workload_kind(peer) != GRAPH_KIND_K8S ||
+			    graph_workload_label_count(peer) > 0 || peer == self)
 				continue;
 			/* --allow-dns lets every pod ask kube-dns: that peer is covered */
 			if (end && c->opts->allow_dns && k8s_is_dns_peer(self) &&
-			    learn_edge_port(e) == 53 &&
-			    (learn_edge_proto(e) == IPPROTO_UDP ||
-			     learn_edge_proto(e) == IPPROTO_TCP))
+			    graph_edge_port(e) == 53 &&
+			    (graph_edge_proto(e) == IPPROTO_UDP ||
+			     graph_edge_proto(e) == IPPROTO_TCP))
 				continue;
-			HASH_FIND_STR(c->by_id, learn_workload_id(self), p);
+			HASH_FIND_STR(c->by_id, graph_workload_id(self), p);
 			if (!p || p->skip)
 				continue;
 			k8s_warn(
@@ -575,52 +575,52 @@ static void k8s_drop_unselectable(struct k8s_ctx *c, const struct learn_graph *g
 				"%s: no policy written: its peer %s has no labels to select it by, "
 				"and a policy without it would cut it off (give its pod template a "
 				"label)",
-				learn_workload_id(self), learn_workload_id(peer));
+				graph_workload_id(self), graph_workload_id(peer));
 			p->skip = true;
 			HASH_DEL(c->by_id, p);
 		}
 	}
 }
 
-static void k8s_build_rules(struct k8s_ctx *c, const struct learn_graph *g)
+static void k8s_build_rules(struct k8s_ctx *c, const struct graph *g)
 {
 	k8s_drop_unselectable(c, g);
-	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
-		const struct learn_edge *e = learn_graph_edge(g, i);
-		const struct learn_workload *client = learn_edge_client(e);
-		const struct learn_workload *server = learn_edge_server(e);
+	for (size_t i = 0; i < graph_edge_count(g); i++) {
+		const struct graph_edge *e = graph_edge(g, i);
+		const struct graph_workload *client = graph_edge_client(e);
+		const struct graph_workload *server = graph_edge_server(e);
 		struct k8s_policy *pc, *ps;
 		char pbuf[16];
 
-		HASH_FIND_STR(c->by_id, learn_workload_id(client), pc);
-		HASH_FIND_STR(c->by_id, learn_workload_id(server), ps);
+		HASH_FIND_STR(c->by_id, graph_workload_id(client), pc);
+		HASH_FIND_STR(c->by_id, graph_workload_id(server), ps);
 		if (!pc && !ps)
 			continue;
-		if (!util_proto_has_ports(learn_edge_proto(e))) {
+		if (!util_proto_has_ports(graph_edge_proto(e))) {
 			/* A rule without ports would allow every protocol and port. */
 			k8s_warn(c,
 				 "%s -> %s %s: NetworkPolicy cannot express this protocol; not "
 				 "allowed",
-				 learn_workload_id(client), learn_workload_id(server),
+				 graph_workload_id(client), graph_workload_id(server),
 				 k8s_edge_proto(e, pbuf));
 			continue;
 		}
-		if (learn_edge_port(e) == 0) {
+		if (graph_edge_port(e) == 0) {
 			k8s_warn(c, "%s -> %s %s/0: port 0 cannot be expressed; not allowed",
-				 learn_workload_id(client), learn_workload_id(server),
+				 graph_workload_id(client), graph_workload_id(server),
 				 k8s_edge_proto(e, pbuf));
 			continue;
 		}
-		if (ps && learn_workload_kind(client) == LEARN_KIND_UNKNOWN)
-			k8s_unknown_add(c, client, server, learn_edge_connections(e));
-		if (pc && learn_workload_kind(server) == LEARN_KIND_UNKNOWN)
-			k8s_unknown_add(c, server, client, learn_edge_connections(e));
+		if (ps && graph_workload_kind(client) == GRAPH_KIND_UNKNOWN)
+			k8s_unknown_add(c, client, server, graph_edge_connections(e));
+		if (pc && graph_workload_kind(server) == GRAPH_KIND_UNKNOWN)
+			k8s_unknown_add(c, server, client, graph_edge_connections(e));
 		if (ps && k8s_peer_ok(c, client))
-			k8s_rule_add(&ps->ingress, &ps->n_ingress, client, learn_edge_proto(e),
-				     learn_edge_port(e));
+			k8s_rule_add(&ps->ingress, &ps->n_ingress, client, graph_edge_proto(e),
+				     graph_edge_port(e));
 		if (pc && k8s_peer_ok(c, server))
-			k8s_rule_add(&pc->egress, &pc->n_egress, server, learn_edge_proto(e),
-				     learn_edge_port(e));
+			k8s_rule_add(&pc->egress, &pc->n_egress, server, graph_edge_proto(e),
+				     graph_edge_port(e));
 	}
 	k8s_say_unknowns(c);
 	if (c->opts->allow_dns)
@@ -650,13 +650,13 @@ static void k8s_ctx_free(struct k8s_ctx *c)
 /* ---- rendering ---------------------------------------------------------------------------- */
 
 /* matchLabels: {...} of one workload (its labels are its selector). */
-static void k8s_match_labels(struct k8s_ctx *c, const struct learn_workload *w)
+static void k8s_match_labels(struct k8s_ctx *c, const struct graph_workload *w)
 {
 	emit_yaml_str(c->y, "matchLabels");
 	emit_yaml_map_start(c->y);
-	for (size_t i = 0; i < learn_workload_label_count(w); i++)
-		emit_yaml_kv(c->y, learn_workload_label_key(w, i),
-			     learn_workload_label_value(w, i));
+	for (size_t i = 0; i < graph_workload_label_count(w); i++)
+		emit_yaml_kv(c->y, graph_workload_label_key(w, i),
+			     graph_workload_label_value(w, i));
 	emit_yaml_map_end(c->y);
 }
 
@@ -691,32 +691,32 @@ static void k8s_ip_block(struct k8s_ctx *c, const char *addr)
 
 /* The entries of from: / to: that stand for one peer (several for a peer with many addresses).
  */
-static void k8s_peers(struct k8s_ctx *c, const struct learn_workload *self,
-		      const struct learn_workload *peer)
+static void k8s_peers(struct k8s_ctx *c, const struct graph_workload *self,
+		      const struct graph_workload *peer)
 {
-	switch (learn_workload_kind(peer)) {
-	case LEARN_KIND_K8S:
+	switch (graph_workload_kind(peer)) {
+	case GRAPH_KIND_K8S:
 		/* both selectors in one entry: pods with these labels in that namespace */
 		emit_yaml_map_start(c->y);
-		if (strcmp(learn_workload_namespace(peer), learn_workload_namespace(self)) != 0)
-			k8s_namespace_selector(c, learn_workload_namespace(peer));
+		if (strcmp(graph_workload_namespace(peer), graph_workload_namespace(self)) != 0)
+			k8s_namespace_selector(c, graph_workload_namespace(peer));
 		emit_yaml_str(c->y, "podSelector");
 		emit_yaml_map_start(c->y);
 		k8s_match_labels(c, peer);
 		emit_yaml_map_end(c->y);
 		emit_yaml_map_end(c->y);
 		break;
-	case LEARN_KIND_EXTERNAL:
-		if (learn_workload_address_count(peer) == 0) {
-			k8s_ip_block(c, learn_workload_name(peer));
+	case GRAPH_KIND_EXTERNAL:
+		if (graph_workload_address_count(peer) == 0) {
+			k8s_ip_block(c, graph_workload_name(peer));
 			break;
 		}
 		/* fall through */
-	case LEARN_KIND_NODE:
-		for (size_t i = 0; i < learn_workload_address_count(peer); i++)
-			k8s_ip_block(c, learn_workload_address(peer, i));
+	case GRAPH_KIND_NODE:
+		for (size_t i = 0; i < graph_workload_address_count(peer); i++)
+			k8s_ip_block(c, graph_workload_address(peer, i));
 		break;
-	case LEARN_KIND_DOCKER:
+	case GRAPH_KIND_DOCKER:
 	default:
 		break; /* k8s_peer_ok() kept these out of every rule */
 	}
@@ -811,15 +811,15 @@ static void k8s_policy(struct k8s_ctx *c, const struct k8s_policy *p)
 	emit_yaml_str(c->y, "metadata");
 	emit_yaml_map_start(c->y);
 	emit_yaml_kv(c->y, "name", p->name);
-	emit_yaml_kv(c->y, "namespace", learn_workload_namespace(p->w));
+	emit_yaml_kv(c->y, "namespace", graph_workload_namespace(p->w));
 	emit_yaml_str(c->y, "labels");
 	emit_yaml_map_start(c->y);
 	emit_yaml_kv(c->y, "app.kubernetes.io/managed-by", "flowlock");
 	emit_yaml_map_end(c->y);
-	if (k8s_annotation_ok(learn_workload_id(p->w))) {
+	if (k8s_annotation_ok(graph_workload_id(p->w))) {
 		emit_yaml_str(c->y, "annotations");
 		emit_yaml_map_start(c->y);
-		emit_yaml_kv(c->y, "flowlock.io/workload", learn_workload_id(p->w));
+		emit_yaml_kv(c->y, "flowlock.io/workload", graph_workload_id(p->w));
 		emit_yaml_map_end(c->y);
 	}
 	emit_yaml_map_end(c->y);
@@ -844,7 +844,7 @@ static void k8s_policy(struct k8s_ctx *c, const struct k8s_policy *p)
 	emit_yaml_document_end(c->y);
 }
 
-int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_k8s(FILE *out, const struct graph *g, const struct emit_options *opts,
 	     struct util_err *err)
 {
 	static const struct emit_options no_opts;

@@ -195,16 +195,16 @@ static int nft_addr_cmp(const void *a, const void *b)
 	return util_addr_compare(a, b);
 }
 
-static int nft_collect_managed(struct nft_ctx *c, const struct learn_graph *g)
+static int nft_collect_managed(struct nft_ctx *c, const struct graph *g)
 {
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
+	for (size_t i = 0; i < graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
 		struct util_addr *addrs;
 		size_t n = 0, got = 0, keep = 0;
 		struct nft_wl *m;
 		char *comment;
 
-		if (learn_workload_kind(w) != LEARN_KIND_DOCKER)
+		if (graph_workload_kind(w) != GRAPH_KIND_DOCKER)
 			continue;
 		addrs = util_reallocarray(NULL, NFT_ADDRS_FIRST, sizeof(*addrs));
 		if (c->opts->addresses) {
@@ -221,7 +221,7 @@ static int nft_collect_managed(struct nft_ctx *c, const struct learn_graph *g)
 		for (size_t j = 0; j < got; j++) {
 			if (addrs[j].family != AF_INET && addrs[j].family != AF_INET6) {
 				unsigned family = addrs[j].family;
-				char *shown = nft_quote(learn_workload_id(w));
+				char *shown = nft_quote(graph_workload_id(w));
 				int r = util_err_set(c->err, EINVAL,
 						     "%s: address of unknown family %u", shown,
 						     family);
@@ -239,12 +239,12 @@ static int nft_collect_managed(struct nft_ctx *c, const struct learn_graph *g)
 				addrs[keep++] = addrs[j];
 		if (keep == 0) {
 			nft_warn(c, "%s: no current address, its rules are left out",
-				 learn_workload_id(w));
+				 graph_workload_id(w));
 			free(addrs);
 			continue;
 		}
 		m = util_zalloc(sizeof(*m));
-		m->id = learn_workload_id(w);
+		m->id = graph_workload_id(w);
 		m->addrs = addrs;
 		m->n_addrs = keep;
 		HASH_ADD_KEYPTR(hh, c->managed, m->id, strlen(m->id), m);
@@ -262,11 +262,11 @@ static int nft_collect_managed(struct nft_ctx *c, const struct learn_graph *g)
 }
 
 /* The prefixes of a node or external peer: its addresses, or for an external its name. */
-static int nft_peer_prefixes(struct nft_ctx *c, const struct learn_workload *w,
+static int nft_peer_prefixes(struct nft_ctx *c, const struct graph_workload *w,
 			     struct util_addr **ret, uint8_t **ret_lens, size_t *ret_n)
 {
-	size_t n = learn_workload_address_count(w);
-	bool by_name = n == 0 && learn_workload_kind(w) == LEARN_KIND_EXTERNAL;
+	size_t n = graph_workload_address_count(w);
+	bool by_name = n == 0 && graph_workload_kind(w) == GRAPH_KIND_EXTERNAL;
 	struct util_addr *v;
 	uint8_t *lens;
 
@@ -275,13 +275,13 @@ static int nft_peer_prefixes(struct nft_ctx *c, const struct learn_workload *w,
 	v = util_reallocarray(NULL, n ? n : 1, sizeof(*v));
 	lens = util_reallocarray(NULL, n ? n : 1, sizeof(*lens));
 	for (size_t i = 0; i < n; i++) {
-		const char *s = by_name ? learn_workload_name(w) : learn_workload_address(w, i);
+		const char *s = by_name ? graph_workload_name(w) : graph_workload_address(w, i);
 		struct util_prefix p;
 		char *shown;
 		int r;
 
 		if (util_prefix_parse(s, UTIL_PREFIX_HOST | UTIL_PREFIX_MASK, &p) < 0) {
-			char *id = nft_quote(learn_workload_id(w));
+			char *id = nft_quote(graph_workload_id(w));
 
 			shown = nft_quote(s);
 			r = util_err_set(c->err, EINVAL, "%s: CIDR \"%s\" is not valid", id, shown);
@@ -379,19 +379,19 @@ static void nft_edge_peer(struct nft_ctx *c, const struct nft_wl *m, const struc
 	}
 }
 
-static bool nft_is_peer(enum learn_kind k)
+static bool nft_is_peer(enum graph_kind k)
 {
-	return k == LEARN_KIND_EXTERNAL || k == LEARN_KIND_NODE;
+	return k == GRAPH_KIND_EXTERNAL || k == GRAPH_KIND_NODE;
 }
 
-static int nft_collect_edge(struct nft_ctx *c, const struct learn_edge *edge)
+static int nft_collect_edge(struct nft_ctx *c, const struct graph_edge *edge)
 {
-	const struct learn_workload *cl = learn_edge_client(edge), *sv = learn_edge_server(edge);
-	enum learn_kind ck = learn_workload_kind(cl), sk = learn_workload_kind(sv);
-	uint8_t proto = learn_edge_proto(edge);
-	uint16_t port = learn_edge_port(edge);
+	const struct graph_workload *cl = graph_edge_client(edge), *sv = graph_edge_server(edge);
+	enum graph_kind ck = graph_workload_kind(cl), sk = graph_workload_kind(sv);
+	uint8_t proto = graph_edge_proto(edge);
+	uint16_t port = graph_edge_port(edge);
 	const struct nft_wl *mc = NULL, *ms = NULL;
-	const struct learn_workload *peer;
+	const struct graph_workload *peer;
 	struct util_addr *pfx = NULL;
 	uint8_t *lens = NULL;
 	size_t n_pfx = 0;
@@ -399,15 +399,15 @@ static int nft_collect_edge(struct nft_ctx *c, const struct learn_edge *edge)
 	int r = 0;
 
 	/* edges that touch no container are none of this host's business */
-	if (ck != LEARN_KIND_DOCKER && sk != LEARN_KIND_DOCKER)
+	if (ck != GRAPH_KIND_DOCKER && sk != GRAPH_KIND_DOCKER)
 		return 0;
-	what = util_asprintf("%s -> %s", learn_workload_id(cl), learn_workload_id(sv));
-	if (ck == LEARN_KIND_K8S || sk == LEARN_KIND_K8S) {
+	what = util_asprintf("%s -> %s", graph_workload_id(cl), graph_workload_id(sv));
+	if (ck == GRAPH_KIND_K8S || sk == GRAPH_KIND_K8S) {
 		nft_warn(c, "%s: a Kubernetes peer cannot be expressed in nftables, left out",
 			 what);
 		goto out;
 	}
-	if (ck == LEARN_KIND_UNKNOWN || sk == LEARN_KIND_UNKNOWN) {
+	if (ck == GRAPH_KIND_UNKNOWN || sk == GRAPH_KIND_UNKNOWN) {
 		nft_warn(c, "%s: an address that matched nothing in the inventory, left out", what);
 		goto out;
 	}
@@ -416,12 +416,12 @@ static int nft_collect_edge(struct nft_ctx *c, const struct learn_edge *edge)
 			 proto);
 		goto out;
 	}
-	if (ck == LEARN_KIND_DOCKER)
-		HASH_FIND_STR(c->managed, learn_workload_id(cl), mc);
-	if (sk == LEARN_KIND_DOCKER)
-		HASH_FIND_STR(c->managed, learn_workload_id(sv), ms);
+	if (ck == GRAPH_KIND_DOCKER)
+		HASH_FIND_STR(c->managed, graph_workload_id(cl), mc);
+	if (sk == GRAPH_KIND_DOCKER)
+		HASH_FIND_STR(c->managed, graph_workload_id(sv), ms);
 	/* a container without addresses was warned about already */
-	if ((ck == LEARN_KIND_DOCKER && !mc) || (sk == LEARN_KIND_DOCKER && !ms))
+	if ((ck == GRAPH_KIND_DOCKER && !mc) || (sk == GRAPH_KIND_DOCKER && !ms))
 		goto out;
 	comment = nft_quote(what);
 	if (mc && ms) {
@@ -432,7 +432,7 @@ static int nft_collect_edge(struct nft_ctx *c, const struct learn_edge *edge)
 		if (r == 0) {
 			if (n_pfx == 0)
 				nft_warn(c, "%s: %s has no address, left out", what,
-					 learn_workload_id(peer));
+					 graph_workload_id(peer));
 			nft_edge_peer(c, mc ? mc : ms, pfx, lens, n_pfx, mc != NULL, proto, port,
 				      comment);
 		}
@@ -576,7 +576,7 @@ static void nft_render(FILE *out, struct nft_ctx *c)
 		enforce ? "drop" : "accept");
 }
 
-int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_nftables(FILE *out, const struct graph *g, const struct emit_options *opts,
 		  struct util_err *err)
 {
 	struct nft_ctx c = {.opts = opts, .err = err};
@@ -588,9 +588,8 @@ int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_opti
 	if (r == 0 && !c.managed) {
 		size_t docker = 0;
 
-		for (size_t i = 0; i < learn_graph_workload_count(g); i++)
-			docker += learn_workload_kind(learn_graph_workload(g, i)) ==
-				  LEARN_KIND_DOCKER;
+		for (size_t i = 0; i < graph_workload_count(g); i++)
+			docker += graph_workload_kind(graph_workload(g, i)) == GRAPH_KIND_DOCKER;
 		r = docker ? util_err_set(err, ENODATA,
 					  "none of the %zu containers in the state has an address "
 					  "now (are they running? is this the host they ran on?)",
@@ -599,8 +598,8 @@ int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_opti
 					  "no Docker container in the state: learn on the Docker "
 					  "host with --docker or a docker inspect --inventory");
 	}
-	for (size_t i = 0; r == 0 && i < learn_graph_edge_count(g); i++)
-		r = nft_collect_edge(&c, learn_graph_edge(g, i));
+	for (size_t i = 0; r == 0 && i < graph_edge_count(g); i++)
+		r = nft_collect_edge(&c, graph_edge(g, i));
 	if (r < 0)
 		goto out;
 	for (int k = 0; k < NFT_SET_KINDS; k++)

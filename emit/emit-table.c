@@ -56,23 +56,23 @@ static void table_row_free(char **row)
 		free(row[i]);
 }
 
-static void table_edge_row(const struct learn_edge *e, char **row)
+static void table_edge_row(const struct graph_edge *e, char **row)
 {
-	const char *proto = util_proto_name(learn_edge_proto(e));
+	const char *proto = util_proto_name(graph_edge_proto(e));
 	char buf[UTIL_TIME_LEN];
 
-	row[TABLE_CLIENT] = util_strdup(learn_workload_id(learn_edge_client(e)));
-	row[TABLE_SERVER] = util_strdup(learn_workload_id(learn_edge_server(e)));
+	row[TABLE_CLIENT] = util_strdup(graph_workload_id(graph_edge_client(e)));
+	row[TABLE_SERVER] = util_strdup(graph_workload_id(graph_edge_server(e)));
 	row[TABLE_PROTO] =
-		proto ? util_strdup(proto) : util_asprintf("%u", (unsigned)learn_edge_proto(e));
-	if (learn_edge_proto(e) == IPPROTO_ICMP || learn_edge_proto(e) == IPPROTO_ICMPV6)
+		proto ? util_strdup(proto) : util_asprintf("%u", (unsigned)graph_edge_proto(e));
+	if (graph_edge_proto(e) == IPPROTO_ICMP || graph_edge_proto(e) == IPPROTO_ICMPV6)
 		row[TABLE_PORT] = util_strdup("-");
 	else
-		row[TABLE_PORT] = util_asprintf("%u", (unsigned)learn_edge_port(e));
-	row[TABLE_CONNS] = util_asprintf("%" PRIu64, learn_edge_connections(e));
-	emit_time_seconds(learn_edge_first_ns(e), buf);
+		row[TABLE_PORT] = util_asprintf("%u", (unsigned)graph_edge_port(e));
+	row[TABLE_CONNS] = util_asprintf("%" PRIu64, graph_edge_connections(e));
+	emit_time_seconds(graph_edge_first_ns(e), buf);
 	row[TABLE_FIRST] = util_strdup(buf);
-	emit_time_seconds(learn_edge_last_ns(e), buf);
+	emit_time_seconds(graph_edge_last_ns(e), buf);
 	row[TABLE_LAST] = util_strdup(buf);
 }
 
@@ -91,11 +91,11 @@ static void table_print_row(FILE *out, char *const *row, const int *widths)
 	}
 }
 
-int emit_table(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_table(FILE *out, const struct graph *g, const struct emit_options *opts,
 	       struct util_err *err)
 {
-	size_t n = learn_graph_edge_count(g);
-	size_t nw = learn_graph_workload_count(g);
+	size_t n = graph_edge_count(g);
+	size_t nw = graph_workload_count(g);
 	char *(*rows)[TABLE_NCOLS] = util_reallocarray(NULL, n ? n : 1, sizeof(*rows));
 	char *titles[TABLE_NCOLS];
 	int widths[TABLE_NCOLS];
@@ -106,7 +106,7 @@ int emit_table(FILE *out, const struct learn_graph *g, const struct emit_options
 		widths[i] = table_width(titles[i]);
 	}
 	for (size_t i = 0; i < n; i++)
-		table_edge_row(learn_graph_edge(g, i), rows[i]);
+		table_edge_row(graph_edge(g, i), rows[i]);
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < TABLE_NCOLS; j++) {
 			int w = table_width(rows[i][j]);
@@ -132,9 +132,9 @@ int emit_table(FILE *out, const struct learn_graph *g, const struct emit_options
 			table_print_row(out, rows[i], widths);
 	}
 	fprintf(out, "%zu workload%s, %zu edge%s", nw, nw == 1 ? "" : "s", n, n == 1 ? "" : "s");
-	if (learn_graph_attempt_count(g) > 0)
+	if (graph_attempt_count(g) > 0)
 		fprintf(out, "; %zu pair%s with refused or unanswered attempts (show --coverage)",
-			learn_graph_attempt_count(g), learn_graph_attempt_count(g) == 1 ? "" : "s");
+			graph_attempt_count(g), graph_attempt_count(g) == 1 ? "" : "s");
 	fputc('\n', out);
 	if (fflush(out) != 0 || ferror(out))
 		r = util_err_set(err, EIO, "cannot write the table: %s", strerror(errno));

@@ -19,10 +19,10 @@ static int verify_width(int w, const char *s)
 	return n > w ? n : w;
 }
 
-static void verify_port(const struct learn_edge *e, char buf[static 8])
+static void verify_port(const struct graph_edge *e, char buf[static 8])
 {
-	if (util_proto_has_ports(learn_edge_proto(e)))
-		snprintf(buf, 8, "%u", (unsigned)learn_edge_port(e));
+	if (util_proto_has_ports(graph_edge_proto(e)))
+		snprintf(buf, 8, "%u", (unsigned)graph_edge_port(e));
 	else
 		snprintf(buf, 8, "-");
 }
@@ -33,13 +33,13 @@ struct verify_cols {
 	int client, server, conns;
 };
 
-static void verify_cols_fit(struct verify_cols *c, const struct learn_edge *e)
+static void verify_cols_fit(struct verify_cols *c, const struct graph_edge *e)
 {
 	char conns[UTIL_U64_LEN];
 
-	util_u64_format(learn_edge_connections(e), conns);
-	c->client = verify_width(c->client, learn_workload_id(learn_edge_client(e)));
-	c->server = verify_width(c->server, learn_workload_id(learn_edge_server(e)));
+	util_u64_format(graph_edge_connections(e), conns);
+	c->client = verify_width(c->client, graph_workload_id(graph_edge_client(e)));
+	c->server = verify_width(c->server, graph_workload_id(graph_edge_server(e)));
 	c->conns = verify_width(c->conns, conns);
 }
 
@@ -53,15 +53,15 @@ static void verify_cols_header(FILE *f, struct verify_cols *c)
 		"PORT", c->conns, "CONNS");
 }
 
-static void verify_cols_edge(FILE *f, const struct verify_cols *c, const struct learn_edge *e)
+static void verify_cols_edge(FILE *f, const struct verify_cols *c, const struct graph_edge *e)
 {
 	char port[8], conns[UTIL_U64_LEN];
 
 	verify_port(e, port);
-	util_u64_format(learn_edge_connections(e), conns);
-	fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s", c->client, learn_workload_id(learn_edge_client(e)),
-		c->server, learn_workload_id(learn_edge_server(e)),
-		util_proto_name(learn_edge_proto(e)), port, c->conns, conns);
+	util_u64_format(graph_edge_connections(e), conns);
+	fprintf(f, "%-*s  %-*s  %-5s  %5s  %*s", c->client, graph_workload_id(graph_edge_client(e)),
+		c->server, graph_workload_id(graph_edge_server(e)),
+		util_proto_name(graph_edge_proto(e)), port, c->conns, conns);
 }
 
 static void verify_breaks(FILE *f, const struct policy_report *r)
@@ -75,11 +75,11 @@ static void verify_breaks(FILE *f, const struct policy_report *r)
 	verify_cols_header(f, &c);
 	fputs("  DENIED BY\n", f);
 	for (size_t i = 0; i < n; i++) {
-		const struct learn_edge *e = policy_report_break_edge(r, i);
+		const struct graph_edge *e = policy_report_break_edge(r, i);
 
 		verify_cols_edge(f, &c, e);
 		fprintf(f, "  %s%s\n", policy_report_break_policies(r, i),
-			util_proto_has_ports(learn_edge_proto(e))
+			util_proto_has_ports(graph_edge_proto(e))
 				? ""
 				: " (NetworkPolicy has no rule for this protocol)");
 	}
@@ -92,8 +92,8 @@ static void verify_excess(FILE *f, const struct policy_report *r)
 	size_t n = policy_report_excess_count(r);
 
 	for (size_t i = 0; i < n; i++) {
-		wc = verify_width(wc, learn_workload_id(policy_report_excess_client(r, i)));
-		ws = verify_width(ws, learn_workload_id(policy_report_excess_server(r, i)));
+		wc = verify_width(wc, graph_workload_id(policy_report_excess_client(r, i)));
+		ws = verify_width(ws, graph_workload_id(policy_report_excess_server(r, i)));
 	}
 	fprintf(f, "EXCESS (allowed by the policies, never observed)\n");
 	fprintf(f, "%-*s  %-*s  %-9s  %s\n", wc, "CLIENT", ws, "SERVER", "PAIR SEEN",
@@ -102,8 +102,8 @@ static void verify_excess(FILE *f, const struct policy_report *r)
 		char *ports = policy_ports_format(policy_report_excess_ports(r, i));
 
 		fprintf(f, "%-*s  %-*s  %-9s  %s\n", wc,
-			learn_workload_id(policy_report_excess_client(r, i)), ws,
-			learn_workload_id(policy_report_excess_server(r, i)),
+			graph_workload_id(policy_report_excess_client(r, i)), ws,
+			graph_workload_id(policy_report_excess_server(r, i)),
 			policy_report_excess_observed(r, i) ? "yes" : "no", ports);
 		free(ports);
 	}
@@ -132,7 +132,7 @@ static void verify_unlocked(FILE *f, const struct policy_report *r)
 {
 	fprintf(f, "UNLOCKED (no policy isolates them: all their traffic is allowed)\n");
 	for (size_t i = 0; i < policy_report_unlocked_count(r); i++)
-		fprintf(f, "%s\n", learn_workload_id(policy_report_unlocked(r, i)));
+		fprintf(f, "%s\n", graph_workload_id(policy_report_unlocked(r, i)));
 	fputc('\n', f);
 }
 
@@ -143,7 +143,7 @@ static void verify_summary(FILE *f, const struct policy_set *s, const struct pol
 
 	for (size_t i = 0; i < breaks; i++)
 		inexpressible +=
-			!util_proto_has_ports(learn_edge_proto(policy_report_break_edge(r, i)));
+			!util_proto_has_ports(graph_edge_proto(policy_report_break_edge(r, i)));
 
 	for (size_t i = 0; i < policy_report_excess_count(r); i++) {
 		if (policy_report_excess_observed(r, i))

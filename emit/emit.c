@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <yaml.h>
 
-typedef int (*emit_fn)(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+typedef int (*emit_fn)(FILE *out, const struct graph *g, const struct emit_options *opts,
 		       struct util_err *err);
 
 static const struct {
@@ -34,7 +34,7 @@ int emit_format_from_name(const char *name, enum emit_format *ret)
 	return -EINVAL;
 }
 
-int emit_graph(enum emit_format format, FILE *out, const struct learn_graph *g,
+int emit_graph(enum emit_format format, FILE *out, const struct graph *g,
 	       const struct emit_options *opts, struct util_err *err)
 {
 	static const struct emit_options no_opts;

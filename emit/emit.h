@@ -42,7 +42,7 @@ struct emit_options {
 	 * addresses of w and returns how many it has (0: unknown now, its rules are left out with
 	 * a warning). Set by whoever knows the host: an inventory file or the Docker Engine.
 	 */
-	size_t (*addresses)(void *userdata, const struct learn_workload *w, struct util_addr *ret,
+	size_t (*addresses)(void *userdata, const struct graph_workload *w, struct util_addr *ret,
 			    size_t max);
 	void *addresses_userdata;
 	util_warn_fn warn; /* what cannot be expressed is said here, once, and skipped */
@@ -55,20 +55,20 @@ struct emit_options {
  * name or label in g breaks the rules of the output format, and with -ENODATA when there is
  * nothing to write: no policy for k8s, no container address for nftables (err says why).
  */
-int emit_graph(enum emit_format format, FILE *out, const struct learn_graph *g,
+int emit_graph(enum emit_format format, FILE *out, const struct graph *g,
 	       const struct emit_options *opts, struct util_err *err);
 
 /* One renderer per format (emit-k8s.c, emit-dot.c, emit-json.c, emit-table.c); emit_graph
  * dispatches. */
-int emit_k8s(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_k8s(FILE *out, const struct graph *g, const struct emit_options *opts,
 	     struct util_err *err);
-int emit_dot(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_dot(FILE *out, const struct graph *g, const struct emit_options *opts,
 	     struct util_err *err);
-int emit_json(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_json(FILE *out, const struct graph *g, const struct emit_options *opts,
 	      struct util_err *err);
-int emit_table(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_table(FILE *out, const struct graph *g, const struct emit_options *opts,
 	       struct util_err *err);
-int emit_nftables(FILE *out, const struct learn_graph *g, const struct emit_options *opts,
+int emit_nftables(FILE *out, const struct graph *g, const struct emit_options *opts,
 		  struct util_err *err);
 /*
  * Whether the ruleset at path may be loaded by flowlock apply: it may do nothing outside
@@ -103,9 +103,8 @@ struct emit_diff_counts {
  * set and nothing written when a workload id cannot be shown safely (control characters,
  * invalid UTF-8) or on a write error.
  */
-int emit_diff(FILE *out, enum emit_report_format format, const struct learn_graph *old_g,
-	      const struct learn_graph *new_g, struct emit_diff_counts *ret_counts,
-	      struct util_err *err);
+int emit_diff(FILE *out, enum emit_report_format format, const struct graph *old_g,
+	      const struct graph *new_g, struct emit_diff_counts *ret_counts, struct util_err *err);
 
 /*
  * One line, flushed: text "TIME CLIENT -> SERVER PROTO PORT" (TIME as util_time_format writes
@@ -122,7 +121,7 @@ int emit_violation(FILE *out, enum emit_report_format format, const struct learn
  * new edge, workloads seen running and never seen, by kind, new edges per day, edges not seen in
  * the last stale_days of the window. Text or JSON (markdown is -EINVAL).
  */
-int emit_coverage(FILE *out, enum emit_report_format format, const struct learn_graph *g,
+int emit_coverage(FILE *out, enum emit_report_format format, const struct graph *g,
 		  unsigned stale_days, struct util_err *err);
 
 /*

@@ -2,8 +2,8 @@
 /*
  * fuzz-docker.c - the Docker Engine client's readers of what libcurl hands over: the event
  * stream's JSON lines (split anywhere), the container list and the inspect answers, with their
- * HTTP statuses, replayed through the code learn_docker_open() and _dispatch() run. HTTP framing
- * is libcurl's, and not fuzzed here.
+ * HTTP statuses, replayed through the code inventory_docker_open() and _dispatch() run. HTTP
+ * framing is libcurl's, and not fuzzed here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,23 +26,23 @@ static void quiet(void *userdata, const char *msg)
 	(void)msg;
 }
 
-static struct learn_docker_response answer(const char *p, size_t len)
+static struct inventory_docker_response answer(const char *p, size_t len)
 {
 	if (len >= 4 && p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
 	    p[2] <= '9' && p[3] == ' ')
-		return (struct learn_docker_response){
+		return (struct inventory_docker_response){
 			.status = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'),
 			.body = p + 4,
 			.len = len - 4,
 		};
-	return (struct learn_docker_response){.status = 200, .body = p, .len = len};
+	return (struct inventory_docker_response){.status = 200, .body = p, .len = len};
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct learn_docker_response parts[MAX_PARTS];
-	struct learn_inventory *inv;
-	struct learn_docker_replay rp;
+	struct inventory_docker_response parts[MAX_PARTS];
+	struct inventory *inv;
+	struct inventory_docker_replay rp;
 	struct util_err err;
 	const char *p, *end;
 	size_t n = 0;
@@ -68,17 +68,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while (n < 2)
 		parts[n++] = answer("", 0);
-	rp = (struct learn_docker_replay){
+	rp = (struct inventory_docker_replay){
 		.events = parts[0],
 		.list = parts[1],
 		.inspects = parts + 2,
 		.count = n - 2,
 		.read_size = data[0] ? data[0] : 65536,
 	};
-	inv = learn_inventory_new();
-	learn_inventory_set_warn(inv, quiet, NULL);
-	(void)learn_docker_replay(inv, &rp, &err);
-	learn_inventory_free(inv);
+	inv = inventory_new();
+	inventory_set_warn(inv, quiet, NULL);
+	(void)inventory_docker_replay(inv, &rp, &err);
+	inventory_free(inv);
 	free(copy);
 	return 0;
 }

@@ -12,23 +12,23 @@
 
 #define N_WORKLOADS 4
 
-static struct learn_workload *workloads[N_WORKLOADS];
+static struct graph_workload *workloads[N_WORKLOADS];
 
 /* Pods in two namespaces the corpus names, a node and an outside peer. */
 static void workloads_make(void)
 {
-	workloads[0] = learn_workload_new(LEARN_KIND_K8S, "shop", "deployment", "frontend");
-	learn_workload_set_label(workloads[0], "app", "frontend");
-	learn_workload_add_address(workloads[0], "10.244.1.5/32");
-	workloads[1] = learn_workload_new(LEARN_KIND_K8S, "default", "statefulset", "db");
-	learn_workload_set_label(workloads[1], "app", "db");
-	learn_workload_set_label(workloads[1], "tier", "backend");
-	learn_workload_add_address(workloads[1], "10.244.2.7/32");
-	learn_workload_add_address(workloads[1], "fd00:10:244::7/128");
-	workloads[2] = learn_workload_new(LEARN_KIND_NODE, NULL, NULL, "worker-1");
-	learn_workload_add_address(workloads[2], "172.18.0.3/32");
-	workloads[3] = learn_workload_new(LEARN_KIND_EXTERNAL, NULL, NULL, "203.0.113.0/24");
-	learn_workload_add_address(workloads[3], "203.0.113.0/24");
+	workloads[0] = graph_workload_new(GRAPH_KIND_K8S, "shop", "deployment", "frontend");
+	graph_workload_set_label(workloads[0], "app", "frontend");
+	graph_workload_add_address(workloads[0], "10.244.1.5/32");
+	workloads[1] = graph_workload_new(GRAPH_KIND_K8S, "default", "statefulset", "db");
+	graph_workload_set_label(workloads[1], "app", "db");
+	graph_workload_set_label(workloads[1], "tier", "backend");
+	graph_workload_add_address(workloads[1], "10.244.2.7/32");
+	graph_workload_add_address(workloads[1], "fd00:10:244::7/128");
+	workloads[2] = graph_workload_new(GRAPH_KIND_NODE, NULL, NULL, "worker-1");
+	graph_workload_add_address(workloads[2], "172.18.0.3/32");
+	workloads[3] = graph_workload_new(GRAPH_KIND_EXTERNAL, NULL, NULL, "203.0.113.0/24");
+	graph_workload_add_address(workloads[3], "203.0.113.0/24");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz-state.c - state files through learn_state_load(). What it accepts must save, load again,
+ * fuzz-state.c - state files through graph_state_load(). What it accepts must save, load again,
  * and save to the same bytes: a state that loads can always be learned into and written back.
  */
 #include <stdio.h>
@@ -36,7 +36,7 @@ static char *slurp(const char *path, size_t *ret_len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char first[128], second[128];
-	struct learn_graph *g = NULL, *again = NULL;
+	struct graph *g = NULL, *again = NULL;
 	char *a = NULL, *b = NULL;
 	size_t na, nb;
 	struct util_err err;
@@ -45,13 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(first, sizeof(first), "%s/first.yaml", fuzz_dir());
 		snprintf(second, sizeof(second), "%s/second.yaml", fuzz_dir());
 	}
-	if (learn_state_load(fuzz_file(data, size), &g, &err) < 0)
+	if (graph_state_load(fuzz_file(data, size), &g, &err) < 0)
 		return 0;
-	if (learn_state_save(g, first, &err) < 0)
+	if (graph_state_save(g, first, &err) < 0)
 		fuzz_fail("a state that loaded does not save: %s", err.msg);
-	if (learn_state_load(first, &again, &err) < 0)
+	if (graph_state_load(first, &again, &err) < 0)
 		fuzz_fail("a state saved from one that loaded does not load: %s", err.msg);
-	if (learn_state_save(again, second, &err) < 0)
+	if (graph_state_save(again, second, &err) < 0)
 		fuzz_fail("a state loaded twice does not save: %s", err.msg);
 	a = slurp(first, &na);
 	b = slurp(second, &nb);
@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  na, nb);
 	free(a);
 	free(b);
-	learn_graph_free(again);
-	learn_graph_free(g);
+	graph_free(again);
+	graph_free(g);
 	return 0;
 }

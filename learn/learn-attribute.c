@@ -61,7 +61,7 @@ struct recent_key {
 	uint8_t pad;
 	uint16_t client_port;
 	uint16_t port;			     /* the backend's */
-	const struct learn_workload *server; /* the backend, as the inventory resolved it */
+	const struct graph_workload *server; /* the backend, as the inventory resolved it */
 };
 
 struct recent {
@@ -104,10 +104,10 @@ static void recent_drop(struct learn_recent *r, struct recent *e)
  * one flow to the Service's address and the other straight to its backend (two flows straight
  * to two replicas are two connections). If not, it is remembered.
  */
-static bool recent_repeat(struct learn_inventory *inv, const struct capture_flow *flow,
-			  bool via_service, const struct learn_workload *server, uint16_t port)
+static bool recent_repeat(struct inventory *inv, const struct capture_flow *flow, bool via_service,
+			  const struct graph_workload *server, uint16_t port)
 {
-	struct learn_recent **rp = learn_inventory_recent(inv), *r = *rp;
+	struct learn_recent **rp = inventory_recent(inv), *r = *rp;
 	struct recent_key key;
 	struct recent *e;
 
@@ -160,34 +160,33 @@ static bool recent_repeat(struct learn_inventory *inv, const struct capture_flow
 
 /* ---- Edges -------------------------------------------------------------------------------- */
 
-size_t learn_flow_edges(struct learn_inventory *inv, const struct capture_flow *flow,
+size_t learn_flow_edges(struct inventory *inv, const struct capture_flow *flow,
 			learn_flow_edge_fn fn, void *userdata)
 {
 	return learn_flow_edges_ex(inv, flow, true, fn, userdata);
 }
 
-size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flow *flow, bool ended,
+size_t learn_flow_edges_ex(struct inventory *inv, const struct capture_flow *flow, bool ended,
 			   learn_flow_edge_fn fn, void *userdata)
 {
-	struct learn_endpoint stack_eps[16], *eps = stack_eps;
-	struct learn_workload *client;
+	struct inventory_endpoint stack_eps[16], *eps = stack_eps;
+	struct graph_workload *client;
 	bool service, via_service;
 	size_t n;
 
 	if (attr_ignored(&flow->client) || attr_ignored(&flow->server))
 		return 0;
 	/* who owned each address when the flow began: a container's address may move later */
-	client = learn_inventory_resolve_client_at(inv, &flow->client, flow->first_ns);
-	n = learn_inventory_resolve_server_via(inv, &flow->server, flow->proto, flow->port,
-					       flow->first_ns, eps, UTIL_ARRAY_SIZE(stack_eps),
-					       &service);
+	client = inventory_resolve_client_at(inv, &flow->client, flow->first_ns);
+	n = inventory_resolve_server_via(inv, &flow->server, flow->proto, flow->port,
+					 flow->first_ns, eps, UTIL_ARRAY_SIZE(stack_eps), &service);
 	if (n > UTIL_ARRAY_SIZE(stack_eps)) {
 		/* a Service in front of many workloads */
 		size_t max = n;
 
 		eps = util_reallocarray(NULL, max, sizeof(*eps));
-		n = learn_inventory_resolve_server_at(inv, &flow->server, flow->proto, flow->port,
-						      flow->first_ns, eps, max);
+		n = inventory_resolve_server_at(inv, &flow->server, flow->proto, flow->port,
+						flow->first_ns, eps, max);
 		if (n > max)
 			n = max;
 	}
@@ -199,8 +198,8 @@ size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flo
 	/* a workload talking to itself (replica to replica) is an edge like any other */
 	for (size_t i = 0; i < n; i++) {
 		bool dnat = via_service ||
-			    (ended && learn_inventory_is_backend(inv, eps[i].workload, flow->proto,
-								 eps[i].port));
+			    (ended &&
+			     inventory_is_backend(inv, eps[i].workload, flow->proto, eps[i].port));
 
 		fn(client, eps[i].workload, flow->proto, eps[i].port,
 		   dnat && recent_repeat(inv, flow, via_service, eps[i].workload, eps[i].port),
@@ -212,7 +211,7 @@ size_t learn_flow_edges_ex(struct learn_inventory *inv, const struct capture_flo
 }
 
 struct attr_add_ctx {
-	struct learn_graph *g;
+	struct graph *g;
 	const struct capture_flow *flow;
 	uint64_t connections;
 	size_t touched;
@@ -229,21 +228,21 @@ static bool attr_port_ok(uint8_t proto, uint16_t port)
 	return port != 0 || !util_proto_has_ports(proto);
 }
 
-static void attr_add_edge(struct learn_workload *client, struct learn_workload *server,
+static void attr_add_edge(struct graph_workload *client, struct graph_workload *server,
 			  uint8_t proto, uint16_t port, bool repeat, void *userdata)
 {
 	struct attr_add_ctx *c = userdata;
 
 	if (!attr_port_ok(proto, port))
 		return;
-	(void)learn_graph_add_workload(c->g, client);
-	(void)learn_graph_add_workload(c->g, server);
-	learn_graph_add_edge(c->g, client, server, proto, port, repeat ? 0 : c->connections,
-			     c->flow->first_ns, c->flow->last_ns);
+	(void)graph_add_workload(c->g, client);
+	(void)graph_add_workload(c->g, server);
+	graph_add_edge(c->g, client, server, proto, port, repeat ? 0 : c->connections,
+		       c->flow->first_ns, c->flow->last_ns);
 	c->touched++;
 }
 
-static void attr_add_attempt(struct learn_workload *client, struct learn_workload *server,
+static void attr_add_attempt(struct graph_workload *client, struct graph_workload *server,
 			     uint8_t proto, uint16_t port, bool repeat, void *userdata)
 {
 	struct attr_add_ctx *c = userdata;
@@ -256,17 +255,16 @@ static void attr_add_attempt(struct learn_workload *client, struct learn_workloa
 	 * Full: a pair already kept still counts, but a flood of new pairs must not make
 	 * workloads (one per forged source) only to drop them.
 	 */
-	if (learn_graph_attempts_full(c->g) &&
-	    (!learn_graph_find_workload(c->g, learn_workload_id(client)) ||
-	     !learn_graph_find_workload(c->g, learn_workload_id(server)))) {
+	if (graph_attempts_full(c->g) && (!graph_find_workload(c->g, graph_workload_id(client)) ||
+					  !graph_find_workload(c->g, graph_workload_id(server)))) {
 		c->dropped = true;
 		return;
 	}
-	(void)learn_graph_add_workload(c->g, client);
-	(void)learn_graph_add_workload(c->g, server);
-	if (!learn_graph_add_attempt(c->g, client, server, proto, &port,
-				     util_proto_has_ports(proto) ? 1 : 0, refused, !refused,
-				     c->flow->first_ns, c->flow->last_ns))
+	(void)graph_add_workload(c->g, client);
+	(void)graph_add_workload(c->g, server);
+	if (!graph_add_attempt(c->g, client, server, proto, &port,
+			       util_proto_has_ports(proto) ? 1 : 0, refused, !refused,
+			       c->flow->first_ns, c->flow->last_ns))
 		c->dropped = true;
 }
 
@@ -274,8 +272,8 @@ static void attr_add_attempt(struct learn_workload *client, struct learn_workloa
  * The edges of one flow, each counted with connections (0 for a flow still open); or, for a
  * flow that ended unserved, its attempts. An open flow not served (yet) adds nothing.
  */
-static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
-		       const struct capture_flow *flow, uint64_t connections)
+static size_t attr_add(struct graph *g, struct inventory *inv, const struct capture_flow *flow,
+		       uint64_t connections)
 {
 	struct attr_add_ctx c = {.g = g, .flow = flow, .connections = connections};
 
@@ -288,18 +286,16 @@ static size_t attr_add(struct learn_graph *g, struct learn_inventory *inv,
 	(void)learn_flow_edges_ex(inv, flow, true, attr_add_attempt, &c);
 	/* once per flow, however many backends it resolved to */
 	if (c.dropped)
-		learn_graph_add_counter(g, "attempts-dropped", 1);
+		graph_add_counter(g, "attempts-dropped", 1);
 	return 0;
 }
 
-size_t learn_graph_add_flow(struct learn_graph *g, struct learn_inventory *inv,
-			    const struct capture_flow *flow)
+size_t learn_add_flow(struct graph *g, struct inventory *inv, const struct capture_flow *flow)
 {
 	return attr_add(g, inv, flow, 1);
 }
 
-size_t learn_graph_note_flow(struct learn_graph *g, struct learn_inventory *inv,
-			     const struct capture_flow *flow)
+size_t learn_note_flow(struct graph *g, struct inventory *inv, const struct capture_flow *flow)
 {
 	return attr_add(g, inv, flow, 0);
 }

@@ -23,10 +23,10 @@ struct check_open {
 };
 
 struct learn_check {
-	const struct learn_graph *baseline;
+	const struct graph *baseline;
 	learn_check_fn fn;
 	void *userdata;
-	struct learn_graph *found; /* the distinct edges not in the baseline */
+	struct graph *found; /* the distinct edges not in the baseline */
 	uint64_t flows_found;
 	uint64_t attempts_found; /* flows refused or unanswered on edges not in the baseline */
 	/* reading files: collected and reported sorted by learn_check_flush; live: as they happen
@@ -43,8 +43,8 @@ struct learn_check {
 	uint64_t round;		 /* rounds of open flows so far */
 };
 
-struct learn_check *learn_check_new(const struct learn_graph *baseline, bool collect,
-				    learn_check_fn fn, void *userdata)
+struct learn_check *learn_check_new(const struct graph *baseline, bool collect, learn_check_fn fn,
+				    void *userdata)
 {
 	struct learn_check *c = util_zalloc(sizeof(*c));
 
@@ -52,15 +52,15 @@ struct learn_check *learn_check_new(const struct learn_graph *baseline, bool col
 	c->collect = collect;
 	c->fn = fn;
 	c->userdata = userdata;
-	c->found = learn_graph_new();
+	c->found = graph_new();
 	return c;
 }
 
 static void check_unref_hits(struct learn_check *c)
 {
 	for (size_t i = 0; i < c->n_hits; i++) {
-		learn_workload_unref((struct learn_workload *)c->hits[i].client);
-		learn_workload_unref((struct learn_workload *)c->hits[i].server);
+		graph_workload_unref((struct graph_workload *)c->hits[i].client);
+		graph_workload_unref((struct graph_workload *)c->hits[i].server);
 	}
 	c->n_hits = 0;
 }
@@ -75,14 +75,14 @@ struct learn_check *learn_check_free(struct learn_check *c)
 		HASH_DEL(c->open, o);
 		free(o);
 	}
-	learn_graph_free(c->found);
+	graph_free(c->found);
 	check_unref_hits(c);
 	free(c->hits);
 	free(c);
 	return NULL;
 }
 
-static void check_on_edge(struct learn_workload *client, struct learn_workload *server,
+static void check_on_edge(struct graph_workload *client, struct graph_workload *server,
 			  uint8_t proto, uint16_t port, bool repeat, void *userdata)
 {
 	struct learn_check *c = userdata;
@@ -93,16 +93,16 @@ static void check_on_edge(struct learn_workload *client, struct learn_workload *
 		c->flow_repeat = true;
 		return;
 	}
-	if (learn_graph_find_edge(c->baseline, learn_workload_id(client), learn_workload_id(server),
-				  proto, port))
+	if (graph_find_edge(c->baseline, graph_workload_id(client), graph_workload_id(server),
+			    proto, port))
 		return;
 	c->flow_found = true;
 	/* an attempt is reported, but is no edge: learn would not add it */
 	if (c->flow_outcome == CAPTURE_SERVED) {
-		(void)learn_graph_add_workload(c->found, client);
-		(void)learn_graph_add_workload(c->found, server);
-		learn_graph_add_edge(c->found, client, server, proto, port, 1, c->flow_first_ns,
-				     c->flow_first_ns);
+		(void)graph_add_workload(c->found, client);
+		(void)graph_add_workload(c->found, server);
+		graph_add_edge(c->found, client, server, proto, port, 1, c->flow_first_ns,
+			       c->flow_first_ns);
 	}
 	if (!c->collect) {
 		c->fn(c->userdata, &v);
@@ -113,13 +113,13 @@ static void check_on_edge(struct learn_workload *client, struct learn_workload *
 		c->hits = util_reallocarray(c->hits, c->cap_hits, sizeof(*c->hits));
 	}
 	/* the inventory may drop a workload later (a reload): the report keeps its own */
-	v.client = learn_workload_ref(client);
-	v.server = learn_workload_ref(server);
+	v.client = graph_workload_ref(client);
+	v.server = graph_workload_ref(server);
 	c->hits[c->n_hits++] = v;
 }
 
-void learn_check_flow(struct learn_check *c, struct learn_inventory *inv,
-		      const struct capture_flow *flow, bool open)
+void learn_check_flow(struct learn_check *c, struct inventory *inv, const struct capture_flow *flow,
+		      bool open)
 {
 	struct check_open *o;
 
@@ -177,10 +177,10 @@ static int check_hit_cmp(const void *pa, const void *pb)
 
 	if (a->time_ns != b->time_ns)
 		return a->time_ns < b->time_ns ? -1 : 1;
-	c = strcmp(learn_workload_id(a->client), learn_workload_id(b->client));
+	c = strcmp(graph_workload_id(a->client), graph_workload_id(b->client));
 	if (c)
 		return c;
-	c = strcmp(learn_workload_id(a->server), learn_workload_id(b->server));
+	c = strcmp(graph_workload_id(a->server), graph_workload_id(b->server));
 	if (c)
 		return c;
 	if (a->proto != b->proto)
@@ -205,14 +205,14 @@ void learn_check_get_counts(const struct learn_check *c, struct learn_check_coun
 	*ret = (struct learn_check_counts){
 		.flows_found = c->flows_found,
 		.attempts_found = c->attempts_found,
-		.edges_found = learn_graph_edge_count(c->found),
+		.edges_found = graph_edge_count(c->found),
 	};
 }
 
-bool learn_graph_has_named(const struct learn_graph *g)
+bool graph_has_named(const struct graph *g)
 {
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++)
-		if (learn_workload_kind(learn_graph_workload(g, i)) != LEARN_KIND_EXTERNAL)
+	for (size_t i = 0; i < graph_workload_count(g); i++)
+		if (graph_workload_kind(graph_workload(g, i)) != GRAPH_KIND_EXTERNAL)
 			return true;
 	return false;
 }

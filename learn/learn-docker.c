@@ -151,23 +151,23 @@ static void dk_buf_append(struct dk_buf *b, const char *p, size_t n)
 /* ---- JSON, read with libyaml (JSON is YAML's flow syntax) ----------------------------------- */
 
 /* JSON has one null, and a node that is not there counts as one. */
-static bool dk_is_null(const struct learn_tree_node *n)
+static bool dk_is_null(const struct util_yaml_node *n)
 {
-	return !n || (n->type == LEARN_TREE_SCALAR && n->plain && strcmp(n->str, "null") == 0);
+	return !n || (n->type == UTIL_YAML_SCALAR && n->plain && strcmp(n->str, "null") == 0);
 }
 
 /* A string member, or NULL when absent, null or not a string. */
-static const char *dk_get_str(const struct learn_tree_node *map, const char *key)
+static const char *dk_get_str(const struct util_yaml_node *map, const char *key)
 {
-	const struct learn_tree_node *n = learn_tree_get(map, key);
+	const struct util_yaml_node *n = util_yaml_get(map, key);
 
-	return n && n->type == LEARN_TREE_SCALAR && !dk_is_null(n) ? n->str : NULL;
+	return n && n->type == UTIL_YAML_SCALAR && !dk_is_null(n) ? n->str : NULL;
 }
 
-static const struct learn_tree_node *dk_get_type(const struct learn_tree_node *map, const char *key,
-						 enum learn_tree_type type)
+static const struct util_yaml_node *dk_get_type(const struct util_yaml_node *map, const char *key,
+						enum util_yaml_type type)
 {
-	const struct learn_tree_node *n = learn_tree_get(map, key);
+	const struct util_yaml_node *n = util_yaml_get(map, key);
 
 	return n && n->type == type ? n : NULL;
 }
@@ -178,39 +178,39 @@ struct dk_json {
 };
 
 /* The tree's faults in the words of a JSON reader; positions are within buf. */
-static int dk_json_fault(void *data, const struct learn_tree_fault *f)
+static int dk_json_fault(void *data, const struct util_yaml_fault *f)
 {
 	const struct dk_json *j = data;
 	const char *what;
 
 	switch (f->kind) {
-	case LEARN_TREE_NOMEM:
+	case UTIL_YAML_NOMEM:
 		return util_err_set(j->err, ENOMEM, "%s: cannot initialise the YAML parser",
 				    j->where);
-	case LEARN_TREE_VALUES:
+	case UTIL_YAML_VALUES:
 		return util_err_set(j->err, EFBIG, "%s: JSON with more than %zu values", j->where,
 				    DK_MAX_NODES);
-	case LEARN_TREE_DEPTH:
+	case UTIL_YAML_DEPTH:
 		return util_err_set(j->err, EBADMSG, "%s: JSON nested deeper than %d levels",
 				    j->where, DK_MAX_DEPTH);
-	case LEARN_TREE_EMPTY:
+	case UTIL_YAML_EMPTY:
 		return util_err_set(j->err, EBADMSG, "%s: empty JSON", j->where);
-	case LEARN_TREE_ANCHOR:
-	case LEARN_TREE_ALIAS:
+	case UTIL_YAML_ANCHOR:
+	case UTIL_YAML_ALIAS:
 		what = "YAML anchor or alias";
 		break;
-	case LEARN_TREE_DOCUMENTS:
+	case UTIL_YAML_DOCUMENTS:
 		what = "more than one value";
 		break;
-	case LEARN_TREE_NUL:
+	case UTIL_YAML_NUL:
 		what = "NUL in a string";
 		break;
-	case LEARN_TREE_DUPLICATE:
+	case UTIL_YAML_DUPLICATE:
 		what = "a key twice in one object";
 		break;
-	case LEARN_TREE_SYNTAX:
-	case LEARN_TREE_TOO_BIG:
-	case LEARN_TREE_READ:
+	case UTIL_YAML_SYNTAX:
+	case UTIL_YAML_TOO_BIG:
+	case UTIL_YAML_READ:
 	default:
 		what = f->problem ? f->problem : "syntax error";
 		break;
@@ -224,10 +224,10 @@ static int dk_json_fault(void *data, const struct learn_tree_fault *f)
  * documents) are refused. The problem, if any, goes to err after the prefix `where`.
  */
 static int dk_json_parse(const char *buf, size_t len, const char *where,
-			 struct learn_tree_node **ret, struct util_err *err)
+			 struct util_yaml_node **ret, struct util_err *err)
 {
 	struct dk_json j = {.where = where, .err = err};
-	const struct learn_tree_opts opts = {
+	const struct util_yaml_opts opts = {
 		.max_depth = DK_MAX_DEPTH,
 		.max_values = DK_MAX_NODES,
 		.one_document = true,
@@ -235,7 +235,7 @@ static int dk_json_parse(const char *buf, size_t len, const char *where,
 		.userdata = &j,
 	};
 
-	return learn_tree_parse_buffer(buf, len, &opts, ret);
+	return util_yaml_parse_buffer(buf, len, &opts, ret);
 }
 
 /* ---- Containers as the engine describes them ---------------------------------------------- */
@@ -269,15 +269,15 @@ static int dk_ctr_ip(struct dk_ctr *c, const char *s, char *why, size_t why_len)
  * (Names, Labels) or from GET /containers/{id}/json (Name, Config.Labels, State.Running). A
  * container that does not have the expected shape is refused with the reason in why.
  */
-static int dk_ctr_read(const struct learn_tree_node *obj, bool listed, struct dk_ctr *c, char *why,
+static int dk_ctr_read(const struct util_yaml_node *obj, bool listed, struct dk_ctr *c, char *why,
 		       size_t why_len)
 {
-	const struct learn_tree_node *labels, *nets, *net, *names, *state, *running;
+	const struct util_yaml_node *labels, *nets, *net, *names, *state, *running;
 	const char *mode;
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	if (!obj || obj->type != LEARN_TREE_MAP) {
+	if (!obj || obj->type != UTIL_YAML_MAP) {
 		snprintf(why, why_len, "container is not a JSON object");
 		return -EINVAL;
 	}
@@ -287,17 +287,17 @@ static int dk_ctr_read(const struct learn_tree_node *obj, bool listed, struct dk
 		return -EINVAL;
 	}
 	if (listed) {
-		names = dk_get_type(obj, "Names", LEARN_TREE_SEQ);
-		if (names && names->n_kids > 0 && names->kids[0]->type == LEARN_TREE_SCALAR)
+		names = dk_get_type(obj, "Names", UTIL_YAML_SEQ);
+		if (names && names->n_kids > 0 && names->kids[0]->type == UTIL_YAML_SCALAR)
 			c->name = names->kids[0]->str;
-		labels = learn_tree_get(obj, "Labels");
+		labels = util_yaml_get(obj, "Labels");
 		c->running = true;
 	} else {
 		c->name = dk_get_str(obj, "Name");
-		labels = learn_tree_get(dk_get_type(obj, "Config", LEARN_TREE_MAP), "Labels");
-		state = dk_get_type(obj, "State", LEARN_TREE_MAP);
-		running = learn_tree_get(state, "Running");
-		c->running = running && running->type == LEARN_TREE_SCALAR && running->plain &&
+		labels = util_yaml_get(dk_get_type(obj, "Config", UTIL_YAML_MAP), "Labels");
+		state = dk_get_type(obj, "State", UTIL_YAML_MAP);
+		running = util_yaml_get(state, "Running");
+		c->running = running && running->type == UTIL_YAML_SCALAR && running->plain &&
 			     strcmp(running->str, "true") == 0;
 	}
 	if (!c->name) {
@@ -306,7 +306,7 @@ static int dk_ctr_read(const struct learn_tree_node *obj, bool listed, struct dk
 	}
 	if (*c->name == '/')
 		c->name++;
-	if (!dk_is_null(labels) && labels->type != LEARN_TREE_MAP) {
+	if (!dk_is_null(labels) && labels->type != UTIL_YAML_MAP) {
 		snprintf(why, why_len, "Labels is not an object");
 		return -EINVAL;
 	}
@@ -314,26 +314,26 @@ static int dk_ctr_read(const struct learn_tree_node *obj, bool listed, struct dk
 	c->service = dk_get_str(labels, "com.docker.compose.service");
 
 	/* a host-network container has no address of its own: its traffic is the host's */
-	mode = dk_get_str(dk_get_type(obj, "HostConfig", LEARN_TREE_MAP), "NetworkMode");
+	mode = dk_get_str(dk_get_type(obj, "HostConfig", UTIL_YAML_MAP), "NetworkMode");
 	if (mode && strcmp(mode, "host") == 0) {
 		c->host_network = true;
 		return 0;
 	}
-	net = dk_get_type(obj, "NetworkSettings", LEARN_TREE_MAP);
+	net = dk_get_type(obj, "NetworkSettings", UTIL_YAML_MAP);
 	r = dk_ctr_ip(c, dk_get_str(net, "IPAddress"), why, why_len);
 	if (r == 0)
 		r = dk_ctr_ip(c, dk_get_str(net, "GlobalIPv6Address"), why, why_len);
-	nets = learn_tree_get(net, "Networks");
-	if (r == 0 && !dk_is_null(nets) && nets->type != LEARN_TREE_MAP) {
+	nets = util_yaml_get(net, "Networks");
+	if (r == 0 && !dk_is_null(nets) && nets->type != UTIL_YAML_MAP) {
 		snprintf(why, why_len, "Networks is not an object");
 		r = -EINVAL;
 	}
 	for (size_t i = 1; r == 0 && nets && i < nets->n_kids; i += 2) {
-		const struct learn_tree_node *one = nets->kids[i];
+		const struct util_yaml_node *one = nets->kids[i];
 
 		if (dk_is_null(one))
 			continue;
-		if (one->type != LEARN_TREE_MAP) {
+		if (one->type != UTIL_YAML_MAP) {
 			snprintf(why, why_len, "a network is not an object");
 			r = -EINVAL;
 			break;
@@ -371,7 +371,7 @@ struct dk_owned {
  * stops a transfer says why in failed and err.
  */
 struct dk_xfer {
-	struct learn_docker *d;
+	struct inventory_docker *d;
 	CURL *h;     /* NULL in a replay */
 	char *where; /* "PATH: GET TARGET", the start of every message */
 	char *id;    /* an inspect's container, else NULL */
@@ -391,9 +391,9 @@ struct dk_xfer {
 	int64_t retry_at; /* when to connect again; 0: not waiting to */
 };
 
-struct learn_docker {
+struct inventory_docker {
 	char *path;
-	struct learn_inventory *inv;
+	struct inventory *inv;
 	/*
 	 * libcurl's multi interface, driven through one descriptor for the caller's poll loop: an
 	 * epoll set of libcurl's sockets and of a timerfd that stands for its timer.
@@ -402,7 +402,7 @@ struct learn_docker {
 	int epfd, tfd;
 	bool curl; /* curl_global_init() was called for it */
 	struct dk_xfer *stream;
-	struct dk_xfer *list; /* while learn_docker_open() waits for it */
+	struct dk_xfer *list; /* while inventory_docker_open() waits for it */
 	char *where;	      /* "PATH: GET /events" */
 	char *ev; /* event bytes not yet applied: a partial line, or all of them while held */
 	size_t n_ev, cap_ev;
@@ -487,7 +487,7 @@ static size_t dk_on_body(char *p, size_t size, size_t n, void *userdata)
 static size_t dk_on_events(char *p, size_t size, size_t n, void *userdata)
 {
 	struct dk_xfer *x = userdata;
-	struct learn_docker *d = x->d;
+	struct inventory_docker *d = x->d;
 
 	n *= size;
 	if (n == 0)
@@ -595,7 +595,8 @@ static int dk_stream_error(const struct dk_xfer *x, struct util_err *err)
 }
 
 /* A transfer with nothing of libcurl's yet: what a replay feeds. */
-static struct dk_xfer *dk_xfer_new(struct learn_docker *d, const char *target, const char *where)
+static struct dk_xfer *dk_xfer_new(struct inventory_docker *d, const char *target,
+				   const char *where)
 {
 	struct dk_xfer *x = util_zalloc(sizeof(*x));
 
@@ -717,8 +718,8 @@ static void dk_xfer_rearm(struct dk_xfer *x, int64_t now)
 }
 
 /* Starts GET target on the multi handle; where NULL: "PATH: GET target". */
-static int dk_xfer_start(struct learn_docker *d, const char *target, const char *where, bool stream,
-			 struct dk_xfer **ret, struct util_err *err)
+static int dk_xfer_start(struct inventory_docker *d, const char *target, const char *where,
+			 bool stream, struct dk_xfer **ret, struct util_err *err)
 {
 	struct dk_xfer *x = dk_xfer_new(d, target, where);
 	CURLMcode mc;
@@ -736,7 +737,7 @@ static int dk_xfer_start(struct learn_docker *d, const char *target, const char 
 	return 0;
 }
 
-static void dk_own(struct learn_docker *d, const char *id)
+static void dk_own(struct inventory_docker *d, const char *id)
 {
 	struct dk_owned *o;
 
@@ -748,11 +749,11 @@ static void dk_own(struct learn_docker *d, const char *id)
 	HASH_ADD_KEYPTR(hh, d->owned, o->id, strlen(o->id), o);
 }
 
-static void dk_remove(struct learn_docker *d, const char *id, uint64_t ts)
+static void dk_remove(struct inventory_docker *d, const char *id, uint64_t ts)
 {
 	struct dk_owned *o;
 
-	learn_inventory_remove_container(d->inv, id, ts);
+	inventory_remove_container(d->inv, id, ts);
 	HASH_FIND_STR(d->owned, id, o);
 	if (!o)
 		return;
@@ -762,12 +763,12 @@ static void dk_remove(struct learn_docker *d, const char *id, uint64_t ts)
 }
 
 /* The engine can no longer tell us who dies: every claim this client opened ends at ts. */
-static void dk_close_claims(struct learn_docker *d, uint64_t ts)
+static void dk_close_claims(struct inventory_docker *d, uint64_t ts)
 {
 	struct dk_owned *o, *tmp;
 
 	HASH_ITER (hh, d->owned, o, tmp) {
-		learn_inventory_remove_container(d->inv, o->id, ts);
+		inventory_remove_container(d->inv, o->id, ts);
 		HASH_DEL(d->owned, o);
 		free(o->id);
 		free(o);
@@ -779,7 +780,7 @@ static void dk_close_claims(struct learn_docker *d, uint64_t ts)
  * live engine that would let one badly named container stop the agent observing everything
  * else, so the container is skipped (and counted), and what it held before ends at ts.
  */
-static void dk_refuse(struct learn_docker *d, const char *id, uint64_t ts, const char *why)
+static void dk_refuse(struct inventory_docker *d, const char *id, uint64_t ts, const char *why)
 {
 	d->refused++;
 	(void)util_err_set(&d->last_refusal, EINVAL, "%s: container skipped: %s", d->path, why);
@@ -787,9 +788,9 @@ static void dk_refuse(struct learn_docker *d, const char *id, uint64_t ts, const
 		dk_remove(d, id, ts);
 }
 
-static void dk_apply(struct learn_docker *d, const struct dk_ctr *c, uint64_t ts)
+static void dk_apply(struct inventory_docker *d, const struct dk_ctr *c, uint64_t ts)
 {
-	const struct learn_container lc = {
+	const struct inventory_container lc = {
 		.id = c->id,
 		.name = c->name,
 		.project = c->project,
@@ -802,24 +803,24 @@ static void dk_apply(struct learn_docker *d, const struct dk_ctr *c, uint64_t ts
 	/* as in a docker inspect file, a host-network container is no workload of its own */
 	if (c->host_network)
 		return;
-	if (learn_inventory_set_container(d->inv, &lc, ts, &err) < 0)
+	if (inventory_set_container(d->inv, &lc, ts, &err) < 0)
 		dk_refuse(d, c->id, ts, err.msg);
 	else
 		dk_own(d, c->id);
 }
 /* A status other than 200, with the engine's own {"message": ...} when it sent one. */
-static int dk_status_error(struct learn_docker *d, const char *target, int status, const char *body,
-			   size_t len, struct util_err *err)
+static int dk_status_error(struct inventory_docker *d, const char *target, int status,
+			   const char *body, size_t len, struct util_err *err)
 {
 	char show[DK_SHOW_MAX + 8] = "";
-	struct learn_tree_node *root = NULL;
+	struct util_yaml_node *root = NULL;
 	struct util_err ignored;
 	const char *msg;
 
 	if (dk_json_parse(body, len, "", &root, &ignored) == 0 &&
 	    (msg = dk_get_str(root, "message")) != NULL)
 		(void)dk_show(msg, strlen(msg), show);
-	learn_tree_free(root);
+	util_yaml_free(root);
 	return util_err_set(err, EPROTO, "%s: GET %s: HTTP status %d%s%s", d->path, target, status,
 			    *show ? ": " : "", show);
 }
@@ -828,12 +829,12 @@ static int dk_status_error(struct learn_docker *d, const char *target, int statu
  * The engine's answer about one container, applied as of ts. A container gone is no error;
  * any other failure costs this container only: it stays unknown, or keeps its old claim.
  */
-static void dk_inspect_done(struct learn_docker *d, const char *id, uint64_t ts, int status,
+static void dk_inspect_done(struct inventory_docker *d, const char *id, uint64_t ts, int status,
 			    const char *body, size_t len)
 {
 	char *target = util_asprintf("/containers/%s/json", id);
 	char *where = util_asprintf("%s: GET %s", d->path, target);
-	struct learn_tree_node *root = NULL;
+	struct util_yaml_node *root = NULL;
 	struct dk_ctr c = {0};
 	char why[256];
 
@@ -859,13 +860,13 @@ static void dk_inspect_done(struct learn_docker *d, const char *id, uint64_t ts,
 		dk_apply(d, &c, ts);
 out:
 	free(c.addrs);
-	learn_tree_free(root);
+	util_yaml_free(root);
 	free(where);
 	free(target);
 }
 
 /* Takes the oldest queued container into the free slot i. */
-static void dk_req_start(struct learn_docker *d, size_t i)
+static void dk_req_start(struct inventory_docker *d, size_t i)
 {
 	struct dk_pending *p = d->queue;
 	char *target = util_asprintf("/containers/%s/json", p->id);
@@ -886,7 +887,7 @@ static void dk_req_start(struct learn_docker *d, size_t i)
 }
 
 /* The inspect in slot i is over: its answer applied, or its failure counted. */
-static void dk_req_finish(struct learn_docker *d, size_t i)
+static void dk_req_finish(struct inventory_docker *d, size_t i)
 {
 	struct dk_xfer *x = d->reqs[i];
 	long status = 0;
@@ -902,7 +903,7 @@ static void dk_req_finish(struct learn_docker *d, size_t i)
 	d->reqs[i] = dk_xfer_free(x);
 }
 
-static size_t dk_reqs_busy(const struct learn_docker *d)
+static size_t dk_reqs_busy(const struct inventory_docker *d)
 {
 	size_t n = 0;
 
@@ -912,7 +913,7 @@ static size_t dk_reqs_busy(const struct learn_docker *d)
 }
 
 /* Remembers that id must be asked about, as of ts; once per container however often. */
-static void dk_enqueue(struct learn_docker *d, const char *id, uint64_t ts)
+static void dk_enqueue(struct inventory_docker *d, const char *id, uint64_t ts)
 {
 	struct dk_pending *p;
 
@@ -934,7 +935,7 @@ static void dk_enqueue(struct learn_docker *d, const char *id, uint64_t ts)
 }
 
 /* A container gone: what was still to be asked about it no longer matters. */
-static void dk_forget(struct learn_docker *d, const char *id)
+static void dk_forget(struct inventory_docker *d, const char *id)
 {
 	struct dk_pending *p;
 
@@ -949,7 +950,7 @@ static void dk_forget(struct learn_docker *d, const char *id)
 			d->reqs[i] = dk_xfer_free(d->reqs[i]);
 }
 
-static void dk_abandon(struct learn_docker *d)
+static void dk_abandon(struct inventory_docker *d)
 {
 	struct dk_pending *p, *tmp;
 
@@ -966,7 +967,7 @@ static void dk_abandon(struct learn_docker *d)
 	}
 }
 /* When the event happened by the engine's clock: timeNano, else time, else now. */
-static uint64_t dk_event_time(const struct learn_tree_node *ev)
+static uint64_t dk_event_time(const struct util_yaml_node *ev)
 {
 	const char *s = dk_get_str(ev, "timeNano");
 	uint64_t v;
@@ -985,12 +986,12 @@ static uint64_t dk_event_time(const struct learn_tree_node *ev)
  * time. Everything else (create, kill, exec, health, ...) is ignored. An event that cannot be
  * read is counted and skipped: the stream after it is still good.
  */
-static void dk_event(struct learn_docker *d, const char *line, size_t len)
+static void dk_event(struct inventory_docker *d, const char *line, size_t len)
 {
-	const struct learn_tree_node *actor, *attrs;
+	const struct util_yaml_node *actor, *attrs;
 	const char *type, *action, *id = NULL;
 	char show[DK_SHOW_MAX + 8], why[256];
-	struct learn_tree_node *ev = NULL;
+	struct util_yaml_node *ev = NULL;
 	bool set = false;
 	uint64_t ts;
 
@@ -998,7 +999,7 @@ static void dk_event(struct learn_docker *d, const char *line, size_t len)
 		d->bad_events++;
 		return;
 	}
-	if (ev->type != LEARN_TREE_MAP) {
+	if (ev->type != UTIL_YAML_MAP) {
 		d->bad_events++;
 		(void)util_err_set(&d->last_problem, EBADMSG, "%s: an event is not a JSON object",
 				   d->where);
@@ -1011,8 +1012,8 @@ static void dk_event(struct learn_docker *d, const char *line, size_t len)
 		type = "container";
 		action = dk_get_str(ev, "status");
 	}
-	actor = dk_get_type(ev, "Actor", LEARN_TREE_MAP);
-	attrs = dk_get_type(actor, "Attributes", LEARN_TREE_MAP);
+	actor = dk_get_type(ev, "Actor", UTIL_YAML_MAP);
+	attrs = dk_get_type(actor, "Attributes", UTIL_YAML_MAP);
 	ts = dk_event_time(ev);
 	if (!type || !action)
 		goto out;
@@ -1047,11 +1048,11 @@ static void dk_event(struct learn_docker *d, const char *line, size_t len)
 		dk_remove(d, id, ts);
 	}
 out:
-	learn_tree_free(ev);
+	util_yaml_free(ev);
 }
 
 /* Applies every complete line in the event buffer; keeps the partial one. */
-static int dk_events_run(struct learn_docker *d, struct util_err *err)
+static int dk_events_run(struct inventory_docker *d, struct util_err *err)
 {
 	size_t start = 0;
 	char *nl;
@@ -1078,7 +1079,7 @@ static int dk_events_run(struct learn_docker *d, struct util_err *err)
 }
 
 /* The stream is over (r < 0, the reason in why): what it said is drained, then reported. */
-static void dk_end(struct learn_docker *d, int r, const struct util_err *why)
+static void dk_end(struct inventory_docker *d, int r, const struct util_err *why)
 {
 	if (d->ended)
 		return;
@@ -1091,7 +1092,7 @@ static void dk_end(struct learn_docker *d, int r, const struct util_err *why)
 }
 
 /* The whole event lines the stream has brought, unless held; an event too large ends it. */
-static void dk_stream_apply(struct learn_docker *d)
+static void dk_stream_apply(struct inventory_docker *d)
 {
 	struct util_err e;
 	int r;
@@ -1107,10 +1108,10 @@ static void dk_stream_apply(struct learn_docker *d)
 
 /* ---- libcurl's multi interface behind one descriptor --------------------------------------- */
 
-/* libcurl's sockets, in the epoll set that learn_docker_fd() gives the caller's poll loop. */
+/* libcurl's sockets, in the epoll set that inventory_docker_fd() gives the caller's poll loop. */
 static int dk_on_socket(CURL *h, curl_socket_t s, int what, void *userdata, void *socketp)
 {
-	struct learn_docker *d = userdata;
+	struct inventory_docker *d = userdata;
 	struct epoll_event ev = {.data.fd = s};
 
 	if (what == CURL_POLL_REMOVE) {
@@ -1127,7 +1128,7 @@ static int dk_on_socket(CURL *h, curl_socket_t s, int what, void *userdata, void
 /* libcurl's one timer, as the timerfd in the same set: ms 0 is now, -1 is none. */
 static int dk_on_timer(CURLM *multi, long ms, void *userdata)
 {
-	struct learn_docker *d = userdata;
+	struct inventory_docker *d = userdata;
 	struct itimerspec t = {{0, 0}, {0, 0}};
 
 	if (ms >= 0) {
@@ -1138,7 +1139,7 @@ static int dk_on_timer(CURLM *multi, long ms, void *userdata)
 }
 
 /* x is over (x->result): the stream's end is noted, an inspect's answer applied. */
-static void dk_xfer_over(struct learn_docker *d, struct dk_xfer *x)
+static void dk_xfer_over(struct inventory_docker *d, struct dk_xfer *x)
 {
 	x->done = true;
 	if (x == d->stream && x->head_done) {
@@ -1157,7 +1158,7 @@ static void dk_xfer_over(struct learn_docker *d, struct dk_xfer *x)
  * calls, never inside one, so an event may cancel an inspect here. The stream's lines go first:
  * they were read before an answer that came with them was complete.
  */
-static void dk_collect(struct learn_docker *d)
+static void dk_collect(struct inventory_docker *d)
 {
 	CURLMsg *m;
 	int left;
@@ -1179,7 +1180,7 @@ static void dk_collect(struct learn_docker *d)
 }
 
 /* Connects again what waits to and is due; the next one due shortens timeout_ms. */
-static int dk_retry(struct learn_docker *d, int timeout_ms)
+static int dk_retry(struct inventory_docker *d, int timeout_ms)
 {
 	struct dk_xfer *xs[DK_INFLIGHT + 2] = {d->stream, d->list};
 	int64_t now = dk_monotonic_ms();
@@ -1204,7 +1205,7 @@ static int dk_retry(struct learn_docker *d, int timeout_ms)
 }
 
 /* Waits up to timeout_ms for libcurl's sockets or timer, and lets it act on what is ready. */
-static void dk_drive(struct learn_docker *d, int timeout_ms)
+static void dk_drive(struct inventory_docker *d, int timeout_ms)
 {
 	struct epoll_event ev[DK_INFLIGHT + 4];
 	int n;
@@ -1235,7 +1236,7 @@ static void dk_drive(struct learn_docker *d, int timeout_ms)
  * Works on queued inspects until `end` (monotonic ms): at most DK_INFLIGHT at once, at most
  * `starts` begun. What is not done by then stays queued or under way for the next call.
  */
-static void dk_inspects_run(struct learn_docker *d, int64_t end, int starts)
+static void dk_inspects_run(struct inventory_docker *d, int64_t end, int starts)
 {
 	for (;;) {
 		int64_t now;
@@ -1256,11 +1257,11 @@ static void dk_inspects_run(struct learn_docker *d, int64_t end, int starts)
 }
 
 /* The engine's answer to GET /containers/json: every running container is applied now. */
-static int dk_list_apply(struct learn_docker *d, int status, const char *body, size_t len,
+static int dk_list_apply(struct inventory_docker *d, int status, const char *body, size_t len,
 			 struct util_err *err)
 {
 	char *where = NULL;
-	struct learn_tree_node *root = NULL;
+	struct util_yaml_node *root = NULL;
 	uint64_t now;
 	int r;
 
@@ -1270,7 +1271,7 @@ static int dk_list_apply(struct learn_docker *d, int status, const char *body, s
 	r = dk_json_parse(body, len, where, &root, err);
 	if (r < 0)
 		goto out;
-	if (root->type != LEARN_TREE_SEQ) {
+	if (root->type != UTIL_YAML_SEQ) {
 		r = util_err_set(err, EBADMSG, "%s: not a JSON array of containers", where);
 		goto out;
 	}
@@ -1287,13 +1288,13 @@ static int dk_list_apply(struct learn_docker *d, int status, const char *body, s
 		free(c.addrs);
 	}
 out:
-	learn_tree_free(root);
+	util_yaml_free(root);
 	free(where);
 	return r;
 }
 
 /* GET /containers/json, waited for: libcurl ends it within DK_TIMEOUT_MS. */
-static int dk_list(struct learn_docker *d, struct util_err *err)
+static int dk_list(struct inventory_docker *d, struct util_err *err)
 {
 	struct dk_xfer *x = NULL;
 	long status = 0;
@@ -1315,7 +1316,7 @@ static int dk_list(struct learn_docker *d, struct util_err *err)
 	return r;
 }
 
-struct learn_docker *learn_docker_free(struct learn_docker *d)
+struct inventory_docker *inventory_docker_free(struct inventory_docker *d)
 {
 	struct dk_owned *o, *tmp;
 
@@ -1344,11 +1345,11 @@ struct learn_docker *learn_docker_free(struct learn_docker *d)
 }
 
 /* A client of the engine at socket_path, not yet connected. */
-static struct learn_docker *dk_new(const char *socket_path, struct learn_inventory *inv)
+static struct inventory_docker *dk_new(const char *socket_path, struct inventory *inv)
 {
-	struct learn_docker *d = util_zalloc(sizeof(*d));
+	struct inventory_docker *d = util_zalloc(sizeof(*d));
 
-	d->path = util_strdup(socket_path ? socket_path : LEARN_DOCKER_SOCKET);
+	d->path = util_strdup(socket_path ? socket_path : INVENTORY_DOCKER_SOCKET);
 	d->inv = inv;
 	d->epfd = -1;
 	d->tfd = -1;
@@ -1369,9 +1370,9 @@ static int dk_check_path(const char *path, struct util_err *err)
 
 /*
  * libcurl for this client. No TLS is ever used, so nothing of its global state but the least
- * (CURL_GLOBAL_NOTHING); the reference it takes is given back in learn_docker_free().
+ * (CURL_GLOBAL_NOTHING); the reference it takes is given back in inventory_docker_free().
  */
-static int dk_curl_init(struct learn_docker *d, struct util_err *err)
+static int dk_curl_init(struct inventory_docker *d, struct util_err *err)
 {
 	int r = dk_curl_load(d->path, err);
 
@@ -1384,7 +1385,7 @@ static int dk_curl_init(struct learn_docker *d, struct util_err *err)
 }
 
 /* The multi handle, its sockets and timer in one epoll set. */
-static int dk_multi_open(struct learn_docker *d, struct util_err *err)
+static int dk_multi_open(struct inventory_docker *d, struct util_err *err)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	int r;
@@ -1412,10 +1413,10 @@ static int dk_multi_open(struct learn_docker *d, struct util_err *err)
 	return 0;
 }
 
-int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
-		      struct learn_docker **ret, struct util_err *err)
+int inventory_docker_open(const char *socket_path, struct inventory *inv,
+			  struct inventory_docker **ret, struct util_err *err)
 {
-	struct learn_docker *d = dk_new(socket_path, inv);
+	struct inventory_docker *d = dk_new(socket_path, inv);
 	int64_t deadline = dk_monotonic_ms() + DK_TIMEOUT_MS;
 	long status = 0;
 	int r;
@@ -1469,21 +1470,21 @@ int learn_docker_open(const char *socket_path, struct learn_inventory *inv,
 	*ret = d;
 	d = NULL;
 out:
-	learn_docker_free(d);
+	inventory_docker_free(d);
 	return r;
 }
 
-int learn_docker_fd(const struct learn_docker *d)
+int inventory_docker_fd(const struct inventory_docker *d)
 {
 	return d->epfd;
 }
 
-bool learn_docker_busy(const struct learn_docker *d)
+bool inventory_docker_busy(const struct inventory_docker *d)
 {
 	return d->queue || dk_reqs_busy(d) > 0 || (d->ended && !d->failed);
 }
 
-int learn_docker_dispatch(struct learn_docker *d, struct util_err *err)
+int inventory_docker_dispatch(struct inventory_docker *d, struct util_err *err)
 {
 	int64_t end = dk_monotonic_ms() + DK_BUDGET_MS;
 
@@ -1508,9 +1509,9 @@ int learn_docker_dispatch(struct learn_docker *d, struct util_err *err)
 }
 
 /* Connects with libcurl alone (CURLOPT_CONNECT_ONLY), and hangs up. */
-int learn_docker_check_access(const char *socket_path, struct util_err *err)
+int inventory_docker_check_access(const char *socket_path, struct util_err *err)
 {
-	struct learn_docker *d = dk_new(socket_path, NULL);
+	struct inventory_docker *d = dk_new(socket_path, NULL);
 	struct dk_xfer *x = dk_xfer_new(d, "/", NULL);
 	struct util_err e;
 	int r;
@@ -1538,19 +1539,20 @@ int learn_docker_check_access(const char *socket_path, struct util_err *err)
 	else if (r < 0 && err)
 		*err = e;
 	dk_xfer_free(x);
-	learn_docker_free(d);
+	inventory_docker_free(d);
 	return r;
 }
 
 /* ---- Replay (tests and fuzzing only: learn-private.h) -------------------------------------- */
 
-static int dk_replay_status(const struct learn_docker_response *rsp)
+static int dk_replay_status(const struct inventory_docker_response *rsp)
 {
 	return rsp->status ? rsp->status : 200;
 }
 
 /* A body handed to the list's and inspects' write callback in pieces of step, as libcurl does. */
-static int dk_replay_body(struct dk_xfer *x, const struct learn_docker_response *rsp, size_t step)
+static int dk_replay_body(struct dk_xfer *x, const struct inventory_docker_response *rsp,
+			  size_t step)
 {
 	for (size_t off = 0; off < rsp->len; off += step) {
 		size_t n = rsp->len - off < step ? rsp->len - off : step;
@@ -1563,7 +1565,7 @@ static int dk_replay_body(struct dk_xfer *x, const struct learn_docker_response 
 }
 
 /* A piece of the event stream, as libcurl's write callback and then dk_collect() take it. */
-static void dk_replay_stream(struct learn_docker *d, const char *p, size_t n)
+static void dk_replay_stream(struct inventory_docker *d, const char *p, size_t n)
 {
 	if (d->ended)
 		return;
@@ -1574,11 +1576,11 @@ static void dk_replay_stream(struct learn_docker *d, const char *p, size_t n)
 }
 
 /* Answers the queued inspects, oldest first, as dk_inspects_run() would. */
-static void dk_replay_inspects(struct learn_docker *d, const struct learn_docker_replay *rp,
+static void dk_replay_inspects(struct inventory_docker *d, const struct inventory_docker_replay *rp,
 			       size_t step, size_t *next)
 {
 	while (d->queue && *next < rp->count) {
-		const struct learn_docker_response *rsp = &rp->inspects[(*next)++];
+		const struct inventory_docker_response *rsp = &rp->inspects[(*next)++];
 		struct dk_pending *p = d->queue;
 		char *target = util_asprintf("/containers/%s/json", p->id);
 		struct dk_xfer *x = dk_xfer_new(d, target, NULL);
@@ -1598,10 +1600,10 @@ static void dk_replay_inspects(struct learn_docker *d, const struct learn_docker
 	}
 }
 
-int learn_docker_replay(struct learn_inventory *inv, const struct learn_docker_replay *rp,
-			struct util_err *err)
+int inventory_docker_replay(struct inventory *inv, const struct inventory_docker_replay *rp,
+			    struct util_err *err)
 {
-	struct learn_docker *d;
+	struct inventory_docker *d;
 	struct dk_xfer *list;
 	size_t step = rp->read_size ? rp->read_size : 1, off = 0, next = 0;
 	int r = dk_curl_load("replay", err);
@@ -1612,7 +1614,7 @@ int learn_docker_replay(struct learn_inventory *inv, const struct learn_docker_r
 	d = dk_new("replay", inv);
 	list = dk_xfer_new(d, DK_LIST_TARGET, NULL);
 
-	/* learn_docker_open(): the stream's header, a first piece of it held, then the list */
+	/* inventory_docker_open(): the stream's header, a first piece of it held, then the list */
 	d->stream = dk_xfer_new(d, DK_EVENTS_TARGET, d->where);
 	d->hold = true;
 	if (dk_replay_status(&rp->events) != 200) {
@@ -1635,7 +1637,7 @@ int learn_docker_replay(struct learn_inventory *inv, const struct learn_docker_r
 		goto out;
 	dk_replay_inspects(d, rp, step, &next);
 
-	/* learn_docker_dispatch(): the rest of the stream, a piece at a time */
+	/* inventory_docker_dispatch(): the rest of the stream, a piece at a time */
 	for (; !d->ended && off < rp->events.len; off += step) {
 		dk_replay_stream(d, rp->events.body + off,
 				 rp->events.len - off < step ? rp->events.len - off : step);
@@ -1646,6 +1648,6 @@ int learn_docker_replay(struct learn_inventory *inv, const struct learn_docker_r
 	dk_close_claims(d, util_now_ns(CLOCK_REALTIME));
 out:
 	dk_xfer_free(list);
-	learn_docker_free(d);
+	inventory_docker_free(d);
 	return r;
 }

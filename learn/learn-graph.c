@@ -13,7 +13,7 @@
 
 struct graph_node {
 	char *id;		  /* the node's own copy: w may be replaced and freed */
-	struct learn_workload *w; /* replaced when a newer inventory describes the same id */
+	struct graph_workload *w; /* replaced when a newer inventory describes the same id */
 	UT_hash_handle hh;	  /* keyed by id */
 	/*
 	 * Also keyed by the pointer w, which is what attribution holds for every flow: no string
@@ -45,7 +45,7 @@ struct edge_count {
 	uint64_t connections;
 };
 
-struct learn_edge {
+struct graph_edge {
 	struct edge_key key;
 	uint64_t connections; /* the sum over counts, kept so that readers need no loop */
 	uint64_t first_ns, last_ns;
@@ -76,13 +76,13 @@ struct attempt_count {
 	uint64_t refused, unanswered;
 };
 
-struct learn_attempt {
+struct graph_attempt {
 	struct attempt_key key;
 	uint64_t refused, unanswered; /* the sums over counts */
 	uint64_t first_ns, last_ns;
 	struct attempt_count *counts; /* per agent, sorted by name */
 	size_t n_counts;
-	uint16_t ports[LEARN_ATTEMPT_PORTS]; /* sorted, unique */
+	uint16_t ports[GRAPH_ATTEMPT_PORTS]; /* sorted, unique */
 	size_t n_ports;
 	UT_hash_handle hh;
 };
@@ -112,22 +112,22 @@ struct graph_window {
 
 struct graph_views {
 	struct graph_node **node_view;
-	struct learn_edge **edge_view;
-	struct learn_attempt **attempt_view;
+	struct graph_edge **edge_view;
+	struct graph_attempt **attempt_view;
 	bool nodes_dirty, edges_dirty, attempts_dirty;
 };
 
-struct learn_graph {
+struct graph {
 	struct graph_node *nodes;
 	struct graph_node *nodes_by_ptr;
-	struct learn_edge *edges;
+	struct graph_edge *edges;
 	struct graph_counter *counters; /* sorted by name */
 	size_t n_counters;
 	struct graph_agent **agents; /* sorted by name */
 	size_t n_agents;
 	struct graph_window *windows; /* sorted, disjoint */
 	size_t n_windows;
-	struct learn_attempt *attempts;
+	struct graph_attempt *attempts;
 	/* What edges and counters are added for; NULL: the unnamed agent, registered when used. */
 	struct graph_agent *agent;
 	/*
@@ -144,20 +144,20 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-struct learn_graph *learn_graph_new(void)
+struct graph *graph_new(void)
 {
-	struct learn_graph *g = util_zalloc(sizeof(*g));
+	struct graph *g = util_zalloc(sizeof(*g));
 
 	g->views = util_zalloc(sizeof(*g->views));
 	g->views->nodes_dirty = g->views->edges_dirty = g->views->attempts_dirty = true;
 	return g;
 }
 
-struct learn_graph *learn_graph_free(struct learn_graph *g)
+struct graph *graph_free(struct graph *g)
 {
 	struct graph_node *n, *ntmp;
-	struct learn_edge *e, *etmp;
-	struct learn_attempt *a, *atmp;
+	struct graph_edge *e, *etmp;
+	struct graph_attempt *a, *atmp;
 
 	if (!g)
 		return NULL;
@@ -176,7 +176,7 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 	HASH_CLEAR(hh_ptr, g->nodes_by_ptr);
 	HASH_ITER (hh, g->nodes, n, ntmp) {
 		HASH_DEL(g->nodes, n);
-		learn_workload_unref(n->w);
+		graph_workload_unref(n->w);
 		free(n->id);
 		free(n);
 	}
@@ -198,7 +198,7 @@ struct learn_graph *learn_graph_free(struct learn_graph *g)
 	return NULL;
 }
 
-static struct graph_node *graph_find_node(const struct learn_graph *g, const char *id)
+static struct graph_node *graph_find_node(const struct graph *g, const char *id)
 {
 	struct graph_node *n;
 
@@ -206,8 +206,7 @@ static struct graph_node *graph_find_node(const struct learn_graph *g, const cha
 	return n;
 }
 
-static struct graph_node *graph_find_node_ptr(const struct learn_graph *g,
-					      const struct learn_workload *w)
+static struct graph_node *graph_find_node_ptr(const struct graph *g, const struct graph_workload *w)
 {
 	struct graph_node *n;
 
@@ -215,25 +214,24 @@ static struct graph_node *graph_find_node_ptr(const struct learn_graph *g,
 	return n;
 }
 
-const struct learn_workload *learn_graph_add_workload(struct learn_graph *g,
-						      struct learn_workload *w)
+const struct graph_workload *graph_add_workload(struct graph *g, struct graph_workload *w)
 {
 	struct graph_node *n = graph_find_node_ptr(g, w);
 
 	if (n)
 		return n->w;
-	n = graph_find_node(g, learn_workload_id(w));
+	n = graph_find_node(g, graph_workload_id(w));
 	if (n) {
 		HASH_DELETE(hh_ptr, g->nodes_by_ptr, n);
-		learn_workload_ref(w);
-		learn_workload_unref(n->w);
+		graph_workload_ref(w);
+		graph_workload_unref(n->w);
 		n->w = w;
 		HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
 		return n->w;
 	}
 	n = util_zalloc(sizeof(*n));
-	n->id = util_strdup(learn_workload_id(w));
-	n->w = learn_workload_ref(w);
+	n->id = util_strdup(graph_workload_id(w));
+	n->w = graph_workload_ref(w);
 	HASH_ADD_KEYPTR(hh, g->nodes, n->id, strlen(n->id), n);
 	HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
 	g->views->nodes_dirty = true;
@@ -241,14 +239,14 @@ const struct learn_workload *learn_graph_add_workload(struct learn_graph *g,
 }
 
 /* The graph's own node for w: by pointer when w is the graph's instance, else by id. */
-static struct graph_node *graph_node_of(const struct learn_graph *g, const struct learn_workload *w)
+static struct graph_node *graph_node_of(const struct graph *g, const struct graph_workload *w)
 {
 	struct graph_node *n = graph_find_node_ptr(g, w);
 
-	return n ? n : graph_find_node(g, learn_workload_id(w));
+	return n ? n : graph_find_node(g, graph_workload_id(w));
 }
 
-const struct learn_workload *learn_graph_find_workload(const struct learn_graph *g, const char *id)
+const struct graph_workload *graph_find_workload(const struct graph *g, const char *id)
 {
 	struct graph_node *n = graph_find_node(g, id);
 
@@ -256,12 +254,11 @@ const struct learn_workload *learn_graph_find_workload(const struct learn_graph 
 }
 
 /* The edge client -> server on proto/port, or NULL; *ret_key is its key either way, to add it. */
-static struct learn_edge *graph_edge_find(const struct learn_graph *g,
-					  const struct graph_node *client,
+static struct graph_edge *graph_edge_find(const struct graph *g, const struct graph_node *client,
 					  const struct graph_node *server, uint8_t proto,
 					  uint16_t port, struct edge_key *ret_key)
 {
-	struct learn_edge *e;
+	struct graph_edge *e;
 
 	memset(ret_key, 0, sizeof(*ret_key)); /* the padding is part of the key */
 	ret_key->client = client;
@@ -272,8 +269,8 @@ static struct learn_edge *graph_edge_find(const struct learn_graph *g,
 	return e;
 }
 
-const struct learn_edge *learn_graph_find_edge(const struct learn_graph *g, const char *client_id,
-					       const char *server_id, uint8_t proto, uint16_t port)
+const struct graph_edge *graph_find_edge(const struct graph *g, const char *client_id,
+					 const char *server_id, uint8_t proto, uint16_t port)
 {
 	const struct graph_node *client = graph_find_node(g, client_id);
 	const struct graph_node *server = graph_find_node(g, server_id);
@@ -284,7 +281,7 @@ const struct learn_edge *learn_graph_find_edge(const struct learn_graph *g, cons
 
 /* ---- Agents: the nodes that learned the graph ------------------------------------------- */
 
-bool learn_node_name_valid(const char *name)
+bool graph_node_name_valid(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
 
@@ -302,7 +299,7 @@ bool learn_node_name_valid(const char *name)
 }
 
 /* The agent called name, added in its sorted place when create is set (else NULL if absent). */
-static struct graph_agent *graph_agent_get(struct learn_graph *g, const char *name, bool create)
+static struct graph_agent *graph_agent_get(struct graph *g, const char *name, bool create)
 {
 	size_t lo = 0, hi = g->n_agents;
 	struct graph_agent *a;
@@ -329,28 +326,28 @@ static struct graph_agent *graph_agent_get(struct learn_graph *g, const char *na
 }
 
 /* Who counts when nobody said: the unnamed agent, registered the first time it counts. */
-static struct graph_agent *graph_current_agent(struct learn_graph *g)
+static struct graph_agent *graph_current_agent(struct graph *g)
 {
 	if (!g->agent)
 		g->agent = graph_agent_get(g, "", true);
 	return g->agent;
 }
 
-int learn_graph_use_node(struct learn_graph *g, const char *name)
+int graph_use_node(struct graph *g, const char *name)
 {
 	if (!name) {
 		g->agent = NULL;
 		return 0;
 	}
-	if (*name && !learn_node_name_valid(name))
+	if (*name && !graph_node_name_valid(name))
 		return -EINVAL;
 	g->agent = graph_agent_get(g, name, true);
 	return 0;
 }
 
-int learn_graph_claim_node(struct learn_graph *g, const char *name)
+int graph_claim_node(struct graph *g, const char *name)
 {
-	if (!learn_node_name_valid(name))
+	if (!graph_node_name_valid(name))
 		return -EINVAL;
 	if (g->n_agents == 1 && strcmp(g->agents[0]->name, name) != 0) {
 		if (*g->agents[0]->name)
@@ -359,15 +356,15 @@ int learn_graph_claim_node(struct learn_graph *g, const char *name)
 		free(g->agents[0]->name);
 		g->agents[0]->name = util_strdup(name);
 	}
-	return learn_graph_use_node(g, name);
+	return graph_use_node(g, name);
 }
 
-size_t learn_graph_node_count(const struct learn_graph *g)
+size_t graph_node_count(const struct graph *g)
 {
 	return g->n_agents;
 }
 
-const char *learn_graph_node_name(const struct learn_graph *g, size_t i)
+const char *graph_node_name(const struct graph *g, size_t i)
 {
 	return i < g->n_agents ? g->agents[i]->name : NULL;
 }
@@ -377,9 +374,9 @@ const char *learn_graph_node_name(const struct learn_graph *g, size_t i)
 /* Only what can run (pods' workloads, containers) is noted: nodes and outside peers just are. */
 static void node_ran(struct graph_node *n, uint64_t first, uint64_t last)
 {
-	enum learn_kind kind = learn_workload_kind(n->w);
+	enum graph_kind kind = graph_workload_kind(n->w);
 
-	if (kind != LEARN_KIND_K8S && kind != LEARN_KIND_DOCKER)
+	if (kind != GRAPH_KIND_K8S && kind != GRAPH_KIND_DOCKER)
 		return;
 	if (last < first)
 		last = first;
@@ -395,8 +392,8 @@ static void node_ran(struct graph_node *n, uint64_t first, uint64_t last)
 		n->run_last = last;
 }
 
-void learn_graph_note_running(struct learn_graph *g, const struct learn_workload *w,
-			      uint64_t first_ns, uint64_t last_ns)
+void graph_note_running(struct graph *g, const struct graph_workload *w, uint64_t first_ns,
+			uint64_t last_ns)
 {
 	struct graph_node *n = graph_node_of(g, w);
 
@@ -404,8 +401,8 @@ void learn_graph_note_running(struct learn_graph *g, const struct learn_workload
 		node_ran(n, first_ns, last_ns);
 }
 
-bool learn_graph_workload_running(const struct learn_graph *g, const struct learn_workload *w,
-				  uint64_t *ret_first_ns, uint64_t *ret_last_ns)
+bool graph_workload_running(const struct graph *g, const struct graph_workload *w,
+			    uint64_t *ret_first_ns, uint64_t *ret_last_ns)
 {
 	const struct graph_node *n = graph_node_of(g, w);
 
@@ -423,7 +420,7 @@ bool learn_graph_workload_running(const struct learn_graph *g, const struct lear
  * that doubles from one second are joined until few enough remain. A function of the set of
  * spans alone, so that merging states in any order gives the same window.
  */
-static void graph_windows_cap(struct learn_graph *g, size_t max)
+static void graph_windows_cap(struct graph *g, size_t max)
 {
 	uint64_t gap = UTIL_NSEC_PER_SEC;
 
@@ -443,7 +440,7 @@ static void graph_windows_cap(struct learn_graph *g, size_t max)
 	}
 }
 
-void learn_graph_add_window(struct learn_graph *g, uint64_t from_ns, uint64_t until_ns)
+void graph_add_window(struct graph *g, uint64_t from_ns, uint64_t until_ns)
 {
 	size_t lo = 0, hi;
 
@@ -472,28 +469,27 @@ void learn_graph_add_window(struct learn_graph *g, uint64_t from_ns, uint64_t un
 	}
 	g->windows[lo] = (struct graph_window){from_ns, until_ns};
 	/* memory stays bounded; what is read and saved is capped exactly (graph_windows_cap) */
-	if (g->n_windows > 4 * LEARN_MAX_WINDOWS)
-		graph_windows_cap(g, LEARN_MAX_WINDOWS);
+	if (g->n_windows > 4 * GRAPH_MAX_WINDOWS)
+		graph_windows_cap(g, GRAPH_MAX_WINDOWS);
 }
 
 /*
  * Reading caps the windows in place, as every read has since windows were added: whatever reads
- * them sees exactly LEARN_MAX_WINDOWS at most, and later adds start from what was read. Unlike
+ * them sees exactly GRAPH_MAX_WINDOWS at most, and later adds start from what was read. Unlike
  * the sorted views this changes what the graph holds, so it is still done through a cast; doing
  * it only on write would change which windows merge, and so saved states.
  */
-size_t learn_graph_window_count(const struct learn_graph *g)
+size_t graph_window_count(const struct graph *g)
 {
-	graph_windows_cap((struct learn_graph *)g, LEARN_MAX_WINDOWS);
+	graph_windows_cap((struct graph *)g, GRAPH_MAX_WINDOWS);
 	return g->n_windows;
 }
 
-void learn_graph_window(const struct learn_graph *g, size_t i, uint64_t *ret_from_ns,
-			uint64_t *ret_until_ns)
+void graph_window(const struct graph *g, size_t i, uint64_t *ret_from_ns, uint64_t *ret_until_ns)
 {
 	struct graph_window w;
 
-	graph_windows_cap((struct learn_graph *)g, LEARN_MAX_WINDOWS);
+	graph_windows_cap((struct graph *)g, GRAPH_MAX_WINDOWS);
 	w = i < g->n_windows ? g->windows[i] : (struct graph_window){0, 0};
 
 	if (ret_from_ns)
@@ -504,10 +500,10 @@ void learn_graph_window(const struct learn_graph *g, size_t i, uint64_t *ret_fro
 
 /* ---- Edges -------------------------------------------------------------------------------- */
 
-static struct learn_edge *graph_edge_new(struct learn_graph *g, const struct edge_key *key,
+static struct graph_edge *graph_edge_new(struct graph *g, const struct edge_key *key,
 					 uint64_t first_ns, uint64_t last_ns)
 {
-	struct learn_edge *e = util_zalloc(sizeof(*e));
+	struct graph_edge *e = util_zalloc(sizeof(*e));
 
 	e->key = *key;
 	e->first_ns = first_ns;
@@ -519,7 +515,7 @@ static struct learn_edge *graph_edge_new(struct learn_graph *g, const struct edg
 }
 
 /* Replaces an edge's counts with v, n of them from the heap, sorted by name; takes v. */
-static void edge_set_counts(struct learn_edge *e, struct edge_count *v, size_t n)
+static void edge_set_counts(struct graph_edge *e, struct edge_count *v, size_t n)
 {
 	if (e->counts != &e->one_count)
 		free(e->counts);
@@ -561,7 +557,7 @@ static size_t agent_search(const void *v, size_t n, size_t size, const struct gr
 }
 
 /* The edge's count for agent, added at zero in its sorted place when missing. */
-static struct edge_count *edge_count_of(struct learn_edge *e, const struct graph_agent *agent)
+static struct edge_count *edge_count_of(struct graph_edge *e, const struct graph_agent *agent)
 {
 	bool found;
 	size_t lo = agent_search(e->counts, e->n_counts, sizeof(*e->counts), agent, &found);
@@ -588,15 +584,15 @@ static struct edge_count *edge_count_of(struct learn_edge *e, const struct graph
 	return &e->counts[lo];
 }
 
-void learn_graph_add_edge(struct learn_graph *g, const struct learn_workload *client,
-			  const struct learn_workload *server, uint8_t proto, uint16_t port,
-			  uint64_t connections, uint64_t first_ns, uint64_t last_ns)
+void graph_add_edge(struct graph *g, const struct graph_workload *client,
+		    const struct graph_workload *server, uint8_t proto, uint16_t port,
+		    uint64_t connections, uint64_t first_ns, uint64_t last_ns)
 {
 	const struct graph_agent *agent = graph_current_agent(g);
 	struct edge_count *count;
 	const struct graph_node *c = graph_node_of(g, client), *s = graph_node_of(g, server);
 	struct edge_key key;
-	struct learn_edge *e;
+	struct graph_edge *e;
 
 	if (!c || !s)
 		abort(); /* a caller bug: workloads are added before their edges */
@@ -622,19 +618,19 @@ static int node_cmp(const void *a, const void *b)
 	const struct graph_node *na = *(struct graph_node *const *)a;
 	const struct graph_node *nb = *(struct graph_node *const *)b;
 
-	return strcmp(learn_workload_id(na->w), learn_workload_id(nb->w));
+	return strcmp(graph_workload_id(na->w), graph_workload_id(nb->w));
 }
 
 static int edge_cmp(const void *a, const void *b)
 {
-	const struct learn_edge *ea = *(struct learn_edge *const *)a;
-	const struct learn_edge *eb = *(struct learn_edge *const *)b;
+	const struct graph_edge *ea = *(struct graph_edge *const *)a;
+	const struct graph_edge *eb = *(struct graph_edge *const *)b;
 	int c;
 
-	c = strcmp(learn_workload_id(ea->key.client->w), learn_workload_id(eb->key.client->w));
+	c = strcmp(graph_workload_id(ea->key.client->w), graph_workload_id(eb->key.client->w));
 	if (c)
 		return c;
-	c = strcmp(learn_workload_id(ea->key.server->w), learn_workload_id(eb->key.server->w));
+	c = strcmp(graph_workload_id(ea->key.server->w), graph_workload_id(eb->key.server->w));
 	if (c)
 		return c;
 	if (ea->key.proto != eb->key.proto)
@@ -645,7 +641,7 @@ static int edge_cmp(const void *a, const void *b)
 }
 
 /* The views are caches; building them does not change what the graph holds. */
-static void graph_sort_nodes(const struct learn_graph *g)
+static void graph_sort_nodes(const struct graph *g)
 {
 	struct graph_views *v = g->views;
 	struct graph_node *n, *tmp;
@@ -660,10 +656,10 @@ static void graph_sort_nodes(const struct learn_graph *g)
 	v->nodes_dirty = false;
 }
 
-static void graph_sort_edges(const struct learn_graph *g)
+static void graph_sort_edges(const struct graph *g)
 {
 	struct graph_views *v = g->views;
-	struct learn_edge *e, *tmp;
+	struct graph_edge *e, *tmp;
 	size_t i = 0;
 
 	if (!v->edges_dirty)
@@ -675,12 +671,12 @@ static void graph_sort_edges(const struct learn_graph *g)
 	v->edges_dirty = false;
 }
 
-size_t learn_graph_workload_count(const struct learn_graph *g)
+size_t graph_workload_count(const struct graph *g)
 {
 	return HASH_COUNT(g->nodes);
 }
 
-const struct learn_workload *learn_graph_workload(const struct learn_graph *g, size_t i)
+const struct graph_workload *graph_workload(const struct graph *g, size_t i)
 {
 	if (i >= HASH_COUNT(g->nodes))
 		return NULL;
@@ -688,12 +684,12 @@ const struct learn_workload *learn_graph_workload(const struct learn_graph *g, s
 	return g->views->node_view[i]->w;
 }
 
-size_t learn_graph_edge_count(const struct learn_graph *g)
+size_t graph_edge_count(const struct graph *g)
 {
 	return HASH_COUNT(g->edges);
 }
 
-const struct learn_edge *learn_graph_edge(const struct learn_graph *g, size_t i)
+const struct graph_edge *graph_edge(const struct graph *g, size_t i)
 {
 	if (i >= HASH_COUNT(g->edges))
 		return NULL;
@@ -701,58 +697,58 @@ const struct learn_edge *learn_graph_edge(const struct learn_graph *g, size_t i)
 	return g->views->edge_view[i];
 }
 
-const struct learn_workload *learn_edge_client(const struct learn_edge *e)
+const struct graph_workload *graph_edge_client(const struct graph_edge *e)
 {
 	return e->key.client->w;
 }
 
-const struct learn_workload *learn_edge_server(const struct learn_edge *e)
+const struct graph_workload *graph_edge_server(const struct graph_edge *e)
 {
 	return e->key.server->w;
 }
 
-uint8_t learn_edge_proto(const struct learn_edge *e)
+uint8_t graph_edge_proto(const struct graph_edge *e)
 {
 	return e->key.proto;
 }
 
-uint16_t learn_edge_port(const struct learn_edge *e)
+uint16_t graph_edge_port(const struct graph_edge *e)
 {
 	return e->key.port;
 }
 
-uint64_t learn_edge_connections(const struct learn_edge *e)
+uint64_t graph_edge_connections(const struct graph_edge *e)
 {
 	return e->connections;
 }
 
-uint64_t learn_edge_first_ns(const struct learn_edge *e)
+uint64_t graph_edge_first_ns(const struct graph_edge *e)
 {
 	return e->first_ns;
 }
 
-uint64_t learn_edge_last_ns(const struct learn_edge *e)
+uint64_t graph_edge_last_ns(const struct graph_edge *e)
 {
 	return e->last_ns;
 }
 
-size_t learn_edge_node_count(const struct learn_edge *e)
+size_t graph_edge_node_count(const struct graph_edge *e)
 {
 	return e->n_counts;
 }
 
-const char *learn_edge_node_name(const struct learn_edge *e, size_t i)
+const char *graph_edge_node_name(const struct graph_edge *e, size_t i)
 {
 	return i < e->n_counts ? e->counts[i].agent->name : NULL;
 }
 
-uint64_t learn_edge_node_connections(const struct learn_edge *e, size_t i)
+uint64_t graph_edge_node_connections(const struct graph_edge *e, size_t i)
 {
 	return i < e->n_counts ? e->counts[i].connections : 0;
 }
 
 /* The counter called name, added in its sorted place when missing. */
-static struct graph_counter *graph_counter_get(struct learn_graph *g, const char *name)
+static struct graph_counter *graph_counter_get(struct graph *g, const char *name)
 {
 	size_t i;
 
@@ -797,11 +793,11 @@ static bool counter_char(char c)
 	return counter_alnum(c) || c == '-' || c == '_' || c == '.';
 }
 
-bool learn_counter_name_valid(const char *s)
+bool graph_counter_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > LEARN_COUNTER_NAME_MAX || !counter_alnum(s[0]) ||
+	if (n == 0 || n > GRAPH_COUNTER_NAME_MAX || !counter_alnum(s[0]) ||
 	    !counter_alnum(s[n - 1]))
 		return false;
 	for (size_t i = 0; i < n; i++)
@@ -810,10 +806,10 @@ bool learn_counter_name_valid(const char *s)
 	return true;
 }
 
-void learn_counter_name(char buf[static LEARN_COUNTER_NAME_MAX + 1], const char *prefix,
-			const char *what)
+void graph_counter_name_build(char buf[static GRAPH_COUNTER_NAME_MAX + 1], const char *prefix,
+			      const char *what)
 {
-	size_t len = LEARN_COUNTER_NAME_MAX + 1;
+	size_t len = GRAPH_COUNTER_NAME_MAX + 1;
 	size_t n = (size_t)snprintf(buf, len, "%s.%s", prefix, what);
 
 	for (size_t i = strlen(prefix) + 1; i < n && i < len; i++)
@@ -823,7 +819,7 @@ void learn_counter_name(char buf[static LEARN_COUNTER_NAME_MAX + 1], const char 
 		buf[n - 1] = '0';
 }
 
-void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n)
+void graph_add_counter(struct graph *g, const char *name, uint64_t n)
 {
 	const struct graph_agent *agent = graph_current_agent(g);
 	struct graph_counter *c = graph_counter_get(g, name);
@@ -833,23 +829,23 @@ void learn_graph_add_counter(struct learn_graph *g, const char *name, uint64_t n
 	c->value = sat_add(c->value, n);
 }
 
-size_t learn_graph_counter_count(const struct learn_graph *g)
+size_t graph_counter_count(const struct graph *g)
 {
 	return g->n_counters;
 }
 
-const char *learn_graph_counter_name(const struct learn_graph *g, size_t i)
+const char *graph_counter_name(const struct graph *g, size_t i)
 {
 	return i < g->n_counters ? g->counters[i].name : NULL;
 }
 
-uint64_t learn_graph_counter_value(const struct learn_graph *g, size_t i)
+uint64_t graph_counter_value(const struct graph *g, size_t i)
 {
 	return i < g->n_counters ? g->counters[i].value : 0;
 }
 
-int learn_graph_counter_node_value(const struct learn_graph *g, size_t counter, size_t node,
-				   uint64_t *ret_value)
+int graph_counter_node_value(const struct graph *g, size_t counter, size_t node,
+			     uint64_t *ret_value)
 {
 	const struct graph_counter *c;
 	bool found;
@@ -867,70 +863,70 @@ int learn_graph_counter_node_value(const struct learn_graph *g, size_t counter, 
 
 /* ---- Merging ------------------------------------------------------------------------------ */
 
-static void graph_merge_attempts(struct learn_graph *g, const struct learn_graph *from);
+static void graph_merge_attempts(struct graph *g, const struct graph *from);
 
 /* What differs between two workloads with one id, or NULL when nothing but addresses does. */
-static const char *workload_conflict(const struct learn_workload *a, const struct learn_workload *b)
+static const char *workload_conflict(const struct graph_workload *a, const struct graph_workload *b)
 {
-	size_t n = learn_workload_label_count(a);
+	size_t n = graph_workload_label_count(a);
 
-	if (learn_workload_kind(a) != learn_workload_kind(b))
+	if (graph_workload_kind(a) != graph_workload_kind(b))
 		return "kind";
-	if (strcmp(learn_workload_namespace(a), learn_workload_namespace(b)) != 0)
+	if (strcmp(graph_workload_namespace(a), graph_workload_namespace(b)) != 0)
 		return "namespace";
-	if (strcmp(learn_workload_controller(a), learn_workload_controller(b)) != 0)
+	if (strcmp(graph_workload_controller(a), graph_workload_controller(b)) != 0)
 		return "controller";
-	if (strcmp(learn_workload_name(a), learn_workload_name(b)) != 0)
+	if (strcmp(graph_workload_name(a), graph_workload_name(b)) != 0)
 		return "name";
-	if (n != learn_workload_label_count(b))
+	if (n != graph_workload_label_count(b))
 		return "labels";
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(learn_workload_label_key(a, i), learn_workload_label_key(b, i)) != 0 ||
-		    strcmp(learn_workload_label_value(a, i), learn_workload_label_value(b, i)) != 0)
+		if (strcmp(graph_workload_label_key(a, i), graph_workload_label_key(b, i)) != 0 ||
+		    strcmp(graph_workload_label_value(a, i), graph_workload_label_value(b, i)) != 0)
 			return "labels";
 	return NULL;
 }
 
 /* Whether a holds every address b holds; both lists are sorted by strcmp(). */
-static bool workload_has_addresses(const struct learn_workload *a, const struct learn_workload *b)
+static bool workload_has_addresses(const struct graph_workload *a, const struct graph_workload *b)
 {
-	size_t j = 0, na = learn_workload_address_count(a);
+	size_t j = 0, na = graph_workload_address_count(a);
 
-	for (size_t i = 0; i < learn_workload_address_count(b); i++) {
-		const char *addr = learn_workload_address(b, i);
+	for (size_t i = 0; i < graph_workload_address_count(b); i++) {
+		const char *addr = graph_workload_address(b, i);
 
-		while (j < na && strcmp(learn_workload_address(a, j), addr) < 0)
+		while (j < na && strcmp(graph_workload_address(a, j), addr) < 0)
 			j++;
-		if (j == na || strcmp(learn_workload_address(a, j), addr) != 0)
+		if (j == na || strcmp(graph_workload_address(a, j), addr) != 0)
 			return false;
 	}
 	return true;
 }
 
 /* The last time g saw n: the latest last-seen of the edges that touch it, 0 when none do. */
-static uint64_t node_last_seen(const struct learn_graph *g, const struct graph_node *n)
+static uint64_t node_last_seen(const struct graph *g, const struct graph_node *n)
 {
 	uint64_t last = 0;
 
-	for (const struct learn_edge *e = g->edges; e; e = e->hh.next)
+	for (const struct graph_edge *e = g->edges; e; e = e->hh.next)
 		if ((e->key.client == n || e->key.server == n) && e->last_ns > last)
 			last = e->last_ns;
 	return last;
 }
 
 /* A total order on label sets (count, then keys and values in order). */
-static int workload_labels_cmp(const struct learn_workload *a, const struct learn_workload *b)
+static int workload_labels_cmp(const struct graph_workload *a, const struct graph_workload *b)
 {
-	size_t na = learn_workload_label_count(a), nb = learn_workload_label_count(b);
+	size_t na = graph_workload_label_count(a), nb = graph_workload_label_count(b);
 	int c;
 
 	if (na != nb)
 		return na < nb ? -1 : 1;
 	for (size_t i = 0; i < na; i++) {
-		c = strcmp(learn_workload_label_key(a, i), learn_workload_label_key(b, i));
+		c = strcmp(graph_workload_label_key(a, i), graph_workload_label_key(b, i));
 		if (!c)
-			c = strcmp(learn_workload_label_value(a, i),
-				   learn_workload_label_value(b, i));
+			c = strcmp(graph_workload_label_value(a, i),
+				   graph_workload_label_value(b, i));
 		if (c)
 			return c;
 	}
@@ -943,8 +939,8 @@ static int workload_labels_cmp(const struct learn_workload *a, const struct lear
  * edges, and on a tie the larger label set. That is a maximum, so merging stays associative,
  * commutative and idempotent: the merged state saw the workload last when the winner did.
  */
-static bool merge_takes_labels(const struct learn_graph *g, const struct graph_node *mine,
-			       const struct learn_graph *from, const struct graph_node *n)
+static bool merge_takes_labels(const struct graph *g, const struct graph_node *mine,
+			       const struct graph *from, const struct graph_node *n)
 {
 	uint64_t a = node_last_seen(g, mine), b = node_last_seen(from, n);
 
@@ -954,20 +950,20 @@ static bool merge_takes_labels(const struct learn_graph *g, const struct graph_n
 }
 
 /* A new workload: a with b's addresses added. */
-static struct learn_workload *workload_union(const struct learn_workload *a,
-					     const struct learn_workload *b)
+static struct graph_workload *workload_union(const struct graph_workload *a,
+					     const struct graph_workload *b)
 {
-	struct learn_workload *w =
-		learn_workload_new(learn_workload_kind(a), learn_workload_namespace(a),
-				   learn_workload_controller(a), learn_workload_name(a));
+	struct graph_workload *w =
+		graph_workload_new(graph_workload_kind(a), graph_workload_namespace(a),
+				   graph_workload_controller(a), graph_workload_name(a));
 
-	for (size_t i = 0; i < learn_workload_label_count(a); i++)
-		learn_workload_set_label(w, learn_workload_label_key(a, i),
-					 learn_workload_label_value(a, i));
-	for (size_t i = 0; i < learn_workload_address_count(a); i++)
-		learn_workload_add_address(w, learn_workload_address(a, i));
-	for (size_t i = 0; i < learn_workload_address_count(b); i++)
-		learn_workload_add_address(w, learn_workload_address(b, i));
+	for (size_t i = 0; i < graph_workload_label_count(a); i++)
+		graph_workload_set_label(w, graph_workload_label_key(a, i),
+					 graph_workload_label_value(a, i));
+	for (size_t i = 0; i < graph_workload_address_count(a); i++)
+		graph_workload_add_address(w, graph_workload_address(a, i));
+	for (size_t i = 0; i < graph_workload_address_count(b); i++)
+		graph_workload_add_address(w, graph_workload_address(b, i));
 	return w;
 }
 
@@ -976,8 +972,7 @@ static struct learn_workload *workload_union(const struct learn_workload *a,
  * larger count of an agent both have, each other count as it is. Linear, so that merging two
  * states of a thousand nodes each costs a thousand steps per edge, not a million.
  */
-static void edge_merge_counts(struct learn_graph *g, struct learn_edge *e,
-			      const struct learn_edge *from)
+static void edge_merge_counts(struct graph *g, struct graph_edge *e, const struct graph_edge *from)
 {
 	struct edge_count *v = util_reallocarray(NULL, e->n_counts + from->n_counts, sizeof(*v));
 	size_t i = 0, j = 0, n = 0;
@@ -1008,10 +1003,10 @@ static void edge_merge_counts(struct learn_graph *g, struct learn_edge *e,
 	edge_set_counts(e, v, n);
 }
 
-int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, struct util_err *err)
+int graph_merge(struct graph *g, const struct graph *from, struct util_err *err)
 {
 	struct graph_node *n, *ntmp;
-	struct learn_edge *fe, *etmp;
+	struct graph_edge *fe, *etmp;
 	char show[80];
 
 	/* Everything that can fail is checked before anything changes. */
@@ -1027,26 +1022,26 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 	for (size_t i = 0; i < from->n_agents; i++)
 		(void)graph_agent_get(g, from->agents[i]->name, true);
 	for (size_t i = 0; i < from->n_windows; i++)
-		learn_graph_add_window(g, from->windows[i].from, from->windows[i].until);
+		graph_add_window(g, from->windows[i].from, from->windows[i].until);
 	HASH_ITER (hh, from->nodes, n, ntmp) {
 		struct graph_node *mine = graph_find_node(g, n->id);
-		struct learn_workload *w;
+		struct graph_workload *w;
 
 		if (!mine) {
-			(void)learn_graph_add_workload(g, n->w); /* immutable: safe to share */
+			(void)graph_add_workload(g, n->w); /* immutable: safe to share */
 			continue;
 		}
 		if (workload_conflict(mine->w, n->w) && merge_takes_labels(g, mine, from, n)) {
 			w = workload_union(n->w, mine->w);
-			(void)learn_graph_add_workload(g, w);
-			learn_workload_unref(w);
+			(void)graph_add_workload(g, w);
+			graph_workload_unref(w);
 			continue;
 		}
 		if (workload_has_addresses(mine->w, n->w))
 			continue;
 		w = workload_union(mine->w, n->w);
-		(void)learn_graph_add_workload(g, w);
-		learn_workload_unref(w);
+		(void)graph_add_workload(g, w);
+		graph_workload_unref(w);
 	}
 	HASH_ITER (hh, from->nodes, n, ntmp)
 		if (n->ran)
@@ -1057,7 +1052,7 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 	 */
 	HASH_ITER (hh, from->edges, fe, etmp) {
 		struct edge_key key;
-		struct learn_edge *e;
+		struct graph_edge *e;
 
 		e = graph_edge_find(g, graph_find_node(g, fe->key.client->id),
 				    graph_find_node(g, fe->key.server->id), fe->key.proto,
@@ -1094,12 +1089,11 @@ int learn_graph_merge(struct learn_graph *g, const struct learn_graph *from, str
 
 /* ---- Attempts ----------------------------------------------------------------------------- */
 
-static struct learn_attempt *attempt_find(const struct learn_graph *g,
-					  const struct graph_node *client,
+static struct graph_attempt *attempt_find(const struct graph *g, const struct graph_node *client,
 					  const struct graph_node *server, uint8_t proto,
 					  struct attempt_key *ret_key)
 {
-	struct learn_attempt *a;
+	struct graph_attempt *a;
 
 	memset(ret_key, 0, sizeof(*ret_key));
 	ret_key->client = client;
@@ -1110,7 +1104,7 @@ static struct learn_attempt *attempt_find(const struct learn_graph *g,
 }
 
 /* The attempt's count for agent, added at zero in its sorted place when missing. */
-static struct attempt_count *attempt_count_of(struct learn_attempt *a,
+static struct attempt_count *attempt_count_of(struct graph_attempt *a,
 					      const struct graph_agent *agent)
 {
 	bool found;
@@ -1125,23 +1119,23 @@ static struct attempt_count *attempt_count_of(struct learn_attempt *a,
 	return &a->counts[lo];
 }
 
-/* Keeps port among the lowest LEARN_ATTEMPT_PORTS ports seen, sorted and unique. */
-static void attempt_add_port(struct learn_attempt *a, uint16_t port)
+/* Keeps port among the lowest GRAPH_ATTEMPT_PORTS ports seen, sorted and unique. */
+static void attempt_add_port(struct graph_attempt *a, uint16_t port)
 {
 	size_t i = 0;
 
 	while (i < a->n_ports && a->ports[i] < port)
 		i++;
-	if ((i < a->n_ports && a->ports[i] == port) || i == LEARN_ATTEMPT_PORTS)
+	if ((i < a->n_ports && a->ports[i] == port) || i == GRAPH_ATTEMPT_PORTS)
 		return;
-	if (a->n_ports == LEARN_ATTEMPT_PORTS)
+	if (a->n_ports == GRAPH_ATTEMPT_PORTS)
 		a->n_ports--;
 	memmove(&a->ports[i + 1], &a->ports[i], (a->n_ports - i) * sizeof(a->ports[0]));
 	a->ports[i] = port;
 	a->n_ports++;
 }
 
-static void attempt_sum(struct learn_attempt *a)
+static void attempt_sum(struct graph_attempt *a)
 {
 	a->refused = a->unanswered = 0;
 	for (size_t i = 0; i < a->n_counts; i++) {
@@ -1150,22 +1144,22 @@ static void attempt_sum(struct learn_attempt *a)
 	}
 }
 
-bool learn_graph_attempts_full(const struct learn_graph *g)
+bool graph_attempts_full(const struct graph *g)
 {
-	return HASH_COUNT(g->attempts) >= LEARN_MAX_ATTEMPTS;
+	return HASH_COUNT(g->attempts) >= GRAPH_MAX_ATTEMPTS;
 }
 
 /* The attempt client -> server over proto, made when new and there is room; else NULL. */
-static struct learn_attempt *attempt_get(struct learn_graph *g, const struct graph_node *c,
+static struct graph_attempt *attempt_get(struct graph *g, const struct graph_node *c,
 					 const struct graph_node *s, uint8_t proto,
 					 uint64_t first_ns, uint64_t last_ns)
 {
 	struct attempt_key key;
-	struct learn_attempt *a = attempt_find(g, c, s, proto, &key);
+	struct graph_attempt *a = attempt_find(g, c, s, proto, &key);
 
 	if (a)
 		return a;
-	if (learn_graph_attempts_full(g))
+	if (graph_attempts_full(g))
 		return NULL;
 	a = util_zalloc(sizeof(*a));
 	a->key = key;
@@ -1176,13 +1170,13 @@ static struct learn_attempt *attempt_get(struct learn_graph *g, const struct gra
 	return a;
 }
 
-bool learn_graph_add_attempt(struct learn_graph *g, const struct learn_workload *client,
-			     const struct learn_workload *server, uint8_t proto,
-			     const uint16_t *ports, size_t n_ports, uint64_t refused,
-			     uint64_t unanswered, uint64_t first_ns, uint64_t last_ns)
+bool graph_add_attempt(struct graph *g, const struct graph_workload *client,
+		       const struct graph_workload *server, uint8_t proto, const uint16_t *ports,
+		       size_t n_ports, uint64_t refused, uint64_t unanswered, uint64_t first_ns,
+		       uint64_t last_ns)
 {
 	const struct graph_node *c = graph_node_of(g, client), *s = graph_node_of(g, server);
-	struct learn_attempt *a;
+	struct graph_attempt *a;
 	struct attempt_count *count;
 
 	if (!c || !s)
@@ -1206,8 +1200,8 @@ bool learn_graph_add_attempt(struct learn_graph *g, const struct learn_workload 
 
 static int attempt_cmp(const void *pa, const void *pb)
 {
-	const struct learn_attempt *a = *(struct learn_attempt *const *)pa;
-	const struct learn_attempt *b = *(struct learn_attempt *const *)pb;
+	const struct graph_attempt *a = *(struct graph_attempt *const *)pa;
+	const struct graph_attempt *b = *(struct graph_attempt *const *)pb;
 	int c = strcmp(a->key.client->id, b->key.client->id);
 
 	if (c)
@@ -1218,16 +1212,16 @@ static int attempt_cmp(const void *pa, const void *pb)
 	return a->key.proto < b->key.proto ? -1 : a->key.proto > b->key.proto;
 }
 
-size_t learn_graph_attempt_count(const struct learn_graph *g)
+size_t graph_attempt_count(const struct graph *g)
 {
 	return HASH_COUNT(g->attempts);
 }
 
 /* A cache, as the other views (graph_sort_edges()). */
-static void graph_sort_attempts(const struct learn_graph *g)
+static void graph_sort_attempts(const struct graph *g)
 {
 	struct graph_views *v = g->views;
-	struct learn_attempt *a, *tmp;
+	struct graph_attempt *a, *tmp;
 	size_t i = 0;
 
 	if (!v->attempts_dirty)
@@ -1240,7 +1234,7 @@ static void graph_sort_attempts(const struct learn_graph *g)
 	v->attempts_dirty = false;
 }
 
-const struct learn_attempt *learn_graph_attempt(const struct learn_graph *g, size_t i)
+const struct graph_attempt *graph_attempt(const struct graph *g, size_t i)
 {
 	if (i >= HASH_COUNT(g->attempts))
 		return NULL;
@@ -1248,62 +1242,62 @@ const struct learn_attempt *learn_graph_attempt(const struct learn_graph *g, siz
 	return g->views->attempt_view[i];
 }
 
-const struct learn_workload *learn_attempt_client(const struct learn_attempt *a)
+const struct graph_workload *graph_attempt_client(const struct graph_attempt *a)
 {
 	return a->key.client->w;
 }
 
-const struct learn_workload *learn_attempt_server(const struct learn_attempt *a)
+const struct graph_workload *graph_attempt_server(const struct graph_attempt *a)
 {
 	return a->key.server->w;
 }
 
-uint8_t learn_attempt_proto(const struct learn_attempt *a)
+uint8_t graph_attempt_proto(const struct graph_attempt *a)
 {
 	return a->key.proto;
 }
 
-uint64_t learn_attempt_refused(const struct learn_attempt *a)
+uint64_t graph_attempt_refused(const struct graph_attempt *a)
 {
 	return a->refused;
 }
 
-uint64_t learn_attempt_unanswered(const struct learn_attempt *a)
+uint64_t graph_attempt_unanswered(const struct graph_attempt *a)
 {
 	return a->unanswered;
 }
 
-uint64_t learn_attempt_first_ns(const struct learn_attempt *a)
+uint64_t graph_attempt_first_ns(const struct graph_attempt *a)
 {
 	return a->first_ns;
 }
 
-uint64_t learn_attempt_last_ns(const struct learn_attempt *a)
+uint64_t graph_attempt_last_ns(const struct graph_attempt *a)
 {
 	return a->last_ns;
 }
 
-size_t learn_attempt_port_count(const struct learn_attempt *a)
+size_t graph_attempt_port_count(const struct graph_attempt *a)
 {
 	return a->n_ports;
 }
 
-uint16_t learn_attempt_port(const struct learn_attempt *a, size_t i)
+uint16_t graph_attempt_port(const struct graph_attempt *a, size_t i)
 {
 	return i < a->n_ports ? a->ports[i] : 0;
 }
 
-size_t learn_attempt_node_count(const struct learn_attempt *a)
+size_t graph_attempt_node_count(const struct graph_attempt *a)
 {
 	return a->n_counts;
 }
 
-const char *learn_attempt_node_name(const struct learn_attempt *a, size_t i)
+const char *graph_attempt_node_name(const struct graph_attempt *a, size_t i)
 {
 	return i < a->n_counts ? a->counts[i].agent->name : NULL;
 }
 
-void learn_attempt_node_counts(const struct learn_attempt *a, size_t i, uint64_t *ret_refused,
+void graph_attempt_node_counts(const struct graph_attempt *a, size_t i, uint64_t *ret_refused,
 			       uint64_t *ret_unanswered)
 {
 	*ret_refused = i < a->n_counts ? a->counts[i].refused : 0;
@@ -1311,18 +1305,18 @@ void learn_attempt_node_counts(const struct learn_attempt *a, size_t i, uint64_t
 }
 
 /* Merging: per agent the larger of each count, the lowest ports of both, the wider span. */
-static void graph_merge_attempts(struct learn_graph *g, const struct learn_graph *from)
+static void graph_merge_attempts(struct graph *g, const struct graph *from)
 {
-	struct learn_attempt *fa, *tmp;
+	struct graph_attempt *fa, *tmp;
 
 	HASH_ITER (hh, from->attempts, fa, tmp) {
-		struct learn_attempt *a = attempt_get(g, graph_find_node(g, fa->key.client->id),
+		struct graph_attempt *a = attempt_get(g, graph_find_node(g, fa->key.client->id),
 						      graph_find_node(g, fa->key.server->id),
 						      fa->key.proto, fa->first_ns, fa->last_ns);
 
 		if (!a) {
-			learn_graph_add_counter(g, "attempts-dropped",
-						sat_add(fa->refused, fa->unanswered));
+			graph_add_counter(g, "attempts-dropped",
+					  sat_add(fa->refused, fa->unanswered));
 			continue;
 		}
 		for (size_t i = 0; i < fa->n_counts; i++) {

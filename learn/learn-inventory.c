@@ -103,7 +103,7 @@ struct inv_pod {
 	uint64_t end_ns;   /* terminated: when its last container finished, 0 when unknown */
 	struct inv_cport *cports;
 	size_t n_cports;
-	struct learn_workload *w; /* set while the lookups are rebuilt */
+	struct graph_workload *w; /* set while the lookups are rebuilt */
 };
 
 /*
@@ -177,7 +177,7 @@ struct inv_container {
 	struct inv_addrs ips;
 	bool running;		   /* State.Running, or no State at all */
 	uint64_t start_ns, end_ns; /* State.StartedAt and FinishedAt, 0 when unset */
-	struct learn_workload *w;  /* set while the lookups are rebuilt */
+	struct graph_workload *w;  /* set while the lookups are rebuilt */
 };
 
 struct inv_batch {
@@ -203,7 +203,7 @@ struct inv_batch {
 /* ---- Lookup tables ------------------------------------------------------------------------ */
 
 struct inv_wl {
-	struct learn_workload *w; /* one reference, keyed by its id */
+	struct graph_workload *w; /* one reference, keyed by its id */
 	struct inv_kv *labels;	  /* the intersection so far; strings borrowed from the records */
 	size_t n_labels;
 	bool seen;
@@ -213,13 +213,13 @@ struct inv_wl {
 /* A pod that held an address once and has finished, over [start, end]. */
 #define INV_PAST_HOLDERS 4
 struct inv_past {
-	struct learn_workload *w; /* borrowed from the workload table */
+	struct graph_workload *w; /* borrowed from the workload table */
 	uint64_t start, end;
 };
 
 struct inv_ip {
 	struct util_addr addr;
-	struct learn_workload *w;		/* who holds it now (borrowed), or NULL */
+	struct graph_workload *w;		/* who holds it now (borrowed), or NULL */
 	uint64_t since;				/* when that pod started, 0 when unknown */
 	bool running;				/* held by a pod in phase Running */
 	const struct inv_pod *pod;		/* the pod holding it, for warnings */
@@ -236,14 +236,14 @@ struct inv_svc_key {
 
 struct inv_svc {
 	struct inv_svc_key key; /* hashed as bytes: built from a zeroed struct */
-	struct learn_endpoint *eps;
+	struct inventory_endpoint *eps;
 	size_t n_eps;
 	UT_hash_handle hh;
 };
 
 /* A workload and port some Service address leads to. */
 struct inv_backend_key {
-	const struct learn_workload *w;
+	const struct graph_workload *w;
 	uint16_t port;
 	uint8_t proto;
 	uint8_t pad[5]; /* keys are hashed as bytes: zeroed */
@@ -261,7 +261,7 @@ struct inv_backend {
  */
 struct inv_prefix_peer {
 	struct inv_range key;
-	struct learn_workload *w; /* one reference */
+	struct graph_workload *w; /* one reference */
 	UT_hash_handle hh;
 };
 
@@ -273,7 +273,7 @@ struct inv_prefix_peer {
 #define INV_LIVE_OPEN	 UINT64_MAX
 
 struct inv_live_claim {
-	struct learn_workload *w; /* borrowed from the live workload table */
+	struct graph_workload *w; /* borrowed from the live workload table */
 	uint64_t serial;	  /* the claiming container's, so only its own claims are closed */
 	uint64_t since, until;	  /* until is INV_LIVE_OPEN while the container holds it */
 };
@@ -288,7 +288,7 @@ struct inv_live_ip {
 struct inv_live_ctr {
 	char *id;
 	uint64_t serial;
-	struct learn_workload *w;
+	struct graph_workload *w;
 	struct util_addr *addrs; /* normalised and unique */
 	size_t n_addrs;
 	UT_hash_handle hh;
@@ -296,7 +296,7 @@ struct inv_live_ctr {
 
 /* Every workload a live container has had; kept until the inventory is freed. */
 struct inv_live_wl {
-	struct learn_workload *w; /* one reference, keyed by its id */
+	struct graph_workload *w; /* one reference, keyed by its id */
 	UT_hash_handle hh;
 };
 
@@ -306,7 +306,7 @@ struct inv_range_e {
 	UT_hash_handle hh;
 };
 
-struct learn_inventory {
+struct inventory {
 	struct inv_batch *batches; /* every successful load, oldest first */
 	size_t n_batches;
 	unsigned prefix4, prefix6;
@@ -322,7 +322,7 @@ struct learn_inventory {
 	struct util_said *said;	     /* warnings said: each once for the inventory's lifetime */
 	struct learn_recent *recent; /* learn-attribute.c's: recent Service connections */
 	struct inv_wl *workloads;
-	struct learn_workload **view; /* workloads sorted by id */
+	struct graph_workload **view; /* workloads sorted by id */
 	size_t n_view;
 	struct inv_ip *ips;
 	struct inv_svc *svcs;
@@ -332,7 +332,7 @@ struct learn_inventory {
 	 * Workloads replaced by a rebuild. Callers may still hold what an earlier lookup returned,
 	 * so those stay alive until the inventory is freed.
 	 */
-	struct learn_workload **retired;
+	struct graph_workload **retired;
 	size_t n_retired;
 	struct inv_live_ip *live_ips;
 	struct inv_live_ctr *live_ctrs;
@@ -488,26 +488,26 @@ static int inv_addr_qsort_cmp(const void *a, const void *b)
 /* ---- Parsing context and errors ----------------------------------------------------------- */
 
 struct inv_ctx {
-	struct learn_tree_reader rd; /* subject: "pod NS/NAME" */
+	struct util_yaml_reader rd; /* subject: "pod NS/NAME" */
 	struct inv_batch *batch;
 };
 
 /* The shared reader words the errors (learn-tree.c). */
-#define inv_fail(ctx, ...)  learn_tree_fail(&(ctx)->rd, __VA_ARGS__)
-#define inv_field(ctx, ...) learn_tree_field(&(ctx)->rd, __VA_ARGS__)
+#define inv_fail(ctx, ...)  util_yaml_fail(&(ctx)->rd, __VA_ARGS__)
+#define inv_field(ctx, ...) util_yaml_field(&(ctx)->rd, __VA_ARGS__)
 
 /* A string field: NULL when absent or null. */
-static int inv_str(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
-		   const struct learn_tree_node **ret)
+static int inv_str(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *key,
+		   const struct util_yaml_node **ret)
 {
-	return inv_field(ctx, map, key, LEARN_TREE_SCALAR, ret);
+	return inv_field(ctx, map, key, UTIL_YAML_SCALAR, ret);
 }
 
-static int inv_bool(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
+static int inv_bool(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *key,
 		    bool *ret)
 {
-	const struct learn_tree_node *n;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *n;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
 	r = inv_str(ctx, map, key, &n);
@@ -523,30 +523,30 @@ static int inv_bool(struct inv_ctx *ctx, const struct learn_tree_node *map, cons
 		*ret = true;
 		return 0;
 	}
-	return inv_fail(ctx, n, "invalid boolean \"%s\" for %s on %s",
-			learn_tree_show(n->str, show), key, ctx->rd.subject);
+	return inv_fail(ctx, n, "invalid boolean \"%s\" for %s on %s", util_yaml_show(n->str, show),
+			key, ctx->rd.subject);
 }
 
-static int inv_port(struct inv_ctx *ctx, const struct learn_tree_node *n, uint16_t *ret)
+static int inv_port(struct inv_ctx *ctx, const struct util_yaml_node *n, uint16_t *ret)
 {
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 	uint64_t v;
 
-	if (n->type != LEARN_TREE_SCALAR || util_parse_u64(n->str, 65535, &v) < 0 || v == 0)
+	if (n->type != UTIL_YAML_SCALAR || util_parse_u64(n->str, 65535, &v) < 0 || v == 0)
 		return inv_fail(
 			ctx, n, "invalid port \"%s\" on %s",
-			learn_tree_show(n->type == LEARN_TREE_SCALAR ? n->str : "(not a scalar)",
-					show),
+			util_yaml_show(n->type == UTIL_YAML_SCALAR ? n->str : "(not a scalar)",
+				       show),
 			ctx->rd.subject);
 	*ret = (uint16_t)v;
 	return 0;
 }
 
 /* Kubernetes ports speak TCP, UDP or SCTP; absent means TCP. */
-static int inv_proto(struct inv_ctx *ctx, const struct learn_tree_node *map, uint8_t *ret)
+static int inv_proto(struct inv_ctx *ctx, const struct util_yaml_node *map, uint8_t *ret)
 {
-	const struct learn_tree_node *n;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *n;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
 	r = inv_str(ctx, map, "protocol", &n);
@@ -558,41 +558,41 @@ static int inv_proto(struct inv_ctx *ctx, const struct learn_tree_node *map, uin
 	}
 	if (strcmp(n->str, "TCP") == 0 || strcmp(n->str, "UDP") == 0 || strcmp(n->str, "SCTP") == 0)
 		return util_proto_from_name(n->str, ret);
-	return inv_fail(ctx, n, "invalid protocol \"%s\" on %s", learn_tree_show(n->str, show),
+	return inv_fail(ctx, n, "invalid protocol \"%s\" on %s", util_yaml_show(n->str, show),
 			ctx->rd.subject);
 }
 
 /* An IP address field; empty strings are skipped. */
-static int inv_ip(struct inv_ctx *ctx, const struct learn_tree_node *n, struct inv_addrs *out)
+static int inv_ip(struct inv_ctx *ctx, const struct util_yaml_node *n, struct inv_addrs *out)
 {
 	struct util_addr a;
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 
-	if (!n || learn_tree_is_null(n))
+	if (!n || util_yaml_is_null(n))
 		return 0;
-	if (n->type != LEARN_TREE_SCALAR)
+	if (n->type != UTIL_YAML_SCALAR)
 		return inv_fail(ctx, n, "IP address is not a scalar on %s", ctx->rd.subject);
 	if (!*n->str)
 		return 0;
 	if (util_addr_parse(n->str, &a) < 0)
 		return inv_fail(ctx, n, "invalid IP address \"%s\" on %s",
-				learn_tree_show(n->str, show), ctx->rd.subject);
+				util_yaml_show(n->str, show), ctx->rd.subject);
 	inv_addrs_add(out, &a);
 	return 0;
 }
 
 /* A list of {ip: ADDR} (status.podIPs, status.hostIPs). */
-static int inv_ip_list(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
+static int inv_ip_list(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *key,
 		       struct inv_addrs *out)
 {
-	const struct learn_tree_node *seq, *ip;
+	const struct util_yaml_node *seq, *ip;
 	int r;
 
-	r = inv_field(ctx, map, key, LEARN_TREE_SEQ, &seq);
+	r = inv_field(ctx, map, key, UTIL_YAML_SEQ, &seq);
 	if (r < 0 || !seq)
 		return r;
 	for (size_t i = 0; i < seq->n_kids; i++) {
-		if (seq->kids[i]->type != LEARN_TREE_MAP)
+		if (seq->kids[i]->type != UTIL_YAML_MAP)
 			return inv_fail(ctx, seq->kids[i], "%s item is not a mapping on %s", key,
 					ctx->rd.subject);
 		r = inv_str(ctx, seq->kids[i], "ip", &ip);
@@ -606,29 +606,29 @@ static int inv_ip_list(struct inv_ctx *ctx, const struct learn_tree_node *map, c
 }
 
 /* A label map (metadata.labels, spec.selector), every key and value validated. */
-static int inv_labels(struct inv_ctx *ctx, const struct learn_tree_node *map, struct inv_kv **kv,
+static int inv_labels(struct inv_ctx *ctx, const struct util_yaml_node *map, struct inv_kv **kv,
 		      size_t *n_kv)
 {
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 
 	for (size_t i = 0; map && i + 1 < map->n_kids; i += 2) {
-		const struct learn_tree_node *k = map->kids[i], *v = map->kids[i + 1];
+		const struct util_yaml_node *k = map->kids[i], *v = map->kids[i + 1];
 		const char *value;
 
-		if (k->type != LEARN_TREE_SCALAR || !util_k8s_label_key(k->str))
+		if (k->type != UTIL_YAML_SCALAR || !util_k8s_label_key(k->str))
 			return inv_fail(ctx, k, "invalid label key \"%s\" on %s",
-					learn_tree_show(k->type == LEARN_TREE_SCALAR
-								? k->str
-								: "(not a scalar)",
-							show),
+					util_yaml_show(k->type == UTIL_YAML_SCALAR
+							       ? k->str
+							       : "(not a scalar)",
+						       show),
 					ctx->rd.subject);
-		if (v->type != LEARN_TREE_SCALAR)
+		if (v->type != UTIL_YAML_SCALAR)
 			return inv_fail(ctx, v, "invalid label value (not a scalar) on %s",
 					ctx->rd.subject);
-		value = learn_tree_is_null(v) ? "" : v->str;
+		value = util_yaml_is_null(v) ? "" : v->str;
 		if (!util_k8s_label_value(value))
 			return inv_fail(ctx, v, "invalid label value \"%s\" on %s",
-					learn_tree_show(value, show), ctx->rd.subject);
+					util_yaml_show(value, show), ctx->rd.subject);
 		if (inv_kv_get(*kv, *n_kv, k->str))
 			continue; /* a duplicate key: the first one counts, as in every lookup */
 		*kv = util_reallocarray(*kv, *n_kv + 1, sizeof(**kv));
@@ -641,16 +641,16 @@ static int inv_labels(struct inv_ctx *ctx, const struct learn_tree_node *map, st
  * metadata.name (validated as a DNS label or subdomain) and, for namespaced objects,
  * metadata.namespace ("default" when absent, as kubectl applies it). Sets ctx->rd.subject.
  */
-static int inv_k8s_meta(struct inv_ctx *ctx, const struct learn_tree_node *obj, const char *what,
+static int inv_k8s_meta(struct inv_ctx *ctx, const struct util_yaml_node *obj, const char *what,
 			bool namespaced, bool name_is_label, const char **ret_ns,
 			const char **ret_name)
 {
-	const struct learn_tree_node *meta, *name, *ns;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *meta, *name, *ns;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
 	ctx->rd.subject[0] = '\0';
-	r = inv_field(ctx, obj, "metadata", LEARN_TREE_MAP, &meta);
+	r = inv_field(ctx, obj, "metadata", UTIL_YAML_MAP, &meta);
 	if (r < 0)
 		return r;
 	if (!meta)
@@ -662,7 +662,7 @@ static int inv_k8s_meta(struct inv_ctx *ctx, const struct learn_tree_node *obj, 
 		return inv_fail(ctx, meta, "%s without metadata.name", what);
 	if (!(name_is_label ? util_k8s_dns_label(name->str) : util_k8s_dns_subdomain(name->str)))
 		return inv_fail(ctx, name, "invalid %s name \"%s\"", what,
-				learn_tree_show(name->str, show));
+				util_yaml_show(name->str, show));
 	*ret_name = name->str;
 	if (!namespaced) {
 		snprintf(ctx->rd.subject, sizeof(ctx->rd.subject), "%s %s", what, name->str);
@@ -673,7 +673,7 @@ static int inv_k8s_meta(struct inv_ctx *ctx, const struct learn_tree_node *obj, 
 		return r;
 	if (ns && !util_k8s_dns_label(ns->str))
 		return inv_fail(ctx, ns, "invalid namespace \"%s\" on %s %s",
-				learn_tree_show(ns->str, show), what, name->str);
+				util_yaml_show(ns->str, show), what, name->str);
 	*ret_ns = ns ? ns->str : "default";
 	snprintf(ctx->rd.subject, sizeof(ctx->rd.subject), "%s %s/%s", what, *ret_ns, name->str);
 	return 0;
@@ -682,9 +682,9 @@ static int inv_k8s_meta(struct inv_ctx *ctx, const struct learn_tree_node *obj, 
 /* ---- Kubernetes objects ------------------------------------------------------------------- */
 
 /* apiVersion "apps/v1" is group "apps"; "v1" is the core group, "". */
-static int inv_api_group(struct inv_ctx *ctx, const struct learn_tree_node *n, char **ret)
+static int inv_api_group(struct inv_ctx *ctx, const struct util_yaml_node *n, char **ret)
 {
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 	const char *slash;
 	char *group;
 
@@ -697,7 +697,7 @@ static int inv_api_group(struct inv_ctx *ctx, const struct learn_tree_node *n, c
 	if ((*group && !util_k8s_dns_subdomain(group)) || !*(slash ? slash + 1 : n->str)) {
 		free(group);
 		return inv_fail(ctx, n, "invalid apiVersion \"%s\" on %s",
-				learn_tree_show(n->str, show), ctx->rd.subject);
+				util_yaml_show(n->str, show), ctx->rd.subject);
 	}
 	*ret = group;
 	return 0;
@@ -717,20 +717,20 @@ static char *inv_controller_name(const char *kind, const char *group)
 }
 
 /* The controller ownerReference of an object (the first one when none says controller). */
-static int inv_owner_parse(struct inv_ctx *ctx, const struct learn_tree_node *meta,
+static int inv_owner_parse(struct inv_ctx *ctx, const struct util_yaml_node *meta,
 			   struct inv_owner *ret)
 {
-	const struct learn_tree_node *owners, *owner = NULL, *kind, *name, *api;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *owners, *owner = NULL, *kind, *name, *api;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
-	r = inv_field(ctx, meta, "ownerReferences", LEARN_TREE_SEQ, &owners);
+	r = inv_field(ctx, meta, "ownerReferences", UTIL_YAML_SEQ, &owners);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; owners && i < owners->n_kids; i++) {
 		bool controller;
 
-		if (owners->kids[i]->type != LEARN_TREE_MAP)
+		if (owners->kids[i]->type != UTIL_YAML_MAP)
 			return inv_fail(ctx, owners->kids[i],
 					"ownerReferences item is not a mapping on %s",
 					ctx->rd.subject);
@@ -749,13 +749,13 @@ static int inv_owner_parse(struct inv_ctx *ctx, const struct learn_tree_node *me
 		return r;
 	if (!kind || !util_k8s_kind(kind->str))
 		return inv_fail(ctx, kind ? kind : owner, "invalid owner kind \"%s\" on %s",
-				learn_tree_show(kind ? kind->str : "", show), ctx->rd.subject);
+				util_yaml_show(kind ? kind->str : "", show), ctx->rd.subject);
 	r = inv_str(ctx, owner, "name", &name);
 	if (r < 0)
 		return r;
 	if (!name || !util_k8s_dns_subdomain(name->str))
 		return inv_fail(ctx, name ? name : owner, "invalid owner name \"%s\" on %s",
-				learn_tree_show(name ? name->str : "", show), ctx->rd.subject);
+				util_yaml_show(name ? name->str : "", show), ctx->rd.subject);
 	r = inv_str(ctx, owner, "apiVersion", &api);
 	if (r < 0)
 		return r;
@@ -768,11 +768,11 @@ static int inv_owner_parse(struct inv_ctx *ctx, const struct learn_tree_node *me
 }
 
 /* A time field ("2026-11-20T09:14:05Z"); absent or null is 0. */
-static int inv_time(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
+static int inv_time(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *key,
 		    uint64_t *ret)
 {
-	const struct learn_tree_node *n;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *n;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
 	*ret = 0;
@@ -781,7 +781,7 @@ static int inv_time(struct inv_ctx *ctx, const struct learn_tree_node *map, cons
 		return r;
 	if (util_time_parse(n->str, ret) < 0)
 		return inv_fail(ctx, n, "invalid time \"%s\" for %s on %s",
-				learn_tree_show(n->str, show), key, ctx->rd.subject);
+				util_yaml_show(n->str, show), key, ctx->rd.subject);
 	return 0;
 }
 
@@ -789,25 +789,25 @@ static int inv_time(struct inv_ctx *ctx, const struct learn_tree_node *map, cons
  * When the pod's containers ran: the earliest start (when status.startTime is missing) and,
  * for a pod that finished, the latest finish of its containers.
  */
-static int inv_container_times(struct inv_ctx *ctx, const struct learn_tree_node *status,
+static int inv_container_times(struct inv_ctx *ctx, const struct util_yaml_node *status,
 			       struct inv_pod *pod)
 {
 	static const char *const lists[] = {"initContainerStatuses", "containerStatuses"};
-	const struct learn_tree_node *seq, *state, *st;
+	const struct util_yaml_node *seq, *state, *st;
 	uint64_t t;
 	int r;
 
 	for (size_t l = 0; l < UTIL_ARRAY_SIZE(lists); l++) {
-		r = inv_field(ctx, status, lists[l], LEARN_TREE_SEQ, &seq);
+		r = inv_field(ctx, status, lists[l], UTIL_YAML_SEQ, &seq);
 		if (r < 0)
 			return r;
 		for (size_t i = 0; seq && i < seq->n_kids; i++) {
-			r = inv_field(ctx, seq->kids[i], "state", LEARN_TREE_MAP, &state);
+			r = inv_field(ctx, seq->kids[i], "state", UTIL_YAML_MAP, &state);
 			if (r < 0)
 				return r;
 			for (int k = 0; k < 2; k++) {
 				r = inv_field(ctx, state, k ? "terminated" : "running",
-					      LEARN_TREE_MAP, &st);
+					      UTIL_YAML_MAP, &st);
 				if (r < 0)
 					return r;
 				r = inv_time(ctx, st, "startedAt", &t);
@@ -843,25 +843,25 @@ static enum inv_phase inv_phase_parse(const char *s)
 	return INV_PHASE_UNKNOWN;
 }
 
-static int inv_container_ports(struct inv_ctx *ctx, const struct learn_tree_node *spec,
+static int inv_container_ports(struct inv_ctx *ctx, const struct util_yaml_node *spec,
 			       const char *key, struct inv_pod *pod)
 {
-	const struct learn_tree_node *containers, *ports, *n;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *containers, *ports, *n;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
-	r = inv_field(ctx, spec, key, LEARN_TREE_SEQ, &containers);
+	r = inv_field(ctx, spec, key, UTIL_YAML_SEQ, &containers);
 	if (r < 0 || !containers)
 		return r;
 	for (size_t i = 0; i < containers->n_kids; i++) {
-		r = inv_field(ctx, containers->kids[i], "ports", LEARN_TREE_SEQ, &ports);
+		r = inv_field(ctx, containers->kids[i], "ports", UTIL_YAML_SEQ, &ports);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; ports && j < ports->n_kids; j++) {
-			const struct learn_tree_node *p = ports->kids[j];
+			const struct util_yaml_node *p = ports->kids[j];
 			struct inv_cport cp = {0};
 
-			if (p->type != LEARN_TREE_MAP)
+			if (p->type != UTIL_YAML_MAP)
 				return inv_fail(ctx, p, "container port is not a mapping on %s",
 						ctx->rd.subject);
 			r = inv_str(ctx, p, "containerPort", &n);
@@ -882,7 +882,7 @@ static int inv_container_ports(struct inv_ctx *ctx, const struct learn_tree_node
 				return r;
 			if (n && !util_k8s_port_name(n->str))
 				return inv_fail(ctx, n, "invalid port name \"%s\" on %s",
-						learn_tree_show(n->str, show), ctx->rd.subject);
+						util_yaml_show(n->str, show), ctx->rd.subject);
 			cp.name = n ? util_strdup(n->str) : NULL;
 			pod->cports = util_reallocarray(pod->cports, pod->n_cports + 1,
 							sizeof(*pod->cports));
@@ -892,11 +892,11 @@ static int inv_container_ports(struct inv_ctx *ctx, const struct learn_tree_node
 	return 0;
 }
 
-static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+static int inv_k8s_pod(struct inv_ctx *ctx, const struct util_yaml_node *obj)
 {
-	const struct learn_tree_node *meta, *labels, *spec, *status, *n;
+	const struct util_yaml_node *meta, *labels, *spec, *status, *n;
 	struct inv_pod pod = {0};
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 	const char *ns, *name;
 	int r;
 
@@ -905,8 +905,8 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 		goto out;
 	pod.ns = util_strdup(ns);
 	pod.name = util_strdup(name);
-	meta = learn_tree_get(obj, "metadata");
-	r = inv_field(ctx, meta, "labels", LEARN_TREE_MAP, &labels);
+	meta = util_yaml_get(obj, "metadata");
+	r = inv_field(ctx, meta, "labels", UTIL_YAML_MAP, &labels);
 	if (r < 0)
 		goto out;
 	r = inv_labels(ctx, labels, &pod.labels, &pod.n_labels);
@@ -921,15 +921,15 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 	if (n && *n->str && strlen(n->str) <= 128)
 		pod.uid = util_strdup(n->str);
 
-	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	r = inv_field(ctx, obj, "spec", UTIL_YAML_MAP, &spec);
 	if (r < 0)
 		goto out;
 	r = inv_str(ctx, spec, "nodeName", &n);
 	if (r < 0)
 		goto out;
 	if (n && !util_k8s_dns_subdomain(n->str)) {
-		r = inv_fail(ctx, n, "invalid node name \"%s\" on %s",
-			     learn_tree_show(n->str, show), ctx->rd.subject);
+		r = inv_fail(ctx, n, "invalid node name \"%s\" on %s", util_yaml_show(n->str, show),
+			     ctx->rd.subject);
 		goto out;
 	}
 	pod.node = n ? util_strdup(n->str) : NULL;
@@ -944,7 +944,7 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 	if (r < 0)
 		goto out;
 
-	r = inv_field(ctx, obj, "status", LEARN_TREE_MAP, &status);
+	r = inv_field(ctx, obj, "status", UTIL_YAML_MAP, &status);
 	if (r < 0)
 		goto out;
 	r = inv_str(ctx, status, "phase", &n);
@@ -958,13 +958,13 @@ static int inv_k8s_pod(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 	r = inv_container_times(ctx, status, &pod);
 	if (r < 0)
 		goto out;
-	r = inv_ip(ctx, learn_tree_get(status, "podIP"), &pod.ips);
+	r = inv_ip(ctx, util_yaml_get(status, "podIP"), &pod.ips);
 	if (r < 0)
 		goto out;
 	r = inv_ip_list(ctx, status, "podIPs", &pod.ips);
 	if (r < 0)
 		goto out;
-	r = inv_ip(ctx, learn_tree_get(status, "hostIP"), &pod.host_ips);
+	r = inv_ip(ctx, util_yaml_get(status, "hostIP"), &pod.host_ips);
 	if (r < 0)
 		goto out;
 	r = inv_ip_list(ctx, status, "hostIPs", &pod.host_ips);
@@ -981,10 +981,10 @@ out:
 }
 
 /* A Service or EndpointSlice port's name (a DNS label), "" when it has none. */
-static int inv_port_name(struct inv_ctx *ctx, const struct learn_tree_node *map, char **ret)
+static int inv_port_name(struct inv_ctx *ctx, const struct util_yaml_node *map, char **ret)
 {
-	const struct learn_tree_node *n;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *n;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
 	r = inv_str(ctx, map, "name", &n);
@@ -992,19 +992,19 @@ static int inv_port_name(struct inv_ctx *ctx, const struct learn_tree_node *map,
 		return r;
 	if (n && *n->str && !util_k8s_dns_label(n->str))
 		return inv_fail(ctx, n, "invalid port name \"%s\" on %s",
-				learn_tree_show(n->str, show), ctx->rd.subject);
+				util_yaml_show(n->str, show), ctx->rd.subject);
 	*ret = util_strdup(n ? n->str : "");
 	return 0;
 }
 
-static int inv_service_port(struct inv_ctx *ctx, const struct learn_tree_node *p,
+static int inv_service_port(struct inv_ctx *ctx, const struct util_yaml_node *p,
 			    struct inv_sport *sp)
 {
-	const struct learn_tree_node *n;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *n;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
-	if (p->type != LEARN_TREE_MAP)
+	if (p->type != UTIL_YAML_MAP)
 		return inv_fail(ctx, p, "service port is not a mapping on %s", ctx->rd.subject);
 	r = inv_port_name(ctx, p, &sp->name);
 	if (r < 0)
@@ -1035,23 +1035,23 @@ static int inv_service_port(struct inv_ctx *ctx, const struct learn_tree_node *p
 		return inv_port(ctx, n, &sp->target);
 	if (!util_k8s_port_name(n->str))
 		return inv_fail(ctx, n, "invalid targetPort \"%s\" on %s",
-				learn_tree_show(n->str, show), ctx->rd.subject);
+				util_yaml_show(n->str, show), ctx->rd.subject);
 	sp->target_name = util_strdup(n->str);
 	return 0;
 }
 
 /* A ClusterIP that is "None" (headless) or empty (ExternalName) is no address. */
-static int inv_cluster_ip(struct inv_ctx *ctx, const struct learn_tree_node *n,
+static int inv_cluster_ip(struct inv_ctx *ctx, const struct util_yaml_node *n,
 			  struct inv_addrs *out)
 {
-	if (n && n->type == LEARN_TREE_SCALAR && strcmp(n->str, "None") == 0)
+	if (n && n->type == UTIL_YAML_SCALAR && strcmp(n->str, "None") == 0)
 		return 0;
 	return inv_ip(ctx, n, out);
 }
 
-static int inv_k8s_service(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+static int inv_k8s_service(struct inv_ctx *ctx, const struct util_yaml_node *obj)
 {
-	const struct learn_tree_node *spec, *seq, *sel, *lb;
+	const struct util_yaml_node *spec, *seq, *sel, *lb;
 	struct inv_service svc = {0};
 	const char *ns, *name;
 	int r;
@@ -1061,13 +1061,13 @@ static int inv_k8s_service(struct inv_ctx *ctx, const struct learn_tree_node *ob
 		goto out;
 	svc.ns = util_strdup(ns);
 	svc.name = util_strdup(name);
-	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	r = inv_field(ctx, obj, "spec", UTIL_YAML_MAP, &spec);
 	if (r < 0)
 		goto out;
-	r = inv_cluster_ip(ctx, learn_tree_get(spec, "clusterIP"), &svc.ips);
+	r = inv_cluster_ip(ctx, util_yaml_get(spec, "clusterIP"), &svc.ips);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, spec, "clusterIPs", LEARN_TREE_SEQ, &seq);
+	r = inv_field(ctx, spec, "clusterIPs", UTIL_YAML_SEQ, &seq);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; seq && i < seq->n_kids; i++) {
@@ -1076,7 +1076,7 @@ static int inv_k8s_service(struct inv_ctx *ctx, const struct learn_tree_node *ob
 			goto out;
 	}
 	/* addresses outside the cluster that lead to it: externalIPs, a load balancer's */
-	r = inv_field(ctx, spec, "externalIPs", LEARN_TREE_SEQ, &seq);
+	r = inv_field(ctx, spec, "externalIPs", UTIL_YAML_SEQ, &seq);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; seq && i < seq->n_kids; i++) {
@@ -1084,20 +1084,20 @@ static int inv_k8s_service(struct inv_ctx *ctx, const struct learn_tree_node *ob
 		if (r < 0)
 			goto out;
 	}
-	r = inv_field(ctx, learn_tree_get(obj, "status"), "loadBalancer", LEARN_TREE_MAP, &lb);
+	r = inv_field(ctx, util_yaml_get(obj, "status"), "loadBalancer", UTIL_YAML_MAP, &lb);
 	if (r < 0)
 		goto out;
 	/* {ip: ADDR}; one with a hostname instead (some clouds) is no address */
 	r = inv_ip_list(ctx, lb, "ingress", &svc.outside);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, spec, "selector", LEARN_TREE_MAP, &sel);
+	r = inv_field(ctx, spec, "selector", UTIL_YAML_MAP, &sel);
 	if (r < 0)
 		goto out;
 	r = inv_labels(ctx, sel, &svc.selector, &svc.n_selector);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, spec, "ports", LEARN_TREE_SEQ, &seq);
+	r = inv_field(ctx, spec, "ports", UTIL_YAML_SEQ, &seq);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; seq && i < seq->n_kids; i++) {
@@ -1130,23 +1130,23 @@ static int inv_range_parse(const char *s, struct inv_range *ret)
 	return 0;
 }
 
-static int inv_cidr(struct inv_ctx *ctx, const struct learn_tree_node *n, struct inv_range *ret)
+static int inv_cidr(struct inv_ctx *ctx, const struct util_yaml_node *n, struct inv_range *ret)
 {
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 
-	if (n->type != LEARN_TREE_SCALAR || inv_range_parse(n->str, ret) < 0)
-		return inv_fail(ctx, n, "invalid CIDR \"%s\" on %s", learn_tree_show_node(n, show),
+	if (n->type != UTIL_YAML_SCALAR || inv_range_parse(n->str, ret) < 0)
+		return inv_fail(ctx, n, "invalid CIDR \"%s\" on %s", util_yaml_show_node(n, show),
 				ctx->rd.subject);
 	return 0;
 }
 
-static int inv_cidr_list(struct inv_ctx *ctx, const struct learn_tree_node *map, const char *key,
+static int inv_cidr_list(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *key,
 			 struct inv_range **v, size_t *n)
 {
-	const struct learn_tree_node *seq;
+	const struct util_yaml_node *seq;
 	int r;
 
-	r = inv_field(ctx, map, key, LEARN_TREE_SEQ, &seq);
+	r = inv_field(ctx, map, key, UTIL_YAML_SEQ, &seq);
 	if (r < 0 || !seq)
 		return r;
 	for (size_t i = 0; i < seq->n_kids; i++) {
@@ -1160,16 +1160,16 @@ static int inv_cidr_list(struct inv_ctx *ctx, const struct learn_tree_node *map,
 }
 
 /* A ServiceCIDR (networking.k8s.io): the ranges ClusterIPs are given from. */
-static int inv_k8s_service_cidr(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+static int inv_k8s_service_cidr(struct inv_ctx *ctx, const struct util_yaml_node *obj)
 {
-	const struct learn_tree_node *spec;
+	const struct util_yaml_node *spec;
 	const char *ns, *name;
 	int r;
 
 	r = inv_k8s_meta(ctx, obj, "servicecidr", false, false, &ns, &name);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	r = inv_field(ctx, obj, "spec", UTIL_YAML_MAP, &spec);
 	if (r < 0)
 		return r;
 	return inv_cidr_list(ctx, spec, "cidrs", &ctx->batch->service_cidrs,
@@ -1180,16 +1180,16 @@ static int inv_k8s_service_cidr(struct inv_ctx *ctx, const struct learn_tree_nod
  * The addresses behind a Service: an EndpointSlice (discovery.k8s.io/v1), or an Endpoints object
  * (v1, older clusters and mirrored slices). Only endpoints that take traffic are kept.
  */
-static int inv_slice_ports(struct inv_ctx *ctx, const struct learn_tree_node *seq,
+static int inv_slice_ports(struct inv_ctx *ctx, const struct util_yaml_node *seq,
 			   struct inv_slice *sl)
 {
-	const struct learn_tree_node *n;
+	const struct util_yaml_node *n;
 	int r;
 
 	for (size_t i = 0; seq && i < seq->n_kids; i++) {
 		struct inv_slice_port *sp;
 
-		if (seq->kids[i]->type != LEARN_TREE_MAP)
+		if (seq->kids[i]->type != UTIL_YAML_MAP)
 			return inv_fail(ctx, seq->kids[i], "port is not a mapping on %s",
 					ctx->rd.subject);
 		r = inv_str(ctx, seq->kids[i], "port", &n);
@@ -1222,19 +1222,19 @@ static void inv_slice_add(struct inv_ctx *ctx, struct inv_slice *sl)
 	*sl = (struct inv_slice){0};
 }
 
-static int inv_k8s_endpoint_slice(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+static int inv_k8s_endpoint_slice(struct inv_ctx *ctx, const struct util_yaml_node *obj)
 {
-	const struct learn_tree_node *meta, *labels, *svc, *type, *seq, *addrs, *cond;
+	const struct util_yaml_node *meta, *labels, *svc, *type, *seq, *addrs, *cond;
 	struct inv_slice sl = {0};
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 	const char *ns, *name;
 	int r;
 
 	r = inv_k8s_meta(ctx, obj, "endpointslice", true, false, &ns, &name);
 	if (r < 0)
 		return r;
-	meta = learn_tree_get(obj, "metadata");
-	r = inv_field(ctx, meta, "labels", LEARN_TREE_MAP, &labels);
+	meta = util_yaml_get(obj, "metadata");
+	r = inv_field(ctx, meta, "labels", UTIL_YAML_MAP, &labels);
 	if (r < 0)
 		return r;
 	r = inv_str(ctx, labels, "kubernetes.io/service-name", &svc);
@@ -1244,7 +1244,7 @@ static int inv_k8s_endpoint_slice(struct inv_ctx *ctx, const struct learn_tree_n
 		return 0; /* a slice of no Service: nothing to resolve through it */
 	if (!util_k8s_dns_label(svc->str))
 		return inv_fail(ctx, svc, "invalid service name \"%s\" on %s",
-				learn_tree_show(svc->str, show), ctx->rd.subject);
+				util_yaml_show(svc->str, show), ctx->rd.subject);
 	r = inv_str(ctx, obj, "addressType", &type);
 	if (r < 0)
 		return r;
@@ -1252,33 +1252,33 @@ static int inv_k8s_endpoint_slice(struct inv_ctx *ctx, const struct learn_tree_n
 		return 0; /* FQDN endpoints are names, not addresses */
 	sl.ns = util_strdup(ns);
 	sl.service = util_strdup(svc->str);
-	r = inv_field(ctx, obj, "ports", LEARN_TREE_SEQ, &seq);
+	r = inv_field(ctx, obj, "ports", UTIL_YAML_SEQ, &seq);
 	if (r < 0)
 		goto out;
 	r = inv_slice_ports(ctx, seq, &sl);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, obj, "endpoints", LEARN_TREE_SEQ, &seq);
+	r = inv_field(ctx, obj, "endpoints", UTIL_YAML_SEQ, &seq);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; seq && i < seq->n_kids; i++) {
 		bool ready = true;
 
-		if (seq->kids[i]->type != LEARN_TREE_MAP) {
+		if (seq->kids[i]->type != UTIL_YAML_MAP) {
 			r = inv_fail(ctx, seq->kids[i], "endpoint is not a mapping on %s",
 				     ctx->rd.subject);
 			goto out;
 		}
-		r = inv_field(ctx, seq->kids[i], "conditions", LEARN_TREE_MAP, &cond);
+		r = inv_field(ctx, seq->kids[i], "conditions", UTIL_YAML_MAP, &cond);
 		if (r < 0)
 			goto out;
 		/* absent means ready, as the API says */
-		if (cond && learn_tree_get(cond, "ready")) {
+		if (cond && util_yaml_get(cond, "ready")) {
 			r = inv_bool(ctx, cond, "ready", &ready);
 			if (r < 0)
 				goto out;
 		}
-		r = inv_field(ctx, seq->kids[i], "addresses", LEARN_TREE_SEQ, &addrs);
+		r = inv_field(ctx, seq->kids[i], "addresses", UTIL_YAML_SEQ, &addrs);
 		if (r < 0)
 			goto out;
 		for (size_t j = 0; ready && addrs && j < addrs->n_kids; j++) {
@@ -1294,9 +1294,9 @@ out:
 	return r;
 }
 
-static int inv_k8s_endpoints(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+static int inv_k8s_endpoints(struct inv_ctx *ctx, const struct util_yaml_node *obj)
 {
-	const struct learn_tree_node *subsets, *seq;
+	const struct util_yaml_node *subsets, *seq;
 	struct inv_slice sl = {0};
 	const char *ns, *name;
 	int r;
@@ -1304,14 +1304,14 @@ static int inv_k8s_endpoints(struct inv_ctx *ctx, const struct learn_tree_node *
 	r = inv_k8s_meta(ctx, obj, "endpoints", true, true, &ns, &name);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, obj, "subsets", LEARN_TREE_SEQ, &subsets);
+	r = inv_field(ctx, obj, "subsets", UTIL_YAML_SEQ, &subsets);
 	if (r < 0)
 		return r;
 	/* each subset is addresses times ports: one slice each */
 	for (size_t i = 0; subsets && i < subsets->n_kids; i++) {
 		sl.ns = util_strdup(ns);
 		sl.service = util_strdup(name);
-		r = inv_field(ctx, subsets->kids[i], "ports", LEARN_TREE_SEQ, &seq);
+		r = inv_field(ctx, subsets->kids[i], "ports", UTIL_YAML_SEQ, &seq);
 		if (r < 0)
 			goto out;
 		r = inv_slice_ports(ctx, seq, &sl);
@@ -1330,25 +1330,25 @@ out:
 }
 
 /* Whether a pod template runs on its node's network: its pods are that node, not a workload. */
-static int inv_template_host_network(struct inv_ctx *ctx, const struct learn_tree_node *spec,
+static int inv_template_host_network(struct inv_ctx *ctx, const struct util_yaml_node *spec,
 				     bool cronjob, bool *ret)
 {
-	const struct learn_tree_node *n = spec;
+	const struct util_yaml_node *n = spec;
 	int r;
 
 	*ret = false;
 	if (cronjob) {
-		r = inv_field(ctx, n, "jobTemplate", LEARN_TREE_MAP, &n);
+		r = inv_field(ctx, n, "jobTemplate", UTIL_YAML_MAP, &n);
 		if (r < 0)
 			return r;
-		r = inv_field(ctx, n, "spec", LEARN_TREE_MAP, &n);
+		r = inv_field(ctx, n, "spec", UTIL_YAML_MAP, &n);
 		if (r < 0)
 			return r;
 	}
-	r = inv_field(ctx, n, "template", LEARN_TREE_MAP, &n);
+	r = inv_field(ctx, n, "template", UTIL_YAML_MAP, &n);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, n, "spec", LEARN_TREE_MAP, &n);
+	r = inv_field(ctx, n, "spec", UTIL_YAML_MAP, &n);
 	if (r < 0 || !n)
 		return r;
 	return inv_bool(ctx, n, "hostNetwork", ret);
@@ -1358,10 +1358,10 @@ static int inv_template_host_network(struct inv_ctx *ctx, const struct learn_tre
  * A controller object: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob (the built-in
  * groups), an Argo Rollout, a Volcano Job. group is its apiVersion's.
  */
-static int inv_k8s_controller(struct inv_ctx *ctx, const struct learn_tree_node *obj,
+static int inv_k8s_controller(struct inv_ctx *ctx, const struct util_yaml_node *obj,
 			      const char *kind, const char *group)
 {
-	const struct learn_tree_node *spec;
+	const struct util_yaml_node *spec;
 	struct inv_object o = {0};
 	const char *ns, *name;
 	int r;
@@ -1369,10 +1369,10 @@ static int inv_k8s_controller(struct inv_ctx *ctx, const struct learn_tree_node 
 	r = inv_k8s_meta(ctx, obj, kind, true, false, &ns, &name);
 	if (r < 0)
 		return r;
-	r = inv_owner_parse(ctx, learn_tree_get(obj, "metadata"), &o.owner_ref);
+	r = inv_owner_parse(ctx, util_yaml_get(obj, "metadata"), &o.owner_ref);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	r = inv_field(ctx, obj, "spec", UTIL_YAML_MAP, &spec);
 	if (r < 0)
 		goto out;
 	r = inv_template_host_network(ctx, spec, strcmp(kind, "CronJob") == 0, &o.host_network);
@@ -1390,9 +1390,9 @@ out:
 	return r;
 }
 
-static int inv_k8s_node(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+static int inv_k8s_node(struct inv_ctx *ctx, const struct util_yaml_node *obj)
 {
-	const struct learn_tree_node *status, *addrs, *type, *spec, *n;
+	const struct util_yaml_node *status, *addrs, *type, *spec, *n;
 	struct inv_nodeobj node = {0};
 	const char *ns, *name;
 	int r;
@@ -1400,10 +1400,10 @@ static int inv_k8s_node(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 	r = inv_k8s_meta(ctx, obj, "node", false, false, &ns, &name);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, obj, "status", LEARN_TREE_MAP, &status);
+	r = inv_field(ctx, obj, "status", UTIL_YAML_MAP, &status);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, status, "addresses", LEARN_TREE_SEQ, &addrs);
+	r = inv_field(ctx, status, "addresses", UTIL_YAML_SEQ, &addrs);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; addrs && i < addrs->n_kids; i++) {
@@ -1414,11 +1414,11 @@ static int inv_k8s_node(struct inv_ctx *ctx, const struct learn_tree_node *obj)
 		if (!type ||
 		    (strcmp(type->str, "InternalIP") != 0 && strcmp(type->str, "ExternalIP") != 0))
 			continue;
-		r = inv_ip(ctx, learn_tree_get(addrs->kids[i], "address"), &node.ips);
+		r = inv_ip(ctx, util_yaml_get(addrs->kids[i], "address"), &node.ips);
 		if (r < 0)
 			goto out;
 	}
-	r = inv_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	r = inv_field(ctx, obj, "spec", UTIL_YAML_MAP, &spec);
 	if (r < 0)
 		goto out;
 	r = inv_cidr_list(ctx, spec, "podCIDRs", &node.pod_cidrs, &node.n_pod_cidrs);
@@ -1448,9 +1448,9 @@ out:
 }
 
 /* A Namespace: its name is validated as a DNS label, its labels kept for namespaceSelectors. */
-static int inv_k8s_namespace(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+static int inv_k8s_namespace(struct inv_ctx *ctx, const struct util_yaml_node *obj)
 {
-	const struct learn_tree_node *labels;
+	const struct util_yaml_node *labels;
 	struct inv_namespace nso = {0};
 	const char *ns, *name;
 	int r;
@@ -1458,7 +1458,7 @@ static int inv_k8s_namespace(struct inv_ctx *ctx, const struct learn_tree_node *
 	r = inv_k8s_meta(ctx, obj, "namespace", false, true, &ns, &name);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, learn_tree_get(obj, "metadata"), "labels", LEARN_TREE_MAP, &labels);
+	r = inv_field(ctx, util_yaml_get(obj, "metadata"), "labels", UTIL_YAML_MAP, &labels);
 	if (r < 0)
 		return r;
 	r = inv_labels(ctx, labels, &nso.labels, &nso.n_labels);
@@ -1484,14 +1484,14 @@ static const struct {
 	{"argoproj.io", "Rollout"}, {"batch.volcano.sh", "Job"},
 };
 
-static int inv_k8s_object(struct inv_ctx *ctx, const struct learn_tree_node *obj, const char *kind,
-			  const struct learn_tree_node *list_api)
+static int inv_k8s_object(struct inv_ctx *ctx, const struct util_yaml_node *obj, const char *kind,
+			  const struct util_yaml_node *list_api)
 {
-	const struct learn_tree_node *n, *api;
+	const struct util_yaml_node *n, *api;
 	char *group = NULL;
 	int r;
 
-	if (obj->type != LEARN_TREE_MAP)
+	if (obj->type != UTIL_YAML_MAP)
 		return inv_fail(ctx, obj, "list item is not a mapping");
 	r = inv_str(ctx, obj, "kind", &n);
 	if (r < 0)
@@ -1533,17 +1533,17 @@ static int inv_k8s_object(struct inv_ctx *ctx, const struct learn_tree_node *obj
 }
 
 /* A List ("List", or "PodList" and friends, whose items carry no kind) or a single object. */
-static int inv_k8s_document(struct inv_ctx *ctx, const struct learn_tree_node *root)
+static int inv_k8s_document(struct inv_ctx *ctx, const struct util_yaml_node *root)
 {
-	const char *kind = learn_tree_get(root, "kind")->str;
-	const struct learn_tree_node *items, *api = learn_tree_get(root, "apiVersion");
+	const char *kind = util_yaml_get(root, "kind")->str;
+	const struct util_yaml_node *items, *api = util_yaml_get(root, "apiVersion");
 	size_t len = strlen(kind);
 	char *item_kind = NULL;
 	int r;
 
 	if (len < 4 || strcmp(kind + len - 4, "List") != 0)
 		return inv_k8s_object(ctx, root, NULL, NULL);
-	r = inv_field(ctx, root, "items", LEARN_TREE_SEQ, &items);
+	r = inv_field(ctx, root, "items", UTIL_YAML_SEQ, &items);
 	if (r < 0)
 		return r;
 	if (len > 4)
@@ -1556,10 +1556,10 @@ static int inv_k8s_document(struct inv_ctx *ctx, const struct learn_tree_node *r
 
 /* ---- docker inspect ----------------------------------------------------------------------- */
 
-static int inv_docker_ips(struct inv_ctx *ctx, const struct learn_tree_node *map,
+static int inv_docker_ips(struct inv_ctx *ctx, const struct util_yaml_node *map,
 			  struct inv_addrs *out)
 {
-	const struct learn_tree_node *n;
+	const struct util_yaml_node *n;
 	int r;
 
 	r = inv_str(ctx, map, "IPAddress", &n);
@@ -1574,11 +1574,11 @@ static int inv_docker_ips(struct inv_ctx *ctx, const struct learn_tree_node *map
 	return inv_ip(ctx, n, out);
 }
 
-static int inv_docker_label(struct inv_ctx *ctx, const struct learn_tree_node *labels,
-			    const char *key, const char *what, const struct learn_tree_node **ret)
+static int inv_docker_label(struct inv_ctx *ctx, const struct util_yaml_node *labels,
+			    const char *key, const char *what, const struct util_yaml_node **ret)
 {
-	char show[LEARN_TREE_SHOW_LEN];
-	const struct learn_tree_node *n;
+	char show[UTIL_YAML_SHOW_LEN];
+	const struct util_yaml_node *n;
 	int r;
 
 	r = inv_str(ctx, labels, key, &n);
@@ -1586,7 +1586,7 @@ static int inv_docker_label(struct inv_ctx *ctx, const struct learn_tree_node *l
 		return r;
 	if (n && !util_docker_name(n->str))
 		return inv_fail(ctx, n, "invalid compose %s label \"%s\" on %s", what,
-				learn_tree_show(n->str, show), ctx->rd.subject);
+				util_yaml_show(n->str, show), ctx->rd.subject);
 	*ret = n;
 	return 0;
 }
@@ -1595,14 +1595,14 @@ static int inv_docker_label(struct inv_ctx *ctx, const struct learn_tree_node *l
  * Whether the container was up, and when. Docker writes "0001-01-01T00:00:00Z" for a time
  * that never happened, and nanoseconds; anything that is not a time counts as unset.
  */
-static int inv_docker_state(struct inv_ctx *ctx, const struct learn_tree_node *obj,
+static int inv_docker_state(struct inv_ctx *ctx, const struct util_yaml_node *obj,
 			    struct inv_container *c)
 {
-	const struct learn_tree_node *state, *n;
+	const struct util_yaml_node *state, *n;
 	int r;
 
 	c->running = true;
-	r = inv_field(ctx, obj, "State", LEARN_TREE_MAP, &state);
+	r = inv_field(ctx, obj, "State", UTIL_YAML_MAP, &state);
 	if (r < 0 || !state)
 		return r;
 	r = inv_bool(ctx, state, "Running", &c->running);
@@ -1626,12 +1626,12 @@ static int inv_docker_state(struct inv_ctx *ctx, const struct learn_tree_node *o
  * under their own keys; a plain container is its name and has no labels. Other Config.Labels
  * are free-form (images put anything there) and are not kept.
  */
-static int inv_docker_container(struct inv_ctx *ctx, const struct learn_tree_node *obj)
+static int inv_docker_container(struct inv_ctx *ctx, const struct util_yaml_node *obj)
 {
-	const struct learn_tree_node *name, *config, *labels, *project, *service, *host, *mode,
-		*net, *nets;
+	const struct util_yaml_node *name, *config, *labels, *project, *service, *host, *mode, *net,
+		*nets;
 	struct inv_container c = {0};
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 	const char *cname;
 	int r;
 
@@ -1644,13 +1644,13 @@ static int inv_docker_container(struct inv_ctx *ctx, const struct learn_tree_nod
 	cname = name->str[0] == '/' ? name->str + 1 : name->str;
 	if (!util_docker_name(cname))
 		return inv_fail(ctx, name, "invalid container name \"%s\"",
-				learn_tree_show(cname, show));
+				util_yaml_show(cname, show));
 	snprintf(ctx->rd.subject, sizeof(ctx->rd.subject), "container %s", cname);
 
-	r = inv_field(ctx, obj, "Config", LEARN_TREE_MAP, &config);
+	r = inv_field(ctx, obj, "Config", UTIL_YAML_MAP, &config);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, config, "Labels", LEARN_TREE_MAP, &labels);
+	r = inv_field(ctx, config, "Labels", UTIL_YAML_MAP, &labels);
 	if (r < 0)
 		return r;
 	r = inv_docker_label(ctx, labels, "com.docker.compose.project", "project", &project);
@@ -1660,25 +1660,25 @@ static int inv_docker_container(struct inv_ctx *ctx, const struct learn_tree_nod
 	if (r < 0)
 		return r;
 
-	r = inv_field(ctx, obj, "HostConfig", LEARN_TREE_MAP, &host);
+	r = inv_field(ctx, obj, "HostConfig", UTIL_YAML_MAP, &host);
 	if (r < 0)
 		return r;
 	r = inv_str(ctx, host, "NetworkMode", &mode);
 	if (r < 0)
 		return r;
-	r = inv_field(ctx, obj, "NetworkSettings", LEARN_TREE_MAP, &net);
+	r = inv_field(ctx, obj, "NetworkSettings", UTIL_YAML_MAP, &net);
 	if (r < 0)
 		return r;
 	r = inv_docker_ips(ctx, net, &c.ips);
 	if (r < 0)
 		goto out;
-	r = inv_field(ctx, net, "Networks", LEARN_TREE_MAP, &nets);
+	r = inv_field(ctx, net, "Networks", UTIL_YAML_MAP, &nets);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; nets && i + 1 < nets->n_kids; i += 2) {
-		if (learn_tree_is_null(nets->kids[i + 1]))
+		if (util_yaml_is_null(nets->kids[i + 1]))
 			continue;
-		if (nets->kids[i + 1]->type != LEARN_TREE_MAP) {
+		if (nets->kids[i + 1]->type != UTIL_YAML_MAP) {
 			r = inv_fail(ctx, nets->kids[i + 1], "network is not a mapping on %s",
 				     ctx->rd.subject);
 			goto out;
@@ -1713,45 +1713,45 @@ out:
 }
 
 /* docker image inspect: images have RepoTags and RootFS, and no container's State or Name. */
-static bool inv_is_image(const struct learn_tree_node *root)
+static bool inv_is_image(const struct util_yaml_node *root)
 {
-	if (root->type != LEARN_TREE_SEQ || root->n_kids == 0)
+	if (root->type != UTIL_YAML_SEQ || root->n_kids == 0)
 		return false;
 	for (size_t i = 0; i < root->n_kids; i++) {
-		const struct learn_tree_node *c = root->kids[i];
+		const struct util_yaml_node *c = root->kids[i];
 
-		if (c->type != LEARN_TREE_MAP || learn_tree_get(c, "State") ||
-		    learn_tree_get(c, "Name") ||
-		    (!learn_tree_get(c, "RepoTags") && !learn_tree_get(c, "RootFS")))
+		if (c->type != UTIL_YAML_MAP || util_yaml_get(c, "State") ||
+		    util_yaml_get(c, "Name") ||
+		    (!util_yaml_get(c, "RepoTags") && !util_yaml_get(c, "RootFS")))
 			return false;
 	}
 	return true;
 }
 
-static bool inv_is_docker(const struct learn_tree_node *root)
+static bool inv_is_docker(const struct util_yaml_node *root)
 {
-	if (root->type != LEARN_TREE_SEQ || root->n_kids == 0)
+	if (root->type != UTIL_YAML_SEQ || root->n_kids == 0)
 		return false;
 	for (size_t i = 0; i < root->n_kids; i++) {
-		const struct learn_tree_node *c = root->kids[i];
+		const struct util_yaml_node *c = root->kids[i];
 
-		if (c->type != LEARN_TREE_MAP || !learn_tree_get(c, "Id") ||
-		    (!learn_tree_get(c, "NetworkSettings") && !learn_tree_get(c, "Config")))
+		if (c->type != UTIL_YAML_MAP || !util_yaml_get(c, "Id") ||
+		    (!util_yaml_get(c, "NetworkSettings") && !util_yaml_get(c, "Config")))
 			return false;
 	}
 	return true;
 }
 
 /* Each document that is not empty (the reader's callback). */
-static int inv_document(void *data, const struct learn_tree_node *root)
+static int inv_document(void *data, const struct util_yaml_node *root)
 {
 	struct inv_ctx *ctx = data;
-	const struct learn_tree_node *kind, *api;
+	const struct util_yaml_node *kind, *api;
 	int r = 0;
 
-	kind = learn_tree_get(root, "kind");
-	api = learn_tree_get(root, "apiVersion");
-	if (kind && kind->type == LEARN_TREE_SCALAR && api && api->type == LEARN_TREE_SCALAR)
+	kind = util_yaml_get(root, "kind");
+	api = util_yaml_get(root, "apiVersion");
+	if (kind && kind->type == UTIL_YAML_SCALAR && api && api->type == UTIL_YAML_SCALAR)
 		return inv_k8s_document(ctx, root);
 	if (inv_is_image(root))
 		return inv_fail(ctx, root,
@@ -1763,7 +1763,7 @@ static int inv_document(void *data, const struct learn_tree_node *root)
 		return r;
 	}
 	/* kubectl -o yaml writes "kind: List" after the items: a file cut short has none */
-	if (api && learn_tree_get(root, "items") && !kind)
+	if (api && util_yaml_get(root, "items") && !kind)
 		return inv_fail(ctx, root,
 				"a kubectl list without its closing \"kind: List\": was the file "
 				"cut short?");
@@ -1787,16 +1787,16 @@ static bool inv_label_dropped(const char *key)
 #define inv_warn(inv, ...)                                                                         \
 	util_warn_once(&(inv)->said, (inv)->warn, (inv)->warn_userdata, __VA_ARGS__)
 
-static struct inv_wl *inv_workload(struct learn_inventory *inv, enum learn_kind kind,
-				   const char *ns, const char *controller, const char *name)
+static struct inv_wl *inv_workload(struct inventory *inv, enum graph_kind kind, const char *ns,
+				   const char *controller, const char *name)
 {
-	struct learn_workload *w = learn_workload_new(kind, ns, controller, name);
-	const char *id = learn_workload_id(w);
+	struct graph_workload *w = graph_workload_new(kind, ns, controller, name);
+	const char *id = graph_workload_id(w);
 	struct inv_wl *e;
 
 	HASH_FIND_STR(inv->workloads, id, e);
 	if (e) {
-		learn_workload_unref(w);
+		graph_workload_unref(w);
 		return e;
 	}
 	e = util_zalloc(sizeof(*e));
@@ -1846,7 +1846,7 @@ static bool inv_object_is_link(const struct inv_object *o)
 	return strcmp(o->controller, "ReplicaSet") == 0 || strcmp(o->controller, "Job") == 0;
 }
 
-static void inv_links_build(struct learn_inventory *inv, struct inv_link **links)
+static void inv_links_build(struct inventory *inv, struct inv_link **links)
 {
 	for (size_t b = 0; b < inv->n_batches; b++) {
 		for (size_t i = 0; i < inv->batches[b].n_objects; i++) {
@@ -2005,7 +2005,7 @@ struct inv_key {
  * the order the files came in, the finished record is the later state: the Running one is
  * superseded, and holds no address, serves no Service and runs no more.
  */
-static void inv_mark_superseded(struct learn_inventory *inv)
+static void inv_mark_superseded(struct inventory *inv)
 {
 	struct inv_key *done = NULL, *k, *tmp;
 
@@ -2043,7 +2043,7 @@ static void inv_mark_superseded(struct learn_inventory *inv)
 
 /* ---- Who holds an address ----------------------------------------------------------------- */
 
-static struct inv_ip *inv_ip_entry(struct learn_inventory *inv, const struct util_addr *a)
+static struct inv_ip *inv_ip_entry(struct inventory *inv, const struct util_addr *a)
 {
 	struct inv_ip *e;
 
@@ -2056,8 +2056,7 @@ static struct inv_ip *inv_ip_entry(struct learn_inventory *inv, const struct uti
 	return e;
 }
 
-static void inv_claim(struct learn_inventory *inv, const struct util_addr *a,
-		      struct learn_workload *w)
+static void inv_claim(struct inventory *inv, const struct util_addr *a, struct graph_workload *w)
 {
 	struct inv_ip *e = inv_ip_entry(inv, a);
 
@@ -2068,8 +2067,7 @@ static void inv_claim(struct learn_inventory *inv, const struct util_addr *a,
 }
 
 /* A pod's claim on its address: now, or over the time it ran when it has finished. */
-static void inv_claim_pod(struct learn_inventory *inv, const struct util_addr *a,
-			  const struct inv_pod *p)
+static void inv_claim_pod(struct inventory *inv, const struct util_addr *a, const struct inv_pod *p)
 {
 	char ip[UTIL_ADDR_LEN];
 	struct inv_ip *e;
@@ -2106,8 +2104,7 @@ static void inv_claim_pod(struct learn_inventory *inv, const struct util_addr *a
 }
 
 /* The node that owns address a: node_name, or when it is unknown, a node named by the address. */
-static void inv_claim_node(struct learn_inventory *inv, const char *node_name,
-			   const struct util_addr *a)
+static void inv_claim_node(struct inventory *inv, const char *node_name, const struct util_addr *a)
 {
 	char ip[INET6_ADDRSTRLEN], cidr[INET6_ADDRSTRLEN + 8];
 	struct inv_wl *e;
@@ -2115,8 +2112,8 @@ static void inv_claim_node(struct learn_inventory *inv, const char *node_name,
 	if (!inet_ntop(a->family, a->bytes, ip, sizeof(ip)))
 		return;
 	snprintf(cidr, sizeof(cidr), "%s/%u", ip, a->family == AF_INET ? 32u : 128u);
-	e = inv_workload(inv, LEARN_KIND_NODE, "", "", node_name ? node_name : ip);
-	learn_workload_add_address(e->w, cidr);
+	e = inv_workload(inv, GRAPH_KIND_NODE, "", "", node_name ? node_name : ip);
+	graph_workload_add_address(e->w, cidr);
 	inv_claim(inv, a, e->w);
 }
 
@@ -2127,7 +2124,7 @@ static void inv_claim_node(struct learn_inventory *inv, const char *node_name,
 #define INV_PAST_SLACK (2 * UTIL_NSEC_PER_SEC)
 
 /* Who held a (normalised) at ts by the inventory's records: a finished pod then, else now. */
-static struct learn_workload *inv_file_holder(const struct learn_inventory *inv,
+static struct graph_workload *inv_file_holder(const struct inventory *inv,
 					      const struct util_addr *a, uint64_t ts)
 {
 	const struct inv_ip *e;
@@ -2171,7 +2168,7 @@ static int inv_family_index(int family)
 	return family == AF_INET ? 0 : 1;
 }
 
-static void inv_range_add(struct learn_inventory *inv, const struct inv_range *r)
+static void inv_range_add(struct inventory *inv, const struct inv_range *r)
 {
 	struct inv_range key;
 	struct inv_range_e *e;
@@ -2197,7 +2194,7 @@ static void inv_range_add(struct learn_inventory *inv, const struct inv_range *r
 	inv->n_range_lens[f]++;
 }
 
-static void inv_ranges_clear(struct learn_inventory *inv)
+static void inv_ranges_clear(struct inventory *inv)
 {
 	struct inv_range_e *e, *tmp;
 
@@ -2209,7 +2206,7 @@ static void inv_ranges_clear(struct learn_inventory *inv)
 }
 
 /* The narrowest cluster range that holds a (normalised), or NULL: one lookup per length. */
-static const struct inv_range *inv_range_find(const struct learn_inventory *inv,
+static const struct inv_range *inv_range_find(const struct inventory *inv,
 					      const struct util_addr *a)
 {
 	int f = inv_family_index(a->family);
@@ -2240,7 +2237,7 @@ static const struct inv_range *inv_range_find(const struct learn_inventory *inv,
  * IPv4, a /108 for IPv6), else the start of a range of its own. Two ranges far apart stay two,
  * never one prefix over everything between them.
  */
-static void inv_ranges_from_services(struct learn_inventory *inv)
+static void inv_ranges_from_services(struct inventory *inv)
 {
 	struct util_addr *ips = NULL;
 	size_t n = 0, cap = 0;
@@ -2283,7 +2280,7 @@ static void inv_ranges_from_services(struct learn_inventory *inv)
 	free(ips);
 }
 
-static void inv_ranges_build(struct learn_inventory *inv)
+static void inv_ranges_build(struct inventory *inv)
 {
 	inv_ranges_clear(inv);
 	for (size_t i = 0; i < inv->n_given_ranges; i++)
@@ -2301,8 +2298,8 @@ static void inv_ranges_build(struct learn_inventory *inv)
 }
 
 /* The peer of the given kind that stands for prefix key, made the first time it is asked for. */
-static struct learn_workload *inv_prefix_peer(struct inv_prefix_peer **table,
-					      const struct inv_range *key, enum learn_kind kind)
+static struct graph_workload *inv_prefix_peer(struct inv_prefix_peer **table,
+					      const struct inv_range *key, enum graph_kind kind)
 {
 	struct util_prefix pre = {.addr = key->addr, .len = key->prefix};
 	char cidr[UTIL_PREFIX_LEN];
@@ -2314,8 +2311,8 @@ static struct learn_workload *inv_prefix_peer(struct inv_prefix_peer **table,
 	util_prefix_format(&pre, cidr);
 	p = util_zalloc(sizeof(*p));
 	p->key = *key;
-	p->w = learn_workload_new(kind, "", "", cidr);
-	learn_workload_add_address(p->w, cidr);
+	p->w = graph_workload_new(kind, "", "", cidr);
+	graph_workload_add_address(p->w, cidr);
 	HASH_ADD(hh, *table, key, sizeof(p->key), p);
 	return p->w;
 }
@@ -2326,26 +2323,26 @@ static void inv_prefix_peers_free(struct inv_prefix_peer **table)
 
 	HASH_ITER (hh, *table, p, tmp) {
 		HASH_DEL(*table, p);
-		learn_workload_unref(p->w);
+		graph_workload_unref(p->w);
 		free(p);
 	}
 }
 
 /* An address of the cluster's own ranges that nothing claims: the range's unknown peer. */
-static struct learn_workload *inv_unknown(struct learn_inventory *inv, const struct util_addr *a)
+static struct graph_workload *inv_unknown(struct inventory *inv, const struct util_addr *a)
 {
 	const struct inv_range *r = inv_range_find(inv, a);
 
-	return r ? inv_prefix_peer(&inv->unknowns, r, LEARN_KIND_UNKNOWN) : NULL;
+	return r ? inv_prefix_peer(&inv->unknowns, r, GRAPH_KIND_UNKNOWN) : NULL;
 }
 
-static struct learn_workload *inv_external(struct learn_inventory *inv, const struct util_addr *a);
+static struct graph_workload *inv_external(struct inventory *inv, const struct util_addr *a);
 
 /* Who an address is by the files alone, now: a claim, an unknown cluster address, outside. */
-static struct learn_workload *inv_resolve_file(struct learn_inventory *inv,
-					       const struct util_addr *a, uint64_t ts)
+static struct graph_workload *inv_resolve_file(struct inventory *inv, const struct util_addr *a,
+					       uint64_t ts)
 {
-	struct learn_workload *w = inv_file_holder(inv, a, ts);
+	struct graph_workload *w = inv_file_holder(inv, a, ts);
 
 	if (!w)
 		w = inv_unknown(inv, a);
@@ -2356,8 +2353,8 @@ static struct learn_workload *inv_resolve_file(struct learn_inventory *inv,
 
 static int inv_ep_cmp(const void *a, const void *b)
 {
-	const struct learn_endpoint *ea = a, *eb = b;
-	int c = strcmp(learn_workload_id(ea->workload), learn_workload_id(eb->workload));
+	const struct inventory_endpoint *ea = a, *eb = b;
+	int c = strcmp(graph_workload_id(ea->workload), graph_workload_id(eb->workload));
 
 	if (c)
 		return c;
@@ -2378,17 +2375,17 @@ static bool inv_selects(const struct inv_service *s, const struct inv_pod *p)
 	return true;
 }
 
-static void inv_ep_add(struct learn_endpoint **eps, size_t *n, struct learn_workload *w,
+static void inv_ep_add(struct inventory_endpoint **eps, size_t *n, struct graph_workload *w,
 		       uint16_t port)
 {
 	for (size_t j = 0; j < *n; j++)
 		if ((*eps)[j].workload == w && (*eps)[j].port == port)
 			return;
 	*eps = util_reallocarray(*eps, *n + 1, sizeof(**eps));
-	(*eps)[(*n)++] = (struct learn_endpoint){w, port};
+	(*eps)[(*n)++] = (struct inventory_endpoint){w, port};
 }
 
-static bool inv_has_slices(const struct learn_inventory *inv, const struct inv_service *s)
+static bool inv_has_slices(const struct inventory *inv, const struct inv_service *s)
 {
 	for (size_t b = 0; b < inv->n_batches; b++)
 		for (size_t i = 0; i < inv->batches[b].n_slices; i++)
@@ -2405,11 +2402,11 @@ static bool inv_has_slices(const struct learn_inventory *inv, const struct inv_s
  * pods, the same for both. An endpoint is whoever holds its address: a pod, a node (the API
  * server on the host network), an outside address.
  */
-static void inv_service_endpoints(struct learn_inventory *inv, const struct inv_service *s,
+static void inv_service_endpoints(struct inventory *inv, const struct inv_service *s,
 				  const struct inv_sport *sp, bool slices,
-				  struct learn_endpoint *ret[2], size_t ret_n[2])
+				  struct inventory_endpoint *ret[2], size_t ret_n[2])
 {
-	struct learn_endpoint *eps[2] = {NULL, NULL};
+	struct inventory_endpoint *eps[2] = {NULL, NULL};
 	size_t n[2] = {0, 0};
 
 	for (size_t b = 0; slices && b < inv->n_batches; b++) {
@@ -2477,8 +2474,8 @@ static void inv_svc_key_init(struct inv_svc_key *key, const struct util_addr *ad
 }
 
 /* addr:port of proto leads to eps (copied); a later Service at the same key wins. */
-static void inv_svc_set(struct learn_inventory *inv, const struct util_addr *addr, uint8_t proto,
-			uint16_t port, const struct learn_endpoint *eps, size_t n)
+static void inv_svc_set(struct inventory *inv, const struct util_addr *addr, uint8_t proto,
+			uint16_t port, const struct inventory_endpoint *eps, size_t n)
 {
 	struct inv_svc_key key;
 	struct inv_svc *e;
@@ -2517,20 +2514,20 @@ static void inv_svc_set(struct learn_inventory *inv, const struct util_addr *add
  * backends is left out, so that its address resolves like any other the Service does not
  * translate.
  */
-static void inv_add_service(struct learn_inventory *inv, const struct inv_service *s,
+static void inv_add_service(struct inventory *inv, const struct inv_service *s,
 			    const struct util_addr *node_addrs, size_t n_node_addrs)
 {
 	bool slices = inv_has_slices(inv, s);
 
 	for (size_t i = 0; i < s->n_ports; i++) {
 		const struct inv_sport *sp = &s->ports[i];
-		struct learn_endpoint *by_family[2];
+		struct inventory_endpoint *by_family[2];
 		size_t n_by_family[2];
 
 		inv_service_endpoints(inv, s, sp, slices, by_family, n_by_family);
 		for (int f = 0; f < 2; f++) {
 			int family = f ? AF_INET6 : AF_INET;
-			struct learn_endpoint *eps = by_family[f];
+			struct inventory_endpoint *eps = by_family[f];
 			size_t n = n_by_family[f];
 
 			for (size_t j = 0; n && j < s->ips.n; j++)
@@ -2550,14 +2547,14 @@ static void inv_add_service(struct learn_inventory *inv, const struct inv_servic
 }
 
 /* Every address a node holds, for NodePorts. */
-static struct util_addr *inv_node_addresses(const struct learn_inventory *inv, size_t *ret_n)
+static struct util_addr *inv_node_addresses(const struct inventory *inv, size_t *ret_n)
 {
 	struct util_addr *v = NULL;
 	const struct inv_ip *e, *tmp;
 	size_t n = 0, cap = 0;
 
 	HASH_ITER (hh, inv->ips, e, tmp) {
-		if (!e->w || learn_workload_kind(e->w) != LEARN_KIND_NODE)
+		if (!e->w || graph_workload_kind(e->w) != GRAPH_KIND_NODE)
 			continue;
 		v = inv_grow(v, n, &cap, sizeof(*v));
 		v[n++] = e->addr;
@@ -2566,7 +2563,7 @@ static struct util_addr *inv_node_addresses(const struct learn_inventory *inv, s
 	return v;
 }
 
-static void inv_tables_clear(struct learn_inventory *inv)
+static void inv_tables_clear(struct inventory *inv)
 {
 	struct inv_wl *w, *wtmp;
 	struct inv_ip *ip, *iptmp;
@@ -2580,7 +2577,7 @@ static void inv_tables_clear(struct learn_inventory *inv)
 	 * that a cron job rewrites would keep all its workloads forever.
 	 */
 	for (size_t i = 0; i < inv->n_retired; i++)
-		learn_workload_unref(inv->retired[i]);
+		graph_workload_unref(inv->retired[i]);
 	inv->n_retired = 0;
 	HASH_ITER (hh, inv->workloads, w, wtmp) {
 		HASH_DEL(inv->workloads, w);
@@ -2610,12 +2607,12 @@ static void inv_tables_clear(struct learn_inventory *inv)
 
 static int inv_view_cmp(const void *a, const void *b)
 {
-	return strcmp(learn_workload_id(*(struct learn_workload *const *)a),
-		      learn_workload_id(*(struct learn_workload *const *)b));
+	return strcmp(graph_workload_id(*(struct graph_workload *const *)a),
+		      graph_workload_id(*(struct graph_workload *const *)b));
 }
 
 /* The sorted view of every workload: the files', then live ones whose id no file has. */
-static void inv_view_build(struct learn_inventory *inv)
+static void inv_view_build(struct inventory *inv)
 {
 	struct inv_live_wl *l, *ltmp;
 	struct inv_wl *e, *tmp;
@@ -2627,7 +2624,7 @@ static void inv_view_build(struct learn_inventory *inv)
 	HASH_ITER (hh, inv->workloads, e, tmp)
 		inv->view[i++] = e->w;
 	HASH_ITER (hh, inv->live_wls, l, ltmp) {
-		const char *id = learn_workload_id(l->w);
+		const char *id = graph_workload_id(l->w);
 
 		HASH_FIND_STR(inv->workloads, id, e);
 		if (!e)
@@ -2638,7 +2635,7 @@ static void inv_view_build(struct learn_inventory *inv)
 }
 
 /* Controllers known from their own objects: workloads even when none of their pods runs. */
-static void inv_object_workloads(struct learn_inventory *inv)
+static void inv_object_workloads(struct inventory *inv)
 {
 	for (size_t b = 0; b < inv->n_batches; b++) {
 		for (size_t i = 0; i < inv->batches[b].n_objects; i++) {
@@ -2647,7 +2644,7 @@ static void inv_object_workloads(struct learn_inventory *inv)
 			/* a ReplicaSet or Job that has a controller is that controller */
 			if (o->host_network || (inv_object_is_link(o) && o->owner_ref.kind))
 				continue;
-			(void)inv_workload(inv, LEARN_KIND_K8S, o->ns, o->controller, o->name);
+			(void)inv_workload(inv, GRAPH_KIND_K8S, o->ns, o->controller, o->name);
 		}
 	}
 }
@@ -2657,7 +2654,7 @@ static void inv_object_workloads(struct learn_inventory *inv)
  * from every file and Services find backends listed in another file. Addresses are claimed in
  * load order: when two records claim one address, the later one wins.
  */
-static void inv_rebuild(struct learn_inventory *inv)
+static void inv_rebuild(struct inventory *inv)
 {
 	struct inv_link *links = NULL;
 	struct util_addr *node_addrs;
@@ -2686,7 +2683,7 @@ static void inv_rebuild(struct learn_inventory *inv)
 					(void)inet_ntop(p->ips.v[0].family, p->ips.v[0].bytes, ip,
 							sizeof(ip));
 				if (p->node || *ip) {
-					e = inv_workload(inv, LEARN_KIND_NODE, "", "",
+					e = inv_workload(inv, GRAPH_KIND_NODE, "", "",
 							 p->node ? p->node : ip);
 					p->w = e->w;
 					continue;
@@ -2694,7 +2691,7 @@ static void inv_rebuild(struct learn_inventory *inv)
 			}
 			if (!inv_pod_workload(p, links, &pw))
 				continue; /* no valid name to call its workload by */
-			e = inv_workload(inv, LEARN_KIND_K8S, p->ns, pw.controller, pw.name);
+			e = inv_workload(inv, GRAPH_KIND_K8S, p->ns, pw.controller, pw.name);
 			free(pw.controller);
 			free(pw.name);
 			inv_workload_intersect(e, p);
@@ -2703,11 +2700,11 @@ static void inv_rebuild(struct learn_inventory *inv)
 		for (size_t j = 0; j < batch->n_containers; j++) {
 			struct inv_container *c = &batch->containers[j];
 
-			e = inv_workload(inv, LEARN_KIND_DOCKER, c->project, "", c->name);
+			e = inv_workload(inv, GRAPH_KIND_DOCKER, c->project, "", c->name);
 			if (c->project) {
-				learn_workload_set_label(e->w, "com.docker.compose.project",
+				graph_workload_set_label(e->w, "com.docker.compose.project",
 							 c->project);
-				learn_workload_set_label(e->w, "com.docker.compose.service",
+				graph_workload_set_label(e->w, "com.docker.compose.service",
 							 c->name);
 			}
 			c->w = e->w;
@@ -2717,7 +2714,7 @@ static void inv_rebuild(struct learn_inventory *inv)
 	inv_object_workloads(inv);
 	HASH_ITER (hh, inv->workloads, e, tmp) {
 		for (size_t j = 0; j < e->n_labels; j++)
-			learn_workload_set_label(e->w, e->labels[j].key, e->labels[j].value);
+			graph_workload_set_label(e->w, e->labels[j].key, e->labels[j].value);
 		free(e->labels);
 		e->labels = NULL;
 		e->n_labels = 0;
@@ -2763,24 +2760,24 @@ static void inv_rebuild(struct learn_inventory *inv)
 
 /* ---- Public API --------------------------------------------------------------------------- */
 
-static void inv_live_clear(struct learn_inventory *inv);
+static void inv_live_clear(struct inventory *inv);
 
-struct learn_inventory *learn_inventory_new(void)
+struct inventory *inventory_new(void)
 {
-	struct learn_inventory *inv = util_zalloc(sizeof(*inv));
+	struct inventory *inv = util_zalloc(sizeof(*inv));
 
 	inv->prefix4 = 32;
 	inv->prefix6 = 128;
 	return inv;
 }
 
-struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
+struct inventory *inventory_free(struct inventory *inv)
 {
 	if (!inv)
 		return NULL;
 	inv_tables_clear(inv);
 	for (size_t i = 0; i < inv->n_retired; i++)
-		learn_workload_unref(inv->retired[i]);
+		graph_workload_unref(inv->retired[i]);
 	free(inv->retired);
 	inv_prefix_peers_free(&inv->externals);
 	for (size_t i = 0; i < inv->n_batches; i++)
@@ -2796,13 +2793,13 @@ struct learn_inventory *learn_inventory_free(struct learn_inventory *inv)
 	return NULL;
 }
 
-void learn_inventory_set_warn(struct learn_inventory *inv, util_warn_fn fn, void *userdata)
+void inventory_set_warn(struct inventory *inv, util_warn_fn fn, void *userdata)
 {
 	inv->warn = fn;
 	inv->warn_userdata = userdata;
 }
 
-int learn_inventory_add_cluster_range(struct learn_inventory *inv, const char *cidr)
+int inventory_add_cluster_range(struct inventory *inv, const char *cidr)
 {
 	struct inv_range r;
 
@@ -2815,13 +2812,13 @@ int learn_inventory_add_cluster_range(struct learn_inventory *inv, const char *c
 	return 0;
 }
 
-struct learn_recent **learn_inventory_recent(struct learn_inventory *inv)
+struct learn_recent **inventory_recent(struct inventory *inv)
 {
 	return &inv->recent;
 }
 
-bool learn_inventory_is_backend(const struct learn_inventory *inv, const struct learn_workload *w,
-				uint8_t proto, uint16_t port)
+bool inventory_is_backend(const struct inventory *inv, const struct graph_workload *w,
+			  uint8_t proto, uint16_t port)
 {
 	struct inv_backend_key key;
 	struct inv_backend *b;
@@ -2836,7 +2833,7 @@ bool learn_inventory_is_backend(const struct learn_inventory *inv, const struct 
 	return b != NULL;
 }
 
-static const struct learn_tree_format inv_format = {
+static const struct util_yaml_format inv_format = {
 	.what = "an inventory",
 	.empty = "not a kubectl or docker inspect inventory",
 	.max_depth = INV_MAX_DEPTH,
@@ -2922,7 +2919,7 @@ static int inv_load_batch(const char *path, struct inv_batch *batch, struct util
 		if (r < 0)
 			return r;
 	}
-	ctx.rd = (struct learn_tree_reader){
+	ctx.rd = (struct util_yaml_reader){
 		.path = path, .err = err, .format = &inv_format, .userdata = &ctx};
 	n = inv_sniff(path, buf, len, head, sizeof(head));
 	if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
@@ -2932,13 +2929,13 @@ static int inv_load_batch(const char *path, struct inv_batch *batch, struct util
 			buf ? "FILE" : path);
 		goto out;
 	}
-	r = buf ? learn_tree_read_buffer(&ctx.rd, buf, len) : learn_tree_read_file(&ctx.rd);
+	r = buf ? util_yaml_read_buffer(&ctx.rd, buf, len) : util_yaml_read_file(&ctx.rd);
 	for (i = 0;
 	     i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t');
 	     i++)
 		;
 	/* `kubectl get -w -o json` writes one object per change, each after the last */
-	if (r < 0 && ctx.rd.faulted && ctx.rd.fault == LEARN_TREE_SYNTAX && ctx.rd.n_docs > 0 &&
+	if (r < 0 && ctx.rd.faulted && ctx.rd.fault == UTIL_YAML_SYNTAX && ctx.rd.n_docs > 0 &&
 	    i < n && head[i] == '{')
 		r = util_err_set(err, EINVAL,
 				 "%s: JSON values one after another (kubectl get -w?): give one "
@@ -2951,7 +2948,7 @@ out:
 	return r;
 }
 
-int learn_inventory_load(struct learn_inventory *inv, const char *path, struct util_err *err)
+int inventory_load(struct inventory *inv, const char *path, struct util_err *err)
 {
 	struct inv_batch batch = {0};
 	int r;
@@ -2975,8 +2972,8 @@ out:
 	return r;
 }
 
-int learn_inventory_reload(struct learn_inventory *inv, const char *const *paths, size_t n,
-			   struct util_err *err)
+int inventory_reload(struct inventory *inv, const char *const *paths, size_t n,
+		     struct util_err *err)
 {
 	struct inv_batch *batches = util_reallocarray(NULL, n, sizeof(*batches));
 	int r = 0;
@@ -3001,7 +2998,7 @@ int learn_inventory_reload(struct learn_inventory *inv, const char *const *paths
 	return 0;
 }
 
-int learn_inventory_set_external_prefix(struct learn_inventory *inv, unsigned v4, unsigned v6)
+int inventory_set_external_prefix(struct inventory *inv, unsigned v4, unsigned v6)
 {
 	if (v4 > 32 || v6 > 128)
 		return -EINVAL;
@@ -3010,12 +3007,12 @@ int learn_inventory_set_external_prefix(struct learn_inventory *inv, unsigned v4
 	return 0;
 }
 
-size_t learn_inventory_workload_count(const struct learn_inventory *inv)
+size_t inventory_workload_count(const struct inventory *inv)
 {
 	return inv->n_view;
 }
 
-struct learn_workload *learn_inventory_workload(const struct learn_inventory *inv, size_t i)
+struct graph_workload *inventory_workload(const struct inventory *inv, size_t i)
 {
 	return i < inv->n_view ? inv->view[i] : NULL;
 }
@@ -3024,7 +3021,7 @@ struct learn_workload *learn_inventory_workload(const struct learn_inventory *in
  * An address nobody in the inventory owns, aggregated to the external prefix. Cached by the
  * masked address: this runs for every flow that leaves the inventory, so it must not format.
  */
-static struct learn_workload *inv_external(struct learn_inventory *inv, const struct util_addr *a)
+static struct graph_workload *inv_external(struct inventory *inv, const struct util_addr *a)
 {
 	struct inv_range key;
 
@@ -3032,12 +3029,12 @@ static struct learn_workload *inv_external(struct learn_inventory *inv, const st
 	key.addr = *a;
 	key.prefix = (uint8_t)(a->family == AF_INET ? inv->prefix4 : inv->prefix6);
 	util_addr_mask(&key.addr, key.prefix);
-	return inv_prefix_peer(&inv->externals, &key, LEARN_KIND_EXTERNAL);
+	return inv_prefix_peer(&inv->externals, &key, GRAPH_KIND_EXTERNAL);
 }
 
 /* ---- Live containers ---------------------------------------------------------------------- */
 
-static void inv_live_clear(struct learn_inventory *inv)
+static void inv_live_clear(struct inventory *inv)
 {
 	struct inv_live_ip *ip, *iptmp;
 	struct inv_live_ctr *c, *ctmp;
@@ -3055,27 +3052,27 @@ static void inv_live_clear(struct learn_inventory *inv)
 	}
 	HASH_ITER (hh, inv->live_wls, l, ltmp) {
 		HASH_DEL(inv->live_wls, l);
-		learn_workload_unref(l->w);
+		graph_workload_unref(l->w);
 		free(l);
 	}
 }
 
 /* The workload of a live container, made as a docker inspect file's would be. */
-static struct learn_workload *inv_live_workload(struct learn_inventory *inv, const char *project,
+static struct graph_workload *inv_live_workload(struct inventory *inv, const char *project,
 						const char *name, bool *ret_new)
 {
-	struct learn_workload *w = learn_workload_new(LEARN_KIND_DOCKER, project, "", name);
-	const char *id = learn_workload_id(w);
+	struct graph_workload *w = graph_workload_new(GRAPH_KIND_DOCKER, project, "", name);
+	const char *id = graph_workload_id(w);
 	struct inv_live_wl *l;
 
 	HASH_FIND_STR(inv->live_wls, id, l);
 	if (l) {
-		learn_workload_unref(w);
+		graph_workload_unref(w);
 		return l->w;
 	}
 	if (project) {
-		learn_workload_set_label(w, "com.docker.compose.project", project);
-		learn_workload_set_label(w, "com.docker.compose.service", name);
+		graph_workload_set_label(w, "com.docker.compose.project", project);
+		graph_workload_set_label(w, "com.docker.compose.service", name);
 	}
 	l = util_zalloc(sizeof(*l));
 	l->w = w;
@@ -3093,7 +3090,7 @@ static bool inv_addrs_have(const struct util_addr *v, size_t n, const struct uti
 }
 
 /* Ends the container's claim on a at t, when it is the one holding the address. */
-static void inv_live_close(struct learn_inventory *inv, const struct util_addr *a, uint64_t serial,
+static void inv_live_close(struct inventory *inv, const struct util_addr *a, uint64_t serial,
 			   uint64_t t)
 {
 	struct inv_live_claim *c;
@@ -3112,8 +3109,8 @@ static void inv_live_close(struct learn_inventory *inv, const struct util_addr *
  * later, or never if the engine restarted). Claims stay sorted by since: a set that reports an
  * earlier time than the newest claim starts where that claim starts.
  */
-static void inv_live_open(struct learn_inventory *inv, const struct util_addr *a,
-			  struct learn_workload *w, uint64_t serial, uint64_t since)
+static void inv_live_open(struct inventory *inv, const struct util_addr *a,
+			  struct graph_workload *w, uint64_t serial, uint64_t since)
 {
 	struct inv_live_claim *last;
 	struct inv_live_ip *e;
@@ -3143,7 +3140,7 @@ static void inv_live_open(struct learn_inventory *inv, const struct util_addr *a
  * The same container set again with nothing changed (the list, then a start event that came in
  * before it): its open claims may start earlier than was first known, back to the claim before.
  */
-static void inv_live_extend(struct learn_inventory *inv, const struct util_addr *a, uint64_t serial,
+static void inv_live_extend(struct inventory *inv, const struct util_addr *a, uint64_t serial,
 			    uint64_t since)
 {
 	struct inv_live_claim *c;
@@ -3161,31 +3158,31 @@ static void inv_live_extend(struct learn_inventory *inv, const struct util_addr 
 	c->since = since > floor ? since : floor;
 }
 
-int learn_inventory_set_container(struct learn_inventory *inv, const struct learn_container *c,
-				  uint64_t since_ns, struct util_err *err)
+int inventory_set_container(struct inventory *inv, const struct inventory_container *c,
+			    uint64_t since_ns, struct util_err *err)
 {
-	char show[LEARN_TREE_SHOW_LEN], show_id[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN], show_id[UTIL_YAML_SHOW_LEN];
 	struct util_addr *addrs = NULL;
-	struct learn_workload *w;
+	struct graph_workload *w;
 	struct inv_live_ctr *ctr;
 	size_t n_addrs = 0;
 	bool is_new = false;
 
 	if (!c->id || !util_docker_name(c->id))
 		return util_err_set(err, EINVAL, "invalid container id \"%s\"",
-				    learn_tree_show(c->id ? c->id : "", show));
-	learn_tree_show(c->id, show_id);
+				    util_yaml_show(c->id ? c->id : "", show));
+	util_yaml_show(c->id, show_id);
 	if (!c->name || !util_docker_name(c->name))
 		return util_err_set(err, EINVAL, "container %s: invalid container name \"%s\"",
-				    show_id, learn_tree_show(c->name ? c->name : "", show));
+				    show_id, util_yaml_show(c->name ? c->name : "", show));
 	if (c->project && !util_docker_name(c->project))
 		return util_err_set(err, EINVAL,
 				    "container %s: invalid compose project label \"%s\"", show_id,
-				    learn_tree_show(c->project, show));
+				    util_yaml_show(c->project, show));
 	if (c->service && !util_docker_name(c->service))
 		return util_err_set(err, EINVAL,
 				    "container %s: invalid compose service label \"%s\"", show_id,
-				    learn_tree_show(c->service, show));
+				    util_yaml_show(c->service, show));
 	for (size_t i = 0; i < c->n_addrs; i++)
 		if (c->addrs[i].family != AF_INET && c->addrs[i].family != AF_INET6)
 			return util_err_set(err, EINVAL, "container %s: invalid address family %u",
@@ -3231,8 +3228,7 @@ int learn_inventory_set_container(struct learn_inventory *inv, const struct lear
 	return 0;
 }
 
-void learn_inventory_remove_container(struct learn_inventory *inv, const char *id,
-				      uint64_t until_ns)
+void inventory_remove_container(struct inventory *inv, const char *id, uint64_t until_ns)
 {
 	struct inv_live_ctr *ctr;
 
@@ -3262,8 +3258,8 @@ void learn_inventory_remove_container(struct learn_inventory *inv, const char *i
  * before ts and another starts within the slack after (ret_early: that one, which a file claim
  * of the address still beats); else nobody live.
  */
-static struct learn_workload *inv_live_find(const struct learn_inventory *inv,
-					    const struct util_addr *a, uint64_t ts, bool *ret_early)
+static struct graph_workload *inv_live_find(const struct inventory *inv, const struct util_addr *a,
+					    uint64_t ts, bool *ret_early)
 {
 	const struct inv_live_claim *before = NULL, *after = NULL;
 	const struct inv_live_ip *e;
@@ -3290,11 +3286,10 @@ static struct learn_workload *inv_live_find(const struct learn_inventory *inv,
 	return before ? before->w : NULL;
 }
 
-struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory *inv,
-							 const struct util_addr *addr,
-							 uint64_t ts_ns)
+struct graph_workload *inventory_resolve_client_at(struct inventory *inv,
+						   const struct util_addr *addr, uint64_t ts_ns)
 {
-	struct learn_workload *w, *f;
+	struct graph_workload *w, *f;
 	struct util_addr a;
 	bool early;
 
@@ -3311,16 +3306,15 @@ struct learn_workload *learn_inventory_resolve_client_at(struct learn_inventory 
 	return f ? f : inv_external(inv, &a);
 }
 
-struct learn_workload *learn_inventory_resolve_client(struct learn_inventory *inv,
-						      const struct util_addr *addr)
+struct graph_workload *inventory_resolve_client(struct inventory *inv, const struct util_addr *addr)
 {
-	return learn_inventory_resolve_client_at(inv, addr,
-						 inv->live_ips ? util_now_ns(CLOCK_REALTIME) : 0);
+	return inventory_resolve_client_at(inv, addr,
+					   inv->live_ips ? util_now_ns(CLOCK_REALTIME) : 0);
 }
 
-size_t learn_inventory_resolve_server_via(struct learn_inventory *inv, const struct util_addr *addr,
-					  uint8_t proto, uint16_t port, uint64_t ts_ns,
-					  struct learn_endpoint *ret, size_t max, bool *ret_service)
+size_t inventory_resolve_server_via(struct inventory *inv, const struct util_addr *addr,
+				    uint8_t proto, uint16_t port, uint64_t ts_ns,
+				    struct inventory_endpoint *ret, size_t max, bool *ret_service)
 {
 	struct inv_svc_key key;
 	struct inv_svc *e;
@@ -3335,33 +3329,32 @@ size_t learn_inventory_resolve_server_via(struct learn_inventory *inv, const str
 		return e->n_eps;
 	}
 	if (max > 0)
-		ret[0] = (struct learn_endpoint){
-			learn_inventory_resolve_client_at(inv, addr, ts_ns), port};
+		ret[0] = (struct inventory_endpoint){inventory_resolve_client_at(inv, addr, ts_ns),
+						     port};
 	return 1;
 }
 
-size_t learn_inventory_resolve_server_at(struct learn_inventory *inv, const struct util_addr *addr,
-					 uint8_t proto, uint16_t port, uint64_t ts_ns,
-					 struct learn_endpoint *ret, size_t max)
+size_t inventory_resolve_server_at(struct inventory *inv, const struct util_addr *addr,
+				   uint8_t proto, uint16_t port, uint64_t ts_ns,
+				   struct inventory_endpoint *ret, size_t max)
 {
-	return learn_inventory_resolve_server_via(inv, addr, proto, port, ts_ns, ret, max, NULL);
+	return inventory_resolve_server_via(inv, addr, proto, port, ts_ns, ret, max, NULL);
 }
 
-size_t learn_inventory_resolve_server(struct learn_inventory *inv, const struct util_addr *addr,
-				      uint8_t proto, uint16_t port, struct learn_endpoint *ret,
-				      size_t max)
+size_t inventory_resolve_server(struct inventory *inv, const struct util_addr *addr, uint8_t proto,
+				uint16_t port, struct inventory_endpoint *ret, size_t max)
 {
-	return learn_inventory_resolve_server_at(
+	return inventory_resolve_server_at(
 		inv, addr, proto, port, inv->live_ips ? util_now_ns(CLOCK_REALTIME) : 0, ret, max);
 }
 
 /* ---- When workloads ran ------------------------------------------------------------------- */
 
 /* Notes w as running over [start, end] cut to [from, until], when they meet. */
-static void inv_note(struct learn_graph *g, struct learn_workload *w, uint64_t start, uint64_t end,
+static void inv_note(struct graph *g, struct graph_workload *w, uint64_t start, uint64_t end,
 		     uint64_t from, uint64_t until)
 {
-	const struct learn_workload *gw;
+	const struct graph_workload *gw;
 
 	if (start < from)
 		start = from;
@@ -3369,12 +3362,12 @@ static void inv_note(struct learn_graph *g, struct learn_workload *w, uint64_t s
 		end = until;
 	if (!w || start > end)
 		return;
-	gw = learn_graph_add_workload(g, w);
-	learn_graph_note_running(g, gw, start, end);
+	gw = graph_add_workload(g, w);
+	graph_note_running(g, gw, start, end);
 }
 
-void learn_inventory_note_running(struct learn_inventory *inv, struct learn_graph *g,
-				  uint64_t from_ns, uint64_t until_ns)
+void inventory_note_running(struct inventory *inv, struct graph *g, uint64_t from_ns,
+			    uint64_t until_ns)
 {
 	struct inv_live_ctr *c, *ctmp;
 
@@ -3416,8 +3409,8 @@ static const struct inv_live_claim *inv_live_now(const struct inv_live_ip *e, ui
 	return NULL;
 }
 
-size_t learn_inventory_addresses(struct learn_inventory *inv, const char *workload_id,
-				 struct util_addr *ret, size_t max)
+size_t inventory_addresses(struct inventory *inv, const char *workload_id, struct util_addr *ret,
+			   size_t max)
 {
 	const struct inv_live_claim *c;
 	struct inv_live_ip *l, *ltmp;
@@ -3431,18 +3424,18 @@ size_t learn_inventory_addresses(struct learn_inventory *inv, const char *worklo
 	now = util_now_ns(CLOCK_REALTIME);
 	HASH_ITER (hh, inv->live_ips, l, ltmp) {
 		c = inv_live_now(l, now);
-		if (!c || strcmp(learn_workload_id(c->w), workload_id) != 0)
+		if (!c || strcmp(graph_workload_id(c->w), workload_id) != 0)
 			continue;
 		v = inv_grow(v, n, &cap, sizeof(*v));
 		v[n++] = l->addr;
 	}
 	HASH_ITER (hh, inv->ips, e, etmp) {
-		if (!e->w || strcmp(learn_workload_id(e->w), workload_id) != 0)
+		if (!e->w || strcmp(graph_workload_id(e->w), workload_id) != 0)
 			continue;
 		/* a live container holding the address now wins, as it does when flows resolve */
 		HASH_FIND(hh, inv->live_ips, &e->addr, sizeof(e->addr), l);
 		c = l ? inv_live_now(l, now) : NULL;
-		if (c && strcmp(learn_workload_id(c->w), workload_id) != 0)
+		if (c && strcmp(graph_workload_id(c->w), workload_id) != 0)
 			continue;
 		v = inv_grow(v, n, &cap, sizeof(*v));
 		v[n++] = e->addr;
@@ -3460,8 +3453,7 @@ size_t learn_inventory_addresses(struct learn_inventory *inv, const char *worklo
 
 /* ---- What NetworkPolicies select by (flowlock verify) ------------------------------------- */
 
-const char *learn_inventory_namespace_label(const struct learn_inventory *inv, const char *ns,
-					    const char *key)
+const char *inventory_namespace_label(const struct inventory *inv, const char *ns, const char *key)
 {
 	/* the newest record of the namespace wins, as addresses do */
 	for (size_t b = inv ? inv->n_batches : 0; b-- > 0;) {
@@ -3488,8 +3480,8 @@ static int inv_u16_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-size_t learn_inventory_named_port(const struct learn_inventory *inv, const char *workload_id,
-				  const char *name, uint8_t proto, uint16_t *ret, size_t max)
+size_t inventory_named_port(const struct inventory *inv, const char *workload_id, const char *name,
+			    uint8_t proto, uint16_t *ret, size_t max)
 {
 	uint16_t *v = NULL;
 	size_t n = 0, cap = 0, keep = 0;
@@ -3500,7 +3492,7 @@ size_t learn_inventory_named_port(const struct learn_inventory *inv, const char 
 		for (size_t i = 0; i < batch->n_pods; i++) {
 			const struct inv_pod *p = &batch->pods[i];
 
-			if (!p->w || strcmp(learn_workload_id(p->w), workload_id) != 0)
+			if (!p->w || strcmp(graph_workload_id(p->w), workload_id) != 0)
 				continue;
 			for (size_t j = 0; j < p->n_cports; j++) {
 				if (!p->cports[j].name || p->cports[j].proto != proto ||

@@ -100,16 +100,16 @@ static const char *const state_workload_keys[WL_N] = {
  * Checks the identity fields of a workload of the given kind ("" is an absent field). On failure
  * writes why into msg and the offending field (WL_*) into ret_field.
  */
-static int state_check_identity(enum learn_kind kind, const char *ns, const char *ctrl,
+static int state_check_identity(enum graph_kind kind, const char *ns, const char *ctrl,
 				const char *name, char msg[static STATE_MSG_LEN], int *ret_field)
 {
-	const char *kname = learn_kind_name(kind), *rule = NULL;
+	const char *kname = graph_kind_name(kind), *rule = NULL;
 	char show[STATE_SHOW_LEN];
 	int field = WL_NAME;
 	bool ok;
 
 	switch (kind) {
-	case LEARN_KIND_K8S:
+	case GRAPH_KIND_K8S:
 		if (!*ns || !*ctrl) {
 			field = *ns ? WL_CONTROLLER : WL_NAMESPACE;
 			snprintf(msg, STATE_MSG_LEN, "kind k8s needs a %s",
@@ -135,7 +135,7 @@ static int state_check_identity(enum learn_kind kind, const char *ns, const char
 		ok = util_k8s_dns_subdomain(name);
 		rule = "a Kubernetes object name (RFC 1123 subdomain)";
 		break;
-	case LEARN_KIND_DOCKER:
+	case GRAPH_KIND_DOCKER:
 		if (*ctrl) {
 			field = WL_CONTROLLER;
 			snprintf(msg, STATE_MSG_LEN, "controller is not allowed for kind docker");
@@ -151,16 +151,16 @@ static int state_check_identity(enum learn_kind kind, const char *ns, const char
 		ok = util_docker_name(name);
 		rule = "a Docker container or compose service name";
 		break;
-	case LEARN_KIND_NODE:
-	case LEARN_KIND_EXTERNAL:
-	case LEARN_KIND_UNKNOWN:
+	case GRAPH_KIND_NODE:
+	case GRAPH_KIND_EXTERNAL:
+	case GRAPH_KIND_UNKNOWN:
 		if (*ns || *ctrl) {
 			field = *ns ? WL_NAMESPACE : WL_CONTROLLER;
 			snprintf(msg, STATE_MSG_LEN, "%s is not allowed for kind %s",
 				 state_workload_keys[field], kname);
 			goto fail;
 		}
-		if (kind == LEARN_KIND_NODE) {
+		if (kind == GRAPH_KIND_NODE) {
 			ok = util_k8s_dns_subdomain(name) || state_ip(name);
 			rule = "a node name or IP address";
 		} else {
@@ -644,7 +644,7 @@ static int state_parse_counters(struct state_reader *r, struct state_counters *s
 		ret = state_read_key(r, "counters", NULL, 0, NULL, &s, &mark);
 		if (ret <= 0)
 			return ret;
-		if (!learn_counter_name_valid(s))
+		if (!graph_counter_name_valid(s))
 			return state_error(r, mark, "counters: invalid counter name \"%s\"",
 					   state_show(s, show));
 		if (sc->n == STATE_MAX_COUNTERS)
@@ -759,12 +759,11 @@ static int state_parse_addresses(struct state_reader *r, struct state_workload *
 }
 
 /* Builds the workload described by sw, checking it whole, and adds it to g. */
-static int state_add_workload(struct state_reader *r, struct state_workload *sw,
-			      struct learn_graph *g)
+static int state_add_workload(struct state_reader *r, struct state_workload *sw, struct graph *g)
 {
-	struct learn_workload *w = NULL;
+	struct graph_workload *w = NULL;
 	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
-	enum learn_kind kind;
+	enum graph_kind kind;
 	size_t before;
 	int ret, field;
 
@@ -773,7 +772,7 @@ static int state_add_workload(struct state_reader *r, struct state_workload *sw,
 		if (!sw->field[required[i]])
 			return state_error(r, sw->start, "workload: missing \"%s\"",
 					   state_workload_keys[required[i]]);
-	if (learn_kind_from_name(sw->field[WL_KIND], &kind) < 0)
+	if (graph_kind_from_name(sw->field[WL_KIND], &kind) < 0)
 		return state_error(
 			r, sw->mark[WL_KIND],
 			"kind: unknown workload kind \"%s\" (expected k8s, docker, node, "
@@ -783,17 +782,17 @@ static int state_add_workload(struct state_reader *r, struct state_workload *sw,
 				 sw->field[WL_CONTROLLER] ? sw->field[WL_CONTROLLER] : "",
 				 sw->field[WL_NAME], msg, &field) < 0)
 		return state_error(r, sw->field[field] ? sw->mark[field] : sw->start, "%s", msg);
-	if (sw->n_labels > 0 && kind != LEARN_KIND_K8S && kind != LEARN_KIND_DOCKER)
+	if (sw->n_labels > 0 && kind != GRAPH_KIND_K8S && kind != GRAPH_KIND_DOCKER)
 		return state_error(r, sw->mark[WL_LABELS], "labels are not allowed for kind %s",
-				   learn_kind_name(kind));
+				   graph_kind_name(kind));
 	for (int k = WL_FIRST_RUNNING; k <= WL_LAST_RUNNING; k++) {
 		int other = k == WL_FIRST_RUNNING ? WL_LAST_RUNNING : WL_FIRST_RUNNING;
 
 		if (!(sw->seen & (1u << k)))
 			continue;
-		if (kind != LEARN_KIND_K8S && kind != LEARN_KIND_DOCKER)
+		if (kind != GRAPH_KIND_K8S && kind != GRAPH_KIND_DOCKER)
 			return state_error(r, sw->mark[k], "%s is not allowed for kind %s",
-					   state_workload_keys[k], learn_kind_name(kind));
+					   state_workload_keys[k], graph_kind_name(kind));
 		if (!(sw->seen & (1u << other)))
 			return state_error(r, sw->start, "workload: \"%s\" without \"%s\"",
 					   state_workload_keys[k], state_workload_keys[other]);
@@ -802,46 +801,46 @@ static int state_add_workload(struct state_reader *r, struct state_workload *sw,
 		return state_error(r, sw->mark[WL_LAST_RUNNING],
 				   "last-running: before first-running");
 
-	w = learn_workload_new(kind, sw->field[WL_NAMESPACE], sw->field[WL_CONTROLLER],
+	w = graph_workload_new(kind, sw->field[WL_NAMESPACE], sw->field[WL_CONTROLLER],
 			       sw->field[WL_NAME]);
-	if (strcmp(learn_workload_id(w), sw->field[WL_ID]) != 0) {
+	if (strcmp(graph_workload_id(w), sw->field[WL_ID]) != 0) {
 		ret = state_error(
 			r, sw->mark[WL_ID],
 			"id: \"%s\" does not match the workload's fields (expected \"%s\")",
 			state_show(sw->field[WL_ID], show),
-			state_show(learn_workload_id(w), show2));
+			state_show(graph_workload_id(w), show2));
 		goto out;
 	}
 	for (size_t i = 0; i < sw->n_labels; i++) {
-		before = learn_workload_label_count(w);
-		learn_workload_set_label(w, sw->labels[i].key, sw->labels[i].value);
-		if (learn_workload_label_count(w) == before) {
+		before = graph_workload_label_count(w);
+		graph_workload_set_label(w, sw->labels[i].key, sw->labels[i].value);
+		if (graph_workload_label_count(w) == before) {
 			ret = state_duplicate_key(r, sw->labels[i].mark, "labels",
 						  state_show(sw->labels[i].key, show));
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < sw->n_addresses; i++) {
-		before = learn_workload_address_count(w);
-		learn_workload_add_address(w, sw->addresses[i].cidr);
-		if (learn_workload_address_count(w) == before) {
+		before = graph_workload_address_count(w);
+		graph_workload_add_address(w, sw->addresses[i].cidr);
+		if (graph_workload_address_count(w) == before) {
 			ret = state_error(r, sw->addresses[i].mark,
 					  "addresses: duplicate address \"%s\"",
 					  state_show(sw->addresses[i].cidr, show));
 			goto out;
 		}
 	}
-	if (learn_graph_find_workload(g, learn_workload_id(w))) {
+	if (graph_find_workload(g, graph_workload_id(w))) {
 		ret = state_error(r, sw->mark[WL_ID], "id: duplicate workload \"%s\"",
-				  state_show(learn_workload_id(w), show));
+				  state_show(graph_workload_id(w), show));
 		goto out;
 	}
-	(void)learn_graph_add_workload(g, w);
+	(void)graph_add_workload(g, w);
 	if (sw->seen & (1u << WL_FIRST_RUNNING))
-		learn_graph_note_running(g, w, sw->first_running, sw->last_running);
+		graph_note_running(g, w, sw->first_running, sw->last_running);
 	ret = 0;
 out:
-	learn_workload_unref(w);
+	graph_workload_unref(w);
 	return ret;
 }
 
@@ -977,7 +976,7 @@ static int state_read_node_key(struct state_reader *r, const char *what, size_t 
 	ret = state_read_key(r, what, NULL, 0, NULL, &s, ret_mark);
 	if (ret <= 0)
 		return ret;
-	if (*s ? !learn_node_name_valid(s) : r->event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+	if (*s ? !graph_node_name_valid(s) : r->event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
 		return state_error(r, *ret_mark,
 				   "%s: \"%s\" is not a node name (1 to 253 of [A-Za-z0-9._-], "
 				   "alphanumeric first; \"\" for the unnamed node)",
@@ -1132,8 +1131,8 @@ struct state_attempt {
 	uint8_t proto;
 	uint64_t counts[2]; /* refused, unanswered */
 	uint64_t first_ns, last_ns;
-	uint16_t ports[LEARN_ATTEMPT_PORTS];
-	yaml_mark_t port_marks[LEARN_ATTEMPT_PORTS];
+	uint16_t ports[GRAPH_ATTEMPT_PORTS];
+	yaml_mark_t port_marks[GRAPH_ATTEMPT_PORTS];
 	size_t n_ports;
 	struct state_node_count *nodes;
 	size_t n_nodes;
@@ -1175,10 +1174,10 @@ static int state_parse_attempt_ports(struct state_reader *r, struct state_attemp
 		ret = state_expect(r, YAML_SCALAR_EVENT, "ports");
 		if (ret < 0)
 			return ret;
-		if (a->n_ports == LEARN_ATTEMPT_PORTS)
+		if (a->n_ports == GRAPH_ATTEMPT_PORTS)
 			return state_error(r, r->event.start_mark,
 					   "ports: more than %d example ports",
-					   LEARN_ATTEMPT_PORTS);
+					   GRAPH_ATTEMPT_PORTS);
 		ret = state_scalar_u64(r, "ports", UINT16_MAX, &port);
 		if (ret < 0)
 			return ret;
@@ -1244,9 +1243,9 @@ static int state_parse_attempt(struct state_reader *r, void *data)
 	yaml_mark_t mark;
 	int ret, k;
 
-	if (attempts->n == LEARN_MAX_ATTEMPTS)
+	if (attempts->n == GRAPH_MAX_ATTEMPTS)
 		return state_error(r, r->event.start_mark, "attempts: more than %d",
-				   LEARN_MAX_ATTEMPTS);
+				   GRAPH_MAX_ATTEMPTS);
 	attempts->v = util_reallocarray(attempts->v, attempts->n + 1, sizeof(*attempts->v));
 	a = &attempts->v[attempts->n++];
 	*a = (struct state_attempt){.start = r->event.start_mark};
@@ -1394,10 +1393,10 @@ static int state_parse_nodes(struct state_reader *r, struct state_doc *doc)
 	}
 }
 
-static void state_add_counters(struct learn_graph *g, const struct state_counters *sc)
+static void state_add_counters(struct graph *g, const struct state_counters *sc)
 {
 	for (size_t i = 0; i < sc->n; i++)
-		learn_graph_add_counter(g, sc->v[i].name, sc->v[i].value);
+		graph_add_counter(g, sc->v[i].name, sc->v[i].value);
 }
 
 /*
@@ -1405,45 +1404,45 @@ static void state_add_counters(struct learn_graph *g, const struct state_counter
  * the file; a file where they disagree was edited, and which of the two is right is unknown.
  */
 static int state_check_totals(struct state_reader *r, const struct state_counters *sc,
-			      const struct learn_graph *g)
+			      const struct graph *g)
 {
-	size_t n = learn_graph_counter_count(g), i, j;
+	size_t n = graph_counter_count(g), i, j;
 
 	for (i = 0; i < sc->n; i++) {
 		for (j = 0; j < n; j++)
-			if (strcmp(learn_graph_counter_name(g, j), sc->v[i].name) == 0)
+			if (strcmp(graph_counter_name(g, j), sc->v[i].name) == 0)
 				break;
 		if (j == n)
 			return state_error(r, sc->v[i].mark,
 					   "counters: \"%s\" is counted by no node in \"nodes\"",
 					   sc->v[i].name);
-		if (learn_graph_counter_value(g, j) != sc->v[i].value)
+		if (graph_counter_value(g, j) != sc->v[i].value)
 			return state_error(r, sc->v[i].mark,
 					   "counters: %s is %" PRIu64 ", but the nodes' add up to "
 					   "%" PRIu64,
 					   sc->v[i].name, sc->v[i].value,
-					   learn_graph_counter_value(g, j));
+					   graph_counter_value(g, j));
 	}
 	for (j = 0; j < n; j++) {
 		for (i = 0; i < sc->n; i++)
-			if (strcmp(learn_graph_counter_name(g, j), sc->v[i].name) == 0)
+			if (strcmp(graph_counter_name(g, j), sc->v[i].name) == 0)
 				break;
 		if (i == sc->n)
 			return state_error(r, sc->mark,
 					   "counters: missing \"%s\", which nodes count",
-					   learn_graph_counter_name(g, j));
+					   graph_counter_name(g, j));
 	}
 	return 0;
 }
 
 /* Whether g has a node called name (the node list is sorted). */
-static bool state_graph_has_node(const struct learn_graph *g, const char *name)
+static bool state_graph_has_node(const struct graph *g, const char *name)
 {
-	size_t lo = 0, hi = learn_graph_node_count(g);
+	size_t lo = 0, hi = graph_node_count(g);
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(learn_graph_node_name(g, mid), name);
+		int c = strcmp(graph_node_name(g, mid), name);
 
 		if (c == 0)
 			return true;
@@ -1471,8 +1470,7 @@ static int state_node_count_cmp(const void *a, const void *b)
  * item's totals) and returned sorted by name, the order the graph keeps them in.
  */
 static int state_check_nodes(struct state_reader *r, const struct state_item_nodes *in,
-			     const struct learn_graph *g,
-			     const struct state_node_count ***ret_sorted)
+			     const struct graph *g, const struct state_node_count ***ret_sorted)
 {
 	const struct state_node_count **v = NULL, *dup = NULL;
 	char show[STATE_SHOW_LEN];
@@ -1522,24 +1520,24 @@ out:
 	return ret;
 }
 
-static int state_add_edges(struct state_reader *r, const struct state_edges *edges,
-			   struct learn_graph *g, bool merged)
+static int state_add_edges(struct state_reader *r, const struct state_edges *edges, struct graph *g,
+			   bool merged)
 {
 	char show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
 
 	for (size_t i = 0; i < edges->n; i++) {
 		const struct state_edge *e = &edges->v[i];
-		const struct learn_workload *client, *server;
+		const struct graph_workload *client, *server;
 		const struct state_node_count **sorted = NULL;
 		size_t before;
 		int ret;
 
-		client = learn_graph_find_workload(g, e->client);
+		client = graph_find_workload(g, e->client);
 		if (!client)
 			return state_error(r, e->mark[EDGE_CLIENT],
 					   "client: undefined workload \"%s\"",
 					   state_show(e->client, show));
-		server = learn_graph_find_workload(g, e->server);
+		server = graph_find_workload(g, e->server);
 		if (!server)
 			return state_error(r, e->mark[EDGE_SERVER],
 					   "server: undefined workload \"%s\"",
@@ -1567,19 +1565,19 @@ static int state_add_edges(struct state_reader *r, const struct state_edges *edg
 			if (ret < 0)
 				return ret;
 		}
-		before = learn_graph_edge_count(g);
+		before = graph_edge_count(g);
 		for (size_t j = 0; j < (merged ? e->n_nodes : 1); j++) {
 			uint64_t n = merged ? sorted[j]->n[0] : e->connections;
 
 			if (merged)
-				(void)learn_graph_use_node(g, sorted[j]->name);
-			learn_graph_add_edge(g, client, server, e->proto, e->port, n, e->first_ns,
-					     e->last_ns);
-			if (j == 0 && learn_graph_edge_count(g) == before)
+				(void)graph_use_node(g, sorted[j]->name);
+			graph_add_edge(g, client, server, e->proto, e->port, n, e->first_ns,
+				       e->last_ns);
+			if (j == 0 && graph_edge_count(g) == before)
 				break;
 		}
 		free(sorted);
-		if (learn_graph_edge_count(g) == before)
+		if (graph_edge_count(g) == before)
 			return state_error(r, e->start, "duplicate edge %s -> %s %s/%u",
 					   state_show(e->client, show),
 					   state_show(e->server, show2), util_proto_name(e->proto),
@@ -1589,24 +1587,24 @@ static int state_add_edges(struct state_reader *r, const struct state_edges *edg
 }
 
 static int state_add_attempts(struct state_reader *r, const struct state_attempts *attempts,
-			      struct learn_graph *g, bool merged)
+			      struct graph *g, bool merged)
 {
 	static const char *const names[] = {"refused", "unanswered"};
 	char show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
 
 	for (size_t i = 0; i < attempts->n; i++) {
 		const struct state_attempt *a = &attempts->v[i];
-		const struct learn_workload *client, *server;
+		const struct graph_workload *client, *server;
 		const struct state_node_count **sorted = NULL;
 		size_t before;
 		int ret;
 
-		client = learn_graph_find_workload(g, a->client);
+		client = graph_find_workload(g, a->client);
 		if (!client)
 			return state_error(r, a->mark[ATT_CLIENT],
 					   "client: undefined workload \"%s\"",
 					   state_show(a->client, show));
-		server = learn_graph_find_workload(g, a->server);
+		server = graph_find_workload(g, a->server);
 		if (!server)
 			return state_error(r, a->mark[ATT_SERVER],
 					   "server: undefined workload \"%s\"",
@@ -1633,21 +1631,21 @@ static int state_add_attempts(struct state_reader *r, const struct state_attempt
 			if (ret < 0)
 				return ret;
 		}
-		before = learn_graph_attempt_count(g);
+		before = graph_attempt_count(g);
 		for (size_t j = 0; j < (merged ? a->n_nodes : 1); j++) {
 			const uint64_t *n = merged ? sorted[j]->n : a->counts;
 
 			if (merged)
-				(void)learn_graph_use_node(g, sorted[j]->name);
-			/* At most LEARN_MAX_ATTEMPTS were read: there is room for each. */
-			(void)learn_graph_add_attempt(g, client, server, a->proto, a->ports,
-						      j == 0 ? a->n_ports : 0, n[0], n[1],
-						      a->first_ns, a->last_ns);
-			if (j == 0 && learn_graph_attempt_count(g) == before)
+				(void)graph_use_node(g, sorted[j]->name);
+			/* At most GRAPH_MAX_ATTEMPTS were read: there is room for each. */
+			(void)graph_add_attempt(g, client, server, a->proto, a->ports,
+						j == 0 ? a->n_ports : 0, n[0], n[1], a->first_ns,
+						a->last_ns);
+			if (j == 0 && graph_attempt_count(g) == before)
 				break;
 		}
 		free(sorted);
-		if (learn_graph_attempt_count(g) == before)
+		if (graph_attempt_count(g) == before)
 			return state_error(r, a->start, "duplicate attempt %s -> %s %s",
 					   state_show(a->client, show),
 					   state_show(a->server, show2), util_proto_name(a->proto));
@@ -1656,7 +1654,7 @@ static int state_add_attempts(struct state_reader *r, const struct state_attempt
 }
 
 /* What the file said, now that it is all read, goes into g. */
-static int state_build(struct state_reader *r, struct state_doc *doc, struct learn_graph *g)
+static int state_build(struct state_reader *r, struct state_doc *doc, struct graph *g)
 {
 	int ret;
 
@@ -1669,9 +1667,9 @@ static int state_build(struct state_reader *r, struct state_doc *doc, struct lea
 				   "nodes: a merged state has at least two nodes (one node is "
 				   "written \"node: NAME\")");
 	if (doc->node)
-		(void)learn_graph_use_node(g, doc->node);
+		(void)graph_use_node(g, doc->node);
 	for (size_t i = 0; i < doc->n_windows; i++)
-		learn_graph_add_window(g, doc->windows[i][0], doc->windows[i][1]);
+		graph_add_window(g, doc->windows[i][0], doc->windows[i][1]);
 	if (!doc->has_nodes) {
 		state_add_counters(g, &doc->counters);
 		ret = state_add_edges(r, &doc->edges, g, false);
@@ -1680,7 +1678,7 @@ static int state_build(struct state_reader *r, struct state_doc *doc, struct lea
 		goto out;
 	}
 	for (size_t i = 0; i < doc->n_nodes; i++) {
-		(void)learn_graph_use_node(g, doc->nodes[i].name);
+		(void)graph_use_node(g, doc->nodes[i].name);
 		state_add_counters(g, &doc->nodes[i].counters);
 	}
 	ret = state_check_totals(r, &doc->counters, g);
@@ -1693,7 +1691,7 @@ static int state_build(struct state_reader *r, struct state_doc *doc, struct lea
 	if (ret < 0)
 		return ret;
 	/* Learning into a merged state without --node counts for the unnamed node. */
-	(void)learn_graph_use_node(g, NULL);
+	(void)graph_use_node(g, NULL);
 out:
 	/*
 	 * Version 1 kept no window: what its edges saw is the least it watched. Nor did it keep who
@@ -1705,15 +1703,14 @@ out:
 		size_t n;
 
 		for (size_t i = 0; i < doc->edges.n; i++)
-			learn_graph_add_window(g, doc->edges.v[i].first_ns,
-					       doc->edges.v[i].last_ns);
-		n = learn_graph_window_count(g);
+			graph_add_window(g, doc->edges.v[i].first_ns, doc->edges.v[i].last_ns);
+		n = graph_window_count(g);
 		if (n == 0)
 			return 0;
-		learn_graph_window(g, 0, &from, NULL);
-		learn_graph_window(g, n - 1, NULL, &until);
-		for (size_t i = 0; i < learn_graph_workload_count(g); i++)
-			learn_graph_note_running(g, learn_graph_workload(g, i), from, until);
+		graph_window(g, 0, &from, NULL);
+		graph_window(g, n - 1, NULL, &until);
+		for (size_t i = 0; i < graph_workload_count(g); i++)
+			graph_note_running(g, graph_workload(g, i), from, until);
 	}
 	return ret;
 }
@@ -1750,7 +1747,7 @@ static int state_parse_node_name(struct state_reader *r, struct state_doc *doc)
 	ret = state_read_string(r, "node", &s);
 	if (ret < 0)
 		return ret;
-	if (!learn_node_name_valid(s))
+	if (!graph_node_name_valid(s))
 		return state_error(r, r->event.start_mark,
 				   "node: \"%s\" is not a node name (1 to 253 of [A-Za-z0-9._-], "
 				   "alphanumeric first)",
@@ -1769,8 +1766,8 @@ static int state_parse_window(struct state_reader *r, void *data)
 	unsigned seen = 0;
 	int ret, k;
 
-	if (doc->n_windows == LEARN_MAX_WINDOWS)
-		return state_error(r, start, "observed: more than %d spans", LEARN_MAX_WINDOWS);
+	if (doc->n_windows == GRAPH_MAX_WINDOWS)
+		return state_error(r, start, "observed: more than %d spans", GRAPH_MAX_WINDOWS);
 	for (;;) {
 		ret = state_read_key(r, "observed", keys, UTIL_ARRAY_SIZE(keys), &k, NULL, &mark);
 		if (ret < 0)
@@ -1834,11 +1831,11 @@ static int state_read_version(struct state_reader *r)
 	ret = state_read_u64(r, state_root_keys[ROOT_VERSION], UINT64_MAX, &version);
 	if (ret < 0)
 		return ret;
-	if (version < 1 || version > LEARN_STATE_VERSION)
+	if (version < 1 || version > GRAPH_STATE_VERSION)
 		return state_error(r, r->event.start_mark,
 				   "unsupported state version %" PRIu64
 				   " (this flowlock reads 1 to %d)",
-				   version, LEARN_STATE_VERSION);
+				   version, GRAPH_STATE_VERSION);
 	r->version = (unsigned)version;
 	return 0;
 }
@@ -1887,7 +1884,7 @@ static int state_find_version(struct state_reader *r)
 			   have_first ? first_key : "", have_first ? "\"" : "");
 }
 
-static int state_parse_root(struct state_reader *r, struct learn_graph *g, struct state_doc *doc)
+static int state_parse_root(struct state_reader *r, struct graph *g, struct state_doc *doc)
 {
 	unsigned seen = 0;
 	yaml_mark_t mark;
@@ -1949,7 +1946,7 @@ static int state_parse_root(struct state_reader *r, struct learn_graph *g, struc
 	}
 }
 
-static int state_parse(struct state_reader *r, struct learn_graph *g)
+static int state_parse(struct state_reader *r, struct graph *g)
 {
 	struct state_doc doc = {0};
 	int ret;
@@ -1997,10 +1994,10 @@ out:
 	return ret;
 }
 
-int learn_state_load(const char *path, struct learn_graph **ret_value, struct util_err *err)
+int graph_state_load(const char *path, struct graph **ret_value, struct util_err *err)
 {
 	struct state_reader r = {.path = path, .err = err};
-	struct learn_graph *g = NULL;
+	struct graph *g = NULL;
 	bool parser_ready = false;
 	struct stat st;
 	int ret;
@@ -2028,12 +2025,12 @@ int learn_state_load(const char *path, struct learn_graph **ret_value, struct ut
 		}
 		parser_ready = true;
 		yaml_parser_set_input(&r.parser, state_read, &r);
-		g = learn_graph_new();
+		g = graph_new();
 		ret = state_parse(&r, g);
 		if (ret != -EAGAIN)
 			break;
 		/* the version was not the first key: read again, now that it is known */
-		learn_graph_free(g);
+		graph_free(g);
 		g = NULL;
 		if (r.have_event)
 			yaml_event_delete(&r.event);
@@ -2051,7 +2048,7 @@ int learn_state_load(const char *path, struct learn_graph **ret_value, struct ut
 	*ret_value = g;
 	g = NULL;
 out:
-	learn_graph_free(g);
+	graph_free(g);
 	if (r.have_event)
 		yaml_event_delete(&r.event);
 	if (parser_ready)
@@ -2222,122 +2219,122 @@ static void out_sequence_end(struct state_out *o)
 	out_event(o, &ev, yaml_sequence_end_event_initialize(&ev));
 }
 
-/* Refuses what learn_state_load() would refuse, so that a saved state always loads. */
-static int state_check_graph(const struct learn_graph *g, const char *path, struct util_err *err)
+/* Refuses what graph_state_load() would refuse, so that a saved state always loads. */
+static int state_check_graph(const struct graph *g, const char *path, struct util_err *err)
 {
 	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN];
 	int field;
 
-	for (size_t i = 0; i < learn_graph_counter_count(g); i++)
-		if (!learn_counter_name_valid(learn_graph_counter_name(g, i)))
+	for (size_t i = 0; i < graph_counter_count(g); i++)
+		if (!graph_counter_name_valid(graph_counter_name(g, i)))
 			return util_err_set(err, EINVAL, "%s: cannot save counter \"%s\": bad name",
-					    path, state_show(learn_graph_counter_name(g, i), show));
-	if (learn_graph_node_count(g) > STATE_MAX_NODES)
+					    path, state_show(graph_counter_name(g, i), show));
+	if (graph_node_count(g) > STATE_MAX_NODES)
 		return util_err_set(err, EINVAL, "%s: cannot save more than %d nodes", path,
 				    STATE_MAX_NODES);
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
-		int ret = state_check_identity(learn_workload_kind(w), learn_workload_namespace(w),
-					       learn_workload_controller(w), learn_workload_name(w),
+	for (size_t i = 0; i < graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
+		int ret = state_check_identity(graph_workload_kind(w), graph_workload_namespace(w),
+					       graph_workload_controller(w), graph_workload_name(w),
 					       msg, &field);
 
-		if (ret == 0 && learn_workload_label_count(w) > 0 &&
-		    learn_workload_kind(w) != LEARN_KIND_K8S &&
-		    learn_workload_kind(w) != LEARN_KIND_DOCKER) {
+		if (ret == 0 && graph_workload_label_count(w) > 0 &&
+		    graph_workload_kind(w) != GRAPH_KIND_K8S &&
+		    graph_workload_kind(w) != GRAPH_KIND_DOCKER) {
 			snprintf(msg, sizeof(msg), "labels are not allowed for kind %s",
-				 learn_kind_name(learn_workload_kind(w)));
+				 graph_kind_name(graph_workload_kind(w)));
 			ret = -EINVAL;
 		}
-		if (learn_workload_label_count(w) > STATE_MAX_LABELS ||
-		    learn_workload_address_count(w) > STATE_MAX_ADDRESSES) {
+		if (graph_workload_label_count(w) > STATE_MAX_LABELS ||
+		    graph_workload_address_count(w) > STATE_MAX_ADDRESSES) {
 			snprintf(msg, sizeof(msg), "too many labels or addresses");
 			ret = -EINVAL;
 		}
-		for (size_t j = 0; ret == 0 && j < learn_workload_label_count(w); j++)
-			ret = state_check_label(learn_workload_label_key(w, j),
-						learn_workload_label_value(w, j), msg);
-		for (size_t j = 0; ret == 0 && j < learn_workload_address_count(w); j++)
-			ret = state_check_address(learn_workload_address(w, j), msg);
+		for (size_t j = 0; ret == 0 && j < graph_workload_label_count(w); j++)
+			ret = state_check_label(graph_workload_label_key(w, j),
+						graph_workload_label_value(w, j), msg);
+		for (size_t j = 0; ret == 0 && j < graph_workload_address_count(w); j++)
+			ret = state_check_address(graph_workload_address(w, j), msg);
 		if (ret < 0)
 			return util_err_set(err, EINVAL, "%s: cannot save workload \"%s\": %s",
-					    path, state_show(learn_workload_id(w), show), msg);
+					    path, state_show(graph_workload_id(w), show), msg);
 	}
-	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
-		const struct learn_edge *e = learn_graph_edge(g, i);
-		int ret = state_check_port(learn_edge_proto(e), learn_edge_port(e), msg);
+	for (size_t i = 0; i < graph_edge_count(g); i++) {
+		const struct graph_edge *e = graph_edge(g, i);
+		int ret = state_check_port(graph_edge_proto(e), graph_edge_port(e), msg);
 
-		if (ret == 0 && learn_edge_last_ns(e) < learn_edge_first_ns(e)) {
+		if (ret == 0 && graph_edge_last_ns(e) < graph_edge_first_ns(e)) {
 			snprintf(msg, sizeof(msg), "last seen before first seen");
 			ret = -EINVAL;
 		}
 		if (ret < 0)
 			return util_err_set(err, EINVAL, "%s: cannot save edge %s -> %s: %s", path,
-					    learn_workload_id(learn_edge_client(e)),
-					    learn_workload_id(learn_edge_server(e)), msg);
+					    graph_workload_id(graph_edge_client(e)),
+					    graph_workload_id(graph_edge_server(e)), msg);
 	}
-	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
-		const struct learn_attempt *a = learn_graph_attempt(g, i);
-		uint8_t proto = learn_attempt_proto(a);
+	for (size_t i = 0; i < graph_attempt_count(g); i++) {
+		const struct graph_attempt *a = graph_attempt(g, i);
+		uint8_t proto = graph_attempt_proto(a);
 		int ret = 0;
 
 		/* what state_parse_attempt() would refuse */
 		if (!util_proto_name(proto)) {
 			snprintf(msg, sizeof(msg), "unsupported protocol %u", proto);
 			ret = -EINVAL;
-		} else if (learn_attempt_last_ns(a) < learn_attempt_first_ns(a)) {
+		} else if (graph_attempt_last_ns(a) < graph_attempt_first_ns(a)) {
 			snprintf(msg, sizeof(msg), "last seen before first seen");
 			ret = -EINVAL;
-		} else if (learn_attempt_refused(a) == 0 && learn_attempt_unanswered(a) == 0) {
+		} else if (graph_attempt_refused(a) == 0 && graph_attempt_unanswered(a) == 0) {
 			snprintf(msg, sizeof(msg), "neither refused nor unanswered");
 			ret = -EINVAL;
 		}
-		for (size_t j = 0; ret == 0 && j < learn_attempt_port_count(a); j++)
-			ret = state_check_port(proto, learn_attempt_port(a, j), msg);
+		for (size_t j = 0; ret == 0 && j < graph_attempt_port_count(a); j++)
+			ret = state_check_port(proto, graph_attempt_port(a, j), msg);
 		if (ret < 0)
 			return util_err_set(err, EINVAL, "%s: cannot save attempt %s -> %s: %s",
-					    path, learn_workload_id(learn_attempt_client(a)),
-					    learn_workload_id(learn_attempt_server(a)), msg);
+					    path, graph_workload_id(graph_attempt_client(a)),
+					    graph_workload_id(graph_attempt_server(a)), msg);
 	}
 	return 0;
 }
 
-static void state_render_workload(struct state_out *o, const struct learn_graph *g,
-				  const struct learn_workload *w)
+static void state_render_workload(struct state_out *o, const struct graph *g,
+				  const struct graph_workload *w)
 {
 	uint64_t first, last;
 
 	out_mapping_start(o);
 	out_key(o, "id");
-	out_str(o, learn_workload_id(w));
+	out_str(o, graph_workload_id(w));
 	out_key(o, "kind");
-	out_str(o, learn_kind_name(learn_workload_kind(w)));
-	if (*learn_workload_namespace(w)) {
+	out_str(o, graph_kind_name(graph_workload_kind(w)));
+	if (*graph_workload_namespace(w)) {
 		out_key(o, "namespace");
-		out_str(o, learn_workload_namespace(w));
+		out_str(o, graph_workload_namespace(w));
 	}
-	if (*learn_workload_controller(w)) {
+	if (*graph_workload_controller(w)) {
 		out_key(o, "controller");
-		out_str(o, learn_workload_controller(w));
+		out_str(o, graph_workload_controller(w));
 	}
 	out_key(o, "name");
-	out_str(o, learn_workload_name(w));
-	if (learn_workload_label_count(w) > 0) {
+	out_str(o, graph_workload_name(w));
+	if (graph_workload_label_count(w) > 0) {
 		out_key(o, "labels");
 		out_mapping_start(o);
-		for (size_t i = 0; i < learn_workload_label_count(w); i++) {
-			out_str(o, learn_workload_label_key(w, i));
-			out_str(o, learn_workload_label_value(w, i));
+		for (size_t i = 0; i < graph_workload_label_count(w); i++) {
+			out_str(o, graph_workload_label_key(w, i));
+			out_str(o, graph_workload_label_value(w, i));
 		}
 		out_mapping_end(o);
 	}
-	if (learn_workload_address_count(w) > 0) {
+	if (graph_workload_address_count(w) > 0) {
 		out_key(o, "addresses");
 		out_sequence_start(o);
-		for (size_t i = 0; i < learn_workload_address_count(w); i++)
-			out_str(o, learn_workload_address(w, i));
+		for (size_t i = 0; i < graph_workload_address_count(w); i++)
+			out_str(o, graph_workload_address(w, i));
 		out_sequence_end(o);
 	}
-	if (learn_graph_workload_running(g, w, &first, &last)) {
+	if (graph_workload_running(g, w, &first, &last)) {
 		out_key(o, "first-running");
 		out_time(o, first);
 		out_key(o, "last-running");
@@ -2346,67 +2343,67 @@ static void state_render_workload(struct state_out *o, const struct learn_graph 
 	out_mapping_end(o);
 }
 
-static void state_render_edge(struct state_out *o, const struct learn_edge *e, bool merged)
+static void state_render_edge(struct state_out *o, const struct graph_edge *e, bool merged)
 {
 	out_mapping_start(o);
 	out_key(o, "client");
-	out_str(o, learn_workload_id(learn_edge_client(e)));
+	out_str(o, graph_workload_id(graph_edge_client(e)));
 	out_key(o, "server");
-	out_str(o, learn_workload_id(learn_edge_server(e)));
+	out_str(o, graph_workload_id(graph_edge_server(e)));
 	out_key(o, "protocol");
-	out_str(o, util_proto_name(learn_edge_proto(e)));
+	out_str(o, util_proto_name(graph_edge_proto(e)));
 	out_key(o, "port");
-	out_u64(o, learn_edge_port(e));
+	out_u64(o, graph_edge_port(e));
 	out_key(o, "connections");
-	out_u64(o, learn_edge_connections(e));
+	out_u64(o, graph_edge_connections(e));
 	out_key(o, "first-seen");
-	out_time(o, learn_edge_first_ns(e));
+	out_time(o, graph_edge_first_ns(e));
 	out_key(o, "last-seen");
-	out_time(o, learn_edge_last_ns(e));
+	out_time(o, graph_edge_last_ns(e));
 	if (merged) {
 		out_key(o, "nodes");
 		out_mapping_start(o);
-		for (size_t i = 0; i < learn_edge_node_count(e); i++) {
-			out_str(o, learn_edge_node_name(e, i));
-			out_u64(o, learn_edge_node_connections(e, i));
+		for (size_t i = 0; i < graph_edge_node_count(e); i++) {
+			out_str(o, graph_edge_node_name(e, i));
+			out_u64(o, graph_edge_node_connections(e, i));
 		}
 		out_mapping_end(o);
 	}
 	out_mapping_end(o);
 }
 
-static void state_render_attempt(struct state_out *o, const struct learn_attempt *a, bool merged)
+static void state_render_attempt(struct state_out *o, const struct graph_attempt *a, bool merged)
 {
 	uint64_t refused, unanswered;
 
 	out_mapping_start(o);
 	out_key(o, "client");
-	out_str(o, learn_workload_id(learn_attempt_client(a)));
+	out_str(o, graph_workload_id(graph_attempt_client(a)));
 	out_key(o, "server");
-	out_str(o, learn_workload_id(learn_attempt_server(a)));
+	out_str(o, graph_workload_id(graph_attempt_server(a)));
 	out_key(o, "protocol");
-	out_str(o, util_proto_name(learn_attempt_proto(a)));
-	if (learn_attempt_port_count(a) > 0) {
+	out_str(o, util_proto_name(graph_attempt_proto(a)));
+	if (graph_attempt_port_count(a) > 0) {
 		out_key(o, "ports");
 		out_flow_sequence_start(o);
-		for (size_t i = 0; i < learn_attempt_port_count(a); i++)
-			out_u64(o, learn_attempt_port(a, i));
+		for (size_t i = 0; i < graph_attempt_port_count(a); i++)
+			out_u64(o, graph_attempt_port(a, i));
 		out_sequence_end(o);
 	}
 	out_key(o, "refused");
-	out_u64(o, learn_attempt_refused(a));
+	out_u64(o, graph_attempt_refused(a));
 	out_key(o, "unanswered");
-	out_u64(o, learn_attempt_unanswered(a));
+	out_u64(o, graph_attempt_unanswered(a));
 	out_key(o, "first-seen");
-	out_time(o, learn_attempt_first_ns(a));
+	out_time(o, graph_attempt_first_ns(a));
 	out_key(o, "last-seen");
-	out_time(o, learn_attempt_last_ns(a));
+	out_time(o, graph_attempt_last_ns(a));
 	if (merged) {
 		out_key(o, "nodes");
 		out_mapping_start(o);
-		for (size_t i = 0; i < learn_attempt_node_count(a); i++) {
-			learn_attempt_node_counts(a, i, &refused, &unanswered);
-			out_str(o, learn_attempt_node_name(a, i));
+		for (size_t i = 0; i < graph_attempt_node_count(a); i++) {
+			graph_attempt_node_counts(a, i, &refused, &unanswered);
+			out_str(o, graph_attempt_node_name(a, i));
 			out_flow_mapping_start(o);
 			out_key(o, "refused");
 			out_u64(o, refused);
@@ -2420,21 +2417,21 @@ static void state_render_attempt(struct state_out *o, const struct learn_attempt
 }
 
 /* A merged state: each node's own counters, from which the totals above are summed. */
-static void state_render_nodes(struct state_out *o, const struct learn_graph *g)
+static void state_render_nodes(struct state_out *o, const struct graph *g)
 {
 	uint64_t v;
 
 	out_key(o, "nodes");
 	out_mapping_start(o);
-	for (size_t i = 0; i < learn_graph_node_count(g); i++) {
-		out_str(o, learn_graph_node_name(g, i));
+	for (size_t i = 0; i < graph_node_count(g); i++) {
+		out_str(o, graph_node_name(g, i));
 		out_mapping_start(o);
 		out_key(o, "counters");
 		out_mapping_start(o);
-		for (size_t j = 0; j < learn_graph_counter_count(g); j++) {
-			if (learn_graph_counter_node_value(g, j, i, &v) < 0)
+		for (size_t j = 0; j < graph_counter_count(g); j++) {
+			if (graph_counter_node_value(g, j, i, &v) < 0)
 				continue;
-			out_str(o, learn_graph_counter_name(g, j));
+			out_str(o, graph_counter_name(g, j));
 			out_u64(o, v);
 		}
 		out_mapping_end(o);
@@ -2443,10 +2440,10 @@ static void state_render_nodes(struct state_out *o, const struct learn_graph *g)
 	out_mapping_end(o);
 }
 
-static void state_render(struct state_out *o, const struct learn_graph *g)
+static void state_render(struct state_out *o, const struct graph *g)
 {
 	/* One node (or none) is written as before merging existed: old states stay the same. */
-	bool merged = learn_graph_node_count(g) > 1;
+	bool merged = graph_node_count(g) > 1;
 	yaml_event_t ev;
 
 	out_event(o, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
@@ -2454,29 +2451,29 @@ static void state_render(struct state_out *o, const struct learn_graph *g)
 	out_mapping_start(o);
 
 	out_key(o, "flowlock-state");
-	out_u64(o, learn_graph_attempt_count(g) > 0 ? LEARN_STATE_VERSION : 2);
-	if (learn_graph_node_count(g) == 1 && *learn_graph_node_name(g, 0)) {
+	out_u64(o, graph_attempt_count(g) > 0 ? GRAPH_STATE_VERSION : 2);
+	if (graph_node_count(g) == 1 && *graph_node_name(g, 0)) {
 		out_key(o, "node");
-		out_str(o, learn_graph_node_name(g, 0));
+		out_str(o, graph_node_name(g, 0));
 	}
 
 	out_key(o, "counters");
 	out_mapping_start(o);
-	for (size_t i = 0; i < learn_graph_counter_count(g); i++) {
-		out_str(o, learn_graph_counter_name(g, i));
-		out_u64(o, learn_graph_counter_value(g, i));
+	for (size_t i = 0; i < graph_counter_count(g); i++) {
+		out_str(o, graph_counter_name(g, i));
+		out_u64(o, graph_counter_value(g, i));
 	}
 	out_mapping_end(o);
 	if (merged)
 		state_render_nodes(o, g);
 
-	if (learn_graph_window_count(g) > 0) {
+	if (graph_window_count(g) > 0) {
 		out_key(o, "observed");
 		out_sequence_start(o);
-		for (size_t i = 0; i < learn_graph_window_count(g); i++) {
+		for (size_t i = 0; i < graph_window_count(g); i++) {
 			uint64_t from, until;
 
-			learn_graph_window(g, i, &from, &until);
+			graph_window(g, i, &from, &until);
 			out_mapping_start(o);
 			out_key(o, "from");
 			out_time(o, from);
@@ -2489,22 +2486,22 @@ static void state_render(struct state_out *o, const struct learn_graph *g)
 
 	out_key(o, "workloads");
 	out_sequence_start(o);
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++)
-		state_render_workload(o, g, learn_graph_workload(g, i));
+	for (size_t i = 0; i < graph_workload_count(g); i++)
+		state_render_workload(o, g, graph_workload(g, i));
 	out_sequence_end(o);
 
 	out_key(o, "edges");
 	out_sequence_start(o);
-	for (size_t i = 0; i < learn_graph_edge_count(g); i++)
-		state_render_edge(o, learn_graph_edge(g, i), merged);
+	for (size_t i = 0; i < graph_edge_count(g); i++)
+		state_render_edge(o, graph_edge(g, i), merged);
 	out_sequence_end(o);
 
 	/* Only when there are any: a state without them stays version 2, byte for byte. */
-	if (learn_graph_attempt_count(g) > 0) {
+	if (graph_attempt_count(g) > 0) {
 		out_key(o, "attempts");
 		out_sequence_start(o);
-		for (size_t i = 0; i < learn_graph_attempt_count(g); i++)
-			state_render_attempt(o, learn_graph_attempt(g, i), merged);
+		for (size_t i = 0; i < graph_attempt_count(g); i++)
+			state_render_attempt(o, graph_attempt(g, i), merged);
 		out_sequence_end(o);
 	}
 
@@ -2568,7 +2565,7 @@ static void state_sweep_stale(const char *path)
 	closedir(dir);
 }
 
-int learn_state_save(const struct learn_graph *g, const char *path, struct util_err *err)
+int graph_state_save(const struct graph *g, const char *path, struct util_err *err)
 {
 	struct state_out o = {0};
 	int ret;

@@ -10,34 +10,34 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-struct learn_tree_node *learn_tree_free(struct learn_tree_node *n)
+struct util_yaml_node *util_yaml_free(struct util_yaml_node *n)
 {
 	if (!n)
 		return NULL;
 	/* recursion is bounded: the tree is never deeper than the caller's max_depth */
 	for (size_t i = 0; i < n->n_kids; i++)
-		learn_tree_free(n->kids[i]);
+		util_yaml_free(n->kids[i]);
 	free(n->kids);
 	free(n->str);
 	free(n);
 	return NULL;
 }
 
-bool learn_tree_is_null(const struct learn_tree_node *n)
+bool util_yaml_is_null(const struct util_yaml_node *n)
 {
-	return n->type == LEARN_TREE_SCALAR && n->plain &&
+	return n->type == UTIL_YAML_SCALAR && n->plain &&
 	       (!*n->str || strcmp(n->str, "~") == 0 || strcmp(n->str, "null") == 0 ||
 		strcmp(n->str, "Null") == 0 || strcmp(n->str, "NULL") == 0);
 }
 
-const struct learn_tree_node *learn_tree_get(const struct learn_tree_node *map, const char *key)
+const struct util_yaml_node *util_yaml_get(const struct util_yaml_node *map, const char *key)
 {
-	if (!map || map->type != LEARN_TREE_MAP)
+	if (!map || map->type != UTIL_YAML_MAP)
 		return NULL;
 	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
-		const struct learn_tree_node *k = map->kids[i];
+		const struct util_yaml_node *k = map->kids[i];
 
-		if (k->type == LEARN_TREE_SCALAR && strcmp(k->str, key) == 0)
+		if (k->type == UTIL_YAML_SCALAR && strcmp(k->str, key) == 0)
 			return map->kids[i + 1];
 	}
 	return NULL;
@@ -74,10 +74,10 @@ static int tree_read(void *data, unsigned char *buf, size_t size, size_t *size_r
 /* ---- Events into the tree ----------------------------------------------------------------- */
 
 struct tree_builder {
-	const struct learn_tree_opts *opts;
-	struct learn_tree_node **stack; /* opts->max_depth entries */
+	const struct util_yaml_opts *opts;
+	struct util_yaml_node **stack; /* opts->max_depth entries */
 	size_t depth, n_values, n_docs;
-	struct learn_tree_node *root;
+	struct util_yaml_node *root;
 };
 
 static const char *tree_event_anchor(const yaml_event_t *ev)
@@ -94,10 +94,10 @@ static const char *tree_event_anchor(const yaml_event_t *ev)
 	}
 }
 
-static int tree_fault(const struct tree_builder *b, enum learn_tree_fault_kind kind,
+static int tree_fault(const struct tree_builder *b, enum util_yaml_fault_kind kind,
 		      const yaml_event_t *ev)
 {
-	struct learn_tree_fault f = {.kind = kind, .line = 1, .col = 1};
+	struct util_yaml_fault f = {.kind = kind, .line = 1, .col = 1};
 
 	if (ev) {
 		f.line = ev->start_mark.line + 1;
@@ -108,7 +108,7 @@ static int tree_fault(const struct tree_builder *b, enum learn_tree_fault_kind k
 
 static int tree_key_cmp(const void *a, const void *b)
 {
-	const struct learn_tree_node *const *x = a, *const *y = b;
+	const struct util_yaml_node *const *x = a, *const *y = b;
 
 	return strcmp((*x)->str, (*y)->str);
 }
@@ -118,22 +118,22 @@ static int tree_key_cmp(const void *a, const void *b)
  * libyaml passes both, and whichever a reader took, the other would be ignored unseen (a
  * second podSelector, say). Small mappings are compared pairwise, large ones sorted.
  */
-static int tree_check_keys(const struct tree_builder *b, const struct learn_tree_node *map)
+static int tree_check_keys(const struct tree_builder *b, const struct util_yaml_node *map)
 {
-	const struct learn_tree_node *dup = NULL, **keys;
+	const struct util_yaml_node *dup = NULL, **keys;
 	size_t n = 0;
 
 	if (map->n_kids <= 32) {
 		for (size_t i = 0; i + 1 < map->n_kids && !dup; i += 2)
 			for (size_t j = i + 2; j + 1 < map->n_kids && !dup; j += 2)
-				if (map->kids[i]->type == LEARN_TREE_SCALAR &&
-				    map->kids[j]->type == LEARN_TREE_SCALAR &&
+				if (map->kids[i]->type == UTIL_YAML_SCALAR &&
+				    map->kids[j]->type == UTIL_YAML_SCALAR &&
 				    strcmp(map->kids[i]->str, map->kids[j]->str) == 0)
 					dup = map->kids[j];
 	} else {
 		keys = util_reallocarray(NULL, map->n_kids / 2, sizeof(*keys));
 		for (size_t i = 0; i + 1 < map->n_kids; i += 2)
-			if (map->kids[i]->type == LEARN_TREE_SCALAR)
+			if (map->kids[i]->type == UTIL_YAML_SCALAR)
 				keys[n++] = map->kids[i];
 		qsort(keys, n, sizeof(*keys), tree_key_cmp);
 		for (size_t i = 1; i < n && !dup; i++)
@@ -148,25 +148,25 @@ static int tree_check_keys(const struct tree_builder *b, const struct learn_tree
 	if (!dup)
 		return 0;
 	return b->opts->fault(b->opts->userdata,
-			      &(struct learn_tree_fault){.kind = LEARN_TREE_DUPLICATE,
-							 .line = dup->line,
-							 .col = dup->col,
-							 .problem = dup->str});
+			      &(struct util_yaml_fault){.kind = UTIL_YAML_DUPLICATE,
+							.line = dup->line,
+							.col = dup->col,
+							.problem = dup->str});
 }
 
 static void tree_reset(struct tree_builder *b)
 {
 	/* the root owns everything on the stack */
-	b->root = learn_tree_free(b->root);
+	b->root = util_yaml_free(b->root);
 	b->depth = 0;
 }
 
-static void tree_attach(struct tree_builder *b, struct learn_tree_node *n)
+static void tree_attach(struct tree_builder *b, struct util_yaml_node *n)
 {
-	struct learn_tree_node *parent;
+	struct util_yaml_node *parent;
 
 	if (b->depth == 0) {
-		learn_tree_free(b->root);
+		util_yaml_free(b->root);
 		b->root = n;
 		return;
 	}
@@ -185,18 +185,18 @@ static void tree_attach(struct tree_builder *b, struct learn_tree_node *n)
  */
 static int tree_event(struct tree_builder *b, const yaml_event_t *ev)
 {
-	const struct learn_tree_opts *opts = b->opts;
-	struct learn_tree_node *n;
+	const struct util_yaml_opts *opts = b->opts;
+	struct util_yaml_node *n;
 	int r;
 
 	if (tree_event_anchor(ev))
-		return tree_fault(b, LEARN_TREE_ANCHOR, ev);
+		return tree_fault(b, UTIL_YAML_ANCHOR, ev);
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
-		return tree_fault(b, LEARN_TREE_ALIAS, ev);
+		return tree_fault(b, UTIL_YAML_ALIAS, ev);
 	case YAML_DOCUMENT_START_EVENT:
 		if (opts->one_document && ++b->n_docs > 1)
-			return tree_fault(b, LEARN_TREE_DOCUMENTS, ev);
+			return tree_fault(b, UTIL_YAML_DOCUMENTS, ev);
 		tree_reset(b);
 		return 0;
 	case YAML_DOCUMENT_END_EVENT:
@@ -221,34 +221,34 @@ static int tree_event(struct tree_builder *b, const yaml_event_t *ev)
 		return 0;
 	}
 	if (opts->max_values && ++b->n_values > opts->max_values)
-		return tree_fault(b, LEARN_TREE_VALUES, ev);
+		return tree_fault(b, UTIL_YAML_VALUES, ev);
 	if (ev->type != YAML_SCALAR_EVENT && b->depth >= opts->max_depth)
-		return tree_fault(b, LEARN_TREE_DEPTH, ev);
+		return tree_fault(b, UTIL_YAML_DEPTH, ev);
 	if (ev->type == YAML_SCALAR_EVENT &&
 	    memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
-		return tree_fault(b, LEARN_TREE_NUL, ev);
+		return tree_fault(b, UTIL_YAML_NUL, ev);
 	n = util_zalloc(sizeof(*n));
 	n->line = ev->start_mark.line + 1;
 	n->col = ev->start_mark.column + 1;
 	if (ev->type == YAML_SCALAR_EVENT) {
-		n->type = LEARN_TREE_SCALAR;
+		n->type = UTIL_YAML_SCALAR;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		n->str = util_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 	} else {
-		n->type = ev->type == YAML_SEQUENCE_START_EVENT ? LEARN_TREE_SEQ : LEARN_TREE_MAP;
+		n->type = ev->type == YAML_SEQUENCE_START_EVENT ? UTIL_YAML_SEQ : UTIL_YAML_MAP;
 	}
 	tree_attach(b, n);
-	if (n->type != LEARN_TREE_SCALAR)
+	if (n->type != UTIL_YAML_SCALAR)
 		b->stack[b->depth++] = n;
 	return 0;
 }
 
 /* The event loop over a parser whose input is set; in is the FILE input, or NULL. */
 static int tree_parse(yaml_parser_t *parser, const struct tree_input *in,
-		      const struct learn_tree_opts *opts, struct learn_tree_node **ret_root)
+		      const struct util_yaml_opts *opts, struct util_yaml_node **ret_root)
 {
 	struct tree_builder b = {.opts = opts};
-	struct learn_tree_fault f = {0};
+	struct util_yaml_fault f = {0};
 	yaml_event_t ev;
 	bool done = false;
 	int r = 0;
@@ -257,12 +257,12 @@ static int tree_parse(yaml_parser_t *parser, const struct tree_input *in,
 	while (!done) {
 		if (!yaml_parser_parse(parser, &ev)) {
 			if (in && in->too_big) {
-				f.kind = LEARN_TREE_TOO_BIG;
+				f.kind = UTIL_YAML_TOO_BIG;
 			} else if (in && in->error) {
-				f.kind = LEARN_TREE_READ;
+				f.kind = UTIL_YAML_READ;
 				f.error = in->error;
 			} else {
-				f.kind = LEARN_TREE_SYNTAX;
+				f.kind = UTIL_YAML_SYNTAX;
 				f.line = parser->problem_mark.line + 1;
 				f.col = parser->problem_mark.column + 1;
 				f.problem = parser->problem;
@@ -282,7 +282,7 @@ static int tree_parse(yaml_parser_t *parser, const struct tree_input *in,
 			*ret_root = b.root;
 			b.root = NULL;
 		} else {
-			r = tree_fault(&b, LEARN_TREE_EMPTY, NULL);
+			r = tree_fault(&b, UTIL_YAML_EMPTY, NULL);
 		}
 	}
 	tree_reset(&b);
@@ -290,11 +290,11 @@ static int tree_parse(yaml_parser_t *parser, const struct tree_input *in,
 	return r;
 }
 
-int learn_tree_parse_file(FILE *f, const struct learn_tree_opts *opts,
-			  struct learn_tree_node **ret_root)
+int util_yaml_parse_file(FILE *f, const struct util_yaml_opts *opts,
+			 struct util_yaml_node **ret_root)
 {
 	struct tree_input in = {.f = f, .max = opts->max_input};
-	struct learn_tree_fault fault = {.kind = LEARN_TREE_NOMEM, .line = 1, .col = 1};
+	struct util_yaml_fault fault = {.kind = UTIL_YAML_NOMEM, .line = 1, .col = 1};
 	yaml_parser_t parser;
 	int r;
 
@@ -306,10 +306,10 @@ int learn_tree_parse_file(FILE *f, const struct learn_tree_opts *opts,
 	return r;
 }
 
-int learn_tree_parse_buffer(const char *buf, size_t len, const struct learn_tree_opts *opts,
-			    struct learn_tree_node **ret_root)
+int util_yaml_parse_buffer(const char *buf, size_t len, const struct util_yaml_opts *opts,
+			   struct util_yaml_node **ret_root)
 {
-	struct learn_tree_fault fault = {.kind = LEARN_TREE_NOMEM, .line = 1, .col = 1};
+	struct util_yaml_fault fault = {.kind = UTIL_YAML_NOMEM, .line = 1, .col = 1};
 	yaml_parser_t parser;
 	int r;
 
@@ -323,8 +323,8 @@ int learn_tree_parse_buffer(const char *buf, size_t len, const struct learn_tree
 
 /* ---- Reading a file of objects: the errors ------------------------------------------------ */
 
-int learn_tree_fail(struct learn_tree_reader *rd, const struct learn_tree_node *at, const char *fmt,
-		    ...)
+int util_yaml_fail(struct util_yaml_reader *rd, const struct util_yaml_node *at, const char *fmt,
+		   ...)
 {
 	char msg[400];
 	va_list ap;
@@ -336,107 +336,106 @@ int learn_tree_fail(struct learn_tree_reader *rd, const struct learn_tree_node *
 			    at ? at->col : 1, msg, rd->suffix);
 }
 
-const char *learn_tree_type_name(enum learn_tree_type t)
+const char *util_yaml_type_name(enum util_yaml_type t)
 {
 	switch (t) {
-	case LEARN_TREE_SCALAR:
+	case UTIL_YAML_SCALAR:
 		return "a scalar";
-	case LEARN_TREE_SEQ:
+	case UTIL_YAML_SEQ:
 		return "a sequence";
-	case LEARN_TREE_MAP:
+	case UTIL_YAML_MAP:
 	default:
 		return "a mapping";
 	}
 }
 
-int learn_tree_field(struct learn_tree_reader *rd, const struct learn_tree_node *map,
-		     const char *key, enum learn_tree_type want, const struct learn_tree_node **ret)
+int util_yaml_field(struct util_yaml_reader *rd, const struct util_yaml_node *map, const char *key,
+		    enum util_yaml_type want, const struct util_yaml_node **ret)
 {
-	const struct learn_tree_node *n = learn_tree_get(map, key);
+	const struct util_yaml_node *n = util_yaml_get(map, key);
 
-	if (n && learn_tree_is_null(n))
+	if (n && util_yaml_is_null(n))
 		n = NULL;
 	if (n && n->type != want)
-		return learn_tree_fail(rd, n, "%s is not %s%s%s", key, learn_tree_type_name(want),
-				       *rd->subject ? " on " : "", rd->subject);
+		return util_yaml_fail(rd, n, "%s is not %s%s%s", key, util_yaml_type_name(want),
+				      *rd->subject ? " on " : "", rd->subject);
 	*ret = n;
 	return 0;
 }
 
-const char *learn_tree_show(const char *s, char buf[static LEARN_TREE_SHOW_LEN])
+const char *util_yaml_show(const char *s, char buf[static UTIL_YAML_SHOW_LEN])
 {
-	return util_show_escaped(s, strlen(s), LEARN_TREE_SHOW_MAX - 3, buf);
+	return util_show_escaped(s, strlen(s), UTIL_YAML_SHOW_MAX - 3, buf);
 }
 
-const char *learn_tree_show_node(const struct learn_tree_node *n,
-				 char buf[static LEARN_TREE_SHOW_LEN])
+const char *util_yaml_show_node(const struct util_yaml_node *n, char buf[static UTIL_YAML_SHOW_LEN])
 {
-	if (n->type != LEARN_TREE_SCALAR)
-		return n->type == LEARN_TREE_SEQ ? "(a sequence)" : "(a mapping)";
-	return learn_tree_show(n->str, buf);
+	if (n->type != UTIL_YAML_SCALAR)
+		return n->type == UTIL_YAML_SEQ ? "(a sequence)" : "(a mapping)";
+	return util_yaml_show(n->str, buf);
 }
 
 /* The tree's faults in the reader's words. */
-static int reader_fault(void *data, const struct learn_tree_fault *f)
+static int reader_fault(void *data, const struct util_yaml_fault *f)
 {
-	struct learn_tree_reader *rd = data;
-	struct learn_tree_node at = {.line = f->line, .col = f->col};
-	char show[LEARN_TREE_SHOW_LEN];
+	struct util_yaml_reader *rd = data;
+	struct util_yaml_node at = {.line = f->line, .col = f->col};
+	char show[UTIL_YAML_SHOW_LEN];
 
 	/* a fault is about the text, not the object that was being read */
 	rd->suffix[0] = '\0';
 	rd->faulted = true;
 	rd->fault = f->kind;
 	switch (f->kind) {
-	case LEARN_TREE_NOMEM:
+	case UTIL_YAML_NOMEM:
 		return util_err_set(rd->err, ENOMEM, "%s: cannot initialise the YAML parser",
 				    rd->path);
-	case LEARN_TREE_TOO_BIG:
+	case UTIL_YAML_TOO_BIG:
 		return util_err_set(rd->err, EFBIG, "%s: larger than %zu MiB", rd->path,
 				    rd->format->max_size >> 20);
-	case LEARN_TREE_READ:
+	case UTIL_YAML_READ:
 		return util_err_set(rd->err, f->error, "%s: %s", rd->path, strerror(f->error));
-	case LEARN_TREE_SYNTAX:
+	case UTIL_YAML_SYNTAX:
 		return util_err_set(rd->err, EINVAL, "%s:%zu:%zu: %s%s%s", rd->path, f->line,
 				    f->col, f->problem ? f->problem : "invalid YAML",
 				    f->context ? " " : "", f->context ? f->context : "");
-	case LEARN_TREE_ANCHOR:
-		return learn_tree_fail(rd, &at, "YAML anchors are not allowed in %s",
-				       rd->format->what);
-	case LEARN_TREE_ALIAS:
-		return learn_tree_fail(rd, &at, "YAML aliases are not allowed in %s",
-				       rd->format->what);
-	case LEARN_TREE_DEPTH:
-		return learn_tree_fail(rd, &at, "nested deeper than %zu levels",
-				       rd->format->max_depth);
-	case LEARN_TREE_NUL:
-		return learn_tree_fail(rd, &at, "NUL character in a string");
-	case LEARN_TREE_DUPLICATE:
-		return learn_tree_fail(rd, &at, "duplicate key \"%s\"",
-				       learn_tree_show(f->problem, show));
-	case LEARN_TREE_DOCUMENTS:
-	case LEARN_TREE_VALUES:
-	case LEARN_TREE_EMPTY:
+	case UTIL_YAML_ANCHOR:
+		return util_yaml_fail(rd, &at, "YAML anchors are not allowed in %s",
+				      rd->format->what);
+	case UTIL_YAML_ALIAS:
+		return util_yaml_fail(rd, &at, "YAML aliases are not allowed in %s",
+				      rd->format->what);
+	case UTIL_YAML_DEPTH:
+		return util_yaml_fail(rd, &at, "nested deeper than %zu levels",
+				      rd->format->max_depth);
+	case UTIL_YAML_NUL:
+		return util_yaml_fail(rd, &at, "NUL character in a string");
+	case UTIL_YAML_DUPLICATE:
+		return util_yaml_fail(rd, &at, "duplicate key \"%s\"",
+				      util_yaml_show(f->problem, show));
+	case UTIL_YAML_DOCUMENTS:
+	case UTIL_YAML_VALUES:
+	case UTIL_YAML_EMPTY:
 	default:
 		/* not asked for by reader_parse()'s options */
-		return learn_tree_fail(rd, &at, "invalid YAML");
+		return util_yaml_fail(rd, &at, "invalid YAML");
 	}
 }
 
-static int reader_document(void *data, const struct learn_tree_node *root)
+static int reader_document(void *data, const struct util_yaml_node *root)
 {
-	struct learn_tree_reader *rd = data;
+	struct util_yaml_reader *rd = data;
 
-	if (!root || learn_tree_is_null(root))
+	if (!root || util_yaml_is_null(root))
 		return 0; /* an empty document in a stream ("---" then nothing) */
 	rd->n_docs++;
 	return rd->format->document(rd->userdata, root);
 }
 
 /* f, or else len bytes of buf. */
-static int reader_parse(struct learn_tree_reader *rd, FILE *f, const char *buf, size_t len)
+static int reader_parse(struct util_yaml_reader *rd, FILE *f, const char *buf, size_t len)
 {
-	const struct learn_tree_opts opts = {
+	const struct util_yaml_opts opts = {
 		.max_depth = rd->format->max_depth,
 		.max_input = rd->format->max_size,
 		.fault = reader_fault,
@@ -445,15 +444,15 @@ static int reader_parse(struct learn_tree_reader *rd, FILE *f, const char *buf, 
 	};
 	int r;
 
-	r = f ? learn_tree_parse_file(f, &opts, NULL)
-	      : learn_tree_parse_buffer(buf, len, &opts, NULL);
+	r = f ? util_yaml_parse_file(f, &opts, NULL)
+	      : util_yaml_parse_buffer(buf, len, &opts, NULL);
 	if (r == 0 && rd->n_docs == 0)
 		r = util_err_set(rd->err, EINVAL, "%s:1:1: empty file, %s", rd->path,
 				 rd->format->empty);
 	return r;
 }
 
-int learn_tree_read_file(struct learn_tree_reader *rd)
+int util_yaml_read_file(struct util_yaml_reader *rd)
 {
 	struct stat st;
 	FILE *f;
@@ -481,7 +480,7 @@ out:
 	return r;
 }
 
-int learn_tree_read_buffer(struct learn_tree_reader *rd, const char *buf, size_t len)
+int util_yaml_read_buffer(struct util_yaml_reader *rd, const char *buf, size_t len)
 {
 	return reader_parse(rd, NULL, buf, len);
 }

@@ -11,9 +11,9 @@ struct learn_label {
 	char *value;
 };
 
-struct learn_workload {
+struct graph_workload {
 	int refcount;
-	enum learn_kind kind;
+	enum graph_kind kind;
 	char *namespace_;
 	char *controller;
 	char *name;
@@ -24,37 +24,37 @@ struct learn_workload {
 	size_t n_addresses;
 };
 
-static const char *const learn_kind_names[] = {
-	[LEARN_KIND_K8S] = "k8s",	  [LEARN_KIND_DOCKER] = "docker",
-	[LEARN_KIND_NODE] = "node",	  [LEARN_KIND_EXTERNAL] = "external",
-	[LEARN_KIND_UNKNOWN] = "unknown",
+static const char *const graph_kind_names[] = {
+	[GRAPH_KIND_K8S] = "k8s",	  [GRAPH_KIND_DOCKER] = "docker",
+	[GRAPH_KIND_NODE] = "node",	  [GRAPH_KIND_EXTERNAL] = "external",
+	[GRAPH_KIND_UNKNOWN] = "unknown",
 };
 
-const char *learn_kind_name(enum learn_kind kind)
+const char *graph_kind_name(enum graph_kind kind)
 {
-	if ((size_t)kind >= UTIL_ARRAY_SIZE(learn_kind_names))
+	if ((size_t)kind >= UTIL_ARRAY_SIZE(graph_kind_names))
 		return "invalid";
-	return learn_kind_names[kind];
+	return graph_kind_names[kind];
 }
 
-int learn_kind_from_name(const char *name, enum learn_kind *ret)
+int graph_kind_from_name(const char *name, enum graph_kind *ret)
 {
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(learn_kind_names); i++) {
-		if (strcmp(learn_kind_names[i], name) == 0) {
-			*ret = (enum learn_kind)i;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(graph_kind_names); i++) {
+		if (strcmp(graph_kind_names[i], name) == 0) {
+			*ret = (enum graph_kind)i;
 			return 0;
 		}
 	}
 	return -EINVAL;
 }
 
-static char *workload_make_id(enum learn_kind kind, const char *ns, const char *controller,
+static char *workload_make_id(enum graph_kind kind, const char *ns, const char *controller,
 			      const char *name)
 {
 	char *lower, *id;
 
 	switch (kind) {
-	case LEARN_KIND_K8S:
+	case GRAPH_KIND_K8S:
 		lower = util_strdup(controller);
 		for (char *c = lower; *c; c++)
 			if (*c >= 'A' && *c <= 'Z')
@@ -62,24 +62,24 @@ static char *workload_make_id(enum learn_kind kind, const char *ns, const char *
 		id = util_asprintf("k8s:%s/%s/%s", ns, lower, name);
 		free(lower);
 		return id;
-	case LEARN_KIND_DOCKER:
+	case GRAPH_KIND_DOCKER:
 		if (*ns)
 			return util_asprintf("docker:%s/%s", ns, name);
 		return util_asprintf("docker:%s", name);
-	case LEARN_KIND_NODE:
+	case GRAPH_KIND_NODE:
 		return util_asprintf("node:%s", name);
-	case LEARN_KIND_UNKNOWN:
+	case GRAPH_KIND_UNKNOWN:
 		return util_asprintf("unknown:%s", name);
-	case LEARN_KIND_EXTERNAL:
+	case GRAPH_KIND_EXTERNAL:
 	default:
 		return util_asprintf("external:%s", name);
 	}
 }
 
-struct learn_workload *learn_workload_new(enum learn_kind kind, const char *namespace_,
+struct graph_workload *graph_workload_new(enum graph_kind kind, const char *namespace_,
 					  const char *controller, const char *name)
 {
-	struct learn_workload *w = util_zalloc(sizeof(*w));
+	struct graph_workload *w = util_zalloc(sizeof(*w));
 
 	w->refcount = 1;
 	w->kind = kind;
@@ -90,14 +90,14 @@ struct learn_workload *learn_workload_new(enum learn_kind kind, const char *name
 	return w;
 }
 
-struct learn_workload *learn_workload_ref(struct learn_workload *w)
+struct graph_workload *graph_workload_ref(struct graph_workload *w)
 {
 	if (w)
 		w->refcount++;
 	return w;
 }
 
-struct learn_workload *learn_workload_unref(struct learn_workload *w)
+struct graph_workload *graph_workload_unref(struct graph_workload *w)
 {
 	if (!w || --w->refcount > 0)
 		return NULL;
@@ -117,7 +117,7 @@ struct learn_workload *learn_workload_unref(struct learn_workload *w)
 	return NULL;
 }
 
-void learn_workload_set_label(struct learn_workload *w, const char *key, const char *value)
+void graph_workload_set_label(struct graph_workload *w, const char *key, const char *value)
 {
 	size_t i;
 
@@ -138,7 +138,7 @@ void learn_workload_set_label(struct learn_workload *w, const char *key, const c
 	w->n_labels++;
 }
 
-void learn_workload_add_address(struct learn_workload *w, const char *cidr)
+void graph_workload_add_address(struct graph_workload *w, const char *cidr)
 {
 	size_t i;
 
@@ -156,52 +156,52 @@ void learn_workload_add_address(struct learn_workload *w, const char *cidr)
 	w->n_addresses++;
 }
 
-const char *learn_workload_id(const struct learn_workload *w)
+const char *graph_workload_id(const struct graph_workload *w)
 {
 	return w->id;
 }
 
-enum learn_kind learn_workload_kind(const struct learn_workload *w)
+enum graph_kind graph_workload_kind(const struct graph_workload *w)
 {
 	return w->kind;
 }
 
-const char *learn_workload_namespace(const struct learn_workload *w)
+const char *graph_workload_namespace(const struct graph_workload *w)
 {
 	return w->namespace_;
 }
 
-const char *learn_workload_controller(const struct learn_workload *w)
+const char *graph_workload_controller(const struct graph_workload *w)
 {
 	return w->controller;
 }
 
-const char *learn_workload_name(const struct learn_workload *w)
+const char *graph_workload_name(const struct graph_workload *w)
 {
 	return w->name;
 }
 
-size_t learn_workload_label_count(const struct learn_workload *w)
+size_t graph_workload_label_count(const struct graph_workload *w)
 {
 	return w->n_labels;
 }
 
-const char *learn_workload_label_key(const struct learn_workload *w, size_t i)
+const char *graph_workload_label_key(const struct graph_workload *w, size_t i)
 {
 	return i < w->n_labels ? w->labels[i].key : NULL;
 }
 
-const char *learn_workload_label_value(const struct learn_workload *w, size_t i)
+const char *graph_workload_label_value(const struct graph_workload *w, size_t i)
 {
 	return i < w->n_labels ? w->labels[i].value : NULL;
 }
 
-size_t learn_workload_address_count(const struct learn_workload *w)
+size_t graph_workload_address_count(const struct graph_workload *w)
 {
 	return w->n_addresses;
 }
 
-const char *learn_workload_address(const struct learn_workload *w, size_t i)
+const char *graph_workload_address(const struct graph_workload *w, size_t i)
 {
 	return i < w->n_addresses ? w->addresses[i] : NULL;
 }

@@ -161,69 +161,68 @@ size_t policy_set_skipped(const struct policy_set *s)
 /* ---- Parsing context and errors ----------------------------------------------------------- */
 
 struct pol_ctx {
-	struct learn_tree_reader rd; /* suffix: " in networkpolicy NS/NAME" */
-	struct pol_policy *v;	     /* this file's policies, in file order */
+	struct util_yaml_reader rd; /* suffix: " in networkpolicy NS/NAME" */
+	struct pol_policy *v;	    /* this file's policies, in file order */
 	size_t n, cap;
 	size_t skipped;
 };
 
 /* The shared reader words the errors (learn-tree.c). */
-#define pol_fail(ctx, ...)  learn_tree_fail(&(ctx)->rd, __VA_ARGS__)
-#define pol_field(ctx, ...) learn_tree_field(&(ctx)->rd, __VA_ARGS__)
+#define pol_fail(ctx, ...)  util_yaml_fail(&(ctx)->rd, __VA_ARGS__)
+#define pol_field(ctx, ...) util_yaml_field(&(ctx)->rd, __VA_ARGS__)
 
 /*
  * Every key of map must be one of keys. A misspelt field would otherwise be read as absent,
  * and an absent field often means "everything" in a NetworkPolicy.
  */
-static int pol_known_keys(struct pol_ctx *ctx, const struct learn_tree_node *map,
+static int pol_known_keys(struct pol_ctx *ctx, const struct util_yaml_node *map,
 			  const char *const *keys, size_t n_keys, const char *what)
 {
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 
 	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
-		const struct learn_tree_node *k = map->kids[i];
+		const struct util_yaml_node *k = map->kids[i];
 		bool known = false;
 
-		for (size_t j = 0; k->type == LEARN_TREE_SCALAR && j < n_keys && !known; j++)
+		for (size_t j = 0; k->type == UTIL_YAML_SCALAR && j < n_keys && !known; j++)
 			known = strcmp(k->str, keys[j]) == 0;
 		if (!known)
 			return pol_fail(ctx, k, "unknown field \"%s\" in %s",
-					learn_tree_show_node(k, show), what);
+					util_yaml_show_node(k, show), what);
 	}
 	return 0;
 }
 
 /* A mapping (or null, which is taken as an empty one); anything else is refused. */
-static int pol_expect_map(struct pol_ctx *ctx, const struct learn_tree_node *n, const char *what)
+static int pol_expect_map(struct pol_ctx *ctx, const struct util_yaml_node *n, const char *what)
 {
-	if (n->type != LEARN_TREE_MAP && !learn_tree_is_null(n))
+	if (n->type != UTIL_YAML_MAP && !util_yaml_is_null(n))
 		return pol_fail(ctx, n, "%s is not a mapping", what);
 	return 0;
 }
 
 /* ---- Parsing: selectors, peers, ports, rules ---------------------------------------------- */
 
-static int pol_label_value(struct pol_ctx *ctx, const struct learn_tree_node *v, const char **ret)
+static int pol_label_value(struct pol_ctx *ctx, const struct util_yaml_node *v, const char **ret)
 {
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 	const char *value;
 
-	if (v->type != LEARN_TREE_SCALAR)
+	if (v->type != UTIL_YAML_SCALAR)
 		return pol_fail(ctx, v, "label value is not a scalar");
-	value = learn_tree_is_null(v) ? "" : v->str;
+	value = util_yaml_is_null(v) ? "" : v->str;
 	if (!util_k8s_label_value(value))
-		return pol_fail(ctx, v, "invalid label value \"%s\"",
-				learn_tree_show_node(v, show));
+		return pol_fail(ctx, v, "invalid label value \"%s\"", util_yaml_show_node(v, show));
 	*ret = value;
 	return 0;
 }
 
-static int pol_label_key(struct pol_ctx *ctx, const struct learn_tree_node *k)
+static int pol_label_key(struct pol_ctx *ctx, const struct util_yaml_node *k)
 {
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 
-	if (k->type != LEARN_TREE_SCALAR || !util_k8s_label_key(k->str))
-		return pol_fail(ctx, k, "invalid label key \"%s\"", learn_tree_show_node(k, show));
+	if (k->type != UTIL_YAML_SCALAR || !util_k8s_label_key(k->str))
+		return pol_fail(ctx, k, "invalid label key \"%s\"", util_yaml_show_node(k, show));
 	return 0;
 }
 
@@ -243,7 +242,7 @@ static void pol_req_add_value(struct pol_req *r, const char *value)
 	r->values[r->n_values++] = util_strdup(value);
 }
 
-static int pol_expression(struct pol_ctx *ctx, const struct learn_tree_node *e,
+static int pol_expression(struct pol_ctx *ctx, const struct util_yaml_node *e,
 			  struct pol_selector *sel)
 {
 	static const char *const keys[] = {"key", "operator", "values"};
@@ -256,18 +255,18 @@ static int pol_expression(struct pol_ctx *ctx, const struct learn_tree_node *e,
 		{"Exists", POL_EXISTS},
 		{"DoesNotExist", POL_DOES_NOT_EXIST},
 	};
-	const struct learn_tree_node *key, *op, *values;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *key, *op, *values;
+	char show[UTIL_YAML_SHOW_LEN];
 	struct pol_req *req;
 	size_t i;
 	int r;
 
-	if (e->type != LEARN_TREE_MAP)
+	if (e->type != UTIL_YAML_MAP)
 		return pol_fail(ctx, e, "matchExpressions item is not a mapping");
 	r = pol_known_keys(ctx, e, keys, UTIL_ARRAY_SIZE(keys), "a match expression");
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, e, "key", LEARN_TREE_SCALAR, &key);
+	r = pol_field(ctx, e, "key", UTIL_YAML_SCALAR, &key);
 	if (r < 0)
 		return r;
 	if (!key)
@@ -275,7 +274,7 @@ static int pol_expression(struct pol_ctx *ctx, const struct learn_tree_node *e,
 	r = pol_label_key(ctx, key);
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, e, "operator", LEARN_TREE_SCALAR, &op);
+	r = pol_field(ctx, e, "operator", UTIL_YAML_SCALAR, &op);
 	if (r < 0)
 		return r;
 	if (!op)
@@ -286,8 +285,8 @@ static int pol_expression(struct pol_ctx *ctx, const struct learn_tree_node *e,
 	if (i == UTIL_ARRAY_SIZE(ops))
 		return pol_fail(ctx, op,
 				"invalid operator \"%s\" (In, NotIn, Exists or DoesNotExist)",
-				learn_tree_show_node(op, show));
-	r = pol_field(ctx, e, "values", LEARN_TREE_SEQ, &values);
+				util_yaml_show_node(op, show));
+	r = pol_field(ctx, e, "values", UTIL_YAML_SEQ, &values);
 	if (r < 0)
 		return r;
 	if ((ops[i].op == POL_IN || ops[i].op == POL_NOT_IN) && (!values || !values->n_kids))
@@ -308,19 +307,19 @@ static int pol_expression(struct pol_ctx *ctx, const struct learn_tree_node *e,
 }
 
 /* A label selector; the caller has checked that n is a mapping or null. */
-static int pol_selector(struct pol_ctx *ctx, const struct learn_tree_node *n,
+static int pol_selector(struct pol_ctx *ctx, const struct util_yaml_node *n,
 			struct pol_selector *sel)
 {
 	static const char *const keys[] = {"matchLabels", "matchExpressions"};
-	const struct learn_tree_node *labels, *exprs;
+	const struct util_yaml_node *labels, *exprs;
 	int r;
 
-	if (n->type != LEARN_TREE_MAP)
+	if (n->type != UTIL_YAML_MAP)
 		return 0;
 	r = pol_known_keys(ctx, n, keys, UTIL_ARRAY_SIZE(keys), "a label selector");
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, n, "matchLabels", LEARN_TREE_MAP, &labels);
+	r = pol_field(ctx, n, "matchLabels", UTIL_YAML_MAP, &labels);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; labels && i + 1 < labels->n_kids; i += 2) {
@@ -334,7 +333,7 @@ static int pol_selector(struct pol_ctx *ctx, const struct learn_tree_node *n,
 			return r;
 		pol_req_add_value(pol_req_add(sel, labels->kids[i]->str, POL_IN), value);
 	}
-	r = pol_field(ctx, n, "matchExpressions", LEARN_TREE_SEQ, &exprs);
+	r = pol_field(ctx, n, "matchExpressions", UTIL_YAML_SEQ, &exprs);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; exprs && i < exprs->n_kids; i++) {
@@ -345,40 +344,40 @@ static int pol_selector(struct pol_ctx *ctx, const struct learn_tree_node *n,
 	return 0;
 }
 
-static int pol_ip_block(struct pol_ctx *ctx, const struct learn_tree_node *n, struct pol_peer *peer)
+static int pol_ip_block(struct pol_ctx *ctx, const struct util_yaml_node *n, struct pol_peer *peer)
 {
 	static const char *const keys[] = {"cidr", "except"};
-	const struct learn_tree_node *cidr, *except;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *cidr, *except;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
-	if (n->type != LEARN_TREE_MAP)
+	if (n->type != UTIL_YAML_MAP)
 		return pol_fail(ctx, n, "ipBlock is not a mapping");
 	r = pol_known_keys(ctx, n, keys, UTIL_ARRAY_SIZE(keys), "ipBlock");
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, n, "cidr", LEARN_TREE_SCALAR, &cidr);
+	r = pol_field(ctx, n, "cidr", UTIL_YAML_SCALAR, &cidr);
 	if (r < 0)
 		return r;
 	if (!cidr)
 		return pol_fail(ctx, n, "ipBlock without cidr");
 	if (util_prefix_parse(cidr->str, UTIL_PREFIX_MASK, &peer->block) < 0)
-		return pol_fail(ctx, cidr, "invalid cidr \"%s\"", learn_tree_show_node(cidr, show));
-	r = pol_field(ctx, n, "except", LEARN_TREE_SEQ, &except);
+		return pol_fail(ctx, cidr, "invalid cidr \"%s\"", util_yaml_show_node(cidr, show));
+	r = pol_field(ctx, n, "except", UTIL_YAML_SEQ, &except);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; except && i < except->n_kids; i++) {
-		const struct learn_tree_node *x = except->kids[i];
+		const struct util_yaml_node *x = except->kids[i];
 		struct util_prefix c;
 
-		if (x->type != LEARN_TREE_SCALAR ||
+		if (x->type != UTIL_YAML_SCALAR ||
 		    util_prefix_parse(x->str, UTIL_PREFIX_MASK, &c) < 0)
 			return pol_fail(ctx, x, "invalid except cidr \"%s\"",
-					learn_tree_show_node(x, show));
+					util_yaml_show_node(x, show));
 		/* as the API server validates it: a strict subset of cidr */
 		if (!util_prefix_contains(&peer->block, &c) || c.len == peer->block.len)
 			return pol_fail(ctx, x, "except \"%s\" is not a strict subset of cidr",
-					learn_tree_show_node(x, show));
+					util_yaml_show_node(x, show));
 		peer->except =
 			util_reallocarray(peer->except, peer->n_except + 1, sizeof(*peer->except));
 		peer->except[peer->n_except++] = c;
@@ -387,24 +386,24 @@ static int pol_ip_block(struct pol_ctx *ctx, const struct learn_tree_node *n, st
 	return 0;
 }
 
-static int pol_peer(struct pol_ctx *ctx, const struct learn_tree_node *n, struct pol_peer *peer)
+static int pol_peer(struct pol_ctx *ctx, const struct util_yaml_node *n, struct pol_peer *peer)
 {
 	static const char *const keys[] = {"podSelector", "namespaceSelector", "ipBlock"};
-	const struct learn_tree_node *pods, *nss, *block;
+	const struct util_yaml_node *pods, *nss, *block;
 	int r;
 
-	if (n->type != LEARN_TREE_MAP)
+	if (n->type != UTIL_YAML_MAP)
 		return pol_fail(ctx, n, "peer is not a mapping");
 	r = pol_known_keys(ctx, n, keys, UTIL_ARRAY_SIZE(keys), "a peer");
 	if (r < 0)
 		return r;
-	pods = learn_tree_get(n, "podSelector");
-	nss = learn_tree_get(n, "namespaceSelector");
-	block = learn_tree_get(n, "ipBlock");
+	pods = util_yaml_get(n, "podSelector");
+	nss = util_yaml_get(n, "namespaceSelector");
+	block = util_yaml_get(n, "ipBlock");
 	/* a null selector is an absent one: the API's pointers are nil either way */
-	pods = pods && learn_tree_is_null(pods) ? NULL : pods;
-	nss = nss && learn_tree_is_null(nss) ? NULL : nss;
-	block = block && learn_tree_is_null(block) ? NULL : block;
+	pods = pods && util_yaml_is_null(pods) ? NULL : pods;
+	nss = nss && util_yaml_is_null(nss) ? NULL : nss;
+	block = block && util_yaml_is_null(block) ? NULL : block;
 	if (block && (pods || nss))
 		return pol_fail(ctx, block,
 				"ipBlock cannot be combined with podSelector or namespaceSelector");
@@ -433,39 +432,39 @@ static int pol_peer(struct pol_ctx *ctx, const struct learn_tree_node *n, struct
 	return 0;
 }
 
-static int pol_port_number(struct pol_ctx *ctx, const struct learn_tree_node *n, const char *what,
+static int pol_port_number(struct pol_ctx *ctx, const struct util_yaml_node *n, const char *what,
 			   uint16_t *ret)
 {
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 	uint64_t v;
 
-	if (n->type != LEARN_TREE_SCALAR || !n->plain || util_parse_u64(n->str, 65535, &v) < 0 ||
+	if (n->type != UTIL_YAML_SCALAR || !n->plain || util_parse_u64(n->str, 65535, &v) < 0 ||
 	    v == 0)
 		return pol_fail(ctx, n, "invalid %s \"%s\" (1-65535)", what,
-				learn_tree_show_node(n, show));
+				util_yaml_show_node(n, show));
 	*ret = (uint16_t)v;
 	return 0;
 }
 
-static int pol_port(struct pol_ctx *ctx, const struct learn_tree_node *n, struct pol_port *port)
+static int pol_port(struct pol_ctx *ctx, const struct util_yaml_node *n, struct pol_port *port)
 {
 	static const char *const keys[] = {"protocol", "port", "endPort"};
-	const struct learn_tree_node *proto, *num, *end;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *proto, *num, *end;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
-	if (learn_tree_is_null(n)) {
+	if (util_yaml_is_null(n)) {
 		/* an empty item: TCP, every port */
 		*port = (struct pol_port){
 			.proto = IPPROTO_TCP, .kind = POL_PORT_ALL, .lo = 1, .hi = 65535};
 		return 0;
 	}
-	if (n->type != LEARN_TREE_MAP)
+	if (n->type != UTIL_YAML_MAP)
 		return pol_fail(ctx, n, "port is not a mapping");
 	r = pol_known_keys(ctx, n, keys, UTIL_ARRAY_SIZE(keys), "a port");
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, n, "protocol", LEARN_TREE_SCALAR, &proto);
+	r = pol_field(ctx, n, "protocol", UTIL_YAML_SCALAR, &proto);
 	if (r < 0)
 		return r;
 	port->proto = IPPROTO_TCP;
@@ -473,13 +472,13 @@ static int pol_port(struct pol_ctx *ctx, const struct learn_tree_node *n, struct
 		if (strcmp(proto->str, "TCP") != 0 && strcmp(proto->str, "UDP") != 0 &&
 		    strcmp(proto->str, "SCTP") != 0)
 			return pol_fail(ctx, proto, "invalid protocol \"%s\" (TCP, UDP or SCTP)",
-					learn_tree_show_node(proto, show));
+					util_yaml_show_node(proto, show));
 		(void)util_proto_from_name(proto->str, &port->proto);
 	}
-	r = pol_field(ctx, n, "port", LEARN_TREE_SCALAR, &num);
+	r = pol_field(ctx, n, "port", UTIL_YAML_SCALAR, &num);
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, n, "endPort", LEARN_TREE_SCALAR, &end);
+	r = pol_field(ctx, n, "endPort", UTIL_YAML_SCALAR, &end);
 	if (r < 0)
 		return r;
 	if (!num) {
@@ -509,7 +508,7 @@ static int pol_port(struct pol_ctx *ctx, const struct learn_tree_node *n, struct
 	}
 	if (!util_k8s_port_name(num->str))
 		return pol_fail(ctx, num, "invalid port name \"%s\"",
-				learn_tree_show_node(num, show));
+				util_yaml_show_node(num, show));
 	if (end)
 		return pol_fail(ctx, end, "endPort needs a numeric port, not a name");
 	port->kind = POL_PORT_NAME;
@@ -517,24 +516,24 @@ static int pol_port(struct pol_ctx *ctx, const struct learn_tree_node *n, struct
 	return 0;
 }
 
-static int pol_rule(struct pol_ctx *ctx, const struct learn_tree_node *n, enum pol_dir dir,
+static int pol_rule(struct pol_ctx *ctx, const struct util_yaml_node *n, enum pol_dir dir,
 		    struct pol_rule *rule)
 {
 	static const char *const in_keys[] = {"from", "ports"}, *const out_keys[] = {"to", "ports"};
 	const char *peers_key = dir == POL_INGRESS ? "from" : "to";
-	const struct learn_tree_node *peers, *ports;
+	const struct util_yaml_node *peers, *ports;
 	int r;
 
-	if (learn_tree_is_null(n))
+	if (util_yaml_is_null(n))
 		return 0; /* an empty rule: every peer, every port */
-	if (n->type != LEARN_TREE_MAP)
+	if (n->type != UTIL_YAML_MAP)
 		return pol_fail(ctx, n, "%s rule is not a mapping",
 				dir == POL_INGRESS ? "ingress" : "egress");
 	r = pol_known_keys(ctx, n, dir == POL_INGRESS ? in_keys : out_keys, 2,
 			   dir == POL_INGRESS ? "an ingress rule" : "an egress rule");
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, n, peers_key, LEARN_TREE_SEQ, &peers);
+	r = pol_field(ctx, n, peers_key, UTIL_YAML_SEQ, &peers);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; peers && i < peers->n_kids; i++) {
@@ -546,7 +545,7 @@ static int pol_rule(struct pol_ctx *ctx, const struct learn_tree_node *n, enum p
 		if (r < 0)
 			return r;
 	}
-	r = pol_field(ctx, n, "ports", LEARN_TREE_SEQ, &ports);
+	r = pol_field(ctx, n, "ports", UTIL_YAML_SEQ, &ports);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; ports && i < ports->n_kids; i++) {
@@ -560,13 +559,13 @@ static int pol_rule(struct pol_ctx *ctx, const struct learn_tree_node *n, enum p
 	return 0;
 }
 
-static int pol_rules(struct pol_ctx *ctx, const struct learn_tree_node *spec, enum pol_dir dir,
+static int pol_rules(struct pol_ctx *ctx, const struct util_yaml_node *spec, enum pol_dir dir,
 		     struct pol_policy *p)
 {
-	const struct learn_tree_node *seq;
+	const struct util_yaml_node *seq;
 	int r;
 
-	r = pol_field(ctx, spec, dir == POL_INGRESS ? "ingress" : "egress", LEARN_TREE_SEQ, &seq);
+	r = pol_field(ctx, spec, dir == POL_INGRESS ? "ingress" : "egress", UTIL_YAML_SEQ, &seq);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; seq && i < seq->n_kids; i++) {
@@ -580,11 +579,11 @@ static int pol_rules(struct pol_ctx *ctx, const struct learn_tree_node *spec, en
 	return 0;
 }
 
-static int pol_spec(struct pol_ctx *ctx, const struct learn_tree_node *spec, struct pol_policy *p)
+static int pol_spec(struct pol_ctx *ctx, const struct util_yaml_node *spec, struct pol_policy *p)
 {
 	static const char *const keys[] = {"podSelector", "policyTypes", "ingress", "egress"};
-	const struct learn_tree_node *pods, *types;
-	char show[LEARN_TREE_SHOW_LEN];
+	const struct util_yaml_node *pods, *types;
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
 	/* The API's spec and podSelector are values, not pointers: absent is empty, all pods. */
@@ -593,7 +592,7 @@ static int pol_spec(struct pol_ctx *ctx, const struct learn_tree_node *spec, str
 	r = pol_known_keys(ctx, spec, keys, UTIL_ARRAY_SIZE(keys), "spec");
 	if (r < 0)
 		return r;
-	pods = learn_tree_get(spec, "podSelector");
+	pods = util_yaml_get(spec, "podSelector");
 	if (pods) {
 		r = pol_expect_map(ctx, pods, "podSelector");
 		if (r < 0)
@@ -608,19 +607,19 @@ static int pol_spec(struct pol_ctx *ctx, const struct learn_tree_node *spec, str
 	r = pol_rules(ctx, spec, POL_EGRESS, p);
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, spec, "policyTypes", LEARN_TREE_SEQ, &types);
+	r = pol_field(ctx, spec, "policyTypes", UTIL_YAML_SEQ, &types);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; types && i < types->n_kids; i++) {
-		const struct learn_tree_node *t = types->kids[i];
+		const struct util_yaml_node *t = types->kids[i];
 
-		if (t->type == LEARN_TREE_SCALAR && strcmp(t->str, "Ingress") == 0)
+		if (t->type == UTIL_YAML_SCALAR && strcmp(t->str, "Ingress") == 0)
 			p->isolates[POL_INGRESS] = true;
-		else if (t->type == LEARN_TREE_SCALAR && strcmp(t->str, "Egress") == 0)
+		else if (t->type == UTIL_YAML_SCALAR && strcmp(t->str, "Egress") == 0)
 			p->isolates[POL_EGRESS] = true;
 		else
 			return pol_fail(ctx, t, "invalid policyType \"%s\" (Ingress or Egress)",
-					learn_tree_show_node(t, show));
+					util_yaml_show_node(t, show));
 	}
 	if (types && types->n_kids)
 		return 0;
@@ -631,38 +630,37 @@ types:
 	return 0;
 }
 
-static int pol_network_policy(struct pol_ctx *ctx, const struct learn_tree_node *obj)
+static int pol_network_policy(struct pol_ctx *ctx, const struct util_yaml_node *obj)
 {
-	const struct learn_tree_node *meta, *name, *ns, *spec;
+	const struct util_yaml_node *meta, *name, *ns, *spec;
 	struct pol_policy p = {0};
-	char show[LEARN_TREE_SHOW_LEN];
+	char show[UTIL_YAML_SHOW_LEN];
 	int r;
 
 	ctx->rd.suffix[0] = '\0';
-	r = pol_field(ctx, obj, "metadata", LEARN_TREE_MAP, &meta);
+	r = pol_field(ctx, obj, "metadata", UTIL_YAML_MAP, &meta);
 	if (r < 0)
 		return r;
 	if (!meta)
 		return pol_fail(ctx, obj, "NetworkPolicy without metadata");
-	r = pol_field(ctx, meta, "name", LEARN_TREE_SCALAR, &name);
+	r = pol_field(ctx, meta, "name", UTIL_YAML_SCALAR, &name);
 	if (r < 0)
 		return r;
 	if (!name)
 		return pol_fail(ctx, meta, "NetworkPolicy without metadata.name");
 	if (!util_k8s_dns_subdomain(name->str))
 		return pol_fail(ctx, name, "invalid NetworkPolicy name \"%s\"",
-				learn_tree_show_node(name, show));
-	r = pol_field(ctx, meta, "namespace", LEARN_TREE_SCALAR, &ns);
+				util_yaml_show_node(name, show));
+	r = pol_field(ctx, meta, "namespace", UTIL_YAML_SCALAR, &ns);
 	if (r < 0)
 		return r;
 	if (ns && !util_k8s_dns_label(ns->str))
-		return pol_fail(ctx, ns, "invalid namespace \"%s\"",
-				learn_tree_show_node(ns, show));
+		return pol_fail(ctx, ns, "invalid namespace \"%s\"", util_yaml_show_node(ns, show));
 	/* without a namespace, `kubectl apply` puts it in the default one */
 	p.ns = util_strdup(ns ? ns->str : "default");
 	p.name = util_strdup(name->str);
 	snprintf(ctx->rd.suffix, sizeof(ctx->rd.suffix), " in networkpolicy %s/%s", p.ns, p.name);
-	r = pol_field(ctx, obj, "spec", LEARN_TREE_MAP, &spec);
+	r = pol_field(ctx, obj, "spec", UTIL_YAML_MAP, &spec);
 	if (r < 0)
 		goto out;
 	r = pol_spec(ctx, spec, &p);
@@ -681,19 +679,19 @@ out:
 }
 
 /* One object; in a list, list_kind is the kind its items have when they carry none. */
-static int pol_object(struct pol_ctx *ctx, const struct learn_tree_node *obj, const char *list_kind,
+static int pol_object(struct pol_ctx *ctx, const struct util_yaml_node *obj, const char *list_kind,
 		      const char *list_api)
 {
-	const struct learn_tree_node *kind, *api;
+	const struct util_yaml_node *kind, *api;
 	const char *k, *a;
 	int r;
 
-	if (obj->type != LEARN_TREE_MAP)
+	if (obj->type != UTIL_YAML_MAP)
 		return pol_fail(ctx, obj, "not a Kubernetes object (a mapping with kind)");
-	r = pol_field(ctx, obj, "kind", LEARN_TREE_SCALAR, &kind);
+	r = pol_field(ctx, obj, "kind", UTIL_YAML_SCALAR, &kind);
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, obj, "apiVersion", LEARN_TREE_SCALAR, &api);
+	r = pol_field(ctx, obj, "apiVersion", UTIL_YAML_SCALAR, &api);
 	if (r < 0)
 		return r;
 	k = kind ? kind->str : list_kind;
@@ -715,25 +713,25 @@ static int pol_object(struct pol_ctx *ctx, const struct learn_tree_node *obj, co
 }
 
 /* Each document that is not empty (the reader's callback). */
-static int pol_document(void *data, const struct learn_tree_node *root)
+static int pol_document(void *data, const struct util_yaml_node *root)
 {
 	struct pol_ctx *ctx = data;
-	const struct learn_tree_node *kind, *api, *items;
+	const struct util_yaml_node *kind, *api, *items;
 	size_t len;
 	int r;
 
-	if (root->type != LEARN_TREE_MAP)
+	if (root->type != UTIL_YAML_MAP)
 		return pol_fail(ctx, root, "not a Kubernetes object (a mapping with kind)");
-	r = pol_field(ctx, root, "kind", LEARN_TREE_SCALAR, &kind);
+	r = pol_field(ctx, root, "kind", UTIL_YAML_SCALAR, &kind);
 	if (r < 0)
 		return r;
 	len = kind ? strlen(kind->str) : 0;
 	if (len < 4 || strcmp(kind->str + len - 4, "List") != 0)
 		return pol_object(ctx, root, NULL, NULL);
-	r = pol_field(ctx, root, "apiVersion", LEARN_TREE_SCALAR, &api);
+	r = pol_field(ctx, root, "apiVersion", UTIL_YAML_SCALAR, &api);
 	if (r < 0)
 		return r;
-	r = pol_field(ctx, root, "items", LEARN_TREE_SEQ, &items);
+	r = pol_field(ctx, root, "items", UTIL_YAML_SEQ, &items);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; items && i < items->n_kids; i++) {
@@ -810,7 +808,7 @@ static void pol_ctx_clear(struct pol_ctx *ctx)
 	free(ctx->v);
 }
 
-static const struct learn_tree_format pol_format = {
+static const struct util_yaml_format pol_format = {
 	.what = "a policy file",
 	.empty = "no Kubernetes objects",
 	.max_depth = POL_MAX_DEPTH,
@@ -821,7 +819,7 @@ static const struct learn_tree_format pol_format = {
 static void pol_ctx_init(struct pol_ctx *ctx, const char *path, struct util_err *err)
 {
 	*ctx = (struct pol_ctx){0};
-	ctx->rd = (struct learn_tree_reader){
+	ctx->rd = (struct util_yaml_reader){
 		.path = path, .err = err, .format = &pol_format, .userdata = ctx};
 }
 
@@ -839,7 +837,7 @@ int policy_set_load(struct policy_set *s, const char *path, struct util_err *err
 	struct pol_ctx ctx;
 
 	pol_ctx_init(&ctx, path, err);
-	return pol_ctx_finish(s, &ctx, learn_tree_read_file(&ctx.rd));
+	return pol_ctx_finish(s, &ctx, util_yaml_read_file(&ctx.rd));
 }
 
 int policy_set_load_buffer(struct policy_set *s, const char *name, const char *buf, size_t len,
@@ -848,7 +846,7 @@ int policy_set_load_buffer(struct policy_set *s, const char *name, const char *b
 	struct pol_ctx ctx;
 
 	pol_ctx_init(&ctx, name, err);
-	return pol_ctx_finish(s, &ctx, learn_tree_read_buffer(&ctx.rd, buf, len));
+	return pol_ctx_finish(s, &ctx, util_yaml_read_buffer(&ctx.rd, buf, len));
 }
 
 /* ---- Matching ----------------------------------------------------------------------------- */
@@ -872,15 +870,15 @@ static bool pol_req_holds(const struct pol_req *r, const char *value)
 	}
 }
 
-static const char *pol_workload_label(const struct learn_workload *w, const char *key)
+static const char *pol_workload_label(const struct graph_workload *w, const char *key)
 {
-	for (size_t i = 0; i < learn_workload_label_count(w); i++)
-		if (strcmp(learn_workload_label_key(w, i), key) == 0)
-			return learn_workload_label_value(w, i);
+	for (size_t i = 0; i < graph_workload_label_count(w); i++)
+		if (strcmp(graph_workload_label_key(w, i), key) == 0)
+			return graph_workload_label_value(w, i);
 	return NULL;
 }
 
-static bool pol_selects_workload(const struct pol_selector *sel, const struct learn_workload *w)
+static bool pol_selects_workload(const struct pol_selector *sel, const struct graph_workload *w)
 {
 	for (size_t i = 0; i < sel->n_reqs; i++)
 		if (!pol_req_holds(&sel->reqs[i], pol_workload_label(w, sel->reqs[i].key)))
@@ -888,12 +886,12 @@ static bool pol_selects_workload(const struct pol_selector *sel, const struct le
 	return true;
 }
 
-static bool pol_selects_namespace(const struct pol_selector *sel, const struct learn_inventory *inv,
+static bool pol_selects_namespace(const struct pol_selector *sel, const struct inventory *inv,
 				  const char *ns)
 {
 	for (size_t i = 0; i < sel->n_reqs; i++)
 		if (!pol_req_holds(&sel->reqs[i],
-				   learn_inventory_namespace_label(inv, ns, sel->reqs[i].key)))
+				   inventory_namespace_label(inv, ns, sel->reqs[i].key)))
 			return false;
 	return true;
 }
@@ -903,11 +901,11 @@ static bool pol_selects_namespace(const struct pol_selector *sel, const struct l
  * addresses, or (i < 0) every one it has. A peer with several addresses (a node, a dual-stack
  * host) may use any one of them: each is judged on its own (see pol_side_each).
  */
-static bool pol_block_matches(const struct pol_peer *peer, const struct learn_workload *w,
+static bool pol_block_matches(const struct pol_peer *peer, const struct graph_workload *w,
 			      ssize_t addr)
 {
-	size_t n = learn_workload_address_count(w);
-	bool external_name = n == 0 && learn_workload_kind(w) == LEARN_KIND_EXTERNAL;
+	size_t n = graph_workload_address_count(w);
+	bool external_name = n == 0 && graph_workload_kind(w) == GRAPH_KIND_EXTERNAL;
 
 	if (n == 0 && !external_name)
 		return false;
@@ -916,8 +914,8 @@ static bool pol_block_matches(const struct pol_peer *peer, const struct learn_wo
 
 		if (addr >= 0 && i != (size_t)addr)
 			continue;
-		if (util_prefix_parse(external_name ? learn_workload_name(w)
-						    : learn_workload_address(w, i),
+		if (util_prefix_parse(external_name ? graph_workload_name(w)
+						    : graph_workload_address(w, i),
 				      UTIL_PREFIX_MASK, &c) < 0)
 			return false;
 		if (!util_prefix_contains(&peer->block, &c))
@@ -930,46 +928,46 @@ static bool pol_block_matches(const struct pol_peer *peer, const struct learn_wo
 }
 
 static bool pol_peer_matches(const struct pol_peer *peer, const char *policy_ns,
-			     const struct learn_inventory *inv, const struct learn_workload *other,
+			     const struct inventory *inv, const struct graph_workload *other,
 			     ssize_t addr)
 {
-	enum learn_kind kind = learn_workload_kind(other);
+	enum graph_kind kind = graph_workload_kind(other);
 
 	/* an unknown peer is a pod address: an ipBlock is for addresses outside the cluster */
 	if (peer->is_block)
-		return kind != LEARN_KIND_K8S && kind != LEARN_KIND_UNKNOWN &&
+		return kind != GRAPH_KIND_K8S && kind != GRAPH_KIND_UNKNOWN &&
 		       pol_block_matches(peer, other, addr);
-	if (kind != LEARN_KIND_K8S)
+	if (kind != GRAPH_KIND_K8S)
 		return false;
 	if (peer->has_namespaces) {
-		if (!pol_selects_namespace(&peer->namespaces, inv, learn_workload_namespace(other)))
+		if (!pol_selects_namespace(&peer->namespaces, inv, graph_workload_namespace(other)))
 			return false;
-	} else if (strcmp(learn_workload_namespace(other), policy_ns) != 0) {
+	} else if (strcmp(graph_workload_namespace(other), policy_ns) != 0) {
 		return false; /* podSelector alone: the policy's own namespace */
 	}
 	return !peer->has_pods || pol_selects_workload(&peer->pods, other);
 }
 
 /* The indices of the policies that isolate w for dir; ret has room for every policy. */
-static size_t pol_isolating(const struct policy_set *s, const struct learn_workload *w,
+static size_t pol_isolating(const struct policy_set *s, const struct graph_workload *w,
 			    enum pol_dir dir, size_t *ret)
 {
 	size_t n = 0;
 
-	if (learn_workload_kind(w) != LEARN_KIND_K8S)
+	if (graph_workload_kind(w) != GRAPH_KIND_K8S)
 		return 0; /* NetworkPolicy selects pods only */
 	for (size_t i = 0; i < s->n; i++) {
 		const struct pol_policy *p = &s->v[i];
 
-		if (p->isolates[dir] && strcmp(p->ns, learn_workload_namespace(w)) == 0 &&
+		if (p->isolates[dir] && strcmp(p->ns, graph_workload_namespace(w)) == 0 &&
 		    pol_selects_workload(&p->pods, w))
 			ret[n++] = i;
 	}
 	return n;
 }
 
-static void pol_rule_ports(const struct pol_rule *rule, const struct learn_inventory *inv,
-			   const struct learn_workload *server, struct policy_ports *out)
+static void pol_rule_ports(const struct pol_rule *rule, const struct inventory *inv,
+			   const struct graph_workload *server, struct policy_ports *out)
 {
 	if (!rule->n_ports) {
 		policy_ports_add_all(out);
@@ -985,14 +983,14 @@ static void pol_rule_ports(const struct pol_rule *rule, const struct learn_inven
 			continue;
 		}
 		/* a name means the server's container port; outside peers have none */
-		if (learn_workload_kind(server) != LEARN_KIND_K8S)
+		if (graph_workload_kind(server) != GRAPH_KIND_K8S)
 			continue;
-		n = learn_inventory_named_port(inv, learn_workload_id(server), p->name, p->proto,
-					       stack, UTIL_ARRAY_SIZE(stack));
+		n = inventory_named_port(inv, graph_workload_id(server), p->name, p->proto, stack,
+					 UTIL_ARRAY_SIZE(stack));
 		if (n > UTIL_ARRAY_SIZE(stack)) {
 			nums = util_reallocarray(NULL, n, sizeof(*nums));
-			n = learn_inventory_named_port(inv, learn_workload_id(server), p->name,
-						       p->proto, nums, n);
+			n = inventory_named_port(inv, graph_workload_id(server), p->name, p->proto,
+						 nums, n);
 		}
 		for (size_t j = 0; j < n; j++)
 			policy_ports_add(out, p->proto, nums[j], nums[j]);
@@ -1006,10 +1004,10 @@ static void pol_rule_ports(const struct pol_rule *rule, const struct learn_inven
  * iso) allow with other at the far end. Rules are a union over every such policy; nothing
  * isolating ep means everything.
  */
-static struct policy_ports *pol_side(const struct policy_set *s, const struct learn_inventory *inv,
+static struct policy_ports *pol_side(const struct policy_set *s, const struct inventory *inv,
 				     const size_t *iso, size_t n_iso, enum pol_dir dir,
-				     const struct learn_workload *other,
-				     const struct learn_workload *server, ssize_t addr)
+				     const struct graph_workload *other,
+				     const struct graph_workload *server, ssize_t addr)
 {
 	struct policy_ports *out = policy_ports_new();
 
@@ -1018,7 +1016,7 @@ static struct policy_ports *pol_side(const struct policy_set *s, const struct le
 	 * those from the pod's node and those allowed by the ingress list": flowlock does not
 	 * know which node runs which pod, so ingress from any node is allowed.
 	 */
-	if (!n_iso || (dir == POL_INGRESS && learn_workload_kind(other) == LEARN_KIND_NODE)) {
+	if (!n_iso || (dir == POL_INGRESS && graph_workload_kind(other) == GRAPH_KIND_NODE)) {
 		policy_ports_add_all(out);
 		return out;
 	}
@@ -1039,13 +1037,13 @@ static struct policy_ports *pol_side(const struct policy_set *s, const struct le
 }
 
 /* How many addresses of other are judged one by one: a node's or outside peer's, when several. */
-static size_t pol_addresses(const struct learn_workload *other)
+static size_t pol_addresses(const struct graph_workload *other)
 {
-	enum learn_kind kind = learn_workload_kind(other);
+	enum graph_kind kind = graph_workload_kind(other);
 
-	if (kind != LEARN_KIND_NODE && kind != LEARN_KIND_EXTERNAL)
+	if (kind != GRAPH_KIND_NODE && kind != GRAPH_KIND_EXTERNAL)
 		return 0;
-	return learn_workload_address_count(other);
+	return graph_workload_address_count(other);
 }
 
 /*
@@ -1054,10 +1052,11 @@ static size_t pol_addresses(const struct learn_workload *other)
  * (the intersection, for what would break); with ret_any, also what is allowed with some address
  * (the union, for excess), or NULL there when the peer has one address and the two are the same.
  */
-static struct policy_ports *
-pol_side_each(const struct policy_set *s, const struct learn_inventory *inv, const size_t *iso,
-	      size_t n_iso, enum pol_dir dir, const struct learn_workload *other,
-	      const struct learn_workload *server, struct policy_ports **ret_any)
+static struct policy_ports *pol_side_each(const struct policy_set *s, const struct inventory *inv,
+					  const size_t *iso, size_t n_iso, enum pol_dir dir,
+					  const struct graph_workload *other,
+					  const struct graph_workload *server,
+					  struct policy_ports **ret_any)
 {
 	size_t n = pol_addresses(other);
 	struct policy_ports *every, *one;
@@ -1080,8 +1079,8 @@ pol_side_each(const struct policy_set *s, const struct learn_inventory *inv, con
 }
 
 /* Both sides of client -> server: what the client's egress and the server's ingress allow. */
-static void pol_pair(const struct policy_set *s, const struct learn_inventory *inv,
-		     const struct learn_workload *client, const struct learn_workload *server,
+static void pol_pair(const struct policy_set *s, const struct inventory *inv,
+		     const struct graph_workload *client, const struct graph_workload *server,
 		     struct policy_ports **ret_egress, struct policy_ports **ret_ingress)
 {
 	size_t *iso = util_reallocarray(NULL, s->n ? s->n : 1, sizeof(*iso));
@@ -1094,8 +1093,8 @@ static void pol_pair(const struct policy_set *s, const struct learn_inventory *i
 	free(iso);
 }
 
-unsigned policy_check(const struct policy_set *s, const struct learn_inventory *inv,
-		      const struct learn_workload *client, const struct learn_workload *server,
+unsigned policy_check(const struct policy_set *s, const struct inventory *inv,
+		      const struct graph_workload *client, const struct graph_workload *server,
 		      uint8_t proto, uint16_t port)
 {
 	struct policy_ports *egress, *ingress;
@@ -1111,9 +1110,9 @@ unsigned policy_check(const struct policy_set *s, const struct learn_inventory *
 	return denied;
 }
 
-struct policy_ports *policy_allowed(const struct policy_set *s, const struct learn_inventory *inv,
-				    const struct learn_workload *client,
-				    const struct learn_workload *server)
+struct policy_ports *policy_allowed(const struct policy_set *s, const struct inventory *inv,
+				    const struct graph_workload *client,
+				    const struct graph_workload *server)
 {
 	struct policy_ports *egress, *ingress;
 
@@ -1126,13 +1125,13 @@ struct policy_ports *policy_allowed(const struct policy_set *s, const struct lea
 /* ---- Verifying a graph -------------------------------------------------------------------- */
 
 struct pol_break {
-	const struct learn_edge *edge;
+	const struct graph_edge *edge;
 	unsigned denied;
 	char *policies;
 };
 
 struct pol_excess {
-	const struct learn_workload *client, *server;
+	const struct graph_workload *client, *server;
 	bool observed;
 	struct policy_ports *ports;
 };
@@ -1141,9 +1140,9 @@ struct policy_report {
 	size_t governed;
 	struct pol_break *breaks;
 	size_t n_breaks, cap_breaks;
-	const struct learn_edge **unknowns;
+	const struct graph_edge **unknowns;
 	size_t n_unknowns;
-	const struct learn_workload **unlocked;
+	const struct graph_workload **unlocked;
 	size_t n_unlocked;
 	struct pol_excess *excess;
 	size_t n_excess, cap_excess;
@@ -1188,18 +1187,18 @@ static char *pol_break_policies(const struct policy_set *s, unsigned denied,
 }
 
 /* The order of the graph's edge view: client id, then server id. */
-static int pol_edge_pair_cmp(const struct learn_edge *e, const struct learn_workload *c,
-			     const struct learn_workload *s)
+static int pol_edge_pair_cmp(const struct graph_edge *e, const struct graph_workload *c,
+			     const struct graph_workload *s)
 {
-	int r = strcmp(learn_workload_id(learn_edge_client(e)), learn_workload_id(c));
+	int r = strcmp(graph_workload_id(graph_edge_client(e)), graph_workload_id(c));
 
-	return r ? r : strcmp(learn_workload_id(learn_edge_server(e)), learn_workload_id(s));
+	return r ? r : strcmp(graph_workload_id(graph_edge_server(e)), graph_workload_id(s));
 }
 
 static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
-			    const struct learn_graph *g, const struct learn_inventory *inv,
-			    const struct learn_workload *c, const struct pol_isolation *ci,
-			    const struct learn_workload *sv, const struct pol_isolation *si,
+			    const struct graph *g, const struct inventory *inv,
+			    const struct graph_workload *c, const struct pol_isolation *ci,
+			    const struct graph_workload *sv, const struct pol_isolation *si,
 			    size_t first, size_t end)
 {
 	struct policy_ports *egress, *ingress, *e_any, *i_any, *allowed;
@@ -1213,9 +1212,9 @@ static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
 	policy_ports_intersect(allowed, i_any ? i_any : ingress);
 	policy_ports_free(i_any);
 	for (size_t k = first; k < end; k++) {
-		const struct learn_edge *e = learn_graph_edge(g, k);
-		uint8_t proto = learn_edge_proto(e);
-		uint16_t port = learn_edge_port(e);
+		const struct graph_edge *e = graph_edge(g, k);
+		uint8_t proto = graph_edge_proto(e);
+		uint16_t port = graph_edge_port(e);
 		unsigned denied = 0;
 
 		r->governed++;
@@ -1242,7 +1241,7 @@ static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
 	 * two ends no policy isolates may do: they are listed once each as unlocked, not as every
 	 * pair they make.
 	 */
-	if (!policy_ports_empty(allowed) && learn_workload_kind(c) != LEARN_KIND_NODE &&
+	if (!policy_ports_empty(allowed) && graph_workload_kind(c) != GRAPH_KIND_NODE &&
 	    (ci->n[POL_EGRESS] > 0 || si->n[POL_INGRESS] > 0)) {
 		if (r->n_excess == r->cap_excess) {
 			r->cap_excess = r->cap_excess ? 2 * r->cap_excess : 8;
@@ -1262,26 +1261,26 @@ static void pol_verify_pair(struct policy_report *r, const struct policy_set *s,
 }
 
 /* Whether w is a k8s workload whose namespace is reported on. */
-static bool pol_in_scope(const struct learn_workload *w, const struct policy_scope *scope)
+static bool pol_in_scope(const struct graph_workload *w, const struct policy_scope *scope)
 {
-	if (learn_workload_kind(w) != LEARN_KIND_K8S)
+	if (graph_workload_kind(w) != GRAPH_KIND_K8S)
 		return false;
 	if (!scope)
 		return true;
-	return util_k8s_namespace_scope(learn_workload_namespace(w), scope->include,
+	return util_k8s_namespace_scope(graph_workload_namespace(w), scope->include,
 					scope->n_include, scope->exclude,
 					scope->n_exclude) == UTIL_SCOPE_IN;
 }
 
-size_t policy_scope_hidden(const struct policy_set *s, const struct learn_graph *g,
+size_t policy_scope_hidden(const struct policy_set *s, const struct graph *g,
 			   const struct policy_scope *scope)
 {
 	size_t *scratch = util_reallocarray(NULL, s->n ? s->n : 1, sizeof(*scratch)), n = 0;
 
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
+	for (size_t i = 0; i < graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
 
-		if (learn_workload_kind(w) != LEARN_KIND_K8S || pol_in_scope(w, scope))
+		if (graph_workload_kind(w) != GRAPH_KIND_K8S || pol_in_scope(w, scope))
 			continue;
 		n += pol_isolating(s, w, POL_EGRESS, scratch) > 0 ||
 		     pol_isolating(s, w, POL_INGRESS, scratch) > 0;
@@ -1290,12 +1289,11 @@ size_t policy_scope_hidden(const struct policy_set *s, const struct learn_graph 
 	return n;
 }
 
-struct policy_report *policy_verify(const struct policy_set *s, const struct learn_graph *g,
-				    const struct learn_inventory *inv,
-				    const struct policy_scope *scope)
+struct policy_report *policy_verify(const struct policy_set *s, const struct graph *g,
+				    const struct inventory *inv, const struct policy_scope *scope)
 {
 	struct policy_report *r = util_zalloc(sizeof(*r));
-	size_t nw = learn_graph_workload_count(g), ne = learn_graph_edge_count(g), cursor = 0;
+	size_t nw = graph_workload_count(g), ne = graph_edge_count(g), cursor = 0;
 	struct pol_isolation *iso = util_reallocarray(NULL, nw ? nw : 1, sizeof(*iso));
 	size_t *scratch = util_reallocarray(NULL, s->n ? s->n : 1, sizeof(*scratch));
 
@@ -1304,7 +1302,7 @@ struct policy_report *policy_verify(const struct policy_set *s, const struct lea
 	 * as long as it is (workloads times policies would not fit a large cluster).
 	 */
 	for (size_t i = 0; i < nw; i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
+		const struct graph_workload *w = graph_workload(g, i);
 
 		for (int d = 0; d < 2; d++) {
 			size_t n = pol_isolating(s, w, (enum pol_dir)d, scratch);
@@ -1316,7 +1314,7 @@ struct policy_report *policy_verify(const struct policy_set *s, const struct lea
 	}
 	free(scratch);
 	for (size_t i = 0; i < nw; i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
+		const struct graph_workload *w = graph_workload(g, i);
 
 		if (!pol_in_scope(w, scope) || iso[i].n[POL_EGRESS] || iso[i].n[POL_INGRESS])
 			continue;
@@ -1326,29 +1324,27 @@ struct policy_report *policy_verify(const struct policy_set *s, const struct lea
 	}
 	/* pairs in id order meet the edge view, which has the same order, in one walk */
 	for (size_t i = 0; i < nw; i++) {
-		const struct learn_workload *c = learn_graph_workload(g, i);
+		const struct graph_workload *c = graph_workload(g, i);
 
 		for (size_t j = 0; j < nw; j++) {
-			const struct learn_workload *sv = learn_graph_workload(g, j);
+			const struct graph_workload *sv = graph_workload(g, j);
 			size_t first;
 
-			while (cursor < ne &&
-			       pol_edge_pair_cmp(learn_graph_edge(g, cursor), c, sv) < 0)
+			while (cursor < ne && pol_edge_pair_cmp(graph_edge(g, cursor), c, sv) < 0)
 				cursor++;
 			first = cursor;
-			while (cursor < ne &&
-			       pol_edge_pair_cmp(learn_graph_edge(g, cursor), c, sv) == 0)
+			while (cursor < ne && pol_edge_pair_cmp(graph_edge(g, cursor), c, sv) == 0)
 				cursor++;
 			if (!pol_in_scope(c, scope) && !pol_in_scope(sv, scope))
 				continue;
 			/* no policy can name an unknown peer: its edges are listed, not judged */
-			if (learn_workload_kind(c) == LEARN_KIND_UNKNOWN ||
-			    learn_workload_kind(sv) == LEARN_KIND_UNKNOWN) {
+			if (graph_workload_kind(c) == GRAPH_KIND_UNKNOWN ||
+			    graph_workload_kind(sv) == GRAPH_KIND_UNKNOWN) {
 				for (size_t k = first; k < cursor; k++) {
 					r->unknowns =
 						util_reallocarray(r->unknowns, r->n_unknowns + 1,
 								  sizeof(*r->unknowns));
-					r->unknowns[r->n_unknowns++] = learn_graph_edge(g, k);
+					r->unknowns[r->n_unknowns++] = graph_edge(g, k);
 				}
 				continue;
 			}
@@ -1383,7 +1379,7 @@ size_t policy_report_unlocked_count(const struct policy_report *r)
 	return r->n_unlocked;
 }
 
-const struct learn_workload *policy_report_unlocked(const struct policy_report *r, size_t i)
+const struct graph_workload *policy_report_unlocked(const struct policy_report *r, size_t i)
 {
 	return i < r->n_unlocked ? r->unlocked[i] : NULL;
 }
@@ -1393,7 +1389,7 @@ size_t policy_report_unknown_count(const struct policy_report *r)
 	return r->n_unknowns;
 }
 
-const struct learn_edge *policy_report_unknown_edge(const struct policy_report *r, size_t i)
+const struct graph_edge *policy_report_unknown_edge(const struct policy_report *r, size_t i)
 {
 	return i < r->n_unknowns ? r->unknowns[i] : NULL;
 }
@@ -1408,7 +1404,7 @@ size_t policy_report_break_count(const struct policy_report *r)
 	return r->n_breaks;
 }
 
-const struct learn_edge *policy_report_break_edge(const struct policy_report *r, size_t i)
+const struct graph_edge *policy_report_break_edge(const struct policy_report *r, size_t i)
 {
 	return i < r->n_breaks ? r->breaks[i].edge : NULL;
 }
@@ -1428,12 +1424,12 @@ size_t policy_report_excess_count(const struct policy_report *r)
 	return r->n_excess;
 }
 
-const struct learn_workload *policy_report_excess_client(const struct policy_report *r, size_t i)
+const struct graph_workload *policy_report_excess_client(const struct policy_report *r, size_t i)
 {
 	return i < r->n_excess ? r->excess[i].client : NULL;
 }
 
-const struct learn_workload *policy_report_excess_server(const struct policy_report *r, size_t i)
+const struct graph_workload *policy_report_excess_server(const struct policy_report *r, size_t i)
 {
 	return i < r->n_excess ? r->excess[i].server : NULL;
 }

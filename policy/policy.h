@@ -83,14 +83,14 @@ size_t policy_set_skipped(const struct policy_set *s);
 #define POLICY_DENY_INGRESS 2u /* the server is isolated for ingress and no rule allows it */
 
 /* client -> server over proto to port: 0 when allowed, else which side(s) deny it. */
-unsigned policy_check(const struct policy_set *s, const struct learn_inventory *inv,
-		      const struct learn_workload *client, const struct learn_workload *server,
+unsigned policy_check(const struct policy_set *s, const struct inventory *inv,
+		      const struct graph_workload *client, const struct graph_workload *server,
 		      uint8_t proto, uint16_t port);
 
 /* Everything the policies allow from client to server (both sides); the caller frees it. */
-struct policy_ports *policy_allowed(const struct policy_set *s, const struct learn_inventory *inv,
-				    const struct learn_workload *client,
-				    const struct learn_workload *server);
+struct policy_ports *policy_allowed(const struct policy_set *s, const struct inventory *inv,
+				    const struct graph_workload *client,
+				    const struct graph_workload *server);
 
 /* ---- Verifying a learned graph ------------------------------------------------------------ */
 
@@ -112,9 +112,8 @@ struct policy_scope {
 	const char *const *exclude;
 	size_t n_exclude;
 };
-struct policy_report *policy_verify(const struct policy_set *s, const struct learn_graph *g,
-				    const struct learn_inventory *inv,
-				    const struct policy_scope *scope);
+struct policy_report *policy_verify(const struct policy_set *s, const struct graph *g,
+				    const struct inventory *inv, const struct policy_scope *scope);
 struct policy_report *policy_report_free(struct policy_report *r); /* NULL-safe, returns NULL */
 
 /* Edges with a k8s end (the others are not counted anywhere below). */
@@ -122,7 +121,7 @@ size_t policy_report_governed(const struct policy_report *r);
 
 /* Observed edges that the policies deny: what would break at lockdown. */
 size_t policy_report_break_count(const struct policy_report *r);
-const struct learn_edge *policy_report_break_edge(const struct policy_report *r, size_t i);
+const struct graph_edge *policy_report_break_edge(const struct policy_report *r, size_t i);
 unsigned policy_report_break_denied(const struct policy_report *r, size_t i); /* POLICY_DENY_* */
 /*
  * The policies that isolate the denying side, e.g. "egress shop/a; ingress shop/b,shop/c":
@@ -135,17 +134,17 @@ const char *policy_report_break_policies(const struct policy_report *r, size_t i
  * policy can name it, so they are listed apart and neither allowed nor broken.
  */
 size_t policy_report_unknown_count(const struct policy_report *r);
-const struct learn_edge *policy_report_unknown_edge(const struct policy_report *r, size_t i);
+const struct graph_edge *policy_report_unknown_edge(const struct policy_report *r, size_t i);
 
 /*
  * k8s workloads in scope that no policy isolates, for ingress or egress: everything to and from
  * them is allowed. Pairs of two such ends are not counted as excess; they are listed here once.
  */
 size_t policy_report_unlocked_count(const struct policy_report *r);
-const struct learn_workload *policy_report_unlocked(const struct policy_report *r, size_t i);
+const struct graph_workload *policy_report_unlocked(const struct policy_report *r, size_t i);
 
 /* How many k8s workloads of g outside the scope the policies isolate (not reported on). */
-size_t policy_scope_hidden(const struct policy_set *s, const struct learn_graph *g,
+size_t policy_scope_hidden(const struct policy_set *s, const struct graph *g,
 			   const struct policy_scope *scope);
 
 /*
@@ -154,8 +153,8 @@ size_t policy_scope_hidden(const struct policy_set *s, const struct learn_graph 
  * ends no policy isolates (unlocked) is not among them.
  */
 size_t policy_report_excess_count(const struct policy_report *r);
-const struct learn_workload *policy_report_excess_client(const struct policy_report *r, size_t i);
-const struct learn_workload *policy_report_excess_server(const struct policy_report *r, size_t i);
+const struct graph_workload *policy_report_excess_client(const struct policy_report *r, size_t i);
+const struct graph_workload *policy_report_excess_server(const struct policy_report *r, size_t i);
 bool policy_report_excess_observed(const struct policy_report *r, size_t i); /* on other ports */
 /* What is allowed and was never observed on this pair. */
 const struct policy_ports *policy_report_excess_ports(const struct policy_report *r, size_t i);

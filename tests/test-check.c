@@ -183,38 +183,36 @@ static const struct flow_case {
 };
 
 /* Loads inventory_yaml into inv, through a file as learn reads it. */
-static void inventory_load(struct learn_inventory *inv)
+static void check_inventory_load(struct inventory *inv)
 {
 	char path[] = "/tmp/test-check-XXXXXX";
 	struct util_err err = {{0}};
 
 	test_write_temp(path, inventory_yaml, sizeof(inventory_yaml) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	ck_assert_msg(inventory_load(inv, path, &err) == 0, "%s", err.msg);
 	unlink(path);
 }
 
-static struct learn_inventory *inventory_new(const struct flow_case *tc)
+static struct inventory *case_inventory(const struct flow_case *tc)
 {
-	char path[] = "/tmp/test-check-XXXXXX";
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 	struct util_err err = {{0}};
 	struct util_addr addr;
-	struct learn_container old = {.id = "c-old", .name = "old"};
-	struct learn_container fresh = {
+	struct inventory_container old = {.id = "c-old", .name = "old"};
+	struct inventory_container fresh = {
 		.id = "c-new", .name = "new-1", .project = "shop", .service = "new"};
 
-	inventory_load(inv);
+	check_inventory_load(inv);
 	if (tc->prefix4)
-		ck_assert_int_eq(learn_inventory_set_external_prefix(inv, tc->prefix4, tc->prefix6),
-				 0);
+		ck_assert_int_eq(inventory_set_external_prefix(inv, tc->prefix4, tc->prefix6), 0);
 
 	/* 172.20.0.2 is "old" from T0 to T0+10s, nobody's until T0+20s, then "new"'s */
 	ck_assert_int_eq(util_addr_parse("172.20.0.2", &addr), 0);
 	old.addrs = fresh.addrs = &addr;
 	old.n_addrs = fresh.n_addrs = 1;
-	ck_assert_msg(learn_inventory_set_container(inv, &old, T0, &err) == 0, "%s", err.msg);
-	learn_inventory_remove_container(inv, "c-old", T0 + 10 * SEC);
-	ck_assert_msg(learn_inventory_set_container(inv, &fresh, T0 + 20 * SEC, &err) == 0, "%s",
+	ck_assert_msg(inventory_set_container(inv, &old, T0, &err) == 0, "%s", err.msg);
+	inventory_remove_container(inv, "c-old", T0 + 10 * SEC);
+	ck_assert_msg(inventory_set_container(inv, &fresh, T0 + 20 * SEC, &err) == 0, "%s",
 		      err.msg);
 	return inv;
 }
@@ -243,7 +241,7 @@ struct seen {
 
 static const int cookie;
 
-static void on_edge(struct learn_workload *client, struct learn_workload *server, uint8_t proto,
+static void on_edge(struct graph_workload *client, struct graph_workload *server, uint8_t proto,
 		    uint16_t port, bool repeat, void *userdata)
 {
 	struct seen *s = userdata;
@@ -251,8 +249,8 @@ static void on_edge(struct learn_workload *client, struct learn_workload *server
 	ck_assert_ptr_eq(s->cookie, &cookie);
 	s->repeats += repeat;
 	ck_assert_uint_lt(s->n, UTIL_ARRAY_SIZE(s->edge));
-	ck_assert_int_ge(asprintf(&s->edge[s->n++], "%s %s %u %u", learn_workload_id(client),
-				  learn_workload_id(server), (unsigned)proto, (unsigned)port),
+	ck_assert_int_ge(asprintf(&s->edge[s->n++], "%s %s %u %u", graph_workload_id(client),
+				  graph_workload_id(server), (unsigned)proto, (unsigned)port),
 			 0);
 }
 
@@ -264,7 +262,7 @@ static int str_cmp(const void *a, const void *b)
 START_TEST(test_flow_edges)
 {
 	const struct flow_case *tc = &flow_cases[_i];
-	struct learn_inventory *inv = inventory_new(tc);
+	struct inventory *inv = case_inventory(tc);
 	struct capture_flow flow = flow_of(tc);
 	struct seen s = {.cookie = &cookie};
 	size_t want = 0, n;
@@ -284,41 +282,40 @@ START_TEST(test_flow_edges)
 	 * a flow still open (a checkpoint) touches the same ones.
 	 */
 	for (size_t open = 0; open < 2; open++) {
-		struct learn_graph *g = learn_graph_new();
+		struct graph *g = graph_new();
 		char *sorted[8];
 
-		n = open ? learn_graph_note_flow(g, inv, &flow)
-			 : learn_graph_add_flow(g, inv, &flow);
+		n = open ? learn_note_flow(g, inv, &flow) : learn_add_flow(g, inv, &flow);
 		ck_assert_uint_eq(n, want);
-		ck_assert_uint_eq(learn_graph_edge_count(g), want);
+		ck_assert_uint_eq(graph_edge_count(g), want);
 		memcpy(sorted, s.edge, want * sizeof(*sorted));
 		qsort(sorted, want, sizeof(*sorted), str_cmp);
 		for (size_t i = 0; i < want; i++) {
-			const struct learn_edge *e = learn_graph_edge(g, i);
+			const struct graph_edge *e = graph_edge(g, i);
 			char *got = NULL;
 
 			ck_assert_int_ge(asprintf(&got, "%s %s %u %u",
-						  learn_workload_id(learn_edge_client(e)),
-						  learn_workload_id(learn_edge_server(e)),
-						  (unsigned)learn_edge_proto(e),
-						  (unsigned)learn_edge_port(e)),
+						  graph_workload_id(graph_edge_client(e)),
+						  graph_workload_id(graph_edge_server(e)),
+						  (unsigned)graph_edge_proto(e),
+						  (unsigned)graph_edge_port(e)),
 					 0);
 			ck_assert_str_eq(got, sorted[i]);
-			ck_assert_uint_eq(learn_edge_connections(e), open ? 0 : 1);
-			ck_assert_uint_eq(learn_edge_first_ns(e), flow.first_ns);
-			ck_assert_uint_eq(learn_edge_last_ns(e), flow.last_ns);
-			ck_assert_ptr_nonnull(learn_graph_find_workload(
-				g, learn_workload_id(learn_edge_client(e))));
+			ck_assert_uint_eq(graph_edge_connections(e), open ? 0 : 1);
+			ck_assert_uint_eq(graph_edge_first_ns(e), flow.first_ns);
+			ck_assert_uint_eq(graph_edge_last_ns(e), flow.last_ns);
+			ck_assert_ptr_nonnull(
+				graph_find_workload(g, graph_workload_id(graph_edge_client(e))));
 			free(got);
 		}
 		/* a flow that teaches nothing leaves no workload behind either */
 		if (want == 0)
-			ck_assert_uint_eq(learn_graph_workload_count(g), 0);
-		learn_graph_free(g);
+			ck_assert_uint_eq(graph_workload_count(g), 0);
+		graph_free(g);
 	}
 	for (size_t i = 0; i < s.n; i++)
 		free(s.edge[i]);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -326,7 +323,7 @@ END_TEST
 START_TEST(test_flow_edges_repeat)
 {
 	const struct flow_case *tc = &flow_cases[_i];
-	struct learn_inventory *inv = inventory_new(tc);
+	struct inventory *inv = case_inventory(tc);
 	struct capture_flow flow = flow_of(tc);
 	struct seen a = {.cookie = &cookie}, b = {.cookie = &cookie};
 
@@ -338,7 +335,7 @@ START_TEST(test_flow_edges_repeat)
 		free(a.edge[i]);
 		free(b.edge[i]);
 	}
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -369,37 +366,33 @@ static const struct repeat_case {
 /* Two flows straight to two replicas from one client port (UDP gossip): two connections. */
 START_TEST(test_flow_edges_two_replicas)
 {
-	struct learn_inventory *inv = learn_inventory_new();
-	char path[] = "/tmp/test-check-XXXXXX";
-	struct util_err err = {{0}};
+	struct inventory *inv = inventory_new();
 	struct capture_flow a = {.proto = TCP,
 				 .port = 8080,
 				 .client_port = 7946,
 				 .first_ns = T0,
 				 .last_ns = T0 + 1},
 			    b = a;
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	inventory_load(inv);
+	check_inventory_load(inv);
 	ck_assert_int_eq(util_addr_parse("10.244.1.20", &a.client), 0);
 	b.client = a.client;
 	ck_assert_int_eq(util_addr_parse("10.244.1.10", &a.server), 0);
 	ck_assert_int_eq(util_addr_parse("10.244.1.12", &b.server), 0);
-	(void)learn_graph_add_flow(g, inv, &a);
-	(void)learn_graph_add_flow(g, inv, &b);
-	ck_assert_uint_eq(learn_edge_connections(learn_graph_find_edge(g, DB, WEB_A, TCP, 8080)),
-			  2);
-	learn_graph_free(g);
-	learn_inventory_free(inv);
+	(void)learn_add_flow(g, inv, &a);
+	(void)learn_add_flow(g, inv, &b);
+	ck_assert_uint_eq(graph_edge_connections(graph_find_edge(g, DB, WEB_A, TCP, 8080)), 2);
+	graph_free(g);
+	inventory_free(inv);
 }
 END_TEST
 
 START_TEST(test_flow_edges_dnat)
 {
 	const struct repeat_case *tc = &repeat_cases[_i];
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 	char path[] = "/tmp/test-check-XXXXXX";
-	struct util_err err = {{0}};
 	struct capture_flow vip = {.proto = TCP,
 				   .port = 80,
 				   .client_port = 40000,
@@ -411,9 +404,9 @@ START_TEST(test_flow_edges_dnat)
 				      .first_ns = T0 + tc->at_ms * 1000000,
 				      .last_ns = T0 + tc->at_ms * 1000000 + SEC};
 	struct seen a = {.cookie = &cookie}, b = {.cookie = &cookie}, c = {.cookie = &cookie};
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	inventory_load(inv);
+	check_inventory_load(inv);
 	ck_assert_int_eq(util_addr_parse("10.244.1.20", &vip.client), 0);
 	ck_assert_int_eq(util_addr_parse("10.96.0.50", &vip.server), 0);
 	ck_assert_int_eq(util_addr_parse(tc->client, &second.client), 0);
@@ -428,18 +421,18 @@ START_TEST(test_flow_edges_dnat)
 	ck_assert_uint_eq(c.repeats, 0);
 
 	/* learn counts the connection once, and the second view still updates the times */
-	learn_inventory_free(inv);
-	inv = learn_inventory_new();
+	inventory_free(inv);
+	inv = inventory_new();
 	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
-	inventory_load(inv);
-	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &vip), 2);
-	(void)learn_graph_add_flow(g, inv, &second);
+	check_inventory_load(inv);
+	ck_assert_uint_eq(learn_add_flow(g, inv, &vip), 2);
+	(void)learn_add_flow(g, inv, &second);
 	if (tc->repeats) {
-		const struct learn_edge *e = learn_graph_find_edge(g, DB, WEB_A, TCP, tc->port);
+		const struct graph_edge *e = graph_find_edge(g, DB, WEB_A, TCP, tc->port);
 
 		ck_assert_ptr_nonnull(e);
-		ck_assert_uint_eq(learn_edge_connections(e), 1);
-		ck_assert_uint_eq(learn_edge_last_ns(e),
+		ck_assert_uint_eq(graph_edge_connections(e), 1);
+		ck_assert_uint_eq(graph_edge_last_ns(e),
 				  second.last_ns > vip.last_ns ? second.last_ns : vip.last_ns);
 	}
 	for (size_t i = 0; i < a.n; i++)
@@ -448,79 +441,78 @@ START_TEST(test_flow_edges_dnat)
 		free(b.edge[i]);
 	for (size_t i = 0; i < c.n; i++)
 		free(c.edge[i]);
-	learn_graph_free(g);
-	learn_inventory_free(inv);
+	graph_free(g);
+	inventory_free(inv);
 }
 END_TEST
 
 /* The counter name of g, 0 when absent. */
-static uint64_t counter_of(const struct learn_graph *g, const char *name)
+static uint64_t counter_of(const struct graph *g, const char *name)
 {
-	for (size_t i = 0; i < learn_graph_counter_count(g); i++)
-		if (strcmp(learn_graph_counter_name(g, i), name) == 0)
-			return learn_graph_counter_value(g, i);
+	for (size_t i = 0; i < graph_counter_count(g); i++)
+		if (strcmp(graph_counter_name(g, i), name) == 0)
+			return graph_counter_value(g, i);
 	return 0;
 }
 
 /*
- * LEARN_MAX_ATTEMPTS pairs kept (a scan from as many forged outside sources): a pair already
+ * GRAPH_MAX_ATTEMPTS pairs kept (a scan from as many forged outside sources): a pair already
  * kept still counts its attempts, a new one is only counted in "attempts-dropped", and makes no
  * workload.
  */
 START_TEST(test_attempts_full)
 {
-	struct learn_inventory *inv = learn_inventory_new();
-	char path[] = "/tmp/test-check-XXXXXX", addr[32];
-	struct util_err err = {{0}};
+	struct inventory *inv = inventory_new();
+	char addr[32];
 	struct capture_flow f = {.proto = TCP,
 				 .port = 22,
 				 .client_port = 40000,
 				 .first_ns = T0,
 				 .last_ns = T0 + 1,
 				 .outcome = CAPTURE_REFUSED};
-	struct learn_graph *g = learn_graph_new();
-	const struct learn_attempt *a;
+	struct graph *g = graph_new();
+	const struct graph_attempt *a;
 	size_t workloads;
 
-	inventory_load(inv);
+	check_inventory_load(inv);
 	ck_assert_int_eq(util_addr_parse("10.244.1.20", &f.server), 0);
-	for (int i = 0; i < LEARN_MAX_ATTEMPTS; i++) {
+	for (int i = 0; i < GRAPH_MAX_ATTEMPTS; i++) {
 		snprintf(addr, sizeof(addr), "198.18.%d.%d", i / 256, i % 256);
 		ck_assert_int_eq(util_addr_parse(addr, &f.client), 0);
-		ck_assert_uint_eq(learn_graph_add_flow(g, inv, &f), 0);
+		ck_assert_uint_eq(learn_add_flow(g, inv, &f), 0);
 	}
-	ck_assert(learn_graph_attempts_full(g));
-	ck_assert_uint_eq(learn_graph_attempt_count(g), LEARN_MAX_ATTEMPTS);
+	ck_assert(graph_attempts_full(g));
+	ck_assert_uint_eq(graph_attempt_count(g), GRAPH_MAX_ATTEMPTS);
 	ck_assert_uint_eq(counter_of(g, "attempts-dropped"), 0);
-	workloads = learn_graph_workload_count(g);
+	workloads = graph_workload_count(g);
 
 	/* a kept pair, again, on another port: counted, its port kept */
 	ck_assert_int_eq(util_addr_parse("198.18.0.7", &f.client), 0);
 	f.port = 23;
 	f.outcome = CAPTURE_UNANSWERED;
-	(void)learn_graph_add_flow(g, inv, &f);
+	(void)learn_add_flow(g, inv, &f);
 	ck_assert_uint_eq(counter_of(g, "attempts-dropped"), 0);
-	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
-		a = learn_graph_attempt(g, i);
-		if (strcmp(learn_workload_id(learn_attempt_client(a)), "external:198.18.0.7/32"))
+	for (size_t i = 0; i < graph_attempt_count(g); i++) {
+		a = graph_attempt(g, i);
+		if (strcmp(graph_workload_id(graph_attempt_client(a)), "external:198.18.0.7/32"))
 			continue;
-		ck_assert_uint_eq(learn_attempt_refused(a), 1);
-		ck_assert_uint_eq(learn_attempt_unanswered(a), 1);
-		ck_assert_uint_eq(learn_attempt_port_count(a), 2);
-		ck_assert_uint_eq(learn_attempt_port(a, 1), 23);
+		ck_assert_uint_eq(graph_attempt_refused(a), 1);
+		ck_assert_uint_eq(graph_attempt_unanswered(a), 1);
+		ck_assert_uint_eq(graph_attempt_port_count(a), 2);
+		ck_assert_uint_eq(graph_attempt_port(a, 1), 23);
 	}
 	/* a new source: dropped and counted, no workload made for it */
 	ck_assert_int_eq(util_addr_parse("198.19.255.255", &f.client), 0);
-	(void)learn_graph_add_flow(g, inv, &f);
+	(void)learn_add_flow(g, inv, &f);
 	ck_assert_uint_eq(counter_of(g, "attempts-dropped"), 1);
-	ck_assert_uint_eq(learn_graph_workload_count(g), workloads);
-	ck_assert_uint_eq(learn_graph_attempt_count(g), LEARN_MAX_ATTEMPTS);
+	ck_assert_uint_eq(graph_workload_count(g), workloads);
+	ck_assert_uint_eq(graph_attempt_count(g), GRAPH_MAX_ATTEMPTS);
 	/* a served flow still makes its edge, and its workloads */
 	f.outcome = CAPTURE_SERVED;
-	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &f), 1);
-	ck_assert_uint_eq(learn_graph_workload_count(g), workloads + 1);
-	learn_graph_free(g);
-	learn_inventory_free(inv);
+	ck_assert_uint_eq(learn_add_flow(g, inv, &f), 1);
+	ck_assert_uint_eq(graph_workload_count(g), workloads + 1);
+	graph_free(g);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -683,7 +675,7 @@ static void on_report(void *userdata, const struct learn_violation *v)
 	ck_assert_uint_lt(v->outcome, UTIL_ARRAY_SIZE(outcome));
 	ck_assert_int_ge(asprintf(&r->v[r->n++], "%llu %s -> %s %u %u %s",
 				  (unsigned long long)((v->time_ns - T0) / SEC),
-				  learn_workload_id(v->client), learn_workload_id(v->server),
+				  graph_workload_id(v->client), graph_workload_id(v->server),
 				  (unsigned)v->proto, (unsigned)v->port, outcome[v->outcome]),
 			 0);
 }
@@ -709,21 +701,19 @@ static struct capture_flow step_flow(const struct step *st)
 START_TEST(test_check)
 {
 	const struct check_case *tc = &check_cases[_i];
-	struct learn_inventory *inv = learn_inventory_new();
-	struct learn_graph *baseline = learn_graph_new();
-	char path[] = "/tmp/test-check-XXXXXX";
-	struct util_err err = {{0}};
+	struct inventory *inv = inventory_new();
+	struct graph *baseline = graph_new();
 	struct learn_check_counts n;
 	struct reports r = {0};
 	struct learn_check *c;
 
-	inventory_load(inv);
+	check_inventory_load(inv);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(check_baseline); i++) {
 		struct capture_flow flow = step_flow(&check_baseline[i]);
 
-		(void)learn_graph_add_flow(baseline, inv, &flow);
+		(void)learn_add_flow(baseline, inv, &flow);
 	}
-	ck_assert_uint_eq(learn_graph_edge_count(baseline), 4);
+	ck_assert_uint_eq(graph_edge_count(baseline), 4);
 	c = learn_check_new(baseline, tc->collect, on_report, &r);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(tc->steps) && tc->steps[i].kind; i++) {
 		const struct step *st = &tc->steps[i];
@@ -760,58 +750,54 @@ START_TEST(test_check)
 	learn_check_free(c);
 	for (size_t i = 0; i < r.n; i++)
 		free(r.v[i]);
-	learn_graph_free(baseline);
-	learn_inventory_free(inv);
+	graph_free(baseline);
+	inventory_free(inv);
 }
 END_TEST
 
 /* Collected reports keep their workloads: an inventory freed before the flush takes none away. */
 START_TEST(test_check_collect_outlives_inventory)
 {
-	struct learn_inventory *inv = learn_inventory_new();
-	struct learn_graph *baseline = learn_graph_new();
-	char path[] = "/tmp/test-check-XXXXXX";
+	struct inventory *inv = inventory_new();
+	struct graph *baseline = graph_new();
 	const struct step st = STEP(END, 1, "10.244.1.20", "10.244.1.10", TCP, 8080, 4, SERVED);
 	struct capture_flow flow = step_flow(&st);
-	struct util_err err = {{0}};
 	struct reports r = {0};
 	struct learn_check *c;
 
-	inventory_load(inv);
+	check_inventory_load(inv);
 	c = learn_check_new(baseline, true, on_report, &r);
 	learn_check_flow(c, inv, &flow, false);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 	ck_assert_uint_eq(r.n, 0);
 	learn_check_flush(c);
 	ck_assert_uint_eq(r.n, 1);
 	ck_assert_str_eq(r.v[0], "4 " DB " -> " WEB_A " 6 8080 served");
 	free(r.v[0]);
 	learn_check_free(c);
-	learn_graph_free(baseline);
+	graph_free(baseline);
 }
 END_TEST
 
 /* Whether a baseline names workloads: check warns when it does and no inventory was given. */
 START_TEST(test_graph_has_named)
 {
-	struct learn_inventory *inv = learn_inventory_new();
-	struct learn_graph *g = learn_graph_new();
+	struct inventory *inv = inventory_new();
+	struct graph *g = graph_new();
 	const struct step ext = STEP(END, 1, "203.0.113.7", "198.51.100.9", TCP, 443, 1, SERVED);
 	const struct step pod = STEP(END, 2, "10.244.1.10", "10.244.1.20", TCP, 5432, 1, SERVED);
-	char path[] = "/tmp/test-check-XXXXXX";
 	struct capture_flow flow = step_flow(&ext);
-	struct util_err err = {{0}};
 
-	ck_assert(!learn_graph_has_named(g));
-	(void)learn_graph_add_flow(g, inv, &flow);
-	ck_assert_uint_eq(learn_graph_edge_count(g), 1);
-	ck_assert(!learn_graph_has_named(g)); /* two external peers */
-	inventory_load(inv);
+	ck_assert(!graph_has_named(g));
+	(void)learn_add_flow(g, inv, &flow);
+	ck_assert_uint_eq(graph_edge_count(g), 1);
+	ck_assert(!graph_has_named(g)); /* two external peers */
+	check_inventory_load(inv);
 	flow = step_flow(&pod);
-	(void)learn_graph_add_flow(g, inv, &flow);
-	ck_assert(learn_graph_has_named(g));
-	learn_graph_free(g);
-	learn_inventory_free(inv);
+	(void)learn_add_flow(g, inv, &flow);
+	ck_assert(graph_has_named(g));
+	graph_free(g);
+	inventory_free(inv);
 }
 END_TEST
 

@@ -40,24 +40,24 @@ enum wl {
 };
 
 static const struct {
-	enum learn_kind kind;
+	enum graph_kind kind;
 	const char *ns, *controller, *name;
 } wls[W_COUNT] = {
-	[W_FRONT] = {LEARN_KIND_K8S, "shop", "Deployment", "frontend"},
-	[W_CART] = {LEARN_KIND_K8S, "shop", "Deployment", "cart"},
-	[W_DB] = {LEARN_KIND_K8S, "shop", "StatefulSet", "db"},
-	[W_REPORT] = {LEARN_KIND_K8S, "shop", "CronJob", "report"},
-	[W_EXT] = {LEARN_KIND_EXTERNAL, "", "", "203.0.113.7/32"},
-	[W_NODE] = {LEARN_KIND_NODE, "", "", "worker-1"},
-	[W_PIPE] = {LEARN_KIND_DOCKER, "", "", "a|b"},
-	[W_TICKS] = {LEARN_KIND_DOCKER, "", "", "x``y`"},
-	[W_MARKUP] = {LEARN_KIND_DOCKER, "", "", "*b*_i_[l](http://x)<s>&amp;@me#1:a:$x$\\"},
-	[W_SPACES] = {LEARN_KIND_DOCKER, "", "", " x "},
-	[W_BS_PIPE] = {LEARN_KIND_DOCKER, "", "", "a\\|b\\"},
-	[W_NEWLINE] = {LEARN_KIND_DOCKER, "", "", "a\n| x |"},
-	[W_ESCAPE] = {LEARN_KIND_DOCKER, "", "", "\x1b[31mred"},
-	[W_BAD_UTF8] = {LEARN_KIND_DOCKER, "", "", "a\xff"},
-	[W_ASTRAL] = {LEARN_KIND_DOCKER, "", "", "a\xf0\x9f\x98\x80"},
+	[W_FRONT] = {GRAPH_KIND_K8S, "shop", "Deployment", "frontend"},
+	[W_CART] = {GRAPH_KIND_K8S, "shop", "Deployment", "cart"},
+	[W_DB] = {GRAPH_KIND_K8S, "shop", "StatefulSet", "db"},
+	[W_REPORT] = {GRAPH_KIND_K8S, "shop", "CronJob", "report"},
+	[W_EXT] = {GRAPH_KIND_EXTERNAL, "", "", "203.0.113.7/32"},
+	[W_NODE] = {GRAPH_KIND_NODE, "", "", "worker-1"},
+	[W_PIPE] = {GRAPH_KIND_DOCKER, "", "", "a|b"},
+	[W_TICKS] = {GRAPH_KIND_DOCKER, "", "", "x``y`"},
+	[W_MARKUP] = {GRAPH_KIND_DOCKER, "", "", "*b*_i_[l](http://x)<s>&amp;@me#1:a:$x$\\"},
+	[W_SPACES] = {GRAPH_KIND_DOCKER, "", "", " x "},
+	[W_BS_PIPE] = {GRAPH_KIND_DOCKER, "", "", "a\\|b\\"},
+	[W_NEWLINE] = {GRAPH_KIND_DOCKER, "", "", "a\n| x |"},
+	[W_ESCAPE] = {GRAPH_KIND_DOCKER, "", "", "\x1b[31mred"},
+	[W_BAD_UTF8] = {GRAPH_KIND_DOCKER, "", "", "a\xff"},
+	[W_ASTRAL] = {GRAPH_KIND_DOCKER, "", "", "a\xf0\x9f\x98\x80"},
 };
 
 struct edge_spec {
@@ -72,10 +72,10 @@ struct graph_spec {
 };
 
 /* Built in reverse order too: what is printed must not depend on insertion order. */
-static struct learn_graph *graph_build(const struct graph_spec *spec, bool reverse)
+static struct graph *graph_build(const struct graph_spec *spec, bool reverse)
 {
-	struct learn_graph *g = learn_graph_new();
-	struct learn_workload *w[W_COUNT] = {0};
+	struct graph *g = graph_new();
+	struct graph_workload *w[W_COUNT] = {0};
 	size_t nw = 0, ne = 0;
 
 	while (nw < UTIL_ARRAY_SIZE(spec->wl) && spec->wl[nw] != W_NONE)
@@ -85,18 +85,18 @@ static struct learn_graph *graph_build(const struct graph_spec *spec, bool rever
 	for (size_t k = 0; k < nw; k++) {
 		enum wl i = spec->wl[reverse ? nw - 1 - k : k];
 
-		w[i] = learn_workload_new(wls[i].kind, wls[i].ns, wls[i].controller, wls[i].name);
-		(void)learn_graph_add_workload(g, w[i]);
+		w[i] = graph_workload_new(wls[i].kind, wls[i].ns, wls[i].controller, wls[i].name);
+		(void)graph_add_workload(g, w[i]);
 	}
 	for (size_t k = 0; k < ne; k++) {
 		const struct edge_spec *e = &spec->edges[reverse ? ne - 1 - k : k];
 
 		ck_assert_msg(w[e->client] && w[e->server], "fixture edge %d -> %d: no workload",
 			      e->client, e->server);
-		learn_graph_add_edge(g, w[e->client], w[e->server], e->proto, e->port, 1, T0, T0);
+		graph_add_edge(g, w[e->client], w[e->server], e->proto, e->port, 1, T0, T0);
 	}
 	for (size_t i = 0; i < W_COUNT; i++)
-		learn_workload_unref(w[i]);
+		graph_workload_unref(w[i]);
 	return g;
 }
 
@@ -169,14 +169,14 @@ static void diff_render(const struct graph_spec *a, const struct graph_spec *b,
 			enum emit_report_format fmt, bool reverse, struct emit_diff_counts *counts,
 			struct test_output *o)
 {
-	struct learn_graph *ga = graph_build(a, reverse), *gb = graph_build(b, !reverse);
+	struct graph *ga = graph_build(a, reverse), *gb = graph_build(b, !reverse);
 	FILE *f;
 
 	f = test_output_open(o);
 	o->r = emit_diff(f, fmt, ga, gb, counts, &o->err);
 	ck_assert_int_eq(fclose(f), 0);
-	learn_graph_free(ga);
-	learn_graph_free(gb);
+	graph_free(ga);
+	graph_free(gb);
 }
 
 /* The strictest JSON reader at hand, python3 (the python tcase): every line one JSON value. */
@@ -545,19 +545,19 @@ static const struct violation_case {
 
 static void violation_render(const struct violation_case *tc, struct test_output *o)
 {
-	struct learn_workload *c =
-		learn_workload_new(wls[tc->client].kind, wls[tc->client].ns,
+	struct graph_workload *c =
+		graph_workload_new(wls[tc->client].kind, wls[tc->client].ns,
 				   wls[tc->client].controller, wls[tc->client].name);
-	struct learn_workload *s =
-		learn_workload_new(wls[tc->server].kind, wls[tc->server].ns,
+	struct graph_workload *s =
+		graph_workload_new(wls[tc->server].kind, wls[tc->server].ns,
 				   wls[tc->server].controller, wls[tc->server].name);
 	struct learn_violation v = {T0, c, s, tc->proto, tc->port, tc->outcome};
 	FILE *f = test_output_open(o);
 
 	o->r = emit_violation(f, tc->fmt, &v, &o->err);
 	ck_assert_int_eq(fclose(f), 0);
-	learn_workload_unref(c);
-	learn_workload_unref(s);
+	graph_workload_unref(c);
+	graph_workload_unref(s);
 }
 
 START_TEST(test_violation)
@@ -666,7 +666,7 @@ static const enum emit_report_format all_formats[] = {EMIT_REPORT_TEXT, EMIT_REP
 
 START_TEST(test_write_error)
 {
-	struct learn_graph *a = graph_build(&g_shop, false), *b = graph_build(&g_shop2, false);
+	struct graph *a = graph_build(&g_shop, false), *b = graph_build(&g_shop2, false);
 	struct emit_diff_counts counts = {5, 5, 5, 5};
 	struct util_err err = {{0}};
 	FILE *full = test_full_stream();
@@ -675,19 +675,19 @@ START_TEST(test_write_error)
 	ck_assert_str_ne(err.msg, "");
 	ck_assert_uint_eq(counts.edges_added, 5);
 	fclose(full);
-	learn_graph_free(a);
-	learn_graph_free(b);
+	graph_free(a);
+	graph_free(b);
 }
 END_TEST
 
 START_TEST(test_unknown_format)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	struct util_err err = {{0}};
 
 	ck_assert_int_eq(emit_diff(stdout, (enum emit_report_format)9, g, g, NULL, &err), -EINVAL);
 	ck_assert_str_ne(err.msg, "");
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 

@@ -42,44 +42,44 @@ static struct util_addr addr(const char *s)
 }
 
 /* The inventory's workload ids, comma-separated, in its (sorted) order. */
-static void workloads_str(const struct learn_inventory *inv, char *buf, size_t len)
+static void workloads_str(const struct inventory *inv, char *buf, size_t len)
 {
 	size_t o = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < learn_inventory_workload_count(inv) && o < len; i++)
+	for (size_t i = 0; i < inventory_workload_count(inv) && o < len; i++)
 		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "," : "",
-				      learn_workload_id(learn_inventory_workload(inv, i)));
+				      graph_workload_id(inventory_workload(inv, i)));
 }
 
 struct resolve {
 	const char *ip;
-	uint64_t ts; /* 0: "now", through learn_inventory_resolve_client() */
+	uint64_t ts; /* 0: "now", through inventory_resolve_client() */
 	const char *id;
 };
 
-static void check_resolves(struct learn_inventory *inv, const struct resolve *rs, size_t n,
+static void check_resolves(struct inventory *inv, const struct resolve *rs, size_t n,
 			   const char *what)
 {
 	for (size_t i = 0; i < n && rs[i].ip; i++) {
 		struct util_addr a = addr(rs[i].ip);
-		struct learn_endpoint ep[2];
-		struct learn_workload *w;
+		struct inventory_endpoint ep[2];
+		struct graph_workload *w;
 		size_t k;
 
 		if (rs[i].ts)
-			w = learn_inventory_resolve_client_at(inv, &a, rs[i].ts);
+			w = inventory_resolve_client_at(inv, &a, rs[i].ts);
 		else
-			w = learn_inventory_resolve_client(inv, &a);
-		ck_assert_msg(strcmp(learn_workload_id(w), rs[i].id) == 0,
+			w = inventory_resolve_client(inv, &a);
+		ck_assert_msg(strcmp(graph_workload_id(w), rs[i].id) == 0,
 			      "%s: %s at %" PRIu64 " resolved to %s, expected %s", what, rs[i].ip,
-			      rs[i].ts, learn_workload_id(w), rs[i].id);
+			      rs[i].ts, graph_workload_id(w), rs[i].id);
 		/* the server end agrees, the port unchanged */
 		if (rs[i].ts)
-			k = learn_inventory_resolve_server_at(inv, &a, IPPROTO_TCP, 8080, rs[i].ts,
-							      ep, 2);
+			k = inventory_resolve_server_at(inv, &a, IPPROTO_TCP, 8080, rs[i].ts, ep,
+							2);
 		else
-			k = learn_inventory_resolve_server(inv, &a, IPPROTO_TCP, 8080, ep, 2);
+			k = inventory_resolve_server(inv, &a, IPPROTO_TCP, 8080, ep, 2);
 		ck_assert_uint_eq(k, 1);
 		ck_assert_ptr_eq(ep[0].workload, w);
 		ck_assert_uint_eq(ep[0].port, 8080);
@@ -92,9 +92,9 @@ enum op_kind {
 	OP_END = 0,
 	OP_SET,	   /* set container id (name, project, service) with addresses from t */
 	OP_REMOVE, /* remove container id at t */
-	OP_LOAD,   /* learn_inventory_load() of a tests/data/inventory file */
+	OP_LOAD,   /* inventory_load() of a tests/data/inventory file */
 	OP_CHURN,  /* n containers in turn take one address, each for 1 ms from t */
-	OP_RELOAD, /* learn_inventory_reload() of "a,b" tests/data/inventory files */
+	OP_RELOAD, /* inventory_reload() of "a,b" tests/data/inventory files */
 };
 
 struct op {
@@ -289,7 +289,7 @@ static void parse_addrs(const char *s, struct util_addr *out, size_t max, size_t
 
 START_TEST(test_inventory_live)
 {
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 	char got[1024];
 
 	for (size_t i = 0; i < MAX_OPS && inv_cases[_i].ops[i].kind != OP_END; i++) {
@@ -302,14 +302,14 @@ START_TEST(test_inventory_live)
 
 		switch (op->kind) {
 		case OP_SET: {
-			const struct learn_container c = {op->id,      op->name, op->project,
-							  op->service, addrs,	 0};
-			struct learn_container cc = c;
+			const struct inventory_container c = {op->id,	   op->name, op->project,
+							      op->service, addrs,    0};
+			struct inventory_container cc = c;
 
 			workloads_str(inv, got, sizeof(got));
 			parse_addrs(op->addrs, addrs, 4, &n);
 			cc.n_addrs = n;
-			r = learn_inventory_set_container(inv, &cc, op->t, &err);
+			r = inventory_set_container(inv, &cc, op->t, &err);
 			if (!op->err) {
 				ck_assert_msg(r == 0, "%s: op %zu: %d %s", inv_cases[_i].name, i, r,
 					      err.msg);
@@ -327,11 +327,11 @@ START_TEST(test_inventory_live)
 			break;
 		}
 		case OP_REMOVE:
-			learn_inventory_remove_container(inv, op->id, op->t);
+			inventory_remove_container(inv, op->id, op->t);
 			break;
 		case OP_LOAD:
 			snprintf(path, sizeof(path), "%s/inventory/%s", TEST_DATA, op->id);
-			r = learn_inventory_load(inv, path, &err);
+			r = inventory_load(inv, path, &err);
 			ck_assert_msg(r == 0, "%s: %s", path, err.msg);
 			break;
 		case OP_CHURN:
@@ -339,15 +339,15 @@ START_TEST(test_inventory_live)
 			parse_addrs(op->addrs, addrs, 1, &(size_t){0});
 			for (size_t k = 0; k < n; k++) {
 				char id[32], name[32];
-				const struct learn_container c = {id, name, NULL, NULL, addrs, 1};
+				const struct inventory_container c = {id,   name,  NULL,
+								      NULL, addrs, 1};
 
 				snprintf(id, sizeof(id), "%s%zu", op->name, k);
 				snprintf(name, sizeof(name), "%s%zu", op->name, k);
-				ck_assert_int_eq(learn_inventory_set_container(
+				ck_assert_int_eq(inventory_set_container(
 							 inv, &c, op->t + k * 1000000u, &err),
 						 0);
-				learn_inventory_remove_container(inv, id,
-								 op->t + k * 1000000u + 900000u);
+				inventory_remove_container(inv, id, op->t + k * 1000000u + 900000u);
 			}
 			break;
 		case OP_RELOAD: {
@@ -364,7 +364,7 @@ START_TEST(test_inventory_live)
 				np++;
 			}
 			workloads_str(inv, got, sizeof(got));
-			r = learn_inventory_reload(inv, paths, np, &err);
+			r = inventory_reload(inv, paths, np, &err);
 			if (!op->err) {
 				ck_assert_msg(r == 0, "reload %s: %s", op->id, err.msg);
 			} else {
@@ -389,7 +389,7 @@ START_TEST(test_inventory_live)
 	}
 	check_resolves(inv, inv_cases[_i].resolves, UTIL_ARRAY_SIZE(inv_cases[_i].resolves),
 		       inv_cases[_i].name);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -410,41 +410,41 @@ static const struct {
 
 START_TEST(test_flow_at)
 {
-	struct learn_inventory *inv = learn_inventory_new();
-	struct learn_graph *g = learn_graph_new();
+	struct inventory *inv = inventory_new();
+	struct graph *g = graph_new();
 	struct util_addr a2 = addr("172.18.0.2"), a7 = addr("172.18.0.7");
-	const struct learn_container web = {"c1", "web", NULL, NULL, &a2, 1};
-	const struct learn_container db = {"c2", "db", NULL, NULL, &a2, 1};
-	const struct learn_container shop = {"c3", "shop-web-1", "shop", "web", &a7, 1};
+	const struct inventory_container web = {"c1", "web", NULL, NULL, &a2, 1};
+	const struct inventory_container db = {"c2", "db", NULL, NULL, &a2, 1};
+	const struct inventory_container shop = {"c3", "shop-web-1", "shop", "web", &a7, 1};
 	struct capture_flow flow = {.proto = IPPROTO_TCP, .port = 5432, .packets = 3};
-	const struct learn_edge *e;
+	const struct graph_edge *e;
 	char got[300];
 
-	ck_assert_int_eq(learn_inventory_set_container(inv, &shop, P(0), NULL), 0);
-	ck_assert_int_eq(learn_inventory_set_container(inv, &web, P(1000), NULL), 0);
-	learn_inventory_remove_container(inv, "c1", P(2000));
-	ck_assert_int_eq(learn_inventory_set_container(inv, &db, P(3000), NULL), 0);
+	ck_assert_int_eq(inventory_set_container(inv, &shop, P(0), NULL), 0);
+	ck_assert_int_eq(inventory_set_container(inv, &web, P(1000), NULL), 0);
+	inventory_remove_container(inv, "c1", P(2000));
+	ck_assert_int_eq(inventory_set_container(inv, &db, P(3000), NULL), 0);
 
 	flow.client = addr(flow_cases[_i].client);
 	flow.server = a2;
 	flow.first_ns = flow_cases[_i].first_ns;
 	flow.last_ns = flow.first_ns + 1000;
-	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &flow), 1);
-	ck_assert_uint_eq(learn_graph_edge_count(g), 1);
-	e = learn_graph_edge(g, 0);
-	snprintf(got, sizeof(got), "%s>%s", learn_workload_id(learn_edge_client(e)),
-		 learn_workload_id(learn_edge_server(e)));
+	ck_assert_uint_eq(learn_add_flow(g, inv, &flow), 1);
+	ck_assert_uint_eq(graph_edge_count(g), 1);
+	e = graph_edge(g, 0);
+	snprintf(got, sizeof(got), "%s>%s", graph_workload_id(graph_edge_client(e)),
+		 graph_workload_id(graph_edge_server(e)));
 	ck_assert_str_eq(got, flow_cases[_i].edge);
-	ck_assert_uint_eq(learn_edge_port(e), 5432);
-	ck_assert_uint_eq(learn_edge_connections(e), 1);
+	ck_assert_uint_eq(graph_edge_port(e), 5432);
+	ck_assert_uint_eq(graph_edge_connections(e), 1);
 	/* a checkpoint of a flow still open: the same edge, no connection counted */
 	flow.last_ns += 5000;
-	ck_assert_uint_eq(learn_graph_note_flow(g, inv, &flow), 1);
-	ck_assert_uint_eq(learn_graph_edge_count(g), 1);
-	ck_assert_uint_eq(learn_edge_connections(learn_graph_edge(g, 0)), 1);
-	ck_assert_uint_eq(learn_edge_last_ns(learn_graph_edge(g, 0)), flow.last_ns);
-	learn_graph_free(g);
-	learn_inventory_free(inv);
+	ck_assert_uint_eq(learn_note_flow(g, inv, &flow), 1);
+	ck_assert_uint_eq(graph_edge_count(g), 1);
+	ck_assert_uint_eq(graph_edge_connections(graph_edge(g, 0)), 1);
+	ck_assert_uint_eq(graph_edge_last_ns(graph_edge(g, 0)), flow.last_ns);
+	graph_free(g);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -495,8 +495,8 @@ struct engine {
 	unsigned slow_ms;
 	bool keep_open; /* the stream stays open until the client leaves */
 	/*
-	 * Events wait until the test says learn_docker_open() has returned (gate_open()), so the
-	 * work they cause happens in dispatch, however the scheduler orders the two processes.
+	 * Events wait until the test says inventory_docker_open() has returned (gate_open()), so
+	 * the work they cause happens in dispatch, however the scheduler orders the two processes.
 	 */
 	bool gate;
 	unsigned backlog_ms; /* the listen backlog is full for this long at first */
@@ -1133,8 +1133,8 @@ static const struct {
 START_TEST(test_engine)
 {
 	const __typeof__(engine_cases[0]) *c = &engine_cases[_i];
-	struct learn_inventory *inv = learn_inventory_new();
-	struct learn_docker *d = NULL;
+	struct inventory *inv = inventory_new();
+	struct inventory_docker *d = NULL;
 	struct util_err err = {{0}}, again = {{0}};
 	struct fake f = {0};
 	char got[1024];
@@ -1147,7 +1147,7 @@ START_TEST(test_engine)
 	} else {
 		fake_start(&f, &c->engine);
 	}
-	r = learn_docker_open(f.sock, inv, &d, &err);
+	r = inventory_docker_open(f.sock, inv, &d, &err);
 	if (c->open_err) {
 		ck_assert_msg(r < 0, "%s: open succeeded", c->name);
 		ck_assert_ptr_null(d);
@@ -1170,23 +1170,23 @@ START_TEST(test_engine)
 		}
 	} else {
 		ck_assert_msg(r == 0, "%s: open: %s", c->name, err.msg);
-		ck_assert_int_ge(learn_docker_fd(d), 0);
+		ck_assert_int_ge(inventory_docker_fd(d), 0);
 		for (int rounds = 0;; rounds++) {
-			struct pollfd p = {.fd = learn_docker_fd(d), .events = POLLIN};
+			struct pollfd p = {.fd = inventory_docker_fd(d), .events = POLLIN};
 
 			ck_assert_msg(rounds < 100000, "%s: the stream never ended", c->name);
 			/* with inspects queued, dispatch is called again soon whatever the stream
 			 * does */
-			if (learn_docker_busy(d))
+			if (inventory_docker_busy(d))
 				(void)poll(&p, 1, 10);
 			else
 				ck_assert_int_eq(poll(&p, 1, 10000), 1);
-			r = learn_docker_dispatch(d, &err);
+			r = inventory_docker_dispatch(d, &err);
 			if (r < 0)
 				break;
 		}
 		/* once failed, it stays failed */
-		ck_assert_int_eq(learn_docker_dispatch(d, &again), r);
+		ck_assert_int_eq(inventory_docker_dispatch(d, &again), r);
 		ck_assert_ptr_nonnull(strstr(again.msg, "the event stream failed earlier"));
 	}
 	ck_assert_msg(r == -c->err_no && strncmp(err.msg, f.sock, strlen(f.sock)) == 0 &&
@@ -1198,20 +1198,20 @@ START_TEST(test_engine)
 		      c->workloads);
 	check_resolves(inv, c->resolves, UTIL_ARRAY_SIZE(c->resolves), c->name);
 	if (strcmp(c->workloads, API_3) == 0 || strstr(c->workloads, API_3)) {
-		const struct learn_workload *w = NULL;
+		const struct graph_workload *w = NULL;
 
-		for (size_t i = 0; i < learn_inventory_workload_count(inv); i++)
-			if (strcmp(learn_workload_id(learn_inventory_workload(inv, i)), API_3) == 0)
-				w = learn_inventory_workload(inv, i);
+		for (size_t i = 0; i < inventory_workload_count(inv); i++)
+			if (strcmp(graph_workload_id(inventory_workload(inv, i)), API_3) == 0)
+				w = inventory_workload(inv, i);
 		ck_assert_ptr_nonnull(w);
-		ck_assert_uint_eq(learn_workload_label_count(w), 2);
-		ck_assert_str_eq(learn_workload_label_key(w, 0), "com.docker.compose.project");
-		ck_assert_str_eq(learn_workload_label_value(w, 0), "fldkshop");
-		ck_assert_str_eq(learn_workload_label_value(w, 1), "api");
+		ck_assert_uint_eq(graph_workload_label_count(w), 2);
+		ck_assert_str_eq(graph_workload_label_key(w, 0), "com.docker.compose.project");
+		ck_assert_str_eq(graph_workload_label_value(w, 0), "fldkshop");
+		ck_assert_str_eq(graph_workload_label_value(w, 1), "api");
 	}
 out:
-	learn_docker_free(d);
-	learn_inventory_free(inv);
+	inventory_docker_free(d);
+	inventory_free(inv);
 	fake_stop(&f);
 }
 END_TEST
@@ -1307,8 +1307,8 @@ static const struct {
 START_TEST(test_work)
 {
 	const __typeof__(work_cases[0]) *c = &work_cases[_i];
-	struct learn_inventory *inv = learn_inventory_new();
-	struct learn_docker *d = NULL;
+	struct inventory *inv = inventory_new();
+	struct inventory_docker *d = NULL;
 	struct util_err err = {{0}};
 	int64_t give_up = mono_ms() + 20000, longest = 0;
 	bool saw_busy = false;
@@ -1318,40 +1318,40 @@ START_TEST(test_work)
 	int r = 0, calls = 0;
 
 	fake_start(&f, &c->engine);
-	ck_assert_msg(learn_docker_open(f.sock, inv, &d, &err) == 0, "%s: open: %s", c->name,
+	ck_assert_msg(inventory_docker_open(f.sock, inv, &d, &err) == 0, "%s: open: %s", c->name,
 		      err.msg);
 	if (c->engine.gate)
 		gate_open();
 	if (c->want_end)
-		ck_assert_uint_eq(learn_inventory_addresses(inv, "docker:fldk-web", a, 4), 1);
+		ck_assert_uint_eq(inventory_addresses(inv, "docker:fldk-web", a, 4), 1);
 	for (;;) {
-		struct pollfd p = {.fd = learn_docker_fd(d), .events = POLLIN};
+		struct pollfd p = {.fd = inventory_docker_fd(d), .events = POLLIN};
 		int64_t t0, dt;
 
 		ck_assert_msg(mono_ms() < give_up, "%s: not done: %s (last problem: busy %d)",
-			      c->name, got, learn_docker_busy(d));
-		(void)poll(&p, 1, learn_docker_busy(d) ? 10 : 100);
+			      c->name, got, inventory_docker_busy(d));
+		(void)poll(&p, 1, inventory_docker_busy(d) ? 10 : 100);
 		t0 = mono_ms();
-		r = learn_docker_dispatch(d, &err);
+		r = inventory_docker_dispatch(d, &err);
 		dt = mono_ms() - t0;
 		calls++;
 		longest = dt > longest ? dt : longest;
 		ck_assert_msg(dt < 1500, "%s: one dispatch call took %" PRId64 " ms", c->name, dt);
 		if (r < 0)
 			break;
-		if (learn_docker_busy(d))
+		if (inventory_docker_busy(d))
 			saw_busy = true;
 		workloads_str(inv, got, sizeof(got));
-		if (!learn_docker_busy(d) && !c->want_end && strcmp(got, c->workloads) == 0)
+		if (!inventory_docker_busy(d) && !c->want_end && strcmp(got, c->workloads) == 0)
 			break;
 	}
 	if (c->want_end) {
 		ck_assert_msg(r == -EPIPE && strstr(err.msg, "the Docker Engine"),
 			      "%s: got %d \"%s\"", c->name, r, err.msg);
-		ck_assert(!learn_docker_busy(d));
+		ck_assert(!inventory_docker_busy(d));
 		/* nobody holds the listed address now: its death can no longer be seen */
-		ck_assert_uint_eq(learn_inventory_addresses(inv, "docker:fldk-web", a, 4), 0);
-		ck_assert_uint_eq(learn_inventory_addresses(inv, "docker:fldkshop/api", a, 4), 0);
+		ck_assert_uint_eq(inventory_addresses(inv, "docker:fldk-web", a, 4), 0);
+		ck_assert_uint_eq(inventory_addresses(inv, "docker:fldkshop/api", a, 4), 0);
 	} else {
 		ck_assert_msg(r == 0, "%s: dispatch: %d %s", c->name, r, err.msg);
 	}
@@ -1360,8 +1360,8 @@ START_TEST(test_work)
 		      c->workloads);
 	ck_assert_msg(saw_busy || !c->want_busy, "%s: never busy in %d calls", c->name, calls);
 	check_resolves(inv, c->resolves, UTIL_ARRAY_SIZE(c->resolves), c->name);
-	learn_docker_free(d);
-	learn_inventory_free(inv);
+	inventory_docker_free(d);
+	inventory_free(inv);
 	fake_stop(&f);
 }
 END_TEST
@@ -1421,7 +1421,7 @@ static void access_check(size_t i)
 		close(pfd[0]);
 		if (c->nobody && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
 			_exit(3);
-		r = learn_docker_check_access(sock, &err);
+		r = inventory_docker_check_access(sock, &err);
 		if (write(pfd[1], err.msg, strlen(err.msg)) < 0)
 			_exit(4);
 		_exit(r == 0 ? 0 : r == -EACCES ? 1 : 2);
@@ -1463,11 +1463,12 @@ END_TEST
 
 START_TEST(test_free_null)
 {
-	ck_assert_ptr_null(learn_docker_free(NULL));
+	ck_assert_ptr_null(inventory_docker_free(NULL));
 }
 END_TEST
 
-/* ---- The engine's bytes replayed without a socket (learn_docker_replay(), for fuzz/) -------- */
+/* ---- The engine's bytes replayed without a socket (inventory_docker_replay(), for fuzz/) --------
+ */
 
 struct replay_case {
 	const char *name;
@@ -1503,9 +1504,9 @@ START_TEST(test_replay)
 	const struct replay_case *c = &replay_cases[_i];
 	char *ev_body = NULL, *list_body, *inspect_body, *path;
 	size_t n_ev = 0, n_list, n_inspect;
-	struct learn_docker_response inspects[2];
-	struct learn_inventory *inv = learn_inventory_new();
-	struct learn_docker_replay rp;
+	struct inventory_docker_response inspects[2];
+	struct inventory *inv = inventory_new();
+	struct inventory_docker_replay rp;
 	struct util_err err;
 	char got[512];
 	int r;
@@ -1519,23 +1520,23 @@ START_TEST(test_replay)
 	list_body = test_read_file(path, &n_list);
 	free(path);
 	inspect_body = test_read_file(DK_DIR "inspect/" ID_DB ".json", &n_inspect);
-	inspects[0] = inspects[1] = (struct learn_docker_response){
+	inspects[0] = inspects[1] = (struct inventory_docker_response){
 		.status = 200, .body = inspect_body, .len = n_inspect};
-	rp = (struct learn_docker_replay){
+	rp = (struct inventory_docker_replay){
 		.events = {.status = c->events_status, .body = ev_body ? ev_body : "", .len = n_ev},
 		.list = {.status = c->list_status, .body = list_body, .len = n_list},
 		.inspects = inspects,
 		.count = 2,
 		.read_size = c->read_size,
 	};
-	r = learn_docker_replay(inv, &rp, &err);
+	r = inventory_docker_replay(inv, &rp, &err);
 	ck_assert_msg(r == c->err, "%s: returned %d (%s), expected %d", c->name, r,
 		      r < 0 ? err.msg : "", c->err);
 	workloads_str(inv, got, sizeof(got));
 	ck_assert_msg(strcmp(got, c->workloads) == 0, "%s: workloads \"%s\", expected \"%s\"",
 		      c->name, got, c->workloads);
 	check_resolves(inv, c->resolves, UTIL_ARRAY_SIZE(c->resolves), c->name);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 	free(ev_body);
 	free(list_body);
 	free(inspect_body);

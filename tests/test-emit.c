@@ -16,10 +16,10 @@
 #define T0	   1795356005123456789ull /* 2026-11-22T14:00:05.123456789Z */
 #define SEC	   UTIL_NSEC_PER_SEC
 
-#define K8S	 LEARN_KIND_K8S
-#define DOCKER	 LEARN_KIND_DOCKER
-#define NODE	 LEARN_KIND_NODE
-#define EXTERNAL LEARN_KIND_EXTERNAL
+#define K8S	 GRAPH_KIND_K8S
+#define DOCKER	 GRAPH_KIND_DOCKER
+#define NODE	 GRAPH_KIND_NODE
+#define EXTERNAL GRAPH_KIND_EXTERNAL
 #define TCP	 IPPROTO_TCP
 #define UDP	 IPPROTO_UDP
 #define SCTP	 IPPROTO_SCTP
@@ -28,7 +28,7 @@
 /* ---- fixtures: graphs described as tables ------------------------------------------------- */
 
 struct wl_spec {
-	enum learn_kind kind;
+	enum graph_kind kind;
 	const char *ns, *controller, *name;
 	const char *labels[4][2]; /* {key, value}, up to the first NULL key */
 	const char *addresses[3];
@@ -93,7 +93,7 @@ static const struct wl_spec shop_wl[] = {
 	PEER(EXTERNAL, "203.0.113.7/32"),
 	PEER(EXTERNAL, "2001:db8::/32"),
 	PEER(NODE, "worker-1", "10.0.0.11/32", "fd00::11/128"),
-	PEER(LEARN_KIND_UNKNOWN, "10.244.1.0/24", "10.244.1.0/24"),
+	PEER(GRAPH_KIND_UNKNOWN, "10.244.1.0/24", "10.244.1.0/24"),
 	WL(DOCKER, "legacy", "", "cron", {"com.docker.compose.service", "cron"}),
 };
 
@@ -263,9 +263,9 @@ static void permute(size_t *idx, size_t n, unsigned seed)
 	}
 }
 
-static struct learn_graph *fixture_build(const struct fixture *f, unsigned seed)
+static struct graph *fixture_build(const struct fixture *f, unsigned seed)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	size_t n = f->n_wl > f->n_edges ? f->n_wl : f->n_edges;
 	size_t *idx = calloc(n ? n : 1, sizeof(*idx));
 
@@ -273,37 +273,37 @@ static struct learn_graph *fixture_build(const struct fixture *f, unsigned seed)
 	permute(idx, f->n_wl, seed);
 	for (size_t k = 0; k < f->n_wl; k++) {
 		const struct wl_spec *s = &f->wl[idx[k]];
-		struct learn_workload *w =
-			learn_workload_new(s->kind, s->ns, s->controller, s->name);
+		struct graph_workload *w =
+			graph_workload_new(s->kind, s->ns, s->controller, s->name);
 
 		/* labels too go in shuffled: the workload sorts them */
 		for (size_t l = 4; l > 0; l--) {
 			size_t i = seed ? l - 1 : 4 - l;
 
 			if (s->labels[i][0])
-				learn_workload_set_label(w, s->labels[i][0], s->labels[i][1]);
+				graph_workload_set_label(w, s->labels[i][0], s->labels[i][1]);
 		}
 		for (size_t a = 0; a < UTIL_ARRAY_SIZE(s->addresses); a++)
 			if (s->addresses[a])
-				learn_workload_add_address(w, s->addresses[a]);
-		learn_graph_add_workload(g, w);
+				graph_workload_add_address(w, s->addresses[a]);
+		graph_add_workload(g, w);
 		if (!s->never_ran)
-			learn_graph_note_running(g, w, T0, T0);
-		learn_workload_unref(w);
+			graph_note_running(g, w, T0, T0);
+		graph_workload_unref(w);
 	}
 	permute(idx, f->n_edges, seed);
 	for (size_t k = 0; k < f->n_edges; k++) {
 		const struct edge_spec *e = &f->edges[idx[k]];
-		const struct learn_workload *c = learn_graph_find_workload(g, e->client);
-		const struct learn_workload *s = learn_graph_find_workload(g, e->server);
+		const struct graph_workload *c = graph_find_workload(g, e->client);
+		const struct graph_workload *s = graph_find_workload(g, e->server);
 
 		ck_assert_msg(c && s, "fixture edge %s -> %s names an unknown workload", e->client,
 			      e->server);
-		learn_graph_add_edge(g, c, s, e->proto, e->port, e->conns, T0 + e->first_s * SEC,
-				     T0 + e->last_s * SEC);
+		graph_add_edge(g, c, s, e->proto, e->port, e->conns, T0 + e->first_s * SEC,
+			       T0 + e->last_s * SEC);
 	}
 	for (size_t k = 0; k < f->n_counters; k++)
-		learn_graph_add_counter(g, f->counters[k].name, f->counters[k].value);
+		graph_add_counter(g, f->counters[k].name, f->counters[k].value);
 	free(idx);
 	return g;
 }
@@ -311,10 +311,10 @@ static struct learn_graph *fixture_build(const struct fixture *f, unsigned seed)
 /* ---- helpers ------------------------------------------------------------------------------ */
 
 /* Renders through emit_graph (or the renderer itself when direct) into memory. */
-static void render(const struct learn_graph *g, enum emit_format fmt, bool allow_dns, bool direct,
+static void render(const struct graph *g, enum emit_format fmt, bool allow_dns, bool direct,
 		   struct test_warnings *warnings, struct test_output *o)
 {
-	static int (*const fns[])(FILE *, const struct learn_graph *, const struct emit_options *,
+	static int (*const fns[])(FILE *, const struct graph *, const struct emit_options *,
 				  struct util_err *) = {
 		[EMIT_FORMAT_K8S] = emit_k8s,
 		[EMIT_FORMAT_DOT] = emit_dot,
@@ -407,7 +407,7 @@ static void yaml_check_policies(const struct golden_case *tc, const char *buf, s
 START_TEST(test_golden)
 {
 	const struct golden_case *tc = &golden_cases[_i];
-	struct learn_graph *g = fixture_build(tc->fx, 0);
+	struct graph *g = fixture_build(tc->fx, 0);
 	struct test_warnings w = {0};
 	struct test_output o;
 	char path[512];
@@ -435,7 +435,7 @@ START_TEST(test_golden)
 	}
 	test_warnings_clear(&w);
 	free(o.buf);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
@@ -663,8 +663,8 @@ static const struct {
 
 START_TEST(test_shuffled_same_bytes)
 {
-	struct learn_graph *a = fixture_build(&fx_shop, 0);
-	struct learn_graph *b = fixture_build(&fx_shop, shuffle_cases[_i].seed);
+	struct graph *a = fixture_build(&fx_shop, 0);
+	struct graph *b = fixture_build(&fx_shop, shuffle_cases[_i].seed);
 	struct test_warnings wa = {0}, wb = {0};
 	struct test_output oa, ob, oa2;
 
@@ -687,8 +687,8 @@ START_TEST(test_shuffled_same_bytes)
 	free(oa.buf);
 	free(ob.buf);
 	free(oa2.buf);
-	learn_graph_free(a);
-	learn_graph_free(b);
+	graph_free(a);
+	graph_free(b);
 }
 END_TEST
 
@@ -801,7 +801,7 @@ static char *policy_names(const char *buf, size_t len)
 START_TEST(test_scope)
 {
 	const struct scope_case *tc = &scope_cases[_i];
-	struct learn_graph *g = fixture_build(&fx_scope, (unsigned)_i);
+	struct graph *g = fixture_build(&fx_scope, (unsigned)_i);
 	struct test_warnings w = {0};
 	struct emit_options opts = {.warn = test_collect_warning, .warn_userdata = &w};
 	struct test_output o;
@@ -838,14 +838,14 @@ START_TEST(test_scope)
 		      w.n > n ? w.msg[n] : "");
 	test_warnings_clear(&w);
 	free(o.buf);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
 /* Nothing to write is an error that says why, and writes nothing. */
 START_TEST(test_nothing_to_write)
 {
-	struct learn_graph *g = fixture_build(&fx_empty, 0);
+	struct graph *g = fixture_build(&fx_empty, 0);
 	struct test_output o;
 
 	render(g, EMIT_FORMAT_K8S, true, false, NULL, &o);
@@ -856,7 +856,7 @@ START_TEST(test_nothing_to_write)
 			 "from 'kubectl get nodes,namespaces,pods,services,endpointslices "
 			 "-A -o yaml'");
 	free(o.buf);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
@@ -875,7 +875,7 @@ static const struct wl_spec cov_wl[] = {
 	NEVER_RAN(K8S, "shop", "Deployment", "ads", {"app", "ads"}),
 	WL(DOCKER, "", "", "legacy"),
 	PEER(EXTERNAL, "203.0.113.7/32", "203.0.113.7/32"),
-	PEER(LEARN_KIND_UNKNOWN, "10.244.1.0/24", "10.244.1.0/24"),
+	PEER(GRAPH_KIND_UNKNOWN, "10.244.1.0/24", "10.244.1.0/24"),
 };
 static const struct edge_spec cov_edges[] = {
 	{"k8s:shop/deployment/web", "k8s:shop/deployment/api", TCP, 8080, 90, 10, 3 * DAY - 50},
@@ -911,20 +911,20 @@ static const struct {
 /* Case i's coverage of the fixture built with seed, its two windows added in either order. */
 static void coverage_render(size_t i, unsigned seed, bool windows_reversed, struct test_output *o)
 {
-	struct learn_graph *g = fixture_build(&fx_cov, seed);
+	struct graph *g = fixture_build(&fx_cov, seed);
 	FILE *f;
 
 	if (cov_cases[i].window && !windows_reversed) {
-		learn_graph_add_window(g, T0, T0 + DAY * SEC);
-		learn_graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
+		graph_add_window(g, T0, T0 + DAY * SEC);
+		graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
 	} else if (cov_cases[i].window) {
-		learn_graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
-		learn_graph_add_window(g, T0, T0 + DAY * SEC);
+		graph_add_window(g, T0 + (DAY + 3600) * SEC, T0 + 3 * DAY * SEC);
+		graph_add_window(g, T0, T0 + DAY * SEC);
 	}
 	f = test_output_open(o);
 	o->r = emit_coverage(f, cov_cases[i].format, g, cov_cases[i].stale_days, &o->err);
 	ck_assert_int_eq(fclose(f), 0);
-	learn_graph_free(g);
+	graph_free(g);
 }
 
 START_TEST(test_coverage)
@@ -965,16 +965,16 @@ static const struct {
 
 static void coverage_attempts_render(size_t i, struct test_output *o)
 {
-	struct learn_graph *g = NULL;
+	struct graph *g = NULL;
 	struct util_err err = {""};
 	FILE *f;
 
-	ck_assert_msg(learn_state_load(TEST_DATA "/state/attempts.yaml", &g, &err) == 0, "%s",
+	ck_assert_msg(graph_state_load(TEST_DATA "/state/attempts.yaml", &g, &err) == 0, "%s",
 		      err.msg);
 	f = test_output_open(o);
 	o->r = emit_coverage(f, cov_attempt_cases[i].format, g, 7, &o->err);
 	ck_assert_int_eq(fclose(f), 0);
-	learn_graph_free(g);
+	graph_free(g);
 }
 
 START_TEST(test_coverage_attempts)
@@ -1047,7 +1047,7 @@ static const struct {
 START_TEST(test_hostile)
 {
 	const char *expect = hostile_cases[_i].expect;
-	struct learn_graph *g = fixture_build(hostile_cases[_i].fx, 0);
+	struct graph *g = fixture_build(hostile_cases[_i].fx, 0);
 	struct test_output o;
 
 	render(g, hostile_cases[_i].fmt, false, false, NULL, &o);
@@ -1071,7 +1071,7 @@ START_TEST(test_hostile)
 			      (int)o.len, o.buf);
 	}
 	free(o.buf);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
@@ -1106,7 +1106,7 @@ static const enum emit_format all_formats[] = {EMIT_FORMAT_K8S, EMIT_FORMAT_DOT,
 
 START_TEST(test_write_error)
 {
-	struct learn_graph *g = fixture_build(&fx_shop, 0);
+	struct graph *g = fixture_build(&fx_shop, 0);
 	struct util_err err = {{0}};
 	FILE *full = test_full_stream();
 	int r;
@@ -1115,18 +1115,18 @@ START_TEST(test_write_error)
 	ck_assert_int_eq(r, -EIO);
 	ck_assert_uint_gt(strlen(err.msg), 0);
 	fclose(full);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
 START_TEST(test_unknown_format)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	struct util_err err = {{0}};
 
 	ck_assert_int_eq(emit_graph((enum emit_format)17, stdout, g, NULL, &err), -EINVAL);
 	ck_assert_uint_gt(strlen(err.msg), 0);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
@@ -1141,28 +1141,28 @@ static size_t json_attempts[UTIL_ARRAY_SIZE(cov_attempt_cases)], n_json_attempts
 START_TEST(test_golden_python)
 {
 	const struct golden_case *tc = &golden_cases[json_goldens[_i]];
-	struct learn_graph *g = fixture_build(tc->fx, 0);
+	struct graph *g = fixture_build(tc->fx, 0);
 	struct test_output o;
 
 	render(g, tc->fmt, tc->allow_dns, false, NULL, &o);
 	ck_assert_msg(o.r == 0, "%s: %d %s", tc->golden, o.r, o.err.msg);
 	json_check_python(o.buf, o.len);
 	free(o.buf);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
 START_TEST(test_hostile_python)
 {
 	size_t i = json_hostiles[_i];
-	struct learn_graph *g = fixture_build(hostile_cases[i].fx, 0);
+	struct graph *g = fixture_build(hostile_cases[i].fx, 0);
 	struct test_output o;
 
 	render(g, hostile_cases[i].fmt, false, false, NULL, &o);
 	ck_assert_msg(o.r == 0, "%s: got %d (%s)", hostile_cases[i].what, o.r, o.err.msg);
 	json_check_python(o.buf, o.len);
 	free(o.buf);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 

@@ -40,9 +40,9 @@ static const char *const sets[][4] = {
 	[SET_SINGLES] = {"single-pod.yaml", "podlist.json"},
 };
 
-static struct learn_inventory *load_set(enum set s)
+static struct inventory *load_set(enum set s)
 {
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(sets[s]) && sets[s][i]; i++) {
 		struct util_err err = {{0}};
@@ -50,7 +50,7 @@ static struct learn_inventory *load_set(enum set s)
 		int r;
 
 		snprintf(path, sizeof(path), "%s%s", INV_DIR, sets[s][i]);
-		r = learn_inventory_load(inv, path, &err);
+		r = inventory_load(inv, path, &err);
 		ck_assert_msg(r == 0, "%s: %d %s", path, r, err.msg);
 	}
 	return inv;
@@ -65,32 +65,32 @@ static struct util_addr addr(const char *s)
 }
 
 /* "k=v,k=v" of a workload's labels, in their (sorted) order. */
-static void labels_str(const struct learn_workload *w, char *buf, size_t len)
+static void labels_str(const struct graph_workload *w, char *buf, size_t len)
 {
 	size_t o = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < learn_workload_label_count(w); i++)
+	for (size_t i = 0; i < graph_workload_label_count(w); i++)
 		o += (size_t)snprintf(buf + o, len - o, "%s%s=%s", i ? "," : "",
-				      learn_workload_label_key(w, i),
-				      learn_workload_label_value(w, i));
+				      graph_workload_label_key(w, i),
+				      graph_workload_label_value(w, i));
 }
 
-static void addresses_str(const struct learn_workload *w, char *buf, size_t len)
+static void addresses_str(const struct graph_workload *w, char *buf, size_t len)
 {
 	size_t o = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < learn_workload_address_count(w); i++)
+	for (size_t i = 0; i < graph_workload_address_count(w); i++)
 		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "," : "",
-				      learn_workload_address(w, i));
+				      graph_workload_address(w, i));
 }
 
-static const struct learn_workload *find_workload(const struct learn_inventory *inv, const char *id)
+static const struct graph_workload *find_workload(const struct inventory *inv, const char *id)
 {
-	for (size_t i = 0; i < learn_inventory_workload_count(inv); i++)
-		if (strcmp(learn_workload_id(learn_inventory_workload(inv, i)), id) == 0)
-			return learn_inventory_workload(inv, i);
+	for (size_t i = 0; i < inventory_workload_count(inv); i++)
+		if (strcmp(graph_workload_id(inventory_workload(inv, i)), id) == 0)
+			return inventory_workload(inv, i);
 	return NULL;
 }
 
@@ -130,17 +130,17 @@ static const struct {
 
 START_TEST(test_workloads)
 {
-	struct learn_inventory *inv = load_set(workload_cases[_i].set);
+	struct inventory *inv = load_set(workload_cases[_i].set);
 	size_t n = 0;
 
 	while (workload_cases[_i].ids[n])
 		n++;
-	ck_assert_uint_eq(learn_inventory_workload_count(inv), n);
+	ck_assert_uint_eq(inventory_workload_count(inv), n);
 	for (size_t i = 0; i < n; i++)
-		ck_assert_str_eq(learn_workload_id(learn_inventory_workload(inv, i)),
+		ck_assert_str_eq(graph_workload_id(inventory_workload(inv, i)),
 				 workload_cases[_i].ids[i]);
-	ck_assert_ptr_null(learn_inventory_workload(inv, n));
-	learn_inventory_free(inv);
+	ck_assert_ptr_null(inventory_workload(inv, n));
+	inventory_free(inv);
 }
 END_TEST
 
@@ -185,14 +185,14 @@ static const struct {
 
 START_TEST(test_labels)
 {
-	struct learn_inventory *inv = load_set(label_cases[_i].set);
-	const struct learn_workload *w = find_workload(inv, label_cases[_i].id);
+	struct inventory *inv = load_set(label_cases[_i].set);
+	const struct graph_workload *w = find_workload(inv, label_cases[_i].id);
 	char buf[512];
 
 	ck_assert_msg(w != NULL, "%s not defined", label_cases[_i].id);
 	labels_str(w, buf, sizeof(buf));
 	ck_assert_str_eq(buf, label_cases[_i].labels);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -261,19 +261,19 @@ static const struct {
 
 START_TEST(test_ip)
 {
-	struct learn_inventory *inv = load_set(ip_cases[_i].set);
+	struct inventory *inv = load_set(ip_cases[_i].set);
 	struct util_addr a = addr(ip_cases[_i].ip);
-	struct learn_workload *w = learn_inventory_resolve_client(inv, &a);
-	struct learn_endpoint ep[2];
+	struct graph_workload *w = inventory_resolve_client(inv, &a);
+	struct inventory_endpoint ep[2];
 
-	ck_assert_str_eq(learn_workload_id(w), ip_cases[_i].id);
+	ck_assert_str_eq(graph_workload_id(w), ip_cases[_i].id);
 	/* the same reference every time, externals included */
-	ck_assert_ptr_eq(learn_inventory_resolve_client(inv, &a), w);
+	ck_assert_ptr_eq(inventory_resolve_client(inv, &a), w);
 	/* a non-Service server end is the same workload, port unchanged */
-	ck_assert_uint_eq(learn_inventory_resolve_server(inv, &a, IPPROTO_TCP, 31337, ep, 2), 1);
+	ck_assert_uint_eq(inventory_resolve_server(inv, &a, IPPROTO_TCP, 31337, ep, 2), 1);
 	ck_assert_ptr_eq(ep[0].workload, w);
 	ck_assert_uint_eq(ep[0].port, 31337);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -293,16 +293,16 @@ static const struct {
 
 START_TEST(test_nodes)
 {
-	struct learn_inventory *inv = load_set(node_cases[_i].set);
-	const struct learn_workload *w = find_workload(inv, node_cases[_i].id);
+	struct inventory *inv = load_set(node_cases[_i].set);
+	const struct graph_workload *w = find_workload(inv, node_cases[_i].id);
 	char buf[512];
 
 	ck_assert_msg(w != NULL, "%s not defined", node_cases[_i].id);
-	ck_assert_int_eq(learn_workload_kind(w), LEARN_KIND_NODE);
-	ck_assert_str_eq(learn_workload_namespace(w), "");
+	ck_assert_int_eq(graph_workload_kind(w), GRAPH_KIND_NODE);
+	ck_assert_str_eq(graph_workload_namespace(w), "");
 	addresses_str(w, buf, sizeof(buf));
 	ck_assert_str_eq(buf, node_cases[_i].addresses);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -356,26 +356,24 @@ static const struct {
 
 START_TEST(test_service)
 {
-	struct learn_inventory *inv = load_set(svc_cases[_i].set);
+	struct inventory *inv = load_set(svc_cases[_i].set);
 	struct util_addr a = addr(svc_cases[_i].ip);
-	struct learn_endpoint ep[4], one;
+	struct inventory_endpoint ep[4], one;
 	size_t n = 0, got;
 
 	while (n < 3 && svc_cases[_i].ids[n])
 		n++;
-	got = learn_inventory_resolve_server(inv, &a, svc_cases[_i].proto, svc_cases[_i].port, ep,
-					     4);
+	got = inventory_resolve_server(inv, &a, svc_cases[_i].proto, svc_cases[_i].port, ep, 4);
 	ck_assert_uint_eq(got, n);
 	for (size_t i = 0; i < n; i++) {
-		ck_assert_str_eq(learn_workload_id(ep[i].workload), svc_cases[_i].ids[i]);
+		ck_assert_str_eq(graph_workload_id(ep[i].workload), svc_cases[_i].ids[i]);
 		ck_assert_uint_eq(ep[i].port, svc_cases[_i].ports[i]);
 	}
 	/* with room for one: the count is still the whole, the first one is filled */
-	got = learn_inventory_resolve_server(inv, &a, svc_cases[_i].proto, svc_cases[_i].port, &one,
-					     1);
+	got = inventory_resolve_server(inv, &a, svc_cases[_i].proto, svc_cases[_i].port, &one, 1);
 	ck_assert_uint_eq(got, n);
-	ck_assert_str_eq(learn_workload_id(one.workload), svc_cases[_i].ids[0]);
-	learn_inventory_free(inv);
+	ck_assert_str_eq(graph_workload_id(one.workload), svc_cases[_i].ids[0]);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -400,23 +398,22 @@ static const struct {
 
 START_TEST(test_external)
 {
-	struct learn_inventory *inv = load_set(SET_K8S);
+	struct inventory *inv = load_set(SET_K8S);
 	struct util_addr a = addr(ext_cases[_i].ip);
-	struct learn_workload *w;
+	struct graph_workload *w;
 
-	ck_assert_int_eq(
-		learn_inventory_set_external_prefix(inv, ext_cases[_i].v4, ext_cases[_i].v6), 0);
-	w = learn_inventory_resolve_client(inv, &a);
-	ck_assert_str_eq(learn_workload_id(w), ext_cases[_i].id);
-	ck_assert_ptr_eq(learn_inventory_resolve_client(inv, &a), w);
-	if (learn_workload_kind(w) == LEARN_KIND_EXTERNAL) {
-		ck_assert_uint_eq(learn_workload_address_count(w), 1);
-		ck_assert_str_eq(learn_workload_address(w, 0),
+	ck_assert_int_eq(inventory_set_external_prefix(inv, ext_cases[_i].v4, ext_cases[_i].v6), 0);
+	w = inventory_resolve_client(inv, &a);
+	ck_assert_str_eq(graph_workload_id(w), ext_cases[_i].id);
+	ck_assert_ptr_eq(inventory_resolve_client(inv, &a), w);
+	if (graph_workload_kind(w) == GRAPH_KIND_EXTERNAL) {
+		ck_assert_uint_eq(graph_workload_address_count(w), 1);
+		ck_assert_str_eq(graph_workload_address(w, 0),
 				 ext_cases[_i].id + strlen("external:"));
 	}
 	/* externals are not inventory workloads */
-	ck_assert_uint_eq(learn_inventory_workload_count(inv), 12);
-	learn_inventory_free(inv);
+	ck_assert_uint_eq(inventory_workload_count(inv), 12);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -426,12 +423,12 @@ START_TEST(test_external_prefix_range)
 		unsigned v4, v6;
 		int r;
 	} cases[] = {{32, 128, 0}, {0, 0, 0}, {33, 128, -EINVAL}, {32, 129, -EINVAL}};
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cases); i++)
-		ck_assert_int_eq(learn_inventory_set_external_prefix(inv, cases[i].v4, cases[i].v6),
+		ck_assert_int_eq(inventory_set_external_prefix(inv, cases[i].v4, cases[i].v6),
 				 cases[i].r);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -478,7 +475,7 @@ static void assert_one_line(const char *msg)
 
 START_TEST(test_bad)
 {
-	struct learn_inventory *inv = load_set(SET_K8S);
+	struct inventory *inv = load_set(SET_K8S);
 	struct util_addr kept = addr("10.244.1.10"), fresh = addr("10.244.9.9");
 	struct util_err err = {{0}};
 	char path[512], expect[1024];
@@ -486,19 +483,19 @@ START_TEST(test_bad)
 
 	snprintf(path, sizeof(path), "%s%s", INV_DIR, bad_cases[_i].file);
 	snprintf(expect, sizeof(expect), "%s%s", path, bad_cases[_i].msg);
-	r = learn_inventory_load(inv, path, &err);
+	r = inventory_load(inv, path, &err);
 	ck_assert_int_eq(r, -EINVAL);
 	ck_assert_str_eq(err.msg, expect);
 	assert_one_line(err.msg);
 
 	/* what was loaded before is untouched; the valid pods before the bad one were not taken */
-	ck_assert_uint_eq(learn_inventory_workload_count(inv), 12);
-	ck_assert_str_eq(learn_workload_id(learn_inventory_resolve_client(inv, &kept)),
+	ck_assert_uint_eq(inventory_workload_count(inv), 12);
+	ck_assert_str_eq(graph_workload_id(inventory_resolve_client(inv, &kept)),
 			 "k8s:shop/deployment/frontend");
-	ck_assert_str_eq(learn_workload_id(learn_inventory_resolve_client(inv, &fresh)),
+	ck_assert_str_eq(graph_workload_id(inventory_resolve_client(inv, &fresh)),
 			 "external:10.244.9.9/32");
 	ck_assert_ptr_null(find_workload(inv, "k8s:shop/pod/ok-0"));
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -523,7 +520,7 @@ static const struct {
 START_TEST(test_special)
 {
 	char dir[] = "/tmp/test-inventory-XXXXXX", path[600], expect[1024];
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 	struct util_err err = {{0}};
 	int fd, r;
 
@@ -543,15 +540,15 @@ START_TEST(test_special)
 		close(fd);
 		break;
 	}
-	r = learn_inventory_load(inv, path, &err);
+	r = inventory_load(inv, path, &err);
 	snprintf(expect, sizeof(expect), "%s%s", path, special_cases[_i].msg);
 	ck_assert_int_eq(r, special_cases[_i].r);
 	ck_assert_str_eq(err.msg, expect);
-	ck_assert_uint_eq(learn_inventory_workload_count(inv), 0);
+	ck_assert_uint_eq(inventory_workload_count(inv), 0);
 	if (special_cases[_i].kind == SPECIAL_HUGE)
 		unlink(path);
 	rmdir(dir);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -651,8 +648,8 @@ static const struct {
 
 START_TEST(test_flow)
 {
-	struct learn_inventory *inv = load_set(SET_K8S);
-	struct learn_graph *g = learn_graph_new();
+	struct inventory *inv = load_set(SET_K8S);
+	struct graph *g = graph_new();
 	struct capture_flow flow;
 	size_t n_edges = 0;
 
@@ -664,36 +661,36 @@ START_TEST(test_flow)
 	flow.first_ns = 2000;
 	flow.last_ns = 3000;
 	flow.packets = 10;
-	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &flow), flow_cases[_i].touched);
+	ck_assert_uint_eq(learn_add_flow(g, inv, &flow), flow_cases[_i].touched);
 	/* the same connection seen again, earlier and later: counted, times widened */
 	flow.first_ns = 1000;
 	flow.last_ns = 2500;
-	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &flow), flow_cases[_i].touched);
+	ck_assert_uint_eq(learn_add_flow(g, inv, &flow), flow_cases[_i].touched);
 	flow.first_ns = 2200;
 	flow.last_ns = 4000;
-	ck_assert_uint_eq(learn_graph_add_flow(g, inv, &flow), flow_cases[_i].touched);
+	ck_assert_uint_eq(learn_add_flow(g, inv, &flow), flow_cases[_i].touched);
 
 	while (n_edges < 3 && flow_cases[_i].edges[n_edges].client)
 		n_edges++;
-	ck_assert_uint_eq(learn_graph_edge_count(g), n_edges);
+	ck_assert_uint_eq(graph_edge_count(g), n_edges);
 	for (size_t i = 0; i < n_edges; i++) {
-		const struct learn_edge *e = learn_graph_edge(g, i);
+		const struct graph_edge *e = graph_edge(g, i);
 		const struct edge_case *want = &flow_cases[_i].edges[i];
 
-		ck_assert_str_eq(learn_workload_id(learn_edge_client(e)), want->client);
-		ck_assert_str_eq(learn_workload_id(learn_edge_server(e)), want->server);
-		ck_assert_uint_eq(learn_edge_proto(e), want->proto);
-		ck_assert_uint_eq(learn_edge_port(e), want->port);
-		ck_assert_uint_eq(learn_edge_connections(e), 3);
-		ck_assert_uint_eq(learn_edge_first_ns(e), 1000);
-		ck_assert_uint_eq(learn_edge_last_ns(e), 4000);
-		ck_assert_ptr_nonnull(learn_graph_find_workload(g, want->client));
-		ck_assert_ptr_nonnull(learn_graph_find_workload(g, want->server));
+		ck_assert_str_eq(graph_workload_id(graph_edge_client(e)), want->client);
+		ck_assert_str_eq(graph_workload_id(graph_edge_server(e)), want->server);
+		ck_assert_uint_eq(graph_edge_proto(e), want->proto);
+		ck_assert_uint_eq(graph_edge_port(e), want->port);
+		ck_assert_uint_eq(graph_edge_connections(e), 3);
+		ck_assert_uint_eq(graph_edge_first_ns(e), 1000);
+		ck_assert_uint_eq(graph_edge_last_ns(e), 4000);
+		ck_assert_ptr_nonnull(graph_find_workload(g, want->client));
+		ck_assert_ptr_nonnull(graph_find_workload(g, want->server));
 	}
 	if (n_edges == 0)
-		ck_assert_uint_eq(learn_graph_workload_count(g), 0);
-	learn_graph_free(g);
-	learn_inventory_free(inv);
+		ck_assert_uint_eq(graph_workload_count(g), 0);
+	graph_free(g);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -704,23 +701,23 @@ START_TEST(test_flow_outlives_inventory)
 		{"10.244.1.10", "10.96.100.40"},
 		{"203.0.113.9", "10.96.100.10"},
 	};
-	struct learn_inventory *inv = load_set(SET_K8S);
-	struct learn_graph *g = learn_graph_new();
+	struct inventory *inv = load_set(SET_K8S);
+	struct graph *g = graph_new();
 	struct capture_flow flow;
-	const struct learn_workload *w;
+	const struct graph_workload *w;
 
 	memset(&flow, 0, sizeof(flow));
 	flow.client = addr(flows[_i][0]);
 	flow.server = addr(flows[_i][1]);
 	flow.proto = IPPROTO_TCP;
 	flow.port = _i == 0 ? 9100 : 80;
-	ck_assert_uint_gt(learn_graph_add_flow(g, inv, &flow), 0);
-	learn_inventory_free(inv);
-	w = learn_graph_find_workload(g, "k8s:shop/deployment/frontend");
+	ck_assert_uint_gt(learn_add_flow(g, inv, &flow), 0);
+	inventory_free(inv);
+	w = graph_find_workload(g, "k8s:shop/deployment/frontend");
 	ck_assert_ptr_nonnull(w);
-	ck_assert_str_eq(learn_workload_label_key(w, 0), "app");
-	ck_assert_str_eq(learn_workload_label_value(w, 0), "frontend");
-	learn_graph_free(g);
+	ck_assert_str_eq(graph_workload_label_key(w, 0), "app");
+	ck_assert_str_eq(graph_workload_label_value(w, 0), "frontend");
+	graph_free(g);
 }
 END_TEST
 
@@ -738,12 +735,12 @@ static uint64_t ts(const char *s)
 	return ns;
 }
 
-static struct learn_inventory *load_shapes(void)
+static struct inventory *load_shapes(void)
 {
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 	struct util_err err = {{0}};
 
-	ck_assert_msg(learn_inventory_load(inv, SHAPES, &err) == 0, "%s", err.msg);
+	ck_assert_msg(inventory_load(inv, SHAPES, &err) == 0, "%s", err.msg);
 	return inv;
 }
 
@@ -767,14 +764,13 @@ static const char *const shape_workloads[] = {
 
 START_TEST(test_shape_workloads)
 {
-	struct learn_inventory *inv = load_shapes();
-	size_t n = learn_inventory_workload_count(inv);
+	struct inventory *inv = load_shapes();
+	size_t n = inventory_workload_count(inv);
 
 	for (size_t i = 0; i < n && i < UTIL_ARRAY_SIZE(shape_workloads); i++)
-		ck_assert_str_eq(learn_workload_id(learn_inventory_workload(inv, i)),
-				 shape_workloads[i]);
+		ck_assert_str_eq(graph_workload_id(inventory_workload(inv, i)), shape_workloads[i]);
 	ck_assert_uint_eq(n, UTIL_ARRAY_SIZE(shape_workloads));
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -813,14 +809,13 @@ static const struct {
 
 START_TEST(test_shape_ip)
 {
-	struct learn_inventory *inv = load_shapes();
+	struct inventory *inv = load_shapes();
 	struct util_addr a = addr(shape_ip_cases[_i].ip);
-	struct learn_workload *w =
-		learn_inventory_resolve_client_at(inv, &a, ts(shape_ip_cases[_i].at));
+	struct graph_workload *w = inventory_resolve_client_at(inv, &a, ts(shape_ip_cases[_i].at));
 
-	ck_assert_msg(strcmp(learn_workload_id(w), shape_ip_cases[_i].id) == 0, "%s: %s, not %s",
-		      shape_ip_cases[_i].what, learn_workload_id(w), shape_ip_cases[_i].id);
-	learn_inventory_free(inv);
+	ck_assert_msg(strcmp(graph_workload_id(w), shape_ip_cases[_i].id) == 0, "%s: %s, not %s",
+		      shape_ip_cases[_i].what, graph_workload_id(w), shape_ip_cases[_i].id);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -858,25 +853,25 @@ static const struct {
 
 START_TEST(test_shape_service)
 {
-	struct learn_inventory *inv = load_shapes();
+	struct inventory *inv = load_shapes();
 	struct util_addr a = addr(shape_svc_cases[_i].ip);
-	struct learn_endpoint ep[8];
+	struct inventory_endpoint ep[8];
 	size_t want = 0, n;
 
 	while (want < UTIL_ARRAY_SIZE(shape_svc_cases[_i].eps) && shape_svc_cases[_i].eps[want])
 		want++;
-	n = learn_inventory_resolve_server(inv, &a, IPPROTO_TCP, shape_svc_cases[_i].port, ep,
-					   UTIL_ARRAY_SIZE(ep));
+	n = inventory_resolve_server(inv, &a, IPPROTO_TCP, shape_svc_cases[_i].port, ep,
+				     UTIL_ARRAY_SIZE(ep));
 	ck_assert_msg(n == want, "%s: %zu endpoints", shape_svc_cases[_i].what, n);
 	for (size_t i = 0; i < n; i++) {
 		char got[256];
 
-		snprintf(got, sizeof(got), "%s %u", learn_workload_id(ep[i].workload),
+		snprintf(got, sizeof(got), "%s %u", graph_workload_id(ep[i].workload),
 			 (unsigned)ep[i].port);
 		ck_assert_msg(strcmp(got, shape_svc_cases[_i].eps[i]) == 0, "%s: %s, not %s",
 			      shape_svc_cases[_i].what, got, shape_svc_cases[_i].eps[i]);
 	}
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -896,26 +891,26 @@ static const struct {
 
 START_TEST(test_shape_running)
 {
-	struct learn_inventory *inv = load_shapes();
-	struct learn_graph *g = learn_graph_new();
-	const struct learn_workload *w;
+	struct inventory *inv = load_shapes();
+	struct graph *g = graph_new();
+	const struct graph_workload *w;
 	uint64_t first = 0, last = 0;
 	bool ran;
 
-	for (size_t i = 0; i < learn_inventory_workload_count(inv); i++)
-		(void)learn_graph_add_workload(g, learn_inventory_workload(inv, i));
-	learn_inventory_note_running(inv, g, ts(TS("10:00:00")), ts(TS("10:00:30")));
-	w = learn_graph_find_workload(g, shape_running_cases[_i].id);
+	for (size_t i = 0; i < inventory_workload_count(inv); i++)
+		(void)graph_add_workload(g, inventory_workload(inv, i));
+	inventory_note_running(inv, g, ts(TS("10:00:00")), ts(TS("10:00:30")));
+	w = graph_find_workload(g, shape_running_cases[_i].id);
 	ck_assert_ptr_nonnull(w);
-	ran = learn_graph_workload_running(g, w, &first, &last);
+	ran = graph_workload_running(g, w, &first, &last);
 	ck_assert_msg(ran == (shape_running_cases[_i].first != NULL), "%s: ran %d",
 		      shape_running_cases[_i].id, ran);
 	if (ran) {
 		ck_assert_uint_eq(first, ts(shape_running_cases[_i].first));
 		ck_assert_uint_eq(last, ts(shape_running_cases[_i].last));
 	}
-	learn_graph_free(g);
-	learn_inventory_free(inv);
+	graph_free(g);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -936,24 +931,24 @@ static void collect_warning(void *userdata, const char *msg)
 /* Said once each, however often the inventory is rebuilt. */
 START_TEST(test_shape_warnings)
 {
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 	struct warnings w = {"", 0};
 	struct util_err err = {{0}};
 
-	learn_inventory_set_warn(inv, collect_warning, &w);
-	ck_assert_msg(learn_inventory_load(inv, SHAPES, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(learn_inventory_add_cluster_range(inv, "10.250.0.0/16"), 0);
-	ck_assert_int_eq(learn_inventory_load(inv, INV_DIR "services-only.yaml", &err), 0);
-	ck_assert_int_eq(learn_inventory_load(inv, INV_DIR "nodes.yaml", &err), 0);
+	inventory_set_warn(inv, collect_warning, &w);
+	ck_assert_msg(inventory_load(inv, SHAPES, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(inventory_add_cluster_range(inv, "10.250.0.0/16"), 0);
+	ck_assert_int_eq(inventory_load(inv, INV_DIR "services-only.yaml", &err), 0);
+	ck_assert_int_eq(inventory_load(inv, INV_DIR "nodes.yaml", &err), 0);
 	ck_assert_str_eq(w.text,
 			 "two Running pods claim 10.244.1.77: shop/stale-a and shop/stale-b; "
 			 "flows from it are taken as the latter's\n" INV_DIR
 			 "services-only.yaml: holds no Pod, Node, controller or container, so it "
 			 "names no workload (kubectl get pods,nodes,... -A, or docker inspect of "
 			 "containers)\n");
-	ck_assert_int_eq(learn_inventory_add_cluster_range(inv, "10.250.0.0"), -EINVAL);
-	ck_assert_int_eq(learn_inventory_add_cluster_range(inv, "10.250.0.0/33"), -EINVAL);
-	learn_inventory_free(inv);
+	ck_assert_int_eq(inventory_add_cluster_range(inv, "10.250.0.0"), -EINVAL);
+	ck_assert_int_eq(inventory_add_cluster_range(inv, "10.250.0.0/33"), -EINVAL);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -985,18 +980,18 @@ START_TEST(test_inferred_ranges)
 		"- {kind: Service, apiVersion: v1, metadata: {name: d, namespace: x}, spec: "
 		"{clusterIP: 172.20.0.60, ports: [{port: 80}]}}\n";
 	char path[] = "/tmp/test-inventory-XXXXXX";
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 	struct util_addr a = addr(inferred_cases[_i].ip);
 	struct util_err err = {{0}};
-	struct learn_workload *w;
+	struct graph_workload *w;
 
 	test_write_temp(path, text, sizeof(text) - 1);
-	ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+	ck_assert_msg(inventory_load(inv, path, &err) == 0, "%s", err.msg);
 	unlink(path);
-	w = learn_inventory_resolve_client(inv, &a);
-	ck_assert_msg(strcmp(learn_workload_id(w), inferred_cases[_i].id) == 0, "%s: %s, not %s",
-		      inferred_cases[_i].what, learn_workload_id(w), inferred_cases[_i].id);
-	learn_inventory_free(inv);
+	w = inventory_resolve_client(inv, &a);
+	ck_assert_msg(strcmp(graph_workload_id(w), inferred_cases[_i].id) == 0, "%s: %s, not %s",
+		      inferred_cases[_i].what, graph_workload_id(w), inferred_cases[_i].id);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -1019,35 +1014,35 @@ static const char snap_done[] =
 START_TEST(test_snapshots)
 {
 	const char *texts[2] = {_i ? snap_done : snap_running, _i ? snap_running : snap_done};
-	struct learn_inventory *inv = learn_inventory_new();
-	struct learn_graph *g = learn_graph_new();
+	struct inventory *inv = inventory_new();
+	struct graph *g = graph_new();
 	struct util_addr a = addr("10.244.0.7");
 	struct util_err err = {{0}};
 	uint64_t first = 0, last = 0;
-	const struct learn_workload *job;
+	const struct graph_workload *job;
 
 	for (int i = 0; i < 2; i++) {
 		char path[] = "/tmp/test-inventory-XXXXXX";
 
 		test_write_temp(path, texts[i], strlen(texts[i]));
-		ck_assert_msg(learn_inventory_load(inv, path, &err) == 0, "%s", err.msg);
+		ck_assert_msg(inventory_load(inv, path, &err) == 0, "%s", err.msg);
 		unlink(path);
 	}
 	ck_assert_str_eq(
-		learn_workload_id(learn_inventory_resolve_client_at(inv, &a, ts(TS("10:00:05")))),
+		graph_workload_id(inventory_resolve_client_at(inv, &a, ts(TS("10:00:05")))),
 		"k8s:x/pod/job-a");
 	ck_assert_str_eq(
-		learn_workload_id(learn_inventory_resolve_client_at(inv, &a, ts(TS("10:00:30")))),
+		graph_workload_id(inventory_resolve_client_at(inv, &a, ts(TS("10:00:30")))),
 		"unknown:10.244.0.0/24");
-	for (size_t i = 0; i < learn_inventory_workload_count(inv); i++)
-		(void)learn_graph_add_workload(g, learn_inventory_workload(inv, i));
-	learn_inventory_note_running(inv, g, ts(TS("09:00:00")), ts(TS("11:00:00")));
-	job = learn_graph_find_workload(g, "k8s:x/pod/job-a");
-	ck_assert(learn_graph_workload_running(g, job, &first, &last));
+	for (size_t i = 0; i < inventory_workload_count(inv); i++)
+		(void)graph_add_workload(g, inventory_workload(inv, i));
+	inventory_note_running(inv, g, ts(TS("09:00:00")), ts(TS("11:00:00")));
+	job = graph_find_workload(g, "k8s:x/pod/job-a");
+	ck_assert(graph_workload_running(g, job, &first, &last));
 	ck_assert_uint_eq(first, ts(TS("10:00:00")));
 	ck_assert_uint_eq(last, ts(TS("10:00:10")));
-	learn_graph_free(g);
-	learn_inventory_free(inv);
+	graph_free(g);
+	inventory_free(inv);
 }
 END_TEST
 

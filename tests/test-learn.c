@@ -65,50 +65,50 @@ static size_t count_temp_files(const char *dir)
 }
 
 /* Everything a graph holds, as text, so that two graphs can be compared. */
-static char *graph_dump(const struct learn_graph *g)
+static char *graph_dump(const struct graph *g)
 {
 	char *buf = NULL, t1[UTIL_TIME_LEN], t2[UTIL_TIME_LEN];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	for (size_t i = 0; i < learn_graph_counter_count(g); i++)
-		fprintf(f, "counter %s=%" PRIu64 "\n", learn_graph_counter_name(g, i),
-			learn_graph_counter_value(g, i));
-	for (size_t i = 0; i < learn_graph_workload_count(g); i++) {
-		const struct learn_workload *w = learn_graph_workload(g, i);
+	for (size_t i = 0; i < graph_counter_count(g); i++)
+		fprintf(f, "counter %s=%" PRIu64 "\n", graph_counter_name(g, i),
+			graph_counter_value(g, i));
+	for (size_t i = 0; i < graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
 
-		fprintf(f, "workload %s kind=%s ns=%s ctrl=%s name=%s", learn_workload_id(w),
-			learn_kind_name(learn_workload_kind(w)), learn_workload_namespace(w),
-			learn_workload_controller(w), learn_workload_name(w));
-		for (size_t j = 0; j < learn_workload_label_count(w); j++)
-			fprintf(f, " label[%s=%s]", learn_workload_label_key(w, j),
-				learn_workload_label_value(w, j));
-		for (size_t j = 0; j < learn_workload_address_count(w); j++)
-			fprintf(f, " addr[%s]", learn_workload_address(w, j));
+		fprintf(f, "workload %s kind=%s ns=%s ctrl=%s name=%s", graph_workload_id(w),
+			graph_kind_name(graph_workload_kind(w)), graph_workload_namespace(w),
+			graph_workload_controller(w), graph_workload_name(w));
+		for (size_t j = 0; j < graph_workload_label_count(w); j++)
+			fprintf(f, " label[%s=%s]", graph_workload_label_key(w, j),
+				graph_workload_label_value(w, j));
+		for (size_t j = 0; j < graph_workload_address_count(w); j++)
+			fprintf(f, " addr[%s]", graph_workload_address(w, j));
 		fputc('\n', f);
 	}
-	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
-		const struct learn_edge *e = learn_graph_edge(g, i);
+	for (size_t i = 0; i < graph_edge_count(g); i++) {
+		const struct graph_edge *e = graph_edge(g, i);
 
-		util_time_format(learn_edge_first_ns(e), t1);
-		util_time_format(learn_edge_last_ns(e), t2);
+		util_time_format(graph_edge_first_ns(e), t1);
+		util_time_format(graph_edge_last_ns(e), t2);
 		fprintf(f, "edge %s -> %s %u/%u n=%" PRIu64 " %s %s\n",
-			learn_workload_id(learn_edge_client(e)),
-			learn_workload_id(learn_edge_server(e)), learn_edge_proto(e),
-			learn_edge_port(e), learn_edge_connections(e), t1, t2);
+			graph_workload_id(graph_edge_client(e)),
+			graph_workload_id(graph_edge_server(e)), graph_edge_proto(e),
+			graph_edge_port(e), graph_edge_connections(e), t1, t2);
 	}
-	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
-		const struct learn_attempt *a = learn_graph_attempt(g, i);
+	for (size_t i = 0; i < graph_attempt_count(g); i++) {
+		const struct graph_attempt *a = graph_attempt(g, i);
 
-		util_time_format(learn_attempt_first_ns(a), t1);
-		util_time_format(learn_attempt_last_ns(a), t2);
+		util_time_format(graph_attempt_first_ns(a), t1);
+		util_time_format(graph_attempt_last_ns(a), t2);
 		fprintf(f, "attempt %s -> %s %u refused=%" PRIu64 " unanswered=%" PRIu64 " %s %s",
-			learn_workload_id(learn_attempt_client(a)),
-			learn_workload_id(learn_attempt_server(a)), learn_attempt_proto(a),
-			learn_attempt_refused(a), learn_attempt_unanswered(a), t1, t2);
-		for (size_t j = 0; j < learn_attempt_port_count(a); j++)
-			fprintf(f, " %u", learn_attempt_port(a, j));
+			graph_workload_id(graph_attempt_client(a)),
+			graph_workload_id(graph_attempt_server(a)), graph_attempt_proto(a),
+			graph_attempt_refused(a), graph_attempt_unanswered(a), t1, t2);
+		for (size_t j = 0; j < graph_attempt_port_count(a); j++)
+			fprintf(f, " %u", graph_attempt_port(a, j));
 		fputc('\n', f);
 	}
 	ck_assert_int_eq(fclose(f), 0);
@@ -119,12 +119,12 @@ static char *graph_dump(const struct learn_graph *g)
  * Adds a workload described compactly: labels "k=v;k=v", addresses "a;b" (either may be NULL).
  * Returns the graph's workload.
  */
-static const struct learn_workload *add_wl(struct learn_graph *g, enum learn_kind kind,
-					   const char *ns, const char *ctrl, const char *name,
-					   const char *labels, const char *addresses)
+static const struct graph_workload *add_wl(struct graph *g, enum graph_kind kind, const char *ns,
+					   const char *ctrl, const char *name, const char *labels,
+					   const char *addresses)
 {
-	struct learn_workload *w = learn_workload_new(kind, ns, ctrl, name);
-	const struct learn_workload *ret;
+	struct graph_workload *w = graph_workload_new(kind, ns, ctrl, name);
+	const struct graph_workload *ret;
 	char *copy, *save = NULL;
 
 	if (labels) {
@@ -134,38 +134,38 @@ static const struct learn_workload *add_wl(struct learn_graph *g, enum learn_kin
 
 			ck_assert_ptr_nonnull(eq);
 			*eq = '\0';
-			learn_workload_set_label(w, kv, eq + 1);
+			graph_workload_set_label(w, kv, eq + 1);
 		}
 		free(copy);
 	}
 	if (addresses) {
 		copy = util_strdup(addresses);
 		for (char *a = strtok_r(copy, ";", &save); a; a = strtok_r(NULL, ";", &save))
-			learn_workload_add_address(w, a);
+			graph_workload_add_address(w, a);
 		free(copy);
 	}
-	ret = learn_graph_add_workload(g, w);
-	learn_workload_unref(w);
+	ret = graph_add_workload(g, w);
+	graph_workload_unref(w);
 	return ret;
 }
 
-static void add_edge_ids(struct learn_graph *g, const char *client, const char *server,
-			 uint8_t proto, uint16_t port, uint64_t n, uint64_t first, uint64_t last)
+static void add_edge_ids(struct graph *g, const char *client, const char *server, uint8_t proto,
+			 uint16_t port, uint64_t n, uint64_t first, uint64_t last)
 {
-	const struct learn_workload *c = learn_graph_find_workload(g, client);
-	const struct learn_workload *s = learn_graph_find_workload(g, server);
+	const struct graph_workload *c = graph_find_workload(g, client);
+	const struct graph_workload *s = graph_find_workload(g, server);
 
 	ck_assert_msg(c && s, "%s -> %s: workloads missing", client, server);
-	learn_graph_add_edge(g, c, s, proto, port, n, first, last);
+	graph_add_edge(g, c, s, proto, port, n, first, last);
 }
 
 /* An attempt by workload ids, with ports "p,p,p" (or NULL). */
-static void add_attempt_ids(struct learn_graph *g, const char *client, const char *server,
-			    uint8_t proto, const char *ports, uint64_t refused, uint64_t unanswered,
+static void add_attempt_ids(struct graph *g, const char *client, const char *server, uint8_t proto,
+			    const char *ports, uint64_t refused, uint64_t unanswered,
 			    uint64_t first, uint64_t last)
 {
-	const struct learn_workload *c = learn_graph_find_workload(g, client);
-	const struct learn_workload *s = learn_graph_find_workload(g, server);
+	const struct graph_workload *c = graph_find_workload(g, client);
+	const struct graph_workload *s = graph_find_workload(g, server);
 	uint16_t v[64];
 	size_t n = 0;
 
@@ -173,59 +173,59 @@ static void add_attempt_ids(struct learn_graph *g, const char *client, const cha
 	for (const char *p = ports; p && *p && n < UTIL_ARRAY_SIZE(v);
 	     p += strcspn(p, ","), p += *p == ',')
 		v[n++] = (uint16_t)strtoul(p, NULL, 10);
-	ck_assert(learn_graph_add_attempt(g, c, s, proto, v, n, refused, unanswered, first, last));
+	ck_assert(graph_add_attempt(g, c, s, proto, v, n, refused, unanswered, first, last));
 }
 
 /* ---- Workloads ---------------------------------------------------------------------------- */
 
 static const struct id_case {
-	enum learn_kind kind;
+	enum graph_kind kind;
 	const char *ns, *ctrl, *name, *id;
 } id_cases[] = {
-	{LEARN_KIND_K8S, "shop", "Deployment", "frontend", "k8s:shop/deployment/frontend"},
-	{LEARN_KIND_K8S, "shop", "StatefulSet", "db", "k8s:shop/statefulset/db"},
-	{LEARN_KIND_K8S, "kube-system", "DaemonSet", "kube-proxy",
+	{GRAPH_KIND_K8S, "shop", "Deployment", "frontend", "k8s:shop/deployment/frontend"},
+	{GRAPH_KIND_K8S, "shop", "StatefulSet", "db", "k8s:shop/statefulset/db"},
+	{GRAPH_KIND_K8S, "kube-system", "DaemonSet", "kube-proxy",
 	 "k8s:kube-system/daemonset/kube-proxy"},
-	{LEARN_KIND_K8S, "default", "Pod", "debug", "k8s:default/pod/debug"},
-	{LEARN_KIND_K8S, "shop", "Rollout.argoproj.io", "catalog",
+	{GRAPH_KIND_K8S, "default", "Pod", "debug", "k8s:default/pod/debug"},
+	{GRAPH_KIND_K8S, "shop", "Rollout.argoproj.io", "catalog",
 	 "k8s:shop/rollout.argoproj.io/catalog"},
-	{LEARN_KIND_K8S, "ml", "Job.batch.volcano.sh", "train",
+	{GRAPH_KIND_K8S, "ml", "Job.batch.volcano.sh", "train",
 	 "k8s:ml/job.batch.volcano.sh/train"},
-	{LEARN_KIND_K8S, "kube-system", "StaticPod", "log-shipper",
+	{GRAPH_KIND_K8S, "kube-system", "StaticPod", "log-shipper",
 	 "k8s:kube-system/staticpod/log-shipper"},
-	{LEARN_KIND_UNKNOWN, NULL, NULL, "10.244.1.0/24", "unknown:10.244.1.0/24"},
-	{LEARN_KIND_DOCKER, "shop", NULL, "web", "docker:shop/web"},
-	{LEARN_KIND_DOCKER, NULL, NULL, "redis", "docker:redis"},
-	{LEARN_KIND_DOCKER, "", "", "redis", "docker:redis"},
-	{LEARN_KIND_NODE, NULL, NULL, "worker-1", "node:worker-1"},
-	{LEARN_KIND_NODE, NULL, NULL, "10.0.0.5", "node:10.0.0.5"},
-	{LEARN_KIND_EXTERNAL, NULL, NULL, "203.0.113.7/32", "external:203.0.113.7/32"},
-	{LEARN_KIND_EXTERNAL, NULL, NULL, "2001:db8::/32", "external:2001:db8::/32"},
+	{GRAPH_KIND_UNKNOWN, NULL, NULL, "10.244.1.0/24", "unknown:10.244.1.0/24"},
+	{GRAPH_KIND_DOCKER, "shop", NULL, "web", "docker:shop/web"},
+	{GRAPH_KIND_DOCKER, NULL, NULL, "redis", "docker:redis"},
+	{GRAPH_KIND_DOCKER, "", "", "redis", "docker:redis"},
+	{GRAPH_KIND_NODE, NULL, NULL, "worker-1", "node:worker-1"},
+	{GRAPH_KIND_NODE, NULL, NULL, "10.0.0.5", "node:10.0.0.5"},
+	{GRAPH_KIND_EXTERNAL, NULL, NULL, "203.0.113.7/32", "external:203.0.113.7/32"},
+	{GRAPH_KIND_EXTERNAL, NULL, NULL, "2001:db8::/32", "external:2001:db8::/32"},
 };
 
 START_TEST(test_workload_id)
 {
 	const struct id_case *c = &id_cases[_i];
-	struct learn_workload *w = learn_workload_new(c->kind, c->ns, c->ctrl, c->name);
+	struct graph_workload *w = graph_workload_new(c->kind, c->ns, c->ctrl, c->name);
 
-	ck_assert_str_eq(learn_workload_id(w), c->id);
-	ck_assert_int_eq(learn_workload_kind(w), c->kind);
-	ck_assert_str_eq(learn_workload_namespace(w), c->ns ? c->ns : "");
-	ck_assert_str_eq(learn_workload_controller(w), c->ctrl ? c->ctrl : "");
-	ck_assert_str_eq(learn_workload_name(w), c->name);
-	ck_assert_uint_eq(learn_workload_label_count(w), 0);
-	ck_assert_uint_eq(learn_workload_address_count(w), 0);
-	ck_assert_ptr_null(learn_workload_unref(w));
+	ck_assert_str_eq(graph_workload_id(w), c->id);
+	ck_assert_int_eq(graph_workload_kind(w), c->kind);
+	ck_assert_str_eq(graph_workload_namespace(w), c->ns ? c->ns : "");
+	ck_assert_str_eq(graph_workload_controller(w), c->ctrl ? c->ctrl : "");
+	ck_assert_str_eq(graph_workload_name(w), c->name);
+	ck_assert_uint_eq(graph_workload_label_count(w), 0);
+	ck_assert_uint_eq(graph_workload_address_count(w), 0);
+	ck_assert_ptr_null(graph_workload_unref(w));
 }
 END_TEST
 
 static const struct kind_case {
 	const char *name;
 	int ret;
-	enum learn_kind kind;
+	enum graph_kind kind;
 } kind_cases[] = {
-	{"k8s", 0, LEARN_KIND_K8S},   {"docker", 0, LEARN_KIND_DOCKER},
-	{"node", 0, LEARN_KIND_NODE}, {"external", 0, LEARN_KIND_EXTERNAL},
+	{"k8s", 0, GRAPH_KIND_K8S},   {"docker", 0, GRAPH_KIND_DOCKER},
+	{"node", 0, GRAPH_KIND_NODE}, {"external", 0, GRAPH_KIND_EXTERNAL},
 	{"K8S", -EINVAL, 0},	      {"", -EINVAL, 0},
 	{"pod", -EINVAL, 0},	      {"external ", -EINVAL, 0},
 };
@@ -233,12 +233,12 @@ static const struct kind_case {
 START_TEST(test_workload_kind_names)
 {
 	const struct kind_case *c = &kind_cases[_i];
-	enum learn_kind kind = (enum learn_kind)99;
+	enum graph_kind kind = (enum graph_kind)99;
 
-	ck_assert_int_eq(learn_kind_from_name(c->name, &kind), c->ret);
+	ck_assert_int_eq(graph_kind_from_name(c->name, &kind), c->ret);
 	if (c->ret == 0) {
 		ck_assert_int_eq(kind, c->kind);
-		ck_assert_str_eq(learn_kind_name(kind), c->name);
+		ck_assert_str_eq(graph_kind_name(kind), c->name);
 	} else {
 		ck_assert_int_eq(kind, 99); /* untouched on failure */
 	}
@@ -259,13 +259,13 @@ static const struct label_case {
 	{{NULL}, ""},
 };
 
-static char *label_join(const struct learn_workload *w)
+static char *label_join(const struct graph_workload *w)
 {
 	char *s = util_strdup(""), *n;
 
-	for (size_t i = 0; i < learn_workload_label_count(w); i++) {
-		n = util_asprintf("%s%s%s=%s", s, i ? "," : "", learn_workload_label_key(w, i),
-				  learn_workload_label_value(w, i));
+	for (size_t i = 0; i < graph_workload_label_count(w); i++) {
+		n = util_asprintf("%s%s%s=%s", s, i ? "," : "", graph_workload_label_key(w, i),
+				  graph_workload_label_value(w, i));
 		free(s);
 		s = n;
 	}
@@ -275,22 +275,22 @@ static char *label_join(const struct learn_workload *w)
 START_TEST(test_workload_labels)
 {
 	const struct label_case *c = &label_cases[_i];
-	struct learn_workload *w = learn_workload_new(LEARN_KIND_K8S, "ns", "Deployment", "x");
+	struct graph_workload *w = graph_workload_new(GRAPH_KIND_K8S, "ns", "Deployment", "x");
 	char *joined;
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(c->ops) && c->ops[i]; i++) {
 		char *kv = util_strdup(c->ops[i]), *eq = strchr(kv, '=');
 
 		*eq = '\0';
-		learn_workload_set_label(w, kv, eq + 1);
+		graph_workload_set_label(w, kv, eq + 1);
 		free(kv);
 	}
 	joined = label_join(w);
 	ck_assert_str_eq(joined, c->expect);
-	ck_assert_ptr_null(learn_workload_label_key(w, learn_workload_label_count(w)));
-	ck_assert_ptr_null(learn_workload_label_value(w, learn_workload_label_count(w)));
+	ck_assert_ptr_null(graph_workload_label_key(w, graph_workload_label_count(w)));
+	ck_assert_ptr_null(graph_workload_label_value(w, graph_workload_label_count(w)));
 	free(joined);
-	learn_workload_unref(w);
+	graph_workload_unref(w);
 }
 END_TEST
 
@@ -309,20 +309,20 @@ static const struct address_case {
 START_TEST(test_workload_addresses)
 {
 	const struct address_case *c = &address_cases[_i];
-	struct learn_workload *w = learn_workload_new(LEARN_KIND_NODE, NULL, NULL, "n1");
+	struct graph_workload *w = graph_workload_new(GRAPH_KIND_NODE, NULL, NULL, "n1");
 	char *s = util_strdup(""), *n;
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(c->add) && c->add[i]; i++)
-		learn_workload_add_address(w, c->add[i]);
-	for (size_t i = 0; i < learn_workload_address_count(w); i++) {
-		n = util_asprintf("%s%s%s", s, i ? "," : "", learn_workload_address(w, i));
+		graph_workload_add_address(w, c->add[i]);
+	for (size_t i = 0; i < graph_workload_address_count(w); i++) {
+		n = util_asprintf("%s%s%s", s, i ? "," : "", graph_workload_address(w, i));
 		free(s);
 		s = n;
 	}
 	ck_assert_str_eq(s, c->expect);
-	ck_assert_ptr_null(learn_workload_address(w, learn_workload_address_count(w)));
+	ck_assert_ptr_null(graph_workload_address(w, graph_workload_address_count(w)));
 	free(s);
-	learn_workload_unref(w);
+	graph_workload_unref(w);
 }
 END_TEST
 
@@ -337,25 +337,24 @@ static const struct ref_case {
 START_TEST(test_workload_refcount)
 {
 	const struct ref_case *c = &ref_cases[_i];
-	struct learn_workload *w = learn_workload_new(LEARN_KIND_NODE, NULL, NULL, "n1");
-	struct learn_graph *g = learn_graph_new();
+	struct graph_workload *w = graph_workload_new(GRAPH_KIND_NODE, NULL, NULL, "n1");
+	struct graph *g = graph_new();
 
-	ck_assert_ptr_null(learn_workload_unref(NULL));
-	ck_assert_ptr_null(learn_workload_ref(NULL));
+	ck_assert_ptr_null(graph_workload_unref(NULL));
+	ck_assert_ptr_null(graph_workload_ref(NULL));
 	for (int i = 0; i < c->extra; i++)
-		ck_assert_ptr_eq(learn_workload_ref(w), w);
+		ck_assert_ptr_eq(graph_workload_ref(w), w);
 	if (c->in_graph)
-		ck_assert_ptr_eq(learn_graph_add_workload(g, w), w);
+		ck_assert_ptr_eq(graph_add_workload(g, w), w);
 	for (int i = 0; i < c->extra; i++) {
-		ck_assert_ptr_null(learn_workload_unref(w));
-		ck_assert_str_eq(learn_workload_id(w), "node:n1"); /* still alive */
+		ck_assert_ptr_null(graph_workload_unref(w));
+		ck_assert_str_eq(graph_workload_id(w), "node:n1"); /* still alive */
 	}
-	ck_assert_ptr_null(learn_workload_unref(w));
+	ck_assert_ptr_null(graph_workload_unref(w));
 	if (c->in_graph) /* the graph's reference keeps it */
-		ck_assert_str_eq(learn_workload_id(learn_graph_find_workload(g, "node:n1")),
-				 "node:n1");
-	ck_assert_ptr_null(learn_graph_free(g));
-	ck_assert_ptr_null(learn_graph_free(NULL));
+		ck_assert_str_eq(graph_workload_id(graph_find_workload(g, "node:n1")), "node:n1");
+	ck_assert_ptr_null(graph_free(g));
+	ck_assert_ptr_null(graph_free(NULL));
 }
 END_TEST
 
@@ -440,35 +439,35 @@ static const struct graph_case {
 START_TEST(test_graph_edges)
 {
 	const struct graph_case *c = &graph_cases[_i];
-	struct learn_graph *g = learn_graph_new();
-	const struct learn_workload *w[3];
+	struct graph *g = graph_new();
+	const struct graph_workload *w[3];
 
 	for (size_t i = 0; i < 3; i++)
-		w[i] = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", graph_ids[i] + 18, NULL, NULL);
-	ck_assert_str_eq(learn_workload_id(w[2]), graph_ids[2]);
+		w[i] = add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", graph_ids[i] + 18, NULL, NULL);
+	ck_assert_str_eq(graph_workload_id(w[2]), graph_ids[2]);
 	for (size_t i = 0; i < c->n_ops; i++) {
 		const struct edge_op *op = &c->ops[i];
 
-		learn_graph_add_edge(g, w[op->client], w[op->server], op->proto, op->port, op->n,
-				     op->first, op->last);
+		graph_add_edge(g, w[op->client], w[op->server], op->proto, op->port, op->n,
+			       op->first, op->last);
 	}
-	ck_assert_msg(learn_graph_edge_count(g) == c->n_expect, "%s: %zu edges", c->name,
-		      learn_graph_edge_count(g));
+	ck_assert_msg(graph_edge_count(g) == c->n_expect, "%s: %zu edges", c->name,
+		      graph_edge_count(g));
 	for (size_t i = 0; i < c->n_expect; i++) {
 		const struct edge_op *x = &c->expect[i];
-		const struct learn_edge *e = learn_graph_edge(g, i);
+		const struct graph_edge *e = graph_edge(g, i);
 
 		ck_assert_ptr_nonnull(e);
-		ck_assert_str_eq(learn_workload_id(learn_edge_client(e)), graph_ids[x->client]);
-		ck_assert_str_eq(learn_workload_id(learn_edge_server(e)), graph_ids[x->server]);
-		ck_assert_uint_eq(learn_edge_proto(e), x->proto);
-		ck_assert_uint_eq(learn_edge_port(e), x->port);
-		ck_assert_uint_eq(learn_edge_connections(e), x->n);
-		ck_assert_uint_eq(learn_edge_first_ns(e), x->first);
-		ck_assert_uint_eq(learn_edge_last_ns(e), x->last);
+		ck_assert_str_eq(graph_workload_id(graph_edge_client(e)), graph_ids[x->client]);
+		ck_assert_str_eq(graph_workload_id(graph_edge_server(e)), graph_ids[x->server]);
+		ck_assert_uint_eq(graph_edge_proto(e), x->proto);
+		ck_assert_uint_eq(graph_edge_port(e), x->port);
+		ck_assert_uint_eq(graph_edge_connections(e), x->n);
+		ck_assert_uint_eq(graph_edge_first_ns(e), x->first);
+		ck_assert_uint_eq(graph_edge_last_ns(e), x->last);
 	}
-	ck_assert_ptr_null(learn_graph_edge(g, c->n_expect));
-	learn_graph_free(g);
+	ck_assert_ptr_null(graph_edge(g, c->n_expect));
+	graph_free(g);
 }
 END_TEST
 
@@ -486,35 +485,35 @@ static const struct replace_case {
 START_TEST(test_graph_replace_workload)
 {
 	const struct replace_case *c = &replace_cases[_i];
-	struct learn_graph *g = learn_graph_new();
-	const struct learn_workload *a, *b, *found;
+	struct graph *g = graph_new();
+	const struct graph_workload *a, *b, *found;
 	char *labels;
 
-	a = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "a", c->labels_before, c->addrs_before);
-	b = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "b", NULL, NULL);
-	learn_graph_add_edge(g, a, b, IPPROTO_TCP, 80, 3, 10, 20);
-	learn_graph_add_edge(g, b, a, IPPROTO_TCP, 81, 1, 10, 20);
+	a = add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", "a", c->labels_before, c->addrs_before);
+	b = add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", "b", NULL, NULL);
+	graph_add_edge(g, a, b, IPPROTO_TCP, 80, 3, 10, 20);
+	graph_add_edge(g, b, a, IPPROTO_TCP, 81, 1, 10, 20);
 
-	found = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "a", c->labels_after, c->addrs_after);
-	ck_assert_ptr_eq(learn_graph_find_workload(g, "k8s:ns/deployment/a"), found);
-	ck_assert_uint_eq(learn_graph_workload_count(g), 2);
+	found = add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", "a", c->labels_after, c->addrs_after);
+	ck_assert_ptr_eq(graph_find_workload(g, "k8s:ns/deployment/a"), found);
+	ck_assert_uint_eq(graph_workload_count(g), 2);
 	labels = label_join(found);
 	ck_assert_str_eq(labels, c->expect_labels);
 	free(labels);
-	ck_assert_uint_eq(learn_workload_address_count(found), c->addrs_after ? 1 : 0);
+	ck_assert_uint_eq(graph_workload_address_count(found), c->addrs_after ? 1 : 0);
 
 	/* both edges survived and now point at the new workload */
-	ck_assert_uint_eq(learn_graph_edge_count(g), 2);
-	ck_assert_ptr_eq(learn_edge_client(learn_graph_edge(g, 0)), found);
-	ck_assert_ptr_eq(learn_edge_server(learn_graph_edge(g, 1)), found);
-	ck_assert_uint_eq(learn_edge_connections(learn_graph_edge(g, 0)), 3);
+	ck_assert_uint_eq(graph_edge_count(g), 2);
+	ck_assert_ptr_eq(graph_edge_client(graph_edge(g, 0)), found);
+	ck_assert_ptr_eq(graph_edge_server(graph_edge(g, 1)), found);
+	ck_assert_uint_eq(graph_edge_connections(graph_edge(g, 0)), 3);
 	/* and adding to the edge through the new workload sums into the same edge */
-	learn_graph_add_edge(g, found, b, IPPROTO_TCP, 80, 1, 5, 30);
-	ck_assert_uint_eq(learn_graph_edge_count(g), 2);
-	ck_assert_uint_eq(learn_edge_connections(learn_graph_edge(g, 0)), 4);
-	ck_assert_uint_eq(learn_edge_first_ns(learn_graph_edge(g, 0)), 5);
-	ck_assert_uint_eq(learn_edge_last_ns(learn_graph_edge(g, 0)), 30);
-	learn_graph_free(g);
+	graph_add_edge(g, found, b, IPPROTO_TCP, 80, 1, 5, 30);
+	ck_assert_uint_eq(graph_edge_count(g), 2);
+	ck_assert_uint_eq(graph_edge_connections(graph_edge(g, 0)), 4);
+	ck_assert_uint_eq(graph_edge_first_ns(graph_edge(g, 0)), 5);
+	ck_assert_uint_eq(graph_edge_last_ns(graph_edge(g, 0)), 30);
+	graph_free(g);
 }
 END_TEST
 
@@ -536,21 +535,21 @@ static const struct counter_case {
 START_TEST(test_graph_counters)
 {
 	const struct counter_case *c = &counter_cases[_i];
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	char *s = util_strdup(""), *n;
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(c->ops) && c->ops[i].name; i++)
-		learn_graph_add_counter(g, c->ops[i].name, c->ops[i].n);
-	for (size_t i = 0; i < learn_graph_counter_count(g); i++) {
-		n = util_asprintf("%s%s%s=%" PRIu64, s, i ? "," : "",
-				  learn_graph_counter_name(g, i), learn_graph_counter_value(g, i));
+		graph_add_counter(g, c->ops[i].name, c->ops[i].n);
+	for (size_t i = 0; i < graph_counter_count(g); i++) {
+		n = util_asprintf("%s%s%s=%" PRIu64, s, i ? "," : "", graph_counter_name(g, i),
+				  graph_counter_value(g, i));
 		free(s);
 		s = n;
 	}
 	ck_assert_str_eq(s, c->expect);
-	ck_assert_ptr_null(learn_graph_counter_name(g, learn_graph_counter_count(g)));
+	ck_assert_ptr_null(graph_counter_name(g, graph_counter_count(g)));
 	free(s);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
@@ -573,14 +572,14 @@ static const struct window_case {
 	{{{0, UINT64_MAX}, {5, 6}}, 2, "0-18446744073709551615"},
 };
 
-static char *windows_text(const struct learn_graph *g)
+static char *windows_text(const struct graph *g)
 {
 	char *s = util_strdup(""), *n;
 
-	for (size_t i = 0; i < learn_graph_window_count(g); i++) {
+	for (size_t i = 0; i < graph_window_count(g); i++) {
 		uint64_t from, until;
 
-		learn_graph_window(g, i, &from, &until);
+		graph_window(g, i, &from, &until);
 		n = util_asprintf("%s%s%" PRIu64 "-%" PRIu64, s, i ? "," : "", from, until);
 		free(s);
 		s = n;
@@ -591,15 +590,15 @@ static char *windows_text(const struct learn_graph *g)
 START_TEST(test_graph_windows)
 {
 	const struct window_case *c = &window_cases[_i];
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	char *got;
 
 	for (size_t i = 0; i < c->n; i++)
-		learn_graph_add_window(g, c->spans[i][0], c->spans[i][1]);
+		graph_add_window(g, c->spans[i][0], c->spans[i][1]);
 	got = windows_text(g);
 	ck_assert_str_eq(got, c->expect);
 	free(got);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
@@ -609,30 +608,30 @@ END_TEST
  */
 START_TEST(test_graph_windows_cap)
 {
-	struct learn_graph *a = learn_graph_new(), *b = learn_graph_new();
+	struct graph *a = graph_new(), *b = graph_new();
 	uint64_t from, until, s = 1000000000ULL;
 	char *ta, *tb;
 
-	for (uint64_t i = 0; i <= LEARN_MAX_WINDOWS; i++) {
+	for (uint64_t i = 0; i <= GRAPH_MAX_WINDOWS; i++) {
 		uint64_t start = (i * 110 - (i > 100 ? 98 : 0)) * s;
-		uint64_t j = LEARN_MAX_WINDOWS - i, rstart = (j * 110 - (j > 100 ? 98 : 0)) * s;
+		uint64_t j = GRAPH_MAX_WINDOWS - i, rstart = (j * 110 - (j > 100 ? 98 : 0)) * s;
 
-		learn_graph_add_window(a, start, start + 10 * s);
-		learn_graph_add_window(b, rstart, rstart + 10 * s); /* the other way round */
+		graph_add_window(a, start, start + 10 * s);
+		graph_add_window(b, rstart, rstart + 10 * s); /* the other way round */
 	}
-	ck_assert_uint_eq(learn_graph_window_count(a), LEARN_MAX_WINDOWS);
-	learn_graph_window(a, 100, &from, &until);
+	ck_assert_uint_eq(graph_window_count(a), GRAPH_MAX_WINDOWS);
+	graph_window(a, 100, &from, &until);
 	ck_assert_uint_eq(from, 11000 * s);
 	ck_assert_uint_eq(until, (101 * 110 - 98 + 10) * s);
-	learn_graph_window(a, LEARN_MAX_WINDOWS - 1, &from, &until);
-	ck_assert_uint_eq(until, (LEARN_MAX_WINDOWS * 110 - 98 + 10) * s);
+	graph_window(a, GRAPH_MAX_WINDOWS - 1, &from, &until);
+	ck_assert_uint_eq(until, (GRAPH_MAX_WINDOWS * 110 - 98 + 10) * s);
 	ta = windows_text(a);
 	tb = windows_text(b);
 	ck_assert_str_eq(ta, tb);
 	free(ta);
 	free(tb);
-	learn_graph_free(a);
-	learn_graph_free(b);
+	graph_free(a);
+	graph_free(b);
 }
 END_TEST
 
@@ -642,83 +641,81 @@ END_TEST
  */
 START_TEST(test_graph_running)
 {
-	struct learn_graph *g = learn_graph_new(), *h = learn_graph_new();
-	const struct learn_workload *web, *node, *job;
+	struct graph *g = graph_new(), *h = graph_new();
+	const struct graph_workload *web, *node, *job;
 	uint64_t first = 0, last = 0;
 
-	add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "web", "app=web", NULL);
-	add_wl(g, LEARN_KIND_K8S, "shop", "CronJob", "report", "app=report", NULL);
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "worker-1", NULL, "10.0.0.5/32");
-	web = learn_graph_find_workload(g, "k8s:shop/deployment/web");
-	job = learn_graph_find_workload(g, "k8s:shop/cronjob/report");
-	node = learn_graph_find_workload(g, "node:worker-1");
-	ck_assert(!learn_graph_workload_running(g, web, NULL, NULL));
-	learn_graph_note_running(g, web, 100, 200);
-	learn_graph_note_running(g, web, 50, 60);
-	ck_assert(learn_graph_workload_running(g, web, &first, &last));
+	add_wl(g, GRAPH_KIND_K8S, "shop", "Deployment", "web", "app=web", NULL);
+	add_wl(g, GRAPH_KIND_K8S, "shop", "CronJob", "report", "app=report", NULL);
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "worker-1", NULL, "10.0.0.5/32");
+	web = graph_find_workload(g, "k8s:shop/deployment/web");
+	job = graph_find_workload(g, "k8s:shop/cronjob/report");
+	node = graph_find_workload(g, "node:worker-1");
+	ck_assert(!graph_workload_running(g, web, NULL, NULL));
+	graph_note_running(g, web, 100, 200);
+	graph_note_running(g, web, 50, 60);
+	ck_assert(graph_workload_running(g, web, &first, &last));
 	ck_assert_uint_eq(first, 50);
 	ck_assert_uint_eq(last, 200);
-	learn_graph_note_running(g, node, 1, 2); /* a node just is */
-	ck_assert(!learn_graph_workload_running(g, node, NULL, NULL));
+	graph_note_running(g, node, 1, 2); /* a node just is */
+	ck_assert(!graph_workload_running(g, node, NULL, NULL));
 	add_edge_ids(g, "node:worker-1", "k8s:shop/deployment/web", IPPROTO_TCP, 80, 1, 300, 400);
-	ck_assert(learn_graph_workload_running(g, web, &first, &last));
+	ck_assert(graph_workload_running(g, web, &first, &last));
 	ck_assert_uint_eq(last, 400);
-	ck_assert(!learn_graph_workload_running(g, node, NULL, NULL));
-	ck_assert(!learn_graph_workload_running(g, job, NULL, NULL));
+	ck_assert(!graph_workload_running(g, node, NULL, NULL));
+	ck_assert(!graph_workload_running(g, job, NULL, NULL));
 
-	add_wl(h, LEARN_KIND_K8S, "shop", "CronJob", "report", "app=report", NULL);
-	add_wl(h, LEARN_KIND_K8S, "shop", "Deployment", "web", "app=web", NULL);
-	learn_graph_note_running(h, learn_graph_find_workload(h, "k8s:shop/cronjob/report"), 7, 9);
-	learn_graph_note_running(h, learn_graph_find_workload(h, "k8s:shop/deployment/web"), 10,
-				 1000);
-	ck_assert_int_eq(learn_graph_merge(g, h, NULL), 0);
-	job = learn_graph_find_workload(g, "k8s:shop/cronjob/report");
-	web = learn_graph_find_workload(g, "k8s:shop/deployment/web");
-	ck_assert(learn_graph_workload_running(g, job, &first, &last));
+	add_wl(h, GRAPH_KIND_K8S, "shop", "CronJob", "report", "app=report", NULL);
+	add_wl(h, GRAPH_KIND_K8S, "shop", "Deployment", "web", "app=web", NULL);
+	graph_note_running(h, graph_find_workload(h, "k8s:shop/cronjob/report"), 7, 9);
+	graph_note_running(h, graph_find_workload(h, "k8s:shop/deployment/web"), 10, 1000);
+	ck_assert_int_eq(graph_merge(g, h, NULL), 0);
+	job = graph_find_workload(g, "k8s:shop/cronjob/report");
+	web = graph_find_workload(g, "k8s:shop/deployment/web");
+	ck_assert(graph_workload_running(g, job, &first, &last));
 	ck_assert_uint_eq(first, 7);
 	ck_assert_uint_eq(last, 9);
-	ck_assert(learn_graph_workload_running(g, web, &first, &last));
+	ck_assert(graph_workload_running(g, web, &first, &last));
 	ck_assert_uint_eq(first, 10);
 	ck_assert_uint_eq(last, 1000);
-	learn_graph_free(g);
-	learn_graph_free(h);
+	graph_free(g);
+	graph_free(h);
 }
 END_TEST
 
 /* ---- The state file: round trips ---------------------------------------------------------- */
 
-static struct learn_graph *build_empty(void)
+static struct graph *build_empty(void)
 {
-	return learn_graph_new();
+	return graph_new();
 }
 
 /* The graph tests/data/state/good.yaml holds, added in a scrambled order. */
-static struct learn_graph *build_rich(void)
+static struct graph *build_rich(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "worker-1", NULL, "10.0.1.5/32;10.0.0.5/32");
-	add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "frontend",
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "worker-1", NULL, "10.0.1.5/32;10.0.0.5/32");
+	add_wl(g, GRAPH_KIND_K8S, "shop", "Deployment", "frontend",
 	       "empty=;canary=true;app.kubernetes.io/part-of=shop;app=frontend", NULL);
-	add_wl(g, LEARN_KIND_EXTERNAL, NULL, NULL, "203.0.113.7/32", NULL, "203.0.113.7/32");
-	add_wl(g, LEARN_KIND_K8S, "shop", "StatefulSet", "0123", "app=db", NULL);
-	add_wl(g, LEARN_KIND_DOCKER, NULL, NULL, "redis", NULL, NULL);
-	add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "cart", "app=cart", NULL);
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "10.0.0.6", NULL, "10.0.0.6/32");
-	add_wl(g, LEARN_KIND_K8S, "kube-system", "Pod", "coredns-7db6d8ff4d-x2k9p",
+	add_wl(g, GRAPH_KIND_EXTERNAL, NULL, NULL, "203.0.113.7/32", NULL, "203.0.113.7/32");
+	add_wl(g, GRAPH_KIND_K8S, "shop", "StatefulSet", "0123", "app=db", NULL);
+	add_wl(g, GRAPH_KIND_DOCKER, NULL, NULL, "redis", NULL, NULL);
+	add_wl(g, GRAPH_KIND_K8S, "shop", "Deployment", "cart", "app=cart", NULL);
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "10.0.0.6", NULL, "10.0.0.6/32");
+	add_wl(g, GRAPH_KIND_K8S, "kube-system", "Pod", "coredns-7db6d8ff4d-x2k9p",
 	       "k8s-app=kube-dns", NULL);
-	add_wl(g, LEARN_KIND_EXTERNAL, NULL, NULL, "2001:db8::/32", NULL, "2001:db8::/32");
-	add_wl(g, LEARN_KIND_DOCKER, "shop", NULL, "web", "com.docker.compose.service=web", NULL);
-	add_wl(g, LEARN_KIND_K8S, "shop", "Rollout.argoproj.io", "catalog", "app=catalog", NULL);
-	add_wl(g, LEARN_KIND_K8S, "shop", "CronJob", "backup", "app=backup", NULL);
-	add_wl(g, LEARN_KIND_UNKNOWN, NULL, NULL, "10.244.1.0/24", NULL, "10.244.1.0/24");
+	add_wl(g, GRAPH_KIND_EXTERNAL, NULL, NULL, "2001:db8::/32", NULL, "2001:db8::/32");
+	add_wl(g, GRAPH_KIND_DOCKER, "shop", NULL, "web", "com.docker.compose.service=web", NULL);
+	add_wl(g, GRAPH_KIND_K8S, "shop", "Rollout.argoproj.io", "catalog", "app=catalog", NULL);
+	add_wl(g, GRAPH_KIND_K8S, "shop", "CronJob", "backup", "app=backup", NULL);
+	add_wl(g, GRAPH_KIND_UNKNOWN, NULL, NULL, "10.244.1.0/24", NULL, "10.244.1.0/24");
 
 	/* two spans watched; the catalog ran while nobody called it; the backup never ran */
-	learn_graph_add_window(g, T0 + 400 * NS, T0 + 70200 * NS + 1);
-	learn_graph_add_window(g, T0 - 3600 * NS, T0 + 300 * NS);
-	learn_graph_note_running(
-		g, learn_graph_find_workload(g, "k8s:shop/rollout.argoproj.io/catalog"),
-		T0 + 500 * NS, T0 + 600 * NS);
+	graph_add_window(g, T0 + 400 * NS, T0 + 70200 * NS + 1);
+	graph_add_window(g, T0 - 3600 * NS, T0 + 300 * NS);
+	graph_note_running(g, graph_find_workload(g, "k8s:shop/rollout.argoproj.io/catalog"),
+			   T0 + 500 * NS, T0 + 600 * NS);
 	add_edge_ids(g, "unknown:10.244.1.0/24", "k8s:shop/deployment/frontend", IPPROTO_TCP, 8080,
 		     2, T0 + 10 * NS, T0 + 11 * NS);
 	add_edge_ids(g, "node:worker-1", "external:203.0.113.7/32", IPPROTO_ICMP, 0, 1, T0, T0);
@@ -741,61 +738,61 @@ static struct learn_graph *build_rich(void)
 	add_edge_ids(g, "docker:shop/web", "docker:redis", IPPROTO_TCP, 6379, 3, T0 - 3600 * NS,
 		     T0 + 70200 * NS + 1);
 
-	learn_graph_add_counter(g, "packets", 1000);
-	learn_graph_add_counter(g, "packets-truncated", 0);
-	learn_graph_add_counter(g, "flows", 9);
-	learn_graph_add_counter(g, "packets", 234);
+	graph_add_counter(g, "packets", 1000);
+	graph_add_counter(g, "packets-truncated", 0);
+	graph_add_counter(g, "flows", 9);
+	graph_add_counter(g, "packets", 234);
 	return g;
 }
 
 /* Values that must be quoted to stay strings: they look like bools, numbers, nulls, dates. */
-static struct learn_graph *build_quoting(void)
+static struct graph *build_quoting(void)
 {
 	static const char *const values[] = {
 		"true", "False", "yes",	 "NO",	       "on",	"Off",
 		"y",	"n",	 "null", "Null",       "123",	"1.5",
 		"0x1F", "1e3",	 "0o17", "2026-11-22", "1_000", "12345678901234567890"};
-	struct learn_graph *g = learn_graph_new();
-	struct learn_workload *w = learn_workload_new(LEARN_KIND_K8S, "n1", "Deployment", "123");
+	struct graph *g = graph_new();
+	struct graph_workload *w = graph_workload_new(GRAPH_KIND_K8S, "n1", "Deployment", "123");
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(values); i++) {
 		char key[16];
 
 		snprintf(key, sizeof(key), "k%02zu", i);
-		learn_workload_set_label(w, key, values[i]);
+		graph_workload_set_label(w, key, values[i]);
 	}
-	learn_workload_set_label(w, "true", "1");
-	learn_workload_set_label(w, "null", "null");
-	learn_graph_add_workload(g, w);
-	learn_workload_unref(w);
-	add_wl(g, LEARN_KIND_DOCKER, "1", NULL, "1.5", NULL, NULL);
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "null", NULL, "::/0;0.0.0.0/0;::ffff:10.0.0.1/128");
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "::1", NULL, NULL);
-	add_wl(g, LEARN_KIND_EXTERNAL, NULL, NULL, "::/0", NULL, NULL);
+	graph_workload_set_label(w, "true", "1");
+	graph_workload_set_label(w, "null", "null");
+	graph_add_workload(g, w);
+	graph_workload_unref(w);
+	add_wl(g, GRAPH_KIND_DOCKER, "1", NULL, "1.5", NULL, NULL);
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "null", NULL, "::/0;0.0.0.0/0;::ffff:10.0.0.1/128");
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "::1", NULL, NULL);
+	add_wl(g, GRAPH_KIND_EXTERNAL, NULL, NULL, "::/0", NULL, NULL);
 	add_edge_ids(g, "node:::1", "external:::/0", IPPROTO_TCP, 1, 0, 0, 0);
 	add_edge_ids(g, "docker:1/1.5", "node:null", IPPROTO_UDP, 65535, 1, 1, 2);
-	learn_graph_add_counter(g, "123", 1);
-	learn_graph_add_counter(g, "true", 0);
+	graph_add_counter(g, "123", 1);
+	graph_add_counter(g, "true", 0);
 	return g;
 }
 
 /* Many workloads and edges, to see that order does not depend on hash-table order. */
-static struct learn_graph *build_many(void)
+static struct graph *build_many(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	char name[32], a[64], b[64];
 
 	for (int i = 0; i < 300; i++) {
 		snprintf(name, sizeof(name), "w%d", (i * 7919) % 300);
-		add_wl(g, LEARN_KIND_K8S, i % 2 ? "odd" : "even", i % 3 ? "Deployment" : "Job",
+		add_wl(g, GRAPH_KIND_K8S, i % 2 ? "odd" : "even", i % 3 ? "Deployment" : "Job",
 		       name, "app=x", NULL);
 	}
 	for (int i = 0; i < 1000; i++) {
-		const struct learn_workload *c = learn_graph_workload(g, (size_t)(i * 31) % 300);
-		const struct learn_workload *s = learn_graph_workload(g, (size_t)(i * 17) % 300);
+		const struct graph_workload *c = graph_workload(g, (size_t)(i * 31) % 300);
+		const struct graph_workload *s = graph_workload(g, (size_t)(i * 17) % 300);
 
-		snprintf(a, sizeof(a), "%s", learn_workload_id(c));
-		snprintf(b, sizeof(b), "%s", learn_workload_id(s));
+		snprintf(a, sizeof(a), "%s", graph_workload_id(c));
+		snprintf(b, sizeof(b), "%s", graph_workload_id(s));
 		add_edge_ids(g, a, b, i % 2 ? IPPROTO_TCP : IPPROTO_UDP,
 			     (uint16_t)(1 + (i * 13) % 65535), (uint64_t)i, T0 + (uint64_t)i,
 			     T0 + 2 * (uint64_t)i);
@@ -804,15 +801,15 @@ static struct learn_graph *build_many(void)
 }
 
 /* A scan: the served edge, and what was refused or went unanswered around it. */
-static struct learn_graph *build_attempts(void)
+static struct graph *build_attempts(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	char ports[512];
 	size_t len = 0;
 
-	add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "web", "app=web", "10.244.1.7/32");
-	add_wl(g, LEARN_KIND_K8S, "shop", "StatefulSet", "db", "app=db", "10.244.2.9/32");
-	add_wl(g, LEARN_KIND_EXTERNAL, NULL, NULL, "2001:db8::/32", NULL, NULL);
+	add_wl(g, GRAPH_KIND_K8S, "shop", "Deployment", "web", "app=web", "10.244.1.7/32");
+	add_wl(g, GRAPH_KIND_K8S, "shop", "StatefulSet", "db", "app=db", "10.244.2.9/32");
+	add_wl(g, GRAPH_KIND_EXTERNAL, NULL, NULL, "2001:db8::/32", NULL, NULL);
 	add_edge_ids(g, "k8s:shop/deployment/web", "k8s:shop/statefulset/db", IPPROTO_TCP, 8080, 3,
 		     T0, T0 + 60 * NS);
 	/* 200 ports refused, one at a time: the 8 lowest stay, in order */
@@ -833,13 +830,13 @@ static struct learn_graph *build_attempts(void)
 			NULL, 2, 1, T0, UINT64_MAX);
 	add_attempt_ids(g, "k8s:shop/statefulset/db", "k8s:shop/deployment/web", IPPROTO_SCTP,
 			"65535", UINT64_MAX, UINT64_MAX, 0, 0);
-	learn_graph_add_counter(g, "flows-refused", 202);
+	graph_add_counter(g, "flows-refused", 202);
 	return g;
 }
 
 static const struct roundtrip_case {
 	const char *name;
-	struct learn_graph *(*build)(void);
+	struct graph *(*build)(void);
 	const char *golden; /* the exact bytes expected, or NULL */
 } roundtrip_cases[] = {
 	{"empty", build_empty, "empty-graph.yaml"},    {"rich", build_rich, "good.yaml"},
@@ -850,7 +847,7 @@ static const struct roundtrip_case {
 START_TEST(test_state_roundtrip)
 {
 	const struct roundtrip_case *c = &roundtrip_cases[_i];
-	struct learn_graph *g = c->build(), *loaded = NULL, *again = NULL;
+	struct graph *g = c->build(), *loaded = NULL, *again = NULL;
 	struct util_err err = {""};
 	char *dir = tmpdir_new();
 	char *p1 = util_asprintf("%s/one.yaml", dir), *p2 = util_asprintf("%s/two.yaml", dir);
@@ -859,11 +856,11 @@ START_TEST(test_state_roundtrip)
 	size_t l1, l2, l3;
 	struct stat st;
 
-	ck_assert_msg(learn_state_save(g, p1, &err) == 0, "%s: %s", c->name, err.msg);
-	ck_assert_msg(learn_state_save(g, p3, &err) == 0, "%s: %s", c->name, err.msg);
-	ck_assert_msg(learn_state_load(p1, &loaded, &err) == 0, "%s: %s", c->name, err.msg);
-	ck_assert_msg(learn_state_save(loaded, p2, &err) == 0, "%s: %s", c->name, err.msg);
-	ck_assert_msg(learn_state_load(p2, &again, &err) == 0, "%s: %s", c->name, err.msg);
+	ck_assert_msg(graph_state_save(g, p1, &err) == 0, "%s: %s", c->name, err.msg);
+	ck_assert_msg(graph_state_save(g, p3, &err) == 0, "%s: %s", c->name, err.msg);
+	ck_assert_msg(graph_state_load(p1, &loaded, &err) == 0, "%s: %s", c->name, err.msg);
+	ck_assert_msg(graph_state_save(loaded, p2, &err) == 0, "%s: %s", c->name, err.msg);
+	ck_assert_msg(graph_state_load(p2, &again, &err) == 0, "%s: %s", c->name, err.msg);
 
 	b1 = test_read_file(p1, &l1);
 	b2 = test_read_file(p2, &l2);
@@ -903,9 +900,9 @@ START_TEST(test_state_roundtrip)
 	free(p1);
 	free(p2);
 	free(p3);
-	learn_graph_free(g);
-	learn_graph_free(loaded);
-	learn_graph_free(again);
+	graph_free(g);
+	graph_free(loaded);
+	graph_free(again);
 	tmpdir_free(dir);
 }
 END_TEST
@@ -932,39 +929,39 @@ START_TEST(test_state_load_good)
 	char *path = util_asprintf("%s/%s", STATE_DATA, c->file);
 	char *canon_path = util_asprintf("%s/%s", STATE_DATA, c->canonical);
 	char *dir = tmpdir_new(), *out = util_asprintf("%s/out.yaml", dir);
-	struct learn_graph *g = NULL;
+	struct graph *g = NULL;
 	struct util_err err = {""};
 	char *got;
 	size_t lg;
 
-	ck_assert_msg(learn_state_load(path, &g, &err) == 0, "%s", err.msg);
-	ck_assert_uint_eq(learn_graph_workload_count(g), c->workloads);
-	ck_assert_uint_eq(learn_graph_edge_count(g), c->edges);
-	ck_assert_uint_eq(learn_graph_counter_count(g), c->counters);
-	ck_assert_msg(learn_state_save(g, out, &err) == 0, "%s", err.msg);
+	ck_assert_msg(graph_state_load(path, &g, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(graph_workload_count(g), c->workloads);
+	ck_assert_uint_eq(graph_edge_count(g), c->edges);
+	ck_assert_uint_eq(graph_counter_count(g), c->counters);
+	ck_assert_msg(graph_state_save(g, out, &err) == 0, "%s", err.msg);
 	got = test_read_file(out, &lg);
 	ck_assert_ptr_nonnull(got);
 	test_golden_check(canon_path, got, lg);
 	if (c->edges > 0) { /* spot checks through the API */
-		const struct learn_workload *fe =
-			learn_graph_find_workload(g, "k8s:shop/deployment/frontend");
-		const struct learn_edge *e = learn_graph_edge(g, 1);
+		const struct graph_workload *fe =
+			graph_find_workload(g, "k8s:shop/deployment/frontend");
+		const struct graph_edge *e = graph_edge(g, 1);
 
 		ck_assert_ptr_nonnull(fe);
-		ck_assert_str_eq(learn_workload_controller(fe), "Deployment");
-		ck_assert_uint_eq(learn_workload_label_count(fe), 4);
-		ck_assert_str_eq(learn_workload_label_key(fe, 2), "canary");
-		ck_assert_str_eq(learn_workload_label_value(fe, 2), "true");
-		ck_assert_str_eq(learn_workload_label_value(fe, 3), "");
-		ck_assert_uint_eq(learn_edge_proto(e), IPPROTO_SCTP);
-		ck_assert_uint_eq(learn_edge_connections(e), UINT64_MAX);
-		ck_assert_uint_eq(learn_edge_last_ns(e), UINT64_MAX);
+		ck_assert_str_eq(graph_workload_controller(fe), "Deployment");
+		ck_assert_uint_eq(graph_workload_label_count(fe), 4);
+		ck_assert_str_eq(graph_workload_label_key(fe, 2), "canary");
+		ck_assert_str_eq(graph_workload_label_value(fe, 2), "true");
+		ck_assert_str_eq(graph_workload_label_value(fe, 3), "");
+		ck_assert_uint_eq(graph_edge_proto(e), IPPROTO_SCTP);
+		ck_assert_uint_eq(graph_edge_connections(e), UINT64_MAX);
+		ck_assert_uint_eq(graph_edge_last_ns(e), UINT64_MAX);
 	}
 	free(got);
 	free(out);
 	free(path);
 	free(canon_path);
-	learn_graph_free(g);
+	graph_free(g);
 	tmpdir_free(dir);
 }
 END_TEST
@@ -1135,14 +1132,14 @@ static const struct bad_case {
 /* A failed load names the file, returns the error, writes nothing and leaves the file as is. */
 static void check_load_fails(const char *path, int expect_ret, const char *expect)
 {
-	struct learn_graph *sentinel = (struct learn_graph *)&sentinel, *g = sentinel;
+	struct graph *sentinel = (struct graph *)&sentinel, *g = sentinel;
 	struct util_err err = {""};
 	char *before, *after;
 	size_t lb = 0, la = 0;
 	int r;
 
 	before = test_read_file(path, &lb);
-	r = learn_state_load(path, &g, &err);
+	r = graph_state_load(path, &g, &err);
 	ck_assert_msg(r == expect_ret, "%s: returned %d (%s)", path, r, err.msg);
 	ck_assert_ptr_eq(g, sentinel);
 	ck_assert_msg(strstr(err.msg, expect), "%s:\n  got      \"%s\"\n  expected \"%s\"", path,
@@ -1294,7 +1291,7 @@ START_TEST(test_state_load_hostile)
 	char *dir = tmpdir_new(), *path = util_asprintf("%s/%s", dir, c->file);
 	struct rusage before, after;
 	FILE *f = fopen(path, "we");
-	struct learn_graph *g = NULL;
+	struct graph *g = NULL;
 	struct util_err err = {""};
 
 	ck_assert_ptr_nonnull(f);
@@ -1302,7 +1299,7 @@ START_TEST(test_state_load_hostile)
 	ck_assert_int_eq(fclose(f), 0);
 
 	ck_assert_int_eq(getrusage(RUSAGE_SELF, &before), 0);
-	ck_assert_int_eq(learn_state_load(path, &g, &err), -EINVAL);
+	ck_assert_int_eq(graph_state_load(path, &g, &err), -EINVAL);
 	ck_assert_int_eq(getrusage(RUSAGE_SELF, &after), 0);
 	ck_assert_msg(strstr(err.msg, c->expect), "got \"%s\", expected \"%s\"", err.msg,
 		      c->expect);
@@ -1318,93 +1315,93 @@ END_TEST
 /* ---- The state file: saving --------------------------------------------------------------- */
 
 /* Graphs the API allows but a state file may not hold: saving them fails and writes nothing. */
-static struct learn_graph *build_bad_label(void)
+static struct graph *build_bad_label(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "a", "app=x\ny", NULL);
+	add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", "a", "app=x\ny", NULL);
 	return g;
 }
 
-static struct learn_graph *build_bad_quote(void)
+static struct graph *build_bad_quote(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	add_wl(g, LEARN_KIND_DOCKER, NULL, NULL, "web\"; rm -rf /", NULL, NULL);
+	add_wl(g, GRAPH_KIND_DOCKER, NULL, NULL, "web\"; rm -rf /", NULL, NULL);
 	return g;
 }
 
-static struct learn_graph *build_bad_port(void)
+static struct graph *build_bad_port(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "a", NULL, NULL);
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "a", NULL, NULL);
 	add_edge_ids(g, "node:a", "node:a", IPPROTO_TCP, 0, 1, 1, 1);
 	return g;
 }
 
-static struct learn_graph *build_bad_icmp(void)
+static struct graph *build_bad_icmp(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "a", NULL, NULL);
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "a", NULL, NULL);
 	add_edge_ids(g, "node:a", "node:a", IPPROTO_ICMP, 8, 1, 1, 1);
 	return g;
 }
 
-static struct learn_graph *build_bad_proto(void)
+static struct graph *build_bad_proto(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "a", NULL, NULL);
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "a", NULL, NULL);
 	add_edge_ids(g, "node:a", "node:a", 47, 1, 1, 1, 1);
 	return g;
 }
 
 /* Attempts the loader would refuse, which only the API (never capture) can make. */
-static struct learn_graph *build_bad_attempt(uint8_t proto, uint64_t refused, uint64_t first,
-					     uint64_t last)
+static struct graph *build_bad_attempt(uint8_t proto, uint64_t refused, uint64_t first,
+				       uint64_t last)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "a", NULL, NULL);
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "a", NULL, NULL);
 	add_attempt_ids(g, "node:a", "node:a", proto, NULL, refused, 0, first, last);
 	return g;
 }
 
-static struct learn_graph *build_bad_attempt_proto(void)
+static struct graph *build_bad_attempt_proto(void)
 {
 	return build_bad_attempt(47, 1, 1, 1);
 }
 
-static struct learn_graph *build_bad_attempt_time(void)
+static struct graph *build_bad_attempt_time(void)
 {
 	return build_bad_attempt(IPPROTO_ICMP, 1, 2, 1);
 }
 
-static struct learn_graph *build_bad_attempt_zero(void)
+static struct graph *build_bad_attempt_zero(void)
 {
 	return build_bad_attempt(IPPROTO_ICMP, 0, 1, 1);
 }
 
-static struct learn_graph *build_bad_address(void)
+static struct graph *build_bad_address(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	add_wl(g, LEARN_KIND_NODE, NULL, NULL, "a", NULL, "10.0.0.1");
+	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "a", NULL, "10.0.0.1");
 	return g;
 }
 
-static struct learn_graph *build_bad_counter(void)
+static struct graph *build_bad_counter(void)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 
-	learn_graph_add_counter(g, "with space", 1);
+	graph_add_counter(g, "with space", 1);
 	return g;
 }
 
 static const struct save_bad_case {
-	struct learn_graph *(*build)(void);
+	struct graph *(*build)(void);
 	const char *expect;
 } save_bad_cases[] = {
 	{build_bad_label, "cannot save workload \"k8s:ns/deployment/a\": label \"app\" has an "
@@ -1423,13 +1420,13 @@ static const struct save_bad_case {
 START_TEST(test_state_save_invalid)
 {
 	const struct save_bad_case *c = &save_bad_cases[_i];
-	struct learn_graph *g = c->build();
+	struct graph *g = c->build();
 	char *dir = tmpdir_new(), *path = util_asprintf("%s/state.yaml", dir), *after;
 	struct util_err err = {""};
 	static const char old[] = "flowlock-state: 1\n";
 
 	test_write_file(path, old, sizeof(old) - 1);
-	ck_assert_int_eq(learn_state_save(g, path, &err), -EINVAL);
+	ck_assert_int_eq(graph_state_save(g, path, &err), -EINVAL);
 	ck_assert_msg(strstr(err.msg, c->expect), "got \"%s\"", err.msg);
 	ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0, "%s", err.msg);
 	after = test_read_file(path, NULL);
@@ -1437,7 +1434,7 @@ START_TEST(test_state_save_invalid)
 	ck_assert_uint_eq(count_temp_files(dir), 0);
 	free(after);
 	free(path);
-	learn_graph_free(g);
+	graph_free(g);
 	tmpdir_free(dir);
 }
 END_TEST
@@ -1473,7 +1470,7 @@ static const struct atomic_case {
 START_TEST(test_state_atomic)
 {
 	const struct atomic_case *c = &atomic_cases[_i];
-	struct learn_graph *g = build_rich();
+	struct graph *g = build_rich();
 	struct util_err err = {""};
 	char *dir, *path, *watch, *golden_path = util_asprintf("%s/good.yaml", STATE_DATA);
 	char *golden = test_read_file(golden_path, NULL), *old = NULL, *after;
@@ -1541,7 +1538,7 @@ START_TEST(test_state_atomic)
 		break;
 	}
 
-	r = learn_state_save(g, path, &err);
+	r = graph_state_save(g, path, &err);
 	if (c->setup == ATOMIC_WRITE_FAILS)
 		ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved_limit), 0);
 	ck_assert_int_eq(fault_fsync_errno + fault_close_errno, 0); /* the fault was used */
@@ -1576,7 +1573,7 @@ skip:
 	free(old);
 	free(golden);
 	free(golden_path);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
@@ -1610,25 +1607,25 @@ static const struct node_name_case {
 START_TEST(test_node_names)
 {
 	const struct node_name_case *c = &node_name_cases[_i];
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	char *name = c->name ? util_strdup(c->name) : util_zalloc(c->n + 1);
 
 	if (!c->name)
 		memset(name, 'a', c->n);
-	ck_assert_int_eq(learn_node_name_valid(name), c->valid);
-	ck_assert_int_eq(learn_graph_claim_node(g, name), c->valid ? 0 : -EINVAL);
+	ck_assert_int_eq(graph_node_name_valid(name), c->valid);
+	ck_assert_int_eq(graph_claim_node(g, name), c->valid ? 0 : -EINVAL);
 	if (*name) /* "" is the unnamed node: use_node takes it, claim does not */
-		ck_assert_int_eq(learn_graph_use_node(g, name), c->valid ? 0 : -EINVAL);
-	ck_assert_uint_eq(learn_graph_node_count(g), c->valid ? 1 : 0);
+		ck_assert_int_eq(graph_use_node(g, name), c->valid ? 0 : -EINVAL);
+	ck_assert_uint_eq(graph_node_count(g), c->valid ? 1 : 0);
 	if (c->valid)
-		ck_assert_str_eq(learn_graph_node_name(g, 0), name);
+		ck_assert_str_eq(graph_node_name(g, 0), name);
 	free(name);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
 /* Node names, per-edge counts and per-node counters: what graph_dump() does not show. */
-static char *nodes_dump(const struct learn_graph *g)
+static char *nodes_dump(const struct graph *g)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -1637,62 +1634,60 @@ static char *nodes_dump(const struct learn_graph *g)
 
 	ck_assert_ptr_nonnull(f);
 	fputs("nodes:", f);
-	for (size_t i = 0; i < learn_graph_node_count(g); i++)
-		fprintf(f, "%s%s", i ? "," : "", learn_graph_node_name(g, i));
+	for (size_t i = 0; i < graph_node_count(g); i++)
+		fprintf(f, "%s%s", i ? "," : "", graph_node_name(g, i));
 	fputc('\n', f);
-	for (size_t i = 0; i < learn_graph_edge_count(g); i++) {
-		const struct learn_edge *e = learn_graph_edge(g, i);
+	for (size_t i = 0; i < graph_edge_count(g); i++) {
+		const struct graph_edge *e = graph_edge(g, i);
 
 		fprintf(f, "edge %s->%s %u n=%" PRIu64 " %" PRIu64 "..%" PRIu64 " [",
-			learn_workload_name(learn_edge_client(e)),
-			learn_workload_name(learn_edge_server(e)), learn_edge_port(e),
-			learn_edge_connections(e), learn_edge_first_ns(e), learn_edge_last_ns(e));
-		for (size_t j = 0; j < learn_edge_node_count(e); j++)
-			fprintf(f, "%s%s=%" PRIu64, j ? "," : "", learn_edge_node_name(e, j),
-				learn_edge_node_connections(e, j));
+			graph_workload_name(graph_edge_client(e)),
+			graph_workload_name(graph_edge_server(e)), graph_edge_port(e),
+			graph_edge_connections(e), graph_edge_first_ns(e), graph_edge_last_ns(e));
+		for (size_t j = 0; j < graph_edge_node_count(e); j++)
+			fprintf(f, "%s%s=%" PRIu64, j ? "," : "", graph_edge_node_name(e, j),
+				graph_edge_node_connections(e, j));
 		fputs("]\n", f);
-		ck_assert_ptr_null(learn_edge_node_name(e, learn_edge_node_count(e)));
+		ck_assert_ptr_null(graph_edge_node_name(e, graph_edge_node_count(e)));
 	}
-	for (size_t i = 0; i < learn_graph_attempt_count(g); i++) {
-		const struct learn_attempt *a = learn_graph_attempt(g, i);
+	for (size_t i = 0; i < graph_attempt_count(g); i++) {
+		const struct graph_attempt *a = graph_attempt(g, i);
 		uint64_t refused, unanswered;
 
-		fprintf(f, "attempt %s->%s %u [", learn_workload_name(learn_attempt_client(a)),
-			learn_workload_name(learn_attempt_server(a)), learn_attempt_proto(a));
-		for (size_t j = 0; j < learn_attempt_node_count(a); j++) {
-			learn_attempt_node_counts(a, j, &refused, &unanswered);
+		fprintf(f, "attempt %s->%s %u [", graph_workload_name(graph_attempt_client(a)),
+			graph_workload_name(graph_attempt_server(a)), graph_attempt_proto(a));
+		for (size_t j = 0; j < graph_attempt_node_count(a); j++) {
+			graph_attempt_node_counts(a, j, &refused, &unanswered);
 			fprintf(f, "%s%s=%" PRIu64 "/%" PRIu64, j ? "," : "",
-				learn_attempt_node_name(a, j), refused, unanswered);
+				graph_attempt_node_name(a, j), refused, unanswered);
 		}
 		fputs("]\n", f);
 	}
-	for (size_t i = 0; i < learn_graph_counter_count(g); i++) {
+	for (size_t i = 0; i < graph_counter_count(g); i++) {
 		bool first = true;
 
-		fprintf(f, "counter %s=%" PRIu64 " [", learn_graph_counter_name(g, i),
-			learn_graph_counter_value(g, i));
-		for (size_t j = 0; j < learn_graph_node_count(g); j++) {
-			if (learn_graph_counter_node_value(g, i, j, &v) < 0)
+		fprintf(f, "counter %s=%" PRIu64 " [", graph_counter_name(g, i),
+			graph_counter_value(g, i));
+		for (size_t j = 0; j < graph_node_count(g); j++) {
+			if (graph_counter_node_value(g, i, j, &v) < 0)
 				continue;
-			fprintf(f, "%s%s=%" PRIu64, first ? "" : ",", learn_graph_node_name(g, j),
-				v);
+			fprintf(f, "%s%s=%" PRIu64, first ? "" : ",", graph_node_name(g, j), v);
 			first = false;
 		}
 		fputs("]\n", f);
 	}
-	ck_assert_int_eq(learn_graph_counter_node_value(g, learn_graph_counter_count(g), 0, &v),
-			 -ENOENT);
+	ck_assert_int_eq(graph_counter_node_value(g, graph_counter_count(g), 0, &v), -ENOENT);
 	ck_assert_int_eq(fclose(f), 0);
 	return buf;
 }
 
-/* What learn_state_save() writes for g, as a string. */
-static char *saved_bytes(const struct learn_graph *g)
+/* What graph_state_save() writes for g, as a string. */
+static char *saved_bytes(const struct graph *g)
 {
 	char *dir = tmpdir_new(), *path = util_asprintf("%s/s.yaml", dir), *buf;
 	struct util_err err = {""};
 
-	ck_assert_msg(learn_state_save(g, path, &err) == 0, "%s", err.msg);
+	ck_assert_msg(graph_state_save(g, path, &err) == 0, "%s", err.msg);
 	buf = test_read_file(path, NULL);
 	ck_assert_ptr_nonnull(buf);
 	free(path);
@@ -1700,25 +1695,25 @@ static char *saved_bytes(const struct learn_graph *g)
 	return buf;
 }
 
-static struct learn_graph *load_merge_data(const char *file)
+static struct graph *load_merge_data(const char *file)
 {
 	char *path = util_asprintf("%s/%s", MERGE_DATA, file);
-	struct learn_graph *g = NULL;
+	struct graph *g = NULL;
 	struct util_err err = {""};
 
-	ck_assert_msg(learn_state_load(path, &g, &err) == 0, "%s", err.msg);
+	ck_assert_msg(graph_state_load(path, &g, &err) == 0, "%s", err.msg);
 	free(path);
 	return g;
 }
 
 /* A new graph: the inputs merged in order into an empty one. */
-static struct learn_graph *merge_all(struct learn_graph *const *in, size_t n)
+static struct graph *merge_all(struct graph *const *in, size_t n)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	struct util_err err = {""};
 
 	for (size_t i = 0; i < n; i++)
-		ck_assert_msg(learn_graph_merge(g, in[i], &err) == 0, "%s", err.msg);
+		ck_assert_msg(graph_merge(g, in[i], &err) == 0, "%s", err.msg);
 	return g;
 }
 
@@ -1761,68 +1756,68 @@ static const struct claim_case {
 START_TEST(test_node_claim)
 {
 	const struct claim_case *c = &claim_cases[_i];
-	struct learn_graph *g;
-	const struct learn_workload *x, *y;
-	const struct learn_edge *e;
+	struct graph *g;
+	const struct graph_workload *x, *y;
+	const struct graph_edge *e;
 	char *nodes = util_strdup(""), *edge, *before = NULL, *after, *tmp;
 
 	if (c->setup == CLAIM_LOADED) {
 		g = load_merge_data("abc.yaml");
 	} else {
-		g = learn_graph_new();
-		add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "frontend", NULL, NULL);
-		add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "cart", NULL, NULL);
+		g = graph_new();
+		add_wl(g, GRAPH_KIND_K8S, "shop", "Deployment", "frontend", NULL, NULL);
+		add_wl(g, GRAPH_KIND_K8S, "shop", "Deployment", "cart", NULL, NULL);
 	}
-	x = learn_graph_find_workload(g, "k8s:shop/deployment/frontend");
-	y = learn_graph_find_workload(g, "k8s:shop/deployment/cart");
+	x = graph_find_workload(g, "k8s:shop/deployment/frontend");
+	y = graph_find_workload(g, "k8s:shop/deployment/cart");
 	switch (c->setup) {
 	case CLAIM_FRESH:
 	case CLAIM_LOADED:
 		break;
 	case CLAIM_UNNAMED:
-		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 2, 1, 2);
+		graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 2, 1, 2);
 		break;
 	case CLAIM_NAMED:
-		ck_assert_int_eq(learn_graph_use_node(g, "a"), 0);
-		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 2, 1, 2);
+		ck_assert_int_eq(graph_use_node(g, "a"), 0);
+		graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 2, 1, 2);
 		break;
 	case CLAIM_MERGED:
 	case CLAIM_MERGED_UN:
-		ck_assert_int_eq(learn_graph_use_node(g, c->setup == CLAIM_MERGED ? "b" : ""), 0);
-		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 5, 1, 2);
-		ck_assert_int_eq(learn_graph_use_node(g, "a"), 0);
-		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 2, 1, 2);
-		ck_assert_int_eq(learn_graph_use_node(g, NULL), 0); /* as load leaves it */
+		ck_assert_int_eq(graph_use_node(g, c->setup == CLAIM_MERGED ? "b" : ""), 0);
+		graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 5, 1, 2);
+		ck_assert_int_eq(graph_use_node(g, "a"), 0);
+		graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 2, 1, 2);
+		ck_assert_int_eq(graph_use_node(g, NULL), 0); /* as load leaves it */
 		break;
 	}
 	if (c->ret < 0)
 		before = saved_bytes(g);
 	if (c->node)
-		ck_assert_int_eq(learn_graph_claim_node(g, c->node), c->ret);
+		ck_assert_int_eq(graph_claim_node(g, c->node), c->ret);
 	if (c->ret == 0) {
-		learn_graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 1, 1, 2);
+		graph_add_edge(g, x, y, IPPROTO_TCP, 8080, 1, 1, 2);
 	} else { /* refused: nothing changed */
 		after = saved_bytes(g);
 		ck_assert_str_eq(after, before);
 		free(after);
 	}
-	for (size_t i = 0; i < learn_graph_node_count(g); i++) {
-		tmp = util_asprintf("%s%s%s", nodes, i ? "," : "", learn_graph_node_name(g, i));
+	for (size_t i = 0; i < graph_node_count(g); i++) {
+		tmp = util_asprintf("%s%s%s", nodes, i ? "," : "", graph_node_name(g, i));
 		free(nodes);
 		nodes = tmp;
 	}
-	ck_assert_ptr_null(learn_graph_node_name(g, learn_graph_node_count(g)));
+	ck_assert_ptr_null(graph_node_name(g, graph_node_count(g)));
 	ck_assert_msg(strcmp(nodes, c->nodes_after) == 0, "%s: nodes %s", c->name, nodes);
 	e = NULL;
-	for (size_t i = 0; i < learn_graph_edge_count(g); i++)
-		if (learn_edge_client(learn_graph_edge(g, i)) == x &&
-		    learn_edge_server(learn_graph_edge(g, i)) == y)
-			e = learn_graph_edge(g, i);
+	for (size_t i = 0; i < graph_edge_count(g); i++)
+		if (graph_edge_client(graph_edge(g, i)) == x &&
+		    graph_edge_server(graph_edge(g, i)) == y)
+			e = graph_edge(g, i);
 	ck_assert_ptr_nonnull(e);
 	edge = util_strdup("[");
-	for (size_t i = 0; i < learn_edge_node_count(e); i++) {
+	for (size_t i = 0; i < graph_edge_node_count(e); i++) {
 		tmp = util_asprintf("%s%s%s=%" PRIu64, edge, i ? "," : "",
-				    learn_edge_node_name(e, i), learn_edge_node_connections(e, i));
+				    graph_edge_node_name(e, i), graph_edge_node_connections(e, i));
 		free(edge);
 		edge = tmp;
 	}
@@ -1833,134 +1828,133 @@ START_TEST(test_node_claim)
 	free(edge);
 	free(nodes);
 	free(before);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
 /* Graphs for the algebra: files, and graphs only the API makes. */
-static struct learn_graph *mk_a(void)
+static struct graph *mk_a(void)
 {
 	return load_merge_data("a.yaml");
 }
 
-static struct learn_graph *mk_a_later(void)
+static struct graph *mk_a_later(void)
 {
 	return load_merge_data("a-later.yaml");
 }
 
-static struct learn_graph *mk_b(void)
+static struct graph *mk_b(void)
 {
 	return load_merge_data("b.yaml");
 }
 
-static struct learn_graph *mk_c(void)
+static struct graph *mk_c(void)
 {
 	return load_merge_data("c.yaml");
 }
 
-static struct learn_graph *mk_abc(void)
+static struct graph *mk_abc(void)
 {
 	return load_merge_data("abc.yaml");
 }
 
-static struct learn_graph *mk_unnamed(void)
+static struct graph *mk_unnamed(void)
 {
 	return load_merge_data("unnamed.yaml");
 }
 
 /* Many nodes, named so that hash order and insertion order are not name order. */
-static struct learn_graph *mk_many(int seed)
+static struct graph *mk_many(int seed)
 {
-	struct learn_graph *g = learn_graph_new();
-	const struct learn_workload *w[4];
+	struct graph *g = graph_new();
+	const struct graph_workload *w[4];
 	char name[32];
 
 	for (int i = 0; i < 4; i++) {
 		snprintf(name, sizeof(name), "w%d", i);
-		w[i] = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", name, "app=x", NULL);
+		w[i] = add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", name, "app=x", NULL);
 	}
 	for (int i = 0; i < 60; i++) {
 		int k = (i * 37 + seed * 11) % 60;
 
 		snprintf(name, sizeof(name), "node-%02d", k);
-		ck_assert_int_eq(learn_graph_use_node(g, name), 0);
-		learn_graph_add_edge(g, w[k % 4], w[(k / 4) % 4], IPPROTO_TCP,
-				     (uint16_t)(80 + k % 3), (uint64_t)(k * seed + 1),
-				     T0 + (uint64_t)(k + seed), T0 + (uint64_t)(100 + k * seed));
-		learn_graph_add_counter(g, "flows", (uint64_t)(k + seed));
+		ck_assert_int_eq(graph_use_node(g, name), 0);
+		graph_add_edge(g, w[k % 4], w[(k / 4) % 4], IPPROTO_TCP, (uint16_t)(80 + k % 3),
+			       (uint64_t)(k * seed + 1), T0 + (uint64_t)(k + seed),
+			       T0 + (uint64_t)(100 + k * seed));
+		graph_add_counter(g, "flows", (uint64_t)(k + seed));
 		if (k % 5 == seed % 5)
-			learn_graph_add_counter(g, "pcap-drops", (uint64_t)k);
+			graph_add_counter(g, "pcap-drops", (uint64_t)k);
 	}
 	return g;
 }
 
-static struct learn_graph *mk_many1(void)
+static struct graph *mk_many1(void)
 {
 	return mk_many(1);
 }
 
-static struct learn_graph *mk_many2(void)
+static struct graph *mk_many2(void)
 {
 	return mk_many(2);
 }
 
 /* Counts at the top of the range: sums saturate, maxima do not. */
-static struct learn_graph *mk_huge(void)
+static struct graph *mk_huge(void)
 {
-	struct learn_graph *g = learn_graph_new();
-	const struct learn_workload *a, *b;
+	struct graph *g = graph_new();
+	const struct graph_workload *a, *b;
 
-	a = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "w0", "app=x", NULL);
-	b = add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "w1", "app=x", NULL);
-	ck_assert_int_eq(learn_graph_use_node(g, "x"), 0);
-	learn_graph_add_edge(g, a, b, IPPROTO_TCP, 80, UINT64_MAX, 0, UINT64_MAX);
-	learn_graph_add_counter(g, "flows", UINT64_MAX);
-	ck_assert_int_eq(learn_graph_use_node(g, "node-07"), 0);
-	learn_graph_add_edge(g, a, b, IPPROTO_TCP, 80, UINT64_MAX - 1, 5, 6);
-	learn_graph_add_counter(g, "flows", 3);
+	a = add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", "w0", "app=x", NULL);
+	b = add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", "w1", "app=x", NULL);
+	ck_assert_int_eq(graph_use_node(g, "x"), 0);
+	graph_add_edge(g, a, b, IPPROTO_TCP, 80, UINT64_MAX, 0, UINT64_MAX);
+	graph_add_counter(g, "flows", UINT64_MAX);
+	ck_assert_int_eq(graph_use_node(g, "node-07"), 0);
+	graph_add_edge(g, a, b, IPPROTO_TCP, 80, UINT64_MAX - 1, 5, 6);
+	graph_add_counter(g, "flows", 3);
 	return g;
 }
 
 /* Attempts seen by two nodes, some of them on both, with ports that overflow the examples. */
-static struct learn_graph *mk_scan(const char *node, int seed)
+static struct graph *mk_scan(const char *node, int seed)
 {
-	struct learn_graph *g = learn_graph_new();
-	const struct learn_workload *a, *b;
+	struct graph *g = graph_new();
+	const struct graph_workload *a, *b;
 
-	a = add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "frontend", "app=frontend", NULL);
-	b = add_wl(g, LEARN_KIND_K8S, "shop", "Deployment", "cart", "app=cart", NULL);
-	ck_assert_int_eq(learn_graph_use_node(g, node), 0);
-	learn_graph_add_edge(g, a, b, IPPROTO_TCP, 8080, 2, T0, T0 + 1);
+	a = add_wl(g, GRAPH_KIND_K8S, "shop", "Deployment", "frontend", "app=frontend", NULL);
+	b = add_wl(g, GRAPH_KIND_K8S, "shop", "Deployment", "cart", "app=cart", NULL);
+	ck_assert_int_eq(graph_use_node(g, node), 0);
+	graph_add_edge(g, a, b, IPPROTO_TCP, 8080, 2, T0, T0 + 1);
 	for (int i = 0; i < 6; i++) {
 		uint16_t port = (uint16_t)(20 + i * seed);
 
-		ck_assert(learn_graph_add_attempt(g, a, b, IPPROTO_TCP, &port, 1, (uint64_t)seed,
-						  (uint64_t)i, T0 + (uint64_t)(i * seed),
-						  T0 + (uint64_t)(10 * seed)));
+		ck_assert(graph_add_attempt(g, a, b, IPPROTO_TCP, &port, 1, (uint64_t)seed,
+					    (uint64_t)i, T0 + (uint64_t)(i * seed),
+					    T0 + (uint64_t)(10 * seed)));
 	}
-	ck_assert(
-		learn_graph_add_attempt(g, b, a, IPPROTO_ICMP, NULL, 0, 0, (uint64_t)seed, T0, T0));
+	ck_assert(graph_add_attempt(g, b, a, IPPROTO_ICMP, NULL, 0, 0, (uint64_t)seed, T0, T0));
 	return g;
 }
 
-static struct learn_graph *mk_scan_a(void)
+static struct graph *mk_scan_a(void)
 {
 	return mk_scan("worker-a", 1);
 }
 
-static struct learn_graph *mk_scan_b(void)
+static struct graph *mk_scan_b(void)
 {
 	return mk_scan("worker-b", 3);
 }
 
-static struct learn_graph *mk_good_attempts(void)
+static struct graph *mk_good_attempts(void)
 {
 	return load_merge_data("good-attempts.yaml");
 }
 
 static const struct algebra_case {
 	const char *name;
-	struct learn_graph *(*mk[3])(void);
+	struct graph *(*mk[3])(void);
 } algebra_cases[] = {
 	{"three nodes", {mk_a, mk_b, mk_c}},
 	{"a later snapshot of one node", {mk_a, mk_a_later, mk_b}},
@@ -1977,15 +1971,15 @@ static const struct algebra_case {
 START_TEST(test_merge_algebra)
 {
 	const struct algebra_case *c = &algebra_cases[_i];
-	struct learn_graph *a = c->mk[0](), *b = c->mk[1](), *x = c->mk[2]();
-	struct learn_graph *ab = merge_all((struct learn_graph *[]){a, b}, 2);
-	struct learn_graph *ba = merge_all((struct learn_graph *[]){b, a}, 2);
-	struct learn_graph *bc = merge_all((struct learn_graph *[]){b, x}, 2);
-	struct learn_graph *ab_c = merge_all((struct learn_graph *[]){ab, x}, 2);
-	struct learn_graph *a_bc = merge_all((struct learn_graph *[]){a, bc}, 2);
-	struct learn_graph *aa = merge_all((struct learn_graph *[]){a, a}, 2);
-	struct learn_graph *a1 = merge_all((struct learn_graph *[]){a}, 1);
-	struct learn_graph *loaded = NULL;
+	struct graph *a = c->mk[0](), *b = c->mk[1](), *x = c->mk[2]();
+	struct graph *ab = merge_all((struct graph *[]){a, b}, 2);
+	struct graph *ba = merge_all((struct graph *[]){b, a}, 2);
+	struct graph *bc = merge_all((struct graph *[]){b, x}, 2);
+	struct graph *ab_c = merge_all((struct graph *[]){ab, x}, 2);
+	struct graph *a_bc = merge_all((struct graph *[]){a, bc}, 2);
+	struct graph *aa = merge_all((struct graph *[]){a, a}, 2);
+	struct graph *a1 = merge_all((struct graph *[]){a}, 1);
+	struct graph *loaded = NULL;
 	char *s_a = saved_bytes(a), *s_b = saved_bytes(b), *s_ab = saved_bytes(ab);
 	char *s_ba = saved_bytes(ba), *s_ab_c = saved_bytes(ab_c), *s_a_bc = saved_bytes(a_bc);
 	char *s_aa = saved_bytes(aa), *s_a1 = saved_bytes(a1), *s_b2, *s_again, *d1, *d2;
@@ -1999,7 +1993,7 @@ START_TEST(test_merge_algebra)
 	ck_assert_msg(strcmp(s_aa, s_a) == 0, "%s: merge(A,A) != A:\n%s", c->name, s_aa);
 	ck_assert_msg(strcmp(s_a1, s_a) == 0, "%s: merge(A) != A:\n%s", c->name, s_a1);
 	/* merging into itself what it already holds changes nothing */
-	ck_assert_int_eq(learn_graph_merge(ab_c, b, &err), 0);
+	ck_assert_int_eq(graph_merge(ab_c, b, &err), 0);
 	s_again = saved_bytes(ab_c);
 	ck_assert_str_eq(s_again, s_ab_c);
 	free(s_again);
@@ -2007,8 +2001,8 @@ START_TEST(test_merge_algebra)
 	s_b2 = saved_bytes(b);
 	ck_assert_str_eq(s_b2, s_b);
 	/* a merged state reads back to the same graph and the same bytes */
-	ck_assert_msg(learn_state_save(ab_c, path, &err) == 0, "%s", err.msg);
-	ck_assert_msg(learn_state_load(path, &loaded, &err) == 0, "%s: %s", c->name, err.msg);
+	ck_assert_msg(graph_state_save(ab_c, path, &err) == 0, "%s", err.msg);
+	ck_assert_msg(graph_state_load(path, &loaded, &err) == 0, "%s: %s", c->name, err.msg);
 	s_again = saved_bytes(loaded);
 	ck_assert_str_eq(s_again, s_ab_c);
 	d1 = nodes_dump(ab_c);
@@ -2034,17 +2028,17 @@ START_TEST(test_merge_algebra)
 	free(s_a1);
 	free(path);
 	tmpdir_free(dir);
-	learn_graph_free(loaded);
-	learn_graph_free(a);
-	learn_graph_free(b);
-	learn_graph_free(x);
-	learn_graph_free(ab);
-	learn_graph_free(ba);
-	learn_graph_free(bc);
-	learn_graph_free(ab_c);
-	learn_graph_free(a_bc);
-	learn_graph_free(aa);
-	learn_graph_free(a1);
+	graph_free(loaded);
+	graph_free(a);
+	graph_free(b);
+	graph_free(x);
+	graph_free(ab);
+	graph_free(ba);
+	graph_free(bc);
+	graph_free(ab_c);
+	graph_free(a_bc);
+	graph_free(aa);
+	graph_free(a1);
 }
 END_TEST
 
@@ -2114,29 +2108,29 @@ static const struct count_case {
 START_TEST(test_merge_counts)
 {
 	const struct count_case *c = &count_cases[_i];
-	struct learn_graph *g[2];
-	struct learn_graph *ab, *ba;
+	struct graph *g[2];
+	struct graph *ab, *ba;
 	char *d_ab, *d_ba;
 
 	for (int i = 0; i < 2; i++) {
-		g[i] = learn_graph_new();
+		g[i] = graph_new();
 		for (int k = 0; k < 3; k++) {
 			char name[8];
 
 			snprintf(name, sizeof(name), "w%d", k);
-			add_wl(g[i], LEARN_KIND_K8S, "ns", "Deployment", name, NULL, NULL);
+			add_wl(g[i], GRAPH_KIND_K8S, "ns", "Deployment", name, NULL, NULL);
 		}
 	}
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(c->ops) &&
 			   (c->ops[i].node || c->ops[i].n || c->ops[i].counter || c->ops[i].last);
 	     i++) {
 		const struct count_op *op = &c->ops[i];
-		struct learn_graph *t = g[op->graph];
+		struct graph *t = g[op->graph];
 		char cid[32], sid[32];
 
-		ck_assert_int_eq(learn_graph_use_node(t, op->node), 0);
+		ck_assert_int_eq(graph_use_node(t, op->node), 0);
 		if (op->counter) {
-			learn_graph_add_counter(t, op->counter, op->n);
+			graph_add_counter(t, op->counter, op->n);
 			continue;
 		}
 		snprintf(cid, sizeof(cid), "k8s:ns/deployment/w%d", op->client);
@@ -2144,7 +2138,7 @@ START_TEST(test_merge_counts)
 		add_edge_ids(t, cid, sid, IPPROTO_TCP, 80, op->n, op->first, op->last);
 	}
 	ab = merge_all(g, 2);
-	ba = merge_all((struct learn_graph *[]){g[1], g[0]}, 2);
+	ba = merge_all((struct graph *[]){g[1], g[0]}, 2);
 	d_ab = nodes_dump(ab);
 	d_ba = nodes_dump(ba);
 	ck_assert_msg(strcmp(d_ab, c->expect) == 0, "%s:\n  got\n%s  expected\n%s", c->name, d_ab,
@@ -2152,10 +2146,10 @@ START_TEST(test_merge_counts)
 	ck_assert_str_eq(d_ba, d_ab);
 	free(d_ab);
 	free(d_ba);
-	learn_graph_free(ab);
-	learn_graph_free(ba);
-	learn_graph_free(g[0]);
-	learn_graph_free(g[1]);
+	graph_free(ab);
+	graph_free(ba);
+	graph_free(g[0]);
+	graph_free(g[1]);
 }
 END_TEST
 
@@ -2180,7 +2174,7 @@ START_TEST(test_state_sweep)
 {
 	const struct sweep_case *c = &sweep_cases[_i];
 	char dir[] = "/tmp/fl-sweep.XXXXXX", *state, *stale;
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	struct util_err err = {""};
 	struct timespec times[2];
 	struct stat st;
@@ -2196,7 +2190,7 @@ START_TEST(test_state_sweep)
 	times[0].tv_sec -= c->age_s;
 	times[1] = times[0];
 	ck_assert_int_eq(utimensat(AT_FDCWD, stale, times, 0), 0);
-	ck_assert_int_eq(learn_state_save(g, state, &err), 0);
+	ck_assert_int_eq(graph_state_save(g, state, &err), 0);
 	ck_assert_msg((stat(stale, &st) != 0) == c->removed, "%s, %ld s old: %s", c->name, c->age_s,
 		      c->removed ? "kept" : "removed");
 	ck_assert_int_eq(stat(state, &st), 0);
@@ -2208,11 +2202,11 @@ START_TEST(test_state_sweep)
 	ck_assert_int_eq(rmdir(dir), 0);
 	free(state);
 	free(stale);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
-/* learn_graph_find_edge: by ids, direction, protocol and port; nothing else matches. */
+/* graph_find_edge: by ids, direction, protocol and port; nothing else matches. */
 static const struct find_edge_case {
 	const char *client, *server;
 	uint8_t proto;
@@ -2233,24 +2227,24 @@ static const struct find_edge_case {
 START_TEST(test_find_edge)
 {
 	const struct find_edge_case *c = &find_edge_cases[_i];
-	struct learn_graph *g = learn_graph_new();
-	const struct learn_edge *e;
+	struct graph *g = graph_new();
+	const struct graph_edge *e;
 
-	add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "a", NULL, NULL);
-	add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "b", NULL, NULL);
-	add_wl(g, LEARN_KIND_K8S, "ns", "Deployment", "c", NULL, NULL);
+	add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", "a", NULL, NULL);
+	add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", "b", NULL, NULL);
+	add_wl(g, GRAPH_KIND_K8S, "ns", "Deployment", "c", NULL, NULL);
 	add_edge_ids(g, "k8s:ns/deployment/a", "k8s:ns/deployment/b", IPPROTO_TCP, 80, 1, 1, 2);
 	add_edge_ids(g, "k8s:ns/deployment/b", "k8s:ns/deployment/b", IPPROTO_UDP, 53, 1, 1, 2);
-	e = learn_graph_find_edge(g, c->client, c->server, c->proto, c->port);
+	e = graph_find_edge(g, c->client, c->server, c->proto, c->port);
 	ck_assert_msg((e != NULL) == c->found, "%s -> %s %u/%u", c->client, c->server, c->proto,
 		      c->port);
 	if (e) {
-		ck_assert_str_eq(learn_workload_id(learn_edge_client(e)), c->client);
-		ck_assert_str_eq(learn_workload_id(learn_edge_server(e)), c->server);
-		ck_assert_uint_eq(learn_edge_proto(e), c->proto);
-		ck_assert_uint_eq(learn_edge_port(e), c->port);
+		ck_assert_str_eq(graph_workload_id(graph_edge_client(e)), c->client);
+		ck_assert_str_eq(graph_workload_id(graph_edge_server(e)), c->server);
+		ck_assert_uint_eq(graph_edge_proto(e), c->proto);
+		ck_assert_uint_eq(graph_edge_port(e), c->port);
 	}
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
@@ -2375,13 +2369,13 @@ static const struct conflict_case {
 };
 
 /* A workload's labels as add_wl() takes them: "k=v;k=v". */
-static char *labels_of(const struct learn_workload *w)
+static char *labels_of(const struct graph_workload *w)
 {
 	char *s = util_strdup(""), *tmp;
 
-	for (size_t i = 0; i < learn_workload_label_count(w); i++) {
-		tmp = util_asprintf("%s%s%s=%s", s, i ? ";" : "", learn_workload_label_key(w, i),
-				    learn_workload_label_value(w, i));
+	for (size_t i = 0; i < graph_workload_label_count(w); i++) {
+		tmp = util_asprintf("%s%s%s=%s", s, i ? ";" : "", graph_workload_label_key(w, i),
+				    graph_workload_label_value(w, i));
 		free(s);
 		s = tmp;
 	}
@@ -2391,24 +2385,24 @@ static char *labels_of(const struct learn_workload *w)
 START_TEST(test_merge_conflict)
 {
 	const struct conflict_case *c = &conflict_cases[_i];
-	struct learn_graph *g[2], *into;
+	struct graph *g[2], *into;
 	struct util_err err = {""};
-	const struct learn_workload *w;
+	const struct graph_workload *w;
 	char *before, *after, *addrs = util_strdup(""), *tmp, *labels;
-	struct learn_graph *other, *again;
+	struct graph *other, *again;
 
 	for (int i = 0; i < 2; i++) {
-		g[i] = learn_graph_new();
-		add_wl(g[i], LEARN_KIND_K8S, "ns", c->ctrl[i], "w", c->labels[i], c->addrs[i]);
-		add_wl(g[i], LEARN_KIND_K8S, "ns", "Deployment", i ? "only1" : "only0", NULL, NULL);
-		ck_assert_int_eq(learn_graph_use_node(g[i], i ? "b" : "a"), 0);
+		g[i] = graph_new();
+		add_wl(g[i], GRAPH_KIND_K8S, "ns", c->ctrl[i], "w", c->labels[i], c->addrs[i]);
+		add_wl(g[i], GRAPH_KIND_K8S, "ns", "Deployment", i ? "only1" : "only0", NULL, NULL);
+		ck_assert_int_eq(graph_use_node(g[i], i ? "b" : "a"), 0);
 		add_edge_ids(g[i], "k8s:ns/deployment/w",
 			     i ? "k8s:ns/deployment/only1" : "k8s:ns/deployment/only0", IPPROTO_TCP,
 			     80, 1, 1, c->last[i] ? c->last[i] : 2);
 	}
 	into = merge_all(g, 1);
 	before = saved_bytes(into);
-	ck_assert_int_eq(learn_graph_merge(into, g[1], &err), c->ret);
+	ck_assert_int_eq(graph_merge(into, g[1], &err), c->ret);
 	if (c->ret < 0) {
 		ck_assert_msg(strstr(err.msg, c->expect), "%s: got \"%s\"", c->name, err.msg);
 		ck_assert_ptr_null(strchr(err.msg, '\n'));
@@ -2416,10 +2410,10 @@ START_TEST(test_merge_conflict)
 		ck_assert_str_eq(after, before);
 		free(after);
 	} else {
-		w = learn_graph_find_workload(into, "k8s:ns/deployment/w");
-		for (size_t i = 0; i < learn_workload_address_count(w); i++) {
+		w = graph_find_workload(into, "k8s:ns/deployment/w");
+		for (size_t i = 0; i < graph_workload_address_count(w); i++) {
 			tmp = util_asprintf("%s%s%s", addrs, i ? "," : "",
-					    learn_workload_address(w, i));
+					    graph_workload_address(w, i));
 			free(addrs);
 			addrs = tmp;
 		}
@@ -2429,8 +2423,8 @@ START_TEST(test_merge_conflict)
 			      labels);
 		free(labels);
 		/* the other order, and merging the result again, give the same bytes */
-		other = merge_all((struct learn_graph *const[]){g[1], g[0]}, 2);
-		again = merge_all((struct learn_graph *const[]){into, g[1], g[0]}, 3);
+		other = merge_all((struct graph *const[]){g[1], g[0]}, 2);
+		again = merge_all((struct graph *const[]){into, g[1], g[0]}, 3);
 		after = saved_bytes(into);
 		labels = saved_bytes(other);
 		ck_assert_msg(strcmp(after, labels) == 0, "%s: the order matters", c->name);
@@ -2439,19 +2433,19 @@ START_TEST(test_merge_conflict)
 		ck_assert_msg(strcmp(after, labels) == 0, "%s: merging again changes it", c->name);
 		free(labels);
 		free(after);
-		learn_graph_free(other);
-		learn_graph_free(again);
-		ck_assert_uint_eq(learn_graph_workload_count(into), 3);
-		ck_assert_uint_eq(learn_graph_edge_count(into), 2);
+		graph_free(other);
+		graph_free(again);
+		ck_assert_uint_eq(graph_workload_count(into), 3);
+		ck_assert_uint_eq(graph_edge_count(into), 2);
 		/* both edges still lead to the one workload w */
-		ck_assert_ptr_eq(learn_edge_client(learn_graph_edge(into, 0)), w);
-		ck_assert_ptr_eq(learn_edge_client(learn_graph_edge(into, 1)), w);
+		ck_assert_ptr_eq(graph_edge_client(graph_edge(into, 0)), w);
+		ck_assert_ptr_eq(graph_edge_client(graph_edge(into, 1)), w);
 	}
 	free(addrs);
 	free(before);
-	learn_graph_free(into);
-	learn_graph_free(g[0]);
-	learn_graph_free(g[1]);
+	graph_free(into);
+	graph_free(g[0]);
+	graph_free(g[1]);
 }
 END_TEST
 
@@ -2476,9 +2470,9 @@ static const struct merge_golden_case {
 START_TEST(test_merge_golden)
 {
 	const struct merge_golden_case *c = &merge_golden_cases[_i];
-	struct learn_graph *in[4];
+	struct graph *in[4];
 	size_t n = 0;
-	struct learn_graph *g;
+	struct graph *g;
 	char *path = util_asprintf("%s/%s", MERGE_DATA, c->golden), *got;
 
 	for (; n < UTIL_ARRAY_SIZE(c->in) && c->in[n]; n++)
@@ -2488,9 +2482,9 @@ START_TEST(test_merge_golden)
 	test_golden_check(path, got, strlen(got));
 	free(got);
 	free(path);
-	learn_graph_free(g);
+	graph_free(g);
 	for (size_t i = 0; i < n; i++)
-		learn_graph_free(in[i]);
+		graph_free(in[i]);
 }
 END_TEST
 
@@ -2595,15 +2589,15 @@ static const struct counter_name_case {
 START_TEST(test_counter_name)
 {
 	const struct counter_name_case *c = &counter_name_cases[_i];
-	char buf[LEARN_COUNTER_NAME_MAX + 1];
+	char buf[GRAPH_COUNTER_NAME_MAX + 1];
 
 	if (!c->prefix) {
-		ck_assert_int_eq(learn_counter_name_valid(c->what), c->valid);
+		ck_assert_int_eq(graph_counter_name_valid(c->what), c->valid);
 		return;
 	}
-	learn_counter_name(buf, c->prefix, c->what);
+	graph_counter_name_build(buf, c->prefix, c->what);
 	ck_assert_str_eq(buf, c->name);
-	ck_assert_int_eq(learn_counter_name_valid(buf), c->valid);
+	ck_assert_int_eq(graph_counter_name_valid(buf), c->valid);
 }
 END_TEST
 

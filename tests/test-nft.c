@@ -18,10 +18,10 @@
 #define T0	   1795356005123456789ull
 #define SEC	   UTIL_NSEC_PER_SEC
 
-#define K8S	 LEARN_KIND_K8S
-#define DOCKER	 LEARN_KIND_DOCKER
-#define NODE	 LEARN_KIND_NODE
-#define EXTERNAL LEARN_KIND_EXTERNAL
+#define K8S	 GRAPH_KIND_K8S
+#define DOCKER	 GRAPH_KIND_DOCKER
+#define NODE	 GRAPH_KIND_NODE
+#define EXTERNAL GRAPH_KIND_EXTERNAL
 #define TCP	 IPPROTO_TCP
 #define UDP	 IPPROTO_UDP
 #define SCTP	 IPPROTO_SCTP
@@ -31,7 +31,7 @@
 /* ---- fixtures: graphs and the host's addresses, as tables --------------------------------- */
 
 struct wl_spec {
-	enum learn_kind kind;
+	enum graph_kind kind;
 	const char *ns, *controller, *name;
 	const char *cidrs[2]; /* node and external peers */
 };
@@ -75,7 +75,7 @@ static const struct wl_spec host_wl[] = {
 	{NODE, "", "", "backup", {"192.0.2.10/32", "2001:db8:1::10/128"}},
 	{K8S, "prod", "Deployment", "pay", {NULL}},
 	{K8S, "prod", "Deployment", "ledger", {NULL}},
-	{LEARN_KIND_UNKNOWN, "", "", "10.244.0.0/16", {"10.244.0.0/16"}},
+	{GRAPH_KIND_UNKNOWN, "", "", "10.244.0.0/16", {"10.244.0.0/16"}},
 };
 
 static const struct edge_spec host_edges[] = {
@@ -139,9 +139,9 @@ static void permute(size_t *idx, size_t n, unsigned seed)
 	}
 }
 
-static struct learn_graph *fixture_build(const struct fixture *f, unsigned seed)
+static struct graph *fixture_build(const struct fixture *f, unsigned seed)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	size_t n = f->n_wl > f->n_edges ? f->n_wl : f->n_edges;
 	size_t *idx = calloc(n ? n : 1, sizeof(*idx));
 
@@ -149,24 +149,24 @@ static struct learn_graph *fixture_build(const struct fixture *f, unsigned seed)
 	permute(idx, f->n_wl, seed);
 	for (size_t k = 0; k < f->n_wl; k++) {
 		const struct wl_spec *s = &f->wl[idx[k]];
-		struct learn_workload *w =
-			learn_workload_new(s->kind, s->ns, s->controller, s->name);
+		struct graph_workload *w =
+			graph_workload_new(s->kind, s->ns, s->controller, s->name);
 
 		for (size_t a = 0; a < UTIL_ARRAY_SIZE(s->cidrs); a++)
 			if (s->cidrs[a])
-				learn_workload_add_address(w, s->cidrs[a]);
-		learn_graph_add_workload(g, w);
-		learn_workload_unref(w);
+				graph_workload_add_address(w, s->cidrs[a]);
+		graph_add_workload(g, w);
+		graph_workload_unref(w);
 	}
 	permute(idx, f->n_edges, seed);
 	for (size_t k = 0; k < f->n_edges; k++) {
 		const struct edge_spec *e = &f->edges[idx[k]];
-		const struct learn_workload *c = learn_graph_find_workload(g, e->client);
-		const struct learn_workload *s = learn_graph_find_workload(g, e->server);
+		const struct graph_workload *c = graph_find_workload(g, e->client);
+		const struct graph_workload *s = graph_find_workload(g, e->server);
 
 		ck_assert_msg(c && s, "fixture edge %s -> %s names an unknown workload", e->client,
 			      e->server);
-		learn_graph_add_edge(g, c, s, e->proto, e->port, 1, T0, T0 + SEC);
+		graph_add_edge(g, c, s, e->proto, e->port, 1, T0, T0 + SEC);
 	}
 	free(idx);
 	return g;
@@ -179,7 +179,7 @@ struct addr_ctx {
 	unsigned seed;
 };
 
-static size_t table_addresses(void *userdata, const struct learn_workload *w, struct util_addr *ret,
+static size_t table_addresses(void *userdata, const struct graph_workload *w, struct util_addr *ret,
 			      size_t max)
 {
 	const struct addr_ctx *c = userdata;
@@ -188,7 +188,7 @@ static size_t table_addresses(void *userdata, const struct learn_workload *w, st
 		const struct addr_spec *s = &c->addrs[i];
 		size_t n = 0, idx[4];
 
-		if (strcmp(s->id, learn_workload_id(w)) != 0)
+		if (strcmp(s->id, graph_workload_id(w)) != 0)
 			continue;
 		while (n < UTIL_ARRAY_SIZE(s->addrs) && s->addrs[n])
 			n++;
@@ -200,7 +200,7 @@ static size_t table_addresses(void *userdata, const struct learn_workload *w, st
 	return 0;
 }
 
-static void render(const struct learn_graph *g, const struct addr_spec *addrs, size_t n_addrs,
+static void render(const struct graph *g, const struct addr_spec *addrs, size_t n_addrs,
 		   unsigned seed, enum emit_nft_mode mode, struct test_warnings *warnings,
 		   struct test_output *o)
 {
@@ -380,7 +380,7 @@ static const struct {
 
 START_TEST(test_nothing_to_write)
 {
-	struct learn_graph *g = fixture_build(nothing_cases[_i].fx, 0);
+	struct graph *g = fixture_build(nothing_cases[_i].fx, 0);
 	struct test_output o;
 
 	render(g, nothing_cases[_i].fx->addrs, nothing_cases[_i].fx->n_addrs, 0, EMIT_NFT_ENFORCE,
@@ -389,14 +389,14 @@ START_TEST(test_nothing_to_write)
 	ck_assert_uint_eq(o.len, 0);
 	ck_assert_str_eq(o.err.msg, nothing_cases[_i].error);
 	free(o.buf);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 
 static void case_golden(int _i)
 {
 	const struct golden_case *gc = &golden_cases[_i];
-	struct learn_graph *g = fixture_build(gc->fx, 0);
+	struct graph *g = fixture_build(gc->fx, 0);
 	struct test_warnings w = {0};
 	struct test_output o, again;
 	char path[512];
@@ -429,7 +429,7 @@ static void case_golden(int _i)
 	free(again.buf);
 	free(o.buf);
 	test_warnings_clear(&w);
-	learn_graph_free(g);
+	graph_free(g);
 }
 
 START_TEST(test_golden)
@@ -450,7 +450,7 @@ START_TEST(test_determinism)
 {
 	const struct golden_case *gc = &golden_cases[_i / 4];
 	unsigned seed = 1 + _i % 4;
-	struct learn_graph *g0 = fixture_build(gc->fx, 0), *g = fixture_build(gc->fx, seed);
+	struct graph *g0 = fixture_build(gc->fx, 0), *g = fixture_build(gc->fx, seed);
 	struct test_output a, b;
 
 	render(g0, gc->fx->addrs, gc->fx->n_addrs, 0, gc->mode, NULL, &a);
@@ -461,8 +461,8 @@ START_TEST(test_determinism)
 	ck_assert_mem_eq(a.buf, b.buf, a.len);
 	free(a.buf);
 	free(b.buf);
-	learn_graph_free(g0);
-	learn_graph_free(g);
+	graph_free(g0);
+	graph_free(g);
 }
 END_TEST
 
@@ -499,23 +499,23 @@ static void case_hostile_name(int _i)
 	struct test_output o[2];
 
 	for (int k = 0; k < 2; k++) {
-		struct learn_graph *g = learn_graph_new();
-		struct learn_workload *h = learn_workload_new(DOCKER, "", "", names[k]);
-		struct learn_workload *web = learn_workload_new(DOCKER, "", "", "web");
-		const struct learn_workload *gh = learn_graph_add_workload(g, h);
-		const struct learn_workload *gw = learn_graph_add_workload(g, web);
+		struct graph *g = graph_new();
+		struct graph_workload *h = graph_workload_new(DOCKER, "", "", names[k]);
+		struct graph_workload *web = graph_workload_new(DOCKER, "", "", "web");
+		const struct graph_workload *gh = graph_add_workload(g, h);
+		const struct graph_workload *gw = graph_add_workload(g, web);
 		char id[512];
 		struct addr_spec addrs[2] = {{id, {"172.18.0.9"}}, {"docker:web", {"172.18.0.2"}}};
 
 		snprintf(id, sizeof(id), "docker:%s", names[k]);
-		learn_graph_add_edge(g, gh, gw, TCP, 80, 1, T0, T0);
-		learn_graph_add_edge(g, gw, gh, TCP, 81, 1, T0, T0);
+		graph_add_edge(g, gh, gw, TCP, 80, 1, T0, T0);
+		graph_add_edge(g, gw, gh, TCP, 81, 1, T0, T0);
 		render(g, addrs, 2, 0, EMIT_NFT_ENFORCE, NULL, &o[k]);
 		ck_assert_msg(o[k].r == 0, "%s", o[k].err.msg);
 		ck_assert_uint_eq(comments_check(o[k].buf), 4);
-		learn_workload_unref(h);
-		learn_workload_unref(web);
-		learn_graph_free(g);
+		graph_workload_unref(h);
+		graph_workload_unref(web);
+		graph_free(g);
 	}
 	ck_assert_uint_eq(o[0].len, o[1].len);
 	ck_assert_mem_eq(o[0].buf, o[1].buf, o[0].len);
@@ -549,7 +549,7 @@ END_TEST
 /* ---- refusals ----------------------------------------------------------------------------- */
 
 struct refusal_case {
-	enum learn_kind kind;
+	enum graph_kind kind;
 	const char *name, *cidr;
 	const char *msg;
 };
@@ -565,26 +565,26 @@ static const struct refusal_case refusal_cases[] = {
 START_TEST(test_refusal)
 {
 	const struct refusal_case *rc = &refusal_cases[_i];
-	struct learn_graph *g = learn_graph_new();
-	struct learn_workload *p = learn_workload_new(rc->kind, "", "", rc->name);
-	struct learn_workload *web = learn_workload_new(DOCKER, "", "", "web");
-	const struct learn_workload *gp, *gw;
+	struct graph *g = graph_new();
+	struct graph_workload *p = graph_workload_new(rc->kind, "", "", rc->name);
+	struct graph_workload *web = graph_workload_new(DOCKER, "", "", "web");
+	const struct graph_workload *gp, *gw;
 	static const struct addr_spec addrs[] = {{"docker:web", {"172.18.0.2"}}};
 	struct test_output o;
 
 	if (rc->cidr)
-		learn_workload_add_address(p, rc->cidr);
-	gp = learn_graph_add_workload(g, p);
-	gw = learn_graph_add_workload(g, web);
-	learn_graph_add_edge(g, gw, gp, TCP, 443, 1, T0, T0);
+		graph_workload_add_address(p, rc->cidr);
+	gp = graph_add_workload(g, p);
+	gw = graph_add_workload(g, web);
+	graph_add_edge(g, gw, gp, TCP, 443, 1, T0, T0);
 	render(g, addrs, 1, 0, EMIT_NFT_ENFORCE, NULL, &o);
 	ck_assert_int_eq(o.r, -EINVAL);
 	ck_assert_msg(strstr(o.err.msg, rc->msg), "%s", o.err.msg);
 	ck_assert_uint_eq(o.len, 0); /* nothing half written */
 	free(o.buf);
-	learn_workload_unref(p);
-	learn_workload_unref(web);
-	learn_graph_free(g);
+	graph_workload_unref(p);
+	graph_workload_unref(web);
+	graph_free(g);
 }
 END_TEST
 
@@ -604,11 +604,11 @@ static const struct many_case many_cases[] = {
 	{40, 99, -EINVAL, 0},			    /* the same past the first ask */
 };
 
-static size_t many_addresses(void *userdata, const struct learn_workload *w, struct util_addr *ret,
+static size_t many_addresses(void *userdata, const struct graph_workload *w, struct util_addr *ret,
 			     size_t max)
 {
 	const struct many_case *mc = userdata;
-	size_t n = strcmp(learn_workload_id(w), "docker:big") == 0 ? mc->n : 1;
+	size_t n = strcmp(graph_workload_id(w), "docker:big") == 0 ? mc->n : 1;
 
 	for (size_t i = 0; i < n && i < max; i++) {
 		/* the other one is docker:web; big's come in descending order */
@@ -624,11 +624,11 @@ static size_t many_addresses(void *userdata, const struct learn_workload *w, str
 static void case_many_addresses(int _i)
 {
 	const struct many_case *mc = &many_cases[_i];
-	struct learn_graph *g = learn_graph_new();
-	struct learn_workload *big = learn_workload_new(DOCKER, "", "", "big");
-	struct learn_workload *web = learn_workload_new(DOCKER, "", "", "web");
-	const struct learn_workload *gb = learn_graph_add_workload(g, big);
-	const struct learn_workload *gw = learn_graph_add_workload(g, web);
+	struct graph *g = graph_new();
+	struct graph_workload *big = graph_workload_new(DOCKER, "", "", "big");
+	struct graph_workload *web = graph_workload_new(DOCKER, "", "", "web");
+	const struct graph_workload *gb = graph_add_workload(g, big);
+	const struct graph_workload *gw = graph_add_workload(g, web);
 	struct emit_options opts = {.addresses = many_addresses, .addresses_userdata = (void *)mc};
 	struct util_err err = {{0}};
 	char *buf = NULL, *set, *end;
@@ -637,7 +637,7 @@ static void case_many_addresses(int _i)
 	int r;
 
 	ck_assert_ptr_nonnull(f);
-	learn_graph_add_edge(g, gb, gw, TCP, 80, 1, T0, T0);
+	graph_add_edge(g, gb, gw, TCP, 80, 1, T0, T0);
 	r = emit_graph(EMIT_FORMAT_NFTABLES, f, g, &opts, &err);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(r, mc->r);
@@ -657,9 +657,9 @@ static void case_many_addresses(int _i)
 		ck_assert_ptr_nonnull(strstr(err.msg, "docker:big: address of unknown family"));
 	}
 	free(buf);
-	learn_workload_unref(big);
-	learn_workload_unref(web);
-	learn_graph_free(g);
+	graph_workload_unref(big);
+	graph_workload_unref(web);
+	graph_free(g);
 }
 
 START_TEST(test_many_addresses)
@@ -685,7 +685,7 @@ START_TEST(test_format_name)
 }
 END_TEST
 
-/* ---- learn_inventory_addresses ------------------------------------------------------------ */
+/* ---- inventory_addresses ------------------------------------------------------------ */
 
 enum inv_setup {
 	SETUP_FILE,    /* docker-inspect.json only */
@@ -717,31 +717,30 @@ static const struct inv_case inv_cases[] = {
 START_TEST(test_inventory_addresses)
 {
 	const struct inv_case ic = inv_cases[_i];
-	struct learn_inventory *inv = learn_inventory_new();
+	struct inventory *inv = inventory_new();
 	struct util_addr cache[3], thief[2], got[4];
-	struct learn_container c = {0};
+	struct inventory_container c = {0};
 	struct util_err err = {{0}};
 	size_t n;
 
-	ck_assert_int_eq(
-		learn_inventory_load(inv, TEST_DATA "/inventory/docker-inspect.json", &err), 0);
+	ck_assert_int_eq(inventory_load(inv, TEST_DATA "/inventory/docker-inspect.json", &err), 0);
 	ck_assert_int_eq(util_addr_parse("172.20.0.9", &cache[0]), 0);
 	ck_assert_int_eq(util_addr_parse("172.20.0.8", &cache[1]), 0);
 	cache[2] = cache[0];
 	ck_assert_int_eq(util_addr_parse("172.17.0.5", &thief[0]), 0);
 	ck_assert_int_eq(util_addr_parse("172.17.0.2", &thief[1]), 0);
 	if (ic.setup == SETUP_LIVE || ic.setup == SETUP_REMOVED) {
-		c = (struct learn_container){"c1", "shop-cache-1", "shop", "cache", cache, 3};
-		ck_assert_int_eq(learn_inventory_set_container(inv, &c, 0, &err), 0);
+		c = (struct inventory_container){"c1", "shop-cache-1", "shop", "cache", cache, 3};
+		ck_assert_int_eq(inventory_set_container(inv, &c, 0, &err), 0);
 	}
 	if (ic.setup == SETUP_REMOVED)
-		learn_inventory_remove_container(inv, "c1", 1);
+		inventory_remove_container(inv, "c1", 1);
 	if (ic.setup == SETUP_TAKEN) {
-		c = (struct learn_container){"c2", "thief", NULL, NULL, thief, 2};
-		ck_assert_int_eq(learn_inventory_set_container(inv, &c, 0, &err), 0);
+		c = (struct inventory_container){"c2", "thief", NULL, NULL, thief, 2};
+		ck_assert_int_eq(inventory_set_container(inv, &c, 0, &err), 0);
 	}
 	memset(got, 0xa5, sizeof(got));
-	n = learn_inventory_addresses(inv, ic.id, got, ic.max);
+	n = inventory_addresses(inv, ic.id, got, ic.max);
 	ck_assert_uint_eq(n, ic.total);
 	for (size_t i = 0; i < ic.max && i < n; i++) {
 		char buf[UTIL_ADDR_LEN];
@@ -752,7 +751,7 @@ START_TEST(test_inventory_addresses)
 	/* nothing past max is written */
 	for (size_t i = ic.max < n ? ic.max : n; i < UTIL_ARRAY_SIZE(got); i++)
 		ck_assert_uint_eq(got[i].family, 0xa5);
-	learn_inventory_free(inv);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -820,7 +819,7 @@ START_TEST(test_guard_golden)
 	const struct golden_case *gc = &golden_cases[_i];
 	char path[] = "/tmp/test-nft-XXXXXX";
 	struct util_err err = {""};
-	struct learn_graph *g = fixture_build(gc->fx, 0);
+	struct graph *g = fixture_build(gc->fx, 0);
 	struct test_output o;
 
 	render(g, gc->fx->addrs, gc->fx->n_addrs, 0, gc->mode, NULL, &o);
@@ -829,7 +828,7 @@ START_TEST(test_guard_golden)
 	ck_assert_msg(emit_nft_guard(path, &err) == 0, "%s: %s", gc->file, err.msg);
 	unlink(path);
 	free(o.buf);
-	learn_graph_free(g);
+	graph_free(g);
 }
 END_TEST
 

@@ -41,19 +41,19 @@
 #define NODE  "node:worker-1"
 
 static const struct {
-	enum learn_kind kind;
+	enum graph_kind kind;
 	const char *name, *address;
 } outside[] = {
-	{LEARN_KIND_EXTERNAL, "203.0.113.7/32", "203.0.113.7/32"},
-	{LEARN_KIND_EXTERNAL, "203.0.113.77/32", "203.0.113.77/32"},
-	{LEARN_KIND_EXTERNAL, "198.51.100.0/24", "198.51.100.0/24"},
-	{LEARN_KIND_EXTERNAL, "2001:db8::1/128", "2001:db8::1/128"},
-	{LEARN_KIND_NODE, "worker-1", "172.18.0.2/32"},
+	{GRAPH_KIND_EXTERNAL, "203.0.113.7/32", "203.0.113.7/32"},
+	{GRAPH_KIND_EXTERNAL, "203.0.113.77/32", "203.0.113.77/32"},
+	{GRAPH_KIND_EXTERNAL, "198.51.100.0/24", "198.51.100.0/24"},
+	{GRAPH_KIND_EXTERNAL, "2001:db8::1/128", "2001:db8::1/128"},
+	{GRAPH_KIND_NODE, "worker-1", "172.18.0.2/32"},
 };
 
 struct fixture {
-	struct learn_inventory *inv;
-	struct learn_workload *outside[UTIL_ARRAY_SIZE(outside)];
+	struct inventory *inv;
+	struct graph_workload *outside[UTIL_ARRAY_SIZE(outside)];
 };
 
 static void fixture_init(struct fixture *fx)
@@ -61,29 +61,29 @@ static void fixture_init(struct fixture *fx)
 	struct util_err err = {""};
 	int r;
 
-	fx->inv = learn_inventory_new();
-	r = learn_inventory_load(fx->inv, POLICY_DIR "inventory.yaml", &err);
+	fx->inv = inventory_new();
+	r = inventory_load(fx->inv, POLICY_DIR "inventory.yaml", &err);
 	ck_assert_msg(r == 0, "inventory: %s", err.msg);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(outside); i++) {
-		fx->outside[i] = learn_workload_new(outside[i].kind, "", "", outside[i].name);
-		learn_workload_add_address(fx->outside[i], outside[i].address);
+		fx->outside[i] = graph_workload_new(outside[i].kind, "", "", outside[i].name);
+		graph_workload_add_address(fx->outside[i], outside[i].address);
 	}
 }
 
 static void fixture_clear(struct fixture *fx)
 {
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(outside); i++)
-		learn_workload_unref(fx->outside[i]);
-	learn_inventory_free(fx->inv);
+		graph_workload_unref(fx->outside[i]);
+	inventory_free(fx->inv);
 }
 
-static struct learn_workload *workload(const struct fixture *fx, const char *id)
+static struct graph_workload *workload(const struct fixture *fx, const char *id)
 {
-	for (size_t i = 0; i < learn_inventory_workload_count(fx->inv); i++)
-		if (strcmp(learn_workload_id(learn_inventory_workload(fx->inv, i)), id) == 0)
-			return learn_inventory_workload(fx->inv, i);
+	for (size_t i = 0; i < inventory_workload_count(fx->inv); i++)
+		if (strcmp(graph_workload_id(inventory_workload(fx->inv, i)), id) == 0)
+			return inventory_workload(fx->inv, i);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(outside); i++)
-		if (strcmp(learn_workload_id(fx->outside[i]), id) == 0)
+		if (strcmp(graph_workload_id(fx->outside[i]), id) == 0)
 			return fx->outside[i];
 	ck_abort_msg("no workload %s in the test cluster", id);
 	return NULL;
@@ -852,8 +852,7 @@ START_TEST(test_namespace_label)
 	const char *got;
 
 	fixture_init(&fx);
-	got = learn_inventory_namespace_label(fx.inv, ns_label_cases[_i].ns,
-					      ns_label_cases[_i].key);
+	got = inventory_namespace_label(fx.inv, ns_label_cases[_i].ns, ns_label_cases[_i].key);
 	if (ns_label_cases[_i].want)
 		ck_assert_pstr_eq(got, ns_label_cases[_i].want);
 	else
@@ -882,8 +881,8 @@ START_TEST(test_named_port)
 	size_t n;
 
 	fixture_init(&fx);
-	n = learn_inventory_named_port(fx.inv, named_port_cases[_i].id, named_port_cases[_i].name,
-				       named_port_cases[_i].proto, got, UTIL_ARRAY_SIZE(got));
+	n = inventory_named_port(fx.inv, named_port_cases[_i].id, named_port_cases[_i].name,
+				 named_port_cases[_i].proto, got, UTIL_ARRAY_SIZE(got));
 	ck_assert_uint_eq(n, named_port_cases[_i].n);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_uint_eq(got[i], named_port_cases[_i].want[i]);
@@ -952,7 +951,7 @@ static const struct {
 
 START_TEST(test_verify)
 {
-	struct learn_graph *g = learn_graph_new();
+	struct graph *g = graph_new();
 	struct policy_report *r;
 	struct policy_set *s;
 	struct fixture fx;
@@ -960,12 +959,12 @@ START_TEST(test_verify)
 
 	fixture_init(&fx);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(verify_workloads); i++)
-		(void)learn_graph_add_workload(g, workload(&fx, verify_workloads[i]));
+		(void)graph_add_workload(g, workload(&fx, verify_workloads[i]));
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(verify_edges); i++)
-		learn_graph_add_edge(g, learn_graph_find_workload(g, verify_edges[i].client),
-				     learn_graph_find_workload(g, verify_edges[i].server),
-				     verify_edges[i].proto, verify_edges[i].port, (uint64_t)i + 1,
-				     1000000000ULL, 2000000000ULL);
+		graph_add_edge(g, graph_find_workload(g, verify_edges[i].client),
+			       graph_find_workload(g, verify_edges[i].server),
+			       verify_edges[i].proto, verify_edges[i].port, (uint64_t)i + 1,
+			       1000000000ULL, 2000000000ULL);
 	s = load_text(verify_cases[_i].policies);
 	r = policy_verify(s, g, fx.inv, NULL);
 	ck_assert_uint_eq(policy_report_governed(r), verify_cases[_i].governed);
@@ -977,11 +976,11 @@ START_TEST(test_verify)
 			  : strcmp(verify_cases[_i].policies, EXACT_FE) == 0 ? 1
 									     : 0);
 	if (verify_cases[_i].first_break) {
-		const struct learn_edge *e = policy_report_break_edge(r, 0);
+		const struct graph_edge *e = policy_report_break_edge(r, 0);
 
 		snprintf(buf, sizeof(buf), "%s %s %u %u %s",
-			 learn_workload_id(learn_edge_client(e)),
-			 learn_workload_id(learn_edge_server(e)), (unsigned)learn_edge_port(e),
+			 graph_workload_id(graph_edge_client(e)),
+			 graph_workload_id(graph_edge_server(e)), (unsigned)graph_edge_port(e),
 			 policy_report_break_denied(r, 0), policy_report_break_policies(r, 0));
 		ck_assert_str_eq(buf, verify_cases[_i].first_break);
 	}
@@ -989,15 +988,15 @@ START_TEST(test_verify)
 		char *ports = policy_ports_format(policy_report_excess_ports(r, 0));
 
 		snprintf(buf, sizeof(buf), "%s %s %s %s",
-			 learn_workload_id(policy_report_excess_client(r, 0)),
-			 learn_workload_id(policy_report_excess_server(r, 0)),
+			 graph_workload_id(policy_report_excess_client(r, 0)),
+			 graph_workload_id(policy_report_excess_server(r, 0)),
 			 policy_report_excess_observed(r, 0) ? "yes" : "no", ports);
 		free(ports);
 		ck_assert_str_eq(buf, verify_cases[_i].first_excess);
 	}
 	policy_report_free(r);
 	policy_set_free(s);
-	learn_graph_free(g);
+	graph_free(g);
 	fixture_clear(&fx);
 }
 END_TEST
@@ -1046,25 +1045,25 @@ static const struct {
 
 START_TEST(test_verify_dual)
 {
-	struct learn_graph *g = learn_graph_new();
-	struct learn_workload *prom =
-		learn_workload_new(LEARN_KIND_K8S, "monitoring", "StatefulSet", "prometheus");
-	struct learn_workload *node = learn_workload_new(LEARN_KIND_NODE, "", "", "kind-worker2");
-	struct learn_workload *gone =
-		learn_workload_new(LEARN_KIND_UNKNOWN, "", "", "10.244.1.0/24");
+	struct graph *g = graph_new();
+	struct graph_workload *prom =
+		graph_workload_new(GRAPH_KIND_K8S, "monitoring", "StatefulSet", "prometheus");
+	struct graph_workload *node = graph_workload_new(GRAPH_KIND_NODE, "", "", "kind-worker2");
+	struct graph_workload *gone =
+		graph_workload_new(GRAPH_KIND_UNKNOWN, "", "", "10.244.1.0/24");
 	const char *include[1] = {dual_cases[_i].include}, *exclude[1] = {dual_cases[_i].exclude};
 	struct policy_scope scope = {include, include[0] != NULL, exclude, exclude[0] != NULL};
 	struct policy_report *r;
 	struct policy_set *s;
 	char buf[400];
 
-	learn_workload_set_label(prom, "app", "prometheus");
-	learn_workload_add_address(node, "172.18.0.4/32");
-	learn_workload_add_address(node, "fc00:f853:ccd:e793::4/128");
-	learn_workload_add_address(gone, "10.244.1.0/24");
-	learn_graph_add_edge(g, learn_graph_add_workload(g, prom),
-			     learn_graph_add_workload(g, node), TCP, 9100, 6, 1, 2);
-	learn_graph_add_edge(g, learn_graph_add_workload(g, gone), prom, TCP, 9090, 1, 1, 2);
+	graph_workload_set_label(prom, "app", "prometheus");
+	graph_workload_add_address(node, "172.18.0.4/32");
+	graph_workload_add_address(node, "fc00:f853:ccd:e793::4/128");
+	graph_workload_add_address(gone, "10.244.1.0/24");
+	graph_add_edge(g, graph_add_workload(g, prom), graph_add_workload(g, node), TCP, 9100, 6, 1,
+		       2);
+	graph_add_edge(g, graph_add_workload(g, gone), prom, TCP, 9090, 1, 1, 2);
 	s = load_text(dual_cases[_i].policies);
 	r = policy_verify(s, g, NULL, &scope);
 	ck_assert_msg(policy_report_governed(r) == dual_cases[_i].governed, "%s: %zu governed",
@@ -1075,13 +1074,13 @@ START_TEST(test_verify_dual)
 		      dual_cases[_i].what, policy_report_excess_count(r));
 	ck_assert_uint_eq(policy_report_unknown_count(r), dual_cases[_i].unknowns);
 	if (dual_cases[_i].unknowns)
-		ck_assert_ptr_eq(learn_edge_client(policy_report_unknown_edge(r, 0)), gone);
+		ck_assert_ptr_eq(graph_edge_client(policy_report_unknown_edge(r, 0)), gone);
 	if (dual_cases[_i].first_excess) {
 		char *ports = policy_ports_format(policy_report_excess_ports(r, 0));
 
 		snprintf(buf, sizeof(buf), "%s %s %s %s",
-			 learn_workload_id(policy_report_excess_client(r, 0)),
-			 learn_workload_id(policy_report_excess_server(r, 0)),
+			 graph_workload_id(policy_report_excess_client(r, 0)),
+			 graph_workload_id(policy_report_excess_server(r, 0)),
 			 policy_report_excess_observed(r, 0) ? "yes" : "no", ports);
 		free(ports);
 		ck_assert_str_eq(buf, dual_cases[_i].first_excess);
@@ -1094,10 +1093,10 @@ START_TEST(test_verify_dual)
 	ck_assert_uint_eq(policy_scope_hidden(s, g, &scope), dual_cases[_i].governed ? 0 : 1);
 	policy_report_free(r);
 	policy_set_free(s);
-	learn_workload_unref(prom);
-	learn_workload_unref(node);
-	learn_workload_unref(gone);
-	learn_graph_free(g);
+	graph_workload_unref(prom);
+	graph_workload_unref(node);
+	graph_workload_unref(gone);
+	graph_free(g);
 }
 END_TEST
 
