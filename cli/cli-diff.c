@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "emit/emit.h"
-#include "learn/learn.h"
+#include "graph/graph.h"
 
 static const char diff_help[] =
 	"Usage: flowlock diff [--format text|markdown|json] OLD NEW\n"

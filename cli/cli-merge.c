@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learn/learn.h"
+#include "graph/graph.h"
 
 static const char merge_help[] =
 	"Usage: flowlock merge -o OUT STATE...\n"

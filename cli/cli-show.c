@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "learn/learn.h"
+#include "graph/graph.h"
 #include "emit/emit.h"
 #include "util/util.h"
 #include "cli/cli.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz/fuzz.h"
-#include "learn/learn-private.h"
+#include "inventory/inventory-private.h"
 
 /*
  * The input: a byte giving the size of each piece libcurl hands over (0: 65536), then the

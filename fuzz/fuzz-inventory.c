@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "fuzz/fuzz.h"
-#include "learn/learn.h"
+#include "inventory/inventory.h"
 
 #define MAX_ADDRS 8
 

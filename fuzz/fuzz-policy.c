@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "fuzz/fuzz.h"
-#include "learn/learn.h"
 #include "policy/policy.h"
 
 #define N_WORKLOADS 4

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz/fuzz.h"
-#include "learn/learn.h"
+#include "graph/graph.h"
 
 static char *slurp(const char *path, size_t *ret_len)
 {

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* learn-attribute.c - a captured flow, resolved through the inventory, becomes graph edges. */
 #include "learn/learn.h"
-#include "learn/learn-private.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -79,8 +78,9 @@ struct learn_recent {
 	size_t head, n;
 };
 
-void learn_recent_free(struct learn_recent *r)
+static void learn_recent_free(void *data)
 {
+	struct learn_recent *r = data;
 	struct recent *e, *tmp;
 
 	if (!r)
@@ -107,14 +107,16 @@ static void recent_drop(struct learn_recent *r, struct recent *e)
 static bool recent_repeat(struct inventory *inv, const struct capture_flow *flow, bool via_service,
 			  const struct graph_workload *server, uint16_t port)
 {
-	struct learn_recent **rp = inventory_recent(inv), *r = *rp;
+	struct learn_recent *r = inventory_attachment(inv);
 	struct recent_key key;
 	struct recent *e;
 
 	if (!flow->client_port || !util_proto_has_ports(flow->proto))
 		return false;
-	if (!r)
-		r = *rp = util_zalloc(sizeof(*r));
+	if (!r) {
+		r = util_zalloc(sizeof(*r));
+		inventory_attach(inv, r, learn_recent_free);
+	}
 	memset(&key, 0, sizeof(key));
 	key.client = flow->client;
 	key.proto = flow->proto;

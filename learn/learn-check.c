@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learn/learn-private.h"
+#include "learn/learn.h"
 
 #define HASH_FUNCTION UTIL_HASH_FUNCTION
 #include <uthash.h>
@@ -207,12 +207,4 @@ void learn_check_get_counts(const struct learn_check *c, struct learn_check_coun
 		.attempts_found = c->attempts_found,
 		.edges_found = graph_edge_count(c->found),
 	};
-}
-
-bool graph_has_named(const struct graph *g)
-{
-	for (size_t i = 0; i < graph_workload_count(g); i++)
-		if (graph_workload_kind(graph_workload(g, i)) != GRAPH_KIND_EXTERNAL)
-			return true;
-	return false;
 }

@@ -2,6 +2,7 @@
 /* policy.c - NetworkPolicy objects read from YAML or JSON, and what they allow between workloads.
  */
 #include "policy/policy.h"
+#include "util/util-yaml.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -167,7 +168,7 @@ struct pol_ctx {
 	size_t skipped;
 };
 
-/* The shared reader words the errors (learn-tree.c). */
+/* The shared reader words the errors (util-yaml.c). */
 #define pol_fail(ctx, ...)  util_yaml_fail(&(ctx)->rd, __VA_ARGS__)
 #define pol_field(ctx, ...) util_yaml_field(&(ctx)->rd, __VA_ARGS__)
 

@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "learn/learn.h"
+#include "graph/graph.h"
+#include "inventory/inventory.h"
 #include "util/util.h"
 
 /* ---- Sets of protocols and ports ---------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test-docker.c - live containers in the inventory, and the Engine API client against a fake. */
-#include "learn/learn-private.h"
+#include "inventory/inventory-private.h"
+#include "learn/learn.h"
 
 #include <check.h>
 #include <errno.h>

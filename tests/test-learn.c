@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "learn/learn.h"
+#include "graph/graph.h"
 #include "tests/test-helpers.h"
 #include "tests/test-faults.h"
 

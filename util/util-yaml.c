@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* learn-tree.c - libyaml's events built into the document tree learn/ and policy/ walk; errors. */
-#include "learn/learn.h"
+/* util-yaml.c - libyaml's events built into the document tree inventory/ and policy/ walk. */
+#include "util/util-yaml.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* learn-inventory.c - kubectl, docker inspect and live containers turned into address lookups. */
-#include "learn/learn.h"
-#include "learn/learn-private.h"
+/* inventory.c - kubectl, docker inspect and live containers turned into address lookups. */
+#include "inventory/inventory-private.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -319,8 +318,11 @@ struct inventory {
 	struct inv_prefix_peer *unknowns; /* one per cluster range */
 	util_warn_fn warn;
 	void *warn_userdata;
-	struct util_said *said;	     /* warnings said: each once for the inventory's lifetime */
-	struct learn_recent *recent; /* learn-attribute.c's: recent Service connections */
+	struct util_said *said; /* warnings said: each once for the inventory's lifetime */
+	/* another module's, freed with the inventory: learn-attribute.c's recent Service
+	 * connections */
+	void *attachment;
+	void (*attachment_free)(void *data);
 	struct inv_wl *workloads;
 	struct graph_workload **view; /* workloads sorted by id */
 	size_t n_view;
@@ -492,7 +494,7 @@ struct inv_ctx {
 	struct inv_batch *batch;
 };
 
-/* The shared reader words the errors (learn-tree.c). */
+/* The shared reader words the errors (util-yaml.c). */
 #define inv_fail(ctx, ...)  util_yaml_fail(&(ctx)->rd, __VA_ARGS__)
 #define inv_field(ctx, ...) util_yaml_field(&(ctx)->rd, __VA_ARGS__)
 
@@ -2787,7 +2789,8 @@ struct inventory *inventory_free(struct inventory *inv)
 	util_said_free(&inv->said);
 	inv_ranges_clear(inv);
 	free(inv->given_ranges);
-	learn_recent_free(inv->recent);
+	if (inv->attachment_free)
+		inv->attachment_free(inv->attachment);
 	inv_live_clear(inv);
 	free(inv);
 	return NULL;
@@ -2812,9 +2815,17 @@ int inventory_add_cluster_range(struct inventory *inv, const char *cidr)
 	return 0;
 }
 
-struct learn_recent **inventory_recent(struct inventory *inv)
+void *inventory_attachment(const struct inventory *inv)
 {
-	return &inv->recent;
+	return inv->attachment;
+}
+
+void inventory_attach(struct inventory *inv, void *data, void (*free_fn)(void *data))
+{
+	if (inv->attachment_free)
+		inv->attachment_free(inv->attachment);
+	inv->attachment = data;
+	inv->attachment_free = free_fn;
 }
 
 bool inventory_is_backend(const struct inventory *inv, const struct graph_workload *w,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* learn-workload.c - a workload: its identity, selector labels and (for peers) its addresses. */
-#include "learn/learn.h"
+/* graph-workload.c - a workload: its identity, selector labels and (for peers) its addresses. */
+#include "graph/graph-private.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* learn-docker.c - a Docker Engine API client on a unix socket that keeps the inventory live. */
-#include "learn/learn-private.h"
+/* docker-engine.c - a Docker Engine API client on a unix socket that keeps the inventory live. */
+#include "inventory/inventory-private.h"
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -1543,7 +1543,7 @@ int inventory_docker_check_access(const char *socket_path, struct util_err *err)
 	return r;
 }
 
-/* ---- Replay (tests and fuzzing only: learn-private.h) -------------------------------------- */
+/* ---- Replay (tests and fuzzing only: inventory-private.h) --------------------------------- */
 
 static int dk_replay_status(const struct inventory_docker_response *rsp)
 {

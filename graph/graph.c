@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* learn-graph.c - workloads and client -> server edges in hash tables, read through sorted views.
+/* graph.c - workloads and client -> server edges in hash tables, read through sorted views.
  */
-#include "learn/learn.h"
+#include "graph/graph-private.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -1336,4 +1336,12 @@ static void graph_merge_attempts(struct graph *g, const struct graph *from)
 		if (fa->last_ns > a->last_ns)
 			a->last_ns = fa->last_ns;
 	}
+}
+
+bool graph_has_named(const struct graph *g)
+{
+	for (size_t i = 0; i < graph_workload_count(g); i++)
+		if (graph_workload_kind(graph_workload(g, i)) != GRAPH_KIND_EXTERNAL)
+			return true;
+	return false;
 }

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * inventory.h - who holds an address: workloads from kubectl and docker inspect files, live
+ * Docker containers and their claims over time, Services and their endpoints; resolving a
+ * flow's ends to workloads.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/graph.h"
+#include "util/util.h"
+
+/* ---- Inventory ---------------------------------------------------------------------------- */
+
+/*
+ * What users already have: `kubectl get nodes,namespaces,pods,services,endpointslices -A -o yaml`
+ * (or -o json, or single objects; controllers such as Deployments and CronJobs too) and `docker
+ * inspect` JSON. inventory_load() detects which it was given; "-" is standard input.
+ * Names and labels are validated on the way in; a file that breaks the rules fails whole.
+ */
+struct inventory;
+struct inventory *inventory_new(void);
+struct inventory *inventory_free(struct inventory *inv); /* NULL-safe */
+int inventory_load(struct inventory *inv, const char *path, struct util_err *err);
+
+/*
+ * Where the inventory's warnings go (two Running pods claiming one address, a file that names no
+ * workload), each said once; none are said until this is set.
+ */
+void inventory_set_warn(struct inventory *inv, util_warn_fn fn, void *userdata);
+
+/*
+ * A cluster range given by the user (--pod-cidr, --service-cidr), in addition to the Nodes'
+ * podCIDRs, ServiceCIDR objects and the prefix that holds every ClusterIP. An address inside a
+ * cluster range that no pod, node or Service claims is an unknown peer ("unknown:RANGE"), never
+ * an external one. -EINVAL for anything but ADDRESS/PREFIX.
+ */
+int inventory_add_cluster_range(struct inventory *inv, const char *cidr);
+
+/*
+ * Notes in g when the inventory's workloads ran within [from_ns, until_ns]: a pod Running then
+ * (since status.startTime), a finished pod between its start and its last container's finish,
+ * a container up. Pending pods never ran. For capture files the span is each file's; a live
+ * agent notes the present at every save.
+ */
+void inventory_note_running(struct inventory *inv, struct graph *g, uint64_t from_ns,
+			    uint64_t until_ns);
+
+/* Prefix lengths that external addresses are aggregated to (defaults 32 and 128). */
+int inventory_set_external_prefix(struct inventory *inv, unsigned v4, unsigned v6);
+
+/* Every workload the inventory knows (k8s, docker, node), sorted by id, for the state to keep. */
+size_t inventory_workload_count(const struct inventory *inv);
+struct graph_workload *inventory_workload(const struct inventory *inv, size_t i);
+
+/*
+ * One end of a flow as the graph should record it. For a Service ClusterIP:port a server end
+ * resolves to every distinct workload the Service selects, each with its target port.
+ */
+struct inventory_endpoint {
+	struct graph_workload *workload; /* a reference owned by the inventory */
+	uint16_t port;
+};
+
+/* The client end: the workload owning addr, a node, or an external endpoint (never fails). */
+struct graph_workload *inventory_resolve_client(struct inventory *inv,
+						const struct util_addr *addr);
+/*
+ * The server end(s): fills up to max endpoints and returns how many there are (>= 1). A
+ * Service resolves to its backends and their target ports (named ports through the pods'
+ * container ports); anything else to one endpoint with the port unchanged.
+ */
+size_t inventory_resolve_server(struct inventory *inv, const struct util_addr *addr, uint8_t proto,
+				uint16_t port, struct inventory_endpoint *ret, size_t max);
+
+/*
+ * The addresses a workload holds now (file claims and live containers valid now), sorted, for
+ * renderers that need addresses (nftables). Fills up to max and returns how many there are.
+ */
+size_t inventory_addresses(struct inventory *inv, const char *workload_id, struct util_addr *ret,
+			   size_t max);
+
+/*
+ * What NetworkPolicy selectors see (flowlock verify). The value of label key on namespace ns
+ * (the newest Namespace object of that name wins), or NULL when it has none. Every namespace,
+ * listed or not, has kubernetes.io/metadata.name=NAME, as Kubernetes sets it; that value may be
+ * ns itself. inv may be NULL.
+ */
+const char *inventory_namespace_label(const struct inventory *inv, const char *ns, const char *key);
+/*
+ * The numbers that the container port called name (with protocol proto) has in the pods of
+ * workload workload_id: pods of one workload may disagree (a rollout). Fills up to max, sorted
+ * and unique, and returns how many there are; 0 when no pod names such a port. Linear in pods.
+ */
+size_t inventory_named_port(const struct inventory *inv, const char *workload_id, const char *name,
+			    uint8_t proto, uint16_t *ret, size_t max);
+
+/* ---- Live identity (inventory-live.c, docker-engine.c) ------------------------------------- */
+
+/*
+ * Containers known while running live. Each container's addresses belong to it from since_ns
+ * until it is removed, so an address that moves from one container to another is attributed to
+ * the right one at the time of each flow. A container set again (renamed, reconnected) replaces
+ * its addresses from that time on. Names and labels are validated as in inventory_load().
+ */
+struct inventory_container {
+	const char *id;	     /* the engine's container id */
+	const char *name;    /* without the leading '/' */
+	const char *project; /* com.docker.compose.project, or NULL */
+	const char *service; /* com.docker.compose.service, or NULL */
+	const struct util_addr *addrs;
+	size_t n_addrs;
+};
+int inventory_set_container(struct inventory *inv, const struct inventory_container *c,
+			    uint64_t since_ns, struct util_err *err);
+void inventory_remove_container(struct inventory *inv, const char *id, uint64_t until_ns);
+
+/* As inventory_resolve_client/_server, for a flow that started at ts_ns. */
+struct graph_workload *inventory_resolve_client_at(struct inventory *inv,
+						   const struct util_addr *addr, uint64_t ts_ns);
+size_t inventory_resolve_server_at(struct inventory *inv, const struct util_addr *addr,
+				   uint8_t proto, uint16_t port, uint64_t ts_ns,
+				   struct inventory_endpoint *ret, size_t max);
+
+/*
+ * A Docker Engine API client on a unix socket (default /var/run/docker.sock): lists running
+ * containers into the inventory, then follows the event stream (start, die, destroy, network
+ * connect and disconnect, rename) so containers that start later are known by name.
+ */
+#define INVENTORY_DOCKER_SOCKET "/var/run/docker.sock"
+struct inventory_docker;
+int inventory_docker_open(const char *socket_path, struct inventory *inv,
+			  struct inventory_docker **ret, struct util_err *err);
+/* What to poll for input (POLLIN), then call dispatch: one descriptor for all its connections. */
+int inventory_docker_fd(const struct inventory_docker *d);
+/*
+ * Reads what the event stream has and applies it, spending at most a fraction of a second on
+ * asking the engine about containers; -EPIPE when the engine left (the claims this client
+ * opened are then closed). A problem with one event or one container is skipped, not returned.
+ */
+int inventory_docker_dispatch(struct inventory_docker *d, struct util_err *err);
+/* True while work is left for dispatch (containers queued to be inspected): call it again soon. */
+bool inventory_docker_busy(const struct inventory_docker *d);
+/* Connects to the socket (with a timeout) and closes it: can this user reach the engine? */
+int inventory_docker_check_access(const char *socket_path, struct util_err *err);
+struct inventory_docker *inventory_docker_free(struct inventory_docker *d); /* NULL-safe */
+
+/*
+ * Replaces what was loaded from files with what paths hold now (SIGHUP, or a file changed);
+ * live containers stay. On failure nothing changes and err names the file.
+ */
+int inventory_reload(struct inventory *inv, const char *const *paths, size_t n,
+		     struct util_err *err);
+
+/*
+ * inventory_resolve_server_at, also saying whether addr:port of proto is a Service's (a
+ * ClusterIP, a NodePort, a load balancer address); and whether w on port is behind one. These are
+ * the two sides a DNAT joins: only their flows can be the same connection seen twice, so only
+ * they are remembered.
+ */
+size_t inventory_resolve_server_via(struct inventory *inv, const struct util_addr *addr,
+				    uint8_t proto, uint16_t port, uint64_t ts_ns,
+				    struct inventory_endpoint *ret, size_t max, bool *ret_service);
+bool inventory_is_backend(const struct inventory *inv, const struct graph_workload *w,
+			  uint8_t proto, uint16_t port);
+
+/*
+ * One object another module keeps with the inventory and that is freed with it (learn/'s
+ * connections counted lately, learn-attribute.c). NULL until attached; attaching again frees
+ * what was there.
+ */
+void *inventory_attachment(const struct inventory *inv);
+void inventory_attach(struct inventory *inv, void *data, void (*free_fn)(void *data));

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* util-yaml.h - YAML and JSON documents: the one reader tree, and its error wording. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util/util.h"
+
+/* ---- The document tree ------------------------------------------------------------------- */
+
+/*
+ * The tree the inventory and policy readers build from libyaml's events and then walk.
+ * Anchors, aliases and NUL bytes in strings are refused; every node keeps the 1-based line and
+ * column where it starts. The tree never words an error itself: each fault goes to the caller's
+ * fault callback, which writes its own one-line message into its util_err.
+ */
+enum util_yaml_type {
+	UTIL_YAML_SCALAR,
+	UTIL_YAML_SEQ,
+	UTIL_YAML_MAP,
+};
+
+struct util_yaml_node {
+	enum util_yaml_type type;
+	bool plain; /* an unquoted scalar: may be null, a boolean or a number */
+	size_t line, col;
+	char *str;		      /* scalars: text without NUL bytes */
+	struct util_yaml_node **kids; /* sequence items; mapping keys and values alternating */
+	size_t n_kids, cap_kids;
+};
+
+enum util_yaml_fault_kind {
+	UTIL_YAML_NOMEM,     /* libyaml's parser could not be initialised */
+	UTIL_YAML_TOO_BIG,   /* a FILE longer than max_input */
+	UTIL_YAML_READ,	     /* a FILE read failed: error */
+	UTIL_YAML_SYNTAX,    /* libyaml refused the text: problem and context, each maybe NULL */
+	UTIL_YAML_ANCHOR,    /* an anchor (&name) */
+	UTIL_YAML_ALIAS,     /* an alias (*name) */
+	UTIL_YAML_DOCUMENTS, /* a second document where opts->one_document */
+	UTIL_YAML_VALUES,    /* more than max_values nodes */
+	UTIL_YAML_DEPTH,     /* collections nested deeper than max_depth */
+	UTIL_YAML_NUL,	     /* a NUL byte in a scalar */
+	UTIL_YAML_DUPLICATE, /* a mapping names one key twice: problem is the key, untrusted */
+	UTIL_YAML_EMPTY,     /* no document at all, when the root is returned */
+};
+
+struct util_yaml_fault {
+	enum util_yaml_fault_kind kind;
+	size_t line, col; /* 1-based; where libyaml stopped or where the refused node starts */
+	const char *problem, *context;
+	int error;
+};
+
+struct util_yaml_opts {
+	size_t max_depth;  /* nesting of sequences and mappings */
+	size_t max_values; /* nodes in the whole input; 0: no limit */
+	size_t max_input;  /* bytes read from a FILE; 0: no limit */
+	bool one_document; /* a second document is a fault (JSON is one value) */
+	/* Words the fault into the caller's error and returns its -errno. */
+	int (*fault)(void *userdata, const struct util_yaml_fault *f);
+	/*
+	 * Given each document's root (NULL when empty) as soon as it ends; the tree is freed after.
+	 * A negative return stops the parse and is returned. When NULL, the last document's root is
+	 * given to the caller instead, and no document at all is UTIL_YAML_EMPTY.
+	 */
+	int (*document)(void *userdata, const struct util_yaml_node *root);
+	void *userdata;
+};
+
+/* ret_root is written only when opts->document is NULL, and then must not be NULL. */
+int util_yaml_parse_file(FILE *f, const struct util_yaml_opts *opts,
+			 struct util_yaml_node **ret_root);
+int util_yaml_parse_buffer(const char *buf, size_t len, const struct util_yaml_opts *opts,
+			   struct util_yaml_node **ret_root);
+struct util_yaml_node *util_yaml_free(struct util_yaml_node *n); /* NULL-safe, returns NULL */
+/* A YAML null: a plain "", "~", "null", "Null" or "NULL" scalar. */
+bool util_yaml_is_null(const struct util_yaml_node *n);
+/* The first value under key in a mapping, or NULL (also when map is NULL or not a mapping). */
+const struct util_yaml_node *util_yaml_get(const struct util_yaml_node *map, const char *key);
+
+/*
+ * Reading a file of Kubernetes-style objects through the tree (the inventory, policy files):
+ * where its errors go and how they are worded, so that every such file fails alike. Messages
+ * are one line, "PATH:LINE:COL: MESSAGE" for a problem in the text. The caller fills a reader's
+ * fields up to userdata, often in a reader embedded in its own context, and the rest zeroed.
+ */
+#define UTIL_YAML_SHOW_MAX 60 /* untrusted text in a message is escaped and cut to this */
+#define UTIL_YAML_SHOW_LEN (UTIL_YAML_SHOW_MAX + 4)
+
+/* A kind of file (an inventory, a policy file): fixed, one for each caller. */
+struct util_yaml_format {
+	const char *what;  /* in fault messages: "an inventory", "a policy file" */
+	const char *empty; /* why a file without objects fails: "no Kubernetes objects" */
+	size_t max_depth;  /* nesting of sequences and mappings */
+	size_t max_size;   /* bytes; a whole number of MiB, as messages say it in MiB */
+	/* Given each document that is not empty; a negative return stops the read. */
+	int (*document)(void *userdata, const struct util_yaml_node *root);
+};
+
+/* One file being read. */
+struct util_yaml_reader {
+	const char *path;     /* the file's name in every message */
+	struct util_err *err; /* where the one failure goes */
+	const struct util_yaml_format *format;
+	void *userdata; /* for format->document */
+	/*
+	 * What is being read, for messages, "" when nothing; only validated names go in. subject
+	 * ("pod NS/NAME") is for the caller to word into its own messages, and util_yaml_field()
+	 * adds " on SUBJECT"; suffix (" in networkpolicy NS/NAME") ends every message as it is.
+	 */
+	char subject[400];
+	char suffix[400];
+	size_t n_docs; /* documents given to document() so far */
+	/* the fault that ended the read, when the text itself was at fault */
+	bool faulted;
+	enum util_yaml_fault_kind fault;
+};
+
+/*
+ * Opens rd->path (anything but a directory; a larger file than max_size fails before it is
+ * read) and reads it; _buffer reads len bytes of buf instead. Each calls format->document once
+ * per document; a file without any is -EINVAL. Returns 0 or the -errno that went into rd->err.
+ */
+int util_yaml_read_file(struct util_yaml_reader *rd);
+int util_yaml_read_buffer(struct util_yaml_reader *rd, const char *buf, size_t len);
+/* "PATH:LINE:COL: MESSAGE" (1:1 when at is NULL) and suffix into rd->err; returns -EINVAL. */
+int util_yaml_fail(struct util_yaml_reader *rd, const struct util_yaml_node *at, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+/*
+ * key's value in map (map may be NULL) when it has type want; absent and null both give NULL.
+ * Another type fails: "KEY is not a mapping" and the subject.
+ */
+int util_yaml_field(struct util_yaml_reader *rd, const struct util_yaml_node *map, const char *key,
+		    enum util_yaml_type want, const struct util_yaml_node **ret);
+/* "a scalar", "a sequence", "a mapping". */
+const char *util_yaml_type_name(enum util_yaml_type t);
+/*
+ * Untrusted text for a message, escaped and cut to UTIL_YAML_SHOW_MAX characters in buf.
+ * _node shows a scalar's text, and a collection as "(a sequence)" or "(a mapping)".
+ */
+const char *util_yaml_show(const char *s, char buf[static UTIL_YAML_SHOW_LEN]);
+const char *util_yaml_show_node(const struct util_yaml_node *n,
+				char buf[static UTIL_YAML_SHOW_LEN]);
