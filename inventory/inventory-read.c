@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* inventory-read.c - reading inventory files: the parsing context, the document dispatcher and
+ * loading. */
+#include "inventory/inventory-private.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define INV_MAX_FILE_SIZE ((size_t)256 << 20)
+#define INV_MAX_DEPTH	  64
+
+/* ---- Parsing context and errors ----------------------------------------------------------- */
+
+/* A string field: NULL when absent or null. */
+int inv_str(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *key,
+	    const struct util_yaml_node **ret)
+{
+	return inv_field(ctx, map, key, UTIL_YAML_SCALAR, ret);
+}
+
+int inv_bool(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *key, bool *ret)
+{
+	const struct util_yaml_node *n;
+	char show[UTIL_YAML_SHOW_LEN];
+	int r;
+
+	r = inv_str(ctx, map, key, &n);
+	if (r < 0)
+		return r;
+	if (!n || strcmp(n->str, "false") == 0 || strcmp(n->str, "False") == 0 ||
+	    strcmp(n->str, "FALSE") == 0) {
+		*ret = false;
+		return 0;
+	}
+	if (strcmp(n->str, "true") == 0 || strcmp(n->str, "True") == 0 ||
+	    strcmp(n->str, "TRUE") == 0) {
+		*ret = true;
+		return 0;
+	}
+	return inv_fail(ctx, n, "invalid boolean \"%s\" for %s on %s", util_yaml_show(n->str, show),
+			key, ctx->rd.subject);
+}
+
+int inv_port(struct inv_ctx *ctx, const struct util_yaml_node *n, uint16_t *ret)
+{
+	char show[UTIL_YAML_SHOW_LEN];
+	uint64_t v;
+
+	if (n->type != UTIL_YAML_SCALAR || util_parse_u64(n->str, 65535, &v) < 0 || v == 0)
+		return inv_fail(
+			ctx, n, "invalid port \"%s\" on %s",
+			util_yaml_show(n->type == UTIL_YAML_SCALAR ? n->str : "(not a scalar)",
+				       show),
+			ctx->rd.subject);
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+/* Kubernetes ports speak TCP, UDP or SCTP; absent means TCP. */
+int inv_proto(struct inv_ctx *ctx, const struct util_yaml_node *map, uint8_t *ret)
+{
+	const struct util_yaml_node *n;
+	char show[UTIL_YAML_SHOW_LEN];
+	int r;
+
+	r = inv_str(ctx, map, "protocol", &n);
+	if (r < 0)
+		return r;
+	if (!n) {
+		*ret = IPPROTO_TCP;
+		return 0;
+	}
+	if (strcmp(n->str, "TCP") == 0 || strcmp(n->str, "UDP") == 0 || strcmp(n->str, "SCTP") == 0)
+		return util_proto_from_name(n->str, ret);
+	return inv_fail(ctx, n, "invalid protocol \"%s\" on %s", util_yaml_show(n->str, show),
+			ctx->rd.subject);
+}
+
+/* An IP address field; empty strings are skipped. */
+int inv_ip(struct inv_ctx *ctx, const struct util_yaml_node *n, struct inv_addrs *out)
+{
+	struct util_addr a;
+	char show[UTIL_YAML_SHOW_LEN];
+
+	if (!n || util_yaml_is_null(n))
+		return 0;
+	if (n->type != UTIL_YAML_SCALAR)
+		return inv_fail(ctx, n, "IP address is not a scalar on %s", ctx->rd.subject);
+	if (!*n->str)
+		return 0;
+	if (util_addr_parse(n->str, &a) < 0)
+		return inv_fail(ctx, n, "invalid IP address \"%s\" on %s",
+				util_yaml_show(n->str, show), ctx->rd.subject);
+	inv_addrs_add(out, &a);
+	return 0;
+}
+
+/* A list of {ip: ADDR} (status.podIPs, status.hostIPs). */
+int inv_ip_list(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *key,
+		struct inv_addrs *out)
+{
+	const struct util_yaml_node *seq, *ip;
+	int r;
+
+	r = inv_field(ctx, map, key, UTIL_YAML_SEQ, &seq);
+	if (r < 0 || !seq)
+		return r;
+	for (size_t i = 0; i < seq->n_kids; i++) {
+		if (seq->kids[i]->type != UTIL_YAML_MAP)
+			return inv_fail(ctx, seq->kids[i], "%s item is not a mapping on %s", key,
+					ctx->rd.subject);
+		r = inv_str(ctx, seq->kids[i], "ip", &ip);
+		if (r < 0)
+			return r;
+		r = inv_ip(ctx, ip, out);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A label map (metadata.labels, spec.selector), every key and value validated. */
+int inv_labels(struct inv_ctx *ctx, const struct util_yaml_node *map, struct inv_kv **kv,
+	       size_t *n_kv)
+{
+	char show[UTIL_YAML_SHOW_LEN];
+
+	for (size_t i = 0; map && i + 1 < map->n_kids; i += 2) {
+		const struct util_yaml_node *k = map->kids[i], *v = map->kids[i + 1];
+		const char *value;
+
+		if (k->type != UTIL_YAML_SCALAR || !util_k8s_label_key(k->str))
+			return inv_fail(ctx, k, "invalid label key \"%s\" on %s",
+					util_yaml_show(k->type == UTIL_YAML_SCALAR
+							       ? k->str
+							       : "(not a scalar)",
+						       show),
+					ctx->rd.subject);
+		if (v->type != UTIL_YAML_SCALAR)
+			return inv_fail(ctx, v, "invalid label value (not a scalar) on %s",
+					ctx->rd.subject);
+		value = util_yaml_is_null(v) ? "" : v->str;
+		if (!util_k8s_label_value(value))
+			return inv_fail(ctx, v, "invalid label value \"%s\" on %s",
+					util_yaml_show(value, show), ctx->rd.subject);
+		if (inv_kv_get(*kv, *n_kv, k->str))
+			continue; /* a duplicate key: the first one counts, as in every lookup */
+		*kv = util_reallocarray(*kv, *n_kv + 1, sizeof(**kv));
+		(*kv)[(*n_kv)++] = (struct inv_kv){util_strdup(k->str), util_strdup(value)};
+	}
+	return 0;
+}
+
+/*
+ * metadata.name (validated as a DNS label or subdomain) and, for namespaced objects,
+ * metadata.namespace ("default" when absent, as kubectl applies it). Sets ctx->rd.subject.
+ */
+int inv_k8s_meta(struct inv_ctx *ctx, const struct util_yaml_node *obj, const char *what,
+		 bool namespaced, bool name_is_label, const char **ret_ns, const char **ret_name)
+{
+	const struct util_yaml_node *meta, *name, *ns;
+	char show[UTIL_YAML_SHOW_LEN];
+	int r;
+
+	ctx->rd.subject[0] = '\0';
+	r = inv_field(ctx, obj, "metadata", UTIL_YAML_MAP, &meta);
+	if (r < 0)
+		return r;
+	if (!meta)
+		return inv_fail(ctx, obj, "%s without metadata", what);
+	r = inv_str(ctx, meta, "name", &name);
+	if (r < 0)
+		return r;
+	if (!name)
+		return inv_fail(ctx, meta, "%s without metadata.name", what);
+	if (!(name_is_label ? util_k8s_dns_label(name->str) : util_k8s_dns_subdomain(name->str)))
+		return inv_fail(ctx, name, "invalid %s name \"%s\"", what,
+				util_yaml_show(name->str, show));
+	*ret_name = name->str;
+	if (!namespaced) {
+		snprintf(ctx->rd.subject, sizeof(ctx->rd.subject), "%s %s", what, name->str);
+		return 0;
+	}
+	r = inv_str(ctx, meta, "namespace", &ns);
+	if (r < 0)
+		return r;
+	if (ns && !util_k8s_dns_label(ns->str))
+		return inv_fail(ctx, ns, "invalid namespace \"%s\" on %s %s",
+				util_yaml_show(ns->str, show), what, name->str);
+	*ret_ns = ns ? ns->str : "default";
+	snprintf(ctx->rd.subject, sizeof(ctx->rd.subject), "%s %s/%s", what, *ret_ns, name->str);
+	return 0;
+}
+
+/* Each document that is not empty (the reader's callback). */
+static int inv_document(void *data, const struct util_yaml_node *root)
+{
+	struct inv_ctx *ctx = data;
+	const struct util_yaml_node *kind, *api;
+	int r = 0;
+
+	kind = util_yaml_get(root, "kind");
+	api = util_yaml_get(root, "apiVersion");
+	if (kind && kind->type == UTIL_YAML_SCALAR && api && api->type == UTIL_YAML_SCALAR)
+		return inv_k8s_document(ctx, root);
+	if (inv_is_image(root))
+		return inv_fail(ctx, root,
+				"docker image inspect output (images, not containers): give "
+				"'docker inspect' of the running containers");
+	if (inv_is_docker(root)) {
+		for (size_t i = 0; i < root->n_kids && r == 0; i++)
+			r = inv_docker_container(ctx, root->kids[i]);
+		return r;
+	}
+	/* kubectl -o yaml writes "kind: List" after the items: a file cut short has none */
+	if (api && util_yaml_get(root, "items") && !kind)
+		return inv_fail(ctx, root,
+				"a kubectl list without its closing \"kind: List\": was the file "
+				"cut short?");
+	return inv_fail(ctx, root, "not a kubectl or docker inspect inventory");
+}
+
+static const struct util_yaml_format inv_format = {
+	.what = "an inventory",
+	.empty = "not a kubectl or docker inspect inventory",
+	.max_depth = INV_MAX_DEPTH,
+	.max_size = INV_MAX_FILE_SIZE,
+	.document = inv_document,
+};
+
+/*
+ * A stream read whole: standard input or a pipe can be read once, and not sniffed and rewound
+ * as a regular file can. name is what messages call it.
+ */
+static int inv_read_stream(FILE *f, const char *name, char **ret, size_t *ret_len,
+			   struct util_err *err)
+{
+	size_t len = 0, cap = 0, n;
+	char *buf = NULL;
+
+	do {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 65536;
+			buf = util_reallocarray(buf, cap, 1);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (len > INV_MAX_FILE_SIZE) {
+			free(buf);
+			return util_err_set(err, EFBIG, "%s: larger than %zu MiB", name,
+					    INV_MAX_FILE_SIZE >> 20);
+		}
+	} while (n > 0);
+	if (ferror(f)) {
+		free(buf);
+		return util_err_set(err, EIO, "%s: read failed", name);
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+/* The first bytes of a file, for what it is before YAML is asked: 0 bytes when unreadable. */
+static size_t inv_sniff(const char *path, const char *buf, size_t len, unsigned char *head,
+			size_t max)
+{
+	FILE *f;
+	size_t n;
+
+	if (buf) {
+		n = len < max ? len : max;
+		memcpy(head, buf, n);
+		return n;
+	}
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(head, 1, max, f);
+	fclose(f);
+	return n;
+}
+
+/* One file into batch, which the caller clears; nothing in inv is touched. "-" is stdin. */
+static int inv_load_batch(const char *path, struct inv_batch *batch, struct util_err *err)
+{
+	struct inv_ctx ctx = {.batch = batch};
+	unsigned char head[512];
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, n, i;
+	int r;
+
+	if (strcmp(path, "-") == 0) {
+		r = inv_read_stream(stdin, "standard input", &buf, &len, err);
+		if (r < 0)
+			return r;
+		path = "standard input";
+	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* a pipe (<(kubectl get ...)) or a FIFO: one read, kept */
+		FILE *f = fopen(path, "re");
+
+		if (!f)
+			return util_err_set(err, errno, "%s: %s", path, strerror(errno));
+		r = inv_read_stream(f, path, &buf, &len, err);
+		fclose(f);
+		if (r < 0)
+			return r;
+	}
+	ctx.rd = (struct util_yaml_reader){
+		.path = path, .err = err, .format = &inv_format, .userdata = &ctx};
+	n = inv_sniff(path, buf, len, head, sizeof(head));
+	if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
+		r = util_err_set(
+			err, EINVAL,
+			"%s: gzip-compressed: decompress it first (zcat %s >inventory.yaml)", path,
+			buf ? "FILE" : path);
+		goto out;
+	}
+	r = buf ? util_yaml_read_buffer(&ctx.rd, buf, len) : util_yaml_read_file(&ctx.rd);
+	for (i = 0;
+	     i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t');
+	     i++)
+		;
+	/* `kubectl get -w -o json` writes one object per change, each after the last */
+	if (r < 0 && ctx.rd.faulted && ctx.rd.fault == UTIL_YAML_SYNTAX && ctx.rd.n_docs > 0 &&
+	    i < n && head[i] == '{')
+		r = util_err_set(err, EINVAL,
+				 "%s: JSON values one after another (kubectl get -w?): give one "
+				 "'kubectl get ... -o json' list",
+				 path);
+	if (r == 0)
+		batch->path = util_strdup(path);
+out:
+	free(buf);
+	return r;
+}
+
+int inventory_load(struct inventory *inv, const char *path, struct util_err *err)
+{
+	struct inv_batch batch = {0};
+	int r;
+
+	r = inv_load_batch(path, &batch, err);
+	if (r < 0)
+		goto out;
+	if (!batch.n_pods && !batch.n_nodes && !batch.n_containers && !batch.n_objects)
+		inv_warn(
+			inv,
+			"%s: holds no Pod, Node, controller or container, so it names no "
+			"workload (kubectl get pods,nodes,... -A, or docker inspect of containers)",
+			batch.path);
+	/* nothing above touched inv: a file that fails, fails whole */
+	inv->batches = util_reallocarray(inv->batches, inv->n_batches + 1, sizeof(*inv->batches));
+	inv->batches[inv->n_batches++] = batch;
+	memset(&batch, 0, sizeof(batch));
+	inv_rebuild(inv);
+out:
+	inv_batch_clear(&batch);
+	return r;
+}
+
+int inventory_reload(struct inventory *inv, const char *const *paths, size_t n,
+		     struct util_err *err)
+{
+	struct inv_batch *batches = util_reallocarray(NULL, n, sizeof(*batches));
+	int r = 0;
+
+	memset(batches, 0, (n ? n : 1) * sizeof(*batches));
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = inv_load_batch(paths[i], &batches[i], err);
+	if (r < 0) {
+		/* every file is read before anything is replaced: on failure nothing changes */
+		for (size_t i = 0; i < n; i++)
+			inv_batch_clear(&batches[i]);
+		free(batches);
+		return r;
+	}
+	for (size_t i = 0; i < inv->n_batches; i++)
+		inv_batch_clear(&inv->batches[i]);
+	free(inv->batches);
+	inv->batches = batches;
+	inv->n_batches = n;
+	/* live containers are kept apart from the files' records, so they stay as they are */
+	inv_rebuild(inv);
+	return 0;
+}
