@@ -817,7 +817,7 @@ enum capture_decode_result capture_decode(int dlt, const uint8_t *bytes, size_t 
 {
 	/*
 	 * Ethernet first, without the table search. DLT_NULL and DLT_LOOP never take the fast
-	 * path: tests/test-capture.c compares the two paths through them.
+	 * path: tests/test-decode.c compares the two paths through them.
 	 */
 	if (dlt == DLT_EN10MB && caplen >= 14 && bytes[12] == 0x08 && bytes[13] == 0x00 &&
 	    decode_ipv4_fast(bytes + 14, caplen - 14, tun, ret))

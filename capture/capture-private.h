@@ -45,7 +45,7 @@ uint64_t capture_stats_add(struct capture_stats *stats,
 
 /* ---- Test hooks ----------------------------------------------------------------------------- */
 
-/* false sends every packet the slow way, past the tracker's caches (tests/test-capture.c). */
+/* false sends every packet the slow way, past the tracker's caches (tests/test-tracker.c). */
 void capture_tracker_set_fast_path(struct capture_tracker *t, bool on);
 
 /* The live capture's Ethernet filter text, allocated: for tests of what it keeps. */

@@ -170,6 +170,15 @@ static inline FILE *test_full_stream(void)
 	return f;
 }
 
+/* xorshift64 from *state (not 0): deterministic, so a failure of random variants reproduces. */
+static inline uint32_t test_rand(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (uint32_t)(*state >> 11);
+}
+
 /* The whole file, NUL-terminated for convenience; NULL (length 0) if it cannot be read. */
 static inline char *test_read_file(const char *path, size_t *ret_len)
 {

@@ -667,7 +667,7 @@ static const struct filter_case filter_cases[] = {
 	{"v4 unreachable", {V4, .proto = IPPROTO_ICMP, .icmp_type = 3}, true},
 	{"v4 time exceeded", {V4, .proto = IPPROTO_ICMP, .icmp_type = 11}, false},
 	{"v4 ESP", {V4, .proto = 50}, false},
-	/* kept whole: the flow is inside (test-capture.c runs real tunnels through the filter) */
+	/* kept whole: the flow is inside (test-decode.c runs real tunnels through the filter) */
 	{"v4 GRE", {V4, .proto = 47}, true},
 	{"v6 IP-in-IP", {V6, .proto = 4}, true},
 	{"ARP", {.arp = true}, false},

@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# make-captures.sh - records the real traffic behind test-capture.c between two private netns.
+# make-captures.sh - records the real traffic behind test-decode.c and test-capture-file.c
+# between two private netns.
 #
 # Needs root. Traffic stays between the namespaces fltest-a and fltest-b (10.99.0.0/24,
 # fd99::/64, and a tun device on 10.98.0.0/24, fd98::/64), deleted on exit. Writes the raw
-# captures into OUTDIR (default /tmp/fltest); the small fixtures go into this directory.
+# captures into OUTDIR (default /tmp/fltest), from which extract-packets.py writes the packets
+# of decode/; the small fixtures of the file tests go into this directory.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${1:-/tmp/fltest}

@@ -166,6 +166,14 @@ def read_pcap(path):
     return linktype, snap, recs
 
 
+def write_pcap(path, linktype, snap, recs):
+    """A classic pcap (little endian, nanosecond stamps) of recs as read_pcap() returns them."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, snap, linktype))
+        for sec, frac, orig, frame in recs:
+            f.write(struct.pack("<IIII", sec, frac, len(frame), orig) + frame)
+
+
 def vlan(src_pcap, ifname):
     """Re-sends real frames with VLAN tags inserted (the kernel has no 8021q module)."""
     _, _, recs = read_pcap(src_pcap)
