@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* emit-coverage.c - `flowlock show --coverage`: was the observation long enough to lock down? */
 #include "emit/emit.h"
+#include "util/util-yaml.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -318,129 +319,129 @@ static void cov_text(FILE *out, const struct cov *c, const struct graph *g, unsi
 	cov_attempts_text(out, c, g);
 }
 
-static void cov_json_time(struct emit_yaml *y, const char *key, uint64_t ns)
+static void cov_json_time(struct util_yaml_out *y, const char *key, uint64_t ns)
 {
 	char buf[UTIL_TIME_LEN];
 
 	util_time_format(ns, buf);
-	emit_yaml_kv(y, key, buf);
+	util_yaml_out_kv(y, key, buf);
 }
 
-static void cov_json_edge(struct emit_yaml *y, const struct graph_edge *e)
+static void cov_json_edge(struct util_yaml_out *y, const struct graph_edge *e)
 {
-	emit_yaml_map_start(y);
-	emit_yaml_kv(y, "client", graph_workload_id(graph_edge_client(e)));
-	emit_yaml_kv(y, "server", graph_workload_id(graph_edge_server(e)));
-	emit_yaml_kv(y, "protocol", util_proto_name(graph_edge_proto(e)));
-	emit_yaml_str(y, "port");
-	emit_yaml_uint(y, graph_edge_port(e));
+	util_yaml_out_map_start(y);
+	util_yaml_out_kv(y, "client", graph_workload_id(graph_edge_client(e)));
+	util_yaml_out_kv(y, "server", graph_workload_id(graph_edge_server(e)));
+	util_yaml_out_kv(y, "protocol", util_proto_name(graph_edge_proto(e)));
+	util_yaml_out_str(y, "port");
+	util_yaml_out_u64(y, graph_edge_port(e));
 	cov_json_time(y, "first_seen", graph_edge_first_ns(e));
 	cov_json_time(y, "last_seen", graph_edge_last_ns(e));
-	emit_yaml_map_end(y);
+	util_yaml_out_map_end(y);
 }
 
-static void cov_json_attempts(struct emit_yaml *y, const struct cov *c, const struct graph *g)
+static void cov_json_attempts(struct util_yaml_out *y, const struct cov *c, const struct graph *g)
 {
 	if (graph_attempt_count(g) == 0 && c->attempts_dropped == 0)
 		return;
-	emit_yaml_str(y, "possible_scans");
-	emit_yaml_seq_start(y);
+	util_yaml_out_str(y, "possible_scans");
+	util_yaml_out_seq_start(y);
 	for (size_t i = 0; i < graph_attempt_count(g); i++) {
 		const struct graph_attempt *a = graph_attempt(g, i);
 
-		emit_yaml_map_start(y);
-		emit_yaml_kv(y, "client", graph_workload_id(graph_attempt_client(a)));
-		emit_yaml_kv(y, "server", graph_workload_id(graph_attempt_server(a)));
-		emit_yaml_kv(y, "protocol", util_proto_name(graph_attempt_proto(a)));
-		emit_yaml_str(y, "ports");
-		emit_yaml_seq_start(y);
+		util_yaml_out_map_start(y);
+		util_yaml_out_kv(y, "client", graph_workload_id(graph_attempt_client(a)));
+		util_yaml_out_kv(y, "server", graph_workload_id(graph_attempt_server(a)));
+		util_yaml_out_kv(y, "protocol", util_proto_name(graph_attempt_proto(a)));
+		util_yaml_out_str(y, "ports");
+		util_yaml_out_seq_start(y);
 		for (size_t j = 0; j < graph_attempt_port_count(a); j++)
-			emit_yaml_uint(y, graph_attempt_port(a, j));
-		emit_yaml_seq_end(y);
-		emit_yaml_str(y, "refused");
-		emit_yaml_uint(y, graph_attempt_refused(a));
-		emit_yaml_str(y, "unanswered");
-		emit_yaml_uint(y, graph_attempt_unanswered(a));
+			util_yaml_out_u64(y, graph_attempt_port(a, j));
+		util_yaml_out_seq_end(y);
+		util_yaml_out_str(y, "refused");
+		util_yaml_out_u64(y, graph_attempt_refused(a));
+		util_yaml_out_str(y, "unanswered");
+		util_yaml_out_u64(y, graph_attempt_unanswered(a));
 		cov_json_time(y, "first_seen", graph_attempt_first_ns(a));
 		cov_json_time(y, "last_seen", graph_attempt_last_ns(a));
-		emit_yaml_map_end(y);
+		util_yaml_out_map_end(y);
 	}
-	emit_yaml_seq_end(y);
-	emit_yaml_str(y, "attempts_dropped");
-	emit_yaml_uint(y, c->attempts_dropped);
+	util_yaml_out_seq_end(y);
+	util_yaml_out_str(y, "attempts_dropped");
+	util_yaml_out_u64(y, c->attempts_dropped);
 }
 
 static int cov_json(FILE *out, const struct cov *c, const struct graph *g, unsigned stale_days,
 		    struct util_err *err)
 {
 	char day[UTIL_TIME_LEN];
-	struct emit_yaml *y;
+	struct util_yaml_out *y;
 	struct cov_kind *k;
 	struct cov_day *d;
 	int r;
 
-	r = emit_yaml_open(out, true, "the coverage JSON", err, &y);
+	r = util_yaml_out_open(out, UTIL_YAML_OUT_JSON, "the coverage JSON", err, &y);
 	if (r < 0)
 		return r;
-	emit_yaml_document_start(y);
-	emit_yaml_map_start(y);
-	emit_yaml_str(y, "window");
-	emit_yaml_map_start(y);
+	util_yaml_out_document_start(y);
+	util_yaml_out_map_start(y);
+	util_yaml_out_str(y, "window");
+	util_yaml_out_map_start(y);
 	if (c->spans) {
 		cov_json_time(y, "first", c->first);
 		cov_json_time(y, "last", c->last);
 	}
-	emit_yaml_str(y, "watched_seconds");
-	emit_yaml_uint(y, c->watched / UTIL_NSEC_PER_SEC);
-	emit_yaml_str(y, "spans");
-	emit_yaml_uint(y, c->spans);
-	emit_yaml_map_end(y);
+	util_yaml_out_str(y, "watched_seconds");
+	util_yaml_out_u64(y, c->watched / UTIL_NSEC_PER_SEC);
+	util_yaml_out_str(y, "spans");
+	util_yaml_out_u64(y, c->spans);
+	util_yaml_out_map_end(y);
 	if (c->newest && c->spans) {
 		uint64_t at = graph_edge_first_ns(c->newest);
 
-		emit_yaml_str(y, "last_new_edge");
+		util_yaml_out_str(y, "last_new_edge");
 		cov_json_edge(y, c->newest);
-		emit_yaml_str(y, "seconds_since_last_new_edge");
-		emit_yaml_uint(y, (c->last > at ? c->last - at : 0) / UTIL_NSEC_PER_SEC);
+		util_yaml_out_str(y, "seconds_since_last_new_edge");
+		util_yaml_out_u64(y, (c->last > at ? c->last - at : 0) / UTIL_NSEC_PER_SEC);
 	}
-	emit_yaml_str(y, "workloads");
-	emit_yaml_map_start(y);
+	util_yaml_out_str(y, "workloads");
+	util_yaml_out_map_start(y);
 	for (k = c->kinds; k; k = k->hh.next) {
-		emit_yaml_str(y, k->name);
-		emit_yaml_map_start(y);
-		emit_yaml_str(y, "seen_running");
-		emit_yaml_uint(y, k->seen);
-		emit_yaml_str(y, "never_seen");
-		emit_yaml_uint(y, k->never);
-		emit_yaml_map_end(y);
+		util_yaml_out_str(y, k->name);
+		util_yaml_out_map_start(y);
+		util_yaml_out_str(y, "seen_running");
+		util_yaml_out_u64(y, k->seen);
+		util_yaml_out_str(y, "never_seen");
+		util_yaml_out_u64(y, k->never);
+		util_yaml_out_map_end(y);
 	}
-	emit_yaml_map_end(y);
-	emit_yaml_str(y, "never_seen_running");
-	emit_yaml_seq_start(y);
+	util_yaml_out_map_end(y);
+	util_yaml_out_str(y, "never_seen_running");
+	util_yaml_out_seq_start(y);
 	for (size_t i = 0; i < c->n_never; i++)
-		emit_yaml_str(y, graph_workload_id(c->never[i]));
-	emit_yaml_seq_end(y);
-	emit_yaml_str(y, "new_edges_per_day");
-	emit_yaml_map_start(y);
+		util_yaml_out_str(y, graph_workload_id(c->never[i]));
+	util_yaml_out_seq_end(y);
+	util_yaml_out_str(y, "new_edges_per_day");
+	util_yaml_out_map_start(y);
 	for (d = c->days; d; d = d->hh.next) {
 		cov_day_text(d->day, day);
-		emit_yaml_str(y, day);
-		emit_yaml_uint(y, d->edges);
+		util_yaml_out_str(y, day);
+		util_yaml_out_u64(y, d->edges);
 	}
-	emit_yaml_map_end(y);
-	emit_yaml_str(y, "stale_days");
-	emit_yaml_uint(y, stale_days);
-	emit_yaml_str(y, "stale_edges");
-	emit_yaml_seq_start(y);
+	util_yaml_out_map_end(y);
+	util_yaml_out_str(y, "stale_days");
+	util_yaml_out_u64(y, stale_days);
+	util_yaml_out_str(y, "stale_edges");
+	util_yaml_out_seq_start(y);
 	for (size_t i = 0; i < c->n_stale; i++)
 		cov_json_edge(y, c->stale[i]);
-	emit_yaml_seq_end(y);
-	emit_yaml_str(y, "unknown_peer_edges");
-	emit_yaml_uint(y, c->unknown_edges);
+	util_yaml_out_seq_end(y);
+	util_yaml_out_str(y, "unknown_peer_edges");
+	util_yaml_out_u64(y, c->unknown_edges);
 	cov_json_attempts(y, c, g);
-	emit_yaml_map_end(y);
-	emit_yaml_document_end(y);
-	return emit_yaml_close(y);
+	util_yaml_out_map_end(y);
+	util_yaml_out_document_end(y);
+	return util_yaml_out_close(y, NULL, NULL, NULL);
 }
 
 int emit_coverage(FILE *out, enum emit_report_format format, const struct graph *g,

@@ -2,6 +2,7 @@
 /* emit-diff.c - what flowlock diff and check report: edges and workloads as text, markdown, JSON.
  */
 #include "emit/emit.h"
+#include "util/util-yaml.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -94,39 +95,39 @@ static int report_close(struct report_buf *b, FILE *out, int r, const char *what
 /* ---- JSON through libyaml's emitter -------------------------------------------------------- */
 
 /* One JSON value on one line; strings are names checked by emit_json_width() or our own words. */
-static int rj_begin(FILE *out, struct util_err *err, struct emit_yaml **ret)
+static int rj_begin(FILE *out, struct util_err *err, struct util_yaml_out **ret)
 {
 	int r;
 
-	r = emit_yaml_open(out, true, "the JSON output", err, ret);
+	r = util_yaml_out_open(out, UTIL_YAML_OUT_JSON, "the JSON output", err, ret);
 	if (r < 0)
 		return r;
-	emit_yaml_document_start(*ret);
-	emit_yaml_map_start(*ret);
+	util_yaml_out_document_start(*ret);
+	util_yaml_out_map_start(*ret);
 	return 0;
 }
 
-static int rj_end(struct emit_yaml *y)
+static int rj_end(struct util_yaml_out *y)
 {
-	emit_yaml_map_end(y);
-	emit_yaml_document_end(y);
-	return emit_yaml_close(y);
+	util_yaml_out_map_end(y);
+	util_yaml_out_document_end(y);
+	return util_yaml_out_close(y, NULL, NULL, NULL);
 }
 
-static void rj_kv_uint(struct emit_yaml *y, const char *key, uint64_t value)
+static void rj_kv_uint(struct util_yaml_out *y, const char *key, uint64_t value)
 {
-	emit_yaml_str(y, key);
-	emit_yaml_uint(y, value);
+	util_yaml_out_str(y, key);
+	util_yaml_out_u64(y, value);
 }
 
-static void rj_edge(struct emit_yaml *y, const char *client, const char *server, uint8_t proto,
+static void rj_edge(struct util_yaml_out *y, const char *client, const char *server, uint8_t proto,
 		    uint16_t port)
 {
 	char pbuf[4];
 
-	emit_yaml_kv(y, "client", client);
-	emit_yaml_kv(y, "server", server);
-	emit_yaml_kv(y, "protocol", report_proto(proto, pbuf));
+	util_yaml_out_kv(y, "client", client);
+	util_yaml_out_kv(y, "server", server);
+	util_yaml_out_kv(y, "protocol", report_proto(proto, pbuf));
 	rj_kv_uint(y, "port", port);
 }
 
@@ -392,7 +393,7 @@ static int diff_json(FILE *out, const struct diff *d, struct util_err *err)
 {
 	static const char *const keys[] = {"edges_added", "edges_removed", "workloads_appeared",
 					   "workloads_vanished"};
-	struct emit_yaml *y;
+	struct util_yaml_out *y;
 	int r = rj_begin(out, err, &y);
 
 	if (r < 0)
@@ -400,28 +401,28 @@ static int diff_json(FILE *out, const struct diff *d, struct util_err *err)
 	rj_kv_uint(y, "version", 1);
 	/* added first, then removed: each list stays in the graph's order */
 	for (size_t k = 0; k < 2; k++) {
-		emit_yaml_str(y, keys[k]);
-		emit_yaml_seq_start(y);
+		util_yaml_out_str(y, keys[k]);
+		util_yaml_out_seq_start(y);
 		for (size_t i = 0; i < d->n_edges; i++) {
 			const struct graph_edge *e = diff_edge(d, i);
 
 			if (d->edges[i].added != (k == 0))
 				continue;
-			emit_yaml_map_start(y);
+			util_yaml_out_map_start(y);
 			rj_edge(y, graph_workload_id(graph_edge_client(e)),
 				graph_workload_id(graph_edge_server(e)), graph_edge_proto(e),
 				graph_edge_port(e));
-			emit_yaml_map_end(y);
+			util_yaml_out_map_end(y);
 		}
-		emit_yaml_seq_end(y);
+		util_yaml_out_seq_end(y);
 	}
 	for (size_t k = 2; k < 4; k++) {
-		emit_yaml_str(y, keys[k]);
-		emit_yaml_seq_start(y);
+		util_yaml_out_str(y, keys[k]);
+		util_yaml_out_seq_start(y);
 		for (size_t i = 0; i < d->n_works; i++)
 			if (d->works[i].added == (k == 2))
-				emit_yaml_str(y, graph_workload_id(diff_work(d, i)));
-		emit_yaml_seq_end(y);
+				util_yaml_out_str(y, graph_workload_id(diff_work(d, i)));
+		util_yaml_out_seq_end(y);
 	}
 	return rj_end(y);
 }
@@ -467,7 +468,7 @@ int emit_violation(FILE *out, enum emit_report_format format, const struct learn
 								 : NULL;
 	char time[UTIL_TIME_LEN], pbuf[4], portbuf[6];
 	struct report_buf b;
-	struct emit_yaml *y;
+	struct util_yaml_out *y;
 	int r;
 
 	if (format != EMIT_REPORT_TEXT && format != EMIT_REPORT_JSON)
@@ -490,11 +491,11 @@ int emit_violation(FILE *out, enum emit_report_format format, const struct learn
 	} else {
 		r = rj_begin(b.mem, err, &y);
 		if (r == 0) {
-			emit_yaml_kv(y, "event", outcome ? "attempt" : "violation");
-			emit_yaml_kv(y, "time", time);
+			util_yaml_out_kv(y, "event", outcome ? "attempt" : "violation");
+			util_yaml_out_kv(y, "time", time);
 			rj_edge(y, client, server, v->proto, v->port);
 			if (outcome)
-				emit_yaml_kv(y, "outcome", outcome);
+				util_yaml_out_kv(y, "outcome", outcome);
 			r = rj_end(y);
 		}
 	}
@@ -505,7 +506,7 @@ int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows
 		       uint64_t flows, uint64_t edges, uint64_t attempts, struct util_err *err)
 {
 	struct report_buf b;
-	struct emit_yaml *y;
+	struct util_yaml_out *y;
 	int r;
 
 	if (format != EMIT_REPORT_TEXT && format != EMIT_REPORT_JSON)
@@ -524,7 +525,7 @@ int emit_check_summary(FILE *out, enum emit_report_format format, uint64_t flows
 	} else {
 		r = rj_begin(b.mem, err, &y);
 		if (r == 0) {
-			emit_yaml_kv(y, "event", "summary");
+			util_yaml_out_kv(y, "event", "summary");
 			rj_kv_uint(y, "flows_seen", flows_seen);
 			rj_kv_uint(y, "flows", flows);
 			rj_kv_uint(y, "edges", edges);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* emit-k8s.c - one least-privilege NetworkPolicy per Kubernetes workload, through libyaml. */
 #include "emit/emit.h"
+#include "util/util-yaml.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,7 +50,7 @@ struct k8s_ctx {
 	struct k8s_policy **policies; /* sorted by namespace, then name */
 	size_t n_policies;
 	struct k8s_policy *by_id;
-	struct emit_yaml *y;
+	struct util_yaml_out *y;
 	size_t n_k8s; /* k8s workloads in the graph, written or not */
 	struct k8s_unknown *unknowns;
 };
@@ -652,23 +653,23 @@ static void k8s_ctx_free(struct k8s_ctx *c)
 /* matchLabels: {...} of one workload (its labels are its selector). */
 static void k8s_match_labels(struct k8s_ctx *c, const struct graph_workload *w)
 {
-	emit_yaml_str(c->y, "matchLabels");
-	emit_yaml_map_start(c->y);
+	util_yaml_out_str(c->y, "matchLabels");
+	util_yaml_out_map_start(c->y);
 	for (size_t i = 0; i < graph_workload_label_count(w); i++)
-		emit_yaml_kv(c->y, graph_workload_label_key(w, i),
-			     graph_workload_label_value(w, i));
-	emit_yaml_map_end(c->y);
+		util_yaml_out_kv(c->y, graph_workload_label_key(w, i),
+				 graph_workload_label_value(w, i));
+	util_yaml_out_map_end(c->y);
 }
 
 static void k8s_namespace_selector(struct k8s_ctx *c, const char *ns)
 {
-	emit_yaml_str(c->y, "namespaceSelector");
-	emit_yaml_map_start(c->y);
-	emit_yaml_str(c->y, "matchLabels");
-	emit_yaml_map_start(c->y);
-	emit_yaml_kv(c->y, "kubernetes.io/metadata.name", ns);
-	emit_yaml_map_end(c->y);
-	emit_yaml_map_end(c->y);
+	util_yaml_out_str(c->y, "namespaceSelector");
+	util_yaml_out_map_start(c->y);
+	util_yaml_out_str(c->y, "matchLabels");
+	util_yaml_out_map_start(c->y);
+	util_yaml_out_kv(c->y, "kubernetes.io/metadata.name", ns);
+	util_yaml_out_map_end(c->y);
+	util_yaml_out_map_end(c->y);
 }
 
 static void k8s_ip_block(struct k8s_ctx *c, const char *addr)
@@ -677,15 +678,16 @@ static void k8s_ip_block(struct k8s_ctx *c, const char *addr)
 
 	if (k8s_cidr_parse(addr, &cidr) < 0) {
 		/* k8s_validate() has seen every address: this cannot happen */
-		emit_yaml_fail(c->y, util_err_set(c->err, EINVAL, "\"%s\" is not a CIDR", addr));
+		util_yaml_out_fail(c->y,
+				   util_err_set(c->err, EINVAL, "\"%s\" is not a CIDR", addr));
 		return;
 	}
-	emit_yaml_map_start(c->y);
-	emit_yaml_str(c->y, "ipBlock");
-	emit_yaml_map_start(c->y);
-	emit_yaml_kv(c->y, "cidr", cidr);
-	emit_yaml_map_end(c->y);
-	emit_yaml_map_end(c->y);
+	util_yaml_out_map_start(c->y);
+	util_yaml_out_str(c->y, "ipBlock");
+	util_yaml_out_map_start(c->y);
+	util_yaml_out_kv(c->y, "cidr", cidr);
+	util_yaml_out_map_end(c->y);
+	util_yaml_out_map_end(c->y);
 	free(cidr);
 }
 
@@ -697,14 +699,14 @@ static void k8s_peers(struct k8s_ctx *c, const struct graph_workload *self,
 	switch (graph_workload_kind(peer)) {
 	case GRAPH_KIND_K8S:
 		/* both selectors in one entry: pods with these labels in that namespace */
-		emit_yaml_map_start(c->y);
+		util_yaml_out_map_start(c->y);
 		if (strcmp(graph_workload_namespace(peer), graph_workload_namespace(self)) != 0)
 			k8s_namespace_selector(c, graph_workload_namespace(peer));
-		emit_yaml_str(c->y, "podSelector");
-		emit_yaml_map_start(c->y);
+		util_yaml_out_str(c->y, "podSelector");
+		util_yaml_out_map_start(c->y);
 		k8s_match_labels(c, peer);
-		emit_yaml_map_end(c->y);
-		emit_yaml_map_end(c->y);
+		util_yaml_out_map_end(c->y);
+		util_yaml_out_map_end(c->y);
 		break;
 	case GRAPH_KIND_EXTERNAL:
 		if (graph_workload_address_count(peer) == 0) {
@@ -724,16 +726,16 @@ static void k8s_peers(struct k8s_ctx *c, const struct graph_workload *self,
 
 static void k8s_ports(struct k8s_ctx *c, const struct k8s_port *ports, size_t n)
 {
-	emit_yaml_str(c->y, "ports");
-	emit_yaml_seq_start(c->y);
+	util_yaml_out_str(c->y, "ports");
+	util_yaml_out_seq_start(c->y);
 	for (size_t i = 0; i < n; i++) {
-		emit_yaml_map_start(c->y);
-		emit_yaml_kv(c->y, "protocol", util_proto_name(ports[i].proto));
-		emit_yaml_str(c->y, "port");
-		emit_yaml_uint(c->y, ports[i].port);
-		emit_yaml_map_end(c->y);
+		util_yaml_out_map_start(c->y);
+		util_yaml_out_kv(c->y, "protocol", util_proto_name(ports[i].proto));
+		util_yaml_out_str(c->y, "port");
+		util_yaml_out_u64(c->y, ports[i].port);
+		util_yaml_out_map_end(c->y);
 	}
-	emit_yaml_seq_end(c->y);
+	util_yaml_out_seq_end(c->y);
 }
 
 static void k8s_rules(struct k8s_ctx *c, const struct k8s_policy *p, bool ingress)
@@ -746,50 +748,50 @@ static void k8s_rules(struct k8s_ctx *c, const struct k8s_policy *p, bool ingres
 	/* no key at all: with the policy type listed, that denies everything */
 	if (n == 0 && !dns && !dns_in)
 		return;
-	emit_yaml_str(c->y, ingress ? "ingress" : "egress");
-	emit_yaml_seq_start(c->y);
+	util_yaml_out_str(c->y, ingress ? "ingress" : "egress");
+	util_yaml_out_seq_start(c->y);
 	for (size_t i = 0; i < n; i++) {
-		emit_yaml_map_start(c->y);
-		emit_yaml_str(c->y, ingress ? "from" : "to");
-		emit_yaml_seq_start(c->y);
+		util_yaml_out_map_start(c->y);
+		util_yaml_out_str(c->y, ingress ? "from" : "to");
+		util_yaml_out_seq_start(c->y);
 		k8s_peers(c, p->w, rules[i].peer);
-		emit_yaml_seq_end(c->y);
+		util_yaml_out_seq_end(c->y);
 		k8s_ports(c, rules[i].ports, rules[i].n_ports);
-		emit_yaml_map_end(c->y);
+		util_yaml_out_map_end(c->y);
 	}
 	if (dns) {
-		emit_yaml_map_start(c->y);
-		emit_yaml_str(c->y, "to");
-		emit_yaml_seq_start(c->y);
-		emit_yaml_map_start(c->y);
+		util_yaml_out_map_start(c->y);
+		util_yaml_out_str(c->y, "to");
+		util_yaml_out_seq_start(c->y);
+		util_yaml_out_map_start(c->y);
 		k8s_namespace_selector(c, "kube-system");
-		emit_yaml_str(c->y, "podSelector");
-		emit_yaml_map_start(c->y);
-		emit_yaml_str(c->y, "matchLabels");
-		emit_yaml_map_start(c->y);
-		emit_yaml_kv(c->y, "k8s-app", "kube-dns");
-		emit_yaml_map_end(c->y);
-		emit_yaml_map_end(c->y);
-		emit_yaml_map_end(c->y);
-		emit_yaml_seq_end(c->y);
+		util_yaml_out_str(c->y, "podSelector");
+		util_yaml_out_map_start(c->y);
+		util_yaml_out_str(c->y, "matchLabels");
+		util_yaml_out_map_start(c->y);
+		util_yaml_out_kv(c->y, "k8s-app", "kube-dns");
+		util_yaml_out_map_end(c->y);
+		util_yaml_out_map_end(c->y);
+		util_yaml_out_map_end(c->y);
+		util_yaml_out_seq_end(c->y);
 		k8s_ports(c, k8s_dns_ports, UTIL_ARRAY_SIZE(k8s_dns_ports));
-		emit_yaml_map_end(c->y);
+		util_yaml_out_map_end(c->y);
 	}
 	if (dns_in) {
 		/* an empty namespaceSelector: every pod in every namespace, and nothing outside */
-		emit_yaml_map_start(c->y);
-		emit_yaml_str(c->y, "from");
-		emit_yaml_seq_start(c->y);
-		emit_yaml_map_start(c->y);
-		emit_yaml_str(c->y, "namespaceSelector");
-		emit_yaml_map_start(c->y);
-		emit_yaml_map_end(c->y);
-		emit_yaml_map_end(c->y);
-		emit_yaml_seq_end(c->y);
+		util_yaml_out_map_start(c->y);
+		util_yaml_out_str(c->y, "from");
+		util_yaml_out_seq_start(c->y);
+		util_yaml_out_map_start(c->y);
+		util_yaml_out_str(c->y, "namespaceSelector");
+		util_yaml_out_map_start(c->y);
+		util_yaml_out_map_end(c->y);
+		util_yaml_out_map_end(c->y);
+		util_yaml_out_seq_end(c->y);
 		k8s_ports(c, k8s_dns_ports, UTIL_ARRAY_SIZE(k8s_dns_ports));
-		emit_yaml_map_end(c->y);
+		util_yaml_out_map_end(c->y);
 	}
-	emit_yaml_seq_end(c->y);
+	util_yaml_out_seq_end(c->y);
 }
 
 /* Annotation values may be anything; keep the id only when it is plain printable ASCII. */
@@ -803,45 +805,45 @@ static bool k8s_annotation_ok(const char *s)
 
 static void k8s_policy(struct k8s_ctx *c, const struct k8s_policy *p)
 {
-	emit_yaml_document_start(c->y);
-	emit_yaml_map_start(c->y);
-	emit_yaml_kv(c->y, "apiVersion", "networking.k8s.io/v1");
-	emit_yaml_kv(c->y, "kind", "NetworkPolicy");
+	util_yaml_out_document_start(c->y);
+	util_yaml_out_map_start(c->y);
+	util_yaml_out_kv(c->y, "apiVersion", "networking.k8s.io/v1");
+	util_yaml_out_kv(c->y, "kind", "NetworkPolicy");
 
-	emit_yaml_str(c->y, "metadata");
-	emit_yaml_map_start(c->y);
-	emit_yaml_kv(c->y, "name", p->name);
-	emit_yaml_kv(c->y, "namespace", graph_workload_namespace(p->w));
-	emit_yaml_str(c->y, "labels");
-	emit_yaml_map_start(c->y);
-	emit_yaml_kv(c->y, "app.kubernetes.io/managed-by", "flowlock");
-	emit_yaml_map_end(c->y);
+	util_yaml_out_str(c->y, "metadata");
+	util_yaml_out_map_start(c->y);
+	util_yaml_out_kv(c->y, "name", p->name);
+	util_yaml_out_kv(c->y, "namespace", graph_workload_namespace(p->w));
+	util_yaml_out_str(c->y, "labels");
+	util_yaml_out_map_start(c->y);
+	util_yaml_out_kv(c->y, "app.kubernetes.io/managed-by", "flowlock");
+	util_yaml_out_map_end(c->y);
 	if (k8s_annotation_ok(graph_workload_id(p->w))) {
-		emit_yaml_str(c->y, "annotations");
-		emit_yaml_map_start(c->y);
-		emit_yaml_kv(c->y, "flowlock.io/workload", graph_workload_id(p->w));
-		emit_yaml_map_end(c->y);
+		util_yaml_out_str(c->y, "annotations");
+		util_yaml_out_map_start(c->y);
+		util_yaml_out_kv(c->y, "flowlock.io/workload", graph_workload_id(p->w));
+		util_yaml_out_map_end(c->y);
 	}
-	emit_yaml_map_end(c->y);
+	util_yaml_out_map_end(c->y);
 
-	emit_yaml_str(c->y, "spec");
-	emit_yaml_map_start(c->y);
-	emit_yaml_str(c->y, "podSelector");
-	emit_yaml_map_start(c->y);
+	util_yaml_out_str(c->y, "spec");
+	util_yaml_out_map_start(c->y);
+	util_yaml_out_str(c->y, "podSelector");
+	util_yaml_out_map_start(c->y);
 	k8s_match_labels(c, p->w);
-	emit_yaml_map_end(c->y);
+	util_yaml_out_map_end(c->y);
 	/* both types always: whatever no rule names is denied */
-	emit_yaml_str(c->y, "policyTypes");
-	emit_yaml_seq_start(c->y);
-	emit_yaml_str(c->y, "Ingress");
-	emit_yaml_str(c->y, "Egress");
-	emit_yaml_seq_end(c->y);
+	util_yaml_out_str(c->y, "policyTypes");
+	util_yaml_out_seq_start(c->y);
+	util_yaml_out_str(c->y, "Ingress");
+	util_yaml_out_str(c->y, "Egress");
+	util_yaml_out_seq_end(c->y);
 	k8s_rules(c, p, true);
 	k8s_rules(c, p, false);
-	emit_yaml_map_end(c->y);
+	util_yaml_out_map_end(c->y);
 
-	emit_yaml_map_end(c->y);
-	emit_yaml_document_end(c->y);
+	util_yaml_out_map_end(c->y);
+	util_yaml_out_document_end(c->y);
 }
 
 int emit_k8s(FILE *out, const struct graph *g, const struct emit_options *opts,
@@ -875,12 +877,12 @@ int emit_k8s(FILE *out, const struct graph *g, const struct emit_options *opts,
 			c.n_k8s, c.n_k8s == 1 ? "" : "s");
 		goto out;
 	}
-	r = emit_yaml_open(out, false, "the NetworkPolicy YAML", err, &c.y);
+	r = util_yaml_out_open(out, 0, "the NetworkPolicy YAML", err, &c.y);
 	if (r == 0) {
 		for (size_t i = 0; i < c.n_policies; i++)
 			if (!c.policies[i]->skip)
 				k8s_policy(&c, c.policies[i]);
-		r = emit_yaml_close(c.y);
+		r = util_yaml_out_close(c.y, NULL, NULL, NULL);
 	}
 out:
 	k8s_ctx_free(&c);

@@ -143,34 +143,6 @@ int emit_json_width(const char *s);
 /* A time as people read it, to the second: "2026-11-22 14:00:05" (UTC). */
 void emit_time_seconds(uint64_t ns, char buf[static UTIL_TIME_LEN]);
 
-/*
- * libyaml's emitter writing YAML (block style) or JSON (flow style, strings double-quoted) to
- * out, UTF-8 as it is and lines never wrapped. The first failure is kept ("cannot write WHAT:
- * PROBLEM" in err) and later events are dropped, so a renderer writes straight through and
- * looks once, at the end.
- */
-struct emit_yaml;
-/* Starts the stream; what names the output in messages ("the JSON output"). */
-int emit_yaml_open(FILE *out, bool json, const char *what, struct util_err *err,
-		   struct emit_yaml **ret);
-/* Ends the stream and flushes it, frees y; returns the first failure, or 0. */
-int emit_yaml_close(struct emit_yaml *y);
-/* 0 while nothing has failed; else the failure, and a renderer's own is recorded by _fail. */
-int emit_yaml_error(const struct emit_yaml *y);
-void emit_yaml_fail(struct emit_yaml *y, int r);
-/* A document: YAML's start with "---", JSON's (one value) with nothing. */
-void emit_yaml_document_start(struct emit_yaml *y);
-void emit_yaml_document_end(struct emit_yaml *y);
-void emit_yaml_map_start(struct emit_yaml *y);
-void emit_yaml_map_end(struct emit_yaml *y);
-void emit_yaml_seq_start(struct emit_yaml *y);
-void emit_yaml_seq_end(struct emit_yaml *y);
-/* A string: plain in YAML where every reader reads it back as a string, else double-quoted. */
-void emit_yaml_str(struct emit_yaml *y, const char *s);
-void emit_yaml_uint(struct emit_yaml *y, uint64_t v);
-/* A mapping's key and value, both strings. */
-void emit_yaml_kv(struct emit_yaml *y, const char *key, const char *value);
-
 /* ---- flowlock verify (emit-verify.c) ----------------------------------------------------------
  */
 

@@ -38,8 +38,6 @@ enum {
 };
 extern const char *const state_workload_keys[WL_N];
 
-bool state_is_digit(char c);
-bool state_is_alnum(char c);
 const char *state_show(const char *s, char buf[static STATE_SHOW_LEN]);
 bool state_cidr(const char *s);
 bool state_ip(const char *s);

@@ -8,17 +8,8 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+
 /* ---- Rules shared by load and save: a state we write is always one we can read back ------ */
-
-bool state_is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-bool state_is_alnum(char c)
-{
-	return state_is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
 /* A hostile value quoted in a message: printable ASCII only, cut short. */
 const char *state_show(const char *s, char buf[static STATE_SHOW_LEN])

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util/util.h"
+#include "util/util-yaml.h"
 #include "tests/test-helpers.h"
 #include "tests/test-faults.h"
 
@@ -712,6 +713,102 @@ START_TEST(test_prefix_contains)
 }
 END_TEST
 
+/* ---- The one YAML emitter's plain-scalar rule --------------------------------------------- */
+
+static const struct {
+	const char *s;
+	unsigned flags;
+	const char *want; /* the whole output: one string in a sequence */
+} yaml_out_cases[] = {
+	{"web", 0, "- web\n"},
+	{"web-1.shop_x/y", 0, "- web-1.shop_x/y\n"},
+	{"yesno", 0, "- yesno\n"},
+	{"", 0, "- \"\"\n"},
+	{"-web", 0, "- \"-web\"\n"},
+	{"a b", 0, "- \"a b\"\n"},
+	{"a:b", 0, "- \"a:b\"\n"},
+	{"10.0.0.0/8", 0, "- \"10.0.0.0/8\"\n"},
+	{"1.2", 0, "- \"1.2\"\n"},
+	{"caf\xc3\xa9", 0, "- \"caf\xc3\xa9\"\n"},
+	/* the YAML 1.1 booleans and null, in any case */
+	{"y", 0, "- \"y\"\n"},
+	{"No", 0, "- \"No\"\n"},
+	{"ON", 0, "- \"ON\"\n"},
+	{"off", 0, "- \"off\"\n"},
+	{"True", 0, "- \"True\"\n"},
+	{"NULL", 0, "- \"NULL\"\n"},
+	{"nulls", 0, "- nulls\n"},
+	/* the state file's addresses and ids */
+	{"a:b", UTIL_YAML_OUT_ADDRESSES, "- a:b\n"},
+	{"k8s:shop/web", UTIL_YAML_OUT_ADDRESSES, "- k8s:shop/web\n"},
+	{"10.0.0.0/8", UTIL_YAML_OUT_ADDRESSES, "- 10.0.0.0/8\n"},
+	{"fd00::1/128", UTIL_YAML_OUT_ADDRESSES, "- fd00::1/128\n"},
+	{"1.2", UTIL_YAML_OUT_ADDRESSES, "- \"1.2\"\n"},
+	{"2026-12-02", UTIL_YAML_OUT_ADDRESSES, "- \"2026-12-02\"\n"},
+	{"abc:", UTIL_YAML_OUT_ADDRESSES, "- \"abc:\"\n"},
+	{"yes", UTIL_YAML_OUT_ADDRESSES, "- \"yes\"\n"},
+	{"a b", UTIL_YAML_OUT_ADDRESSES, "- \"a b\"\n"},
+	/* JSON: every string quoted, flow style */
+	{"web", UTIL_YAML_OUT_JSON, "[\"web\"]\n"},
+	{"true", UTIL_YAML_OUT_JSON, "[\"true\"]\n"},
+};
+
+START_TEST(test_yaml_out)
+{
+	struct util_yaml_out *o;
+	char *buf = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(util_yaml_out_open(NULL,
+					    yaml_out_cases[_i].flags | UTIL_YAML_OUT_ONE_DOCUMENT,
+					    NULL, NULL, &o),
+			 0);
+	util_yaml_out_document_start(o);
+	util_yaml_out_seq_start(o);
+	util_yaml_out_str(o, yaml_out_cases[_i].s);
+	util_yaml_out_seq_end(o);
+	util_yaml_out_document_end(o);
+	ck_assert_int_eq(util_yaml_out_close(o, &buf, &len, NULL), 0);
+	ck_assert_uint_eq(len, strlen(yaml_out_cases[_i].want));
+	ck_assert_msg(memcmp(buf, yaml_out_cases[_i].want, len) == 0, "\"%s\": got %.*s",
+		      yaml_out_cases[_i].s, (int)len, buf);
+	free(buf);
+}
+END_TEST
+
+/* A failure is kept, worded once, and later events are dropped; a caller's own is kept too. */
+START_TEST(test_yaml_out_fail)
+{
+	struct util_err err = {{0}};
+	struct util_yaml_out *o;
+	FILE *f = test_full_stream();
+
+	ck_assert_int_eq(util_yaml_out_open(f, 0, "the test output", &err, &o), 0);
+	util_yaml_out_document_start(o);
+	util_yaml_out_seq_start(o);
+	util_yaml_out_str(o, "\xff"); /* not UTF-8: libyaml refuses the event */
+	ck_assert_int_eq(util_yaml_out_error(o), -EINVAL);
+	ck_assert_str_eq(err.msg, "cannot write the test output: cannot build a YAML event");
+	util_yaml_out_fail(o, -EIO); /* the first failure stays */
+	util_yaml_out_seq_end(o);
+	util_yaml_out_document_end(o);
+	ck_assert_int_eq(util_yaml_out_close(o, NULL, NULL, NULL), -EINVAL);
+	fclose(f);
+
+	/* nothing failed until the stream is flushed into a full disk */
+	err = (struct util_err){{0}};
+	f = test_full_stream();
+	ck_assert_int_eq(util_yaml_out_open(f, 0, "the test output", &err, &o), 0);
+	util_yaml_out_document_start(o);
+	util_yaml_out_str(o, "web");
+	util_yaml_out_document_end(o);
+	ck_assert_int_eq(util_yaml_out_error(o), 0);
+	ck_assert_int_lt(util_yaml_out_close(o, NULL, NULL, NULL), 0);
+	ck_assert_msg(strncmp(err.msg, "cannot write the test output", 28) == 0, "%s", err.msg);
+	fclose(f);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -732,6 +829,8 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_warn_once);
 	tcase_add_loop_test(tc, test_file_replace, 0, (int)UTIL_ARRAY_SIZE(replace_cases));
 	tcase_add_test(tc, test_file_abort);
+	tcase_add_loop_test(tc, test_yaml_out, 0, (int)UTIL_ARRAY_SIZE(yaml_out_cases));
+	tcase_add_test(tc, test_yaml_out_fail);
 	suite_add_tcase(s, tc);
 	return s;
 }

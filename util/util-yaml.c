@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <yaml.h>
 
@@ -483,4 +484,267 @@ out:
 int util_yaml_read_buffer(struct util_yaml_reader *rd, const char *buf, size_t len)
 {
 	return reader_parse(rd, NULL, buf, len);
+}
+
+/* ---- The emitter -------------------------------------------------------------------------- */
+
+struct util_yaml_out {
+	yaml_emitter_t emitter;
+	unsigned flags;
+	FILE *out; /* NULL: into buf */
+	char *buf;
+	size_t len, cap;
+	const char *what;
+	struct util_err *err;
+	int r;		     /* the first failure; later events are dropped */
+	const char *problem; /* its words, when it was ours */
+};
+
+static int out_memory(void *data, unsigned char *buffer, size_t size)
+{
+	struct util_yaml_out *o = data;
+
+	if (size > SIZE_MAX / 2 - o->len)
+		return 0;
+	if (o->len + size > o->cap) {
+		size_t cap = o->cap ? o->cap : 16384;
+
+		while (cap < o->len + size)
+			cap *= 2;
+		o->buf = util_reallocarray(o->buf, cap, 1);
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, buffer, size);
+	o->len += size;
+	return 1;
+}
+
+static void out_failed(struct util_yaml_out *o, int error, const char *problem)
+{
+	if (o->r < 0)
+		return;
+	o->problem = problem;
+	o->r = -error;
+	if (o->err)
+		o->r = problem ? util_err_set(o->err, error, "cannot write %s: %s", o->what,
+					      problem)
+			       : util_err_set(o->err, error, "cannot write %s", o->what);
+}
+
+/* Takes ev, initialized when ok; the emitter owns it from here, failed or not. */
+static void out_event(struct util_yaml_out *o, yaml_event_t *ev, int ok)
+{
+	if (!ok) {
+		out_failed(o, EINVAL, "cannot build a YAML event");
+		return;
+	}
+	if (o->r < 0) {
+		yaml_event_delete(ev);
+		return;
+	}
+	if (!yaml_emitter_emit(&o->emitter, ev))
+		out_failed(o, EIO, o->emitter.problem ? o->emitter.problem : "unknown error");
+}
+
+int util_yaml_out_open(FILE *out, unsigned flags, const char *what, struct util_err *err,
+		       struct util_yaml_out **ret)
+{
+	struct util_yaml_out *o = util_zalloc(sizeof(*o));
+	yaml_event_t ev;
+
+	if (!yaml_emitter_initialize(&o->emitter)) {
+		free(o);
+		return err ? util_err_set(err, ENOMEM, "cannot set up the YAML emitter") : -ENOMEM;
+	}
+	o->flags = flags;
+	o->out = out;
+	o->what = what;
+	o->err = err;
+	if (out)
+		yaml_emitter_set_output_file(&o->emitter, out);
+	else
+		yaml_emitter_set_output(&o->emitter, out_memory, o);
+	yaml_emitter_set_unicode(&o->emitter, 1);
+	yaml_emitter_set_width(&o->emitter, -1); /* a line break inside a string is not JSON */
+	yaml_emitter_set_indent(&o->emitter, 2);
+	yaml_emitter_set_break(&o->emitter, YAML_LN_BREAK);
+	out_event(o, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	*ret = o;
+	return 0;
+}
+
+int util_yaml_out_close(struct util_yaml_out *o, char **ret_buf, size_t *ret_len,
+			const char **ret_problem)
+{
+	yaml_event_t ev;
+	int r;
+
+	out_event(o, &ev, yaml_stream_end_event_initialize(&ev));
+	if (o->r == 0 && !yaml_emitter_flush(&o->emitter))
+		out_failed(o, EIO, NULL);
+	if (o->r == 0 && o->out && (fflush(o->out) != 0 || ferror(o->out)))
+		out_failed(o, EIO, strerror(errno));
+	r = o->r;
+	if (ret_problem)
+		*ret_problem = o->problem;
+	if (r == 0 && ret_buf) {
+		*ret_buf = o->buf;
+		*ret_len = o->len;
+		o->buf = NULL;
+	}
+	yaml_emitter_delete(&o->emitter);
+	free(o->buf);
+	free(o);
+	return r;
+}
+
+int util_yaml_out_error(const struct util_yaml_out *o)
+{
+	return o->r;
+}
+
+void util_yaml_out_fail(struct util_yaml_out *o, int r)
+{
+	if (o->r == 0)
+		o->r = r;
+}
+
+void util_yaml_out_document_start(struct util_yaml_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev,
+		  yaml_document_start_event_initialize(
+			  &ev, NULL, NULL, NULL,
+			  !!(o->flags & (UTIL_YAML_OUT_JSON | UTIL_YAML_OUT_ONE_DOCUMENT))));
+}
+
+void util_yaml_out_document_end(struct util_yaml_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev, yaml_document_end_event_initialize(&ev, 1));
+}
+
+static void out_map_start(struct util_yaml_out *o, bool flow)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev,
+		  yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+						      flow ? YAML_FLOW_MAPPING_STYLE
+							   : YAML_BLOCK_MAPPING_STYLE));
+}
+
+void util_yaml_out_map_start(struct util_yaml_out *o)
+{
+	out_map_start(o, o->flags & UTIL_YAML_OUT_JSON);
+}
+
+void util_yaml_out_flow_map_start(struct util_yaml_out *o)
+{
+	out_map_start(o, true);
+}
+
+void util_yaml_out_map_end(struct util_yaml_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev, yaml_mapping_end_event_initialize(&ev));
+}
+
+static void out_seq_start(struct util_yaml_out *o, bool flow)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev,
+		  yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+						       flow ? YAML_FLOW_SEQUENCE_STYLE
+							    : YAML_BLOCK_SEQUENCE_STYLE));
+}
+
+void util_yaml_out_seq_start(struct util_yaml_out *o)
+{
+	out_seq_start(o, o->flags & UTIL_YAML_OUT_JSON);
+}
+
+void util_yaml_out_flow_seq_start(struct util_yaml_out *o)
+{
+	out_seq_start(o, true);
+}
+
+void util_yaml_out_seq_end(struct util_yaml_out *o)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev, yaml_sequence_end_event_initialize(&ev));
+}
+
+static bool out_is_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool out_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The one plain-scalar rule (util_yaml_out_str). */
+static bool out_plain_safe(const char *s, bool addresses)
+{
+	static const char *const words[] = {"y",   "n",	   "yes",   "no",  "on",
+					    "off", "true", "false", "null"};
+	size_t n = strlen(s);
+
+	if (n == 0 || !(out_is_letter(s[0]) || (addresses && out_is_digit(s[0]))))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!out_is_letter(s[i]) && !out_is_digit(s[i]) && s[i] != '.' && s[i] != '-' &&
+		    s[i] != '_' && s[i] != '/' && !(addresses && s[i] == ':'))
+			return false;
+	if (s[n - 1] == ':')
+		return false;
+	if (out_is_digit(s[0]))
+		return strchr(s, '/') != NULL;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(words); i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return false;
+	return true;
+}
+
+static void out_scalar(struct util_yaml_out *o, const char *s, bool plain)
+{
+	yaml_event_t ev;
+
+	out_event(o, &ev,
+		  yaml_scalar_event_initialize(
+			  &ev, NULL, NULL, (const yaml_char_t *)s, (int)strlen(s), 1, 1,
+			  plain ? YAML_PLAIN_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE));
+}
+
+void util_yaml_out_str(struct util_yaml_out *o, const char *s)
+{
+	out_scalar(o, s,
+		   !(o->flags & UTIL_YAML_OUT_JSON) &&
+			   out_plain_safe(s, o->flags & UTIL_YAML_OUT_ADDRESSES));
+}
+
+void util_yaml_out_quoted(struct util_yaml_out *o, const char *s)
+{
+	out_scalar(o, s, false);
+}
+
+void util_yaml_out_u64(struct util_yaml_out *o, uint64_t v)
+{
+	char buf[UTIL_U64_LEN];
+
+	(void)util_u64_format(v, buf);
+	out_scalar(o, buf, true);
+}
+
+void util_yaml_out_kv(struct util_yaml_out *o, const char *key, const char *value)
+{
+	util_yaml_out_str(o, key);
+	util_yaml_out_str(o, value);
 }

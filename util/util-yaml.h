@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "util/util.h"
@@ -143,3 +144,56 @@ const char *util_yaml_type_name(enum util_yaml_type t);
 const char *util_yaml_show(const char *s, char buf[static UTIL_YAML_SHOW_LEN]);
 const char *util_yaml_show_node(const struct util_yaml_node *n,
 				char buf[static UTIL_YAML_SHOW_LEN]);
+
+/* ---- The emitter -------------------------------------------------------------------------- */
+
+/*
+ * libyaml's emitter, the one way flowlock writes YAML and JSON: UTF-8 as it is, "\n" line breaks,
+ * lines never wrapped, two-space indents. The first failure is kept and later events are
+ * dropped, so a renderer writes straight through and looks once, at the end. With an err, the
+ * failure is also worded there as "cannot write WHAT: PROBLEM".
+ */
+struct util_yaml_out;
+#define UTIL_YAML_OUT_JSON	   0x1 /* flow style, every string double-quoted: one JSON value */
+#define UTIL_YAML_OUT_ADDRESSES	   0x2 /* plain strings may also be addresses and ids (see _str) */
+#define UTIL_YAML_OUT_ONE_DOCUMENT 0x4 /* its start is not marked with "---" (JSON: always) */
+/*
+ * Starts a stream into out, or into memory when out is NULL (util_yaml_out_close hands it over).
+ * Fails only when libyaml cannot set up: -ENOMEM, "cannot set up the YAML emitter" in err.
+ */
+int util_yaml_out_open(FILE *out, unsigned flags, const char *what, struct util_err *err,
+		       struct util_yaml_out **ret);
+/*
+ * Ends the stream, flushes it and frees o. Returns the first failure, or 0; for a stream into
+ * memory, the bytes go to ret_buf and ret_len (the caller frees them) when nothing failed.
+ * ret_problem, when not NULL, gets the first failure's words (static text, or NULL).
+ */
+int util_yaml_out_close(struct util_yaml_out *o, char **ret_buf, size_t *ret_len,
+			const char **ret_problem);
+/* 0 while nothing has failed; else the failure. A renderer records its own with _fail. */
+int util_yaml_out_error(const struct util_yaml_out *o);
+void util_yaml_out_fail(struct util_yaml_out *o, int r);
+/* A document: in YAML, its start is "---" unless UTIL_YAML_OUT_ONE_DOCUMENT. */
+void util_yaml_out_document_start(struct util_yaml_out *o);
+void util_yaml_out_document_end(struct util_yaml_out *o);
+/* Block style in YAML; _flow_ always on one line: {refused: 1, unanswered: 0}, [22, 80]. */
+void util_yaml_out_map_start(struct util_yaml_out *o);
+void util_yaml_out_flow_map_start(struct util_yaml_out *o);
+void util_yaml_out_map_end(struct util_yaml_out *o);
+void util_yaml_out_seq_start(struct util_yaml_out *o);
+void util_yaml_out_flow_seq_start(struct util_yaml_out *o);
+void util_yaml_out_seq_end(struct util_yaml_out *o);
+/*
+ * A string, plain in YAML only where every reader (YAML 1.1 and 1.2, kubectl's included) reads
+ * it back as that string, else double-quoted: a letter first; letters, digits and ".-_/"; not a
+ * 1.1 boolean or null. UTIL_YAML_OUT_ADDRESSES also lets ':' inside and a digit first when a
+ * '/' follows (CIDRs), which no YAML number, time or key has: the state file has always been
+ * written so, the policies not.
+ */
+void util_yaml_out_str(struct util_yaml_out *o, const char *s);
+/* Always double-quoted (a time, which YAML readers would take for a date). */
+void util_yaml_out_quoted(struct util_yaml_out *o, const char *s);
+/* A number, plain. */
+void util_yaml_out_u64(struct util_yaml_out *o, uint64_t v);
+/* A mapping's key and value, both strings. */
+void util_yaml_out_kv(struct util_yaml_out *o, const char *key, const char *value);
