@@ -990,8 +990,17 @@ static int learn_or_check(int argc, char **argv, bool check)
 			if (check_out.failed < 0)
 				goto out;
 		}
-		if (agent_run(&a) != EXIT_SUCCESS)
+		if (agent_run(&a) != EXIT_SUCCESS) {
+			/*
+			 * A source that could not be opened (the Docker Engine or libcurl, an
+			 * interface, conntrack, --user) stopped the agent before it began: nothing
+			 * was learned live, and what the files taught is saved already. The state
+			 * is left as it was, or not created.
+			 */
+			if (!a.start_ns)
+				goto out;
 			goto out_save;
+		}
 	}
 	if (agent_save(&a, true, &err) < 0) {
 		cli_log_error("%s", err.msg);

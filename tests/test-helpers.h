@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ftw.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -225,6 +227,29 @@ static inline void test_write_temp(char *path, const void *data, size_t len)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
 	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A new directory, /tmp/PROGRAM-XXXXXX; test_tmpdir_free() removes it with all it holds. */
+static inline char *test_tmpdir_new(void)
+{
+	char *dir = util_asprintf("/tmp/%s-XXXXXX", program_invocation_short_name);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	return dir;
+}
+
+static inline int test_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)remove(path);
+	return 0;
+}
+
+/* Removes dir and all it holds, even one a test made read-only, and frees dir. */
+static inline void test_tmpdir_free(char *dir)
+{
+	(void)chmod(dir, 0700);
+	(void)nftw(dir, test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
 }
 
 /* Compares buf with the golden file at path, or rewrites it when FLOWLOCK_UPDATE_GOLDEN=1. */
