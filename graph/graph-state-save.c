@@ -113,22 +113,22 @@ static void state_render_workload(struct util_yaml_out *o, const struct graph *g
 	uint64_t first, last;
 
 	util_yaml_out_map_start(o);
-	util_yaml_out_str(o, "id");
+	util_yaml_out_key(o, "id");
 	util_yaml_out_str(o, graph_workload_id(w));
-	util_yaml_out_str(o, "kind");
+	util_yaml_out_key(o, "kind");
 	util_yaml_out_str(o, graph_kind_name(graph_workload_kind(w)));
 	if (*graph_workload_namespace(w)) {
-		util_yaml_out_str(o, "namespace");
+		util_yaml_out_key(o, "namespace");
 		util_yaml_out_str(o, graph_workload_namespace(w));
 	}
 	if (*graph_workload_controller(w)) {
-		util_yaml_out_str(o, "controller");
+		util_yaml_out_key(o, "controller");
 		util_yaml_out_str(o, graph_workload_controller(w));
 	}
-	util_yaml_out_str(o, "name");
+	util_yaml_out_key(o, "name");
 	util_yaml_out_str(o, graph_workload_name(w));
 	if (graph_workload_label_count(w) > 0) {
-		util_yaml_out_str(o, "labels");
+		util_yaml_out_key(o, "labels");
 		util_yaml_out_map_start(o);
 		for (size_t i = 0; i < graph_workload_label_count(w); i++) {
 			util_yaml_out_str(o, graph_workload_label_key(w, i));
@@ -137,16 +137,16 @@ static void state_render_workload(struct util_yaml_out *o, const struct graph *g
 		util_yaml_out_map_end(o);
 	}
 	if (graph_workload_address_count(w) > 0) {
-		util_yaml_out_str(o, "addresses");
+		util_yaml_out_key(o, "addresses");
 		util_yaml_out_seq_start(o);
 		for (size_t i = 0; i < graph_workload_address_count(w); i++)
 			util_yaml_out_str(o, graph_workload_address(w, i));
 		util_yaml_out_seq_end(o);
 	}
 	if (graph_workload_running(g, w, &first, &last)) {
-		util_yaml_out_str(o, "first-running");
+		util_yaml_out_key(o, "first-running");
 		out_time(o, first);
-		util_yaml_out_str(o, "last-running");
+		util_yaml_out_key(o, "last-running");
 		out_time(o, last);
 	}
 	util_yaml_out_map_end(o);
@@ -155,22 +155,22 @@ static void state_render_workload(struct util_yaml_out *o, const struct graph *g
 static void state_render_edge(struct util_yaml_out *o, const struct graph_edge *e, bool merged)
 {
 	util_yaml_out_map_start(o);
-	util_yaml_out_str(o, "client");
+	util_yaml_out_key(o, "client");
 	util_yaml_out_str(o, graph_workload_id(graph_edge_client(e)));
-	util_yaml_out_str(o, "server");
+	util_yaml_out_key(o, "server");
 	util_yaml_out_str(o, graph_workload_id(graph_edge_server(e)));
-	util_yaml_out_str(o, "protocol");
+	util_yaml_out_key(o, "protocol");
 	util_yaml_out_str(o, util_proto_name(graph_edge_proto(e)));
-	util_yaml_out_str(o, "port");
+	util_yaml_out_key(o, "port");
 	util_yaml_out_u64(o, graph_edge_port(e));
-	util_yaml_out_str(o, "connections");
+	util_yaml_out_key(o, "connections");
 	util_yaml_out_u64(o, graph_edge_connections(e));
-	util_yaml_out_str(o, "first-seen");
+	util_yaml_out_key(o, "first-seen");
 	out_time(o, graph_edge_first_ns(e));
-	util_yaml_out_str(o, "last-seen");
+	util_yaml_out_key(o, "last-seen");
 	out_time(o, graph_edge_last_ns(e));
 	if (merged) {
-		util_yaml_out_str(o, "nodes");
+		util_yaml_out_key(o, "nodes");
 		util_yaml_out_map_start(o);
 		for (size_t i = 0; i < graph_edge_node_count(e); i++) {
 			util_yaml_out_str(o, graph_edge_node_name(e, i));
@@ -187,37 +187,37 @@ static void state_render_attempt(struct util_yaml_out *o, const struct graph_att
 	uint64_t refused, unanswered;
 
 	util_yaml_out_map_start(o);
-	util_yaml_out_str(o, "client");
+	util_yaml_out_key(o, "client");
 	util_yaml_out_str(o, graph_workload_id(graph_attempt_client(a)));
-	util_yaml_out_str(o, "server");
+	util_yaml_out_key(o, "server");
 	util_yaml_out_str(o, graph_workload_id(graph_attempt_server(a)));
-	util_yaml_out_str(o, "protocol");
+	util_yaml_out_key(o, "protocol");
 	util_yaml_out_str(o, util_proto_name(graph_attempt_proto(a)));
 	if (graph_attempt_port_count(a) > 0) {
-		util_yaml_out_str(o, "ports");
+		util_yaml_out_key(o, "ports");
 		util_yaml_out_flow_seq_start(o);
 		for (size_t i = 0; i < graph_attempt_port_count(a); i++)
 			util_yaml_out_u64(o, graph_attempt_port(a, i));
 		util_yaml_out_seq_end(o);
 	}
-	util_yaml_out_str(o, "refused");
+	util_yaml_out_key(o, "refused");
 	util_yaml_out_u64(o, graph_attempt_refused(a));
-	util_yaml_out_str(o, "unanswered");
+	util_yaml_out_key(o, "unanswered");
 	util_yaml_out_u64(o, graph_attempt_unanswered(a));
-	util_yaml_out_str(o, "first-seen");
+	util_yaml_out_key(o, "first-seen");
 	out_time(o, graph_attempt_first_ns(a));
-	util_yaml_out_str(o, "last-seen");
+	util_yaml_out_key(o, "last-seen");
 	out_time(o, graph_attempt_last_ns(a));
 	if (merged) {
-		util_yaml_out_str(o, "nodes");
+		util_yaml_out_key(o, "nodes");
 		util_yaml_out_map_start(o);
 		for (size_t i = 0; i < graph_attempt_node_count(a); i++) {
 			graph_attempt_node_counts(a, i, &refused, &unanswered);
 			util_yaml_out_str(o, graph_attempt_node_name(a, i));
 			util_yaml_out_flow_map_start(o);
-			util_yaml_out_str(o, "refused");
+			util_yaml_out_key(o, "refused");
 			util_yaml_out_u64(o, refused);
-			util_yaml_out_str(o, "unanswered");
+			util_yaml_out_key(o, "unanswered");
 			util_yaml_out_u64(o, unanswered);
 			util_yaml_out_map_end(o);
 		}
@@ -231,12 +231,12 @@ static void state_render_nodes(struct util_yaml_out *o, const struct graph *g)
 {
 	uint64_t v;
 
-	util_yaml_out_str(o, "nodes");
+	util_yaml_out_key(o, "nodes");
 	util_yaml_out_map_start(o);
 	for (size_t i = 0; i < graph_node_count(g); i++) {
 		util_yaml_out_str(o, graph_node_name(g, i));
 		util_yaml_out_map_start(o);
-		util_yaml_out_str(o, "counters");
+		util_yaml_out_key(o, "counters");
 		util_yaml_out_map_start(o);
 		for (size_t j = 0; j < graph_counter_count(g); j++) {
 			if (graph_counter_node_value(g, j, i, &v) < 0)
@@ -258,14 +258,14 @@ static void state_render(struct util_yaml_out *o, const struct graph *g)
 	util_yaml_out_document_start(o);
 	util_yaml_out_map_start(o);
 
-	util_yaml_out_str(o, "flowlock-state");
+	util_yaml_out_key(o, "flowlock-state");
 	util_yaml_out_u64(o, graph_attempt_count(g) > 0 ? GRAPH_STATE_VERSION : 2);
 	if (graph_node_count(g) == 1 && *graph_node_name(g, 0)) {
-		util_yaml_out_str(o, "node");
+		util_yaml_out_key(o, "node");
 		util_yaml_out_str(o, graph_node_name(g, 0));
 	}
 
-	util_yaml_out_str(o, "counters");
+	util_yaml_out_key(o, "counters");
 	util_yaml_out_map_start(o);
 	for (size_t i = 0; i < graph_counter_count(g); i++) {
 		util_yaml_out_str(o, graph_counter_name(g, i));
@@ -276,29 +276,29 @@ static void state_render(struct util_yaml_out *o, const struct graph *g)
 		state_render_nodes(o, g);
 
 	if (graph_window_count(g) > 0) {
-		util_yaml_out_str(o, "observed");
+		util_yaml_out_key(o, "observed");
 		util_yaml_out_seq_start(o);
 		for (size_t i = 0; i < graph_window_count(g); i++) {
 			uint64_t from, until;
 
 			graph_window(g, i, &from, &until);
 			util_yaml_out_map_start(o);
-			util_yaml_out_str(o, "from");
+			util_yaml_out_key(o, "from");
 			out_time(o, from);
-			util_yaml_out_str(o, "until");
+			util_yaml_out_key(o, "until");
 			out_time(o, until);
 			util_yaml_out_map_end(o);
 		}
 		util_yaml_out_seq_end(o);
 	}
 
-	util_yaml_out_str(o, "workloads");
+	util_yaml_out_key(o, "workloads");
 	util_yaml_out_seq_start(o);
 	for (size_t i = 0; i < graph_workload_count(g); i++)
 		state_render_workload(o, g, graph_workload(g, i));
 	util_yaml_out_seq_end(o);
 
-	util_yaml_out_str(o, "edges");
+	util_yaml_out_key(o, "edges");
 	util_yaml_out_seq_start(o);
 	for (size_t i = 0; i < graph_edge_count(g); i++)
 		state_render_edge(o, graph_edge(g, i), merged);
@@ -306,7 +306,7 @@ static void state_render(struct util_yaml_out *o, const struct graph *g)
 
 	/* Only when there are any: a state without them stays version 2, byte for byte. */
 	if (graph_attempt_count(g) > 0) {
-		util_yaml_out_str(o, "attempts");
+		util_yaml_out_key(o, "attempts");
 		util_yaml_out_seq_start(o);
 		for (size_t i = 0; i < graph_attempt_count(g); i++)
 			state_render_attempt(o, graph_attempt(g, i), merged);

@@ -707,6 +707,8 @@ static bool out_plain_safe(const char *s, bool addresses)
 		return false;
 	if (out_is_digit(s[0]))
 		return strchr(s, '/') != NULL;
+	if (n > 5 || !strchr("yYnNoOtTfF", s[0])) /* cannot be one of the words */
+		return true;
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(words); i++)
 		if (strcasecmp(s, words[i]) == 0)
 			return false;
@@ -728,6 +730,11 @@ void util_yaml_out_str(struct util_yaml_out *o, const char *s)
 	out_scalar(o, s,
 		   !(o->flags & UTIL_YAML_OUT_JSON) &&
 			   out_plain_safe(s, o->flags & UTIL_YAML_OUT_ADDRESSES));
+}
+
+void util_yaml_out_key(struct util_yaml_out *o, const char *key)
+{
+	out_scalar(o, key, true);
 }
 
 void util_yaml_out_quoted(struct util_yaml_out *o, const char *s)

@@ -191,6 +191,8 @@ void util_yaml_out_seq_end(struct util_yaml_out *o);
  * written so, the policies not.
  */
 void util_yaml_out_str(struct util_yaml_out *o, const char *s);
+/* A key the program spells itself, a literal that passes the rule above: plain, unchecked. */
+void util_yaml_out_key(struct util_yaml_out *o, const char *key);
 /* Always double-quoted (a time, which YAML readers would take for a date). */
 void util_yaml_out_quoted(struct util_yaml_out *o, const char *s);
 /* A number, plain. */
