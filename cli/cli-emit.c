@@ -117,7 +117,17 @@ static size_t emit_addresses(void *userdata, const struct graph_workload *w, str
 	return inventory_addresses(userdata, graph_workload_id(w), ret, max);
 }
 
-int cli_emit(int argc, char **argv)
+/* What `flowlock emit` was asked, once its options are parsed. */
+struct emit_cmd {
+	struct emit_options opts;
+	enum emit_format format;
+	const char *out_path, *docker_socket, **inventories, **includes, **excludes;
+	bool have_format, quiet, have_mode;
+	size_t n_inventories;
+};
+
+/* The options into cmd. Returns -1 to go on, or the exit status (--help, a usage error). */
+static int emit_parse_options(int argc, char **argv, struct emit_cmd *cmd)
 {
 	enum {
 		OPT_ALLOW_DNS = 0x100,
@@ -139,127 +149,135 @@ int cli_emit(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct emit_options opts = {.warn = cli_warn_stderr};
-	enum emit_format format = EMIT_FORMAT_K8S;
-	const char *out_path = NULL, *docker_socket = NULL, **inventories, **includes, **excludes;
-	struct inventory *inv = NULL;
-	struct inventory_docker *docker = NULL;
-	struct util_err err = {""};
-	bool have_format = false, quiet = false, have_mode = false;
-	size_t n_inventories = 0, n_includes = 0, n_excludes = 0;
-	int c, ret = CLI_EXIT_BAD;
+	struct emit_options *opts = &cmd->opts;
+	int c;
 
-	inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*inventories));
-	includes = util_reallocarray(NULL, (size_t)argc, sizeof(*includes));
-	excludes = util_reallocarray(NULL, (size_t)argc, sizeof(*excludes));
-	opts.warn_userdata = &quiet;
-	opts.namespaces = includes;
-	opts.exclude_namespaces = excludes;
 	while ((c = getopt_long(argc, argv, "f:o:I:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (emit_format_from_name(optarg, &format) < 0 ||
-			    format == EMIT_FORMAT_TABLE) {
-				ret = cli_usage_error(
+			if (emit_format_from_name(optarg, &cmd->format) < 0 ||
+			    cmd->format == EMIT_FORMAT_TABLE)
+				return cli_usage_error(
 					"emit", "--format is one of k8s, dot, json, nftables");
-				goto out;
-			}
-			have_format = true;
+			cmd->have_format = true;
 			break;
 		case 'o':
-			out_path = optarg;
+			cmd->out_path = optarg;
 			break;
 		case OPT_ALLOW_DNS:
-			opts.allow_dns = true;
+			opts->allow_dns = true;
 			break;
 		case OPT_NAMESPACE:
-			includes[n_includes++] = optarg;
+			cmd->includes[opts->n_namespaces++] = optarg;
 			break;
 		case OPT_EXCLUDE_NAMESPACE:
-			excludes[n_excludes++] = optarg;
+			cmd->excludes[opts->n_exclude_namespaces++] = optarg;
 			break;
 		case OPT_MODE:
-			if (strcmp(optarg, "enforce") == 0) {
-				opts.nft_mode = EMIT_NFT_ENFORCE;
-			} else if (strcmp(optarg, "audit") == 0) {
-				opts.nft_mode = EMIT_NFT_AUDIT;
-			} else {
-				ret = cli_usage_error("emit", "--mode is enforce or audit");
-				goto out;
-			}
-			have_mode = true;
+			if (strcmp(optarg, "enforce") == 0)
+				opts->nft_mode = EMIT_NFT_ENFORCE;
+			else if (strcmp(optarg, "audit") == 0)
+				opts->nft_mode = EMIT_NFT_AUDIT;
+			else
+				return cli_usage_error("emit", "--mode is enforce or audit");
+			cmd->have_mode = true;
 			break;
 		case 'I':
-			inventories[n_inventories++] = optarg;
+			cmd->inventories[cmd->n_inventories++] = optarg;
 			break;
 		case OPT_DOCKER:
-			docker_socket = optarg ? optarg : INVENTORY_DOCKER_SOCKET;
+			cmd->docker_socket = optarg ? optarg : INVENTORY_DOCKER_SOCKET;
 			if (!optarg && optind < argc && argv[optind][0] == '/' && argc - optind > 1)
-				docker_socket = argv[optind++];
+				cmd->docker_socket = argv[optind++];
 			break;
 		case 'q':
-			quiet = true;
+			cmd->quiet = true;
 			break;
 		case 'h':
 			fputs(emit_help, stdout);
-			ret = EXIT_SUCCESS;
-			goto out;
+			return EXIT_SUCCESS;
 		default:
-			ret = cli_option_error("emit", argv);
-			goto out;
+			return cli_option_error("emit", argv);
 		}
 	}
-	if (!have_format) {
-		ret = cli_usage_error("emit", "--format is required (k8s, dot, json or nftables)");
-		goto out;
-	}
-	if (argc - optind != 1) {
-		ret = cli_usage_error("emit", "expected exactly one STATE file");
-		goto out;
-	}
-	opts.n_namespaces = n_includes;
-	opts.n_exclude_namespaces = n_excludes;
-	if (format != EMIT_FORMAT_K8S && (n_includes || n_excludes || opts.allow_dns)) {
-		ret = cli_usage_error("emit", "--namespace, --exclude-namespace and --allow-dns go "
-					      "with --format k8s");
-		goto out;
-	}
+	return -1;
+}
+
+/* Options that do not go together, and what a format needs. -1 when all is well. */
+static int emit_validate(int argc, struct emit_cmd *cmd)
+{
+	const struct emit_options *opts = &cmd->opts;
+
+	if (!cmd->have_format)
+		return cli_usage_error("emit", "--format is required (k8s, dot, json or nftables)");
+	if (argc - optind != 1)
+		return cli_usage_error("emit", "expected exactly one STATE file");
+	if (cmd->format != EMIT_FORMAT_K8S &&
+	    (opts->n_namespaces || opts->n_exclude_namespaces || opts->allow_dns))
+		return cli_usage_error("emit",
+				       "--namespace, --exclude-namespace and --allow-dns go "
+				       "with --format k8s");
 	/* "-o -" is standard output, as "-" is for input */
-	if (out_path && strcmp(out_path, "-") == 0)
-		out_path = NULL;
-	if (format != EMIT_FORMAT_NFTABLES && (have_mode || n_inventories || docker_socket)) {
-		ret = cli_usage_error("emit",
-				      "--mode, --inventory and --docker go with --format nftables");
-		goto out;
-	}
-	if (format == EMIT_FORMAT_NFTABLES) {
-		/* the graph holds workloads; the rules need the addresses they have now */
-		if (!n_inventories && !docker_socket) {
-			ret = cli_usage_error("emit",
-					      "--format nftables needs current addresses: give "
-					      "--inventory FILE or --docker");
-			goto out;
-		}
-		inv = inventory_new();
-		for (size_t i = 0; i < n_inventories; i++) {
-			if (inventory_load(inv, inventories[i], &err) < 0) {
-				cli_log_error("%s", err.msg);
-				goto out;
-			}
-		}
-		if (docker_socket && inventory_docker_open(docker_socket, inv, &docker, &err) < 0) {
+	if (cmd->out_path && strcmp(cmd->out_path, "-") == 0)
+		cmd->out_path = NULL;
+	if (cmd->format != EMIT_FORMAT_NFTABLES &&
+	    (cmd->have_mode || cmd->n_inventories || cmd->docker_socket))
+		return cli_usage_error(
+			"emit", "--mode, --inventory and --docker go with --format nftables");
+	/* the graph holds workloads; the rules need the addresses they have now */
+	if (cmd->format == EMIT_FORMAT_NFTABLES && !cmd->n_inventories && !cmd->docker_socket)
+		return cli_usage_error("emit", "--format nftables needs current addresses: give "
+					       "--inventory FILE or --docker");
+	return -1;
+}
+
+/* nftables: the inventory files, then the engine, say what each workload holds now. */
+static int emit_open_addresses(struct emit_cmd *cmd, struct inventory **inv,
+			       struct inventory_docker **docker)
+{
+	struct util_err err = {""};
+
+	*inv = inventory_new();
+	for (size_t i = 0; i < cmd->n_inventories; i++) {
+		if (inventory_load(*inv, cmd->inventories[i], &err) < 0) {
 			cli_log_error("%s", err.msg);
-			goto out;
+			return CLI_EXIT_BAD;
 		}
-		opts.addresses = emit_addresses;
-		opts.addresses_userdata = inv;
 	}
-	ret = cli_render(format, argv[optind], out_path, &opts);
-out:
+	if (cmd->docker_socket &&
+	    inventory_docker_open(cmd->docker_socket, *inv, docker, &err) < 0) {
+		cli_log_error("%s", err.msg);
+		return CLI_EXIT_BAD;
+	}
+	cmd->opts.addresses = emit_addresses;
+	cmd->opts.addresses_userdata = *inv;
+	return -1;
+}
+
+int cli_emit(int argc, char **argv)
+{
+	struct emit_cmd cmd = {.opts = {.warn = cli_warn_stderr}, .format = EMIT_FORMAT_K8S};
+	struct inventory *inv = NULL;
+	struct inventory_docker *docker = NULL;
+	int ret;
+
+	cmd.inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*cmd.inventories));
+	cmd.includes = util_reallocarray(NULL, (size_t)argc, sizeof(*cmd.includes));
+	cmd.excludes = util_reallocarray(NULL, (size_t)argc, sizeof(*cmd.excludes));
+	cmd.opts.warn_userdata = &cmd.quiet;
+	cmd.opts.namespaces = cmd.includes;
+	cmd.opts.exclude_namespaces = cmd.excludes;
+	ret = emit_parse_options(argc, argv, &cmd);
+	if (ret < 0)
+		ret = emit_validate(argc, &cmd);
+	if (ret < 0 && cmd.format == EMIT_FORMAT_NFTABLES)
+		ret = emit_open_addresses(&cmd, &inv, &docker);
+	if (ret < 0)
+		ret = cli_render(cmd.format, argv[optind], cmd.out_path, &cmd.opts);
 	inventory_docker_free(docker);
 	inventory_free(inv);
-	free(inventories);
-	free(includes);
-	free(excludes);
+	free(cmd.inventories);
+	free(cmd.includes);
+	free(cmd.excludes);
 	return ret;
 }
