@@ -73,7 +73,18 @@ static void verify_say_scope(const struct graph *g, const struct policy_scope *s
 
 /* ---- The command -------------------------------------------------------------------------- */
 
-int cli_verify(int argc, char **argv)
+/* What `flowlock verify` was asked, and what it has read. */
+struct verify_cmd {
+	const char **inventories, **includes, **excludes;
+	size_t n_inventories, n_includes, n_excludes;
+	bool quiet;
+	struct inventory *inv;
+	struct policy_set *set;
+	struct graph *g;
+};
+
+/* The options into cmd. Returns -1 to go on, or the exit status (--help, a usage error). */
+static int verify_parse_options(int argc, char **argv, struct verify_cmd *cmd)
 {
 	enum {
 		OPT_NAMESPACE = 0x100,
@@ -87,91 +98,107 @@ int cli_verify(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct inventory *inv = inventory_new();
-	struct policy_report *report = NULL;
-	struct policy_set *set = policy_set_new();
-	struct graph *g = NULL;
-	struct util_err err = {""};
-	const char **inventories, **includes, **excludes;
-	size_t n_inventories = 0, n_includes = 0, n_excludes = 0, hidden;
-	struct policy_scope scope;
-	bool quiet = false;
-	int c, ret = CLI_EXIT_BAD;
+	int c;
 
-	inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*inventories));
-	includes = util_reallocarray(NULL, (size_t)argc, sizeof(*includes));
-	excludes = util_reallocarray(NULL, (size_t)argc, sizeof(*excludes));
 	while ((c = getopt_long(argc, argv, "I:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'I':
-			inventories[n_inventories++] = optarg;
+			cmd->inventories[cmd->n_inventories++] = optarg;
 			break;
 		case OPT_NAMESPACE:
-			includes[n_includes++] = optarg;
+			cmd->includes[cmd->n_includes++] = optarg;
 			break;
 		case OPT_EXCLUDE_NAMESPACE:
-			excludes[n_excludes++] = optarg;
+			cmd->excludes[cmd->n_excludes++] = optarg;
 			break;
 		case 'q':
-			quiet = true;
+			cmd->quiet = true;
 			break;
 		case 'h':
 			fputs(verify_help, stdout);
-			ret = EXIT_SUCCESS;
-			goto out;
+			return EXIT_SUCCESS;
 		default:
-			ret = cli_option_error("verify", argv);
-			goto out;
+			return cli_option_error("verify", argv);
 		}
 	}
-	if (argc - optind != 2) {
-		ret = cli_usage_error("verify", "expected a POLICY file and a STATE file");
-		goto out;
-	}
-	if (graph_state_load(argv[optind + 1], &g, &err) < 0) {
+	if (argc - optind != 2)
+		return cli_usage_error("verify", "expected a POLICY file and a STATE file");
+	return -1;
+}
+
+/* The state, the inventories (their workloads join the graph) and the policies. */
+static int verify_load(const char *policy_path, const char *state_path, struct verify_cmd *cmd)
+{
+	struct util_err err = {""};
+
+	if (graph_state_load(state_path, &cmd->g, &err) < 0) {
 		cli_log_error("%s", err.msg);
-		goto out;
+		return CLI_EXIT_BAD;
 	}
-	for (size_t i = 0; i < n_inventories; i++) {
-		if (inventory_load(inv, inventories[i], &err) < 0) {
+	for (size_t i = 0; i < cmd->n_inventories; i++) {
+		if (inventory_load(cmd->inv, cmd->inventories[i], &err) < 0) {
 			cli_log_error("%s", err.msg);
-			goto out;
+			return CLI_EXIT_BAD;
 		}
 	}
 	/* as learn does: the newest inventory's labels win, and its workloads are peers too */
-	for (size_t i = 0; i < inventory_workload_count(inv); i++)
-		(void)graph_add_workload(g, inventory_workload(inv, i));
-	if (policy_set_load(set, argv[optind], &err) < 0) {
+	for (size_t i = 0; i < inventory_workload_count(cmd->inv); i++)
+		(void)graph_add_workload(cmd->g, inventory_workload(cmd->inv, i));
+	if (policy_set_load(cmd->set, policy_path, &err) < 0) {
 		cli_log_error("%s", err.msg);
-		goto out;
+		return CLI_EXIT_BAD;
 	}
-	if (policy_set_count(set) == 0)
+	if (policy_set_count(cmd->set) == 0)
 		cli_log_error("warning: %s holds no NetworkPolicy of networking.k8s.io/v1: "
 			      "nothing is isolated",
-			      argv[optind]);
+			      policy_path);
+	return -1;
+}
 
-	scope = (struct policy_scope){includes, n_includes, excludes, n_excludes};
-	verify_say_scope(g, &scope, quiet);
+/* The verdicts, the scope's warnings first; 1 when something observed would break. */
+static int verify_report(struct verify_cmd *cmd)
+{
+	struct policy_scope scope = {cmd->includes, cmd->n_includes, cmd->excludes,
+				     cmd->n_excludes};
+	struct policy_report *report;
+	size_t hidden;
+	int ret = CLI_EXIT_BAD;
+
+	verify_say_scope(cmd->g, &scope, cmd->quiet);
 	/* a policy that isolates what is not reported on could break it unseen: say so */
-	hidden = policy_scope_hidden(set, g, &scope);
+	hidden = policy_scope_hidden(cmd->set, cmd->g, &scope);
 	if (hidden)
 		cli_log_error(
 			"warning: the policies isolate %zu workload%s outside the namespaces "
 			"reported on: give --namespace for them to see what would break there",
 			hidden, hidden == 1 ? "" : "s");
-	report = policy_verify(set, g, inv, &scope);
+	report = policy_verify(cmd->set, cmd->g, cmd->inv, &scope);
 	/* a write error stays on the stream: the flush says it */
-	(void)emit_verify(stdout, set, report, quiet);
-	if (cli_stdout_flush() < 0)
-		goto out;
-	ret = policy_report_break_count(report) ? CLI_EXIT_FOUND : EXIT_SUCCESS;
-out:
+	(void)emit_verify(stdout, cmd->set, report, cmd->quiet);
+	if (cli_stdout_flush() == 0)
+		ret = policy_report_break_count(report) ? CLI_EXIT_FOUND : EXIT_SUCCESS;
 	policy_report_free(report);
-	policy_set_free(set);
-	inventory_free(inv);
-	graph_free(g);
-	free(inventories);
-	free(includes);
-	free(excludes);
+	return ret;
+}
+
+int cli_verify(int argc, char **argv)
+{
+	struct verify_cmd cmd = {.inv = inventory_new(), .set = policy_set_new()};
+	int ret;
+
+	cmd.inventories = util_reallocarray(NULL, (size_t)argc, sizeof(*cmd.inventories));
+	cmd.includes = util_reallocarray(NULL, (size_t)argc, sizeof(*cmd.includes));
+	cmd.excludes = util_reallocarray(NULL, (size_t)argc, sizeof(*cmd.excludes));
+	ret = verify_parse_options(argc, argv, &cmd);
+	if (ret < 0)
+		ret = verify_load(argv[optind], argv[optind + 1], &cmd);
+	if (ret < 0)
+		ret = verify_report(&cmd);
+	policy_set_free(cmd.set);
+	inventory_free(cmd.inv);
+	graph_free(cmd.g);
+	free(cmd.inventories);
+	free(cmd.includes);
+	free(cmd.excludes);
 	return ret;
 }
