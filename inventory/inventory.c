@@ -1066,22 +1066,14 @@ static void inv_object_workloads(struct inventory *inv)
 	}
 }
 
-/*
- * Rebuilds every lookup from the records of all loads, so that selectors intersect over pods
- * from every file and Services find backends listed in another file. Addresses are claimed in
- * load order: when two records claim one address, the later one wins.
- */
-void inv_rebuild(struct inventory *inv)
+/* Which workload each pod and container of the files is, with its labels. */
+static void inv_rebuild_workloads(struct inventory *inv)
 {
 	struct inv_link *links = NULL;
-	struct util_addr *node_addrs;
 	struct inv_wl *e, *tmp;
-	size_t n_node_addrs;
 
-	inv_tables_clear(inv);
 	inv_links_build(inv, &links);
 	inv_mark_superseded(inv);
-
 	for (size_t b = 0; b < inv->n_batches; b++) {
 		struct inv_batch *batch = &inv->batches[b];
 
@@ -1136,7 +1128,11 @@ void inv_rebuild(struct inventory *inv)
 		e->labels = NULL;
 		e->n_labels = 0;
 	}
+}
 
+/* Who holds each address the files name: pods, hostNetwork pods and nodes, containers. */
+static void inv_rebuild_claims(struct inventory *inv)
+{
 	for (size_t b = 0; b < inv->n_batches; b++) {
 		const struct inv_batch *batch = &inv->batches[b];
 
@@ -1161,7 +1157,13 @@ void inv_rebuild(struct inventory *inv)
 				inv_claim(inv, &batch->containers[j].ips.v[k],
 					  batch->containers[j].w);
 	}
-	inv_ranges_build(inv);
+}
+
+/* Services, with the nodes' addresses their NodePorts listen on. */
+static void inv_rebuild_services(struct inventory *inv)
+{
+	struct util_addr *node_addrs;
+	size_t n_node_addrs;
 
 	node_addrs = inv_node_addresses(inv, &n_node_addrs);
 	if (n_node_addrs > 1)
@@ -1171,7 +1173,20 @@ void inv_rebuild(struct inventory *inv)
 			inv_add_service(inv, &inv->batches[b].services[j], node_addrs,
 					n_node_addrs);
 	free(node_addrs);
+}
 
+/*
+ * Rebuilds every lookup from the records of all loads, so that selectors intersect over pods
+ * from every file and Services find backends listed in another file. Addresses are claimed in
+ * load order: when two records claim one address, the later one wins.
+ */
+void inv_rebuild(struct inventory *inv)
+{
+	inv_tables_clear(inv);
+	inv_rebuild_workloads(inv);
+	inv_rebuild_claims(inv);
+	inv_ranges_build(inv);
+	inv_rebuild_services(inv);
 	inv_view_build(inv);
 }
 
