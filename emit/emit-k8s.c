@@ -264,11 +264,10 @@ static void k8s_say_system(struct k8s_ctx *c, struct k8s_ns_count **counts)
 	}
 }
 
-static void k8s_build_policies(struct k8s_ctx *c, const struct graph *g)
+/* How many k8s workloads share each "namespace/name": those names are qualified. */
+static void k8s_count_names(const struct graph *g, struct k8s_name_count **counts)
 {
-	struct k8s_name_count *counts = NULL, *nc, *tmp;
-	struct k8s_ns_count *system = NULL;
-	size_t n = 0;
+	struct k8s_name_count *nc;
 
 	for (size_t i = 0; i < graph_workload_count(g); i++) {
 		const struct graph_workload *w = graph_workload(g, i);
@@ -277,7 +276,7 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct graph *g)
 		if (graph_workload_kind(w) != GRAPH_KIND_K8S)
 			continue;
 		key = util_asprintf("%s/%s", graph_workload_namespace(w), graph_workload_name(w));
-		HASH_FIND_STR(counts, key, nc);
+		HASH_FIND_STR(*counts, key, nc);
 		if (nc) {
 			nc->n++;
 			free(key);
@@ -286,65 +285,63 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct graph *g)
 		nc = util_zalloc(sizeof(*nc));
 		nc->key = key;
 		nc->n = 1;
-		HASH_ADD_KEYPTR(hh, counts, nc->key, strlen(nc->key), nc);
+		HASH_ADD_KEYPTR(hh, *counts, nc->key, strlen(nc->key), nc);
 	}
+}
 
-	c->policies = util_reallocarray(NULL, graph_workload_count(g), sizeof(*c->policies));
-	for (size_t i = 0; i < graph_workload_count(g); i++) {
-		const struct graph_workload *w = graph_workload(g, i);
-		struct k8s_policy *p;
-		char *key;
+/* The policy for w, or NULL (said why) when none is written. */
+static struct k8s_policy *k8s_new_policy(struct k8s_ctx *c, const struct graph *g,
+					 const struct graph_workload *w,
+					 struct k8s_name_count *counts,
+					 struct k8s_ns_count **system)
+{
+	struct k8s_name_count *nc;
+	struct k8s_policy *p;
+	char *key;
 
-		if (graph_workload_kind(w) != GRAPH_KIND_K8S)
-			continue;
-		c->n_k8s++;
-		switch (k8s_skip_reason(c, g, w)) {
-		case K8S_OUT_OF_SCOPE:
-			continue;
-		case K8S_SYSTEM:
-			k8s_note_system(&system, graph_workload_namespace(w));
-			continue;
-		case K8S_NEVER_RAN:
-			k8s_warn(c,
-				 "%s: never seen running while flowlock watched (a CronJob between "
-				 "runs, scaled to zero, Pending); no policy written",
-				 graph_workload_id(w));
-			continue;
-		case K8S_WRITE:
-		default:
-			break;
-		}
-		if (graph_workload_label_count(w) == 0) {
-			/* podSelector: {} would select every pod in the namespace */
-			k8s_warn(c, "%s: no labels to select it by; no policy written",
-				 graph_workload_id(w));
-			continue;
-		}
-		key = util_asprintf("%s/%s", graph_workload_namespace(w), graph_workload_name(w));
-		HASH_FIND_STR(counts, key, nc);
-		free(key);
-
-		p = util_zalloc(sizeof(*p));
-		p->w = w;
-		p->name = k8s_policy_name(w, nc && nc->n > 1);
-		if (!util_k8s_dns_subdomain(p->name)) {
-			k8s_warn(c, "%s: \"%s\" is not a valid object name; no policy written",
-				 graph_workload_id(w), p->name);
-			free(p->name);
-			free(p);
-			continue;
-		}
-		c->policies[n++] = p;
+	switch (k8s_skip_reason(c, g, w)) {
+	case K8S_OUT_OF_SCOPE:
+		return NULL;
+	case K8S_SYSTEM:
+		k8s_note_system(system, graph_workload_namespace(w));
+		return NULL;
+	case K8S_NEVER_RAN:
+		k8s_warn(c,
+			 "%s: never seen running while flowlock watched (a CronJob between "
+			 "runs, scaled to zero, Pending); no policy written",
+			 graph_workload_id(w));
+		return NULL;
+	case K8S_WRITE:
+	default:
+		break;
 	}
-	HASH_ITER (hh, counts, nc, tmp) {
-		HASH_DEL(counts, nc);
-		free(nc->key);
-		free(nc);
+	if (graph_workload_label_count(w) == 0) {
+		/* podSelector: {} would select every pod in the namespace */
+		k8s_warn(c, "%s: no labels to select it by; no policy written",
+			 graph_workload_id(w));
+		return NULL;
 	}
-	k8s_say_system(c, &system);
+	key = util_asprintf("%s/%s", graph_workload_namespace(w), graph_workload_name(w));
+	HASH_FIND_STR(counts, key, nc);
+	free(key);
 
+	p = util_zalloc(sizeof(*p));
+	p->w = w;
+	p->name = k8s_policy_name(w, nc && nc->n > 1);
+	if (!util_k8s_dns_subdomain(p->name)) {
+		k8s_warn(c, "%s: \"%s\" is not a valid object name; no policy written",
+			 graph_workload_id(w), p->name);
+		free(p->name);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Sorted; names that still meet after qualifying or truncating: no winner, both left out. */
+static void k8s_index_policies(struct k8s_ctx *c, size_t n)
+{
 	qsort(c->policies, n, sizeof(*c->policies), k8s_policy_cmp);
-	/* Names can still meet after qualifying or truncating: no winner, both are left out. */
 	for (size_t i = 0; i + 1 < n; i++) {
 		struct k8s_policy *a = c->policies[i], *b = c->policies[i + 1];
 
@@ -367,6 +364,34 @@ static void k8s_build_policies(struct k8s_ctx *c, const struct graph *g)
 				strlen(graph_workload_id(p->w)), p);
 	}
 	c->n_policies = n;
+}
+
+static void k8s_build_policies(struct k8s_ctx *c, const struct graph *g)
+{
+	struct k8s_name_count *counts = NULL, *nc, *tmp;
+	struct k8s_ns_count *system = NULL;
+	size_t n = 0;
+
+	k8s_count_names(g, &counts);
+	c->policies = util_reallocarray(NULL, graph_workload_count(g), sizeof(*c->policies));
+	for (size_t i = 0; i < graph_workload_count(g); i++) {
+		const struct graph_workload *w = graph_workload(g, i);
+		struct k8s_policy *p;
+
+		if (graph_workload_kind(w) != GRAPH_KIND_K8S)
+			continue;
+		c->n_k8s++;
+		p = k8s_new_policy(c, g, w, counts, &system);
+		if (p)
+			c->policies[n++] = p;
+	}
+	HASH_ITER (hh, counts, nc, tmp) {
+		HASH_DEL(counts, nc);
+		free(nc->key);
+		free(nc);
+	}
+	k8s_say_system(c, &system);
+	k8s_index_policies(c, n);
 }
 
 static const char *k8s_edge_proto(const struct graph_edge *e, char buf[static 16])
