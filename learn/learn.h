@@ -143,7 +143,10 @@ struct learn_agent;
 struct learn_agent *learn_agent_new(const struct learn_agent_config *cfg);
 /* Loads each of cfg's inventory files into inv, noting when it changed; err names the file. */
 int learn_agent_load_inventories(struct learn_agent *a, struct util_err *err);
-/* Reads one capture file; what it watched (its first to its last packet) and who ran then. */
+/*
+ * Reads one capture file, each flow into the graph (or the check); learn also adds what the file
+ * watched (its first to its last packet) to the graph's window, and who ran then.
+ */
 int learn_agent_read_file(struct learn_agent *a, const char *path, struct util_err *err);
 /*
  * Before live capture: ends every flow the files left open and, when a file was read, saves what
