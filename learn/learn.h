@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * learn.h - attribution of captured flows to workloads (adding them to a graph), and check's
- * comparison of flows with a baseline graph.
+ * learn.h - attribution of captured flows to workloads (adding them to a graph), check's
+ * comparison of flows with a baseline graph, and the agent that feeds either from capture files
+ * and live sources.
  */
 #pragma once
 
@@ -85,3 +86,92 @@ struct learn_check_counts {
 };
 void learn_check_get_counts(const struct learn_check *c, struct learn_check_counts *ret);
 struct learn_check *learn_check_free(struct learn_check *c); /* NULL-safe, returns NULL */
+
+/* ---- The agent: files, then live sources, into a graph or a check (learn-agent.c) ---------- */
+
+/*
+ * The agent says nothing itself: each message goes to log as one line (without "flowlock: " or a
+ * newline), and the progress line to status, final on the last one, so that the program decides
+ * where and how they are shown. stop (may be NULL) is asked before each round of the poll loop:
+ * true ends the run (check's reports can no longer be written).
+ */
+typedef void (*learn_agent_log_fn)(void *userdata, const char *line);
+typedef void (*learn_agent_status_fn)(void *userdata, const char *text, bool final);
+typedef bool (*learn_agent_stop_fn)(void *userdata);
+
+struct learn_agent_config {
+	/*
+	 * learn: each flow becomes edges of graph, saved to state_path at every checkpoint and at
+	 * the end. check (graph and state_path NULL): each flow goes to check, and nothing is
+	 * saved. graph, check and inv are borrowed; they must outlive the agent.
+	 */
+	struct graph *graph;
+	const char *state_path;
+	struct learn_check *check;
+	struct inventory *inv;
+	/* the files inv is loaded from (learn_agent_load_inventories); live, re-read on change */
+	const char *const *inventories;
+	size_t n_inventories;
+	/* live sources, opened by learn_agent_open in this order; then run as user (NULL: stay) */
+	const char *docker_socket; /* NULL: no Docker Engine */
+	const char *const *patterns;
+	size_t n_patterns;
+	bool conntrack;
+	const char *user;
+	const struct capture_tunnels *tunnels; /* looked inside, in files and live; copied */
+	size_t max_flows;		       /* the tracker's, 0 for its default */
+	bool one_way;
+	uint64_t duration_s;   /* live: stop after, 0 for never (a signal stops it) */
+	uint64_t checkpoint_s; /* live: save (or check open flows) every checkpoint_s, > 0 */
+	uint64_t status_s;     /* live: a status line every status_s, > 0 */
+	/* no status and no notices; warnings about what is lost, and errors, are said still */
+	bool quiet;
+	learn_agent_log_fn log;
+	learn_agent_status_fn status;
+	learn_agent_stop_fn stop;
+	void *userdata;
+};
+
+/* What the agent has read so far, from files and live. */
+struct learn_agent_stats {
+	struct capture_stats cap;
+	uint64_t flows;
+	uint64_t refused, unanswered; /* of flows: attempts, never edges */
+};
+
+struct learn_agent;
+struct learn_agent *learn_agent_new(const struct learn_agent_config *cfg);
+/* Loads each of cfg's inventory files into inv, noting when it changed; err names the file. */
+int learn_agent_load_inventories(struct learn_agent *a, struct util_err *err);
+/*
+ * Reads one capture file, each flow into the graph (or the check); learn also adds what the file
+ * watched (its first to its last packet) to the graph's window, and who ran then.
+ */
+int learn_agent_read_file(struct learn_agent *a, const char *path, struct util_err *err);
+/*
+ * Before live capture: ends every flow the files left open and, when a file was read, saves what
+ * they taught, so that it is safe on disk before the first live packet.
+ */
+int learn_agent_save_files(struct learn_agent *a, struct util_err *err);
+/*
+ * Opens the live sources (the Docker Engine, interfaces, conntrack), then drops privileges.
+ * SIGINT, SIGTERM and SIGHUP are blocked from here on and read by learn_agent_run. On failure
+ * nothing was learned live.
+ */
+int learn_agent_open(struct learn_agent *a, struct util_err *err);
+/*
+ * Polls the live sources until duration_s, SIGINT or SIGTERM, or stop, re-reading the
+ * inventory files on SIGHUP or change and saving every checkpoint_s (a checkpoint that fails is
+ * said once, and so is the first that works again). The last status line is given when it
+ * ends well; on failure (poll, an interface, conntrack failing 10 times in a row) err says why,
+ * and what was learned is still to be saved.
+ */
+int learn_agent_run(struct learn_agent *a, struct util_err *err);
+/*
+ * Saves the graph with the counters gained since the last save (check: reports the open flows
+ * and saves nothing). final: reads what live capture still holds and ends every open flow
+ * first; otherwise open flows are noted without being counted.
+ */
+int learn_agent_save(struct learn_agent *a, bool final, struct util_err *err);
+void learn_agent_get_stats(const struct learn_agent *a, struct learn_agent_stats *ret);
+struct learn_agent *learn_agent_free(struct learn_agent *a); /* NULL-safe, returns NULL */
