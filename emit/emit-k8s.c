@@ -70,17 +70,6 @@ struct k8s_unknown {
 
 /* ---- validation --------------------------------------------------------------------------- */
 
-/* "ADDR/PREFIX" with a prefix that fits the family; a bare address is taken as a host. */
-static int k8s_cidr_parse(const char *s, char **ret_cidr)
-{
-	struct util_prefix p;
-
-	if (util_prefix_parse(s, UTIL_PREFIX_HOST, &p) < 0)
-		return -EINVAL;
-	*ret_cidr = strchr(s, '/') ? util_strdup(s) : util_asprintf("%s/%u", s, p.len);
-	return 0;
-}
-
 /*
  * The bad string itself goes into the message, but only as printable ASCII and not too much of
  * it: what is refused here may be exactly the escape sequence meant for someone's terminal.
@@ -105,7 +94,6 @@ static int k8s_validate(const struct graph *g, struct util_err *err)
 {
 	for (size_t i = 0; i < graph_workload_count(g); i++) {
 		const struct graph_workload *w = graph_workload(g, i);
-		char *cidr;
 
 		switch (graph_workload_kind(w)) {
 		case GRAPH_KIND_K8S:
@@ -121,20 +109,9 @@ static int k8s_validate(const struct graph *g, struct util_err *err)
 						       graph_workload_label_value(w, j));
 			}
 			break;
-		case GRAPH_KIND_NODE:
 		case GRAPH_KIND_EXTERNAL:
-			for (size_t j = 0; j < graph_workload_address_count(w); j++) {
-				if (k8s_cidr_parse(graph_workload_address(w, j), &cidr) < 0)
-					return k8s_bad(err, w, "CIDR",
-						       graph_workload_address(w, j));
-				free(cidr);
-			}
-			if (graph_workload_kind(w) == GRAPH_KIND_EXTERNAL &&
-			    graph_workload_address_count(w) == 0) {
-				if (k8s_cidr_parse(graph_workload_name(w), &cidr) < 0)
-					return k8s_bad(err, w, "CIDR", graph_workload_name(w));
-				free(cidr);
-			}
+			if (graph_workload_prefix_count(w) == 0)
+				return k8s_bad(err, w, "CIDR", graph_workload_name(w));
 			break;
 		case GRAPH_KIND_DOCKER:
 		default:
@@ -697,23 +674,16 @@ static void k8s_namespace_selector(struct k8s_ctx *c, const char *ns)
 	util_yaml_out_map_end(c->y);
 }
 
-static void k8s_ip_block(struct k8s_ctx *c, const char *addr)
+static void k8s_ip_block(struct k8s_ctx *c, const struct util_prefix *p)
 {
-	char *cidr;
+	char cidr[UTIL_PREFIX_LEN];
 
-	if (k8s_cidr_parse(addr, &cidr) < 0) {
-		/* k8s_validate() has seen every address: this cannot happen */
-		util_yaml_out_fail(c->y,
-				   util_err_set(c->err, EINVAL, "\"%s\" is not a CIDR", addr));
-		return;
-	}
 	util_yaml_out_map_start(c->y);
 	util_yaml_out_str(c->y, "ipBlock");
 	util_yaml_out_map_start(c->y);
-	util_yaml_out_kv(c->y, "cidr", cidr);
+	util_yaml_out_kv(c->y, "cidr", util_prefix_format(p, cidr));
 	util_yaml_out_map_end(c->y);
 	util_yaml_out_map_end(c->y);
-	free(cidr);
 }
 
 /* The entries of from: / to: that stand for one peer (several for a peer with many addresses).
@@ -734,14 +704,9 @@ static void k8s_peers(struct k8s_ctx *c, const struct graph_workload *self,
 		util_yaml_out_map_end(c->y);
 		break;
 	case GRAPH_KIND_EXTERNAL:
-		if (graph_workload_address_count(peer) == 0) {
-			k8s_ip_block(c, graph_workload_name(peer));
-			break;
-		}
-		/* fall through */
 	case GRAPH_KIND_NODE:
-		for (size_t i = 0; i < graph_workload_address_count(peer); i++)
-			k8s_ip_block(c, graph_workload_address(peer, i));
+		for (size_t i = 0; i < graph_workload_prefix_count(peer); i++)
+			k8s_ip_block(c, graph_workload_prefix(peer, i));
 		break;
 	case GRAPH_KIND_DOCKER:
 	default:

@@ -261,38 +261,31 @@ static int nft_collect_managed(struct nft_ctx *c, const struct graph *g)
 	return 0;
 }
 
-/* The prefixes of a node or external peer: its addresses, or for an external its name. */
+/* The prefixes of a node or external peer (see graph_workload_prefix), host bits cleared. */
 static int nft_peer_prefixes(struct nft_ctx *c, const struct graph_workload *w,
 			     struct util_addr **ret, uint8_t **ret_lens, size_t *ret_n)
 {
-	size_t n = graph_workload_address_count(w);
-	bool by_name = n == 0 && graph_workload_kind(w) == GRAPH_KIND_EXTERNAL;
+	size_t n = graph_workload_prefix_count(w);
 	struct util_addr *v;
 	uint8_t *lens;
 
-	if (by_name)
-		n = 1;
+	if (n == 0 && graph_workload_kind(w) == GRAPH_KIND_EXTERNAL) {
+		char *id = nft_quote(graph_workload_id(w)),
+		     *shown = nft_quote(graph_workload_name(w));
+		int r = util_err_set(c->err, EINVAL, "%s: CIDR \"%s\" is not valid", id, shown);
+
+		free(shown);
+		free(id);
+		return r;
+	}
 	v = util_reallocarray(NULL, n ? n : 1, sizeof(*v));
 	lens = util_reallocarray(NULL, n ? n : 1, sizeof(*lens));
 	for (size_t i = 0; i < n; i++) {
-		const char *s = by_name ? graph_workload_name(w) : graph_workload_address(w, i);
-		struct util_prefix p;
-		char *shown;
-		int r;
+		const struct util_prefix *p = graph_workload_prefix(w, i);
 
-		if (util_prefix_parse(s, UTIL_PREFIX_HOST | UTIL_PREFIX_MASK, &p) < 0) {
-			char *id = nft_quote(graph_workload_id(w));
-
-			shown = nft_quote(s);
-			r = util_err_set(c->err, EINVAL, "%s: CIDR \"%s\" is not valid", id, shown);
-			free(shown);
-			free(id);
-			free(v);
-			free(lens);
-			return r;
-		}
-		v[i] = p.addr;
-		lens[i] = (uint8_t)p.len;
+		v[i] = p->addr;
+		util_addr_mask(&v[i], p->len);
+		lens[i] = (uint8_t)p->len;
 	}
 	*ret = v;
 	*ret_lens = lens;

@@ -13,21 +13,30 @@
 
 static struct graph_workload *workloads[N_WORKLOADS];
 
+static void workload_address(struct graph_workload *w, const char *cidr)
+{
+	struct util_prefix p;
+
+	if (util_prefix_parse(cidr, 0, &p) < 0)
+		abort();
+	graph_workload_add_address(w, &p);
+}
+
 /* Pods in two namespaces the corpus names, a node and an outside peer. */
 static void workloads_make(void)
 {
 	workloads[0] = graph_workload_new(GRAPH_KIND_K8S, "shop", "deployment", "frontend");
 	graph_workload_set_label(workloads[0], "app", "frontend");
-	graph_workload_add_address(workloads[0], "10.244.1.5/32");
+	workload_address(workloads[0], "10.244.1.5/32");
 	workloads[1] = graph_workload_new(GRAPH_KIND_K8S, "default", "statefulset", "db");
 	graph_workload_set_label(workloads[1], "app", "db");
 	graph_workload_set_label(workloads[1], "tier", "backend");
-	graph_workload_add_address(workloads[1], "10.244.2.7/32");
-	graph_workload_add_address(workloads[1], "fd00:10:244::7/128");
+	workload_address(workloads[1], "10.244.2.7/32");
+	workload_address(workloads[1], "fd00:10:244::7/128");
 	workloads[2] = graph_workload_new(GRAPH_KIND_NODE, NULL, NULL, "worker-1");
-	graph_workload_add_address(workloads[2], "172.18.0.3/32");
+	workload_address(workloads[2], "172.18.0.3/32");
 	workloads[3] = graph_workload_new(GRAPH_KIND_EXTERNAL, NULL, NULL, "203.0.113.0/24");
-	graph_workload_add_address(workloads[3], "203.0.113.0/24");
+	workload_address(workloads[3], "203.0.113.0/24");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

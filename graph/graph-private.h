@@ -44,5 +44,6 @@ bool state_ip(const char *s);
 int state_check_identity(enum graph_kind kind, const char *ns, const char *ctrl, const char *name,
 			 char msg[static STATE_MSG_LEN], int *ret_field);
 int state_check_label(const char *key, const char *value, char msg[static STATE_MSG_LEN]);
-int state_check_address(const char *cidr, char msg[static STATE_MSG_LEN]);
+/* A workload's address, in the only spelling the state accepts (see state_cidr). */
+int state_parse_address(const char *cidr, struct util_prefix *ret, char msg[static STATE_MSG_LEN]);
 int state_check_port(uint8_t proto, uint64_t port, char msg[static STATE_MSG_LEN]);

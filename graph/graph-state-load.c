@@ -448,7 +448,7 @@ struct state_label {
 };
 
 struct state_address {
-	char *cidr;
+	struct util_prefix prefix;
 	yaml_mark_t mark;
 };
 
@@ -472,8 +472,6 @@ static void state_workload_clear(struct state_workload *sw)
 		free(sw->labels[i].key);
 		free(sw->labels[i].value);
 	}
-	for (size_t i = 0; i < sw->n_addresses; i++)
-		free(sw->addresses[i].cidr);
 	free(sw->labels);
 	free(sw->addresses);
 }
@@ -514,6 +512,7 @@ static int state_parse_labels(struct state_reader *r, struct state_workload *sw)
 static int state_parse_addresses(struct state_reader *r, struct state_workload *sw)
 {
 	char msg[STATE_MSG_LEN];
+	struct util_prefix prefix;
 	const char *s = NULL;
 	int ret;
 
@@ -524,7 +523,7 @@ static int state_parse_addresses(struct state_reader *r, struct state_workload *
 		ret = state_scalar_text(r, "addresses", &s);
 		if (ret < 0)
 			return ret;
-		if (state_check_address(s, msg) < 0)
+		if (state_parse_address(s, &prefix, msg) < 0)
 			return state_error(r, r->event.start_mark, "addresses: %s", msg);
 		if (sw->n_addresses >= STATE_MAX_ADDRESSES)
 			return state_error(r, r->event.start_mark,
@@ -533,7 +532,7 @@ static int state_parse_addresses(struct state_reader *r, struct state_workload *
 		sw->addresses = util_reallocarray(sw->addresses, sw->n_addresses + 1,
 						  sizeof(*sw->addresses));
 		sw->addresses[sw->n_addresses++] =
-			(struct state_address){util_strdup(s), r->event.start_mark};
+			(struct state_address){prefix, r->event.start_mark};
 	}
 	return ret;
 }
@@ -543,6 +542,7 @@ static int state_add_workload(struct state_reader *r, struct state_workload *sw,
 {
 	struct graph_workload *w = NULL;
 	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
+	char text[UTIL_PREFIX_LEN];
 	enum graph_kind kind;
 	size_t before;
 	int ret, field;
@@ -602,11 +602,13 @@ static int state_add_workload(struct state_reader *r, struct state_workload *sw,
 	}
 	for (size_t i = 0; i < sw->n_addresses; i++) {
 		before = graph_workload_address_count(w);
-		graph_workload_add_address(w, sw->addresses[i].cidr);
+		graph_workload_add_address(w, &sw->addresses[i].prefix);
 		if (graph_workload_address_count(w) == before) {
-			ret = state_error(r, sw->addresses[i].mark,
-					  "addresses: duplicate address \"%s\"",
-					  state_show(sw->addresses[i].cidr, show));
+			/* the text was canonical: it is what the prefix formats to */
+			ret = state_error(
+				r, sw->addresses[i].mark, "addresses: duplicate address \"%s\"",
+				state_show(util_prefix_format(&sw->addresses[i].prefix, text),
+					   show));
 			goto out;
 		}
 	}

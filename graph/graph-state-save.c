@@ -62,8 +62,6 @@ static int state_check_graph(const struct graph *g, const char *path, struct uti
 		for (size_t j = 0; ret == 0 && j < graph_workload_label_count(w); j++)
 			ret = state_check_label(graph_workload_label_key(w, j),
 						graph_workload_label_value(w, j), msg);
-		for (size_t j = 0; ret == 0 && j < graph_workload_address_count(w); j++)
-			ret = state_check_address(graph_workload_address(w, j), msg);
 		if (ret < 0)
 			return util_err_set(err, EINVAL, "%s: cannot save workload \"%s\": %s",
 					    path, state_show(graph_workload_id(w), show), msg);

@@ -152,11 +152,11 @@ int state_check_label(const char *key, const char *value, char msg[static STATE_
 	return 0;
 }
 
-int state_check_address(const char *cidr, char msg[static STATE_MSG_LEN])
+int state_parse_address(const char *cidr, struct util_prefix *ret, char msg[static STATE_MSG_LEN])
 {
 	char show[STATE_SHOW_LEN];
 
-	if (state_cidr(cidr))
+	if (util_prefix_parse(cidr, UTIL_PREFIX_CANONICAL, ret) == 0)
 		return 0;
 	snprintf(msg, STATE_MSG_LEN,
 		 "address \"%s\" is not a CIDR in canonical form (like 10.1.2.3/32)",

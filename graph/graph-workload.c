@@ -11,6 +11,12 @@ struct learn_label {
 	char *value;
 };
 
+/* An address is kept parsed; its text is what the prefix formats to, kept for order and output. */
+struct graph_address {
+	struct util_prefix prefix;
+	char text[UTIL_PREFIX_LEN];
+};
+
 struct graph_workload {
 	int refcount;
 	enum graph_kind kind;
@@ -20,8 +26,10 @@ struct graph_workload {
 	char *id;
 	struct learn_label *labels; /* sorted by key */
 	size_t n_labels;
-	char **addresses; /* sorted, unique */
+	struct graph_address *addresses; /* sorted by text, unique */
 	size_t n_addresses;
+	struct util_prefix name_prefix; /* an external's name, parsed */
+	bool name_is_prefix;
 };
 
 static const char *const graph_kind_names[] = {
@@ -87,6 +95,9 @@ struct graph_workload *graph_workload_new(enum graph_kind kind, const char *name
 	w->controller = util_strdup(controller ? controller : "");
 	w->name = util_strdup(name ? name : "");
 	w->id = workload_make_id(kind, w->namespace_, w->controller, w->name);
+	if (kind == GRAPH_KIND_EXTERNAL)
+		w->name_is_prefix =
+			util_prefix_parse(w->name, UTIL_PREFIX_HOST, &w->name_prefix) == 0;
 	return w;
 }
 
@@ -105,8 +116,6 @@ struct graph_workload *graph_workload_unref(struct graph_workload *w)
 		free(w->labels[i].key);
 		free(w->labels[i].value);
 	}
-	for (size_t i = 0; i < w->n_addresses; i++)
-		free(w->addresses[i]);
 	free(w->labels);
 	free(w->addresses);
 	free(w->namespace_);
@@ -138,12 +147,14 @@ void graph_workload_set_label(struct graph_workload *w, const char *key, const c
 	w->n_labels++;
 }
 
-void graph_workload_add_address(struct graph_workload *w, const char *cidr)
+void graph_workload_add_address(struct graph_workload *w, const struct util_prefix *p)
 {
+	char text[UTIL_PREFIX_LEN];
 	size_t i;
 
+	util_prefix_format(p, text);
 	for (i = 0; i < w->n_addresses; i++) {
-		int c = strcmp(w->addresses[i], cidr);
+		int c = strcmp(w->addresses[i].text, text);
 
 		if (c == 0)
 			return;
@@ -151,8 +162,10 @@ void graph_workload_add_address(struct graph_workload *w, const char *cidr)
 			break;
 	}
 	w->addresses = util_reallocarray(w->addresses, w->n_addresses + 1, sizeof(*w->addresses));
-	memmove(&w->addresses[i + 1], &w->addresses[i], (w->n_addresses - i) * sizeof(char *));
-	w->addresses[i] = util_strdup(cidr);
+	memmove(&w->addresses[i + 1], &w->addresses[i],
+		(w->n_addresses - i) * sizeof(*w->addresses));
+	w->addresses[i].prefix = *p;
+	memcpy(w->addresses[i].text, text, sizeof(text));
 	w->n_addresses++;
 }
 
@@ -201,7 +214,26 @@ size_t graph_workload_address_count(const struct graph_workload *w)
 	return w->n_addresses;
 }
 
+const struct util_prefix *graph_workload_address_prefix(const struct graph_workload *w, size_t i)
+{
+	return i < w->n_addresses ? &w->addresses[i].prefix : NULL;
+}
+
 const char *graph_workload_address(const struct graph_workload *w, size_t i)
 {
-	return i < w->n_addresses ? w->addresses[i] : NULL;
+	return i < w->n_addresses ? w->addresses[i].text : NULL;
+}
+
+size_t graph_workload_prefix_count(const struct graph_workload *w)
+{
+	if (w->n_addresses == 0 && w->kind == GRAPH_KIND_EXTERNAL)
+		return w->name_is_prefix ? 1 : 0;
+	return w->n_addresses;
+}
+
+const struct util_prefix *graph_workload_prefix(const struct graph_workload *w, size_t i)
+{
+	if (i >= graph_workload_prefix_count(w))
+		return NULL;
+	return w->n_addresses ? &w->addresses[i].prefix : &w->name_prefix;
 }

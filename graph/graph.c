@@ -961,9 +961,9 @@ static struct graph_workload *workload_union(const struct graph_workload *a,
 		graph_workload_set_label(w, graph_workload_label_key(a, i),
 					 graph_workload_label_value(a, i));
 	for (size_t i = 0; i < graph_workload_address_count(a); i++)
-		graph_workload_add_address(w, graph_workload_address(a, i));
+		graph_workload_add_address(w, graph_workload_address_prefix(a, i));
 	for (size_t i = 0; i < graph_workload_address_count(b); i++)
-		graph_workload_add_address(w, graph_workload_address(b, i));
+		graph_workload_add_address(w, graph_workload_address_prefix(b, i));
 	return w;
 }
 

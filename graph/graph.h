@@ -49,8 +49,11 @@ struct graph_workload *graph_workload_ref(struct graph_workload *w);
 struct graph_workload *graph_workload_unref(struct graph_workload *w);
 /* Labels are the pod selector (k8s) or container labels kept for display; sorted by key. */
 void graph_workload_set_label(struct graph_workload *w, const char *key, const char *value);
-/* Addresses are CIDR strings, kept sorted and unique; used for node and external peers. */
-void graph_workload_add_address(struct graph_workload *w, const char *cidr);
+/*
+ * Addresses are prefixes, kept unique and in the order of their text (util_prefix_format), the
+ * order the state file lists them in; used for node and external peers. Host bits are kept.
+ */
+void graph_workload_add_address(struct graph_workload *w, const struct util_prefix *p);
 
 const char *graph_workload_id(const struct graph_workload *w);
 enum graph_kind graph_workload_kind(const struct graph_workload *w);
@@ -61,7 +64,15 @@ size_t graph_workload_label_count(const struct graph_workload *w);
 const char *graph_workload_label_key(const struct graph_workload *w, size_t i);
 const char *graph_workload_label_value(const struct graph_workload *w, size_t i);
 size_t graph_workload_address_count(const struct graph_workload *w);
-const char *graph_workload_address(const struct graph_workload *w, size_t i);
+const struct util_prefix *graph_workload_address_prefix(const struct graph_workload *w, size_t i);
+const char *graph_workload_address(const struct graph_workload *w, size_t i); /* its text */
+/*
+ * The prefixes a node or outside peer stands for: its addresses, or for an external workload
+ * that has none, the one its name spells (a bare address is a host). An external whose name is
+ * no address has none. NULL past the end.
+ */
+size_t graph_workload_prefix_count(const struct graph_workload *w);
+const struct util_prefix *graph_workload_prefix(const struct graph_workload *w, size_t i);
 
 /* ---- The graph ---------------------------------------------------------------------------- */
 

@@ -523,14 +523,13 @@ static void inv_claim_pod(struct inventory *inv, const struct util_addr *a, cons
 /* The node that owns address a: node_name, or when it is unknown, a node named by the address. */
 static void inv_claim_node(struct inventory *inv, const char *node_name, const struct util_addr *a)
 {
-	char ip[INET6_ADDRSTRLEN], cidr[INET6_ADDRSTRLEN + 8];
+	struct util_prefix host = {.addr = *a, .len = a->family == AF_INET ? 32u : 128u};
+	char ip[UTIL_ADDR_LEN];
 	struct inv_wl *e;
 
-	if (!inet_ntop(a->family, a->bytes, ip, sizeof(ip)))
-		return;
-	snprintf(cidr, sizeof(cidr), "%s/%u", ip, a->family == AF_INET ? 32u : 128u);
-	e = inv_workload(inv, GRAPH_KIND_NODE, "", "", node_name ? node_name : ip);
-	graph_workload_add_address(e->w, cidr);
+	e = inv_workload(inv, GRAPH_KIND_NODE, "", "",
+			 node_name ? node_name : util_addr_format(a, ip));
+	graph_workload_add_address(e->w, &host);
 	inv_claim(inv, a, e->w);
 }
 
@@ -729,7 +728,7 @@ static struct graph_workload *inv_prefix_peer(struct inv_prefix_peer **table,
 	p = util_zalloc(sizeof(*p));
 	p->key = *key;
 	p->w = graph_workload_new(kind, "", "", cidr);
-	graph_workload_add_address(p->w, cidr);
+	graph_workload_add_address(p->w, &pre);
 	HASH_ADD(hh, *table, key, sizeof(p->key), p);
 	return p->w;
 }

@@ -905,20 +905,16 @@ static bool pol_selects_namespace(const struct pol_selector *sel, const struct i
 static bool pol_block_matches(const struct pol_peer *peer, const struct graph_workload *w,
 			      ssize_t addr)
 {
-	size_t n = graph_workload_address_count(w);
-	bool external_name = n == 0 && graph_workload_kind(w) == GRAPH_KIND_EXTERNAL;
+	size_t n = graph_workload_prefix_count(w);
 
-	if (n == 0 && !external_name)
+	if (n == 0)
 		return false;
-	for (size_t i = 0; i < (external_name ? 1 : n); i++) {
-		struct util_prefix c;
+	for (size_t i = 0; i < n; i++) {
+		struct util_prefix c = *graph_workload_prefix(w, i);
 
 		if (addr >= 0 && i != (size_t)addr)
 			continue;
-		if (util_prefix_parse(external_name ? graph_workload_name(w)
-						    : graph_workload_address(w, i),
-				      UTIL_PREFIX_MASK, &c) < 0)
-			return false;
+		util_addr_mask(&c.addr, c.len);
 		if (!util_prefix_contains(&peer->block, &c))
 			return false;
 		for (size_t j = 0; j < peer->n_except; j++)

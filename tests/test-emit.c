@@ -285,7 +285,7 @@ static struct graph *fixture_build(const struct fixture *f, unsigned seed)
 		}
 		for (size_t a = 0; a < UTIL_ARRAY_SIZE(s->addresses); a++)
 			if (s->addresses[a])
-				graph_workload_add_address(w, s->addresses[a]);
+				graph_workload_add_address(w, TEST_PREFIX(s->addresses[a]));
 		graph_add_workload(g, w);
 		if (!s->never_ran)
 			graph_note_running(g, w, T0, T0);

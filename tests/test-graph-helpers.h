@@ -97,7 +97,7 @@ static inline const struct graph_workload *add_wl(struct graph *g, enum graph_ki
 	if (addresses) {
 		copy = util_strdup(addresses);
 		for (char *a = strtok_r(copy, ";", &save); a; a = strtok_r(NULL, ";", &save))
-			graph_workload_add_address(w, a);
+			graph_workload_add_address(w, TEST_PREFIX(a));
 		free(copy);
 	}
 	ret = graph_add_workload(g, w);

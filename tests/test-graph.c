@@ -141,6 +141,12 @@ static const struct address_case {
 	{{"10.0.0.1/32", "10.0.0.1/32", "10.0.0.1/32"}, "10.0.0.1/32"},
 	{{"2001:db8::1/128", "10.0.0.1/32", "2001:db8::1/128", "192.0.2.0/24"},
 	 "10.0.0.1/32,192.0.2.0/24,2001:db8::1/128"},
+	/* kept parsed: one address has one spelling, whatever text it came as */
+	{{"10.0.0.1", "10.0.0.1/32"}, "10.0.0.1/32"},
+	{{"2001:DB8:0::1/128", "2001:db8::1"}, "2001:db8::1/128"},
+	/* host bits are kept, so these are two; the order is the text's, as the state lists it */
+	{{"10.1.2.3/24", "10.1.2.0/24"}, "10.1.2.0/24,10.1.2.3/24"},
+	{{"10.0.0.9/32", "10.0.0.10/32"}, "10.0.0.10/32,10.0.0.9/32"},
 	{{NULL}, ""},
 };
 
@@ -151,7 +157,7 @@ START_TEST(test_workload_addresses)
 	char *s = util_strdup(""), *n;
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(c->add) && c->add[i]; i++)
-		graph_workload_add_address(w, c->add[i]);
+		graph_workload_add_address(w, TEST_PREFIX(c->add[i]));
 	for (size_t i = 0; i < graph_workload_address_count(w); i++) {
 		n = util_asprintf("%s%s%s", s, i ? "," : "", graph_workload_address(w, i));
 		free(s);
@@ -159,6 +165,47 @@ START_TEST(test_workload_addresses)
 	}
 	ck_assert_str_eq(s, c->expect);
 	ck_assert_ptr_null(graph_workload_address(w, graph_workload_address_count(w)));
+	ck_assert_ptr_null(graph_workload_address_prefix(w, graph_workload_address_count(w)));
+	free(s);
+	graph_workload_unref(w);
+}
+END_TEST
+
+/* What a peer stands for: its addresses, or an external's name when it has none. */
+static const struct peer_prefix_case {
+	enum graph_kind kind;
+	const char *name, *address;
+	const char *expect; /* the prefixes, comma separated */
+} peer_prefix_cases[] = {
+	{GRAPH_KIND_EXTERNAL, "203.0.113.0/24", NULL, "203.0.113.0/24"},
+	{GRAPH_KIND_EXTERNAL, "203.0.113.7", NULL, "203.0.113.7/32"},
+	{GRAPH_KIND_EXTERNAL, "2001:db8::/32", NULL, "2001:db8::/32"},
+	{GRAPH_KIND_EXTERNAL, "203.0.113.0/24", "203.0.113.9/32", "203.0.113.9/32"},
+	{GRAPH_KIND_EXTERNAL, "not-a-cidr", NULL, ""},
+	{GRAPH_KIND_EXTERNAL, "203.0.113.0/33", NULL, ""},
+	{GRAPH_KIND_NODE, "10.0.0.1/32", NULL, ""}, /* a node's name is a name */
+	{GRAPH_KIND_NODE, "n1", "10.0.0.1/32", "10.0.0.1/32"},
+	{GRAPH_KIND_UNKNOWN, "10.96.0.0/12", NULL, ""},
+};
+
+START_TEST(test_workload_peer_prefixes)
+{
+	const struct peer_prefix_case *c = &peer_prefix_cases[_i];
+	struct graph_workload *w = graph_workload_new(c->kind, NULL, NULL, c->name);
+	char *s = util_strdup(""), *n, buf[UTIL_PREFIX_LEN];
+	size_t count;
+
+	if (c->address)
+		graph_workload_add_address(w, TEST_PREFIX(c->address));
+	count = graph_workload_prefix_count(w);
+	for (size_t i = 0; i < count; i++) {
+		n = util_asprintf("%s%s%s", s, i ? "," : "",
+				  util_prefix_format(graph_workload_prefix(w, i), buf));
+		free(s);
+		s = n;
+	}
+	ck_assert_str_eq(s, c->expect);
+	ck_assert_ptr_null(graph_workload_prefix(w, count));
 	free(s);
 	graph_workload_unref(w);
 }
@@ -1434,6 +1481,7 @@ static Suite *graph_suite(void)
 	ADD_LOOP(tc, test_workload_kind_names, kind_cases);
 	ADD_LOOP(tc, test_workload_labels, label_cases);
 	ADD_LOOP(tc, test_workload_addresses, address_cases);
+	ADD_LOOP(tc, test_workload_peer_prefixes, peer_prefix_cases);
 	ADD_LOOP(tc, test_workload_refcount, ref_cases);
 	suite_add_tcase(s, tc);
 

@@ -17,6 +17,17 @@
 
 #include "util/util.h"
 
+/* A prefix written as text ("10.0.0.1/32", or a bare host); a typo fails the test. */
+static inline struct util_prefix test_prefix(const char *s)
+{
+	struct util_prefix p = {0};
+
+	ck_assert_msg(util_prefix_parse(s, UTIL_PREFIX_HOST, &p) == 0, "\"%s\" is no prefix", s);
+	return p;
+}
+/* The same, as the pointer graph_workload_add_address() takes; it lives in the enclosing block. */
+#define TEST_PREFIX(s) ((struct util_prefix[1]){test_prefix(s)})
+
 /*
  * Cases that need what a plain run may lack are a tcase of their own, named and tagged after
  * what they need. The default run leaves them out; main's one argument runs one of them alone

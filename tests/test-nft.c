@@ -154,7 +154,7 @@ static struct graph *fixture_build(const struct fixture *f, unsigned seed)
 
 		for (size_t a = 0; a < UTIL_ARRAY_SIZE(s->cidrs); a++)
 			if (s->cidrs[a])
-				graph_workload_add_address(w, s->cidrs[a]);
+				graph_workload_add_address(w, TEST_PREFIX(s->cidrs[a]));
 		graph_add_workload(g, w);
 		graph_workload_unref(w);
 	}
@@ -554,11 +554,16 @@ struct refusal_case {
 	const char *msg;
 };
 
+/*
+ * An outside peer stands for its addresses, which the graph keeps parsed, or for an external
+ * without any, for the prefix its name spells: that name is what can be refused.
+ */
 static const struct refusal_case refusal_cases[] = {
 	{EXTERNAL, "203.0.113.0/33", NULL, "external:203.0.113.0/33: CIDR \"203.0.113.0/33\""},
-	{EXTERNAL, "x", "10.0.0.0/8; flush ruleset", "CIDR \"10.0.0.0/8_ flush ruleset\""},
-	{NODE, "n1", "300.1.1.1/32", "node:n1: CIDR \"300.1.1.1/32\" is not valid"},
-	{NODE, "n1", "10.0.0.1/", "node:n1: CIDR \"10.0.0.1/\" is not valid"},
+	{EXTERNAL, "10.0.0.0/8; flush ruleset", NULL, "CIDR \"10.0.0.0/8_ flush ruleset\""},
+	{EXTERNAL, "300.1.1.1/32", NULL,
+	 "external:300.1.1.1/32: CIDR \"300.1.1.1/32\" is not valid"},
+	{EXTERNAL, "10.0.0.1/", NULL, "external:10.0.0.1/: CIDR \"10.0.0.1/\" is not valid"},
 	{EXTERNAL, "2001:db8::/129", NULL, "CIDR \"2001:db8::/129\" is not valid"},
 };
 
@@ -573,7 +578,7 @@ START_TEST(test_refusal)
 	struct test_output o;
 
 	if (rc->cidr)
-		graph_workload_add_address(p, rc->cidr);
+		graph_workload_add_address(p, TEST_PREFIX(rc->cidr));
 	gp = graph_add_workload(g, p);
 	gw = graph_add_workload(g, web);
 	graph_add_edge(g, gw, gp, TCP, 443, 1, T0, T0);

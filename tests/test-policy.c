@@ -66,7 +66,7 @@ static void fixture_init(struct fixture *fx)
 	ck_assert_msg(r == 0, "inventory: %s", err.msg);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(outside); i++) {
 		fx->outside[i] = graph_workload_new(outside[i].kind, "", "", outside[i].name);
-		graph_workload_add_address(fx->outside[i], outside[i].address);
+		graph_workload_add_address(fx->outside[i], TEST_PREFIX(outside[i].address));
 	}
 }
 
@@ -1058,9 +1058,9 @@ START_TEST(test_verify_dual)
 	char buf[400];
 
 	graph_workload_set_label(prom, "app", "prometheus");
-	graph_workload_add_address(node, "172.18.0.4/32");
-	graph_workload_add_address(node, "fc00:f853:ccd:e793::4/128");
-	graph_workload_add_address(gone, "10.244.1.0/24");
+	graph_workload_add_address(node, TEST_PREFIX("172.18.0.4/32"));
+	graph_workload_add_address(node, TEST_PREFIX("fc00:f853:ccd:e793::4/128"));
+	graph_workload_add_address(gone, TEST_PREFIX("10.244.1.0/24"));
 	graph_add_edge(g, graph_add_workload(g, prom), graph_add_workload(g, node), TCP, 9100, 6, 1,
 		       2);
 	graph_add_edge(g, graph_add_workload(g, gone), prom, TCP, 9090, 1, 1, 2);

@@ -700,14 +700,6 @@ static struct graph *build_bad_attempt_zero(void)
 	return build_bad_attempt(IPPROTO_ICMP, 0, 1, 1);
 }
 
-static struct graph *build_bad_address(void)
-{
-	struct graph *g = graph_new();
-
-	add_wl(g, GRAPH_KIND_NODE, NULL, NULL, "a", NULL, "10.0.0.1");
-	return g;
-}
-
 static struct graph *build_bad_counter(void)
 {
 	struct graph *g = graph_new();
@@ -726,7 +718,6 @@ static const struct save_bad_case {
 	{build_bad_port, "cannot save edge node:a -> node:a: port 0 is not valid for TCP"},
 	{build_bad_icmp, "cannot save edge node:a -> node:a: port 8 is not valid for ICMP"},
 	{build_bad_proto, "cannot save edge node:a -> node:a: unsupported protocol 47"},
-	{build_bad_address, "cannot save workload \"node:a\": address \"10.0.0.1\""},
 	{build_bad_counter, "cannot save counter \"with space\""},
 	{build_bad_attempt_proto, "cannot save attempt node:a -> node:a: unsupported protocol 47"},
 	{build_bad_attempt_time, "cannot save attempt node:a -> node:a: last seen before first"},

@@ -652,7 +652,7 @@ static const struct prefix_case {
 #undef C
 };
 
-START_TEST(test_prefix)
+START_TEST(test_prefix_parse)
 {
 	const struct prefix_case *pc = &prefix_cases[_i];
 	struct util_prefix p, zero = {0};
@@ -816,7 +816,7 @@ static Suite *util_suite(void)
 
 	tcase_add_loop_test(tc, test_time_round_trip, 0, (int)UTIL_ARRAY_SIZE(time_cases));
 	tcase_add_loop_test(tc, test_addr, 0, (int)UTIL_ARRAY_SIZE(addr_cases));
-	tcase_add_loop_test(tc, test_prefix, 0, (int)UTIL_ARRAY_SIZE(prefix_cases));
+	tcase_add_loop_test(tc, test_prefix_parse, 0, (int)UTIL_ARRAY_SIZE(prefix_cases));
 	tcase_add_loop_test(tc, test_prefix_contains, 0, (int)UTIL_ARRAY_SIZE(contains_cases));
 	tcase_add_loop_test(tc, test_time_parse, 0, (int)UTIL_ARRAY_SIZE(time_parse_cases));
 	tcase_add_loop_test(tc, test_parse_u64, 0, (int)UTIL_ARRAY_SIZE(u64_cases));
