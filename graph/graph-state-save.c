@@ -315,25 +315,6 @@ static void state_render(struct util_yaml_out *o, const struct graph *g)
 	util_yaml_out_document_end(o);
 }
 
-static int state_dir_open(const char *path)
-{
-	char *dir = util_strdup(path), *slash = strrchr(dir, '/');
-	const char *d = ".";
-	int fd;
-
-	if (slash == dir)
-		d = "/";
-	else if (slash) {
-		*slash = '\0';
-		d = dir;
-	}
-	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		fd = -errno;
-	free(dir);
-	return fd;
-}
-
 /*
  * Removes temporary files of path that a save killed mid-way (kill -9, a crash) left behind:
  * PATH.tmp.XXXXXX, a regular file not touched for STATE_TMP_STALE_S. A save writes and renames
@@ -344,7 +325,7 @@ static void state_sweep_stale(const char *path)
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	size_t n = strlen(base);
 	time_t cutoff = time(NULL) - STATE_TMP_STALE_S;
-	int fd = state_dir_open(path);
+	int fd = util_file_dir_open(path);
 	struct dirent *de;
 	DIR *dir;
 

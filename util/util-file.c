@@ -28,12 +28,11 @@ static int file_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* fsync of the directory makes the rename itself durable. */
-static int file_sync_dir(const char *path)
+int util_file_dir_open(const char *path)
 {
 	char *dir = util_strdup(path), *slash = strrchr(dir, '/');
 	const char *d = ".";
-	int fd, ret = 0;
+	int fd;
 
 	if (slash == dir)
 		d = "/";
@@ -43,12 +42,21 @@ static int file_sync_dir(const char *path)
 	}
 	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		ret = -errno;
-	else if (fsync(fd) < 0 && errno != EINVAL) /* EINVAL: the file system cannot sync dirs */
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
+		fd = -errno;
 	free(dir);
+	return fd;
+}
+
+/* fsync of the directory makes the rename itself durable. */
+static int file_sync_dir(const char *path)
+{
+	int fd = util_file_dir_open(path), ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fsync(fd) < 0 && errno != EINVAL) /* EINVAL: the file system cannot sync dirs */
+		ret = -errno;
+	close(fd);
 	return ret;
 }
 

@@ -70,6 +70,8 @@ struct util_file;
 int util_file_begin(const char *path, mode_t mode, struct util_file **ret, struct util_err *err);
 int util_file_commit(struct util_file *f, const void *buf, size_t len, struct util_err *err);
 void util_file_abort(struct util_file *f);
+/* The folder path is in, opened O_DIRECTORY (a file descriptor), or -errno. */
+int util_file_dir_open(const char *path);
 /* begin and commit in one */
 int util_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
 		      struct util_err *err);
