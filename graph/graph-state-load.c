@@ -2,6 +2,7 @@
 /* graph-state-load.c - reading the state file strictly: every limit, key and value checked, with
  * line:column. */
 #include "graph/graph-private.h"
+#include "util/util-yaml.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -16,52 +17,22 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <yaml.h>
 
 /* ---- Loading ------------------------------------------------------------------------------ */
 
 struct state_reader {
-	yaml_parser_t parser;
-	yaml_event_t event; /* the current event, valid while have_event */
-	bool have_event;
+	struct util_yaml_stream *stream;
+	struct util_yaml_event event; /* the current one */
 	FILE *f;
 	const char *path;
 	struct util_err *err;
-	uint64_t bytes;	    /* read from f so far */
-	uint64_t event_end; /* where the last event ended (a character index) */
-	int read_errno;
-	bool too_large, too_long;
 	unsigned version; /* the file's, once read */
 	bool any_order;	  /* the second reading of a file whose version is not its first key */
 };
 
-static int state_read(void *data, unsigned char *buffer, size_t size, size_t *size_read)
-{
-	struct state_reader *r = data;
-	size_t n;
-
-	/* A character index never exceeds the bytes read, so this over-estimates, never under. */
-	if (r->bytes > r->event_end + STATE_MAX_LOOKAHEAD) {
-		r->too_long = true;
-		return 0;
-	}
-	n = fread(buffer, 1, size, r->f);
-	if (n == 0 && ferror(r->f)) {
-		r->read_errno = errno ? errno : EIO;
-		return 0;
-	}
-	r->bytes += n;
-	if (r->bytes > STATE_MAX_FILE) {
-		r->too_large = true;
-		return 0;
-	}
-	*size_read = n;
-	return 1;
-}
-
-static int state_error(struct state_reader *r, yaml_mark_t mark, const char *fmt, ...)
+static int state_error(struct state_reader *r, struct util_yaml_mark mark, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int state_error(struct state_reader *r, yaml_mark_t mark, const char *fmt, ...)
+static int state_error(struct state_reader *r, struct util_yaml_mark mark, const char *fmt, ...)
 {
 	char msg[STATE_MSG_LEN + 64];
 	va_list ap;
@@ -69,74 +40,80 @@ static int state_error(struct state_reader *r, yaml_mark_t mark, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return util_err_set(r->err, EINVAL, "%s:%zu:%zu: %s", r->path, mark.line + 1,
-			    mark.column + 1, msg);
+	return util_err_set(r->err, EINVAL, "%s:%zu:%zu: %s", r->path, mark.line, mark.col, msg);
 }
 
 /* libyaml reports reader errors (bad UTF-8, control bytes) as a byte offset: find its line. */
-static void state_offset_mark(struct state_reader *r, size_t offset, yaml_mark_t *ret)
+static struct util_yaml_mark state_offset_mark(struct state_reader *r, size_t offset)
 {
-	yaml_mark_t m = {0};
+	struct util_yaml_mark m = {1, 1};
 	int c;
 
 	if (fseek(r->f, 0, SEEK_SET) == 0) {
 		for (size_t i = 0; i < offset && (c = getc(r->f)) != EOF; i++) {
 			if (c == '\n') {
 				m.line++;
-				m.column = 0;
+				m.col = 1;
 			} else {
-				m.column++;
+				m.col++;
 			}
 		}
 	}
-	*ret = m;
+	return m;
 }
 
-static int state_parse_error(struct state_reader *r)
+/* The stream's faults in the state's words. */
+static int state_fault(void *data, const struct util_yaml_fault *f)
 {
-	const yaml_parser_t *p = &r->parser;
-	yaml_mark_t mark;
+	struct state_reader *r = data;
+	struct util_yaml_mark at = {f->line, f->col};
 
-	if (r->too_large)
+	switch (f->kind) {
+	case UTIL_YAML_NOMEM:
+		return util_err_set(r->err, ENOMEM, "%s: out of memory", r->path);
+	case UTIL_YAML_TOO_BIG:
 		return util_err_set(r->err, EINVAL,
 				    "%s: state file too large (more than %llu bytes)", r->path,
 				    STATE_MAX_FILE);
-	if (r->too_long)
-		return state_error(r, p->mark, "a value or comment longer than %llu bytes",
+	case UTIL_YAML_TOO_LONG:
+		return state_error(r, at, "a value or comment longer than %llu bytes",
 				   STATE_MAX_LOOKAHEAD);
-	if (r->read_errno)
-		return util_err_set(r->err, r->read_errno, "%s: read failed: %s", r->path,
-				    strerror(r->read_errno));
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		return util_err_set(r->err, ENOMEM, "%s: out of memory parsing YAML", r->path);
-	case YAML_READER_ERROR:
-		state_offset_mark(r, p->problem_offset, &mark);
-		return state_error(r, mark, "not YAML text: %s",
-				   p->problem ? p->problem : "unreadable input");
+	case UTIL_YAML_READ:
+		return util_err_set(r->err, f->error, "%s: read failed: %s", r->path,
+				    strerror(f->error));
+	case UTIL_YAML_ALIAS:
+		return state_error(r, at, "aliases are not allowed in a state file");
+	case UTIL_YAML_ANCHOR:
+		return state_error(r, at, "anchors are not allowed in a state file");
+	case UTIL_YAML_SYNTAX:
 	default:
-		if (p->context)
-			return state_error(r, p->problem_mark, "invalid YAML: %s (%s at %zu:%zu)",
-					   p->problem ? p->problem : "syntax error", p->context,
-					   p->context_mark.line + 1, p->context_mark.column + 1);
-		return state_error(r, p->problem_mark, "invalid YAML: %s",
-				   p->problem ? p->problem : "syntax error");
+		break;
 	}
+	if (f->nomem)
+		return util_err_set(r->err, ENOMEM, "%s: out of memory parsing YAML", r->path);
+	if (f->text)
+		return state_error(r, state_offset_mark(r, f->offset), "not YAML text: %s",
+				   f->problem ? f->problem : "unreadable input");
+	if (f->context)
+		return state_error(r, at, "invalid YAML: %s (%s at %zu:%zu)",
+				   f->problem ? f->problem : "syntax error", f->context,
+				   f->context_line, f->context_col);
+	return state_error(r, at, "invalid YAML: %s", f->problem ? f->problem : "syntax error");
 }
 
-static const char *state_event_what(yaml_event_type_t type)
+static const char *state_event_what(enum util_yaml_event_type type)
 {
 	switch (type) {
-	case YAML_SCALAR_EVENT:
+	case UTIL_YAML_EV_SCALAR:
 		return "a scalar";
-	case YAML_SEQUENCE_START_EVENT:
+	case UTIL_YAML_EV_SEQ_START:
 		return "a sequence";
-	case YAML_MAPPING_START_EVENT:
+	case UTIL_YAML_EV_MAP_START:
 		return "a mapping";
-	case YAML_MAPPING_END_EVENT:
-	case YAML_SEQUENCE_END_EVENT:
+	case UTIL_YAML_EV_MAP_END:
+	case UTIL_YAML_EV_SEQ_END:
 		return "the end of a collection";
-	case YAML_DOCUMENT_START_EVENT:
+	case UTIL_YAML_EV_DOC_START:
 		return "another document";
 	default:
 		return "something else";
@@ -146,69 +123,42 @@ static const char *state_event_what(yaml_event_type_t type)
 /* Advances to the next event. Anchors, aliases and tags have no place in a state file. */
 static int state_next(struct state_reader *r)
 {
-	const yaml_event_t *e = &r->event;
-	const yaml_char_t *anchor = NULL, *tag = NULL;
+	int ret = util_yaml_stream_next(r->stream, &r->event);
 
-	if (r->have_event) {
-		yaml_event_delete(&r->event);
-		r->have_event = false;
-	}
-	if (!yaml_parser_parse(&r->parser, &r->event))
-		return state_parse_error(r);
-	r->have_event = true;
-	r->event_end = e->end_mark.index;
-
-	switch (e->type) {
-	case YAML_ALIAS_EVENT:
-		return state_error(r, e->start_mark, "aliases are not allowed in a state file");
-	case YAML_SCALAR_EVENT:
-		anchor = e->data.scalar.anchor;
-		tag = e->data.scalar.tag;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = e->data.sequence_start.anchor;
-		tag = e->data.sequence_start.tag;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = e->data.mapping_start.anchor;
-		tag = e->data.mapping_start.tag;
-		break;
-	default:
-		break;
-	}
-	if (anchor)
-		return state_error(r, e->start_mark, "anchors are not allowed in a state file");
-	if (tag)
-		return state_error(r, e->start_mark, "tags are not allowed in a state file");
+	if (ret < 0)
+		return ret;
+	if (r->event.tagged)
+		return state_error(r, r->event.start, "tags are not allowed in a state file");
 	return 0;
 }
 
 /* The current event must be of type; what names the place for the message. */
-static int state_expect(struct state_reader *r, yaml_event_type_t type, const char *what)
+static int state_expect(struct state_reader *r, enum util_yaml_event_type type, const char *what)
 {
 	if (r->event.type == type)
 		return 0;
-	return state_error(r, r->event.start_mark, "%s: expected %s, got %s", what,
+	return state_error(r, r->event.start, "%s: expected %s, got %s", what,
 			   state_event_what(type), state_event_what(r->event.type));
 }
 
 /* The current event is a scalar; checks its size and returns its text (valid until next). */
 static int state_scalar_text(struct state_reader *r, const char *what, const char **ret_value)
 {
-	const yaml_event_t *e = &r->event;
-	const char *s = (const char *)e->data.scalar.value;
+	const struct util_yaml_event *e = &r->event;
+	const char *s = e->str;
 
-	if (e->data.scalar.length > STATE_MAX_SCALAR)
-		return state_error(r, e->start_mark, "%s: value too long (%zu bytes, at most %d)",
-				   what, e->data.scalar.length, STATE_MAX_SCALAR);
-	if (strlen(s) != e->data.scalar.length)
-		return state_error(r, e->start_mark, "%s: value contains a NUL character", what);
+	if (e->len > STATE_MAX_SCALAR)
+		return state_error(r, e->start, "%s: value too long (%zu bytes, at most %d)", what,
+				   e->len, STATE_MAX_SCALAR);
+	if (strlen(s) != e->len)
+		return state_error(r, e->start, "%s: value contains a NUL character", what);
 	*ret_value = s;
 	return 0;
 }
 
 /* Advances to the next event, which must be of type. */
-static int state_next_expect(struct state_reader *r, yaml_event_type_t type, const char *what)
+static int state_next_expect(struct state_reader *r, enum util_yaml_event_type type,
+			     const char *what)
 {
 	int ret;
 
@@ -223,7 +173,7 @@ static int state_read_scalar(struct state_reader *r, const char *what, const cha
 {
 	int ret;
 
-	ret = state_next_expect(r, YAML_SCALAR_EVENT, what);
+	ret = state_next_expect(r, UTIL_YAML_EV_SCALAR, what);
 	if (ret < 0)
 		return ret;
 	return state_scalar_text(r, what, ret_value);
@@ -233,14 +183,14 @@ static int state_read_scalar(struct state_reader *r, const char *what, const cha
  * Reads the next event of a sequence: 1 when it is an item (which must be of type item), 0 at
  * the end of the sequence, < 0 on error.
  */
-static int state_next_item(struct state_reader *r, yaml_event_type_t item, const char *what)
+static int state_next_item(struct state_reader *r, enum util_yaml_event_type item, const char *what)
 {
 	int ret;
 
 	ret = state_next(r);
 	if (ret < 0)
 		return ret;
-	if (r->event.type == YAML_SEQUENCE_END_EVENT)
+	if (r->event.type == UTIL_YAML_EV_SEQ_END)
 		return 0;
 	ret = state_expect(r, item, what);
 	return ret < 0 ? ret : 1;
@@ -252,10 +202,10 @@ static int state_parse_list(struct state_reader *r, const char *what,
 {
 	int ret;
 
-	ret = state_next_expect(r, YAML_SEQUENCE_START_EVENT, what);
+	ret = state_next_expect(r, UTIL_YAML_EV_SEQ_START, what);
 	if (ret < 0)
 		return ret;
-	while ((ret = state_next_item(r, YAML_MAPPING_START_EVENT, what)) > 0) {
+	while ((ret = state_next_item(r, UTIL_YAML_EV_MAP_START, what)) > 0) {
 		ret = item(r, data);
 		if (ret < 0)
 			return ret;
@@ -273,10 +223,10 @@ static int state_read_string(struct state_reader *r, const char *what, const cha
 	ret = state_read_scalar(r, what, &s);
 	if (ret < 0)
 		return ret;
-	if (r->event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+	if (r->event.plain) {
 		for (size_t i = 0; i < UTIL_ARRAY_SIZE(nulls); i++)
 			if (strcmp(s, nulls[i]) == 0)
-				return state_error(r, r->event.start_mark,
+				return state_error(r, r->event.start,
 						   "%s: expected a string, got null", what);
 	}
 	*ret_value = s;
@@ -295,12 +245,12 @@ static int state_scalar_u64(struct state_reader *r, const char *what, uint64_t m
 	ret = state_scalar_text(r, what, &s);
 	if (ret < 0)
 		return ret;
-	if (r->event.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-	    (s[0] == '0' && s[1] != '\0') || util_parse_u64(s, UINT64_MAX, &v) == -EINVAL)
-		return state_error(r, r->event.start_mark, "%s: expected a number, got \"%s\"",
-				   what, state_show(s, show));
+	if (!r->event.plain || (s[0] == '0' && s[1] != '\0') ||
+	    util_parse_u64(s, UINT64_MAX, &v) == -EINVAL)
+		return state_error(r, r->event.start, "%s: expected a number, got \"%s\"", what,
+				   state_show(s, show));
 	if (util_parse_u64(s, max, &v) < 0)
-		return state_error(r, r->event.start_mark,
+		return state_error(r, r->event.start,
 				   "%s: %s is out of range (at most %" PRIu64 ")", what,
 				   state_show(s, show), max);
 	*ret_value = v;
@@ -313,7 +263,7 @@ static int state_read_u64(struct state_reader *r, const char *what, uint64_t max
 {
 	int ret;
 
-	ret = state_next_expect(r, YAML_SCALAR_EVENT, what);
+	ret = state_next_expect(r, UTIL_YAML_EV_SCALAR, what);
 	if (ret < 0)
 		return ret;
 	return state_scalar_u64(r, what, max, ret_value);
@@ -332,7 +282,7 @@ static int state_read_time(struct state_reader *r, const char *what, uint64_t *r
 		return ret;
 	/* Re-formatting catches what strptime() forgives: spaces, signs, overflowing years. */
 	if (util_time_parse(s, &ns) < 0 || (util_time_format(ns, canon), strcmp(canon, s) != 0))
-		return state_error(r, r->event.start_mark,
+		return state_error(r, r->event.start,
 				   "%s: \"%s\" is not a time like 2026-11-22T14:00:00.000000000Z",
 				   what, state_show(s, show));
 	*ret_value = ns;
@@ -346,7 +296,7 @@ static int state_read_time(struct state_reader *r, const char *what, uint64_t *r
  */
 static int state_read_key(struct state_reader *r, const char *what, const char *const *keys,
 			  size_t n_keys, int *ret_index, const char **ret_text,
-			  yaml_mark_t *ret_mark)
+			  struct util_yaml_mark *ret_mark)
 {
 	char show[STATE_SHOW_LEN];
 	const char *s = NULL;
@@ -355,15 +305,15 @@ static int state_read_key(struct state_reader *r, const char *what, const char *
 	ret = state_next(r);
 	if (ret < 0)
 		return ret;
-	if (r->event.type == YAML_MAPPING_END_EVENT)
+	if (r->event.type == UTIL_YAML_EV_MAP_END)
 		return 0;
-	if (r->event.type != YAML_SCALAR_EVENT)
-		return state_error(r, r->event.start_mark, "%s: expected a key, got %s", what,
+	if (r->event.type != UTIL_YAML_EV_SCALAR)
+		return state_error(r, r->event.start, "%s: expected a key, got %s", what,
 				   state_event_what(r->event.type));
 	ret = state_scalar_text(r, what, &s);
 	if (ret < 0)
 		return ret;
-	*ret_mark = r->event.start_mark;
+	*ret_mark = r->event.start;
 	if (ret_text)
 		*ret_text = s;
 	if (!keys)
@@ -374,11 +324,10 @@ static int state_read_key(struct state_reader *r, const char *what, const char *
 			return 1;
 		}
 	}
-	return state_error(r, r->event.start_mark, "%s: unknown key \"%s\"", what,
-			   state_show(s, show));
+	return state_error(r, r->event.start, "%s: unknown key \"%s\"", what, state_show(s, show));
 }
 
-static int state_duplicate_key(struct state_reader *r, yaml_mark_t mark, const char *what,
+static int state_duplicate_key(struct state_reader *r, struct util_yaml_mark mark, const char *what,
 			       const char *key)
 {
 	return state_error(r, mark, "%s: duplicate key \"%s\"", what, key);
@@ -391,13 +340,13 @@ static int state_duplicate_key(struct state_reader *r, yaml_mark_t mark, const c
 struct state_counter {
 	char *name;
 	uint64_t value;
-	yaml_mark_t mark; /* of the name */
+	struct util_yaml_mark mark; /* of the name */
 };
 
 struct state_counters {
 	struct state_counter *v;
 	size_t n;
-	yaml_mark_t mark; /* of the mapping */
+	struct util_yaml_mark mark; /* of the mapping */
 };
 
 static void state_counters_clear(struct state_counters *sc)
@@ -412,14 +361,14 @@ static int state_parse_counters(struct state_reader *r, struct state_counters *s
 {
 	char show[STATE_SHOW_LEN];
 	const char *s = NULL;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 	uint64_t v;
 	int ret;
 
-	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "counters");
+	ret = state_next_expect(r, UTIL_YAML_EV_MAP_START, "counters");
 	if (ret < 0)
 		return ret;
-	sc->mark = r->event.start_mark;
+	sc->mark = r->event.start;
 	for (;;) {
 		ret = state_read_key(r, "counters", NULL, 0, NULL, &s, &mark);
 		if (ret <= 0)
@@ -444,18 +393,18 @@ static int state_parse_counters(struct state_reader *r, struct state_counters *s
 
 struct state_label {
 	char *key, *value;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 };
 
 struct state_address {
 	struct util_prefix prefix;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 };
 
 struct state_workload {
 	char *field[WL_NAME + 1]; /* id, kind, namespace, controller, name; NULL when absent */
-	yaml_mark_t mark[WL_N];	  /* of each value */
-	yaml_mark_t start;
+	struct util_yaml_mark mark[WL_N]; /* of each value */
+	struct util_yaml_mark start;
 	struct state_label *labels;
 	size_t n_labels;
 	struct state_address *addresses;
@@ -481,10 +430,10 @@ static int state_parse_labels(struct state_reader *r, struct state_workload *sw)
 	char msg[STATE_MSG_LEN];
 	struct state_label *l;
 	const char *s = NULL;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 	int ret;
 
-	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "labels");
+	ret = state_next_expect(r, UTIL_YAML_EV_MAP_START, "labels");
 	if (ret < 0)
 		return ret;
 	for (;;) {
@@ -503,8 +452,7 @@ static int state_parse_labels(struct state_reader *r, struct state_workload *sw)
 			return ret;
 		l->value = util_strdup(s);
 		if (state_check_label(l->key, l->value, msg) < 0)
-			return state_error(r,
-					   util_k8s_label_key(l->key) ? r->event.start_mark : mark,
+			return state_error(r, util_k8s_label_key(l->key) ? r->event.start : mark,
 					   "labels: %s", msg);
 	}
 }
@@ -516,23 +464,21 @@ static int state_parse_addresses(struct state_reader *r, struct state_workload *
 	const char *s = NULL;
 	int ret;
 
-	ret = state_next_expect(r, YAML_SEQUENCE_START_EVENT, "addresses");
+	ret = state_next_expect(r, UTIL_YAML_EV_SEQ_START, "addresses");
 	if (ret < 0)
 		return ret;
-	while ((ret = state_next_item(r, YAML_SCALAR_EVENT, "addresses")) > 0) {
+	while ((ret = state_next_item(r, UTIL_YAML_EV_SCALAR, "addresses")) > 0) {
 		ret = state_scalar_text(r, "addresses", &s);
 		if (ret < 0)
 			return ret;
 		if (state_parse_address(s, &prefix, msg) < 0)
-			return state_error(r, r->event.start_mark, "addresses: %s", msg);
+			return state_error(r, r->event.start, "addresses: %s", msg);
 		if (sw->n_addresses >= STATE_MAX_ADDRESSES)
-			return state_error(r, r->event.start_mark,
-					   "addresses: more than %d addresses",
+			return state_error(r, r->event.start, "addresses: more than %d addresses",
 					   STATE_MAX_ADDRESSES);
 		sw->addresses = util_reallocarray(sw->addresses, sw->n_addresses + 1,
 						  sizeof(*sw->addresses));
-		sw->addresses[sw->n_addresses++] =
-			(struct state_address){prefix, r->event.start_mark};
+		sw->addresses[sw->n_addresses++] = (struct state_address){prefix, r->event.start};
 	}
 	return ret;
 }
@@ -629,8 +575,8 @@ out:
 /* The current event is the MAPPING_START of one workload, for g. */
 static int state_parse_workload(struct state_reader *r, void *g)
 {
-	struct state_workload sw = {.start = r->event.start_mark};
-	yaml_mark_t mark;
+	struct state_workload sw = {.start = r->event.start};
+	struct util_yaml_mark mark;
 	const char *s = NULL;
 	int ret, k;
 
@@ -654,12 +600,12 @@ static int state_parse_workload(struct state_reader *r, void *g)
 			ret = state_read_time(r, state_workload_keys[k],
 					      k == WL_FIRST_RUNNING ? &sw.first_running
 								    : &sw.last_running);
-			sw.mark[k] = r->event.start_mark;
+			sw.mark[k] = r->event.start;
 		} else {
 			ret = state_read_string(r, state_workload_keys[k], &s);
 			if (ret == 0) {
 				sw.field[k] = util_strdup(s);
-				sw.mark[k] = r->event.start_mark;
+				sw.mark[k] = r->event.start;
 			}
 		}
 		if (ret < 0)
@@ -697,7 +643,7 @@ static const char *const state_edge_keys[EDGE_N] = {
 struct state_node_count {
 	char *name;
 	uint64_t n[2];
-	yaml_mark_t mark; /* of the name */
+	struct util_yaml_mark mark; /* of the name */
 };
 
 /* A merged state's edge or attempt, as its nodes are checked against it. */
@@ -706,18 +652,18 @@ struct state_item_nodes {
 	const struct state_node_count *v;
 	size_t n;
 	bool present;
-	yaml_mark_t start, mark; /* of the item, of its "nodes" */
+	struct util_yaml_mark start, mark; /* of the item, of its "nodes" */
 	/* the totals the nodes add up to: "connections"; "refused" and "unanswered" */
 	const char *const *names;
 	const uint64_t *totals;
-	const yaml_mark_t *marks;
+	const struct util_yaml_mark *marks;
 	size_t n_totals;
 };
 
 /* Edges are kept until the whole file is read so that they may precede their workloads. */
 struct state_edge {
 	char *client, *server;
-	yaml_mark_t start, mark[EDGE_N];
+	struct util_yaml_mark start, mark[EDGE_N];
 	uint8_t proto;
 	uint16_t port;
 	uint64_t connections, first_ns, last_ns;
@@ -749,7 +695,7 @@ static void state_edges_clear(struct state_edges *edges)
  * null).
  */
 static int state_read_node_key(struct state_reader *r, const char *what, size_t n,
-			       const char **ret_name, yaml_mark_t *ret_mark)
+			       const char **ret_name, struct util_yaml_mark *ret_mark)
 {
 	char show[STATE_SHOW_LEN];
 	const char *s = NULL;
@@ -758,7 +704,7 @@ static int state_read_node_key(struct state_reader *r, const char *what, size_t 
 	ret = state_read_key(r, what, NULL, 0, NULL, &s, ret_mark);
 	if (ret <= 0)
 		return ret;
-	if (*s ? !graph_node_name_valid(s) : r->event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+	if (*s ? !graph_node_name_valid(s) : r->event.plain)
 		return state_error(r, *ret_mark,
 				   "%s: \"%s\" is not a node name (1 to 253 of [A-Za-z0-9._-], "
 				   "alphanumeric first; \"\" for the unnamed node)",
@@ -774,11 +720,11 @@ static int state_parse_edge_nodes(struct state_reader *r, struct state_edge *e)
 {
 	struct state_node_count *n;
 	const char *s = NULL;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 	int ret;
 
 	e->has_nodes = true;
-	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	ret = state_next_expect(r, UTIL_YAML_EV_MAP_START, "nodes");
 	if (ret < 0)
 		return ret;
 	for (;;) {
@@ -814,7 +760,7 @@ static int state_read_protocol(struct state_reader *r, uint8_t *ret)
 
 	if (ret_read == 0 && util_proto_from_name(s, ret) < 0)
 		return state_error(
-			r, r->event.start_mark,
+			r, r->event.start,
 			"protocol: unknown protocol \"%s\" (expected TCP, UDP, SCTP, ICMP "
 			"or ICMPv6)",
 			state_show(s, show));
@@ -828,13 +774,13 @@ static int state_parse_edge(struct state_reader *r, void *data)
 	char msg[STATE_MSG_LEN];
 	struct state_edge *e;
 	unsigned seen = 0;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 	uint64_t port = 0;
 	int ret, k;
 
 	edges->v = util_reallocarray(edges->v, edges->n + 1, sizeof(*edges->v));
 	e = &edges->v[edges->n++];
-	*e = (struct state_edge){.start = r->event.start_mark};
+	*e = (struct state_edge){.start = r->event.start};
 	for (;;) {
 		ret = state_read_key(r, "edge", state_edge_keys, EDGE_N, &k, NULL, &mark);
 		if (ret <= 0)
@@ -870,7 +816,7 @@ static int state_parse_edge(struct state_reader *r, void *data)
 		}
 		if (ret < 0)
 			return ret;
-		e->mark[k] = k == EDGE_NODES ? mark : r->event.start_mark;
+		e->mark[k] = k == EDGE_NODES ? mark : r->event.start;
 	}
 	if (ret < 0)
 		return ret;
@@ -909,12 +855,12 @@ static const char *const state_attempt_keys[ATT_N] = {
 /* Attempts, like edges, are kept until the whole file is read. */
 struct state_attempt {
 	char *client, *server;
-	yaml_mark_t start, mark[ATT_N];
+	struct util_yaml_mark start, mark[ATT_N];
 	uint8_t proto;
 	uint64_t counts[2]; /* refused, unanswered */
 	uint64_t first_ns, last_ns;
 	uint16_t ports[GRAPH_ATTEMPT_PORTS];
-	yaml_mark_t port_marks[GRAPH_ATTEMPT_PORTS];
+	struct util_yaml_mark port_marks[GRAPH_ATTEMPT_PORTS];
 	size_t n_ports;
 	struct state_node_count *nodes;
 	size_t n_nodes;
@@ -944,31 +890,30 @@ static int state_parse_attempt_ports(struct state_reader *r, struct state_attemp
 	uint64_t port;
 	int ret;
 
-	ret = state_next_expect(r, YAML_SEQUENCE_START_EVENT, "ports");
+	ret = state_next_expect(r, UTIL_YAML_EV_SEQ_START, "ports");
 	if (ret < 0)
 		return ret;
 	for (;;) {
 		ret = state_next(r);
 		if (ret < 0)
 			return ret;
-		if (r->event.type == YAML_SEQUENCE_END_EVENT)
+		if (r->event.type == UTIL_YAML_EV_SEQ_END)
 			return 0;
-		ret = state_expect(r, YAML_SCALAR_EVENT, "ports");
+		ret = state_expect(r, UTIL_YAML_EV_SCALAR, "ports");
 		if (ret < 0)
 			return ret;
 		if (a->n_ports == GRAPH_ATTEMPT_PORTS)
-			return state_error(r, r->event.start_mark,
-					   "ports: more than %d example ports",
+			return state_error(r, r->event.start, "ports: more than %d example ports",
 					   GRAPH_ATTEMPT_PORTS);
 		ret = state_scalar_u64(r, "ports", UINT16_MAX, &port);
 		if (ret < 0)
 			return ret;
 		if (a->n_ports > 0 && port <= a->ports[a->n_ports - 1])
-			return state_error(r, r->event.start_mark,
+			return state_error(r, r->event.start,
 					   "ports: %" PRIu64 " is not above the port before it "
 					   "(ascending, each once)",
 					   port);
-		a->port_marks[a->n_ports] = r->event.start_mark;
+		a->port_marks[a->n_ports] = r->event.start;
 		a->ports[a->n_ports++] = (uint16_t)port;
 	}
 }
@@ -979,11 +924,11 @@ static int state_parse_attempt_nodes(struct state_reader *r, struct state_attemp
 	static const char *const keys[] = {"refused", "unanswered"};
 	struct state_node_count *n;
 	const char *s = NULL;
-	yaml_mark_t mark, key_mark;
+	struct util_yaml_mark mark, key_mark;
 	int ret, k;
 
 	a->has_nodes = true;
-	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	ret = state_next_expect(r, UTIL_YAML_EV_MAP_START, "nodes");
 	if (ret < 0)
 		return ret;
 	for (;;) {
@@ -995,7 +940,7 @@ static int state_parse_attempt_nodes(struct state_reader *r, struct state_attemp
 		a->nodes = util_reallocarray(a->nodes, a->n_nodes + 1, sizeof(*a->nodes));
 		n = &a->nodes[a->n_nodes++];
 		*n = (struct state_node_count){.name = util_strdup(s), .mark = mark};
-		ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+		ret = state_next_expect(r, UTIL_YAML_EV_MAP_START, "nodes");
 		if (ret < 0)
 			return ret;
 		while ((ret = state_read_key(r, "nodes", keys, UTIL_ARRAY_SIZE(keys), &k, NULL,
@@ -1022,15 +967,14 @@ static int state_parse_attempt(struct state_reader *r, void *data)
 	char msg[STATE_MSG_LEN];
 	struct state_attempt *a;
 	unsigned seen = 0;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 	int ret, k;
 
 	if (attempts->n == GRAPH_MAX_ATTEMPTS)
-		return state_error(r, r->event.start_mark, "attempts: more than %d",
-				   GRAPH_MAX_ATTEMPTS);
+		return state_error(r, r->event.start, "attempts: more than %d", GRAPH_MAX_ATTEMPTS);
 	attempts->v = util_reallocarray(attempts->v, attempts->n + 1, sizeof(*attempts->v));
 	a = &attempts->v[attempts->n++];
-	*a = (struct state_attempt){.start = r->event.start_mark};
+	*a = (struct state_attempt){.start = r->event.start};
 	for (;;) {
 		ret = state_read_key(r, "attempt", state_attempt_keys, ATT_N, &k, NULL, &mark);
 		if (ret <= 0)
@@ -1068,7 +1012,7 @@ static int state_parse_attempt(struct state_reader *r, void *data)
 		}
 		if (ret < 0)
 			return ret;
-		a->mark[k] = k >= ATT_PORTS ? mark : r->event.start_mark;
+		a->mark[k] = k >= ATT_PORTS ? mark : r->event.start;
 	}
 	if (ret < 0)
 		return ret;
@@ -1093,7 +1037,7 @@ static int state_parse_attempt(struct state_reader *r, void *data)
 /* A merged state's "nodes": NODE -> {counters: {...}}. */
 struct state_node {
 	char *name;
-	yaml_mark_t mark; /* of the name */
+	struct util_yaml_mark mark; /* of the name */
 	struct state_counters counters;
 };
 
@@ -1103,7 +1047,7 @@ struct state_doc {
 	struct state_node *nodes;
 	size_t n_nodes;
 	bool has_nodes;
-	yaml_mark_t nodes_mark;
+	struct util_yaml_mark nodes_mark;
 	char *node; /* the one node that learned the state, or NULL */
 	struct state_edges edges;
 	struct state_attempts attempts;
@@ -1129,10 +1073,10 @@ static int state_parse_node(struct state_reader *r, struct state_node *n)
 {
 	static const char *const keys[] = {"counters"};
 	bool seen = false;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 	int ret, k;
 
-	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	ret = state_next_expect(r, UTIL_YAML_EV_MAP_START, "nodes");
 	if (ret < 0)
 		return ret;
 	for (;;) {
@@ -1152,10 +1096,10 @@ static int state_parse_nodes(struct state_reader *r, struct state_doc *doc)
 {
 	char show[STATE_SHOW_LEN];
 	const char *s = NULL;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 	int ret;
 
-	ret = state_next_expect(r, YAML_MAPPING_START_EVENT, "nodes");
+	ret = state_next_expect(r, UTIL_YAML_EV_MAP_START, "nodes");
 	if (ret < 0)
 		return ret;
 	for (;;) {
@@ -1530,7 +1474,7 @@ static int state_parse_node_name(struct state_reader *r, struct state_doc *doc)
 	if (ret < 0)
 		return ret;
 	if (!graph_node_name_valid(s))
-		return state_error(r, r->event.start_mark,
+		return state_error(r, r->event.start,
 				   "node: \"%s\" is not a node name (1 to 253 of [A-Za-z0-9._-], "
 				   "alphanumeric first)",
 				   state_show(s, show));
@@ -1544,7 +1488,7 @@ static int state_parse_window(struct state_reader *r, void *data)
 	static const char *const keys[] = {"from", "until"};
 	struct state_doc *doc = data;
 	uint64_t v[2] = {0, 0};
-	yaml_mark_t start = r->event.start_mark, mark, until_mark = start;
+	struct util_yaml_mark start = r->event.start, mark, until_mark = start;
 	unsigned seen = 0;
 	int ret, k;
 
@@ -1563,7 +1507,7 @@ static int state_parse_window(struct state_reader *r, void *data)
 		if (ret < 0)
 			return ret;
 		if (k == 1)
-			until_mark = r->event.start_mark;
+			until_mark = r->event.start;
 	}
 	for (k = 0; k < 2; k++)
 		if (!(seen & (1u << k)))
@@ -1588,12 +1532,12 @@ static int state_skip_value(struct state_reader *r)
 		if (ret < 0)
 			return ret;
 		switch (r->event.type) {
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
+		case UTIL_YAML_EV_SEQ_START:
+		case UTIL_YAML_EV_MAP_START:
 			depth++;
 			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
+		case UTIL_YAML_EV_SEQ_END:
+		case UTIL_YAML_EV_MAP_END:
 			depth--;
 			break;
 		default:
@@ -1614,7 +1558,7 @@ static int state_read_version(struct state_reader *r)
 	if (ret < 0)
 		return ret;
 	if (version < 1 || version > GRAPH_STATE_VERSION)
-		return state_error(r, r->event.start_mark,
+		return state_error(r, r->event.start,
 				   "unsupported state version %" PRIu64
 				   " (this flowlock reads 1 to %d)",
 				   version, GRAPH_STATE_VERSION);
@@ -1631,7 +1575,7 @@ static int state_read_version(struct state_reader *r)
 static int state_find_version(struct state_reader *r)
 {
 	char show[STATE_SHOW_LEN], first_key[STATE_SHOW_LEN];
-	yaml_mark_t mark, first = {0};
+	struct util_yaml_mark mark, first = {0};
 	const char *s = NULL;
 	bool have_first = false;
 	int ret;
@@ -1660,7 +1604,7 @@ static int state_find_version(struct state_reader *r)
 		if (ret < 0)
 			return ret;
 	}
-	return state_error(r, have_first ? first : r->event.start_mark,
+	return state_error(r, have_first ? first : r->event.start,
 			   "not a flowlock state file: expected \"%s\" as the first key%s%s%s",
 			   state_root_keys[ROOT_VERSION], have_first ? ", got \"" : "",
 			   have_first ? first_key : "", have_first ? "\"" : "");
@@ -1669,7 +1613,7 @@ static int state_find_version(struct state_reader *r)
 static int state_parse_root(struct state_reader *r, struct graph *g, struct state_doc *doc)
 {
 	unsigned seen = 0;
-	yaml_mark_t mark;
+	struct util_yaml_mark mark;
 	int ret, k;
 
 	if (!r->any_order) {
@@ -1733,40 +1677,40 @@ static int state_parse(struct state_reader *r, struct graph *g)
 	struct state_doc doc = {0};
 	int ret;
 
-	ret = state_next_expect(r, YAML_STREAM_START_EVENT, "state");
+	ret = state_next_expect(r, UTIL_YAML_EV_STREAM_START, "state");
 	if (ret < 0)
 		goto out;
 	/* The look-ahead limit counts bytes against characters: only right for UTF-8. */
-	if (r->event.data.stream_start.encoding != YAML_UTF8_ENCODING) {
-		ret = state_error(r, r->event.start_mark, "not UTF-8: a state file is UTF-8");
+	if (!r->event.utf8) {
+		ret = state_error(r, r->event.start, "not UTF-8: a state file is UTF-8");
 		goto out;
 	}
 	ret = state_next(r);
 	if (ret < 0)
 		goto out;
-	if (r->event.type == YAML_STREAM_END_EVENT) {
+	if (r->event.type == UTIL_YAML_EV_STREAM_END) {
 		ret = util_err_set(r->err, EINVAL, "%s: empty state file", r->path);
 		goto out;
 	}
 	ret = state_next(r);
 	if (ret < 0)
 		goto out;
-	if (r->event.type != YAML_MAPPING_START_EVENT) {
-		ret = state_error(r, r->event.start_mark, "expected a mapping at the top, got %s",
+	if (r->event.type != UTIL_YAML_EV_MAP_START) {
+		ret = state_error(r, r->event.start, "expected a mapping at the top, got %s",
 				  state_event_what(r->event.type));
 		goto out;
 	}
 	ret = state_parse_root(r, g, &doc);
 	if (ret < 0)
 		goto out;
-	ret = state_next_expect(r, YAML_DOCUMENT_END_EVENT, "state");
+	ret = state_next_expect(r, UTIL_YAML_EV_DOC_END, "state");
 	if (ret < 0)
 		goto out;
 	ret = state_next(r);
 	if (ret < 0)
 		goto out;
-	if (r->event.type != YAML_STREAM_END_EVENT) {
-		ret = state_error(r, r->event.start_mark,
+	if (r->event.type != UTIL_YAML_EV_STREAM_END) {
+		ret = state_error(r, r->event.start,
 				  "a state file holds one YAML document, found another");
 		goto out;
 	}
@@ -1779,8 +1723,13 @@ out:
 int graph_state_load(const char *path, struct graph **ret_value, struct util_err *err)
 {
 	struct state_reader r = {.path = path, .err = err};
+	const struct util_yaml_stream_opts opts = {
+		.max_input = STATE_MAX_FILE,
+		.max_lookahead = STATE_MAX_LOOKAHEAD,
+		.fault = state_fault,
+		.userdata = &r,
+	};
 	struct graph *g = NULL;
-	bool parser_ready = false;
 	struct stat st;
 	int ret;
 
@@ -1801,12 +1750,9 @@ int graph_state_load(const char *path, struct graph **ret_value, struct util_err
 		goto out;
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		if (!yaml_parser_initialize(&r.parser)) {
-			ret = util_err_set(err, ENOMEM, "%s: out of memory", path);
+		ret = util_yaml_stream_open(r.f, NULL, 0, &opts, &r.stream);
+		if (ret < 0)
 			goto out;
-		}
-		parser_ready = true;
-		yaml_parser_set_input(&r.parser, state_read, &r);
 		g = graph_new();
 		ret = state_parse(&r, g);
 		if (ret != -EAGAIN)
@@ -1814,16 +1760,11 @@ int graph_state_load(const char *path, struct graph **ret_value, struct util_err
 		/* the version was not the first key: read again, now that it is known */
 		graph_free(g);
 		g = NULL;
-		if (r.have_event)
-			yaml_event_delete(&r.event);
-		r.have_event = false;
-		yaml_parser_delete(&r.parser);
-		parser_ready = false;
+		r.stream = util_yaml_stream_close(r.stream);
 		if (fseek(r.f, 0, SEEK_SET) < 0) {
 			ret = util_err_set(err, errno, "%s: %s", path, strerror(errno));
 			goto out;
 		}
-		r.bytes = r.event_end = 0;
 	}
 	if (ret < 0)
 		goto out;
@@ -1831,10 +1772,7 @@ int graph_state_load(const char *path, struct graph **ret_value, struct util_err
 	g = NULL;
 out:
 	graph_free(g);
-	if (r.have_event)
-		yaml_event_delete(&r.event);
-	if (parser_ready)
-		yaml_parser_delete(&r.parser);
+	util_yaml_stream_close(r.stream);
 	fclose(r.f);
 	return ret;
 }

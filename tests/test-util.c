@@ -809,6 +809,126 @@ START_TEST(test_yaml_out_fail)
 }
 END_TEST
 
+/*
+ * The event stream: each input read from a FILE, as a string of events (S/E stream start and
+ * end, D/d document, M/m mapping, Q/q sequence, scalars in brackets, ! after a tagged node,
+ * ' after a quoted scalar), or the fault that stops it as "KIND@LINE:COL".
+ */
+static const struct stream_case {
+	const char *in;
+	size_t in_len;	      /* 0: strlen(in) */
+	size_t max_input;     /* 0: no limit */
+	size_t max_lookahead; /* 0: no limit */
+	const char *want;
+} stream_cases[] = {
+	{"a: 1\n", 0, 0, 0, "S D M [a] [1] m d E"},
+	{"- x\n- 'y'\n", 0, 0, 0, "S D Q [x] [y]' q d E"},
+	{"{\"a\": [1, 2]}", 0, 0, 0, "S D M [a]' Q [1] [2] q m d E"},
+	{"", 0, 0, 0, "S E"},
+	{"a\n---\nb\n", 0, 0, 0, "S D [a] d D [b] d E"},
+	{"x: !!str 1\n", 0, 0, 0, "S D M [x] [1]! m d E"},
+	{"a: \"x\\0y\"\n", 0, 0, 0, "S D M [a] [x.y]' m d E"},
+	/* refused: anchors and aliases, where they start */
+	{"a: &x 1\n", 0, 0, 0, "S D M [a] anchor@1:4"},
+	{"- 1\n- *x\n", 0, 0, 0, "S D Q [1] alias@2:3"},
+	/* libyaml's own refusals: syntax (where, and in what), and text that is no text */
+	{"a: [1,\n", 0, 0, 0, "S D M [a] Q [1] syntax@2:1 (while parsing a flow node @2:1)"},
+	/* (libyaml decodes what it has read before it parses: the fault comes first) */
+	{"a: b\n\xff\n", 0, 0, 0, "text@5"},
+	/* the limits: bytes read, and how far libyaml may read ahead of the last event */
+	{"a: 1\n", 0, 4, 0, "too-big"},
+	{"k: 1\nlong: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	 0, 0, 8, "S D M [k] [1] [long] too-long"},
+	/* UTF-16 is read, and said */
+	{"\xff\xfe"
+	 "a\0",
+	 4, 0, 0, "S(utf16) D [a] d E"},
+};
+
+static int stream_fault(void *data, const struct util_yaml_fault *f)
+{
+	char *out = data;
+	size_t n = strlen(out);
+
+	switch (f->kind) {
+	case UTIL_YAML_ANCHOR:
+		snprintf(out + n, 200 - n, "anchor@%zu:%zu", f->line, f->col);
+		break;
+	case UTIL_YAML_ALIAS:
+		snprintf(out + n, 200 - n, "alias@%zu:%zu", f->line, f->col);
+		break;
+	case UTIL_YAML_SYNTAX:
+		if (f->text)
+			snprintf(out + n, 200 - n, "text@%zu", f->offset);
+		else
+			snprintf(out + n, 200 - n, "syntax@%zu:%zu (%s @%zu:%zu)", f->line, f->col,
+				 f->context ? f->context : "", f->context_line, f->context_col);
+		break;
+	case UTIL_YAML_TOO_BIG:
+		snprintf(out + n, 200 - n, "too-big");
+		break;
+	case UTIL_YAML_TOO_LONG:
+		snprintf(out + n, 200 - n, "too-long");
+		break;
+	default:
+		snprintf(out + n, 200 - n, "fault %d", (int)f->kind);
+		break;
+	}
+	return -EINVAL;
+}
+
+START_TEST(test_yaml_stream)
+{
+	const struct stream_case *c = &stream_cases[_i];
+	static const char *const letters[] = {
+		[UTIL_YAML_EV_STREAM_START] = "S", [UTIL_YAML_EV_STREAM_END] = "E",
+		[UTIL_YAML_EV_DOC_START] = "D",	   [UTIL_YAML_EV_DOC_END] = "d",
+		[UTIL_YAML_EV_MAP_START] = "M",	   [UTIL_YAML_EV_MAP_END] = "m",
+		[UTIL_YAML_EV_SEQ_START] = "Q",	   [UTIL_YAML_EV_SEQ_END] = "q",
+	};
+	char out[200] = "";
+	struct util_yaml_stream_opts opts = {c->max_input, c->max_lookahead, stream_fault, out};
+	FILE *f = fmemopen((void *)c->in, c->in_len ? c->in_len : strlen(c->in), "r");
+	struct util_yaml_stream *s;
+	struct util_yaml_event ev;
+	int r;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(util_yaml_stream_open(f, NULL, 0, &opts, &s), 0);
+	while ((r = util_yaml_stream_next(s, &ev)) == 0) {
+		size_t n = strlen(out);
+
+		if (ev.type == UTIL_YAML_EV_SCALAR) {
+			ck_assert_uint_lt(n + ev.len + 4, sizeof(out));
+			out[n++] = '[';
+			for (size_t i = 0; i < ev.len; i++) /* a NUL in the text shows as '.' */
+				out[n++] = ev.str[i] ? ev.str[i] : '.';
+			out[n++] = ']';
+			out[n] = '\0';
+			snprintf(out + n, sizeof(out) - n, "%s%s", ev.plain ? "" : "'",
+				 ev.tagged ? "!" : "");
+		} else {
+			snprintf(out + n, sizeof(out) - n, "%s%s%s", letters[ev.type],
+				 ev.type == UTIL_YAML_EV_STREAM_START && !ev.utf8 ? "(utf16)" : "",
+				 ev.tagged ? "!" : "");
+		}
+		strcat(out, " ");
+		if (ev.type == UTIL_YAML_EV_STREAM_END)
+			break;
+	}
+	if (r == 0) {
+		out[strlen(out) - 1] = '\0';
+		ck_assert_int_eq(util_yaml_stream_next(s, &ev),
+				 -EINVAL); /* nothing after the end */
+	} else {
+		ck_assert_int_eq(r, -EINVAL);
+	}
+	ck_assert_str_eq(out, c->want);
+	util_yaml_stream_close(s);
+	fclose(f);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -831,6 +951,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_file_abort);
 	tcase_add_loop_test(tc, test_yaml_out, 0, (int)UTIL_ARRAY_SIZE(yaml_out_cases));
 	tcase_add_test(tc, test_yaml_out_fail);
+	tcase_add_loop_test(tc, test_yaml_stream, 0, (int)UTIL_ARRAY_SIZE(stream_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* util-yaml.c - libyaml's events built into the document tree inventory/ and policy/ walk. */
+/* util-yaml.c - libyaml's events as a stream, the document tree built from them, the emitter. */
 #include "util/util-yaml.h"
 
 #include <errno.h>
@@ -44,32 +44,184 @@ const struct util_yaml_node *util_yaml_get(const struct util_yaml_node *map, con
 	return NULL;
 }
 
-/* ---- Reading a FILE ----------------------------------------------------------------------- */
+/* ---- The event stream --------------------------------------------------------------------- */
 
-struct tree_input {
-	FILE *f;
-	size_t max, total;
-	bool too_big;
+struct util_yaml_stream {
+	yaml_parser_t parser;
+	yaml_event_t event; /* the current one, while have_event */
+	bool have_event, ended;
+	const struct util_yaml_stream_opts *opts;
+	FILE *f;	  /* NULL: reading a buffer */
+	size_t total;	  /* bytes read from f */
+	size_t event_end; /* where the last event ended (a character index) */
+	bool too_big, too_long;
 	int error;
 };
 
-/* libyaml's input callback, which also enforces the size limit on whatever the file is. */
-static int tree_read(void *data, unsigned char *buf, size_t size, size_t *size_read)
+/* libyaml's input callback, which also enforces the limits on whatever the file is. */
+static int stream_read(void *data, unsigned char *buf, size_t size, size_t *size_read)
 {
-	struct tree_input *in = data;
-	size_t n = fread(buf, 1, size, in->f);
+	struct util_yaml_stream *s = data;
+	size_t n;
 
-	if (n == 0 && ferror(in->f)) {
-		in->error = errno ? errno : EIO;
+	/* A character index never exceeds the bytes read, so this over-estimates, never under. */
+	if (s->opts->max_lookahead && s->total > s->event_end + s->opts->max_lookahead) {
+		s->too_long = true;
 		return 0;
 	}
-	in->total += n;
-	if (in->max && in->total > in->max) {
-		in->too_big = true;
+	n = fread(buf, 1, size, s->f);
+	if (n == 0 && ferror(s->f)) {
+		s->error = errno ? errno : EIO;
+		return 0;
+	}
+	s->total += n;
+	if (s->opts->max_input && s->total > s->opts->max_input) {
+		s->too_big = true;
 		return 0;
 	}
 	*size_read = n;
 	return 1;
+}
+
+int util_yaml_stream_open(FILE *f, const char *buf, size_t len,
+			  const struct util_yaml_stream_opts *opts, struct util_yaml_stream **ret)
+{
+	struct util_yaml_stream *s = util_zalloc(sizeof(*s));
+
+	if (!yaml_parser_initialize(&s->parser)) {
+		free(s);
+		return opts->fault(opts->userdata, &(struct util_yaml_fault){
+							   .kind = UTIL_YAML_NOMEM,
+							   .line = 1,
+							   .col = 1,
+						   });
+	}
+	s->opts = opts;
+	s->f = f;
+	if (f)
+		yaml_parser_set_input(&s->parser, stream_read, s);
+	else
+		yaml_parser_set_input_string(&s->parser, (const unsigned char *)buf, len);
+	*ret = s;
+	return 0;
+}
+
+struct util_yaml_stream *util_yaml_stream_close(struct util_yaml_stream *s)
+{
+	if (!s)
+		return NULL;
+	if (s->have_event)
+		yaml_event_delete(&s->event);
+	yaml_parser_delete(&s->parser);
+	free(s);
+	return NULL;
+}
+
+static int stream_parse_fault(struct util_yaml_stream *s)
+{
+	const yaml_parser_t *p = &s->parser;
+	struct util_yaml_fault f = {.kind = UTIL_YAML_SYNTAX};
+
+	if (s->too_big) {
+		f.kind = UTIL_YAML_TOO_BIG;
+	} else if (s->too_long) {
+		f.kind = UTIL_YAML_TOO_LONG;
+		f.line = p->mark.line + 1;
+		f.col = p->mark.column + 1;
+	} else if (s->error) {
+		f.kind = UTIL_YAML_READ;
+		f.error = s->error;
+	} else {
+		f.line = p->problem_mark.line + 1;
+		f.col = p->problem_mark.column + 1;
+		f.problem = p->problem;
+		f.context = p->context;
+		f.context_line = p->context_mark.line + 1;
+		f.context_col = p->context_mark.column + 1;
+		f.nomem = p->error == YAML_MEMORY_ERROR;
+		f.text = p->error == YAML_READER_ERROR;
+		f.offset = p->problem_offset;
+	}
+	return s->opts->fault(s->opts->userdata, &f);
+}
+
+static const yaml_char_t *stream_anchor(const yaml_event_t *ev, const yaml_char_t **ret_tag)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		*ret_tag = ev->data.scalar.tag;
+		return ev->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		*ret_tag = ev->data.sequence_start.tag;
+		return ev->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		*ret_tag = ev->data.mapping_start.tag;
+		return ev->data.mapping_start.anchor;
+	default:
+		*ret_tag = NULL;
+		return NULL;
+	}
+}
+
+static const enum util_yaml_event_type stream_types[] = {
+	[YAML_STREAM_START_EVENT] = UTIL_YAML_EV_STREAM_START,
+	[YAML_STREAM_END_EVENT] = UTIL_YAML_EV_STREAM_END,
+	[YAML_DOCUMENT_START_EVENT] = UTIL_YAML_EV_DOC_START,
+	[YAML_DOCUMENT_END_EVENT] = UTIL_YAML_EV_DOC_END,
+	[YAML_SCALAR_EVENT] = UTIL_YAML_EV_SCALAR,
+	[YAML_SEQUENCE_START_EVENT] = UTIL_YAML_EV_SEQ_START,
+	[YAML_SEQUENCE_END_EVENT] = UTIL_YAML_EV_SEQ_END,
+	[YAML_MAPPING_START_EVENT] = UTIL_YAML_EV_MAP_START,
+	[YAML_MAPPING_END_EVENT] = UTIL_YAML_EV_MAP_END,
+};
+
+int util_yaml_stream_next(struct util_yaml_stream *s, struct util_yaml_event *ev)
+{
+	const yaml_event_t *e = &s->event;
+	const yaml_char_t *tag;
+	struct util_yaml_fault f = {0};
+
+	if (s->have_event) {
+		yaml_event_delete(&s->event);
+		s->have_event = false;
+	}
+	if (s->ended)
+		return -EINVAL;
+	if (!yaml_parser_parse(&s->parser, &s->event))
+		return stream_parse_fault(s);
+	s->have_event = true;
+	s->event_end = e->end_mark.index;
+	f.line = e->start_mark.line + 1;
+	f.col = e->start_mark.column + 1;
+	if (e->type == YAML_ALIAS_EVENT) {
+		f.kind = UTIL_YAML_ALIAS;
+		return s->opts->fault(s->opts->userdata, &f);
+	}
+	if (stream_anchor(e, &tag)) {
+		f.kind = UTIL_YAML_ANCHOR;
+		return s->opts->fault(s->opts->userdata, &f);
+	}
+	*ev = (struct util_yaml_event){
+		.type = stream_types[e->type],
+		.start = {f.line, f.col},
+		.tagged = tag != NULL,
+	};
+	switch (e->type) {
+	case YAML_STREAM_START_EVENT:
+		ev->utf8 = e->data.stream_start.encoding == YAML_UTF8_ENCODING;
+		break;
+	case YAML_STREAM_END_EVENT:
+		s->ended = true;
+		break;
+	case YAML_SCALAR_EVENT:
+		ev->str = (const char *)e->data.scalar.value;
+		ev->len = e->data.scalar.length;
+		ev->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		break;
+	default:
+		break;
+	}
+	return 0;
 }
 
 /* ---- Events into the tree ----------------------------------------------------------------- */
@@ -81,28 +233,14 @@ struct tree_builder {
 	struct util_yaml_node *root;
 };
 
-static const char *tree_event_anchor(const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		return (const char *)ev->data.scalar.anchor;
-	case YAML_SEQUENCE_START_EVENT:
-		return (const char *)ev->data.sequence_start.anchor;
-	case YAML_MAPPING_START_EVENT:
-		return (const char *)ev->data.mapping_start.anchor;
-	default:
-		return NULL;
-	}
-}
-
 static int tree_fault(const struct tree_builder *b, enum util_yaml_fault_kind kind,
-		      const yaml_event_t *ev)
+		      const struct util_yaml_event *ev)
 {
 	struct util_yaml_fault f = {.kind = kind, .line = 1, .col = 1};
 
 	if (ev) {
-		f.line = ev->start_mark.line + 1;
-		f.col = ev->start_mark.column + 1;
+		f.line = ev->start.line;
+		f.col = ev->start.col;
 	}
 	return b->opts->fault(b->opts->userdata, &f);
 }
@@ -184,59 +322,54 @@ static void tree_attach(struct tree_builder *b, struct util_yaml_node *n)
  * One event into the tree under construction. The checks keep the order both callers had, so
  * input with several faults reports the same one as before.
  */
-static int tree_event(struct tree_builder *b, const yaml_event_t *ev)
+static int tree_event(struct tree_builder *b, const struct util_yaml_event *ev)
 {
 	const struct util_yaml_opts *opts = b->opts;
 	struct util_yaml_node *n;
 	int r;
 
-	if (tree_event_anchor(ev))
-		return tree_fault(b, UTIL_YAML_ANCHOR, ev);
 	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		return tree_fault(b, UTIL_YAML_ALIAS, ev);
-	case YAML_DOCUMENT_START_EVENT:
+	case UTIL_YAML_EV_DOC_START:
 		if (opts->one_document && ++b->n_docs > 1)
 			return tree_fault(b, UTIL_YAML_DOCUMENTS, ev);
 		tree_reset(b);
 		return 0;
-	case YAML_DOCUMENT_END_EVENT:
+	case UTIL_YAML_EV_DOC_END:
 		if (!opts->document)
 			return 0;
 		r = opts->document(opts->userdata, b->root);
 		tree_reset(b);
 		return r;
-	case YAML_MAPPING_END_EVENT:
+	case UTIL_YAML_EV_MAP_END:
 		if (b->depth > 0 && (r = tree_check_keys(b, b->stack[b->depth - 1])) < 0)
 			return r;
 		/* fall through */
-	case YAML_SEQUENCE_END_EVENT:
+	case UTIL_YAML_EV_SEQ_END:
 		if (b->depth > 0)
 			b->depth--;
 		return 0;
-	case YAML_SCALAR_EVENT:
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
+	case UTIL_YAML_EV_SCALAR:
+	case UTIL_YAML_EV_SEQ_START:
+	case UTIL_YAML_EV_MAP_START:
 		break;
 	default:
 		return 0;
 	}
 	if (opts->max_values && ++b->n_values > opts->max_values)
 		return tree_fault(b, UTIL_YAML_VALUES, ev);
-	if (ev->type != YAML_SCALAR_EVENT && b->depth >= opts->max_depth)
+	if (ev->type != UTIL_YAML_EV_SCALAR && b->depth >= opts->max_depth)
 		return tree_fault(b, UTIL_YAML_DEPTH, ev);
-	if (ev->type == YAML_SCALAR_EVENT &&
-	    memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+	if (ev->type == UTIL_YAML_EV_SCALAR && memchr(ev->str, '\0', ev->len))
 		return tree_fault(b, UTIL_YAML_NUL, ev);
 	n = util_zalloc(sizeof(*n));
-	n->line = ev->start_mark.line + 1;
-	n->col = ev->start_mark.column + 1;
-	if (ev->type == YAML_SCALAR_EVENT) {
+	n->line = ev->start.line;
+	n->col = ev->start.col;
+	if (ev->type == UTIL_YAML_EV_SCALAR) {
 		n->type = UTIL_YAML_SCALAR;
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		n->str = util_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		n->plain = ev->plain;
+		n->str = util_strndup(ev->str, ev->len);
 	} else {
-		n->type = ev->type == YAML_SEQUENCE_START_EVENT ? UTIL_YAML_SEQ : UTIL_YAML_MAP;
+		n->type = ev->type == UTIL_YAML_EV_SEQ_START ? UTIL_YAML_SEQ : UTIL_YAML_MAP;
 	}
 	tree_attach(b, n);
 	if (n->type != UTIL_YAML_SCALAR)
@@ -244,40 +377,29 @@ static int tree_event(struct tree_builder *b, const yaml_event_t *ev)
 	return 0;
 }
 
-/* The event loop over a parser whose input is set; in is the FILE input, or NULL. */
-static int tree_parse(yaml_parser_t *parser, const struct tree_input *in,
-		      const struct util_yaml_opts *opts, struct util_yaml_node **ret_root)
+/* f, or else len bytes of buf, into the tree. */
+static int tree_parse(FILE *f, const char *buf, size_t len, const struct util_yaml_opts *opts,
+		      struct util_yaml_node **ret_root)
 {
+	const struct util_yaml_stream_opts sopts = {
+		.max_input = opts->max_input,
+		.fault = opts->fault,
+		.userdata = opts->userdata,
+	};
 	struct tree_builder b = {.opts = opts};
-	struct util_yaml_fault f = {0};
-	yaml_event_t ev;
-	bool done = false;
-	int r = 0;
+	struct util_yaml_stream *s;
+	struct util_yaml_event ev;
+	int r;
 
+	r = util_yaml_stream_open(f, buf, len, &sopts, &s);
+	if (r < 0)
+		return r;
 	b.stack = util_reallocarray(NULL, opts->max_depth ? opts->max_depth : 1, sizeof(*b.stack));
-	while (!done) {
-		if (!yaml_parser_parse(parser, &ev)) {
-			if (in && in->too_big) {
-				f.kind = UTIL_YAML_TOO_BIG;
-			} else if (in && in->error) {
-				f.kind = UTIL_YAML_READ;
-				f.error = in->error;
-			} else {
-				f.kind = UTIL_YAML_SYNTAX;
-				f.line = parser->problem_mark.line + 1;
-				f.col = parser->problem_mark.column + 1;
-				f.problem = parser->problem;
-				f.context = parser->context;
-			}
-			r = opts->fault(opts->userdata, &f);
-			break;
-		}
-		done = ev.type == YAML_STREAM_END_EVENT;
-		r = tree_event(&b, &ev);
-		yaml_event_delete(&ev);
-		if (r < 0)
-			break;
-	}
+	do {
+		r = util_yaml_stream_next(s, &ev);
+		if (r == 0)
+			r = tree_event(&b, &ev);
+	} while (r == 0 && ev.type != UTIL_YAML_EV_STREAM_END);
 	if (r == 0 && !opts->document) {
 		if (b.root) {
 			*ret_root = b.root;
@@ -288,38 +410,20 @@ static int tree_parse(yaml_parser_t *parser, const struct tree_input *in,
 	}
 	tree_reset(&b);
 	free(b.stack);
+	util_yaml_stream_close(s);
 	return r;
 }
 
 int util_yaml_parse_file(FILE *f, const struct util_yaml_opts *opts,
 			 struct util_yaml_node **ret_root)
 {
-	struct tree_input in = {.f = f, .max = opts->max_input};
-	struct util_yaml_fault fault = {.kind = UTIL_YAML_NOMEM, .line = 1, .col = 1};
-	yaml_parser_t parser;
-	int r;
-
-	if (!yaml_parser_initialize(&parser))
-		return opts->fault(opts->userdata, &fault);
-	yaml_parser_set_input(&parser, tree_read, &in);
-	r = tree_parse(&parser, &in, opts, ret_root);
-	yaml_parser_delete(&parser);
-	return r;
+	return tree_parse(f, NULL, 0, opts, ret_root);
 }
 
 int util_yaml_parse_buffer(const char *buf, size_t len, const struct util_yaml_opts *opts,
 			   struct util_yaml_node **ret_root)
 {
-	struct util_yaml_fault fault = {.kind = UTIL_YAML_NOMEM, .line = 1, .col = 1};
-	yaml_parser_t parser;
-	int r;
-
-	if (!yaml_parser_initialize(&parser))
-		return opts->fault(opts->userdata, &fault);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	r = tree_parse(&parser, NULL, opts, ret_root);
-	yaml_parser_delete(&parser);
-	return r;
+	return tree_parse(NULL, buf, len, opts, ret_root);
 }
 
 /* ---- Reading a file of objects: the errors ------------------------------------------------ */

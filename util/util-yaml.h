@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* util-yaml.h - YAML and JSON documents: the one reader tree, and its error wording. */
+/* util-yaml.h - YAML and JSON: the one reader (an event stream, and the tree built from it), its
+ * error wording, and the one emitter. */
 #pragma once
 
 #include <stdbool.h>
@@ -9,32 +10,16 @@
 
 #include "util/util.h"
 
-/* ---- The document tree ------------------------------------------------------------------- */
+/* ---- Faults ------------------------------------------------------------------------------ */
 
 /*
- * The tree the inventory and policy readers build from libyaml's events and then walk.
- * Anchors, aliases and NUL bytes in strings are refused; every node keeps the 1-based line and
- * column where it starts. The tree never words an error itself: each fault goes to the caller's
- * fault callback, which writes its own one-line message into its util_err.
+ * What a reader of YAML may refuse. Neither the stream nor the tree words an error itself: each
+ * fault goes to the caller's fault callback, which writes its own one-line message.
  */
-enum util_yaml_type {
-	UTIL_YAML_SCALAR,
-	UTIL_YAML_SEQ,
-	UTIL_YAML_MAP,
-};
-
-struct util_yaml_node {
-	enum util_yaml_type type;
-	bool plain; /* an unquoted scalar: may be null, a boolean or a number */
-	size_t line, col;
-	char *str;		      /* scalars: text without NUL bytes */
-	struct util_yaml_node **kids; /* sequence items; mapping keys and values alternating */
-	size_t n_kids, cap_kids;
-};
-
 enum util_yaml_fault_kind {
 	UTIL_YAML_NOMEM,     /* libyaml's parser could not be initialised */
 	UTIL_YAML_TOO_BIG,   /* a FILE longer than max_input */
+	UTIL_YAML_TOO_LONG,  /* libyaml read more than max_lookahead past the last event */
 	UTIL_YAML_READ,	     /* a FILE read failed: error */
 	UTIL_YAML_SYNTAX,    /* libyaml refused the text: problem and context, each maybe NULL */
 	UTIL_YAML_ANCHOR,    /* an anchor (&name) */
@@ -52,6 +37,83 @@ struct util_yaml_fault {
 	size_t line, col; /* 1-based; where libyaml stopped or where the refused node starts */
 	const char *problem, *context;
 	int error;
+	/* SYNTAX: where context starts; whether libyaml ran out of memory */
+	size_t context_line, context_col;
+	bool nomem;
+	/* SYNTAX: the text is no YAML text at all (bad UTF-8, a control character) at this byte;
+	 * libyaml then gives no line, and line:col stay 1:1 */
+	bool text;
+	size_t offset;
+};
+
+/* ---- The event stream --------------------------------------------------------------------- */
+
+/*
+ * libyaml's events, one at a time, for readers that keep only what they need (the state file).
+ * Aliases and anchors are refused as faults; everything else is handed on as it is.
+ */
+enum util_yaml_event_type {
+	UTIL_YAML_EV_STREAM_START,
+	UTIL_YAML_EV_STREAM_END,
+	UTIL_YAML_EV_DOC_START,
+	UTIL_YAML_EV_DOC_END,
+	UTIL_YAML_EV_SCALAR,
+	UTIL_YAML_EV_SEQ_START,
+	UTIL_YAML_EV_SEQ_END,
+	UTIL_YAML_EV_MAP_START,
+	UTIL_YAML_EV_MAP_END,
+};
+
+struct util_yaml_mark {
+	size_t line, col; /* 1-based */
+};
+
+struct util_yaml_event {
+	enum util_yaml_event_type type;
+	struct util_yaml_mark start;
+	const char *str; /* scalars: the text, valid until the next event; may hold NUL bytes */
+	size_t len;
+	bool plain;  /* an unquoted scalar: may be null, a boolean or a number */
+	bool tagged; /* a node with a tag (!x, !!str) */
+	bool utf8;   /* the stream's start: its text is UTF-8, not UTF-16 */
+};
+
+struct util_yaml_stream_opts {
+	size_t max_input;     /* bytes read from a FILE; 0: no limit */
+	size_t max_lookahead; /* bytes read past the end of the last event (characters); 0: none */
+	/* Words the fault into the caller's error and returns its -errno. */
+	int (*fault)(void *userdata, const struct util_yaml_fault *f);
+	void *userdata;
+};
+
+struct util_yaml_stream;
+/* Reads f, or when f is NULL len bytes of buf; a fault (NOMEM) is returned as the callback's. */
+int util_yaml_stream_open(FILE *f, const char *buf, size_t len,
+			  const struct util_yaml_stream_opts *opts, struct util_yaml_stream **ret);
+/* The next event into ev; 0, or the fault callback's return. After STREAM_END, -EINVAL. */
+int util_yaml_stream_next(struct util_yaml_stream *s, struct util_yaml_event *ev);
+struct util_yaml_stream *util_yaml_stream_close(struct util_yaml_stream *s); /* NULL-safe */
+
+/* ---- The document tree ------------------------------------------------------------------- */
+
+/*
+ * The tree the inventory and policy readers build from the event stream and then walk.
+ * Anchors, aliases and NUL bytes in strings are refused; every node keeps the 1-based line and
+ * column where it starts.
+ */
+enum util_yaml_type {
+	UTIL_YAML_SCALAR,
+	UTIL_YAML_SEQ,
+	UTIL_YAML_MAP,
+};
+
+struct util_yaml_node {
+	enum util_yaml_type type;
+	bool plain; /* an unquoted scalar: may be null, a boolean or a number */
+	size_t line, col;
+	char *str;		      /* scalars: text without NUL bytes */
+	struct util_yaml_node **kids; /* sequence items; mapping keys and values alternating */
+	size_t n_kids, cap_kids;
 };
 
 struct util_yaml_opts {
