@@ -483,15 +483,13 @@ static int state_parse_addresses(struct state_reader *r, struct state_workload *
 	return ret;
 }
 
-/* Builds the workload described by sw, checking it whole, and adds it to g. */
-static int state_add_workload(struct state_reader *r, struct state_workload *sw, struct graph *g)
+/* The fields of sw each on its own and against each other, before a workload is made; its kind. */
+static int state_check_workload(struct state_reader *r, const struct state_workload *sw,
+				enum graph_kind *ret_kind)
 {
-	struct graph_workload *w = NULL;
-	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN];
-	char text[UTIL_PREFIX_LEN];
+	char msg[STATE_MSG_LEN], show[STATE_SHOW_LEN];
 	enum graph_kind kind;
-	size_t before;
-	int ret, field;
+	int field;
 
 	static const int required[] = {WL_ID, WL_KIND, WL_NAME};
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(required); i++)
@@ -526,7 +524,22 @@ static int state_add_workload(struct state_reader *r, struct state_workload *sw,
 	if (sw->last_running < sw->first_running)
 		return state_error(r, sw->mark[WL_LAST_RUNNING],
 				   "last-running: before first-running");
+	*ret_kind = kind;
+	return 0;
+}
 
+/* Builds the workload described by sw, checking it whole, and adds it to g. */
+static int state_add_workload(struct state_reader *r, struct state_workload *sw, struct graph *g)
+{
+	struct graph_workload *w = NULL;
+	char show[STATE_SHOW_LEN], show2[STATE_SHOW_LEN], text[UTIL_PREFIX_LEN];
+	enum graph_kind kind = GRAPH_KIND_K8S;
+	size_t before;
+	int ret;
+
+	ret = state_check_workload(r, sw, &kind);
+	if (ret < 0)
+		return ret;
 	w = graph_workload_new(kind, sw->field[WL_NAMESPACE], sw->field[WL_CONTROLLER],
 			       sw->field[WL_NAME]);
 	if (strcmp(graph_workload_id(w), sw->field[WL_ID]) != 0) {
