@@ -19,8 +19,7 @@ struct util_yaml_node *util_yaml_free(struct util_yaml_node *n)
 	for (size_t i = 0; i < n->n_kids; i++)
 		util_yaml_free(n->kids[i]);
 	free(n->kids);
-	free(n->str);
-	free(n);
+	free(n); /* a scalar's text is in the same block */
 	return NULL;
 }
 
@@ -145,24 +144,6 @@ static int stream_parse_fault(struct util_yaml_stream *s)
 	return s->opts->fault(s->opts->userdata, &f);
 }
 
-static const yaml_char_t *stream_anchor(const yaml_event_t *ev, const yaml_char_t **ret_tag)
-{
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		*ret_tag = ev->data.scalar.tag;
-		return ev->data.scalar.anchor;
-	case YAML_SEQUENCE_START_EVENT:
-		*ret_tag = ev->data.sequence_start.tag;
-		return ev->data.sequence_start.anchor;
-	case YAML_MAPPING_START_EVENT:
-		*ret_tag = ev->data.mapping_start.tag;
-		return ev->data.mapping_start.anchor;
-	default:
-		*ret_tag = NULL;
-		return NULL;
-	}
-}
-
 static const enum util_yaml_event_type stream_types[] = {
 	[YAML_STREAM_START_EVENT] = UTIL_YAML_EV_STREAM_START,
 	[YAML_STREAM_END_EVENT] = UTIL_YAML_EV_STREAM_END,
@@ -175,11 +156,23 @@ static const enum util_yaml_event_type stream_types[] = {
 	[YAML_MAPPING_END_EVENT] = UTIL_YAML_EV_MAP_END,
 };
 
-int util_yaml_stream_next(struct util_yaml_stream *s, struct util_yaml_event *ev)
+static int stream_refuse(struct util_yaml_stream *s, enum util_yaml_fault_kind kind)
+{
+	const yaml_mark_t *m = &s->event.start_mark;
+
+	return s->opts->fault(s->opts->userdata, &(struct util_yaml_fault){
+							 .kind = kind,
+							 .line = m->line + 1,
+							 .col = m->column + 1,
+						 });
+}
+
+/* util_yaml_stream_next(), inlined into the tree's loop, which reads most of what is read. */
+static inline __attribute__((always_inline)) int stream_next(struct util_yaml_stream *s,
+							     struct util_yaml_event *ev)
 {
 	const yaml_event_t *e = &s->event;
-	const yaml_char_t *tag;
-	struct util_yaml_fault f = {0};
+	const yaml_char_t *tag = NULL;
 
 	if (s->have_event) {
 		yaml_event_delete(&s->event);
@@ -191,37 +184,50 @@ int util_yaml_stream_next(struct util_yaml_stream *s, struct util_yaml_event *ev
 		return stream_parse_fault(s);
 	s->have_event = true;
 	s->event_end = e->end_mark.index;
-	f.line = e->start_mark.line + 1;
-	f.col = e->start_mark.column + 1;
-	if (e->type == YAML_ALIAS_EVENT) {
-		f.kind = UTIL_YAML_ALIAS;
-		return s->opts->fault(s->opts->userdata, &f);
-	}
-	if (stream_anchor(e, &tag)) {
-		f.kind = UTIL_YAML_ANCHOR;
-		return s->opts->fault(s->opts->userdata, &f);
-	}
-	*ev = (struct util_yaml_event){
-		.type = stream_types[e->type],
-		.start = {f.line, f.col},
-		.tagged = tag != NULL,
-	};
+	ev->type = stream_types[e->type];
+	ev->start.line = e->start_mark.line + 1;
+	ev->start.col = e->start_mark.column + 1;
+	ev->str = NULL;
+	ev->len = 0;
+	ev->plain = false;
+	ev->utf8 = false;
 	switch (e->type) {
+	case YAML_SCALAR_EVENT:
+		if (e->data.scalar.anchor)
+			return stream_refuse(s, UTIL_YAML_ANCHOR);
+		tag = e->data.scalar.tag;
+		ev->str = (const char *)e->data.scalar.value;
+		ev->len = e->data.scalar.length;
+		ev->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		if (e->data.sequence_start.anchor)
+			return stream_refuse(s, UTIL_YAML_ANCHOR);
+		tag = e->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		if (e->data.mapping_start.anchor)
+			return stream_refuse(s, UTIL_YAML_ANCHOR);
+		tag = e->data.mapping_start.tag;
+		break;
+	case YAML_ALIAS_EVENT:
+		return stream_refuse(s, UTIL_YAML_ALIAS);
 	case YAML_STREAM_START_EVENT:
 		ev->utf8 = e->data.stream_start.encoding == YAML_UTF8_ENCODING;
 		break;
 	case YAML_STREAM_END_EVENT:
 		s->ended = true;
 		break;
-	case YAML_SCALAR_EVENT:
-		ev->str = (const char *)e->data.scalar.value;
-		ev->len = e->data.scalar.length;
-		ev->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		break;
 	default:
 		break;
 	}
+	ev->tagged = tag != NULL;
 	return 0;
+}
+
+int util_yaml_stream_next(struct util_yaml_stream *s, struct util_yaml_event *ev)
+{
+	return stream_next(s, ev);
 }
 
 /* ---- Events into the tree ----------------------------------------------------------------- */
@@ -361,16 +367,20 @@ static int tree_event(struct tree_builder *b, const struct util_yaml_event *ev)
 		return tree_fault(b, UTIL_YAML_DEPTH, ev);
 	if (ev->type == UTIL_YAML_EV_SCALAR && memchr(ev->str, '\0', ev->len))
 		return tree_fault(b, UTIL_YAML_NUL, ev);
-	n = util_zalloc(sizeof(*n));
+	/* one block for a node and its text: a large inventory has hundreds of thousands */
+	if (ev->type == UTIL_YAML_EV_SCALAR) {
+		n = util_reallocarray(NULL, 1, sizeof(*n) + ev->len + 1);
+		*n = (struct util_yaml_node){
+			.type = UTIL_YAML_SCALAR, .plain = ev->plain, .str = (char *)(n + 1)};
+		memcpy(n->str, ev->str, ev->len);
+		n->str[ev->len] = '\0';
+	} else {
+		n = util_reallocarray(NULL, 1, sizeof(*n));
+		*n = (struct util_yaml_node){
+			.type = ev->type == UTIL_YAML_EV_SEQ_START ? UTIL_YAML_SEQ : UTIL_YAML_MAP};
+	}
 	n->line = ev->start.line;
 	n->col = ev->start.col;
-	if (ev->type == UTIL_YAML_EV_SCALAR) {
-		n->type = UTIL_YAML_SCALAR;
-		n->plain = ev->plain;
-		n->str = util_strndup(ev->str, ev->len);
-	} else {
-		n->type = ev->type == UTIL_YAML_EV_SEQ_START ? UTIL_YAML_SEQ : UTIL_YAML_MAP;
-	}
 	tree_attach(b, n);
 	if (n->type != UTIL_YAML_SCALAR)
 		b->stack[b->depth++] = n;
@@ -396,7 +406,7 @@ static int tree_parse(FILE *f, const char *buf, size_t len, const struct util_ya
 		return r;
 	b.stack = util_reallocarray(NULL, opts->max_depth ? opts->max_depth : 1, sizeof(*b.stack));
 	do {
-		r = util_yaml_stream_next(s, &ev);
+		r = stream_next(s, &ev);
 		if (r == 0)
 			r = tree_event(&b, &ev);
 	} while (r == 0 && ev.type != UTIL_YAML_EV_STREAM_END);
