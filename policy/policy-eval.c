@@ -37,7 +37,7 @@ static const char *pol_workload_label(const struct graph_workload *w, const char
 	return NULL;
 }
 
-static bool pol_selects_workload(const struct pol_selector *sel, const struct graph_workload *w)
+bool pol_selects_workload(const struct pol_selector *sel, const struct graph_workload *w)
 {
 	for (size_t i = 0; i < sel->n_reqs; i++)
 		if (!pol_req_holds(&sel->reqs[i], pol_workload_label(w, sel->reqs[i].key)))
@@ -45,8 +45,8 @@ static bool pol_selects_workload(const struct pol_selector *sel, const struct gr
 	return true;
 }
 
-static bool pol_selects_namespace(const struct pol_selector *sel, const struct inventory *inv,
-				  const char *ns)
+bool pol_selects_namespace(const struct pol_selector *sel, const struct inventory *inv,
+			   const char *ns)
 {
 	for (size_t i = 0; i < sel->n_reqs; i++)
 		if (!pol_req_holds(&sel->reqs[i],
@@ -106,15 +106,24 @@ bool pol_peer_matches(const struct pol_peer *peer, const char *policy_ns,
 size_t pol_isolating(const struct policy_set *s, const struct graph_workload *w, enum pol_dir dir,
 		     size_t *ret)
 {
-	size_t n = 0;
+	const char *ns = graph_workload_namespace(w);
+	size_t lo = 0, hi = s->n, n = 0;
 
 	if (graph_workload_kind(w) != GRAPH_KIND_K8S)
 		return 0; /* NetworkPolicy selects pods only */
-	for (size_t i = 0; i < s->n; i++) {
+	/* s is sorted by namespace: only the policies of w's own can select it */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(s->v[mid].ns, ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->n && strcmp(s->v[i].ns, ns) == 0; i++) {
 		const struct pol_policy *p = &s->v[i];
 
-		if (p->isolates[dir] && strcmp(p->ns, graph_workload_namespace(w)) == 0 &&
-		    pol_selects_workload(&p->pods, w))
+		if (p->isolates[dir] && pol_selects_workload(&p->pods, w))
 			ret[n++] = i;
 	}
 	return n;

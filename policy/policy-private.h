@@ -94,6 +94,11 @@ size_t pol_isolating(const struct policy_set *s, const struct graph_workload *w,
 bool pol_peer_matches(const struct pol_peer *peer, const char *policy_ns,
 		      const struct inventory *inv, const struct graph_workload *other,
 		      ssize_t addr);
+/* Whether the pod selector sel selects workload w, by its labels. */
+bool pol_selects_workload(const struct pol_selector *sel, const struct graph_workload *w);
+/* Whether the namespace selector sel selects namespace ns (its labels from inv). */
+bool pol_selects_namespace(const struct pol_selector *sel, const struct inventory *inv,
+			   const char *ns);
 /* How many addresses of other are judged one by one: a node's or outside peer's, when several. */
 size_t pol_addresses(const struct graph_workload *other);
 /*
@@ -106,3 +111,11 @@ struct policy_ports *pol_side_each(const struct policy_set *s, const struct inve
 				   const struct graph_workload *other,
 				   const struct graph_workload *server,
 				   struct policy_ports **ret_any);
+
+/* ---- Test hooks ----------------------------------------------------------------------------- */
+
+/*
+ * true makes verify judge every pair of workloads, as it did before it learnt which pairs can say
+ * anything: the two reports must be the same (tests/test-policy.c).
+ */
+void pol_verify_set_every_pair(bool on);
