@@ -818,8 +818,8 @@ static const struct {
 	{"argoproj.io", "Rollout"}, {"batch.volcano.sh", "Job"},
 };
 
-static int inv_k8s_object(struct inv_ctx *ctx, const struct util_yaml_node *obj, const char *kind,
-			  const struct util_yaml_node *list_api)
+int inv_k8s_object(struct inv_ctx *ctx, const struct util_yaml_node *obj, const char *kind,
+		   const struct util_yaml_node *list_api)
 {
 	const struct util_yaml_node *n, *api;
 	char *group = NULL;

@@ -329,6 +329,9 @@ int inventory_docker_replay(struct inventory *inv, const struct inventory_docker
 struct inv_ctx {
 	struct util_yaml_reader rd; /* subject: "pod NS/NAME" */
 	struct inv_batch *batch;
+	/* a list read item by item: how many were taken, and whether the rest wait for its end */
+	size_t items_taken;
+	bool items_kept;
 };
 
 /* The shared reader words the errors (util-yaml.c). */
@@ -372,6 +375,9 @@ int inv_str(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *k
 /* Kubernetes objects (inventory-k8s.c) */
 char *inv_controller_name(const char *kind, const char *group);
 int inv_k8s_document(struct inv_ctx *ctx, const struct util_yaml_node *root);
+/* One item of a list; kind (the list's, less "List") and list_api may be NULL. */
+int inv_k8s_object(struct inv_ctx *ctx, const struct util_yaml_node *obj, const char *kind,
+		   const struct util_yaml_node *list_api);
 int inv_range_parse(const char *s, struct inv_range *ret);
 
 /* docker inspect (inventory-docker.c) */

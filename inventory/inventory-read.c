@@ -199,10 +199,9 @@ int inv_k8s_meta(struct inv_ctx *ctx, const struct util_yaml_node *obj, const ch
 	return 0;
 }
 
-/* Each document that is not empty (the reader's callback). */
-static int inv_document(void *data, const struct util_yaml_node *root)
+/* A document, once its list's items that could be were read (inv_item). */
+static int inv_document_read(struct inv_ctx *ctx, const struct util_yaml_node *root)
 {
-	struct inv_ctx *ctx = data;
 	const struct util_yaml_node *kind, *api;
 	int r = 0;
 
@@ -227,12 +226,67 @@ static int inv_document(void *data, const struct util_yaml_node *root)
 	return inv_fail(ctx, root, "not a kubectl or docker inspect inventory");
 }
 
+/*
+ * An item of a list as soon as it ends (the reader's item callback), so that a list of 20,000
+ * pods is never held whole: taken when the list named its kind before its items, as the API
+ * server writes it, or the item names its own, as kubectl writes it (with "kind: List" last).
+ * Otherwise it is kept, and every item after it, for inv_document() to read in order.
+ */
+static int inv_item(void *data, const struct util_yaml_node *root,
+		    const struct util_yaml_node *item)
+{
+	struct inv_ctx *ctx = data;
+	const struct util_yaml_node *kind = util_yaml_get(root, "kind");
+	const struct util_yaml_node *api = util_yaml_get(root, "apiVersion"), *own;
+	char *item_kind = NULL;
+	size_t len;
+	int r;
+
+	if (ctx->items_kept || !api || api->type != UTIL_YAML_SCALAR)
+		goto keep;
+	if (kind) {
+		len = kind->type == UTIL_YAML_SCALAR ? strlen(kind->str) : 0;
+		if (len < 4 || strcmp(kind->str + len - 4, "List") != 0)
+			goto keep; /* not a list: inv_document() says what it is */
+		if (len > 4)
+			item_kind = util_strndup(kind->str, len - 4);
+	} else {
+		own = util_yaml_get(item, "kind");
+		if (!own || own->type != UTIL_YAML_SCALAR)
+			goto keep;
+	}
+	r = inv_k8s_object(ctx, item, item_kind, api);
+	free(item_kind);
+	ctx->items_taken++;
+	return r < 0 ? r : 1;
+keep:
+	ctx->items_kept = true;
+	return 0;
+}
+
+/* Each document that is not empty (the reader's callback). */
+static int inv_document(void *data, const struct util_yaml_node *root)
+{
+	struct inv_ctx *ctx = data;
+	int r;
+
+	r = inv_document_read(ctx, root);
+	ctx->items_taken = 0;
+	ctx->items_kept = false;
+	return r;
+}
+
+/* What no reader of the inventory looks at, and a real dump is full of. */
+static const char *const inv_skipped_keys[] = {"managedFields", "annotations", NULL};
+
 static const struct util_yaml_format inv_format = {
 	.what = "an inventory",
 	.empty = "not a kubectl or docker inspect inventory",
 	.max_depth = INV_MAX_DEPTH,
 	.max_size = INV_MAX_FILE_SIZE,
 	.document = inv_document,
+	.item = inv_item,
+	.skip_keys = inv_skipped_keys,
 };
 
 /*

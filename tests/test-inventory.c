@@ -144,6 +144,66 @@ START_TEST(test_workloads)
 }
 END_TEST
 
+/* ---- Lists read item by item -------------------------------------------------------------- */
+
+#define POD_JSON(name, ip, kind)                                                                   \
+	"{" kind "\"metadata\": {\"name\": \"" name "\", \"namespace\": \"shop\", "                \
+	"\"labels\": {\"app\": \"" name "\"}, \"managedFields\": [{\"manager\": \"kubelet\", "     \
+	"\"fieldsV1\": {\"f:status\": {}, \"f:status\": {\"\\u0000\": 1}}}], "                     \
+	"\"annotations\": {\"a\": \"x\", \"a\": \"\\u0000\"}}, "                                   \
+	"\"spec\": {\"nodeName\": \"kind-worker\", \"containers\": [{\"name\": \"c\"}]}, "         \
+	"\"status\": {\"phase\": \"Running\", \"podIP\": \"" ip "\"}}"
+#define OWN_KIND "\"apiVersion\": \"v1\", \"kind\": \"Pod\", "
+
+/*
+ * A list is read item by item, each as soon as it ends, when its kind is known by then (the
+ * list's, written first as the API server does, or the item's own, as kubectl writes it); an
+ * item that cannot be read yet waits with every one after it for the list's end. Either way
+ * every pod is found, and what no reader looks at (managedFields, annotations: here with
+ * duplicate keys and NUL characters in them) is dropped unread.
+ */
+static const struct {
+	const char *what, *text;
+} list_cases[] = {
+	{"kubectl: kind last, items with their own",
+	 "{\"apiVersion\": \"v1\", \"items\": [" POD_JSON(
+		 "a", "10.244.1.1",
+		 OWN_KIND) ", " POD_JSON("b", "10.244.1.2",
+					 OWN_KIND) "], \"kind\": \"List\", \"metadata\": {}}"},
+	{"the API server: PodList first, items without kind",
+	 "{\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"metadata\": {}, \"items\": [" POD_JSON(
+		 "a", "10.244.1.1", "") ", " POD_JSON("b", "10.244.1.2", "") "]}"},
+	{"PodList last, items without kind: kept to the end",
+	 "{\"apiVersion\": \"v1\", \"items\": [" POD_JSON("a", "10.244.1.1", "") ", " POD_JSON(
+		 "b", "10.244.1.2", "") "], \"kind\": \"PodList\"}"},
+	{"one item with its kind, one without",
+	 "{\"apiVersion\": \"v1\", \"items\": [" POD_JSON(
+		 "a", "10.244.1.1", OWN_KIND) ", " POD_JSON("b", "10.244.1.2",
+							    "") "], \"kind\": \"PodList\"}"},
+};
+
+START_TEST(test_list_items)
+{
+	char *dir = test_tmpdir_new(), *path = util_asprintf("%s/pods.json", dir);
+	struct inventory *inv = inventory_new();
+	struct util_err err = {{0}};
+	struct util_addr a = addr("10.244.1.1"), b = addr("10.244.1.2");
+	const struct graph_workload *w;
+
+	test_write_file(path, list_cases[_i].text, strlen(list_cases[_i].text));
+	ck_assert_msg(inventory_load(inv, path, &err) == 0, "%s: %s", list_cases[_i].what, err.msg);
+	w = inventory_resolve_client(inv, &a);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_str_eq(graph_workload_id(w), "k8s:shop/pod/a");
+	w = inventory_resolve_client(inv, &b);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_str_eq(graph_workload_id(w), "k8s:shop/pod/b");
+	inventory_free(inv);
+	free(path);
+	test_tmpdir_free(dir);
+}
+END_TEST
+
 /* ---- Selector labels: intersection over replicas, per-pod labels dropped ------------------- */
 
 static const struct {
@@ -1052,6 +1112,7 @@ static Suite *inventory_suite(void)
 	TCase *tc = tcase_create("inventory");
 
 	tcase_add_loop_test(tc, test_workloads, 0, (int)UTIL_ARRAY_SIZE(workload_cases));
+	tcase_add_loop_test(tc, test_list_items, 0, (int)UTIL_ARRAY_SIZE(list_cases));
 	tcase_add_loop_test(tc, test_labels, 0, (int)UTIL_ARRAY_SIZE(label_cases));
 	tcase_add_loop_test(tc, test_ip, 0, (int)UTIL_ARRAY_SIZE(ip_cases));
 	tcase_add_loop_test(tc, test_nodes, 0, (int)UTIL_ARRAY_SIZE(node_cases));

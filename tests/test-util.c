@@ -929,6 +929,129 @@ START_TEST(test_yaml_stream)
 }
 END_TEST
 
+/*
+ * The tree with a reader's two economies: keys dropped unread, and the items of a top-level
+ * "items" list handed over as each ends. The item callback takes the maps named "take" and
+ * keeps the rest; the log has what it was given, then the document as the tree kept it.
+ */
+static const struct tree_case {
+	const char *in;
+	const char *want;
+} tree_cases[] = {
+	{"a: 1\nmanagedFields: {x: [1, {y: 2}]}\nb: 2\n", "doc {a: 1, b: 2}"},
+	/* a skipped value is not read: neither a duplicate key nor a NUL in it counts */
+	{"a: 1\nannotations: {k: 1, k: \"\\0\"}\n", "doc {a: 1}"},
+	{"x: {annotations: [1, 2], y: 3}\n", "doc {x: {y: 3}}"},
+	/* the key is what is skipped, not a value that looks like it */
+	{"- annotations\n- managedFields: 1\n", "doc [annotations, {}]"},
+	{"apiVersion: v1\nitems:\n- {name: take, n: 1}\n- {name: keep}\n- 7\n- {name: take, n: 2}\n"
+	 "kind: List\n",
+	 "item {name: take, n: 1} root {apiVersion: v1, items: [{name: take, n: 1}]} "
+	 "item {name: keep} root {apiVersion: v1, items: [{name: keep}]} "
+	 "item 7 root {apiVersion: v1, items: [{name: keep}, 7]} "
+	 "item {name: take, n: 2} root {apiVersion: v1, items: [{name: keep}, 7, {name: take, n: "
+	 "2}]} doc {apiVersion: v1, items: [{name: keep}, 7], kind: List}"},
+	/* only the root's items: nested ones, and items that are no list, stay in the tree */
+	{"spec: {items: [{name: take}]}\nitems: 3\n",
+	 "doc {spec: {items: [{name: take}]}, items: 3}"},
+	{"- items: [{name: take}]\n", "doc [{items: [{name: take}]}]"},
+	/* each document's own */
+	{"items: [{name: take}]\n---\nitems: [{name: take}]\n",
+	 "item {name: take} root {items: [{name: take}]} doc {items: []} "
+	 "item {name: take} root {items: [{name: take}]} doc {items: []}"},
+};
+
+static void tree_text(FILE *f, const struct util_yaml_node *n)
+{
+	if (n->type == UTIL_YAML_SCALAR) {
+		fputs(n->str, f);
+		return;
+	}
+	fputc(n->type == UTIL_YAML_MAP ? '{' : '[', f);
+	for (size_t i = 0; i < n->n_kids; i++) {
+		if (i)
+			fputs(n->type == UTIL_YAML_MAP && i % 2 ? ": " : ", ", f);
+		tree_text(f, n->kids[i]);
+	}
+	fputc(n->type == UTIL_YAML_MAP ? '}' : ']', f);
+}
+
+static int tree_case_item(void *data, const struct util_yaml_node *root,
+			  const struct util_yaml_node *item)
+{
+	const struct util_yaml_node *name = util_yaml_get(item, "name");
+
+	fputs("item ", data);
+	tree_text(data, item);
+	fputs(" root ", data);
+	tree_text(data, root);
+	fputc(' ', data);
+	return name && strcmp(name->str, "take") == 0;
+}
+
+static int tree_case_document(void *data, const struct util_yaml_node *root)
+{
+	fputs("doc ", data);
+	tree_text(data, root);
+	fputc(' ', data);
+	return 0;
+}
+
+static int tree_case_fault(void *data, const struct util_yaml_fault *f)
+{
+	fprintf(data, "fault %d ", (int)f->kind);
+	return -EINVAL;
+}
+
+START_TEST(test_yaml_tree_reader)
+{
+	static const char *const skip[] = {"managedFields", "annotations", NULL};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *log = open_memstream(&buf, &len);
+	const struct util_yaml_opts opts = {
+		.max_depth = 16,
+		.fault = tree_case_fault,
+		.document = tree_case_document,
+		.item = tree_case_item,
+		.skip_keys = skip,
+		.userdata = log,
+	};
+
+	ck_assert_int_eq(
+		util_yaml_parse_buffer(tree_cases[_i].in, strlen(tree_cases[_i].in), &opts, NULL),
+		0);
+	fclose(log);
+	ck_assert_uint_gt(len, 0);
+	buf[len - 1] = '\0';
+	ck_assert_str_eq(buf, tree_cases[_i].want);
+	free(buf);
+}
+END_TEST
+
+/* A skipped value is still bounded by the depth limit. */
+START_TEST(test_yaml_tree_skip_depth)
+{
+	static const char *const skip[] = {"annotations", NULL};
+	static const char in[] = "a: 1\nannotations: [[[[[[1]]]]]]\n";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *log = open_memstream(&buf, &len);
+	const struct util_yaml_opts opts = {
+		.max_depth = 4,
+		.fault = tree_case_fault,
+		.document = tree_case_document,
+		.skip_keys = skip,
+		.userdata = log,
+	};
+
+	ck_assert_int_eq(util_yaml_parse_buffer(in, sizeof(in) - 1, &opts, NULL), -EINVAL);
+	fclose(log);
+	ck_assert_str_eq(buf, "fault 9 "); /* UTIL_YAML_DEPTH */
+	free(buf);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -952,6 +1075,8 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_yaml_out, 0, (int)UTIL_ARRAY_SIZE(yaml_out_cases));
 	tcase_add_test(tc, test_yaml_out_fail);
 	tcase_add_loop_test(tc, test_yaml_stream, 0, (int)UTIL_ARRAY_SIZE(stream_cases));
+	tcase_add_loop_test(tc, test_yaml_tree_reader, 0, (int)UTIL_ARRAY_SIZE(tree_cases));
+	tcase_add_test(tc, test_yaml_tree_skip_depth);
 	suite_add_tcase(s, tc);
 	return s;
 }

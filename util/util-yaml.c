@@ -237,6 +237,9 @@ struct tree_builder {
 	struct util_yaml_node **stack; /* opts->max_depth entries */
 	size_t depth, n_values, n_docs;
 	struct util_yaml_node *root;
+	struct util_yaml_node *items; /* the root's "items" sequence, once begun */
+	bool skip_next;		      /* the next value belongs to a skipped key */
+	size_t skip_depth;	      /* collections open inside a skipped value */
 };
 
 static int tree_fault(const struct tree_builder *b, enum util_yaml_fault_kind kind,
@@ -303,7 +306,10 @@ static void tree_reset(struct tree_builder *b)
 {
 	/* the root owns everything on the stack */
 	b->root = util_yaml_free(b->root);
+	b->items = NULL;
 	b->depth = 0;
+	b->skip_next = false;
+	b->skip_depth = 0;
 }
 
 static void tree_attach(struct tree_builder *b, struct util_yaml_node *n)
@@ -324,6 +330,65 @@ static void tree_attach(struct tree_builder *b, struct util_yaml_node *n)
 	parent->kids[parent->n_kids++] = n;
 }
 
+/* Inside a skipped value: its events go by, only its nesting counted. */
+static int tree_skip(struct tree_builder *b, const struct util_yaml_event *ev)
+{
+	b->skip_next = false;
+	switch (ev->type) {
+	case UTIL_YAML_EV_SEQ_START:
+	case UTIL_YAML_EV_MAP_START:
+		if (b->depth + b->skip_depth >= b->opts->max_depth)
+			return tree_fault(b, UTIL_YAML_DEPTH, ev);
+		b->skip_depth++;
+		break;
+	case UTIL_YAML_EV_SEQ_END:
+	case UTIL_YAML_EV_MAP_END:
+		if (b->skip_depth > 0)
+			b->skip_depth--;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Whether n, about to be attached, is a key whose value is skipped: then n is freed. */
+static bool tree_key_skipped(struct tree_builder *b, struct util_yaml_node *n)
+{
+	const struct util_yaml_node *parent;
+
+	if (!b->opts->skip_keys || n->type != UTIL_YAML_SCALAR || b->depth == 0)
+		return false;
+	parent = b->stack[b->depth - 1];
+	if (parent->type != UTIL_YAML_MAP || parent->n_kids % 2 != 0)
+		return false;
+	for (const char *const *k = b->opts->skip_keys; *k; k++) {
+		if (strcmp(*k, n->str) == 0) {
+			util_yaml_free(n);
+			b->skip_next = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A node has just ended: when it is an item of the root's "items", it may be handed over. */
+static int tree_item_done(struct tree_builder *b)
+{
+	struct util_yaml_node *item;
+	int r;
+
+	if (!b->opts->item || !b->items || b->depth != 2 || b->stack[1] != b->items)
+		return 0;
+	item = b->items->kids[b->items->n_kids - 1];
+	r = b->opts->item(b->opts->userdata, b->root, item);
+	if (r <= 0)
+		return r;
+	b->items->n_kids--;
+	util_yaml_free(item);
+	return 0;
+}
+
 /*
  * One event into the tree under construction. The checks keep the order both callers had, so
  * input with several faults reports the same one as before.
@@ -334,6 +399,8 @@ static int tree_event(struct tree_builder *b, const struct util_yaml_event *ev)
 	struct util_yaml_node *n;
 	int r;
 
+	if (b->skip_next || b->skip_depth)
+		return tree_skip(b, ev);
 	switch (ev->type) {
 	case UTIL_YAML_EV_DOC_START:
 		if (opts->one_document && ++b->n_docs > 1)
@@ -353,7 +420,7 @@ static int tree_event(struct tree_builder *b, const struct util_yaml_event *ev)
 	case UTIL_YAML_EV_SEQ_END:
 		if (b->depth > 0)
 			b->depth--;
-		return 0;
+		return tree_item_done(b);
 	case UTIL_YAML_EV_SCALAR:
 	case UTIL_YAML_EV_SEQ_START:
 	case UTIL_YAML_EV_MAP_START:
@@ -381,10 +448,19 @@ static int tree_event(struct tree_builder *b, const struct util_yaml_event *ev)
 	}
 	n->line = ev->start.line;
 	n->col = ev->start.col;
+	if (tree_key_skipped(b, n))
+		return 0;
+	if (b->depth == 1 && n->type == UTIL_YAML_SEQ && b->root->type == UTIL_YAML_MAP &&
+	    b->root->n_kids % 2 == 1 &&
+	    b->root->kids[b->root->n_kids - 1]->type == UTIL_YAML_SCALAR &&
+	    strcmp(b->root->kids[b->root->n_kids - 1]->str, "items") == 0)
+		b->items = n;
 	tree_attach(b, n);
-	if (n->type != UTIL_YAML_SCALAR)
+	if (n->type != UTIL_YAML_SCALAR) {
 		b->stack[b->depth++] = n;
-	return 0;
+		return 0;
+	}
+	return tree_item_done(b);
 }
 
 /* f, or else len bytes of buf, into the tree. */
@@ -547,6 +623,14 @@ static int reader_document(void *data, const struct util_yaml_node *root)
 	return rd->format->document(rd->userdata, root);
 }
 
+static int reader_item(void *data, const struct util_yaml_node *root,
+		       const struct util_yaml_node *item)
+{
+	struct util_yaml_reader *rd = data;
+
+	return rd->format->item(rd->userdata, root, item);
+}
+
 /* f, or else len bytes of buf. */
 static int reader_parse(struct util_yaml_reader *rd, FILE *f, const char *buf, size_t len)
 {
@@ -555,6 +639,8 @@ static int reader_parse(struct util_yaml_reader *rd, FILE *f, const char *buf, s
 		.max_input = rd->format->max_size,
 		.fault = reader_fault,
 		.document = reader_document,
+		.item = rd->format->item ? reader_item : NULL,
+		.skip_keys = rd->format->skip_keys,
 		.userdata = rd,
 	};
 	int r;

@@ -129,6 +129,16 @@ struct util_yaml_opts {
 	 * given to the caller instead, and no document at all is UTIL_YAML_EMPTY.
 	 */
 	int (*document)(void *userdata, const struct util_yaml_node *root);
+	/*
+	 * Given each item of a document's top-level "items" sequence as soon as it ends, with the
+	 * root as read so far (the keys before "items", the items kept, this one last). 1: taken,
+	 * and freed at once, so that a long list is never held whole; 0: kept in the tree for
+	 * document(); < 0 stops the parse.
+	 */
+	int (*item)(void *userdata, const struct util_yaml_node *root,
+		    const struct util_yaml_node *item);
+	/* Keys whose values are dropped as they are read, never built, at any depth; NULL-ended. */
+	const char *const *skip_keys;
 	void *userdata;
 };
 
@@ -160,6 +170,10 @@ struct util_yaml_format {
 	size_t max_size;   /* bytes; a whole number of MiB, as messages say it in MiB */
 	/* Given each document that is not empty; a negative return stops the read. */
 	int (*document)(void *userdata, const struct util_yaml_node *root);
+	/* As struct util_yaml_opts's, both optional. */
+	int (*item)(void *userdata, const struct util_yaml_node *root,
+		    const struct util_yaml_node *item);
+	const char *const *skip_keys;
 };
 
 /* One file being read. */
