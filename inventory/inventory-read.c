@@ -290,50 +290,38 @@ static const struct util_yaml_format inv_format = {
 };
 
 /*
- * A stream read whole: standard input or a pipe can be read once, and not sniffed and rewound
- * as a regular file can. name is what messages call it.
+ * Standard input or a pipe can be read only once: its first bytes, read to see what it is, are
+ * given back ahead of the rest, and the whole is read as it comes, never held.
  */
-static int inv_read_stream(FILE *f, const char *name, char **ret, size_t *ret_len,
-			   struct util_err *err)
-{
-	size_t len = 0, cap = 0, n;
-	char *buf = NULL;
+struct inv_prefixed {
+	const unsigned char *head;
+	size_t len, pos;
+	FILE *rest;
+};
 
-	do {
-		if (len == cap) {
-			cap = cap ? 2 * cap : 65536;
-			buf = util_reallocarray(buf, cap, 1);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (len > INV_MAX_FILE_SIZE) {
-			free(buf);
-			return util_err_set(err, EFBIG, "%s: larger than %zu MiB", name,
-					    INV_MAX_FILE_SIZE >> 20);
-		}
-	} while (n > 0);
-	if (ferror(f)) {
-		free(buf);
-		return util_err_set(err, EIO, "%s: read failed", name);
+static ssize_t inv_prefixed_read(void *cookie, char *buf, size_t size)
+{
+	struct inv_prefixed *p = cookie;
+	size_t n;
+
+	if (p->pos < p->len) {
+		n = size < p->len - p->pos ? size : p->len - p->pos;
+		memcpy(buf, p->head + p->pos, n);
+		p->pos += n;
+		return (ssize_t)n;
 	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	n = fread(buf, 1, size, p->rest);
+	if (n == 0 && ferror(p->rest))
+		return -1;
+	return (ssize_t)n;
 }
 
 /* The first bytes of a file, for what it is before YAML is asked: 0 bytes when unreadable. */
-static size_t inv_sniff(const char *path, const char *buf, size_t len, unsigned char *head,
-			size_t max)
+static size_t inv_sniff(const char *path, unsigned char *head, size_t max)
 {
-	FILE *f;
+	FILE *f = fopen(path, "re");
 	size_t n;
 
-	if (buf) {
-		n = len < max ? len : max;
-		memcpy(head, buf, n);
-		return n;
-	}
-	f = fopen(path, "re");
 	if (!f)
 		return 0;
 	n = fread(head, 1, max, f);
@@ -346,38 +334,43 @@ static int inv_load_batch(const char *path, struct inv_batch *batch, struct util
 {
 	struct inv_ctx ctx = {.batch = batch};
 	unsigned char head[512];
+	struct inv_prefixed prefixed = {.head = head};
+	FILE *in = NULL, *f = NULL;
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, n, i;
+	size_t n, i;
 	int r;
 
 	if (strcmp(path, "-") == 0) {
-		r = inv_read_stream(stdin, "standard input", &buf, &len, err);
-		if (r < 0)
-			return r;
+		in = stdin;
 		path = "standard input";
 	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-		/* a pipe (<(kubectl get ...)) or a FIFO: one read, kept */
-		FILE *f = fopen(path, "re");
-
-		if (!f)
+		/* a pipe (<(kubectl get ...)) or a FIFO: read once, as it comes */
+		in = fopen(path, "re");
+		if (!in)
 			return util_err_set(err, errno, "%s: %s", path, strerror(errno));
-		r = inv_read_stream(f, path, &buf, &len, err);
-		fclose(f);
-		if (r < 0)
-			return r;
+	}
+	if (in) {
+		n = fread(head, 1, sizeof(head), in);
+		prefixed.len = n;
+		prefixed.rest = in;
+		f = fopencookie(&prefixed, "r", (cookie_io_functions_t){.read = inv_prefixed_read});
+		if (!f) {
+			r = util_err_set(err, errno, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+	} else {
+		n = inv_sniff(path, head, sizeof(head));
 	}
 	ctx.rd = (struct util_yaml_reader){
 		.path = path, .err = err, .format = &inv_format, .userdata = &ctx};
-	n = inv_sniff(path, buf, len, head, sizeof(head));
 	if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
 		r = util_err_set(
 			err, EINVAL,
 			"%s: gzip-compressed: decompress it first (zcat %s >inventory.yaml)", path,
-			buf ? "FILE" : path);
+			in ? "FILE" : path);
 		goto out;
 	}
-	r = buf ? util_yaml_read_buffer(&ctx.rd, buf, len) : util_yaml_read_file(&ctx.rd);
+	r = f ? util_yaml_read_stream(&ctx.rd, f) : util_yaml_read_file(&ctx.rd);
 	for (i = 0;
 	     i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t');
 	     i++)
@@ -392,7 +385,10 @@ static int inv_load_batch(const char *path, struct inv_batch *batch, struct util
 	if (r == 0)
 		batch->path = util_strdup(path);
 out:
-	free(buf);
+	if (f)
+		fclose(f);
+	if (in && in != stdin)
+		fclose(in);
 	return r;
 }
 

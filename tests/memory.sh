@@ -84,4 +84,19 @@ echo "memory: 3,000 pods: $rss_3000 KiB; 12,000 pods ($((bytes >> 20)) MiB of JS
 expect "9,000 more pods cost at most 2 KiB each" [ "$rss_12000" -le $((rss_3000 + 18000)) ]
 expect "12,000 pods read in less memory than a quarter of their bytes" \
 	[ "$rss_12000" -le $((bytes / 4096)) ]
+
+# standard input and a pipe are read as they come too, never held whole
+rm -f "$tmp/state.yaml"
+/usr/bin/time -o "$tmp/rss" -f %M "$flowlock" learn -r "$tmp/empty.pcap" -I - \
+	--state "$tmp/state.yaml" <"$tmp/pods-12000.json" 2>"$tmp/err"
+expect "learn reads 12,000 pods from standard input" grep -q "among 450 workloads" "$tmp/err"
+stdin=$(tail -n 1 "$tmp/rss")
+rm -f "$tmp/state.yaml"
+/usr/bin/time -o "$tmp/rss" -f %M "$flowlock" learn -r "$tmp/empty.pcap" \
+	-I <(cat "$tmp/pods-12000.json") --state "$tmp/state.yaml" 2>"$tmp/err"
+expect "learn reads 12,000 pods from a pipe" grep -q "among 450 workloads" "$tmp/err"
+pipe=$(tail -n 1 "$tmp/rss")
+echo "memory: the same from standard input: $stdin KiB; from a pipe: $pipe KiB"
+expect "standard input costs what the file does" [ "$stdin" -le $((rss_12000 + 2048)) ]
+expect "a pipe costs what the file does" [ "$pipe" -le $((rss_12000 + 2048)) ]
 finish memory

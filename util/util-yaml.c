@@ -681,6 +681,11 @@ out:
 	return r;
 }
 
+int util_yaml_read_stream(struct util_yaml_reader *rd, FILE *f)
+{
+	return reader_parse(rd, f, NULL, 0);
+}
+
 int util_yaml_read_buffer(struct util_yaml_reader *rd, const char *buf, size_t len)
 {
 	return reader_parse(rd, NULL, buf, len);

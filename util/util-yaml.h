@@ -202,6 +202,8 @@ struct util_yaml_reader {
  */
 int util_yaml_read_file(struct util_yaml_reader *rd);
 int util_yaml_read_buffer(struct util_yaml_reader *rd, const char *buf, size_t len);
+/* Reads f, which the caller opened (a pipe, standard input), to its end, as it comes. */
+int util_yaml_read_stream(struct util_yaml_reader *rd, FILE *f);
 /* "PATH:LINE:COL: MESSAGE" (1:1 when at is NULL) and suffix into rd->err; returns -EINVAL. */
 int util_yaml_fail(struct util_yaml_reader *rd, const struct util_yaml_node *at, const char *fmt,
 		   ...) __attribute__((format(printf, 3, 4)));
