@@ -50,7 +50,7 @@ python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII", 0
 
 # A flowlock command's best wall time (s, microseconds) over $runs runs; $prep runs untimed
 # before each. Exit statuses in $ok are success (diff and verify say 1 when they find something);
-# any other prints the command's first line of stderr and gives "failed".
+# any other prints the start of the command's stderr and gives "failed".
 prep=:
 ok=0
 best_time() {
@@ -106,6 +106,15 @@ row() { # work input MB flowlock_s floor_s rss_kib floor-name
 	fmt_row "$1" "$2" "$3" "$4" "$5" "$ratio" "$rss" "$7"
 	per_edge["$1|$w"]=$4
 }
+# One row for a flowlock command: its best time and, when it ran, its peak memory.
+measure() { # work input MB floor_s floor-name COMMAND...
+	local work=$1 input=$2 size=$3 floor=$4 floor_name=$5 t rss=-
+	shift 5
+	t=$(best_time "$@")
+	[ "$t" = failed ] || rss=$(peak_rss "$@")
+	row "$work" "$input" "$size" "$t" "$floor" "$rss" "$floor_name"
+}
+
 # What flowlock makes of an inventory of the cluster in $dir, untimed: every workload found, with
 # the labels state.yaml gives it (those its policies select)?
 check() {
@@ -169,14 +178,10 @@ print(m["pods"], m["nodes"], m["edges"], m["node_states"], m["node_state_edges"]
 	inv_yaml_floor=$(best_key seconds "$by" parse "$dir/pods.yaml")
 
 	prep="rm -f '$tmp/learned.yaml'"
-	t=$(best_time "$fl" learn -q -r "$tmp/empty.pcap" -I "$dir/cluster.json" --state "$tmp/learned.yaml")
-	row "inventory read, JSON" cluster.json "$(mb "$dir/cluster.json")" "$t" "$inv_json_floor" \
-		"$(peak_rss "$fl" learn -q -r "$tmp/empty.pcap" -I "$dir/cluster.json" --state "$tmp/learned.yaml")" \
-		"parse cluster.json"
-	t=$(best_time "$fl" learn -q -r "$tmp/empty.pcap" -I "$dir/pods.yaml" --state "$tmp/learned.yaml")
-	row "inventory read, YAML" pods.yaml "$(mb "$dir/pods.yaml")" "$t" "$inv_yaml_floor" \
-		"$(peak_rss "$fl" learn -q -r "$tmp/empty.pcap" -I "$dir/pods.yaml" --state "$tmp/learned.yaml")" \
-		"parse pods.yaml"
+	measure "inventory read, JSON" cluster.json "$(mb "$dir/cluster.json")" "$inv_json_floor" \
+		"parse cluster.json" "$fl" learn -q -r "$tmp/empty.pcap" -I "$dir/cluster.json" --state "$tmp/learned.yaml"
+	measure "inventory read, YAML" pods.yaml "$(mb "$dir/pods.yaml")" "$inv_yaml_floor" \
+		"parse pods.yaml" "$fl" learn -q -r "$tmp/empty.pcap" -I "$dir/pods.yaml" --state "$tmp/learned.yaml"
 	prep=:
 
 	t=$(best_key load_s "$bs" "$dir/state.yaml")
@@ -187,38 +192,32 @@ print(m["pods"], m["nodes"], m["edges"], m["node_states"], m["node_state_edges"]
 	row "state save" state.yaml "$(mb "$dir/state.yaml")" "$t" "$emit_floor" "-" \
 		"emit state.yaml's events (in-process, graph_state_save)"
 
-	t=$(best_time "$fl" show "$dir/state.yaml")
-	row "show" state.yaml "$(mb "$dir/state.yaml")" "$t" "$state_floor" \
-		"$(peak_rss "$fl" show "$dir/state.yaml")" "parse state.yaml"
-	t=$(best_time "$fl" emit --format k8s -q -o "$tmp/policies.yaml" "$dir/state.yaml")
-	row "emit k8s" state.yaml "$(mb "$dir/state.yaml")" "$t" "$state_floor" \
-		"$(peak_rss "$fl" emit --format k8s -q -o "$tmp/policies.yaml" "$dir/state.yaml")" "parse state.yaml"
+	state_mb=$(mb "$dir/state.yaml")
+	measure show state.yaml "$state_mb" "$state_floor" "parse state.yaml" "$fl" show "$dir/state.yaml"
+	measure "emit k8s" state.yaml "$state_mb" "$state_floor" "parse state.yaml" \
+		"$fl" emit --format k8s -q -o "$tmp/policies.yaml" "$dir/state.yaml"
 	ok="0 1"
-	t=$(best_time "$fl" diff "$dir/state.yaml" "$dir/state-b.yaml")
-	row "diff" "state{,-b}.yaml" "$(mb "$dir/state.yaml")" "$t" "$state_floor" \
-		"$(peak_rss "$fl" diff "$dir/state.yaml" "$dir/state-b.yaml")" "parse state.yaml"
+	measure diff "state{,-b}.yaml" "$state_mb" "$state_floor" "parse state.yaml" \
+		"$fl" diff "$dir/state.yaml" "$dir/state-b.yaml"
 	ok=0
-	t=$(best_time "$fl" merge -q -o "$tmp/merged.yaml" "$dir/state.yaml" "$dir/state-b.yaml")
-	row "merge of 2" "state{,-b}.yaml" "$(mb "$dir/state.yaml")" "$t" "$state_floor" \
-		"$(peak_rss "$fl" merge -q -o "$tmp/merged.yaml" "$dir/state.yaml" "$dir/state-b.yaml")" "parse state.yaml"
+	measure "merge of 2" "state{,-b}.yaml" "$state_mb" "$state_floor" "parse state.yaml" \
+		"$fl" merge -q -o "$tmp/merged.yaml" "$dir/state.yaml" "$dir/state-b.yaml"
 
 	if [ -n "$verify_max" ] && [ "$w" -gt "$verify_max" ]; then
 		fmt_row verify policies - skipped - - - "VERIFY_MAX=$verify_max"
 	else
 		ok="0 1"
-		t=$(best_time "$fl" verify -q -I "$dir/pods.yaml" "$tmp/policies.yaml" "$dir/state.yaml")
-		row "verify" "policies" "$(mb "$tmp/policies.yaml")" "$t" "$inv_yaml_floor" \
-			"$(peak_rss "$fl" verify -q -I "$dir/pods.yaml" "$tmp/policies.yaml" "$dir/state.yaml")" \
-			"parse pods.yaml (flowlock's policies, the state)"
+		measure verify policies "$(mb "$tmp/policies.yaml")" "$inv_yaml_floor" \
+			"parse pods.yaml (flowlock's policies, the state)" \
+			"$fl" verify -q -I "$dir/pods.yaml" "$tmp/policies.yaml" "$dir/state.yaml"
 		ok=0
 	fi
 
 	if [ "$n_states" -gt 0 ]; then
-		t=$(best_time "$fl" merge -q -o "$tmp/merged.yaml" "$dir"/nodes/node-*.yaml)
 		load=$(best_key load_s "$bs" load "$dir"/nodes/node-*.yaml)
-		row "merge of nodes/" "${n_states}x$state_edges" "$(mb "$dir/nodes")" "$t" "$load" \
-			"$(peak_rss "$fl" merge -q -o "$tmp/merged.yaml" "$dir"/nodes/node-*.yaml)" \
-			"load each of them (in-process, graph_state_load)"
+		measure "merge of nodes/" "${n_states}x$state_edges" "$(mb "$dir/nodes")" "$load" \
+			"load each of them (in-process, graph_state_load)" \
+			"$fl" merge -q -o "$tmp/merged.yaml" "$dir"/nodes/node-*.yaml
 	fi
 done
 
