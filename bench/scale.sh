@@ -94,10 +94,10 @@ best_key() {
 }
 key_of() { sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" "$tmp/last"; }
 
-mb() { awk -v b="$(du -b -s "$1" | cut -f1)" 'BEGIN{printf "%.1f", b/1048576}'; }
+mib() { awk -v b="$(du -b -s "$1" | cut -f1)" 'BEGIN{printf "%.1f", b/1048576}'; }
 
 fmt_row() { printf '%-24s %-15s %8s %11s %10s %8s %9s  %s\n' "$@"; }
-row() { # work input MB flowlock_s floor_s rss_kib floor-name
+row() { # work input MiB flowlock_s floor_s rss_kib floor-name
 	local ratio=- rss=-
 	if [[ $4 =~ ^[0-9.]+$ && $5 =~ ^[0-9.]+$ ]]; then
 		ratio=$(awk -v a="$4" -v b="$5" 'BEGIN{printf (b>0 ? "%.2f" : "-"), (b>0 ? a/b : 0)}')
@@ -107,7 +107,7 @@ row() { # work input MB flowlock_s floor_s rss_kib floor-name
 	per_edge["$1|$w"]=$4
 }
 # One row for a flowlock command: its best time and, when it ran, its peak memory.
-measure() { # work input MB floor_s floor-name COMMAND...
+measure() { # work input MiB floor_s floor-name COMMAND...
 	local work=$1 input=$2 size=$3 floor=$4 floor_name=$5 t rss=-
 	shift 5
 	t=$(best_time "$@")
@@ -156,9 +156,9 @@ print(m["pods"], m["nodes"], m["edges"], m["node_states"], m["node_state_edges"]
 	cat "$dir"/*.json "$dir"/*.yaml "$dir"/nodes/*.yaml >/dev/null 2>&1 || true
 
 	echo
-	echo "== $w workloads: $pods pods, $nodes nodes, $edges edges; cluster.json $(mb "$dir/cluster.json") MB," \
-		"pods.yaml $(mb "$dir/pods.yaml") MB, state.yaml $(mb "$dir/state.yaml") MB," \
-		"nodes/ $n_states states of $state_edges edges ($(mb "$dir/nodes") MB)"
+	echo "== $w workloads: $pods pods, $nodes nodes, $edges edges; cluster.json $(mib "$dir/cluster.json") MiB," \
+		"pods.yaml $(mib "$dir/pods.yaml") MiB, state.yaml $(mib "$dir/state.yaml") MiB," \
+		"nodes/ $n_states states of $state_edges edges ($(mib "$dir/nodes") MiB)"
 
 	check cluster.json
 	check pods.yaml
@@ -168,9 +168,9 @@ print(m["pods"], m["nodes"], m["edges"], m["node_states"], m["node_state_edges"]
 		echo "check: state.yaml loaded and saved again DIFFERS"
 	fi
 	"$fl" emit --format k8s -q -o "$tmp/policies.yaml" "$dir/state.yaml"
-	echo "check: emit wrote $(grep -c '^kind: NetworkPolicy' "$tmp/policies.yaml") NetworkPolicies ($(mb "$tmp/policies.yaml") MB)"
+	echo "check: emit wrote $(grep -c '^kind: NetworkPolicy' "$tmp/policies.yaml") NetworkPolicies ($(mib "$tmp/policies.yaml") MiB)"
 
-	fmt_row work input MB flowlock_s floor_s ratio rss_MiB floor
+	fmt_row work input MiB flowlock_s floor_s ratio rss_MiB floor
 	prep=:
 	ok=0
 	state_floor=$(best_key seconds "$by" parse "$dir/state.yaml")
@@ -178,21 +178,21 @@ print(m["pods"], m["nodes"], m["edges"], m["node_states"], m["node_state_edges"]
 	inv_yaml_floor=$(best_key seconds "$by" parse "$dir/pods.yaml")
 
 	prep="rm -f '$tmp/learned.yaml'"
-	measure "inventory read, JSON" cluster.json "$(mb "$dir/cluster.json")" "$inv_json_floor" \
+	measure "inventory read, JSON" cluster.json "$(mib "$dir/cluster.json")" "$inv_json_floor" \
 		"parse cluster.json" "$fl" learn -q -r "$tmp/empty.pcap" -I "$dir/cluster.json" --state "$tmp/learned.yaml"
-	measure "inventory read, YAML" pods.yaml "$(mb "$dir/pods.yaml")" "$inv_yaml_floor" \
+	measure "inventory read, YAML" pods.yaml "$(mib "$dir/pods.yaml")" "$inv_yaml_floor" \
 		"parse pods.yaml" "$fl" learn -q -r "$tmp/empty.pcap" -I "$dir/pods.yaml" --state "$tmp/learned.yaml"
 	prep=:
 
 	t=$(best_key load_s "$bs" "$dir/state.yaml")
-	row "state load" state.yaml "$(mb "$dir/state.yaml")" "$t" "$state_floor" "$(key_of maxrss_kib)" \
+	row "state load" state.yaml "$(mib "$dir/state.yaml")" "$t" "$state_floor" "$(key_of maxrss_kib)" \
 		"parse state.yaml (in-process, graph_state_load)"
 	t=$(best_key save_s "$bs" "$dir/state.yaml")
 	emit_floor=$(best_key seconds "$by" emit "$dir/state.yaml")
-	row "state save" state.yaml "$(mb "$dir/state.yaml")" "$t" "$emit_floor" "-" \
+	row "state save" state.yaml "$(mib "$dir/state.yaml")" "$t" "$emit_floor" "-" \
 		"emit state.yaml's events (in-process, graph_state_save)"
 
-	state_mb=$(mb "$dir/state.yaml")
+	state_mb=$(mib "$dir/state.yaml")
 	measure show state.yaml "$state_mb" "$state_floor" "parse state.yaml" "$fl" show "$dir/state.yaml"
 	measure "emit k8s" state.yaml "$state_mb" "$state_floor" "parse state.yaml" \
 		"$fl" emit --format k8s -q -o "$tmp/policies.yaml" "$dir/state.yaml"
@@ -207,7 +207,7 @@ print(m["pods"], m["nodes"], m["edges"], m["node_states"], m["node_state_edges"]
 		fmt_row verify policies - skipped - - - "VERIFY_MAX=$verify_max"
 	else
 		ok="0 1"
-		measure verify policies "$(mb "$tmp/policies.yaml")" "$inv_yaml_floor" \
+		measure verify policies "$(mib "$tmp/policies.yaml")" "$inv_yaml_floor" \
 			"parse pods.yaml (flowlock's policies, the state)" \
 			"$fl" verify -q -I "$dir/pods.yaml" "$tmp/policies.yaml" "$dir/state.yaml"
 		ok=0
@@ -215,7 +215,7 @@ print(m["pods"], m["nodes"], m["edges"], m["node_states"], m["node_state_edges"]
 
 	if [ "$n_states" -gt 0 ]; then
 		load=$(best_key load_s "$bs" load "$dir"/nodes/node-*.yaml)
-		measure "merge of nodes/" "${n_states}x$state_edges" "$(mb "$dir/nodes")" "$load" \
+		measure "merge of nodes/" "${n_states}x$state_edges" "$(mib "$dir/nodes")" "$load" \
 			"load each of them (in-process, graph_state_load)" \
 			"$fl" merge -q -o "$tmp/merged.yaml" "$dir"/nodes/node-*.yaml
 	fi
