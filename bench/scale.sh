@@ -73,10 +73,11 @@ best_time() {
 	echo "$best"
 }
 
-# peak resident memory (KiB) of one run of a command
+# peak resident memory (KiB) of one run of a command, whatever its exit status (best_time
+# judged that)
 peak_rss() {
 	eval "$prep"
-	/usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -n 1
+	{ /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null || true; } | tail -n 1
 }
 
 # best of $runs of a key from a bench program's key=value line; key_of reads another key of the
