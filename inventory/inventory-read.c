@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define INV_MAX_FILE_SIZE ((size_t)256 << 20)
+/* memory does not follow the bytes read (lists are read item by item): this bounds only time */
+#define INV_MAX_FILE_SIZE ((size_t)4 << 30)
 #define INV_MAX_DEPTH	  64
 
 /* ---- Parsing context and errors ----------------------------------------------------------- */

@@ -564,7 +564,7 @@ END_TEST
 enum special {
 	SPECIAL_MISSING,
 	SPECIAL_DIRECTORY,
-	SPECIAL_HUGE, /* a sparse file one byte over 256 MiB */
+	SPECIAL_HUGE, /* a sparse file one byte over 4 GiB */
 };
 
 static const struct {
@@ -574,7 +574,7 @@ static const struct {
 } special_cases[] = {
 	{SPECIAL_MISSING, -ENOENT, ": No such file or directory"},
 	{SPECIAL_DIRECTORY, -EISDIR, ": is a directory"},
-	{SPECIAL_HUGE, -EFBIG, ": larger than 256 MiB"},
+	{SPECIAL_HUGE, -EFBIG, ": larger than 4096 MiB"},
 };
 
 START_TEST(test_special)
@@ -596,7 +596,7 @@ START_TEST(test_special)
 		snprintf(path, sizeof(path), "%s/huge.yaml", dir);
 		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(ftruncate(fd, ((off_t)256 << 20) + 1), 0);
+		ck_assert_int_eq(ftruncate(fd, ((off_t)4 << 30) + 1), 0);
 		close(fd);
 		break;
 	}
