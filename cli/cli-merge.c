@@ -38,17 +38,22 @@ static bool merge_unnamed(const struct graph *g)
 }
 
 /*
- * Input i disagrees with what inputs 0..i-1 (which all agree) hold: the first of them it
- * disagrees with alone is the file to name next to it.
+ * Input i (in hand) disagrees with what inputs 0..i-1 (which all agree) hold: the first of them
+ * it disagrees with alone is the file to name next to it. They are read again: only a failing
+ * merge pays for it, and a working one holds one input at a time.
  */
-static size_t merge_culprit(struct graph *const *in, size_t i)
+static size_t merge_culprit(char *const *paths, size_t i, const struct graph *in)
 {
 	for (size_t j = 0; j < i; j++) {
-		struct graph *scratch = graph_new();
-		int r = graph_merge(scratch, in[j], NULL);
+		struct graph *scratch = graph_new(), *old = NULL;
+		struct util_err err = {""};
+		int r = graph_state_load(paths[j], &old, &err);
 
 		if (r == 0)
-			r = graph_merge(scratch, in[i], NULL);
+			r = graph_merge(scratch, old, NULL);
+		if (r == 0)
+			r = graph_merge(scratch, in, NULL);
+		graph_free(old);
 		graph_free(scratch);
 		if (r < 0)
 			return j;
@@ -64,7 +69,8 @@ int cli_merge(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct graph **in = NULL, *merged = NULL;
+	struct graph *merged = NULL;
+	bool *unnamed = NULL;
 	struct util_err err = {""};
 	const char *out_path = NULL;
 	bool quiet = false;
@@ -91,30 +97,32 @@ int cli_merge(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("merge", "expected at least one STATE file");
 
-	/* Every input is read and checked before OUT is written. */
-	in = util_reallocarray(NULL, (size_t)(argc - optind), sizeof(*in));
-	for (int i = optind; i < argc; i++) {
-		if (graph_state_load(argv[i], &in[n], &err) < 0) {
+	/* Every input is read, checked and merged, one at a time, before OUT is written. */
+	unnamed = util_zalloc((size_t)(argc - optind) * sizeof(*unnamed));
+	merged = graph_new();
+	for (int i = optind; i < argc; i++, n++) {
+		struct graph *in = NULL;
+
+		if (graph_state_load(argv[i], &in, &err) < 0) {
 			cli_log_error("%s", err.msg);
 			goto out;
 		}
-		n++;
-	}
-	merged = graph_new();
-	for (size_t i = 0; i < n; i++) {
-		if (graph_merge(merged, in[i], &err) < 0) {
+		unnamed[n] = merge_unnamed(in);
+		if (graph_merge(merged, in, &err) < 0) {
 			cli_log_error("merge: %s and %s disagree: %s",
-				      argv[optind + (int)merge_culprit(in, i)],
-				      argv[optind + (int)i], err.msg);
+				      argv[optind + (int)merge_culprit(argv + optind, n, in)],
+				      argv[i], err.msg);
+			graph_free(in);
 			goto out;
 		}
+		graph_free(in);
 	}
 	if (graph_state_save(merged, out_path, &err) < 0) {
 		cli_log_error("%s", err.msg);
 		goto out;
 	}
 	for (size_t i = 0; i < n && !quiet; i++)
-		if (merge_unnamed(in[i]))
+		if (unnamed[i])
 			fprintf(stderr,
 				"flowlock: warning: %s has no node name (learn --node): its counts "
 				"may overlap another unnamed state's\n",
@@ -126,9 +134,7 @@ int cli_merge(int argc, char **argv)
 			graph_workload_count(merged), out_path);
 	ret = EXIT_SUCCESS;
 out:
-	for (size_t i = 0; i < n; i++)
-		graph_free(in[i]);
-	free(in);
+	free(unnamed);
 	graph_free(merged);
 	return ret;
 }

@@ -198,6 +198,16 @@ run merge -q -o "$tmp/att2.yaml" "$data/good-attempts.yaml" "$data/abc.yaml" "$d
 same "merging attempts again changes nothing" "$data/good-attempts.yaml" "$tmp/att2.yaml"
 run merge -o "$tmp/out.yaml" "$tmp/a.yaml" "$data/bad-attempt-sum.yaml"
 fails "merge with a bad attempt" "bad-attempt-sum.yaml:105:12: refused: 3" "$tmp/out.yaml" "$tmp/out.keep"
+# Two states that describe one workload differently: the message names the state the later
+# one disagrees with, found by reading the earlier ones again (a merge holds one at a time).
+printf 'flowlock-state: 2\nnode: %s\nworkloads:\n- id: k8s:shop/deployment/web\n  kind: k8s\n  namespace: shop\n  controller: %s\n  name: web\n' \
+	n1 Deployment >"$tmp/w1.yaml"
+sed 's/node: n1/node: n3/' "$tmp/w1.yaml" >"$tmp/w3.yaml"
+sed 's/node: n1/node: n2/; s/controller: Deployment/controller: DEPLOYMENT/' "$tmp/w1.yaml" >"$tmp/w2.yaml"
+run merge -o "$tmp/out.yaml" "$tmp/a.yaml" "$tmp/w3.yaml" "$tmp/w1.yaml" "$tmp/w2.yaml"
+fails "merge of states that disagree" \
+	"merge: $tmp/w3.yaml and $tmp/w2.yaml disagree: workload \"k8s:shop/deployment/web\" has different controller" \
+	"$tmp/out.yaml" "$tmp/out.keep"
 run merge -o "$tmp/no/such/dir/out.yaml" "$tmp/a.yaml"
 fails "merge into a missing directory" "$tmp/no/such/dir/out.yaml"
 run merge --help
