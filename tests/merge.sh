@@ -126,6 +126,7 @@ done
 "$flowlock" merge -q -o "$tmp/n12-3.yaml" "$tmp/n12.yaml" "$tmp/n3.yaml"
 "$flowlock" merge -q -o "$tmp/n1-23.yaml" "$tmp/n1.yaml" "$tmp/n23.yaml"
 same "merge(merge(n1,n2),n3) = merge(n1,merge(n2,n3))" "$tmp/n12-3.yaml" "$tmp/n1-23.yaml"
+same "a tree of merges = one merge of every node" "$tmp/m-n1n2n3.yaml" "$tmp/n12-3.yaml"
 "$flowlock" show "$tmp/n12-3.yaml" >"$tmp/n.show"
 same "three partial views merge into the whole graph" "$tmp/a.show" "$tmp/n.show"
 "$flowlock" emit --format k8s "$tmp/n12-3.yaml" >"$tmp/n.k8s" 2>/dev/null
