@@ -280,6 +280,9 @@ static int state_read_time(struct state_reader *r, const char *what, uint64_t *r
 	ret = state_read_string(r, what, &s);
 	if (ret < 0)
 		return ret;
+	/* what the state writes, read at once: two times per edge */
+	if (util_time_parse_canonical(s, ret_value) == 0)
+		return 0;
 	/* Re-formatting catches what strptime() forgives: spaces, signs, overflowing years. */
 	if (util_time_parse(s, &ns) < 0 || (util_time_format(ns, canon), strcmp(canon, s) != 0))
 		return state_error(r, r->event.start,

@@ -44,6 +44,50 @@ START_TEST(test_time_round_trip)
 }
 END_TEST
 
+/*
+ * The state's fast reading of its own times agrees with parse-then-format on everything: the
+ * times it writes, dates that do not exist, leap days and seconds, the edges of the range, and
+ * each of those with one character changed.
+ */
+static const char *const canonical_seeds[] = {
+	"2026-11-22T14:00:05.123456789Z", "1970-01-01T00:00:00.000000000Z",
+	"2024-02-29T23:59:59.999999999Z", "2026-02-29T00:00:00.000000000Z",
+	"2000-02-29T12:00:00.000000000Z", "1900-02-29T12:00:00.000000000Z",
+	"2026-04-31T00:00:00.000000000Z", "2026-12-31T23:59:60.000000000Z",
+	"2554-07-21T23:34:33.709551615Z", "2554-07-21T23:34:33.709551616Z",
+	"9999-12-31T23:59:59.999999999Z", "1969-12-31T23:59:59.999999999Z",
+	"2026-13-01T00:00:00.000000000Z", "2026-00-10T00:00:00.000000000Z",
+	"2026-11-22T24:00:00.000000000Z", "2026-11-22 14:00:05.123456789Z",
+	"2026-11-22T14:00:05.12345678Z",  "2026-11-22T14:00:05.123456789z",
+};
+
+START_TEST(test_time_parse_canonical)
+{
+	const char *seed = canonical_seeds[_i];
+	static const char alphabet[] = "0123456789-T:.Z +";
+	char s[40];
+
+	for (size_t pos = 0; pos <= strlen(seed); pos++) {
+		for (size_t k = 0; k < sizeof(alphabet); k++) {
+			char canon[UTIL_TIME_LEN];
+			uint64_t fast = 0, slow = 0;
+			bool fast_ok, slow_ok;
+
+			snprintf(s, sizeof(s), "%s", seed);
+			if (pos < strlen(seed))
+				s[pos] = k < sizeof(alphabet) - 1 ? alphabet[k] : s[pos];
+			fast_ok = util_time_parse_canonical(s, &fast) == 0;
+			slow_ok = util_time_parse(s, &slow) == 0 &&
+				  (util_time_format(slow, canon), strcmp(canon, s) == 0);
+			ck_assert_msg(fast_ok == slow_ok, "\"%s\": fast %d, slow %d", s, fast_ok,
+				      slow_ok);
+			if (fast_ok)
+				ck_assert_uint_eq(fast, slow);
+		}
+	}
+}
+END_TEST
+
 static const struct {
 	const char *text;
 	int ret;
@@ -1062,6 +1106,8 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_prefix_parse, 0, (int)UTIL_ARRAY_SIZE(prefix_cases));
 	tcase_add_loop_test(tc, test_prefix_contains, 0, (int)UTIL_ARRAY_SIZE(contains_cases));
 	tcase_add_loop_test(tc, test_time_parse, 0, (int)UTIL_ARRAY_SIZE(time_parse_cases));
+	tcase_add_loop_test(tc, test_time_parse_canonical, 0,
+			    (int)UTIL_ARRAY_SIZE(canonical_seeds));
 	tcase_add_loop_test(tc, test_parse_u64, 0, (int)UTIL_ARRAY_SIZE(u64_cases));
 	tcase_add_loop_test(tc, test_proto_names, 0, (int)UTIL_ARRAY_SIZE(proto_cases));
 	tcase_add_loop_test(tc, test_names, 0, (int)UTIL_ARRAY_SIZE(name_cases));

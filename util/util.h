@@ -140,6 +140,11 @@ uint64_t util_now_ns(clockid_t clock);
 #define UTIL_TIME_LEN 40
 void util_time_format(uint64_t ns, char buf[static UTIL_TIME_LEN]);
 int util_time_parse(const char *s, uint64_t *ret_ns);
+/*
+ * Only exactly what util_time_format() writes (nine digits, "Z", a real date), parsed without
+ * strptime(): 0 when s is such a time, which util_time_parse() reads the same; else -EINVAL.
+ */
+int util_time_parse_canonical(const char *s, uint64_t *ret_ns);
 
 /*
  * The UTF-8 character at s (NUL-terminated): returns its length in bytes and sets *ret_cp, or
