@@ -235,13 +235,12 @@ struct pol_walk {
 	size_t n_in_all;
 };
 
-static const struct graph *pol_sort_graph; /* qsort's comparator has no context */
-
-static int pol_by_ns_cmp(const void *a, const void *b)
+/* Workload indices by namespace, then index (qsort_r: data is the workloads by index). */
+static int pol_by_ns_cmp(const void *a, const void *b, void *data)
 {
+	const struct graph_workload *const *w = data;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(graph_workload_namespace(graph_workload(pol_sort_graph, x)),
-		       graph_workload_namespace(graph_workload(pol_sort_graph, y)));
+	int c = strcmp(graph_workload_namespace(w[x]), graph_workload_namespace(w[y]));
 
 	return c ? c : (x < y ? -1 : x > y);
 }
@@ -483,8 +482,7 @@ static void pol_walk_init(struct pol_walk *wk, const struct policy_set *s, const
 			wk->outside[wk->n_outside++] = i;
 	}
 	free(scratch);
-	pol_sort_graph = g;
-	qsort(wk->by_ns, wk->n_by_ns, sizeof(*wk->by_ns), pol_by_ns_cmp);
+	qsort_r(wk->by_ns, wk->n_by_ns, sizeof(*wk->by_ns), pol_by_ns_cmp, wk->w);
 	for (size_t k = 0; k < wk->n_by_ns; k++) {
 		const char *ns = graph_workload_namespace(wk->w[wk->by_ns[k]]);
 
