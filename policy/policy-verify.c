@@ -329,13 +329,14 @@ static const struct pol_reach *pol_reach_of(struct pol_walk *wk, size_t p, enum 
 		for (size_t k = 0; k < rule->n_peers; k++)
 			pol_peer_reach(wk, &rule->peers[k], pol->ns);
 	}
+	/* the set as a sorted list (none when it is everyone), and scratch cleared for the next */
+	for (size_t i = 0; i < wk->scratch.n_words && !r->all; i++)
+		r->n += (size_t)__builtin_popcountll(wk->scratch.w[i]);
+	r->v = util_reallocarray(NULL, r->n ? r->n : 1, sizeof(*r->v));
+	r->n = 0;
 	for (size_t i = 0; i < wk->scratch.n_words; i++) {
-		for (uint64_t word = wk->scratch.w[i]; word; word &= word - 1) {
-			if (!r->all) {
-				r->v = util_reallocarray(r->v, r->n + 1, sizeof(*r->v));
-				r->v[r->n++] = i * 64 + (size_t)__builtin_ctzll(word);
-			}
-		}
+		for (uint64_t word = wk->scratch.w[i]; word && !r->all; word &= word - 1)
+			r->v[r->n++] = i * 64 + (size_t)__builtin_ctzll(word);
 		wk->scratch.w[i] = 0;
 	}
 	return r;
@@ -345,7 +346,7 @@ static const struct pol_reach *pol_reach_of(struct pol_walk *wk, size_t p, enum 
 static void pol_walk_ingress(struct pol_walk *wk)
 {
 	uint64_t *pairs = NULL; /* client << 32 | server */
-	size_t n = 0;
+	size_t n = 0, cap = 0, *fill;
 
 	for (size_t j = 0; j < wk->nw; j++) {
 		const struct pol_isolation *si = &wk->iso[j];
@@ -358,10 +359,12 @@ static void pol_walk_ingress(struct pol_walk *wk)
 				pol_reach_of(wk, si->iso[POL_INGRESS][k], POL_INGRESS);
 
 			all = r->all;
-			for (size_t m = 0; m < r->n && !all; m++) {
-				pairs = util_reallocarray(pairs, n + 1, sizeof(*pairs));
-				pairs[n++] = (uint64_t)r->v[m] << 32 | j;
+			if (!all && n + r->n > cap) {
+				cap = 2 * (n + r->n);
+				pairs = util_reallocarray(pairs, cap, sizeof(*pairs));
 			}
+			for (size_t m = 0; m < r->n && !all; m++)
+				pairs[n++] = (uint64_t)r->v[m] << 32 | j;
 		}
 		if (all) {
 			wk->in_all = util_reallocarray(wk->in_all, wk->n_in_all + 1,
@@ -375,14 +378,11 @@ static void pol_walk_ingress(struct pol_walk *wk)
 		wk->in_start[(pairs[k] >> 32) + 1]++;
 	for (size_t i = 0; i < wk->nw; i++)
 		wk->in_start[i + 1] += wk->in_start[i];
-	{
-		size_t *fill = util_reallocarray(NULL, wk->nw ? wk->nw : 1, sizeof(*fill));
-
-		memcpy(fill, wk->in_start, wk->nw * sizeof(*fill));
-		for (size_t k = 0; k < n; k++)
-			wk->in_v[fill[pairs[k] >> 32]++] = (size_t)(pairs[k] & 0xffffffffu);
-		free(fill);
-	}
+	fill = util_reallocarray(NULL, wk->nw ? wk->nw : 1, sizeof(*fill));
+	memcpy(fill, wk->in_start, wk->nw * sizeof(*fill));
+	for (size_t k = 0; k < n; k++)
+		wk->in_v[fill[pairs[k] >> 32]++] = (size_t)(pairs[k] & 0xffffffffu);
+	free(fill);
 	free(pairs);
 }
 
