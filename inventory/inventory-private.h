@@ -329,8 +329,7 @@ int inventory_docker_replay(struct inventory *inv, const struct inventory_docker
 struct inv_ctx {
 	struct util_yaml_reader rd; /* subject: "pod NS/NAME" */
 	struct inv_batch *batch;
-	/* a list read item by item: how many were taken, and whether the rest wait for its end */
-	size_t items_taken;
+	/* a list read item by item: whether the rest of its items wait for its end */
 	bool items_kept;
 };
 

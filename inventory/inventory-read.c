@@ -258,7 +258,6 @@ static int inv_item(void *data, const struct util_yaml_node *root,
 	}
 	r = inv_k8s_object(ctx, item, item_kind, api);
 	free(item_kind);
-	ctx->items_taken++;
 	return r < 0 ? r : 1;
 keep:
 	ctx->items_kept = true;
@@ -272,7 +271,6 @@ static int inv_document(void *data, const struct util_yaml_node *root)
 	int r;
 
 	r = inv_document_read(ctx, root);
-	ctx->items_taken = 0;
 	ctx->items_kept = false;
 	return r;
 }
