@@ -20,12 +20,10 @@
  * over the files), maxrss_kib. Exit 2 when a file does not load or save.
  */
 
+/* Seconds on the monotonic clock (the project's own, util_now_ns). */
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)util_now_ns(CLOCK_MONOTONIC) / (double)UTIL_NSEC_PER_SEC;
 }
 
 static long maxrss_kib(void)
