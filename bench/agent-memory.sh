@@ -21,14 +21,13 @@ done
 flowlock=$(realpath "$build/flowlock")
 conn=$(realpath "$build/bench/bench-conn")
 tmp=$(mktemp -d)
-NS="flm-host flm-srv flm-c1 flm-c2 flm-c3 flm-c4"
+. "$(dirname "$0")/lib-pods.sh"
 cleanup() {
-	for ns in $NS; do ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; done
-	for ns in $NS; do ip netns del "$ns" 2>/dev/null; done
+	pods_cleanup flm
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-cleanup
+pods_cleanup flm
 mkdir -p "$tmp"
 if [ -z "$inventory" ]; then
 	echo "agent-memory: generating a cluster of 8,000 workloads (20,000 pods)..."
@@ -38,20 +37,7 @@ if [ -z "$inventory" ]; then
 fi
 inventory=$(realpath "$inventory")
 
-ip netns add flm-host
-ip -n flm-host link set lo up
-ip -n flm-host link add br-flm type bridge
-ip -n flm-host link set br-flm up
-i=1
-for ns in srv c1 c2 c3 c4; do
-	ip netns add "flm-$ns"
-	ip link add "vflm-$ns" netns flm-host type veth peer name eth0 netns "flm-$ns"
-	ip -n "flm-$ns" link set lo up
-	ip -n "flm-$ns" addr add "10.82.0.$i/24" dev eth0
-	ip -n "flm-$ns" link set eth0 up
-	ip -n flm-host link set "vflm-$ns" master br-flm up
-	i=$((i + 1))
-done
+pods_setup flm 10.82.0
 ip netns exec flm-srv "$conn" serve 10.82.0.1 7000 &
 
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }

@@ -19,30 +19,16 @@ done
 flowlock=$(realpath "$build/flowlock")
 conn=$(realpath "$build/bench/bench-conn")
 tmp=$(mktemp -d)
-NS="flb-host flb-srv flb-c1 flb-c2 flb-c3 flb-c4"
+. "$(dirname "$0")/lib-pods.sh"
 cleanup() {
-	for ns in $NS; do ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; done
-	for ns in $NS; do ip netns del "$ns" 2>/dev/null; done
+	pods_cleanup flb
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-cleanup
+pods_cleanup flb
 mkdir -p "$tmp"
 
-ip netns add flb-host
-ip -n flb-host link set lo up
-ip -n flb-host link add br-flb type bridge
-ip -n flb-host link set br-flb up
-i=1
-for ns in srv c1 c2 c3 c4; do
-	ip netns add "flb-$ns"
-	ip link add "vflb-$ns" netns flb-host type veth peer name eth0 netns "flb-$ns"
-	ip -n "flb-$ns" link set lo up
-	ip -n "flb-$ns" addr add "10.81.0.$i/24" dev eth0
-	ip -n "flb-$ns" link set eth0 up
-	ip -n flb-host link set "vflb-$ns" master br-flb up
-	i=$((i + 1))
-done
+pods_setup flb 10.81.0
 ip netns exec flb-srv "$conn" serve 10.81.0.1 7000 &
 sleep 0.5
 
