@@ -523,8 +523,9 @@ int util_yaml_fail(struct util_yaml_reader *rd, const struct util_yaml_node *at,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return util_err_set(rd->err, EINVAL, "%s:%zu:%zu: %s%s", rd->path, at ? at->line : 1,
-			    at ? at->col : 1, msg, rd->suffix);
+	return util_err_set(rd->err, EINVAL, "%s:%zu:%zu: %s%s", rd->path,
+			    (at ? at->line : 1) + rd->line_offset, at ? at->col : 1, msg,
+			    rd->suffix);
 }
 
 const char *util_yaml_type_name(enum util_yaml_type t)
@@ -587,9 +588,10 @@ static int reader_fault(void *data, const struct util_yaml_fault *f)
 	case UTIL_YAML_READ:
 		return util_err_set(rd->err, f->error, "%s: %s", rd->path, strerror(f->error));
 	case UTIL_YAML_SYNTAX:
-		return util_err_set(rd->err, EINVAL, "%s:%zu:%zu: %s%s%s", rd->path, f->line,
-				    f->col, f->problem ? f->problem : "invalid YAML",
-				    f->context ? " " : "", f->context ? f->context : "");
+		return util_err_set(rd->err, EINVAL, "%s:%zu:%zu: %s%s%s", rd->path,
+				    f->line + rd->line_offset, f->col,
+				    f->problem ? f->problem : "invalid YAML", f->context ? " " : "",
+				    f->context ? f->context : "");
 	case UTIL_YAML_ANCHOR:
 		return util_yaml_fail(rd, &at, "YAML anchors are not allowed in %s",
 				      rd->format->what);

@@ -189,6 +189,9 @@ struct util_yaml_reader {
 	 */
 	char subject[400];
 	char suffix[400];
+	/* added to every line a message names: the text read starts on line line_offset + 1 of
+	 * the file (a value in a stream of them) */
+	size_t line_offset;
 	size_t n_docs; /* documents given to document() so far */
 	/* the fault that ended the read, when the text itself was at fault */
 	bool faulted;
