@@ -45,7 +45,9 @@ static const char learn_help[] =
 	"  -I, --inventory FILE     kubectl get nodes,namespaces,pods,services,\n"
 	"                           endpointslices -A -o yaml|json output (controllers\n"
 	"                           such as deployments,cronjobs too), or docker inspect\n"
-	"                           JSON (repeatable)\n"
+	"                           JSON (repeatable). Live, a FIFO or - is a watch:\n"
+	"                           kubectl get KIND -A --watch --output-watch-events\n"
+	"                           -o json, each change applied as it comes\n"
 	"  -s, --state STATE        the state file to create or update (required)\n"
 	"      --node NAME          the node this agent runs on, kept in STATE so that\n"
 	"                           'flowlock merge' counts each node once\n"
@@ -399,7 +401,7 @@ static int learn_validate_tunnels(struct learn_opts *o)
 	return LEARN_GO_ON;
 }
 
-/* Standard input is read once; a live agent must be able to read its inventories again. */
+/* Standard input is read once. */
 static int learn_validate_inputs(const struct learn_opts *o)
 {
 	size_t stdin_uses = 0;
@@ -411,17 +413,6 @@ static int learn_validate_inputs(const struct learn_opts *o)
 	if (stdin_uses > 1)
 		return cli_usage_error(o->cmd, "standard input (-) can be read once: give it to "
 					       "one -r or one --inventory");
-	for (size_t i = 0; o->live && i < o->n_inventories; i++) {
-		struct stat st;
-
-		/* a pipe or a FIFO cannot be read again on change or SIGHUP */
-		if (strcmp(o->inventories[i], "-") == 0 ||
-		    (stat(o->inventories[i], &st) == 0 && !S_ISREG(st.st_mode) &&
-		     !S_ISDIR(st.st_mode)))
-			return cli_usage_error(o->cmd,
-					       "a live agent re-reads its inventories on change "
-					       "and SIGHUP: give regular files, not - or a pipe");
-	}
 	return LEARN_GO_ON;
 }
 
@@ -509,6 +500,7 @@ static struct learn_agent *learn_new_agent(struct learn_run *run)
 		.inv = run->inv,
 		.inventories = o->inventories,
 		.n_inventories = o->n_inventories,
+		.live = o->live,
 		.docker_socket = o->docker ? o->docker_socket : NULL,
 		.patterns = o->patterns,
 		.n_patterns = o->n_patterns,

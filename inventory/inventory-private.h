@@ -191,10 +191,23 @@ struct inv_svc_key {
 	uint16_t port;
 };
 
+/*
+ * Where a Service address led before a stream changed it, until then; each workload holds a
+ * reference. Kept only while streams are watched, where flows are attributed after the fact.
+ */
+#define INV_SVC_PAST 2
+struct inv_svc_past {
+	struct inventory_endpoint *eps;
+	size_t n_eps; /* 0: the address was no Service's */
+	uint64_t until;
+};
+
 struct inv_svc {
 	struct inv_svc_key key; /* hashed as bytes: built from a zeroed struct */
 	struct inventory_endpoint *eps;
-	size_t n_eps;
+	size_t n_eps;				/* 0: no Service's now, only in the past */
+	struct inv_svc_past past[INV_SVC_PAST]; /* latest first */
+	size_t n_past;
 	UT_hash_handle hh;
 };
 
@@ -263,9 +276,21 @@ struct inv_range_e {
 	UT_hash_handle hh;
 };
 
+struct inv_stream;
+
 struct inventory {
 	struct inv_batch *batches; /* every successful load, oldest first */
 	size_t n_batches;
+	/* what every lookup reads, set by inv_rebuild: the files' batches, then each object the
+	 * streams hold, in the order they came */
+	struct inv_batch **all;
+	size_t n_all;
+	struct inv_stream **streams; /* watch streams (inventory-watch.c) */
+	size_t n_streams;
+	int stream_efd; /* readable when a stream has news; -1 until one is open */
+	uint64_t rebuild_next_ns, rebuild_cost_ns; /* monotonic: how soon a stream may rebuild */
+	bool rebuild_due;			   /* a stream changed what the lookups know */
+	uint64_t changed_ns; /* wall time of the first change a rebuild has yet to make */
 	unsigned prefix4, prefix6;
 	struct inv_range *given_ranges; /* --pod-cidr, --service-cidr: kept across reloads */
 	size_t n_given_ranges;
@@ -371,6 +396,9 @@ int inv_proto(struct inv_ctx *ctx, const struct util_yaml_node *map, uint8_t *re
 int inv_str(struct inv_ctx *ctx, const struct util_yaml_node *map, const char *key,
 	    const struct util_yaml_node **ret);
 
+bool inv_item_alone(const struct util_yaml_node *root, const struct util_yaml_node *item,
+		    char **ret_kind, const struct util_yaml_node **ret_api);
+
 /* Kubernetes objects (inventory-k8s.c) */
 char *inv_controller_name(const char *kind, const char *group);
 int inv_k8s_document(struct inv_ctx *ctx, const struct util_yaml_node *root);
@@ -383,6 +411,16 @@ int inv_range_parse(const char *s, struct inv_range *ret);
 int inv_docker_container(struct inv_ctx *ctx, const struct util_yaml_node *obj);
 bool inv_is_docker(const struct util_yaml_node *root);
 bool inv_is_image(const struct util_yaml_node *root);
+
+/* watch streams (inventory-watch.c) */
+void inv_streams_records(struct inventory *inv);
+void inv_streams_free(struct inventory *inv);
+/*
+ * Tests only: how many bytes stream i (in the order opened) has read and made into messages, over
+ * all its openings, and how many openings were applied (inventory_watch_dispatch).
+ */
+void inv_stream_progress(const struct inventory *inv, size_t i, size_t *ret_bytes,
+			 unsigned *ret_opens);
 
 /* live containers (inventory-live.c) */
 void inv_live_clear(struct inventory *inv);

@@ -228,40 +228,53 @@ static int inv_document_read(struct inv_ctx *ctx, const struct util_yaml_node *r
 }
 
 /*
- * An item of a list as soon as it ends (the reader's item callback), so that a list of 20,000
- * pods is never held whole: taken when the list named its kind before its items, as the API
- * server writes it, or the item names its own, as kubectl writes it (with "kind: List" last).
+ * Whether an item of a list can be read as soon as it ends, so that a list of 20,000 pods is
+ * never held whole: when the list named its kind before its items, as the API server writes it,
+ * or the item names its own, as kubectl writes it (with "kind: List" last). ret_kind is what the
+ * list says its items are (the caller frees it; NULL when they say it themselves).
+ */
+bool inv_item_alone(const struct util_yaml_node *root, const struct util_yaml_node *item,
+		    char **ret_kind, const struct util_yaml_node **ret_api)
+{
+	const struct util_yaml_node *kind = util_yaml_get(root, "kind");
+	const struct util_yaml_node *api = util_yaml_get(root, "apiVersion"), *own;
+	size_t len;
+
+	*ret_kind = NULL;
+	*ret_api = api;
+	if (!api || api->type != UTIL_YAML_SCALAR)
+		return false;
+	if (kind) {
+		len = kind->type == UTIL_YAML_SCALAR ? strlen(kind->str) : 0;
+		if (len < 4 || strcmp(kind->str + len - 4, "List") != 0)
+			return false; /* not a list: the document's reader says what it is */
+		if (len > 4)
+			*ret_kind = util_strndup(kind->str, len - 4);
+		return true;
+	}
+	own = util_yaml_get(item, "kind");
+	return own && own->type == UTIL_YAML_SCALAR;
+}
+
+/*
+ * An item of a list as soon as it ends (the reader's item callback), when inv_item_alone().
  * Otherwise it is kept, and every item after it, for inv_document() to read in order.
  */
 static int inv_item(void *data, const struct util_yaml_node *root,
 		    const struct util_yaml_node *item)
 {
 	struct inv_ctx *ctx = data;
-	const struct util_yaml_node *kind = util_yaml_get(root, "kind");
-	const struct util_yaml_node *api = util_yaml_get(root, "apiVersion"), *own;
-	char *item_kind = NULL;
-	size_t len;
+	const struct util_yaml_node *api;
+	char *item_kind;
 	int r;
 
-	if (ctx->items_kept || !api || api->type != UTIL_YAML_SCALAR)
-		goto keep;
-	if (kind) {
-		len = kind->type == UTIL_YAML_SCALAR ? strlen(kind->str) : 0;
-		if (len < 4 || strcmp(kind->str + len - 4, "List") != 0)
-			goto keep; /* not a list: inv_document() says what it is */
-		if (len > 4)
-			item_kind = util_strndup(kind->str, len - 4);
-	} else {
-		own = util_yaml_get(item, "kind");
-		if (!own || own->type != UTIL_YAML_SCALAR)
-			goto keep;
+	if (ctx->items_kept || !inv_item_alone(root, item, &item_kind, &api)) {
+		ctx->items_kept = true;
+		return 0;
 	}
 	r = inv_k8s_object(ctx, item, item_kind, api);
 	free(item_kind);
 	return r < 0 ? r : 1;
-keep:
-	ctx->items_kept = true;
-	return 0;
 }
 
 /* Each document that is not empty (the reader's callback). */

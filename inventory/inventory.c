@@ -265,9 +265,9 @@ static bool inv_object_is_link(const struct inv_object *o)
 
 static void inv_links_build(struct inventory *inv, struct inv_link **links)
 {
-	for (size_t b = 0; b < inv->n_batches; b++) {
-		for (size_t i = 0; i < inv->batches[b].n_objects; i++) {
-			const struct inv_object *o = &inv->batches[b].objects[i];
+	for (size_t b = 0; b < inv->n_all; b++) {
+		for (size_t i = 0; i < inv->all[b]->n_objects; i++) {
+			const struct inv_object *o = &inv->all[b]->objects[i];
 			struct inv_link *l;
 			char *key;
 
@@ -426,9 +426,9 @@ static void inv_mark_superseded(struct inventory *inv)
 {
 	struct inv_key *done = NULL, *k, *tmp;
 
-	for (size_t b = 0; b < inv->n_batches; b++) {
-		for (size_t i = 0; i < inv->batches[b].n_pods; i++) {
-			struct inv_pod *p = &inv->batches[b].pods[i];
+	for (size_t b = 0; b < inv->n_all; b++) {
+		for (size_t i = 0; i < inv->all[b]->n_pods; i++) {
+			struct inv_pod *p = &inv->all[b]->pods[i];
 
 			p->superseded = false;
 			if (!p->terminated)
@@ -438,9 +438,9 @@ static void inv_mark_superseded(struct inventory *inv)
 			HASH_ADD_KEYPTR(hh, done, k->key, strlen(k->key), k);
 		}
 	}
-	for (size_t b = 0; done && b < inv->n_batches; b++) {
-		for (size_t i = 0; i < inv->batches[b].n_pods; i++) {
-			struct inv_pod *p = &inv->batches[b].pods[i];
+	for (size_t b = 0; done && b < inv->n_all; b++) {
+		for (size_t i = 0; i < inv->all[b]->n_pods; i++) {
+			struct inv_pod *p = &inv->all[b]->pods[i];
 			char *key;
 
 			if (p->terminated)
@@ -658,9 +658,9 @@ static void inv_ranges_from_services(struct inventory *inv)
 	struct util_addr *ips = NULL;
 	size_t n = 0, cap = 0;
 
-	for (size_t b = 0; b < inv->n_batches; b++) {
-		for (size_t i = 0; i < inv->batches[b].n_services; i++) {
-			const struct inv_addrs *a = &inv->batches[b].services[i].ips;
+	for (size_t b = 0; b < inv->n_all; b++) {
+		for (size_t i = 0; i < inv->all[b]->n_services; i++) {
+			const struct inv_addrs *a = &inv->all[b]->services[i].ips;
 
 			for (size_t j = 0; j < a->n; j++) {
 				if (inv_range_find(inv, &a->v[j]))
@@ -701,8 +701,8 @@ static void inv_ranges_build(struct inventory *inv)
 	inv_ranges_clear(inv);
 	for (size_t i = 0; i < inv->n_given_ranges; i++)
 		inv_range_add(inv, &inv->given_ranges[i]);
-	for (size_t b = 0; b < inv->n_batches; b++) {
-		const struct inv_batch *batch = &inv->batches[b];
+	for (size_t b = 0; b < inv->n_all; b++) {
+		const struct inv_batch *batch = inv->all[b];
 
 		for (size_t i = 0; i < batch->n_nodes; i++)
 			for (size_t j = 0; j < batch->nodes[i].n_pod_cidrs; j++)
@@ -803,10 +803,10 @@ static void inv_ep_add(struct inventory_endpoint **eps, size_t *n, struct graph_
 
 static bool inv_has_slices(const struct inventory *inv, const struct inv_service *s)
 {
-	for (size_t b = 0; b < inv->n_batches; b++)
-		for (size_t i = 0; i < inv->batches[b].n_slices; i++)
-			if (strcmp(inv->batches[b].slices[i].service, s->name) == 0 &&
-			    strcmp(inv->batches[b].slices[i].ns, s->ns) == 0)
+	for (size_t b = 0; b < inv->n_all; b++)
+		for (size_t i = 0; i < inv->all[b]->n_slices; i++)
+			if (strcmp(inv->all[b]->slices[i].service, s->name) == 0 &&
+			    strcmp(inv->all[b]->slices[i].ns, s->ns) == 0)
 				return true;
 	return false;
 }
@@ -825,9 +825,9 @@ static void inv_service_endpoints(struct inventory *inv, const struct inv_servic
 	struct inventory_endpoint *eps[2] = {NULL, NULL};
 	size_t n[2] = {0, 0};
 
-	for (size_t b = 0; slices && b < inv->n_batches; b++) {
-		for (size_t i = 0; i < inv->batches[b].n_slices; i++) {
-			const struct inv_slice *sl = &inv->batches[b].slices[i];
+	for (size_t b = 0; slices && b < inv->n_all; b++) {
+		for (size_t i = 0; i < inv->all[b]->n_slices; i++) {
+			const struct inv_slice *sl = &inv->all[b]->slices[i];
 			uint16_t port = 0;
 
 			if (strcmp(sl->service, s->name) != 0 || strcmp(sl->ns, s->ns) != 0)
@@ -845,9 +845,9 @@ static void inv_service_endpoints(struct inventory *inv, const struct inv_servic
 			}
 		}
 	}
-	for (size_t b = 0; !slices && b < inv->n_batches; b++) {
-		for (size_t i = 0; i < inv->batches[b].n_pods; i++) {
-			const struct inv_pod *p = &inv->batches[b].pods[i];
+	for (size_t b = 0; !slices && b < inv->n_all; b++) {
+		for (size_t i = 0; i < inv->all[b]->n_pods; i++) {
+			const struct inv_pod *p = &inv->all[b]->pods[i];
 			uint16_t port = sp->target ? sp->target : sp->port;
 
 			if (!inv_selects(s, p) || !p->w)
@@ -979,6 +979,81 @@ static struct util_addr *inv_node_addresses(const struct inventory *inv, size_t 
 	return v;
 }
 
+static void inv_svc_past_clear(struct inv_svc_past *p)
+{
+	for (size_t i = 0; i < p->n_eps; i++)
+		graph_workload_unref(p->eps[i].workload);
+	free(p->eps);
+	memset(p, 0, sizeof(*p));
+}
+
+static void inv_svc_free(struct inv_svc *s)
+{
+	for (size_t i = 0; i < s->n_past; i++)
+		inv_svc_past_clear(&s->past[i]);
+	free(s->eps);
+	free(s);
+}
+
+static bool inv_eps_same(const struct inventory_endpoint *a, size_t na,
+			 const struct inventory_endpoint *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].port != b[i].port ||
+		    strcmp(graph_workload_id(a[i].workload), graph_workload_id(b[i].workload)) != 0)
+			return false;
+	return true;
+}
+
+/* How long a Service address remembers where it led. */
+#define INV_SVC_KEEP_NS (600 * UTIL_NSEC_PER_SEC)
+
+/*
+ * After a rebuild while streams are watched: each Service address of old that leads elsewhere
+ * now (or nowhere) keeps where it led until when, so a flow that began before is attributed as
+ * it was then. old is emptied.
+ */
+static void inv_svcs_carry(struct inventory *inv, struct inv_svc **old, uint64_t when)
+{
+	struct inv_svc *o, *otmp, *e;
+
+	HASH_ITER (hh, *old, o, otmp) {
+		HASH_DEL(*old, o);
+		HASH_FIND(hh, inv->svcs, &o->key, sizeof(o->key), e);
+		if (!e) {
+			if (!o->n_eps &&
+			    (!o->n_past || o->past[0].until + INV_SVC_KEEP_NS < when)) {
+				inv_svc_free(o);
+				continue;
+			}
+			e = util_zalloc(sizeof(*e));
+			e->key = o->key;
+			HASH_ADD(hh, inv->svcs, key, sizeof(e->key), e);
+		}
+		if (inv_eps_same(o->eps, o->n_eps, e->eps, e->n_eps)) {
+			memcpy(e->past, o->past, sizeof(e->past));
+			e->n_past = o->n_past;
+			o->n_past = 0;
+		} else {
+			struct inv_svc_past now = {.n_eps = o->n_eps, .until = when};
+
+			now.eps = util_reallocarray(NULL, o->n_eps + 1, sizeof(*now.eps));
+			for (size_t i = 0; i < o->n_eps; i++)
+				now.eps[i] = (struct inventory_endpoint){
+					graph_workload_ref(o->eps[i].workload), o->eps[i].port};
+			if (o->n_past == INV_SVC_PAST)
+				inv_svc_past_clear(&o->past[--o->n_past]);
+			e->past[0] = now;
+			memcpy(&e->past[1], o->past, o->n_past * sizeof(o->past[0]));
+			e->n_past = o->n_past + 1;
+			o->n_past = 0;
+		}
+		inv_svc_free(o);
+	}
+}
+
 static void inv_tables_clear(struct inventory *inv)
 {
 	struct inv_wl *w, *wtmp;
@@ -1009,8 +1084,7 @@ static void inv_tables_clear(struct inventory *inv)
 	}
 	HASH_ITER (hh, inv->svcs, s, stmp) {
 		HASH_DEL(inv->svcs, s);
-		free(s->eps);
-		free(s);
+		inv_svc_free(s);
 	}
 	HASH_ITER (hh, inv->backends, b, btmp) {
 		HASH_DEL(inv->backends, b);
@@ -1053,9 +1127,9 @@ void inv_view_build(struct inventory *inv)
 /* Controllers known from their own objects: workloads even when none of their pods runs. */
 static void inv_object_workloads(struct inventory *inv)
 {
-	for (size_t b = 0; b < inv->n_batches; b++) {
-		for (size_t i = 0; i < inv->batches[b].n_objects; i++) {
-			const struct inv_object *o = &inv->batches[b].objects[i];
+	for (size_t b = 0; b < inv->n_all; b++) {
+		for (size_t i = 0; i < inv->all[b]->n_objects; i++) {
+			const struct inv_object *o = &inv->all[b]->objects[i];
 
 			/* a ReplicaSet or Job that has a controller is that controller */
 			if (o->host_network || (inv_object_is_link(o) && o->owner_ref.kind))
@@ -1073,8 +1147,8 @@ static void inv_rebuild_workloads(struct inventory *inv)
 
 	inv_links_build(inv, &links);
 	inv_mark_superseded(inv);
-	for (size_t b = 0; b < inv->n_batches; b++) {
-		struct inv_batch *batch = &inv->batches[b];
+	for (size_t b = 0; b < inv->n_all; b++) {
+		struct inv_batch *batch = inv->all[b];
 
 		for (size_t j = 0; j < batch->n_pods; j++) {
 			struct inv_pod *p = &batch->pods[j];
@@ -1132,8 +1206,8 @@ static void inv_rebuild_workloads(struct inventory *inv)
 /* Who holds each address the files name: pods, hostNetwork pods and nodes, containers. */
 static void inv_rebuild_claims(struct inventory *inv)
 {
-	for (size_t b = 0; b < inv->n_batches; b++) {
-		const struct inv_batch *batch = &inv->batches[b];
+	for (size_t b = 0; b < inv->n_all; b++) {
+		const struct inv_batch *batch = inv->all[b];
 
 		for (size_t j = 0; j < batch->n_pods; j++) {
 			const struct inv_pod *p = &batch->pods[j];
@@ -1167,10 +1241,9 @@ static void inv_rebuild_services(struct inventory *inv)
 	node_addrs = inv_node_addresses(inv, &n_node_addrs);
 	if (n_node_addrs > 1)
 		qsort(node_addrs, n_node_addrs, sizeof(*node_addrs), inv_addr_qsort_cmp);
-	for (size_t b = 0; b < inv->n_batches; b++)
-		for (size_t j = 0; j < inv->batches[b].n_services; j++)
-			inv_add_service(inv, &inv->batches[b].services[j], node_addrs,
-					n_node_addrs);
+	for (size_t b = 0; b < inv->n_all; b++)
+		for (size_t j = 0; j < inv->all[b]->n_services; j++)
+			inv_add_service(inv, &inv->all[b]->services[j], node_addrs, n_node_addrs);
 	free(node_addrs);
 }
 
@@ -1181,11 +1254,24 @@ static void inv_rebuild_services(struct inventory *inv)
  */
 void inv_rebuild(struct inventory *inv)
 {
+	struct inv_svc *old_svcs = NULL;
+
+	inv->all = util_reallocarray(inv->all, inv->n_batches + 1, sizeof(*inv->all));
+	for (inv->n_all = 0; inv->n_all < inv->n_batches; inv->n_all++)
+		inv->all[inv->n_all] = &inv->batches[inv->n_all];
+	inv_streams_records(inv);
+	/* watched, Service addresses keep where they led: take them before the tables go */
+	if (inv->n_streams) {
+		old_svcs = inv->svcs;
+		inv->svcs = NULL;
+	}
 	inv_tables_clear(inv);
 	inv_rebuild_workloads(inv);
 	inv_rebuild_claims(inv);
 	inv_ranges_build(inv);
 	inv_rebuild_services(inv);
+	if (inv->n_streams)
+		inv_svcs_carry(inv, &old_svcs, inv->changed_ns);
 	inv_view_build(inv);
 }
 
@@ -1197,6 +1283,7 @@ struct inventory *inventory_new(void)
 
 	inv->prefix4 = 32;
 	inv->prefix6 = 128;
+	inv->stream_efd = -1;
 	return inv;
 }
 
@@ -1204,6 +1291,8 @@ struct inventory *inventory_free(struct inventory *inv)
 {
 	if (!inv)
 		return NULL;
+	inv_streams_free(inv);
+	free(inv->all);
 	inv_tables_clear(inv);
 	for (size_t i = 0; i < inv->n_retired; i++)
 		graph_workload_unref(inv->retired[i]);
@@ -1338,14 +1427,26 @@ size_t inventory_resolve_server_via(struct inventory *inv, const struct util_add
 	struct inv_svc_key key;
 	struct inv_svc *e;
 
+	const struct inventory_endpoint *eps = NULL;
+	size_t n = 0;
+
 	inv_svc_key_init(&key, addr, proto, port);
 	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
-	if (ret_service)
-		*ret_service = e != NULL;
 	if (e) {
+		eps = e->eps;
+		n = e->n_eps;
+		/* where it led when the flow began: the oldest change after that undid it */
+		for (size_t i = 0; ts_ns && i < e->n_past && ts_ns < e->past[i].until; i++) {
+			eps = e->past[i].eps;
+			n = e->past[i].n_eps;
+		}
+	}
+	if (ret_service)
+		*ret_service = n > 0;
+	if (n > 0) {
 		if (max > 0)
-			memcpy(ret, e->eps, (e->n_eps < max ? e->n_eps : max) * sizeof(*ret));
-		return e->n_eps;
+			memcpy(ret, eps, (n < max ? n : max) * sizeof(*ret));
+		return n;
 	}
 	if (max > 0)
 		ret[0] = (struct inventory_endpoint){inventory_resolve_client_at(inv, addr, ts_ns),
@@ -1390,8 +1491,8 @@ void inventory_note_running(struct inventory *inv, struct graph *g, uint64_t fro
 {
 	struct inv_live_ctr *c, *ctmp;
 
-	for (size_t b = 0; b < inv->n_batches; b++) {
-		const struct inv_batch *batch = &inv->batches[b];
+	for (size_t b = 0; b < inv->n_all; b++) {
+		const struct inv_batch *batch = inv->all[b];
 
 		for (size_t i = 0; i < batch->n_pods; i++) {
 			const struct inv_pod *p = &batch->pods[i];
@@ -1475,8 +1576,8 @@ size_t inventory_addresses(struct inventory *inv, const char *workload_id, struc
 const char *inventory_namespace_label(const struct inventory *inv, const char *ns, const char *key)
 {
 	/* the newest record of the namespace wins, as addresses do */
-	for (size_t b = inv ? inv->n_batches : 0; b-- > 0;) {
-		const struct inv_batch *batch = &inv->batches[b];
+	for (size_t b = inv ? inv->n_all : 0; b-- > 0;) {
+		const struct inv_batch *batch = inv->all[b];
 
 		for (size_t i = batch->n_namespaces; i-- > 0;) {
 			const struct inv_namespace *n = &batch->namespaces[i];
@@ -1505,8 +1606,8 @@ size_t inventory_named_port(const struct inventory *inv, const char *workload_id
 	uint16_t *v = NULL;
 	size_t n = 0, cap = 0, keep = 0;
 
-	for (size_t b = 0; inv && b < inv->n_batches; b++) {
-		const struct inv_batch *batch = &inv->batches[b];
+	for (size_t b = 0; inv && b < inv->n_all; b++) {
+		const struct inv_batch *batch = inv->all[b];
 
 		for (size_t i = 0; i < batch->n_pods; i++) {
 			const struct inv_pod *p = &batch->pods[i];

@@ -155,6 +155,36 @@ struct inventory_docker *inventory_docker_free(struct inventory_docker *d); /* N
 int inventory_reload(struct inventory *inv, const char *const *paths, size_t n,
 		     struct util_err *err);
 
+/* ---- Watch streams (inventory-watch.c) ------------------------------------------------------ */
+
+/*
+ * What `kubectl get KIND -A --watch --output-watch-events -o json` writes, one stream per kind
+ * (pods, services, endpointslices, nodes, namespaces): ADDED, MODIFIED and DELETED events, each
+ * applied at the time it arrives. Also bare objects (--watch without --output-watch-events) and
+ * whole Lists, which replace everything the stream said before. A deleted pod keeps the addresses
+ * it held for flows that began before its deletion (10 minutes at most). A malformed value is
+ * said and skipped. A named FIFO whose writer leaves is opened again, and what the writer does not
+ * list again once it is quiet is taken as deleted when the stream broke; a pipe or standard input
+ * ends for good. Each stream is read on a thread of its own; say (may be NULL) hears about it.
+ */
+bool inventory_is_stream(const char *path); /* "-" or a FIFO (named, or a pipe) */
+int inventory_watch(struct inventory *inv, const char *path, util_warn_fn say, void *userdata,
+		    struct util_err *err);
+/* Readable when a stream has news; -1 while no stream is open. */
+int inventory_watch_fd(const struct inventory *inv);
+/*
+ * Applies what the streams said, at wall time now_ns; true when the lookups were rebuilt (they
+ * are at most every 50 ms, and spend at most a fifth of the time rebuilding). Call it when the
+ * descriptor is readable, and at least every 50 ms while inventory_watch_pending().
+ */
+bool inventory_watch_dispatch(struct inventory *inv, uint64_t now_ns);
+bool inventory_watch_pending(const struct inventory *inv);
+/*
+ * Waits until every stream has listed what it holds (it went quiet for quiet_ms after its first
+ * objects, or ended), at most max_ms; returns how many objects the streams have given.
+ */
+size_t inventory_watch_settle(struct inventory *inv, unsigned quiet_ms, unsigned max_ms);
+
 /*
  * inventory_resolve_server_at, also saying whether addr:port of proto is a Service's (a
  * ClusterIP, a NodePort, a load balancer address); and whether w on port is behind one. These are

@@ -19,8 +19,11 @@
 
 #include "learn/learn-private.h"
 
-/* the signalfd, conntrack, the Docker Engine, and live capture */
-#define AGENT_MAX_FDS (3 + CAPTURE_LIVE_MAX_POLLFDS)
+/* the signalfd, conntrack, the Docker Engine, inventory streams, and live capture */
+#define AGENT_MAX_FDS (4 + CAPTURE_LIVE_MAX_POLLFDS)
+/* Inventory streams list what they hold at start: until they pause this long, or at most... */
+#define AGENT_STREAM_QUIET_MS 500
+#define AGENT_STREAM_WAIT_MS  30000
 /* After the Docker Engine left, how often to ask whether it is back. */
 #define AGENT_DOCKER_RETRY_S 2
 /* A failed conntrack resync is retried at the next overrun; this many in a row stop the agent. */
@@ -52,6 +55,8 @@ struct learn_agent {
 		uint64_t events, overruns, resyncs;
 	} ct_saved;
 	struct timespec *inv_mtime;
+	const char **inv_files; /* the inventories that are files, not streams */
+	size_t n_inv_files;
 	size_t files_read;
 	int sfd; /* SIGINT, SIGTERM and SIGHUP, from learn_agent_open until the run ends */
 	uint64_t start_ns;
@@ -123,6 +128,7 @@ struct learn_agent *learn_agent_new(const struct learn_agent_config *cfg)
 		a->tunnels = *cfg->tunnels;
 	a->sfd = -1;
 	a->inv_mtime = util_reallocarray(NULL, cfg->n_inventories + 1, sizeof(*a->inv_mtime));
+	a->inv_files = util_reallocarray(NULL, cfg->n_inventories + 1, sizeof(*a->inv_files));
 	a->tracker = capture_tracker_new(agent_on_flow, a);
 	capture_tracker_set_max_flows(a->tracker, cfg->max_flows);
 	capture_tracker_set_one_way(a->tracker, cfg->one_way);
@@ -141,6 +147,7 @@ struct learn_agent *learn_agent_free(struct learn_agent *a)
 		close(a->sfd);
 	free(a->iface_drops_saved);
 	free(a->inv_mtime);
+	free(a->inv_files);
 	free(a);
 	return NULL;
 }
@@ -157,22 +164,55 @@ void learn_agent_get_stats(const struct learn_agent *a, struct learn_agent_stats
 
 /* ---- Inventory files ---------------------------------------------------------------------- */
 
+static void agent_say(void *userdata, const char *msg)
+{
+	const struct learn_agent *a = userdata;
+
+	a->cfg.log(a->cfg.userdata, msg);
+}
+
+/* Every workload the inventory knows is in the graph, with or without traffic. */
+static void agent_add_workloads(struct learn_agent *a)
+{
+	const struct learn_agent_config *c = &a->cfg;
+
+	for (size_t i = 0; c->graph && i < inventory_workload_count(c->inv); i++)
+		(void)graph_add_workload(c->graph, inventory_workload(c->inv, i));
+}
+
 int learn_agent_load_inventories(struct learn_agent *a, struct util_err *err)
 {
 	const struct learn_agent_config *c = &a->cfg;
+	size_t streams = 0, objects;
 	int r;
 
 	for (size_t i = 0; i < c->n_inventories; i++) {
+		const char *path = c->inventories[i];
 		struct stat st;
 
-		a->inv_mtime[i] =
-			stat(c->inventories[i], &st) == 0 ? st.st_mtim : (struct timespec){0, 0};
-		r = inventory_load(c->inv, c->inventories[i], err);
+		if (c->live && inventory_is_stream(path)) {
+			r = inventory_watch(c->inv, path, agent_say, a, err);
+			if (r < 0)
+				return r;
+			streams++;
+			continue;
+		}
+		a->inv_mtime[a->n_inv_files] =
+			stat(path, &st) == 0 ? st.st_mtim : (struct timespec){0, 0};
+		a->inv_files[a->n_inv_files++] = path;
+		r = inventory_load(c->inv, path, err);
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; c->graph && i < inventory_workload_count(c->inv); i++)
-		(void)graph_add_workload(c->graph, inventory_workload(c->inv, i));
+	if (streams) {
+		/* flows are attributed from the start by what the streams list first */
+		objects =
+			inventory_watch_settle(c->inv, AGENT_STREAM_QUIET_MS, AGENT_STREAM_WAIT_MS);
+		if (!c->quiet)
+			agent_log(a, "inventory streams: %zu objects listed (%zu workloads)",
+				  objects, inventory_workload_count(c->inv));
+	}
+	agent_add_workloads(a);
 	return 0;
 }
 
@@ -181,10 +221,10 @@ static bool agent_inventories_changed(struct learn_agent *a)
 {
 	bool changed = false;
 
-	for (size_t i = 0; i < a->cfg.n_inventories; i++) {
+	for (size_t i = 0; i < a->n_inv_files; i++) {
 		struct stat st;
 
-		if (stat(a->cfg.inventories[i], &st) < 0)
+		if (stat(a->inv_files[i], &st) < 0)
 			continue;
 		if (st.st_mtim.tv_sec != a->inv_mtime[i].tv_sec ||
 		    st.st_mtim.tv_nsec != a->inv_mtime[i].tv_nsec) {
@@ -200,13 +240,12 @@ static void agent_reload(struct learn_agent *a)
 	const struct learn_agent_config *c = &a->cfg;
 	struct util_err err = {""};
 
-	if (inventory_reload(c->inv, c->inventories, c->n_inventories, &err) < 0) {
+	if (inventory_reload(c->inv, a->inv_files, a->n_inv_files, &err) < 0) {
 		agent_log(a, "warning: inventory not reloaded, keeping the previous one: %s",
 			  err.msg);
 		return;
 	}
-	for (size_t i = 0; c->graph && i < inventory_workload_count(c->inv); i++)
-		(void)graph_add_workload(c->graph, inventory_workload(c->inv, i));
+	agent_add_workloads(a);
 	if (!c->quiet)
 		agent_log(a, "inventory re-read (%zu workloads)", inventory_workload_count(c->inv));
 }
@@ -534,12 +573,17 @@ static int agent_poll(struct learn_agent *a, struct pollfd *fds, uint64_t now, s
 	/* queued container inspects go on in small steps between everything else */
 	if (a->docker && inventory_docker_busy(a->docker) && timeout > 20)
 		timeout = 20;
+	/* a stream's changes wait for the next rebuild, or a reopened one for its relisting */
+	if (inventory_watch_pending(a->cfg.inv) && timeout > 50)
+		timeout = 50;
 
 	fds[n++] = (struct pollfd){.fd = a->sfd, .events = POLLIN};
 	if (a->ct)
 		fds[n++] = (struct pollfd){.fd = capture_conntrack_fd(a->ct), .events = POLLIN};
 	if (a->docker)
 		fds[n++] = (struct pollfd){.fd = inventory_docker_fd(a->docker), .events = POLLIN};
+	if (inventory_watch_fd(a->cfg.inv) >= 0)
+		fds[n++] = (struct pollfd){.fd = inventory_watch_fd(a->cfg.inv), .events = POLLIN};
 	if (a->live)
 		n += capture_live_pollfds(a->live, fds + n, AGENT_MAX_FDS - n);
 	if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR)
@@ -559,6 +603,9 @@ static int agent_dispatch(struct learn_agent *a, struct util_err *err)
 		else
 			a->stop = true;
 	}
+	/* before the packets that came with them: a pod's address is known before its flows */
+	if (inventory_watch_dispatch(a->cfg.inv, util_now_ns(CLOCK_REALTIME)))
+		agent_add_workloads(a);
 	if (a->live) {
 		r = capture_live_dispatch(a->live, &a->now.cap, err);
 		if (r < 0)
@@ -603,6 +650,9 @@ static void agent_deadlines(struct learn_agent *a)
 	}
 	if (now >= a->next_expire) {
 		capture_tracker_expire(a->tracker, util_now_ns(CLOCK_REALTIME));
+		/* a relisting gone quiet, deleted pods kept long enough */
+		if (inventory_watch_dispatch(c->inv, util_now_ns(CLOCK_REALTIME)))
+			agent_add_workloads(a);
 		if (agent_inventories_changed(a))
 			agent_reload(a);
 		a->next_expire = now + UTIL_NSEC_PER_SEC;

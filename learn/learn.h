@@ -109,9 +109,13 @@ struct learn_agent_config {
 	const char *state_path;
 	struct learn_check *check;
 	struct inventory *inv;
-	/* the files inv is loaded from (learn_agent_load_inventories); live, re-read on change */
+	/*
+	 * the files inv is loaded from (learn_agent_load_inventories); live, re-read on change.
+	 * Live, "-" and FIFOs are watched instead (inventory_watch): streams that never end.
+	 */
 	const char *const *inventories;
 	size_t n_inventories;
+	bool live;
 	/* live sources, opened by learn_agent_open in this order; then run as user (NULL: stay) */
 	const char *docker_socket; /* NULL: no Docker Engine */
 	const char *const *patterns;

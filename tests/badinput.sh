@@ -142,10 +142,6 @@ expect "learn --inventory - reads the inventory from standard input ($out)" \
 	cmp -s "$tmp/stdin2.yaml" "$tmp/stdin.yaml"
 bad "learn: standard input twice" "standard input (-) can be read once" \
 	"$flowlock" learn -r - --inventory - --state "$tmp/state.yaml"
-bad "learn: --inventory - live" "give regular files, not - or a pipe" \
-	"$flowlock" learn -i lo --inventory - --state "$tmp/state.yaml"
-bad "learn: an inventory pipe live" "give regular files, not - or a pipe" \
-	"$flowlock" learn -i lo --inventory <(cat "$sample/inventory.yaml") --state "$tmp/state.yaml"
 bad "learn: a bad capture on standard input" "standard input: not a pcap or pcapng capture" \
 	"$flowlock" learn -r - --state "$tmp/state.yaml" <"$tmp/garbage.bin"
 bad "learn: a bad inventory on standard input" "standard input:1:1:" \
