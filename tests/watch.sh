@@ -86,6 +86,7 @@ event() { # TYPE APP IP START-EPOCH
 wait_known() { # workload-id
 	for _ in $(seq 300); do
 		grep -q -- "$1" "$tmp/state.yaml" 2>/dev/null && return 0
+		kill -0 "$agent" 2>/dev/null || { echo "watch: FAIL: the agent is gone: $(tail -n 1 "$tmp/agent.err")"; exit 1; }
 		sleep 0.1
 	done
 	echo "watch: the agent never knew $1"
@@ -109,8 +110,8 @@ ip netns exec flw-host "$flowlock" learn -i br-flw -i 'vfw-*' --checkpoint 1 \
 	--inventory <(printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: t, labels: {team: shop}}\n') \
 	--state "$tmp/state.yaml" 2>"$tmp/agent.err" &
 agent=$!
-# the writer: open until it dies
-exec 3>"$tmp/pods.json"
+# the writer, open until it dies (read-write: the test goes on, and fails, if the agent is gone)
+exec 3<>"$tmp/pods.json" # never blocks, even if the agent died
 { event ADDED web 10.81.0.2 $((now - 3600)); event ADDED cart 10.81.0.3 $((now - 7200)); } >&3
 wait_known k8s:t/deployment/cart
 
@@ -135,7 +136,7 @@ event MODIFIED cart 10.81.0.3 $((now - 7200)) | head -c 400 >&3
 exec 3>&-
 wait_said "the stream ended (its writer closed it); reopening it"
 pod late 10.81.0.4
-exec 3>"$tmp/pods.json"
+exec 3<>"$tmp/pods.json" # never blocks, even if the agent died
 {
 	event ADDED cart 10.81.0.3 $((now - 7200))
 	event ADDED search 10.81.0.2 "$search_start" s3rch
