@@ -19,6 +19,10 @@
  *                  close), the last of them ended before the file does
  *   --syn-flood    COUNT bare SYNs from random addresses (outside 10/8 and 127/8) and random
  *                  ports to EDGES servers 10.2.0.x, ports 8000 to 8006; nothing answers
+ *   --mix          COUNT packets of what a node's bridge carries: short connections whose data
+ *                  packets carry their payload (mostly under 512 bytes, one in eight a full
+ *                  1448), one connection in five over IPv6, a DNS query and answer over UDP
+ *                  before most connections, the odd ping, and one frame in ten VLAN-tagged
  */
 
 #define CONCURRENT 64
@@ -129,9 +133,173 @@ static void build(uint8_t *pkt, const struct conn *c)
 	memcpy(tcp + 20, "\x01\x01\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x02", 12);
 }
 
+/* ---- --mix ---------------------------------------------------------------------------- */
+
+#define MIX_MAX 1522 /* Ethernet, a VLAN tag, IPv6, TCP, 1448 bytes */
+
+enum mix_kind {
+	MIX_DNS_QUERY,
+	MIX_DNS_ANSWER,
+	MIX_PING,
+	MIX_PONG,
+	MIX_TCP
+};
+
+struct mix {
+	struct conn c;
+	bool v6;
+	uint32_t dns; /* packets of DNS before the connection: 2, or 0 */
+	bool ping;    /* a ping (request and reply) instead of a connection */
+};
+
+static uint8_t payload[1448];
+
+static void mix_start(struct mix *m, uint32_t edges, uint16_t *ephemeral)
+{
+	conn_start(&m->c, edges, ephemeral, true);
+	m->v6 = next_rand() % 5 == 0;
+	m->ping = next_rand() % 100 == 0;
+	m->dns = !m->ping && next_rand() % 10 < 7 ? 2 : 0;
+}
+
+/* An address of the mix: 10.x.y.z, or fd00::10.x.y.z for IPv6. */
+static uint8_t *mix_addr(uint8_t *at, uint32_t a, bool v6)
+{
+	if (!v6) {
+		*(uint32_t *)at = htonl(a);
+		return at + 4;
+	}
+	memset(at, 0, 16);
+	at[0] = 0xfd;
+	*(uint32_t *)(at + 12) = htonl(a);
+	return at + 16;
+}
+
+/* One frame of m's session into pkt; its captured length. */
+static size_t mix_build(uint8_t *pkt, struct mix *m)
+{
+	enum mix_kind kind = MIX_TCP;
+	bool vlan = next_rand() % 10 == 0, from_client = true;
+	uint8_t *l3, *l4, proto = 6;
+	size_t l4_len, pay = 0, hdr;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+
+	if (m->dns) {
+		kind = m->dns == 2 ? MIX_DNS_QUERY : MIX_DNS_ANSWER;
+		from_client = kind == MIX_DNS_QUERY;
+	} else if (m->ping) {
+		kind = m->c.step == 0 ? MIX_PING : MIX_PONG;
+		from_client = kind == MIX_PING;
+	}
+	memcpy(pkt, "\x02\x42\xac\x11\x00\x02\x02\x42\xac\x11\x00\x03", 12);
+	hdr = 12;
+	if (vlan) {
+		memcpy(pkt + hdr, "\x81\x00\x00\x64", 4); /* VLAN 100 */
+		hdr += 4;
+	}
+	memcpy(pkt + hdr, m->v6 ? "\x86\xdd" : "\x08\x00", 2);
+	l3 = pkt + hdr + 2;
+	if (kind == MIX_TCP) {
+		uint8_t flags;
+
+		build(pkt + MIX_MAX, &m->c); /* the 66-byte frame of the plain benchmark */
+		from_client = ntohl(*(uint32_t *)(pkt + MIX_MAX + 26)) == m->c.client;
+		flags = pkt[MIX_MAX + 14 + 33];
+		l4_len = 32;
+		if (flags & 0x08)
+			pay = next_rand() % 8 == 0 ? 1448 : 1 + next_rand() % 512;
+		src = from_client ? m->c.client : m->c.server;
+		dst = from_client ? m->c.server : m->c.client;
+		sport = from_client ? m->c.sport : m->c.dport;
+		dport = from_client ? m->c.dport : m->c.sport;
+	} else if (kind == MIX_DNS_QUERY || kind == MIX_DNS_ANSWER) {
+		proto = 17;
+		l4_len = 8;
+		pay = kind == MIX_DNS_QUERY ? 45 : 61;
+		src = from_client ? m->c.client : 0x0a600000u | 10; /* 10.96.0.10 */
+		dst = from_client ? 0x0a600000u | 10 : m->c.client;
+		sport = from_client ? (uint16_t)(m->c.sport ^ 0x5a5a) | 0x8000 : 53;
+		dport = from_client ? 53 : (uint16_t)(m->c.sport ^ 0x5a5a) | 0x8000;
+	} else {
+		proto = m->v6 ? 58 : 1;
+		l4_len = 8;
+		pay = 56;
+		src = from_client ? m->c.client : m->c.server;
+		dst = from_client ? m->c.server : m->c.client;
+		sport = dport = 0;
+	}
+	if (m->v6) {
+		memset(l3, 0, 40);
+		l3[0] = 0x60;
+		*(uint16_t *)(l3 + 4) = htons((uint16_t)(l4_len + pay));
+		l3[6] = proto;
+		l3[7] = 64;
+		mix_addr(mix_addr(l3 + 8, src, true), dst, true);
+		l4 = l3 + 40;
+	} else {
+		memset(l3, 0, 20);
+		l3[0] = 0x45;
+		*(uint16_t *)(l3 + 2) = htons((uint16_t)(20 + l4_len + pay));
+		l3[6] = 0x40;
+		l3[8] = 64;
+		l3[9] = proto;
+		mix_addr(mix_addr(l3 + 12, src, false), dst, false);
+		*(uint16_t *)(l3 + 10) = htons(csum(l3, 20));
+		l4 = l3 + 20;
+	}
+	if (kind == MIX_TCP) {
+		memcpy(l4, pkt + MIX_MAX + 34, 32);
+	} else if (proto == 17) {
+		*(uint16_t *)(l4 + 0) = htons(sport);
+		*(uint16_t *)(l4 + 2) = htons(dport);
+		*(uint16_t *)(l4 + 4) = htons((uint16_t)(8 + pay));
+		*(uint16_t *)(l4 + 6) = 0;
+	} else {
+		memset(l4, 0, 8);
+		l4[0] = kind == MIX_PING ? (m->v6 ? 128 : 8) : (m->v6 ? 129 : 0);
+		*(uint16_t *)(l4 + 4) = htons(m->c.sport);
+		*(uint16_t *)(l4 + 6) = htons(1);
+	}
+	memcpy(l4 + l4_len, payload, pay);
+	/* the session moves on */
+	if (m->dns)
+		m->dns--;
+	else
+		m->c.step = m->ping && m->c.step == 1 ? m->c.steps : m->c.step + 1;
+	return (size_t)(l4 + l4_len + pay - pkt);
+}
+
+static int mix_main(pcap_dumper_t *d, uint64_t count, uint32_t edges)
+{
+	static struct mix mixes[CONCURRENT];
+	static uint8_t pkt[2 * MIX_MAX];
+	uint64_t ts_us = 1795356000000000ull;
+	uint16_t ephemeral = 32768;
+
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)next_rand();
+	for (int i = 0; i < CONCURRENT; i++)
+		mix_start(&mixes[i], edges, &ephemeral);
+	for (uint64_t n = 0; n < count; n++) {
+		struct mix *m = &mixes[next_rand() % CONCURRENT];
+		struct pcap_pkthdr h;
+
+		h.caplen = h.len = (bpf_u_int32)mix_build(pkt, m);
+		ts_us += 1 + next_rand() % 20;
+		h.ts.tv_sec = (time_t)(ts_us / 1000000);
+		h.ts.tv_usec = (suseconds_t)(ts_us % 1000000);
+		pcap_dump((u_char *)d, &h, pkt);
+		if (m->c.step == m->c.steps)
+			mix_start(m, edges, &ephemeral);
+	}
+	return 0;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench-gen [--connections | --syn-flood] OUT.pcap COUNT EDGES\n");
+	fprintf(stderr,
+		"usage: bench-gen [--connections | --syn-flood | --mix] OUT.pcap COUNT EDGES\n");
 }
 
 int main(int argc, char **argv)
@@ -139,7 +307,8 @@ int main(int argc, char **argv)
 	enum {
 		PACKETS,
 		CONNECTIONS,
-		SYN_FLOOD
+		SYN_FLOOD,
+		MIX
 	} mode = PACKETS;
 	struct conn conns[CONCURRENT] = {0}; /* step == steps: idle */
 	uint8_t pkt[PKT_LEN];
@@ -153,6 +322,8 @@ int main(int argc, char **argv)
 		mode = CONNECTIONS;
 	else if (argc == 5 && strcmp(argv[1], "--syn-flood") == 0)
 		mode = SYN_FLOOD;
+	else if (argc == 5 && strcmp(argv[1], "--mix") == 0)
+		mode = MIX;
 	else if (argc != 4) {
 		usage();
 		return 2;
@@ -169,6 +340,12 @@ int main(int argc, char **argv)
 	if (!d) {
 		fprintf(stderr, "bench-gen: %s\n", pcap_geterr(p));
 		return 2;
+	}
+	if (mode == MIX) {
+		mix_main(d, count, edges);
+		pcap_dump_close(d);
+		pcap_close(p);
+		return 0;
 	}
 	for (int i = 0; i < CONCURRENT && (mode == PACKETS || started < count); i++) {
 		if (mode == SYN_FLOOD)

@@ -3,9 +3,10 @@
 # bench.sh - times `flowlock learn` next to a bare libpcap read of the same file, in one run.
 #
 # Usage: bench/bench.sh [BUILDDIR] [PACKETS] [EDGES]   (defaults: build 2000000 3000)
-# Prints, for a capture of PACKETS and one of 4x PACKETS with the same EDGES: the best of
-# RUNS timings of each, their ratio, packets per second, and peak resident memory. The ratio
-# is what to compare across machines; a shared, noisy machine moves both sides alike.
+# Prints, for a capture of PACKETS and one of 4x PACKETS with the same EDGES, and one of PACKETS
+# with a node's mix (bench-gen --mix: payload, IPv6, DNS, pings, VLAN tags): the best of RUNS
+# timings of each, their ratio, packets per second, and peak resident memory. The ratio is what
+# to compare across machines; a shared, noisy machine moves both sides alike.
 set -euo pipefail
 build=${1:-build}
 packets=${2:-2000000}
@@ -37,10 +38,15 @@ peak_rss() {
 	/usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -n 1
 }
 
-printf '%-10s %-9s %10s %10s %8s %12s %12s %10s\n' packets edges bare_s learn_s ratio learn_pps bare_rss_kb learn_rss_kb
-for n in "$packets" $((packets * 4)); do
-	cap="$out/synthetic-$n.pcap"
-	"$build/bench/bench-gen" "$cap" "$n" "$edges"
+printf '%-6s %-10s %-9s %10s %10s %8s %12s %12s %10s\n' mix packets edges bare_s learn_s ratio learn_pps bare_rss_kb learn_rss_kb
+for run in "plain $packets" "plain $((packets * 4))" "node $packets"; do
+	read -r kind n <<<"$run"
+	cap="$out/synthetic-$kind-$n.pcap"
+	if [ "$kind" = node ]; then
+		"$build/bench/bench-gen" --mix "$cap" "$n" "$edges"
+	else
+		"$build/bench/bench-gen" "$cap" "$n" "$edges"
+	fi
 	cat "$cap" >/dev/null # both sides start from the page cache
 	prep=:
 	bare_s=$(best_time "$build/bench/bench-bare" "$cap")
@@ -49,8 +55,8 @@ for n in "$packets" $((packets * 4)); do
 	learn_s=$(best_time "$build/flowlock" learn -q -r "$cap" --state "$out/state.yaml")
 	learn_rss=$(peak_rss "$build/flowlock" learn -q -r "$cap" --state "$out/state.yaml")
 	learned=$("$build/flowlock" show "$out/state.yaml" | tail -n 1)
-	awk -v n="$n" -v e="$edges" -v b="$bare_s" -v l="$learn_s" -v br="$bare_rss" -v lr="$learn_rss" \
-		'BEGIN{printf "%-10d %-9d %10.3f %10.3f %8.2f %12.0f %12d %10d\n", n, e, b, l, (b>0?l/b:0), (l>0?n/l:0), br, lr}'
+	awk -v k="$kind" -v n="$n" -v e="$edges" -v b="$bare_s" -v l="$learn_s" -v br="$bare_rss" -v lr="$learn_rss" \
+		'BEGIN{printf "%-6s %-10d %-9d %10.3f %10.3f %8.2f %12.0f %12d %10d\n", k, n, e, b, l, (b>0?l/b:0), (l>0?n/l:0), br, lr}'
 	echo "  learned: $learned"
 	rm -f "$cap"
 done

@@ -784,6 +784,28 @@ def write_json_list(path, items):
                 '        "resourceVersion": ""\n    }\n}\n')
 
 
+def write_watch(outdir, items, churn):
+    """What `kubectl get KIND -A --watch --output-watch-events -o json` writes first, one file per
+    kind: an ADDED event for each object; and churn MODIFIED events of the first pods again."""
+    d = os.path.join(outdir, "watch")
+    os.makedirs(d, exist_ok=True)
+    files = {}
+    pods = 0
+    with open(os.path.join(d, "pods-churn.json"), "w") as ch:
+        for obj in items:
+            kind = obj["kind"].lower() + "s"
+            if kind not in files:
+                files[kind] = open(os.path.join(d, kind + ".json"), "w")
+            files[kind].write(json.dumps({"type": "ADDED", "object": obj}, indent=4,
+                                         sort_keys=True) + "\n")
+            if obj["kind"] == "Pod" and pods < churn:
+                pods += 1
+                ch.write(json.dumps({"type": "MODIFIED", "object": obj}, indent=4,
+                                    sort_keys=True) + "\n")
+    for f in files.values():
+        f.close()
+
+
 # what a plain scalar cannot be: YAML would read it as something else, or not at all
 PLAIN_UNSAFE = re.compile(r"""^$|^[-?:,\[\]{}#&*!|>'"%@` ]|\s$|: |:$| #|[\x00-\x1f\x7f]|"""
                           r"""^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$|^0x|^[-+]?\.(inf|nan)$|"""
@@ -977,6 +999,8 @@ def main():
     ap.add_argument("--node-edges", type=int, default=None,
                     help="edges in each node state (default min(1000, edges))")
     ap.add_argument("--no-node-states", action="store_true")
+    ap.add_argument("--watch", action="store_true",
+                    help="also write watch/KIND.json: the cluster as kubectl watches print it")
     a = ap.parse_args()
     w = a.workloads
     if w < 10:
@@ -994,6 +1018,8 @@ def main():
     items = [p[0] for p in pods] + services + slices + node_objs + \
         [namespace_object(g, n, False) for n in all_ns]
     write_json_list(os.path.join(a.outdir, "cluster.json"), items)
+    if a.watch:
+        write_watch(a.outdir, items, 2000)
     del items
     write_yaml_list(os.path.join(a.outdir, "pods.yaml"),
                     [p[1] for p in pods] + [namespace_object(g, n, True) for n in all_ns])

@@ -326,6 +326,26 @@ static bool batch_empty(const struct inv_batch *b)
 	       !b->n_services && !b->n_nodes && !b->n_containers && !b->n_namespaces;
 }
 
+/* Arrays grow by doubling from 8: an object's one record would keep room for seven more. */
+#define WATCH_TRIM(b, arr, n, cap)                                                                 \
+	do {                                                                                       \
+		if ((b)->n && (b)->cap > (b)->n) {                                                 \
+			(b)->arr = util_reallocarray((b)->arr, (b)->n, sizeof(*(b)->arr));         \
+			(b)->cap = (b)->n;                                                         \
+		}                                                                                  \
+	} while (0)
+
+static void batch_trim(struct inv_batch *b)
+{
+	WATCH_TRIM(b, pods, n_pods, cap_pods);
+	WATCH_TRIM(b, objects, n_objects, cap_objects);
+	WATCH_TRIM(b, slices, n_slices, cap_slices);
+	WATCH_TRIM(b, services, n_services, cap_services);
+	WATCH_TRIM(b, nodes, n_nodes, cap_nodes);
+	WATCH_TRIM(b, containers, n_containers, cap_containers);
+	WATCH_TRIM(b, namespaces, n_namespaces, cap_namespaces);
+}
+
 /* One object, read as the inventory reads it, posted to be applied; a bad one is said. */
 static void watch_object(struct watch_ctx *wc, const struct util_yaml_node *obj,
 			 const char *list_kind, const struct util_yaml_node *list_api,
@@ -351,6 +371,7 @@ static void watch_object(struct watch_ctx *wc, const struct util_yaml_node *obj,
 				: list_kind			       ? list_kind
 								       : "");
 	if (!batch_empty(&rec)) {
+		batch_trim(&rec);
 		m->rec = util_zalloc(sizeof(*m->rec));
 		*m->rec = rec;
 	}
