@@ -449,6 +449,9 @@ int inventory_reload(struct inventory *inv, const char *const *paths, size_t n,
 	free(inv->batches);
 	inv->batches = batches;
 	inv->n_batches = n;
+	/* with streams, where a Service led before is kept until now */
+	if (inv->n_streams)
+		inv->changed_ns = util_now_ns(CLOCK_REALTIME);
 	/* live containers are kept apart from the files' records, so they stay as they are */
 	inv_rebuild(inv);
 	return 0;

@@ -119,8 +119,9 @@ struct inv_stream {
 	size_t relisted;   /* objects since it reopened */
 	uint64_t broke_ns; /* wall time it ended, for what relisting finds gone */
 	uint64_t last_news;
-	size_t values; /* objects applied */
-	bool ended;    /* ended for good */
+	size_t values;	      /* objects applied */
+	uint64_t next_expire; /* wall time: gone pods are looked at once a second */
+	bool ended;	      /* ended for good */
 	bool list_open;
 };
 
@@ -486,27 +487,37 @@ static const struct util_yaml_format watch_format = {
 	.skip_keys = watch_skipped_keys,
 };
 
+/* What read gives of the stream, parsed into wc's messages: the reader's return. */
+static int src_parse(struct watch_src *src, struct watch_ctx *wc, cookie_read_function_t *read,
+		     size_t line_offset)
+{
+	FILE *f;
+	int r;
+
+	wc->ic.rd = (struct util_yaml_reader){.path = src->s->path,
+					      .err = &wc->err,
+					      .format = &watch_format,
+					      .userdata = wc,
+					      .line_offset = line_offset};
+	f = fopencookie(src, "r", (cookie_io_functions_t){.read = read});
+	if (!f) {
+		src->failed = true;
+		src->error = errno;
+		return -errno;
+	}
+	r = util_yaml_read_stream(&wc->ic.rd, f);
+	fclose(f);
+	return r;
+}
+
 /* One value, from its first bracket to its last (or to where it was cut off). */
 static void src_value(struct watch_src *src)
 {
 	struct inv_stream *s = src->s;
 	struct watch_ctx wc = {.s = s};
-	FILE *f;
 	int r;
 
-	wc.ic.rd = (struct util_yaml_reader){.path = s->path,
-					     .err = &wc.err,
-					     .format = &watch_format,
-					     .userdata = &wc,
-					     .line_offset = src->start_line - 1};
-	f = fopencookie(src, "r", (cookie_io_functions_t){.read = src_read});
-	if (!f) {
-		src->failed = true;
-		src->error = errno;
-		return;
-	}
-	r = util_yaml_read_stream(&wc.ic.rd, f);
-	fclose(f);
+	r = src_parse(src, &wc, src_read, src->start_line - 1);
 	/* what libyaml did not read of a value it refused */
 	while (!src->done && (src->pos < src->len || src_fill(src, false))) {
 		char skip[4096];
@@ -514,9 +525,11 @@ static void src_value(struct watch_src *src)
 		if (src_read(src, skip, sizeof(skip)) == 0)
 			break;
 	}
-	if (src->failed)
+	if (src->failed && src->error == ECANCELED)
 		return;
-	if (src->cut || (src->eof && !src->done))
+	if (src->failed)
+		; /* the stream's end says why */
+	else if (src->cut || (src->eof && !src->done))
 		watch_post_text(s, WATCH_NOTE, false, "%s:%zu: a value cut off %s: dropped",
 				s->path, src->start_line,
 				src->cut ? "by the next one" : "by the stream's end");
@@ -554,26 +567,13 @@ static void src_yaml(struct watch_src *src)
 	struct inv_stream *s = src->s;
 	struct watch_ctx wc = {.s = s, .yaml = true};
 	struct watch_msg *m;
-	FILE *f;
 	int r;
 
-	wc.ic.rd = (struct util_yaml_reader){.path = s->path,
-					     .err = &wc.err,
-					     .format = &watch_format,
-					     .userdata = &wc,
-					     .line_offset = src->line - 1};
-	f = fopencookie(src, "r", (cookie_io_functions_t){.read = src_read_all});
-	if (!f) {
-		src->failed = true;
-		src->error = errno;
-		return;
-	}
 	watch_list_begin(&wc);
-	r = util_yaml_read_stream(&wc.ic.rd, f);
-	fclose(f);
-	if (src->failed)
+	r = src_parse(src, &wc, src_read_all, src->line - 1);
+	if (src->failed && src->error == ECANCELED)
 		return;
-	if (r < 0)
+	if (r < 0 && !src->failed)
 		watch_post_text(s, WATCH_NOTE, false, "%s: the rest is skipped", wc.err.msg);
 	m = util_zalloc(sizeof(*m));
 	m->type = r < 0 ? WATCH_LIST_ABORT : WATCH_LIST_END;
@@ -721,6 +721,9 @@ static bool stream_expire(struct inv_stream *s, uint64_t now)
 	struct watch_entry *e, *tmp;
 	bool changed = false;
 
+	if (!s->n_gone || now < s->next_expire)
+		return false;
+	s->next_expire = now + UTIL_NSEC_PER_SEC;
 	HASH_ITER (hh, s->entries, e, tmp) {
 		if (!e->gone_ns)
 			continue;
