@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-all="decode decode-diff capture-file conntrack inventory-k8s inventory-docker state policy docker"
+all="decode decode-diff capture-file conntrack inventory-k8s inventory-docker watch state policy docker"
 harnesses=${*:-$all}
 
 # 77: cannot run here (meson's SKIP); tools/install-deps test installs both

@@ -126,6 +126,12 @@ def main():
         put("inventory-docker" if docker else "inventory-k8s", os.path.basename(path), buf)
     for path in data("tests/data/docker/inspect/*.json"):
         put("inventory-docker", "inspect-" + os.path.basename(path), b"[" + read(path) + b"]")
+    # watch: the recorded streams, each step alone and whole cases end to end
+    for path in data("tests/data/watch/*.json"):
+        put("watch", os.path.basename(path), read(path))
+    for case in ("churn", "cut", "endpoints", "list"):
+        steps = data("tests/data/watch/%s-*.json" % case)
+        put("watch", case + "-all", b"".join(read(p) for p in steps))
 
     for path in data("tests/data/state/*", "tests/data/bad/state-*", "tests/data/merge/*.yaml",
                      "tests/data/workflow/*.yaml", "samples/*/expected-state.yaml",
