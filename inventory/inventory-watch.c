@@ -1042,7 +1042,15 @@ size_t inventory_watch_settle(struct inventory *inv, unsigned quiet_ms, unsigned
 		inv_rebuild(inv);
 		inv->rebuild_due = false;
 	}
-	for (size_t i = 0; i < inv->n_streams; i++)
-		values += inv->streams[i]->values;
+	for (size_t i = 0; i < inv->n_streams; i++) {
+		struct inv_stream *s = inv->streams[i];
+
+		values += s->values;
+		if (!s->values && !s->ended)
+			stream_say(s,
+				   "warning: %s: nothing came in %u ms (is its writer running?); "
+				   "flows are attributed by what comes later",
+				   s->path, max_ms);
+	}
 	return values;
 }

@@ -335,12 +335,34 @@ START_TEST(test_watch)
 }
 END_TEST
 
+/* A FIFO nobody writes: the wait at start ends, and says so. */
+START_TEST(test_settle_no_writer)
+{
+	char *dir = test_tmpdir_new(), *fifo = util_asprintf("%s/pods.json", dir);
+	struct inventory *inv = inventory_new();
+	struct said said = {.fifo = {fifo, NULL}};
+	struct util_err err = {""};
+
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(inventory_watch(inv, fifo, collect, &said, &err), 0);
+	ck_assert_uint_eq(inventory_watch_settle(inv, 50, 200), 0);
+	ck_assert_uint_eq(said.n, 1);
+	ck_assert_str_eq(said.lines[0], "warning: STREAM0: nothing came in 200 ms (is its writer "
+					"running?); flows are attributed by what comes later");
+	inventory_free(inv);
+	free(said.lines[0]);
+	free(fifo);
+	test_tmpdir_free(dir);
+}
+END_TEST
+
 static Suite *watch_suite(void)
 {
 	Suite *s = suite_create("watch");
 	TCase *tc = tcase_create("watch");
 
 	tcase_add_loop_test(tc, test_watch, 0, (int)UTIL_ARRAY_SIZE(cases));
+	tcase_add_test(tc, test_settle_no_writer);
 	suite_add_tcase(s, tc);
 	return s;
 }
