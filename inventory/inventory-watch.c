@@ -1030,7 +1030,8 @@ size_t inventory_watch_settle(struct inventory *inv, unsigned quiet_ms, unsigned
 		for (size_t i = 0; i < inv->n_streams; i++) {
 			const struct inv_stream *s = inv->streams[i];
 
-			if (!s->ended &&
+			/* a writer that came and left with nothing is not waited for */
+			if (!s->ended && !(s->broke_ns && !s->list_open) &&
 			    (!s->values || s->list_open || mono < s->last_news + quiet))
 				waiting = true;
 		}
@@ -1046,7 +1047,7 @@ size_t inventory_watch_settle(struct inventory *inv, unsigned quiet_ms, unsigned
 		struct inv_stream *s = inv->streams[i];
 
 		values += s->values;
-		if (!s->values && !s->ended)
+		if (!s->values && !s->ended && !s->broke_ns)
 			stream_say(s,
 				   "warning: %s: nothing came in %u ms (is its writer running?); "
 				   "flows are attributed by what comes later",

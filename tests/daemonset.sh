@@ -15,8 +15,9 @@ ip netns add fld-probe 2>/dev/null && ip netns del fld-probe || { echo "daemonse
 . "$(dirname "$0")/lib.sh"
 py=$(find_python yaml) || { echo "daemonset: python3 with yaml missing: skipped"; exit 77; }
 chmod 755 "$tmp"
-# the sidecar's processes are known by the folder their script names
-trap 'pkill -f -- "$tmp/run/" 2>/dev/null
+# the sidecar is a process group of its own (job control), so that its sleeps end with it
+sidecar=
+trap '[ -n "$sidecar" ] && kill -- -"$sidecar" 2>/dev/null
 	ip netns pids fld-node 2>/dev/null | xargs -r kill -9 2>/dev/null
 	ip netns del fld-node 2>/dev/null; rm -rf "$tmp"' EXIT
 
@@ -60,7 +61,10 @@ expect "init: the controllers are listed" grep -q 'name: idle' "$tmp/run/control
 
 # the node: a network namespace of its own, so the sample's interface patterns match nothing
 ip netns add fld-node
-eval "sh $(cat "$tmp/inventory.cmd")" 2>"$tmp/sidecar.err" &
+set -m
+eval "sh $(cat "$tmp/inventory.cmd")" >"$tmp/sidecar.out" 2>"$tmp/sidecar.err" &
+sidecar=$!
+set +m
 eval "ip netns exec fld-node \"$flowlock\" $(cat "$tmp/agent.cmd")" 2>"$tmp/agent.err"
 rc=$?
 expect "the agent ran with the sample's options and ended well (rc $rc: $(tail -n 2 "$tmp/agent.err" | tr '\r\n' '  '))" \
