@@ -378,6 +378,8 @@ const char *inv_kv_get(const struct inv_kv *kv, size_t n, const char *key);
 void inv_object_clear(struct inv_object *o);
 void inv_pod_clear(struct inv_pod *p);
 void inv_rebuild(struct inventory *inv);
+/* inv->all anew from the batches and the streams' objects (inv_rebuild does it first). */
+void inv_all_build(struct inventory *inv);
 void inv_service_clear(struct inv_service *s);
 void inv_slice_clear(struct inv_slice *sl);
 void inv_view_build(struct inventory *inv);

@@ -30,8 +30,13 @@
 #define WATCH_KEEP_GONE_NS (600 * UTIL_NSEC_PER_SEC)
 /* ... and at most this many deleted pods are kept per stream, the oldest dropped first. */
 #define WATCH_GONE_MAX 16384
-/* A reopened stream lists everything again; it is taken as done once quiet this long. */
+/*
+ * A reopened stream lists everything again; it is taken as done once quiet this long, or once
+ * an object it listed again comes again (a change: the listing is over), or at most after the
+ * longest.
+ */
 #define WATCH_RELIST_QUIET_NS (2 * UTIL_NSEC_PER_SEC)
+#define WATCH_RELIST_MAX_NS   (120 * UTIL_NSEC_PER_SEC)
 /* How long to wait before reopening a FIFO whose writer left. */
 #define WATCH_REOPEN_MS 1000
 /* Lookups are rebuilt at most this often, and never more than a fifth of the time. */
@@ -115,9 +120,11 @@ struct inv_stream {
 	struct watch_entry *entries;
 	size_t n_gone;
 	unsigned gen, opens;
-	bool relisting;	   /* reopened: what is not listed again was deleted meanwhile */
-	size_t relisted;   /* objects since it reopened */
-	uint64_t broke_ns; /* wall time it ended, for what relisting finds gone */
+	bool relisting;	      /* reopened: what is not listed again was deleted meanwhile */
+	size_t relisted;      /* objects since it reopened */
+	uint64_t relist_from; /* monotonic: when the first of them came */
+	bool relist_over;     /* one of them came twice */
+	uint64_t broke_ns;    /* wall time it ended, for what relisting finds gone */
 	uint64_t last_news;
 	size_t values;	      /* objects applied */
 	uint64_t next_expire; /* wall time: gone pods are looked at once a second */
@@ -362,7 +369,10 @@ static void watch_object(struct watch_ctx *wc, const struct util_yaml_node *obj,
 			(void)inv_fail(&wc->ic, obj, "an object that is not a mapping");
 		watch_post_text(wc->s, WATCH_NOTE, false, "%s: skipped", wc->err.msg);
 		inv_batch_clear(&rec);
-		return;
+		if (type != WATCH_DELETE || obj->type != UTIL_YAML_MAP)
+			return;
+		/* what cannot be read can still be deleted: its key is enough */
+		memset(&rec, 0, sizeof(rec));
 	}
 	if (batch_empty(&rec) && type == WATCH_UPSERT)
 		return; /* a ConfigMap, a Secret: nothing the inventory keeps */
@@ -595,8 +605,14 @@ static bool src_json(struct watch_src *src)
 
 static int watch_open_fd(const struct inv_stream *s)
 {
-	if (strcmp(s->path, "-") == 0)
-		return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	int fd;
+
+	/* standard input opened anew where it can be: O_NONBLOCK on a shared description would
+	 * reach the shell that gave it */
+	if (strcmp(s->path, "-") == 0) {
+		fd = open("/proc/self/fd/0", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		return fd >= 0 ? fd : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	}
 	return open(s->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
@@ -625,8 +641,6 @@ static void *watch_main(void *data)
 				break;
 			continue;
 		}
-		if (strcmp(s->path, "-") == 0)
-			(void)fcntl(src->fd, F_SETFL, fcntl(src->fd, F_GETFL) | O_NONBLOCK);
 		m = util_zalloc(sizeof(*m));
 		m->type = WATCH_OPENED;
 		watch_post(s, m);
@@ -789,6 +803,12 @@ static bool stream_apply(struct inv_stream *s, struct watch_msg *m, uint64_t now
 	case WATCH_UPSERT:
 	case WATCH_DELETE:
 		s->values++;
+		if (s->relisting) {
+			HASH_FIND_STR(s->entries, m->key, e);
+			s->relist_over |= e && e->gen == s->gen && s->relisted > 0;
+			if (s->relisted == 0)
+				s->relist_from = s->last_news;
+		}
 		if (s->relisting && s->relisted++ == 0)
 			stream_say(s,
 				   "%s: a writer is back; what it does not list again is taken "
@@ -846,10 +866,12 @@ static bool stream_dispatch(struct inv_stream *s, uint64_t now, uint64_t mono)
 		changed |= stream_apply(s, m, now);
 		watch_msg_free(m);
 	}
-	if (s->relisting && s->relisted && mono >= s->last_news + WATCH_RELIST_QUIET_NS) {
+	if (s->relisting && s->relisted &&
+	    (s->relist_over || mono >= s->last_news + WATCH_RELIST_QUIET_NS ||
+	     mono >= s->relist_from + WATCH_RELIST_MAX_NS)) {
 		size_t n = stream_sweep(s, s->broke_ns);
 
-		s->relisting = false;
+		s->relisting = s->relist_over = false;
 		if (n)
 			stream_say(s,
 				   "%s: %zu objects not listed again since it reopened: taken "
@@ -993,7 +1015,11 @@ bool inventory_watch_dispatch(struct inventory *inv, uint64_t now_ns)
 		return false;
 	(void)!read(inv->stream_efd, &v, sizeof(v));
 	for (size_t i = 0; i < inv->n_streams; i++) {
-		if (stream_dispatch(inv->streams[i], now_ns, mono) && !inv->rebuild_due) {
+		if (!stream_dispatch(inv->streams[i], now_ns, mono))
+			continue;
+		/* the records an object had are gone: nothing may read them until the rebuild */
+		inv_all_build(inv);
+		if (!inv->rebuild_due) {
 			inv->rebuild_due = true;
 			inv->changed_ns = now_ns; /* what Services led to is theirs until then */
 		}

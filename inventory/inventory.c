@@ -1252,14 +1252,19 @@ static void inv_rebuild_services(struct inventory *inv)
  * from every file and Services find backends listed in another file. Addresses are claimed in
  * load order: when two records claim one address, the later one wins.
  */
-void inv_rebuild(struct inventory *inv)
+void inv_all_build(struct inventory *inv)
 {
-	struct inv_svc *old_svcs = NULL;
-
 	inv->all = util_reallocarray(inv->all, inv->n_batches + 1, sizeof(*inv->all));
 	for (inv->n_all = 0; inv->n_all < inv->n_batches; inv->n_all++)
 		inv->all[inv->n_all] = &inv->batches[inv->n_all];
 	inv_streams_records(inv);
+}
+
+void inv_rebuild(struct inventory *inv)
+{
+	struct inv_svc *old_svcs = NULL;
+
+	inv_all_build(inv);
 	/* watched, Service addresses keep where they led: take them before the tables go */
 	if (inv->n_streams) {
 		old_svcs = inv->svcs;

@@ -288,6 +288,15 @@ def main(out):
         event("ADDED", DB).replace('"manager": "kubelet",',
                                    '"manager": "kubelet",\n                    "manager": "kubelet",'))
 
+    # deleted-bad: cart's DELETED event carries what cannot be read: it is deleted still
+    cart_bad = copy.deepcopy(CART)
+    cart_bad["metadata"]["labels"]["app"] = "cart\x1b[31m"
+    steps["deleted-bad-1"] = event("DELETED", cart_bad)
+
+    # relist-repeat: a relisting, then a change to an object it listed: the listing is over
+    steps["relist-repeat-1"] = ("".join(event("ADDED", p) for p in base if p is not CART) +
+                                event("MODIFIED", web2))
+
     # cut-next: a writer cut off mid-event, and another one's first event right after it
     partial = event("MODIFIED", WEB)
     steps["cut-next-1"] = (event("ADDED", DB) + partial[:len(partial) // 3] + "\n" +
