@@ -287,10 +287,10 @@ struct inventory {
 	size_t n_all;
 	struct inv_stream **streams; /* watch streams (inventory-watch.c) */
 	size_t n_streams;
-	int stream_efd; /* readable when a stream has news; -1 until one is open */
-	uint64_t rebuild_next_ns, rebuild_cost_ns; /* monotonic: how soon a stream may rebuild */
-	bool rebuild_due;			   /* a stream changed what the lookups know */
-	uint64_t changed_ns; /* wall time of the first change a rebuild has yet to make */
+	int stream_efd;		  /* readable when a stream has news; -1 until one is open */
+	uint64_t rebuild_next_ns; /* monotonic: how soon a stream may rebuild */
+	bool rebuild_due;	  /* a stream changed what the lookups know */
+	uint64_t changed_ns;	  /* wall time of the first change a rebuild has yet to make */
 	unsigned prefix4, prefix6;
 	struct inv_range *given_ranges; /* --pod-cidr, --service-cidr: kept across reloads */
 	size_t n_given_ranges;

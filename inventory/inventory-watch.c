@@ -806,14 +806,14 @@ static bool stream_apply(struct inv_stream *s, struct watch_msg *m, uint64_t now
 		if (s->relisting) {
 			HASH_FIND_STR(s->entries, m->key, e);
 			s->relist_over |= e && e->gen == s->gen && s->relisted > 0;
-			if (s->relisted == 0)
+			if (s->relisted++ == 0) {
 				s->relist_from = s->last_news;
+				stream_say(s,
+					   "%s: a writer is back; what it does not list again is "
+					   "taken as deleted when the stream ended",
+					   s->path);
+			}
 		}
-		if (s->relisting && s->relisted++ == 0)
-			stream_say(s,
-				   "%s: a writer is back; what it does not list again is taken "
-				   "as deleted when the stream ended",
-				   s->path);
 		if (m->rec) {
 			stream_upsert(s, m, now);
 			return true;

@@ -1037,12 +1037,12 @@ static void inv_svcs_carry(struct inventory *inv, struct inv_svc **old, uint64_t
 			e->n_past = o->n_past;
 			o->n_past = 0;
 		} else {
-			struct inv_svc_past now = {.n_eps = o->n_eps, .until = when};
+			/* where it led until now: its endpoints, each workload held */
+			struct inv_svc_past now = {o->eps, o->n_eps, when};
 
-			now.eps = util_reallocarray(NULL, o->n_eps + 1, sizeof(*now.eps));
-			for (size_t i = 0; i < o->n_eps; i++)
-				now.eps[i] = (struct inventory_endpoint){
-					graph_workload_ref(o->eps[i].workload), o->eps[i].port};
+			o->eps = NULL;
+			for (size_t i = 0; i < now.n_eps; i++)
+				graph_workload_ref(now.eps[i].workload);
 			if (o->n_past == INV_SVC_PAST)
 				inv_svc_past_clear(&o->past[--o->n_past]);
 			e->past[0] = now;
@@ -1247,11 +1247,6 @@ static void inv_rebuild_services(struct inventory *inv)
 	free(node_addrs);
 }
 
-/*
- * Rebuilds every lookup from the records of all loads, so that selectors intersect over pods
- * from every file and Services find backends listed in another file. Addresses are claimed in
- * load order: when two records claim one address, the later one wins.
- */
 void inv_all_build(struct inventory *inv)
 {
 	inv->all = util_reallocarray(inv->all, inv->n_batches + 1, sizeof(*inv->all));
@@ -1260,6 +1255,11 @@ void inv_all_build(struct inventory *inv)
 	inv_streams_records(inv);
 }
 
+/*
+ * Rebuilds every lookup from the records of all loads, so that selectors intersect over pods
+ * from every file and Services find backends listed in another file. Addresses are claimed in
+ * load order: when two records claim one address, the later one wins.
+ */
 void inv_rebuild(struct inventory *inv)
 {
 	struct inv_svc *old_svcs = NULL;
