@@ -9,6 +9,15 @@ pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# Ends every process in the network namespaces given, then deletes them (the root suites' hosts).
+netns_cleanup() { # namespace...
+	local ns
+	for ns in "$@"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	done
+	for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done
+}
+
 expect() { # name condition-command...
 	local name=$1
 	shift

@@ -22,12 +22,7 @@ py=$(command -v /usr/bin/python3 || command -v python3)
 chmod 755 "$tmp"
 NS="fll-host fll-web fll-api fll-db fll-backend fll-late fll-late2"
 
-cleanup() {
-	for ns in $NS; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	done
-	for ns in $NS; do ip netns del "$ns" 2>/dev/null; done
-}
+cleanup() { netns_cleanup $NS; }
 trap 'cleanup; rm -rf "$tmp"' EXIT
 
 inns() { local ns=$1; shift; ip netns exec "fll-$ns" "$@"; }

@@ -32,12 +32,7 @@ py=$(command -v /usr/bin/python3 || command -v python3) || { echo "scan: python3
 inventory=$(cd "$(dirname "$0")" && pwd)/data/golden/scan/inventory.yaml
 NS="flscan-host flscan-web flscan-db"
 
-cleanup() {
-	for ns in $NS; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	done
-	for ns in $NS; do ip netns del "$ns" 2>/dev/null; done
-}
+cleanup() { netns_cleanup $NS; }
 trap 'cleanup; rm -rf "$tmp"' EXIT
 
 inns() { local ns=$1; shift; ip netns exec "flscan-$ns" "$@"; }

@@ -28,12 +28,7 @@ chmod 755 "$tmp"
 NS="flw-host flw-a flw-srv flw-late"
 make="$root/tests/data/watch/make.py"
 
-cleanup() {
-	for ns in $NS; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	done
-	for ns in $NS; do ip netns del "$ns" 2>/dev/null; done
-}
+cleanup() { netns_cleanup $NS; }
 trap 'cleanup; rm -rf "$tmp"' EXIT
 
 inns() { local ns=$1; shift; ip netns exec "flw-$ns" "$@"; }
