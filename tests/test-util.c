@@ -1096,6 +1096,61 @@ START_TEST(test_yaml_tree_skip_depth)
 }
 END_TEST
 
+/*
+ * Items bigger than the builder's pool blocks (64 KiB): a long scalar, and a mapping of many
+ * keys whose kids array outgrows them. One is taken, the next kept, and the kept one must read
+ * whole in the document after later items have reused the pool.
+ */
+START_TEST(test_yaml_tree_big_items)
+{
+	const size_t n_keys = 3000, text_len = 100000;
+	char *in = NULL, *buf = NULL, *text = util_reallocarray(NULL, 1, text_len + 1);
+	size_t in_len = 0, len = 0;
+	FILE *f = open_memstream(&in, &in_len);
+	FILE *log = open_memstream(&buf, &len);
+	const struct util_yaml_opts opts = {
+		.max_depth = 16,
+		.fault = tree_case_fault,
+		.item = tree_case_item,
+		.userdata = log,
+	};
+	const struct util_yaml_node *items, *kept;
+	struct util_yaml_node *root = NULL;
+
+	memset(text, 'x', text_len);
+	text[text_len] = '\0';
+	fputs("items:\n", f);
+	for (int item = 0; item < 4; item++) {
+		fprintf(f, "- name: %s\n  text: %s%d\n", item % 2 ? "keep" : "take", text, item);
+		for (size_t k = 0; k < n_keys; k++)
+			fprintf(f, "  k%zu: v%d-%zu\n", k, item, k);
+	}
+	fclose(f);
+	ck_assert_int_eq(util_yaml_parse_buffer(in, in_len, &opts, &root), 0);
+	fclose(log);
+	items = util_yaml_get(root, "items");
+	ck_assert_ptr_nonnull(items);
+	ck_assert_uint_eq(items->n_kids, 2);
+	for (size_t i = 0; i < 2; i++) {
+		char want[64];
+
+		kept = items->kids[i];
+		ck_assert_uint_eq(kept->n_kids, 2 * (n_keys + 2));
+		snprintf(want, sizeof(want), "%d", (int)(2 * i + 1));
+		ck_assert_uint_eq(strlen(util_yaml_get(kept, "text")->str), text_len + 1);
+		ck_assert_str_eq(util_yaml_get(kept, "text")->str + text_len, want);
+		snprintf(want, sizeof(want), "v%d-%zu", (int)(2 * i + 1), n_keys - 1);
+		ck_assert_str_eq(util_yaml_get(kept, "k2999")->str, want);
+		ck_assert_uint_eq(kept->kids[2 * n_keys + 2]->line,
+				  (2 * i + 1) * (n_keys + 2) + n_keys + 3);
+	}
+	util_yaml_free(root);
+	free(in);
+	free(buf);
+	free(text);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -1123,6 +1178,7 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_yaml_stream, 0, (int)UTIL_ARRAY_SIZE(stream_cases));
 	tcase_add_loop_test(tc, test_yaml_tree_reader, 0, (int)UTIL_ARRAY_SIZE(tree_cases));
 	tcase_add_test(tc, test_yaml_tree_skip_depth);
+	tcase_add_test(tc, test_yaml_tree_big_items);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,7 +13,8 @@
 
 struct util_yaml_node *util_yaml_free(struct util_yaml_node *n)
 {
-	if (!n)
+	/* a pooled node and all below it go when the pool is emptied */
+	if (!n || n->pooled)
 		return NULL;
 	/* recursion is bounded: the tree is never deeper than the caller's max_depth */
 	for (size_t i = 0; i < n->n_kids; i++)
@@ -25,9 +26,23 @@ struct util_yaml_node *util_yaml_free(struct util_yaml_node *n)
 
 bool util_yaml_is_null(const struct util_yaml_node *n)
 {
-	return n->type == UTIL_YAML_SCALAR && n->plain &&
-	       (!*n->str || strcmp(n->str, "~") == 0 || strcmp(n->str, "null") == 0 ||
-		strcmp(n->str, "Null") == 0 || strcmp(n->str, "NULL") == 0);
+	const char *s = n->str;
+
+	if (n->type != UTIL_YAML_SCALAR || !n->plain)
+		return false;
+	/* by the first character: most scalars are asked, few are null */
+	switch (s[0]) {
+	case '\0':
+		return true;
+	case '~':
+		return s[1] == '\0';
+	case 'n':
+		return strcmp(s, "null") == 0;
+	case 'N':
+		return strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+	default:
+		return false;
+	}
 }
 
 const struct util_yaml_node *util_yaml_get(const struct util_yaml_node *map, const char *key)
@@ -37,7 +52,7 @@ const struct util_yaml_node *util_yaml_get(const struct util_yaml_node *map, con
 	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
 		const struct util_yaml_node *k = map->kids[i];
 
-		if (k->type == UTIL_YAML_SCALAR && strcmp(k->str, key) == 0)
+		if (k->type == UTIL_YAML_SCALAR && k->str[0] == key[0] && strcmp(k->str, key) == 0)
 			return map->kids[i + 1];
 	}
 	return NULL;
@@ -240,7 +255,78 @@ struct tree_builder {
 	struct util_yaml_node *items; /* the root's "items" sequence, once begun */
 	bool skip_next;		      /* the next value belongs to a skipped key */
 	size_t skip_depth;	      /* collections open inside a skipped value */
+	struct pool_block *pool;      /* the nodes of the item being read, when items are taken */
 };
+
+/*
+ * An inventory is mostly items, each read, handed over and freed at once: their nodes, a few
+ * hundred each, come from a pool emptied after each, not from malloc() one by one. A pooled
+ * node's kids are pooled too. An item the caller keeps is copied out of the pool first, so no
+ * pooled node outlives the parse.
+ */
+#define POOL_BLOCK (64 * 1024)
+
+struct pool_block {
+	struct pool_block *next; /* older blocks */
+	size_t size, used;
+	max_align_t data[];
+};
+
+static void *pool_alloc(struct tree_builder *b, size_t size)
+{
+	struct pool_block *p = b->pool;
+	void *r;
+
+	size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!p || p->size - p->used < size) {
+		size_t block = size > POOL_BLOCK ? size : POOL_BLOCK;
+
+		p = util_reallocarray(NULL, 1, sizeof(*p) + block);
+		*p = (struct pool_block){.next = b->pool, .size = block};
+		b->pool = p;
+	}
+	r = (char *)p->data + p->used;
+	p->used += size;
+	return r;
+}
+
+/* Empties the pool; keeps one block of the usual size for the next item. */
+static void pool_empty(struct tree_builder *b, bool keep)
+{
+	struct pool_block *p = b->pool, *next;
+
+	b->pool = NULL;
+	for (; p; p = next) {
+		next = p->next;
+		if (keep && !b->pool && p->size == POOL_BLOCK) {
+			p->used = 0;
+			p->next = NULL;
+			b->pool = p;
+		} else {
+			free(p);
+		}
+	}
+}
+
+/* A copy of a pooled item outside the pool, for a caller that keeps it in the tree. */
+static struct util_yaml_node *tree_unpool(const struct util_yaml_node *n)
+{
+	size_t text = n->type == UTIL_YAML_SCALAR ? strlen(n->str) + 1 : 0;
+	struct util_yaml_node *c = util_reallocarray(NULL, 1, sizeof(*c) + text);
+
+	*c = *n;
+	c->pooled = false;
+	if (text) {
+		c->str = (char *)(c + 1);
+		memcpy(c->str, n->str, text);
+	}
+	c->kids = n->n_kids ? util_reallocarray(NULL, n->n_kids, sizeof(*c->kids)) : NULL;
+	c->cap_kids = n->n_kids;
+	/* recursion is bounded: the tree is never deeper than the caller's max_depth */
+	for (size_t i = 0; i < n->n_kids; i++)
+		c->kids[i] = tree_unpool(n->kids[i]);
+	return c;
+}
 
 static int tree_fault(const struct tree_builder *b, enum util_yaml_fault_kind kind,
 		      const struct util_yaml_event *ev)
@@ -276,6 +362,7 @@ static int tree_check_keys(const struct tree_builder *b, const struct util_yaml_
 			for (size_t j = i + 2; j + 1 < map->n_kids && !dup; j += 2)
 				if (map->kids[i]->type == UTIL_YAML_SCALAR &&
 				    map->kids[j]->type == UTIL_YAML_SCALAR &&
+				    map->kids[i]->str[0] == map->kids[j]->str[0] &&
 				    strcmp(map->kids[i]->str, map->kids[j]->str) == 0)
 					dup = map->kids[j];
 	} else {
@@ -324,8 +411,17 @@ static void tree_attach(struct tree_builder *b, struct util_yaml_node *n)
 	parent = b->stack[b->depth - 1];
 	if (parent->n_kids == parent->cap_kids) {
 		parent->cap_kids = parent->cap_kids ? parent->cap_kids * 2 : 8;
-		parent->kids =
-			util_reallocarray(parent->kids, parent->cap_kids, sizeof(*parent->kids));
+		if (parent->pooled) {
+			struct util_yaml_node **kids =
+				pool_alloc(b, parent->cap_kids * sizeof(*kids));
+
+			if (parent->n_kids)
+				memcpy(kids, parent->kids, parent->n_kids * sizeof(*kids));
+			parent->kids = kids;
+		} else {
+			parent->kids = util_reallocarray(parent->kids, parent->cap_kids,
+							 sizeof(*parent->kids));
+		}
 	}
 	parent->kids[parent->n_kids++] = n;
 }
@@ -363,7 +459,7 @@ static bool tree_key_skipped(struct tree_builder *b, struct util_yaml_node *n)
 	if (parent->type != UTIL_YAML_MAP || parent->n_kids % 2 != 0)
 		return false;
 	for (const char *const *k = b->opts->skip_keys; *k; k++) {
-		if (strcmp(*k, n->str) == 0) {
+		if (**k == *n->str && strcmp(*k, n->str) == 0) {
 			util_yaml_free(n);
 			b->skip_next = true;
 			return true;
@@ -382,10 +478,13 @@ static int tree_item_done(struct tree_builder *b)
 		return 0;
 	item = b->items->kids[b->items->n_kids - 1];
 	r = b->opts->item(b->opts->userdata, b->root, item);
-	if (r <= 0)
+	if (r < 0)
 		return r;
-	b->items->n_kids--;
-	util_yaml_free(item);
+	if (r == 0)
+		b->items->kids[b->items->n_kids - 1] = tree_unpool(item);
+	else
+		b->items->n_kids--;
+	pool_empty(b, true);
 	return 0;
 }
 
@@ -397,6 +496,8 @@ static int tree_event(struct tree_builder *b, const struct util_yaml_event *ev)
 {
 	const struct util_yaml_opts *opts = b->opts;
 	struct util_yaml_node *n;
+	size_t text;
+	bool pooled;
 	int r;
 
 	if (b->skip_next || b->skip_depth)
@@ -435,16 +536,21 @@ static int tree_event(struct tree_builder *b, const struct util_yaml_event *ev)
 	if (ev->type == UTIL_YAML_EV_SCALAR && memchr(ev->str, '\0', ev->len))
 		return tree_fault(b, UTIL_YAML_NUL, ev);
 	/* one block for a node and its text: a large inventory has hundreds of thousands */
+	pooled = opts->item && b->items && b->depth >= 2 && b->stack[1] == b->items;
+	text = ev->type == UTIL_YAML_EV_SCALAR ? ev->len + 1 : 0;
+	n = pooled ? pool_alloc(b, sizeof(*n) + text)
+		   : util_reallocarray(NULL, 1, sizeof(*n) + text);
 	if (ev->type == UTIL_YAML_EV_SCALAR) {
-		n = util_reallocarray(NULL, 1, sizeof(*n) + ev->len + 1);
-		*n = (struct util_yaml_node){
-			.type = UTIL_YAML_SCALAR, .plain = ev->plain, .str = (char *)(n + 1)};
+		*n = (struct util_yaml_node){.type = UTIL_YAML_SCALAR,
+					     .plain = ev->plain,
+					     .pooled = pooled,
+					     .str = (char *)(n + 1)};
 		memcpy(n->str, ev->str, ev->len);
 		n->str[ev->len] = '\0';
 	} else {
-		n = util_reallocarray(NULL, 1, sizeof(*n));
 		*n = (struct util_yaml_node){
-			.type = ev->type == UTIL_YAML_EV_SEQ_START ? UTIL_YAML_SEQ : UTIL_YAML_MAP};
+			.type = ev->type == UTIL_YAML_EV_SEQ_START ? UTIL_YAML_SEQ : UTIL_YAML_MAP,
+			.pooled = pooled};
 	}
 	n->line = ev->start.line;
 	n->col = ev->start.col;
@@ -495,6 +601,7 @@ static int tree_parse(FILE *f, const char *buf, size_t len, const struct util_ya
 		}
 	}
 	tree_reset(&b);
+	pool_empty(&b, false);
 	free(b.stack);
 	util_yaml_stream_close(s);
 	return r;

@@ -109,7 +109,8 @@ enum util_yaml_type {
 
 struct util_yaml_node {
 	enum util_yaml_type type;
-	bool plain; /* an unquoted scalar: may be null, a boolean or a number */
+	bool plain;  /* an unquoted scalar: may be null, a boolean or a number */
+	bool pooled; /* the builder's own: in the pool of the item being read, not freed alone */
 	size_t line, col;
 	char *str;		      /* scalars: text without NUL bytes */
 	struct util_yaml_node **kids; /* sequence items; mapping keys and values alternating */
