@@ -56,45 +56,71 @@ int graph_kind_from_name(const char *name, enum graph_kind *ret)
 	return -EINVAL;
 }
 
-static char *workload_make_id(enum graph_kind kind, const char *ns, const char *controller,
-			      const char *name)
+size_t graph_workload_format_id(enum graph_kind kind, const char *ns, const char *controller,
+				const char *name, char *buf, size_t size)
 {
-	char *lower, *id;
+	const char *prefix = graph_kind_name(kind);
+	size_t n = 0;
 
-	switch (kind) {
-	case GRAPH_KIND_K8S:
-		lower = util_strdup(controller);
-		for (char *c = lower; *c; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c - 'A' + 'a');
-		id = util_asprintf("k8s:%s/%s/%s", ns, lower, name);
-		free(lower);
-		return id;
-	case GRAPH_KIND_DOCKER:
-		if (*ns)
-			return util_asprintf("docker:%s/%s", ns, name);
-		return util_asprintf("docker:%s", name);
-	case GRAPH_KIND_NODE:
-		return util_asprintf("node:%s", name);
-	case GRAPH_KIND_UNKNOWN:
-		return util_asprintf("unknown:%s", name);
-	case GRAPH_KIND_EXTERNAL:
-	default:
-		return util_asprintf("external:%s", name);
+	/* as snprintf(): the length the id has, what fits of it written and ended */
+#define ID_PUT(s)                                                                                  \
+	do {                                                                                       \
+		size_t len_ = strlen(s);                                                           \
+		if (n < size)                                                                      \
+			memcpy(buf + n, s, n + len_ < size ? len_ : size - n);                     \
+		n += len_;                                                                         \
+	} while (0)
+	ns = ns ? ns : "";
+	controller = controller ? controller : "";
+	name = name ? name : "";
+	if (kind > GRAPH_KIND_UNKNOWN)
+		prefix = graph_kind_name(GRAPH_KIND_EXTERNAL);
+	ID_PUT(prefix);
+	ID_PUT(":");
+	if (kind == GRAPH_KIND_K8S || (kind == GRAPH_KIND_DOCKER && *ns)) {
+		ID_PUT(ns);
+		ID_PUT("/");
 	}
+	if (kind == GRAPH_KIND_K8S) {
+		size_t at = n;
+
+		ID_PUT(controller);
+		for (size_t i = at; i < n && i < size; i++)
+			if (buf[i] >= 'A' && buf[i] <= 'Z')
+				buf[i] = (char)(buf[i] - 'A' + 'a');
+		ID_PUT("/");
+	}
+	ID_PUT(name);
+#undef ID_PUT
+	if (size)
+		buf[n < size ? n : size - 1] = '\0';
+	return n;
 }
 
 struct graph_workload *graph_workload_new(enum graph_kind kind, const char *namespace_,
 					  const char *controller, const char *name)
 {
-	struct graph_workload *w = util_zalloc(sizeof(*w));
+	size_t l_ns, l_ctl, l_name, l_id;
+	struct graph_workload *w;
+	char *text;
 
+	namespace_ = namespace_ ? namespace_ : "";
+	controller = controller ? controller : "";
+	name = name ? name : "";
+	l_ns = strlen(namespace_) + 1;
+	l_ctl = strlen(controller) + 1;
+	l_name = strlen(name) + 1;
+	l_id = graph_workload_format_id(kind, namespace_, controller, name, NULL, 0) + 1;
+	/* one block: the workload, then its strings; a large inventory holds thousands */
+	w = util_zalloc(sizeof(*w) + l_ns + l_ctl + l_name + l_id);
+	text = (char *)(w + 1);
 	w->refcount = 1;
 	w->kind = kind;
-	w->namespace_ = util_strdup(namespace_ ? namespace_ : "");
-	w->controller = util_strdup(controller ? controller : "");
-	w->name = util_strdup(name ? name : "");
-	w->id = workload_make_id(kind, w->namespace_, w->controller, w->name);
+	w->namespace_ = memcpy(text, namespace_, l_ns);
+	w->controller = memcpy(text + l_ns, controller, l_ctl);
+	w->name = memcpy(text + l_ns + l_ctl, name, l_name);
+	w->id = text + l_ns + l_ctl + l_name;
+	(void)graph_workload_format_id(kind, namespace_, controller, name, w->id, l_id);
 	if (kind == GRAPH_KIND_EXTERNAL)
 		w->name_is_prefix =
 			util_prefix_parse(w->name, UTIL_PREFIX_HOST, &w->name_prefix) == 0;
@@ -118,11 +144,7 @@ struct graph_workload *graph_workload_unref(struct graph_workload *w)
 	}
 	free(w->labels);
 	free(w->addresses);
-	free(w->namespace_);
-	free(w->controller);
-	free(w->name);
-	free(w->id);
-	free(w);
+	free(w); /* and its strings, in the same block */
 	return NULL;
 }
 

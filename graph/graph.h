@@ -45,6 +45,12 @@ int graph_kind_from_name(const char *name, enum graph_kind *ret);
 struct graph_workload;
 struct graph_workload *graph_workload_new(enum graph_kind kind, const char *namespace_,
 					  const char *controller, const char *name);
+/*
+ * The id graph_workload_new() would give, as snprintf(): its length is returned, and what fits
+ * in size bytes of buf is written and ended. Finds a workload without making one.
+ */
+size_t graph_workload_format_id(enum graph_kind kind, const char *namespace_,
+				const char *controller, const char *name, char *buf, size_t size);
 struct graph_workload *graph_workload_ref(struct graph_workload *w);
 struct graph_workload *graph_workload_unref(struct graph_workload *w);
 /* Labels are the pod selector (k8s) or container labels kept for display; sorted by key. */

@@ -57,6 +57,25 @@ START_TEST(test_workload_id)
 }
 END_TEST
 
+/* The id without the workload, as snprintf(): whole, and cut at every size. */
+START_TEST(test_workload_format_id)
+{
+	const struct id_case *c = &id_cases[_i];
+	size_t len = strlen(c->id);
+	char buf[128];
+
+	ck_assert_uint_eq(graph_workload_format_id(c->kind, c->ns, c->ctrl, c->name, NULL, 0), len);
+	for (size_t size = 1; size <= len + 1; size++) {
+		memset(buf, '#', sizeof(buf));
+		ck_assert_uint_eq(
+			graph_workload_format_id(c->kind, c->ns, c->ctrl, c->name, buf, size), len);
+		ck_assert_uint_eq(strlen(buf), size - 1);
+		ck_assert_int_eq(strncmp(buf, c->id, size - 1), 0);
+		ck_assert_int_eq(buf[size], '#');
+	}
+}
+END_TEST
+
 static const struct kind_case {
 	const char *name;
 	int ret;
@@ -1478,6 +1497,7 @@ static Suite *graph_suite(void)
 
 	tc = tcase_create("workload");
 	ADD_LOOP(tc, test_workload_id, id_cases);
+	ADD_LOOP(tc, test_workload_format_id, id_cases);
 	ADD_LOOP(tc, test_workload_kind_names, kind_cases);
 	ADD_LOOP(tc, test_workload_labels, label_cases);
 	ADD_LOOP(tc, test_workload_addresses, address_cases);
