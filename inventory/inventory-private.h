@@ -176,11 +176,11 @@ struct inv_past {
 
 struct inv_ip {
 	struct util_addr addr;
-	struct graph_workload *w;		/* who holds it now (borrowed), or NULL */
-	uint64_t since;				/* when that pod started, 0 when unknown */
-	bool running;				/* held by a pod in phase Running */
-	const struct inv_pod *pod;		/* the pod holding it, for warnings */
-	struct inv_past past[INV_PAST_HOLDERS]; /* finished pods, latest end first */
+	struct graph_workload *w;  /* who holds it now (borrowed), or NULL */
+	uint64_t since;		   /* when that pod started, 0 when unknown */
+	bool running;		   /* held by a pod in phase Running */
+	const struct inv_pod *pod; /* the pod holding it, for warnings */
+	struct inv_past *past;	   /* finished pods, latest end first: INV_PAST_HOLDERS, or NULL */
 	size_t n_past;
 	UT_hash_handle hh;
 };
@@ -310,6 +310,9 @@ struct inventory {
 	struct graph_workload **view; /* workloads sorted by id */
 	size_t n_view;
 	struct inv_ip *ips;
+	/* most of ips' entries, in one block a rebuild sizes by the records' addresses */
+	struct inv_ip *ip_slab;
+	size_t n_ip_slab, cap_ip_slab;
 	struct inv_svc *svcs;
 	struct inv_backend *backends;	   /* what svcs lead to */
 	struct inv_prefix_peer *externals; /* one per external prefix */

@@ -207,10 +207,19 @@ static bool inv_label_dropped(const char *key)
 static struct inv_wl *inv_workload(struct inventory *inv, enum graph_kind kind, const char *ns,
 				   const char *controller, const char *name)
 {
-	struct graph_workload *w = graph_workload_new(kind, ns, controller, name);
-	const char *id = graph_workload_id(w);
+	struct graph_workload *w;
+	char buf[512];
+	const char *id;
 	struct inv_wl *e;
 
+	/* most pods are of a workload found already: look before making one */
+	if (graph_workload_format_id(kind, ns, controller, name, buf, sizeof(buf)) < sizeof(buf)) {
+		HASH_FIND_STR(inv->workloads, buf, e);
+		if (e)
+			return e;
+	}
+	w = graph_workload_new(kind, ns, controller, name);
+	id = graph_workload_id(w);
 	HASH_FIND_STR(inv->workloads, id, e);
 	if (e) {
 		graph_workload_unref(w);
@@ -466,7 +475,12 @@ static struct inv_ip *inv_ip_entry(struct inventory *inv, const struct util_addr
 
 	HASH_FIND(hh, inv->ips, a, sizeof(*a), e);
 	if (!e) {
-		e = util_zalloc(sizeof(*e));
+		if (inv->n_ip_slab < inv->cap_ip_slab) {
+			e = &inv->ip_slab[inv->n_ip_slab++];
+			memset(e, 0, sizeof(*e));
+		} else {
+			e = util_zalloc(sizeof(*e));
+		}
 		e->addr = *a;
 		HASH_ADD(hh, inv->ips, addr, sizeof(e->addr), e);
 	}
@@ -495,6 +509,8 @@ static void inv_claim_pod(struct inventory *inv, const struct util_addr *a, cons
 		if (!p->start_ns || !p->end_ns)
 			return;
 		e = inv_ip_entry(inv, a);
+		if (!e->past)
+			e->past = util_reallocarray(NULL, INV_PAST_HOLDERS, sizeof(*e->past));
 		for (at = 0; at < e->n_past && e->past[at].end >= p->end_ns; at++)
 			;
 		if (at == INV_PAST_HOLDERS)
@@ -1080,8 +1096,13 @@ static void inv_tables_clear(struct inventory *inv)
 	}
 	HASH_ITER (hh, inv->ips, ip, iptmp) {
 		HASH_DEL(inv->ips, ip);
-		free(ip);
+		free(ip->past);
+		if (ip < inv->ip_slab || ip >= inv->ip_slab + inv->n_ip_slab)
+			free(ip);
 	}
+	free(inv->ip_slab);
+	inv->ip_slab = NULL;
+	inv->n_ip_slab = inv->cap_ip_slab = 0;
 	HASH_ITER (hh, inv->svcs, s, stmp) {
 		HASH_DEL(inv->svcs, s);
 		inv_svc_free(s);
@@ -1206,6 +1227,14 @@ static void inv_rebuild_workloads(struct inventory *inv)
 /* Who holds each address the files name: pods, hostNetwork pods and nodes, containers. */
 static void inv_rebuild_claims(struct inventory *inv)
 {
+	size_t n = 0;
+
+	/* one block for the pods' addresses, the most of them; the rest are allocated alone */
+	for (size_t b = 0; b < inv->n_all; b++)
+		for (size_t j = 0; j < inv->all[b]->n_pods; j++)
+			n += inv->all[b]->pods[j].ips.n;
+	inv->ip_slab = n ? util_reallocarray(NULL, n, sizeof(*inv->ip_slab)) : NULL;
+	inv->cap_ip_slab = n;
 	for (size_t b = 0; b < inv->n_all; b++) {
 		const struct inv_batch *batch = inv->all[b];
 
