@@ -1097,7 +1097,7 @@ static void inv_tables_clear(struct inventory *inv)
 	HASH_ITER (hh, inv->ips, ip, iptmp) {
 		HASH_DEL(inv->ips, ip);
 		free(ip->past);
-		if (ip < inv->ip_slab || ip >= inv->ip_slab + inv->n_ip_slab)
+		if (!inv->ip_slab || ip < inv->ip_slab || ip >= inv->ip_slab + inv->n_ip_slab)
 			free(ip);
 	}
 	free(inv->ip_slab);
