@@ -28,6 +28,7 @@ struct state_reader {
 	struct util_err *err;
 	unsigned version; /* the file's, once read */
 	bool any_order;	  /* the second reading of a file whose version is not its first key */
+	bool no_early;	  /* a reading after one whose early edges went wrong: none now */
 };
 
 static int state_error(struct state_reader *r, struct util_yaml_mark mark, const char *fmt, ...)
@@ -676,9 +677,13 @@ struct state_item_nodes {
 	size_t n_totals;
 };
 
-/* Edges are kept until the whole file is read so that they may precede their workloads. */
+/*
+ * Edges are kept until the whole file is read so that they may precede their workloads. Most
+ * need not be: see struct state_edges.
+ */
 struct state_edge {
 	char *client, *server;
+	const struct graph_workload *cw, *sw; /* found as read, early; then no text is kept */
 	struct util_yaml_mark start, mark[EDGE_N];
 	uint8_t proto;
 	uint16_t port;
@@ -688,9 +693,19 @@ struct state_edge {
 	bool has_nodes;
 };
 
+/*
+ * A state as flowlock writes it has its version, its node and its workloads before its edges,
+ * and is no merged one. Then each edge whose workloads are known goes into the graph as it is
+ * read (early), and only those that cannot are kept: in a file that loads, none is. Anything
+ * that would have made an early edge come out otherwise (a "node" or "nodes" after the edges,
+ * an edge twice) reads the file again with none early, so that what is loaded and every error
+ * are the same as if all were kept: a kept edge fails for its workload or its nodes either way.
+ */
 struct state_edges {
 	struct state_edge *v;
-	size_t n;
+	size_t n, cap;
+	struct graph *g; /* given while edges may go in early */
+	size_t n_early;
 };
 
 static void state_edges_clear(struct state_edges *edges)
@@ -767,6 +782,21 @@ static int state_read_id(struct state_reader *r, const char *what, char **ret)
 	return ret_read;
 }
 
+/* An edge's client or server: the workload when early and it is known, else the text. */
+static int state_read_edge_end(struct state_reader *r, const char *what, struct graph *g,
+			       const struct graph_workload **ret_w, char **ret_id)
+{
+	const char *s = NULL;
+	int ret = state_read_string(r, what, &s);
+
+	if (ret < 0)
+		return ret;
+	*ret_w = g ? graph_find_workload(g, s) : NULL;
+	if (!*ret_w)
+		*ret_id = util_strdup(s);
+	return 0;
+}
+
 /* An edge's or attempt's protocol, by name. */
 static int state_read_protocol(struct state_reader *r, uint8_t *ret)
 {
@@ -783,6 +813,31 @@ static int state_read_protocol(struct state_reader *r, uint8_t *ret)
 	return ret_read;
 }
 
+/* The edge just read: into the graph now when it can go early, else kept. */
+static int state_edge_early(struct state_reader *r, struct state_edges *edges, struct state_edge *e)
+{
+	size_t before;
+
+	if (edges->g && e->cw && e->sw && !e->has_nodes) {
+		before = graph_edge_count(edges->g);
+		graph_add_edge(edges->g, e->cw, e->sw, e->proto, e->port, e->connections,
+			       e->first_ns, e->last_ns);
+		if (graph_edge_count(edges->g) == before) {
+			/* twice: the error is the one a reading with every edge kept gives */
+			r->no_early = true;
+			return -EAGAIN;
+		}
+		edges->n--;
+		edges->n_early++;
+		return 0;
+	}
+	if (e->cw)
+		e->client = util_strdup(graph_workload_id(e->cw));
+	if (e->sw)
+		e->server = util_strdup(graph_workload_id(e->sw));
+	return 0;
+}
+
 /* The current event is the MAPPING_START of one edge, for the struct state_edges data. */
 static int state_parse_edge(struct state_reader *r, void *data)
 {
@@ -794,7 +849,10 @@ static int state_parse_edge(struct state_reader *r, void *data)
 	uint64_t port = 0;
 	int ret, k;
 
-	edges->v = util_reallocarray(edges->v, edges->n + 1, sizeof(*edges->v));
+	if (edges->n == edges->cap) {
+		edges->cap = edges->cap ? 2 * edges->cap : 64;
+		edges->v = util_reallocarray(edges->v, edges->cap, sizeof(*edges->v));
+	}
 	e = &edges->v[edges->n++];
 	*e = (struct state_edge){.start = r->event.start};
 	for (;;) {
@@ -806,10 +864,10 @@ static int state_parse_edge(struct state_reader *r, void *data)
 		seen |= 1u << k;
 		switch (k) {
 		case EDGE_CLIENT:
-			ret = state_read_id(r, "client", &e->client);
+			ret = state_read_edge_end(r, "client", edges->g, &e->cw, &e->client);
 			break;
 		case EDGE_SERVER:
-			ret = state_read_id(r, "server", &e->server);
+			ret = state_read_edge_end(r, "server", edges->g, &e->sw, &e->server);
 			break;
 		case EDGE_PROTOCOL:
 			ret = state_read_protocol(r, &e->proto);
@@ -844,7 +902,7 @@ static int state_parse_edge(struct state_reader *r, void *data)
 	e->port = (uint16_t)port;
 	if (e->last_ns < e->first_ns)
 		return state_error(r, e->mark[EDGE_LAST_SEEN], "last-seen: before first-seen");
-	return 0;
+	return state_edge_early(r, edges, e);
 }
 
 enum {
@@ -1650,12 +1708,16 @@ static int state_parse_root(struct state_reader *r, struct graph *g, struct stat
 			ret = state_read_version(r); /* found by state_find_version() already */
 			break;
 		case ROOT_NODE:
+			if (doc->edges.n_early)
+				goto again;
 			ret = state_parse_node_name(r, doc);
 			break;
 		case ROOT_COUNTERS:
 			ret = state_parse_counters(r, &doc->counters);
 			break;
 		case ROOT_NODES:
+			if (doc->edges.n_early)
+				goto again;
 			doc->has_nodes = true;
 			doc->nodes_mark = mark;
 			ret = state_parse_nodes(r, doc);
@@ -1667,7 +1729,15 @@ static int state_parse_root(struct state_reader *r, struct graph *g, struct stat
 			ret = state_parse_list(r, "workloads", state_parse_workload, g);
 			break;
 		case ROOT_EDGES:
+			if (!r->no_early && r->version >= 2 && !doc->has_nodes &&
+			    (seen & (1u << ROOT_WORKLOADS))) {
+				doc->edges.g = g;
+				/* what state_build() does first, before these edges count */
+				if (doc->node)
+					(void)graph_use_node(g, doc->node);
+			}
 			ret = state_parse_list(r, "edges", state_parse_edge, &doc->edges);
+			doc->edges.g = NULL;
 			break;
 		case ROOT_ATTEMPTS:
 			if (r->version < 3) {
@@ -1686,6 +1756,9 @@ static int state_parse_root(struct state_reader *r, struct graph *g, struct stat
 		if (ret < 0)
 			return ret;
 	}
+again:
+	r->no_early = true;
+	return -EAGAIN;
 }
 
 static int state_parse(struct state_reader *r, struct graph *g)
@@ -1765,7 +1838,8 @@ int graph_state_load(const char *path, struct graph **ret_value, struct util_err
 				   path, STATE_MAX_FILE);
 		goto out;
 	}
-	for (int pass = 0; pass < 2; pass++) {
+	/* again when the version is not the first key, and when early edges went wrong */
+	for (int pass = 0; pass < 3; pass++) {
 		ret = util_yaml_stream_open(r.f, NULL, 0, &opts, &r.stream);
 		if (ret < 0)
 			goto out;
@@ -1773,7 +1847,7 @@ int graph_state_load(const char *path, struct graph **ret_value, struct util_err
 		ret = state_parse(&r, g);
 		if (ret != -EAGAIN)
 			break;
-		/* the version was not the first key: read again, now that it is known */
+		/* read again, now that the version is known or with no early edges */
 		graph_free(g);
 		g = NULL;
 		r.stream = util_yaml_stream_close(r.stream);

@@ -237,6 +237,8 @@ static const struct good_case {
 	{"good-v1.yaml", 10, 8, 3, "good-v1-resaved.yaml"},
 	{"minimal.yaml", 0, 0, 0, "empty-graph.yaml"},
 	{"empty-graph.yaml", 0, 0, 0, "empty-graph.yaml"},
+	/* "node" after the edges, which were read into the graph early: read again, as one */
+	{"good-node-late.yaml", 13, 9, 3, "good-node-late-resaved.yaml"},
 };
 
 START_TEST(test_state_load_good)
@@ -360,6 +362,19 @@ static const struct bad_case {
 	{"bad-edge-duplicate.yaml", -EINVAL,
 	 "bad-edge-duplicate.yaml:21:3: duplicate edge k8s:shop/deployment/frontend -> "
 	 "k8s:shop/deployment/cart TCP/8080"},
+	/*
+	 * Edges read into the graph early fail as kept ones do: a duplicate once the file is
+	 * read (so a later fault in the text comes first), an undefined workload in the order of
+	 * the edges.
+	 */
+	{"bad-edge-duplicate-early.yaml", -EINVAL,
+	 "bad-edge-duplicate-early.yaml:21:3: duplicate edge k8s:shop/deployment/frontend -> "
+	 "k8s:shop/deployment/cart TCP/8080"},
+	{"bad-edge-duplicate-then-key.yaml", -EINVAL,
+	 "bad-edge-duplicate-then-key.yaml:28:1: state: unknown key \"bogus\""},
+	{"bad-edge-undefined-early.yaml", -EINVAL,
+	 "bad-edge-undefined-early.yaml:22:11: server: undefined workload "
+	 "\"k8s:shop/deployment/db\""},
 	{"bad-edge-time-order.yaml", -EINVAL,
 	 "bad-edge-time-order.yaml:20:14: last-seen: before first-seen"},
 	{"bad-edge-time.yaml", -EINVAL,
