@@ -103,4 +103,6 @@ printf 'inventory: %s (%d MiB, %d pods)\n' "$inventory" $(($(stat -c %s "$invent
 printf 'agent RSS after start: %d MiB; after %d connections and %s: %d MiB; peak: %d MiB\n' \
 	$((started >> 10)) $((4 * n)) "$([ "$watch" = 1 ] && echo "2,000 pods modified" || echo "a re-read")" \
 	$((rss >> 10)) $((peak >> 10))
-printf 'learned: %d edges\n' "$edges"
+# what the shared rings cost in packets: the kernel's drops, from the state's counter
+drops=$(awk '$1 == "pcap-drops:" {print $2; exit}' "$tmp/state.yaml")
+printf 'learned: %d edges; pcap drops: %s\n' "$edges" "${drops:-0}"

@@ -19,8 +19,9 @@
 #include "capture/capture-private.h"
 
 /*
- * Every attached interface holds a kernel ring of buffer_bytes and a descriptor the caller polls;
- * the agent's poll set is sized for this many. Matching interfaces beyond it are not attached.
+ * Every attached interface holds a kernel ring (see CAPTURE_LIVE_RING_BUDGET) and a descriptor the
+ * caller polls; the agent's poll set is sized for this many. Matching interfaces beyond it are not
+ * attached.
  */
 #define LIVE_MAX_ATTACHED CAPTURE_LIVE_MAX_IFACES
 /*
@@ -154,6 +155,7 @@ struct live_iface {
 	int ifindex;
 	int dlt;
 	bool nano;     /* timestamps in nanoseconds (else microseconds) */
+	bool shares;   /* its ring is of the shared budget (no bridge) */
 	int n_closing; /* handles of it still in struct capture_live's closing[] */
 };
 
@@ -176,6 +178,9 @@ struct capture_live {
 	size_t n_patterns;
 	int snaplen;
 	int buffer_bytes;
+	int ring_budget;
+	size_t n_sharing;	/* attached interfaces whose rings share ring_budget */
+	size_t sharing_at_open; /* how many matched at open, while it attaches them */
 	struct capture_tracker *t;
 
 	struct live_iface **entries; /* append-only: indexes are stable */
@@ -460,6 +465,9 @@ static void iface_detach(struct capture_live *l, struct live_iface *e)
 	e->pcap = NULL;
 	e->ifindex = 0;
 	e->st.attached = false;
+	if (e->shares)
+		l->n_sharing--;
+	e->shares = false;
 	e->detach_seq = ++l->detach_seq;
 	for (size_t i = 0; i < l->n_attached; i++) {
 		if (l->attached[i] == e) {
@@ -489,6 +497,21 @@ static void iface_set_filter(struct capture_live *l, pcap_t *p, int dlt)
 		l->unfiltered++;
 }
 
+/* The ring for an interface about to be attached (see CAPTURE_LIVE_RING_BUDGET). */
+static int iface_ring_bytes(const struct capture_live *l, bool bridge)
+{
+	size_t n = l->n_sharing + 1, share;
+
+	if (bridge)
+		return l->buffer_bytes;
+	if (n < l->sharing_at_open)
+		n = l->sharing_at_open;
+	share = (size_t)l->ring_budget / n;
+	if (share > (size_t)l->buffer_bytes)
+		share = (size_t)l->buffer_bytes;
+	return share < CAPTURE_LIVE_RING_MIN ? CAPTURE_LIVE_RING_MIN : (int)share;
+}
+
 /*
  * Opens a handle on one interface. Errors concern this interface only: the entry records it as
  * not attached. Returns -EPERM when the process may not capture at all.
@@ -498,7 +521,7 @@ static int iface_attach(struct capture_live *l, const char *name, int ifindex, b
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct live_iface *e;
 	pcap_t *p;
-	int r;
+	int r, ring = iface_ring_bytes(l, bridge);
 
 	if (l->n_attached >= LIVE_MAX_ATTACHED) {
 		l->ignored++;
@@ -516,7 +539,7 @@ static int iface_attach(struct capture_live *l, const char *name, int ifindex, b
 		return -ENODEV;
 	}
 	(void)pcap_set_snaplen(p, l->snaplen);
-	(void)pcap_set_buffer_size(p, l->buffer_bytes);
+	(void)pcap_set_buffer_size(p, ring);
 	(void)pcap_set_timeout(p, LIVE_TIMEOUT_MS);
 	/*
 	 * A veth sees every frame its container sends or receives without promiscuous mode. A
@@ -552,6 +575,10 @@ static int iface_attach(struct capture_live *l, const char *name, int ifindex, b
 	e->ifindex = ifindex;
 	e->st.attached = true;
 	e->st.attach_ns = util_now_ns(CLOCK_REALTIME);
+	e->st.ring_bytes = ring;
+	e->shares = !bridge;
+	if (e->shares)
+		l->n_sharing++;
 	e->stats_ns = util_now_ns(CLOCK_MONOTONIC);
 	l->attached[l->n_attached++] = e;
 	return 0;
@@ -659,6 +686,16 @@ static int links_sync(struct capture_live *l, bool at_open, struct util_err *err
 			iface_detach(l, e);
 		rtnl_link_put(link);
 	}
+	/* at open, the shared rings are cut for every interface that matches, whatever the order */
+	l->sharing_at_open = 0;
+	for (obj = nl_cache_get_first(cache); at_open && obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_link *link = (struct rtnl_link *)obj;
+		const char *name = rtnl_link_get_name(link), *type = rtnl_link_get_type(link);
+
+		if (name && (rtnl_link_get_flags(link) & IFF_UP) && live_matches(l, name) &&
+		    !(type && strcmp(type, "bridge") == 0))
+			l->sharing_at_open++;
+	}
 	r = 0;
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
 		/* Only at open is a missing privilege fatal: later, after dropping privileges, one
@@ -668,6 +705,7 @@ static int links_sync(struct capture_live *l, bool at_open, struct util_err *err
 					 "%s: capturing: permission denied (needs CAP_NET_RAW)",
 					 rtnl_link_get_name((struct rtnl_link *)obj));
 	}
+	l->sharing_at_open = 0;
 out:
 	nl_cache_free(cache);
 	nl_socket_free(sk);
@@ -729,13 +767,14 @@ int capture_live_open(const struct capture_live_options *opts, struct capture_tr
 
 	if (opts->n_patterns == 0 || !opts->patterns)
 		return util_err_set(err, EINVAL, "live capture: no interface pattern");
-	if (opts->snaplen < 0 || opts->buffer_bytes < 0)
+	if (opts->snaplen < 0 || opts->buffer_bytes < 0 || opts->ring_budget < 0)
 		return util_err_set(err, EINVAL, "live capture: negative snaplen or buffer size");
 
 	l = util_zalloc(sizeof(*l));
 	l->t = t;
 	l->snaplen = opts->snaplen ? opts->snaplen : CAPTURE_LIVE_SNAPLEN;
 	l->buffer_bytes = opts->buffer_bytes ? opts->buffer_bytes : CAPTURE_LIVE_BUFFER;
+	l->ring_budget = opts->ring_budget ? opts->ring_budget : CAPTURE_LIVE_RING_BUDGET;
 	l->filter = live_filter_ether();
 	if (opts->tunnels)
 		l->tun = *opts->tunnels;

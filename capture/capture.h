@@ -225,9 +225,19 @@ struct capture_live_options {
 	int snaplen;			       /* 0: CAPTURE_LIVE_SNAPLEN */
 	int buffer_bytes;		       /* 0: CAPTURE_LIVE_BUFFER per interface */
 	const struct capture_tunnels *tunnels; /* looked inside (NULL: none); copied */
+	int ring_budget;		       /* 0: CAPTURE_LIVE_RING_BUDGET */
 };
 #define CAPTURE_LIVE_SNAPLEN 160
-#define CAPTURE_LIVE_BUFFER  (8 << 20)
+/*
+ * The kernel ring of each interface, which is resident memory from the start: a bridge, which
+ * sees every container behind it, gets buffer_bytes. Other interfaces (a veth each pod or
+ * container) share ring_budget: each gets the budget over how many there are when it is
+ * attached (at open, how many match), at least CAPTURE_LIVE_RING_MIN and at most buffer_bytes.
+ * A node of 200 pods then holds 50 MiB of rings, not 1.6 GiB; a ring too small shows as drops.
+ */
+#define CAPTURE_LIVE_BUFFER	 (8 << 20)
+#define CAPTURE_LIVE_RING_BUDGET (16 << 20)
+#define CAPTURE_LIVE_RING_MIN	 (256 << 10)
 
 /* What one interface has seen; kept after the interface is gone, so nothing is forgotten. */
 struct capture_iface_stats {
@@ -237,6 +247,7 @@ struct capture_iface_stats {
 	uint64_t drops;	    /* pcap_stats ps_drop: the kernel buffer was full */
 	uint64_t if_drops;  /* pcap_stats ps_ifdrop */
 	uint64_t attach_ns; /* when it was (last) attached, wall clock */
+	int ring_bytes;	    /* the ring asked for when it was (last) attached */
 };
 
 struct capture_live;

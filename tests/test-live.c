@@ -141,9 +141,11 @@ static void collect(const struct capture_flow *f, void *userdata)
 		env->flows[env->n_flows++] = *f;
 }
 
-static void env_open_sized(struct env *env, const char *const *patterns, int buffer_bytes)
+static void env_open_rings(struct env *env, const char *const *patterns, int buffer_bytes,
+			   int ring_budget)
 {
-	struct capture_live_options o = {.patterns = patterns, .buffer_bytes = buffer_bytes};
+	struct capture_live_options o = {
+		.patterns = patterns, .buffer_bytes = buffer_bytes, .ring_budget = ring_budget};
 	struct util_err err = {""};
 	int r;
 
@@ -153,6 +155,11 @@ static void env_open_sized(struct env *env, const char *const *patterns, int buf
 	env->t = capture_tracker_new(collect, env);
 	r = capture_live_open(&o, env->t, &env->l, &err);
 	ck_assert_msg(r == 0, "capture_live_open: %d %s", r, err.msg);
+}
+
+static void env_open_sized(struct env *env, const char *const *patterns, int buffer_bytes)
+{
+	env_open_rings(env, patterns, buffer_bytes, 0);
 }
 
 static void env_open(struct env *env, const char *const *patterns)
@@ -1216,6 +1223,43 @@ START_TEST(test_drops)
 }
 END_TEST
 
+/* ---- Rings: a bridge's own, the veths' shared ------------------------------------------- */
+
+struct rings_case {
+	const char *name;
+	int buffer_bytes, ring_budget; /* 0: the defaults */
+	int bridge, at_open, later; /* the rings wanted: the bridge's, the two veths', a third's */
+};
+
+static const struct rings_case rings_cases[] = {
+	{"defaults", 0, 0, CAPTURE_LIVE_BUFFER, CAPTURE_LIVE_RING_BUDGET / 2,
+	 CAPTURE_LIVE_RING_BUDGET / 3},
+	{"3 MiB shared", 0, 3 << 20, CAPTURE_LIVE_BUFFER, 3 << 19, 1 << 20},
+	{"at most buffer_bytes", 1 << 20, 64 << 20, 1 << 20, 1 << 20, 1 << 20},
+	{"at least the minimum", 0, 100 << 10, CAPTURE_LIVE_BUFFER, CAPTURE_LIVE_RING_MIN,
+	 CAPTURE_LIVE_RING_MIN},
+};
+
+START_TEST(test_rings)
+{
+	const struct rings_case *c = &rings_cases[_i];
+	const char *patterns[] = {BRIDGE, "fltl-v*", NULL};
+	struct env env = {0};
+
+	pod_del(&pod_c);
+	env_open_rings(&env, patterns, c->buffer_bytes, c->ring_budget);
+	ck_assert_int_eq(iface_find(env.l, BRIDGE, NULL)->ring_bytes, c->bridge);
+	/* both veths matched at open: an equal share, whichever was attached first */
+	ck_assert_int_eq(iface_find(env.l, pod_a.veth, NULL)->ring_bytes, c->at_open);
+	ck_assert_int_eq(iface_find(env.l, pod_b.veth, NULL)->ring_bytes, c->at_open);
+	ck_assert_int_eq(pod_add(&pod_c), 0);
+	ck_assert_msg(pump_until_attached(&env, pod_c.veth, true), "not attached");
+	ck_assert_int_eq(iface_find(env.l, pod_c.veth, NULL)->ring_bytes, c->later);
+	env_close(&env);
+	pod_del(&pod_c);
+}
+END_TEST
+
 /* ---- Options capture_live_open() refuses ------------------------------------------------- */
 
 struct open_case {
@@ -1223,22 +1267,24 @@ struct open_case {
 	size_t n_patterns;
 	int snaplen, buffer_bytes;
 	int ret;
+	int ring_budget;
 };
 
 static const char *const open_patterns[] = {"br-*"};
 
 static const struct open_case open_cases[] = {
-	{"no pattern", 0, 0, 0, -EINVAL},
-	{"negative snaplen", 1, -1, 0, -EINVAL},
-	{"negative buffer", 1, 0, -5, -EINVAL},
-	{"small snaplen and buffer", 1, 64, 1 << 16, 0},
+	{"no pattern", 0, 0, 0, -EINVAL, 0},
+	{"negative snaplen", 1, -1, 0, -EINVAL, 0},
+	{"negative buffer", 1, 0, -5, -EINVAL, 0},
+	{"negative ring budget", 1, 0, 0, -EINVAL, -1},
+	{"small snaplen and buffer", 1, 64, 1 << 16, 0, 0},
 };
 
 START_TEST(test_open)
 {
 	const struct open_case *c = &open_cases[_i];
-	struct capture_live_options o = {open_patterns, c->n_patterns, c->snaplen, c->buffer_bytes,
-					 NULL};
+	struct capture_live_options o = {open_patterns,	  c->n_patterns, c->snaplen,
+					 c->buffer_bytes, NULL,		 c->ring_budget};
 	struct env env = {0};
 	struct capture_tracker *t = capture_tracker_new(collect, &env);
 	struct capture_live *l = (struct capture_live *)&o; /* must stay untouched on failure */
@@ -1285,6 +1331,11 @@ static Suite *live_suite(void)
 	tc = tcase_create("drops");
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_drops, 0, UTIL_ARRAY_SIZE(drops_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rings");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_rings, 0, UTIL_ARRAY_SIZE(rings_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("link");
