@@ -7,8 +7,8 @@
 #include <string.h>
 
 struct learn_label {
-	char *key;
-	char *value;
+	const char *key; /* both util_intern()'s: workloads of one app share them */
+	const char *value;
 };
 
 /* An address is kept parsed; its text is what the prefix formats to, kept for order and output. */
@@ -139,8 +139,8 @@ struct graph_workload *graph_workload_unref(struct graph_workload *w)
 	if (!w || --w->refcount > 0)
 		return NULL;
 	for (size_t i = 0; i < w->n_labels; i++) {
-		free(w->labels[i].key);
-		free(w->labels[i].value);
+		util_intern_drop(w->labels[i].key);
+		util_intern_drop(w->labels[i].value);
 	}
 	free(w->labels);
 	free(w->addresses);
@@ -156,8 +156,11 @@ void graph_workload_set_label(struct graph_workload *w, const char *key, const c
 		int c = strcmp(w->labels[i].key, key);
 
 		if (c == 0) {
-			free(w->labels[i].value);
-			w->labels[i].value = util_strdup(value);
+			const char *old = w->labels[i].value;
+
+			/* taken before the old one is given back: value may be that very text */
+			w->labels[i].value = util_intern(value);
+			util_intern_drop(old);
 			return;
 		}
 		if (c > 0)
@@ -165,7 +168,7 @@ void graph_workload_set_label(struct graph_workload *w, const char *key, const c
 	}
 	w->labels = util_reallocarray(w->labels, w->n_labels + 1, sizeof(*w->labels));
 	memmove(&w->labels[i + 1], &w->labels[i], (w->n_labels - i) * sizeof(*w->labels));
-	w->labels[i] = (struct learn_label){util_strdup(key), util_strdup(value)};
+	w->labels[i] = (struct learn_label){util_intern(key), util_intern(value)};
 	w->n_labels++;
 }
 

@@ -11,8 +11,8 @@
 /* ---- Records: what one file said, kept so that every load can rebuild the lookups ---------- */
 
 struct inv_kv {
-	char *key;
-	char *value;
+	const char *key; /* both util_intern()'s */
+	const char *value;
 };
 
 struct inv_cport {

@@ -154,7 +154,7 @@ int inv_labels(struct inv_ctx *ctx, const struct util_yaml_node *map, struct inv
 		if (inv_kv_get(*kv, *n_kv, k->str))
 			continue; /* a duplicate key: the first one counts, as in every lookup */
 		*kv = util_reallocarray(*kv, *n_kv + 1, sizeof(**kv));
-		(*kv)[(*n_kv)++] = (struct inv_kv){util_strdup(k->str), util_strdup(value)};
+		(*kv)[(*n_kv)++] = (struct inv_kv){util_intern(k->str), util_intern(value)};
 	}
 	return 0;
 }

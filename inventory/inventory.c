@@ -68,8 +68,8 @@ void inv_addrs_add(struct inv_addrs *a, const struct util_addr *addr)
 void inv_kv_free(struct inv_kv *kv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		free(kv[i].key);
-		free(kv[i].value);
+		util_intern_drop(kv[i].key);
+		util_intern_drop(kv[i].value);
 	}
 	free(kv);
 }

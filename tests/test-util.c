@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1151,6 +1152,85 @@ START_TEST(test_yaml_tree_big_items)
 }
 END_TEST
 
+/* ---- Interned strings --------------------------------------------------------------------- */
+
+static const char *const intern_texts[] = {
+	"app.kubernetes.io/name", "app.kubernetes.io/name ", "web", "Web", "", "x", "team",
+};
+
+START_TEST(test_intern)
+{
+	const char *a[UTIL_ARRAY_SIZE(intern_texts)], *b[UTIL_ARRAY_SIZE(intern_texts)];
+	char copy[64];
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(intern_texts); i++) {
+		snprintf(copy, sizeof(copy), "%s", intern_texts[i]);
+		a[i] = util_intern(intern_texts[i]);
+		b[i] = util_intern(copy); /* equal text from elsewhere: the same copy */
+		ck_assert_ptr_eq(a[i], b[i]);
+		ck_assert_ptr_ne(a[i], intern_texts[i]);
+		ck_assert_str_eq(a[i], intern_texts[i]);
+	}
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(intern_texts); i++)
+		for (size_t j = 0; j < i; j++)
+			ck_assert_ptr_ne(a[i], a[j]);
+	/* one reference given back: the other still reads */
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(intern_texts); i++) {
+		util_intern_drop(b[i]);
+		ck_assert_str_eq(a[i], intern_texts[i]);
+	}
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(intern_texts); i++)
+		util_intern_drop(a[i]); /* the last: freed (ASan sees a second drop or a leak) */
+	util_intern_drop(NULL);
+}
+END_TEST
+
+#define INTERN_THREADS 4
+#define INTERN_ROUNDS  2000
+
+/* Each thread takes and gives back the same texts at once: one copy each, counted right. */
+static void *intern_thread(void *arg)
+{
+	const char **mine = arg;
+	char text[32];
+
+	for (int r = 0; r < INTERN_ROUNDS; r++) {
+		const char *s;
+
+		snprintf(text, sizeof(text), "label-%d", r % 50);
+		s = util_intern(text);
+		if (r < 50)
+			mine[r] = s; /* kept: one reference per thread and text */
+		else
+			util_intern_drop(s);
+	}
+	return NULL;
+}
+
+START_TEST(test_intern_threads)
+{
+	const char *kept[INTERN_THREADS][50];
+	pthread_t t[INTERN_THREADS];
+
+	for (int i = 0; i < INTERN_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, intern_thread, kept[i]), 0);
+	for (int i = 0; i < INTERN_THREADS; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	for (int k = 0; k < 50; k++) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "label-%d", k);
+		for (int i = 0; i < INTERN_THREADS; i++) {
+			ck_assert_ptr_eq(kept[i][k], kept[0][k]);
+			ck_assert_str_eq(kept[i][k], text);
+		}
+	}
+	for (int i = 0; i < INTERN_THREADS; i++)
+		for (int k = 0; k < 50; k++)
+			util_intern_drop(kept[i][k]);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -1179,6 +1259,8 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_yaml_tree_reader, 0, (int)UTIL_ARRAY_SIZE(tree_cases));
 	tcase_add_test(tc, test_yaml_tree_skip_depth);
 	tcase_add_test(tc, test_yaml_tree_big_items);
+	tcase_add_test(tc, test_intern);
+	tcase_add_test(tc, test_intern_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }

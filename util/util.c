@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,47 @@ char *util_strdup(const char *s)
 	if (!p)
 		util_oom();
 	return p;
+}
+
+struct interned {
+	UT_hash_handle hh;
+	size_t refs;
+	char s[];
+};
+
+static struct interned *interned;
+static pthread_mutex_t interned_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *util_intern(const char *s)
+{
+	size_t len = strlen(s);
+	struct interned *e;
+
+	pthread_mutex_lock(&interned_lock);
+	HASH_FIND(hh, interned, s, len, e);
+	if (!e) {
+		e = util_zalloc(sizeof(*e) + len + 1);
+		memcpy(e->s, s, len + 1);
+		HASH_ADD_KEYPTR(hh, interned, e->s, len, e);
+	}
+	e->refs++;
+	pthread_mutex_unlock(&interned_lock);
+	return e->s;
+}
+
+void util_intern_drop(const char *s)
+{
+	struct interned *e;
+
+	if (!s)
+		return;
+	e = (struct interned *)(void *)(s - offsetof(struct interned, s));
+	pthread_mutex_lock(&interned_lock);
+	if (--e->refs == 0) {
+		HASH_DEL(interned, e);
+		free(e);
+	}
+	pthread_mutex_unlock(&interned_lock);
 }
 
 char *util_strndup(const char *s, size_t n)

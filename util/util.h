@@ -44,6 +44,14 @@ void *util_zalloc(size_t size);
 void *util_reallocarray(void *ptr, size_t nmemb, size_t size);
 char *util_strdup(const char *s);
 char *util_strndup(const char *s, size_t n);
+/*
+ * One shared, counted copy of a string many records repeat (label keys and values: a cluster's
+ * pods carry thousands of copies of a few hundred). util_intern() returns it with one more
+ * reference; util_intern_drop() gives one back (NULL-safe) and frees it after the last. The
+ * text must not be changed. Safe from any thread.
+ */
+const char *util_intern(const char *s);
+void util_intern_drop(const char *s);
 char *util_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
