@@ -96,7 +96,8 @@ peak=$(kib "$agent" VmHWM)
 kill -TERM "$agent"
 wait "$agent"
 for w in "${writers[@]}"; do pkill -P "$w"; kill "$w"; done 2>/dev/null
-edges=$(grep -c '^- client:' "$tmp/state.yaml")
+edges=$(awk '/^[a-z]/ {in_edges = $1 == "edges:"} in_edges && /^- client:/ {n++} END {print n + 0}' \
+	"$tmp/state.yaml")
 pods=$(grep -c '^            "kind": "Pod",$' "$inventory")
 [ "$watch" = 1 ] && echo "inventory as watch streams: $(ls "$streams")"
 printf 'inventory: %s (%d MiB, %d pods)\n' "$inventory" $(($(stat -c %s "$inventory") >> 20)) "$pods"
