@@ -3,7 +3,8 @@
 #
 # dl_start NAME starts dockerd with vfs storage, its own socket, data and exec roots under a
 # fresh temporary folder ($dl_tmp), points the docker CLI at it (DOCKER_HOST) and imports the
-# image NAME-busybox:1 built from busybox and its applet links, so no registry is needed.
+# image NAME-busybox:1 built from busybox and its applet links, so no registry is needed, and
+# checks that docker exec runs inside it.
 # dl_stop removes every container and network of that engine, stops it and the folder.
 # dl_engine_stop and dl_engine_start restart the engine alone (its containers stop with it).
 dl_tmp= dl_sock= dl_image=
@@ -39,8 +40,27 @@ dl_start() {
 	cp "$(command -v busybox)" "$dl_tmp/image/bin/busybox"
 	for applet in sh nc sleep cat true echo ping; do ln -s busybox "$dl_tmp/image/bin/$applet"; done
 	dl_image=$prefix-busybox:1
+	: >"$dl_tmp/image/.flowlock-image"
 	tar -C "$dl_tmp/image" -c . | docker import - "$dl_image" >/dev/null ||
 		{ echo "$prefix: docker import failed"; return 1; }
+	dl_check_exec "$prefix"
+}
+
+# docker exec must run inside the container's image. When the suite runs in a root entered with
+# chroot, the mount namespace's root stays the host's: runc moves a container's first process
+# into its image, but exec joins the namespace and lands on the host's files, where "nc" or
+# "ping" is the host's, or nothing (docker run still works, so only a check with exec tells).
+dl_check_exec() { # prefix
+	local ok=0
+	docker run -d --name "$1-execcheck" --network none "$dl_image" /bin/busybox sleep 60 \
+		>/dev/null 2>&1 &&
+		docker exec "$1-execcheck" /bin/busybox test -e /.flowlock-image 2>/dev/null && ok=1
+	docker rm -f "$1-execcheck" >/dev/null 2>&1
+	[ $ok = 1 ] && return 0
+	echo "$1: docker exec does not run inside the container's image: is this a chroot? runc" \
+		"needs / to be the root of its mount namespace (enter the root with pivot_root, or" \
+		"run the suite on the host)"
+	return 1
 }
 
 dl_stop() {

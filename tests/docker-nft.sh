@@ -54,6 +54,27 @@ for s in $sysctls; do
 done
 nft delete table inet flowlock 2>/dev/null
 
+# The audit step reads what nft's log statement writes to the kernel log. Outside the host's
+# network namespace the kernel drops it unless the host sets net.netfilter.nf_log_all_netns=1:
+# probe with one datagram to the loopback's discard port.
+probe="flnft-probe-$$-$RANDOM: "
+nft -f - <<EOF
+table inet flowlock_probe {
+	chain out {
+		type filter hook output priority 0;
+		ip daddr 127.0.0.1 udp dport 9 log prefix "$probe"
+	}
+}
+EOF
+(echo x >/dev/udp/127.0.0.1/9) 2>/dev/null
+sleep 0.2
+nft delete table inet flowlock_probe 2>/dev/null
+if ! dmesg | grep -qF "$probe"; then
+	echo "docker-nft: an nft log rule does not reach the kernel log here: in a network" \
+		"namespace other than the host's, the host must set net.netfilter.nf_log_all_netns=1"
+	exit 1
+fi
+
 dl_start flnft || exit 1
 sock=$dl_sock
 docker network create --internal --ipv6 --subnet 10.125.0.0/24 --subnet fd00:125::/64 "$net" \
@@ -91,10 +112,11 @@ for _ in 1 2; do
 done
 sleep 1.5
 stop_agent learning "$agent" "$tmp/agent.err"
+# the containers' edges: conntrack also sees this host's own connections, which are not the test's
 same_text "the learned edges differ from the driven ones" "docker:flnft-api docker:flnft-db TCP 5432
 docker:flnft-web docker:flnft-api ICMP 0
 docker:flnft-web docker:flnft-api TCP 8080
-docker:flnft-web docker:shop/cache TCP 6379" "$(learned_edges "$state")"
+docker:flnft-web docker:shop/cache TCP 6379" "$(learned_edges "$state" docker:)"
 
 # What each attempt should give: the learned pairs connect, nothing else does.
 # A TCP edge holds for both families; a ping learned over IPv4 is ICMP, not ICMPv6.

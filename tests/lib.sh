@@ -86,9 +86,11 @@ finish() { # name
 }
 
 # The edges of a state, one "client server protocol port" line each, sorted ($flowlock, $py).
-learned_edges() { # state
+learned_edges() { # state [PREFIX: only edges with an end whose id starts with it]
 	"$flowlock" emit --format json "$1" | "$py" -c '
 import json, sys
+prefix = sys.argv[1]
 for e in json.load(sys.stdin)["edges"]:
-    print(e["client"], e["server"], e["protocol"], e["port"])' | sort
+    if e["client"].startswith(prefix) or e["server"].startswith(prefix):
+        print(e["client"], e["server"], e["protocol"], e["port"])' "${2:-}" | sort
 }
