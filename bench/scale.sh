@@ -36,13 +36,15 @@ out=${SCALE_DIR:-$(mktemp -d /tmp/flowlock-scale.XXXXXX)}
 trap '[ -n "${SCALE_DIR:-}" ] || rm -rf "$out"' EXIT
 mkdir -p "$out"
 
-for tool in "$build/flowlock" "$build/bench/bench-yaml" "$build/bench/bench-state" /usr/bin/time; do
+for tool in "$build/flowlock" "$build/bench/bench-yaml" "$build/bench/bench-state" \
+	"$build/bench/bench-inventory" /usr/bin/time; do
 	[ -x "$tool" ] || { echo "scale: $tool is missing (build first; /usr/bin/time is Debian's 'time')" >&2; exit 2; }
 done
 command -v python3 >/dev/null || { echo "scale: python3 is missing" >&2; exit 2; }
 fl=$build/flowlock
 by=$build/bench/bench-yaml
 bs=$build/bench/bench-state
+bi=$build/bench/bench-inventory
 tmp=$out/tmp
 mkdir -p "$tmp"
 # a capture of no packets: learn then only reads the inventory
@@ -184,6 +186,13 @@ print(m["pods"], m["nodes"], m["edges"], m["node_states"], m["node_state_edges"]
 	measure "inventory read, YAML" pods.yaml "$(mib "$dir/pods.yaml")" "$inv_yaml_floor" \
 		"parse pods.yaml" "$fl" learn -q -r "$tmp/empty.pcap" -I "$dir/pods.yaml" --state "$tmp/learned.yaml"
 	prep=:
+	# the same reads timed inside one process: inventory_load() alone, as the state's load is
+	t=$(best_key load_s "$bi" "$dir/cluster.json")
+	row "inventory load, JSON" cluster.json "$(mib "$dir/cluster.json")" "$t" "$inv_json_floor" \
+		"$(key_of maxrss_kib)" "parse cluster.json (in-process, inventory_load)"
+	t=$(best_key load_s "$bi" "$dir/pods.yaml")
+	row "inventory load, YAML" pods.yaml "$(mib "$dir/pods.yaml")" "$t" "$inv_yaml_floor" \
+		"$(key_of maxrss_kib)" "parse pods.yaml (in-process, inventory_load)"
 
 	t=$(best_key load_s "$bs" "$dir/state.yaml")
 	row "state load" state.yaml "$(mib "$dir/state.yaml")" "$t" "$state_floor" "$(key_of maxrss_kib)" \
