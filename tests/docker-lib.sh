@@ -70,5 +70,9 @@ dl_stop() {
 		docker network ls -q --filter type=custom | xargs -r docker network rm >/dev/null 2>&1
 	fi
 	dl_engine_stop
+	# what the engine leaves mounted there (exec-root/netns/default, after a container ran in
+	# the host's network)
+	awk -v d="$dl_tmp/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r |
+		xargs -r -n 1 umount -l 2>/dev/null
 	rm -rf "$dl_tmp"
 }

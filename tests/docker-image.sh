@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# docker-image.sh - the agent image on a real Docker Engine (root only).
+#
+# Builds the image offline (tools/build-image: the built flowlock and its libraries, imported),
+# checks it is non-root by default and runs as a plain command, then runs it as the agent the
+# way an operator would (--network host, --cap-add NET_RAW --cap-add NET_ADMIN, the engine's
+# socket mounted read-only, a state volume) next to the host's own binary learning the same
+# traffic, while two containers on an --internal network talk. The image's state must hold
+# exactly those edges, and the same ones as the host binary's. Traffic goes only between
+# these containers.
+# Usage: docker-image.sh FLOWLOCK SRCROOT
+set -u
+flowlock=$1 src=$2
+[ "$(id -u)" = 0 ] || { echo "docker-image: not root, skipped"; exit 77; }
+py=$(command -v /usr/bin/python3 || command -v python3)
+. "$src/tests/docker-lib.sh"
+. "$src/tests/lib.sh"
+net=flimg-net
+
+trap 'dl_stop; rm -rf "$tmp"' EXIT
+dl_start flimg || exit 1
+sock=$dl_sock
+image=$("$src/tools/build-image" "$(dirname "$flowlock")" flowlock-test:1 2>"$tmp/build.err")
+expect "tools/build-image builds the image ($(head -c 300 "$tmp/build.err"))" [ "$image" = flowlock-test:1 ]
+expect "the image runs as 65534 by default" \
+	[ "$(docker image inspect -f '{{.Config.User}}' flowlock-test:1)" = 65534:65534 ]
+expect "its entry point is flowlock" \
+	sh -c "docker run --rm flowlock-test:1 --version | grep -qx 'flowlock $("$flowlock" --version | awk '{print $NF}')'"
+docker run --rm --entrypoint /usr/bin/flowlock flowlock-test:1 --help >"$tmp/help.txt" 2>&1
+expect "flowlock runs in it, as nobody, with its libraries" grep -q '^Usage: flowlock' "$tmp/help.txt"
+
+docker network create --internal --subnet 10.126.0.0/24 "$net" >/dev/null ||
+	{ echo "docker-image: network create failed"; exit 1; }
+run() { # name ip command...
+	local name=$1 ip=$2
+	shift 2
+	docker run -d --name "$name" --network "$net" --ip "$ip" "$dl_image" "$@" >/dev/null 2>"$tmp/run.err" ||
+		echo "docker-image: cannot start $name: $(head -c 300 "$tmp/run.err")"
+}
+run flimg-api 10.126.0.11 /bin/busybox nc -ll -p 8080 -e /bin/true
+run flimg-web 10.126.0.10 /bin/busybox sleep 600
+
+# the agent from the image, and the host's binary, on the same bridges
+mkdir -p "$tmp/vol"
+docker run -d --name flimg-agent --user 0 --network host --cap-add NET_RAW --cap-add NET_ADMIN \
+	-v "$sock:/var/run/docker.sock:ro" -v "$tmp/vol:/var/lib/flowlock" flowlock-test:1 \
+	learn -i 'br-*' --conntrack --docker --state /var/lib/flowlock/state.yaml >/dev/null \
+	2>"$tmp/agent-run.err"
+expect "the agent container starts ($(head -c 300 "$tmp/agent-run.err"))" [ $? -eq 0 ]
+"$flowlock" learn -i 'br-*' --conntrack --docker "$sock" --state "$tmp/host.yaml" 2>"$tmp/host.err" &
+host_agent=$!
+sleep 3
+
+for _ in 1 2 3; do
+	docker exec flimg-web /bin/busybox sh -c "echo hi | /bin/busybox nc -w 2 10.126.0.11 8080" \
+		>/dev/null 2>&1 || echo "docker-image: web -> api failed"
+done
+sleep 1.5
+docker stop -t 30 flimg-agent >/dev/null
+expect "the agent container exits 0 on SIGTERM ($(docker logs flimg-agent 2>&1 | tail -n 2 | tr '\n' ' '))" \
+	[ "$(docker inspect -f '{{.State.ExitCode}}' flimg-agent)" = 0 ]
+stop_agent "the host's agent" "$host_agent" "$tmp/host.err"
+
+# the containers' edges: conntrack also sees this host's own connections, which are not the test's
+image_edges=$(learned_edges "$tmp/vol/state.yaml" docker:)
+same_text "the image's agent learned exactly the driven edge" \
+	"docker:flimg-web docker:flimg-api TCP 8080" "$image_edges"
+same_text "the image's agent and the host's binary learned the same" \
+	"$(learned_edges "$tmp/host.yaml" docker:)" "$image_edges"
+expect "the image's agent saw a bridge" grep -q '^  interfaces-seen: [1-9]' "$tmp/vol/state.yaml"
+
+# the state it wrote reads with the image's default, unprivileged user
+docker run --rm -v "$tmp/vol:/var/lib/flowlock:ro" flowlock-test:1 show state.yaml >"$tmp/show.txt" 2>&1
+expect "show reads the state in the image as nobody" grep -q 'flimg-api' "$tmp/show.txt"
+docker rmi flowlock-test:1 >/dev/null 2>&1
+
+finish docker-image
