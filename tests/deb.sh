@@ -66,7 +66,7 @@ for f in /usr/bin/flowlock /etc/default/flowlock /lib/systemd/system/flowlock-ag
 	/lib/systemd/system/flowlock-apply.service /usr/lib/sysusers.d/flowlock.conf \
 	/usr/share/man/man8/flowlock.8.gz /usr/share/man/man8/flowlock-learn.8.gz \
 	/usr/share/bash-completion/completions/flowlock /usr/share/zsh/vendor-completions/_flowlock \
-	/usr/share/flowlock/samples/k8s/flowlock-agent.yaml; do
+	/usr/share/flowlock/samples/k8s/flowlock-agent.yaml /usr/share/flowlock/samples/compose/compose.yaml; do
 	expect "the package installs $f" grep -qx "$f" <<<"$files"
 done
 expect "/etc/default/flowlock is a conffile" \

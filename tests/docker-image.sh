@@ -6,13 +6,15 @@
 # checks it is non-root by default and runs as a plain command, then runs it as the agent the
 # way an operator would (--network host, --cap-add NET_RAW --cap-add NET_ADMIN, the engine's
 # socket mounted read-only, a state volume) next to the host's own binary learning the same
-# traffic, while two containers on an --internal network talk. The image's state must hold
-# exactly those edges, and the same ones as the host binary's. Traffic goes only between
-# these containers.
+# traffic, with the Compose sample's service (samples/compose) beside them, while two
+# containers on an --internal network talk. The image's state must hold exactly those edges,
+# the same as the host binary's and the Compose service's. Traffic goes only between these
+# containers.
 # Usage: docker-image.sh FLOWLOCK SRCROOT
 set -u
 flowlock=$1 src=$2
 [ "$(id -u)" = 0 ] || { echo "docker-image: not root, skipped"; exit 77; }
+command -v docker-compose >/dev/null || { echo "docker-image: docker-compose missing"; exit 1; }
 py=$(command -v /usr/bin/python3 || command -v python3)
 . "$src/tests/docker-lib.sh"
 . "$src/tests/lib.sh"
@@ -48,6 +50,20 @@ docker run -d --name flimg-agent --user 0 --network host --cap-add NET_RAW --cap
 	learn -i 'br-*' --conntrack --docker --state /var/lib/flowlock/state.yaml >/dev/null \
 	2>"$tmp/agent-run.err"
 expect "the agent container starts ($(head -c 300 "$tmp/agent-run.err"))" [ $? -eq 0 ]
+# and the Compose sample's service, its engine socket, state folder and image swapped for the
+# test's: the sample's own run otherwise
+mkdir -p "$tmp/vol-compose"
+cat >"$tmp/compose.override.yaml" <<EOF
+services:
+  flowlock-agent:
+    image: flowlock-test:1
+    volumes:
+      - $sock:/var/run/docker.sock:ro
+      - $tmp/vol-compose:/var/lib/flowlock
+EOF
+compose=(docker-compose -p flimg -f "$src/samples/compose/compose.yaml" -f "$tmp/compose.override.yaml")
+"${compose[@]}" up -d >"$tmp/compose.log" 2>&1
+expect "the Compose sample's agent starts ($(tail -n 2 "$tmp/compose.log" | tr '\n' ' '))" [ $? -eq 0 ]
 "$flowlock" learn -i 'br-*' --conntrack --docker "$sock" --state "$tmp/host.yaml" 2>"$tmp/host.err" &
 host_agent=$!
 sleep 3
@@ -61,6 +77,10 @@ docker stop -t 30 flimg-agent >/dev/null
 expect "the agent container exits 0 on SIGTERM ($(docker logs flimg-agent 2>&1 | tail -n 2 | tr '\n' ' '))" \
 	[ "$(docker inspect -f '{{.State.ExitCode}}' flimg-agent)" = 0 ]
 stop_agent "the host's agent" "$host_agent" "$tmp/host.err"
+"${compose[@]}" stop -t 30 >>"$tmp/compose.log" 2>&1
+expect "the Compose sample's agent exits 0 on SIGTERM" \
+	[ "$(docker inspect -f '{{.State.ExitCode}}' flimg_flowlock-agent_1)" = 0 ]
+"${compose[@]}" down >>"$tmp/compose.log" 2>&1
 
 # the containers' edges: conntrack also sees this host's own connections, which are not the test's
 image_edges=$(learned_edges "$tmp/vol/state.yaml" docker:)
@@ -69,6 +89,8 @@ same_text "the image's agent learned exactly the driven edge" \
 same_text "the image's agent and the host's binary learned the same" \
 	"$(learned_edges "$tmp/host.yaml" docker:)" "$image_edges"
 expect "the image's agent saw a bridge" grep -q '^  interfaces-seen: [1-9]' "$tmp/vol/state.yaml"
+same_text "the Compose sample's agent learned the same" "$image_edges" \
+	"$(learned_edges "$tmp/vol-compose/state.yaml" docker:)"
 
 # the state it wrote reads with the image's default, unprivileged user
 docker run --rm -v "$tmp/vol:/var/lib/flowlock:ro" flowlock-test:1 show state.yaml >"$tmp/show.txt" 2>&1

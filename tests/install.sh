@@ -33,6 +33,7 @@ lib/systemd/system/flowlock-agent.service
 lib/systemd/system/flowlock-apply.service
 lib/sysusers.d/flowlock.conf
 share/bash-completion/completions/flowlock
+share/flowlock/samples/compose/compose.yaml
 share/flowlock/samples/k8s/flowlock-agent.yaml
 share/man/man8/flowlock.8
 $(for c in $commands; do echo "share/man/man8/flowlock-$c.8"; done)
