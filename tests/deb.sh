@@ -8,7 +8,8 @@
 # this host's Debian mirror, systemd added first as on a real host): the files are where the
 # package says, /etc/default/flowlock is a conffile, the postinst made the flowlock user in the
 # docker group, both units pass systemd-analyze verify there, the installed program and man
-# page run, and a purge leaves nothing behind.
+# page run, and a purge leaves nothing behind. Last, dist/Containerfile builds the image from
+# the package on a private Docker Engine, the fresh root standing in for debian:bookworm-slim.
 # Usage: deb.sh SRCROOT
 set -u
 src=$1
@@ -46,6 +47,8 @@ mirror=$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' \
 	/etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null)
 debootstrap --variant=minbase bookworm "$root" "${mirror:-http://deb.debian.org/debian}" \
 	>"$tmp/debootstrap.log" 2>&1 || { echo "deb: debootstrap failed"; tail -5 "$tmp/debootstrap.log"; exit 1; }
+# the Containerfile's base, debian:bookworm-slim, stood in for by that fresh root as it is now
+tar -C "$root" --numeric-owner -cf "$tmp/base.tar" . 2>/dev/null
 mount -t proc proc "$root/proc" && mount -t sysfs sysfs "$root/sys" &&
 	mount --bind /dev "$root/dev" && mount --bind /dev/pts "$root/dev/pts"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
@@ -89,5 +92,28 @@ in_root "apt-get purge -y -qq flowlock" >"$tmp/purge.log" 2>&1
 expect "apt purges it" [ $? -eq 0 ]
 expect "nothing of it is left" sh -c "[ ! -e '$root/usr/bin/flowlock' ] && [ ! -e '$root/etc/default/flowlock' ] && \
 	[ ! -e '$root/lib/systemd/system/flowlock-agent.service' ]"
+
+# dist/Containerfile, on a private engine: the image from the package, and what it runs
+if command -v dockerd >/dev/null && command -v busybox >/dev/null; then
+	. "$src/tests/docker-lib.sh"
+	trap 'dl_stop; cleanup' EXIT
+	if dl_start fldeb; then
+		docker import "$tmp/base.tar" debian:bookworm-slim >/dev/null
+		mkdir -p "$tmp/ctx"
+		cp "$deb" "$tmp/ctx/"
+		docker build -q -f "$src/dist/Containerfile" -t flowlock-deb:1 "$tmp/ctx" >"$tmp/docker-build.log" 2>&1
+		expect "docker build -f dist/Containerfile ($(tail -n 3 "$tmp/docker-build.log" | tr '\n' ' '))" \
+			[ $? -eq 0 ]
+		expect "the Containerfile's image runs as 65534" \
+			[ "$(docker image inspect -f '{{.Config.User}}' flowlock-deb:1 2>/dev/null)" = 65534:65534 ]
+		expect "flowlock runs in it" \
+			sh -c "docker run --rm flowlock-deb:1 --version | grep -q '^flowlock '"
+		expect "it holds libcurl for --docker" \
+			sh -c "docker run --rm --entrypoint /bin/sh flowlock-deb:1 -c 'ls /usr/lib/*/libcurl.so.4' >/dev/null"
+	fi
+else
+	echo "deb: dockerd or busybox missing: the Containerfile is not built"
+	fail=$((fail + 1))
+fi
 
 finish deb
