@@ -74,7 +74,8 @@ run_case "$root/samples/shop"
 shop=$root/samples/shop
 "$flowlock" learn -q -r "$shop/shop.pcapng" --inventory "$shop/inventory.yaml" --max-flows 64 \
 	--state "$tmp/small.yaml" 2>"$tmp/err"
-expect "--max-flows 64: learn exits 0 ($(head -c 200 "$tmp/err"))" [ $? -eq 0 ]
+rc=$?
+expect "--max-flows 64: learn exits 0 ($(head -c 200 "$tmp/err"))" [ $rc -eq 0 ]
 expect "--max-flows 64: flows were evicted" grep -q '^  flows-evicted: [1-9]' "$tmp/small.yaml"
 expect "--max-flows 64: the sample's edges" cmp -s <(sed -n '/^edges:/,$p' "$shop/expected-state.yaml") \
 	<(sed -n '/^edges:/,$p' "$tmp/small.yaml")

@@ -24,7 +24,8 @@ meson setup "$build" "$src" --prefix "$prefix" -Doptimization=0 -Dtests=disabled
 	>"$tmp/setup.log" 2>&1 || { echo "install: meson setup failed"; tail -5 "$tmp/setup.log"; exit 1; }
 meson compile -C "$build" >"$tmp/compile.log" 2>&1 || { echo "install: build failed"; tail -5 "$tmp/compile.log"; exit 1; }
 meson install -C "$build" --no-rebuild >"$tmp/install.log" 2>&1
-expect "meson install succeeds ($(tail -n 1 "$tmp/install.log"))" [ $? -eq 0 ]
+rc=$?
+expect "meson install succeeds ($(tail -n 1 "$tmp/install.log"))" [ $rc -eq 0 ]
 
 commands="learn emit show apply diff check verify merge"
 want="bin/flowlock
@@ -55,12 +56,15 @@ done
 sysroot=$tmp/sysroot
 mkdir -p "$sysroot/etc"
 systemd-sysusers --root "$sysroot" "$prefix/lib/sysusers.d/flowlock.conf" >"$tmp/sysusers.out" 2>&1
-expect "systemd-sysusers reads flowlock.conf ($(head -c 200 "$tmp/sysusers.out"))" [ $? -eq 0 ]
+rc=$?
+expect "systemd-sysusers reads flowlock.conf ($(head -c 200 "$tmp/sysusers.out"))" [ $rc -eq 0 ]
 expect "it makes the flowlock system user" \
 	awk -F: '$1 == "flowlock" && $3 < 1000 && $6 == "/var/lib/flowlock" {ok = 1} END {exit !ok}' \
 	"$sysroot/etc/passwd"
-expect "and puts it in the docker group" \
-	awk -F: '$1 == "docker" && $4 ~ /(^|,)flowlock(,|$)/ {ok = 1} END {exit !ok}' "$sysroot/etc/group"
+expect "and the docker group the agent's unit names" awk -F: '$1 == "docker" {ok = 1} END {exit !ok}' \
+	"$sysroot/etc/group"
+expect "the agent's unit reads the installed defaults file" \
+	grep -qx "EnvironmentFile=-$prefix/etc/default/flowlock" "$prefix/lib/systemd/system/flowlock-agent.service"
 
 # each page renders, without a warning, under the name it is installed as
 for page in flowlock $(for c in $commands; do echo "flowlock-$c"; done); do

@@ -109,7 +109,8 @@ external:10.82.1.1/32 docker:web TCP 80" "$(learned_edges "$state")" "$tmp/agent
 expect "the ruleset allows out1 to web:80 by the in4 set" \
 	grep -q '10.82.1.1 . tcp . 10.81.0.2 . 80 comment "external:10.82.1.1/32 -> docker:web"' "$tmp/rules.nft"
 inns host "$flowlock" apply "$tmp/rules.nft" >"$tmp/apply.out" 2>&1
-expect "apply loads the ruleset ($(head -c 200 "$tmp/apply.out"))" [ $? -eq 0 ]
+rc=$?
+expect "apply loads the ruleset ($(head -c 200 "$tmp/apply.out"))" [ $rc -eq 0 ]
 
 verdicts=$(
 	echo "out1 published 18080 $(try out1 10.82.1.254 18080)"

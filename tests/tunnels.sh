@@ -25,14 +25,16 @@ captures=(vxlan vxlan-8472 vxlan6 geneve gre gretap ipip)
 for name in "${captures[@]}"; do
 	cap=$dir/$name.pcap
 	learn "$tmp/s.yaml" "$cap"
-	expect "$name: learn exits 0 ($(head -c 200 "$tmp/err"))" [ $? -eq 0 ]
+	rc=$?
+	expect "$name: learn exits 0 ($(head -c 200 "$tmp/err"))" [ $rc -eq 0 ]
 	same_text "$name: the pods' edges inside the tunnel, nothing else" "$inner" \
 		"$(learned_edges "$tmp/s.yaml")"
 	expect "$name: nothing truncated or malformed ($(cat "$tmp/err"))" \
 		grep -q 'skipped 0 truncated, 0 malformed, 0 fragments' "$tmp/err"
 	# check reads it the same way: nothing new against the state just learned
 	"$flowlock" check -q --baseline "$tmp/s.yaml" -r "$cap" --inventory "$inv" >"$tmp/out" 2>&1
-	expect "$name: check finds every flow in the baseline ($(head -c 200 "$tmp/out"))" [ $? -eq 0 ]
+	rc=$?
+	expect "$name: check finds every flow in the baseline ($(head -c 200 "$tmp/out"))" [ $rc -eq 0 ]
 
 	# --no-tunnels: the inner flows are not opened, so none of the pods' edges is learned
 	learn "$tmp/o.yaml" "$cap" --no-tunnels
