@@ -507,9 +507,10 @@ static int iface_ring_bytes(const struct capture_live *l, bool bridge)
 	if (n < l->sharing_at_open)
 		n = l->sharing_at_open;
 	share = (size_t)l->ring_budget / n;
-	if (share > (size_t)l->buffer_bytes)
-		share = (size_t)l->buffer_bytes;
-	return share < CAPTURE_LIVE_RING_MIN ? CAPTURE_LIVE_RING_MIN : (int)share;
+	if (share < CAPTURE_LIVE_RING_MIN)
+		share = CAPTURE_LIVE_RING_MIN;
+	/* never more than a bridge's, even when buffer_bytes is below the minimum */
+	return share > (size_t)l->buffer_bytes ? l->buffer_bytes : (int)share;
 }
 
 /*

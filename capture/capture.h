@@ -231,9 +231,11 @@ struct capture_live_options {
 /*
  * The kernel ring of each interface, which is resident memory from the start: a bridge, which
  * sees every container behind it, gets buffer_bytes. Other interfaces (a veth each pod or
- * container) share ring_budget: each gets the budget over how many there are when it is
- * attached (at open, how many match), at least CAPTURE_LIVE_RING_MIN and at most buffer_bytes.
- * A node of 200 pods then holds 50 MiB of rings, not 1.6 GiB; a ring too small shows as drops.
+ * container) share ring_budget: each gets the budget over how many are attached when it is
+ * (at open, over how many match), at least CAPTURE_LIVE_RING_MIN and at most buffer_bytes. A
+ * ring is never resized, so veths that arrive one by one hold more than the budget in all:
+ * about 100 MiB for 200 of them (the budget over 1, 2, 3... each, then 256 KiB each), 50 MiB
+ * for 200 present at open. Before, each had 8 MiB: 1.6 GiB. A ring too small shows as drops.
  */
 #define CAPTURE_LIVE_BUFFER	 (8 << 20)
 #define CAPTURE_LIVE_RING_BUDGET (16 << 20)

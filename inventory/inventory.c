@@ -4,6 +4,7 @@
 #include "inventory/inventory-private.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -1230,6 +1231,7 @@ static void inv_rebuild_claims(struct inventory *inv)
 	size_t n = 0;
 
 	/* one block for the pods' addresses, the most of them; the rest are allocated alone */
+	assert(!inv->ip_slab); /* inv_tables_clear() freed the last one */
 	for (size_t b = 0; b < inv->n_all; b++)
 		for (size_t j = 0; j < inv->all[b]->n_pods; j++)
 			n += inv->all[b]->pods[j].ips.n;

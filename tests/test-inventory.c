@@ -205,10 +205,11 @@ START_TEST(test_list_items)
 END_TEST
 
 /*
- * A cluster whose only pod is Pending: no pod address, only its node's. The node's address
- * entry is the only one, allocated on its own (the pods' block is empty), and freed as such.
+ * A Pending pod (no pod address, only its node's) and a Running one on the same node: the
+ * node's address entry is allocated on its own, the Running pod's from the pods' block, and
+ * each is freed as such, on reload and at the end (ASan sees a wrong free).
  */
-START_TEST(test_only_pending)
+START_TEST(test_pending_and_running)
 {
 	static const char text[] =
 		"apiVersion: v1\nitems:\n"
@@ -216,18 +217,24 @@ START_TEST(test_only_pending)
 		"  metadata: {name: web-1, namespace: shop, labels: {app: web}}\n"
 		"  spec: {nodeName: worker-1}\n"
 		"  status: {phase: Pending, hostIP: 172.18.0.3}\n"
+		"- apiVersion: v1\n  kind: Pod\n"
+		"  metadata: {name: api-1, namespace: shop, labels: {app: api}}\n"
+		"  spec: {nodeName: worker-1}\n"
+		"  status: {phase: Running, hostIP: 172.18.0.3, podIP: 10.244.1.5}\n"
 		"kind: List\n";
 	char *dir = test_tmpdir_new(), *path = util_asprintf("%s/pods.yaml", dir);
 	const char *paths[] = {path};
 	struct inventory *inv = inventory_new();
 	struct util_err err = {{0}};
-	struct util_addr a = addr("172.18.0.3");
+	struct util_addr a = addr("172.18.0.3"), b = addr("10.244.1.5");
 
 	test_write_file(path, text, sizeof(text) - 1);
 	ck_assert_msg(inventory_load(inv, path, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(graph_workload_id(inventory_resolve_client(inv, &a)), "node:worker-1");
 	ck_assert_msg(inventory_reload(inv, paths, 1, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(graph_workload_id(inventory_resolve_client(inv, &a)), "node:worker-1");
+	ck_assert_str_eq(graph_workload_id(inventory_resolve_client(inv, &b)),
+			 "k8s:shop/pod/api-1");
 	inventory_free(inv);
 	free(path);
 	test_tmpdir_free(dir);
@@ -1143,7 +1150,7 @@ static Suite *inventory_suite(void)
 
 	tcase_add_loop_test(tc, test_workloads, 0, (int)UTIL_ARRAY_SIZE(workload_cases));
 	tcase_add_loop_test(tc, test_list_items, 0, (int)UTIL_ARRAY_SIZE(list_cases));
-	tcase_add_test(tc, test_only_pending);
+	tcase_add_test(tc, test_pending_and_running);
 	tcase_add_loop_test(tc, test_labels, 0, (int)UTIL_ARRAY_SIZE(label_cases));
 	tcase_add_loop_test(tc, test_ip, 0, (int)UTIL_ARRAY_SIZE(ip_cases));
 	tcase_add_loop_test(tc, test_nodes, 0, (int)UTIL_ARRAY_SIZE(node_cases));

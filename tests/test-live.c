@@ -1238,6 +1238,8 @@ static const struct rings_case rings_cases[] = {
 	{"at most buffer_bytes", 1 << 20, 64 << 20, 1 << 20, 1 << 20, 1 << 20},
 	{"at least the minimum", 0, 100 << 10, CAPTURE_LIVE_BUFFER, CAPTURE_LIVE_RING_MIN,
 	 CAPTURE_LIVE_RING_MIN},
+	/* a bridge ring below the minimum: no veth gets more than the bridge */
+	{"buffer below the minimum", 64 << 10, 0, 64 << 10, 64 << 10, 64 << 10},
 };
 
 START_TEST(test_rings)
@@ -1254,6 +1256,12 @@ START_TEST(test_rings)
 	ck_assert_int_eq(iface_find(env.l, pod_b.veth, NULL)->ring_bytes, c->at_open);
 	ck_assert_int_eq(pod_add(&pod_c), 0);
 	ck_assert_msg(pump_until_attached(&env, pod_c.veth, true), "not attached");
+	ck_assert_int_eq(iface_find(env.l, pod_c.veth, NULL)->ring_bytes, c->later);
+	/* gone and back: its share is counted out and in again */
+	pod_del(&pod_c);
+	ck_assert_msg(pump_until_attached(&env, pod_c.veth, false), "not detached");
+	ck_assert_int_eq(pod_add(&pod_c), 0);
+	ck_assert_msg(pump_until_attached(&env, pod_c.veth, true), "not attached again");
 	ck_assert_int_eq(iface_find(env.l, pod_c.veth, NULL)->ring_bytes, c->later);
 	env_close(&env);
 	pod_del(&pod_c);
