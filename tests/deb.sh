@@ -20,8 +20,13 @@ done
 . "$src/tests/lib.sh"
 root=$tmp/root
 cleanup() {
-	for m in proc sys dev/pts dev; do umount "$root/$m" 2>/dev/null; done
-	rm -rf "$tmp"
+	# the root holds bind mounts of the host's /dev: never remove through one
+	for m in dev/pts dev sys proc; do umount -l "$root/$m" 2>/dev/null; done
+	if awk -v d="$root/" 'index($2, d) == 1 {found = 1} END {exit !found}' /proc/mounts; then
+		echo "deb: something is still mounted under $root: left in place"
+		return
+	fi
+	rm -rf --one-file-system "$tmp"
 }
 trap cleanup EXIT
 
@@ -34,7 +39,8 @@ else
 	tar -C "$src" --exclude='./build*' -cf - . | tar -xf - -C "$tmp/src"
 fi
 (cd "$tmp/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1
-expect "dpkg-buildpackage -us -uc -b ($(tail -n 2 "$tmp/build.log" | tr '\n' ' '))" [ $? -eq 0 ]
+rc=$?
+expect "dpkg-buildpackage -us -uc -b ($(tail -n 2 "$tmp/build.log" | tr '\n' ' '))" [ $rc -eq 0 ]
 deb=$(ls "$tmp"/flowlock_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || { echo "deb: no flowlock_*.deb built"; tail -20 "$tmp/build.log"; exit 1; }
 
@@ -43,8 +49,9 @@ expect "lintian finds no error or warning ($(grep -E '^[EW]:' "$tmp/lintian.out"
 	sh -c "! grep -qE '^[EW]:' '$tmp/lintian.out'"
 
 # a fresh bookworm from the mirror this host's apt uses
-mirror=$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' \
-	/etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null)
+mirror=$(awk '/^URIs:/ {print $2; exit}
+	/^deb / {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' \
+	/etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n 1)
 debootstrap --variant=minbase bookworm "$root" "${mirror:-http://deb.debian.org/debian}" \
 	>"$tmp/debootstrap.log" 2>&1 || { echo "deb: debootstrap failed"; tail -5 "$tmp/debootstrap.log"; exit 1; }
 # the Containerfile's base, debian:bookworm-slim, stood in for by that fresh root as it is now
@@ -61,8 +68,9 @@ in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HO
 in_root "apt-get update -qq && apt-get install -y -qq --no-install-recommends systemd man-db" \
 	>"$tmp/apt.log" 2>&1 || { echo "deb: apt in the root failed"; tail -5 "$tmp/apt.log"; exit 1; }
 in_root "apt-get install -y -qq --no-install-recommends /tmp/$(basename "$deb")" >"$tmp/install.log" 2>&1
+rc=$?
 expect "apt installs the package into a fresh bookworm ($(tail -n 2 "$tmp/install.log" | tr '\n' ' '))" \
-	[ $? -eq 0 ]
+	[ $rc -eq 0 ]
 
 files=$(in_root "dpkg -L flowlock" | sort)
 for f in /usr/bin/flowlock /etc/default/flowlock /lib/systemd/system/flowlock-agent.service \
@@ -74,8 +82,8 @@ for f in /usr/bin/flowlock /etc/default/flowlock /lib/systemd/system/flowlock-ag
 done
 expect "/etc/default/flowlock is a conffile" \
 	sh -c "chroot '$root' dpkg-query -W -f='\${Conffiles}' flowlock | grep -q /etc/default/flowlock"
-expect "the postinst made the flowlock system user, in the docker group" \
-	sh -c "chroot '$root' id -nG flowlock | grep -qw docker"
+expect "the postinst made the flowlock system user and the docker group" \
+	sh -c "chroot '$root' id -u flowlock >/dev/null && chroot '$root' getent group docker >/dev/null"
 for unit in flowlock-agent flowlock-apply; do
 	in_root "systemd-analyze verify /lib/systemd/system/$unit.service" >"$tmp/verify.out" 2>&1
 	rc=$?
@@ -102,12 +110,17 @@ if command -v dockerd >/dev/null && command -v busybox >/dev/null; then
 		mkdir -p "$tmp/ctx"
 		cp "$deb" "$tmp/ctx/"
 		docker build -q -f "$src/dist/Containerfile" -t flowlock-deb:1 "$tmp/ctx" >"$tmp/docker-build.log" 2>&1
+		rc=$?
 		expect "docker build -f dist/Containerfile ($(tail -n 3 "$tmp/docker-build.log" | tr '\n' ' '))" \
-			[ $? -eq 0 ]
+			[ $rc -eq 0 ]
 		expect "the Containerfile's image runs as 65534" \
 			[ "$(docker image inspect -f '{{.Config.User}}' flowlock-deb:1 2>/dev/null)" = 65534:65534 ]
 		expect "flowlock runs in it" \
 			sh -c "docker run --rm flowlock-deb:1 --version | grep -q '^flowlock '"
+		expect "without systemd" \
+			sh -c "docker run --rm --entrypoint /bin/sh flowlock-deb:1 -c '! dpkg -s systemd' >/dev/null 2>&1"
+		expect "its /var/lib/flowlock is its user's" \
+			sh -c "docker run --rm --entrypoint /bin/sh flowlock-deb:1 -c 'test -w /var/lib/flowlock'"
 		expect "it holds libcurl for --docker" \
 			sh -c "docker run --rm --entrypoint /bin/sh flowlock-deb:1 -c 'ls /usr/lib/*/libcurl.so.4' >/dev/null"
 	fi

@@ -24,6 +24,7 @@ dl_engine_stop() { # waits for the process to end, not only its socket
 	pid=$(cat "$dl_tmp/dockerd.pid")
 	kill "$pid" 2>/dev/null || return 0
 	for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+	kill -9 "$pid" 2>/dev/null
 	return 1
 }
 

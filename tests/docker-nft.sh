@@ -58,7 +58,7 @@ nft delete table inet flowlock 2>/dev/null
 # network namespace the kernel drops it unless the host sets net.netfilter.nf_log_all_netns=1:
 # probe with one datagram to the loopback's discard port.
 probe="flnft-probe-$$-$RANDOM: "
-nft -f - <<EOF
+nft -f - <<EOF || { echo "docker-nft: nft cannot load a probe table"; exit 1; }
 table inet flowlock_probe {
 	chain out {
 		type filter hook output priority 0;
