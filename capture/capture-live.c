@@ -609,16 +609,23 @@ static int link_update(struct capture_live *l, int ifindex, const char *name, bo
 	return iface_attach(l, name, ifindex, bridge);
 }
 
+/* A bridge keeps a ring of its own; every other link's is of the shared budget. */
+static bool link_is_bridge(struct rtnl_link *link)
+{
+	const char *type = rtnl_link_get_type(link);
+
+	return type && strcmp(type, "bridge") == 0;
+}
+
 static int link_update_obj(struct capture_live *l, struct rtnl_link *link, bool deleted)
 {
 	const char *name = rtnl_link_get_name(link);
-	const char *type = rtnl_link_get_type(link);
 
 	if (!name || rtnl_link_get_ifindex(link) <= 0)
 		return 0;
 	return link_update(l, rtnl_link_get_ifindex(link), name,
 			   (rtnl_link_get_flags(link) & IFF_UP) != 0, deleted,
-			   type && strcmp(type, "bridge") == 0);
+			   link_is_bridge(link));
 }
 
 /* ---- Link watching ------------------------------------------------------------------------ */
@@ -691,10 +698,10 @@ static int links_sync(struct capture_live *l, bool at_open, struct util_err *err
 	l->sharing_at_open = 0;
 	for (obj = nl_cache_get_first(cache); at_open && obj; obj = nl_cache_get_next(obj)) {
 		struct rtnl_link *link = (struct rtnl_link *)obj;
-		const char *name = rtnl_link_get_name(link), *type = rtnl_link_get_type(link);
+		const char *name = rtnl_link_get_name(link);
 
 		if (name && (rtnl_link_get_flags(link) & IFF_UP) && live_matches(l, name) &&
-		    !(type && strcmp(type, "bridge") == 0))
+		    !link_is_bridge(link))
 			l->sharing_at_open++;
 	}
 	r = 0;

@@ -45,6 +45,15 @@ bool util_yaml_is_null(const struct util_yaml_node *n)
 	}
 }
 
+/*
+ * Whether two keys are the same: the first characters first, since most keys asked about differ
+ * there and strcmp() was a tenth of reading an inventory.
+ */
+static inline bool key_eq(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 const struct util_yaml_node *util_yaml_get(const struct util_yaml_node *map, const char *key)
 {
 	if (!map || map->type != UTIL_YAML_MAP)
@@ -52,7 +61,7 @@ const struct util_yaml_node *util_yaml_get(const struct util_yaml_node *map, con
 	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
 		const struct util_yaml_node *k = map->kids[i];
 
-		if (k->type == UTIL_YAML_SCALAR && k->str[0] == key[0] && strcmp(k->str, key) == 0)
+		if (k->type == UTIL_YAML_SCALAR && key_eq(k->str, key))
 			return map->kids[i + 1];
 	}
 	return NULL;
@@ -362,8 +371,7 @@ static int tree_check_keys(const struct tree_builder *b, const struct util_yaml_
 			for (size_t j = i + 2; j + 1 < map->n_kids && !dup; j += 2)
 				if (map->kids[i]->type == UTIL_YAML_SCALAR &&
 				    map->kids[j]->type == UTIL_YAML_SCALAR &&
-				    map->kids[i]->str[0] == map->kids[j]->str[0] &&
-				    strcmp(map->kids[i]->str, map->kids[j]->str) == 0)
+				    key_eq(map->kids[i]->str, map->kids[j]->str))
 					dup = map->kids[j];
 	} else {
 		keys = util_reallocarray(NULL, map->n_kids / 2, sizeof(*keys));
@@ -459,7 +467,7 @@ static bool tree_key_skipped(struct tree_builder *b, struct util_yaml_node *n)
 	if (parent->type != UTIL_YAML_MAP || parent->n_kids % 2 != 0)
 		return false;
 	for (const char *const *k = b->opts->skip_keys; *k; k++) {
-		if (**k == *n->str && strcmp(*k, n->str) == 0) {
+		if (key_eq(*k, n->str)) {
 			util_yaml_free(n);
 			b->skip_next = true;
 			return true;
