@@ -94,7 +94,10 @@ done
 bad "inventory: missing" "$tmp/nope.yaml" learn --inventory "$tmp/nope.yaml"
 bad "inventory: garbage" "$tmp/garbage.bin" learn --inventory "$tmp/garbage.bin"
 bad "inventory: empty" "$tmp/empty" learn --inventory "$tmp/empty"
-for f in "$data"/bad/state-*; do
+# and states whose edges the loader reads into the graph early, then must read again to fail
+# as it would have (a duplicate, a fault after it, an undefined workload after an early edge)
+for f in "$data"/bad/state-* "$data"/state/bad-edge-duplicate-early.yaml \
+	"$data"/state/bad-edge-duplicate-then-key.yaml "$data"/state/bad-edge-undefined-early.yaml; do
 	[ -e "$f" ] || continue
 	cp "$f" "$tmp/bad-state.yaml"
 	bad "state (show): $(basename "$f")" "bad-state.yaml" "$flowlock" show "$tmp/bad-state.yaml"
