@@ -175,8 +175,9 @@ struct flow {
 	uint8_t first_side; /* who sent the first packet seen */
 	bool rst;
 	bool closed;
-	bool ct;   /* it has a struct ct_link: conntrack decides its direction and server */
-	bool half; /* one-sided so far, and in halves under its client end (struct half) */
+	bool ct;	 /* it has a struct ct_link: conntrack decides its direction and server */
+	bool half;	 /* one-sided so far: in halves under its client end (struct half) ... */
+	bool half_filed; /* ... once it is there, rather than waiting in half_pending */
 	/* what its other half (struct half), ended before it, saw each side send: outcome only */
 	uint16_t other[2];
 	uint64_t first_ns, closed_ns;
@@ -275,6 +276,13 @@ struct capture_tracker {
 	struct listener *listeners;
 	struct half *halves;
 	struct half *half_spare; /* freed halves, for the next ones */
+	/*
+	 * New one-sided flows not yet in halves, in the order they were made: see half_add().
+	 * Filed (half_file_pending()) before anything looks halves up and before any flow goes,
+	 * so every flow here is live.
+	 */
+	struct flow **half_pending;
+	size_t n_half_pending, half_pending_cap;
 	struct ct_link *links;
 	struct ct_link *aliases;
 	struct dir_entry dir[DIR_SLOTS];
@@ -564,13 +572,11 @@ static struct half *half_find(const struct capture_tracker *t, const struct flow
 	return h;
 }
 
-/* A new flow is one-sided: in halves, when its ports tell its client end. */
-static void half_add(struct capture_tracker *t, struct flow *f)
+/* Files f, one-sided and waiting, under both its keys. */
+static void half_file(struct capture_tracker *t, struct flow *f)
 {
 	int side = half_side(&f->key);
 
-	if (side < 0 || f->key.proto == IPPROTO_ICMP || f->key.proto == IPPROTO_ICMPV6)
-		return;
 	for (int kind = 0; kind < HALF_KINDS; kind++) {
 		struct half_key hk;
 		struct half *h;
@@ -595,12 +601,50 @@ static void half_add(struct capture_tracker *t, struct flow *f)
 		}
 		h->f[h->f[0] ? 1 : 0] = f;
 	}
+	f->half_filed = true;
+}
+
+/*
+ * Files the waiting flows that are still one-sided, in the order they were made, as if each had
+ * been filed when it was made; the ones answered meanwhile never cost the index anything.
+ */
+static __attribute__((noinline)) void half_file_pending(struct capture_tracker *t)
+{
+	for (size_t i = 0; i < t->n_half_pending; i++) {
+		struct flow *f = t->half_pending[i];
+
+		if (f->half && !f->half_filed)
+			half_file(t, f);
+	}
+	t->n_half_pending = 0;
+}
+
+/*
+ * A new flow is one-sided: in halves, when its ports tell its client end. Most are answered
+ * within a moment (a SYN+ACK, a DNS response), long before any other half looks for them, so
+ * a new one only waits in half_pending until something looks halves up or a flow goes. That
+ * saves the two lookups, two insertions and two deletions an answered flow would cost.
+ */
+static void half_add(struct capture_tracker *t, struct flow *f)
+{
+	if (half_side(&f->key) < 0 || f->key.proto == IPPROTO_ICMP ||
+	    f->key.proto == IPPROTO_ICMPV6)
+		return;
+	if (t->n_half_pending == t->half_pending_cap) {
+		t->half_pending_cap = t->half_pending_cap ? 2 * t->half_pending_cap : 1024;
+		t->half_pending = util_reallocarray(t->half_pending, t->half_pending_cap,
+						    sizeof(*t->half_pending));
+	}
+	t->half_pending[t->n_half_pending++] = f;
 	f->half = true;
 }
 
 static __attribute__((noinline)) void half_remove(struct capture_tracker *t, struct flow *f)
 {
 	f->half = false;
+	if (!f->half_filed) /* still waiting: half_file_pending() passes it over */
+		return;
+	f->half_filed = false;
 	for (int kind = 0; kind < HALF_KINDS; kind++) {
 		struct half *h = half_find(t, f, kind);
 
@@ -641,10 +685,12 @@ static bool half_match(const struct flow *f, const struct flow *g)
 }
 
 /* The other half of f's connection, or NULL. */
-static struct flow *half_partner(const struct capture_tracker *t, const struct flow *f)
+static struct flow *half_partner(struct capture_tracker *t, const struct flow *f)
 {
 	if (!f->half)
 		return NULL;
+	if (t->n_half_pending > 0)
+		half_file_pending(t);
 	for (int kind = 0; kind < HALF_KINDS; kind++) {
 		const struct half *h = half_find(t, f, kind);
 
@@ -656,7 +702,7 @@ static struct flow *half_partner(const struct capture_tracker *t, const struct f
 }
 
 /* What both sides of f's connection sent, counting its other half's: into ret, by f's sides. */
-static void half_sent(const struct capture_tracker *t, const struct flow *f, uint16_t ret[2])
+static void half_sent(struct capture_tracker *t, const struct flow *f, uint16_t ret[2])
 {
 	const struct flow *g = half_partner(t, f);
 	int sf, sg;
@@ -708,8 +754,12 @@ static int flow_server(const struct capture_tracker *t, const struct flow *f,
 		return server;
 	}
 
-	l0 = listener_has(t, k, 0);
-	l1 = listener_has(t, k, 1);
+	/* only a handshake makes a listener (listener_add()): TCP and SCTP */
+	l0 = l1 = false;
+	if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_SCTP) {
+		l0 = listener_has(t, k, 0);
+		l1 = listener_has(t, k, 1);
+	}
 	if (l0 != l1) {
 		*ret_how = CAPTURE_HOW_LISTENER;
 		return l0 ? 0 : 1;
@@ -805,7 +855,7 @@ static bool flow_served_one_way(const struct flow *f, unsigned c, unsigned s)
 }
 
 /* What became of f, whose server is side server (of its key); l: its conntrack link, or NULL. */
-static enum capture_outcome flow_outcome(const struct capture_tracker *t, const struct flow *f,
+static enum capture_outcome flow_outcome(struct capture_tracker *t, const struct flow *f,
 					 int server, const struct ct_link *l)
 {
 	uint16_t sent[2];
@@ -841,8 +891,7 @@ static bool flow_answered(const struct flow *f)
 }
 
 /* The flow as it is reported, its direction decided now. */
-static void flow_describe(const struct capture_tracker *t, const struct flow *f,
-			  struct capture_flow *ret)
+static void flow_describe(struct capture_tracker *t, const struct flow *f, struct capture_flow *ret)
 {
 	const struct flow_key *k = &f->key;
 	const struct ct_link *l = f->ct ? ct_link_find(t, f) : NULL;
@@ -926,6 +975,9 @@ static void flow_remove(struct capture_tracker *t, struct flow *f)
 		t->evict_from = f->hh.next;
 		t->evict_at_end = !t->evict_from;
 	}
+	/* no flow that goes may still be waiting (f itself or one answered meanwhile) */
+	if (t->n_half_pending > 0)
+		half_file_pending(t);
 	if (f->half)
 		half_remove(t, f);
 	if (f->ct)
@@ -1413,6 +1465,9 @@ static void halves_free(struct capture_tracker *t)
 		free(h);
 	}
 	t->half_spare = NULL;
+	free(t->half_pending);
+	t->half_pending = NULL;
+	t->n_half_pending = t->half_pending_cap = 0;
 }
 
 static void flows_free(struct capture_tracker *t)
@@ -1487,7 +1542,7 @@ void capture_tracker_expire(struct capture_tracker *t, uint64_t now_ns)
 	tracker_expire(t, now_ns);
 }
 
-void capture_tracker_peek(const struct capture_tracker *t, capture_flow_fn fn, void *userdata)
+void capture_tracker_peek(struct capture_tracker *t, capture_flow_fn fn, void *userdata)
 {
 	for (const struct flow *f = t->flows; f; f = f->hh.next) {
 		struct capture_flow out;

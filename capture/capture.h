@@ -332,4 +332,4 @@ void capture_tracker_expire(struct capture_tracker *t, uint64_t now_ns);
  * checkpoints: fn gets the flow with packets as seen so far; it is reported again, once, when
  * it ends.
  */
-void capture_tracker_peek(const struct capture_tracker *t, capture_flow_fn fn, void *userdata);
+void capture_tracker_peek(struct capture_tracker *t, capture_flow_fn fn, void *userdata);
