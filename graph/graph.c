@@ -214,12 +214,13 @@ static struct graph_node *graph_find_node_ptr(const struct graph *g, const struc
 	return n;
 }
 
-const struct graph_workload *graph_add_workload(struct graph *g, struct graph_workload *w)
+/* w's node, made or given w when needed: see graph_add_workload(). */
+static struct graph_node *graph_node_add(struct graph *g, struct graph_workload *w)
 {
 	struct graph_node *n = graph_find_node_ptr(g, w);
 
 	if (n)
-		return n->w;
+		return n;
 	n = graph_find_node(g, graph_workload_id(w));
 	if (n) {
 		HASH_DELETE(hh_ptr, g->nodes_by_ptr, n);
@@ -227,7 +228,7 @@ const struct graph_workload *graph_add_workload(struct graph *g, struct graph_wo
 		graph_workload_unref(n->w);
 		n->w = w;
 		HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
-		return n->w;
+		return n;
 	}
 	n = util_zalloc(sizeof(*n));
 	n->id = util_strdup(graph_workload_id(w));
@@ -235,7 +236,12 @@ const struct graph_workload *graph_add_workload(struct graph *g, struct graph_wo
 	HASH_ADD_KEYPTR(hh, g->nodes, n->id, strlen(n->id), n);
 	HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
 	g->views->nodes_dirty = true;
-	return n->w;
+	return n;
+}
+
+const struct graph_workload *graph_add_workload(struct graph *g, struct graph_workload *w)
+{
+	return graph_node_add(g, w)->w;
 }
 
 /* The graph's own node for w: by pointer when w is the graph's instance, else by id. */
@@ -584,18 +590,15 @@ static struct edge_count *edge_count_of(struct graph_edge *e, const struct graph
 	return &e->counts[lo];
 }
 
-void graph_add_edge(struct graph *g, const struct graph_workload *client,
-		    const struct graph_workload *server, uint8_t proto, uint16_t port,
-		    uint64_t connections, uint64_t first_ns, uint64_t last_ns)
+static void graph_add_node_edge(struct graph *g, struct graph_node *c, struct graph_node *s,
+				uint8_t proto, uint16_t port, uint64_t connections,
+				uint64_t first_ns, uint64_t last_ns)
 {
 	const struct graph_agent *agent = graph_current_agent(g);
 	struct edge_count *count;
-	const struct graph_node *c = graph_node_of(g, client), *s = graph_node_of(g, server);
 	struct edge_key key;
 	struct graph_edge *e;
 
-	if (!c || !s)
-		abort(); /* a caller bug: workloads are added before their edges */
 	e = graph_edge_find(g, c, s, proto, port, &key);
 	if (!e)
 		e = graph_edge_new(g, &key, first_ns, last_ns);
@@ -609,8 +612,28 @@ void graph_add_edge(struct graph *g, const struct graph_workload *client,
 	if (last_ns > e->last_ns)
 		e->last_ns = last_ns;
 	/* both ends talked, so both were running then */
-	node_ran((struct graph_node *)c, first_ns, last_ns);
-	node_ran((struct graph_node *)s, first_ns, last_ns);
+	node_ran(c, first_ns, last_ns);
+	node_ran(s, first_ns, last_ns);
+}
+
+void graph_add_edge(struct graph *g, const struct graph_workload *client,
+		    const struct graph_workload *server, uint8_t proto, uint16_t port,
+		    uint64_t connections, uint64_t first_ns, uint64_t last_ns)
+{
+	struct graph_node *c = graph_node_of(g, client), *s = graph_node_of(g, server);
+
+	if (!c || !s)
+		abort(); /* a caller bug: workloads are added before their edges */
+	graph_add_node_edge(g, c, s, proto, port, connections, first_ns, last_ns);
+}
+
+void graph_add_flow_edge(struct graph *g, struct graph_workload *client,
+			 struct graph_workload *server, uint8_t proto, uint16_t port,
+			 uint64_t connections, uint64_t first_ns, uint64_t last_ns)
+{
+	struct graph_node *c = graph_node_add(g, client), *s = graph_node_add(g, server);
+
+	graph_add_node_edge(g, c, s, proto, port, connections, first_ns, last_ns);
 }
 
 static int node_cmp(const void *a, const void *b)

@@ -110,6 +110,13 @@ const struct graph_edge *graph_find_edge(const struct graph *g, const char *clie
 void graph_add_edge(struct graph *g, const struct graph_workload *client,
 		    const struct graph_workload *server, uint8_t proto, uint16_t port,
 		    uint64_t connections, uint64_t first_ns, uint64_t last_ns);
+/*
+ * graph_add_workload() of both ends, then graph_add_edge(), each end looked up once: what the
+ * capture path does for every flow.
+ */
+void graph_add_flow_edge(struct graph *g, struct graph_workload *client,
+			 struct graph_workload *server, uint8_t proto, uint16_t port,
+			 uint64_t connections, uint64_t first_ns, uint64_t last_ns);
 
 size_t graph_workload_count(const struct graph *g);
 const struct graph_workload *graph_workload(const struct graph *g, size_t i);

@@ -237,10 +237,8 @@ static void attr_add_edge(struct graph_workload *client, struct graph_workload *
 
 	if (!attr_port_ok(proto, port))
 		return;
-	(void)graph_add_workload(c->g, client);
-	(void)graph_add_workload(c->g, server);
-	graph_add_edge(c->g, client, server, proto, port, repeat ? 0 : c->connections,
-		       c->flow->first_ns, c->flow->last_ns);
+	graph_add_flow_edge(c->g, client, server, proto, port, repeat ? 0 : c->connections,
+			    c->flow->first_ns, c->flow->last_ns);
 	c->touched++;
 }
 
