@@ -6,13 +6,19 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/*
+ * Under ASan each flow is an allocation of its own, so that its bounds stay checked, and a
+ * spare one is poisoned; otherwise flows come from blocks (util_block_new()).
+ */
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #define SPARE_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
 #define SPARE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define FLOW_BLOCKS	     0
 #else
 #define SPARE_POISON(p, n)   ((void)(p), (void)(n))
 #define SPARE_UNPOISON(p, n) ((void)(p), (void)(n))
+#define FLOW_BLOCKS	     1
 #endif
 
 #include "capture/capture-private.h"
@@ -288,6 +294,12 @@ struct capture_tracker {
 	struct dir_entry dir[DIR_SLOTS];
 	struct flow *recent[RECENT_SLOTS];
 	struct flow *spare; /* freed flows, for the next ones: at most as many as were ever open */
+	/*
+	 * The blocks flows are carved from, each starting with the previous one's address, and
+	 * the unused end of the newest.
+	 */
+	void *blocks;
+	uint8_t *block_free, *block_end;
 	uint64_t next_scan_ns;
 	uint64_t last_id; /* the last flow's id */
 	size_t n_flows;
@@ -1016,6 +1028,31 @@ static void flow_evict(struct capture_tracker *t)
 	flow_end(t, f);
 }
 
+/*
+ * A zeroed flow never used before. Flows are only ever made by the hundred thousand and then
+ * reused (the spare list), so blocks are only given back when the table is emptied.
+ */
+static struct flow *flow_alloc(struct capture_tracker *t)
+{
+#if FLOW_BLOCKS
+	struct flow *f;
+
+	if ((size_t)(t->block_end - t->block_free) < sizeof(*f)) {
+		void **b = util_block_new();
+
+		*b = t->blocks;
+		t->blocks = b;
+		t->block_free = (uint8_t *)b + _Alignof(struct flow);
+		t->block_end = (uint8_t *)b + UTIL_BLOCK_SIZE;
+	}
+	f = (struct flow *)t->block_free;
+	t->block_free += sizeof(*f);
+	return f;
+#else
+	return util_zalloc(sizeof(struct flow));
+#endif
+}
+
 static struct flow *flow_new(struct capture_tracker *t, const struct flow_key *k, uint64_t ts_ns,
 			     int first_side)
 {
@@ -1026,7 +1063,7 @@ static struct flow *flow_new(struct capture_tracker *t, const struct flow_key *k
 	f = t->spare;
 
 	if (!f) {
-		f = util_zalloc(sizeof(*f));
+		f = flow_alloc(t);
 	} else {
 		SPARE_UNPOISON(f, sizeof(*f));
 		t->spare = f->spare_next;
@@ -1474,8 +1511,19 @@ static void flows_free(struct capture_tracker *t)
 {
 	struct flow *f = t->flows, *next;
 
-	/* Everything goes: drop the buckets, then walk the items' own list, unlinking nothing. */
+	/* Everything goes: drop the buckets, then the flows, unlinking nothing. */
 	HASH_CLEAR(hh, t->flows);
+#if FLOW_BLOCKS
+	(void)f;
+	(void)next;
+	while (t->blocks) {
+		void *b = t->blocks;
+
+		t->blocks = *(void **)b;
+		util_block_free(b);
+	}
+	t->block_free = t->block_end = NULL;
+#else
 	for (; f; f = next) {
 		next = f->hh.next;
 		free(f);
@@ -1485,6 +1533,7 @@ static void flows_free(struct capture_tracker *t)
 		next = f->spare_next;
 		free(f);
 	}
+#endif
 	t->spare = NULL;
 	memset(t->recent, 0, sizeof(t->recent));
 	dir_clear(t);

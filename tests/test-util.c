@@ -1231,6 +1231,28 @@ START_TEST(test_intern_threads)
 }
 END_TEST
 
+/* Blocks: aligned to their size, zeroed, each its own; several at once, as a tracker holds. */
+START_TEST(test_block)
+{
+	uint8_t *b[3];
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(b); i++) {
+		b[i] = util_block_new();
+		ck_assert_uint_eq((uintptr_t)b[i] % UTIL_BLOCK_SIZE, 0);
+		for (size_t off = 0; off < UTIL_BLOCK_SIZE; off += 4096)
+			ck_assert_uint_eq(b[i][off], 0);
+		ck_assert_uint_eq(b[i][UTIL_BLOCK_SIZE - 1], 0);
+		memset(b[i], (int)i + 1, UTIL_BLOCK_SIZE);
+	}
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(b); i++) {
+		ck_assert_uint_eq(b[i][0], i + 1);
+		ck_assert_uint_eq(b[i][UTIL_BLOCK_SIZE - 1], i + 1);
+		util_block_free(b[i]);
+	}
+	util_block_free(NULL);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -1261,6 +1283,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_yaml_tree_big_items);
 	tcase_add_test(tc, test_intern);
 	tcase_add_test(tc, test_intern_threads);
+	tcase_add_test(tc, test_block);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #define HASH_FUNCTION UTIL_HASH_FUNCTION
 #include <uthash.h>
 
@@ -26,6 +27,33 @@ void *util_zalloc(size_t size)
 	if (!p)
 		util_oom();
 	return p;
+}
+
+void *util_block_new(void)
+{
+	size_t len = 2 * UTIL_BLOCK_SIZE;
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *b;
+
+	if (p == MAP_FAILED)
+		util_oom();
+	/* a block-aligned block out of twice its size: the rest goes back at once */
+	b = (uint8_t *)(((uintptr_t)p + UTIL_BLOCK_SIZE - 1) & ~(uintptr_t)(UTIL_BLOCK_SIZE - 1));
+	if (b > p)
+		(void)munmap(p, (size_t)(b - p));
+	if (p + len > b + UTIL_BLOCK_SIZE)
+		(void)munmap(b + UTIL_BLOCK_SIZE, (size_t)(p + len - (b + UTIL_BLOCK_SIZE)));
+#if defined(MADV_HUGEPAGE)
+	/* only a hint: where the kernel has no huge page to give, 4 KiB pages as ever */
+	(void)madvise(b, UTIL_BLOCK_SIZE, MADV_HUGEPAGE);
+#endif
+	return b;
+}
+
+void util_block_free(void *block)
+{
+	if (block)
+		(void)munmap(block, UTIL_BLOCK_SIZE);
 }
 
 void *util_reallocarray(void *ptr, size_t nmemb, size_t size)
