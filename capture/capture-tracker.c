@@ -1038,7 +1038,7 @@ static struct flow *flow_alloc(struct capture_tracker *t)
 	struct flow *f;
 
 	if ((size_t)(t->block_end - t->block_free) < sizeof(*f)) {
-		void **b = util_block_new();
+		void **b = util_block_new(UTIL_BLOCK_SIZE);
 
 		*b = t->blocks;
 		t->blocks = b;
@@ -1520,7 +1520,7 @@ static void flows_free(struct capture_tracker *t)
 		void *b = t->blocks;
 
 		t->blocks = *(void **)b;
-		util_block_free(b);
+		util_block_free(b, UTIL_BLOCK_SIZE);
 	}
 	t->block_free = t->block_end = NULL;
 #else

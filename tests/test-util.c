@@ -1231,25 +1231,34 @@ START_TEST(test_intern_threads)
 }
 END_TEST
 
-/* Blocks: aligned to their size, zeroed, each its own; several at once, as a tracker holds. */
+/*
+ * Blocks: aligned to a block, zeroed, each its own, as big as asked (in whole blocks); several
+ * at once, as a tracker holds.
+ */
+static const size_t block_sizes[] = {1, UTIL_BLOCK_SIZE, UTIL_BLOCK_SIZE + 1, 3 * UTIL_BLOCK_SIZE};
+
 START_TEST(test_block)
 {
-	uint8_t *b[3];
+	uint8_t *b[UTIL_ARRAY_SIZE(block_sizes)];
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(b); i++) {
-		b[i] = util_block_new();
+		size_t n = block_sizes[i];
+
+		b[i] = util_block_new(n);
 		ck_assert_uint_eq((uintptr_t)b[i] % UTIL_BLOCK_SIZE, 0);
-		for (size_t off = 0; off < UTIL_BLOCK_SIZE; off += 4096)
+		for (size_t off = 0; off < n; off += 4096)
 			ck_assert_uint_eq(b[i][off], 0);
-		ck_assert_uint_eq(b[i][UTIL_BLOCK_SIZE - 1], 0);
-		memset(b[i], (int)i + 1, UTIL_BLOCK_SIZE);
+		ck_assert_uint_eq(b[i][n - 1], 0);
+		memset(b[i], (int)i + 1, n);
 	}
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(b); i++) {
+		size_t n = block_sizes[i];
+
 		ck_assert_uint_eq(b[i][0], i + 1);
-		ck_assert_uint_eq(b[i][UTIL_BLOCK_SIZE - 1], i + 1);
-		util_block_free(b[i]);
+		ck_assert_uint_eq(b[i][n - 1], i + 1);
+		util_block_free(b[i], n);
 	}
-	util_block_free(NULL);
+	util_block_free(NULL, 1);
 }
 END_TEST
 

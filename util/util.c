@@ -29,31 +29,35 @@ void *util_zalloc(size_t size)
 	return p;
 }
 
-void *util_block_new(void)
+void *util_block_new(size_t size)
 {
-	size_t len = 2 * UTIL_BLOCK_SIZE;
-	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint8_t *b;
+	size_t len, n = (size + UTIL_BLOCK_SIZE - 1) / UTIL_BLOCK_SIZE * UTIL_BLOCK_SIZE;
+	uint8_t *p, *b;
 
+	if (n == 0 || n > SIZE_MAX - UTIL_BLOCK_SIZE)
+		util_oom();
+	len = n + UTIL_BLOCK_SIZE;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		util_oom();
-	/* a block-aligned block out of twice its size: the rest goes back at once */
+	/* aligned to UTIL_BLOCK_SIZE out of one block more: the rest goes back at once */
 	b = (uint8_t *)(((uintptr_t)p + UTIL_BLOCK_SIZE - 1) & ~(uintptr_t)(UTIL_BLOCK_SIZE - 1));
 	if (b > p)
 		(void)munmap(p, (size_t)(b - p));
-	if (p + len > b + UTIL_BLOCK_SIZE)
-		(void)munmap(b + UTIL_BLOCK_SIZE, (size_t)(p + len - (b + UTIL_BLOCK_SIZE)));
+	if (p + len > b + n)
+		(void)munmap(b + n, (size_t)(p + len - (b + n)));
 #if defined(MADV_HUGEPAGE)
 	/* only a hint: where the kernel has no huge page to give, 4 KiB pages as ever */
-	(void)madvise(b, UTIL_BLOCK_SIZE, MADV_HUGEPAGE);
+	(void)madvise(b, n, MADV_HUGEPAGE);
 #endif
 	return b;
 }
 
-void util_block_free(void *block)
+void util_block_free(void *block, size_t size)
 {
 	if (block)
-		(void)munmap(block, UTIL_BLOCK_SIZE);
+		(void)munmap(block,
+			     (size + UTIL_BLOCK_SIZE - 1) / UTIL_BLOCK_SIZE * UTIL_BLOCK_SIZE);
 }
 
 void *util_reallocarray(void *ptr, size_t nmemb, size_t size)

@@ -44,14 +44,15 @@ void *util_zalloc(size_t size);
 void *util_reallocarray(void *ptr, size_t nmemb, size_t size);
 char *util_strdup(const char *s);
 /*
- * A zeroed block of UTIL_BLOCK_SIZE bytes, aligned to its size, that the kernel may back with
- * one huge page: for records made by the hundred thousand (a busy node's flows), where the
- * first touch of every 4 KiB page costs a fault (about 12 us each on a virtual machine with
- * shadow page tables; bench/bench.sh). Aborts on out-of-memory, as util_zalloc() does.
+ * Zeroed memory of at least size bytes, in whole blocks of UTIL_BLOCK_SIZE aligned to it, that
+ * the kernel may back with huge pages: for records made by the hundred thousand (a busy node's
+ * flows) and for big rings, where the first touch of every 4 KiB page costs a fault (about
+ * 12 us each on a virtual machine with shadow page tables; bench/bench.sh). Aborts on
+ * out-of-memory, as util_zalloc() does. util_block_free() takes the same size.
  */
 #define UTIL_BLOCK_SIZE ((size_t)2 << 20)
-void *util_block_new(void);
-void util_block_free(void *block);
+void *util_block_new(size_t size);
+void util_block_free(void *block, size_t size);
 char *util_strndup(const char *s, size_t n);
 /*
  * One shared, counted copy of a string many records repeat (label keys and values: a cluster's
