@@ -159,7 +159,8 @@ struct capture_tracker_stats {
 
 /*
  * Folds packets into flows keyed by their two endpoints and reports each flow once, when it
- * ends (TCP close or reset, then a quiet period), goes idle, or at capture_tracker_flush().
+ * ends (TCP close or reset, or a DNS exchange's last answer, then a quiet period), goes idle,
+ * or at capture_tracker_flush().
  * Memory grows with concurrent flows and listening endpoints, never with packets.
  */
 struct capture_tracker;
