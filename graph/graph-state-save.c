@@ -352,30 +352,39 @@ static void state_sweep_stale(const char *path)
 int graph_state_save(const struct graph *g, const char *path, struct util_err *err)
 {
 	struct util_yaml_out *o;
+	struct util_file *f;
 	const char *problem;
-	char *buf = NULL;
-	size_t len = 0;
-	int ret;
+	int ret, write_errno;
 
 	ret = state_check_graph(g, path, err);
 	if (ret < 0)
 		return ret;
 
-	if (util_yaml_out_open(NULL, UTIL_YAML_OUT_ADDRESSES | UTIL_YAML_OUT_ONE_DOCUMENT, NULL,
-			       NULL, &o) < 0)
-		return util_err_set(err, ENOMEM, "%s: out of memory", path);
-	state_render(o, g);
-	if (util_yaml_out_close(o, &buf, &len, &problem) < 0)
-		return util_err_set(err, EINVAL, "%s: cannot render YAML: %s", path,
-				    problem ? problem : "YAML emitter failed");
-
 	/*
 	 * The state describes the cluster's topology, not secrets: readable like the policies. An
-	 * existing state keeps the mode the user chose.
+	 * existing state keeps the mode the user chose. It is written to its temporary file as it
+	 * is rendered (a big one is megabytes), and replaces the old one only once whole.
 	 */
-	ret = util_file_replace(path, buf, len, 0644, err);
+	ret = util_file_begin(path, 0644, &f, err);
+	if (ret < 0)
+		return ret;
+	if (util_yaml_out_open_fd(util_file_fd(f),
+				  UTIL_YAML_OUT_ADDRESSES | UTIL_YAML_OUT_ONE_DOCUMENT,
+				  &write_errno, &o) < 0) {
+		util_file_abort(f);
+		return util_err_set(err, ENOMEM, "%s: out of memory", path);
+	}
+	state_render(o, g);
+	if (util_yaml_out_close(o, NULL, NULL, &problem) < 0) {
+		util_file_abort(f);
+		if (write_errno)
+			return util_err_set(err, write_errno, "%s: writing: %s", path,
+					    strerror(write_errno));
+		return util_err_set(err, EINVAL, "%s: cannot render YAML: %s", path,
+				    problem ? problem : "YAML emitter failed");
+	}
+	ret = util_file_commit(f, NULL, 0, err);
 	if (ret == 0)
 		state_sweep_stale(path);
-	free(buf);
 	return ret;
 }

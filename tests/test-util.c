@@ -6,6 +6,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -1231,6 +1232,65 @@ START_TEST(test_intern_threads)
 }
 END_TEST
 
+/* A few events, the same into any stream. */
+static void yaml_out_some(struct util_yaml_out *o)
+{
+	util_yaml_out_document_start(o);
+	util_yaml_out_map_start(o);
+	for (int i = 0; i < 2000; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "key-%d", i);
+		util_yaml_out_str(o, key);
+		util_yaml_out_str(o, "a value: with a colon, so it is quoted");
+	}
+	util_yaml_out_map_end(o);
+	util_yaml_out_document_end(o);
+}
+
+/* Into a file as it fills: the same bytes as into memory; a write that fails stops it. */
+START_TEST(test_yaml_out_fd)
+{
+	char path[] = "/tmp/flowlock-test-yaml-XXXXXX", *buf, *got;
+	struct util_yaml_out *o;
+	size_t len, got_len;
+	int fd, write_errno;
+	FILE *f;
+
+	ck_assert_int_eq(util_yaml_out_open(NULL, 0, "memory", NULL, &o), 0);
+	yaml_out_some(o);
+	ck_assert_int_eq(util_yaml_out_close(o, &buf, &len, NULL), 0);
+	ck_assert_uint_gt(len, 65536); /* libyaml's buffer filled several times */
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(util_yaml_out_open_fd(fd, 0, &write_errno, &o), 0);
+	yaml_out_some(o);
+	ck_assert_int_eq(util_yaml_out_close(o, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(write_errno, 0);
+	close(fd);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	got = malloc(len + 1);
+	got_len = fread(got, 1, len + 1, f);
+	fclose(f);
+	unlink(path);
+	ck_assert_uint_eq(got_len, len);
+	ck_assert_mem_eq(got, buf, len);
+	free(got);
+	free(buf);
+
+	fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	ck_assert_msg(fd >= 0, "/dev/full: %s", strerror(errno));
+	ck_assert_int_eq(util_yaml_out_open_fd(fd, 0, &write_errno, &o), 0);
+	yaml_out_some(o);
+	ck_assert_int_eq(util_yaml_out_error(o), -ENOSPC);
+	ck_assert_int_eq(write_errno, ENOSPC);
+	ck_assert_int_eq(util_yaml_out_close(o, NULL, NULL, NULL), -ENOSPC);
+	close(fd);
+}
+END_TEST
+
 /*
  * Blocks: aligned to a block, zeroed, each its own, as big as asked (in whole blocks); several
  * at once, as a tracker holds.
@@ -1286,6 +1346,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_file_abort);
 	tcase_add_loop_test(tc, test_yaml_out, 0, (int)UTIL_ARRAY_SIZE(yaml_out_cases));
 	tcase_add_test(tc, test_yaml_out_fail);
+	tcase_add_test(tc, test_yaml_out_fd);
 	tcase_add_loop_test(tc, test_yaml_stream, 0, (int)UTIL_ARRAY_SIZE(stream_cases));
 	tcase_add_loop_test(tc, test_yaml_tree_reader, 0, (int)UTIL_ARRAY_SIZE(tree_cases));
 	tcase_add_test(tc, test_yaml_tree_skip_depth);

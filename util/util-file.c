@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int file_write_all(int fd, const char *buf, size_t len)
+int util_write_all(int fd, const void *data, size_t len)
 {
+	const char *buf = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 
@@ -96,6 +98,11 @@ int util_file_begin(const char *path, mode_t mode, struct util_file **ret, struc
 	return 0;
 }
 
+int util_file_fd(const struct util_file *f)
+{
+	return f->fd;
+}
+
 void util_file_abort(struct util_file *f)
 {
 	if (!f)
@@ -117,7 +124,7 @@ int util_file_commit(struct util_file *f, const void *buf, size_t len, struct ut
 	 * Every failure until the rename removes the temporary file: on a full disk (the write,
 	 * or only the fsync or close on file systems that allocate late) the old file stays whole.
 	 */
-	ret = file_write_all(f->fd, buf, len);
+	ret = util_write_all(f->fd, buf, len);
 	if (ret < 0) {
 		ret = util_err_set(err, -ret, "%s: writing: %s", path, strerror(-ret));
 		goto fail;

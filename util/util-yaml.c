@@ -813,7 +813,9 @@ int util_yaml_read_buffer(struct util_yaml_reader *rd, const char *buf, size_t l
 struct util_yaml_out {
 	yaml_emitter_t emitter;
 	unsigned flags;
-	FILE *out; /* NULL: into buf */
+	FILE *out; /* NULL: into fd, else into buf */
+	int fd;	   /* -1: into buf */
+	int *fd_errno;
 	char *buf;
 	size_t len, cap;
 	const char *what;
@@ -838,6 +840,22 @@ static int out_memory(void *data, unsigned char *buffer, size_t size)
 	}
 	memcpy(o->buf + o->len, buffer, size);
 	o->len += size;
+	return 1;
+}
+
+static void out_failed(struct util_yaml_out *o, int error, const char *problem);
+
+/* libyaml's output buffer, written as it fills: nothing of the stream is held whole. */
+static int out_fd(void *data, unsigned char *buffer, size_t size)
+{
+	struct util_yaml_out *o = data;
+	int r = util_write_all(o->fd, buffer, size);
+
+	if (r < 0) {
+		*o->fd_errno = -r;
+		out_failed(o, -r, strerror(-r));
+		return 0;
+	}
 	return 1;
 }
 
@@ -868,11 +886,22 @@ static void out_event(struct util_yaml_out *o, yaml_event_t *ev, int ok)
 		out_failed(o, EIO, o->emitter.problem ? o->emitter.problem : "unknown error");
 }
 
+/* The emitter's settings, and the stream's start. */
+static void out_setup(struct util_yaml_out *o)
+{
+	yaml_event_t ev;
+
+	yaml_emitter_set_unicode(&o->emitter, 1);
+	yaml_emitter_set_width(&o->emitter, -1); /* a line break inside a string is not JSON */
+	yaml_emitter_set_indent(&o->emitter, 2);
+	yaml_emitter_set_break(&o->emitter, YAML_LN_BREAK);
+	out_event(o, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+}
+
 int util_yaml_out_open(FILE *out, unsigned flags, const char *what, struct util_err *err,
 		       struct util_yaml_out **ret)
 {
 	struct util_yaml_out *o = util_zalloc(sizeof(*o));
-	yaml_event_t ev;
 
 	if (!yaml_emitter_initialize(&o->emitter)) {
 		free(o);
@@ -880,17 +909,32 @@ int util_yaml_out_open(FILE *out, unsigned flags, const char *what, struct util_
 	}
 	o->flags = flags;
 	o->out = out;
+	o->fd = -1;
 	o->what = what;
 	o->err = err;
 	if (out)
 		yaml_emitter_set_output_file(&o->emitter, out);
 	else
 		yaml_emitter_set_output(&o->emitter, out_memory, o);
-	yaml_emitter_set_unicode(&o->emitter, 1);
-	yaml_emitter_set_width(&o->emitter, -1); /* a line break inside a string is not JSON */
-	yaml_emitter_set_indent(&o->emitter, 2);
-	yaml_emitter_set_break(&o->emitter, YAML_LN_BREAK);
-	out_event(o, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	out_setup(o);
+	*ret = o;
+	return 0;
+}
+
+int util_yaml_out_open_fd(int fd, unsigned flags, int *ret_errno, struct util_yaml_out **ret)
+{
+	struct util_yaml_out *o = util_zalloc(sizeof(*o));
+
+	if (!yaml_emitter_initialize(&o->emitter)) {
+		free(o);
+		return -ENOMEM;
+	}
+	o->flags = flags;
+	o->fd = fd;
+	o->fd_errno = ret_errno;
+	*ret_errno = 0;
+	yaml_emitter_set_output(&o->emitter, out_fd, o);
+	out_setup(o);
 	*ret = o;
 	return 0;
 }

@@ -246,6 +246,12 @@ struct util_yaml_out;
 int util_yaml_out_open(FILE *out, unsigned flags, const char *what, struct util_err *err,
 		       struct util_yaml_out **ret);
 /*
+ * Starts a stream written to fd as libyaml's buffer fills, for what is too big to hold (a state
+ * file). A failed write stops it: its errno goes to *ret_errno (0 until then) and
+ * util_yaml_out_close() returns it negated. Fails only when libyaml cannot set up (-ENOMEM).
+ */
+int util_yaml_out_open_fd(int fd, unsigned flags, int *ret_errno, struct util_yaml_out **ret);
+/*
  * Ends the stream, flushes it and frees o. Returns the first failure, or 0; for a stream into
  * memory, the bytes go to ret_buf and ret_len (the caller frees them) when nothing failed.
  * ret_problem, when not NULL, gets the first failure's words (static text, or NULL).

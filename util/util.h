@@ -87,6 +87,10 @@ int util_err_set(struct util_err *err, int errnum, const char *fmt, ...)
 struct util_file;
 int util_file_begin(const char *path, mode_t mode, struct util_file **ret, struct util_err *err);
 int util_file_commit(struct util_file *f, const void *buf, size_t len, struct util_err *err);
+/* The temporary file, for writing it as it is made: then commit with no buffer. */
+int util_file_fd(const struct util_file *f);
+/* write(2) until all of buf is written; -errno on failure (EIO when nothing more goes). */
+int util_write_all(int fd, const void *buf, size_t len);
 void util_file_abort(struct util_file *f);
 /* The folder path is in, opened O_DIRECTORY (a file descriptor), or -errno. */
 int util_file_dir_open(const char *path);
