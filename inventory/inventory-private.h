@@ -236,6 +236,18 @@ struct inv_prefix_peer {
 };
 
 /*
+ * The peers made so far, in two generations: a flood of forged sources names a new outside
+ * address with every packet, so now holds at most INV_PREFIX_PEERS_MAX. When it is full it
+ * becomes old and a new one starts; the old one before it goes. A workload a lookup returned
+ * thus lives through at least that many more lookups: its caller uses it for one flow (which
+ * makes two), and the graph and check keep references of their own.
+ */
+#define INV_PREFIX_PEERS_MAX 32768
+struct inv_prefix_peers {
+	struct inv_prefix_peer *now, *old;
+};
+
+/*
  * Live containers. An address keeps a short history of the containers that held it, each claim
  * valid over [since, until), so a flow is attributed to whoever held the address when it began.
  */
@@ -298,7 +310,7 @@ struct inventory {
 	uint8_t range_lens[2][129]; /* per family (IPv4, IPv6): the prefix lengths used, longest
 				       first */
 	size_t n_range_lens[2];
-	struct inv_prefix_peer *unknowns; /* one per cluster range */
+	struct inv_prefix_peers unknowns; /* one per cluster range */
 	util_warn_fn warn;
 	void *warn_userdata;
 	struct util_said *said; /* warnings said: each once for the inventory's lifetime */
@@ -315,7 +327,7 @@ struct inventory {
 	size_t n_ip_slab, cap_ip_slab;
 	struct inv_svc *svcs;
 	struct inv_backend *backends;	   /* what svcs lead to */
-	struct inv_prefix_peer *externals; /* one per external prefix */
+	struct inv_prefix_peers externals; /* one per external prefix */
 	/*
 	 * Workloads replaced by a rebuild. Callers may still hold what an earlier lookup returned,
 	 * so those stay alive until the inventory is freed.

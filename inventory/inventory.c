@@ -730,27 +730,7 @@ static void inv_ranges_build(struct inventory *inv)
 	inv_ranges_from_services(inv);
 }
 
-/* The peer of the given kind that stands for prefix key, made the first time it is asked for. */
-static struct graph_workload *inv_prefix_peer(struct inv_prefix_peer **table,
-					      const struct inv_range *key, enum graph_kind kind)
-{
-	struct util_prefix pre = {.addr = key->addr, .len = key->prefix};
-	char cidr[UTIL_PREFIX_LEN];
-	struct inv_prefix_peer *p;
-
-	HASH_FIND(hh, *table, key, sizeof(*key), p);
-	if (p)
-		return p->w;
-	util_prefix_format(&pre, cidr);
-	p = util_zalloc(sizeof(*p));
-	p->key = *key;
-	p->w = graph_workload_new(kind, "", "", cidr);
-	graph_workload_add_address(p->w, &pre);
-	HASH_ADD(hh, *table, key, sizeof(p->key), p);
-	return p->w;
-}
-
-static void inv_prefix_peers_free(struct inv_prefix_peer **table)
+static void inv_prefix_table_free(struct inv_prefix_peer **table)
 {
 	struct inv_prefix_peer *p, *tmp;
 
@@ -759,6 +739,40 @@ static void inv_prefix_peers_free(struct inv_prefix_peer **table)
 		graph_workload_unref(p->w);
 		free(p);
 	}
+}
+
+static void inv_prefix_peers_free(struct inv_prefix_peers *peers)
+{
+	inv_prefix_table_free(&peers->now);
+	inv_prefix_table_free(&peers->old);
+}
+
+/*
+ * The peer of the given kind that stands for prefix key, made the first time it is asked for
+ * (again when its generation has gone, see struct inv_prefix_peers).
+ */
+static struct graph_workload *inv_prefix_peer(struct inv_prefix_peers *peers,
+					      const struct inv_range *key, enum graph_kind kind)
+{
+	struct util_prefix pre = {.addr = key->addr, .len = key->prefix};
+	char cidr[UTIL_PREFIX_LEN];
+	struct inv_prefix_peer *p;
+
+	HASH_FIND(hh, peers->now, key, sizeof(*key), p);
+	if (p)
+		return p->w;
+	if (HASH_COUNT(peers->now) >= INV_PREFIX_PEERS_MAX) {
+		inv_prefix_table_free(&peers->old);
+		peers->old = peers->now;
+		peers->now = NULL;
+	}
+	util_prefix_format(&pre, cidr);
+	p = util_zalloc(sizeof(*p));
+	p->key = *key;
+	p->w = graph_workload_new(kind, "", "", cidr);
+	graph_workload_add_address(p->w, &pre);
+	HASH_ADD(hh, peers->now, key, sizeof(p->key), p);
+	return p->w;
 }
 
 /* An address of the cluster's own ranges that nothing claims: the range's unknown peer. */

@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # memory.sh - memory follows what is kept, never the bytes read: a kubectl list four times as
-# long, of the same workloads, costs learn only its pods' records, and never its file's size.
-# Usage: memory.sh FLOWLOCK
+# long, of the same workloads, costs learn only its pods' records, and never its file's size;
+# and a flood of SYNs from forged sources costs the flow table's cap, not a peer per source.
+# Usage: memory.sh FLOWLOCK BENCH-GEN
 set -u
 flowlock=$1
+bench_gen=$2
 . "$(dirname "$0")/lib.sh"
 require memory python3
 [ -x /usr/bin/time ] || { echo "memory: /usr/bin/time (Debian's time) missing: skipped"; exit 77; }
@@ -99,4 +101,22 @@ pipe=$(tail -n 1 "$tmp/rss")
 echo "memory: the same from standard input: $stdin KiB; from a pipe: $pipe KiB"
 expect "standard input costs what the file does" [ "$stdin" -le $((rss_12000 + 2048)) ]
 expect "a pipe costs what the file does" [ "$pipe" -le $((rss_12000 + 2048)) ]
+
+# SYNs from random forged sources, nothing answering: each source is an outside peer of its own.
+# With the flow table held small, three times the sources must cost no more. Both runs are long
+# enough to fill the reader's ring (262,144 packets), which is resident as it is reached.
+flood() { # syns
+	rm -f "$tmp/flood.yaml"
+	"$bench_gen" --syn-flood - "$1" 4 2>/dev/null |
+		/usr/bin/time -o "$tmp/rss" -f %M "$flowlock" learn -q -r - --max-flows 4096 \
+			--state "$tmp/flood.yaml" 2>"$tmp/err"
+	expect "learn reads a flood of $1 SYNs ($(head -c 200 "$tmp/err"))" \
+		grep -q "^  flows: $1\$" "$tmp/flood.yaml"
+	printf -v "flood_$1" %s "$(tail -n 1 "$tmp/rss")"
+}
+flood 300000
+flood 900000
+echo "memory: a flood of 300,000 forged SYNs: $flood_300000 KiB; of 900,000: $flood_900000 KiB"
+expect "600,000 more forged sources cost at most 8 MiB" \
+	[ "$flood_900000" -le $((flood_300000 + 8192)) ]
 finish memory

@@ -514,6 +514,39 @@ START_TEST(test_external)
 }
 END_TEST
 
+/*
+ * A flood of forged sources: each is an outside peer of its own, and the inventory keeps only
+ * the last two generations of them (struct inv_prefix_peers). What a lookup returned stays
+ * whole through many more lookups (under ASan a peer freed too soon is a fault), the same
+ * address gives the same peer while its generation lasts, and a peer made again has its name.
+ */
+START_TEST(test_external_flood)
+{
+	struct inventory *inv = inventory_new();
+	struct graph_workload *prev = NULL, *w;
+	char want[64];
+
+	for (uint32_t i = 0; i < 70000; i++) { /* past two turns of a generation */
+		struct util_addr a = {.family = AF_INET};
+
+		a.bytes[0] = 203;
+		a.bytes[1] = (uint8_t)(i >> 16);
+		a.bytes[2] = (uint8_t)(i >> 8);
+		a.bytes[3] = (uint8_t)i;
+		w = inventory_resolve_client(inv, &a);
+		if (prev) {
+			snprintf(want, sizeof(want), "external:203.%u.%u.%u/32",
+				 (i - 1) >> 16 & 0xff, (i - 1) >> 8 & 0xff, (i - 1) & 0xff);
+			ck_assert_str_eq(graph_workload_id(prev), want);
+			ck_assert_uint_eq(graph_workload_address_count(prev), 1);
+		}
+		ck_assert_ptr_eq(inventory_resolve_client(inv, &a), w);
+		prev = w;
+	}
+	inventory_free(inv);
+}
+END_TEST
+
 START_TEST(test_external_prefix_range)
 {
 	static const struct {
@@ -1156,6 +1189,7 @@ static Suite *inventory_suite(void)
 	tcase_add_loop_test(tc, test_nodes, 0, (int)UTIL_ARRAY_SIZE(node_cases));
 	tcase_add_loop_test(tc, test_service, 0, (int)UTIL_ARRAY_SIZE(svc_cases));
 	tcase_add_loop_test(tc, test_external, 0, (int)UTIL_ARRAY_SIZE(ext_cases));
+	tcase_add_test(tc, test_external_flood);
 	tcase_add_test(tc, test_external_prefix_range);
 	tcase_add_loop_test(tc, test_bad, 0, (int)UTIL_ARRAY_SIZE(bad_cases));
 	tcase_add_loop_test(tc, test_special, 0, (int)UTIL_ARRAY_SIZE(special_cases));
