@@ -1287,7 +1287,8 @@ static inline int flow_side(const struct flow *f, const struct capture_packet *p
 static inline void flow_dns(struct flow *f, int side, uint64_t ts_ns)
 {
 	if (side == f->dns - 1) {
-		if (f->dns_owed > 0)
+		/* past INT8_MAX queries owed it no longer counts: the idle timeout ends it */
+		if (f->dns_owed > 0 && f->dns_owed < INT8_MAX)
 			f->dns_owed--;
 		if (f->dns_owed == 0 && f->sent[!side] && !f->closed) {
 			f->closed = true;
@@ -1684,7 +1685,7 @@ static void ct_merge(struct capture_tracker *t, const struct ct_link *l, struct 
 	 */
 	if (pf->id < f->id)
 		f->id = pf->id;
-	if (pf->closed && !f->closed) {
+	if (pf->closed && !pf->dns && !f->closed) { /* a DNS close is not conntrack's */
 		f->closed = true;
 		f->closed_ns = pf->closed_ns;
 	}
@@ -1715,7 +1716,10 @@ static void ct_link_new(struct capture_tracker *t, struct flow *f, const struct 
 	}
 	HASH_ADD(hh, t->links, key, sizeof(l->key), l);
 	f->ct = true;
-	f->dns = 0;  /* conntrack says when it ends */
+	/* conntrack says when it ends: a close that only flow_dns() made is undone */
+	if (f->dns && f->closed)
+		f->closed = false;
+	f->dns = 0;
 	if (f->half) /* conntrack knows both sides */
 		half_remove(t, f);
 	if (!reply_ok)

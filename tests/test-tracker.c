@@ -530,6 +530,42 @@ START_TEST(test_tracker_outcome)
 END_TEST
 
 /* A table that is full ends the oldest unanswered flow, not an older answered one. */
+/*
+ * A DNS socket owes more answers than the count holds (INT8_MAX): it no longer closes with an
+ * answer, so the late answers still find it, and it waits for its idle timeout.
+ */
+START_TEST(test_tracker_dns_many_queries)
+{
+	struct outcome_got got = {0};
+	struct capture_tracker *t = capture_tracker_new(outcome_collect, &got);
+	struct capture_packet p;
+	uint64_t ms = 0;
+
+	for (int i = 0; i < 130; i++, ms++) {
+		tpkt_packet(&(struct tpkt){0, C, 53000, SV, 53, UDP, 0}, &p);
+		capture_tracker_add(t, &p, BASE_NS + ms * 1000000);
+	}
+	for (int i = 0; i < 130; i++, ms++) {
+		/* the last answers come long after, past a scan: a close would have ended the flow
+		 */
+		if (i == 127) {
+			ms += 15000;
+			tpkt_packet(&(struct tpkt){0, C, 53001, SV, 5353, UDP, 0}, &p);
+			capture_tracker_add(t, &p, BASE_NS + ms * 1000000);
+		}
+		tpkt_packet(&(struct tpkt){0, SV, 53, C, 53000, UDP, 0}, &p);
+		capture_tracker_add(t, &p, BASE_NS + ms * 1000000);
+	}
+	ck_assert_uint_eq(got.n, 0);
+	ck_assert_uint_eq(capture_tracker_open_flows(t), 2);
+	capture_tracker_flush(t);
+	ck_assert_uint_eq(got.n, 2);
+	ck_assert_int_eq(got.v[0], CAPTURE_SERVED);
+	ck_assert_uint_eq(got.packets[0], 260);
+	capture_tracker_free(t);
+}
+END_TEST
+
 START_TEST(test_tracker_evict)
 {
 	struct outcome_got got = {0};
@@ -1129,6 +1165,30 @@ static const struct live_case live_cases[] = {
 	  {"fd99::2", "fd99::5", TCP, 8080, 2, PO, false, 12000, 12001}},
 	 {{0}},
 	 1},
+	/* a DNS close made before conntrack knew the flow is no conntrack close */
+	{"dns answered before its late NEW: later queries stay one conntrack flow",
+	 {LP(0, C, 53000, SV, 53, UDP, 0), LP(1, SV, 53, C, 53000, UDP, 0),
+	  CT(L_NEW, 2, C, 53000, SV, 53, UDP), LP(8000, C, 53000, SV, 53, UDP, 0),
+	  LP(8001, SV, 53, C, 53000, UDP, 0), LP(16000, C, 53000, SV, 53, UDP, 0),
+	  LP(16001, SV, 53, C, 53000, UDP, 0), CT(L_DESTROY, 30000, C, 53000, SV, 53, UDP),
+	  LEXP(39999)},
+	 {{C, SV, UDP, 53, 6, HS, false, 0, 30000}},
+	 {{0}},
+	 1},
+	{"dns answered before its NEW, then a dump entry: still one flow",
+	 {LP(0, C, 53000, SV, 53, UDP, 0), LP(1, SV, 53, C, 53000, UDP, 0),
+	  CT(L_NEW, 2, C, 53000, SV, 53, UDP), CT(L_NEW, 3, C, 53000, SV, 53, UDP)},
+	 {{C, SV, UDP, 53, 2, HS, false, 0, 3}},
+	 {{0}},
+	 1},
+	{"dnat dns, the post-dnat leg answered before the NEW: its close is not merged",
+	 {LP(0, C, 53000, BE, 53, UDP, 0), LP(1, BE, 53, C, 53000, UDP, 0),
+	  CTNAT(L_NEW, 2, C, 53000, VIP, 53, UDP, BE, 53, C, 53000),
+	  LP(8000, C, 53000, BE, 53, UDP, 0), LP(8001, BE, 53, C, 53000, UDP, 0),
+	  LP(16000, C, 53000, BE, 53, UDP, 0), LP(16001, BE, 53, C, 53000, UDP, 0)},
+	 {{C, BE, UDP, 53, 6, HS, false, 0, 16001}},
+	 {{0}},
+	 1},
 	{"wall-clock expiry: idle udp at 120 s, idle tcp at 300 s",
 	 {LP(0, C, 53000, SV, 53, UDP, 0), LP(0, C, 45000, SV, 443, TCP, PA), LEXP(119999),
 	  LPEEK(119999), LEXP(120000), LEXP(299999), LPEEK(299999), LEXP(300000)},
@@ -1355,6 +1415,7 @@ static Suite *tracker_suite(void)
 			    UTIL_ARRAY_SIZE(tracker_diff_cases));
 	tcase_add_loop_test(tc, test_tracker_outcome, 0, 2 * UTIL_ARRAY_SIZE(outcome_cases));
 	tcase_add_test(tc, test_tracker_evict);
+	tcase_add_test(tc, test_tracker_dns_many_queries);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tracker-live");
