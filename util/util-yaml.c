@@ -813,9 +813,9 @@ int util_yaml_read_buffer(struct util_yaml_reader *rd, const char *buf, size_t l
 struct util_yaml_out {
 	yaml_emitter_t emitter;
 	unsigned flags;
-	FILE *out; /* NULL: into fd, else into buf */
-	int fd;	   /* -1: into buf */
-	int *fd_errno;
+	FILE *out; /* or NULL: into fd when it is not -1, else into buf */
+	int fd;
+	int *fd_errno; /* the errno of fd's failed write */
 	char *buf;
 	size_t len, cap;
 	const char *what;
