@@ -1255,7 +1255,6 @@ START_TEST(test_yaml_out_fd)
 	struct util_yaml_out *o;
 	size_t len, got_len;
 	int fd, write_errno;
-	FILE *f;
 
 	ck_assert_int_eq(util_yaml_out_open(NULL, 0, "memory", NULL, &o), 0);
 	yaml_out_some(o);
@@ -1269,12 +1268,9 @@ START_TEST(test_yaml_out_fd)
 	ck_assert_int_eq(util_yaml_out_close(o, NULL, NULL, NULL), 0);
 	ck_assert_int_eq(write_errno, 0);
 	close(fd);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	got = malloc(len + 1);
-	got_len = fread(got, 1, len + 1, f);
-	fclose(f);
+	got = test_read_file(path, &got_len);
 	unlink(path);
+	ck_assert_ptr_nonnull(got);
 	ck_assert_uint_eq(got_len, len);
 	ck_assert_mem_eq(got, buf, len);
 	free(got);
