@@ -813,7 +813,8 @@ int util_yaml_read_buffer(struct util_yaml_reader *rd, const char *buf, size_t l
 struct util_yaml_out {
 	yaml_emitter_t emitter;
 	unsigned flags;
-	FILE *out; /* or NULL: into fd when it is not -1, else into buf */
+	/* where it goes: out; else fd (util_yaml_out_open_fd()); else buf */
+	FILE *out;
 	int fd;
 	int *fd_errno; /* the errno of fd's failed write */
 	char *buf;
@@ -886,6 +887,19 @@ static void out_event(struct util_yaml_out *o, yaml_event_t *ev, int ok)
 		out_failed(o, EIO, o->emitter.problem ? o->emitter.problem : "unknown error");
 }
 
+/* A stream with no target yet, or NULL when libyaml cannot set up. */
+static struct util_yaml_out *out_new(unsigned flags)
+{
+	struct util_yaml_out *o = util_zalloc(sizeof(*o));
+
+	if (!yaml_emitter_initialize(&o->emitter)) {
+		free(o);
+		return NULL;
+	}
+	o->flags = flags;
+	return o;
+}
+
 /* The emitter's settings, and the stream's start. */
 static void out_setup(struct util_yaml_out *o)
 {
@@ -901,15 +915,11 @@ static void out_setup(struct util_yaml_out *o)
 int util_yaml_out_open(FILE *out, unsigned flags, const char *what, struct util_err *err,
 		       struct util_yaml_out **ret)
 {
-	struct util_yaml_out *o = util_zalloc(sizeof(*o));
+	struct util_yaml_out *o = out_new(flags);
 
-	if (!yaml_emitter_initialize(&o->emitter)) {
-		free(o);
+	if (!o)
 		return err ? util_err_set(err, ENOMEM, "cannot set up the YAML emitter") : -ENOMEM;
-	}
-	o->flags = flags;
 	o->out = out;
-	o->fd = -1;
 	o->what = what;
 	o->err = err;
 	if (out)
@@ -923,13 +933,10 @@ int util_yaml_out_open(FILE *out, unsigned flags, const char *what, struct util_
 
 int util_yaml_out_open_fd(int fd, unsigned flags, int *ret_errno, struct util_yaml_out **ret)
 {
-	struct util_yaml_out *o = util_zalloc(sizeof(*o));
+	struct util_yaml_out *o = out_new(flags);
 
-	if (!yaml_emitter_initialize(&o->emitter)) {
-		free(o);
+	if (!o)
 		return -ENOMEM;
-	}
-	o->flags = flags;
 	o->fd = fd;
 	o->fd_errno = ret_errno;
 	*ret_errno = 0;
