@@ -1547,13 +1547,9 @@ static void halves_free(struct capture_tracker *t)
 
 static void flows_free(struct capture_tracker *t)
 {
-	struct flow *f = t->flows, *next;
-
 	/* Everything goes: drop the buckets, then the flows, unlinking nothing. */
-	HASH_CLEAR(hh, t->flows);
 #if FLOW_BLOCKS
-	(void)f;
-	(void)next;
+	HASH_CLEAR(hh, t->flows);
 	while (t->blocks) {
 		void *b = t->blocks;
 
@@ -1562,6 +1558,9 @@ static void flows_free(struct capture_tracker *t)
 	}
 	t->block_free = t->block_end = NULL;
 #else
+	struct flow *f = t->flows, *next;
+
+	HASH_CLEAR(hh, t->flows);
 	for (; f; f = next) {
 		next = f->hh.next;
 		free(f);
