@@ -543,6 +543,10 @@ START_TEST(test_external_flood)
 		ck_assert_ptr_eq(inventory_resolve_client(inv, &a), w);
 		prev = w;
 	}
+	/* the first address: its generation is gone, so its peer is made again */
+	w = inventory_resolve_client(inv, &(struct util_addr){.family = AF_INET, .bytes = {203}});
+	ck_assert_str_eq(graph_workload_id(w), "external:203.0.0.0/32");
+	ck_assert_uint_eq(graph_workload_address_count(w), 1);
 	inventory_free(inv);
 }
 END_TEST
