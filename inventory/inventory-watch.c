@@ -125,6 +125,7 @@ struct inv_stream {
 	uint64_t relist_from; /* monotonic: when the first of them came */
 	bool relist_over;     /* one of them came twice */
 	uint64_t broke_ns;    /* wall time it ended, for what relisting finds gone */
+	bool down;	      /* ended, and not opened since */
 	uint64_t last_news;
 	size_t values;	      /* objects applied */
 	uint64_t next_expire; /* wall time: gone pods are looked at once a second */
@@ -628,6 +629,7 @@ static void *watch_main(void *data)
 {
 	struct inv_stream *s = data;
 	struct watch_src *src = util_zalloc(sizeof(*src));
+	int open_errno = 0; /* why the last open failed */
 
 	src->s = s;
 	while (!watch_stopped(s)) {
@@ -635,12 +637,16 @@ static void *watch_main(void *data)
 
 		src->fd = watch_open_fd(s);
 		if (src->fd < 0) {
-			watch_post_text(s, WATCH_ENDED, s->reopens, "cannot open it: %s",
-					strerror(errno));
+			/* tried again every second: said once for each reason it fails */
+			if (errno != open_errno)
+				watch_post_text(s, WATCH_ENDED, s->reopens, "cannot open it: %s",
+						strerror(errno));
+			open_errno = errno;
 			if (!s->reopens || watch_pause(s, WATCH_REOPEN_MS))
 				break;
 			continue;
 		}
+		open_errno = 0;
 		m = util_zalloc(sizeof(*m));
 		m->type = WATCH_OPENED;
 		watch_post(s, m);
@@ -792,6 +798,7 @@ static bool stream_apply(struct inv_stream *s, struct watch_msg *m, uint64_t now
 
 	switch (m->type) {
 	case WATCH_OPENED:
+		s->down = false;
 		if (s->opens++ > 0) {
 			/* a writer may come back much later, or never: until one lists again,
 			 * everything stays as it was */
@@ -841,7 +848,10 @@ static bool stream_apply(struct inv_stream *s, struct watch_msg *m, uint64_t now
 		stream_say(s, "%s: %s: the stream ended (%s)%s", s->reopens ? "warning" : "note",
 			   s->path, m->text,
 			   m->reopen ? "; reopening it" : "; keeping what it said");
-		s->broke_ns = now;
+		/* it broke when it first ended, not when it last failed to open again */
+		if (!s->down)
+			s->broke_ns = now;
+		s->down = true;
 		s->ended = !m->reopen;
 		return false;
 	}

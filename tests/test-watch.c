@@ -28,6 +28,7 @@ struct step {
 	bool reopened;	  /* wait until the stream was opened again */
 	bool relisted;	  /* wait until a relisting went quiet */
 	bool idle;	  /* nothing comes for 2.5 s */
+	bool gone;	  /* the writer leaves and the FIFO is removed; the next writer makes it */
 };
 
 struct check {
@@ -39,7 +40,7 @@ struct check {
 
 #define STEP(s, f, at)                                                                             \
 	{                                                                                          \
-		s, f, at, false, false, false, false                                               \
+		s, f, at, false, false, false, false, false                                        \
 	}
 #define CLIENT(a, at, want)                                                                        \
 	{                                                                                          \
@@ -77,7 +78,7 @@ static const struct watch_case {
 	 1,
 	 {STEP(0, "churn-1", 100),
 	  STEP(0, "churn-2", 200),
-	  {0, NULL, 801, false, false, false, true}},
+	  {0, NULL, 801, false, false, false, true, false}},
 	 /* with no history left, the address is its holder's now, as in a file */
 	 {CLIENT("10.244.1.11", 150, "k8s:shop/deployment/search"),
 	  CLIENT("10.244.1.11", 250, "k8s:shop/deployment/search")},
@@ -93,7 +94,7 @@ static const struct watch_case {
 	{"a relisting is over once an object it listed comes again, quiet or not",
 	 1,
 	 {STEP(0, "cut-1", 100),
-	  {0, NULL, 200, false, true, false, false},
+	  {0, NULL, 200, false, true, false, false, false},
 	  STEP(0, "relist-repeat-1", 300)},
 	 {CLIENT("10.244.1.11", 150, "k8s:shop/deployment/cart"),
 	  CLIENT("10.244.1.11", 350, "external:10.244.1.11/32")},
@@ -117,9 +118,9 @@ static const struct watch_case {
 	{"a writer cut off mid-event; the next lists again without cart, which went meanwhile",
 	 1,
 	 {STEP(0, "cut-1", 100),
-	  {0, "cut-2", 200, true, false, false, false},
-	  {0, NULL, 210, false, true, false, false},
-	  {0, "cut-3", 400, false, false, true, false}},
+	  {0, "cut-2", 200, true, false, false, false, false},
+	  {0, NULL, 210, false, true, false, false, false},
+	  {0, "cut-3", 400, false, false, true, false, false}},
 	 {CLIENT("10.244.1.11", 150, "k8s:shop/deployment/cart"),
 	  /* gone when the stream broke (210): nobody holds it after */
 	  CLIENT("10.244.1.11", 500, "external:10.244.1.11/32"),
@@ -157,11 +158,30 @@ static const struct watch_case {
 	{"a stream reopened that no writer lists again: everything stays as it was",
 	 1,
 	 {STEP(0, "cut-1", 100),
-	  {0, NULL, 200, false, true, false, false},
-	  {0, NULL, 300, false, false, false, true}},
+	  {0, NULL, 200, false, true, false, false, false},
+	  {0, NULL, 300, false, false, false, true, false}},
 	 {CLIENT("10.244.1.11", 500, "k8s:shop/deployment/cart"),
 	  CLIENT("10.244.1.10", 500, "k8s:shop/deployment/web")},
 	 {"warning: STREAM0: the stream ended (its writer closed it); reopening it", NULL}},
+	{"a FIFO removed after its writer left: said once while it is missing, and what the next "
+	 "writer does not list again went when the stream broke",
+	 1,
+	 {STEP(0, "cut-1", 100),
+	  {0, NULL, 200, false, false, false, false, true},
+	  /* two more tries to open it fail meanwhile, unsaid */
+	  {0, NULL, 300, false, false, false, true, false},
+	  {0, "cut-3", 400, false, false, true, false, false}},
+	 {CLIENT("10.244.1.11", 150, "k8s:shop/deployment/cart"),
+	  /* gone when the stream broke (200), not when an open last failed (300) */
+	  CLIENT("10.244.1.11", 250, "external:10.244.1.11/32"),
+	  CLIENT("10.244.1.10", 500, "k8s:shop/deployment/web")},
+	 {"warning: STREAM0: the stream ended (its writer closed it); reopening it",
+	  "warning: STREAM0: the stream ended (cannot open it: No such file or directory); "
+	  "reopening it",
+	  "STREAM0: a writer is back; what it does not list again is taken as deleted when the "
+	  "stream ended",
+	  "STREAM0: 1 objects not listed again since it reopened: taken as deleted when it ended",
+	  NULL}},
 	{"a List replaces what the stream said: what it no longer holds went when it came",
 	 1,
 	 {STEP(0, "list-1", 100), STEP(0, "list-2", 300)},
@@ -302,6 +322,20 @@ START_TEST(test_watch)
 			}
 			continue;
 		}
+		if (!st->file && st->gone) {
+			size_t said_before = said.n;
+
+			close(wfd[i]);
+			wfd[i] = -1;
+			ck_assert_int_eq(unlink(fifo[i]), 0);
+			/* both ends said: the writer's, then the first open that failed */
+			for (int t = 0; t < 1500 && said.n < said_before + 2; t++) {
+				(void)inventory_watch_dispatch(inv, SEC(st->at));
+				usleep(20000);
+			}
+			ck_assert_uint_ge(said.n, said_before + 2);
+			continue;
+		}
 		if (!st->file) {
 			/* the writer leaves; the stream is opened again */
 			close(wfd[i]);
@@ -309,6 +343,8 @@ START_TEST(test_watch)
 			wait_for(inv, i, written[i], ++opens[i], SEC(st->at));
 			continue;
 		}
+		if (access(fifo[i], F_OK) != 0)
+			ck_assert_int_eq(mkfifo(fifo[i], 0600), 0);
 		if (wfd[i] < 0) {
 			wfd[i] = open(fifo[i], O_WRONLY | O_CLOEXEC);
 			ck_assert_int_ge(wfd[i], 0);
