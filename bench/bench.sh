@@ -8,7 +8,9 @@
 # timings of each, their ratio, packets per second, and peak resident memory. The ratio is what
 # to compare across machines; a shared, noisy machine moves both sides alike. What learn does
 # after the last packet (reporting the flows still open, writing the state) costs the same
-# however many packets came before, so the 4x captures show the packet rate.
+# however many packets came before, so the 4x captures show the packet rate; for each kind a
+# last line splits the two: the cost of a packet (from the difference between the 4x and the
+# 1x capture) and the fixed cost that is left.
 set -euo pipefail
 build=${1:-build}
 packets=${2:-2000000}
@@ -61,4 +63,14 @@ for run in "plain $packets" "plain $((packets * 4))" "node $packets" "node $((pa
 		'BEGIN{printf "%-6s %-10d %-9d %10.3f %10.3f %8.2f %12.0f %12d %10d\n", k, n, e, b, l, (b>0?l/b:0), (l>0?n/l:0), br, lr}'
 	echo "  learned: $learned"
 	rm -f "$cap"
+	# the 4x capture of a kind against its 1x one: what each packet beyond the first costs, and
+	# what costs the same however many came (start, the flows open at the end, the save)
+	if [ "$n" -eq "$packets" ]; then
+		first_b=$bare_s first_l=$learn_s
+	else
+		awk -v n1="$packets" -v n4="$n" -v b1="$first_b" -v l1="$first_l" -v b4="$bare_s" -v l4="$learn_s" \
+			'BEGIN{d = n4 - n1; sb = (b4 - b1) / d; sl = (l4 - l1) / d;
+			printf "  per packet: learn %.0f ns, bare %.0f ns: %.2fx; fixed: learn %.3f s, bare %.3f s\n",
+				sl * 1e9, sb * 1e9, (sb > 0 ? sl / sb : 0), l1 - sl * n1, b1 - sb * n1}'
+	fi
 done
