@@ -45,10 +45,11 @@ void *util_reallocarray(void *ptr, size_t nmemb, size_t size);
 char *util_strdup(const char *s);
 /*
  * Zeroed memory of at least size bytes, in whole blocks of UTIL_BLOCK_SIZE aligned to it, that
- * the kernel may back with huge pages: for records made by the hundred thousand (a busy node's
- * flows) and for big rings, where the first touch of every 4 KiB page costs a fault (about
- * 12 us each on a virtual machine with shadow page tables; bench/bench.sh). Aborts on
- * out-of-memory, as util_zalloc() does. util_block_free() takes the same size.
+ * the kernel may back with huge pages when size is half a block or more: for records made by
+ * the hundred thousand (a busy node's flows) and for big rings, where the first touch of every
+ * 4 KiB page costs a fault (about 12 us each on a virtual machine with shadow page tables;
+ * bench/bench.sh). Aborts on out-of-memory, as util_zalloc() does. util_block_free() takes the
+ * same size.
  */
 #define UTIL_BLOCK_SIZE ((size_t)2 << 20)
 void *util_block_new(size_t size);
