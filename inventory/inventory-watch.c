@@ -637,11 +637,13 @@ static void *watch_main(void *data)
 
 		src->fd = watch_open_fd(s);
 		if (src->fd < 0) {
+			int e = errno;
+
 			/* tried again every second: said once for each reason it fails */
-			if (errno != open_errno)
+			if (e != open_errno)
 				watch_post_text(s, WATCH_ENDED, s->reopens, "cannot open it: %s",
-						strerror(errno));
-			open_errno = errno;
+						strerror(e));
+			open_errno = e;
 			if (!s->reopens || watch_pause(s, WATCH_REOPEN_MS))
 				break;
 			continue;

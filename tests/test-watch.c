@@ -163,7 +163,7 @@ static const struct watch_case {
 	 {CLIENT("10.244.1.11", 500, "k8s:shop/deployment/cart"),
 	  CLIENT("10.244.1.10", 500, "k8s:shop/deployment/web")},
 	 {"warning: STREAM0: the stream ended (its writer closed it); reopening it", NULL}},
-	{"a FIFO removed after its writer left: said once while it is missing, and what the next "
+	{"a FIFO removed as its writer left: said once while it is missing, and what the next "
 	 "writer does not list again went when the stream broke",
 	 1,
 	 {STEP(0, "cut-1", 100),
@@ -172,8 +172,8 @@ static const struct watch_case {
 	  {0, NULL, 300, false, false, false, true, false},
 	  {0, "cut-3", 400, false, false, true, false, false}},
 	 {CLIENT("10.244.1.11", 150, "k8s:shop/deployment/cart"),
-	  /* gone when the stream broke (200), not when an open last failed (300) */
-	  CLIENT("10.244.1.11", 250, "external:10.244.1.11/32"),
+	  /* gone when the stream broke (200), not when an open first failed (250) */
+	  CLIENT("10.244.1.11", 225, "external:10.244.1.11/32"),
 	  CLIENT("10.244.1.10", 500, "k8s:shop/deployment/web")},
 	 {"warning: STREAM0: the stream ended (its writer closed it); reopening it",
 	  "warning: STREAM0: the stream ended (cannot open it: No such file or directory); "
@@ -325,12 +325,17 @@ START_TEST(test_watch)
 		if (!st->file && st->gone) {
 			size_t said_before = said.n;
 
+			/* gone before the writer leaves: the reader's next open fails */
+			ck_assert_int_eq(unlink(fifo[i]), 0);
 			close(wfd[i]);
 			wfd[i] = -1;
-			ck_assert_int_eq(unlink(fifo[i]), 0);
-			/* both ends said: the writer's, then the first open that failed */
+			/*
+			 * Both ends said, each at a time of its own: the writer's at T0 + at, the
+			 * first open that failed (a second later) at T0 + at + 50.
+			 */
 			for (int t = 0; t < 1500 && said.n < said_before + 2; t++) {
-				(void)inventory_watch_dispatch(inv, SEC(st->at));
+				(void)inventory_watch_dispatch(
+					inv, SEC(st->at + (said.n > said_before ? 50 : 0)));
 				usleep(20000);
 			}
 			ck_assert_uint_ge(said.n, said_before + 2);
