@@ -48,12 +48,12 @@ void *util_block_new(size_t size)
 		(void)munmap(b + n, (size_t)(p + len - (b + n)));
 #if defined(MADV_HUGEPAGE)
 	/*
-	 * only a hint: where the kernel has no huge page to give, 4 KiB pages as ever. Not for
-	 * less than half a block (one CPU's one batch of the file reader's ring): a huge page
-	 * would make the whole block resident for what touches a few pages.
+	 * only a hint: where the kernel has no huge page to give, 4 KiB pages as ever. Less than
+	 * half a block (one CPU's one batch of the file reader's ring) is told the opposite, even
+	 * where huge pages are the default: one would make the whole block resident for what
+	 * touches a few pages.
 	 */
-	if (size >= UTIL_BLOCK_SIZE / 2)
-		(void)madvise(b, n, MADV_HUGEPAGE);
+	(void)madvise(b, n, size >= UTIL_BLOCK_SIZE / 2 ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #endif
 	return b;
 }
