@@ -422,6 +422,8 @@ static Suite *watch_suite(void)
 	Suite *s = suite_create("watch");
 	TCase *tc = tcase_create("watch");
 
+	/* a case waits on the streams' one-second reopens and two-second relistings */
+	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_watch, 0, (int)UTIL_ARRAY_SIZE(cases));
 	tcase_add_test(tc, test_settle_no_writer);
 	suite_add_tcase(s, tc);
