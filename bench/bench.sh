@@ -12,6 +12,7 @@
 # last line splits the two: the cost of a packet (from the difference between the 4x and the
 # 1x capture) and the fixed cost that is left.
 set -euo pipefail
+export LC_ALL=C # bash's time writes the locale's decimal point; awk reads only a dot
 build=${1:-build}
 packets=${2:-2000000}
 edges=${3:-3000}
