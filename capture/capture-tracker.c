@@ -1301,6 +1301,22 @@ static inline void flow_dns(struct flow *f, int side, uint64_t ts_ns)
 	}
 }
 
+/*
+ * What a packet of f from side whose only news is SENT_DATA (packet_plain()) changes in it: the
+ * whole update on both fast paths.
+ */
+static inline void flow_plain(struct capture_tracker *t, struct flow *f, int side, uint64_t ts_ns)
+{
+	if (ts_ns > f->last_ns)
+		f->last_ns = ts_ns;
+	f->packets++;
+	f->sent[side] |= SENT_DATA;
+	if (f->half && f->sent[!side])
+		half_remove(t, f);
+	if (f->dns)
+		flow_dns(f, side, ts_ns);
+}
+
 /* What a packet of f, sent by side, changes in it. */
 static void flow_update(struct capture_tracker *t, struct flow *f, int side,
 			const struct capture_packet *p, unsigned flags, uint64_t ts_ns)
@@ -1394,14 +1410,7 @@ tracker_add_slow(struct capture_tracker *t, const struct capture_packet *p, uint
 	if (f && packet_plain(p)) {
 		side = flow_side(f, p);
 		dir_remember(t, p, f, side);
-		if (ts_ns > f->last_ns)
-			f->last_ns = ts_ns;
-		f->packets++;
-		f->sent[side] |= SENT_DATA;
-		if (f->half && f->sent[!side])
-			half_remove(t, f);
-		if (f->dns)
-			flow_dns(f, side, ts_ns);
+		flow_plain(t, f, side, ts_ns);
 		return;
 	}
 
@@ -1483,14 +1492,7 @@ static inline void tracker_add_fast(struct capture_tracker *t, const struct capt
 		tracker_add_flagged(t, f, (int)(e->fs & 1), p, ts_ns);
 		return;
 	}
-	if (ts_ns > f->last_ns)
-		f->last_ns = ts_ns;
-	f->packets++;
-	f->sent[e->fs & 1] |= SENT_DATA;
-	if (f->half && f->sent[!(e->fs & 1)])
-		half_remove(t, f);
-	if (f->dns)
-		flow_dns(f, (int)(e->fs & 1), ts_ns);
+	flow_plain(t, f, (int)(e->fs & 1), ts_ns);
 }
 
 static __attribute__((noinline)) void
