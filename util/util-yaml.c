@@ -844,7 +844,17 @@ static int out_memory(void *data, unsigned char *buffer, size_t size)
 	return 1;
 }
 
-static void out_failed(struct util_yaml_out *o, int error, const char *problem);
+static void out_failed(struct util_yaml_out *o, int error, const char *problem)
+{
+	if (o->r < 0)
+		return;
+	o->problem = problem;
+	o->r = -error;
+	if (o->err)
+		o->r = problem ? util_err_set(o->err, error, "cannot write %s: %s", o->what,
+					      problem)
+			       : util_err_set(o->err, error, "cannot write %s", o->what);
+}
 
 /* libyaml's output buffer, written as it fills: nothing of the stream is held whole. */
 static int out_fd(void *data, unsigned char *buffer, size_t size)
@@ -858,18 +868,6 @@ static int out_fd(void *data, unsigned char *buffer, size_t size)
 		return 0;
 	}
 	return 1;
-}
-
-static void out_failed(struct util_yaml_out *o, int error, const char *problem)
-{
-	if (o->r < 0)
-		return;
-	o->problem = problem;
-	o->r = -error;
-	if (o->err)
-		o->r = problem ? util_err_set(o->err, error, "cannot write %s: %s", o->what,
-					      problem)
-			       : util_err_set(o->err, error, "cannot write %s", o->what);
 }
 
 /* Takes ev, initialized when ok; the emitter owns it from here, failed or not. */
