@@ -1319,8 +1319,10 @@ START_TEST(test_block)
 }
 END_TEST
 
-/* The advice the mapping holding p was given: huge pages ("hg" in its smaps VmFlags) or not
- * ("nh"), or neither: "". */
+/*
+ * The advice the mapping holding p was given: huge pages ("hg" in its smaps VmFlags) or not
+ * ("nh"), or neither: "".
+ */
 static const char *block_advice(const void *p)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
