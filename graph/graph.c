@@ -4,6 +4,7 @@
 #include "graph/graph-private.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,8 @@ struct graph_node {
 };
 
 struct edge_key {
-	const struct graph_node *client;
-	const struct graph_node *server;
+	struct graph_node *client; /* the edge counts both as running while it carries flows */
+	struct graph_node *server;
 	uint16_t port;
 	uint8_t proto;
 	uint8_t pad; /* keys are hashed as bytes: the padding is zeroed and stays zero */
@@ -136,6 +137,7 @@ struct graph {
 	 * through a pointer, never by casting the graph's const away.
 	 */
 	struct graph_views *views;
+	uint64_t serial; /* graph_serial() */
 };
 
 /* Counts that run for days must not wrap back to small numbers: they stop at the maximum. */
@@ -146,8 +148,10 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 
 struct graph *graph_new(void)
 {
+	static _Atomic uint64_t serials;
 	struct graph *g = util_zalloc(sizeof(*g));
 
+	g->serial = atomic_fetch_add(&serials, 1) + 1;
 	g->views = util_zalloc(sizeof(*g->views));
 	g->views->nodes_dirty = g->views->edges_dirty = g->views->attempts_dirty = true;
 	return g;
@@ -260,9 +264,9 @@ const struct graph_workload *graph_find_workload(const struct graph *g, const ch
 }
 
 /* The edge client -> server on proto/port, or NULL; *ret_key is its key either way, to add it. */
-static struct graph_edge *graph_edge_find(const struct graph *g, const struct graph_node *client,
-					  const struct graph_node *server, uint8_t proto,
-					  uint16_t port, struct edge_key *ret_key)
+static struct graph_edge *graph_edge_find(const struct graph *g, struct graph_node *client,
+					  struct graph_node *server, uint8_t proto, uint16_t port,
+					  struct edge_key *ret_key)
 {
 	struct graph_edge *e;
 
@@ -275,11 +279,16 @@ static struct graph_edge *graph_edge_find(const struct graph *g, const struct gr
 	return e;
 }
 
+uint64_t graph_serial(const struct graph *g)
+{
+	return g->serial;
+}
+
 const struct graph_edge *graph_find_edge(const struct graph *g, const char *client_id,
 					 const char *server_id, uint8_t proto, uint16_t port)
 {
-	const struct graph_node *client = graph_find_node(g, client_id);
-	const struct graph_node *server = graph_find_node(g, server_id);
+	struct graph_node *client = graph_find_node(g, client_id);
+	struct graph_node *server = graph_find_node(g, server_id);
 	struct edge_key key;
 
 	return client && server ? graph_edge_find(g, client, server, proto, port, &key) : NULL;
@@ -590,18 +599,13 @@ static struct edge_count *edge_count_of(struct graph_edge *e, const struct graph
 	return &e->counts[lo];
 }
 
-static void graph_add_node_edge(struct graph *g, struct graph_node *c, struct graph_node *s,
-				uint8_t proto, uint16_t port, uint64_t connections,
-				uint64_t first_ns, uint64_t last_ns)
+/* A flow's connections and times, added to e for the current agent. */
+static void edge_add_flow(struct graph *g, struct graph_edge *e, uint64_t connections,
+			  uint64_t first_ns, uint64_t last_ns)
 {
 	const struct graph_agent *agent = graph_current_agent(g);
 	struct edge_count *count;
-	struct edge_key key;
-	struct graph_edge *e;
 
-	e = graph_edge_find(g, c, s, proto, port, &key);
-	if (!e)
-		e = graph_edge_new(g, &key, first_ns, last_ns);
 	/* One agent learning is the hot path: its count is the first, and no search is made. */
 	count = e->n_counts > 0 && e->counts[0].agent == agent ? &e->counts[0]
 							       : edge_count_of(e, agent);
@@ -612,8 +616,29 @@ static void graph_add_node_edge(struct graph *g, struct graph_node *c, struct gr
 	if (last_ns > e->last_ns)
 		e->last_ns = last_ns;
 	/* both ends talked, so both were running then */
-	node_ran(c, first_ns, last_ns);
-	node_ran(s, first_ns, last_ns);
+	node_ran(e->key.client, first_ns, last_ns);
+	node_ran(e->key.server, first_ns, last_ns);
+}
+
+static struct graph_edge *graph_add_node_edge(struct graph *g, struct graph_node *c,
+					      struct graph_node *s, uint8_t proto, uint16_t port,
+					      uint64_t connections, uint64_t first_ns,
+					      uint64_t last_ns)
+{
+	struct edge_key key;
+	struct graph_edge *e;
+
+	e = graph_edge_find(g, c, s, proto, port, &key);
+	if (!e)
+		e = graph_edge_new(g, &key, first_ns, last_ns);
+	edge_add_flow(g, e, connections, first_ns, last_ns);
+	return e;
+}
+
+void graph_edge_add_flow(struct graph *g, struct graph_edge *e, uint64_t connections,
+			 uint64_t first_ns, uint64_t last_ns)
+{
+	edge_add_flow(g, e, connections, first_ns, last_ns);
 }
 
 void graph_add_edge(struct graph *g, const struct graph_workload *client,
@@ -627,13 +652,13 @@ void graph_add_edge(struct graph *g, const struct graph_workload *client,
 	graph_add_node_edge(g, c, s, proto, port, connections, first_ns, last_ns);
 }
 
-void graph_add_flow_edge(struct graph *g, struct graph_workload *client,
-			 struct graph_workload *server, uint8_t proto, uint16_t port,
-			 uint64_t connections, uint64_t first_ns, uint64_t last_ns)
+struct graph_edge *graph_add_flow_edge(struct graph *g, struct graph_workload *client,
+				       struct graph_workload *server, uint8_t proto, uint16_t port,
+				       uint64_t connections, uint64_t first_ns, uint64_t last_ns)
 {
 	struct graph_node *c = graph_node_add(g, client), *s = graph_node_add(g, server);
 
-	graph_add_node_edge(g, c, s, proto, port, connections, first_ns, last_ns);
+	return graph_add_node_edge(g, c, s, proto, port, connections, first_ns, last_ns);
 }
 
 static int node_cmp(const void *a, const void *b)

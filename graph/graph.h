@@ -112,11 +112,17 @@ void graph_add_edge(struct graph *g, const struct graph_workload *client,
 		    uint64_t connections, uint64_t first_ns, uint64_t last_ns);
 /*
  * graph_add_workload() of both ends, then graph_add_edge(), each end looked up once: what the
- * capture path does for every flow.
+ * capture path does for every flow. Returns the edge, which lives as long as g: edges are never
+ * taken out of a graph.
  */
-void graph_add_flow_edge(struct graph *g, struct graph_workload *client,
-			 struct graph_workload *server, uint8_t proto, uint16_t port,
-			 uint64_t connections, uint64_t first_ns, uint64_t last_ns);
+struct graph_edge *graph_add_flow_edge(struct graph *g, struct graph_workload *client,
+				       struct graph_workload *server, uint8_t proto, uint16_t port,
+				       uint64_t connections, uint64_t first_ns, uint64_t last_ns);
+/* The same for an edge graph_add_flow_edge() returned: no lookup at all. */
+void graph_edge_add_flow(struct graph *g, struct graph_edge *e, uint64_t connections,
+			 uint64_t first_ns, uint64_t last_ns);
+/* Unique to g among the graphs of this process, even one made where a freed one was. */
+uint64_t graph_serial(const struct graph *g);
 
 size_t graph_workload_count(const struct graph *g);
 const struct graph_workload *graph_workload(const struct graph *g, size_t i);
