@@ -148,6 +148,7 @@ int inventory_set_container(struct inventory *inv, const struct inventory_contai
 	size_t n_addrs = 0;
 	bool is_new = false;
 
+	inv_changed(inv);
 	if (!c->id || !util_docker_name(c->id))
 		return util_err_set(err, EINVAL, "invalid container id \"%s\"",
 				    util_yaml_show(c->id ? c->id : "", show));
@@ -212,6 +213,7 @@ void inventory_remove_container(struct inventory *inv, const char *id, uint64_t 
 {
 	struct inv_live_ctr *ctr;
 
+	inv_changed(inv);
 	if (!id)
 		return;
 	HASH_FIND_STR(inv->live_ctrs, id, ctr);

@@ -315,7 +315,7 @@ struct inventory {
 	void *warn_userdata;
 	struct util_said *said; /* warnings said: each once for the inventory's lifetime */
 	/* another module's, freed with the inventory: learn-attribute.c's recent Service
-	 * connections */
+	 * connections and flows like one before */
 	void *attachment;
 	void (*attachment_free)(void *data);
 	struct inv_wl *workloads;
@@ -338,7 +338,14 @@ struct inventory {
 	struct inv_live_ctr *live_ctrs;
 	struct inv_live_wl *live_wls;
 	uint64_t live_serial;
+	uint64_t generation; /* inventory_generation(): moved by inv_changed() */
 };
+
+/* What a lookup answers may have changed: see inventory_generation(). */
+static inline void inv_changed(struct inventory *inv)
+{
+	inv->generation++;
+}
 
 /*
  * Tests and fuzzing only (fuzz/fuzz-docker.c): what inventory_docker_open() and

@@ -749,9 +749,10 @@ static void inv_prefix_peers_free(struct inv_prefix_peers *peers)
 
 /*
  * The peer of the given kind that stands for prefix key, made the first time it is asked for
- * (again when its generation has gone, see struct inv_prefix_peers).
+ * (again when its generation has gone, see struct inv_prefix_peers: a new instance, so what
+ * the inventory answers changes too).
  */
-static struct graph_workload *inv_prefix_peer(struct inv_prefix_peers *peers,
+static struct graph_workload *inv_prefix_peer(struct inventory *inv, struct inv_prefix_peers *peers,
 					      const struct inv_range *key, enum graph_kind kind)
 {
 	struct util_prefix pre = {.addr = key->addr, .len = key->prefix};
@@ -765,6 +766,7 @@ static struct graph_workload *inv_prefix_peer(struct inv_prefix_peers *peers,
 		inv_prefix_table_free(&peers->old);
 		peers->old = peers->now;
 		peers->now = NULL;
+		inv_changed(inv);
 	}
 	util_prefix_format(&pre, cidr);
 	p = util_zalloc(sizeof(*p));
@@ -780,7 +782,7 @@ static struct graph_workload *inv_unknown(struct inventory *inv, const struct ut
 {
 	const struct inv_range *r = inv_range_find(inv, a);
 
-	return r ? inv_prefix_peer(&inv->unknowns, r, GRAPH_KIND_UNKNOWN) : NULL;
+	return r ? inv_prefix_peer(inv, &inv->unknowns, r, GRAPH_KIND_UNKNOWN) : NULL;
 }
 
 static struct graph_workload *inv_external(struct inventory *inv, const struct util_addr *a);
@@ -1294,6 +1296,7 @@ static void inv_rebuild_services(struct inventory *inv)
 
 void inv_all_build(struct inventory *inv)
 {
+	inv_changed(inv);
 	inv->all = util_reallocarray(inv->all, inv->n_batches + 1, sizeof(*inv->all));
 	for (inv->n_all = 0; inv->n_all < inv->n_batches; inv->n_all++)
 		inv->all[inv->n_all] = &inv->batches[inv->n_all];
@@ -1416,6 +1419,7 @@ int inventory_set_external_prefix(struct inventory *inv, unsigned v4, unsigned v
 		return -EINVAL;
 	inv->prefix4 = v4;
 	inv->prefix6 = v6;
+	inv_changed(inv);
 	return 0;
 }
 
@@ -1441,7 +1445,7 @@ static struct graph_workload *inv_external(struct inventory *inv, const struct u
 	key.addr = *a;
 	key.prefix = (uint8_t)(a->family == AF_INET ? inv->prefix4 : inv->prefix6);
 	util_addr_mask(&key.addr, key.prefix);
-	return inv_prefix_peer(&inv->externals, &key, GRAPH_KIND_EXTERNAL);
+	return inv_prefix_peer(inv, &inv->externals, &key, GRAPH_KIND_EXTERNAL);
 }
 
 struct graph_workload *inventory_resolve_client_at(struct inventory *inv,
@@ -1502,6 +1506,40 @@ size_t inventory_resolve_server_via(struct inventory *inv, const struct util_add
 		ret[0] = (struct inventory_endpoint){inventory_resolve_client_at(inv, addr, ts_ns),
 						     port};
 	return 1;
+}
+
+uint64_t inventory_generation(const struct inventory *inv)
+{
+	return inv->generation;
+}
+
+/* Whether what a (normalised) resolves to as a client depends on when. */
+static bool inv_timed(const struct inventory *inv, const struct util_addr *a)
+{
+	const struct inv_live_ip *l;
+	const struct inv_ip *e;
+
+	HASH_FIND(hh, inv->live_ips, a, sizeof(*a), l);
+	if (l)
+		return true;
+	HASH_FIND(hh, inv->ips, a, sizeof(*a), e);
+	return e && e->n_past > 0;
+}
+
+bool inventory_timeless(const struct inventory *inv, const struct util_addr *client,
+			const struct util_addr *server, uint8_t proto, uint16_t port)
+{
+	struct util_addr c, s;
+	struct inv_svc_key key;
+	struct inv_svc *e;
+
+	inv_svc_key_init(&key, server, proto, port);
+	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
+	if (e)
+		return false;
+	inv_addr_normalise(client, &c);
+	inv_addr_normalise(server, &s);
+	return !inv_timed(inv, &c) && !inv_timed(inv, &s);
 }
 
 size_t inventory_resolve_server_at(struct inventory *inv, const struct util_addr *addr,

@@ -198,9 +198,24 @@ bool inventory_is_backend(const struct inventory *inv, const struct graph_worklo
 			  uint8_t proto, uint16_t port);
 
 /*
+ * A number that moves with every change to what the inventory may answer (a load or reload, a
+ * watched change applied, a container started or stopped, another external prefix): two
+ * lookups of one address under the same number, at the same time, give the same answer.
+ */
+uint64_t inventory_generation(const struct inventory *inv);
+/*
+ * Whether client's and server's answers (server on proto/port, straight, not a Service's
+ * address) are the same at any time, while the generation stays: neither address has changed
+ * hands by the records or is a live container's, and no Service at server led anywhere, now or
+ * before.
+ */
+bool inventory_timeless(const struct inventory *inv, const struct util_addr *client,
+			const struct util_addr *server, uint8_t proto, uint16_t port);
+
+/*
  * One object another module keeps with the inventory and that is freed with it (learn/'s
- * connections counted lately, learn-attribute.c). NULL until attached; attaching again frees
- * what was there.
+ * connections counted lately and flows like one before, learn-attribute.c). NULL until attached;
+ * attaching again frees what was there.
  */
 void *inventory_attachment(const struct inventory *inv);
 void inventory_attach(struct inventory *inv, void *data, void (*free_fn)(void *data));

@@ -78,18 +78,67 @@ struct learn_recent {
 	size_t head, n;
 };
 
-static void learn_recent_free(void *data)
+/*
+ * Most flows go where one before went: the same client address to the same server address and
+ * port. Resolving a flow costs a handful of hash lookups that each miss the cache (the owner of
+ * each address, the graph's node of each, the edge). A served flow that ended and went to one
+ * edge, no Service involved, is remembered by those four: the next flow with the same four adds
+ * to that edge without resolving. An entry holds only under the inventory and the graph it was
+ * made with (inventory_generation(), graph_serial()), and only for addresses whose owner is the
+ * same at any time (inventory_timeless()): so its edge is the one resolving would give.
+ * Direct-mapped and of fixed size: a collision costs a resolution, never memory or a wrong edge.
+ */
+#define MEMO_SLOTS (1u << 15) /* 2 MiB, one block */
+
+struct memo_key {
+	struct util_addr client, server;
+	uint8_t proto;
+	uint8_t pad; /* compared as bytes: built from a zeroed struct */
+	uint16_t port;
+};
+
+struct memo {
+	_Alignas(64) struct memo_key key;
+	uint64_t epoch; /* learn_attr's when it was made; 0: never */
+	struct graph_edge *edge;
+};
+_Static_assert(sizeof(struct memo) == 64, "an entry is one cache line");
+
+/* What attribution keeps with an inventory (its attachment): each part made when first used. */
+struct learn_attr {
+	struct learn_recent *recent;
+	struct memo *memo; /* MEMO_SLOTS of them */
+	uint64_t epoch;	   /* of the entries that hold: moves when what they were made under does */
+	uint64_t inv_generation, graph;
+};
+
+static void learn_attr_free(void *data)
 {
-	struct learn_recent *r = data;
+	struct learn_attr *a = data;
 	struct recent *e, *tmp;
 
-	if (!r)
+	if (!a)
 		return;
-	HASH_ITER (hh, r->table, e, tmp) {
-		HASH_DEL(r->table, e);
-		free(e);
+	if (a->recent) {
+		HASH_ITER (hh, a->recent->table, e, tmp) {
+			HASH_DEL(a->recent->table, e);
+			free(e);
+		}
+		free(a->recent);
 	}
-	free(r);
+	util_block_free(a->memo, MEMO_SLOTS * sizeof(*a->memo));
+	free(a);
+}
+
+static struct learn_attr *learn_attr(struct inventory *inv)
+{
+	struct learn_attr *a = inventory_attachment(inv);
+
+	if (!a) {
+		a = util_zalloc(sizeof(*a));
+		inventory_attach(inv, a, learn_attr_free);
+	}
+	return a;
 }
 
 static void recent_drop(struct learn_recent *r, struct recent *e)
@@ -107,16 +156,17 @@ static void recent_drop(struct learn_recent *r, struct recent *e)
 static bool recent_repeat(struct inventory *inv, const struct capture_flow *flow, bool via_service,
 			  const struct graph_workload *server, uint16_t port)
 {
-	struct learn_recent *r = inventory_attachment(inv);
+	struct learn_attr *a;
+	struct learn_recent *r;
 	struct recent_key key;
 	struct recent *e;
 
 	if (!flow->client_port || !util_proto_has_ports(flow->proto))
 		return false;
-	if (!r) {
-		r = util_zalloc(sizeof(*r));
-		inventory_attach(inv, r, learn_recent_free);
-	}
+	a = learn_attr(inv);
+	if (!a->recent)
+		a->recent = util_zalloc(sizeof(*a->recent));
+	r = a->recent;
 	memset(&key, 0, sizeof(key));
 	key.client = flow->client;
 	key.proto = flow->proto;
@@ -218,6 +268,10 @@ struct attr_add_ctx {
 	uint64_t connections;
 	size_t touched;
 	bool dropped; /* an attempt of the flow found no room */
+	/* the last edge added to, its server and port (the backend's) */
+	struct graph_edge *edge;
+	const struct graph_workload *server;
+	uint16_t port;
 };
 
 /*
@@ -237,8 +291,11 @@ static void attr_add_edge(struct graph_workload *client, struct graph_workload *
 
 	if (!attr_port_ok(proto, port))
 		return;
-	graph_add_flow_edge(c->g, client, server, proto, port, repeat ? 0 : c->connections,
-			    c->flow->first_ns, c->flow->last_ns);
+	c->edge =
+		graph_add_flow_edge(c->g, client, server, proto, port, repeat ? 0 : c->connections,
+				    c->flow->first_ns, c->flow->last_ns);
+	c->server = server;
+	c->port = port;
 	c->touched++;
 }
 
@@ -268,6 +325,49 @@ static void attr_add_attempt(struct graph_workload *client, struct graph_workloa
 		c->dropped = true;
 }
 
+/* The memo, its entries from before emptied when the inventory or the graph is not theirs. */
+static struct learn_attr *memo_for(struct graph *g, struct inventory *inv)
+{
+	struct learn_attr *a = learn_attr(inv);
+
+	if (!a->memo)
+		a->memo = util_block_new(MEMO_SLOTS * sizeof(*a->memo));
+	if (a->epoch == 0 || a->inv_generation != inventory_generation(inv) ||
+	    a->graph != graph_serial(g)) {
+		a->epoch++;
+		a->inv_generation = inventory_generation(inv);
+		a->graph = graph_serial(g);
+	}
+	return a;
+}
+
+/* The edges of a served flow that ended: through the memo, else resolved (and remembered). */
+static size_t attr_add_ended(struct graph *g, struct inventory *inv,
+			     const struct capture_flow *flow, uint64_t connections)
+{
+	struct attr_add_ctx c = {.g = g, .flow = flow, .connections = connections};
+	struct learn_attr *a = memo_for(g, inv);
+	struct memo_key key;
+	struct memo *m;
+
+	memset(&key, 0, sizeof(key));
+	key.client = flow->client;
+	key.server = flow->server;
+	key.proto = flow->proto;
+	key.port = flow->port;
+	m = &a->memo[util_hash(&key, sizeof(key)) & (MEMO_SLOTS - 1)];
+	if (m->epoch == a->epoch && memcmp(&m->key, &key, sizeof(key)) == 0) {
+		graph_edge_add_flow(g, m->edge, connections, flow->first_ns, flow->last_ns);
+		return 1;
+	}
+	(void)learn_flow_edges_ex(inv, flow, true, attr_add_edge, &c);
+	/* not through a Service, nor to its backend: two such flows may be one connection */
+	if (c.touched == 1 && c.edge && !inventory_is_backend(inv, c.server, flow->proto, c.port) &&
+	    inventory_timeless(inv, &flow->client, &flow->server, flow->proto, flow->port))
+		*m = (struct memo){.key = key, .epoch = a->epoch, .edge = c.edge};
+	return c.touched;
+}
+
 /*
  * The edges of one flow, each counted with connections (0 for a flow still open); or, for a
  * flow that ended unserved, its attempts. An open flow not served (yet) adds nothing.
@@ -277,8 +377,10 @@ static size_t attr_add(struct graph *g, struct inventory *inv, const struct capt
 {
 	struct attr_add_ctx c = {.g = g, .flow = flow, .connections = connections};
 
+	if (flow->outcome == CAPTURE_SERVED && connections > 0)
+		return attr_add_ended(g, inv, flow, connections);
 	if (flow->outcome == CAPTURE_SERVED) {
-		(void)learn_flow_edges_ex(inv, flow, connections > 0, attr_add_edge, &c);
+		(void)learn_flow_edges_ex(inv, flow, false, attr_add_edge, &c);
 		return c.touched;
 	}
 	if (connections == 0)

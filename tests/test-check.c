@@ -388,6 +388,44 @@ START_TEST(test_flow_edges_two_replicas)
 }
 END_TEST
 
+/*
+ * A flow straight to a backend, and minutes later the same client and backend again as the
+ * other side of a Service's DNAT: a flow like one before that is still counted once.
+ */
+START_TEST(test_flow_edges_dnat_after_straight)
+{
+	struct inventory *inv = inventory_new();
+	struct capture_flow straight = {.proto = TCP,
+					.port = 8080,
+					.client_port = 39000,
+					.first_ns = T0 - 600 * SEC,
+					.last_ns = T0 - 599 * SEC},
+			    vip = {.proto = TCP,
+				   .port = 80,
+				   .client_port = 40000,
+				   .first_ns = T0 + SEC,
+				   .last_ns = T0 + 2 * SEC},
+			    backend;
+	struct graph *g = graph_new();
+
+	check_inventory_load(inv);
+	ck_assert_int_eq(util_addr_parse("10.244.1.20", &straight.client), 0);
+	ck_assert_int_eq(util_addr_parse("10.244.1.10", &straight.server), 0);
+	vip.client = straight.client;
+	ck_assert_int_eq(util_addr_parse("10.96.0.50", &vip.server), 0);
+	backend = straight;
+	backend.client_port = vip.client_port;
+	backend.first_ns = vip.first_ns + SEC / 10;
+	backend.last_ns = vip.last_ns;
+	(void)learn_add_flow(g, inv, &straight);
+	ck_assert_uint_eq(learn_add_flow(g, inv, &vip), 2);
+	(void)learn_add_flow(g, inv, &backend);
+	ck_assert_uint_eq(graph_edge_connections(graph_find_edge(g, DB, WEB_A, TCP, 8080)), 2);
+	graph_free(g);
+	inventory_free(inv);
+}
+END_TEST
+
 START_TEST(test_flow_edges_dnat)
 {
 	const struct repeat_case *tc = &repeat_cases[_i];
@@ -810,6 +848,7 @@ static Suite *check_suite(void)
 	tcase_add_loop_test(tc, test_flow_edges_repeat, 0, (int)UTIL_ARRAY_SIZE(flow_cases));
 	tcase_add_loop_test(tc, test_flow_edges_dnat, 0, (int)UTIL_ARRAY_SIZE(repeat_cases));
 	tcase_add_test(tc, test_flow_edges_two_replicas);
+	tcase_add_test(tc, test_flow_edges_dnat_after_straight);
 	tcase_add_test(tc, test_attempts_full);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("check");

@@ -953,6 +953,144 @@ START_TEST(test_shape_ip)
 }
 END_TEST
 
+/*
+ * A flow like one before (the same client, server, protocol and port) after something changed:
+ * attribution answers as if it had never seen the first, though it remembers flows like it.
+ */
+enum memo_change {
+	MEMO_NOTHING,
+	MEMO_RANGE,
+	MEMO_PREFIX,
+	MEMO_CONTAINER,
+	MEMO_GRAPH
+};
+
+static const struct memo_case {
+	const char *what;
+	const char *client, *server;
+	const char *first_at, *then_at;
+	enum memo_change change;
+	const char *first[2], *then[2]; /* the edge's client and server ids */
+} memo_cases[] = {
+	{"nothing changed: the same edge, counted twice",
+	 "10.244.1.10",
+	 "198.51.100.7",
+	 TS("10:00:05"),
+	 TS("10:00:06"),
+	 MEMO_NOTHING,
+	 {"k8s:shop/deployment/web", "external:198.51.100.7/32"},
+	 {"k8s:shop/deployment/web", "external:198.51.100.7/32"}},
+	{"an address that changed hands: the pod that has it now, then the one that had it",
+	 "10.244.1.9",
+	 "198.51.100.7",
+	 TS("10:00:25"),
+	 TS("10:00:18"),
+	 MEMO_NOTHING,
+	 {"k8s:shop/deployment/recommend", "external:198.51.100.7/32"},
+	 {"k8s:shop/cronjob/report", "external:198.51.100.7/32"}},
+	{"... the other way round",
+	 "10.244.1.9",
+	 "198.51.100.7",
+	 TS("10:00:18"),
+	 TS("10:00:25"),
+	 MEMO_NOTHING,
+	 {"k8s:shop/cronjob/report", "external:198.51.100.7/32"},
+	 {"k8s:shop/deployment/recommend", "external:198.51.100.7/32"}},
+	{"a cluster range added",
+	 "10.244.1.10",
+	 "198.51.100.7",
+	 TS("10:00:05"),
+	 TS("10:00:06"),
+	 MEMO_RANGE,
+	 {"k8s:shop/deployment/web", "external:198.51.100.7/32"},
+	 {"k8s:shop/deployment/web", "unknown:198.51.100.0/24"}},
+	{"another external prefix",
+	 "10.244.1.10",
+	 "198.51.100.7",
+	 TS("10:00:05"),
+	 TS("10:00:06"),
+	 MEMO_PREFIX,
+	 {"k8s:shop/deployment/web", "external:198.51.100.7/32"},
+	 {"k8s:shop/deployment/web", "external:198.51.100.0/24"}},
+	{"a container started with the address",
+	 "10.244.1.10",
+	 "198.51.100.7",
+	 TS("10:00:05"),
+	 TS("10:00:06"),
+	 MEMO_CONTAINER,
+	 {"k8s:shop/deployment/web", "external:198.51.100.7/32"},
+	 {"k8s:shop/deployment/web", "docker:shop/api"}},
+	{"another graph",
+	 "10.244.1.10",
+	 "198.51.100.7",
+	 TS("10:00:05"),
+	 TS("10:00:06"),
+	 MEMO_GRAPH,
+	 {"k8s:shop/deployment/web", "external:198.51.100.7/32"},
+	 {"k8s:shop/deployment/web", "external:198.51.100.7/32"}},
+};
+
+static void memo_check(const struct graph *g, const char *const ids[2], uint64_t connections)
+{
+	const struct graph_edge *e = graph_find_edge(g, ids[0], ids[1], IPPROTO_TCP, 443);
+
+	ck_assert_msg(e != NULL, "no edge %s -> %s", ids[0], ids[1]);
+	ck_assert_uint_eq(graph_edge_connections(e), connections);
+}
+
+START_TEST(test_flow_memo)
+{
+	const struct memo_case *tc = &memo_cases[_i];
+	struct util_addr ctr_addr = addr(tc->server);
+	struct inventory_container ctr = {.id = "3f4e0d5c2b1a",
+					  .name = "shop-api-1",
+					  .project = "shop",
+					  .service = "api",
+					  .addrs = &ctr_addr,
+					  .n_addrs = 1};
+	struct inventory *inv = load_shapes();
+	struct util_err err = {{0}};
+	struct graph *g = graph_new();
+	struct capture_flow flow = {
+		.proto = IPPROTO_TCP, .port = 443, .client_port = 40000, .outcome = CAPTURE_SERVED};
+	bool same =
+		strcmp(tc->first[0], tc->then[0]) == 0 && strcmp(tc->first[1], tc->then[1]) == 0;
+
+	flow.client = addr(tc->client);
+	flow.server = addr(tc->server);
+	flow.first_ns = ts(tc->first_at);
+	flow.last_ns = flow.first_ns + 1000;
+	ck_assert_uint_eq(learn_add_flow(g, inv, &flow), 1);
+	memo_check(g, tc->first, 1);
+	switch (tc->change) {
+	case MEMO_NOTHING:
+		break;
+	case MEMO_RANGE:
+		ck_assert_int_eq(inventory_add_cluster_range(inv, "198.51.100.0/24"), 0);
+		break;
+	case MEMO_PREFIX:
+		ck_assert_int_eq(inventory_set_external_prefix(inv, 24, 64), 0);
+		break;
+	case MEMO_CONTAINER:
+		ck_assert_msg(inventory_set_container(inv, &ctr, ts(tc->first_at), &err) == 0, "%s",
+			      err.msg);
+		break;
+	case MEMO_GRAPH:
+		graph_free(g);
+		g = graph_new();
+		same = false;
+		break;
+	}
+	flow.client_port++;
+	flow.first_ns = ts(tc->then_at);
+	flow.last_ns = flow.first_ns + 1000;
+	ck_assert_uint_eq(learn_add_flow(g, inv, &flow), 1);
+	memo_check(g, tc->then, same ? 2 : 1);
+	graph_free(g);
+	inventory_free(inv);
+}
+END_TEST
+
 /* Where a connection to addr:port goes, as kube-proxy sends it: "ID PORT" per endpoint. */
 static const struct {
 	const char *what, *ip;
@@ -1204,6 +1342,7 @@ static Suite *inventory_suite(void)
 	tcase_add_loop_test(tc, test_shape_service, 0, (int)UTIL_ARRAY_SIZE(shape_svc_cases));
 	tcase_add_loop_test(tc, test_shape_running, 0, (int)UTIL_ARRAY_SIZE(shape_running_cases));
 	tcase_add_test(tc, test_shape_warnings);
+	tcase_add_loop_test(tc, test_flow_memo, 0, (int)UTIL_ARRAY_SIZE(memo_cases));
 	tcase_add_loop_test(tc, test_inferred_ranges, 0, (int)UTIL_ARRAY_SIZE(inferred_cases));
 	tcase_add_loop_test(tc, test_snapshots, 0, 2);
 	suite_add_tcase(s, tc);
