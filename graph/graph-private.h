@@ -47,3 +47,13 @@ int state_check_label(const char *key, const char *value, char msg[static STATE_
 /* A workload's address, in the only spelling the state accepts (see state_cidr). */
 int state_parse_address(const char *cidr, struct util_prefix *ret, char msg[static STATE_MSG_LEN]);
 int state_check_port(uint8_t proto, uint64_t port, char msg[static STATE_MSG_LEN]);
+
+/*
+ * Writes g's state to fd, rendered on two threads when split (an edge, not the first) is given:
+ * the same bytes either way. 0 or -errno; *write_errno is the errno of a failed write, else 0,
+ * and *problem libyaml's words when it failed. graph_state_split() is where graph_state_save()
+ * cuts g (0: not at all).
+ */
+int graph_state_write(const struct graph *g, int fd, size_t split, int *write_errno,
+		      const char **problem);
+size_t graph_state_split(const struct graph *g);

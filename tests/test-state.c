@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "graph/graph-private.h"
 #include "graph/graph.h"
 #include "tests/test-graph-helpers.h"
 #include "tests/test-faults.h"
@@ -220,6 +222,63 @@ START_TEST(test_state_roundtrip)
 	graph_free(loaded);
 	graph_free(again);
 	test_tmpdir_free(dir);
+}
+END_TEST
+
+/*
+ * A big state is rendered on two threads, cut before an edge (graph_state_write()): the text cut
+ * before any edge is the text of one emitter. The graphs of the round trips, and merged states
+ * with their nodes' counts and attempts.
+ */
+static const char *const split_files[] = {TEST_DATA "/merge/abc.yaml",
+					  TEST_DATA "/merge/good-attempts.yaml"};
+
+static char *split_render(const struct graph *g, size_t split, size_t *ret_len)
+{
+	const char *problem;
+	int fd = memfd_create("test-state", MFD_CLOEXEC), write_errno;
+	char path[64];
+	char *b;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(graph_state_write(g, fd, split, &write_errno, &problem) == 0,
+		      "split before edge %zu: %s", split, problem ? problem : "failed");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	b = test_read_file(path, ret_len);
+	ck_assert_ptr_nonnull(b);
+	close(fd);
+	return b;
+}
+
+START_TEST(test_state_split)
+{
+	size_t n_builds = UTIL_ARRAY_SIZE(roundtrip_cases), len, l;
+	struct util_err err = {""};
+	struct graph *g = NULL;
+	char *whole;
+
+	if ((size_t)_i < n_builds) {
+		g = roundtrip_cases[_i].build();
+	} else {
+		const char *path = split_files[(size_t)_i - n_builds];
+
+		ck_assert_msg(graph_state_load(path, &g, &err) == 0, "%s", err.msg);
+		ck_assert_uint_gt(graph_node_count(g), 1);
+	}
+	whole = split_render(g, 0, &len);
+	for (size_t split = 1; split < graph_edge_count(g); split++) {
+		char *b = split_render(g, split, &l);
+
+		ck_assert_msg(l == len && memcmp(b, whole, len) == 0,
+			      "cut before edge %zu of %zu: not the same text", split,
+			      graph_edge_count(g));
+		free(b);
+	}
+	/* where a save cuts: not at all below a few thousand edges, else inside */
+	l = graph_state_split(g);
+	ck_assert(l == 0 || (l >= 1 && l < graph_edge_count(g)));
+	free(whole);
+	graph_free(g);
 }
 END_TEST
 
@@ -1032,6 +1091,8 @@ static Suite *state_suite(void)
 	tc = tcase_create("state");
 	tcase_set_timeout(tc, 120);
 	ADD_LOOP(tc, test_state_roundtrip, roundtrip_cases);
+	tcase_add_loop_test(tc, test_state_split, 0,
+			    (int)(UTIL_ARRAY_SIZE(roundtrip_cases) + UTIL_ARRAY_SIZE(split_files)));
 	ADD_LOOP(tc, test_state_load_good, good_cases);
 	ADD_LOOP(tc, test_state_load_bad, bad_cases);
 	ADD_LOOP(tc, test_state_load_hostile, hostile_cases);
