@@ -15,14 +15,19 @@
 struct graph_node {
 	char *id;		  /* the node's own copy: w may be replaced and freed */
 	struct graph_workload *w; /* replaced when a newer inventory describes the same id */
-	UT_hash_handle hh;	  /* keyed by id */
+	/*
+	 * When it ran is kept (w is a k8s or docker workload), and known so (seen running, over
+	 * [run_first, run_last]). In the node's first cache line with w, and without reading w:
+	 * every flow's edge marks both its ends.
+	 */
+	bool runs, ran;
+	uint64_t run_first, run_last;
+	UT_hash_handle hh; /* keyed by id */
 	/*
 	 * Also keyed by the pointer w, which is what attribution holds for every flow: no string
 	 * to hash. Safe because the node holds a reference, so w cannot be freed and reused.
 	 */
 	UT_hash_handle hh_ptr;
-	bool ran; /* seen running (k8s and docker workloads), over [run_first, run_last] */
-	uint64_t run_first, run_last;
 };
 
 struct edge_key {
@@ -218,6 +223,13 @@ static struct graph_node *graph_find_node_ptr(const struct graph *g, const struc
 	return n;
 }
 
+/* Whether when w ran is kept: a k8s or docker workload's. */
+static bool node_runs(const struct graph_workload *w)
+{
+	return graph_workload_kind(w) == GRAPH_KIND_K8S ||
+	       graph_workload_kind(w) == GRAPH_KIND_DOCKER;
+}
+
 /* w's node, made or given w when needed: see graph_add_workload(). */
 static struct graph_node *graph_node_add(struct graph *g, struct graph_workload *w)
 {
@@ -231,12 +243,14 @@ static struct graph_node *graph_node_add(struct graph *g, struct graph_workload 
 		graph_workload_ref(w);
 		graph_workload_unref(n->w);
 		n->w = w;
+		n->runs = node_runs(w);
 		HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
 		return n;
 	}
 	n = util_zalloc(sizeof(*n));
 	n->id = util_strdup(graph_workload_id(w));
 	n->w = graph_workload_ref(w);
+	n->runs = node_runs(w);
 	HASH_ADD_KEYPTR(hh, g->nodes, n->id, strlen(n->id), n);
 	HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
 	g->views->nodes_dirty = true;
@@ -389,9 +403,7 @@ const char *graph_node_name(const struct graph *g, size_t i)
 /* Only what can run (pods' workloads, containers) is noted: nodes and outside peers just are. */
 static void node_ran(struct graph_node *n, uint64_t first, uint64_t last)
 {
-	enum graph_kind kind = graph_workload_kind(n->w);
-
-	if (kind != GRAPH_KIND_K8S && kind != GRAPH_KIND_DOCKER)
+	if (!n->runs)
 		return;
 	if (last < first)
 		last = first;
