@@ -448,6 +448,7 @@ int graph_state_write(const struct graph *g, int fd, size_t split, int *write_er
 	int r;
 
 	*problem = NULL;
+	*write_errno = 0;
 	if (split > 0 && split < head.until)
 		part.fd = memfd_create("flowlock-state", MFD_CLOEXEC);
 	if (part.fd < 0)

@@ -962,7 +962,8 @@ enum memo_change {
 	MEMO_RANGE,
 	MEMO_PREFIX,
 	MEMO_CONTAINER,
-	MEMO_GRAPH
+	MEMO_GRAPH,
+	MEMO_CONTAINER_FIRST, /* the container starts before the first flow: nothing in between */
 };
 
 static const struct memo_case {
@@ -1020,6 +1021,14 @@ static const struct memo_case {
 	 MEMO_CONTAINER,
 	 {"k8s:shop/deployment/web", "external:198.51.100.7/32"},
 	 {"k8s:shop/deployment/web", "docker:shop/api"}},
+	{"a container's address, then before the container started",
+	 "10.244.1.10",
+	 "198.51.100.7",
+	 TS("10:00:06"),
+	 TS("09:00:00"),
+	 MEMO_CONTAINER_FIRST,
+	 {"k8s:shop/deployment/web", "docker:shop/api"},
+	 {"k8s:shop/deployment/web", "external:198.51.100.7/32"}},
 	{"another graph",
 	 "10.244.1.10",
 	 "198.51.100.7",
@@ -1056,6 +1065,9 @@ START_TEST(test_flow_memo)
 	bool same =
 		strcmp(tc->first[0], tc->then[0]) == 0 && strcmp(tc->first[1], tc->then[1]) == 0;
 
+	if (tc->change == MEMO_CONTAINER_FIRST)
+		ck_assert_msg(inventory_set_container(inv, &ctr, ts(TS("10:00:05")), &err) == 0,
+			      "%s", err.msg);
 	flow.client = addr(tc->client);
 	flow.server = addr(tc->server);
 	flow.first_ns = ts(tc->first_at);
@@ -1064,6 +1076,7 @@ START_TEST(test_flow_memo)
 	memo_check(g, tc->first, 1);
 	switch (tc->change) {
 	case MEMO_NOTHING:
+	case MEMO_CONTAINER_FIRST:
 		break;
 	case MEMO_RANGE:
 		ck_assert_int_eq(inventory_add_cluster_range(inv, "198.51.100.0/24"), 0);

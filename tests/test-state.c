@@ -252,10 +252,10 @@ static char *split_render(const struct graph *g, size_t split, size_t *ret_len)
 
 START_TEST(test_state_split)
 {
-	size_t n_builds = UTIL_ARRAY_SIZE(roundtrip_cases), len, l;
+	size_t n_builds = UTIL_ARRAY_SIZE(roundtrip_cases), len, l, first_len;
 	struct util_err err = {""};
 	struct graph *g = NULL;
-	char *whole;
+	char *whole, *first;
 
 	if ((size_t)_i < n_builds) {
 		g = roundtrip_cases[_i].build();
@@ -265,7 +265,15 @@ START_TEST(test_state_split)
 		ck_assert_msg(graph_state_load(path, &g, &err) == 0, "%s", err.msg);
 		ck_assert_uint_gt(graph_node_count(g), 1);
 	}
+	/*
+	 * The first render of the fresh graph is cut, so that its sorted views are built there,
+	 * before the second thread reads them (ThreadSanitizer watches this test).
+	 */
+	first = split_render(g, graph_edge_count(g) / 2, &first_len);
 	whole = split_render(g, 0, &len);
+	ck_assert_msg(first_len == len && memcmp(first, whole, len) == 0,
+		      "the first render, cut: not the same text");
+	free(first);
 	for (size_t split = 1; split < graph_edge_count(g); split++) {
 		char *b = split_render(g, split, &l);
 
@@ -279,6 +287,43 @@ START_TEST(test_state_split)
 	ck_assert(l == 0 || (l >= 1 && l < graph_edge_count(g)));
 	free(whole);
 	graph_free(g);
+}
+END_TEST
+
+/* A save of enough edges to be cut (graph_state_split()): the text of one emitter, and it loads. */
+START_TEST(test_state_split_save)
+{
+	struct graph *g = graph_new(), *loaded = NULL;
+	char *dir = test_tmpdir_new(), *path = util_asprintf("%s/big.yaml", dir), *b, *whole;
+	struct util_err err = {""};
+	char name[32], a[64], c[64];
+	size_t len, l;
+
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "w%02d", i);
+		add_wl(g, GRAPH_KIND_K8S, "shop", "Deployment", name, "app=x", "10.244.1.0/32");
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(a, sizeof(a), "k8s:shop/deployment/w%02d", i % 100);
+		snprintf(c, sizeof(c), "k8s:shop/deployment/w%02d", (i / 100) % 100);
+		add_edge_ids(g, a, c, IPPROTO_TCP, (uint16_t)(1000 + i / 10000), 1, T0, T0 + 1);
+	}
+	ck_assert_uint_eq(graph_edge_count(g), 5000);
+	l = graph_state_split(g);
+	ck_assert_msg(l > 0 && l < 5000, "a save of 5,000 edges cut at %zu", l);
+	ck_assert_msg(graph_state_save(g, path, &err) == 0, "%s", err.msg);
+	b = test_read_file(path, &l);
+	ck_assert_ptr_nonnull(b);
+	whole = split_render(g, 0, &len);
+	ck_assert_msg(l == len && memcmp(b, whole, len) == 0, "the save is not one emitter's text");
+	ck_assert_msg(graph_state_load(path, &loaded, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(graph_edge_count(loaded), 5000);
+	free(b);
+	free(whole);
+	graph_free(loaded);
+	graph_free(g);
+	free(path);
+	test_tmpdir_free(dir);
 }
 END_TEST
 
@@ -1093,6 +1138,7 @@ static Suite *state_suite(void)
 	ADD_LOOP(tc, test_state_roundtrip, roundtrip_cases);
 	tcase_add_loop_test(tc, test_state_split, 0,
 			    (int)(UTIL_ARRAY_SIZE(roundtrip_cases) + UTIL_ARRAY_SIZE(split_files)));
+	tcase_add_test(tc, test_state_split_save);
 	ADD_LOOP(tc, test_state_load_good, good_cases);
 	ADD_LOOP(tc, test_state_load_bad, bad_cases);
 	ADD_LOOP(tc, test_state_load_hostile, hostile_cases);
