@@ -922,6 +922,23 @@ static void inv_svc_key_init(struct inv_svc_key *key, const struct util_addr *ad
 	key->port = port;
 }
 
+/*
+ * Endpoints hold their workloads: an outside or unknown peer's lives in a table that a flood of
+ * new addresses empties (struct inv_prefix_peers), not until the next rebuild.
+ */
+static void inv_eps_hold(const struct inventory_endpoint *eps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		graph_workload_ref(eps[i].workload);
+}
+
+static void inv_eps_free(struct inventory_endpoint *eps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		graph_workload_unref(eps[i].workload);
+	free(eps);
+}
+
 /* addr:port of proto leads to eps (copied); a later Service at the same key wins. */
 static void inv_svc_set(struct inventory *inv, const struct util_addr *addr, uint8_t proto,
 			uint16_t port, const struct inventory_endpoint *eps, size_t n)
@@ -936,10 +953,11 @@ static void inv_svc_set(struct inventory *inv, const struct util_addr *addr, uin
 		e->key = key;
 		HASH_ADD(hh, inv->svcs, key, sizeof(e->key), e);
 	}
-	free(e->eps);
+	inv_eps_free(e->eps, e->n_eps);
 	e->eps = util_reallocarray(NULL, n, sizeof(*eps));
 	memcpy(e->eps, eps, n * sizeof(*eps));
 	e->n_eps = n;
+	inv_eps_hold(e->eps, n);
 	for (size_t i = 0; i < n; i++) {
 		struct inv_backend_key bk;
 		struct inv_backend *b;
@@ -1014,9 +1032,7 @@ static struct util_addr *inv_node_addresses(const struct inventory *inv, size_t 
 
 static void inv_svc_past_clear(struct inv_svc_past *p)
 {
-	for (size_t i = 0; i < p->n_eps; i++)
-		graph_workload_unref(p->eps[i].workload);
-	free(p->eps);
+	inv_eps_free(p->eps, p->n_eps);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -1024,7 +1040,7 @@ static void inv_svc_free(struct inv_svc *s)
 {
 	for (size_t i = 0; i < s->n_past; i++)
 		inv_svc_past_clear(&s->past[i]);
-	free(s->eps);
+	inv_eps_free(s->eps, s->n_eps);
 	free(s);
 }
 
@@ -1070,12 +1086,11 @@ static void inv_svcs_carry(struct inventory *inv, struct inv_svc **old, uint64_t
 			e->n_past = o->n_past;
 			o->n_past = 0;
 		} else {
-			/* where it led until now: its endpoints, each workload held */
+			/* where it led until now: its endpoints, with the hold on each workload */
 			struct inv_svc_past now = {o->eps, o->n_eps, when};
 
 			o->eps = NULL;
-			for (size_t i = 0; i < now.n_eps; i++)
-				graph_workload_ref(now.eps[i].workload);
+			o->n_eps = 0;
 			if (o->n_past == INV_SVC_PAST)
 				inv_svc_past_clear(&o->past[--o->n_past]);
 			e->past[0] = now;

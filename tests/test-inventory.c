@@ -1104,6 +1104,50 @@ START_TEST(test_flow_memo)
 }
 END_TEST
 
+/*
+ * A Service whose endpoint is outside the cluster, after a flood of new outside sources has
+ * emptied the outside peers' table twice (2 x 32,768, struct inv_prefix_peers) and a flow
+ * straight to that endpoint has given the graph the peer's new instance: the Service still leads
+ * to a live workload (the endpoint holds it), and its flows still count.
+ */
+START_TEST(test_service_outside_flood)
+{
+	struct inventory *inv = load_shapes();
+	struct graph *g = graph_new();
+	struct capture_flow flow = {.proto = IPPROTO_TCP,
+				    .port = 5432,
+				    .client_port = 40000,
+				    .outcome = CAPTURE_SERVED,
+				    .first_ns = ts(TS("10:00:05")),
+				    .last_ns = ts(TS("10:00:06"))};
+	const struct graph_edge *e;
+	char ip[32];
+
+	flow.client = addr("10.244.1.10");
+	flow.server = addr("10.96.10.50");
+	ck_assert_uint_eq(learn_add_flow(g, inv, &flow), 1);
+	for (unsigned i = 0; i < 2 * 32768 + 16; i++) {
+		struct util_addr a;
+
+		snprintf(ip, sizeof(ip), "198.%u.%u.%u", 18 + i / 65536, i / 256 % 256, i % 256);
+		a = addr(ip);
+		ck_assert_ptr_nonnull(inventory_resolve_client(inv, &a));
+	}
+	flow.server = addr("192.0.2.50");
+	flow.client_port++;
+	ck_assert_uint_eq(learn_add_flow(g, inv, &flow), 1);
+	flow.server = addr("10.96.10.50");
+	flow.client_port++;
+	ck_assert_uint_eq(learn_add_flow(g, inv, &flow), 1);
+	e = graph_find_edge(g, "k8s:shop/deployment/web", "external:192.0.2.50/32", IPPROTO_TCP,
+			    5432);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(graph_edge_connections(e), 3);
+	graph_free(g);
+	inventory_free(inv);
+}
+END_TEST
+
 /* Where a connection to addr:port goes, as kube-proxy sends it: "ID PORT" per endpoint. */
 static const struct {
 	const char *what, *ip;
@@ -1356,6 +1400,7 @@ static Suite *inventory_suite(void)
 	tcase_add_loop_test(tc, test_shape_running, 0, (int)UTIL_ARRAY_SIZE(shape_running_cases));
 	tcase_add_test(tc, test_shape_warnings);
 	tcase_add_loop_test(tc, test_flow_memo, 0, (int)UTIL_ARRAY_SIZE(memo_cases));
+	tcase_add_test(tc, test_service_outside_flood);
 	tcase_add_loop_test(tc, test_inferred_ranges, 0, (int)UTIL_ARRAY_SIZE(inferred_cases));
 	tcase_add_loop_test(tc, test_snapshots, 0, 2);
 	suite_add_tcase(s, tc);
