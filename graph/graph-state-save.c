@@ -336,10 +336,11 @@ static void state_render(struct util_yaml_out *o, const struct graph *g, size_t 
  * value of a top-level key, so not indented) with the same bytes as the items of a sequence that
  * is a document of its own, and writes nothing at the end of a block collection or of an
  * implicit document. So the text can be cut before an edge: this thread writes the state up to
- * it, another renders the edges from it on into memory as a sequence of their own, and the
- * attempts follow as a mapping of their own. The cut is where the two halves take about as long
- * (a workload costs about 0.6 of an edge, measured on the node's mix); test-state compares the
- * text cut before every edge of a small graph with the text of one emitter.
+ * it, another renders the edges from it on as a sequence of their own into a memfd (the fresh
+ * pages of a buffer of ours, faulted in one by one, made it twice as slow), which is appended,
+ * and the attempts follow as a mapping of their own. The cut is where the two halves take about
+ * as long (a workload costs about 0.6 of an edge, measured on the node's mix); test-state
+ * compares the text cut before every edge of a small graph with the text of one emitter.
  */
 #define STATE_SPLIT_MIN 4096 /* edges: fewer, and a thread costs more than it saves */
 

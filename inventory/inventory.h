@@ -199,8 +199,9 @@ bool inventory_is_backend(const struct inventory *inv, const struct graph_worklo
 
 /*
  * A number that moves with every change to what the inventory may answer (a load or reload, a
- * watched change applied, a container started or stopped, another external prefix): two
- * lookups of one address under the same number, at the same time, give the same answer.
+ * watched change applied, a container started or stopped, another external prefix, a new round
+ * of outside peers): two lookups of one address under the same number, at the same time, give
+ * the same answer.
  */
 uint64_t inventory_generation(const struct inventory *inv);
 /*
