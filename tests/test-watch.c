@@ -38,9 +38,9 @@ struct check {
 	uint16_t port;	  /* 0: the client end; else the server end on TCP port */
 };
 
-#define STEP(s, f, at)                                                                             \
+#define STEP(s, f, at_)                                                                            \
 	{                                                                                          \
-		s, f, at, false, false, false, false, false                                        \
+		.stream = s, .file = f, .at = at_                                                  \
 	}
 #define CLIENT(a, at, want)                                                                        \
 	{                                                                                          \
@@ -76,9 +76,7 @@ static const struct watch_case {
 	 {NULL}},
 	{"a deleted pod is forgotten 10 minutes after: memory does not grow with churn",
 	 1,
-	 {STEP(0, "churn-1", 100),
-	  STEP(0, "churn-2", 200),
-	  {0, NULL, 801, false, false, false, true, false}},
+	 {STEP(0, "churn-1", 100), STEP(0, "churn-2", 200), {.at = 801, .idle = true}},
 	 /* with no history left, the address is its holder's now, as in a file */
 	 {CLIENT("10.244.1.11", 150, "k8s:shop/deployment/search"),
 	  CLIENT("10.244.1.11", 250, "k8s:shop/deployment/search")},
@@ -93,9 +91,7 @@ static const struct watch_case {
 	  NULL}},
 	{"a relisting is over once an object it listed comes again, quiet or not",
 	 1,
-	 {STEP(0, "cut-1", 100),
-	  {0, NULL, 200, false, true, false, false, false},
-	  STEP(0, "relist-repeat-1", 300)},
+	 {STEP(0, "cut-1", 100), {.at = 200, .reopened = true}, STEP(0, "relist-repeat-1", 300)},
 	 {CLIENT("10.244.1.11", 150, "k8s:shop/deployment/cart"),
 	  CLIENT("10.244.1.11", 350, "external:10.244.1.11/32")},
 	 {"warning: STREAM0: the stream ended (its writer closed it); reopening it",
@@ -118,9 +114,9 @@ static const struct watch_case {
 	{"a writer cut off mid-event; the next lists again without cart, which went meanwhile",
 	 1,
 	 {STEP(0, "cut-1", 100),
-	  {0, "cut-2", 200, true, false, false, false, false},
-	  {0, NULL, 210, false, true, false, false, false},
-	  {0, "cut-3", 400, false, false, true, false, false}},
+	  {.file = "cut-2", .at = 200, .partial = true},
+	  {.at = 210, .reopened = true},
+	  {.file = "cut-3", .at = 400, .relisted = true}},
 	 {CLIENT("10.244.1.11", 150, "k8s:shop/deployment/cart"),
 	  /* gone when the stream broke (210): nobody holds it after */
 	  CLIENT("10.244.1.11", 500, "external:10.244.1.11/32"),
@@ -157,9 +153,7 @@ static const struct watch_case {
 	 {"warning: STREAM0:183: a value cut off by the next one: dropped", NULL}},
 	{"a stream reopened that no writer lists again: everything stays as it was",
 	 1,
-	 {STEP(0, "cut-1", 100),
-	  {0, NULL, 200, false, true, false, false, false},
-	  {0, NULL, 300, false, false, false, true, false}},
+	 {STEP(0, "cut-1", 100), {.at = 200, .reopened = true}, {.at = 300, .idle = true}},
 	 {CLIENT("10.244.1.11", 500, "k8s:shop/deployment/cart"),
 	  CLIENT("10.244.1.10", 500, "k8s:shop/deployment/web")},
 	 {"warning: STREAM0: the stream ended (its writer closed it); reopening it", NULL}},
@@ -167,10 +161,10 @@ static const struct watch_case {
 	 "writer does not list again went when the stream broke",
 	 1,
 	 {STEP(0, "cut-1", 100),
-	  {0, NULL, 200, false, false, false, false, true},
+	  {.at = 200, .gone = true},
 	  /* two more tries to open it fail meanwhile, unsaid */
-	  {0, NULL, 300, false, false, false, true, false},
-	  {0, "cut-3", 400, false, false, true, false, false}},
+	  {.at = 300, .idle = true},
+	  {.file = "cut-3", .at = 400, .relisted = true}},
 	 {CLIENT("10.244.1.11", 150, "k8s:shop/deployment/cart"),
 	  /* gone when the stream broke (200), not when an open first failed (250) */
 	  CLIENT("10.244.1.11", 225, "external:10.244.1.11/32"),
