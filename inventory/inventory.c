@@ -922,6 +922,18 @@ static void inv_svc_key_init(struct inv_svc_key *key, const struct util_addr *ad
 	key->port = port;
 }
 
+/* What a Service at addr:port of proto leads to, now or before, or NULL. */
+static struct inv_svc *inv_svc_find(const struct inventory *inv, const struct util_addr *addr,
+				    uint8_t proto, uint16_t port)
+{
+	struct inv_svc_key key;
+	struct inv_svc *e;
+
+	inv_svc_key_init(&key, addr, proto, port);
+	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
+	return e;
+}
+
 /*
  * Endpoints hold their workloads: an outside or unknown peer's lives in a table that a flood of
  * new addresses empties (struct inv_prefix_peers), not until the next rebuild.
@@ -1493,14 +1505,10 @@ size_t inventory_resolve_server_via(struct inventory *inv, const struct util_add
 				    uint8_t proto, uint16_t port, uint64_t ts_ns,
 				    struct inventory_endpoint *ret, size_t max, bool *ret_service)
 {
-	struct inv_svc_key key;
-	struct inv_svc *e;
-
+	const struct inv_svc *e = inv_svc_find(inv, addr, proto, port);
 	const struct inventory_endpoint *eps = NULL;
 	size_t n = 0;
 
-	inv_svc_key_init(&key, addr, proto, port);
-	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
 	if (e) {
 		eps = e->eps;
 		n = e->n_eps;
@@ -1545,12 +1553,8 @@ bool inventory_timeless(const struct inventory *inv, const struct util_addr *cli
 			const struct util_addr *server, uint8_t proto, uint16_t port)
 {
 	struct util_addr c, s;
-	struct inv_svc_key key;
-	struct inv_svc *e;
 
-	inv_svc_key_init(&key, server, proto, port);
-	HASH_FIND(hh, inv->svcs, &key, sizeof(key), e);
-	if (e)
+	if (inv_svc_find(inv, server, proto, port))
 		return false;
 	inv_addr_normalise(client, &c);
 	inv_addr_normalise(server, &s);
