@@ -282,6 +282,7 @@ struct ct_link {
 
 struct capture_tracker {
 	capture_flow_fn fn;
+	capture_flows_fn batch_fn; /* NULL: every flow goes to fn */
 	void *userdata;
 	struct flow *flows;
 	struct listener *listeners;
@@ -321,6 +322,10 @@ struct capture_tracker {
 	bool one_way;
 	/* Tests only: fill neither dir[] nor recent[], so every packet goes the slow way. */
 	bool no_cache;
+	/* While batching (a scan or a flush), the flows ended and not yet handed to batch_fn. */
+	bool batching;
+	size_t n_batch;
+	struct capture_flow batch[CAPTURE_FLOW_BATCH];
 };
 
 static void dir_clear(struct capture_tracker *t)
@@ -956,10 +961,40 @@ static bool flow_port_invalid(const struct capture_flow *out)
 	return out->port == 0 && out->proto != IPPROTO_ICMP && out->proto != IPPROTO_ICMPV6;
 }
 
+static void batch_hand_over(struct capture_tracker *t)
+{
+	if (t->n_batch > 0)
+		t->batch_fn(t->batch, t->n_batch, t->userdata);
+	t->n_batch = 0;
+}
+
+/* The flows that end from here to batch_end() go to batch_fn, if there is one. */
+static void batch_begin(struct capture_tracker *t)
+{
+	t->batching = t->batch_fn != NULL;
+}
+
+static void batch_end(struct capture_tracker *t)
+{
+	if (t->batching)
+		batch_hand_over(t);
+	t->batching = false;
+}
+
 static void flow_report(struct capture_tracker *t, struct flow *f)
 {
 	struct capture_flow out;
 
+	if (t->batching) {
+		flow_describe(t, f, &t->batch[t->n_batch]);
+		if (flow_port_invalid(&t->batch[t->n_batch])) {
+			t->stats.port_zero++;
+			return;
+		}
+		if (++t->n_batch == CAPTURE_FLOW_BATCH)
+			batch_hand_over(t);
+		return;
+	}
 	flow_describe(t, f, &out);
 	if (flow_port_invalid(&out)) {
 		t->stats.port_zero++;
@@ -1136,10 +1171,12 @@ static void tracker_expire(struct capture_tracker *t, uint64_t now)
 {
 	struct flow *f, *tmp;
 
+	batch_begin(t);
 	HASH_ITER (hh, t->flows, f, tmp) {
 		if (flow_expired(t, f, now))
 			flow_end(t, f);
 	}
+	batch_end(t);
 	t->next_scan_ns = now + SCAN_INTERVAL;
 }
 
@@ -1585,8 +1622,10 @@ static void flows_free(struct capture_tracker *t)
 
 void capture_tracker_flush(struct capture_tracker *t)
 {
+	batch_begin(t);
 	for (struct flow *f = t->flows; f; f = f->hh.next)
 		flow_report(t, f);
+	batch_end(t);
 	flows_free(t);
 }
 
@@ -1619,8 +1658,11 @@ struct capture_tracker *capture_tracker_free(struct capture_tracker *t)
 
 void capture_tracker_reset(struct capture_tracker *t)
 {
+	capture_flows_fn batch_fn = t->batch_fn;
+
 	tracker_clear(t);
 	tracker_init(t, t->fn, t->userdata);
+	t->batch_fn = batch_fn;
 }
 
 /* ---- Live sources: wall-clock expiry, checkpoints, conntrack ------------------------------- */
@@ -1817,6 +1859,11 @@ void capture_tracker_set_max_flows(struct capture_tracker *t, size_t max)
 void capture_tracker_set_one_way(struct capture_tracker *t, bool on)
 {
 	t->one_way = on;
+}
+
+void capture_tracker_set_batch_fn(struct capture_tracker *t, capture_flows_fn fn)
+{
+	t->batch_fn = fn;
 }
 
 void capture_tracker_get_stats(const struct capture_tracker *t, struct capture_tracker_stats *ret)

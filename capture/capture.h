@@ -143,6 +143,14 @@ struct capture_flow {
 };
 
 typedef void (*capture_flow_fn)(const struct capture_flow *flow, void *userdata);
+/*
+ * Many flows end at once (an expiry scan, capture_tracker_flush()): with a batch function set,
+ * those come in batches of at most CAPTURE_FLOW_BATCH, in the order fn would have had them, so
+ * that the receiver can fetch what each needs before it uses the first. Flows that end one at a
+ * time still go to fn. Neither may call the tracker.
+ */
+#define CAPTURE_FLOW_BATCH 64
+typedef void (*capture_flows_fn)(const struct capture_flow *flows, size_t n, void *userdata);
 
 /* What the tracker did instead of reporting. */
 struct capture_tracker_stats {
@@ -179,6 +187,7 @@ void capture_tracker_set_max_flows(struct capture_tracker *t, size_t max);
  * default; it lets UDP probes through as served.
  */
 void capture_tracker_set_one_way(struct capture_tracker *t, bool on);
+void capture_tracker_set_batch_fn(struct capture_tracker *t, capture_flows_fn fn);
 void capture_tracker_get_stats(const struct capture_tracker *t, struct capture_tracker_stats *ret);
 struct capture_tracker *
 capture_tracker_free(struct capture_tracker *t); /* NULL-safe, returns NULL */

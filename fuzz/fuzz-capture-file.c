@@ -12,6 +12,15 @@ static void check_flow(const struct capture_flow *f, void *userdata)
 			  f->server.family);
 }
 
+/* As learn has them: the flows a scan or the end of the file ends come in batches. */
+static void check_flows(const struct capture_flow *flows, size_t n, void *userdata)
+{
+	if (n == 0 || n > CAPTURE_FLOW_BATCH)
+		fuzz_fail("a batch of %zu flows", n);
+	for (size_t i = 0; i < n; i++)
+		check_flow(&flows[i], userdata);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct capture_tracker *t;
@@ -21,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!t) {
 		t = capture_tracker_new(check_flow, NULL);
+		capture_tracker_set_batch_fn(t, check_flows);
 		capture_tunnels_default(&tunnels);
 	}
 

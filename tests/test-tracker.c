@@ -592,13 +592,14 @@ START_TEST(test_tracker_evict)
 }
 END_TEST
 
-/* ---- The tracker's fast path against its slow path ---------------------------------------- */
+/* ---- The tracker's fast path against its slow path, and one flow at a time against batches */
 
 /*
  * capture-tracker.c sends most packets through caches (dir[] for IPv4 TCP/UDP, recent[] for the
  * rest) that point at flows; this switch, not part of the API, turns them off so that every
  * packet goes through the hash table. Both ways must report the very same flows, in the same
- * order, at the same moments, and hold the same number open after every packet.
+ * order, at the same moments, and hold the same number open after every packet. So must a
+ * third tracker that hands the flows an expiry scan or the flush ends over in batches.
  */
 
 struct diff_flow {
@@ -608,10 +609,13 @@ struct diff_flow {
 };
 
 struct diff_side {
+	const char *name;
 	struct capture_tracker *t;
 	struct diff_flow *flows;
 	size_t n, cap, added;
 	bool flushing;
+	/* flows: in one batch at most, reported by the flush, ended early and came in a batch */
+	size_t largest_batch, at_flush, early_in_batches;
 };
 
 static void diff_collect(const struct capture_flow *flow, void *userdata)
@@ -623,35 +627,64 @@ static void diff_collect(const struct capture_flow *flow, void *userdata)
 		d->flows = util_reallocarray(d->flows, d->cap, sizeof(*d->flows));
 	}
 	d->flows[d->n++] = (struct diff_flow){*flow, d->added, !d->flushing};
+	d->at_flush += d->flushing;
 }
 
+static void diff_collect_batch(const struct capture_flow *flows, size_t n, void *userdata)
+{
+	struct diff_side *d = userdata;
+
+	if (n == 0 || n > CAPTURE_FLOW_BATCH)
+		ck_abort_msg("a batch of %zu flows", n);
+	if (n > d->largest_batch)
+		d->largest_batch = n;
+	d->early_in_batches += d->flushing ? 0 : n;
+	for (size_t i = 0; i < n; i++)
+		diff_collect(&flows[i], d);
+}
+
+enum {
+	DIFF_FAST,
+	DIFF_SLOW,
+	DIFF_BATCHED,
+	DIFF_SIDES
+};
+
 struct diff_pair {
-	struct diff_side fast, slow;
+	struct diff_side side[DIFF_SIDES];
 };
 
 static void diff_start(struct diff_pair *dp)
 {
+	static const char *const names[DIFF_SIDES] = {"the fast path", "the slow path", "batches"};
+
 	*dp = (struct diff_pair){0};
-	dp->fast.t = capture_tracker_new(diff_collect, &dp->fast);
-	dp->slow.t = capture_tracker_new(diff_collect, &dp->slow);
-	capture_tracker_set_fast_path(dp->slow.t, false);
+	for (int i = 0; i < DIFF_SIDES; i++) {
+		dp->side[i].name = names[i];
+		dp->side[i].t = capture_tracker_new(diff_collect, &dp->side[i]);
+	}
+	capture_tracker_set_fast_path(dp->side[DIFF_SLOW].t, false);
+	capture_tracker_set_batch_fn(dp->side[DIFF_BATCHED].t, diff_collect_batch);
 }
 
 /* Passing ck_assert calls cost a pipe write each under CK_FORK: only fail through Check. */
 static void diff_add(struct diff_pair *dp, const struct capture_packet *p, uint64_t ts_ns)
 {
-	size_t nf, ns;
+	const struct diff_side *f = &dp->side[DIFF_FAST];
 
-	capture_tracker_add(dp->fast.t, p, ts_ns);
-	dp->fast.added++;
-	capture_tracker_add(dp->slow.t, p, ts_ns);
-	dp->slow.added++;
-	nf = capture_tracker_open_flows(dp->fast.t);
-	ns = capture_tracker_open_flows(dp->slow.t);
-	if (nf != ns || dp->fast.n != dp->slow.n)
-		ck_abort_msg("after packet %zu: %zu open and %zu reported with the fast path, %zu "
-			     "and %zu without",
-			     dp->fast.added, nf, dp->fast.n, ns, dp->slow.n);
+	for (int i = 0; i < DIFF_SIDES; i++) {
+		capture_tracker_add(dp->side[i].t, p, ts_ns);
+		dp->side[i].added++;
+	}
+	for (int i = 1; i < DIFF_SIDES; i++) {
+		const struct diff_side *d = &dp->side[i];
+		size_t nf = capture_tracker_open_flows(f->t), nd = capture_tracker_open_flows(d->t);
+
+		if (nf != nd || f->n != d->n)
+			ck_abort_msg("after packet %zu: %zu open and %zu reported with %s, %zu and "
+				     "%zu with %s",
+				     f->added, nf, f->n, f->name, nd, d->n, d->name);
+	}
 }
 
 static bool diff_flow_equal(const struct diff_flow *x, const struct diff_flow *y)
@@ -665,28 +698,52 @@ static bool diff_flow_equal(const struct diff_flow *x, const struct diff_flow *y
 	       x->early == y->early;
 }
 
-/* Flushes both, compares everything reported, frees; returns how many flows each reported. */
+/*
+ * Flushes all three, compares everything reported, frees; returns how many flows each
+ * reported. Batches are never larger than CAPTURE_FLOW_BATCH, and a flush of more flows than
+ * that fills one.
+ */
 static size_t diff_finish(struct diff_pair *dp, const char *name)
 {
+	const struct diff_side *f = &dp->side[DIFF_FAST], *b = &dp->side[DIFF_BATCHED];
 	size_t n;
 
-	dp->fast.flushing = dp->slow.flushing = true;
-	capture_tracker_flush(dp->fast.t);
-	capture_tracker_flush(dp->slow.t);
-	ck_assert_msg(dp->fast.n == dp->slow.n, "%s: %zu flows with the fast path, %zu without",
-		      name, dp->fast.n, dp->slow.n);
-	for (size_t i = 0; i < dp->fast.n; i++) {
-		if (!diff_flow_equal(&dp->fast.flows[i], &dp->slow.flows[i])) {
-			flow_print(&dp->fast.flows[i].flow, dp->fast.flows[i].early);
-			flow_print(&dp->slow.flows[i].flow, dp->slow.flows[i].early);
-			ck_abort_msg("%s: flow %zu differs (fast path first)", name, i);
+	for (int i = 0; i < DIFF_SIDES; i++) {
+		dp->side[i].flushing = true;
+		capture_tracker_flush(dp->side[i].t);
+	}
+	n = f->n;
+	for (int s = 1; s < DIFF_SIDES; s++) {
+		const struct diff_side *d = &dp->side[s];
+
+		ck_assert_msg(f->n == d->n, "%s: %zu flows with %s, %zu with %s", name, f->n,
+			      f->name, d->n, d->name);
+		for (size_t i = 0; i < f->n; i++) {
+			if (!diff_flow_equal(&f->flows[i], &d->flows[i])) {
+				flow_print(&f->flows[i].flow, f->flows[i].early);
+				flow_print(&d->flows[i].flow, d->flows[i].early);
+				ck_abort_msg("%s: flow %zu differs between %s and %s", name, i,
+					     f->name, d->name);
+			}
 		}
 	}
-	n = dp->fast.n;
-	capture_tracker_free(dp->fast.t);
-	capture_tracker_free(dp->slow.t);
-	free(dp->fast.flows);
-	free(dp->slow.flows);
+	for (int s = 1; s < DIFF_SIDES; s++) {
+		struct capture_tracker_stats x, y;
+
+		capture_tracker_get_stats(f->t, &x);
+		capture_tracker_get_stats(dp->side[s].t, &y);
+		ck_assert_msg(x.port_zero == y.port_zero && x.evicted == y.evicted,
+			      "%s: %s counted %" PRIu64 " to port 0 and %" PRIu64
+			      " evicted, %s %" PRIu64 " and %" PRIu64,
+			      name, f->name, x.port_zero, x.evicted, dp->side[s].name, y.port_zero,
+			      y.evicted);
+	}
+	if (b->at_flush >= CAPTURE_FLOW_BATCH)
+		ck_assert_uint_eq(b->largest_batch, CAPTURE_FLOW_BATCH);
+	for (int i = 0; i < DIFF_SIDES; i++) {
+		capture_tracker_free(dp->side[i].t);
+		free(dp->side[i].flows);
+	}
 	return n;
 }
 
@@ -773,6 +830,13 @@ static const struct tracker_case diff_scripts[] = {
 		  {7, SV, 80, C, 45000, TCP, 0x04},
 		  {8, C, 45000, SV, 80, TCP, PA},
 		  {9, SV, 80, C, 45000, TCP, FA}}},
+	{.name = "port 0 is counted, never reported: as a scan ends it, then at the flush",
+	 .pkts = {{0, C, 40000, SV, 0, TCP, S},
+		  {1, SV, 0, C, 40000, TCP, SA},
+		  {2, C, 40001, SV, 0, UDP, 0},
+		  {3, SV, 0, C, 40001, UDP, 0},
+		  {130000, C, 40002, SV, 0, UDP, 0},
+		  {130001, C, 45000, SV, 53, UDP, 0}}},
 	{.name = "tcp and udp on the same ports are two flows",
 	 .pkts = {{0, C, 45000, SV, 53, TCP, PA},
 		  {1, C, 45000, SV, 53, UDP, 0},
@@ -933,6 +997,9 @@ START_TEST(test_tracker_fast_path_random)
 		diff_conn_packet(&conns[test_rand(&rng) % dc->working], &rng, &p);
 		diff_add(&dp, &p, ts);
 	}
+	/* the flows a scan ends come in batches too */
+	if (dc->jump > 0)
+		ck_assert_uint_gt(dp.side[DIFF_BATCHED].early_in_batches, 0);
 	n = diff_finish(&dp, dc->name);
 	/* Enough flows to have meant something: more than the working set ever holds. */
 	ck_assert_uint_gt(n, dc->working);
