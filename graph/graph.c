@@ -653,6 +653,23 @@ void graph_edge_add_flow(struct graph *g, struct graph_edge *e, uint64_t connect
 	edge_add_flow(g, e, connections, first_ns, last_ns);
 }
 
+/* The first and the last byte of what edge_add_flow() uses: one or two lines each. */
+void graph_edge_prefetch(const struct graph_edge *e)
+{
+	__builtin_prefetch(e, 1);
+	__builtin_prefetch((const char *)(&e->one_count + 1) - 1, 1);
+}
+
+void graph_edge_prefetch_ends(const struct graph_edge *e)
+{
+	const struct graph_node *ends[] = {e->key.client, e->key.server};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(ends); i++) {
+		__builtin_prefetch(ends[i], 1);
+		__builtin_prefetch((const char *)(&ends[i]->run_last + 1) - 1, 1);
+	}
+}
+
 void graph_add_edge(struct graph *g, const struct graph_workload *client,
 		    const struct graph_workload *server, uint8_t proto, uint16_t port,
 		    uint64_t connections, uint64_t first_ns, uint64_t last_ns)

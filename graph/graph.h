@@ -121,6 +121,13 @@ struct graph_edge *graph_add_flow_edge(struct graph *g, struct graph_workload *c
 /* The same for an edge graph_add_flow_edge() returned: no lookup at all. */
 void graph_edge_add_flow(struct graph *g, struct graph_edge *e, uint64_t connections,
 			 uint64_t first_ns, uint64_t last_ns);
+/*
+ * Hints, for a caller about to add flows to many edges: fetch into the cache what
+ * graph_edge_add_flow() reads of e, then (once e has arrived) of its two ends. They change
+ * nothing.
+ */
+void graph_edge_prefetch(const struct graph_edge *e);
+void graph_edge_prefetch_ends(const struct graph_edge *e);
 /* Unique to g among the graphs of this process, even one made where a freed one was. */
 uint64_t graph_serial(const struct graph *g);
 

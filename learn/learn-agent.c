@@ -92,17 +92,37 @@ static void agent_log(const struct learn_agent *a, const char *fmt, ...)
 
 /* ---- Flows -------------------------------------------------------------------------------- */
 
+static void agent_count(struct learn_agent *a, const struct capture_flow *flow)
+{
+	a->now.flows++;
+	a->now.refused += flow->outcome == CAPTURE_REFUSED;
+	a->now.unanswered += flow->outcome == CAPTURE_UNANSWERED;
+}
+
 static void agent_on_flow(const struct capture_flow *flow, void *userdata)
 {
 	struct learn_agent *a = userdata;
 
-	a->now.flows++;
-	a->now.refused += flow->outcome == CAPTURE_REFUSED;
-	a->now.unanswered += flow->outcome == CAPTURE_UNANSWERED;
+	agent_count(a, flow);
 	if (a->cfg.check)
 		learn_check_flow(a->cfg.check, a->cfg.inv, flow, false);
 	else
 		(void)learn_add_flow(a->cfg.graph, a->cfg.inv, flow);
+}
+
+/* Flows that ended together (an expiry scan, the end of the input), as agent_on_flow has each. */
+static void agent_on_flows(const struct capture_flow *flows, size_t n, void *userdata)
+{
+	struct learn_agent *a = userdata;
+
+	if (a->cfg.check) {
+		for (size_t i = 0; i < n; i++)
+			agent_on_flow(&flows[i], a);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		agent_count(a, &flows[i]);
+	learn_add_flows(a->cfg.graph, a->cfg.inv, flows, n);
 }
 
 static void agent_on_open_flow(const struct capture_flow *flow, void *userdata)
@@ -130,6 +150,7 @@ struct learn_agent *learn_agent_new(const struct learn_agent_config *cfg)
 	a->inv_mtime = util_reallocarray(NULL, cfg->n_inventories + 1, sizeof(*a->inv_mtime));
 	a->inv_files = util_reallocarray(NULL, cfg->n_inventories + 1, sizeof(*a->inv_files));
 	a->tracker = capture_tracker_new(agent_on_flow, a);
+	capture_tracker_set_batch_fn(a->tracker, agent_on_flows);
 	capture_tracker_set_max_flows(a->tracker, cfg->max_flows);
 	capture_tracker_set_one_way(a->tracker, cfg->one_way);
 	return a;

