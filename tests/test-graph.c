@@ -375,6 +375,98 @@ START_TEST(test_graph_edges)
 }
 END_TEST
 
+/*
+ * Edges and attempts are read in order of their client's id, then their server's, then protocol
+ * and port, whichever view is read first; and again after workloads that sort before, between
+ * and after the others arrive with items of their own. Ids that share a prefix ("web" before
+ * "web-10", which a compare of names with what follows them would put the other way round),
+ * added out of order. Checked pair by pair against strcmp() of the ids.
+ */
+static const char *const order_names[] = {"web-2", "api", "web", "web-10", "db"};
+static const char *const order_later[] = {"aaa", "web-1", "zz"};
+
+struct order_item {
+	const char *client, *server;
+	unsigned proto, port;
+};
+
+static struct order_item order_item(const struct graph *g, bool attempts, size_t i)
+{
+	const struct graph_attempt *a = attempts ? graph_attempt(g, i) : NULL;
+	const struct graph_edge *e = attempts ? NULL : graph_edge(g, i);
+
+	if (a)
+		return (struct order_item){graph_workload_id(graph_attempt_client(a)),
+					   graph_workload_id(graph_attempt_server(a)),
+					   graph_attempt_proto(a), 0};
+	return (struct order_item){graph_workload_id(graph_edge_client(e)),
+				   graph_workload_id(graph_edge_server(e)), graph_edge_proto(e),
+				   graph_edge_port(e)};
+}
+
+/* Each item after the one before it; returns how many. */
+static size_t order_check(const struct graph *g, bool attempts)
+{
+	size_t n = attempts ? graph_attempt_count(g) : graph_edge_count(g);
+
+	for (size_t i = 1; i < n; i++) {
+		struct order_item x = order_item(g, attempts, i - 1),
+				  y = order_item(g, attempts, i);
+		int c = strcmp(x.client, y.client);
+
+		if (c == 0)
+			c = strcmp(x.server, y.server);
+		if (c == 0)
+			c = x.proto != y.proto ? (x.proto < y.proto ? -1 : 1)
+					       : (x.port < y.port ? -1 : x.port > y.port);
+		ck_assert_msg(c < 0, "%s %zu (%s -> %s %u/%u) after %s -> %s %u/%u",
+			      attempts ? "attempt" : "edge", i, y.client, y.server, y.proto, y.port,
+			      x.client, x.server, x.proto, x.port);
+	}
+	return n;
+}
+
+static void order_add(struct graph *g, const char *const *names, size_t n, size_t salt)
+{
+	const struct graph_workload *w[8];
+
+	for (size_t i = 0; i < n; i++)
+		w[i] = add_wl(g, GRAPH_KIND_K8S, "ns", "deployment", names[i], NULL, NULL);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j++) {
+			uint16_t port = (uint16_t)(8000 + (i * 7 + j * 3 + salt) % 5);
+
+			if ((i + j + salt) % 3 == 0)
+				continue;
+			graph_add_edge(g, w[i], w[j], IPPROTO_TCP, port, 1, T0, T0);
+			graph_add_edge(g, w[i], w[j], IPPROTO_UDP, port, 1, T0, T0);
+			graph_add_edge(g, w[i], w[j], IPPROTO_TCP, port + 100, 1, T0, T0);
+			(void)graph_add_attempt(g, w[j], w[i], IPPROTO_UDP, &port, 1, 1, 0, T0, T0);
+			(void)graph_add_attempt(g, w[j], w[i], IPPROTO_TCP, &port, 1, 1, 0, T0, T0);
+		}
+	}
+}
+
+START_TEST(test_view_order)
+{
+	bool attempts_first = _i;
+	struct graph *g = graph_new();
+	size_t n[2];
+
+	order_add(g, order_names, UTIL_ARRAY_SIZE(order_names), 0);
+	for (int round = 0; round < 2; round++) {
+		n[attempts_first] = order_check(g, attempts_first);
+		n[!attempts_first] = order_check(g, !attempts_first);
+		/* 5 x 5 pairs less 8 skipped, 3 edges and 2 attempts each; then 3 x 3 less 3 more
+		 */
+		ck_assert_uint_eq(n[0], round == 0 ? 51 : 69);
+		ck_assert_uint_eq(n[1], round == 0 ? 34 : 46);
+		order_add(g, order_later, UTIL_ARRAY_SIZE(order_later), 1);
+	}
+	graph_free(g);
+}
+END_TEST
+
 /* A workload re-added with the same id: new labels and addresses win, edges stay. */
 static const struct replace_case {
 	const char *labels_before, *addrs_before;
@@ -1508,6 +1600,7 @@ static Suite *graph_suite(void)
 	tc = tcase_create("graph");
 	tcase_add_loop_test(tc, test_counter_name, 0, (int)UTIL_ARRAY_SIZE(counter_name_cases));
 	ADD_LOOP(tc, test_graph_edges, graph_cases);
+	tcase_add_loop_test(tc, test_view_order, 0, 2);
 	ADD_LOOP(tc, test_graph_replace_workload, replace_cases);
 	ADD_LOOP(tc, test_graph_counters, counter_cases);
 	ADD_LOOP(tc, test_graph_windows, window_cases);
