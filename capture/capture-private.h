@@ -70,7 +70,8 @@ void capture_conntrack_feed(struct capture_conntrack *ct, const void *buf, size_
 			    bool resync);
 
 /*
- * As capture_tracker_free() then capture_tracker_new() with the same callback, keeping the
- * tracker's own memory: a harness starts each input afresh without ~300 KiB of page faults.
+ * As capture_tracker_free() then capture_tracker_new() with the same callback (and the same
+ * batch function), keeping the tracker's own memory: a harness starts each input afresh without
+ * ~300 KiB of page faults.
  */
 void capture_tracker_reset(struct capture_tracker *t);

@@ -49,7 +49,7 @@
  *
  *  - capture_tracker_expire() runs the same expiry with the wall clock, for when no packet comes
  *    to move time on. capture_tracker_peek() describes every open flow, direction decided as it
- *    would be now, without ending it; the tracker's own callback still reports it once at its end.
+ *    would be now, without ending it; the tracker's own callbacks still report it once at its end.
  *
  *  - Conntrack events (capture_tracker_add_ct()) are a second source for the same flow table, so
  *    a connection that pcap and conntrack both see is one flow, reported once. Its key is the

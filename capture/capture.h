@@ -144,10 +144,8 @@ struct capture_flow {
 
 typedef void (*capture_flow_fn)(const struct capture_flow *flow, void *userdata);
 /*
- * Many flows end at once (an expiry scan, capture_tracker_flush()): with a batch function set,
- * those come in batches of at most CAPTURE_FLOW_BATCH, in the order fn would have had them, so
- * that the receiver can fetch what each needs before it uses the first. Flows that end one at a
- * time still go to fn. Neither may call the tracker.
+ * n flows (1 to CAPTURE_FLOW_BATCH) that ended together, in the order a capture_flow_fn would
+ * have had them; flows is the tracker's and holds only during the call.
  */
 #define CAPTURE_FLOW_BATCH 64
 typedef void (*capture_flows_fn)(const struct capture_flow *flows, size_t n, void *userdata);
@@ -187,6 +185,12 @@ void capture_tracker_set_max_flows(struct capture_tracker *t, size_t max);
  * default; it lets UDP probes through as served.
  */
 void capture_tracker_set_one_way(struct capture_tracker *t, bool on);
+/*
+ * Many flows end at once (an expiry scan, capture_tracker_flush()): with fn set (NULL: none,
+ * the default), those come to fn in batches, so that the receiver can fetch what each needs
+ * before it uses the first. Flows that end one at a time still go to the tracker's per-flow
+ * function. Neither function may call the tracker.
+ */
 void capture_tracker_set_batch_fn(struct capture_tracker *t, capture_flows_fn fn);
 void capture_tracker_get_stats(const struct capture_tracker *t, struct capture_tracker_stats *ret);
 struct capture_tracker *

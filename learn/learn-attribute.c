@@ -404,14 +404,39 @@ size_t learn_add_flow(struct graph *g, struct inventory *inv, const struct captu
 }
 
 /*
- * Flows in groups of LEARN_AHEAD: the memo entries of the group are fetched, then the edges of
- * those that hold, then both ends of each edge, and only then is the first flow added. Each
- * stage reads what the one before fetched, so every flow's misses overlap the group's others
- * instead of following each other (a third less time on a node's mix). Only entries that hold
- * are followed, and nothing changes the graph or the memo before the group is added, so every
- * edge read is one the graph has.
+ * Flows in groups of LEARN_AHEAD: the memo entries of the group's served flows are fetched, then
+ * the edges of those that hold, then both ends of each edge, and only then is the first flow
+ * added. Each stage reads what the one before fetched, so every flow's misses overlap the
+ * group's others instead of following each other. An entry is followed only when it holds:
+ * memo_for() has just moved the epoch past every entry made under another graph (graph_serial()
+ * is never reused) or inventory, and a graph frees its edges and nodes only with itself. So
+ * every edge and end read is one of g's.
  */
 #define LEARN_AHEAD 16
+
+static void memo_prefetch(struct graph *g, struct inventory *inv, const struct capture_flow *f,
+			  size_t k)
+{
+	const struct learn_attr *a = memo_for(g, inv);
+	const struct memo *hit[LEARN_AHEAD];
+	struct memo_key keys[LEARN_AHEAD];
+
+	for (size_t i = 0; i < k; i++) {
+		hit[i] = f[i].outcome == CAPTURE_SERVED ? memo_slot(a, &f[i], &keys[i]) : NULL;
+		if (hit[i])
+			__builtin_prefetch(hit[i]);
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (hit[i] && hit[i]->epoch == a->epoch &&
+		    memcmp(&hit[i]->key, &keys[i], sizeof(keys[i])) == 0)
+			graph_edge_prefetch(hit[i]->edge);
+		else
+			hit[i] = NULL;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (hit[i])
+			graph_edge_prefetch_ends(hit[i]->edge);
+}
 
 void learn_add_flows(struct graph *g, struct inventory *inv, const struct capture_flow *flows,
 		     size_t n)
@@ -419,26 +444,12 @@ void learn_add_flows(struct graph *g, struct inventory *inv, const struct captur
 	for (size_t at = 0; at < n; at += LEARN_AHEAD) {
 		size_t k = n - at < LEARN_AHEAD ? n - at : LEARN_AHEAD;
 		const struct capture_flow *f = flows + at;
-		const struct learn_attr *a = memo_for(g, inv);
-		const struct memo *hit[LEARN_AHEAD];
-		struct memo_key keys[LEARN_AHEAD];
+		bool served = false;
 
-		for (size_t i = 0; i < k; i++) {
-			hit[i] = f[i].outcome == CAPTURE_SERVED ? memo_slot(a, &f[i], &keys[i])
-								: NULL;
-			if (hit[i])
-				__builtin_prefetch(hit[i]);
-		}
-		for (size_t i = 0; i < k; i++) {
-			if (hit[i] && hit[i]->epoch == a->epoch &&
-			    memcmp(&hit[i]->key, &keys[i], sizeof(keys[i])) == 0)
-				graph_edge_prefetch(hit[i]->edge);
-			else
-				hit[i] = NULL;
-		}
 		for (size_t i = 0; i < k; i++)
-			if (hit[i])
-				graph_edge_prefetch_ends(hit[i]->edge);
+			served |= f[i].outcome == CAPTURE_SERVED;
+		if (served)
+			memo_prefetch(g, inv, f, k);
 		for (size_t i = 0; i < k; i++)
 			(void)learn_add_flow(g, inv, &f[i]);
 	}

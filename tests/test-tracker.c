@@ -592,7 +592,7 @@ START_TEST(test_tracker_evict)
 }
 END_TEST
 
-/* ---- The tracker's fast path against its slow path, and one flow at a time against batches */
+/* ---- The fast path against the slow path, one flow at a time against batches --------------- */
 
 /*
  * capture-tracker.c sends most packets through caches (dir[] for IPv4 TCP/UDP, recent[] for the
@@ -845,6 +845,34 @@ static const struct tracker_case diff_scripts[] = {
 		  {4, C, 45000, SV, 53, TCP, FA},
 		  {5, C, 45000, SV, 53, UDP, 0}}},
 };
+
+/* capture_tracker_reset() keeps the batch function: the flush after it still hands batches over. */
+START_TEST(test_tracker_reset_batches)
+{
+	static const struct tpkt conns[] = {CONN(0, 45000, 80), CONN(10, 45001, 80)};
+	struct diff_side d = {.name = "batches"};
+
+	d.t = capture_tracker_new(diff_collect, &d);
+	capture_tracker_set_batch_fn(d.t, diff_collect_batch);
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < UTIL_ARRAY_SIZE(conns); i++) {
+			struct capture_packet p;
+
+			tpkt_packet(&conns[i], &p);
+			capture_tracker_add(d.t, &p, BASE_NS + conns[i].ms * 1000000ULL);
+		}
+		d.flushing = true;
+		capture_tracker_flush(d.t);
+		d.flushing = false;
+		ck_assert_uint_eq(d.n, 2 * (round + 1));
+		ck_assert_uint_eq(d.largest_batch, 2);
+		d.largest_batch = 0;
+		capture_tracker_reset(d.t);
+	}
+	capture_tracker_free(d.t);
+	free(d.flows);
+}
+END_TEST
 
 START_TEST(test_tracker_fast_path_scripts)
 {
@@ -1478,6 +1506,7 @@ static Suite *tracker_suite(void)
 	tcase_add_loop_test(tc, test_tracker, 0, UTIL_ARRAY_SIZE(tracker_cases));
 	tcase_add_loop_test(tc, test_tracker_fast_path_cases, 0, UTIL_ARRAY_SIZE(tracker_cases));
 	tcase_add_loop_test(tc, test_tracker_fast_path_scripts, 0, UTIL_ARRAY_SIZE(diff_scripts));
+	tcase_add_test(tc, test_tracker_reset_batches);
 	tcase_add_loop_test(tc, test_tracker_fast_path_random, 0,
 			    UTIL_ARRAY_SIZE(tracker_diff_cases));
 	tcase_add_loop_test(tc, test_tracker_outcome, 0, 2 * UTIL_ARRAY_SIZE(outcome_cases));
