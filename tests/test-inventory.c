@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -1123,7 +1124,7 @@ static const struct batch_case {
 	{"groups of 17", 17, 0},
 	{"groups of 64", 64, 0},
 	{"all at once", 100000, 0},
-	{"groups of 64, a flood of outside sources between", 64, 2 * 32768 + 100},
+	{"groups of 64, a flood of outside sources between", 64, 32768 + 100},
 };
 
 static const char *const batch_clients[] = {"10.244.1.10",	 "10.244.1.80", "10.244.1.9",
@@ -1166,10 +1167,10 @@ START_TEST(test_add_flows)
 		f->last_ns = t + 1000000;
 		if (flooded < tc->flood && (i % 3 != 0 || n - i <= tc->flood - flooded)) {
 			/* a new outside source each time, to a pod */
-			f->client = addr("203.0.113.1");
-			f->client.bytes[12] = (uint8_t)(100 + flooded / 65536);
-			f->client.bytes[13] = (uint8_t)(flooded / 256);
-			f->client.bytes[14] = (uint8_t)flooded;
+			f->client = addr("100.64.0.0");
+			f->client.bytes[1] = (uint8_t)(64 + flooded / 65536);
+			f->client.bytes[2] = (uint8_t)(flooded / 256);
+			f->client.bytes[3] = (uint8_t)flooded;
 			flooded++;
 			f->server = addr("10.244.1.90");
 			f->port = 8080;
@@ -1198,7 +1199,8 @@ START_TEST(test_add_flows)
 	text[0] = batch_state(g[0], dir, "one.yaml");
 	text[1] = batch_state(g[1], dir, "groups.yaml");
 	ck_assert_msg(strcmp(text[0], text[1]) == 0, "%s: the states differ", tc->name);
-	ck_assert_uint_gt(graph_edge_count(g[0]), 20);
+	/* each outside source an edge of its own: the flood did reach the peers' table */
+	ck_assert_uint_gt(graph_edge_count(g[0]), 20 + tc->flood);
 	for (int i = 0; i < 2; i++) {
 		free(text[i]);
 		graph_free(g[i]);
@@ -1206,6 +1208,77 @@ START_TEST(test_add_flows)
 	}
 	free(flows);
 	test_tmpdir_free(dir);
+}
+END_TEST
+
+/*
+ * More pairs than the memo has entries, each sent a few times in a shuffled order: every edge
+ * counts exactly the flows of its own pair, however entries collide and replace each other.
+ * 2,000 outside clients (within the outside peers' table) to 5 servers on 4 ports: 40,000 pairs.
+ */
+START_TEST(test_flow_memo_many)
+{
+	enum {
+		CLIENTS = 2000,
+		SERVERS = 5,
+		PORTS = 4,
+		PAIRS = CLIENTS * SERVERS * PORTS
+	};
+	struct inventory *inv = inventory_new();
+	struct graph *g = graph_new();
+	uint32_t *order = util_reallocarray(NULL, 4 * PAIRS, sizeof(*order));
+	uint8_t *times = util_zalloc(PAIRS);
+	uint64_t rng = 0x6d656d6f, n = 0;
+
+	for (uint32_t p = 0; p < PAIRS; p++) {
+		times[p] = (uint8_t)(1 + test_rand(&rng) % 4);
+		for (unsigned k = 0; k < times[p]; k++)
+			order[n++] = p;
+	}
+	for (uint64_t i = n - 1; i > 0; i--) {
+		uint64_t j = test_rand(&rng) % (i + 1);
+		uint32_t x = order[i];
+
+		order[i] = order[j];
+		order[j] = x;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t p = order[i], c = p % CLIENTS;
+		struct capture_flow flow = {.proto = IPPROTO_TCP,
+					    .port = (uint16_t)(8000 + p / (CLIENTS * SERVERS)),
+					    .client_port = (uint16_t)(30000 + i % 30000),
+					    .outcome = CAPTURE_SERVED,
+					    .first_ns = ts(TS("10:00:00")) + i * 1000,
+					    .last_ns = ts(TS("10:00:00")) + i * 1000 + 500};
+
+		flow.client = addr("198.18.0.0");
+		flow.client.bytes[2] = (uint8_t)(c >> 8);
+		flow.client.bytes[3] = (uint8_t)c;
+		flow.server = addr("203.0.113.10");
+		flow.server.bytes[3] += (uint8_t)(p / CLIENTS % SERVERS);
+		ck_assert_uint_eq(learn_add_flow(g, inv, &flow), 1);
+	}
+	ck_assert_uint_eq(graph_edge_count(g), PAIRS);
+	for (uint32_t p = 0; p < PAIRS; p++) {
+		uint32_t c = p % CLIENTS;
+		char client[64], server[64];
+		const struct graph_edge *e;
+
+		snprintf(client, sizeof(client), "external:198.18.%u.%u/32", c >> 8, c & 255);
+		snprintf(server, sizeof(server), "external:203.0.113.%u/32",
+			 10 + p / CLIENTS % SERVERS);
+		e = graph_find_edge(g, client, server, IPPROTO_TCP,
+				    (uint16_t)(8000 + p / (CLIENTS * SERVERS)));
+		ck_assert_msg(e != NULL, "no edge %s -> %s", client, server);
+		if (graph_edge_connections(e) != times[p])
+			ck_abort_msg("%s -> %s port %u: %" PRIu64 " connections, %u sent", client,
+				     server, 8000 + p / (CLIENTS * SERVERS),
+				     graph_edge_connections(e), times[p]);
+	}
+	free(order);
+	free(times);
+	graph_free(g);
+	inventory_free(inv);
 }
 END_TEST
 
@@ -1505,6 +1578,7 @@ static Suite *inventory_suite(void)
 	tcase_add_loop_test(tc, test_shape_running, 0, (int)UTIL_ARRAY_SIZE(shape_running_cases));
 	tcase_add_test(tc, test_shape_warnings);
 	tcase_add_loop_test(tc, test_flow_memo, 0, (int)UTIL_ARRAY_SIZE(memo_cases));
+	tcase_add_test(tc, test_flow_memo_many);
 	tcase_add_loop_test(tc, test_add_flows, 0, (int)UTIL_ARRAY_SIZE(batch_cases));
 	tcase_add_test(tc, test_service_outside_flood);
 	tcase_add_loop_test(tc, test_inferred_ranges, 0, (int)UTIL_ARRAY_SIZE(inferred_cases));
