@@ -86,9 +86,11 @@ struct learn_recent {
  * to that edge without resolving. An entry holds only under the inventory and the graph it was
  * made with (inventory_generation(), graph_serial()), and only for addresses whose owner is the
  * same at any time (inventory_timeless()): so its edge is the one resolving would give.
- * Direct-mapped and of fixed size: a collision costs a resolution, never memory or a wrong edge.
+ * Two entries a key can go to (a pair, two adjacent cache lines), of fixed size: a collision
+ * costs a resolution, never memory or a wrong edge. Direct-mapped, the same memory missed
+ * nearly twice as often on a node's mix.
  */
-#define MEMO_SLOTS (1u << 15) /* 2 MiB, one block */
+#define MEMO_SLOTS (1u << 15) /* 2 MiB, one block: 16,384 pairs */
 
 struct memo_key {
 	struct util_addr client, server;
@@ -341,7 +343,7 @@ static struct learn_attr *memo_for(struct graph *g, struct inventory *inv)
 	return a;
 }
 
-/* The entry of a's memo where flow's would be, and its key. */
+/* The first of the two entries of a's memo where flow's would be, and its key. */
 static struct memo *memo_slot(const struct learn_attr *a, const struct capture_flow *flow,
 			      struct memo_key *key)
 {
@@ -350,7 +352,28 @@ static struct memo *memo_slot(const struct learn_attr *a, const struct capture_f
 	key->server = flow->server;
 	key->proto = flow->proto;
 	key->port = flow->port;
-	return &a->memo[util_hash(key, sizeof(*key)) & (MEMO_SLOTS - 1)];
+	return &a->memo[util_hash(key, sizeof(*key)) & (MEMO_SLOTS - 2)];
+}
+
+/* The entry of the pair at m that holds key, if one does. */
+static const struct memo *memo_hit(const struct learn_attr *a, const struct memo *m,
+				   const struct memo_key *key)
+{
+	for (int i = 0; i < 2; i++)
+		if (m[i].epoch == a->epoch && memcmp(&m[i].key, key, sizeof(*key)) == 0)
+			return &m[i];
+	return NULL;
+}
+
+/* Into the pair at m: where an entry no longer holds, else first, the other one moved on. */
+static void memo_put(const struct learn_attr *a, struct memo *m, const struct memo_key *key,
+		     struct graph_edge *e)
+{
+	if (m[0].epoch == a->epoch && m[1].epoch != a->epoch)
+		m++;
+	else if (m[0].epoch == a->epoch)
+		m[1] = m[0];
+	*m = (struct memo){.key = *key, .epoch = a->epoch, .edge = e};
 }
 
 /* The edges of a served flow that ended: through the memo, else resolved (and remembered). */
@@ -361,16 +384,17 @@ static size_t attr_add_ended(struct graph *g, struct inventory *inv,
 	struct learn_attr *a = memo_for(g, inv);
 	struct memo_key key;
 	struct memo *m = memo_slot(a, flow, &key);
+	const struct memo *h = memo_hit(a, m, &key);
 
-	if (m->epoch == a->epoch && memcmp(&m->key, &key, sizeof(key)) == 0) {
-		graph_edge_add_flow(g, m->edge, connections, flow->first_ns, flow->last_ns);
+	if (h) {
+		graph_edge_add_flow(g, h->edge, connections, flow->first_ns, flow->last_ns);
 		return 1;
 	}
 	(void)learn_flow_edges_ex(inv, flow, true, attr_add_edge, &c);
 	/* not through a Service, nor to its backend: two such flows may be one connection */
 	if (c.touched == 1 && c.edge && !inventory_is_backend(inv, c.server, flow->proto, c.port) &&
 	    inventory_timeless(inv, &flow->client, &flow->server, flow->proto, flow->port))
-		*m = (struct memo){.key = key, .epoch = a->epoch, .edge = c.edge};
+		memo_put(a, m, &key, c.edge);
 	return c.touched;
 }
 
@@ -423,15 +447,15 @@ static void memo_prefetch(struct graph *g, struct inventory *inv, const struct c
 
 	for (size_t i = 0; i < k; i++) {
 		hit[i] = f[i].outcome == CAPTURE_SERVED ? memo_slot(a, &f[i], &keys[i]) : NULL;
-		if (hit[i])
+		if (hit[i]) {
 			__builtin_prefetch(hit[i]);
+			__builtin_prefetch(hit[i] + 1);
+		}
 	}
 	for (size_t i = 0; i < k; i++) {
-		if (hit[i] && hit[i]->epoch == a->epoch &&
-		    memcmp(&hit[i]->key, &keys[i], sizeof(keys[i])) == 0)
+		hit[i] = hit[i] ? memo_hit(a, hit[i], &keys[i]) : NULL;
+		if (hit[i])
 			graph_edge_prefetch(hit[i]->edge);
-		else
-			hit[i] = NULL;
 	}
 	for (size_t i = 0; i < k; i++)
 		if (hit[i])
