@@ -148,7 +148,6 @@ int inventory_set_container(struct inventory *inv, const struct inventory_contai
 	size_t n_addrs = 0;
 	bool is_new = false;
 
-	inv_changed(inv);
 	if (!c->id || !util_docker_name(c->id))
 		return util_err_set(err, EINVAL, "invalid container id \"%s\"",
 				    util_yaml_show(c->id ? c->id : "", show));
@@ -170,6 +169,7 @@ int inventory_set_container(struct inventory *inv, const struct inventory_contai
 					    show_id, c->addrs[i].family);
 
 	/* nothing fails past this point: a refused container leaves the inventory as it was */
+	inv_changed(inv);
 	addrs = util_reallocarray(NULL, c->n_addrs, sizeof(*addrs));
 	for (size_t i = 0; i < c->n_addrs; i++) {
 		struct util_addr a;
@@ -213,12 +213,12 @@ void inventory_remove_container(struct inventory *inv, const char *id, uint64_t 
 {
 	struct inv_live_ctr *ctr;
 
-	inv_changed(inv);
 	if (!id)
 		return;
 	HASH_FIND_STR(inv->live_ctrs, id, ctr);
 	if (!ctr)
 		return;
+	inv_changed(inv);
 	for (size_t i = 0; i < ctr->n_addrs; i++)
 		inv_live_close(inv, &ctr->addrs[i], ctr->serial, until_ns);
 	HASH_DEL(inv->live_ctrs, ctr);
