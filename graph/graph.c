@@ -612,8 +612,8 @@ static struct edge_count *edge_count_of(struct graph_edge *e, const struct graph
 }
 
 /* A flow's connections and times, added to e for the current agent. */
-static void edge_add_flow(struct graph *g, struct graph_edge *e, uint64_t connections,
-			  uint64_t first_ns, uint64_t last_ns)
+void graph_edge_add_flow(struct graph *g, struct graph_edge *e, uint64_t connections,
+			 uint64_t first_ns, uint64_t last_ns)
 {
 	const struct graph_agent *agent = graph_current_agent(g);
 	struct edge_count *count;
@@ -643,17 +643,11 @@ static struct graph_edge *graph_add_node_edge(struct graph *g, struct graph_node
 	e = graph_edge_find(g, c, s, proto, port, &key);
 	if (!e)
 		e = graph_edge_new(g, &key, first_ns, last_ns);
-	edge_add_flow(g, e, connections, first_ns, last_ns);
+	graph_edge_add_flow(g, e, connections, first_ns, last_ns);
 	return e;
 }
 
-void graph_edge_add_flow(struct graph *g, struct graph_edge *e, uint64_t connections,
-			 uint64_t first_ns, uint64_t last_ns)
-{
-	edge_add_flow(g, e, connections, first_ns, last_ns);
-}
-
-/* The first and the last byte of what edge_add_flow() uses: one or two lines each. */
+/* The first and the last byte of what graph_edge_add_flow() uses: one or two lines each. */
 void graph_edge_prefetch(const struct graph_edge *e)
 {
 	__builtin_prefetch(e, 1);
