@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # run.sh - builds the libFuzzer harnesses (clang) and runs each over its corpus, then for a while.
-# Usage: fuzz/run.sh [-t SECONDS] [-b BUILDDIR] [-o DIR] [HARNESS...]  (default: 30 s each, all)
+# Usage: fuzz/run.sh [-t SECONDS] [-j JOBS] [-b BUILDDIR] [-o DIR] [HARNESS...]
+#            (default: 30 s each, all, as many at once as there are CPUs)
 #            -o DIR keeps each harness's grown corpus in DIR/HARNESS, for --merge
 #        fuzz/run.sh --merge SEEDDIR [--max-bytes N] [HARNESS...]
 #            minimises SEEDDIR/HARNESS and the corpus into the corpus, leaving out inputs over N bytes
@@ -14,14 +15,16 @@ build=build-fuzz
 merge=""
 max_bytes=""
 keep=""
+jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) secs=$2; shift 2 ;;
+	-j) jobs=$2; shift 2 ;;
 	-b) build=$2; shift 2 ;;
 	--merge) merge=$2; shift 2 ;;
 	--max-bytes) max_bytes=$2; shift 2 ;;
 	-o) keep=$2; shift 2 ;;
-	-h | --help) sed -n 3,6p "$0"; exit 0 ;;
+	-h | --help) sed -n 3,7p "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -48,24 +51,14 @@ meson compile -C "$build" $targets >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
-for h in $harnesses; do
+# One harness over its corpus and then for $secs: its report on standard output, its status
+# the function's.
+fuzz_one() {
+	h=$1
 	exe=$build/fuzz/fuzz-$h
 	corpus=fuzz/corpus/$h
 	dict=""
 	[ -f "fuzz/$h.dict" ] && dict="-dict=fuzz/$h.dict"
-	if [ -n "$merge" ]; then
-		mkdir -p "$corpus" "$work/$h" "$work/$h.in"
-		find "$corpus"/ "$merge/$h"/ -type f ${max_bytes:+-size -$((max_bytes + 1))c} \
-			-exec cp {} "$work/$h.in"/ \;
-		# one input per edge covered, not per hit-count bucket: the committed corpus stays small
-		# shellcheck disable=SC2086
-		"$exe" -merge=1 -use_counters=0 $dict "$work/$h" "$work/$h.in" 2>"$work/$h.log" ||
-			{ tail -20 "$work/$h.log"; exit 1; }
-		rm -f "$corpus"/*
-		cp "$work/$h"/* "$corpus"/
-		echo "$h: $(ls "$corpus" | wc -l) inputs, $(du -sk "$corpus" | cut -f1) KiB"
-		continue
-	fi
 	grown=$work/$h/corpus
 	[ -z "$keep" ] || grown=$keep/$h
 	mkdir -p "$grown" "$work/$h/crash"
@@ -78,7 +71,6 @@ for h in $harnesses; do
 		/^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)/ { for (i = 1; i <= NF; i++) { if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1) } }
 		END { printf "%s execs, %s/s, cov %s, ft %s", n, s, c, f }' "$work/$h.log")
 	if [ $rc -ne 0 ] || [ -n "$(ls "$work/$h/crash")" ]; then
-		status=1
 		echo "fuzz-$h: FAILED ($stats)"
 		grep -v '^#[0-9]' "$work/$h.log" | tail -60
 		for f in "$work/$h/crash"/*; do
@@ -86,8 +78,50 @@ for h in $harnesses; do
 			echo "reproducer $(basename "$f") ($(wc -c <"$f") bytes; run: $exe FILE):"
 			od -An -tx1 -v "$f" | head -64
 		done
-	else
-		echo "fuzz-$h: ok ($stats, $(ls "$corpus" | wc -l) corpus inputs)"
+		return 1
 	fi
+	echo "fuzz-$h: ok ($stats, $(ls "$corpus" | wc -l) corpus inputs)"
+}
+
+if [ -n "$merge" ]; then
+	for h in $harnesses; do
+		exe=$build/fuzz/fuzz-$h
+		corpus=fuzz/corpus/$h
+		dict=""
+		[ -f "fuzz/$h.dict" ] && dict="-dict=fuzz/$h.dict"
+		mkdir -p "$corpus" "$work/$h" "$work/$h.in"
+		find "$corpus"/ "$merge/$h"/ -type f ${max_bytes:+-size -$((max_bytes + 1))c} \
+			-exec cp {} "$work/$h.in"/ \;
+		# one input per edge covered, not per hit-count bucket: the committed corpus stays small
+		# shellcheck disable=SC2086
+		"$exe" -merge=1 -use_counters=0 $dict "$work/$h" "$work/$h.in" 2>"$work/$h.log" ||
+			{ tail -20 "$work/$h.log"; exit 1; }
+		rm -f "$corpus"/*
+		cp "$work/$h"/* "$corpus"/
+		echo "$h: $(ls "$corpus" | wc -l) inputs, $(du -sk "$corpus" | cut -f1) KiB"
+	done
+	exit 0
+fi
+
+# $jobs lanes, each running every $jobs-th harness in turn; the reports in the harnesses' order.
+lane=0
+while [ $lane -lt "$jobs" ]; do
+	(
+		i=0
+		for h in $harnesses; do
+			if [ $((i % jobs)) -eq $lane ]; then
+				rc=0
+				fuzz_one "$h" >"$work/$h.out" 2>&1 || rc=$?
+				echo $rc >"$work/$h.rc"
+			fi
+			i=$((i + 1))
+		done
+	) &
+	lane=$((lane + 1))
+done
+wait
+for h in $harnesses; do
+	cat "$work/$h.out"
+	[ "$(cat "$work/$h.rc" 2>/dev/null)" = 0 ] || status=1
 done
 exit $status
