@@ -23,10 +23,8 @@
 
 #include "capture/capture-private.h"
 
-/* util_hash: several times faster than uthash's default Jenkins hash on these small keys. */
-#define HASH_FUNCTION	  UTIL_HASH_FUNCTION
 #define uthash_fatal(msg) abort()
-#include <uthash.h>
+#include "util/util-uthash.h"
 
 /*
  * Who opened a flow is decided when the flow is reported, so that everything seen meanwhile

@@ -9,8 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#define HASH_FUNCTION UTIL_HASH_FUNCTION
-#include <uthash.h>
+#include "util/util-uthash.h"
 
 struct graph_node {
 	char *id;		  /* the node's own copy: w may be replaced and freed */

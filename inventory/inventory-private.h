@@ -5,8 +5,7 @@
 #include "inventory/inventory.h"
 #include "util/util-yaml.h"
 
-#define HASH_FUNCTION UTIL_HASH_FUNCTION
-#include <uthash.h>
+#include "util/util-uthash.h"
 
 /* ---- Records: what one file said, kept so that every load can rebuild the lookups ---------- */
 

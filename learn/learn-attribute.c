@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#define HASH_FUNCTION UTIL_HASH_FUNCTION
-#include <uthash.h>
+#include "util/util-uthash.h"
 
 static bool attr_v4_ignored(const uint8_t *b)
 {

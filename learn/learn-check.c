@@ -8,8 +8,7 @@
 
 #include "learn/learn.h"
 
-#define HASH_FUNCTION UTIL_HASH_FUNCTION
-#include <uthash.h>
+#include "util/util-uthash.h"
 
 /*
  * A flow reported while still open, by its tracker id, so that it is not reported again when it

@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#define HASH_FUNCTION UTIL_HASH_FUNCTION
-#include <uthash.h>
+#include "util/util-uthash.h"
 
 static void __attribute__((noreturn)) util_oom(void)
 {
@@ -63,6 +62,26 @@ void util_block_free(void *block, size_t size)
 	if (block)
 		(void)munmap(block,
 			     (size + UTIL_BLOCK_SIZE - 1) / UTIL_BLOCK_SIZE * UTIL_BLOCK_SIZE);
+}
+
+/* Under ASan every bucket array is an allocation of its own, so that its bounds stay checked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TABLE_IN_BLOCK(size) ((void)(size), false)
+#else
+#define TABLE_IN_BLOCK(size) ((size) >= UTIL_BLOCK_SIZE / 2)
+#endif
+
+void *util_table_new(size_t size)
+{
+	return TABLE_IN_BLOCK(size) ? util_block_new(size) : util_zalloc(size);
+}
+
+void util_table_free(void *p, size_t size)
+{
+	if (TABLE_IN_BLOCK(size))
+		util_block_free(p, size);
+	else
+		free(p);
 }
 
 void *util_reallocarray(void *ptr, size_t nmemb, size_t size)
