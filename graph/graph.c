@@ -141,7 +141,8 @@ struct graph {
 	 * through a pointer, never by casting the graph's const away.
 	 */
 	struct graph_views *views;
-	uint64_t serial; /* graph_serial() */
+	struct util_pool *pool; /* the nodes, their ids, the edges and the attempts */
+	uint64_t serial;	/* graph_serial() */
 };
 
 /* Counts that run for days must not wrap back to small numbers: they stop at the maximum. */
@@ -157,6 +158,7 @@ struct graph *graph_new(void)
 
 	g->serial = atomic_fetch_add(&serials, 1) + 1;
 	g->views = util_zalloc(sizeof(*g->views));
+	g->pool = util_pool_new();
 	g->views->nodes_dirty = g->views->edges_dirty = g->views->attempts_dirty = true;
 	return g;
 }
@@ -173,20 +175,20 @@ struct graph *graph_free(struct graph *g)
 		HASH_DEL(g->edges, e);
 		if (e->counts != &e->one_count)
 			free(e->counts);
-		free(e);
+		util_pool_put(g->pool, e);
 	}
 	HASH_ITER (hh, g->attempts, a, atmp) {
 		HASH_DEL(g->attempts, a);
 		free(a->counts);
-		free(a);
+		util_pool_put(g->pool, a);
 	}
 	free(g->views->attempt_view);
 	HASH_CLEAR(hh_ptr, g->nodes_by_ptr);
 	HASH_ITER (hh, g->nodes, n, ntmp) {
 		HASH_DEL(g->nodes, n);
 		graph_workload_unref(n->w);
-		free(n->id);
-		free(n);
+		util_pool_put(g->pool, n->id);
+		util_pool_put(g->pool, n);
 	}
 	for (size_t i = 0; i < g->n_counters; i++) {
 		free(g->counters[i].name);
@@ -202,6 +204,7 @@ struct graph *graph_free(struct graph *g)
 	free(g->views->node_view);
 	free(g->views->edge_view);
 	free(g->views);
+	util_pool_free(g->pool);
 	free(g);
 	return NULL;
 }
@@ -246,8 +249,8 @@ static struct graph_node *graph_node_add(struct graph *g, struct graph_workload 
 		HASH_ADD(hh_ptr, g->nodes_by_ptr, w, sizeof(n->w), n);
 		return n;
 	}
-	n = util_zalloc(sizeof(*n));
-	n->id = util_strdup(graph_workload_id(w));
+	n = util_pool_zalloc(g->pool, sizeof(*n));
+	n->id = util_pool_strdup(g->pool, graph_workload_id(w));
 	n->w = graph_workload_ref(w);
 	n->runs = node_runs(w);
 	HASH_ADD_KEYPTR(hh, g->nodes, n->id, strlen(n->id), n);
@@ -529,7 +532,7 @@ void graph_window(const struct graph *g, size_t i, uint64_t *ret_from_ns, uint64
 static struct graph_edge *graph_edge_new(struct graph *g, const struct edge_key *key,
 					 uint64_t first_ns, uint64_t last_ns)
 {
-	struct graph_edge *e = util_zalloc(sizeof(*e));
+	struct graph_edge *e = util_pool_zalloc(g->pool, sizeof(*e));
 
 	e->key = *key;
 	e->first_ns = first_ns;
@@ -1231,7 +1234,7 @@ static struct graph_attempt *attempt_get(struct graph *g, const struct graph_nod
 		return a;
 	if (graph_attempts_full(g))
 		return NULL;
-	a = util_zalloc(sizeof(*a));
+	a = util_pool_zalloc(g->pool, sizeof(*a));
 	a->key = key;
 	a->first_ns = first_ns;
 	a->last_ns = last_ns;

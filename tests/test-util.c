@@ -1451,6 +1451,51 @@ START_TEST(test_table)
 }
 END_TEST
 
+/*
+ * Pools: records of the sizes a graph makes (nodes, edges, ids of every length), enough of them
+ * to fill the first chunk and several blocks, and one bigger than a block. Each is zeroed,
+ * aligned to 16, and its own: filled with its own byte, none is overwritten by another. The
+ * blocks have huge pages advised (not under ASan: there each record is its own allocation).
+ */
+static const struct {
+	size_t size, n;
+} pool_cases[] = {
+	{1, 10}, {24, 100000}, {152, 30000}, {0, 5}, {UTIL_BLOCK_SIZE + 1, 3},
+};
+
+START_TEST(test_pool)
+{
+	size_t size = pool_cases[_i].size, n = pool_cases[_i].n;
+	struct util_pool *p = util_pool_new();
+	uint8_t **r = util_reallocarray(NULL, n, sizeof(*r));
+	char *id;
+
+	for (size_t i = 0; i < n; i++) {
+		r[i] = util_pool_zalloc(p, size);
+		ck_assert_uint_eq((uintptr_t)r[i] % 16, 0);
+		for (size_t j = 0; j < size; j++)
+			ck_assert_uint_eq(r[i][j], 0);
+		memset(r[i], (int)(i % 251) + 1, size);
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < size; j++)
+			ck_assert_uint_eq(r[i][j], i % 251 + 1);
+	}
+#if !defined(__SANITIZE_ADDRESS__)
+	if ((size + 15) / 16 * 16 * n > 64 * 1024)
+		ck_assert_str_eq(block_advice(r[n - 1]), huge_pages_advised() ? "hg" : "");
+#endif
+	id = util_pool_strdup(p, "k8s:shop/deployment/frontend");
+	ck_assert_str_eq(id, "k8s:shop/deployment/frontend");
+	util_pool_put(p, id);
+	for (size_t i = 0; i < n; i++)
+		util_pool_put(p, r[i]);
+	free(r);
+	ck_assert_ptr_null(util_pool_free(p));
+	ck_assert_ptr_null(util_pool_free(NULL));
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -1485,6 +1530,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_block);
 	tcase_add_loop_test(tc, test_block_huge_hint, 0, (int)UTIL_ARRAY_SIZE(block_hint_cases));
 	tcase_add_loop_test(tc, test_table, 0, (int)UTIL_ARRAY_SIZE(table_sizes));
+	tcase_add_loop_test(tc, test_pool, 0, (int)UTIL_ARRAY_SIZE(pool_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -84,6 +84,95 @@ void util_table_free(void *p, size_t size)
 		free(p);
 }
 
+/* ---- Pools -------------------------------------------------------------------------------- */
+
+#define POOL_FIRST ((size_t)64 << 10) /* the first chunk: a small graph stays small */
+#define POOL_ALIGN 16
+
+struct pool_chunk {
+	struct pool_chunk *prev;
+	size_t size;
+	_Alignas(POOL_ALIGN) uint8_t data[];
+};
+
+struct util_pool {
+	uint8_t *next, *end; /* what is left of the newest chunk */
+	struct pool_chunk *chunks;
+};
+
+struct util_pool *util_pool_new(void)
+{
+	return util_zalloc(sizeof(struct util_pool));
+}
+
+static void pool_grow(struct util_pool *p, size_t size)
+{
+	size_t n = p->chunks ? UTIL_BLOCK_SIZE : POOL_FIRST;
+	struct pool_chunk *c;
+
+	if (size > SIZE_MAX - sizeof(*c) - UTIL_BLOCK_SIZE)
+		util_oom();
+	if (n < sizeof(*c) + size)
+		n = (sizeof(*c) + size + UTIL_BLOCK_SIZE - 1) / UTIL_BLOCK_SIZE * UTIL_BLOCK_SIZE;
+	c = n >= UTIL_BLOCK_SIZE / 2 ? util_block_new(n) : util_zalloc(n);
+	c->prev = p->chunks;
+	c->size = n;
+	p->chunks = c;
+	p->next = c->data;
+	p->end = (uint8_t *)c + n;
+}
+
+void *util_pool_zalloc(struct util_pool *p, size_t size)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	(void)p;
+	return util_zalloc(size);
+#else
+	void *r;
+
+	size = size ? (size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1) : POOL_ALIGN;
+	if (size < POOL_ALIGN || size > (size_t)(p->end - p->next))
+		pool_grow(p, size);
+	r = p->next;
+	p->next += size;
+	return r;
+#endif
+}
+
+char *util_pool_strdup(struct util_pool *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(util_pool_zalloc(p, n), s, n);
+}
+
+void util_pool_put(struct util_pool *p, void *record)
+{
+	(void)p;
+#if defined(__SANITIZE_ADDRESS__)
+	free(record);
+#else
+	(void)record;
+#endif
+}
+
+struct util_pool *util_pool_free(struct util_pool *p)
+{
+	struct pool_chunk *c, *prev;
+
+	if (!p)
+		return NULL;
+	for (c = p->chunks; c; c = prev) {
+		prev = c->prev;
+		if (c->size >= UTIL_BLOCK_SIZE / 2)
+			util_block_free(c, c->size);
+		else
+			free(c);
+	}
+	free(p);
+	return NULL;
+}
+
 void *util_reallocarray(void *ptr, size_t nmemb, size_t size)
 {
 	void *p = reallocarray(ptr, nmemb ? nmemb : 1, size ? size : 1);
