@@ -120,6 +120,14 @@ struct graph_views {
 	struct graph_edge **edge_view;
 	struct graph_attempt **attempt_view;
 	bool nodes_dirty, edges_dirty, attempts_dirty;
+	/*
+	 * How many nodes and edges the two views hold sorted, and the last of each in its table's
+	 * order: uthash appends what is added, and nodes and edges are only ever removed with the
+	 * graph, so what follows these is what the views lack (graph_sort_nodes()).
+	 */
+	size_t nodes_sorted, edges_sorted;
+	const struct graph_node *node_last;
+	const struct graph_edge *edge_last;
 };
 
 struct graph {
@@ -686,12 +694,16 @@ struct graph_edge *graph_add_flow_edge(struct graph *g, struct graph_workload *c
 	return graph_add_node_edge(g, c, s, proto, port, connections, first_ns, last_ns);
 }
 
+/*
+ * Views sort by the nodes' own ids, which are their workloads' (graph_node_add()): next to the
+ * nodes in the pool, where the workloads' are one more miss away.
+ */
 static int node_cmp(const void *a, const void *b)
 {
 	const struct graph_node *na = *(struct graph_node *const *)a;
 	const struct graph_node *nb = *(struct graph_node *const *)b;
 
-	return strcmp(graph_workload_id(na->w), graph_workload_id(nb->w));
+	return strcmp(na->id, nb->id);
 }
 
 static int edge_cmp(const void *a, const void *b)
@@ -700,10 +712,10 @@ static int edge_cmp(const void *a, const void *b)
 	const struct graph_edge *eb = *(struct graph_edge *const *)b;
 	int c;
 
-	c = strcmp(graph_workload_id(ea->key.client->w), graph_workload_id(eb->key.client->w));
+	c = strcmp(ea->key.client->id, eb->key.client->id);
 	if (c)
 		return c;
-	c = strcmp(graph_workload_id(ea->key.server->w), graph_workload_id(eb->key.server->w));
+	c = strcmp(ea->key.server->id, eb->key.server->id);
 	if (c)
 		return c;
 	if (ea->key.proto != eb->key.proto)
@@ -713,35 +725,75 @@ static int edge_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/*
+ * view[0, n) is sorted and view[n, n + k) was just added: sorts the k and merges them in, from
+ * the back, so that only the k need room of their own. No two items compare equal (ids are
+ * unique, and so are edges' keys), so this is the order a sort of all n + k gives.
+ */
+static void view_merge(void **view, size_t n, size_t k, int (*cmp)(const void *, const void *))
+{
+	void **add;
+	size_t i = n, j = k, d = n + k;
+
+	qsort(view + n, k, sizeof(*view), cmp);
+	if (n == 0 || k == 0 || cmp(&view[n - 1], &view[n]) < 0)
+		return;
+	add = util_reallocarray(NULL, k, sizeof(*add));
+	memcpy(add, view + n, k * sizeof(*add));
+	while (j > 0) {
+		if (i > 0 && cmp(&view[i - 1], &add[j - 1]) > 0)
+			view[--d] = view[--i];
+		else
+			view[--d] = add[--j];
+	}
+	free(add);
+}
+
 /* The views are caches; building them does not change what the graph holds. */
 static void graph_sort_nodes(const struct graph *g)
 {
 	struct graph_views *v = g->views;
-	struct graph_node *n, *tmp;
-	size_t i = 0;
+	const struct graph_node *n = v->node_last ? v->node_last->hh.next : g->nodes;
+	size_t k = 0;
 
 	if (!v->nodes_dirty)
 		return;
 	v->node_view = util_reallocarray(v->node_view, HASH_COUNT(g->nodes), sizeof(*v->node_view));
-	HASH_ITER (hh, g->nodes, n, tmp)
-		v->node_view[i++] = n;
-	qsort(v->node_view, i, sizeof(*v->node_view), node_cmp);
+	for (; n; n = n->hh.next) {
+		v->node_view[v->nodes_sorted + k++] = (struct graph_node *)n;
+		v->node_last = n;
+	}
+	view_merge((void **)v->node_view, v->nodes_sorted, k, node_cmp);
+	v->nodes_sorted += k;
 	v->nodes_dirty = false;
 }
 
 static void graph_sort_edges(const struct graph *g)
 {
 	struct graph_views *v = g->views;
-	struct graph_edge *e, *tmp;
-	size_t i = 0;
+	const struct graph_edge *e = v->edge_last ? v->edge_last->hh.next : g->edges;
+	size_t k = 0;
 
 	if (!v->edges_dirty)
 		return;
 	v->edge_view = util_reallocarray(v->edge_view, HASH_COUNT(g->edges), sizeof(*v->edge_view));
-	HASH_ITER (hh, g->edges, e, tmp)
-		v->edge_view[i++] = e;
-	qsort(v->edge_view, i, sizeof(*v->edge_view), edge_cmp);
+	for (; e; e = e->hh.next) {
+		v->edge_view[v->edges_sorted + k++] = (struct graph_edge *)e;
+		v->edge_last = e;
+	}
+	view_merge((void **)v->edge_view, v->edges_sorted, k, edge_cmp);
+	v->edges_sorted += k;
 	v->edges_dirty = false;
+}
+
+void graph_prepare_views(const struct graph *g)
+{
+	const struct graph_views *v = g->views;
+
+	if (v->nodes_dirty && HASH_COUNT(g->nodes) - v->nodes_sorted >= v->nodes_sorted / 8)
+		graph_sort_nodes(g);
+	if (v->edges_dirty && HASH_COUNT(g->edges) - v->edges_sorted >= v->edges_sorted / 8)
+		graph_sort_edges(g);
 }
 
 size_t graph_workload_count(const struct graph *g)

@@ -131,6 +131,15 @@ void graph_edge_prefetch_ends(const struct graph_edge *e);
 /* Unique to g among the graphs of this process, even one made where a freed one was. */
 uint64_t graph_serial(const struct graph *g);
 
+/*
+ * graph_workload() and graph_edge() go in order of ids (then protocol and port): sorted views,
+ * brought up to date when first read after a change by sorting only what was added and merging
+ * it in. graph_prepare_views() does that now if what was added is an eighth of the views or
+ * more: for a moment with nothing else to do (learn calls it while the capture's reader is
+ * behind), so that the save after the last packet has little left to sort. It changes nothing
+ * the graph holds.
+ */
+void graph_prepare_views(const struct graph *g);
 size_t graph_workload_count(const struct graph *g);
 const struct graph_workload *graph_workload(const struct graph *g, size_t i);
 size_t graph_edge_count(const struct graph *g);

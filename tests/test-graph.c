@@ -467,6 +467,85 @@ START_TEST(test_view_order)
 }
 END_TEST
 
+/*
+ * Views brought up to date in steps (a read, or graph_prepare_views()) hold what a graph sorted
+ * once holds, in the same order: 600 workloads whose ids sort in another order than they come,
+ * and their edges, added over 8 rounds with the views read or prepared between some, compared
+ * item by item with a graph that got everything before its first read.
+ */
+static const struct {
+	const char *name;
+	unsigned every; /* rounds between two reads or preparations; 0: none */
+	bool prepare;
+} step_cases[] = {
+	{"read after every round", 1, false}, {"prepared after every round", 1, true},
+	{"read every third round", 3, false}, {"prepared every other round", 2, true},
+	{"never before the end", 0, false},
+};
+
+#define STEP_WORKLOADS 600
+#define STEP_ROUNDS    8
+
+static void step_add(struct graph *g, unsigned from, unsigned to)
+{
+	const struct graph_workload *w[STEP_WORKLOADS];
+	char name[32], id[64];
+
+	for (unsigned i = 0; i < to; i++) {
+		/* a permutation of 0..599: ids arrive out of their order */
+		snprintf(name, sizeof(name), "w-%u", (i * 373 + 11) % STEP_WORKLOADS);
+		snprintf(id, sizeof(id), "k8s:ns/deployment/%s", name);
+		w[i] = i < from ? graph_find_workload(g, id)
+				: add_wl(g, GRAPH_KIND_K8S, "ns", "deployment", name, NULL, NULL);
+		ck_assert_ptr_nonnull(w[i]);
+	}
+	for (unsigned i = from; i < to; i++) {
+		/* to workloads added before or with this one, whichever round it came in */
+		graph_add_edge(g, w[i], w[(i * 7 + 1) % (i + 1)], IPPROTO_TCP,
+			       (uint16_t)(80 + i % 3), 1, T0, T0);
+		graph_add_edge(g, w[(i * 13 + 5) % (i + 1)], w[i], IPPROTO_UDP, 53, 1, T0, T0);
+	}
+}
+
+START_TEST(test_view_steps)
+{
+	struct graph *g = graph_new(), *ref = graph_new();
+	unsigned every = step_cases[_i].every;
+
+	for (unsigned r = 0; r < STEP_ROUNDS; r++) {
+		step_add(g, r * STEP_WORKLOADS / STEP_ROUNDS,
+			 (r + 1) * STEP_WORKLOADS / STEP_ROUNDS);
+		if (every == 0 || r % every != 0)
+			continue;
+		if (step_cases[_i].prepare) {
+			graph_prepare_views(g);
+		} else {
+			(void)graph_workload(g, 0);
+			(void)graph_edge(g, 0);
+		}
+	}
+	step_add(ref, 0, STEP_WORKLOADS);
+
+	ck_assert_uint_eq(graph_workload_count(g), STEP_WORKLOADS);
+	ck_assert_uint_eq(graph_edge_count(g), graph_edge_count(ref));
+	for (size_t i = 0; i < STEP_WORKLOADS; i++)
+		ck_assert_str_eq(graph_workload_id(graph_workload(g, i)),
+				 graph_workload_id(graph_workload(ref, i)));
+	for (size_t i = 0; i < graph_edge_count(ref); i++) {
+		struct order_item x = order_item(g, false, i), y = order_item(ref, false, i);
+
+		ck_assert_msg(strcmp(x.client, y.client) == 0 && strcmp(x.server, y.server) == 0 &&
+				      x.proto == y.proto && x.port == y.port,
+			      "%s: edge %zu is %s -> %s %u/%u, not %s -> %s %u/%u",
+			      step_cases[_i].name, i, x.client, x.server, x.proto, x.port, y.client,
+			      y.server, y.proto, y.port);
+	}
+	ck_assert_uint_eq(order_check(g, false), graph_edge_count(ref));
+	graph_free(g);
+	graph_free(ref);
+}
+END_TEST
+
 /* A workload re-added with the same id: new labels and addresses win, edges stay. */
 static const struct replace_case {
 	const char *labels_before, *addrs_before;
@@ -1601,6 +1680,7 @@ static Suite *graph_suite(void)
 	tcase_add_loop_test(tc, test_counter_name, 0, (int)UTIL_ARRAY_SIZE(counter_name_cases));
 	ADD_LOOP(tc, test_graph_edges, graph_cases);
 	tcase_add_loop_test(tc, test_view_order, 0, 2);
+	ADD_LOOP(tc, test_view_steps, step_cases);
 	ADD_LOOP(tc, test_graph_replace_workload, replace_cases);
 	ADD_LOOP(tc, test_graph_counters, counter_cases);
 	ADD_LOOP(tc, test_graph_windows, window_cases);
