@@ -150,6 +150,9 @@ static void *feed_main(void *arg)
 			if (atomic_load_explicit(&f->done, memory_order_acquire) &&
 			    tail == atomic_load_explicit(&f->head, memory_order_acquire))
 				return NULL;
+			/* spun without a batch: the reader is behind, once in each such wait */
+			if (waits == FEED_SPINS)
+				capture_tracker_idle(f->t);
 			if (waits < FEED_SPINS + FEED_NAPS) {
 				feed_wait(&waits);
 			} else {

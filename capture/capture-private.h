@@ -69,9 +69,12 @@ struct capture_conntrack *capture_conntrack_new_detached(struct capture_tracker 
 void capture_conntrack_feed(struct capture_conntrack *ct, const void *buf, size_t len, bool dump,
 			    bool resync);
 
+/* Runs the tracker's idle function, if it has one: the file's feeder has nothing to feed. */
+void capture_tracker_idle(struct capture_tracker *t);
+
 /*
  * As capture_tracker_free() then capture_tracker_new() with the same callback (and the same
- * batch function), keeping the tracker's own memory: a harness starts each input afresh without
- * ~300 KiB of page faults.
+ * batch and idle functions), keeping the tracker's own memory: a harness starts each input afresh
+ * without ~300 KiB of page faults.
  */
 void capture_tracker_reset(struct capture_tracker *t);

@@ -281,6 +281,7 @@ struct ct_link {
 struct capture_tracker {
 	capture_flow_fn fn;
 	capture_flows_fn batch_fn; /* NULL: every flow goes to fn */
+	capture_idle_fn idle_fn;
 	void *userdata;
 	struct flow *flows;
 	struct listener *listeners;
@@ -1657,10 +1658,12 @@ struct capture_tracker *capture_tracker_free(struct capture_tracker *t)
 void capture_tracker_reset(struct capture_tracker *t)
 {
 	capture_flows_fn batch_fn = t->batch_fn;
+	capture_idle_fn idle_fn = t->idle_fn;
 
 	tracker_clear(t);
 	tracker_init(t, t->fn, t->userdata);
 	t->batch_fn = batch_fn;
+	t->idle_fn = idle_fn;
 }
 
 /* ---- Live sources: wall-clock expiry, checkpoints, conntrack ------------------------------- */
@@ -1862,6 +1865,17 @@ void capture_tracker_set_one_way(struct capture_tracker *t, bool on)
 void capture_tracker_set_batch_fn(struct capture_tracker *t, capture_flows_fn fn)
 {
 	t->batch_fn = fn;
+}
+
+void capture_tracker_set_idle_fn(struct capture_tracker *t, capture_idle_fn fn)
+{
+	t->idle_fn = fn;
+}
+
+void capture_tracker_idle(struct capture_tracker *t)
+{
+	if (t->idle_fn)
+		t->idle_fn(t->userdata);
 }
 
 void capture_tracker_get_stats(const struct capture_tracker *t, struct capture_tracker_stats *ret)

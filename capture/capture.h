@@ -192,6 +192,13 @@ void capture_tracker_set_one_way(struct capture_tracker *t, bool on);
  * function. Neither function may call the tracker.
  */
 void capture_tracker_set_batch_fn(struct capture_tracker *t, capture_flows_fn fn);
+/*
+ * fn (NULL: none, the default) is called, with the tracker's userdata, on the thread that feeds
+ * the tracker while a capture file's reader is behind it: a moment for work that would
+ * otherwise wait for the last packet. It may not call the tracker.
+ */
+typedef void (*capture_idle_fn)(void *userdata);
+void capture_tracker_set_idle_fn(struct capture_tracker *t, capture_idle_fn fn);
 void capture_tracker_get_stats(const struct capture_tracker *t, struct capture_tracker_stats *ret);
 struct capture_tracker *
 capture_tracker_free(struct capture_tracker *t); /* NULL-safe, returns NULL */

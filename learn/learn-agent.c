@@ -110,6 +110,15 @@ static void agent_on_flow(const struct capture_flow *flow, void *userdata)
 		(void)learn_add_flow(a->cfg.graph, a->cfg.inv, flow);
 }
 
+/* The file's reader is behind: what the views sort now is not sorted after the last packet. */
+static void agent_on_idle(void *userdata)
+{
+	struct learn_agent *a = userdata;
+
+	if (a->cfg.graph)
+		graph_prepare_views(a->cfg.graph);
+}
+
 /* Flows that ended together (an expiry scan, the end of the input), as agent_on_flow has each. */
 static void agent_on_flows(const struct capture_flow *flows, size_t n, void *userdata)
 {
@@ -151,6 +160,7 @@ struct learn_agent *learn_agent_new(const struct learn_agent_config *cfg)
 	a->inv_files = util_reallocarray(NULL, cfg->n_inventories + 1, sizeof(*a->inv_files));
 	a->tracker = capture_tracker_new(agent_on_flow, a);
 	capture_tracker_set_batch_fn(a->tracker, agent_on_flows);
+	capture_tracker_set_idle_fn(a->tracker, agent_on_idle);
 	capture_tracker_set_max_flows(a->tracker, cfg->max_flows);
 	capture_tracker_set_one_way(a->tracker, cfg->one_way);
 	return a;

@@ -213,6 +213,10 @@ struct many_flows {
 	struct capture_flow *flows;
 	size_t n, cap;
 	bool slow;
+	/* the idle function: how often it ran, and whether ever on another thread than flows */
+	unsigned long idle;
+	pthread_t flow_thread;
+	bool flowed, idle_elsewhere;
 };
 
 static void many_nap(long ns)
@@ -234,6 +238,17 @@ static void many_collect(const struct capture_flow *flow, void *userdata)
 		m->flows = util_reallocarray(m->flows, m->cap, sizeof(*m->flows));
 	}
 	m->flows[m->n++] = *flow;
+	m->flow_thread = pthread_self();
+	m->flowed = true;
+}
+
+static void many_idle(void *userdata)
+{
+	struct many_flows *m = userdata;
+
+	m->idle++;
+	if (m->flowed && !pthread_equal(m->flow_thread, pthread_self()))
+		m->idle_elsewhere = true;
 }
 
 /* Packet i of a deterministic mix: 48 TCP connections open at a time, ARP, truncated frames. */
@@ -343,6 +358,8 @@ static struct capture_stats many_read(const struct many_case *c, const char *pat
 {
 	struct capture_tracker *t = capture_tracker_new(many_collect, got);
 	struct capture_stats stats = {0};
+
+	capture_tracker_set_idle_fn(t, many_idle);
 	struct util_err err = {.msg = ""};
 	struct many_pipe mp = {.path = path};
 	char fdpath[64];
@@ -379,6 +396,7 @@ START_TEST(test_file_many)
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
 	cpu_set_t one;
+	bool two_cpus;
 	pcap_t *p;
 	int fd;
 
@@ -412,6 +430,8 @@ START_TEST(test_file_many)
 	 * CPU, where the reader feeds the tracker itself. (Check runs each test in its own
 	 * process.)
 	 */
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(one), &one), 0);
+	two_cpus = CPU_COUNT(&one) >= 2;
 	for (int pinned = 0; pinned < 2; pinned++) {
 		struct many_flows got = {0};
 		struct capture_stats stats;
@@ -428,6 +448,15 @@ START_TEST(test_file_many)
 			ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
 		}
 		stats = many_read(c, path, &got);
+		/*
+		 * The idle function runs on the thread that has the flows, when the reader is
+		 * behind: input slower than the feeder is, on two threads; one thread never waits.
+		 */
+		ck_assert_msg(!got.idle_elsewhere, "%s: idle on another thread", c->name);
+		if (pinned)
+			ck_assert_uint_eq(got.idle, 0);
+		else if (c->slow_input && two_cpus)
+			ck_assert_msg(got.idle > 0, "%s: never idle", c->name);
 		ck_assert_uint_eq(stats.packets, c->packets);
 		ck_assert_uint_eq(stats.decoded, want_stats.decoded);
 		ck_assert_uint_eq(stats.truncated, want_stats.truncated);
