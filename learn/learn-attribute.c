@@ -87,9 +87,11 @@ struct learn_recent {
  * same at any time (inventory_timeless()): so its edge is the one resolving would give.
  * Two entries a key can go to (a pair, two adjacent cache lines), of fixed size: a collision
  * costs a resolution, never memory or a wrong edge. Direct-mapped, the same memory missed
- * nearly twice as often on a node's mix.
+ * nearly twice as often on a node's mix. Its 13,324 edges in 16,384 pairs still left the flows
+ * open at the end 6,900 misses to edges that had been remembered (a pair that three keys want);
+ * 32,768 pairs leave 2,000.
  */
-#define MEMO_SLOTS (1u << 15) /* 2 MiB, one block: 16,384 pairs */
+#define MEMO_SLOTS (1u << 16) /* 4 MiB, two blocks: 32,768 pairs */
 
 struct memo_key {
 	struct util_addr client, server;

@@ -1214,14 +1214,14 @@ END_TEST
 /*
  * More pairs than the memo has entries, each sent a few times in a shuffled order: every edge
  * counts exactly the flows of its own pair, however entries collide and replace each other.
- * 2,000 outside clients (within the outside peers' table) to 5 servers on 4 ports: 40,000 pairs.
+ * 2,000 outside clients (within the outside peers' table) to 5 servers on 8 ports: 80,000 pairs.
  */
 START_TEST(test_flow_memo_many)
 {
 	enum {
 		CLIENTS = 2000,
 		SERVERS = 5,
-		PORTS = 4,
+		PORTS = 8,
 		PAIRS = CLIENTS * SERVERS * PORTS
 	};
 	struct inventory *inv = inventory_new();
