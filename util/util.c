@@ -65,11 +65,7 @@ void util_block_free(void *block, size_t size)
 }
 
 /* Under ASan every bucket array is an allocation of its own, so that its bounds stay checked. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TABLE_IN_BLOCK(size) ((void)(size), false)
-#else
-#define TABLE_IN_BLOCK(size) ((size) >= UTIL_BLOCK_SIZE / 2)
-#endif
+#define TABLE_IN_BLOCK(size) (!UTIL_ASAN && (size) >= UTIL_BLOCK_SIZE / 2)
 
 void *util_table_new(size_t size)
 {
@@ -124,14 +120,16 @@ static void pool_grow(struct util_pool *p, size_t size)
 
 void *util_pool_zalloc(struct util_pool *p, size_t size)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if UTIL_ASAN
 	(void)p;
 	return util_zalloc(size);
 #else
 	void *r;
 
+	if (size > SIZE_MAX - (POOL_ALIGN - 1))
+		util_oom();
 	size = size ? (size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1) : POOL_ALIGN;
-	if (size < POOL_ALIGN || size > (size_t)(p->end - p->next))
+	if (size > (size_t)(p->end - p->next))
 		pool_grow(p, size);
 	r = p->next;
 	p->next += size;
@@ -149,7 +147,7 @@ char *util_pool_strdup(struct util_pool *p, const char *s)
 void util_pool_put(struct util_pool *p, void *record)
 {
 	(void)p;
-#if defined(__SANITIZE_ADDRESS__)
+#if UTIL_ASAN
 	free(record);
 #else
 	(void)record;

@@ -12,6 +12,22 @@
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
+ * 1 under AddressSanitizer: gcc says so with __SANITIZE_ADDRESS__, clang before 22 only through
+ * __has_feature (the fuzz build). Where memory is packed into blocks, ASan builds keep each
+ * record an allocation of its own instead, so that its bounds stay checked.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define UTIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UTIL_ASAN 1
+#endif
+#endif
+#if !defined(UTIL_ASAN)
+#define UTIL_ASAN 0
+#endif
+
+/*
  * A hash for uthash tables (#define HASH_FUNCTION UTIL_HASH_FUNCTION before <uthash.h>): one
  * multiply and shift per 8-byte word, then a final mix. Several times cheaper than uthash's
  * default (Jenkins) on the short keys flowlock looks up per flow: addresses, pointers, ids.
@@ -64,9 +80,9 @@ void *util_table_new(size_t size);
 void util_table_free(void *p, size_t size);
 /*
  * A pool: zeroed memory for records made by the thousand, reached at random and freed all at
- * once (a graph's nodes, their ids, its edges). They are packed one after the other: in a first
- * chunk of 64 KiB, then in blocks (util_block_new(), huge pages advised), so that a busy node's
- * 13,000 edges and 6,000 nodes (3 MB) sit in two huge pages instead of some 780 small ones,
+ * once (a graph's nodes, their ids, its edges and attempts). They are packed one after the other:
+ * in a first chunk of 64 KiB, then in blocks (util_block_new(), huge pages advised), so that a busy
+ * node's 13,000 edges and 6,000 nodes (3 MB) sit in two huge pages instead of some 780 small ones,
  * each a fault when made and a TLB miss whenever reached. Records are never reused:
  * util_pool_put() gives one back only under ASan, where each is an allocation of its own so
  * that its bounds stay checked; util_pool_free() gives back the rest.
