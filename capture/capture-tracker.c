@@ -6,11 +6,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util/util.h"
+
 /*
  * Under ASan each flow is an allocation of its own, so that its bounds stay checked, and a
  * spare one is poisoned; otherwise flows come from blocks (util_block_new()).
  */
-#if defined(__SANITIZE_ADDRESS__)
+#if UTIL_ASAN
 #include <sanitizer/asan_interface.h>
 #define SPARE_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
 #define SPARE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
