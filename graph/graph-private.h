@@ -57,3 +57,6 @@ int state_check_port(uint8_t proto, uint64_t port, char msg[static STATE_MSG_LEN
 int graph_state_write(const struct graph *g, int fd, size_t split, int *write_errno,
 		      const char **problem);
 size_t graph_state_split(const struct graph *g);
+
+/* For tests: how many nodes and edges the sorted views lack (graph_prepare_views()). */
+void graph_views_unsorted(const struct graph *g, size_t *nodes, size_t *edges);

@@ -144,7 +144,8 @@ struct graph {
 	/* What edges and counters are added for; NULL: the unnamed agent, registered when used. */
 	struct graph_agent *agent;
 	/*
-	 * Sorted views, rebuilt on the first indexed access after a change. They are a cache, not
+	 * Sorted views, brought up to date on the first indexed access after a change (or by
+	 * graph_prepare_views()). They are a cache, not
 	 * what the graph holds, so readers of a const graph build them: the cache is reached
 	 * through a pointer, never by casting the graph's const away.
 	 */
@@ -730,21 +731,23 @@ static int edge_cmp(const void *a, const void *b)
  * the back, so that only the k need room of their own. No two items compare equal (ids are
  * unique, and so are edges' keys), so this is the order a sort of all n + k gives.
  */
-static void view_merge(void **view, size_t n, size_t k, int (*cmp)(const void *, const void *))
+static void view_merge(void *view, size_t n, size_t k, int (*cmp)(const void *, const void *))
 {
-	void **add;
+	/* the view's pointers, moved as bytes: the view holds nodes' or edges' pointers */
+	const size_t size = sizeof(void *);
+	unsigned char *v = view, *add;
 	size_t i = n, j = k, d = n + k;
 
-	qsort(view + n, k, sizeof(*view), cmp);
-	if (n == 0 || k == 0 || cmp(&view[n - 1], &view[n]) < 0)
+	qsort(v + n * size, k, size, cmp);
+	if (n == 0 || k == 0 || cmp(v + (n - 1) * size, v + n * size) < 0)
 		return;
-	add = util_reallocarray(NULL, k, sizeof(*add));
-	memcpy(add, view + n, k * sizeof(*add));
+	add = util_reallocarray(NULL, k, size);
+	memcpy(add, v + n * size, k * size);
 	while (j > 0) {
-		if (i > 0 && cmp(&view[i - 1], &add[j - 1]) > 0)
-			view[--d] = view[--i];
+		if (i > 0 && cmp(v + (i - 1) * size, add + (j - 1) * size) > 0)
+			memcpy(v + --d * size, v + --i * size, size);
 		else
-			view[--d] = add[--j];
+			memcpy(v + --d * size, add + --j * size, size);
 	}
 	free(add);
 }
@@ -763,7 +766,7 @@ static void graph_sort_nodes(const struct graph *g)
 		v->node_view[v->nodes_sorted + k++] = (struct graph_node *)n;
 		v->node_last = n;
 	}
-	view_merge((void **)v->node_view, v->nodes_sorted, k, node_cmp);
+	view_merge(v->node_view, v->nodes_sorted, k, node_cmp);
 	v->nodes_sorted += k;
 	v->nodes_dirty = false;
 }
@@ -781,9 +784,15 @@ static void graph_sort_edges(const struct graph *g)
 		v->edge_view[v->edges_sorted + k++] = (struct graph_edge *)e;
 		v->edge_last = e;
 	}
-	view_merge((void **)v->edge_view, v->edges_sorted, k, edge_cmp);
+	view_merge(v->edge_view, v->edges_sorted, k, edge_cmp);
 	v->edges_sorted += k;
 	v->edges_dirty = false;
+}
+
+void graph_views_unsorted(const struct graph *g, size_t *nodes, size_t *edges)
+{
+	*nodes = HASH_COUNT(g->nodes) - g->views->nodes_sorted;
+	*edges = HASH_COUNT(g->edges) - g->views->edges_sorted;
 }
 
 void graph_prepare_views(const struct graph *g)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "graph/graph.h"
+#include "graph/graph-private.h"
 #include "tests/test-graph-helpers.h"
 
 /* ---- Workloads ---------------------------------------------------------------------------- */
@@ -471,7 +472,9 @@ END_TEST
  * Views brought up to date in steps (a read, or graph_prepare_views()) hold what a graph sorted
  * once holds, in the same order: 600 workloads whose ids sort in another order than they come,
  * and their edges, added over 8 rounds with the views read or prepared between some, compared
- * item by item with a graph that got everything before its first read.
+ * item by item with a graph that got everything before its first read, and checked against
+ * strcmp() of the ids. A preparation sorts what each round adds (an eighth of the views or
+ * more), and leaves a last handful (less) for the read.
  */
 static const struct {
 	const char *name;
@@ -510,27 +513,55 @@ static void step_add(struct graph *g, unsigned from, unsigned to)
 START_TEST(test_view_steps)
 {
 	struct graph *g = graph_new(), *ref = graph_new();
-	unsigned every = step_cases[_i].every;
+	unsigned every = step_cases[_i].every, last = STEP_WORKLOADS - 5;
+	size_t nodes, edges;
 
 	for (unsigned r = 0; r < STEP_ROUNDS; r++) {
-		step_add(g, r * STEP_WORKLOADS / STEP_ROUNDS,
-			 (r + 1) * STEP_WORKLOADS / STEP_ROUNDS);
+		step_add(g, r * last / STEP_ROUNDS, (r + 1) * last / STEP_ROUNDS);
 		if (every == 0 || r % every != 0)
 			continue;
 		if (step_cases[_i].prepare) {
 			graph_prepare_views(g);
+			graph_views_unsorted(g, &nodes, &edges);
+			ck_assert_uint_eq(nodes, 0);
+			ck_assert_uint_eq(edges, 0);
 		} else {
 			(void)graph_workload(g, 0);
 			(void)graph_edge(g, 0);
+		}
+	}
+	/*
+	 * 5 more workloads and their 10 edges. A preparation sorts what the views lack when that is
+	 * an eighth of what they hold or more (all of it, when they hold nothing), else leaves it
+	 * for the read: so after every round, these 5 are left.
+	 */
+	step_add(g, last, STEP_WORKLOADS);
+	graph_views_unsorted(g, &nodes, &edges);
+	{
+		size_t lacked = nodes, lacked_edges = edges;
+		size_t held = STEP_WORKLOADS - nodes, held_edges = graph_edge_count(g) - edges;
+
+		graph_prepare_views(g);
+		graph_views_unsorted(g, &nodes, &edges);
+		ck_assert_uint_eq(nodes, lacked >= held / 8 ? 0 : lacked);
+		ck_assert_uint_eq(edges, lacked_edges >= held_edges / 8 ? 0 : lacked_edges);
+		if (every == 1) {
+			ck_assert_uint_eq(nodes, 5);
+			ck_assert_uint_eq(edges, 10);
 		}
 	}
 	step_add(ref, 0, STEP_WORKLOADS);
 
 	ck_assert_uint_eq(graph_workload_count(g), STEP_WORKLOADS);
 	ck_assert_uint_eq(graph_edge_count(g), graph_edge_count(ref));
-	for (size_t i = 0; i < STEP_WORKLOADS; i++)
+	for (size_t i = 0; i < STEP_WORKLOADS; i++) {
 		ck_assert_str_eq(graph_workload_id(graph_workload(g, i)),
 				 graph_workload_id(graph_workload(ref, i)));
+		if (i > 0)
+			ck_assert_int_lt(strcmp(graph_workload_id(graph_workload(g, i - 1)),
+						graph_workload_id(graph_workload(g, i))),
+					 0);
+	}
 	for (size_t i = 0; i < graph_edge_count(ref); i++) {
 		struct order_item x = order_item(g, false, i), y = order_item(ref, false, i);
 
@@ -541,6 +572,9 @@ START_TEST(test_view_steps)
 			      y.server, y.proto, y.port);
 	}
 	ck_assert_uint_eq(order_check(g, false), graph_edge_count(ref));
+	graph_views_unsorted(g, &nodes, &edges);
+	ck_assert_uint_eq(nodes, 0);
+	ck_assert_uint_eq(edges, 0);
 	graph_free(g);
 	graph_free(ref);
 }
