@@ -195,7 +195,8 @@ void capture_tracker_set_batch_fn(struct capture_tracker *t, capture_flows_fn fn
 /*
  * fn (NULL: none, the default) is called, with the tracker's userdata, on the thread that feeds
  * the tracker while a capture file's reader is behind it: a moment for work that would
- * otherwise wait for the last packet. It may not call the tracker.
+ * otherwise wait for the last packet. It may not call the tracker. Never called where there is
+ * no such thread: a file read on one CPU (the reader feeds the tracker itself), live sources.
  */
 typedef void (*capture_idle_fn)(void *userdata);
 void capture_tracker_set_idle_fn(struct capture_tracker *t, capture_idle_fn fn);

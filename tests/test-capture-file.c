@@ -213,10 +213,13 @@ struct many_flows {
 	struct capture_flow *flows;
 	size_t n, cap;
 	bool slow;
-	/* the idle function: how often it ran, and whether ever on another thread than flows */
+	/*
+	 * The idle function: how often it ran, whether ever on another thread than flows, or on
+	 * the thread that reads the file.
+	 */
 	unsigned long idle;
-	pthread_t flow_thread;
-	bool flowed, idle_elsewhere;
+	pthread_t flow_thread, reader;
+	bool flowed, idle_elsewhere, idle_on_reader;
 };
 
 static void many_nap(long ns)
@@ -249,6 +252,8 @@ static void many_idle(void *userdata)
 	m->idle++;
 	if (m->flowed && !pthread_equal(m->flow_thread, pthread_self()))
 		m->idle_elsewhere = true;
+	if (pthread_equal(m->reader, pthread_self()))
+		m->idle_on_reader = true;
 }
 
 /* Packet i of a deterministic mix: 48 TCP connections open at a time, ARP, truncated frames. */
@@ -358,14 +363,14 @@ static struct capture_stats many_read(const struct many_case *c, const char *pat
 {
 	struct capture_tracker *t = capture_tracker_new(many_collect, got);
 	struct capture_stats stats = {0};
-
-	capture_tracker_set_idle_fn(t, many_idle);
 	struct util_err err = {.msg = ""};
 	struct many_pipe mp = {.path = path};
 	char fdpath[64];
 	pthread_t writer;
 	int fds[2];
 
+	capture_tracker_set_idle_fn(t, many_idle);
+	got->reader = pthread_self();
 	got->slow = c->slow_flows;
 	if (c->slow_input) {
 		ck_assert_int_eq(pipe(fds), 0);
@@ -453,6 +458,7 @@ START_TEST(test_file_many)
 		 * behind: input slower than the feeder is, on two threads; one thread never waits.
 		 */
 		ck_assert_msg(!got.idle_elsewhere, "%s: idle on another thread", c->name);
+		ck_assert_msg(!got.idle_on_reader, "%s: idle on the reader's thread", c->name);
 		if (pinned)
 			ck_assert_uint_eq(got.idle, 0);
 		else if (c->slow_input && two_cpus)

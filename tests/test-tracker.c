@@ -616,7 +616,13 @@ struct diff_side {
 	bool flushing;
 	/* flows: in one batch at most, reported by the flush, ended early and came in a batch */
 	size_t largest_batch, at_flush, early_in_batches;
+	size_t idles; /* calls of the idle function */
 };
+
+static void diff_idle(void *userdata)
+{
+	((struct diff_side *)userdata)->idles++;
+}
 
 static void diff_collect(const struct capture_flow *flow, void *userdata)
 {
@@ -854,7 +860,11 @@ START_TEST(test_tracker_reset_batches)
 
 	d.t = capture_tracker_new(diff_collect, &d);
 	capture_tracker_set_batch_fn(d.t, diff_collect_batch);
+	capture_tracker_set_idle_fn(d.t, diff_idle);
 	for (int round = 0; round < 2; round++) {
+		/* the idle function too stays through a reset */
+		capture_tracker_idle(d.t);
+		ck_assert_uint_eq(d.idles, (size_t)round + 1);
 		for (size_t i = 0; i < UTIL_ARRAY_SIZE(conns); i++) {
 			struct capture_packet p;
 
