@@ -15,7 +15,7 @@ build=build-fuzz
 merge=""
 max_bytes=""
 keep=""
-jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+jobs=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) secs=$2; shift 2 ;;
@@ -24,13 +24,20 @@ while [ $# -gt 0 ]; do
 	--merge) merge=$2; shift 2 ;;
 	--max-bytes) max_bytes=$2; shift 2 ;;
 	-o) keep=$2; shift 2 ;;
-	-h | --help) sed -n 3,7p "$0"; exit 0 ;;
+	-h | --help) sed -n 3,8p "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
 all="decode decode-diff capture-file conntrack inventory-k8s inventory-docker watch state policy docker"
 harnesses=${*:-$all}
+# as many lanes as the CPUs this may use (nproc: affinity and quota), no more than harnesses
+n=$(echo "$harnesses" | wc -w)
+[ -n "$jobs" ] || jobs=$(nproc 2>/dev/null || echo 1)
+case $jobs in
+'' | *[!0-9]* | 0*) echo "run.sh: -j takes a number of lanes, 1 or more" >&2; exit 2 ;;
+esac
+[ "$jobs" -le "$n" ] || jobs=$n
 
 # 77: cannot run here (meson's SKIP); tools/install-deps test installs both
 probe=$(mktemp -d)
@@ -49,7 +56,18 @@ for h in $harnesses; do targets="$targets fuzz/fuzz-$h"; done
 meson compile -C "$build" $targets >/dev/null
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+pids=""
+# interrupted: the lanes' harnesses (pkill, procps), then the lanes, go before their folder
+stop_lanes() {
+	[ -n "$pids" ] || return 0
+	for p in $pids; do pkill -P "$p" 2>/dev/null || true; done
+	# shellcheck disable=SC2086
+	kill $pids 2>/dev/null || true
+	wait
+}
+trap 'stop_lanes; rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 status=0
 # One harness over its corpus and then for $secs: its report on standard output, its status
 # the function's.
@@ -61,7 +79,7 @@ fuzz_one() {
 	[ -f "fuzz/$h.dict" ] && dict="-dict=fuzz/$h.dict"
 	grown=$work/$h/corpus
 	[ -z "$keep" ] || grown=$keep/$h
-	mkdir -p "$grown" "$work/$h/crash"
+	mkdir -p "$grown" "$work/$h/crash" || return 1
 	cp "$corpus"/* "$grown"/ 2>/dev/null || true
 	rc=0
 	# shellcheck disable=SC2086
@@ -117,11 +135,13 @@ while [ $lane -lt "$jobs" ]; do
 			i=$((i + 1))
 		done
 	) &
+	pids="$pids $!"
 	lane=$((lane + 1))
 done
 wait
+pids=""
 for h in $harnesses; do
-	cat "$work/$h.out"
+	cat "$work/$h.out" 2>/dev/null || echo "fuzz-$h: no report"
 	[ "$(cat "$work/$h.rc" 2>/dev/null)" = 0 ] || status=1
 done
 exit $status
