@@ -64,20 +64,35 @@ void util_block_free(void *block, size_t size)
 			     (size + UTIL_BLOCK_SIZE - 1) / UTIL_BLOCK_SIZE * UTIL_BLOCK_SIZE);
 }
 
-/* Under ASan every bucket array is an allocation of its own, so that its bounds stay checked. */
-#define TABLE_IN_BLOCK(size) (!UTIL_ASAN && (size) >= UTIL_BLOCK_SIZE / 2)
+/*
+ * Zeroed memory of size bytes: blocks (huge pages advised) from half a block on, else the heap;
+ * what the tables and the pools take. big_free() takes the same size.
+ */
+static void *big_zalloc(size_t size)
+{
+	return size >= UTIL_BLOCK_SIZE / 2 ? util_block_new(size) : util_zalloc(size);
+}
 
+static void big_free(void *p, size_t size)
+{
+	if (size >= UTIL_BLOCK_SIZE / 2)
+		util_block_free(p, size);
+	else
+		free(p);
+}
+
+/* Under ASan every bucket array is an allocation of its own, so that its bounds stay checked. */
 void *util_table_new(size_t size)
 {
-	return TABLE_IN_BLOCK(size) ? util_block_new(size) : util_zalloc(size);
+	return UTIL_ASAN ? util_zalloc(size) : big_zalloc(size);
 }
 
 void util_table_free(void *p, size_t size)
 {
-	if (TABLE_IN_BLOCK(size))
-		util_block_free(p, size);
-	else
+	if (UTIL_ASAN)
 		free(p);
+	else
+		big_free(p, size);
 }
 
 /* ---- Pools -------------------------------------------------------------------------------- */
@@ -110,7 +125,7 @@ static void pool_grow(struct util_pool *p, size_t size)
 		util_oom();
 	if (n < sizeof(*c) + size)
 		n = (sizeof(*c) + size + UTIL_BLOCK_SIZE - 1) / UTIL_BLOCK_SIZE * UTIL_BLOCK_SIZE;
-	c = n >= UTIL_BLOCK_SIZE / 2 ? util_block_new(n) : util_zalloc(n);
+	c = big_zalloc(n);
 	c->prev = p->chunks;
 	c->size = n;
 	p->chunks = c;
@@ -162,10 +177,7 @@ struct util_pool *util_pool_free(struct util_pool *p)
 		return NULL;
 	for (c = p->chunks; c; c = prev) {
 		prev = c->prev;
-		if (c->size >= UTIL_BLOCK_SIZE / 2)
-			util_block_free(c, c->size);
-		else
-			free(c);
+		big_free(c, c->size);
 	}
 	free(p);
 	return NULL;

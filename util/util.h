@@ -28,7 +28,7 @@
 #endif
 
 /*
- * A hash for uthash tables (#define HASH_FUNCTION UTIL_HASH_FUNCTION before <uthash.h>): one
+ * A hash for uthash tables (util/util-uthash.h makes it theirs): one
  * multiply and shift per 8-byte word, then a final mix. Several times cheaper than uthash's
  * default (Jenkins) on the short keys flowlock looks up per flow: addresses, pointers, ids.
  * Not seeded, like uthash's own: it spreads keys, it does not resist chosen collisions.
