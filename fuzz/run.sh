@@ -69,14 +69,19 @@ trap 'stop_lanes; rm -rf "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 status=0
-# One harness over its corpus and then for $secs: its report on standard output, its status
-# the function's.
-fuzz_one() {
+# harness $1: h, its executable, its corpus and its dictionary option
+harness() {
 	h=$1
 	exe=$build/fuzz/fuzz-$h
 	corpus=fuzz/corpus/$h
 	dict=""
-	[ -f "fuzz/$h.dict" ] && dict="-dict=fuzz/$h.dict"
+	[ ! -f "fuzz/$h.dict" ] || dict="-dict=fuzz/$h.dict"
+}
+
+# One harness over its corpus and then for $secs: its report on standard output, its status
+# the function's.
+fuzz_one() {
+	harness "$1"
 	grown=$work/$h/corpus
 	[ -z "$keep" ] || grown=$keep/$h
 	mkdir -p "$grown" "$work/$h/crash" || return 1
@@ -102,11 +107,8 @@ fuzz_one() {
 }
 
 if [ -n "$merge" ]; then
-	for h in $harnesses; do
-		exe=$build/fuzz/fuzz-$h
-		corpus=fuzz/corpus/$h
-		dict=""
-		[ -f "fuzz/$h.dict" ] && dict="-dict=fuzz/$h.dict"
+	for name in $harnesses; do
+		harness "$name"
 		mkdir -p "$corpus" "$work/$h" "$work/$h.in"
 		find "$corpus"/ "$merge/$h"/ -type f ${max_bytes:+-size -$((max_bytes + 1))c} \
 			-exec cp {} "$work/$h.in"/ \;
