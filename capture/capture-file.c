@@ -27,8 +27,8 @@
  * A file is read by two threads, in file order. This one runs libpcap and the decoder; a feeder
  * thread hands the decoded packets to the tracker, so the tracker's callbacks run there too (its
  * idle function whenever the feeder has spun without a batch), and nothing else touches the
- * tracker until the feeder is joined. libpcap's own read is the larger
- * half of the work, so tracking and attribution overlap with it instead of adding to it.
+ * tracker until the feeder is joined. libpcap's own read is the larger half of the work, so
+ * tracking and attribution overlap with it instead of adding to it.
  *
  * Packets travel in batches through a ring deep enough for the feeder's bursts: every few seconds
  * of packet time the tracker ends what has expired, on a node's mix tens of thousands of flows

@@ -145,9 +145,9 @@ struct graph {
 	struct graph_agent *agent;
 	/*
 	 * Sorted views, brought up to date on the first indexed access after a change (or by
-	 * graph_prepare_views()). They are a cache, not
-	 * what the graph holds, so readers of a const graph build them: the cache is reached
-	 * through a pointer, never by casting the graph's const away.
+	 * graph_prepare_views()). They are a cache, not what the graph holds, so readers of a
+	 * const graph build them: the cache is reached through a pointer, never by casting the
+	 * graph's const away.
 	 */
 	struct graph_views *views;
 	struct util_pool *pool; /* the nodes, their ids, the edges and the attempts */
